@@ -1,0 +1,142 @@
+"""The embedded local services behind `hub up` / `hub down`: a KRaft Kafka broker and PostgreSQL + PostGIS.
+
+A service whose HUB_KAFKA_BOOTSTRAP / HUB_DATABASE_URL is set is external and never started or stopped here.
+Everything lives under HUB_LOCAL_HOME (default .hub): kafka/, postgres/ and run/*.pid for the worker and api.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from deploy.local import processes
+from deploy.local.kafka_broker import KafkaBroker
+from deploy.local.postgres import PostgresServer, create_database, drop_database
+from deploy.local.processes import LocalInfraError
+from deploy.settings import get_database_settings, get_kafka_settings, get_local_settings
+
+__all__ = [
+    "LocalInfraError",
+    "create_database",
+    "down",
+    "drop_database",
+    "ensure_up",
+    "run_dir",
+    "status",
+    "up",
+]
+
+APP_SERVICES = ("worker", "api")
+
+
+def run_dir() -> Path:
+    """<home>/run: pidfiles of the hub's own processes (worker.pid, api.pid)."""
+    return get_local_settings().home.resolve() / "run"
+
+
+@contextlib.contextmanager
+def _lock() -> Iterator[None]:
+    """Serialise up/down across processes (e.g. the CLI and a test session starting at once)."""
+    directory = run_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "local.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _up() -> tuple[list[str], bool]:
+    local = get_local_settings()
+    kafka, database = get_kafka_settings(), get_database_settings()
+    lines: list[str] = []
+    started = False
+    with _lock():
+        if database.external:
+            lines.append(f"postgres: external ({_redacted(database.resolved_url)}), not managed")
+        else:
+            pg = PostgresServer(local)
+            was_running = pg.is_running()
+            lines.append(pg.start())
+            started |= not was_running
+        if kafka.external:
+            lines.append(f"kafka: external ({kafka.servers}), not managed")
+        else:
+            broker = KafkaBroker(local)
+            was_running = broker.is_running()
+            lines.append(broker.start())
+            started |= not was_running
+    return lines, started
+
+
+def up() -> list[str]:
+    """Start the embedded Kafka and PostgreSQL unless external or already running; say what happened."""
+    return _up()[0]
+
+
+def ensure_up() -> bool:
+    """Like up(); True if it started anything (so the caller knows whether to stop things afterwards)."""
+    return _up()[1]
+
+
+def _app_pidfiles() -> list[Path]:
+    found = sorted(run_dir().glob("*.pid"))
+    first = [run_dir() / f"{name}.pid" for name in APP_SERVICES]
+    return [p for p in first if p in found] + [p for p in found if p not in first]
+
+
+def down() -> list[str]:
+    """Stop the hub's processes (<home>/run/*.pid), then the embedded Kafka and PostgreSQL unless external."""
+    local = get_local_settings()
+    lines: list[str] = []
+    with _lock():
+        for pidfile in _app_pidfiles():
+            lines.append(f"{pidfile.stem}: {processes.stop(pidfile, timeout=15)}")
+        if get_kafka_settings().external:
+            lines.append("kafka: external, left running")
+        else:
+            lines.append(KafkaBroker(local).stop())
+        if get_database_settings().external:
+            lines.append("postgres: external, left running")
+        else:
+            lines.append(PostgresServer(local).stop())
+    return lines
+
+
+def _app_status(name: str) -> str:
+    pidfile = run_dir() / f"{name}.pid"
+    pid = processes.read_pid(pidfile)
+    if pid is None:
+        return "stopped"
+    if processes.pid_alive(pid):
+        return f"running (pid {pid})"
+    return f"stopped (stale pidfile {pidfile})"
+
+
+def status() -> dict[str, str]:
+    """One short state string per service: kafka, postgres, worker, api."""
+    local = get_local_settings()
+    kafka, database = get_kafka_settings(), get_database_settings()
+    result = {
+        "kafka": f"external ({kafka.servers})" if kafka.external else KafkaBroker(local).status(),
+        "postgres": (
+            f"external ({_redacted(database.resolved_url)})"
+            if database.external
+            else PostgresServer(local).status()
+        ),
+    }
+    for name in APP_SERVICES:
+        result[name] = _app_status(name)
+    return result

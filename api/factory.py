@@ -1,0 +1,15 @@
+"""Builds the FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.routes import counts, health
+from api.settings import get_api_settings
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title=get_api_settings().title, version="0.1.0")
+    app.include_router(health.router)
+    app.include_router(counts.router)
+    return app

@@ -1,0 +1,49 @@
+"""The `hub` command: local infrastructure, warehouse, publishing, the loader, the API and the demo."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import api
+from deploy import local
+from deploy.demo import demo
+from producers.cli import publish
+from stream_processors.cli import worker
+from warehouse.cli import db, geo
+
+app = typer.Typer(help="CSP information-sharing hub.", no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(db, name="db")
+app.add_typer(geo, name="geo")
+app.command()(publish)
+app.command()(worker)
+app.command()(api)
+app.command()(demo)
+
+
+@app.command()
+def up() -> None:
+    """Start the embedded Kafka broker and PostgreSQL/PostGIS (unless HUB_* names external ones)."""
+    try:
+        for line in local.up():
+            typer.echo(line)
+    except local.LocalInfraError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def down() -> None:
+    """Stop the worker, the API and the embedded services."""
+    for line in local.down():
+        typer.echo(line)
+
+
+@app.command()
+def status() -> None:
+    """Show the state of Kafka, PostgreSQL, the worker and the API."""
+    for name, state in local.status().items():
+        typer.echo(f"{name:<9} {state}")
+
+
+if __name__ == "__main__":
+    app()

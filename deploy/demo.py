@@ -1,0 +1,97 @@
+"""`hub demo`: everything up, the demo feeds published and loaded, and where to look."""
+
+from __future__ import annotations
+
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import typer
+from sqlalchemy import text
+
+from api.settings import get_api_settings
+from deploy import local
+from deploy.lag import wait_for_loader
+from deploy.local import processes
+from deploy.settings import get_kafka_settings, get_local_settings
+from deploy.topics import ensure_topics, hub_topics
+from producers.publish import publish_file
+from producers.publisher import Publisher
+from sharing_protocols.catalogue import get_dataset
+from warehouse import migrate
+from warehouse.db import session_scope
+from warehouse.reference import load_areas, read_areas
+
+DEMO_FEEDS = (
+    ("police-uk-street", "feeds/police_uk/2019-01-essex-street.csv"),
+    ("police-uk-street", "feeds/police_uk/2019-01-sussex-street.csv"),
+    ("police-uk-street", "feeds/police_uk/2019-01-hampshire-street.csv"),
+)
+WARDS = ("boundaries/wards_2024_bsc_epsg27700.geojson", "wards-2024")
+
+
+def _start(name: str, *args: str) -> str:
+    pidfile = local.run_dir() / f"{name}.pid"
+    log_file = get_local_settings().logs.resolve() / f"{name}.log"
+    if processes.is_running(pidfile):
+        return f"{name}: already running (log {log_file})"
+    pid = processes.start_detached([sys.executable, "-m", "deploy.cli", *args], log_file=log_file, pidfile=pidfile)
+    return f"{name}: started, pid {pid} (log {log_file})"
+
+
+def _wait_for_api(base: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.5)
+    raise local.LocalInfraError(f"the API did not answer at {base}/healthz; see {get_local_settings().logs}/api.log")
+
+
+def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds to load")) -> None:
+    """Start Kafka, PostGIS, the worker and the API; publish the demo feeds; wait until they are loaded."""
+    data = get_local_settings().shared_data
+    kafka = get_kafka_settings()
+    for line in local.up():
+        typer.echo(line)
+    migrate.upgrade()
+    wards_file, vintage = WARDS
+    typer.echo(f"wards: {load_areas(read_areas(data / wards_file, 'ward_code', 'ward_name'), vintage, 'ward')} loaded")
+    ensure_topics(kafka)
+    typer.echo(_start("worker", "worker"))
+    typer.echo(_start("api", "api"))
+    settings = get_api_settings()
+    base = f"http://{settings.host}:{settings.port}"
+    _wait_for_api(base, 60)
+    published = rejected = 0
+    with Publisher(kafka.servers, client_id="hub-demo") as publisher:
+        for feed, relative in DEMO_FEEDS:
+            spec = get_dataset(feed)
+            topic = kafka.topic(feed)
+            summary = publish_file(spec, data / relative, spec.default_partner, lambda e, t=topic: publisher.send(t, e))
+            published += summary.published
+            rejected += summary.rejected
+            typer.echo(f"published {Path(relative).name}: {summary.published} events, {summary.rejected} rejected")
+    typer.echo("waiting for the worker to load them ...")
+    lag = wait_for_loader(kafka, hub_topics(kafka)[:-1], timeout)
+    if lag:
+        typer.echo(f"the worker is still {lag} events behind after {timeout:.0f}s; see the worker log", err=True)
+        raise typer.Exit(1)
+    with session_scope() as session:
+        status = dict(
+            session.execute(text("SELECT location_status, count(*) FROM event GROUP BY location_status")).all()
+        )
+        dead = session.execute(text("SELECT count(*) FROM dead_letter")).scalar_one()
+    typer.echo(f"warehouse: {status}, dead-lettered {dead}")
+    typer.echo(
+        f"\nThe hub is up.\n  API docs:  {base}/docs\n"
+        f"  counts:    {base}/v1/counts?dataset=police-uk-street&level=ward&from=2019-01&to=2019-01&by=category\n"
+        f"  logs:      {get_local_settings().logs.resolve()}/ (worker.log, api.log), "
+        f"{get_local_settings().home.resolve()}/kafka/logs, {get_local_settings().home.resolve()}/postgres/logs\n"
+        "  stop with: .venv/bin/hub down"
+    )

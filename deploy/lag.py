@@ -1,0 +1,51 @@
+"""How far the warehouse loader is behind the topics (committed offsets against end offsets)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+from deploy.settings import KafkaSettings
+
+
+def loader_group(kafka: KafkaSettings) -> str:
+    """The consumer group of the warehouse loader (the faust app id)."""
+    return f"{kafka.topic_prefix}-warehouse-loader"
+
+
+def consumer_lag(kafka: KafkaSettings, topics: Iterable[str]) -> int:
+    """Messages on `topics` not yet committed by the loader (all of them while it has committed nothing)."""
+    consumer = KafkaConsumer(bootstrap_servers=kafka.servers, client_id="hub-lag")
+    admin = KafkaAdminClient(bootstrap_servers=kafka.servers, client_id="hub-lag")
+    try:
+        partitions = [
+            TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or [])
+        ]
+        if not partitions:
+            return 0
+        ends = consumer.end_offsets(partitions)
+        begins = consumer.beginning_offsets(partitions)
+        group = loader_group(kafka)
+        committed = admin.list_group_offsets({group: partitions}).get(group, {})
+        lag = 0
+        for tp in partitions:
+            meta = committed.get(tp)
+            done = meta.offset if meta is not None and meta.offset >= 0 else begins[tp]
+            lag += max(0, ends[tp] - done)
+        return lag
+    finally:
+        consumer.close()
+        admin.close()
+
+
+def wait_for_loader(kafka: KafkaSettings, topics: Iterable[str], timeout: float, poll: float = 1.0) -> int:
+    """Wait until the loader has committed everything on `topics`; returns the lag left (0 when caught up)."""
+    names = list(topics)
+    deadline = time.monotonic() + timeout
+    while True:
+        lag = consumer_lag(kafka, names)
+        if lag == 0 or time.monotonic() >= deadline:
+            return lag
+        time.sleep(poll)

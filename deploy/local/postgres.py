@@ -1,0 +1,353 @@
+"""The embedded PostgreSQL + PostGIS server under `<home>/postgres/` (data/, logs/postgres.log)."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+from deploy.local.processes import LocalInfraError, failure, pid_alive, port_open, read_pid, tail
+from deploy.settings import LocalSettings, get_local_settings
+
+HOST = "127.0.0.1"
+DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
+SERVICE_USER = "postgres"  # initdb/postgres refuse to run as root, so root runs them as this OS user
+START_TIMEOUT = 60
+_SOCKET_PATH_MAX = 100  # unix socket paths are limited to ~107 bytes
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
+_MISSING = (
+    "install postgresql-15 and postgresql-15-postgis-3 (Debian; deploy/bootstrap.sh does this), "
+    "or set HUB_DATABASE_URL to use an external PostGIS"
+)
+
+# Sized for a 2-core, 24 GiB machine; fsync and synchronous_commit stay on.
+_TUNING = {
+    "shared_buffers": "512MB",
+    "effective_cache_size": "12GB",
+    "work_mem": "32MB",
+    "maintenance_work_mem": "512MB",
+    "wal_buffers": "16MB",
+    "max_wal_size": "2GB",
+    "min_wal_size": "256MB",
+    "checkpoint_completion_target": "0.9",
+    "max_connections": "200",
+    "max_worker_processes": "4",
+    "max_parallel_workers": "2",
+    "max_parallel_workers_per_gather": "1",
+    "max_parallel_maintenance_workers": "1",
+    "timezone": "'UTC'",
+    "log_timezone": "'UTC'",
+}
+
+
+def _run_as_service_user() -> bool:
+    return os.geteuid() == 0
+
+
+def _as_service_user(cmd: list[str]) -> list[str]:
+    if not _run_as_service_user():
+        return cmd
+    runuser = shutil.which("runuser")
+    if runuser is None:
+        raise LocalInfraError(
+            "running as root needs `runuser` (util-linux) to start PostgreSQL as `postgres`"
+        )
+    return [runuser, "-u", SERVICE_USER, "--", *cmd]
+
+
+def _has_server(bindir: Path) -> bool:
+    return all((bindir / name).is_file() for name in ("initdb", "pg_ctl", "postgres"))
+
+
+def bindir() -> Path:
+    """The directory with initdb, pg_ctl and postgres (pg_config --bindir, else /usr/lib/postgresql/*/bin)."""
+    candidates: list[Path] = []
+    pg_config = shutil.which("pg_config")
+    if pg_config is not None:
+        result = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+        if result.returncode == 0 and result.stdout.strip():
+            candidates.append(Path(result.stdout.strip()))
+    candidates.append(DEFAULT_BINDIR)
+    versions = Path("/usr/lib/postgresql").glob("*/bin")
+    candidates.extend(
+        sorted(versions, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0, reverse=True)
+    )
+    for candidate in candidates:
+        if _has_server(candidate):
+            return candidate
+    raise LocalInfraError(f"PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found: {_MISSING}")
+
+
+def _server_major(bin_path: Path) -> str:
+    out = subprocess.run([str(bin_path / "pg_ctl"), "--version"], capture_output=True, text=True).stdout
+    match = re.search(r"(\d+)", out)
+    return match.group(1) if match else "?"
+
+
+def conninfo_from_url(url: str) -> str:
+    """A libpq URI from a SQLAlchemy-style URL (drops the "+driver" part)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme == "postgres":
+        scheme = "postgresql"
+    return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+def _check_identifier(name: str) -> None:
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a plain database name: {name!r}")
+
+
+def _ensure_postgis(conninfo: str, database: str) -> None:
+    try:
+        with psycopg.connect(conninfo, dbname=database, autocommit=True, connect_timeout=10) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg.Error as exc:
+        hint = f"; {_MISSING}" if "postgis" in str(exc) and "not available" in str(exc) else ""
+        raise LocalInfraError(f"could not enable PostGIS in database {database!r}: {exc}{hint}") from exc
+
+
+def create_database(name: str, url: str | None = None) -> str:
+    """Create database `name` (if missing) with the postgis extension; return its URL.
+
+    `url` is any database URL on the target server (default: the embedded server's main database);
+    the returned URL is the same with the database name replaced.
+    """
+    _check_identifier(name)
+    base = url or get_local_settings().database_url()
+    conninfo = conninfo_from_url(base)
+    try:
+        with psycopg.connect(conninfo, dbname="postgres", autocommit=True, connect_timeout=10) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if exists is None:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.errors.DuplicateDatabase:
+        pass  # created concurrently
+    except psycopg.Error as exc:
+        raise LocalInfraError(f"could not create database {name!r}: {exc}") from exc
+    _ensure_postgis(conninfo, name)
+    return _with_database(base, name)
+
+
+def drop_database(name: str, url: str | None = None) -> None:
+    """Drop database `name` if it exists, disconnecting its sessions (`url` as for create_database)."""
+    _check_identifier(name)
+    conninfo = conninfo_from_url(url or get_local_settings().database_url())
+    try:
+        with psycopg.connect(conninfo, dbname="postgres", autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        raise LocalInfraError(f"could not drop database {name!r}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    """Paths and lifecycle of the embedded PostgreSQL server for one LocalSettings."""
+
+    settings: LocalSettings
+
+    @property
+    def root(self) -> Path:
+        return self.settings.home.resolve() / "postgres"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def log_file(self) -> Path:
+        return self.logs / "postgres.log"
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.settings.pg_port}"
+
+    @property
+    def conninfo(self) -> str:
+        return conninfo_from_url(self.settings.database_url())
+
+    def _socket_dir(self) -> str:
+        if len(str(self.data)) + len(f"/.s.PGSQL.{self.settings.pg_port}") <= _SOCKET_PATH_MAX:
+            return str(self.data)
+        return "/tmp"
+
+    def _prepare_dirs(self) -> None:
+        """Create root/, logs/ and hand them to the service user when running as root."""
+        self.logs.mkdir(parents=True, exist_ok=True)
+        if not _run_as_service_user():
+            return
+        try:
+            entry = pwd.getpwnam(SERVICE_USER)
+        except KeyError as exc:
+            raise LocalInfraError(
+                f"as root, PostgreSQL must run as the `{SERVICE_USER}` OS user, which does not exist: "
+                f"{_MISSING}"
+            ) from exc
+        for path in (self.root, self.logs, self.data):
+            if path.exists() and path.stat().st_uid != entry.pw_uid:
+                subprocess.run(["chown", "-R", f"{entry.pw_uid}:{entry.pw_gid}", str(path)], check=True)
+        if self.log_file.exists() and self.log_file.stat().st_uid != entry.pw_uid:
+            os.chown(self.log_file, entry.pw_uid, entry.pw_gid)
+        probe = subprocess.run(_as_service_user(["test", "-w", str(self.root)]), capture_output=True)
+        if probe.returncode != 0:
+            raise LocalInfraError(
+                f"the `{SERVICE_USER}` OS user cannot write {self.root}: every parent directory must be "
+                "searchable by it (chmod o+x), or set HUB_LOCAL_HOME to a directory it can reach"
+            )
+
+    def _run(self, cmd: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            _as_service_user(cmd),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            start_new_session=True,  # the server must not get the caller's Ctrl-C
+        )
+
+    def _initdb(self, bin_path: Path) -> None:
+        if (self.data / "PG_VERSION").is_file():
+            return
+        if self.data.exists():
+            shutil.rmtree(self.data)  # left over from a failed initdb
+        log = self.logs / "initdb.log"
+        result = self._run(
+            [str(bin_path / "initdb"), "-D", str(self.data), "-U", self.settings.pg_user, "--auth=trust",
+             "-E", "UTF8", "--locale=C"],
+        )  # fmt: skip
+        log.write_text(result.stdout + result.stderr)
+        if result.returncode != 0:
+            raise failure(f"postgres: initdb of {self.data} failed (exit {result.returncode})", log)
+        conf = self.data / "postgresql.conf"
+        with conf.open("a") as handle:
+            handle.write("\n# Settings managed by deploy.local.postgres (rewritten on every start).\n")
+            handle.write("include_if_exists = 'hub.conf'\n")
+
+    def _write_config(self) -> None:
+        settings = {
+            "listen_addresses": f"'{HOST}'",
+            "port": str(self.settings.pg_port),
+            "unix_socket_directories": f"'{self._socket_dir()}'",
+            **_TUNING,
+        }
+        body = "".join(f"{key} = {value}\n" for key, value in settings.items())
+        target = self.data / "hub.conf"
+        target.write_text(
+            "# Written by deploy.local.postgres on every start; edits are overwritten.\n" + body
+        )
+        if _run_as_service_user():
+            entry = pwd.getpwnam(SERVICE_USER)
+            os.chown(target, entry.pw_uid, entry.pw_gid)
+
+    def pid(self) -> int | None:
+        """The postmaster's pid if it is running."""
+        pid = read_pid(self.data / "postmaster.pid")
+        return pid if pid is not None and pid_alive(pid, "postgres") else None
+
+    def is_running(self) -> bool:
+        return self.pid() is not None
+
+    def start(self) -> str:
+        """Initialise (once) and start the server unless it runs; ensure the hub database has PostGIS."""
+        if self.is_running():
+            self.ensure_database()
+            return f"postgres: already running on {self.address} (pid {self.pid()})"
+        if port_open(HOST, self.settings.pg_port):
+            raise LocalInfraError(
+                f"postgres: port {self.address} is already in use by another process; stop it or choose "
+                "another port with HUB_LOCAL_PG_PORT"
+            )
+        bin_path = bindir()
+        self._prepare_dirs()
+        self._initdb(bin_path)
+        data_major = (self.data / "PG_VERSION").read_text().strip()
+        server_major = _server_major(bin_path)
+        if data_major != server_major:
+            raise LocalInfraError(
+                f"postgres: {self.data} was initialised by PostgreSQL {data_major} but {bin_path} is "
+                f"PostgreSQL {server_major}; install version {data_major} or remove {self.root}"
+            )
+        self._write_config()
+        result = self._run(
+            [str(bin_path / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_file), "-w",
+             "-t", str(START_TIMEOUT), "start"],
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise failure(
+                f"postgres: pg_ctl start failed (exit {result.returncode}): {result.stdout.strip()} "
+                f"{result.stderr.strip()}",
+                self.log_file,
+            )
+        self.ensure_database()
+        return f"postgres: started on {self.address} (pid {self.pid()}, logs {self.log_file})"
+
+    def ensure_database(self) -> None:
+        """Create the hub database (HUB_LOCAL_PG_DATABASE) with PostGIS if missing."""
+        try:
+            create_database(self.settings.pg_database, self.settings.database_url())
+        except LocalInfraError as exc:
+            raise LocalInfraError(
+                f"{exc}\nServer log {self.log_file}; last lines:\n{tail(self.log_file, 15)}"
+            ) from exc
+
+    def stop(self) -> str:
+        """Stop the server with `pg_ctl stop -m fast`; return a line saying what happened."""
+        pid = self.pid()
+        if pid is None:
+            return "postgres: not running"
+        result = self._run(
+            [str(bindir() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop"]
+        )
+        if result.returncode != 0:
+            raise failure(
+                f"postgres: pg_ctl stop failed: {result.stdout.strip()} {result.stderr.strip()}",
+                self.log_file,
+            )
+        return f"postgres: stopped (pid {pid})"
+
+    def status(self) -> str:
+        """A short state string: running/stopped/not set up."""
+        pid = self.pid()
+        if pid is not None:
+            state = "running" if port_open(HOST, self.settings.pg_port) else "starting"
+            return f"{state} on {self.address} (pid {pid})"
+        if not (self.data / "PG_VERSION").is_file():
+            return "not set up (hub up creates it)"
+        return "stopped"
+
+
+def server(settings: LocalSettings | None = None) -> PostgresServer:
+    """The embedded server for `settings` (default: the HUB_LOCAL_* settings)."""
+    return PostgresServer(settings or get_local_settings())
+
+
+def start(settings: LocalSettings | None = None) -> str:
+    """Start the embedded server if it is not running."""
+    return server(settings).start()
+
+
+def stop(settings: LocalSettings | None = None) -> str:
+    """Stop the embedded server if it is running."""
+    return server(settings).stop()
+
+
+def status(settings: LocalSettings | None = None) -> str:
+    """The embedded server's state."""
+    return server(settings).status()

@@ -1,0 +1,36 @@
+"""Creates the hub's topics on the configured cluster."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from deploy.settings import KafkaSettings
+from sharing_protocols.catalogue import CATALOGUE
+
+
+def hub_topics(kafka: KafkaSettings) -> list[str]:
+    """Every dataset topic, plus the dead-letter topic."""
+    return [kafka.topic(name) for name in CATALOGUE] + [kafka.dead_letter_topic]
+
+
+def ensure_topics(kafka: KafkaSettings, topics: Iterable[str] | None = None) -> None:
+    """Create any of `topics` (default: all the hub's) that the cluster does not have yet."""
+    names = list(topics) if topics is not None else hub_topics(kafka)
+    admin = KafkaAdminClient(bootstrap_servers=kafka.servers, client_id="hub-admin")
+    try:
+        existing = set(admin.list_topics())
+        wanted = [
+            NewTopic(name, num_partitions=kafka.partitions, replication_factor=1)
+            for name in names
+            if name not in existing
+        ]
+        if wanted:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(wanted)
+    finally:
+        admin.close()

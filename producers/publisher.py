@@ -1,0 +1,66 @@
+"""An idempotent Kafka publisher (kafka-python) for event envelopes."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from kafka import KafkaProducer
+
+from sharing_protocols.envelope import EventEnvelope
+
+
+class Publisher:
+    """Sends envelopes keyed by event id, with dataset, partner and schema version in the headers."""
+
+    def __init__(self, servers: str, client_id: str = "hub-publisher") -> None:
+        self._producer = KafkaProducer(
+            bootstrap_servers=servers,
+            client_id=client_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=20,
+            batch_size=512 * 1024,
+            max_in_flight_requests_per_connection=5,
+            retries=2**31 - 1,
+        )
+        self._lock = threading.Lock()
+        self.delivered = 0
+        self.failed: list[str] = []
+
+    def _ok(self, _metadata: object) -> None:
+        with self._lock:
+            self.delivered += 1
+
+    def _error(self, exc: BaseException) -> None:
+        with self._lock:
+            self.failed.append(type(exc).__name__)
+
+    def send(self, topic: str, envelope: EventEnvelope) -> None:
+        headers = [
+            ("dataset", envelope.dataset.encode()),
+            ("partner", envelope.partner.encode()),
+            ("schema_version", str(envelope.schema_version).encode()),
+            ("envelope_version", str(envelope.envelope_version).encode()),
+            ("content_type", b"application/json"),
+        ]
+        future = self._producer.send(
+            topic, key=str(envelope.event_id).encode(), value=envelope.to_bytes(), headers=headers
+        )
+        future.add_callback(self._ok)
+        future.add_errback(self._error)
+
+    def flush(self) -> None:
+        self._producer.flush()
+
+    def close(self) -> None:
+        self._producer.flush()
+        self._producer.close()
+
+    def __enter__(self) -> Publisher:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,144 @@
+"""data.police.uk street-level crime and ASB: the monthly CSV row schema and its mapping to events."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sharing_protocols.envelope import EventEnvelope, OccurrencePeriod, Wgs84Point, stable_event_id
+
+DATASET = "police-uk-street"
+SCHEMA_VERSION = 1
+
+COLUMNS = (
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+)
+
+# The police.uk categories (display name -> slug), as published by data.police.uk.
+CATEGORIES: dict[str, str] = {
+    "Anti-social behaviour": "anti-social-behaviour",
+    "Bicycle theft": "bicycle-theft",
+    "Burglary": "burglary",
+    "Criminal damage and arson": "criminal-damage-arson",
+    "Drugs": "drugs",
+    "Other theft": "other-theft",
+    "Possession of weapons": "possession-of-weapons",
+    "Public order": "public-order",
+    "Robbery": "robbery",
+    "Shoplifting": "shoplifting",
+    "Theft from the person": "theft-from-the-person",
+    "Vehicle crime": "vehicle-crime",
+    "Violence and sexual offences": "violent-crime",
+    "Other crime": "other-crime",
+}
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_CRIME_ID = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _blank_to_none(value: object) -> object:
+    return None if isinstance(value, str) and value.strip() == "" else value
+
+
+class PoliceUkStreetRow(BaseModel):
+    """One row of a data.police.uk `*-street.csv` file."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, str_strip_whitespace=True)
+
+    crime_id: str | None = Field(default=None, alias="Crime ID")
+    month: str = Field(alias="Month")
+    reported_by: str = Field(alias="Reported by", min_length=1)
+    falls_within: str = Field(alias="Falls within", min_length=1)
+    longitude: float | None = Field(default=None, alias="Longitude", ge=-180, le=180)
+    latitude: float | None = Field(default=None, alias="Latitude", ge=-90, le=90)
+    location: str | None = Field(default=None, alias="Location")
+    lsoa_code: str | None = Field(default=None, alias="LSOA code")
+    lsoa_name: str | None = Field(default=None, alias="LSOA name")
+    crime_type: str = Field(alias="Crime type")
+    last_outcome_category: str | None = Field(default=None, alias="Last outcome category")
+
+    @field_validator(
+        "crime_id",
+        "longitude",
+        "latitude",
+        "location",
+        "lsoa_code",
+        "lsoa_name",
+        "last_outcome_category",
+        mode="before",
+    )
+    @classmethod
+    def _blank(cls, value: object) -> object:
+        return _blank_to_none(value)
+
+    @field_validator("crime_id")
+    @classmethod
+    def _crime_id(cls, value: str | None) -> str | None:
+        if value is not None and not _CRIME_ID.match(value):
+            raise ValueError("must be a 64-character lower-case hex police.uk crime id")
+        return value
+
+    @field_validator("month")
+    @classmethod
+    def _month(cls, value: str) -> str:
+        if not _MONTH.match(value):
+            raise ValueError("must be a month as YYYY-MM")
+        return value
+
+    @field_validator("crime_type")
+    @classmethod
+    def _crime_type(cls, value: str) -> str:
+        if value not in CATEGORIES:
+            raise ValueError("is not a police.uk crime type")
+        return value
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> PoliceUkStreetRow:
+        if (self.longitude is None) != (self.latitude is None):
+            missing = "Latitude" if self.latitude is None else "Longitude"
+            raise ValueError(f"{missing} is missing while the other coordinate is given")
+        return self
+
+
+def source_key(row: PoliceUkStreetRow) -> str | None:
+    """The record's own id, where police.uk gives one (ASB rows have none)."""
+    return row.crime_id
+
+
+def to_envelope(row: PoliceUkStreetRow, partner: str, key: str) -> EventEnvelope:
+    """The event for one row; `key` identifies the source record within the partner's feed."""
+    year, month = (int(part) for part in row.month.split("-"))
+    location = (
+        Wgs84Point(lon=row.longitude, lat=row.latitude)
+        if row.longitude is not None and row.latitude is not None
+        else None
+    )
+    return EventEnvelope(
+        event_id=stable_event_id(DATASET, partner, key),
+        dataset=DATASET,
+        partner=partner,
+        schema_version=SCHEMA_VERSION,
+        occurred=OccurrencePeriod.month(year, month),
+        location=location,
+        category=CATEGORIES[row.crime_type],
+        attributes={
+            "crime_id": row.crime_id,
+            "reported_by": row.reported_by,
+            "falls_within": row.falls_within,
+            "location_description": row.location,
+            "lsoa_code": row.lsoa_code,
+            "last_outcome_category": row.last_outcome_category,
+        },
+    )

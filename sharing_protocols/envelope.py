@@ -1,0 +1,89 @@
+"""The versioned event envelope that every partner publishes and every processor consumes."""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ENVELOPE_VERSION = 1
+
+# Fixed namespace so that the same source record always gets the same event id, on any machine.
+_EVENT_NAMESPACE = uuid.UUID("6f1c1d2e-7c55-4f8e-9a7e-3b2f61c0a9d1")
+
+AttributeValue = str | int | float | bool | None
+
+
+class OccurrencePeriod(BaseModel):
+    """When the event happened, as an inclusive date range at a stated precision."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: date
+    end: date
+    precision: Literal["month", "day"]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OccurrencePeriod:
+        if self.end < self.start:
+            raise ValueError("period end is before its start")
+        return self
+
+    @classmethod
+    def month(cls, year: int, month: int) -> OccurrencePeriod:
+        last = calendar.monthrange(year, month)[1]
+        return cls(start=date(year, month, 1), end=date(year, month, last), precision="month")
+
+
+class Wgs84Point(BaseModel):
+    """A WGS84 longitude/latitude pair (EPSG:4326)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["wgs84"] = "wgs84"
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+
+
+class BngPoint(BaseModel):
+    """A British National Grid easting/northing in metres (EPSG:27700)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["bng"] = "bng"
+    easting: float = Field(ge=0, le=700_000)
+    northing: float = Field(ge=0, le=1_300_000)
+
+
+Location = Annotated[Wgs84Point | BngPoint, Field(discriminator="kind")]
+
+
+class EventEnvelope(BaseModel):
+    """One partner event as it travels on a topic: identity, provenance, time, place, category, attributes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    envelope_version: Literal[1] = ENVELOPE_VERSION
+    event_id: uuid.UUID
+    dataset: str = Field(min_length=1)
+    partner: str = Field(min_length=1)
+    schema_version: int = Field(ge=1)
+    occurred: OccurrencePeriod
+    location: Location | None
+    category: str = Field(min_length=1)
+    attributes: dict[str, AttributeValue] = Field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, payload: bytes) -> EventEnvelope:
+        return cls.model_validate_json(payload)
+
+
+def stable_event_id(dataset: str, partner: str, source_key: str) -> uuid.UUID:
+    """The event id for a source record: the same record always maps to the same id."""
+    return uuid.uuid5(_EVENT_NAMESPACE, f"{dataset}\x1f{partner}\x1f{source_key}")

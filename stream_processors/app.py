@@ -1,0 +1,85 @@
+"""The faust application: consume every dataset topic, load batches, dead-letter what cannot be loaded.
+
+Delivery is at-least-once: `take_events` acks a batch only after the loop body returns, and the body
+returns only once the warehouse has committed the batch (and the dead letters are on their topic). The
+upsert on the event id makes a replay harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+from typing import Any
+
+import faust
+
+from deploy.settings import KafkaSettings
+from sharing_protocols.catalogue import CATALOGUE
+from stream_processors.batch import RawMessage
+from stream_processors.loader import Loader
+from stream_processors.settings import WorkerSettings
+
+log = logging.getLogger(__name__)
+
+
+def _headers(raw: Any) -> list[tuple[str, bytes]]:
+    items = raw.items() if isinstance(raw, dict) else (raw or [])
+    return [(str(k), bytes(v or b"")) for k, v in items]
+
+
+def create_app(kafka: KafkaSettings, worker: WorkerSettings, loader: Loader) -> faust.App:
+    """The faust app with one loader agent (concurrency 1) over all dataset topics."""
+    app = faust.App(
+        f"{kafka.topic_prefix}-warehouse-loader",
+        broker=[f"kafka://{server}" for server in kafka.servers.split(",")],
+        value_serializer="raw",
+        key_serializer="raw",
+        store="memory://",
+        web_enabled=False,
+        consumer_auto_offset_reset="earliest",
+        topic_partitions=kafka.partitions,
+        topic_replication_factor=1,
+        producer_acks=-1,
+        broker_commit_interval=1.0,
+        stream_buffer_maxsize=worker.batch_size * 2,
+    )
+    sources = app.topic(*(kafka.topic(name) for name in CATALOGUE), key_type=bytes, value_type=bytes)
+    dead_letter = app.topic(kafka.dead_letter_topic, key_type=bytes, value_type=bytes)
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
+
+    async def load(stream: faust.StreamT[bytes]) -> None:
+        async for events in stream.take_events(worker.batch_size, within=worker.batch_seconds):
+            messages = [
+                RawMessage(e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value)
+                for e in events
+            ]
+            future = executor.submit(loader.handle, messages)
+            try:
+                result = await asyncio.wrap_future(future)
+            except asyncio.CancelledError:
+                # Shutting down mid-batch: finish the commit before faust acks, or exit without acking.
+                try:
+                    future.result()
+                except BaseException:
+                    log.critical("batch not committed during shutdown; exiting without acking it")
+                    os._exit(1)
+                raise
+            except BaseException:
+                log.exception("batch could not be loaded; exiting without acking it")
+                os._exit(1)
+            by_offset = {(e.message.topic, e.message.partition, e.message.offset): e for e in events}
+            for letter in result.dead_letters:
+                where = (letter.source_topic, letter.source_partition, letter.source_offset)
+                source = by_offset[where]
+                headers = [
+                    *_headers(source.message.headers),
+                    ("dlq.reason", letter.reason.encode()),
+                    ("dlq.source", "/".join(map(str, where)).encode()),
+                ]
+                delivery = await dead_letter.send(key=source.message.key, value=source.message.value, headers=headers)
+                await delivery
+
+    app.agent(sources, name="warehouse-loader", concurrency=1)(load)
+    return app

@@ -1,0 +1,50 @@
+"""The loader behind the faust agent: a batch in, committed to the warehouse (retrying) before it returns."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import psycopg
+
+from deploy.settings import KafkaSettings
+from sharing_protocols.catalogue import CATALOGUE
+from stream_processors.batch import BatchResult, RawMessage, process
+from stream_processors.geocoding import WardIndex
+from warehouse.sink import WarehouseSink
+
+log = logging.getLogger(__name__)
+
+
+class Loader:
+    """Processes batches and writes them; database outages are retried, never skipped."""
+
+    def __init__(self, kafka: KafkaSettings, wards: WardIndex, sink: WarehouseSink, retry_max: float) -> None:
+        self.topic_datasets = {kafka.topic(name): name for name in CATALOGUE}
+        self._wards = wards
+        self._sink = sink
+        self._retry_max = retry_max
+
+    def handle(self, messages: Sequence[RawMessage]) -> BatchResult:
+        """Process `messages` and commit them; returns once the database has them."""
+        result = process(messages, self._wards, self.topic_datasets)
+        delay = 0.5
+        while True:
+            try:
+                self._sink.write(result.events, result.dead_letters)
+                break
+            except psycopg.OperationalError as exc:
+                log.warning("warehouse unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, self._retry_max)
+        located = sum(1 for row in result.events if row.ward_code)
+        log.info(
+            "batch of %d: %d loaded (%d located, %d unlocated), %d dead-lettered",
+            len(messages),
+            len(result.events),
+            located,
+            len(result.events) - located,
+            len(result.dead_letters),
+        )
+        return result

@@ -1,0 +1,87 @@
+"""The local services `hub up` manages: Kafka and PostGIS are up, reachable and usable.
+
+The services are left running at the end: other integration tests share them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+
+from deploy.local import create_database, drop_database, ensure_up, status
+from deploy.local.postgres import conninfo_from_url
+from deploy.settings import get_database_settings, get_kafka_settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module", autouse=True)
+def services() -> None:
+    ensure_up()
+
+
+@pytest.fixture
+def throwaway_database() -> Iterator[str]:
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    url = create_database(name, get_database_settings().resolved_url)
+    try:
+        yield url
+    finally:
+        drop_database(name, get_database_settings().resolved_url)
+
+
+def test_status_shows_kafka_and_postgres_running() -> None:
+    states = status()
+    assert set(states) >= {"kafka", "postgres", "worker", "api"}
+    for service in ("kafka", "postgres"):
+        assert states[service].startswith(("running", "external")), states
+
+
+def test_throwaway_database_has_postgis(throwaway_database: str) -> None:
+    with psycopg.connect(conninfo_from_url(throwaway_database), connect_timeout=10) as conn:
+        row = conn.execute("SELECT postgis_version()").fetchone()
+    assert row is not None and row[0].startswith("3.")
+
+
+def test_dropped_database_is_gone() -> None:
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    base = get_database_settings().resolved_url
+    create_database(name, base)
+    drop_database(name, base)
+    with psycopg.connect(conninfo_from_url(base), dbname="postgres", connect_timeout=10) as conn:
+        assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
+
+
+def test_kafka_topic_produce_consume() -> None:
+    servers = get_kafka_settings().servers
+    topic = f"test.local-infra.{uuid.uuid4().hex}"
+    payload = uuid.uuid4().bytes
+    admin = KafkaAdminClient(bootstrap_servers=servers, client_id="test-local-infra")
+    try:
+        admin.create_topics([NewTopic(name=topic, num_partitions=1, replication_factor=1)])
+        producer = KafkaProducer(bootstrap_servers=servers)
+        try:
+            producer.send(topic, key=b"k", value=payload).get(timeout=30)
+        finally:
+            producer.close()
+        consumer = KafkaConsumer(
+            topic,
+            bootstrap_servers=servers,
+            group_id=None,
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=30_000,
+        )
+        try:
+            received = next(iter(consumer), None)  # StopIteration after 30 s without a message
+        finally:
+            consumer.close()
+        assert received is not None, f"no message consumed from {topic}"
+        assert (received.key, received.value) == (b"k", payload)
+    finally:
+        admin.delete_topics([topic])
+        admin.close()
