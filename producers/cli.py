@@ -17,7 +17,7 @@ from producers.publisher import Publisher
 from sharing_protocols.catalogue import UnknownDatasetError, get_dataset
 from sharing_protocols.envelope import EventEnvelope
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 MAX_ERRORS_SHOWN = 50
 

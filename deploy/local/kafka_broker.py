@@ -16,11 +16,13 @@ from pathlib import Path
 from deploy.local.processes import (
     LocalInfraError,
     failure,
+    file_size,
     is_running,
     port_open,
     read_pid,
     start_detached,
     stop_pid,
+    tail_since,
     wait_for_port,
 )
 from deploy.settings import LocalSettings, get_local_settings
@@ -246,6 +248,7 @@ class KafkaBroker:
             directory.mkdir(parents=True, exist_ok=True)
         self._write_properties()
         self._format_storage(java)
+        offsets = (file_size(self.server_log), file_size(self.console_log))
         with _packaged("log4j.properties") as log4j:
             heap = self.settings.kafka_heap
             cmd = [
@@ -257,16 +260,26 @@ class KafkaBroker:
             pid = start_detached(cmd, log_file=self.console_log, pidfile=self.pidfile, cwd=self.root)
         deadline = time.monotonic() + START_TIMEOUT
         if not wait_for_port(HOST, port, START_TIMEOUT, pid=pid):
+            exited = not self.is_running()
             self._abort(pid)
-            raise failure(
-                f"kafka: broker did not open {self.bootstrap} within {START_TIMEOUT:.0f} s", self.server_log
+            reason = (
+                "exited during startup" if exited else f"did not open {port} within {START_TIMEOUT:.0f} s"
             )
+            raise self._start_failure(f"kafka: the broker {reason}", offsets)
         while not self._ready():
             if time.monotonic() > deadline or not self.is_running():
                 self._abort(pid)
-                raise failure(f"kafka: broker on {self.bootstrap} did not become ready", self.server_log)
+                raise self._start_failure(f"kafka: broker on {self.bootstrap} did not become ready", offsets)
             time.sleep(0.5)
         return f"kafka: started on {self.bootstrap} (pid {pid}, logs {self.server_log})"
+
+    def _start_failure(self, message: str, offsets: tuple[int, int]) -> LocalInfraError:
+        """An error with what server.log and the JVM console (kafka.out) received during this start."""
+        parts = [message]
+        for log, offset in zip((self.server_log, self.console_log), offsets, strict=True):
+            lines = tail_since(log, offset)
+            parts.append(f"{log}: last lines from this start:\n{lines}" if lines else f"{log}: nothing new")
+        return LocalInfraError("\n".join(parts))
 
     def _abort(self, pid: int) -> None:
         stop_pid(pid, timeout=10)

@@ -35,6 +35,27 @@ def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def file_size(path: Path) -> int:
+    """The size of a file in bytes, 0 when it does not exist."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def tail_since(path: Path, offset: int, lines: int = 30) -> str:
+    """The last `lines` lines written to `path` after byte `offset` ("" if none; from 0 if it was rotated)."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            start = offset if offset <= size else 0
+            handle.seek(max(start, size - 64 * 1024))
+            data = handle.read()
+    except OSError:
+        return ""
+    return "\n".join(data.decode("utf-8", errors="replace").strip().splitlines()[-lines:])
+
+
 def failure(message: str, log: Path, lines: int = 30) -> LocalInfraError:
     """An error naming the log to read, with its last lines."""
     return LocalInfraError(f"{message}\nSee {log}; last lines:\n{tail(log, lines)}")

@@ -1,0 +1,134 @@
+"""Broken rows are reported row by row; every published event is loaded, unlocated or dead-lettered."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+from sqlalchemy import text
+
+from tests.integration.conftest import HubEnv, Worker
+from warehouse.db import get_engine
+
+pytestmark = pytest.mark.integration
+
+FIXTURE = "fixture_eastbourne/2019-01-sussex-street_eastbourne.csv"
+
+
+def _line(values: list[str]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(values)
+    return out.getvalue().encode()
+
+
+@pytest.fixture(scope="module")
+def broken_file(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Ten good rows, then one row for each kind of breakage, then a row without and one outside coverage."""
+    with (shared_data / FIXTURE).open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header, good = rows[0], rows[1:11]
+    col = {name: i for i, name in enumerate(header)}
+
+    def variant(**changes: str) -> list[str]:
+        row = list(good[0])
+        row[col["Crime ID"]] = uuid.uuid4().hex * 2
+        for name, value in changes.items():
+            row[col[name.replace("_", " ")]] = value
+        return row
+
+    path = tmp_path_factory.mktemp("broken") / "broken.csv"
+    body = b"".join(_line(r) for r in [header, *good])  # rows 2..11
+    body += _line(variant(Longitude="not-a-number"))  # row 12
+    body += _line(variant(Latitude="123.4"))  # row 13
+    body += _line(variant(Month=""))  # row 14
+    body += _line(variant()[:-2])  # row 15: two columns short
+    body += _line(variant(Location="On or near XXXX")).replace(b"XXXX", b"\xff\xfe")  # row 16
+    body += _line(variant(Longitude="", Latitude=""))  # row 17: valid, no location
+    body += _line(variant(Longitude="2.3522", Latitude="48.8566"))  # row 18: valid, Paris
+    path.write_bytes(body)
+    return path
+
+
+@pytest.fixture(scope="module")
+def published(hub_env: HubEnv, worker: Worker, broken_file: Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "deploy.cli", "publish", "police-uk-street", str(broken_file)],
+        env={**os.environ, **hub_env.env}, capture_output=True, text=True, timeout=300,
+    )
+    _inject_malformed(hub_env)
+    worker.wait_until_loaded()
+    return result
+
+
+MALFORMED = 4
+
+
+def _inject_malformed(hub_env: HubEnv) -> None:
+    """Messages no hub producer would send: not JSON, not an envelope, an unknown dataset, a wrong key."""
+    topic = hub_env.kafka.topic("police-uk-street")
+    good = {
+        "event_id": str(uuid.uuid4()), "dataset": "police-uk-street", "partner": "test", "schema_version": 1,
+        "occurred": {"start": "2019-01-01", "end": "2019-01-31", "precision": "month"},
+        "location": None, "category": "drugs", "attributes": {},
+    }
+    producer = KafkaProducer(bootstrap_servers=hub_env.kafka.servers, acks="all", enable_idempotence=True)
+    producer.send(topic, key=b"k1", value=b"\x00not json")
+    producer.send(topic, key=b"k2", value=json.dumps({"hello": "world"}).encode())
+    unknown = {**good, "dataset": "no-such-dataset"}
+    producer.send(topic, key=unknown["event_id"].encode(), value=json.dumps(unknown).encode())
+    producer.send(topic, key=b"not-the-event-id", value=json.dumps(good).encode())
+    producer.flush()
+    producer.close()
+
+
+def test_each_broken_row_is_reported_with_file_row_and_field(
+    published: subprocess.CompletedProcess[str], broken_file: Path
+) -> None:
+    assert published.returncode == 1
+    out = published.stderr
+    assert "17 rows read, 12 published" in out, out
+    assert "5 rejected" in out
+    assert f"{broken_file}, row 12, field 'Longitude'" in out
+    assert f"{broken_file}, row 13, field 'Latitude'" in out
+    assert f"{broken_file}, row 14, field 'Month'" in out
+    assert f"{broken_file}, row 15: expected 12 columns, found 10" in out
+    assert f"{broken_file}, row 16, field 'Location': is not valid UTF-8" in out
+
+
+def test_published_equals_loaded_plus_dead_lettered_plus_unlocated(
+    published: subprocess.CompletedProcess[str], hub_env: HubEnv
+) -> None:
+    with get_engine(hub_env.database_url).connect() as conn:
+        by_status = dict(conn.execute(text("SELECT location_status, count(*) FROM event GROUP BY 1")).all())
+        dead = conn.execute(text("SELECT count(*) FROM dead_letter")).scalar_one()
+        reasons = [r[0] for r in conn.execute(text("SELECT reason FROM dead_letter ORDER BY reason"))]
+    loaded = by_status.pop("located")
+    unlocated = sum(by_status.values())
+    assert by_status == {"no_location": 1, "outside_coverage": 1}
+    assert dead == MALFORMED
+    assert loaded + dead + unlocated == 12 + MALFORMED
+    assert any("not valid UTF-8 JSON" in r for r in reasons)
+    assert any("unknown dataset" in r for r in reasons)
+    assert any("key is not the event id" in r for r in reasons)
+    assert any(r.startswith("invalid envelope") for r in reasons)
+
+
+def test_dead_letters_are_on_the_dead_letter_topic_with_their_reason(
+    published: subprocess.CompletedProcess[str], hub_env: HubEnv
+) -> None:
+    consumer = KafkaConsumer(
+        hub_env.kafka.dead_letter_topic, bootstrap_servers=hub_env.kafka.servers,
+        auto_offset_reset="earliest", consumer_timeout_ms=5000,
+    )
+    messages = list(consumer)
+    consumer.close()
+    assert len(messages) == MALFORMED
+    assert all(dict(m.headers).get("dlq.reason") for m in messages)
