@@ -31,6 +31,7 @@ HOST = "127.0.0.1"
 MAIN_CLASS = "kafka.Kafka"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
+BIND_ATTEMPTS = 3
 
 
 @contextlib.contextmanager
@@ -248,7 +249,6 @@ class KafkaBroker:
             directory.mkdir(parents=True, exist_ok=True)
         self._write_properties()
         self._format_storage(java)
-        offsets = (file_size(self.server_log), file_size(self.console_log))
         with _packaged("log4j.properties") as log4j:
             heap = self.settings.kafka_heap
             cmd = [
@@ -257,21 +257,34 @@ class KafkaBroker:
                 f"-Dlog4j.configuration=file:{log4j}",
                 "-cp", self._classpath(), MAIN_CLASS, str(self.properties),
             ]  # fmt: skip
-            pid = start_detached(cmd, log_file=self.console_log, pidfile=self.pidfile, cwd=self.root)
+            for attempt in range(1, BIND_ATTEMPTS + 1):
+                offsets = (file_size(self.server_log), file_size(self.console_log))
+                pid = start_detached(cmd, log_file=self.console_log, pidfile=self.pidfile, cwd=self.root)
+                if wait_for_port(HOST, port, START_TIMEOUT, pid=pid):
+                    break
+                exited = not self.is_running()
+                self._abort(pid)
+                if exited and attempt < BIND_ATTEMPTS and self._bind_conflict(offsets):
+                    time.sleep(2)  # the port was briefly taken (e.g. as a client's ephemeral port)
+                    continue
+                reason = (
+                    "exited during startup" if exited else f"did not open {port} within {START_TIMEOUT:.0f} s"
+                )
+                raise self._start_failure(f"kafka: the broker {reason}", offsets)
         deadline = time.monotonic() + START_TIMEOUT
-        if not wait_for_port(HOST, port, START_TIMEOUT, pid=pid):
-            exited = not self.is_running()
-            self._abort(pid)
-            reason = (
-                "exited during startup" if exited else f"did not open {port} within {START_TIMEOUT:.0f} s"
-            )
-            raise self._start_failure(f"kafka: the broker {reason}", offsets)
         while not self._ready():
             if time.monotonic() > deadline or not self.is_running():
                 self._abort(pid)
                 raise self._start_failure(f"kafka: broker on {self.bootstrap} did not become ready", offsets)
             time.sleep(0.5)
         return f"kafka: started on {self.bootstrap} (pid {pid}, logs {self.server_log})"
+
+    def _bind_conflict(self, offsets: tuple[int, int]) -> bool:
+        """Whether the start that wrote from `offsets` on failed because a port was in use."""
+        return any(
+            "Address already in use" in tail_since(log, offset, lines=200)
+            for log, offset in zip((self.server_log, self.console_log), offsets, strict=True)
+        )
 
     def _start_failure(self, message: str, offsets: tuple[int, int]) -> LocalInfraError:
         """An error with what server.log and the JVM console (kafka.out) received during this start."""

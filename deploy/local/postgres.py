@@ -7,6 +7,7 @@ import pwd
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -14,13 +15,23 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from deploy.local.processes import LocalInfraError, failure, pid_alive, port_open, read_pid, tail
+from deploy.local.processes import (
+    LocalInfraError,
+    failure,
+    file_size,
+    pid_alive,
+    port_open,
+    read_pid,
+    tail,
+    tail_since,
+)
 from deploy.settings import LocalSettings, get_local_settings
 
 HOST = "127.0.0.1"
 DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
 SERVICE_USER = "postgres"  # initdb/postgres refuse to run as root, so root runs them as this OS user
 START_TIMEOUT = 60
+BIND_ATTEMPTS = 3
 _SOCKET_PATH_MAX = 100  # unix socket paths are limited to ~107 bytes
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 _MISSING = (
@@ -285,15 +296,22 @@ class PostgresServer:
                 f"PostgreSQL {server_major}; install version {data_major} or remove {self.root}"
             )
         self._write_config()
-        result = self._run(
-            [str(bin_path / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_file), "-w",
-             "-t", str(START_TIMEOUT), "start"],
-        )  # fmt: skip
-        if result.returncode != 0:
-            raise failure(
-                f"postgres: pg_ctl start failed (exit {result.returncode}): {result.stdout.strip()} "
-                f"{result.stderr.strip()}",
-                self.log_file,
+        for attempt in range(1, BIND_ATTEMPTS + 1):
+            offset = file_size(self.log_file)
+            result = self._run(
+                [str(bin_path / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_file), "-w",
+                 "-t", str(START_TIMEOUT), "start"],
+            )  # fmt: skip
+            if result.returncode == 0:
+                break
+            lines = tail_since(self.log_file, offset) or "(nothing new)"
+            if "Address already in use" in lines and attempt < BIND_ATTEMPTS and not self.is_running():
+                time.sleep(2)  # the port was briefly taken (e.g. as a client's ephemeral port)
+                continue
+            said = " ".join(f"{result.stdout} {result.stderr}".split())
+            raise LocalInfraError(
+                f"postgres: pg_ctl start failed (exit {result.returncode}): {said}\n"
+                f"{self.log_file}: last lines from this start:\n{lines}"
             )
         self.ensure_database()
         return f"postgres: started on {self.address} (pid {self.pid()}, logs {self.log_file})"

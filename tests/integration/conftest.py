@@ -107,7 +107,9 @@ def hub_env(services: Services, shared_data: Path, monkeypatch_module: pytest.Mo
     migrate.upgrade(url)
     load_areas(
         read_areas(shared_data / "boundaries/wards_2024_bsc_epsg27700.geojson", "ward_code", "ward_name"),
-        "wards-2024", "ward", url,
+        "wards-2024",
+        "ward",
+        url,
     )
     kafka = KafkaSettings(bootstrap=services.kafka_bootstrap, topic_prefix=prefix)
     ensure_topics(kafka)

@@ -61,7 +61,10 @@ def broken_file(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 def published(hub_env: HubEnv, worker: Worker, broken_file: Path) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, "-m", "deploy.cli", "publish", "police-uk-street", str(broken_file)],
-        env={**os.environ, **hub_env.env}, capture_output=True, text=True, timeout=300,
+        env={**os.environ, **hub_env.env},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     _inject_malformed(hub_env)
     worker.wait_until_loaded()
@@ -75,9 +78,14 @@ def _inject_malformed(hub_env: HubEnv) -> None:
     """Messages no hub producer would send: not JSON, not an envelope, an unknown dataset, a wrong key."""
     topic = hub_env.kafka.topic("police-uk-street")
     good = {
-        "event_id": str(uuid.uuid4()), "dataset": "police-uk-street", "partner": "test", "schema_version": 1,
+        "event_id": str(uuid.uuid4()),
+        "dataset": "police-uk-street",
+        "partner": "test",
+        "schema_version": 1,
         "occurred": {"start": "2019-01-01", "end": "2019-01-31", "precision": "month"},
-        "location": None, "category": "drugs", "attributes": {},
+        "location": None,
+        "category": "drugs",
+        "attributes": {},
     }
     producer = KafkaProducer(bootstrap_servers=hub_env.kafka.servers, acks="all", enable_idempotence=True)
     producer.send(topic, key=b"k1", value=b"\x00not json")
@@ -125,8 +133,10 @@ def test_dead_letters_are_on_the_dead_letter_topic_with_their_reason(
     published: subprocess.CompletedProcess[str], hub_env: HubEnv
 ) -> None:
     consumer = KafkaConsumer(
-        hub_env.kafka.dead_letter_topic, bootstrap_servers=hub_env.kafka.servers,
-        auto_offset_reset="earliest", consumer_timeout_ms=5000,
+        hub_env.kafka.dead_letter_topic,
+        bootstrap_servers=hub_env.kafka.servers,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
     )
     messages = list(consumer)
     consumer.close()

@@ -26,11 +26,20 @@ pytestmark = pytest.mark.integration
 SUSSEX = "feeds/police_uk/2019-01-sussex-street.csv"
 WARDS = "boundaries/wards_2024_bsc_epsg27700.geojson"
 SLUGS = {
-    "Anti-social behaviour": "anti-social-behaviour", "Bicycle theft": "bicycle-theft", "Burglary": "burglary",
-    "Criminal damage and arson": "criminal-damage-arson", "Drugs": "drugs", "Other theft": "other-theft",
-    "Possession of weapons": "possession-of-weapons", "Public order": "public-order", "Robbery": "robbery",
-    "Shoplifting": "shoplifting", "Theft from the person": "theft-from-the-person",
-    "Vehicle crime": "vehicle-crime", "Violence and sexual offences": "violent-crime", "Other crime": "other-crime",
+    "Anti-social behaviour": "anti-social-behaviour",
+    "Bicycle theft": "bicycle-theft",
+    "Burglary": "burglary",
+    "Criminal damage and arson": "criminal-damage-arson",
+    "Drugs": "drugs",
+    "Other theft": "other-theft",
+    "Possession of weapons": "possession-of-weapons",
+    "Public order": "public-order",
+    "Robbery": "robbery",
+    "Shoplifting": "shoplifting",
+    "Theft from the person": "theft-from-the-person",
+    "Vehicle crime": "vehicle-crime",
+    "Violence and sexual offences": "violent-crime",
+    "Other crime": "other-crime",
 }
 
 
@@ -61,7 +70,10 @@ def expected_counts(shared_data: Path) -> tuple[Counter[tuple[str, str]], Counte
 def publish(hub_env: HubEnv, path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "deploy.cli", "publish", "police-uk-street", str(path)],
-        env={**os.environ, **hub_env.env}, capture_output=True, text=True, timeout=300,
+        env={**os.environ, **hub_env.env},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

@@ -1,0 +1,23 @@
+# The two commands the README promises. Both install what a fresh Debian machine lacks (deploy/bootstrap.sh).
+.PHONY: demo test down status lint bench
+
+demo:  ## install, start Kafka + PostGIS + worker + API, publish and load the demo feeds
+	bash deploy/bootstrap.sh
+	.venv/bin/hub demo
+
+test:  ## install and run the whole suite (unit + integration) against the real broker and database
+	bash deploy/bootstrap.sh
+	.venv/bin/python -m pytest
+
+down:
+	.venv/bin/hub down
+
+status:
+	.venv/bin/hub status
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/mypy
+
+bench:
+	.venv/bin/python benchmarks/end_to_end.py
