@@ -20,6 +20,7 @@ from sharing_protocols.envelope import EventEnvelope
 console = Console(stderr=True, soft_wrap=True)
 
 MAX_ERRORS_SHOWN = 50
+PROGRESS_EVERY = 1000
 
 
 def _report(summary: PublishSummary, delivered: int, failed: list[str]) -> None:
@@ -63,9 +64,14 @@ def publish(
     ):
         task = progress.add_task(f"publishing {file.name}", total=None)
 
+        sent = 0
+
         def send(envelope: EventEnvelope) -> None:
+            nonlocal sent
             publisher.send(topic, envelope)
-            progress.advance(task)
+            sent += 1
+            if sent % PROGRESS_EVERY == 0:
+                progress.update(task, completed=sent)
 
         try:
             summary = publish_file(spec, file, partner or spec.default_partner, send)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +40,8 @@ class SourceRow:
     fields: dict[str, str]
 
 
-def _has_undecodable(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+# Bytes that are not UTF-8 arrive as lone surrogates under errors="surrogateescape".
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 def read_rows(path: Path, columns: Sequence[str]) -> Iterator[SourceRow | RowError]:
@@ -65,8 +66,8 @@ def read_rows(path: Path, columns: Sequence[str]) -> Iterator[SourceRow | RowErr
             if len(values) != len(header):
                 yield RowError(name, row_number, None, f"expected {len(header)} columns, found {len(values)}")
                 continue
-            bad = next((col for col, val in zip(header, values, strict=True) if _has_undecodable(val)), None)
-            if bad is not None:
+            if _UNDECODABLE.search("".join(values)):
+                bad = next(col for col, val in zip(header, values, strict=True) if _UNDECODABLE.search(val))
                 yield RowError(name, row_number, bad, "is not valid UTF-8")
                 continue
             yield SourceRow(row_number, dict(zip(header, values, strict=True)))

@@ -34,8 +34,16 @@ class OccurrencePeriod(BaseModel):
 
     @classmethod
     def month(cls, year: int, month: int) -> OccurrencePeriod:
-        last = calendar.monthrange(year, month)[1]
-        return cls(start=date(year, month, 1), end=date(year, month, last), precision="month")
+        return cls.model_validate(month_period(year, month))
+
+
+def month_period(year: int, month: int) -> dict[str, object]:
+    """A whole calendar month, as the fields of an OccurrencePeriod."""
+    return {
+        "start": date(year, month, 1),
+        "end": date(year, month, calendar.monthrange(year, month)[1]),
+        "precision": "month",
+    }
 
 
 class Wgs84Point(BaseModel):

@@ -43,7 +43,9 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings, loader: Loader) -> 
         topic_replication_factor=1,
         producer_acks=-1,
         broker_commit_interval=1.0,
-        stream_buffer_maxsize=worker.batch_size * 2,
+        stream_buffer_maxsize=worker.batch_size * 4,
+        broker_max_poll_records=worker.batch_size * 2,
+        consumer_max_fetch_size=8 * 1024 * 1024,
     )
     sources = app.topic(*(kafka.topic(name) for name in CATALOGUE), key_type=bytes, value_type=bytes)
     dead_letter = app.topic(kafka.dead_letter_topic, key_type=bytes, value_type=bytes)

@@ -51,12 +51,10 @@ def decode(message: RawMessage, topic_datasets: Mapping[str, str]) -> EventEnvel
     if not message.value:
         raise MalformedMessage("empty payload")
     try:
-        json.loads(message.value)
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedMessage("payload is not valid UTF-8 JSON") from None
-    try:
         envelope = EventEnvelope.from_bytes(message.value)
     except ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid":
+            raise MalformedMessage("payload is not valid UTF-8 JSON") from None
         raise MalformedMessage(_describe(exc)) from None
     spec = CATALOGUE.get(envelope.dataset)
     if spec is None:

@@ -132,9 +132,7 @@ def status() -> dict[str, str]:
     result = {
         "kafka": f"external ({kafka.servers})" if kafka.external else KafkaBroker(local).status(),
         "postgres": (
-            f"external ({_redacted(database.resolved_url)})"
-            if database.external
-            else PostgresServer(local).status()
+            f"external ({_redacted(database.resolved_url)})" if database.external else PostgresServer(local).status()
         ),
     }
     for name in APP_SERVICES:

@@ -125,9 +125,7 @@ class KafkaBroker:
                 mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
                 "-DincludeScope=runtime", f"-DoutputDirectory={staging}",
             ]  # fmt: skip
-            code = subprocess.run(
-                cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
-            ).returncode
+            code = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT).returncode
         if code != 0 or not any(staging.glob("*.jar")):
             raise failure(f"resolving the Kafka jars with Maven failed (exit {code})", log)
         shutil.rmtree(self.libs, ignore_errors=True)
@@ -212,9 +210,7 @@ class KafkaBroker:
             known = set(getattr(KafkaAdminClient, "DEFAULT_CONFIG", ()))
             # The bootstrap timeout option is named differently across kafka-python releases.
             timeouts = {
-                name: timeout_ms
-                for name in ("bootstrap_timeout_ms", "api_version_auto_timeout_ms")
-                if name in known
+                name: timeout_ms for name in ("bootstrap_timeout_ms", "api_version_auto_timeout_ms") if name in known
             }
             admin = KafkaAdminClient(
                 bootstrap_servers=self.bootstrap,
@@ -267,9 +263,7 @@ class KafkaBroker:
                 if exited and attempt < BIND_ATTEMPTS and self._bind_conflict(offsets):
                     time.sleep(2)  # the port was briefly taken (e.g. as a client's ephemeral port)
                     continue
-                reason = (
-                    "exited during startup" if exited else f"did not open {port} within {START_TIMEOUT:.0f} s"
-                )
+                reason = "exited during startup" if exited else f"did not open {port} within {START_TIMEOUT:.0f} s"
                 raise self._start_failure(f"kafka: the broker {reason}", offsets)
         deadline = time.monotonic() + START_TIMEOUT
         while not self._ready():

@@ -68,9 +68,7 @@ def _as_service_user(cmd: list[str]) -> list[str]:
         return cmd
     runuser = shutil.which("runuser")
     if runuser is None:
-        raise LocalInfraError(
-            "running as root needs `runuser` (util-linux) to start PostgreSQL as `postgres`"
-        )
+        raise LocalInfraError("running as root needs `runuser` (util-linux) to start PostgreSQL as `postgres`")
     return [runuser, "-u", SERVICE_USER, "--", *cmd]
 
 
@@ -208,8 +206,7 @@ class PostgresServer:
             entry = pwd.getpwnam(SERVICE_USER)
         except KeyError as exc:
             raise LocalInfraError(
-                f"as root, PostgreSQL must run as the `{SERVICE_USER}` OS user, which does not exist: "
-                f"{_MISSING}"
+                f"as root, PostgreSQL must run as the `{SERVICE_USER}` OS user, which does not exist: {_MISSING}"
             ) from exc
         for path in (self.root, self.logs, self.data):
             if path.exists() and path.stat().st_uid != entry.pw_uid:
@@ -260,9 +257,7 @@ class PostgresServer:
         }
         body = "".join(f"{key} = {value}\n" for key, value in settings.items())
         target = self.data / "hub.conf"
-        target.write_text(
-            "# Written by deploy.local.postgres on every start; edits are overwritten.\n" + body
-        )
+        target.write_text("# Written by deploy.local.postgres on every start; edits are overwritten.\n" + body)
         if _run_as_service_user():
             entry = pwd.getpwnam(SERVICE_USER)
             os.chown(target, entry.pw_uid, entry.pw_gid)
@@ -321,18 +316,14 @@ class PostgresServer:
         try:
             create_database(self.settings.pg_database, self.settings.database_url())
         except LocalInfraError as exc:
-            raise LocalInfraError(
-                f"{exc}\nServer log {self.log_file}; last lines:\n{tail(self.log_file, 15)}"
-            ) from exc
+            raise LocalInfraError(f"{exc}\nServer log {self.log_file}; last lines:\n{tail(self.log_file, 15)}") from exc
 
     def stop(self) -> str:
         """Stop the server with `pg_ctl stop -m fast`; return a line saying what happened."""
         pid = self.pid()
         if pid is None:
             return "postgres: not running"
-        result = self._run(
-            [str(bindir() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop"]
-        )
+        result = self._run([str(bindir() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop"])
         if result.returncode != 0:
             raise failure(
                 f"postgres: pg_ctl stop failed: {result.stdout.strip()} {result.stderr.strip()}",

@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sharing_protocols.envelope import EventEnvelope, OccurrencePeriod, Wgs84Point, stable_event_id
+from sharing_protocols.envelope import EventEnvelope, month_period, stable_event_id
 
 DATASET = "police-uk-street"
 SCHEMA_VERSION = 1
@@ -119,26 +119,28 @@ def source_key(row: PoliceUkStreetRow) -> str | None:
 
 def to_envelope(row: PoliceUkStreetRow, partner: str, key: str) -> EventEnvelope:
     """The event for one row; `key` identifies the source record within the partner's feed."""
-    year, month = (int(part) for part in row.month.split("-"))
+    year, month = int(row.month[:4]), int(row.month[5:])
     location = (
-        Wgs84Point(lon=row.longitude, lat=row.latitude)
+        {"kind": "wgs84", "lon": row.longitude, "lat": row.latitude}
         if row.longitude is not None and row.latitude is not None
         else None
     )
-    return EventEnvelope(
-        event_id=stable_event_id(DATASET, partner, key),
-        dataset=DATASET,
-        partner=partner,
-        schema_version=SCHEMA_VERSION,
-        occurred=OccurrencePeriod.month(year, month),
-        location=location,
-        category=CATEGORIES[row.crime_type],
-        attributes={
-            "crime_id": row.crime_id,
-            "reported_by": row.reported_by,
-            "falls_within": row.falls_within,
-            "location_description": row.location,
-            "lsoa_code": row.lsoa_code,
-            "last_outcome_category": row.last_outcome_category,
-        },
+    return EventEnvelope.model_validate(
+        {
+            "event_id": stable_event_id(DATASET, partner, key),
+            "dataset": DATASET,
+            "partner": partner,
+            "schema_version": SCHEMA_VERSION,
+            "occurred": month_period(year, month),
+            "location": location,
+            "category": CATEGORIES[row.crime_type],
+            "attributes": {
+                "crime_id": row.crime_id,
+                "reported_by": row.reported_by,
+                "falls_within": row.falls_within,
+                "location_description": row.location,
+                "lsoa_code": row.lsoa_code,
+                "last_outcome_category": row.last_outcome_category,
+            },
+        }
     )
