@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 import time
 import urllib.error
 import urllib.request
@@ -72,8 +73,7 @@ def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds 
     with Publisher(kafka.servers, client_id="hub-demo") as publisher:
         for feed, relative in DEMO_FEEDS:
             spec = get_dataset(feed)
-            topic = kafka.topic(feed)
-            summary = publish_file(spec, data / relative, spec.default_partner, lambda e, t=topic: publisher.send(t, e))
+            summary = publish_file(spec, data / relative, spec.default_partner, partial(publisher.send, kafka.topic(feed)))
             published += summary.published
             rejected += summary.rejected
             typer.echo(f"published {Path(relative).name}: {summary.published} events, {summary.rejected} rejected")
@@ -83,7 +83,7 @@ def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds 
         typer.echo(f"the worker is still {lag} events behind after {timeout:.0f}s; see the worker log", err=True)
         raise typer.Exit(1)
     with session_scope() as session:
-        status = dict(
+        status: dict[str, int] = dict(
             session.execute(text("SELECT location_status, count(*) FROM event GROUP BY location_status")).all()
         )
         dead = session.execute(text("SELECT count(*) FROM dead_letter")).scalar_one()

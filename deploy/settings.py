@@ -18,10 +18,10 @@ class LocalSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUB_LOCAL_", frozen=True)
 
     home: Path = Path(".hub")
-    kafka_port: int = 39092
-    kafka_controller_port: int = 39093
+    kafka_port: int = 19092
+    kafka_controller_port: int = 19093
     kafka_heap: str = "768m"
-    pg_port: int = 55432
+    pg_port: int = 25432
     pg_user: str = "hub"
     pg_database: str = "hub"
     shared_data: Path = Path("../shared/data")

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-ENVELOPE_VERSION = 1
+ENVELOPE_VERSION: Literal[1] = 1
 
 # Fixed namespace so that the same source record always gets the same event id, on any machine.
 _EVENT_NAMESPACE = uuid.UUID("6f1c1d2e-7c55-4f8e-9a7e-3b2f61c0a9d1")

@@ -52,6 +52,7 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings, loader: Loader) -> 
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
 
     async def load(stream: faust.StreamT[bytes]) -> None:
+        assert isinstance(stream, faust.Stream)  # StreamT does not declare take_events
         async for events in stream.take_events(worker.batch_size, within=worker.batch_seconds):
             messages = [
                 RawMessage(e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value)

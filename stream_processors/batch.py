@@ -110,8 +110,8 @@ def process(messages: Sequence[RawMessage], wards: WardIndex, topic_datasets: Ma
     codes: list[str | None] = [None] * len(envelopes)
     if located.any():
         found = wards.locate(x[located], y[located])
-        for i, code in zip(np.flatnonzero(located), found, strict=True):
-            codes[i] = code
+        for index, code in zip(np.flatnonzero(located).tolist(), found, strict=True):
+            codes[index] = code
     rows = []
     for i, (message, envelope) in enumerate(decoded):
         has_point = bool(located[i])

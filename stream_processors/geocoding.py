@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -47,7 +48,7 @@ class WardIndex:
             ).fetchall()
         if not rows:
             raise LookupError(f"the warehouse holds no wards of vintage {vintage!r}: load them with `hub geo load`")
-        return cls(vintage, [str(r[0]) for r in rows], list(shapely.from_wkb([bytes(r[1]) for r in rows])))
+        return cls(vintage, [str(r[0]) for r in rows], list(shapely.from_wkb([bytes(cast(bytes, r[1])) for r in rows])))
 
     def locate(self, easting: npt.ArrayLike, northing: npt.ArrayLike) -> list[str | None]:
         """The ward code of each point, or None where no ward contains it."""
