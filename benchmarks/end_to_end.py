@@ -22,10 +22,9 @@ import psycopg
 from benchmarks.jitter import write_jittered
 from deploy import local
 from deploy.lag import wait_for_loader
-from deploy.settings import KafkaSettings, get_local_settings
+from deploy.settings import KafkaSettings, get_local_settings, libpq_url
 from deploy.topics import ensure_topics, hub_topics
 from warehouse import migrate
-from warehouse.db import libpq_url
 from warehouse.reference import load_areas, read_areas
 
 WARDS = "boundaries/wards_2024_bsc_epsg27700.geojson"

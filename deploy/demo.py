@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from functools import partial
 import time
 import urllib.error
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -73,7 +73,9 @@ def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds 
     with Publisher(kafka.servers, client_id="hub-demo") as publisher:
         for feed, relative in DEMO_FEEDS:
             spec = get_dataset(feed)
-            summary = publish_file(spec, data / relative, spec.default_partner, partial(publisher.send, kafka.topic(feed)))
+            summary = publish_file(
+                spec, data / relative, spec.default_partner, partial(publisher.send, kafka.topic(feed))
+            )
             published += summary.published
             rejected += summary.rejected
             typer.echo(f"published {Path(relative).name}: {summary.published} events, {summary.rejected} rejected")

@@ -10,7 +10,7 @@ import psycopg
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from deploy.settings import get_database_settings
+from deploy.settings import get_database_settings, libpq_url
 
 
 @lru_cache
@@ -25,11 +25,6 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
     factory = sessionmaker(get_engine(url), expire_on_commit=False)
     with factory() as session, session.begin():
         yield session
-
-
-def libpq_url(url: str) -> str:
-    """The SQLAlchemy URL as plain libpq (for psycopg's COPY)."""
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def connect_raw(url: str | None = None) -> psycopg.Connection[tuple[object, ...]]:

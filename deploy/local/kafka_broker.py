@@ -25,7 +25,7 @@ from deploy.local.processes import (
     tail_since,
     wait_for_port,
 )
-from deploy.settings import LocalSettings, get_local_settings
+from deploy.settings import LocalSettings
 
 HOST = "127.0.0.1"
 MAIN_CLASS = "kafka.Kafka"
@@ -311,28 +311,3 @@ class KafkaBroker:
         if not (self.data / "meta.properties").is_file():
             return "not set up (hub up creates it)"
         return "stopped"
-
-
-def broker(settings: LocalSettings | None = None) -> KafkaBroker:
-    """The embedded broker for `settings` (default: the HUB_LOCAL_* settings)."""
-    return KafkaBroker(settings or get_local_settings())
-
-
-def resolve_jars(settings: LocalSettings | None = None) -> Path:
-    """Fetch the broker jars once into <home>/kafka/libs; return that directory."""
-    return broker(settings).resolve_jars()
-
-
-def start(settings: LocalSettings | None = None) -> str:
-    """Start the embedded broker if it is not running."""
-    return broker(settings).start()
-
-
-def stop(settings: LocalSettings | None = None) -> str:
-    """Stop the embedded broker if it is running."""
-    return broker(settings).stop()
-
-
-def status(settings: LocalSettings | None = None) -> str:
-    """The embedded broker's state."""
-    return broker(settings).status()

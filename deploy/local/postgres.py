@@ -25,7 +25,7 @@ from deploy.local.processes import (
     tail,
     tail_since,
 )
-from deploy.settings import LocalSettings, get_local_settings
+from deploy.settings import LocalSettings, get_local_settings, libpq_url
 
 HOST = "127.0.0.1"
 DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
@@ -101,15 +101,6 @@ def _server_major(bin_path: Path) -> str:
     return match.group(1) if match else "?"
 
 
-def conninfo_from_url(url: str) -> str:
-    """A libpq URI from a SQLAlchemy-style URL (drops the "+driver" part)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.split("+", 1)[0]
-    if scheme == "postgres":
-        scheme = "postgresql"
-    return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
-
-
 def _with_database(url: str, database: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
@@ -137,7 +128,7 @@ def create_database(name: str, url: str | None = None) -> str:
     """
     _check_identifier(name)
     base = url or get_local_settings().database_url()
-    conninfo = conninfo_from_url(base)
+    conninfo = libpq_url(base)
     try:
         with psycopg.connect(conninfo, dbname="postgres", autocommit=True, connect_timeout=10) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
@@ -154,7 +145,7 @@ def create_database(name: str, url: str | None = None) -> str:
 def drop_database(name: str, url: str | None = None) -> None:
     """Drop database `name` if it exists, disconnecting its sessions (`url` as for create_database)."""
     _check_identifier(name)
-    conninfo = conninfo_from_url(url or get_local_settings().database_url())
+    conninfo = libpq_url(url or get_local_settings().database_url())
     try:
         with psycopg.connect(conninfo, dbname="postgres", autocommit=True, connect_timeout=10) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -190,7 +181,7 @@ class PostgresServer:
 
     @property
     def conninfo(self) -> str:
-        return conninfo_from_url(self.settings.database_url())
+        return libpq_url(self.settings.database_url())
 
     def _socket_dir(self) -> str:
         if len(str(self.data)) + len(f"/.s.PGSQL.{self.settings.pg_port}") <= _SOCKET_PATH_MAX:
@@ -340,23 +331,3 @@ class PostgresServer:
         if not (self.data / "PG_VERSION").is_file():
             return "not set up (hub up creates it)"
         return "stopped"
-
-
-def server(settings: LocalSettings | None = None) -> PostgresServer:
-    """The embedded server for `settings` (default: the HUB_LOCAL_* settings)."""
-    return PostgresServer(settings or get_local_settings())
-
-
-def start(settings: LocalSettings | None = None) -> str:
-    """Start the embedded server if it is not running."""
-    return server(settings).start()
-
-
-def stop(settings: LocalSettings | None = None) -> str:
-    """Stop the embedded server if it is running."""
-    return server(settings).stop()
-
-
-def status(settings: LocalSettings | None = None) -> str:
-    """The embedded server's state."""
-    return server(settings).status()

@@ -14,8 +14,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 
 from deploy.local import create_database, drop_database, ensure_up, status
-from deploy.local.postgres import conninfo_from_url
-from deploy.settings import get_database_settings, get_kafka_settings
+from deploy.settings import get_database_settings, get_kafka_settings, libpq_url
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +42,7 @@ def test_status_shows_kafka_and_postgres_running() -> None:
 
 
 def test_throwaway_database_has_postgis(throwaway_database: str) -> None:
-    with psycopg.connect(conninfo_from_url(throwaway_database), connect_timeout=10) as conn:
+    with psycopg.connect(libpq_url(throwaway_database), connect_timeout=10) as conn:
         row = conn.execute("SELECT postgis_version()").fetchone()
     assert row is not None and row[0].startswith("3.")
 
@@ -53,7 +52,7 @@ def test_dropped_database_is_gone() -> None:
     base = get_database_settings().resolved_url
     create_database(name, base)
     drop_database(name, base)
-    with psycopg.connect(conninfo_from_url(base), dbname="postgres", connect_timeout=10) as conn:
+    with psycopg.connect(libpq_url(base), dbname="postgres", connect_timeout=10) as conn:
         assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
 
 

@@ -25,26 +25,12 @@ pytestmark = pytest.mark.integration
 
 SUSSEX = "feeds/police_uk/2019-01-sussex-street.csv"
 WARDS = "boundaries/wards_2024_bsc_epsg27700.geojson"
-SLUGS = {
-    "Anti-social behaviour": "anti-social-behaviour",
-    "Bicycle theft": "bicycle-theft",
-    "Burglary": "burglary",
-    "Criminal damage and arson": "criminal-damage-arson",
-    "Drugs": "drugs",
-    "Other theft": "other-theft",
-    "Possession of weapons": "possession-of-weapons",
-    "Public order": "public-order",
-    "Robbery": "robbery",
-    "Shoplifting": "shoplifting",
-    "Theft from the person": "theft-from-the-person",
-    "Vehicle crime": "vehicle-crime",
-    "Violence and sexual offences": "violent-crime",
-    "Other crime": "other-crime",
-}
 
 
 def expected_counts(shared_data: Path) -> tuple[Counter[tuple[str, str]], Counter[str]]:
-    """Ward x category counts and unlocated counts computed straight from the CSV and the ward file."""
+    """Ward x category counts and unlocated counts computed straight from the CSV, ward file and code list."""
+    with (shared_data / "codelists/police_uk_crime_categories.csv").open(encoding="utf-8", newline="") as handle:
+        slugs = {r["display_name"]: r["slug"] for r in csv.DictReader(handle) if r["kind"] == "category"}
     features = json.loads((shared_data / WARDS).read_text())["features"]
     codes = [f["properties"]["ward_code"] for f in features]
     polygons = [shape(f["geometry"]) for f in features]
@@ -61,7 +47,7 @@ def expected_counts(shared_data: Path) -> tuple[Counter[tuple[str, str]], Counte
             point = shapely.Point(x, y)
             hits = sorted(codes[i] for i in tree.query(point) if polygons[i].covers(point))
             if hits:
-                located[(hits[0], SLUGS[row["Crime type"]])] += 1
+                located[(hits[0], slugs[row["Crime type"]])] += 1
             else:
                 unlocated["outside_coverage"] += 1
     return located, unlocated
