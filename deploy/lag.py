@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 
 from deploy.settings import KafkaSettings
 
@@ -41,11 +42,19 @@ def consumer_lag(kafka: KafkaSettings, topics: Iterable[str]) -> int:
 
 
 def wait_for_loader(kafka: KafkaSettings, topics: Iterable[str], timeout: float, poll: float = 1.0) -> int:
-    """Wait until the loader has committed everything on `topics`; returns the lag left (0 when caught up)."""
+    """Wait until the loader has committed everything on `topics`; returns the lag left (0 when caught up).
+
+    Retriable broker errors (a new broker has no group coordinator for a moment) are waited out.
+    """
     names = list(topics)
     deadline = time.monotonic() + timeout
     while True:
-        lag = consumer_lag(kafka, names)
+        try:
+            lag = consumer_lag(kafka, names)
+        except KafkaError as exc:
+            if not exc.retriable or time.monotonic() >= deadline:
+                raise
+            lag = -1  # e.g. the group coordinator is not there yet on a new broker
         if lag == 0 or time.monotonic() >= deadline:
             return lag
         time.sleep(poll)
