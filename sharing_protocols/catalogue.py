@@ -23,6 +23,7 @@ class DatasetSpec:
     columns: tuple[str, ...]
     to_envelope: Callable[[BaseModel, str, str], EventEnvelope]
     source_key: Callable[[BaseModel], str | None]
+    attributes: tuple[str, ...] = ()  # the names of the event attributes that to_envelope sets
 
 
 CATALOGUE: Mapping[str, DatasetSpec] = {
@@ -37,9 +38,26 @@ CATALOGUE: Mapping[str, DatasetSpec] = {
             columns=police_uk_street.COLUMNS,
             to_envelope=police_uk_street.to_envelope,  # type: ignore[arg-type]
             source_key=police_uk_street.source_key,  # type: ignore[arg-type]
+            attributes=(
+                "crime_id",
+                "reported_by",
+                "falls_within",
+                "location_description",
+                "lsoa_code",
+                "last_outcome_category",
+            ),
         ),
     )
 }
+
+
+# The fields every event has, whatever its dataset; a protocol may release these and the dataset's attributes.
+STANDARD_FIELDS: tuple[str, ...] = ("category", "period", "location")
+
+
+def allowed_fields(spec: DatasetSpec) -> tuple[str, ...]:
+    """The field names a protocol may release for this dataset: the standard fields, then its attributes."""
+    return STANDARD_FIELDS + spec.attributes
 
 
 class UnknownDatasetError(KeyError):

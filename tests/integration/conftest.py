@@ -53,6 +53,12 @@ def _clear_caches() -> None:
     db.get_engine.cache_clear()
 
 
+def _stop_local() -> None:
+    """Stop what this session started, judged by the environment as it is now (not a module's overrides)."""
+    _clear_caches()
+    local.down()
+
+
 @pytest.fixture(scope="session")
 def services() -> Iterator[Services]:
     """Start (or find) the broker and the database; fail loudly when neither can be had."""
@@ -71,7 +77,7 @@ def services() -> Iterator[Services]:
         except local.LocalInfraError as exc:
             pytest.fail(f"no Kafka broker or PostGIS database could be started: {exc}")
         if started and os.environ.get("HUB_TEST_KEEP_SERVICES") is None:
-            stack.callback(local.down)
+            stack.callback(_stop_local)
         yield Services(kafka_env, db_env)
 
 

@@ -1,0 +1,483 @@
+"""The decision engine: what of one event a recipient (or the shared warehouse) may have, and under which clause.
+
+Default deny. Only protocols in force on the day release anything: status active, on or after valid_from, on or
+before expires and review_due; of several versions of one protocol in force, only the highest applies. A clause
+matches an event when the event's partner is one of the protocol's data owners, its dataset is one of the
+clause's datasets, its category passes the clause's category filter and (for `decide`) the recipient is one of
+the clause's recipients. Pure and deterministic: no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from types import MappingProxyType
+from typing import Literal
+
+from sharing_protocols.envelope import AttributeValue, EventEnvelope
+from sharing_protocols.precision import (
+    AREA_LEVELS,
+    SPATIAL_PRECISIONS,
+    Place,
+    TemporalPrecision,
+    coarsen_period,
+    coarsen_place,
+    spatial_rank,
+    temporal_rank,
+)
+from sharing_protocols.protocol import (
+    Clause,
+    DisclosureControl,
+    Output,
+    Protocol,
+    ProtocolError,
+    consistency_problems,
+)
+
+WithheldCode = Literal["no_grant", "not_in_force", "category_not_covered"]
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """What the engine knows of one event: the envelope plus what geocoding adds.
+
+    `x`/`y` are EPSG:27700 metres (both or neither); `areas` maps "lsoa", "ward", "district" to area codes;
+    `postcode` is the full postcode where the feed carries one; `occurred_at` a time of day where known.
+    """
+
+    event_id: uuid.UUID
+    dataset: str
+    partner: str
+    category: str
+    period_start: date
+    period_end: date
+    period_precision: Literal["day", "month"]
+    x: float | None = None
+    y: float | None = None
+    areas: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    postcode: str | None = None
+    occurred_at: datetime | None = None
+    attributes: Mapping[str, AttributeValue] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        if (self.x is None) != (self.y is None):
+            raise ValueError("give both x and y, or neither")
+        unknown = sorted(set(self.areas) - set(AREA_LEVELS))
+        if unknown:
+            raise ValueError(f"unknown area level(s) {unknown}; levels are {list(AREA_LEVELS)}")
+        if self.occurred_at is not None and not self.period_start <= self.occurred_at.date() <= self.period_end:
+            raise ValueError("occurred_at is outside the occurrence period")
+        object.__setattr__(self, "areas", MappingProxyType({k: v for k, v in self.areas.items() if v}))
+        object.__setattr__(self, "attributes", MappingProxyType(dict(self.attributes)))
+
+    @classmethod
+    def from_envelope(
+        cls,
+        envelope: EventEnvelope,
+        x: float | None,
+        y: float | None,
+        areas: Mapping[str, str | None],
+        postcode: str | None = None,
+        *,
+        occurred_at: datetime | None = None,
+    ) -> EventFacts:
+        """The facts of a geocoded envelope. NaN coordinates count as no point; None area codes are left out."""
+        no_point = x is None or y is None or math.isnan(x) or math.isnan(y)
+        return cls(
+            event_id=envelope.event_id,
+            dataset=envelope.dataset,
+            partner=envelope.partner,
+            category=envelope.category,
+            period_start=envelope.occurred.start,
+            period_end=envelope.occurred.end,
+            period_precision=envelope.occurred.precision,
+            x=None if no_point else float(x),  # type: ignore[arg-type]
+            y=None if no_point else float(y),  # type: ignore[arg-type]
+            areas={level: code for level, code in areas.items() if code},
+            postcode=postcode or None,
+            occurred_at=occurred_at,
+            attributes=envelope.attributes,
+        )
+
+    @property
+    def has_location(self) -> bool:
+        return self.x is not None or bool(self.areas) or bool(self.postcode)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """The fields this event carries: the standard ones it has, then its attributes."""
+        standard = ("category", "period") + (("location",) if self.has_location else ())
+        return standard + tuple(self.attributes)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ClauseRef:
+    """A clause of a protocol version, as decisions cite it: `protocol` is `id@version`."""
+
+    protocol: str
+    clause: str
+
+    def __str__(self) -> str:
+        return f"{self.protocol}#{self.clause}"
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A clause together with the protocol version it belongs to."""
+
+    protocol: Protocol
+    clause: Clause
+
+    @property
+    def ref(self) -> ClauseRef:
+        return ClauseRef(self.protocol.label, self.clause.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    """What may be released: only the allowed fields, coarsened, with the clause(s) that allow it.
+
+    `places` holds the location: one place for a recipient; for the warehouse, every place any matching clause
+    allows, finest first. `chosen` is the clause applied (None for the warehouse, which takes the union of all
+    `justifications`). `fields` lists the released field names; `fields_dropped` the event's other fields.
+    `linkage_allowed` says whether the event id and pseudonym fields may be used to link records.
+    """
+
+    event_id: uuid.UUID
+    dataset: str
+    recipient: str | None
+    fields: tuple[str, ...]
+    category: str | None
+    period: str | None
+    temporal_precision: TemporalPrecision | None
+    places: tuple[Place, ...]
+    attributes: Mapping[str, AttributeValue]
+    output: Output
+    disclosure: DisclosureControl | None
+    linkage_allowed: bool
+    retain_until: date
+    chosen: ClauseRef | None
+    justifications: tuple[ClauseRef, ...]
+    fields_dropped: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    released: Literal[True] = True
+
+    @property
+    def location(self) -> Place | None:
+        """The finest place released, if any."""
+        return self.places[0] if self.places else None
+
+    @property
+    def spatial_precision(self) -> str | None:
+        return self.places[0].precision if self.places else None
+
+    def audit_record(self) -> dict[str, object]:
+        """A JSON-ready audit entry: the decision and its grounds, never the event's contents."""
+        return {
+            "event_id": str(self.event_id),
+            "dataset": self.dataset,
+            "recipient": self.recipient,
+            "outcome": "released",
+            "protocol": self.chosen.protocol if self.chosen else None,
+            "clause": self.chosen.clause if self.chosen else None,
+            "justifications": [str(ref) for ref in self.justifications],
+            "fields": list(self.fields),
+            "fields_dropped": list(self.fields_dropped),
+            "spatial_precision": [place.precision for place in self.places],
+            "temporal_precision": self.temporal_precision,
+            "output": self.output,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Withheld:
+    """Nothing may be released; `code` classifies why and `reason` says it in words."""
+
+    event_id: uuid.UUID
+    dataset: str
+    recipient: str | None
+    code: WithheldCode
+    reason: str
+    released: Literal[False] = False
+
+    def audit_record(self) -> dict[str, object]:
+        """A JSON-ready audit entry: the decision and its reason, never the event's contents."""
+        return {
+            "event_id": str(self.event_id),
+            "dataset": self.dataset,
+            "recipient": self.recipient,
+            "outcome": "withheld",
+            "code": self.code,
+            "reason": self.reason,
+        }
+
+
+Decision = Released | Withheld
+
+
+def _as_day(at: date) -> date:
+    return at.date() if isinstance(at, datetime) else at
+
+
+class ProtocolRegister:
+    """The protocols the hub obeys, every version; immutable once built.
+
+    Refuses two documents with the same `id@version` and any protocol that breaks the consistency rules.
+    """
+
+    def __init__(self, protocols: Iterable[Protocol]) -> None:
+        by_label: dict[str, Protocol] = {}
+        problems = []
+        for protocol in protocols:
+            if protocol.label in by_label:
+                raise ValueError(f"protocol {protocol.label} is given twice")
+            by_label[protocol.label] = protocol
+            problems.extend(consistency_problems(protocol, protocol.label))
+        if problems:
+            raise ProtocolError(problems)
+        self._protocols = tuple(sorted(by_label.values(), key=lambda p: (p.id, p.version)))
+        self._in_force_cache: dict[date, frozenset[str]] = {}
+
+    def __iter__(self) -> Iterator[Protocol]:
+        return iter(self._protocols)
+
+    def __len__(self) -> int:
+        return len(self._protocols)
+
+    @property
+    def protocols(self) -> tuple[Protocol, ...]:
+        """Every protocol version, by id then version."""
+        return self._protocols
+
+    def get(self, protocol_id: str, version: int | None = None) -> Protocol:
+        """One protocol version (the highest when `version` is None); KeyError when absent."""
+        versions = [p for p in self._protocols if p.id == protocol_id and version in (None, p.version)]
+        if not versions:
+            raise KeyError(f"no protocol {protocol_id}" + (f"@{version}" if version is not None else ""))
+        return versions[-1]
+
+    def not_in_force_reason(self, protocol: Protocol, at: date) -> str | None:
+        """Why `protocol` releases nothing on `at` (including being superseded), or None if it is in force."""
+        reason = protocol.not_in_force_reason(_as_day(at))
+        if reason is not None:
+            return reason
+        newer = [p for p in self.active_at(at) if p.id == protocol.id and p.version > protocol.version]
+        return f"superseded by {newer[0].label}" if newer else None
+
+    def active_at(self, at: date) -> tuple[Protocol, ...]:
+        """The protocols in force on `at`: for each id, the highest version that is active on that day."""
+        day = _as_day(at)
+        labels = self._in_force_cache.get(day)
+        if labels is None:
+            latest: dict[str, Protocol] = {}
+            for protocol in self._protocols:
+                if protocol.not_in_force_reason(day) is None:
+                    latest[protocol.id] = protocol  # sorted by version, so the highest wins
+            labels = frozenset(p.label for p in latest.values())
+            self._in_force_cache[day] = labels
+        return tuple(p for p in self._protocols if p.label in labels)
+
+    def clauses_for(self, recipient: str, at: date, dataset: str | None = None) -> tuple[Grant, ...]:
+        """The clauses in force on `at` that grant `recipient` something (of `dataset`, when given)."""
+        return tuple(
+            Grant(protocol, clause)
+            for protocol in self.active_at(at)
+            for clause in protocol.clauses
+            if recipient in clause.recipients and (dataset is None or dataset in clause.datasets)
+        )
+
+    def due_for_review(self, today: date, within_days: int) -> tuple[Protocol, ...]:
+        """Active or suspended protocols (highest version of each id) whose review_due is on or before
+        `today + within_days`, overdue ones included; soonest first."""
+        latest: dict[str, Protocol] = {}
+        for protocol in self._protocols:
+            if protocol.status != "draft":
+                latest[protocol.id] = protocol
+        horizon = today + timedelta(days=within_days)
+        due = [
+            p for p in latest.values() if p.status in ("active", "suspended") and p.review_due <= horizon
+        ]
+        return tuple(sorted(due, key=lambda p: (p.review_due, p.id)))
+
+    def grants_covering(self, event: EventFacts) -> tuple[Grant, ...]:
+        """Every clause, in force or not, of a protocol owning the event's partner and covering its dataset."""
+        return tuple(
+            Grant(protocol, clause)
+            for protocol in self._protocols
+            if event.partner in protocol.owner_ids
+            for clause in protocol.clauses
+            if event.dataset in clause.datasets
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """One clause applied to one event."""
+
+    grant: Grant
+    place: Place | None
+    period: str | None
+    temporal: TemporalPrecision | None
+    notes: tuple[str, ...]
+
+    def preference(self) -> tuple[int, int, int, str, str]:
+        """Sort key: finest place, then finest time, then record level, then protocol id, then clause id."""
+        clause = self.grant.clause
+        return (
+            spatial_rank(self.place.precision) if self.place else len(SPATIAL_PRECISIONS),
+            temporal_rank(self.temporal) if self.temporal else 3,
+            0 if clause.output == "record_level" else 1,
+            self.grant.protocol.id,
+            clause.id,
+        )
+
+
+def _apply(event: EventFacts, grant: Grant) -> _View:
+    clause = grant.clause
+    notes: list[str] = []
+    place = None
+    if "location" in clause.fields and clause.spatial_precision is not None:
+        place = coarsen_place(clause.spatial_precision, event.x, event.y, event.areas, event.postcode)
+        if place is None and event.has_location:
+            notes.append(f"location dropped: the event has no {clause.spatial_precision} to release")
+    period = temporal = None
+    if "period" in clause.fields and clause.temporal_precision is not None:
+        period, temporal = coarsen_period(
+            clause.temporal_precision,
+            event.period_start,
+            event.period_end,
+            "timestamp" if event.occurred_at is not None else event.period_precision,
+            event.occurred_at,
+        )
+    return _View(grant, place, period, temporal, tuple(notes))
+
+
+def _withheld_or_matching(
+    event: EventFacts, grants: tuple[Grant, ...], register: ProtocolRegister, day: date, recipient: str | None
+) -> Withheld | list[Grant]:
+    """The grants in force that cover the event's category, or why there are none."""
+    to_whom = f"{recipient}" if recipient is not None else "the warehouse"
+
+    def withheld(code: WithheldCode, reason: str) -> Withheld:
+        return Withheld(event.event_id, event.dataset, recipient, code, reason)
+
+    if not grants:
+        return withheld(
+            "no_grant", f"no protocol grants {to_whom} dataset {event.dataset} from partner {event.partner}"
+        )
+    in_force = [g for g in grants if register.not_in_force_reason(g.protocol, day) is None]
+    if not in_force:
+        reasons = sorted({f"{g.protocol.label}: {register.not_in_force_reason(g.protocol, day)}" for g in grants})
+        return withheld("not_in_force", "no protocol granting this is in force: " + "; ".join(reasons))
+    matching = [g for g in in_force if g.clause.covers_category(event.category)]
+    if not matching:
+        refs = ", ".join(sorted(str(g.ref) for g in in_force))
+        return withheld("category_not_covered", f"category {event.category} is outside the category filters of {refs}")
+    return matching
+
+
+def decide(event: EventFacts, recipient: str, register: ProtocolRegister, at: date) -> Decision:
+    """What `recipient` may have of `event` on `at` (a date, or a datetime whose date is used)."""
+    day = _as_day(at)
+    grants = tuple(g for g in register.grants_covering(event) if recipient in g.clause.recipients)
+    outcome = _withheld_or_matching(event, grants, register, day, recipient)
+    if isinstance(outcome, Withheld):
+        return outcome
+    views = sorted((_apply(event, grant) for grant in outcome), key=_View.preference)
+    best = views[0]
+    clause = best.grant.clause
+    return _released(
+        event,
+        recipient,
+        fields=set(clause.fields),
+        places=(best.place,) if best.place else (),
+        period=best.period,
+        temporal=best.temporal,
+        output=clause.output,
+        disclosure=clause.disclosure,
+        linkage=clause.pseudonym_linkage,
+        retain_until=best.grant.protocol.retention.keep_until(day),
+        chosen=best.grant.ref,
+        justifications=tuple(view.grant.ref for view in views),
+        notes=best.notes,
+    )
+
+
+def decide_for_warehouse(event: EventFacts, register: ProtocolRegister, at: date) -> Decision:
+    """What of `event` may enter the shared warehouse on `at`: the union of every clause in force that covers it.
+
+    The fields are the union of those clauses' fields; the places are every place those clauses allow (finest
+    first); the period is at the finest precision any of them allows; it is kept as long as the longest
+    retention among their protocols. Withheld when no clause in force covers the event.
+    """
+    day = _as_day(at)
+    outcome = _withheld_or_matching(event, register.grants_covering(event), register, day, None)
+    if isinstance(outcome, Withheld):
+        return outcome
+    views = [_apply(event, grant) for grant in outcome]
+    places = sorted({view.place for view in views if view.place}, key=lambda p: (spatial_rank(p.precision), p.code))
+    timed = sorted((v for v in views if v.temporal), key=lambda v: temporal_rank(v.temporal or "month"))
+    notes = sorted({note for view in views for note in view.notes}) if not places else []
+    return _released(
+        event,
+        None,
+        fields={name for view in views for name in view.grant.clause.fields},
+        places=tuple(places),
+        period=timed[0].period if timed else None,
+        temporal=timed[0].temporal if timed else None,
+        output="record_level" if any(v.grant.clause.output == "record_level" for v in views) else "aggregates_only",
+        disclosure=None,
+        linkage=any(v.grant.clause.pseudonym_linkage for v in views),
+        retain_until=max(v.grant.protocol.retention.keep_until(day) for v in views),
+        chosen=None,
+        justifications=tuple(sorted({v.grant.ref for v in views})),
+        notes=tuple(notes),
+    )
+
+
+def _released(
+    event: EventFacts,
+    recipient: str | None,
+    *,
+    fields: set[str],
+    places: tuple[Place, ...],
+    period: str | None,
+    temporal: TemporalPrecision | None,
+    output: Output,
+    disclosure: DisclosureControl | None,
+    linkage: bool,
+    retain_until: date,
+    chosen: ClauseRef | None,
+    justifications: tuple[ClauseRef, ...],
+    notes: tuple[str, ...],
+) -> Released:
+    attributes = {name: value for name, value in event.attributes.items() if name in fields}
+    released = (
+        (("category",) if "category" in fields else ())
+        + (("period",) if period is not None else ())
+        + (("location",) if places else ())
+        + tuple(sorted(attributes))
+    )
+    return Released(
+        event_id=event.event_id,
+        dataset=event.dataset,
+        recipient=recipient,
+        fields=released,
+        category=event.category if "category" in fields else None,
+        period=period,
+        temporal_precision=temporal,
+        places=places,
+        attributes=MappingProxyType(attributes),
+        output=output,
+        disclosure=disclosure,
+        linkage_allowed=linkage,
+        retain_until=retain_until,
+        chosen=chosen,
+        justifications=justifications,
+        fields_dropped=tuple(sorted(set(event.field_names) - set(released))),
+        notes=notes,
+    )
