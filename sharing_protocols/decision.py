@@ -85,7 +85,9 @@ class EventFacts:
         occurred_at: datetime | None = None,
     ) -> EventFacts:
         """The facts of a geocoded envelope. NaN coordinates count as no point; None area codes are left out."""
-        no_point = x is None or y is None or math.isnan(x) or math.isnan(y)
+        point = (float(x), float(y)) if x is not None and y is not None else None
+        if point is not None and (math.isnan(point[0]) or math.isnan(point[1])):
+            point = None
         return cls(
             event_id=envelope.event_id,
             dataset=envelope.dataset,
@@ -94,8 +96,8 @@ class EventFacts:
             period_start=envelope.occurred.start,
             period_end=envelope.occurred.end,
             period_precision=envelope.occurred.precision,
-            x=None if no_point else float(x),  # type: ignore[arg-type]
-            y=None if no_point else float(y),  # type: ignore[arg-type]
+            x=point[0] if point else None,
+            y=point[1] if point else None,
             areas={level: code for level, code in areas.items() if code},
             postcode=postcode or None,
             occurred_at=occurred_at,
@@ -298,9 +300,7 @@ class ProtocolRegister:
             if protocol.status != "draft":
                 latest[protocol.id] = protocol
         horizon = today + timedelta(days=within_days)
-        due = [
-            p for p in latest.values() if p.status in ("active", "suspended") and p.review_due <= horizon
-        ]
+        due = [p for p in latest.values() if p.status in ("active", "suspended") and p.review_due <= horizon]
         return tuple(sorted(due, key=lambda p: (p.review_due, p.id)))
 
     def grants_covering(self, event: EventFacts) -> tuple[Grant, ...]:
@@ -419,7 +419,9 @@ def decide_for_warehouse(event: EventFacts, register: ProtocolRegister, at: date
     if isinstance(outcome, Withheld):
         return outcome
     views = [_apply(event, grant) for grant in outcome]
-    places = sorted({view.place for view in views if view.place}, key=lambda p: (spatial_rank(p.precision), p.code))
+    places = sorted(
+        {view.place for view in views if view.place}, key=lambda p: (spatial_rank(p.precision), p.code or "")
+    )
     timed = sorted((v for v in views if v.temporal), key=lambda v: temporal_rank(v.temporal or "month"))
     notes = sorted({note for view in views for note in view.notes}) if not places else []
     return _released(

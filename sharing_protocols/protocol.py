@@ -390,14 +390,19 @@ def _overlap(a: Clause, b: Clause) -> str | None:
     return f"recipient {recipients[0]} and dataset {datasets[0]}"
 
 
-def build_protocol(data: object, source_name: str) -> Protocol:
-    """A Protocol from parsed YAML (or any mapping); ProtocolError with every problem found."""
+def validate_schema(data: object, source_name: str) -> Protocol:
+    """A Protocol from parsed YAML (or any mapping), checking its shape only; ProtocolError on problems."""
     if not isinstance(data, Mapping):
         raise ProtocolError([Problem(source_name, "", "the document must be a YAML mapping of protocol fields")])
     try:
-        protocol = Protocol.model_validate(data)
+        return Protocol.model_validate(data)
     except ValidationError as exc:
         raise ProtocolError(_schema_problems(exc, source_name)) from None
+
+
+def build_protocol(data: object, source_name: str) -> Protocol:
+    """A Protocol from parsed YAML (or any mapping), checked for shape and consistency; ProtocolError if not."""
+    protocol = validate_schema(data, source_name)
     problems = consistency_problems(protocol, source_name)
     if problems:
         raise ProtocolError(problems)
