@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psycopg
 
+from benchmarks import ceilings
 from benchmarks.jitter import write_jittered
 from deploy import local
 from deploy.lag import wait_for_loader
@@ -95,6 +96,7 @@ def hub(url: str, csv_path: Path, warmup_path: Path, log_dir: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--ceilings", type=int, default=200_000, help="events for the library ceilings (0: skip)")
     args = parser.parse_args()
     settings = get_local_settings()
     shared = settings.shared_data.resolve()
@@ -116,6 +118,10 @@ def main() -> None:
     print(f"baseline  COPY + ST_Intersects update: {base_s:8.1f} s  {n / base_s:10,.0f} rows/s")
     print(f"hub       publish -> committed:        {hub_s:8.1f} s  {n / hub_s:10,.0f} events/s")
     print(f"ratio     hub / baseline:              {base_s / hub_s:8.2f}  (target >= 0.50)")
+    if args.ceilings:
+        send, consume = ceilings.run(KafkaSettings().servers, csv_path, min(args.ceilings, n))
+        print(f"ceiling   bare kafka-python send loop: {send:10,.0f} msgs/s   (same payloads, idempotent, acks=all)")
+        print(f"ceiling   no-op faust agent:           {consume:10,.0f} events/s (take_events, same topic settings)")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ from sharing_protocols.envelope import AttributeValue, EventEnvelope
 from sharing_protocols.precision import (
     AREA_LEVELS,
     SPATIAL_PRECISIONS,
+    TEMPORAL_PRECISIONS,
     Place,
+    SpatialPrecision,
     TemporalPrecision,
     coarsen_period,
     coarsen_place,
@@ -173,7 +175,7 @@ class Released:
         return self.places[0] if self.places else None
 
     @property
-    def spatial_precision(self) -> str | None:
+    def spatial_precision(self) -> SpatialPrecision | None:
         return self.places[0].precision if self.places else None
 
     def audit_record(self) -> dict[str, object]:
@@ -242,7 +244,10 @@ class ProtocolRegister:
         if problems:
             raise ProtocolError(problems)
         self._protocols = tuple(sorted(by_label.values(), key=lambda p: (p.id, p.version)))
-        self._in_force_cache: dict[date, frozenset[str]] = {}
+        # Caches of pure functions of the (immutable) protocols, for the worker's per-event calls.
+        self._in_force_cache: dict[date, tuple[Protocol, ...]] = {}
+        self._reason_cache: dict[tuple[str, date], str | None] = {}
+        self._grants_cache: dict[tuple[str, str], tuple[Grant, ...]] = {}
 
     def __iter__(self) -> Iterator[Protocol]:
         return iter(self._protocols)
@@ -264,24 +269,26 @@ class ProtocolRegister:
 
     def not_in_force_reason(self, protocol: Protocol, at: date) -> str | None:
         """Why `protocol` releases nothing on `at` (including being superseded), or None if it is in force."""
-        reason = protocol.not_in_force_reason(_as_day(at))
-        if reason is not None:
-            return reason
-        newer = [p for p in self.active_at(at) if p.id == protocol.id and p.version > protocol.version]
-        return f"superseded by {newer[0].label}" if newer else None
+        day = _as_day(at)
+        key = (protocol.label, day)
+        if key not in self._reason_cache:
+            reason = protocol.not_in_force_reason(day)
+            if reason is None:
+                newer = [p for p in self.active_at(day) if p.id == protocol.id and p.version > protocol.version]
+                reason = f"superseded by {newer[0].label}" if newer else None
+            self._reason_cache[key] = reason
+        return self._reason_cache[key]
 
     def active_at(self, at: date) -> tuple[Protocol, ...]:
         """The protocols in force on `at`: for each id, the highest version that is active on that day."""
         day = _as_day(at)
-        labels = self._in_force_cache.get(day)
-        if labels is None:
+        if day not in self._in_force_cache:
             latest: dict[str, Protocol] = {}
             for protocol in self._protocols:
                 if protocol.not_in_force_reason(day) is None:
                     latest[protocol.id] = protocol  # sorted by version, so the highest wins
-            labels = frozenset(p.label for p in latest.values())
-            self._in_force_cache[day] = labels
-        return tuple(p for p in self._protocols if p.label in labels)
+            self._in_force_cache[day] = tuple(p for p in self._protocols if latest.get(p.id) is p)
+        return self._in_force_cache[day]
 
     def clauses_for(self, recipient: str, at: date, dataset: str | None = None) -> tuple[Grant, ...]:
         """The clauses in force on `at` that grant `recipient` something (of `dataset`, when given)."""
@@ -305,13 +312,16 @@ class ProtocolRegister:
 
     def grants_covering(self, event: EventFacts) -> tuple[Grant, ...]:
         """Every clause, in force or not, of a protocol owning the event's partner and covering its dataset."""
-        return tuple(
-            Grant(protocol, clause)
-            for protocol in self._protocols
-            if event.partner in protocol.owner_ids
-            for clause in protocol.clauses
-            if event.dataset in clause.datasets
-        )
+        key = (event.partner, event.dataset)
+        if key not in self._grants_cache:
+            self._grants_cache[key] = tuple(
+                Grant(protocol, clause)
+                for protocol in self._protocols
+                if event.partner in protocol.owner_ids
+                for clause in protocol.clauses
+                if event.dataset in clause.datasets
+            )
+        return self._grants_cache[key]
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +339,7 @@ class _View:
         clause = self.grant.clause
         return (
             spatial_rank(self.place.precision) if self.place else len(SPATIAL_PRECISIONS),
-            temporal_rank(self.temporal) if self.temporal else 3,
+            temporal_rank(self.temporal) if self.temporal else len(TEMPORAL_PRECISIONS),
             0 if clause.output == "record_level" else 1,
             self.grant.protocol.id,
             clause.id,
@@ -360,7 +370,7 @@ def _withheld_or_matching(
     event: EventFacts, grants: tuple[Grant, ...], register: ProtocolRegister, day: date, recipient: str | None
 ) -> Withheld | list[Grant]:
     """The grants in force that cover the event's category, or why there are none."""
-    to_whom = f"{recipient}" if recipient is not None else "the warehouse"
+    to_whom = recipient if recipient is not None else "the warehouse"
 
     def withheld(code: WithheldCode, reason: str) -> Withheld:
         return Withheld(event.event_id, event.dataset, recipient, code, reason)
@@ -376,7 +386,7 @@ def _withheld_or_matching(
     matching = [g for g in in_force if g.clause.covers_category(event.category)]
     if not matching:
         refs = ", ".join(sorted(str(g.ref) for g in in_force))
-        return withheld("category_not_covered", f"category {event.category} is outside the category filters of {refs}")
+        return withheld("category_not_covered", f"the event's category is outside the category filters of {refs}")
     return matching
 
 

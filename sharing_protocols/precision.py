@@ -1,8 +1,9 @@
 """Spatial and temporal precision: their order, and how an event's place and time are coarsened to them.
 
-Spatial precisions, finest first, ordered by how few people a value typically describes:
-point (an exact EPSG:27700 point), grid_100m (a 100 m square), lsoa (about 1,500 residents), postcode_sector
-(about 3,000 addresses), ward (about 5,500-10,000 residents), district (a local authority district).
+Spatial precisions, finest first, ranked by how many people one value typically covers (the levels do not all
+nest, so this is a ranking, not containment): point (an exact EPSG:27700 point), grid_100m (a 100 m square),
+lsoa (about 1,500 residents), postcode_sector (a few thousand addresses), ward (several thousand residents;
+on average somewhat larger than a sector), district (a local authority district).
 Temporal precisions, finest first: timestamp, day, month.
 """
 

@@ -15,7 +15,16 @@ from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sharing_protocols.precision import SpatialPrecision, TemporalPrecision
 
@@ -88,13 +97,17 @@ class LegalGateway(_Model):
     ref: str
     citation: Text | None = None
 
+    @field_validator("ref")
+    @classmethod
+    def _known_ref(cls, ref: str) -> str:
+        if ref != OTHER_GATEWAY and ref not in LEGAL_GATEWAYS:
+            raise ValueError(f"is not a known legal gateway; known refs: {', '.join(LEGAL_GATEWAYS)}, other")
+        return ref
+
     @model_validator(mode="after")
-    def _known(self) -> LegalGateway:
-        if self.ref == OTHER_GATEWAY:
-            if self.citation is None:
-                raise ValueError("a gateway with ref 'other' needs a citation")
-        elif self.ref not in LEGAL_GATEWAYS:
-            raise ValueError(f"unknown legal gateway ref; known refs: {', '.join(LEGAL_GATEWAYS)}, other")
+    def _other_is_cited(self) -> LegalGateway:
+        if self.ref == OTHER_GATEWAY and self.citation is None:
+            raise ValueError("a gateway with ref 'other' needs a citation")
         return self
 
     @property
@@ -189,7 +202,7 @@ class Protocol(_Model):
     """An information-sharing protocol, at one version."""
 
     id: Slug
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, strict=True)
     title: Text
     status: Status
     valid_from: date
@@ -288,6 +301,7 @@ def load_yaml(text: str, source_name: str) -> object:
 _MESSAGES = {
     "missing": "is required",
     "extra_forbidden": "is not a field of the protocol format",
+    "tuple_type": "must be a list",
 }
 _PATTERNS = {
     _SLUG_PATTERN: "must be an id of lower-case letters, digits and hyphens",

@@ -1,0 +1,60 @@
+"""The libraries' own ceilings on the hub's payloads: a bare kafka-python send loop and a no-op faust agent."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from kafka import KafkaProducer
+
+from producers.publish import PublishSummary, envelopes
+from sharing_protocols.catalogue import get_dataset
+
+
+def payloads(csv_path: Path, count: int) -> list[tuple[bytes, bytes]]:
+    """(key, value) of the first `count` envelopes `hub publish` would send for the file."""
+    spec = get_dataset("police-uk-street")
+    out = []
+    for envelope in envelopes(spec, csv_path, spec.default_partner, PublishSummary(str(csv_path), spec.name)):
+        out.append((str(envelope.event_id).encode(), envelope.to_bytes()))
+        if len(out) == count:
+            break
+    return out
+
+
+def kafka_python_send(servers: str, topic: str, items: list[tuple[bytes, bytes]]) -> float:
+    """Messages/s of a plain kafka-python loop (idempotent, acks=all), flushed."""
+    producer = KafkaProducer(
+        bootstrap_servers=servers, enable_idempotence=True, acks="all", linger_ms=20, batch_size=512 * 1024
+    )
+    started = time.perf_counter()
+    for key, value in items:
+        producer.send(topic, key=key, value=value)
+    producer.flush()
+    elapsed = time.perf_counter() - started
+    producer.close()
+    return len(items) / elapsed
+
+
+def faust_noop_consume(servers: str, topic: str, count: int) -> float:
+    """Events/s of a faust agent that does nothing but count (a subprocess: faust owns its event loop)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.faust_noop", servers, topic, str(count)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=True,
+    )
+    rates = re.findall(r"^(\d+)$", result.stdout, flags=re.MULTILINE)
+    return float(rates[-1])
+
+
+def run(servers: str, csv_path: Path, count: int) -> tuple[float, float]:
+    topic = f"ceiling-{uuid.uuid4().hex[:8]}"
+    items = payloads(csv_path, count)
+    send = kafka_python_send(servers, topic, items)
+    return send, faust_noop_consume(servers, topic, count)

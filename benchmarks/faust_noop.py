@@ -1,0 +1,47 @@
+"""A faust agent that only counts: the framework's own consumption ceiling (run by benchmarks/ceilings.py).
+
+python -m benchmarks.faust_noop SERVERS TOPIC COUNT   # prints events/s once COUNT events were seen
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import faust
+
+
+def main(servers: str, topic: str, count: int) -> None:
+    app = faust.App(
+        f"noop-{time.time_ns()}",
+        broker=f"kafka://{servers}",
+        value_serializer="raw",
+        key_serializer="raw",
+        store="memory://",
+        web_enabled=False,
+        consumer_auto_offset_reset="earliest",
+        stream_buffer_maxsize=20_000,
+        broker_max_poll_records=10_000,
+        consumer_max_fetch_size=8 * 1024 * 1024,
+    )
+    seen = {"n": 0, "t0": 0.0}
+
+    async def count_events(stream: faust.StreamT[bytes]) -> None:
+        assert isinstance(stream, faust.Stream)
+        async for events in stream.take_events(5000, within=0.5):
+            if not seen["n"]:
+                seen["t0"] = time.perf_counter()
+            seen["n"] += len(events)
+            if seen["n"] >= count:
+                # faust redirects sys.stdout into its logger: write to the real stdout.
+                os.write(1, f"\n{seen['n'] / (time.perf_counter() - seen['t0']):.0f}\n".encode())
+                os._exit(0)
+
+    app.agent(app.topic(topic, key_type=bytes, value_type=bytes), concurrency=1)(count_events)
+    sys.argv = [sys.argv[0], "worker"]
+    faust.Worker(app, loglevel="error", quiet=True).execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
