@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
+from deploy.protocol_files import configured_register
+from sharing_protocols.decision import ProtocolRegister
 from warehouse.db import get_engine
 
 
@@ -17,3 +19,4 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+RegisterDep = Annotated[ProtocolRegister, Depends(configured_register)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import counts, health
+from api.routes import counts, health, ig
 from api.settings import get_api_settings
 
 
@@ -12,4 +12,5 @@ def create_app() -> FastAPI:
     app = FastAPI(title=get_api_settings().title, version="0.1.0")
     app.include_router(health.router)
     app.include_router(counts.router)
+    app.include_router(ig.router)
     return app

@@ -7,13 +7,17 @@ import typer
 from api.cli import api
 from deploy import local
 from deploy.demo import demo
+from deploy.protocols_cli import protocols
 from producers.cli import publish
 from stream_processors.cli import worker
-from warehouse.cli import db, geo
+from warehouse.cli import db, geo, keys, retention
 
 app = typer.Typer(help="CSP information-sharing hub.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(db, name="db")
 app.add_typer(geo, name="geo")
+app.add_typer(keys, name="keys")
+app.add_typer(retention, name="retention")
+app.add_typer(protocols, name="protocols")
 app.command()(publish)
 app.command()(worker)
 app.command()(api)

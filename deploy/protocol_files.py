@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 
 import sharing_protocols
+from deploy.settings import get_protocol_settings
 from sharing_protocols.catalogue import DatasetSpec
 from sharing_protocols.checks import catalogue_problems
 from sharing_protocols.decision import ProtocolRegister
@@ -53,3 +55,9 @@ def load_register(paths: Iterable[Path | str], catalogue: Mapping[str, DatasetSp
     if problems:
         raise ProtocolError(problems)
     return ProtocolRegister(protocol for protocol, _ in protocols.values())
+
+
+@lru_cache
+def configured_register() -> ProtocolRegister:
+    """The register the hub enforces: HUB_PROTOCOLS_PATHS, or the packaged protocols when that is unset."""
+    return load_register(get_protocol_settings().paths or [packaged_protocols_dir()])

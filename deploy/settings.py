@@ -82,6 +82,19 @@ class DatabaseSettings(BaseSettings):
         return self.url or get_local_settings().database_url()
 
 
+class ProtocolSettings(BaseSettings):
+    """Where the information-sharing protocols are (HUB_PROTOCOLS_*): YAML files or directories."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_PROTOCOLS_", frozen=True)
+
+    paths: list[Path] = []  # empty: the protocols packaged with the hub
+
+
+@lru_cache
+def get_protocol_settings() -> ProtocolSettings:
+    return ProtocolSettings()
+
+
 @lru_cache
 def get_local_settings() -> LocalSettings:
     return LocalSettings()

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import cast
 
 import numpy as np
 from pydantic import ValidationError
 
 from sharing_protocols.catalogue import CATALOGUE
+from sharing_protocols.decision import Decision, EventFacts, ProtocolRegister, Released, Withheld, decide_for_warehouse
 from sharing_protocols.envelope import BngPoint, EventEnvelope, Wgs84Point
+from sharing_protocols.precision import SpatialPrecision, derivable
 from stream_processors.geocoding import WardIndex, wgs84_to_bng
-from warehouse.models import LOCATED, NO_LOCATION, OUTSIDE_COVERAGE
-from warehouse.sink import DeadLetterRow, EventRow
+from warehouse.models import LOCATED, LOCATION_NOT_RELEASED, NO_LOCATION, OUTSIDE_COVERAGE
+from warehouse.sink import DeadLetterRow, DecisionRow, EventRow
 
 
 @dataclass(frozen=True)
@@ -30,10 +35,15 @@ class RawMessage:
 
 @dataclass(frozen=True)
 class BatchResult:
-    """What a batch becomes: rows to upsert and messages to dead-letter."""
+    """What a batch becomes: rows to upsert, decisions to audit and messages to dead-letter."""
 
     events: list[EventRow]
     dead_letters: list[DeadLetterRow]
+    decisions: list[DecisionRow]
+
+    @property
+    def withheld(self) -> int:
+        return sum(1 for d in self.decisions if d.outcome == "withheld")
 
 
 class MalformedMessage(ValueError):
@@ -84,8 +94,118 @@ def _coordinates(envelopes: Sequence[EventEnvelope]) -> tuple[np.ndarray, np.nda
     return x, y
 
 
-def process(messages: Sequence[RawMessage], wards: WardIndex, topic_datasets: Mapping[str, str]) -> BatchResult:
-    """Decode, geocode and shape a batch; every message becomes exactly one event row or dead letter."""
+def _month_bounds(day: date) -> tuple[date, date]:
+    return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _audit(decision: Decision, envelope: EventEnvelope, content_hash: str) -> DecisionRow:
+    if isinstance(decision, Withheld):
+        return DecisionRow(
+            envelope.event_id,
+            content_hash,
+            envelope.dataset,
+            envelope.partner,
+            envelope.occurred.start.replace(day=1),
+            "withheld",
+            decision.code,
+            decision.reason,
+            (),
+            (),
+            (),
+            None,
+        )
+    return DecisionRow(
+        envelope.event_id,
+        content_hash,
+        envelope.dataset,
+        envelope.partner,
+        envelope.occurred.start.replace(day=1),
+        "released",
+        None,
+        None,
+        tuple(str(ref) for ref in decision.justifications),
+        decision.fields_dropped,
+        tuple(place.precision for place in decision.places),
+        decision.temporal_precision,
+    )
+
+
+def _released_codes(view: Released, areas: Mapping[str, str | None]) -> dict[str, str]:
+    """Area codes the view releases, plus the geocoded ones a released finer place determines (point -> ward)."""
+    codes = {place.precision: place.code for place in view.places if place.code is not None}
+    for level, code in areas.items():
+        levels = [place.precision for place in view.places]
+        if code and level not in codes and any(derivable(p, cast(SpatialPrecision, level)) for p in levels):
+            codes[level] = code
+    return codes
+
+
+def _event_row(
+    message: RawMessage,
+    envelope: EventEnvelope,
+    view: Released,
+    areas: Mapping[str, str | None],
+    had_point: bool,
+    vintage: str,
+    content_hash: str,
+) -> EventRow:
+    """The warehouse row of a released view: only its fields, its places and its period precision."""
+    codes = _released_codes(view, areas)
+    ward_found = areas.get("ward") is not None
+    point = next((place for place in view.places if place.x is not None), None)
+    ward = codes.get("ward")
+    if ward:
+        status = LOCATED
+    elif not had_point:
+        status = NO_LOCATION
+    elif not ward_found:
+        status = OUTSIDE_COVERAGE
+    else:
+        status = LOCATION_NOT_RELEASED
+    start, end = envelope.occurred.start, envelope.occurred.end
+    if view.temporal_precision == "month":
+        start, end = _month_bounds(start)[0], _month_bounds(end)[1]
+    return EventRow(
+        event_id=envelope.event_id,
+        dataset=envelope.dataset,
+        partner=envelope.partner,
+        schema_version=envelope.schema_version,
+        period_start=start,
+        period_end=end,
+        period_precision=envelope.occurred.precision if view.temporal_precision != "month" else "month",
+        period_month=start.replace(day=1),
+        category=view.category,
+        attributes_json=json.dumps(dict(view.attributes), sort_keys=True),
+        x=point.x if point else None,
+        y=point.y if point else None,
+        location_status=status,
+        ward_code=ward,
+        ward_vintage=vintage if ward else None,
+        content_hash=content_hash,
+        source_topic=message.topic,
+        source_partition=message.partition,
+        source_offset=message.offset,
+        lsoa_code=codes.get("lsoa"),
+        district_code=codes.get("district"),
+        spatial_precision=view.spatial_precision,
+        temporal_precision=view.temporal_precision,
+        period_label=view.period,
+        protocols=tuple(str(ref) for ref in view.justifications),
+        retain_until=view.retain_until,
+    )
+
+
+def process(
+    messages: Sequence[RawMessage],
+    wards: WardIndex,
+    topic_datasets: Mapping[str, str],
+    register: ProtocolRegister,
+    at: datetime,
+) -> BatchResult:
+    """Decode, geocode and apply the protocols to a batch.
+
+    Every message becomes exactly one of: an event row (with its decision), a withheld decision, a dead letter.
+    """
     decoded: list[tuple[RawMessage, EventEnvelope]] = []
     dead: list[DeadLetterRow] = []
     for message in messages:
@@ -112,31 +232,23 @@ def process(messages: Sequence[RawMessage], wards: WardIndex, topic_datasets: Ma
         found = wards.locate(x[located], y[located])
         for index, code in zip(np.flatnonzero(located).tolist(), found, strict=True):
             codes[index] = code
-    rows = []
+    rows: list[EventRow] = []
+    decisions: list[DecisionRow] = []
     for i, (message, envelope) in enumerate(decoded):
         has_point = bool(located[i])
-        status = LOCATED if codes[i] else (OUTSIDE_COVERAGE if has_point else NO_LOCATION)
-        rows.append(
-            EventRow(
-                event_id=envelope.event_id,
-                dataset=envelope.dataset,
-                partner=envelope.partner,
-                schema_version=envelope.schema_version,
-                period_start=envelope.occurred.start,
-                period_end=envelope.occurred.end,
-                period_precision=envelope.occurred.precision,
-                period_month=envelope.occurred.start.replace(day=1),
-                category=envelope.category,
-                attributes_json=json.dumps(envelope.attributes, sort_keys=True),
-                x=float(x[i]) if has_point else None,
-                y=float(y[i]) if has_point else None,
-                location_status=status,
-                ward_code=codes[i],
-                ward_vintage=wards.vintage if codes[i] else None,
-                content_hash=hashlib.sha256(message.value or b"").hexdigest(),
-                source_topic=message.topic,
-                source_partition=message.partition,
-                source_offset=message.offset,
-            )
+        ward = codes[i]
+        lsoa = envelope.attributes.get("lsoa_code")
+        areas = {
+            "ward": ward,
+            "district": wards.districts.get(ward) if ward else None,
+            "lsoa": lsoa if isinstance(lsoa, str) else None,
+        }
+        facts = EventFacts.from_envelope(
+            envelope, float(x[i]) if has_point else None, float(y[i]) if has_point else None, areas
         )
-    return BatchResult(rows, dead)
+        decision = decide_for_warehouse(facts, register, at)
+        content_hash = hashlib.sha256(message.value or b"").hexdigest()
+        decisions.append(_audit(decision, envelope, content_hash))
+        if isinstance(decision, Released):
+            rows.append(_event_row(message, envelope, decision, areas, has_point, wards.vintage, content_hash))
+    return BatchResult(rows, dead, decisions)

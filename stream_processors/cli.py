@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faust
 
+from deploy.protocol_files import configured_register
 from deploy.settings import get_database_settings, get_kafka_settings
 from deploy.topics import ensure_topics
 from stream_processors.app import create_app
@@ -20,6 +21,6 @@ def worker() -> None:
     url = get_database_settings().resolved_url
     ensure_topics(kafka)
     wards = WardIndex.from_warehouse(settings.ward_vintage, url)
-    loader = Loader(kafka, wards, WarehouseSink(url), settings.retry_max_seconds)
+    loader = Loader(kafka, wards, WarehouseSink(url), settings.retry_max_seconds, configured_register())
     app = create_app(kafka, settings, loader)
     faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 import numpy as np
@@ -29,11 +29,18 @@ class WardIndex:
     never depends on load order.
     """
 
-    def __init__(self, vintage: str, codes: Sequence[str], geoms: Sequence[BaseGeometry]) -> None:
+    def __init__(
+        self,
+        vintage: str,
+        codes: Sequence[str],
+        geoms: Sequence[BaseGeometry],
+        districts: Mapping[str, str] | None = None,
+    ) -> None:
         if not codes:
             raise ValueError(f"no wards of vintage {vintage!r} to index")
         order = sorted(range(len(codes)), key=lambda i: codes[i])
         self.vintage = vintage
+        self.districts: Mapping[str, str] = dict(districts or {})
         self.codes: npt.NDArray[np.object_] = np.array([codes[i] for i in order], dtype=object)
         self._geoms = np.array([geoms[i] for i in order], dtype=object)
         shapely.prepare(self._geoms)
@@ -44,11 +51,15 @@ class WardIndex:
         """Read the vintage's wards from the warehouse `area` table."""
         with connect_raw(url) as conn:
             rows = conn.execute(
-                "SELECT code, ST_AsBinary(geom) FROM area WHERE vintage = %s AND level = 'ward'", (vintage,)
+                "SELECT code, ST_AsBinary(geom), properties->>'lad_code' FROM area "
+                "WHERE vintage = %s AND level = 'ward'",
+                (vintage,),
             ).fetchall()
         if not rows:
             raise LookupError(f"the warehouse holds no wards of vintage {vintage!r}: load them with `hub geo load`")
-        return cls(vintage, [str(r[0]) for r in rows], list(shapely.from_wkb([bytes(cast(bytes, r[1])) for r in rows])))
+        codes = [str(r[0]) for r in rows]
+        geoms = list(shapely.from_wkb([bytes(cast(bytes, r[1])) for r in rows]))
+        return cls(vintage, codes, geoms, {str(r[0]): str(r[2]) for r in rows if r[2]})
 
     def locate(self, easting: npt.ArrayLike, northing: npt.ArrayLike) -> list[str | None]:
         """The ward code of each point, or None where no ward contains it."""

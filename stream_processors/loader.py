@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import psycopg
 
 from deploy.settings import KafkaSettings
 from sharing_protocols.catalogue import CATALOGUE
+from sharing_protocols.decision import ProtocolRegister
 from stream_processors.batch import BatchResult, RawMessage, process
 from stream_processors.geocoding import WardIndex
 from warehouse.sink import WarehouseSink
@@ -20,19 +22,27 @@ log = logging.getLogger(__name__)
 class Loader:
     """Processes batches and writes them; database outages are retried, never skipped."""
 
-    def __init__(self, kafka: KafkaSettings, wards: WardIndex, sink: WarehouseSink, retry_max: float) -> None:
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        wards: WardIndex,
+        sink: WarehouseSink,
+        retry_max: float,
+        register: ProtocolRegister,
+    ) -> None:
         self.topic_datasets = {kafka.topic(name): name for name in CATALOGUE}
         self._wards = wards
+        self._register = register
         self._sink = sink
         self._retry_max = retry_max
 
     def handle(self, messages: Sequence[RawMessage]) -> BatchResult:
         """Process `messages` and commit them; returns once the database has them."""
-        result = process(messages, self._wards, self.topic_datasets)
+        result = process(messages, self._wards, self.topic_datasets, self._register, datetime.now(UTC))
         delay = 0.5
         while True:
             try:
-                self._sink.write(result.events, result.dead_letters)
+                self._sink.write(result.events, result.dead_letters, result.decisions)
                 break
             except psycopg.OperationalError as exc:
                 log.warning("warehouse unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)
@@ -40,11 +50,11 @@ class Loader:
                 delay = min(delay * 2, self._retry_max)
         located = sum(1 for row in result.events if row.ward_code)
         log.info(
-            "batch of %d: %d loaded (%d located, %d unlocated), %d dead-lettered",
+            "batch of %d: %d loaded (%d with a ward), %d withheld by protocol, %d dead-lettered",
             len(messages),
             len(result.events),
             located,
-            len(result.events) - located,
+            result.withheld,
             len(result.dead_letters),
         )
         return result

@@ -8,7 +8,7 @@ from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, String, Text, UniqueConstraint, func
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SRID = 27700
@@ -16,6 +16,7 @@ SRID = 27700
 LOCATED = "located"
 NO_LOCATION = "no_location"
 OUTSIDE_COVERAGE = "outside_coverage"
+LOCATION_NOT_RELEASED = "location_not_released"
 
 
 class Base(DeclarativeBase):
@@ -53,7 +54,7 @@ class Event(Base):
     period_end: Mapped[date] = mapped_column(Date, nullable=False)
     period_precision: Mapped[str] = mapped_column(String, nullable=False)
     period_month: Mapped[date] = mapped_column(Date, nullable=False)
-    category: Mapped[str] = mapped_column(String, nullable=False)
+    category: Mapped[str | None] = mapped_column(String, nullable=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=True)
     location_status: Mapped[str] = mapped_column(String, nullable=False)
@@ -64,6 +65,13 @@ class Event(Base):
     source_partition: Mapped[int] = mapped_column(Integer, nullable=False)
     source_offset: Mapped[int] = mapped_column(BigInteger, nullable=False)
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    lsoa_code: Mapped[str | None] = mapped_column(String, nullable=True)
+    district_code: Mapped[str | None] = mapped_column(String, nullable=True)
+    spatial_precision: Mapped[str | None] = mapped_column(String, nullable=True)
+    temporal_precision: Mapped[str | None] = mapped_column(String, nullable=True)
+    period_label: Mapped[str | None] = mapped_column(String, nullable=True)
+    protocols: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    retain_until: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
 
     __table_args__ = (
         Index("ix_event_counts", "dataset", "period_month", "ward_code", "category"),
@@ -87,3 +95,70 @@ class DeadLetter(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
     __table_args__ = (UniqueConstraint("source_topic", "source_partition", "source_offset"),)
+
+
+class Decision(Base):
+    """The protocol decision for one version of one event: released (under which clauses) or withheld (why)."""
+
+    __tablename__ = "decision"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    content_hash: Mapped[str] = mapped_column(String, nullable=False)
+    dataset: Mapped[str] = mapped_column(String, nullable=False)
+    partner: Mapped[str] = mapped_column(String, nullable=False)
+    period_month: Mapped[date] = mapped_column(Date, nullable=False)
+    outcome: Mapped[str] = mapped_column(String, nullable=False)
+    code: Mapped[str | None] = mapped_column(String, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    protocols: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    fields_dropped: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    spatial_precision: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    temporal_precision: Mapped[str | None] = mapped_column(String, nullable=True)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "content_hash"),
+        Index("ix_decision_outcome_month", "outcome", "period_month"),
+    )
+
+
+class AccessLog(Base):
+    """One API query: who asked, what, under which protocols, and how many rows it returned."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    org: Mapped[str] = mapped_column(String, nullable=False)
+    role: Mapped[str] = mapped_column(String, nullable=False)
+    endpoint: Mapped[str] = mapped_column(String, nullable=False)
+    query: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    protocols: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    rows: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class ApiKey(Base):
+    """An API key of one organisation and role; only a SHA-256 of its random secret is kept."""
+
+    __tablename__ = "api_key"
+
+    key_id: Mapped[str] = mapped_column(String, primary_key=True)
+    org: Mapped[str] = mapped_column(String, nullable=False)
+    role: Mapped[str] = mapped_column(String, nullable=False)
+    secret_sha256: Mapped[str] = mapped_column(String, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RetentionRun(Base):
+    """What one `hub retention run` deleted, per dataset."""
+
+    __tablename__ = "retention_run"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    today: Mapped[date] = mapped_column(Date, nullable=False)
+    dataset: Mapped[str] = mapped_column(String, nullable=False)
+    deleted: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
+from operator import attrgetter
 
 import psycopg
 
@@ -24,7 +25,7 @@ class EventRow:
     period_end: date
     period_precision: str
     period_month: date
-    category: str
+    category: str | None
     attributes_json: str
     x: float | None
     y: float | None
@@ -35,6 +36,31 @@ class EventRow:
     source_topic: str
     source_partition: int
     source_offset: int
+    lsoa_code: str | None = None
+    district_code: str | None = None
+    spatial_precision: str | None = None
+    temporal_precision: str | None = None
+    period_label: str | None = None
+    protocols: tuple[str, ...] = ()
+    retain_until: date | None = None
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """The audit record of one protocol decision (never the event's contents)."""
+
+    event_id: uuid.UUID
+    content_hash: str
+    dataset: str
+    partner: str
+    period_month: date
+    outcome: str
+    code: str | None
+    reason: str | None
+    protocols: tuple[str, ...]
+    fields_dropped: tuple[str, ...]
+    spatial_precision: tuple[str, ...]
+    temporal_precision: str | None
 
 
 @dataclass(frozen=True)
@@ -50,18 +76,19 @@ class DeadLetterRow:
     reason: str
 
 
-_EVENT_COLUMNS = (
-    "event_id, dataset, partner, schema_version, period_start, period_end, period_precision, period_month, "
-    "category, attributes, x, y, location_status, ward_code, ward_vintage, content_hash, "
-    "source_topic, source_partition, source_offset"
-)
+# Staging columns, in EventRow's field order (attributes_json is loaded into the `attributes` column).
+_EVENT_FIELDS = tuple(f.name for f in fields(EventRow))
+_EVENT_COLUMNS = ", ".join("attributes" if name == "attributes_json" else name for name in _EVENT_FIELDS)
+_event_values = attrgetter(*_EVENT_FIELDS)
+_PROTOCOLS = _EVENT_FIELDS.index("protocols")
 
 _STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS stage_event (
     event_id uuid, dataset text, partner text, schema_version int, period_start date, period_end date,
     period_precision text, period_month date, category text, attributes jsonb, x float8, y float8,
     location_status text, ward_code text, ward_vintage text, content_hash text,
-    source_topic text, source_partition int, source_offset bigint
+    source_topic text, source_partition int, source_offset bigint, lsoa_code text, district_code text,
+    spatial_precision text, temporal_precision text, period_label text, protocols text[], retain_until date
 ) ON COMMIT DELETE ROWS
 """
 
@@ -71,7 +98,8 @@ SELECT DISTINCT ON (event_id)
     event_id, dataset, partner, schema_version, period_start, period_end, period_precision, period_month,
     category, attributes,
     CASE WHEN x IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(x, y), 27700) END,
-    location_status, ward_code, ward_vintage, content_hash, source_topic, source_partition, source_offset
+    location_status, ward_code, ward_vintage, content_hash, source_topic, source_partition, source_offset,
+    lsoa_code, district_code, spatial_precision, temporal_precision, period_label, protocols, retain_until
 FROM stage_event
 ORDER BY event_id, source_partition, source_offset DESC
 ON CONFLICT (event_id) DO UPDATE SET
@@ -82,9 +110,19 @@ ON CONFLICT (event_id) DO UPDATE SET
     location_status = EXCLUDED.location_status, ward_code = EXCLUDED.ward_code,
     ward_vintage = EXCLUDED.ward_vintage, content_hash = EXCLUDED.content_hash,
     source_topic = EXCLUDED.source_topic, source_partition = EXCLUDED.source_partition,
-    source_offset = EXCLUDED.source_offset, loaded_at = now()
+    source_offset = EXCLUDED.source_offset, lsoa_code = EXCLUDED.lsoa_code, district_code = EXCLUDED.district_code,
+    spatial_precision = EXCLUDED.spatial_precision, temporal_precision = EXCLUDED.temporal_precision,
+    period_label = EXCLUDED.period_label, protocols = EXCLUDED.protocols, retain_until = EXCLUDED.retain_until,
+    loaded_at = now()
 WHERE (event.content_hash, event.ward_code, event.ward_vintage)
     IS DISTINCT FROM (EXCLUDED.content_hash, EXCLUDED.ward_code, EXCLUDED.ward_vintage)
+"""
+
+_DECISION = """
+INSERT INTO decision (event_id, content_hash, dataset, partner, period_month, outcome, code, reason, protocols,
+                      fields_dropped, spatial_precision, temporal_precision)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (event_id, content_hash) DO NOTHING
 """
 
 _DEAD_LETTER = """
@@ -108,38 +146,44 @@ class WarehouseSink:
             self._conn.commit()
         return self._conn
 
-    def write(self, events: Sequence[EventRow], dead_letters: Sequence[DeadLetterRow]) -> None:
-        """Upsert `events` and record `dead_letters`, committed together, or raise with nothing written."""
+    def write(
+        self,
+        events: Sequence[EventRow],
+        dead_letters: Sequence[DeadLetterRow],
+        decisions: Sequence[DecisionRow] = (),
+    ) -> None:
+        """Upsert `events`, record `decisions` and `dead_letters`, all in one commit, or raise with none written."""
         conn = self._connection()
         try:
             with conn.cursor() as cur:
                 if events:
                     with cur.copy(f"COPY stage_event ({_EVENT_COLUMNS}) FROM STDIN") as copy:
                         for row in events:
-                            copy.write_row(
-                                (
-                                    row.event_id,
-                                    row.dataset,
-                                    row.partner,
-                                    row.schema_version,
-                                    row.period_start,
-                                    row.period_end,
-                                    row.period_precision,
-                                    row.period_month,
-                                    row.category,
-                                    row.attributes_json,
-                                    row.x,
-                                    row.y,
-                                    row.location_status,
-                                    row.ward_code,
-                                    row.ward_vintage,
-                                    row.content_hash,
-                                    row.source_topic,
-                                    row.source_partition,
-                                    row.source_offset,
-                                )
-                            )
+                            values = list(_event_values(row))
+                            values[_PROTOCOLS] = list(row.protocols)
+                            copy.write_row(values)
                     cur.execute(_UPSERT)
+                if decisions:
+                    cur.executemany(
+                        _DECISION,
+                        [
+                            (
+                                d.event_id,
+                                d.content_hash,
+                                d.dataset,
+                                d.partner,
+                                d.period_month,
+                                d.outcome,
+                                d.code,
+                                d.reason,
+                                list(d.protocols),
+                                list(d.fields_dropped),
+                                list(d.spatial_precision),
+                                d.temporal_precision,
+                            )
+                            for d in decisions
+                        ],
+                    )
                 if dead_letters:
                     cur.executemany(
                         _DEAD_LETTER,

@@ -18,12 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.factory import create_app
 from deploy import local, settings
 from deploy.lag import wait_for_loader
+from deploy.protocol_files import configured_register
 from deploy.settings import DatabaseSettings, KafkaSettings
 from deploy.topics import ensure_topics, hub_topics
 from warehouse import db, migrate
+from warehouse.db import session_scope
+from warehouse.keys import create_key
 from warehouse.reference import load_areas, read_areas
 
 pytestmark = pytest.mark.integration
@@ -50,6 +55,8 @@ class Services:
 def _clear_caches() -> None:
     settings.get_kafka_settings.cache_clear()
     settings.get_database_settings.cache_clear()
+    settings.get_protocol_settings.cache_clear()
+    configured_register.cache_clear()
     db.get_engine.cache_clear()
 
 
@@ -96,7 +103,15 @@ class HubEnv:
 
 
 @pytest.fixture(scope="module")
-def hub_env(services: Services, shared_data: Path, monkeypatch_module: pytest.MonkeyPatch) -> Iterator[HubEnv]:
+def extra_env() -> dict[str, str]:
+    """More HUB_* settings for a module's hub (a module overrides this fixture, e.g. for its own protocols)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def hub_env(
+    services: Services, shared_data: Path, monkeypatch_module: pytest.MonkeyPatch, extra_env: dict[str, str]
+) -> Iterator[HubEnv]:
     """A fresh database (migrated, May 2024 wards loaded) and topic prefix, set in os.environ for this module."""
     name = f"hub_test_{uuid.uuid4().hex[:10]}"
     try:
@@ -104,7 +119,7 @@ def hub_env(services: Services, shared_data: Path, monkeypatch_module: pytest.Mo
     except local.LocalInfraError as exc:
         pytest.fail(str(exc))
     prefix = f"t{uuid.uuid4().hex[:10]}"
-    env = {"HUB_KAFKA_TOPIC_PREFIX": prefix, "HUB_DATABASE_URL": url}
+    env = {"HUB_KAFKA_TOPIC_PREFIX": prefix, "HUB_DATABASE_URL": url, **extra_env}
     if services.kafka_bootstrap:
         env["HUB_KAFKA_BOOTSTRAP"] = services.kafka_bootstrap
     for key, value in env.items():
@@ -167,3 +182,10 @@ def worker(hub_env: HubEnv, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     running = Worker(hub_env, tmp_path_factory.mktemp("worker") / "worker.log")
     yield running
     running.stop()
+
+
+def api_client(org: str, role: str) -> TestClient:
+    """An in-process API client carrying a real key issued for `org` in `role` (in this module's database)."""
+    with session_scope() as session:
+        token = create_key(session, org, role)
+    return TestClient(create_app(), headers={"Authorization": f"Bearer {token}"})

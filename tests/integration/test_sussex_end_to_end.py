@@ -12,13 +12,11 @@ from pathlib import Path
 
 import pytest
 import shapely
-from fastapi.testclient import TestClient
 from pyproj import Transformer
 from shapely.geometry import shape
 from sqlalchemy import text
 
-from api.factory import create_app
-from tests.integration.conftest import HubEnv, Worker
+from tests.integration.conftest import HubEnv, Worker, api_client
 from warehouse.db import get_engine
 
 pytestmark = pytest.mark.integration
@@ -81,7 +79,7 @@ def test_api_ward_category_counts_equal_independent_shapely_counts(
     loaded: list[tuple[object, ...]], shared_data: Path
 ) -> None:
     located, unlocated = expected_counts(shared_data)
-    client = TestClient(create_app())
+    client = api_client("east-sussex-csp", "analyst")
     response = client.get(
         "/v1/counts",
         params={"dataset": "police-uk-street", "level": "ward", "from": "2019-01", "to": "2019-01", "by": "category"},

@@ -5,14 +5,43 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from datetime import UTC, datetime
 
 from convertbng.cutil import convert_bng
 from shapely.geometry import box
 
+from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.envelope import BngPoint, EventEnvelope, OccurrencePeriod, Wgs84Point
+from sharing_protocols.protocol import parse_protocol
 from stream_processors.batch import RawMessage, process
 from stream_processors.geocoding import WardIndex
 
+PROTOCOL = """
+id: test-points
+version: 1
+title: Test protocol releasing points and wards
+status: active
+valid_from: 2019-01-01
+review_due: 2030-01-01
+dpia_reference: TEST-1
+data_owners: [{id: p, name: Test partner}]
+recipients: [{id: csp-a, name: CSP A, kind: csp}]
+purposes: [Testing]
+legal_gateways: [{ref: cda-1998-s115}]
+datasets: [police-uk-street]
+retention: {months: 12}
+signatories: [{role: SIRO, organisation: p}]
+clauses:
+  - id: points
+    recipients: [csp-a]
+    datasets: [police-uk-street]
+    fields: [category, period, location]
+    spatial_precision: point
+    temporal_precision: month
+    output: record_level
+"""
+REGISTER = ProtocolRegister([parse_protocol(PROTOCOL, "test.yaml")])
+AT = datetime(2026, 11, 22, tzinfo=UTC)
 TOPIC = "hub.events.police-uk-street"
 TOPICS = {TOPIC: "police-uk-street"}
 # Two wards sharing the edge x = 500000; listed out of code order on purpose.
@@ -45,7 +74,7 @@ def test_points_go_to_their_ward_and_a_shared_edge_goes_to_the_smaller_code() ->
         _message(3, BngPoint(easting=600_000, northing=100_500)),
         _message(4, None),
     ]
-    result = process(messages, WARDS, TOPICS)
+    result = process(messages, WARDS, TOPICS, REGISTER, AT)
     assert [(r.ward_code, r.location_status) for r in result.events] == [
         ("E05000002", "located"),
         ("E05000001", "located"),
@@ -61,7 +90,9 @@ def test_wgs84_points_are_projected_to_british_national_grid_within_five_metres_
     lons = [x / 10 for x in range(-15, 16, 3)]
     lats = [50.7 + y / 10 for y in range(0, 14, 3)]
     grid = [(lon, lat) for lon in lons for lat in lats]
-    result = process([_message(i, Wgs84Point(lon=lon, lat=lat)) for i, (lon, lat) in enumerate(grid)], WARDS, TOPICS)
+    result = process(
+        [_message(i, Wgs84Point(lon=lon, lat=lat)) for i, (lon, lat) in enumerate(grid)], WARDS, TOPICS, REGISTER, AT
+    )
     eastings, northings = convert_bng([p[0] for p in grid], [p[1] for p in grid])
     for row, easting, northing in zip(result.events, eastings, northings, strict=True):
         assert math.hypot((row.x or 0) - easting, (row.y or 0) - northing) < 5
@@ -78,7 +109,7 @@ def test_each_malformed_message_becomes_one_dead_letter_with_its_reason() -> Non
         RawMessage("hub.events.elsewhere", 0, 6, good.key, good.value),
         good,
     ]
-    result = process(messages, WARDS, TOPICS)
+    result = process(messages, WARDS, TOPICS, REGISTER, AT)
     assert len(result.events) == 1
     assert [(d.source_offset, d.reason) for d in result.dead_letters] == [
         (1, "payload is not valid UTF-8 JSON"),
@@ -88,3 +119,21 @@ def test_each_malformed_message_becomes_one_dead_letter_with_its_reason() -> Non
         (5, "message key is not the event id"),
         (6, "dataset 'police-uk-street' published on topic 'hub.events.elsewhere'"),
     ]
+
+
+def test_an_event_no_protocol_covers_is_withheld_with_one_decision_and_no_row() -> None:
+    messages = [_message(0, BngPoint(easting=500_500, northing=100_500)), _message(1, None, partner="stranger")]
+    result = process(messages, WARDS, TOPICS, REGISTER, AT)
+    assert [r.source_offset for r in result.events] == [0]
+    assert [(d.outcome, d.code) for d in result.decisions] == [("released", None), ("withheld", "no_grant")]
+    assert result.decisions[0].protocols == ("test-points@1#points",)
+    assert result.withheld == 1
+
+
+def test_released_rows_carry_only_the_allowed_fields() -> None:
+    payload = json.loads(_message(0, None).value or b"{}")
+    payload["attributes"] = {"crime_id": "a" * 64, "location_description": "On or near a street"}
+    message = RawMessage(TOPIC, 0, 0, str(payload["event_id"]).encode(), json.dumps(payload).encode())
+    [row] = process([message], WARDS, TOPICS, REGISTER, AT).events
+    assert json.loads(row.attributes_json) == {}
+    assert row.category == "drugs" and row.period_label == "2019-01"

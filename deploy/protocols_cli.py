@@ -1,0 +1,74 @@
+"""`hub protocols check|list|show|diff`: tools for information-governance leads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from deploy.protocol_files import configured_register, protocol_paths
+from sharing_protocols.catalogue import CATALOGUE
+from sharing_protocols.checks import check_document, describe, diff_protocols
+from sharing_protocols.protocol import ProtocolError, parse_protocol
+
+protocols = typer.Typer(help="Information-sharing protocols.", no_args_is_help=True)
+
+
+def _parse(path: Path) -> object:
+    try:
+        return parse_protocol(path.read_text(encoding="utf-8"), str(path))
+    except ProtocolError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(1) from None
+
+
+@protocols.command()
+def check(paths: Annotated[list[Path], typer.Argument(help="protocol files or directories")]) -> None:
+    """Check protocol documents; every problem is printed as FILE: FIELD: PROBLEM. Exit 1 if any."""
+    today = datetime.now(UTC).date()
+    failed = 0
+    for path in protocol_paths(paths):
+        if not path.is_file():
+            typer.echo(f"{path}: no such file", err=True)
+            failed += 1
+            continue
+        problems = check_document(path.read_text(encoding="utf-8"), str(path), CATALOGUE, today)
+        for problem in problems:
+            typer.echo(str(problem), err=True)
+        failed += bool(problems)
+        if not problems:
+            typer.echo(f"{path}: ok")
+    if failed:
+        raise typer.Exit(1)
+
+
+@protocols.command("list")
+def list_() -> None:
+    """The protocols the hub enforces (HUB_PROTOCOLS_PATHS), with whether each is in force today."""
+    register = configured_register()
+    today = datetime.now(UTC).date()
+    for p in register.protocols:
+        reason = register.not_in_force_reason(p, today)
+        state = "in force" if reason is None else f"not in force: {reason}"
+        typer.echo(f"{p.label:<36} {p.status:<9} review {p.review_due}  {state}")
+
+
+@protocols.command()
+def show(protocol_id: str, version: int | None = None) -> None:
+    """Describe one protocol of the register (the highest version unless --version)."""
+    try:
+        typer.echo(describe(configured_register().get(protocol_id, version)))
+    except KeyError as exc:
+        typer.echo(str(exc.args[0]) if exc.args else f"no protocol {protocol_id!r}", err=True)
+        raise typer.Exit(1) from None
+
+
+@protocols.command()
+def diff(a: Path, b: Path) -> None:
+    """What changed between two versions of a protocol document."""
+    changes = diff_protocols(_parse(a), _parse(b))  # type: ignore[arg-type]
+    for line in changes or ["no changes"]:
+        typer.echo(line)
