@@ -5,8 +5,10 @@ demo:  ## install, start Kafka + PostGIS + worker + API, publish and load the de
 	bash deploy/bootstrap.sh
 	.venv/bin/hub demo
 
-test:  ## install and run the whole suite (unit + integration) against the real broker and database
+test:  ## install, lint and type-check, then run the whole suite (unit + integration) on the real broker and database
 	bash deploy/bootstrap.sh
+	.venv/bin/ruff check .
+	.venv/bin/mypy
 	.venv/bin/python -m pytest
 
 down:

@@ -132,7 +132,7 @@ def _audit(decision: Decision, envelope: EventEnvelope, content_hash: str) -> De
 
 def _released_codes(view: Released, areas: Mapping[str, str | None]) -> dict[str, str]:
     """Area codes the view releases, plus the geocoded ones a released finer place determines (point -> ward)."""
-    codes = {place.precision: place.code for place in view.places if place.code is not None}
+    codes: dict[str, str] = {place.precision: place.code for place in view.places if place.code is not None}
     for level, code in areas.items():
         levels = [place.precision for place in view.places]
         if code and level not in codes and any(derivable(p, cast(SpatialPrecision, level)) for p in levels):

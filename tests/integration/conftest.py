@@ -36,7 +36,7 @@ pytestmark = pytest.mark.integration
 
 def _docker_available() -> bool:
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         docker.from_env().ping()
         return True

@@ -91,7 +91,7 @@ def _inject_malformed(hub_env: HubEnv) -> None:
     producer.send(topic, key=b"k1", value=b"\x00not json")
     producer.send(topic, key=b"k2", value=json.dumps({"hello": "world"}).encode())
     unknown = {**good, "dataset": "no-such-dataset"}
-    producer.send(topic, key=unknown["event_id"].encode(), value=json.dumps(unknown).encode())
+    producer.send(topic, key=str(unknown["event_id"]).encode(), value=json.dumps(unknown).encode())
     producer.send(topic, key=b"not-the-event-id", value=json.dumps(good).encode())
     producer.flush()
     producer.close()
@@ -115,7 +115,9 @@ def test_published_equals_loaded_plus_dead_lettered_plus_unlocated(
     published: subprocess.CompletedProcess[str], hub_env: HubEnv
 ) -> None:
     with get_engine(hub_env.database_url).connect() as conn:
-        by_status = dict(conn.execute(text("SELECT location_status, count(*) FROM event GROUP BY 1")).all())
+        by_status: dict[str, int] = dict(
+            conn.execute(text("SELECT location_status, count(*) FROM event GROUP BY 1")).all()
+        )
         dead = conn.execute(text("SELECT count(*) FROM dead_letter")).scalar_one()
         reasons = [r[0] for r in conn.execute(text("SELECT reason FROM dead_letter ORDER BY reason"))]
     loaded = by_status.pop("located")

@@ -9,14 +9,18 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from deploy.protocol_files import configured_register
 from tests.integration.conftest import HubEnv, Worker, api_client
-from warehouse.db import get_engine
+from warehouse.db import get_engine, session_scope
+from warehouse.retention import run_retention
 
 pytestmark = pytest.mark.integration
 
@@ -108,7 +112,7 @@ def _publish(hub_env: HubEnv, path: Path, partner: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def _query(hub_env: HubEnv, sql: str) -> list[tuple[object, ...]]:
+def _query(hub_env: HubEnv, sql: str) -> list[tuple[Any, ...]]:
     with get_engine(hub_env.database_url).connect() as conn:
         return [tuple(r) for r in conn.execute(text(sql)).all()]
 
@@ -177,7 +181,7 @@ def test_each_recipient_sees_only_its_own_flows_at_its_precision(loaded: Worker,
     b = api_client("csp-b", "analyst").get("/v1/counts", params={**params, "level": "lsoa"}).json()
     assert b["protocols"] == ["essex-to-b@1#counts"]
     assert b["disclosure"] == "1-7 suppressed, rounded to 5"
-    expected = dict(
+    expected: dict[str, int] = dict(
         _query(
             hub_env,
             "SELECT lsoa_code, count(*) FROM event WHERE partner = 'essex-police' AND lsoa_code IS NOT NULL GROUP BY 1",
@@ -185,7 +189,7 @@ def test_each_recipient_sees_only_its_own_flows_at_its_precision(loaded: Worker,
     )
     assert {r["area_code"] for r in b["rows"]} == set(expected)
     for row in b["rows"]:
-        true = int(expected[row["area_code"]])  # type: ignore[call-overload]
+        true = int(expected[row["area_code"]])
         assert row["count"] == (None if true < 8 else (true + 2) // 5 * 5)
 
 
@@ -232,3 +236,21 @@ def test_the_ig_endpoints_report_the_same_counts(after_expiry: Worker, hub_env: 
     log = ig.get("/v1/ig/access-log", params={"limit": 1000}).json()
     assert any(entry["org"] == "csp-c" and entry["status"] == 403 for entry in log)
     assert all(set(entry) >= {"org", "role", "endpoint", "protocols", "rows", "status"} for entry in log)
+
+
+def test_retention_deletes_expired_events_records_it_and_leaves_the_audit_alone(
+    after_expiry: Worker, hub_env: HubEnv
+) -> None:
+    [(events_before,)] = _query(hub_env, "SELECT count(*) FROM event")
+    [(decisions_before,)] = _query(hub_env, "SELECT count(*) FROM decision")
+    [(first_expiry, kept_until)] = _query(hub_env, "SELECT min(retain_until), max(retain_until) FROM event")
+    with session_scope(hub_env.database_url) as session:
+        assert run_retention(session, first_expiry) == {}  # nothing is past retention on its last day
+    with session_scope(hub_env.database_url) as session:
+        deleted = run_retention(session, kept_until + timedelta(days=1))
+    assert deleted == {"police-uk-street": events_before}
+    assert _query(hub_env, "SELECT count(*) FROM event") == [(0,)]
+    assert _query(hub_env, "SELECT dataset, deleted FROM retention_run") == [("police-uk-street", events_before)]
+    assert _query(hub_env, "SELECT count(*) FROM decision") == [(decisions_before,)]
+    with pytest.raises(DBAPIError, match="append-only"), get_engine(hub_env.database_url).begin() as conn:
+        conn.execute(text("DELETE FROM decision"))
