@@ -23,6 +23,7 @@ from producers.publisher import Publisher
 from sharing_protocols.catalogue import get_dataset
 from warehouse import migrate
 from warehouse.db import session_scope
+from warehouse.keys import create_key
 from warehouse.reference import load_areas, read_areas
 
 DEMO_FEEDS = (
@@ -31,6 +32,8 @@ DEMO_FEEDS = (
     ("police-uk-street", "feeds/police_uk/2019-01-hampshire-street.csv"),
 )
 WARDS = ("boundaries/wards_2024_bsc_epsg27700.geojson", "wards-2024")
+DEMO_ANALYST = ("eastbourne-csp", "analyst")  # a recipient of police-to-csp-analysts
+DEMO_IG_LEAD = ("hub", "ig_lead")  # the hub operator's IG lead oversees every protocol
 
 
 def _start(name: str, *args: str) -> str:
@@ -89,11 +92,23 @@ def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds 
             session.execute(text("SELECT location_status, count(*) FROM event GROUP BY location_status")).all()
         )
         dead = session.execute(text("SELECT count(*) FROM dead_letter")).scalar_one()
-    typer.echo(f"warehouse: {status}, dead-lettered {dead}")
+        withheld = session.execute(text("SELECT count(*) FROM decision WHERE outcome = 'withheld'")).scalar_one()
+        analyst, ig_lead = create_key(session, *DEMO_ANALYST), create_key(session, *DEMO_IG_LEAD)
+    typer.echo(f"warehouse: {status}, withheld by protocol {withheld}, dead-lettered {dead}")
+    keys_file = get_local_settings().home.resolve() / "demo-keys.env"
+    keys_file.write_text(f"HUB_DEMO_ANALYST_KEY={analyst}\nHUB_DEMO_IG_LEAD_KEY={ig_lead}\n")
+    keys_file.chmod(0o600)
+    counts = f"{base}/v1/counts?dataset=police-uk-street&level=ward&from=2019-01&to=2019-01&by=category"
+    home = get_local_settings().home.resolve()
     typer.echo(
-        f"\nThe hub is up.\n  API docs:  {base}/docs\n"
-        f"  counts:    {base}/v1/counts?dataset=police-uk-street&level=ward&from=2019-01&to=2019-01&by=category\n"
-        f"  logs:      {get_local_settings().logs.resolve()}/ (worker.log, api.log), "
-        f"{get_local_settings().home.resolve()}/kafka/logs, {get_local_settings().home.resolve()}/postgres/logs\n"
-        "  stop with: .venv/bin/hub down"
+        f"""
+The hub is up.
+  API docs:  {base}/docs
+  API keys:  {keys_file} ({DEMO_ANALYST[1]} of {DEMO_ANALYST[0]}; {DEMO_IG_LEAD[1]} of the hub operator)
+  counts:    curl -H "Authorization: Bearer $HUB_DEMO_ANALYST_KEY" '{counts}'
+  public:    curl '{base}/v1/counts?dataset=police-uk-street&level=lsoa&from=2019-01&to=2019-01'
+  IG flows:  curl -H "Authorization: Bearer $HUB_DEMO_IG_LEAD_KEY" '{base}/v1/ig/flows'
+             (first: set -a; . {keys_file}; set +a)
+  logs:      {home}/logs/ (worker.log, api.log), {home}/kafka/logs, {home}/postgres/logs
+  stop with: .venv/bin/hub down"""
     )

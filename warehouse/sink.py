@@ -114,8 +114,8 @@ ON CONFLICT (event_id) DO UPDATE SET
     spatial_precision = EXCLUDED.spatial_precision, temporal_precision = EXCLUDED.temporal_precision,
     period_label = EXCLUDED.period_label, protocols = EXCLUDED.protocols, retain_until = EXCLUDED.retain_until,
     loaded_at = now()
-WHERE (event.content_hash, event.ward_code, event.ward_vintage)
-    IS DISTINCT FROM (EXCLUDED.content_hash, EXCLUDED.ward_code, EXCLUDED.ward_vintage)
+WHERE (event.content_hash, event.ward_code, event.ward_vintage, event.protocols)
+    IS DISTINCT FROM (EXCLUDED.content_hash, EXCLUDED.ward_code, EXCLUDED.ward_vintage, EXCLUDED.protocols)
 """
 
 _DECISION = """
