@@ -10,8 +10,8 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
