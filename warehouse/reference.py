@@ -1,8 +1,11 @@
-"""Loads reference boundaries (GeoJSON) into the `area` table as a named vintage, in EPSG:27700."""
+"""Loads reference boundaries (GeoJSON, GeoPackage, Shapefile) into `area` as a named vintage, in EPSG:27700."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,26 @@ from shapely.geometry.base import BaseGeometry
 
 from warehouse.db import connect_raw
 from warehouse.models import SRID
+
+LEVELS = ("ward", "lsoa", "lad", "county", "pfa")
+
+# Property names tried, in order, when a level's code/name fields are not given. "<yy>" stands for a two-digit
+# year (ONS style: WD24CD, LSOA11NM, ...); among such matches the latest year wins.
+FIELD_CANDIDATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "ward": (("ward_code", "WD<yy>CD", "ward<yy>_code"), ("ward_name", "WD<yy>NM", "ward<yy>_name")),
+    "lsoa": (
+        ("lsoa_code", "lsoa<yy>_code", "LSOA<yy>CD"),
+        ("lsoa_name", "lsoa<yy>_name", "LSOA<yy>NM"),
+    ),
+    "lad": (("lad_code", "LAD<yy>CD", "ltla<yy>_code"), ("lad_name", "LAD<yy>NM", "ltla<yy>_name")),
+    "county": (
+        ("county_code", "CTYUA<yy>CD", "CTY<yy>CD", "ctyua<yy>_code"),
+        ("county_name", "CTYUA<yy>NM", "CTY<yy>NM", "ctyua<yy>_name"),
+    ),
+    "pfa": (("pfa_code", "PFA<yy>CD", "pfa<yy>_code"), ("pfa_name", "PFA<yy>NM", "pfa<yy>_name")),
+}
+
+_OGR_SUFFIXES = {".gpkg", ".shp"}
 
 
 class ReferenceFileError(ValueError):
@@ -52,21 +75,97 @@ def _as_multipolygon(geom: BaseGeometry) -> MultiPolygon | None:
     return MultiPolygon(parts) if parts else None
 
 
-def read_areas(path: Path, code_field: str, name_field: str) -> list[AreaRecord]:
-    """Read a GeoJSON FeatureCollection, reprojecting to EPSG:27700 and repairing invalid polygons."""
+def _pattern(candidate: str) -> re.Pattern[str]:
+    return re.compile(re.escape(candidate).replace("<yy>", r"(\d{2})"), re.IGNORECASE)
+
+
+def detect_field(path: Path, level: str, kind: str, names: Iterable[str]) -> str:
+    """The property holding the `kind` ('code' or 'name') of `level` areas, among `names`, by FIELD_CANDIDATES."""
+    if level not in FIELD_CANDIDATES:
+        raise ReferenceFileError(
+            f"{path}: level {level!r} has no known {kind} fields (known levels: {', '.join(LEVELS)}); "
+            f"give --{kind}-field"
+        )
+    candidates = FIELD_CANDIDATES[level][0 if kind == "code" else 1]
+    available = list(names)
+    for candidate in candidates:
+        pattern = _pattern(candidate)
+        matches = [(m.group(1) if m.groups() else "", name) for name in available if (m := pattern.fullmatch(name))]
+        if matches:
+            return max(matches)[1]
+    raise ReferenceFileError(
+        f"{path}: no {kind} field for level {level!r}: tried {', '.join(candidates)} ('<yy>' = a two-digit year); "
+        f"the file has {', '.join(available) or 'no properties'}"
+    )
+
+
+def _plain(value: Any) -> Any:
+    """A property value as plain JSON (numpy scalars unwrapped, NaN as null)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def _read_geojson(path: Path) -> tuple[CRS, list[str], Iterator[tuple[dict[str, Any], BaseGeometry | None]]]:
     try:
         collection = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ReferenceFileError(f"{path}: cannot read GeoJSON ({exc})") from exc
-    source = _source_crs(collection)
+    features = collection.get("features", [])
+    names = list(dict.fromkeys(key for f in features for key in (f.get("properties") or {})))
+
+    def rows() -> Iterator[tuple[dict[str, Any], BaseGeometry | None]]:
+        for feature in features:
+            geometry = feature.get("geometry")
+            yield (feature.get("properties") or {}), (shape(geometry) if geometry else None)
+
+    return _source_crs(collection), names, rows()
+
+
+def _read_ogr(path: Path) -> tuple[CRS, list[str], Iterator[tuple[dict[str, Any], BaseGeometry | None]]]:
+    import pyogrio.raw
+
+    try:
+        meta, _, wkb, field_data = pyogrio.raw.read(path)
+    except Exception as exc:  # pyogrio raises its own DataSourceError/DataLayerError hierarchy
+        raise ReferenceFileError(f"{path}: cannot read ({exc})") from exc
+    if not meta.get("crs"):
+        raise ReferenceFileError(f"{path}: no coordinate reference system (e.g. a Shapefile without its .prj)")
+    names = [str(n) for n in meta["fields"]]
+    geoms = shapely.from_wkb(wkb) if wkb is not None else [None] * (len(field_data[0]) if field_data else 0)
+
+    def rows() -> Iterator[tuple[dict[str, Any], BaseGeometry | None]]:
+        for index, geom in enumerate(geoms):
+            yield {name: _plain(column[index]) for name, column in zip(names, field_data, strict=True)}, geom
+
+    return CRS.from_user_input(meta["crs"]), names, rows()
+
+
+def read_areas(
+    path: Path, code_field: str | None = None, name_field: str | None = None, level: str = "ward"
+) -> list[AreaRecord]:
+    """Read boundaries (GeoJSON, GeoPackage or Shapefile), reprojecting to EPSG:27700 and repairing invalid polygons.
+
+    Code and name fields not given are detected for `level` (see FIELD_CANDIDATES).
+    """
+    if path.suffix.lower() in _OGR_SUFFIXES:
+        source, names, rows = _read_ogr(path)
+    else:
+        source, names, rows = _read_geojson(path)
+    code_field = code_field or detect_field(path, level, "code", names)
+    name_field = name_field or detect_field(path, level, "name", names)
     transformer = None if source.to_epsg() == SRID else Transformer.from_crs(source, SRID, always_xy=True)
     records = []
-    for index, feature in enumerate(collection.get("features", []), start=1):
-        props = feature.get("properties") or {}
+    for index, (props, geom) in enumerate(rows, start=1):
         for needed in (code_field, name_field):
-            if not props.get(needed):
+            if props.get(needed) in (None, ""):
                 raise ReferenceFileError(f"{path}, feature {index}, field {needed!r}: missing or empty")
-        geom = shape(feature["geometry"])
+        if geom is None:
+            raise ReferenceFileError(f"{path}, feature {index}, field 'geometry': missing")
         if transformer is not None:
             geom = reproject(geom, transformer)
         multi = _as_multipolygon(geom)
@@ -76,7 +175,7 @@ def read_areas(path: Path, code_field: str, name_field: str) -> list[AreaRecord]
     return records
 
 
-def load_areas(records: list[AreaRecord], vintage: str, level: str, url: str | None = None) -> int:
+def load_areas(records: Sequence[AreaRecord], vintage: str, level: str, url: str | None = None) -> int:
     """Replace the vintage's areas with `records`; returns how many were loaded."""
     with connect_raw(url) as conn, conn.cursor() as cur:
         cur.execute("DELETE FROM area WHERE vintage = %s", (vintage,))

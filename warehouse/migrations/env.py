@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+import warehouse.geography_models  # noqa: F401  (registers the geography tables on Base.metadata)
 from deploy.settings import get_database_settings
 from warehouse.models import Base
 
