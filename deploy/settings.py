@@ -82,6 +82,21 @@ class DatabaseSettings(BaseSettings):
         return self.url or get_local_settings().database_url()
 
 
+class GeographySettings(BaseSettings):
+    """Which loaded boundary vintages the geocoder uses (HUB_GEO_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_GEO_", frozen=True)
+
+    ward_vintage: str = "wards-2024"
+    lsoa_vintage: str | None = "lsoa-2021"  # used when loaded; otherwise events keep the partner's LSOA code
+    lookup_vintage: str | None = "lookups-2024"  # ward -> district -> CSP -> county -> force, when loaded
+
+
+@lru_cache
+def get_geography_settings() -> GeographySettings:
+    return GeographySettings()
+
+
 class ProtocolSettings(BaseSettings):
     """Where the information-sharing protocols are (HUB_PROTOCOLS_*): YAML files or directories."""
 

@@ -66,7 +66,16 @@ class BngPoint(BaseModel):
     northing: float = Field(ge=0, le=1_300_000)
 
 
-Location = Annotated[Wgs84Point | BngPoint, Field(discriminator="kind")]
+class PostcodeLocation(BaseModel):
+    """A UK postcode (the hub geocodes it to its centroid, or its sector's or district's)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["postcode"] = "postcode"
+    postcode: str = Field(min_length=2, max_length=10)
+
+
+Location = Annotated[Wgs84Point | BngPoint | PostcodeLocation, Field(discriminator="kind")]
 
 
 class EventEnvelope(BaseModel):

@@ -10,15 +10,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import cast
 
-import numpy as np
 from pydantic import ValidationError
 
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import Decision, EventFacts, ProtocolRegister, Released, Withheld, decide_for_warehouse
-from sharing_protocols.envelope import BngPoint, EventEnvelope, Wgs84Point
+from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
 from sharing_protocols.precision import SpatialPrecision, derivable
-from stream_processors.geocoding import WardIndex, wgs84_to_bng
-from warehouse.models import LOCATED, LOCATION_NOT_RELEASED, NO_LOCATION, OUTSIDE_COVERAGE
+from warehouse.geocoder import Geocoder, GeocodeResult
+from warehouse.models import LOCATED, LOCATION_NOT_RELEASED
 from warehouse.sink import DeadLetterRow, DecisionRow, EventRow
 
 
@@ -79,21 +78,6 @@ def decode(message: RawMessage, topic_datasets: Mapping[str, str]) -> EventEnvel
     return envelope
 
 
-def _coordinates(envelopes: Sequence[EventEnvelope]) -> tuple[np.ndarray, np.ndarray]:
-    """EPSG:27700 x/y arrays for the envelopes (NaN where there is no location)."""
-    x = np.full(len(envelopes), np.nan)
-    y = np.full(len(envelopes), np.nan)
-    wgs = [i for i, e in enumerate(envelopes) if isinstance(e.location, Wgs84Point)]
-    if wgs:
-        lon = [envelopes[i].location.lon for i in wgs]  # type: ignore[union-attr]
-        lat = [envelopes[i].location.lat for i in wgs]  # type: ignore[union-attr]
-        x[wgs], y[wgs] = wgs84_to_bng(lon, lat)
-    for i, e in enumerate(envelopes):
-        if isinstance(e.location, BngPoint):
-            x[i], y[i] = e.location.easting, e.location.northing
-    return x, y
-
-
 def _month_bounds(day: date) -> tuple[date, date]:
     return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
@@ -130,13 +114,25 @@ def _audit(decision: Decision, envelope: EventEnvelope, content_hash: str) -> De
     )
 
 
-def _released_codes(view: Released, areas: Mapping[str, str | None]) -> dict[str, str]:
-    """Area codes the view releases, plus the geocoded ones a released finer place determines (point -> ward)."""
-    codes: dict[str, str] = {place.precision: place.code for place in view.places if place.code is not None}
-    for level, code in areas.items():
-        levels = [place.precision for place in view.places]
-        if code and level not in codes and any(derivable(p, cast(SpatialPrecision, level)) for p in levels):
+_ENGINE_LEVEL = {"ward": "ward", "lsoa": "lsoa", "lad": "district"}  # geocoder level -> protocol precision
+_ABOVE_DISTRICT = ("csp", "county", "pfa")  # each holds whole districts: released wherever a district is
+
+
+def _released_codes(view: Released, areas: Mapping[str, str]) -> dict[str, str]:
+    """Area codes (geocoder levels) the view releases, or that a released finer place determines (point -> ward)."""
+    levels = [place.precision for place in view.places]
+    released = {place.precision: place.code for place in view.places if place.code is not None}
+
+    def allowed(precision: str) -> bool:
+        return any(derivable(p, cast(SpatialPrecision, precision)) for p in levels)
+
+    codes: dict[str, str] = {}
+    for level, precision in _ENGINE_LEVEL.items():
+        code = released.get(cast(SpatialPrecision, precision)) or (areas.get(level) if allowed(precision) else None)
+        if code:
             codes[level] = code
+    if allowed("district"):
+        codes.update({level: areas[level] for level in _ABOVE_DISTRICT if level in areas})
     return codes
 
 
@@ -144,22 +140,18 @@ def _event_row(
     message: RawMessage,
     envelope: EventEnvelope,
     view: Released,
-    areas: Mapping[str, str | None],
-    had_point: bool,
-    vintage: str,
+    place: GeocodeResult,
+    areas: Mapping[str, str],
     content_hash: str,
 ) -> EventRow:
     """The warehouse row of a released view: only its fields, its places and its period precision."""
     codes = _released_codes(view, areas)
-    ward_found = areas.get("ward") is not None
-    point = next((place for place in view.places if place.x is not None), None)
+    point = next((p for p in view.places if p.x is not None), None)
     ward = codes.get("ward")
     if ward:
         status = LOCATED
-    elif not had_point:
-        status = NO_LOCATION
-    elif not ward_found:
-        status = OUTSIDE_COVERAGE
+    elif place.unmatched:
+        status = place.unmatched
     else:
         status = LOCATION_NOT_RELEASED
     start, end = envelope.occurred.start, envelope.occurred.end
@@ -180,13 +172,18 @@ def _event_row(
         y=point.y if point else None,
         location_status=status,
         ward_code=ward,
-        ward_vintage=vintage if ward else None,
+        ward_vintage=place.vintage if ward else None,
         content_hash=content_hash,
         source_topic=message.topic,
         source_partition=message.partition,
         source_offset=message.offset,
         lsoa_code=codes.get("lsoa"),
-        district_code=codes.get("district"),
+        district_code=codes.get("lad"),
+        csp_code=codes.get("csp"),
+        county_code=codes.get("county"),
+        pfa_code=codes.get("pfa"),
+        geocode_method=place.method if point or codes else None,
+        geocode_quality=place.quality if point or codes else None,
         spatial_precision=view.spatial_precision,
         temporal_precision=view.temporal_precision,
         period_label=view.period,
@@ -197,7 +194,7 @@ def _event_row(
 
 def process(
     messages: Sequence[RawMessage],
-    wards: WardIndex,
+    geocoder: Geocoder,
     topic_datasets: Mapping[str, str],
     register: ProtocolRegister,
     at: datetime,
@@ -224,31 +221,21 @@ def process(
                     str(exc),
                 )
             )
-    envelopes = [e for _, e in decoded]
-    x, y = _coordinates(envelopes)
-    located = ~np.isnan(x)
-    codes: list[str | None] = [None] * len(envelopes)
-    if located.any():
-        found = wards.locate(x[located], y[located])
-        for index, code in zip(np.flatnonzero(located).tolist(), found, strict=True):
-            codes[index] = code
+    places = geocoder.geocode([e.location for _, e in decoded])
     rows: list[EventRow] = []
     decisions: list[DecisionRow] = []
-    for i, (message, envelope) in enumerate(decoded):
-        has_point = bool(located[i])
-        ward = codes[i]
-        lsoa = envelope.attributes.get("lsoa_code")
-        areas = {
-            "ward": ward,
-            "district": wards.districts.get(ward) if ward else None,
-            "lsoa": lsoa if isinstance(lsoa, str) else None,
-        }
+    for (message, envelope), place in zip(decoded, places, strict=True):
+        areas = dict(place.areas)
+        source_lsoa = envelope.attributes.get("lsoa_code")
+        if geocoder.lsoas is None and isinstance(source_lsoa, str) and source_lsoa:
+            areas["lsoa"] = source_lsoa  # no LSOA boundaries loaded: the partner's own LSOA code stands in
+        postcode = envelope.location.postcode if isinstance(envelope.location, PostcodeLocation) else None
         facts = EventFacts.from_envelope(
-            envelope, float(x[i]) if has_point else None, float(y[i]) if has_point else None, areas
+            envelope, place.x, place.y, {_ENGINE_LEVEL[k]: v for k, v in areas.items() if k in _ENGINE_LEVEL}, postcode
         )
         decision = decide_for_warehouse(facts, register, at)
         content_hash = hashlib.sha256(message.value or b"").hexdigest()
         decisions.append(_audit(decision, envelope, content_hash))
         if isinstance(decision, Released):
-            rows.append(_event_row(message, envelope, decision, areas, has_point, wards.vintage, content_hash))
+            rows.append(_event_row(message, envelope, decision, place, areas, content_hash))
     return BatchResult(rows, dead, decisions)

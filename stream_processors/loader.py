@@ -13,7 +13,7 @@ from deploy.settings import KafkaSettings
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import ProtocolRegister
 from stream_processors.batch import BatchResult, RawMessage, process
-from stream_processors.geocoding import WardIndex
+from warehouse.geocoder import Geocoder
 from warehouse.sink import WarehouseSink
 
 log = logging.getLogger(__name__)
@@ -25,20 +25,20 @@ class Loader:
     def __init__(
         self,
         kafka: KafkaSettings,
-        wards: WardIndex,
+        geocoder: Geocoder,
         sink: WarehouseSink,
         retry_max: float,
         register: ProtocolRegister,
     ) -> None:
         self.topic_datasets = {kafka.topic(name): name for name in CATALOGUE}
-        self._wards = wards
+        self._geocoder = geocoder
         self._register = register
         self._sink = sink
         self._retry_max = retry_max
 
     def handle(self, messages: Sequence[RawMessage]) -> BatchResult:
         """Process `messages` and commit them; returns once the database has them."""
-        result = process(messages, self._wards, self.topic_datasets, self._register, datetime.now(UTC))
+        result = process(messages, self._geocoder, self.topic_datasets, self._register, datetime.now(UTC))
         delay = 0.5
         while True:
             try:

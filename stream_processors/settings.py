@@ -6,12 +6,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class WorkerSettings(BaseSettings):
-    """How the loader batches and which ward vintage it assigns events to."""
+    """How the loader batches and retries (the vintages it geocodes to are GeographySettings)."""
 
     model_config = SettingsConfigDict(env_prefix="HUB_WORKER_", frozen=True)
 
     batch_size: int = 5000
     batch_seconds: float = 0.5
-    ward_vintage: str = "wards-2024"
     retry_max_seconds: float = 30.0
     log_level: str = "info"

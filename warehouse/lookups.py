@@ -7,7 +7,7 @@ lookups can share one vintage.
 Many-to-many rows are kept as they are: the district -> CSP file maps 7 districts to several legacy CSPs, and
 each such district has one `area_lookup` row per CSP. `parents` returns them all; `rollup` (what roll-ups use)
 takes the smallest parent code, so the answer never depends on load order (the same rule as ward ties in
-`stream_processors.geocoding.WardIndex`). `ambiguous` lists the children concerned.
+`warehouse.geocoder.AreaIndex`). `ambiguous` lists the children concerned.
 """
 
 from __future__ import annotations

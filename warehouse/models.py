@@ -72,6 +72,11 @@ class Event(Base):
     period_label: Mapped[str | None] = mapped_column(String, nullable=True)
     protocols: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
     retain_until: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    csp_code: Mapped[str | None] = mapped_column(String, nullable=True)
+    county_code: Mapped[str | None] = mapped_column(String, nullable=True)
+    pfa_code: Mapped[str | None] = mapped_column(String, nullable=True)
+    geocode_method: Mapped[str | None] = mapped_column(String, nullable=True)
+    geocode_quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         Index("ix_event_counts", "dataset", "period_month", "ward_code", "category"),

@@ -43,6 +43,11 @@ class EventRow:
     period_label: str | None = None
     protocols: tuple[str, ...] = ()
     retain_until: date | None = None
+    csp_code: str | None = None
+    county_code: str | None = None
+    pfa_code: str | None = None
+    geocode_method: str | None = None
+    geocode_quality: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,8 @@ CREATE TEMP TABLE IF NOT EXISTS stage_event (
     period_precision text, period_month date, category text, attributes jsonb, x float8, y float8,
     location_status text, ward_code text, ward_vintage text, content_hash text,
     source_topic text, source_partition int, source_offset bigint, lsoa_code text, district_code text,
-    spatial_precision text, temporal_precision text, period_label text, protocols text[], retain_until date
+    spatial_precision text, temporal_precision text, period_label text, protocols text[], retain_until date,
+    csp_code text, county_code text, pfa_code text, geocode_method text, geocode_quality int
 ) ON COMMIT DELETE ROWS
 """
 
@@ -99,7 +105,8 @@ SELECT DISTINCT ON (event_id)
     category, attributes,
     CASE WHEN x IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(x, y), 27700) END,
     location_status, ward_code, ward_vintage, content_hash, source_topic, source_partition, source_offset,
-    lsoa_code, district_code, spatial_precision, temporal_precision, period_label, protocols, retain_until
+    lsoa_code, district_code, spatial_precision, temporal_precision, period_label, protocols, retain_until,
+    csp_code, county_code, pfa_code, geocode_method, geocode_quality
 FROM stage_event
 ORDER BY event_id, source_partition, source_offset DESC
 ON CONFLICT (event_id) DO UPDATE SET
@@ -113,6 +120,8 @@ ON CONFLICT (event_id) DO UPDATE SET
     source_offset = EXCLUDED.source_offset, lsoa_code = EXCLUDED.lsoa_code, district_code = EXCLUDED.district_code,
     spatial_precision = EXCLUDED.spatial_precision, temporal_precision = EXCLUDED.temporal_precision,
     period_label = EXCLUDED.period_label, protocols = EXCLUDED.protocols, retain_until = EXCLUDED.retain_until,
+    csp_code = EXCLUDED.csp_code, county_code = EXCLUDED.county_code, pfa_code = EXCLUDED.pfa_code,
+    geocode_method = EXCLUDED.geocode_method, geocode_quality = EXCLUDED.geocode_quality,
     loaded_at = now()
 WHERE (event.content_hash, event.ward_code, event.ward_vintage, event.protocols)
     IS DISTINCT FROM (EXCLUDED.content_hash, EXCLUDED.ward_code, EXCLUDED.ward_vintage, EXCLUDED.protocols)

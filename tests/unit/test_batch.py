@@ -14,7 +14,7 @@ from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.envelope import BngPoint, EventEnvelope, OccurrencePeriod, Wgs84Point
 from sharing_protocols.protocol import parse_protocol
 from stream_processors.batch import RawMessage, process
-from stream_processors.geocoding import WardIndex
+from warehouse.geocoder import AreaIndex, Geocoder
 
 PROTOCOL = """
 id: test-points
@@ -45,10 +45,13 @@ AT = datetime(2026, 11, 22, tzinfo=UTC)
 TOPIC = "hub.events.police-uk-street"
 TOPICS = {TOPIC: "police-uk-street"}
 # Two wards sharing the edge x = 500000; listed out of code order on purpose.
-WARDS = WardIndex(
-    "test",
-    ["E05000002", "E05000001"],
-    [box(500_000, 100_000, 501_000, 101_000), box(499_000, 100_000, 500_000, 101_000)],
+WARDS = Geocoder(
+    AreaIndex(
+        "ward",
+        "test",
+        ["E05000002", "E05000001"],
+        [box(500_000, 100_000, 501_000, 101_000), box(499_000, 100_000, 500_000, 101_000)],
+    )
 )
 
 

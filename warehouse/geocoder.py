@@ -1,0 +1,287 @@
+"""The hub's geocoder: points, grid references or postcodes to ward, LSOA, district, CSP, county and force.
+
+Everything is held in memory (shapely STRtree over prepared polygons, dicts for postcodes and roll-ups) and
+answered in bulk. A point on a shared edge goes to the area with the smallest code, so the answer never
+depends on load order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
+
+from sharing_protocols.envelope import BngPoint, PostcodeLocation, Wgs84Point
+from warehouse.db import connect_raw
+from warehouse.lookups import parents
+from warehouse.postcode_format import compact, district, sector
+
+_TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
+
+Method = Literal["point_in_polygon", "postcode_centroid", "sector_centroid", "district_centroid"]
+Unmatched = Literal["no_location", "outside_coverage", "invalid_postcode", "unknown_postcode"]
+Location = Wgs84Point | BngPoint | PostcodeLocation | None
+ROLLUP_LEVELS = ("lad", "csp", "county", "pfa")
+# Quality grades, best first: coordinates given; a postcode's own centroid (Code-Point quality 10-20, then
+# 30-60); its sector's centroid; its district's centroid.
+QUALITY = {"point": 1, "postcode": 2, "postcode_approximate": 3, "sector": 4, "district": 5}
+
+
+def wgs84_to_bng(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Longitude/latitude arrays to British National Grid easting/northing arrays (Helmert, within ~3 m)."""
+    easting, northing = _TO_BNG.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return np.asarray(easting), np.asarray(northing)
+
+
+class AreaIndex:
+    """The areas of one level and vintage, indexed for bulk point-in-polygon lookup."""
+
+    def __init__(
+        self,
+        level: str,
+        vintage: str,
+        codes: Sequence[str],
+        geoms: Sequence[BaseGeometry],
+        parents: Mapping[str, str] | None = None,
+    ) -> None:
+        if not codes:
+            raise ValueError(f"no {level} areas of vintage {vintage!r} to index")
+        order = sorted(range(len(codes)), key=lambda i: codes[i])
+        self.level = level
+        self.vintage = vintage
+        self.parents: Mapping[str, str] = dict(parents or {})
+        self.codes: npt.NDArray[np.object_] = np.array([codes[i] for i in order], dtype=object)
+        self._geoms = np.array([geoms[i] for i in order], dtype=object)
+        shapely.prepare(self._geoms)
+        self._tree = shapely.STRtree(self._geoms)
+
+    @classmethod
+    def from_warehouse(cls, level: str, vintage: str, url: str | None = None) -> AreaIndex:
+        """Read one level and vintage from the warehouse `area` table (with each area's lad_code, if any)."""
+        with connect_raw(url) as conn:
+            rows = conn.execute(
+                "SELECT code, ST_AsBinary(geom), properties->>'lad_code' FROM area WHERE vintage = %s AND level = %s",
+                (vintage, level),
+            ).fetchall()
+        if not rows:
+            raise LookupError(
+                f"the warehouse holds no {level} areas of vintage {vintage!r}: load them with `hub geo load`"
+            )
+        codes = [str(r[0]) for r in rows]
+        geoms = list(shapely.from_wkb([bytes(cast(bytes, r[1])) for r in rows]))
+        return cls(level, vintage, codes, geoms, {str(r[0]): str(r[2]) for r in rows if r[2]})
+
+    def locate(self, easting: npt.ArrayLike, northing: npt.ArrayLike) -> list[str | None]:
+        """The code of the area holding each point, or None where none does."""
+        x = np.asarray(easting, dtype=float)
+        y = np.asarray(northing, dtype=float)
+        if x.size == 0:
+            return []
+        point_idx, area_idx = self._tree.query(shapely.points(x, y), predicate="intersects")
+        best = np.full(x.size, len(self.codes), dtype=np.int64)
+        np.minimum.at(best, point_idx, area_idx)
+        return [None if i == len(self.codes) else str(self.codes[i]) for i in best]
+
+
+@dataclass(frozen=True)
+class PostcodeIndex:
+    """Postcode centroids (EPSG:27700) with their Code-Point quality, and sector and district centroids."""
+
+    units: Mapping[str, tuple[float, float, int | None]]
+    sectors: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    districts: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, units: Mapping[str, tuple[float, float, int | None]]) -> PostcodeIndex:
+        """The index, with each sector and district centroid the mean of its postcodes."""
+        groups: dict[str, dict[str, list[tuple[float, float]]]] = {"sector": {}, "district": {}}
+        for code, (x, y, _) in units.items():
+            full = f"{code[:-3]} {code[-3:]}"
+            for kind, key in (("sector", sector(full)), ("district", district(full))):
+                if key:
+                    groups[kind].setdefault(key, []).append((x, y))
+
+        def centre(points: list[tuple[float, float]]) -> tuple[float, float]:
+            return sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
+
+        return cls(
+            dict(units),
+            {k: centre(v) for k, v in groups["sector"].items()},
+            {k: centre(v) for k, v in groups["district"].items()},
+        )
+
+    @classmethod
+    def from_warehouse(cls, url: str | None = None) -> PostcodeIndex:
+        """Every loaded postcode (Code-Point or ONSPD)."""
+        with connect_raw(url) as conn:
+            rows: list[tuple[Any, ...]] = conn.execute(
+                "SELECT postcode_norm, easting, northing, quality FROM postcode"
+            ).fetchall()
+        return cls.build({str(r[0]): (float(r[1]), float(r[2]), None if r[3] is None else int(r[3])) for r in rows})
+
+    def lookup(self, postcode: str) -> tuple[float, float, Method, int] | Unmatched:
+        """The best centroid for a postcode (its own, else its sector's, else its district's), or why none."""
+        key = compact(postcode)
+        if key is None:
+            return "invalid_postcode"
+        unit = self.units.get(key)
+        if unit is not None:
+            grade = QUALITY["postcode"] if unit[2] is None or unit[2] <= 20 else QUALITY["postcode_approximate"]
+            return unit[0], unit[1], "postcode_centroid", grade
+        full = f"{key[:-3]} {key[-3:]}"
+        for kind, method, table in (
+            ("sector", "sector_centroid", self.sectors),
+            ("district", "district_centroid", self.districts),
+        ):
+            code = sector(full) if kind == "sector" else district(full)
+            if code and code in table:
+                x, y = table[code]
+                return x, y, cast(Method, method), QUALITY[kind]
+        return "unknown_postcode"
+
+
+_Points = tuple[
+    npt.NDArray[np.float64], npt.NDArray[np.float64], list[Method | None], list[int | None], list[Unmatched | None]
+]
+
+
+@dataclass(frozen=True, slots=True)
+class GeocodeResult:
+    """Where one input fell: the point, its areas by level, the ward vintage, method and quality; or why not."""
+
+    x: float | None
+    y: float | None
+    areas: Mapping[str, str]
+    vintage: str | None
+    method: Method | None
+    quality: int | None
+    unmatched: Unmatched | None
+
+
+class Geocoder:
+    """Bulk geocoding to ward (point-in-polygon), LSOA (point-in-polygon, when loaded) and their roll-ups."""
+
+    def __init__(
+        self,
+        wards: AreaIndex,
+        lsoas: AreaIndex | None = None,
+        rollups: Mapping[str, Mapping[str, str]] | None = None,
+        postcodes: PostcodeIndex | None = None,
+    ) -> None:
+        self.wards = wards
+        self.lsoas = lsoas
+        self.postcodes = postcodes
+        # ward -> {lad, csp, county, pfa}; without lookups, the ward file's own lad_code.
+        self.rollups: Mapping[str, Mapping[str, str]] = rollups or {
+            code: {"lad": lad} for code, lad in wards.parents.items()
+        }
+
+    @property
+    def vintage(self) -> str:
+        return self.wards.vintage
+
+    def _points(self, locations: Sequence[Location]) -> _Points:
+        n = len(locations)
+        x, y = np.full(n, np.nan), np.full(n, np.nan)
+        methods: list[Method | None] = [None] * n
+        quality: list[int | None] = [None] * n
+        reasons: list[Unmatched | None] = [None] * n
+        wgs = [i for i, loc in enumerate(locations) if isinstance(loc, Wgs84Point)]
+        if wgs:
+            x[wgs], y[wgs] = wgs84_to_bng(
+                [cast(Wgs84Point, locations[i]).lon for i in wgs], [cast(Wgs84Point, locations[i]).lat for i in wgs]
+            )
+        for i, loc in enumerate(locations):
+            if isinstance(loc, BngPoint):
+                x[i], y[i] = loc.easting, loc.northing
+            if isinstance(loc, Wgs84Point | BngPoint):
+                methods[i], quality[i] = "point_in_polygon", QUALITY["point"]
+            elif isinstance(loc, PostcodeLocation):
+                found = self.postcodes.lookup(loc.postcode) if self.postcodes else "unknown_postcode"
+                if isinstance(found, str):
+                    reasons[i] = found
+                else:
+                    x[i], y[i], methods[i], quality[i] = found
+            else:
+                reasons[i] = "no_location"
+        return x, y, methods, quality, reasons
+
+    def geocode(self, locations: Sequence[Location]) -> list[GeocodeResult]:
+        """One result per location, in order."""
+        x, y, methods, quality, reasons = self._points(locations)
+        has = ~np.isnan(x)
+        idx = np.flatnonzero(has).tolist()
+        wards: list[str | None] = [None] * len(locations)
+        lsoas: list[str | None] = [None] * len(locations)
+        if idx:
+            for i, code in zip(idx, self.wards.locate(x[has], y[has]), strict=True):
+                wards[i] = code
+            if self.lsoas is not None:
+                for i, code in zip(idx, self.lsoas.locate(x[has], y[has]), strict=True):
+                    lsoas[i] = code
+        results = []
+        for i in range(len(locations)):
+            ward = wards[i]
+            areas: dict[str, str] = {}
+            if ward:
+                areas = {"ward": ward, **self.rollups.get(ward, {})}
+            if lsoas[i]:
+                areas["lsoa"] = cast(str, lsoas[i])
+            point = bool(has[i])
+            results.append(
+                GeocodeResult(
+                    x=float(x[i]) if point else None,
+                    y=float(y[i]) if point else None,
+                    areas=areas,
+                    vintage=self.vintage if ward else None,
+                    method=methods[i] if point else None,
+                    quality=quality[i] if point else None,
+                    unmatched=reasons[i] or (None if ward else "outside_coverage"),
+                )
+            )
+        return results
+
+
+def ward_rollups(vintage: str, url: str | None = None) -> dict[str, dict[str, str]]:
+    """ward -> {lad, csp, county, pfa} from the lookups of `vintage`; where a child has several parents
+    (legacy CSPs), the smallest code, as everywhere else."""
+
+    def first(child_level: str, parent_level: str) -> dict[str, str]:
+        return {child: codes[0] for child, codes in parents(vintage, child_level, parent_level, url).items()}
+
+    ward_lad, lad_csp, lad_county = first("ward", "lad"), first("lad", "csp"), first("lad", "county")
+    csp_pfa, lad_pfa = first("csp", "pfa"), first("lad", "pfa")
+    out: dict[str, dict[str, str]] = {}
+    for ward, lad in ward_lad.items():
+        chain = {"lad": lad}
+        if lad in lad_csp:
+            chain["csp"] = lad_csp[lad]
+        if lad in lad_county:
+            chain["county"] = lad_county[lad]
+        pfa = csp_pfa.get(chain.get("csp", "")) or lad_pfa.get(lad)
+        if pfa:
+            chain["pfa"] = pfa
+        out[ward] = chain
+    return out
+
+
+def geocoder_from_warehouse(
+    ward_vintage: str, lsoa_vintage: str | None, lookup_vintage: str | None, url: str | None = None
+) -> Geocoder:
+    """The geocoder over what the warehouse holds; LSOAs, lookups and postcodes are used when loaded."""
+    wards = AreaIndex.from_warehouse("ward", ward_vintage, url)
+    lsoas = None
+    if lsoa_vintage:
+        try:
+            lsoas = AreaIndex.from_warehouse("lsoa", lsoa_vintage, url)
+        except LookupError:
+            lsoas = None
+    rollups = ward_rollups(lookup_vintage, url) if lookup_vintage else {}
+    postcodes = PostcodeIndex.from_warehouse(url)
+    return Geocoder(wards, lsoas, rollups or None, postcodes if postcodes.units else None)
