@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import text
+from fastapi.exceptions import RequestValidationError
 
 from api.auth import CallerDep
-from warehouse.db import get_engine
+from warehouse.access import write_access
 
 
 @dataclass
@@ -31,26 +30,16 @@ def record_access(request: Request, caller: CallerDep) -> Iterator[Access]:
     except HTTPException as exc:
         status = exc.status_code
         raise
+    except RequestValidationError:
+        status = 422
+        raise
     except Exception:
         status = 500
         raise
     finally:
-        with get_engine().begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO access_log (org, role, endpoint, query, protocols, rows, status) "
-                    "VALUES (:org, :role, :endpoint, CAST(:query AS jsonb), :protocols, :rows, :status)"
-                ),
-                {
-                    "org": caller.org,
-                    "role": caller.role,
-                    "endpoint": request.url.path,
-                    "query": json.dumps(dict(request.query_params)),
-                    "protocols": access.protocols,
-                    "rows": access.rows,
-                    "status": status,
-                },
-            )
+        write_access(
+            caller.org, caller.role, request.url.path, request.query_params, access.protocols, access.rows, status
+        )
 
 
 AccessDep = Annotated[Access, Depends(record_access)]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException
+from fastapi import Depends, Header, HTTPException, Request
 
 from api.dependencies import SessionDep
+from warehouse.access import write_access
 from warehouse.keys import verify_key
 
 PUBLIC = "public"
@@ -26,13 +27,17 @@ class Caller:
         return self.role == "ig_lead" and self.org == HUB_OPERATOR
 
 
-def get_caller(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Caller:
-    """The caller named by `Authorization: Bearer <key>`; without the header, the public."""
+def get_caller(request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Caller:
+    """The caller named by `Authorization: Bearer <key>`; without the header, the public.
+
+    A refused key is recorded in the access log (as organisation "unknown") before the 401.
+    """
     if authorization is None:
         return Caller(PUBLIC, PUBLIC)
     scheme, _, token = authorization.partition(" ")
     owner = verify_key(session, token.strip()) if scheme.lower() == "bearer" else None
     if owner is None:
+        write_access("unknown", "none", request.url.path, request.query_params, [], 0, 401)
         raise HTTPException(
             status_code=401, detail="invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
         )

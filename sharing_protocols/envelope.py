@@ -15,6 +15,8 @@ ENVELOPE_VERSION: Literal[1] = 1
 _EVENT_NAMESPACE = uuid.UUID("6f1c1d2e-7c55-4f8e-9a7e-3b2f61c0a9d1")
 
 AttributeValue = str | int | float | bool | None
+# Dataset, partner and category identifiers: lower-case slugs, so that they are safe to quote in audit records.
+SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 
 class OccurrencePeriod(BaseModel):
@@ -85,12 +87,12 @@ class EventEnvelope(BaseModel):
 
     envelope_version: Literal[1] = ENVELOPE_VERSION
     event_id: uuid.UUID
-    dataset: str = Field(min_length=1)
-    partner: str = Field(min_length=1)
+    dataset: str = Field(pattern=SLUG)
+    partner: str = Field(pattern=SLUG)
     schema_version: int = Field(ge=1)
     occurred: OccurrencePeriod
     location: Location | None
-    category: str = Field(min_length=1)
+    category: str = Field(pattern=SLUG)
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
 
     def to_bytes(self) -> bytes:

@@ -39,7 +39,6 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 FieldName = Annotated[str, StringConstraints(pattern=_FIELD_PATTERN, max_length=80)]
 
 # Field names a clause may list for any dataset; the rest are the dataset's attribute names.
-STANDARD_FIELDS: tuple[str, ...] = ("category", "period", "location")
 
 # A field whose name contains this is a linkage key: only clauses with pseudonym_linkage may list it.
 PSEUDONYM_MARK = "pseudonym"

@@ -11,7 +11,7 @@ import asyncio
 import concurrent.futures
 import logging
 import os
-from typing import Any
+from typing import Any, NoReturn
 
 import faust
 
@@ -27,6 +27,14 @@ log = logging.getLogger(__name__)
 def _headers(raw: Any) -> list[tuple[str, bytes]]:
     items = raw.items() if isinstance(raw, dict) else (raw or [])
     return [(str(k), bytes(v or b"")) for k, v in items]
+
+
+def _fatal(what: str, exc: BaseException) -> NoReturn:
+    """Exit at once without acking the batch (it is consumed again on restart). Logs no event content."""
+    log.critical(
+        "%s (%s, sqlstate %s); exiting without acking it", what, type(exc).__name__, getattr(exc, "sqlstate", None)
+    )
+    os._exit(1)
 
 
 def create_app(kafka: KafkaSettings, worker: WorkerSettings, loader: Loader) -> faust.App:
@@ -65,24 +73,27 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings, loader: Loader) -> 
                 # Shutting down mid-batch: finish the commit before faust acks, or exit without acking.
                 try:
                     future.result()
-                except BaseException:
-                    log.critical("batch not committed during shutdown; exiting without acking it")
-                    os._exit(1)
+                except BaseException as failure:
+                    _fatal("batch not committed during shutdown", failure)
                 raise
-            except BaseException:
-                log.exception("batch could not be loaded; exiting without acking it")
-                os._exit(1)
-            by_offset = {(e.message.topic, e.message.partition, e.message.offset): e for e in events}
-            for letter in result.dead_letters:
-                where = (letter.source_topic, letter.source_partition, letter.source_offset)
-                source = by_offset[where]
-                headers = [
-                    *_headers(source.message.headers),
-                    ("dlq.reason", letter.reason.encode()),
-                    ("dlq.source", "/".join(map(str, where)).encode()),
-                ]
-                delivery = await dead_letter.send(key=source.message.key, value=source.message.value, headers=headers)
-                await delivery
+            except BaseException as exc:
+                _fatal("batch could not be loaded", exc)
+            try:
+                by_offset = {(e.message.topic, e.message.partition, e.message.offset): e for e in events}
+                for letter in result.dead_letters:
+                    where = (letter.source_topic, letter.source_partition, letter.source_offset)
+                    source = by_offset[where]
+                    headers = [
+                        *_headers(source.message.headers),
+                        ("dlq.reason", letter.reason.encode()),
+                        ("dlq.source", "/".join(map(str, where)).encode()),
+                    ]
+                    delivery = await dead_letter.send(
+                        key=source.message.key, value=source.message.value, headers=headers
+                    )
+                    await delivery
+            except BaseException as exc:
+                _fatal("dead letters could not be sent", exc)
 
     app.agent(sources, name="warehouse-loader", concurrency=1)(load)
     return app

@@ -5,8 +5,9 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
+import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import cast
 
@@ -39,6 +40,7 @@ class BatchResult:
     events: list[EventRow]
     dead_letters: list[DeadLetterRow]
     decisions: list[DecisionRow]
+    withdrawn: list[uuid.UUID] = field(default_factory=list)  # now withheld: remove any earlier version
 
     @property
     def withheld(self) -> int:
@@ -50,15 +52,27 @@ class MalformedMessage(ValueError):
 
 
 def _describe(exc: ValidationError) -> str:
+    """Which envelope field failed and pydantic's error type: fixed words only, never a value from the payload."""
     first = exc.errors(include_input=False, include_url=False)[0]
-    where = ".".join(str(p) for p in first["loc"]) or "payload"
-    return f"invalid envelope: {where}: {first['msg']} ({exc.error_count()} error(s))"
+    top = str(first["loc"][0]) if first["loc"] else ""
+    where = top if top in EventEnvelope.model_fields else "payload"
+    return f"invalid envelope: {where}: {first['type']} ({exc.error_count()} error(s))"
+
+
+def _key_text(key: bytes | None) -> str | None:
+    """The message key as text when it is a UUID (an event id); anything else is not kept."""
+    try:
+        return str(uuid.UUID(key.decode("ascii"))) if key else None
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def decode(message: RawMessage, topic_datasets: Mapping[str, str]) -> EventEnvelope:
     """The envelope in `message`, checked against the catalogue and the topic it arrived on."""
     if not message.value:
         raise MalformedMessage("empty payload")
+    if b"\x00" in message.value or b"\\u0000" in message.value:
+        raise MalformedMessage("payload contains a NUL character, which the warehouse cannot store")
     try:
         envelope = EventEnvelope.from_bytes(message.value)
     except ValidationError as exc:
@@ -143,6 +157,7 @@ def _event_row(
     place: GeocodeResult,
     areas: Mapping[str, str],
     content_hash: str,
+    seq: int,
 ) -> EventRow:
     """The warehouse row of a released view: only its fields, its places and its period precision."""
     codes = _released_codes(view, areas)
@@ -155,7 +170,8 @@ def _event_row(
     else:
         status = LOCATION_NOT_RELEASED
     start, end = envelope.occurred.start, envelope.occurred.end
-    if view.temporal_precision == "month":
+    finer_than_month = view.temporal_precision in ("day", "timestamp")
+    if not finer_than_month:  # no clause releases the day: keep the month only
         start, end = _month_bounds(start)[0], _month_bounds(end)[1]
     return EventRow(
         event_id=envelope.event_id,
@@ -164,7 +180,7 @@ def _event_row(
         schema_version=envelope.schema_version,
         period_start=start,
         period_end=end,
-        period_precision=envelope.occurred.precision if view.temporal_precision != "month" else "month",
+        period_precision=envelope.occurred.precision if finer_than_month else "month",
         period_month=start.replace(day=1),
         category=view.category,
         attributes_json=json.dumps(dict(view.attributes), sort_keys=True),
@@ -189,6 +205,7 @@ def _event_row(
         period_label=view.period,
         protocols=tuple(str(ref) for ref in view.justifications),
         retain_until=view.retain_until,
+        batch_seq=seq,
     )
 
 
@@ -209,7 +226,7 @@ def process(
         try:
             decoded.append((message, decode(message, topic_datasets)))
         except MalformedMessage as exc:
-            key = message.key.decode("utf-8", "replace") if message.key else None
+            key = _key_text(message.key)
             dead.append(
                 DeadLetterRow(
                     message.topic,
@@ -237,5 +254,9 @@ def process(
         content_hash = hashlib.sha256(message.value or b"").hexdigest()
         decisions.append(_audit(decision, envelope, content_hash))
         if isinstance(decision, Released):
-            rows.append(_event_row(message, envelope, decision, place, areas, content_hash))
-    return BatchResult(rows, dead, decisions)
+            rows.append(_event_row(message, envelope, decision, place, areas, content_hash, len(decisions)))
+    # The last message of an event in the batch decides it: a later withheld version withdraws the event.
+    final = {d.event_id: d.outcome for d in decisions}
+    withdrawn = [event_id for event_id, outcome in final.items() if outcome == "withheld"]
+    rows = [row for row in rows if final[row.event_id] == "released"]
+    return BatchResult(rows, dead, decisions, withdrawn)

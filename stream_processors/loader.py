@@ -42,7 +42,7 @@ class Loader:
         delay = 0.5
         while True:
             try:
-                self._sink.write(result.events, result.dead_letters, result.decisions)
+                self._sink.write(result.events, result.dead_letters, result.decisions, result.withdrawn)
                 break
             except psycopg.OperationalError as exc:
                 log.warning("warehouse unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)

@@ -123,7 +123,7 @@ class Decision(Base):
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
     __table_args__ = (
-        UniqueConstraint("event_id", "content_hash"),
+        UniqueConstraint("event_id", "content_hash", "outcome", "protocols"),
         Index("ix_decision_outcome_month", "outcome", "period_month"),
     )
 
@@ -167,3 +167,12 @@ class RetentionRun(Base):
     today: Mapped[date] = mapped_column(Date, nullable=False)
     dataset: Mapped[str] = mapped_column(String, nullable=False)
     deleted: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class RetiredEvent(Base):
+    """An event deleted by retention: the sink never loads it again."""
+
+    __tablename__ = "retired_event"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    retired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())

@@ -80,7 +80,8 @@ def count_events(
     unlocated = session.execute(
         text(
             f"""
-            SELECT e.location_status, {category}, to_char(e.period_month, 'YYYY-MM'), count(*)
+            SELECT CASE WHEN e.location_status = 'located' THEN 'no_{level.value}_code' ELSE e.location_status END,
+                   {category}, to_char(e.period_month, 'YYYY-MM'), count(*)
             FROM event e WHERE {where} AND {code} IS NULL
             GROUP BY 1, 2, 3 ORDER BY 1, 3, 2
             """

@@ -48,6 +48,7 @@ class EventRow:
     pfa_code: str | None = None
     geocode_method: str | None = None
     geocode_quality: int | None = None
+    batch_seq: int = 0  # position in the batch: of two versions of an event, the later one wins
 
 
 @dataclass(frozen=True)
@@ -94,12 +95,12 @@ CREATE TEMP TABLE IF NOT EXISTS stage_event (
     location_status text, ward_code text, ward_vintage text, content_hash text,
     source_topic text, source_partition int, source_offset bigint, lsoa_code text, district_code text,
     spatial_precision text, temporal_precision text, period_label text, protocols text[], retain_until date,
-    csp_code text, county_code text, pfa_code text, geocode_method text, geocode_quality int
+    csp_code text, county_code text, pfa_code text, geocode_method text, geocode_quality int, batch_seq int
 ) ON COMMIT DELETE ROWS
 """
 
 _UPSERT = f"""
-INSERT INTO event ({_EVENT_COLUMNS.replace("x, y", "geom")})
+INSERT INTO event ({_EVENT_COLUMNS.replace("x, y", "geom").removesuffix(", batch_seq")})
 SELECT DISTINCT ON (event_id)
     event_id, dataset, partner, schema_version, period_start, period_end, period_precision, period_month,
     category, attributes,
@@ -107,8 +108,9 @@ SELECT DISTINCT ON (event_id)
     location_status, ward_code, ward_vintage, content_hash, source_topic, source_partition, source_offset,
     lsoa_code, district_code, spatial_precision, temporal_precision, period_label, protocols, retain_until,
     csp_code, county_code, pfa_code, geocode_method, geocode_quality
-FROM stage_event
-ORDER BY event_id, source_partition, source_offset DESC
+FROM stage_event s
+WHERE NOT EXISTS (SELECT 1 FROM retired_event r WHERE r.event_id = s.event_id)
+ORDER BY event_id, batch_seq DESC
 ON CONFLICT (event_id) DO UPDATE SET
     dataset = EXCLUDED.dataset, partner = EXCLUDED.partner, schema_version = EXCLUDED.schema_version,
     period_start = EXCLUDED.period_start, period_end = EXCLUDED.period_end,
@@ -119,7 +121,8 @@ ON CONFLICT (event_id) DO UPDATE SET
     source_topic = EXCLUDED.source_topic, source_partition = EXCLUDED.source_partition,
     source_offset = EXCLUDED.source_offset, lsoa_code = EXCLUDED.lsoa_code, district_code = EXCLUDED.district_code,
     spatial_precision = EXCLUDED.spatial_precision, temporal_precision = EXCLUDED.temporal_precision,
-    period_label = EXCLUDED.period_label, protocols = EXCLUDED.protocols, retain_until = EXCLUDED.retain_until,
+    period_label = EXCLUDED.period_label, protocols = EXCLUDED.protocols,
+    retain_until = LEAST(event.retain_until, EXCLUDED.retain_until),
     csp_code = EXCLUDED.csp_code, county_code = EXCLUDED.county_code, pfa_code = EXCLUDED.pfa_code,
     geocode_method = EXCLUDED.geocode_method, geocode_quality = EXCLUDED.geocode_quality,
     loaded_at = now()
@@ -131,7 +134,7 @@ _DECISION = """
 INSERT INTO decision (event_id, content_hash, dataset, partner, period_month, outcome, code, reason, protocols,
                       fields_dropped, spatial_precision, temporal_precision)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (event_id, content_hash) DO NOTHING
+ON CONFLICT (event_id, content_hash, outcome, protocols) DO NOTHING
 """
 
 _DEAD_LETTER = """
@@ -160,6 +163,7 @@ class WarehouseSink:
         events: Sequence[EventRow],
         dead_letters: Sequence[DeadLetterRow],
         decisions: Sequence[DecisionRow] = (),
+        withdrawn: Sequence[uuid.UUID] = (),
     ) -> None:
         """Upsert `events`, record `decisions` and `dead_letters`, all in one commit, or raise with none written."""
         conn = self._connection()
@@ -172,6 +176,8 @@ class WarehouseSink:
                             values[_PROTOCOLS] = list(row.protocols)
                             copy.write_row(values)
                     cur.execute(_UPSERT)
+                if withdrawn:
+                    cur.execute("DELETE FROM event WHERE event_id = ANY(%s)", (list(withdrawn),))
                 if decisions:
                     cur.executemany(
                         _DECISION,

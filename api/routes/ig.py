@@ -80,9 +80,10 @@ def protocols(caller: IgLeadDep, register: RegisterDep, access: AccessDep) -> li
 class FlowOut(BaseModel):
     protocol: str
     clause: str
+    partner: str
     recipient: str
     period: str
-    events: int
+    events: int | None  # None: suppressed under the clause's disclosure rule
 
 
 @router.get("/flows", response_model=list[FlowOut])
@@ -94,23 +95,40 @@ def flows(
     from_: Annotated[date, Query(alias="from")] = date(1900, 1, 1),
     to: Annotated[date, Query()] = date(2999, 12, 31),
 ) -> list[FlowOut]:
-    """Events released into the warehouse, by protocol x clause x recipient x month."""
+    """Events released into the warehouse, by protocol x clause x partner x recipient x month.
+
+    A data owner sees the flows of its own events; a recipient sees what was released to it, under the
+    clause's disclosure rule when the clause is aggregates-only; the hub operator sees everything.
+    """
     visible = {p.label: p for p in _visible(register, caller)}
     rows = session.execute(
         text(
-            "SELECT ref, to_char(period_month, 'YYYY-MM'), count(*) FROM decision, unnest(protocols) AS ref "
-            "WHERE outcome = 'released' AND period_month BETWEEN :f AND :t GROUP BY 1, 2 ORDER BY 1, 2"
+            "SELECT ref, partner, to_char(period_month, 'YYYY-MM'), count(DISTINCT event_id) "
+            "FROM decision, unnest(protocols) AS ref "
+            "WHERE outcome = 'released' AND period_month BETWEEN :f AND :t GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
         ),
         {"f": from_, "t": to},
     ).all()
     out = []
-    for ref, period, events in rows:
+    for ref, partner, period, events in rows:
         label, _, clause_id = str(ref).partition("#")
         protocol = visible.get(label)
         clause = next((c for c in protocol.clauses if c.id == clause_id), None) if protocol else None
-        for recipient in clause.recipients if clause else ():
-            if caller.oversees_everything or caller.org in (recipient, *protocol.owner_ids):  # type: ignore[union-attr]
-                out.append(FlowOut(protocol=label, clause=clause_id, recipient=recipient, period=period, events=events))
+        if clause is None:
+            continue
+        for recipient in clause.recipients:
+            if caller.oversees_everything or caller.org == partner:
+                shown: int | None = events
+            elif caller.org == recipient:
+                rule = clause.disclosure if clause.output == "aggregates_only" else None
+                shown = rule.apply(events) if rule else events
+            else:
+                continue
+            out.append(
+                FlowOut(
+                    protocol=label, clause=clause_id, partner=partner, recipient=recipient, period=period, events=shown
+                )
+            )
     access.protocols, access.rows = sorted(visible), len(out)
     return out
 

@@ -88,7 +88,7 @@ def _inject_malformed(hub_env: HubEnv) -> None:
         "attributes": {},
     }
     producer = KafkaProducer(bootstrap_servers=hub_env.kafka.servers, acks="all", enable_idempotence=True)
-    producer.send(topic, key=b"k1", value=b"\x00not json")
+    producer.send(topic, key=b"k1", value=b"{not json")
     producer.send(topic, key=b"k2", value=json.dumps({"hello": "world"}).encode())
     unknown = {**good, "dataset": "no-such-dataset"}
     producer.send(topic, key=str(unknown["event_id"]).encode(), value=json.dumps(unknown).encode())
@@ -119,12 +119,16 @@ def test_published_equals_loaded_plus_dead_lettered_plus_unlocated(
             conn.execute(text("SELECT location_status, count(*) FROM event GROUP BY 1")).all()
         )
         dead = conn.execute(text("SELECT count(*) FROM dead_letter")).scalar_one()
+        withheld = conn.execute(text("SELECT count(*) FROM decision WHERE outcome = 'withheld'")).scalar_one()
+        decided = conn.execute(text("SELECT count(DISTINCT event_id) FROM decision")).scalar_one()
         reasons = [r[0] for r in conn.execute(text("SELECT reason FROM dead_letter ORDER BY reason"))]
     loaded = by_status.pop("located")
     unlocated = sum(by_status.values())
     assert by_status == {"no_location": 1, "outside_coverage": 1}
     assert dead == MALFORMED
-    assert loaded + dead + unlocated == 12 + MALFORMED
+    assert withheld == 0  # police-uk events are covered by the packaged protocols
+    assert loaded + unlocated + withheld + dead == 12 + MALFORMED
+    assert decided == loaded + unlocated + withheld  # one decision per decoded event
     assert any("not valid UTF-8 JSON" in r for r in reasons)
     assert any("unknown dataset" in r for r in reasons)
     assert any("key is not the event id" in r for r in reasons)

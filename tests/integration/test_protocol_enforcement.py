@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from api.factory import create_app
 from deploy.protocol_files import configured_register
 from tests.integration.conftest import HubEnv, Worker, api_client
 from warehouse.db import get_engine, session_scope
@@ -57,6 +59,14 @@ clauses:
      disclosure: {min_cell_count: 8, round_to: 5}}
 """
 )
+ESSEX_TO_D = (
+    HEADER.format(id="essex-to-d", status="active", owner="essex-police", recipient="csp-d")
+    + """
+clauses:
+  - {id: wards, recipients: [csp-d], datasets: [police-uk-street], fields: [category, period, location],
+     spatial_precision: ward, temporal_precision: month, output: record_level}
+"""
+)
 HANTS_TO_A = """
 clauses:
   - {id: no-categories, recipients: [csp-a], datasets: [police-uk-street], fields: [period, location],
@@ -82,6 +92,7 @@ def protocol_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("protocols")
     (directory / "sussex-to-a.yaml").write_text(SUSSEX_TO_A)
     (directory / "essex-to-b.yaml").write_text(ESSEX_TO_B)
+    (directory / "essex-to-d.yaml").write_text(ESSEX_TO_D)  # Essex events get wards too: CSP A must not see them
     (directory / "hants-to-a.yaml").write_text(hants_to_a("active"))
     return directory
 
@@ -166,8 +177,9 @@ def test_a_recipient_without_a_clause_gets_nothing(loaded: Worker) -> None:
     params = {"dataset": "police-uk-street", "level": "ward", "from": "2019-01", "to": "2019-01"}
     assert api_client("csp-c", "analyst").get("/v1/counts", params=params).status_code == 403
     assert api_client("csp-b", "analyst").get("/v1/counts", params=params).status_code == 403  # finer than LSOA
-    public = api_client("csp-c", "public").get("/v1/counts", params={**params, "level": "lsoa"})
+    public = TestClient(create_app()).get("/v1/counts", params={**params, "level": "lsoa"})  # no key at all
     assert public.status_code == 403
+    assert "'public'" in public.json()["detail"]
 
 
 def test_each_recipient_sees_only_its_own_flows_at_its_precision(loaded: Worker, hub_env: HubEnv) -> None:
@@ -221,12 +233,21 @@ def test_expiring_a_protocol_stops_new_flows(after_expiry: Worker, hub_env: HubE
 
 
 def test_the_ig_endpoints_report_the_same_counts(after_expiry: Worker, hub_env: HubEnv) -> None:
+    assert (
+        api_client("csp-c", "analyst")
+        .get("/v1/counts", params={"dataset": "police-uk-street", "from": "2019-01", "to": "2019-01"})
+        .status_code
+        == 403
+    )
     ig = api_client("hub", "ig_lead")
     flows = ig.get("/v1/ig/flows").json()
     by_protocol: dict[str, int] = {}
     for flow in flows:
         by_protocol[flow["protocol"]] = by_protocol.get(flow["protocol"], 0) + flow["events"]
-    assert by_protocol == {"sussex-to-a@1": 300, "essex-to-b@1": 400, "hants-to-a@1": 200}
+    # Per recipient: essex-to-b and essex-to-d both carried the same 400 Essex events.
+    assert by_protocol == {"sussex-to-a@1": 300, "essex-to-b@1": 400, "essex-to-d@1": 400, "hants-to-a@1": 200}
+    essex_ig = {(f["protocol"], f["partner"]) for f in api_client("essex-police", "ig_lead").get("/v1/ig/flows").json()}
+    assert essex_ig == {("essex-to-b@1", "essex-police"), ("essex-to-d@1", "essex-police")}
     withheld = {(w["partner"], w["code"]): w["events"] for w in ig.get("/v1/ig/withheld").json()}
     assert sum(n for (p, _), n in withheld.items() if p == "kent-police") == 50
     assert sum(n for (p, _), n in withheld.items() if p == "hampshire-police") == 100
@@ -239,7 +260,7 @@ def test_the_ig_endpoints_report_the_same_counts(after_expiry: Worker, hub_env: 
 
 
 def test_retention_deletes_expired_events_records_it_and_leaves_the_audit_alone(
-    after_expiry: Worker, hub_env: HubEnv
+    after_expiry: Worker, hub_env: HubEnv, shared_data: Path, tmp_path: Path
 ) -> None:
     [(events_before,)] = _query(hub_env, "SELECT count(*) FROM event")
     [(decisions_before,)] = _query(hub_env, "SELECT count(*) FROM decision")
@@ -254,3 +275,8 @@ def test_retention_deletes_expired_events_records_it_and_leaves_the_audit_alone(
     assert _query(hub_env, "SELECT count(*) FROM decision") == [(decisions_before,)]
     with pytest.raises(DBAPIError, match="append-only"), get_engine(hub_env.database_url).begin() as conn:
         conn.execute(text("DELETE FROM decision"))
+    # Re-publishing what retention deleted does not bring it back.
+    source, first, count = FEEDS["sussex-police"]
+    _publish(hub_env, _extract(shared_data, tmp_path, source, first, count), "sussex-police")
+    after_expiry.wait_until_loaded()
+    assert _query(hub_env, "SELECT count(*) FROM event") == [(0,)]

@@ -140,3 +140,33 @@ def test_released_rows_carry_only_the_allowed_fields() -> None:
     [row] = process([message], WARDS, TOPICS, REGISTER, AT).events
     assert json.loads(row.attributes_json) == {}
     assert row.category == "drugs" and row.period_label == "2019-01"
+
+
+def test_a_later_withheld_version_in_the_same_batch_withdraws_the_event() -> None:
+    first = _message(0, BngPoint(easting=500_500, northing=100_500))
+    payload = json.loads(first.value or b"{}")
+    payload["partner"] = "stranger"  # the corrected version comes from a partner no protocol covers
+    second = RawMessage(TOPIC, 0, 1, first.key, json.dumps(payload).encode())
+    result = process([first, second], WARDS, TOPICS, REGISTER, AT)
+    assert result.events == []
+    assert result.withdrawn == [uuid.UUID(payload["event_id"])]
+
+
+def test_dead_letter_reasons_never_quote_the_payload() -> None:
+    planted = "Jane Doe 07700 900123 jane@example.org"
+    payload = json.loads(_message(0, None).value or b"{}")
+    bad = [
+        {**payload, "location": {"kind": planted}},
+        {**payload, "event_id": planted},
+        {**payload, planted: 1},
+        {**payload, "dataset": planted},
+        {**payload, "attributes": {planted: "x"}, "partner": planted},
+    ]
+    messages = [RawMessage(TOPIC, 0, i, planted.encode(), json.dumps(p).encode()) for i, p in enumerate(bad)]
+    messages.append(RawMessage(TOPIC, 0, 9, b"k", json.dumps({**payload, "category": "a\u0000b"}).encode()))
+    result = process(messages, WARDS, TOPICS, REGISTER, AT)
+    assert len(result.dead_letters) == len(messages)
+    for letter in result.dead_letters:
+        assert "Jane" not in letter.reason and "07700" not in letter.reason and "@" not in letter.reason
+        assert letter.event_key is None  # a key that is not an event id is not kept
+    assert result.dead_letters[-1].reason.startswith("payload contains a NUL character")

@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("spatial_precision", ARRAY(sa.Text()), nullable=False),
         sa.Column("temporal_precision", sa.String(), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        sa.UniqueConstraint("event_id", "content_hash"),
+        sa.UniqueConstraint("event_id", "content_hash", "outcome", "protocols"),
     )
     op.create_index("ix_decision_outcome_month", "decision", ["outcome", "period_month"])
     op.create_table(
@@ -66,6 +66,11 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
     )
+    op.create_table(  # events deleted by retention: never loaded again, even if re-published
+        "retired_event",
+        sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("retired_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
     op.create_table(
         "retention_run",
         sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=True),
@@ -81,7 +86,7 @@ def upgrade() -> None:
         BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$;
         """
     )
-    for table in ("decision", "access_log", "retention_run"):
+    for table in ("decision", "access_log", "retention_run", "retired_event"):
         op.execute(
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION hub_append_only()"
@@ -89,10 +94,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("decision", "access_log", "retention_run"):
+    for table in ("decision", "access_log", "retention_run", "retired_event"):
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
     op.execute("DROP FUNCTION IF EXISTS hub_append_only()")
     op.drop_table("retention_run")
+    op.drop_table("retired_event")
     op.drop_table("api_key")
     op.drop_table("access_log")
     op.drop_table("decision")

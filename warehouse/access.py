@@ -1,0 +1,32 @@
+"""The append-only access log: one record per API query."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import text
+
+from warehouse.db import get_engine
+
+
+def write_access(
+    org: str, role: str, endpoint: str, query: Mapping[str, str], protocols: Sequence[str], rows: int, status: int
+) -> None:
+    """Append one access record, in its own transaction so that a failed request is still recorded."""
+    with get_engine().begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO access_log (org, role, endpoint, query, protocols, rows, status) "
+                "VALUES (:org, :role, :endpoint, CAST(:query AS jsonb), :protocols, :rows, :status)"
+            ),
+            {
+                "org": org,
+                "role": role,
+                "endpoint": endpoint,
+                "query": json.dumps(dict(query)),
+                "protocols": list(protocols),
+                "rows": rows,
+                "status": status,
+            },
+        )
