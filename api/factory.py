@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import counts, health, ig
+from api.routes import counts, geocode, health, ig
 from api.settings import get_api_settings
 
 
@@ -13,4 +13,5 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(counts.router)
     app.include_router(ig.router)
+    app.include_router(geocode.router)
     return app

@@ -16,7 +16,7 @@ from api.settings import get_api_settings
 from deploy import local
 from deploy.lag import wait_for_loader
 from deploy.local import processes
-from deploy.settings import get_kafka_settings, get_local_settings
+from deploy.settings import get_geography_settings, get_kafka_settings, get_local_settings
 from deploy.topics import ensure_topics, hub_topics
 from producers.publish import publish_file
 from producers.publisher import Publisher
@@ -24,6 +24,8 @@ from sharing_protocols.catalogue import get_dataset
 from warehouse import migrate
 from warehouse.db import session_scope
 from warehouse.keys import create_key
+from warehouse.lookups import load_lookup
+from warehouse.postcodes import load_postcodes
 from warehouse.reference import load_areas, read_areas
 
 DEMO_FEEDS = (
@@ -32,6 +34,13 @@ DEMO_FEEDS = (
     ("police-uk-street", "feeds/police_uk/2019-01-hampshire-street.csv"),
 )
 WARDS = ("boundaries/wards_2024_bsc_epsg27700.geojson", "wards-2024")
+LSOAS = ("boundaries/lsoa_2021_epsg4326.geojson", "lsoa-2021")
+LOOKUPS = (
+    "lookups/ward24_lad24_ctyua24.csv",
+    "lookups/lsoa21_ward24_lad24.csv",
+    "lookups/lad24_csp24_pfa24_england_wales.csv",
+)
+POSTCODES = "postcodes/codepoint_open_2014_08.csv"
 DEMO_ANALYST = ("eastbourne-csp", "analyst")  # a recipient of police-to-csp-analysts
 DEMO_IG_LEAD = ("hub", "ig_lead")  # the hub operator's IG lead oversees every protocol
 
@@ -66,6 +75,12 @@ def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds 
     migrate.upgrade()
     wards_file, vintage = WARDS
     typer.echo(f"wards: {load_areas(read_areas(data / wards_file, 'ward_code', 'ward_name'), vintage, 'ward')} loaded")
+    geo = get_geography_settings()
+    lsoa_file, lsoa_vintage = LSOAS
+    typer.echo(f"LSOAs: {load_areas(read_areas(data / lsoa_file, level='lsoa'), lsoa_vintage, 'lsoa')} loaded")
+    for lookup in LOOKUPS:
+        load_lookup(data / lookup, geo.lookup_vintage or "lookups-2024")
+    typer.echo(f"postcodes: {load_postcodes(data / POSTCODES, 'codepoint').loaded} loaded; lookups loaded")
     ensure_topics(kafka)
     typer.echo(_start("worker", "worker"))
     typer.echo(_start("api", "api"))

@@ -12,6 +12,7 @@ from rich.progress import MofNCompleteColumn, Progress
 from warehouse import migrate
 from warehouse.db import session_scope
 from warehouse.keys import ROLES, create_key, revoke_key
+from warehouse.locate_cli import locate
 from warehouse.lookups import LookupFileError, load_lookup
 from warehouse.postcodes import SOURCES, PostcodeFileError, load_postcodes
 from warehouse.reference import ReferenceFileError, load_areas, read_areas
@@ -127,3 +128,6 @@ def postcodes(
         typer.echo(f"skipped {count} rows: {reason} (rows {rows}{more})")
     if not result.skipped:
         typer.echo("skipped 0 rows")
+
+
+geo.command("locate")(locate)

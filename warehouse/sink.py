@@ -126,8 +126,10 @@ ON CONFLICT (event_id) DO UPDATE SET
     csp_code = EXCLUDED.csp_code, county_code = EXCLUDED.county_code, pfa_code = EXCLUDED.pfa_code,
     geocode_method = EXCLUDED.geocode_method, geocode_quality = EXCLUDED.geocode_quality,
     loaded_at = now()
-WHERE (event.content_hash, event.ward_code, event.ward_vintage, event.protocols)
-    IS DISTINCT FROM (EXCLUDED.content_hash, EXCLUDED.ward_code, EXCLUDED.ward_vintage, EXCLUDED.protocols)
+WHERE (event.content_hash, event.protocols, event.ward_code, event.ward_vintage, event.lsoa_code,
+       event.district_code, event.csp_code, event.county_code, event.pfa_code)
+    IS DISTINCT FROM (EXCLUDED.content_hash, EXCLUDED.protocols, EXCLUDED.ward_code, EXCLUDED.ward_vintage,
+       EXCLUDED.lsoa_code, EXCLUDED.district_code, EXCLUDED.csp_code, EXCLUDED.county_code, EXCLUDED.pfa_code)
 """
 
 _DECISION = """
