@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
+from sqlalchemy import text
 
 from api.access_log import AccessDep
 from api.auth import CallerDep
@@ -20,7 +21,15 @@ from warehouse.queries import Level, count_events
 router = APIRouter(prefix="/v1", tags=["counts"])
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_PRECISION: dict[Level, SpatialPrecision] = {Level.ward: "ward", Level.lsoa: "lsoa", Level.lad: "district"}
+# The protocol precision a level needs: CSPs, counties and forces are made of whole districts.
+_PRECISION: dict[Level, SpatialPrecision] = {
+    Level.ward: "ward",
+    Level.lsoa: "lsoa",
+    Level.lad: "district",
+    Level.csp: "district",
+    Level.county: "district",
+    Level.pfa: "district",
+}
 
 
 class CountOut(BaseModel):
@@ -65,6 +74,9 @@ def counts(
     to: Annotated[str, Query(description="last month, YYYY-MM")],
     level: Level = Level.ward,
     by: Annotated[list[Literal["category"]] | None, Query()] = None,
+    vintage: Annotated[
+        str | None, Query(description="ward level only: re-aggregate stored points to this loaded ward vintage")
+    ] = None,
 ) -> CountsResponse:
     """Events per area and month (and category with by=category), as far as the caller's protocols allow.
 
@@ -76,10 +88,20 @@ def counts(
     if end < start:
         raise HTTPException(status_code=422, detail="to is before from")
     by_category = "category" in (by or [])
+    if vintage is not None:
+        if level is not Level.ward:
+            raise HTTPException(status_code=422, detail="vintage applies to level=ward only")
+        if (
+            session.execute(
+                text("SELECT 1 FROM area WHERE vintage = :v AND level = 'ward' LIMIT 1"), {"v": vintage}
+            ).first()
+            is None
+        ):
+            raise HTTPException(status_code=404, detail=f"no wards of vintage {vintage!r} are loaded")
     today = datetime.now(UTC).date()
     grant = grant_for_counts(register, caller.org, dataset, _PRECISION[level], by_category, today)
     access.protocols = grant.refs
-    rows, unlocated = count_events(session, dataset, level, start, end, by_category, grant.refs)
+    rows, unlocated = count_events(session, dataset, level, start, end, by_category, grant.refs, vintage)
     shown = grant.disclosure.apply if grant.disclosure else (lambda n: n)
     access.rows = len(rows) + len(unlocated)
     return CountsResponse(
