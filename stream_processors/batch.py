@@ -97,34 +97,22 @@ def _month_bounds(day: date) -> tuple[date, date]:
 
 
 def _audit(decision: Decision, envelope: EventEnvelope, content_hash: str) -> DecisionRow:
-    if isinstance(decision, Withheld):
-        return DecisionRow(
-            envelope.event_id,
-            content_hash,
-            envelope.dataset,
-            envelope.partner,
-            envelope.occurred.start.replace(day=1),
-            "withheld",
-            decision.code,
-            decision.reason,
-            (),
-            (),
-            (),
-            None,
-        )
+    """The decision's audit record: its grounds (clauses, precision, fields dropped) or reason, never the contents."""
+    released = decision if isinstance(decision, Released) else None
+    withheld = decision if isinstance(decision, Withheld) else None
     return DecisionRow(
-        envelope.event_id,
-        content_hash,
-        envelope.dataset,
-        envelope.partner,
-        envelope.occurred.start.replace(day=1),
-        "released",
-        None,
-        None,
-        tuple(str(ref) for ref in decision.justifications),
-        decision.fields_dropped,
-        tuple(place.precision for place in decision.places),
-        decision.temporal_precision,
+        event_id=envelope.event_id,
+        content_hash=content_hash,
+        dataset=envelope.dataset,
+        partner=envelope.partner,
+        period_month=envelope.occurred.start.replace(day=1),
+        outcome="released" if released else "withheld",
+        code=withheld.code if withheld else None,
+        reason=withheld.reason if withheld else None,
+        protocols=tuple(str(ref) for ref in released.justifications) if released else (),
+        fields_dropped=released.fields_dropped if released else (),
+        spatial_precision=tuple(place.precision for place in released.places) if released else (),
+        temporal_precision=released.temporal_precision if released else None,
     )
 
 
