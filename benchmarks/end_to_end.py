@@ -24,7 +24,7 @@ from benchmarks.jitter import write_jittered
 from deploy import local
 from deploy.lag import wait_for_loader
 from deploy.settings import KafkaSettings, get_local_settings, libpq_url
-from deploy.topics import ensure_topics, hub_topics
+from deploy.topics import dataset_topics, ensure_topics
 from warehouse import migrate
 from warehouse.reference import load_areas, read_areas
 
@@ -71,7 +71,7 @@ def hub(url: str, csv_path: Path, warmup_path: Path, log_dir: Path) -> float:
     env = {**os.environ, "HUB_KAFKA_TOPIC_PREFIX": prefix, "HUB_DATABASE_URL": url}
     kafka = KafkaSettings(bootstrap=os.environ.get("HUB_KAFKA_BOOTSTRAP"), topic_prefix=prefix)
     ensure_topics(kafka)
-    topics = hub_topics(kafka)[:-1]
+    topics = list(dataset_topics(kafka))
     with (log_dir / "bench-worker.log").open("w") as log:
         worker = subprocess.Popen([sys.executable, "-m", "deploy.cli", "worker"], env=env, stdout=log, stderr=log)
         try:

@@ -11,20 +11,12 @@ import time
 
 import faust
 
+from stream_processors.app import consumer_settings
+from stream_processors.settings import WorkerSettings
+
 
 def main(servers: str, topic: str, count: int) -> None:
-    app = faust.App(
-        f"noop-{time.time_ns()}",
-        broker=f"kafka://{servers}",
-        value_serializer="raw",
-        key_serializer="raw",
-        store="memory://",
-        web_enabled=False,
-        consumer_auto_offset_reset="earliest",
-        stream_buffer_maxsize=20_000,
-        broker_max_poll_records=10_000,
-        consumer_max_fetch_size=8 * 1024 * 1024,
-    )
+    app = faust.App(f"noop-{time.time_ns()}", **consumer_settings(servers, WorkerSettings().batch_size))
     seen = {"n": 0, "t0": 0.0}
 
     async def count_events(stream: faust.StreamT[bytes]) -> None:

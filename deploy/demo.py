@@ -17,7 +17,7 @@ from deploy import local
 from deploy.lag import wait_for_loader
 from deploy.local import processes
 from deploy.settings import get_geography_settings, get_kafka_settings, get_local_settings
-from deploy.topics import ensure_topics, hub_topics
+from deploy.topics import dataset_topics, ensure_topics
 from producers.publish import publish_file
 from producers.publisher import Publisher
 from sharing_protocols.catalogue import get_dataset
@@ -98,7 +98,7 @@ def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds 
             rejected += summary.rejected
             typer.echo(f"published {Path(relative).name}: {summary.published} events, {summary.rejected} rejected")
     typer.echo("waiting for the worker to load them ...")
-    lag = wait_for_loader(kafka, hub_topics(kafka)[:-1], timeout)
+    lag = wait_for_loader(kafka, dataset_topics(kafka), timeout)
     if lag:
         typer.echo(f"the worker is still {lag} events behind after {timeout:.0f}s; see the worker log", err=True)
         raise typer.Exit(1)

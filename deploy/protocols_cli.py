@@ -11,12 +11,12 @@ import typer
 from deploy.protocol_files import configured_register, protocol_paths
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.checks import check_document, describe, diff_protocols
-from sharing_protocols.protocol import ProtocolError, parse_protocol
+from sharing_protocols.protocol import Protocol, ProtocolError, parse_protocol
 
 protocols = typer.Typer(help="Information-sharing protocols.", no_args_is_help=True)
 
 
-def _parse(path: Path) -> object:
+def _parse(path: Path) -> Protocol:
     try:
         return parse_protocol(path.read_text(encoding="utf-8"), str(path))
     except ProtocolError as exc:
@@ -69,6 +69,6 @@ def show(protocol_id: str, version: int | None = None) -> None:
 @protocols.command()
 def diff(a: Path, b: Path) -> None:
     """What changed between two versions of a protocol document."""
-    changes = diff_protocols(_parse(a), _parse(b))  # type: ignore[arg-type]
+    changes = diff_protocols(_parse(a), _parse(b))
     for line in changes or ["no changes"]:
         typer.echo(line)

@@ -13,9 +13,14 @@ from deploy.settings import KafkaSettings
 from sharing_protocols.catalogue import CATALOGUE
 
 
+def dataset_topics(kafka: KafkaSettings) -> dict[str, str]:
+    """Each dataset's topic, mapped to the dataset it carries."""
+    return {kafka.topic(name): name for name in CATALOGUE}
+
+
 def hub_topics(kafka: KafkaSettings) -> list[str]:
     """Every dataset topic, plus the dead-letter topic."""
-    return [kafka.topic(name) for name in CATALOGUE] + [kafka.dead_letter_topic]
+    return [*dataset_topics(kafka), kafka.dead_letter_topic]
 
 
 def ensure_topics(kafka: KafkaSettings, topics: Iterable[str] | None = None) -> None:

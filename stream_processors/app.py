@@ -15,8 +15,9 @@ from typing import Any, NoReturn
 
 import faust
 
+from deploy.lag import loader_group
 from deploy.settings import KafkaSettings
-from sharing_protocols.catalogue import CATALOGUE
+from deploy.topics import dataset_topics
 from stream_processors.batch import RawMessage
 from stream_processors.loader import Loader
 from stream_processors.settings import WorkerSettings
@@ -37,25 +38,32 @@ def _fatal(what: str, exc: BaseException) -> NoReturn:
     os._exit(1)
 
 
+def consumer_settings(servers: str, batch_size: int) -> dict[str, Any]:
+    """faust settings for batch consumption of raw records (shared with the no-op benchmark agent)."""
+    return {
+        "broker": [f"kafka://{server}" for server in servers.split(",")],
+        "value_serializer": "raw",
+        "key_serializer": "raw",
+        "store": "memory://",
+        "web_enabled": False,
+        "consumer_auto_offset_reset": "earliest",
+        "stream_buffer_maxsize": batch_size * 4,
+        "broker_max_poll_records": batch_size * 2,
+        "consumer_max_fetch_size": 8 * 1024 * 1024,
+    }
+
+
 def create_app(kafka: KafkaSettings, worker: WorkerSettings, loader: Loader) -> faust.App:
     """The faust app with one loader agent (concurrency 1) over all dataset topics."""
     app = faust.App(
-        f"{kafka.topic_prefix}-warehouse-loader",
-        broker=[f"kafka://{server}" for server in kafka.servers.split(",")],
-        value_serializer="raw",
-        key_serializer="raw",
-        store="memory://",
-        web_enabled=False,
-        consumer_auto_offset_reset="earliest",
+        loader_group(kafka),
+        **consumer_settings(kafka.servers, worker.batch_size),
         topic_partitions=kafka.partitions,
         topic_replication_factor=1,
         producer_acks=-1,
         broker_commit_interval=1.0,
-        stream_buffer_maxsize=worker.batch_size * 4,
-        broker_max_poll_records=worker.batch_size * 2,
-        consumer_max_fetch_size=8 * 1024 * 1024,
     )
-    sources = app.topic(*(kafka.topic(name) for name in CATALOGUE), key_type=bytes, value_type=bytes)
+    sources = app.topic(*dataset_topics(kafka), key_type=bytes, value_type=bytes)
     dead_letter = app.topic(kafka.dead_letter_topic, key_type=bytes, value_type=bytes)
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
 

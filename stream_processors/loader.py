@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from deploy.settings import KafkaSettings
-from sharing_protocols.catalogue import CATALOGUE
+from deploy.topics import dataset_topics
 from sharing_protocols.decision import ProtocolRegister
 from stream_processors.batch import BatchResult, RawMessage, process
 from warehouse.geocoder import Geocoder
@@ -30,7 +30,7 @@ class Loader:
         retry_max: float,
         register: ProtocolRegister,
     ) -> None:
-        self.topic_datasets = {kafka.topic(name): name for name in CATALOGUE}
+        self.topic_datasets = dataset_topics(kafka)
         self._geocoder = geocoder
         self._register = register
         self._sink = sink

@@ -25,7 +25,7 @@ from deploy import local, settings
 from deploy.lag import wait_for_loader
 from deploy.protocol_files import configured_register
 from deploy.settings import DatabaseSettings, KafkaSettings
-from deploy.topics import ensure_topics, hub_topics
+from deploy.topics import dataset_topics, ensure_topics
 from warehouse import db, migrate
 from warehouse.db import session_scope
 from warehouse.keys import create_key
@@ -161,7 +161,7 @@ class Worker:
     def wait_until_loaded(self, timeout: float = 120) -> None:
         """Block until the worker has committed everything on the dataset topics."""
         deadline = time.monotonic() + timeout
-        lag = wait_for_loader(self.hub.kafka, hub_topics(self.hub.kafka)[:-1], timeout)
+        lag = wait_for_loader(self.hub.kafka, dataset_topics(self.hub.kafka), timeout)
         if self.process.poll() is not None:
             pytest.fail(f"the worker exited ({self.process.returncode}):\n{self.log.read_text()[-3000:]}")
         if lag or time.monotonic() > deadline:
