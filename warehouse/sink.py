@@ -82,68 +82,73 @@ class DeadLetterRow:
     reason: str
 
 
-# Staging columns, in EventRow's field order (attributes_json is loaded into the `attributes` column).
-_EVENT_FIELDS = tuple(f.name for f in fields(EventRow))
-_EVENT_COLUMNS = ", ".join("attributes" if name == "attributes_json" else name for name in _EVENT_FIELDS)
-_event_values = attrgetter(*_EVENT_FIELDS)
-_PROTOCOLS = _EVENT_FIELDS.index("protocols")
+def _columns(row_type: type) -> tuple[str, ...]:
+    """A row dataclass's fields, named as the table's columns (attributes_json is loaded into `attributes`)."""
+    return tuple("attributes" if f.name == "attributes_json" else f.name for f in fields(row_type))
 
+
+_GETTERS = {t: attrgetter(*(f.name for f in fields(t))) for t in (EventRow, DecisionRow, DeadLetterRow)}
+
+
+def _sql_values(row: EventRow | DecisionRow | DeadLetterRow) -> list[object]:
+    """A row's values in field order, tuples as lists (psycopg adapts lists to arrays)."""
+    return [list(v) if isinstance(v, tuple) else v for v in _GETTERS[type(row)](row)]
+
+
+# Staging holds EventRow as it is (x/y, batch_seq); the event table holds a point instead and no batch_seq.
+_STAGED = _columns(EventRow)
 _STAGE = """
-CREATE TEMP TABLE IF NOT EXISTS stage_event (
-    event_id uuid, dataset text, partner text, schema_version int, period_start date, period_end date,
-    period_precision text, period_month date, category text, attributes jsonb, x float8, y float8,
-    location_status text, ward_code text, ward_vintage text, content_hash text,
-    source_topic text, source_partition int, source_offset bigint, lsoa_code text, district_code text,
-    spatial_precision text, temporal_precision text, period_label text, protocols text[], retain_until date,
-    csp_code text, county_code text, pfa_code text, geocode_method text, geocode_quality int, batch_seq int
-) ON COMMIT DELETE ROWS
+CREATE TEMP TABLE IF NOT EXISTS stage_event (LIKE event) ON COMMIT DELETE ROWS;
+ALTER TABLE stage_event DROP COLUMN geom, DROP COLUMN loaded_at,
+    ADD COLUMN x float8, ADD COLUMN y float8, ADD COLUMN batch_seq int;
 """
+_STORED = tuple("geom" if c == "x" else c for c in _STAGED if c not in ("y", "batch_seq"))
+_SELECTED = tuple(
+    "CASE WHEN x IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(x, y), 27700) END" if c == "x" else c
+    for c in _STAGED
+    if c not in ("y", "batch_seq")
+)
+_UPDATED = tuple(
+    "retain_until = LEAST(event.retain_until, EXCLUDED.retain_until)"  # re-loading never extends retention
+    if c == "retain_until"
+    else f"{c} = EXCLUDED.{c}"
+    for c in _STORED
+    if c != "event_id"
+)
+# What makes a re-delivered event worth rewriting: new content, new justifying clauses, or new geography.
+_CHANGED = (
+    "content_hash",
+    "protocols",
+    "ward_code",
+    "ward_vintage",
+    "lsoa_code",
+    "district_code",
+    "csp_code",
+    "county_code",
+    "pfa_code",
+)
 
 _UPSERT = f"""
-INSERT INTO event ({_EVENT_COLUMNS.replace("x, y", "geom").removesuffix(", batch_seq")})
-SELECT DISTINCT ON (event_id)
-    event_id, dataset, partner, schema_version, period_start, period_end, period_precision, period_month,
-    category, attributes,
-    CASE WHEN x IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(x, y), 27700) END,
-    location_status, ward_code, ward_vintage, content_hash, source_topic, source_partition, source_offset,
-    lsoa_code, district_code, spatial_precision, temporal_precision, period_label, protocols, retain_until,
-    csp_code, county_code, pfa_code, geocode_method, geocode_quality
+INSERT INTO event ({", ".join(_STORED)})
+SELECT DISTINCT ON (event_id) {", ".join(_SELECTED)}
 FROM stage_event s
 WHERE NOT EXISTS (SELECT 1 FROM retired_event r WHERE r.event_id = s.event_id)
 ORDER BY event_id, batch_seq DESC
-ON CONFLICT (event_id) DO UPDATE SET
-    dataset = EXCLUDED.dataset, partner = EXCLUDED.partner, schema_version = EXCLUDED.schema_version,
-    period_start = EXCLUDED.period_start, period_end = EXCLUDED.period_end,
-    period_precision = EXCLUDED.period_precision, period_month = EXCLUDED.period_month,
-    category = EXCLUDED.category, attributes = EXCLUDED.attributes, geom = EXCLUDED.geom,
-    location_status = EXCLUDED.location_status, ward_code = EXCLUDED.ward_code,
-    ward_vintage = EXCLUDED.ward_vintage, content_hash = EXCLUDED.content_hash,
-    source_topic = EXCLUDED.source_topic, source_partition = EXCLUDED.source_partition,
-    source_offset = EXCLUDED.source_offset, lsoa_code = EXCLUDED.lsoa_code, district_code = EXCLUDED.district_code,
-    spatial_precision = EXCLUDED.spatial_precision, temporal_precision = EXCLUDED.temporal_precision,
-    period_label = EXCLUDED.period_label, protocols = EXCLUDED.protocols,
-    retain_until = LEAST(event.retain_until, EXCLUDED.retain_until),
-    csp_code = EXCLUDED.csp_code, county_code = EXCLUDED.county_code, pfa_code = EXCLUDED.pfa_code,
-    geocode_method = EXCLUDED.geocode_method, geocode_quality = EXCLUDED.geocode_quality,
-    loaded_at = now()
-WHERE (event.content_hash, event.protocols, event.ward_code, event.ward_vintage, event.lsoa_code,
-       event.district_code, event.csp_code, event.county_code, event.pfa_code)
-    IS DISTINCT FROM (EXCLUDED.content_hash, EXCLUDED.protocols, EXCLUDED.ward_code, EXCLUDED.ward_vintage,
-       EXCLUDED.lsoa_code, EXCLUDED.district_code, EXCLUDED.csp_code, EXCLUDED.county_code, EXCLUDED.pfa_code)
+ON CONFLICT (event_id) DO UPDATE SET {", ".join(_UPDATED)}, loaded_at = now()
+WHERE ({", ".join(f"event.{c}" for c in _CHANGED)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _CHANGED)})
 """
 
-_DECISION = """
-INSERT INTO decision (event_id, content_hash, dataset, partner, period_month, outcome, code, reason, protocols,
-                      fields_dropped, spatial_precision, temporal_precision)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (event_id, content_hash, outcome, protocols) DO NOTHING
-"""
 
-_DEAD_LETTER = """
-INSERT INTO dead_letter (source_topic, source_partition, source_offset, event_key, dataset, partner, reason)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (source_topic, source_partition, source_offset) DO NOTHING
-"""
+def _insert(table: str, row_type: type, conflict: str) -> str:
+    columns = _columns(row_type)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({conflict}) DO NOTHING"
+    )
+
+
+_DECISION = _insert("decision", DecisionRow, "event_id, content_hash, outcome, protocols")
+_DEAD_LETTER = _insert("dead_letter", DeadLetterRow, "source_topic, source_partition, source_offset")
 
 
 class WarehouseSink:
@@ -172,51 +177,16 @@ class WarehouseSink:
         try:
             with conn.cursor() as cur:
                 if events:
-                    with cur.copy(f"COPY stage_event ({_EVENT_COLUMNS}) FROM STDIN") as copy:
+                    with cur.copy(f"COPY stage_event ({', '.join(_STAGED)}) FROM STDIN") as copy:
                         for row in events:
-                            values = list(_event_values(row))
-                            values[_PROTOCOLS] = list(row.protocols)
-                            copy.write_row(values)
+                            copy.write_row(_sql_values(row))
                     cur.execute(_UPSERT)
                 if withdrawn:
                     cur.execute("DELETE FROM event WHERE event_id = ANY(%s)", (list(withdrawn),))
                 if decisions:
-                    cur.executemany(
-                        _DECISION,
-                        [
-                            (
-                                d.event_id,
-                                d.content_hash,
-                                d.dataset,
-                                d.partner,
-                                d.period_month,
-                                d.outcome,
-                                d.code,
-                                d.reason,
-                                list(d.protocols),
-                                list(d.fields_dropped),
-                                list(d.spatial_precision),
-                                d.temporal_precision,
-                            )
-                            for d in decisions
-                        ],
-                    )
+                    cur.executemany(_DECISION, [_sql_values(d) for d in decisions])
                 if dead_letters:
-                    cur.executemany(
-                        _DEAD_LETTER,
-                        [
-                            (
-                                d.source_topic,
-                                d.source_partition,
-                                d.source_offset,
-                                d.event_key,
-                                d.dataset,
-                                d.partner,
-                                d.reason,
-                            )
-                            for d in dead_letters
-                        ],
-                    )
+                    cur.executemany(_DEAD_LETTER, [_sql_values(d) for d in dead_letters])
             conn.commit()
         except BaseException:
             self.close()
