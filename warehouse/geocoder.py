@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sharing_protocols.envelope import BngPoint, PostcodeLocation, Wgs84Point
 from warehouse.db import connect_raw
-from warehouse.lookups import parents
+from warehouse.lookups import rollup
 from warehouse.postcode_format import compact, district, sector
 
 _TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
@@ -248,26 +248,22 @@ class Geocoder:
         return results
 
 
+# How each level is reached from a ward through the lookups (a force through its CSP, else directly from the district).
+_CHAINS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "lad": (("ward", "lad"),),
+    "csp": (("ward", "lad", "csp"),),
+    "county": (("ward", "lad", "county"),),
+    "pfa": (("ward", "lad", "csp", "pfa"), ("ward", "lad", "pfa")),
+}
+
+
 def ward_rollups(vintage: str, url: str | None = None) -> dict[str, dict[str, str]]:
-    """ward -> {lad, csp, county, pfa} from the lookups of `vintage`; where a child has several parents
-    (legacy CSPs), the smallest code, as everywhere else."""
-
-    def first(child_level: str, parent_level: str) -> dict[str, str]:
-        return {child: codes[0] for child, codes in parents(vintage, child_level, parent_level, url).items()}
-
-    ward_lad, lad_csp, lad_county = first("ward", "lad"), first("lad", "csp"), first("lad", "county")
-    csp_pfa, lad_pfa = first("csp", "pfa"), first("lad", "pfa")
+    """ward -> {lad, csp, county, pfa} from the lookups of `vintage` (smallest parent code where several)."""
     out: dict[str, dict[str, str]] = {}
-    for ward, lad in ward_lad.items():
-        chain = {"lad": lad}
-        if lad in lad_csp:
-            chain["csp"] = lad_csp[lad]
-        if lad in lad_county:
-            chain["county"] = lad_county[lad]
-        pfa = csp_pfa.get(chain.get("csp", "")) or lad_pfa.get(lad)
-        if pfa:
-            chain["pfa"] = pfa
-        out[ward] = chain
+    for level, chains in _CHAINS.items():
+        for chain in reversed(chains):  # the first chain listed wins
+            for ward, code in rollup(vintage, chain, url).items():
+                out.setdefault(ward, {})[level] = code
     return out
 
 
