@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from deploy.local import processes
+from deploy.local.home import Service
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.postgres import PostgresServer, create_database, drop_database
 from deploy.local.processes import LocalInfraError
@@ -58,25 +59,26 @@ def _redacted(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def _up() -> tuple[list[str], bool]:
+def _services() -> list[tuple[str, str | None, Service]]:
+    """Each embedded service in start order: its name, where it is when external (else None), its manager."""
     local = get_local_settings()
     kafka, database = get_kafka_settings(), get_database_settings()
+    return [
+        ("postgres", _redacted(database.resolved_url) if database.external else None, PostgresServer(local)),
+        ("kafka", kafka.servers if kafka.external else None, KafkaBroker(local)),
+    ]
+
+
+def _up() -> tuple[list[str], bool]:
     lines: list[str] = []
     started = False
     with _lock():
-        if database.external:
-            lines.append(f"postgres: external ({_redacted(database.resolved_url)}), not managed")
-        else:
-            pg = PostgresServer(local)
-            was_running = pg.is_running()
-            lines.append(pg.start())
-            started |= not was_running
-        if kafka.external:
-            lines.append(f"kafka: external ({kafka.servers}), not managed")
-        else:
-            broker = KafkaBroker(local)
-            was_running = broker.is_running()
-            lines.append(broker.start())
+        for name, external, service in _services():
+            if external is not None:
+                lines.append(f"{name}: external ({external}), not managed")
+                continue
+            was_running = service.is_running()
+            lines.append(service.start())
             started |= not was_running
     return lines, started
 
@@ -99,19 +101,12 @@ def _app_pidfiles() -> list[Path]:
 
 def down() -> list[str]:
     """Stop the hub's processes (<home>/run/*.pid), then the embedded Kafka and PostgreSQL unless external."""
-    local = get_local_settings()
     lines: list[str] = []
     with _lock():
         for pidfile in _app_pidfiles():
             lines.append(f"{pidfile.stem}: {processes.stop(pidfile, timeout=15)}")
-        if get_kafka_settings().external:
-            lines.append("kafka: external, left running")
-        else:
-            lines.append(KafkaBroker(local).stop())
-        if get_database_settings().external:
-            lines.append("postgres: external, left running")
-        else:
-            lines.append(PostgresServer(local).stop())
+        for name, external, service in reversed(_services()):
+            lines.append(f"{name}: external, left running" if external is not None else service.stop())
     return lines
 
 
@@ -127,13 +122,9 @@ def _app_status(name: str) -> str:
 
 def status() -> dict[str, str]:
     """One short state string per service: kafka, postgres, worker, api."""
-    local = get_local_settings()
-    kafka, database = get_kafka_settings(), get_database_settings()
     result = {
-        "kafka": f"external ({kafka.servers})" if kafka.external else KafkaBroker(local).status(),
-        "postgres": (
-            f"external ({_redacted(database.resolved_url)})" if database.external else PostgresServer(local).status()
-        ),
+        name: f"external ({external})" if external is not None else service.status()
+        for name, external, service in reversed(_services())
     }
     for name in APP_SERVICES:
         result[name] = _app_status(name)

@@ -12,7 +12,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
+from deploy.local.home import ServiceHome
 from deploy.local.processes import (
     LocalInfraError,
     failure,
@@ -25,7 +27,6 @@ from deploy.local.processes import (
     tail_since,
     wait_for_port,
 )
-from deploy.settings import LocalSettings
 
 HOST = "127.0.0.1"
 MAIN_CLASS = "kafka.Kafka"
@@ -59,26 +60,14 @@ def _java() -> str:
 
 
 @dataclass(frozen=True)
-class KafkaBroker:
+class KafkaBroker(ServiceHome):
     """Paths and lifecycle of the embedded broker for one LocalSettings."""
 
-    settings: LocalSettings
-
-    @property
-    def root(self) -> Path:
-        return self.settings.home.resolve() / "kafka"
+    name: ClassVar[str] = "kafka"
 
     @property
     def libs(self) -> Path:
         return self.root / "libs"
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
 
     @property
     def server_log(self) -> Path:

@@ -10,11 +10,13 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
+from deploy.local.home import ServiceHome
 from deploy.local.processes import (
     LocalInfraError,
     failure,
@@ -25,7 +27,7 @@ from deploy.local.processes import (
     tail,
     tail_since,
 )
-from deploy.settings import LocalSettings, get_local_settings, libpq_url
+from deploy.settings import get_local_settings, libpq_url
 
 HOST = "127.0.0.1"
 DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
@@ -154,22 +156,10 @@ def drop_database(name: str, url: str | None = None) -> None:
 
 
 @dataclass(frozen=True)
-class PostgresServer:
+class PostgresServer(ServiceHome):
     """Paths and lifecycle of the embedded PostgreSQL server for one LocalSettings."""
 
-    settings: LocalSettings
-
-    @property
-    def root(self) -> Path:
-        return self.settings.home.resolve() / "postgres"
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
+    name: ClassVar[str] = "postgres"
 
     @property
     def log_file(self) -> Path:
