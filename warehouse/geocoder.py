@@ -27,7 +27,6 @@ _TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
 Method = Literal["point_in_polygon", "postcode_centroid", "sector_centroid", "district_centroid"]
 Unmatched = Literal["no_location", "outside_coverage", "invalid_postcode", "unknown_postcode"]
 Location = Wgs84Point | BngPoint | PostcodeLocation | None
-ROLLUP_LEVELS = ("lad", "csp", "county", "pfa")
 # Quality grades, best first: coordinates given; a postcode's own centroid (Code-Point quality 10-20, then
 # 30-60); its sector's centroid; its district's centroid.
 QUALITY = {"point": 1, "postcode": 2, "postcode_approximate": 3, "sector": 4, "district": 5}

@@ -13,9 +13,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SRID = 27700
 
+# event.location_status: located, location_not_released, or the geocoder's reason (warehouse.geocoder.Unmatched).
 LOCATED = "located"
-NO_LOCATION = "no_location"
-OUTSIDE_COVERAGE = "outside_coverage"
 LOCATION_NOT_RELEASED = "location_not_released"
 
 
