@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
-from producers.publish import PublishSummary, envelopes
+from producers.publish import PublishSummary, SourceOptions, envelopes, unlinked
 from sharing_protocols.catalogue import get_dataset
 
 
@@ -19,7 +19,8 @@ def payloads(csv_path: Path, count: int) -> list[tuple[bytes, bytes]]:
     """(key, value) of the first `count` envelopes `hub publish` would send for the file."""
     spec = get_dataset("police-uk-street")
     out = []
-    for envelope in envelopes(spec, csv_path, spec.default_partner, PublishSummary(str(csv_path), spec.name)):
+    options = SourceOptions(spec.default_partner, unlinked)
+    for envelope in envelopes(spec, csv_path, options, PublishSummary(str(csv_path), spec.name)):
         out.append((str(envelope.event_id).encode(), envelope.to_bytes()))
         if len(out) == count:
             break

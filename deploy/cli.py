@@ -8,7 +8,7 @@ from api.cli import api
 from deploy import local
 from deploy.demo import demo
 from deploy.protocols_cli import protocols
-from producers.cli import publish
+from producers.cli import linkage_key, publish
 from stream_processors.cli import worker
 from warehouse.cli import db, geo, keys, retention
 
@@ -19,6 +19,7 @@ app.add_typer(keys, name="keys")
 app.add_typer(retention, name="retention")
 app.add_typer(protocols, name="protocols")
 app.command()(publish)
+app.command(name="linkage-key")(linkage_key)
 app.command()(worker)
 app.command()(api)
 app.command()(demo)

@@ -16,10 +16,12 @@ from api.settings import get_api_settings
 from deploy import local
 from deploy.lag import wait_for_loader
 from deploy.local import processes
+from deploy.protocol_files import configured_register
 from deploy.settings import get_geography_settings, get_kafka_settings, get_local_settings
 from deploy.topics import dataset_topics, ensure_topics
 from producers.publish import publish_file
 from producers.publisher import Publisher
+from producers.source_options import build_source_options
 from sharing_protocols.catalogue import get_dataset
 from warehouse import migrate
 from warehouse.db import session_scope
@@ -91,9 +93,8 @@ def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds 
     with Publisher(kafka.servers, client_id="hub-demo") as publisher:
         for feed, relative in DEMO_FEEDS:
             spec = get_dataset(feed)
-            summary = publish_file(
-                spec, data / relative, spec.default_partner, partial(publisher.send, kafka.topic(feed))
-            )
+            options = build_source_options(spec, spec.default_partner, register=configured_register())
+            summary = publish_file(spec, data / relative, options, partial(publisher.send, kafka.topic(feed)))
             published += summary.published
             rejected += summary.rejected
             typer.echo(f"published {Path(relative).name}: {summary.published} events, {summary.rejected} rejected")

@@ -1,4 +1,4 @@
-"""`hub publish FEED FILE`: validate and publish a partner export."""
+"""`hub publish FEED FILE`: validate and publish a partner export; `hub linkage-key DOMAIN`: make a key."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from deploy.protocol_files import configured_register
 from deploy.settings import get_kafka_settings
 from deploy.topics import ensure_topics
+from producers.code_lists import CodeListError
 from producers.csv_source import SourceFileError
-from producers.publish import PublishSummary, publish_file
+from producers.linkage_keys import LinkageKeyError, new_key
+from producers.publish import Outgoing, PublishSummary, publish_file
 from producers.publisher import Publisher
+from producers.settings import ProducerSettings
+from producers.source_options import build_source_options
 from sharing_protocols.catalogue import UnknownDatasetError, get_dataset
-from sharing_protocols.envelope import EventEnvelope
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -25,11 +29,12 @@ PROGRESS_EVERY = 1000
 
 def _report(summary: PublishSummary, delivered: int, failed: list[str]) -> None:
     console.print(
-        f"{summary.file}: {summary.read} rows read, {summary.published} published "
-        f"({delivered} acknowledged by the broker), {summary.rejected} rejected"
+        f"{summary.file}: {summary.read} rows read, {summary.published} published, {summary.retracted} retracted "
+        f"({delivered} acknowledged by the broker), {summary.duplicates} exact duplicates skipped, "
+        f"{summary.rejected} rejected"
     )
     for reason, count in summary.rejected_by_reason().most_common():
-        console.print(f"  rejected {count:>6} x {reason}")
+        console.print(f"  rejected {count:>6} x {reason}", markup=False)
     for error in summary.errors[:MAX_ERRORS_SHOWN]:
         console.print(f"  {error}", markup=False)
     if summary.rejected > MAX_ERRORS_SHOWN:
@@ -38,16 +43,47 @@ def _report(summary: PublishSummary, delivered: int, failed: list[str]) -> None:
         console.print(f"  [red]{len(failed)} events were not delivered: {sorted(set(failed))}[/red]")
 
 
+def _domains(values: list[str]) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        field, sep, domain = value.partition("=")
+        if not sep or not field or not domain:
+            raise typer.BadParameter(f"expected FIELD=DOMAIN, got {value!r}", param_hint="--domain")
+        pairs[field.strip()] = domain.strip()
+    return pairs
+
+
 def publish(
     feed: Annotated[str, typer.Argument(help="dataset name, e.g. police-uk-street")],
-    file: Annotated[Path, typer.Argument(help="the partner's export file")],
+    file: Annotated[Path, typer.Argument(help="the partner's export file (CSV, or XML where the feed has one)")],
     partner: Annotated[str | None, typer.Option(help="publishing partner id (default: the feed's)")] = None,
+    keys: Annotated[
+        Path | None, typer.Option(help="linkage key file, 'domain = secret' lines (or HUB_PRODUCER_KEYS_FILE)")
+    ] = None,
+    domain: Annotated[
+        list[str] | None, typer.Option(help="FIELD=DOMAIN: put a pseudonym field in another linkage domain")
+    ] = None,
+    code_lists: Annotated[
+        Path | None, typer.Option(help="directory of <list>.csv code lists (or HUB_PRODUCER_CODE_LISTS_DIR)")
+    ] = None,
 ) -> None:
-    """Validate FILE row by row against FEED's schema and publish one event per valid row."""
+    """Validate FILE row by row against FEED's schema, anonymise it, and publish one event per valid row."""
     try:
         spec = get_dataset(feed)
     except UnknownDatasetError as exc:
         raise typer.BadParameter(str(exc.args[0]), param_hint="FEED") from None
+    base = ProducerSettings()
+    settings = base.model_copy(
+        update={"keys_file": keys or base.keys_file, "code_lists_dir": code_lists or base.code_lists_dir}
+    )
+    publisher_id = partner or spec.default_partner
+    try:
+        options = build_source_options(
+            spec, publisher_id, settings=settings, domains=_domains(domain or []), register=configured_register()
+        )
+    except (LinkageKeyError, CodeListError) as exc:
+        console.print(f"[red]{exc}[/red]", markup=True)
+        raise typer.Exit(2) from None
     kafka = get_kafka_settings()
     topic = kafka.topic(spec.name)
     ensure_topics(kafka, [topic])
@@ -63,18 +99,17 @@ def publish(
         ) as progress,
     ):
         task = progress.add_task(f"publishing {file.name}", total=None)
-
         sent = 0
 
-        def send(envelope: EventEnvelope) -> None:
+        def send(item: Outgoing) -> None:
             nonlocal sent
-            publisher.send(topic, envelope)
+            publisher.send(topic, item)
             sent += 1
             if sent % PROGRESS_EVERY == 0:
                 progress.update(task, completed=sent)
 
         try:
-            summary = publish_file(spec, file, partner or spec.default_partner, send)
+            summary = publish_file(spec, file, options, send)
         except SourceFileError as exc:
             console.print(f"[red]{exc}[/red]", markup=True)
             raise typer.Exit(2) from None
@@ -84,3 +119,8 @@ def publish(
         raise typer.Exit(3)
     if summary.rejected:
         raise typer.Exit(1)
+
+
+def linkage_key(domain: Annotated[str, typer.Argument(help="linkage domain, e.g. person-east-sussex")]) -> None:
+    """Print a new random key line for DOMAIN, to give to every partner that links within it."""
+    typer.echo(f"{domain} = {new_key()}")

@@ -1,27 +1,41 @@
-"""`hub publish`: validate a partner file against its dataset schema and publish one event per valid row."""
+"""`hub publish`: validate a partner file against its dataset schema and publish one event per valid row.
+
+Each row becomes an event (or, where the feed marks the record withdrawn, a retraction). Direct identifiers are
+read only to make keyed pseudonyms; free text is scrubbed; time is coarsened to what the feed's protocols grant.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from producers.csv_source import RowError, SourceRow, read_rows
-from sharing_protocols.catalogue import DatasetSpec
-from sharing_protocols.envelope import EventEnvelope
+from producers.xml_source import read_records
+from sharing_protocols.dataset_spec import DatasetSpec, RowValueError, SourceContext
+from sharing_protocols.envelope import EventEnvelope, Retraction
+from sharing_protocols.precision import TemporalPrecision
+from sharing_protocols.pseudonyms import PseudonymError
+
+Outgoing = EventEnvelope | Retraction
+RECORD_ID_DOMAIN = "record-ids"  # the key file entry whose secret makes event ids
 
 
 @dataclass
 class PublishSummary:
-    """What happened to a file: rows read, events published, and rows rejected (with each error)."""
+    """What happened to a file: rows read, events published, retractions, in-file duplicates, rejected rows."""
 
     file: str
     dataset: str
     read: int = 0
     published: int = 0
+    retracted: int = 0
+    duplicates: int = 0  # rows repeating an earlier row of the file exactly (same record, same content): sent once
     errors: list[RowError] = field(default_factory=list)
 
     @property
@@ -30,6 +44,18 @@ class PublishSummary:
 
     def rejected_by_reason(self) -> Counter[str]:
         return Counter(error.kind for error in self.errors)
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """How a partner's rows are turned into events: who publishes, how identifiers become pseudonyms, etc."""
+
+    partner: str
+    pseudonymise: Callable[[str, str], str]
+    code_lists: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    vocabulary: frozenset[str] | None = None
+    temporal_precision: TemporalPrecision | None = "timestamp"  # the finest the feed's protocols grant
+    record_key: bytes | None = None  # the partner's secret for event ids (linkage domain RECORD_ID_DOMAIN)
 
 
 def _validation_error(file: str, row: int, exc: ValidationError) -> RowError:
@@ -41,49 +67,97 @@ def _validation_error(file: str, row: int, exc: ValidationError) -> RowError:
 
 
 class _FallbackKeys:
-    """Keys for rows without a source id: their content, plus which repeat of identical content they are."""
+    """Keys for rows without a source id: a digest of their content, plus which repeat of that content they are."""
 
     def __init__(self) -> None:
         self._seen: Counter[str] = Counter()
 
     def __call__(self, fields: dict[str, str]) -> str:
-        content = "\x1f".join(f"{k}={v}" for k, v in sorted(fields.items()))
+        content = hashlib.sha256("\x1f".join(f"{k}={v}" for k, v in sorted(fields.items())).encode()).hexdigest()
         self._seen[content] += 1
         return f"content:{content}#{self._seen[content]}"
 
 
-def envelopes(spec: DatasetSpec, path: Path, partner: str, summary: PublishSummary) -> Iterator[EventEnvelope]:
-    """Validate each row of `path` and yield its envelope; rejected rows are recorded in `summary`."""
+def source_rows(spec: DatasetSpec[Any], path: Path) -> Iterator[SourceRow | RowError]:
+    """The rows of `path`, read as XML when the file is .xml and the feed has an XML form, else as CSV."""
+    if path.suffix.lower() == ".xml" and "xml" in spec.formats and spec.xml_record:
+        return read_records(path, spec.xml_record, spec.columns)
+    return read_rows(path, spec.columns)
+
+
+def outgoing(spec: DatasetSpec[Any], path: Path, options: SourceOptions, summary: PublishSummary) -> Iterator[Outgoing]:
+    """Validate each row of `path` and yield its event or retraction; rejected rows are recorded in `summary`."""
     fallback = _FallbackKeys()
-    for item in read_rows(path, spec.columns):
+    sent: dict[str, str] = {}  # source key -> digest of the row last sent for it
+    for item in source_rows(spec, path):
         summary.read += 1
         if isinstance(item, RowError):
             summary.errors.append(item)
             continue
-        row = _validate(spec, item, summary)
-        if row is None:
+        try:
+            row = spec.row_model.model_validate(item.fields)
+        except ValidationError as exc:
+            summary.errors.append(_validation_error(summary.file, item.row, exc))
             continue
         key = spec.source_key(row) or fallback(item.fields)
-        yield spec.to_envelope(row, partner, key)
+        context = SourceContext(
+            spec.name,
+            options.partner,
+            key,
+            options.pseudonymise,
+            options.code_lists,
+            options.vocabulary,
+            options.record_key,
+        )
+        if spec.retracted is not None and spec.retracted(row):
+            sent.pop(key, None)
+            summary.retracted += 1
+            yield Retraction(
+                event_id=context.event_id,
+                dataset=spec.name,
+                partner=options.partner,
+                schema_version=spec.schema_version,
+            )
+            continue
+        try:
+            envelope = spec.coarsened(spec.to_envelope(row, context), options.temporal_precision)
+        except RowValueError as exc:
+            summary.errors.append(RowError(summary.file, item.row, exc.column, exc.reason))
+            continue
+        except PseudonymError as exc:
+            summary.errors.append(RowError(summary.file, item.row, None, f"cannot pseudonymise: {exc}"))
+            continue
+        digest = hashlib.sha256(envelope.to_bytes()).hexdigest()
+        if sent.get(key) == digest:
+            summary.duplicates += 1
+            continue
+        sent[key] = digest
+        summary.published += 1
+        yield envelope
 
 
-def _validate(spec: DatasetSpec, item: SourceRow, summary: PublishSummary) -> BaseModel | None:
-    try:
-        return spec.row_model.model_validate(item.fields)
-    except ValidationError as exc:
-        summary.errors.append(_validation_error(summary.file, item.row, exc))
-        return None
+def envelopes(
+    spec: DatasetSpec[Any], path: Path, options: SourceOptions, summary: PublishSummary
+) -> Iterator[EventEnvelope]:
+    """Only the events of `path` (retractions are counted in `summary` but not yielded)."""
+    for item in outgoing(spec, path, options, summary):
+        if isinstance(item, EventEnvelope):
+            yield item
 
 
 def publish_file(
-    spec: DatasetSpec,
+    spec: DatasetSpec[Any],
     path: Path,
-    partner: str,
-    send: Callable[[EventEnvelope], None],
+    options: SourceOptions,
+    send: Callable[[Outgoing], None],
 ) -> PublishSummary:
-    """Publish every valid row of `path` through `send`; the summary says what was read and rejected."""
+    """Publish every valid row of `path` through `send`; the summary says what was read, sent and rejected."""
     summary = PublishSummary(file=str(path), dataset=spec.name)
-    for envelope in envelopes(spec, path, partner, summary):
-        send(envelope)
-        summary.published += 1
+    for item in outgoing(spec, path, options, summary):
+        send(item)
     return summary
+
+
+def unlinked(field_name: str, identifier: str) -> str:
+    """A pseudonymiser for feeds without linkage fields: refuses to be called."""
+    raise PseudonymError(f"no linkage domain is configured for {field_name!r}")

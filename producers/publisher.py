@@ -7,7 +7,7 @@ from types import TracebackType
 
 from kafka import KafkaProducer
 
-from sharing_protocols.envelope import EventEnvelope
+from sharing_protocols.envelope import ENVELOPE_VERSION, EventEnvelope, Retraction
 
 
 class Publisher:
@@ -36,17 +36,17 @@ class Publisher:
         with self._lock:
             self.failed.append(type(exc).__name__)
 
-    def send(self, topic: str, envelope: EventEnvelope) -> None:
+    def send(self, topic: str, item: EventEnvelope | Retraction) -> None:
+        """An event (JSON value) or a retraction (null value: a tombstone), keyed by the event id."""
         headers = [
-            ("dataset", envelope.dataset.encode()),
-            ("partner", envelope.partner.encode()),
-            ("schema_version", str(envelope.schema_version).encode()),
-            ("envelope_version", str(envelope.envelope_version).encode()),
-            ("content_type", b"application/json"),
+            ("dataset", item.dataset.encode()),
+            ("partner", item.partner.encode()),
+            ("schema_version", str(item.schema_version).encode()),
+            ("envelope_version", str(ENVELOPE_VERSION).encode()),
         ]
-        future = self._producer.send(
-            topic, key=str(envelope.event_id).encode(), value=envelope.to_bytes(), headers=headers
-        )
+        value = item.to_bytes() if isinstance(item, EventEnvelope) else None
+        headers.append(("content_type", b"application/json") if value else ("retraction", b"1"))
+        future = self._producer.send(topic, key=str(item.event_id).encode(), value=value, headers=headers)
         future.add_callback(self._ok)
         future.add_errback(self._error)
 

@@ -310,6 +310,22 @@ class ProtocolRegister:
         due = [p for p in latest.values() if p.status in ("active", "suspended") and p.review_due <= horizon]
         return tuple(sorted(due, key=lambda p: (p.review_due, p.id)))
 
+    def finest_temporal_precision(self, dataset: str, partner: str, at: date) -> TemporalPrecision | None:
+        """The finest time precision any clause in force grants for `partner`'s `dataset` (None: no clause)."""
+        precisions = [
+            clause.temporal_precision
+            for protocol in self.active_at(at)
+            if partner in protocol.owner_ids
+            for clause in protocol.clauses
+            if dataset in clause.datasets
+        ]
+        granted = [precision for precision in precisions if precision is not None]
+        finest: TemporalPrecision | None = None
+        for precision in granted:
+            if finest is None or temporal_rank(precision) < temporal_rank(finest):
+                finest = precision
+        return finest
+
     def grants_covering(self, event: EventFacts) -> tuple[Grant, ...]:
         """Every clause, in force or not, of a protocol owning the event's partner and covering its dataset."""
         key = (event.partner, event.dataset)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import calendar
+import hashlib
+import hmac
 import uuid
 from datetime import date
 from typing import Annotated, Literal
@@ -106,3 +108,20 @@ class EventEnvelope(BaseModel):
 def stable_event_id(dataset: str, partner: str, source_key: str) -> uuid.UUID:
     """The event id for a source record: the same record always maps to the same id."""
     return uuid.uuid5(_EVENT_NAMESPACE, f"{dataset}\x1f{partner}\x1f{source_key}")
+
+
+def keyed_event_id(key: bytes, dataset: str, partner: str, source_key: str) -> uuid.UUID:
+    """The event id for a source record under the partner's secret: stable, and not recomputable from a reference."""
+    digest = hmac.new(key, f"event-id\x1f{dataset}\x1f{partner}\x1f{source_key}".encode(), hashlib.sha256).digest()
+    return uuid.UUID(bytes=digest[:16], version=4)  # random-looking by construction; v4 marks "no name inside"
+
+
+class Retraction(BaseModel):
+    """A partner withdrawing one of its records: on a topic, a null-valued message keyed by the event id."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: uuid.UUID
+    dataset: str = Field(pattern=SLUG)
+    partner: str = Field(pattern=SLUG)
+    schema_version: int = Field(ge=1)

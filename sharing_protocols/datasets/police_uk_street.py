@@ -6,7 +6,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sharing_protocols.envelope import EventEnvelope, month_period, stable_event_id
+from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
+from sharing_protocols.envelope import EventEnvelope, month_period
 
 DATASET = "police-uk-street"
 SCHEMA_VERSION = 1
@@ -117,8 +118,8 @@ def source_key(row: PoliceUkStreetRow) -> str | None:
     return row.crime_id
 
 
-def to_envelope(row: PoliceUkStreetRow, partner: str, key: str) -> EventEnvelope:
-    """The event for one row; `key` identifies the source record within the partner's feed."""
+def to_envelope(row: PoliceUkStreetRow, ctx: SourceContext) -> EventEnvelope:
+    """The event for one row; `ctx.key` identifies the source record within the partner's feed."""
     year, month = int(row.month[:4]), int(row.month[5:])
     location = (
         {"kind": "wgs84", "lon": row.longitude, "lat": row.latitude}
@@ -127,9 +128,9 @@ def to_envelope(row: PoliceUkStreetRow, partner: str, key: str) -> EventEnvelope
     )
     return EventEnvelope.model_validate(
         {
-            "event_id": stable_event_id(DATASET, partner, key),
+            "event_id": ctx.event_id,
             "dataset": DATASET,
-            "partner": partner,
+            "partner": ctx.partner,
             "schema_version": SCHEMA_VERSION,
             "occurred": month_period(year, month),
             "location": location,
@@ -138,9 +139,31 @@ def to_envelope(row: PoliceUkStreetRow, partner: str, key: str) -> EventEnvelope
                 "crime_id": row.crime_id,
                 "reported_by": row.reported_by,
                 "falls_within": row.falls_within,
-                "location_description": row.location,
+                "location_description": ctx.free_text(row.location, "street"),
                 "lsoa_code": row.lsoa_code,
                 "last_outcome_category": row.last_outcome_category,
             },
         }
     )
+
+
+SPEC = DatasetSpec(
+    name=DATASET,
+    title="data.police.uk street-level crime and anti-social behaviour",
+    schema_version=SCHEMA_VERSION,
+    default_partner="police-uk",
+    row_model=PoliceUkStreetRow,
+    columns=COLUMNS,
+    to_envelope=to_envelope,
+    source_key=source_key,
+    attributes=(
+        "crime_id",
+        "reported_by",
+        "falls_within",
+        "location_description",
+        "lsoa_code",
+        "last_outcome_category",
+    ),
+    free_text=("location_description",),
+    description="The monthly street-level files of data.police.uk: already anonymised, points snapped to map points.",
+)

@@ -13,7 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from producers.publish import unlinked
 from sharing_protocols.catalogue import get_dataset
+from sharing_protocols.dataset_spec import SourceContext
 from sharing_protocols.datasets.police_uk_street import PoliceUkStreetRow
 from sharing_protocols.decision import (
     ClauseRef,
@@ -127,7 +129,7 @@ def test_facts_from_a_police_uk_envelope() -> None:
             "Crime type": "Burglary",
         }
     )
-    envelope = spec.to_envelope(row, "sussex-police", "b" * 64)
+    envelope = spec.to_envelope(row, SourceContext(spec.name, "sussex-police", "b" * 64, unlinked))
     facts = EventFacts.from_envelope(envelope, 561_000.0, 99_000.0, {"ward": "E05011870", "lsoa": "E01020999"})
     assert (facts.event_id, facts.dataset, facts.partner, facts.category) == (
         envelope.event_id,
@@ -154,7 +156,12 @@ def test_facts_treat_nan_and_missing_codes_as_absent() -> None:
     row = PoliceUkStreetRow.model_validate(
         {"Month": "2019-02", "Reported by": "Essex Police", "Falls within": "Essex Police", "Crime type": "Drugs"}
     )
-    facts = EventFacts.from_envelope(spec.to_envelope(row, "essex-police", "k"), math.nan, math.nan, {"ward": None})
+    facts = EventFacts.from_envelope(
+        spec.to_envelope(row, SourceContext(spec.name, "essex-police", "k", unlinked)),
+        math.nan,
+        math.nan,
+        {"ward": None},
+    )
     assert (facts.x, facts.y, dict(facts.areas)) == (None, None, {})
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from producers.publish import PublishSummary, envelopes
+from producers.publish import PublishSummary, SourceOptions, envelopes, unlinked
 from sharing_protocols.catalogue import get_dataset
+from sharing_protocols.dataset_spec import SourceContext
 from sharing_protocols.datasets.police_uk_street import PoliceUkStreetRow
 from sharing_protocols.envelope import EventEnvelope, Wgs84Point
 
@@ -58,7 +59,7 @@ def test_one_coordinate_alone_is_rejected() -> None:
 def test_envelope_carries_month_point_and_category() -> None:
     spec = get_dataset("police-uk-street")
     row = spec.row_model.model_validate(ROW)
-    envelope = spec.to_envelope(row, "sussex-police", "k")
+    envelope = spec.to_envelope(row, SourceContext(spec.name, "sussex-police", "k", unlinked))
     assert envelope.occurred.start == date(2019, 1, 1) and envelope.occurred.end == date(2019, 1, 31)
     assert envelope.location == Wgs84Point(lon=0.28, lat=50.77)
     assert envelope.category == "drugs"
@@ -74,7 +75,7 @@ def test_ids_are_stable_across_runs_and_identical_rows_stay_distinct(tmp_path: P
 
     def ids() -> list[str]:
         summary = PublishSummary(str(path), spec.name)
-        return [str(e.event_id) for e in envelopes(spec, path, "p", summary)]
+        return [str(e.event_id) for e in envelopes(spec, path, SourceOptions("p", unlinked), summary)]
 
     first = ids()
     assert len(first) == 3 and len(set(first)) == 3

@@ -21,7 +21,7 @@ TODAY = date(2026, 11, 22)
 
 _POLICE = CATALOGUE["police-uk-street"]
 # The real catalogue plus the two datasets that issue 5 will add (attribute names as the examples use them).
-TEST_CATALOGUE: dict[str, DatasetSpec] = {
+TEST_CATALOGUE: dict[str, DatasetSpec[Any]] = {
     **CATALOGUE,
     "istv-ae": dataclasses.replace(
         _POLICE, name="istv-ae", attributes=("incident_location_type", "means_of_assault", "attendance_hour")
