@@ -9,6 +9,7 @@ from deploy import local
 from deploy.demo import demo
 from deploy.protocols_cli import protocols
 from producers.cli import linkage_key, publish
+from producers.generate_cli import generate
 from stream_processors.cli import worker
 from warehouse.cli import db, geo, keys, retention
 
@@ -20,6 +21,7 @@ app.add_typer(retention, name="retention")
 app.add_typer(protocols, name="protocols")
 app.command()(publish)
 app.command(name="linkage-key")(linkage_key)
+app.command()(generate)
 app.command()(worker)
 app.command()(api)
 app.command()(demo)

@@ -79,7 +79,25 @@ class PostcodeLocation(BaseModel):
     postcode: str = Field(min_length=2, max_length=10)
 
 
-Location = Annotated[Wgs84Point | BngPoint | PostcodeLocation, Field(discriminator="kind")]
+AreaLevel = Literal["lsoa", "ward", "lad"]
+
+
+class AreaLocation(BaseModel):
+    """An ONS area, for records that a partner holds only by area (aggregate returns, small-area estimates).
+
+    `vintage` names the boundary set the code belongs to (e.g. "lsoa-2011"); without it the hub's loaded
+    vintage of that level is assumed. The hub rolls the area up (LSOA -> ward -> district -> CSP ...).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["area"] = "area"
+    level: AreaLevel
+    code: str = Field(pattern=r"^[EWSN]\d{8}$")
+    vintage: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+Location = Annotated[Wgs84Point | BngPoint | PostcodeLocation | AreaLocation, Field(discriminator="kind")]
 
 
 class EventEnvelope(BaseModel):

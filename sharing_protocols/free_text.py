@@ -62,7 +62,7 @@ DEFAULT_VOCABULARY: frozenset[str] = frozenset(
     college university workplace work office hospital surgery pharmacy station railway bus stop platform
     church garage petrol forecourt toilet toilets public private residential commercial licensed premises
     night evening morning afternoon daytime weekend late early
-    """.split()  # noqa: SIM905 (a word list reads better as text)
+    """.split()
 )
 
 # The last word of a street-level place: street types, and the place types police.uk snaps locations to.
@@ -76,7 +76,7 @@ STREET_WORDS: frozenset[str] = frozenset(
     glade glen hollow boulevard promenade parkway highway bridge north south east west upper lower
     area supermarket station subway nightclub space hospital building airport/airfield centre prison location
     club school college university church theatre/concert hall hotel pub car park garage
-    """.split()  # noqa: SIM905 (a word list reads better as text)
+    """.split()
 )
 _ROAD_NUMBER = re.compile(r"^[ABM]\d{1,4}(?:\(M\))?$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'/-]*|\d+")
