@@ -19,7 +19,7 @@ from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
 from sharing_protocols.precision import SpatialPrecision, derivable
 from warehouse.geocoder import Geocoder, GeocodeResult
 from warehouse.models import LOCATED, LOCATION_NOT_RELEASED
-from warehouse.sink import DeadLetterRow, DecisionRow, EventRow
+from warehouse.sink import DeadLetterRow, DecisionRow, EventRow, RetractionRow
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,8 @@ class BatchResult:
     events: list[EventRow]
     dead_letters: list[DeadLetterRow]
     decisions: list[DecisionRow]
-    withdrawn: list[uuid.UUID] = field(default_factory=list)  # now withheld: remove any earlier version
+    withdrawn: list[uuid.UUID] = field(default_factory=list)  # now withheld or retracted: remove any earlier version
+    retractions: list[RetractionRow] = field(default_factory=list)
 
     @property
     def withheld(self) -> int:
@@ -67,10 +68,20 @@ def _key_text(key: bytes | None) -> str | None:
         return None
 
 
+def retraction_of(message: RawMessage, topic_datasets: Mapping[str, str]) -> tuple[uuid.UUID, str] | None:
+    """(event id, dataset) when `message` is a tombstone (null value) keyed by an event id on a dataset topic."""
+    if message.value is not None:
+        return None
+    key, dataset = _key_text(message.key), topic_datasets.get(message.topic)
+    if key is None or dataset is None:
+        return None
+    return uuid.UUID(key), dataset
+
+
 def decode(message: RawMessage, topic_datasets: Mapping[str, str]) -> EventEnvelope:
     """The envelope in `message`, checked against the catalogue and the topic it arrived on."""
     if not message.value:
-        raise MalformedMessage("empty payload")
+        raise MalformedMessage("empty payload" if message.value is not None else "null payload without an event id key")
     if b"\x00" in message.value or b"\\u0000" in message.value:
         raise MalformedMessage("payload contains a NUL character, which the warehouse cannot store")
     try:
@@ -96,7 +107,20 @@ def _month_bounds(day: date) -> tuple[date, date]:
     return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def _audit(decision: Decision, envelope: EventEnvelope, content_hash: str) -> DecisionRow:
+def _fingerprint(envelope: EventEnvelope) -> str:
+    """A digest of the event's content without its identity: equal for two records that say the same thing."""
+    content = envelope.model_dump(mode="json", exclude={"event_id"})
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _fields_present(envelope: EventEnvelope) -> tuple[str, ...]:
+    """The fields the partner filled in: location when given, then each attribute that is not empty."""
+    present = ["location"] if envelope.location is not None else []
+    present += [name for name, value in envelope.attributes.items() if value not in (None, "")]
+    return tuple(present)
+
+
+def _audit(decision: Decision, envelope: EventEnvelope, content_hash: str, place: GeocodeResult) -> DecisionRow:
     """The decision's audit record: its grounds (clauses, precision, fields dropped) or reason, never the contents."""
     released = decision if isinstance(decision, Released) else None
     withheld = decision if isinstance(decision, Withheld) else None
@@ -113,6 +137,10 @@ def _audit(decision: Decision, envelope: EventEnvelope, content_hash: str) -> De
         fields_dropped=released.fields_dropped if released else (),
         spatial_precision=tuple(place.precision for place in released.places) if released else (),
         temporal_precision=released.temporal_precision if released else None,
+        fields_present=_fields_present(envelope),
+        fingerprint=_fingerprint(envelope),
+        period_end=envelope.occurred.end,
+        geocoded=bool(place.areas.get("ward") or place.areas.get("lad")),
     )
 
 
@@ -206,13 +234,23 @@ def process(
 ) -> BatchResult:
     """Decode, geocode and apply the protocols to a batch.
 
-    Every message becomes exactly one of: an event row (with its decision), a withheld decision, a dead letter.
+    Every message becomes exactly one of: an event row (with its decision), a withheld decision, a retraction,
+    or a dead letter.
     """
     decoded: list[tuple[RawMessage, EventEnvelope]] = []
     dead: list[DeadLetterRow] = []
-    for message in messages:
+    tombstones: list[tuple[int, RawMessage, uuid.UUID, str]] = []
+    last_seen: dict[uuid.UUID, int] = {}  # event id -> position of its last message in the batch
+    for position, message in enumerate(messages):
+        retracted = retraction_of(message, topic_datasets)
+        if retracted is not None:
+            tombstones.append((position, message, *retracted))
+            last_seen[retracted[0]] = position
+            continue
         try:
-            decoded.append((message, decode(message, topic_datasets)))
+            envelope = decode(message, topic_datasets)
+            decoded.append((message, envelope))
+            last_seen[envelope.event_id] = position
         except MalformedMessage as exc:
             key = _key_text(message.key)
             dead.append(
@@ -240,11 +278,24 @@ def process(
         )
         decision = decide_for_warehouse(facts, register, at)
         content_hash = hashlib.sha256(message.value or b"").hexdigest()
-        decisions.append(_audit(decision, envelope, content_hash))
+        decisions.append(_audit(decision, envelope, content_hash, place))
         if isinstance(decision, Released):
             rows.append(_event_row(message, envelope, decision, place, areas, content_hash, len(decisions)))
-    # The last message of an event in the batch decides it: a later withheld version withdraws the event.
-    final = {d.event_id: d.outcome for d in decisions}
-    withdrawn = [event_id for event_id, outcome in final.items() if outcome == "withheld"]
+    # The last message of an event in the batch decides it: a later withheld version or a retraction withdraws it.
+    final: dict[uuid.UUID, str] = {d.event_id: d.outcome for d in decisions}
+    retractions = [
+        RetractionRow(
+            event_id=event_id,
+            dataset=dataset,
+            partner=None,
+            source_topic=message.topic,
+            source_partition=message.partition,
+            source_offset=message.offset,
+            final=last_seen[event_id] == position,
+        )
+        for position, message, event_id, dataset in tombstones
+    ]
+    final.update({r.event_id: "retracted" for r in retractions if r.final})
+    withdrawn = [event_id for event_id, outcome in final.items() if outcome in ("withheld", "retracted")]
     rows = [row for row in rows if final[row.event_id] == "released"]
-    return BatchResult(rows, dead, decisions, withdrawn)
+    return BatchResult(rows, dead, decisions, withdrawn, retractions)

@@ -42,7 +42,9 @@ class Loader:
         delay = 0.5
         while True:
             try:
-                self._sink.write(result.events, result.dead_letters, result.decisions, result.withdrawn)
+                self._sink.write(
+                    result.events, result.dead_letters, result.decisions, result.withdrawn, result.retractions
+                )
                 break
             except psycopg.OperationalError as exc:
                 log.warning("warehouse unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)
@@ -50,11 +52,12 @@ class Loader:
                 delay = min(delay * 2, self._retry_max)
         located = sum(1 for row in result.events if row.ward_code)
         log.info(
-            "batch of %d: %d loaded (%d with a ward), %d withheld by protocol, %d dead-lettered",
+            "batch of %d: %d loaded (%d with a ward), %d withheld by protocol, %d retracted, %d dead-lettered",
             len(messages),
             len(result.events),
             located,
             result.withheld,
+            len(result.retractions),
             len(result.dead_letters),
         )
         return result

@@ -7,6 +7,7 @@ depends on load order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -17,19 +18,20 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from sharing_protocols.envelope import BngPoint, PostcodeLocation, Wgs84Point
+from sharing_protocols.envelope import AreaLocation, BngPoint, PostcodeLocation, Wgs84Point
 from warehouse.db import connect_raw
 from warehouse.lookups import rollup
 from warehouse.postcode_format import compact, district, sector
 
 _TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
 
-Method = Literal["point_in_polygon", "postcode_centroid", "sector_centroid", "district_centroid"]
-Unmatched = Literal["no_location", "outside_coverage", "invalid_postcode", "unknown_postcode"]
-Location = Wgs84Point | BngPoint | PostcodeLocation | None
+Method = Literal["point_in_polygon", "postcode_centroid", "sector_centroid", "district_centroid", "area_lookup"]
+Unmatched = Literal["no_location", "outside_coverage", "invalid_postcode", "unknown_postcode", "unknown_area"]
+Location = Wgs84Point | BngPoint | PostcodeLocation | AreaLocation | None
 # Quality grades, best first: coordinates given; a postcode's own centroid (Code-Point quality 10-20, then
-# 30-60); its sector's centroid; its district's centroid.
-QUALITY = {"point": 1, "postcode": 2, "postcode_approximate": 3, "sector": 4, "district": 5}
+# 30-60); its sector's centroid; its district's centroid; an area code (the area's best-fit ward, or no ward).
+QUALITY = {"point": 1, "postcode": 2, "postcode_approximate": 3, "sector": 4, "district": 5, "area": 6}
+_OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 
 
 def wgs84_to_bng(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -127,6 +129,10 @@ class PostcodeIndex:
     def lookup(self, postcode: str) -> tuple[float, float, Method, int] | Unmatched:
         """The best centroid for a postcode (its own, else its sector's, else its district's), or why none."""
         key = compact(postcode)
+        outward = "".join(postcode.split()).upper()
+        if key is None and _OUTWARD.match(outward):  # an outward code alone: the postcode district's centroid
+            found = self.districts.get(outward)
+            return (*found, "district_centroid", QUALITY["district"]) if found else "unknown_postcode"
         if key is None:
             return "invalid_postcode"
         unit = self.units.get(key)
@@ -163,8 +169,33 @@ class GeocodeResult:
     unmatched: Unmatched | None
 
 
+@dataclass(frozen=True)
+class AreaCodes:
+    """What resolves a bare area code: LSOA -> ward from the lookups, and a point inside each loaded area."""
+
+    lsoa_wards: Mapping[str, str] = field(default_factory=dict)
+    points: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+    @classmethod
+    def from_warehouse(cls, lookup_vintage: str | None, url: str | None = None) -> AreaCodes:
+        """LSOA -> ward edges of `lookup_vintage`, and ST_PointOnSurface of every loaded LSOA and district."""
+        lsoa_wards = rollup(lookup_vintage, ("lsoa", "ward"), url) if lookup_vintage else {}
+        with connect_raw(url) as conn:
+            rows: list[tuple[Any, ...]] = conn.execute(
+                "SELECT DISTINCT ON (code) code, ST_X(p), ST_Y(p) FROM "
+                "(SELECT code, vintage, ST_PointOnSurface(geom) AS p FROM area WHERE level IN ('lsoa', 'lad')) a "
+                "ORDER BY code, vintage DESC"
+            ).fetchall()
+        return cls(lsoa_wards, {str(r[0]): (float(r[1]), float(r[2])) for r in rows})
+
+
 class Geocoder:
-    """Bulk geocoding to ward (point-in-polygon), LSOA (point-in-polygon, when loaded) and their roll-ups."""
+    """Bulk geocoding to ward (point-in-polygon), LSOA (point-in-polygon, when loaded) and their roll-ups.
+
+    Area codes (an LSOA, ward or district a partner gives instead of a place) resolve through the lookups: an
+    LSOA to its best-fit ward (or, without a lookup edge, the ward holding a point inside the LSOA), a ward or
+    district to the levels above it. They get no point.
+    """
 
     def __init__(
         self,
@@ -172,14 +203,21 @@ class Geocoder:
         lsoas: AreaIndex | None = None,
         rollups: Mapping[str, Mapping[str, str]] | None = None,
         postcodes: PostcodeIndex | None = None,
+        area_codes: AreaCodes | None = None,
     ) -> None:
         self.wards = wards
         self.lsoas = lsoas
         self.postcodes = postcodes
+        self.area_codes = area_codes or AreaCodes()
         # ward -> {lad, csp, county, pfa}; without lookups, the ward file's own lad_code.
         self.rollups: Mapping[str, Mapping[str, str]] = rollups or {
             code: {"lad": lad} for code, lad in wards.parents.items()
         }
+        # district -> {lad, csp, county, pfa}: what every ward of the district rolls up to above it.
+        self.lad_rollups: dict[str, dict[str, str]] = {}
+        for parents in self.rollups.values():
+            if "lad" in parents:
+                self.lad_rollups.setdefault(parents["lad"], {k: v for k, v in parents.items()})
 
     @property
     def vintage(self) -> str:
@@ -211,8 +249,38 @@ class Geocoder:
                 reasons[i] = "no_location"
         return x, y, methods, quality, reasons
 
+    def _area(self, location: AreaLocation) -> GeocodeResult:
+        """An area code resolved to the levels at and above it (no point)."""
+        areas: dict[str, str] = {}
+        code = location.code
+        if location.level == "lad" and (code in self.lad_rollups or code in self.area_codes.points):
+            areas = {"lad": code, **self.lad_rollups.get(code, {})}
+        elif location.level == "ward" and code in self.rollups:
+            areas = {"ward": code, **self.rollups[code]}
+        elif location.level == "lsoa":
+            ward = self.area_codes.lsoa_wards.get(code)
+            if ward is None and code in self.area_codes.points:
+                ward = self.wards.locate(*([v] for v in self.area_codes.points[code]))[0]
+            if ward is not None or code in self.area_codes.points:
+                areas = {"lsoa": code, **({"ward": ward, **self.rollups.get(ward, {})} if ward else {})}
+        ward_code = areas.get("ward")
+        return GeocodeResult(
+            x=None,
+            y=None,
+            areas=areas,
+            vintage=self.vintage if ward_code else None,
+            method="area_lookup" if areas else None,
+            quality=QUALITY["area"] if areas else None,
+            unmatched=None if areas else "unknown_area",
+        )
+
     def geocode(self, locations: Sequence[Location]) -> list[GeocodeResult]:
         """One result per location, in order."""
+        by_area = {i: self._area(loc) for i, loc in enumerate(locations) if isinstance(loc, AreaLocation)}
+        if by_area:
+            rest = [i for i in range(len(locations)) if i not in by_area]
+            placed = dict(zip(rest, self.geocode([locations[i] for i in rest]), strict=True))
+            return [by_area[i] if i in by_area else placed[i] for i in range(len(locations))]
         x, y, methods, quality, reasons = self._points(locations)
         has = ~np.isnan(x)
         idx = np.flatnonzero(has).tolist()
@@ -279,4 +347,5 @@ def geocoder_from_warehouse(
             lsoas = None
     rollups = ward_rollups(lookup_vintage, url) if lookup_vintage else {}
     postcodes = PostcodeIndex.from_warehouse(url)
-    return Geocoder(wards, lsoas, rollups or None, postcodes if postcodes.units else None)
+    area_codes = AreaCodes.from_warehouse(lookup_vintage, url)
+    return Geocoder(wards, lsoas, rollups or None, postcodes if postcodes.units else None, area_codes)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -120,10 +120,37 @@ class Decision(Base):
     spatial_precision: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
     temporal_precision: Mapped[str | None] = mapped_column(String, nullable=True)
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    # For data-quality reports: which fields the partner filled in, the content without its identity (to find
+    # duplicates), when the event ended (to find late records) and whether it could be placed on the map.
+    fields_present: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    fingerprint: Mapped[str | None] = mapped_column(String, nullable=True)
+    period_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    geocoded: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("event_id", "content_hash", "outcome", "protocols"),
         Index("ix_decision_outcome_month", "outcome", "period_month"),
+        Index("decision_feed", "dataset", "partner", "decided_at"),
+    )
+
+
+class Retraction(Base):
+    """A partner withdrawing one of its records (a tombstone on the topic); append-only."""
+
+    __tablename__ = "retraction"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, index=True)
+    dataset: Mapped[str] = mapped_column(String, nullable=False)
+    partner: Mapped[str | None] = mapped_column(String, nullable=True)
+    source_topic: Mapped[str] = mapped_column(String, nullable=False)
+    source_partition: Mapped[int] = mapped_column(Integer, nullable=False)
+    source_offset: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    removed: Mapped[bool] = mapped_column(Boolean, nullable=False)  # whether a stored event was deleted
+    retracted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("source_topic", "source_partition", "source_offset", name="retraction_source_key"),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import date
 from operator import attrgetter
 
@@ -67,6 +67,23 @@ class DecisionRow:
     fields_dropped: tuple[str, ...]
     spatial_precision: tuple[str, ...]
     temporal_precision: str | None
+    fields_present: tuple[str, ...] = ()
+    fingerprint: str | None = None
+    period_end: date | None = None
+    geocoded: bool | None = None
+
+
+@dataclass(frozen=True)
+class RetractionRow:
+    """A tombstone consumed from a dataset topic; `final` when no later message of the batch restates the event."""
+
+    event_id: uuid.UUID
+    dataset: str
+    partner: str | None
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    final: bool
 
 
 @dataclass(frozen=True)
@@ -149,6 +166,12 @@ def _insert(table: str, row_type: type, conflict: str) -> str:
 
 _DECISION = _insert("decision", DecisionRow, "event_id, content_hash, outcome, protocols")
 _DEAD_LETTER = _insert("dead_letter", DeadLetterRow, "source_topic, source_partition, source_offset")
+_RETRACTION = (
+    "INSERT INTO retraction (event_id, dataset, partner, source_topic, source_partition, source_offset, removed) "
+    "SELECT %(event_id)s, %(dataset)s, %(partner)s, %(source_topic)s, %(source_partition)s, %(source_offset)s, "
+    "%(final)s AND EXISTS (SELECT 1 FROM event WHERE event_id = %(event_id)s) "
+    "ON CONFLICT ON CONSTRAINT retraction_source_key DO NOTHING"
+)
 
 
 class WarehouseSink:
@@ -171,8 +194,9 @@ class WarehouseSink:
         dead_letters: Sequence[DeadLetterRow],
         decisions: Sequence[DecisionRow] = (),
         withdrawn: Sequence[uuid.UUID] = (),
+        retractions: Sequence[RetractionRow] = (),
     ) -> None:
-        """Upsert `events`, record `decisions` and `dead_letters`, all in one commit, or raise with none written."""
+        """Upsert `events`, delete `withdrawn` ones, record decisions, retractions and dead letters, in one commit."""
         conn = self._connection()
         try:
             with conn.cursor() as cur:
@@ -181,6 +205,8 @@ class WarehouseSink:
                         for row in events:
                             copy.write_row(_sql_values(row))
                     cur.execute(_UPSERT)
+                if retractions:
+                    cur.executemany(_RETRACTION, [asdict(r) for r in retractions])
                 if withdrawn:
                     cur.execute("DELETE FROM event WHERE event_id = ANY(%s)", (list(withdrawn),))
                 if decisions:

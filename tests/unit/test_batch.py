@@ -106,6 +106,7 @@ def test_each_malformed_message_becomes_one_dead_letter_with_its_reason() -> Non
     messages = [
         RawMessage(TOPIC, 0, 1, b"k", b"{not json"),
         RawMessage(TOPIC, 0, 2, b"k", None),
+        RawMessage(TOPIC, 0, 7, good.key, b""),
         _message(3, None, schema_version=99),
         _message(4, None, dataset="unknown-feed"),
         RawMessage(TOPIC, 0, 5, b"other-key", good.value),
@@ -116,12 +117,26 @@ def test_each_malformed_message_becomes_one_dead_letter_with_its_reason() -> Non
     assert len(result.events) == 1
     assert [(d.source_offset, d.reason) for d in result.dead_letters] == [
         (1, "payload is not valid UTF-8 JSON"),
-        (2, "empty payload"),
+        (2, "null payload without an event id key"),
+        (7, "empty payload"),
         (3, "unsupported schema version 99 for dataset 'police-uk-street'"),
         (4, "unknown dataset 'unknown-feed'"),
         (5, "message key is not the event id"),
         (6, "dataset 'police-uk-street' published on topic 'hub.events.elsewhere'"),
     ]
+
+
+def test_a_tombstone_retracts_its_event_unless_a_later_message_restates_it() -> None:
+    event = _message(0, BngPoint(easting=500_500, northing=100_500))
+    tombstone = RawMessage(TOPIC, 0, 1, event.key, None)
+    restated = RawMessage(TOPIC, 0, 2, event.key, event.value)
+    retracted = process([event, tombstone], WARDS, TOPICS, REGISTER, AT)
+    assert retracted.events == [] and retracted.dead_letters == []
+    assert [(r.source_offset, r.final, r.dataset) for r in retracted.retractions] == [(1, True, "police-uk-street")]
+    assert [str(i) for i in retracted.withdrawn] == [event.key.decode()]  # type: ignore[union-attr]
+    again = process([event, tombstone, restated], WARDS, TOPICS, REGISTER, AT)
+    assert again.events[-1].source_offset == 2 and again.withdrawn == []  # the sink keeps the batch's last version
+    assert [r.final for r in again.retractions] == [False]
 
 
 def test_an_event_no_protocol_covers_is_withheld_with_one_decision_and_no_row() -> None:
