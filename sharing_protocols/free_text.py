@@ -124,7 +124,10 @@ def _street(text: str, removed: Counter[str]) -> str | None:
         return None  # an identifier inside a place description: drop the whole description
     cleaned = " ".join(text.split())
     prefix = "On or near " if _ON_OR_NEAR.match(cleaned) else ""
-    place = _HOUSE_NUMBER.sub("", _ON_OR_NEAR.sub("", cleaned)).strip(" ,")
+    place = _ON_OR_NEAR.sub("", cleaned)
+    while (shorter := _HOUSE_NUMBER.sub("", place, count=1)) != place:  # "Flat 3, 12 ..." has two numbers
+        place = shorter
+    place = place.strip(" ,")
     words = place.split()
     if not words or not all(w[:1].isalnum() for w in words):
         return None
