@@ -20,12 +20,9 @@ from sharing_protocols.protocol import ProtocolError, parse_protocol
 TODAY = date(2026, 11, 22)
 
 _POLICE = CATALOGUE["police-uk-street"]
-# The real catalogue plus the two datasets that issue 5 will add (attribute names as the examples use them).
+# The real catalogue plus the dataset that issue 5 will add (attribute names as the example uses them).
 TEST_CATALOGUE: dict[str, DatasetSpec[Any]] = {
     **CATALOGUE,
-    "istv-ae": dataclasses.replace(
-        _POLICE, name="istv-ae", attributes=("incident_location_type", "means_of_assault", "attendance_hour")
-    ),
     "marac-cases": dataclasses.replace(
         _POLICE, name="marac-cases", attributes=("victim_pseudonym", "referring_agency", "risk_level")
     ),
@@ -319,16 +316,17 @@ def test_a_suspended_protocol_still_gets_its_review_date_checked_but_an_expired_
 # The packaged examples.
 
 PACKAGED = sorted(packaged_protocols_dir().glob("*.yaml"))
-NOT_YET_IN_CATALOGUE = {"istv-ae-to-csp.yaml": "istv-ae", "marac-repeat-counts.yaml": "marac-cases"}
+NOT_YET_IN_CATALOGUE = {"marac-repeat-counts.yaml": "marac-cases"}
 
 
-def test_the_packaged_examples_are_the_four_expected() -> None:
-    assert [path.name for path in PACKAGED] == [
+def test_the_packaged_examples_include_the_four_of_the_brief() -> None:
+    # Each partner feed adds its own protocols beside these.
+    assert {
         "istv-ae-to-csp.yaml",
         "marac-repeat-counts.yaml",
         "police-to-csp-analysts.yaml",
         "police-uk-public.yaml",
-    ]
+    } <= {path.name for path in PACKAGED}
 
 
 @pytest.mark.parametrize("path", PACKAGED, ids=[path.name for path in PACKAGED])

@@ -1,0 +1,92 @@
+"""Value parsing shared by the dataset modules: blanks, periods (month or quarter), age bands, postcodes."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b")
+_OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
+
+# Age bands as CSP strategic assessments use them (children, young people, adults by decade).
+AGE_BANDS: tuple[tuple[int, str], ...] = (
+    (0, "0-9"),
+    (10, "10-15"),
+    (16, "16-17"),
+    (18, "18-24"),
+    (25, "25-34"),
+    (35, "35-44"),
+    (45, "45-54"),
+    (55, "55-64"),
+    (65, "65+"),
+)
+
+
+def blank_to_none(value: object) -> object:
+    """An empty or all-space source value as None (pydantic `mode="before"` validators use this)."""
+    return None if isinstance(value, str) and value.strip() == "" else value
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """'2024-05' -> (2024, 5); ValueError when not YYYY-MM."""
+    match = _MONTH.match(text)
+    if not match:
+        raise ValueError("must be a month as YYYY-MM")
+    return int(match.group(1)), int(match.group(2))
+
+
+def check_period(text: str) -> str:
+    """`text` when it is a month (YYYY-MM) or a calendar quarter (YYYY-Qn); ValueError otherwise."""
+    if not (_MONTH.match(text) or _QUARTER.match(text)):
+        raise ValueError("must be a month as YYYY-MM or a calendar quarter as YYYY-Qn")
+    return text
+
+
+def period(text: str) -> dict[str, object]:
+    """The OccurrencePeriod fields of a month (YYYY-MM) or calendar quarter (YYYY-Qn: Q1 = January to March).
+
+    A quarter has precision "month": it spans whole months, from the first day of its first to the last day of
+    its third.
+    """
+    quarter = _QUARTER.match(check_period(text))
+    if quarter:
+        year, first = int(quarter.group(1)), 3 * int(quarter.group(2)) - 2
+        last = first + 2
+        return {
+            "start": date(year, first, 1),
+            "end": date(year, last, calendar.monthrange(year, last)[1]),
+            "precision": "month",
+        }
+    year, month = parse_month(text)
+    return {
+        "start": date(year, month, 1),
+        "end": date(year, month, calendar.monthrange(year, month)[1]),
+        "precision": "month",
+    }
+
+
+def age_band(born: date, on: date) -> str:
+    """The age band of someone born on `born`, on the day `on` (never the birth date itself)."""
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    if age < 0:
+        raise ValueError("is after the event date")
+    return [label for lower, label in AGE_BANDS if age >= lower][-1]
+
+
+def full_postcode(text: str | None) -> str | None:
+    """The first full UK postcode in `text`, normalised ('bn21 4uh' -> 'BN21 4UH'), or None."""
+    if text is None:
+        return None
+    match = _POSTCODE.search(text.upper())
+    return f"{match.group(1)} {match.group(2)}" if match else None
+
+
+def outward_code(text: str) -> str:
+    """A postcode's outward code (e.g. 'BN21'), upper-cased; ValueError when it is not shaped like one."""
+    code = "".join(text.split()).upper()
+    if not _OUTWARD.match(code):
+        raise ValueError("must be a postcode outward code such as BN21")
+    return code
