@@ -11,6 +11,8 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import tempfile
+from pathlib import Path
 from typing import Any, NoReturn
 
 import faust
@@ -45,6 +47,8 @@ def consumer_settings(servers: str, batch_size: int) -> dict[str, Any]:
         "value_serializer": "raw",
         "key_serializer": "raw",
         "store": "memory://",
+        # faust keeps a data directory even with in-memory tables: keep it out of the working directory.
+        "datadir": str(Path(tempfile.gettempdir()) / "hub-faust" / "{conf.name}-data"),
         "web_enabled": False,
         "consumer_auto_offset_reset": "earliest",
         "stream_buffer_maxsize": batch_size * 4,
