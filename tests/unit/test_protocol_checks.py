@@ -140,7 +140,7 @@ BROKEN: list[tuple[str, str, str, str]] = [
     ),
     (
         "unknown-dataset",
-        _edit(lambda d: d["datasets"].append("fire-incidents")),
+        _edit(lambda d: d["datasets"].append("no-such-dataset")),
         "datasets[1]",
         "is not a dataset in the hub's catalogue",
     ),
