@@ -1,0 +1,125 @@
+"""Field types that case and record exports share: UK dates and times, Y/N flags, a postcode or grid reference,
+and people's pseudonyms (pure, no I/O; blanks and age bands are in row_values)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from sharing_protocols.dataset_spec import SourceContext
+from sharing_protocols.envelope import BngPoint, PostcodeLocation
+from sharing_protocols.pseudonyms import person_identifier
+from sharing_protocols.row_values import blank_to_none
+
+_DAY_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+_MOMENT_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
+_POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})")
+_FLAGS = {"y": True, "yes": True, "true": True, "1": True, "n": False, "no": False, "false": False, "0": False}
+
+
+def _strptime(value: object, formats: tuple[str, ...], expected: str) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        for fmt in formats:
+            try:
+                return datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+    raise ValueError(f"must be {expected}")
+
+
+def _day(value: object) -> object:
+    value = blank_to_none(value)
+    return uk_date(value) if isinstance(value, str) else value
+
+
+def uk_date(text: str) -> date:
+    """A date written DD/MM/YYYY (or YYYY-MM-DD); ValueError otherwise."""
+    return _strptime(text, _DAY_FORMATS, "a date as DD/MM/YYYY").date()
+
+
+def _moment(value: object) -> object:
+    value = blank_to_none(value)
+    return None if value is None else _strptime(value, _MOMENT_FORMATS, "a date and time as DD/MM/YYYY HH:MM")
+
+
+def _flag(value: object) -> object:
+    value = blank_to_none(value)
+    if value is None or isinstance(value, bool):
+        return value
+    flag = _FLAGS.get(str(value).strip().lower())
+    if flag is None:
+        raise ValueError("must be Y or N")
+    return flag
+
+
+def normalise_postcode(value: object) -> object:
+    """A full UK postcode in its canonical form ("bn214uh" -> "BN21 4UH"); rejects anything else."""
+    value = blank_to_none(value)
+    if value is None:
+        return None
+    match = _POSTCODE.fullmatch("".join(str(value).split()).upper())
+    if not match:
+        raise ValueError("must be a full UK postcode")
+    return f"{match.group(1)} {match.group(2)}"
+
+
+# Column types; the Maybe- forms read a blank cell as None.
+UkDate = Annotated[date, BeforeValidator(_day)]
+MaybeUkDate = Annotated[date | None, BeforeValidator(_day)]
+UkDateTime = Annotated[datetime, BeforeValidator(_moment)]
+MaybeUkDateTime = Annotated[datetime | None, BeforeValidator(_moment)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+MaybePostcode = Annotated[str | None, BeforeValidator(normalise_postcode)]
+
+
+def day_period(day: date) -> dict[str, object]:
+    """One day, as the fields of an OccurrencePeriod."""
+    return {"start": day, "end": day, "precision": "day"}
+
+
+def days_period(start: date, end: date) -> dict[str, object]:
+    """A run of whole days, as the fields of an OccurrencePeriod."""
+    return {"start": start, "end": end, "precision": "day"}
+
+
+class SourceRecord(BaseModel):
+    """A row of a partner export: columns by their names (aliases), surrounding spaces ignored."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, str_strip_whitespace=True)
+
+
+class PlaceColumns(SourceRecord):
+    """Where a record is: a grid reference (Easting, Northing), or else a postcode; either or both may be given."""
+
+    easting: float | None = Field(default=None, alias="Easting", ge=0, le=700_000)
+    northing: float | None = Field(default=None, alias="Northing", ge=0, le=1_300_000)
+    postcode: MaybePostcode = Field(default=None, alias="Postcode")
+
+    @field_validator("easting", "northing", mode="before")
+    @classmethod
+    def _blank_coordinate(cls, value: object) -> object:
+        return blank_to_none(value)
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> PlaceColumns:
+        if (self.easting is None) != (self.northing is None):
+            missing = "Northing" if self.northing is None else "Easting"
+            raise ValueError(f"{missing} is missing while the other coordinate is given")
+        return self
+
+    def location(self) -> BngPoint | PostcodeLocation | None:
+        """The grid point when given (the finer), else the postcode, else nothing."""
+        if self.easting is not None and self.northing is not None:
+            return BngPoint(easting=self.easting, northing=self.northing)
+        return PostcodeLocation(postcode=self.postcode) if self.postcode else None
+
+
+def person_pseudonym(ctx: SourceContext, field: str, surname: str, forename: str, born: date) -> str:
+    """The keyed pseudonym of a person (surname, forename, date of birth) for the linkage attribute `field`."""
+    return ctx.pseudonymise(field, person_identifier(surname, forename, born))
