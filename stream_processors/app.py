@@ -42,13 +42,15 @@ def _fatal(what: str, exc: BaseException) -> NoReturn:
 
 def consumer_settings(servers: str, batch_size: int) -> dict[str, Any]:
     """faust settings for batch consumption of raw records (shared with the no-op benchmark agent)."""
+    data_root = Path(tempfile.gettempdir()) / "hub-faust"
+    data_root.mkdir(parents=True, exist_ok=True)
     return {
         "broker": [f"kafka://{server}" for server in servers.split(",")],
         "value_serializer": "raw",
         "key_serializer": "raw",
         "store": "memory://",
         # faust keeps a data directory even with in-memory tables: keep it out of the working directory.
-        "datadir": str(Path(tempfile.gettempdir()) / "hub-faust" / "{conf.name}-data"),
+        "datadir": str(data_root / "{conf.name}-data"),
         "web_enabled": False,
         "consumer_auto_offset_reset": "earliest",
         "stream_buffer_maxsize": batch_size * 4,
