@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import counts, geocode, health, ig
+from api.routes import counts, geocode, health, ig, quality
 from api.settings import get_api_settings
 
 
@@ -14,4 +14,5 @@ def create_app() -> FastAPI:
     app.include_router(counts.router)
     app.include_router(ig.router)
     app.include_router(geocode.router)
+    app.include_router(quality.router)
     return app

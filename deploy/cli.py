@@ -12,6 +12,7 @@ from producers.cli import linkage_key, publish
 from producers.generate_cli import generate
 from stream_processors.cli import worker
 from warehouse.cli import db, geo, keys, retention
+from warehouse.quality_cli import dq
 
 app = typer.Typer(help="CSP information-sharing hub.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(db, name="db")
@@ -25,6 +26,7 @@ app.command()(generate)
 app.command()(worker)
 app.command()(api)
 app.command()(demo)
+app.command(name="dq")(dq)
 
 
 @app.command()
