@@ -8,6 +8,7 @@ from api.cli import api
 from deploy import local
 from deploy.demo import demo
 from deploy.protocols_cli import protocols
+from deploy.schema_cli import asyncapi, schema
 from producers.cli import linkage_key, publish
 from producers.generate_cli import generate
 from stream_processors.cli import worker
@@ -27,6 +28,8 @@ app.command()(worker)
 app.command()(api)
 app.command()(demo)
 app.command(name="dq")(dq)
+app.command()(schema)
+app.command()(asyncapi)
 
 
 @app.command()

@@ -10,6 +10,19 @@ from kafka import KafkaProducer
 from sharing_protocols.envelope import ENVELOPE_VERSION, EventEnvelope, Retraction
 
 
+def record(item: EventEnvelope | Retraction) -> tuple[bytes, bytes | None, list[tuple[str, bytes]]]:
+    """The Kafka record of an event or a retraction: key (event id), value (JSON, or None) and headers."""
+    headers = [
+        ("dataset", item.dataset.encode()),
+        ("partner", item.partner.encode()),
+        ("schema_version", str(item.schema_version).encode()),
+        ("envelope_version", str(ENVELOPE_VERSION).encode()),
+    ]
+    value = item.to_bytes() if isinstance(item, EventEnvelope) else None
+    headers.append(("content_type", b"application/json") if value is not None else ("retraction", b"1"))
+    return str(item.event_id).encode(), value, headers
+
+
 class Publisher:
     """Sends envelopes keyed by event id, with dataset, partner and schema version in the headers."""
 
@@ -38,15 +51,8 @@ class Publisher:
 
     def send(self, topic: str, item: EventEnvelope | Retraction) -> None:
         """An event (JSON value) or a retraction (null value: a tombstone), keyed by the event id."""
-        headers = [
-            ("dataset", item.dataset.encode()),
-            ("partner", item.partner.encode()),
-            ("schema_version", str(item.schema_version).encode()),
-            ("envelope_version", str(ENVELOPE_VERSION).encode()),
-        ]
-        value = item.to_bytes() if isinstance(item, EventEnvelope) else None
-        headers.append(("content_type", b"application/json") if value else ("retraction", b"1"))
-        future = self._producer.send(topic, key=str(item.event_id).encode(), value=value, headers=headers)
+        key, value, headers = record(item)
+        future = self._producer.send(topic, key=key, value=value, headers=headers)
         future.add_callback(self._ok)
         future.add_errback(self._error)
 

@@ -1,0 +1,317 @@
+"""The hub's topics as an AsyncAPI 3.0 document, generated from the dataset catalogue and the Kafka settings.
+
+One channel per dataset topic (events and retraction tombstones) and one for the dead-letter topic; partners
+send to the dataset topics, the warehouse loader receives from them and sends what it cannot load to the
+dead-letter topic. Message payloads are the event envelope's JSON Schema (pydantic) narrowed to the dataset,
+with its attributes documented; each dataset's source row schema is a component too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from deploy.lag import loader_group
+from deploy.settings import KafkaSettings, LocalSettings
+from sharing_protocols.catalogue import CATALOGUE
+from sharing_protocols.dataset_spec import DatasetSpec
+from sharing_protocols.envelope import ENVELOPE_VERSION, SLUG, EventEnvelope
+
+ASYNCAPI_VERSION = "3.0.0"
+KAFKA_BINDING_VERSION = "0.5.0"
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+COMPONENT_REF = "#/components/schemas/"
+Schema = dict[str, Any]
+
+
+def default_kafka_settings() -> KafkaSettings:
+    """KafkaSettings at their defaults whatever HUB_KAFKA_* says: the document describes the hub, not a deployment."""
+    return KafkaSettings(**{name: info.default for name, info in KafkaSettings.model_fields.items()})
+
+
+def _hoisted(schema: Schema, prefix: str, into: dict[str, Schema]) -> Schema:
+    """`schema` without its `$defs`, which move into `into` under `prefix` + their name."""
+    defs = schema.pop("$defs", {})
+    for name, definition in defs.items():
+        into[f"{prefix}{name}"] = definition
+    return schema
+
+
+def _asyncapi_dialect(node: Any) -> Any:
+    """`node` with OpenAPI-style discriminators (pydantic's) as AsyncAPI's: the property name alone."""
+    if isinstance(node, list):
+        return [_asyncapi_dialect(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _asyncapi_dialect(value) for key, value in node.items()}
+    if isinstance(out.get("discriminator"), dict):
+        out["discriminator"] = out["discriminator"]["propertyName"]
+    return out
+
+
+def envelope_schemas(ref_root: str) -> dict[str, Schema]:
+    """The EventEnvelope JSON Schema and its sub-models, by model name, referring to each other under `ref_root`."""
+    schemas: dict[str, Schema] = {}
+    envelope = EventEnvelope.model_json_schema(ref_template=ref_root + "{model}")
+    schemas["EventEnvelope"] = _hoisted(envelope, "", schemas)
+    return dict(sorted(schemas.items()))
+
+
+def row_schema(spec: DatasetSpec[Any], ref_root: str | None = None) -> Schema:
+    """The JSON Schema of the dataset's source row (by column name); with `ref_root`, its `$defs` refer there."""
+    model: type[BaseModel] = spec.row_model
+    if ref_root is None:
+        return model.model_json_schema(by_alias=True)
+    return model.model_json_schema(by_alias=True, ref_template=ref_root + "{model}")
+
+
+def _attribute(spec: DatasetSpec[Any], name: str) -> Schema:
+    """One attribute's documentation: what the producer does to it before it is published."""
+    notes: list[str] = []
+    schema: Schema = {}
+    if name in spec.linkage:
+        notes.append(
+            f"A keyed pseudonym (HMAC) in linkage domain {spec.linkage[name]!r} by default; the identifier itself "
+            "is never published."
+        )
+        schema["x-linkage-domain"] = spec.linkage[name]
+    if name in spec.free_text:
+        notes.append("Free text, scrubbed of identifiers by the producer.")
+        schema["x-free-text"] = True
+    if name in spec.time_of_day:
+        notes.append("Time of day: null unless the feed's protocols grant timestamps.")
+        schema["x-time-of-day"] = True
+    return {"title": name, **({"description": " ".join(notes)} if notes else {}), **schema}
+
+
+def dataset_envelope_schema(spec: DatasetSpec[Any], ref_root: str) -> Schema:
+    """The envelope of one dataset's events: EventEnvelope (under `ref_root`) with its name, version, attributes."""
+    return {
+        "title": f"{spec.name} event",
+        "description": f"An event of {spec.title}. The attributes are the ones this dataset's mapping sets.",
+        "allOf": [
+            {"$ref": f"{ref_root}EventEnvelope"},
+            {
+                "type": "object",
+                "properties": {
+                    "dataset": {"const": spec.name},
+                    "schema_version": {"const": spec.schema_version},
+                    "attributes": {
+                        "type": "object",
+                        "properties": {name: _attribute(spec, name) for name in spec.attributes},
+                    },
+                },
+            },
+        ],
+        "x-dataset-kind": spec.kind,
+    }
+
+
+def standalone_envelope_schema(spec: DatasetSpec[Any]) -> Schema:
+    """The dataset's envelope as one self-contained JSON Schema document (for `hub schema FEED --envelope`)."""
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        **dataset_envelope_schema(spec, "#/$defs/"),
+        "$defs": envelope_schemas("#/$defs/"),
+    }
+
+
+def _headers(spec: DatasetSpec[Any], last: tuple[str, Schema]) -> Schema:
+    """The record headers the publisher sets (UTF-8 strings), ending with `last`."""
+    properties: dict[str, Schema] = {
+        "dataset": {"const": spec.name, "description": "The dataset (also given by the topic)."},
+        "partner": {"type": "string", "pattern": SLUG, "description": "The publishing partner."},
+        "schema_version": {
+            "const": str(spec.schema_version),
+            "description": "The row schema version the record was validated against (decimal).",
+        },
+        "envelope_version": {"const": str(ENVELOPE_VERSION), "description": "The envelope version (decimal)."},
+        last[0]: last[1],
+    }
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+KEY_SCHEMA: Schema = {
+    "type": "string",
+    "format": "uuid",
+    "description": "The event id (UTF-8): the same source record always has the same id, so it keys compaction.",
+}
+
+
+def _messages(spec: DatasetSpec[Any]) -> dict[str, Schema]:
+    """The event and retraction messages of one dataset, by component name."""
+    bindings = {"kafka": {"key": KEY_SCHEMA, "bindingVersion": KAFKA_BINDING_VERSION}}
+    event = {
+        "name": "event",
+        "title": spec.title,
+        "summary": f"One {spec.name} event ({spec.kind}), schema version {spec.schema_version}.",
+        **({"description": spec.description} if spec.description else {}),
+        "contentType": "application/json",
+        "headers": _headers(
+            spec, ("content_type", {"const": "application/json", "description": "The value is the JSON envelope."})
+        ),
+        "payload": {"$ref": f"{COMPONENT_REF}{spec.name}.event"},
+        "bindings": bindings,
+    }
+    retraction = {
+        "name": "retraction",
+        "title": f"{spec.title}: retraction",
+        "summary": "A tombstone: the partner withdraws the event with this key.",
+        "description": "The value is null. The loader removes the event from the warehouse and records the retraction. "
+        + (
+            "`hub publish` sends one for each row that marks its record withdrawn."
+            if spec.retracted is not None
+            else "This dataset's rows cannot mark a record withdrawn, so `hub publish` sends none for it."
+        ),
+        "headers": _headers(spec, ("retraction", {"const": "1", "description": "Marks the tombstone."})),
+        "payload": {"type": "null"},
+        "bindings": bindings,
+    }
+    return {f"{spec.name}.event": event, f"{spec.name}.retraction": retraction}
+
+
+DEAD_LETTER: Schema = {
+    "name": "dead-letter",
+    "title": "Dead letter",
+    "summary": "A consumed record the loader could not load, as it was consumed.",
+    "description": "Key, value and headers are the original record's; the loader adds the two dlq headers.",
+    "headers": {
+        "type": "object",
+        "properties": {
+            "dlq.reason": {
+                "type": "string",
+                "description": "Why it was not loaded (fixed words, never payload content).",
+            },
+            "dlq.source": {"type": "string", "description": "Where it was consumed from: TOPIC/PARTITION/OFFSET."},
+        },
+        "required": ["dlq.reason", "dlq.source"],
+    },
+    "payload": {"description": "The original value, unchanged (possibly not JSON, possibly null)."},
+    "bindings": {
+        "kafka": {"key": {"description": "The original key, unchanged."}, "bindingVersion": KAFKA_BINDING_VERSION}
+    },
+}
+
+
+def _channel(address: str, description: str, messages: Mapping[str, str], partitions: int) -> Schema:
+    return {
+        "address": address,
+        "description": description,
+        "messages": {name: {"$ref": f"#/components/messages/{ref}"} for name, ref in messages.items()},
+        "bindings": {
+            "kafka": {
+                "topic": address,
+                "partitions": partitions,
+                "replicas": 1,
+                "bindingVersion": KAFKA_BINDING_VERSION,
+            }
+        },
+    }
+
+
+def _operation(action: str, channel: str, messages: tuple[str, ...], summary: str, group: str | None) -> Schema:
+    operation: Schema = {
+        "action": action,
+        "channel": {"$ref": f"#/channels/{channel}"},
+        "summary": summary,
+        "messages": [{"$ref": f"#/channels/{channel}/messages/{name}"} for name in messages],
+    }
+    if group is not None:
+        operation["bindings"] = {
+            "kafka": {"groupId": {"type": "string", "const": group}, "bindingVersion": KAFKA_BINDING_VERSION}
+        }
+    return operation
+
+
+def asyncapi_document(
+    kafka: KafkaSettings | None = None, catalogue: Mapping[str, DatasetSpec[Any]] = CATALOGUE
+) -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of the hub's topics (default: the default settings, the whole catalogue)."""
+    kafka = kafka or default_kafka_settings()
+    local = LocalSettings.model_fields["kafka_port"].default
+    channels: dict[str, Schema] = {}
+    operations: dict[str, Schema] = {}
+    messages: dict[str, Schema] = {}
+    schemas = envelope_schemas(COMPONENT_REF)
+    for name in sorted(catalogue):
+        spec = catalogue[name]
+        messages.update(_messages(spec))
+        schemas[f"{name}.event"] = dataset_envelope_schema(spec, COMPONENT_REF)
+        row = _hoisted(row_schema(spec, f"{COMPONENT_REF}{name}.row."), f"{name}.row.", schemas)
+        schemas[f"{name}.row"] = {**row, "x-source-formats": list(spec.formats)}
+        channels[name] = _channel(
+            kafka.topic(name),
+            f"{spec.title}: one record per event, keyed by event id. Source rows: {name}.row.",
+            {"event": f"{name}.event", "retraction": f"{name}.retraction"},
+            kafka.partitions,
+        )
+        operations[f"{name}.publish"] = _operation(
+            "send", name, ("event", "retraction"), f"A partner publishes {name} (`hub publish {name} FILE`).", None
+        )
+        operations[f"{name}.load"] = _operation(
+            "receive",
+            name,
+            ("event", "retraction"),
+            "The warehouse loader consumes it (`hub worker`).",
+            loader_group(kafka),
+        )
+    channels["dead-letter"] = _channel(
+        kafka.dead_letter_topic,
+        "Records the loader could not load (malformed, unknown dataset, wrong topic, key not the event id, ...).",
+        {"deadLetter": "dead-letter"},
+        kafka.partitions,
+    )
+    messages["dead-letter"] = DEAD_LETTER
+    operations["dead-letter.send"] = _operation(
+        "send", "dead-letter", ("deadLetter",), "The warehouse loader dead-letters what it cannot load.", None
+    )
+    return {
+        "asyncapi": ASYNCAPI_VERSION,
+        "info": {
+            "title": "CSP information-sharing hub: partner event topics",
+            "version": f"envelope-{ENVELOPE_VERSION}",
+            "description": (
+                "Generated by `hub asyncapi` from the dataset catalogue; do not edit. Topic names use the default "
+                f"prefix {kafka.topic_prefix!r} (HUB_KAFKA_TOPIC_PREFIX changes it). Header values are UTF-8."
+            ),
+        },
+        "defaultContentType": "application/json",
+        "servers": {
+            "local": {
+                "host": f"127.0.0.1:{local}",
+                "protocol": "kafka",
+                "description": "The embedded broker `hub up` starts; HUB_KAFKA_BOOTSTRAP names another cluster.",
+            }
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": _asyncapi_dialect(schemas)},
+    }
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes multi-line strings as literal blocks, and shared parts in full (no anchors)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def to_yaml(document: Mapping[str, Any]) -> str:
+    """`document` as YAML, keys in their given order."""
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
+
+
+def render(kafka: KafkaSettings | None = None) -> str:
+    """The AsyncAPI document as YAML, exactly as docs/asyncapi.yaml holds it."""
+    return to_yaml(asyncapi_document(kafka))
