@@ -5,8 +5,9 @@ assault method) and what kind of place (the assault location type), with two fre
 code lists for ASSAULT METHOD and ASSAULT LOCATION TYPE are not held by the hub: codes are checked against the
 deployment's configured lists `istv-assault-method` and `istv-assault-location-type` when it has them.
 
-ISTV shares where the assault happened, never where the patient lives: the location is the incident postcode
-(or a full postcode written in the location description); attendances without one stay unlocated. The extract's
+ISTV shares where the assault happened, never where the patient lives: the location is the incident postcode;
+attendances without one stay unlocated. A postcode written in the free text is scrubbed, never used as the
+location (it may be the patient's own). The extract's
 date of birth becomes an age band at the assault date; NHS numbers and dates of birth are never published.
 """
 
@@ -163,7 +164,7 @@ def _hour(day: date | None, at: time | None) -> int | None:
 
 def to_envelope(row: IstvAeRow, ctx: SourceContext) -> EventEnvelope:
     """The event for one attendance: the assault's day, its incident location if known, codes and scrubbed text."""
-    postcode = row.incident_postcode or full_postcode(row.location_description)
+    postcode = row.incident_postcode
     day = row.incident_day
     return EventEnvelope.model_validate(
         {

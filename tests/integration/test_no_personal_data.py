@@ -30,10 +30,10 @@ from tests.integration.conftest import HubEnv, Worker
 from warehouse.db import get_engine
 
 KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": "r" * 48}
-NAME_PARTS = ("Persephone", "Quillfeather", "Bartholomew", "Zanzibarova")
+NAME_PARTS = ("Persephone", "Quillfeather", "Zebedeus", "Zanzibarova")
 PLANTED_POSTCODE = "SO14 7DU"  # a Southampton postcode: the feeds are generated in Eastbourne only
 NOTE = (
-    "Persephone Quillfeather said Bartholomew Zanzibarova hit her, NHS 943 476 5919, call 07700 900871 or "
+    "Persephone Quillfeather said Zebedeus Zanzibarova hit her, NHS 943 476 5919, call 07700 900871 or "
     f"persephone.q@example.org, NI QQ 12 34 56 C, lives at {PLANTED_POSTCODE}"
 )
 NOTE_SECRETS = (

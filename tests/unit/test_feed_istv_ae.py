@@ -79,10 +79,10 @@ def test_the_event_carries_the_assault_and_no_identifier() -> None:
         assert secret not in payload
 
 
-def test_a_postcode_in_the_location_text_locates_the_event_and_is_scrubbed() -> None:
+def test_a_postcode_in_the_location_text_is_scrubbed_and_never_becomes_the_location() -> None:
     row = {**ROW, "IncidentPostcode": "", "AssaultLocationDescription": "outside the pub near BN21 4UH"}
     event = SPEC.to_envelope(IstvAeRow.model_validate(row), _context())
-    assert event.location == PostcodeLocation(postcode="BN21 4UH")
+    assert event.location is None and "BN21" not in event.to_bytes().decode()
     assert event.attributes["location_description"] == "outside the pub near [redacted]"
     unlocated = {**ROW, "IncidentPostcode": "", "AssaultLocationDescription": "in the park"}
     assert SPEC.to_envelope(IstvAeRow.model_validate(unlocated), _context()).location is None
