@@ -189,3 +189,14 @@ def api_client(org: str, role: str) -> TestClient:
     with session_scope() as session:
         token = create_key(session, org, role)
     return TestClient(create_app(), headers={"Authorization": f"Bearer {token}"})
+
+
+def run_all(commands: list[list[str]], env: dict[str, str]) -> None:
+    """Run `hub` commands side by side; each must succeed (the failure names the command and its stderr)."""
+    running = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for command in commands
+    ]
+    for command, process in zip(commands, running, strict=True):
+        _, err = process.communicate(timeout=300)
+        assert process.returncode == 0, f"{command[3:5]}: {err[-2000:]}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
 import sys
 import uuid
 from collections import Counter, defaultdict
@@ -25,7 +24,7 @@ import pytest
 from sqlalchemy import text
 
 from sharing_protocols.envelope import keyed_event_id
-from tests.integration.conftest import HubEnv, Worker
+from tests.integration.conftest import HubEnv, Worker, run_all
 from warehouse.db import get_engine
 
 pytestmark = pytest.mark.integration
@@ -139,17 +138,6 @@ def _rows(path: Path) -> list[Row]:
         return list(csv.DictReader(handle))
 
 
-def _run_all(commands: list[list[str]], env: dict[str, str]) -> None:
-    """Run the commands side by side; each must succeed."""
-    running = [
-        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for command in commands
-    ]
-    for command, process in zip(commands, running, strict=True):
-        _, err = process.communicate(timeout=300)
-        assert process.returncode == 0, f"{command[3:5]}: {err[-2000:]}"
-
-
 @pytest.fixture(scope="module")
 def files(hub_env: HubEnv, worker: Worker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list[Row]]]:
     """Each feed's generated rows, published and loaded."""
@@ -157,8 +145,8 @@ def files(hub_env: HubEnv, worker: Worker, tmp_path_factory: pytest.TempPathFact
     env = {**os.environ, **hub_env.env, **KEYS}
     cli = [sys.executable, "-m", "deploy.cli"]
     paths = {feed.dataset: tmp / f"{feed.dataset}.csv" for feed in FEEDS}
-    _run_all([[*cli, "generate", f.dataset, str(paths[f.dataset]), "--seed", "5", *f.generate] for f in FEEDS], env)
-    _run_all([[*cli, "publish", f.dataset, str(paths[f.dataset])] for f in FEEDS], env)
+    run_all([[*cli, "generate", f.dataset, str(paths[f.dataset]), "--seed", "5", *f.generate] for f in FEEDS], env)
+    run_all([[*cli, "publish", f.dataset, str(paths[f.dataset])] for f in FEEDS], env)
     worker.wait_until_loaded()
     yield {dataset: _rows(path) for dataset, path in paths.items()}
 

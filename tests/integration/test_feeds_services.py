@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
 import sys
 import uuid
 from collections import Counter
@@ -26,7 +25,7 @@ from sqlalchemy import text
 
 from producers.generators.istv_ae import write_test_code_lists
 from sharing_protocols.envelope import keyed_event_id
-from tests.integration.conftest import HubEnv, Worker
+from tests.integration.conftest import HubEnv, Worker, run_all
 from warehouse.db import get_engine
 
 pytestmark = pytest.mark.integration
@@ -132,17 +131,6 @@ def _rows(path: Path) -> list[Row]:
         return list(csv.DictReader(handle))
 
 
-def _run_all(commands: list[list[str]], env: dict[str, str]) -> None:
-    """Run the commands side by side; each must succeed."""
-    running = [
-        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for command in commands
-    ]
-    for command, process in zip(commands, running, strict=True):
-        _, err = process.communicate(timeout=300)
-        assert process.returncode == 0, f"{command[3:5]}: {err[-2000:]}"
-
-
 @pytest.fixture(scope="module")
 def files(
     hub_env: HubEnv, worker: Worker, shared_data: Path, tmp_path_factory: pytest.TempPathFactory
@@ -154,11 +142,11 @@ def files(
     env = {**os.environ, **hub_env.env, **KEYS}
     cli = [sys.executable, "-m", "deploy.cli"]
     paths = {feed.dataset: (tmp / feed.file if feed.generate else shared_data / feed.file) for feed in FEEDS}
-    _run_all(
+    run_all(
         [[*cli, "generate", f.dataset, str(paths[f.dataset]), "--seed", "5", *f.generate] for f in FEEDS if f.generate],
         env,
     )
-    _run_all(
+    run_all(
         [[*cli, "publish", f.dataset, str(paths[f.dataset]), "--code-lists", str(codes)] for f in FEEDS],
         env,
     )
