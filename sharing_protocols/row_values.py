@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 from datetime import date
+
+from sharing_protocols.envelope import month_period
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -54,18 +55,8 @@ def period(text: str) -> dict[str, object]:
     quarter = _QUARTER.match(check_period(text))
     if quarter:
         year, first = int(quarter.group(1)), 3 * int(quarter.group(2)) - 2
-        last = first + 2
-        return {
-            "start": date(year, first, 1),
-            "end": date(year, last, calendar.monthrange(year, last)[1]),
-            "precision": "month",
-        }
-    year, month = parse_month(text)
-    return {
-        "start": date(year, month, 1),
-        "end": date(year, month, calendar.monthrange(year, month)[1]),
-        "precision": "month",
-    }
+        return {**month_period(year, first), "end": month_period(year, first + 2)["end"]}
+    return month_period(*parse_month(text))
 
 
 def age_band(born: date, on: date) -> str:

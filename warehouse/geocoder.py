@@ -217,7 +217,7 @@ class Geocoder:
         self.lad_rollups: dict[str, dict[str, str]] = {}
         for parents in self.rollups.values():
             if "lad" in parents:
-                self.lad_rollups.setdefault(parents["lad"], {k: v for k, v in parents.items()})
+                self.lad_rollups.setdefault(parents["lad"], dict(parents))
 
     @property
     def vintage(self) -> str:

@@ -100,7 +100,7 @@ class GenerateRequest:
 
     def moment(self, rng: random.Random) -> datetime:
         """A random time within the requested months."""
-        end = _add_months(self.start, self.months)
+        end = add_months(self.start, self.months)
         seconds = int(
             (
                 datetime.combine(end, datetime.min.time()) - datetime.combine(self.start, datetime.min.time())
@@ -109,7 +109,8 @@ class GenerateRequest:
         return datetime.combine(self.start, datetime.min.time()) + timedelta(seconds=rng.randrange(seconds))
 
 
-def _add_months(day: date, months: int) -> date:
+def add_months(day: date, months: int) -> date:
+    """The first day of the month `months` after `day`'s month."""
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
 

@@ -11,7 +11,7 @@ import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from producers.generators.base import FeedGenerator, GenerateRequest, Person, _add_months
+from producers.generators.base import FeedGenerator, GenerateRequest, Person, add_months
 from producers.generators.shared_people import offenders, population, uk_date
 from sharing_protocols.datasets.probation_iom import COLUMNS, DATASET, IDENTIFIERS
 
@@ -30,8 +30,8 @@ def quarters(request: GenerateRequest) -> list[tuple[date, date]]:
     """The three-month periods from the request's first month (the last may be cut short by its end)."""
     periods = []
     for offset in range(0, request.months, 3):
-        start = _add_months(request.start, offset)
-        end = _add_months(request.start, min(offset + 3, request.months)) - timedelta(days=1)
+        start = add_months(request.start, offset)
+        end = add_months(request.start, min(offset + 3, request.months)) - timedelta(days=1)
         periods.append((start, end))
     return periods
 

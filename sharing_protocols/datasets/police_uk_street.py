@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
 from sharing_protocols.envelope import EventEnvelope, month_period
+from sharing_protocols.row_values import blank_to_none, parse_month
 
 DATASET = "police-uk-street"
 SCHEMA_VERSION = 1
@@ -45,12 +46,7 @@ CATEGORIES: dict[str, str] = {
     "Other crime": "other-crime",
 }
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _CRIME_ID = re.compile(r"^[0-9a-f]{64}$")
-
-
-def _blank_to_none(value: object) -> object:
-    return None if isinstance(value, str) and value.strip() == "" else value
 
 
 class PoliceUkStreetRow(BaseModel):
@@ -82,7 +78,7 @@ class PoliceUkStreetRow(BaseModel):
     )
     @classmethod
     def _blank(cls, value: object) -> object:
-        return _blank_to_none(value)
+        return blank_to_none(value)
 
     @field_validator("crime_id")
     @classmethod
@@ -94,8 +90,7 @@ class PoliceUkStreetRow(BaseModel):
     @field_validator("month")
     @classmethod
     def _month(cls, value: str) -> str:
-        if not _MONTH.match(value):
-            raise ValueError("must be a month as YYYY-MM")
+        parse_month(value)
         return value
 
     @field_validator("crime_type")
@@ -120,7 +115,7 @@ def source_key(row: PoliceUkStreetRow) -> str | None:
 
 def to_envelope(row: PoliceUkStreetRow, ctx: SourceContext) -> EventEnvelope:
     """The event for one row; `ctx.key` identifies the source record within the partner's feed."""
-    year, month = int(row.month[:4]), int(row.month[5:])
+    year, month = parse_month(row.month)
     location = (
         {"kind": "wgs84", "lon": row.longitude, "lat": row.latitude}
         if row.longitude is not None and row.latitude is not None
