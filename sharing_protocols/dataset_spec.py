@@ -92,6 +92,13 @@ class DatasetSpec(Generic[RowT]):
     kind: Literal["event", "aggregate", "reference"] = "event"
     description: str = ""
 
+    def weight(self, attributes: Mapping[str, object]) -> int:
+        """What one record counts for: an aggregate's own released `count`, else 1."""
+        count = attributes.get("count")
+        if self.kind != "event" and isinstance(count, int) and not isinstance(count, bool):
+            return count
+        return 1
+
     def coarsened(self, envelope: EventEnvelope, precision: TemporalPrecision | None) -> EventEnvelope:
         """`envelope` with its time no finer than `precision` (None: no protocol covers it, so the month only)."""
         changes: dict[str, object] = {}

@@ -221,6 +221,7 @@ def _event_row(
         period_label=view.period,
         protocols=tuple(str(ref) for ref in view.justifications),
         retain_until=view.retain_until,
+        weight=spec.weight(view.attributes) if (spec := CATALOGUE.get(envelope.dataset)) else 1,
         batch_seq=seq,
     )
 

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -52,7 +65,7 @@ class Event(Base):
     period_start: Mapped[date] = mapped_column(Date, nullable=False)
     period_end: Mapped[date] = mapped_column(Date, nullable=False)
     period_precision: Mapped[str] = mapped_column(String, nullable=False)
-    period_month: Mapped[date] = mapped_column(Date, nullable=False)
+    period_month: Mapped[date] = mapped_column(Date, primary_key=True)  # the monthly partition key
     category: Mapped[str | None] = mapped_column(String, nullable=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=True)
@@ -76,11 +89,61 @@ class Event(Base):
     pfa_code: Mapped[str | None] = mapped_column(String, nullable=True)
     geocode_method: Mapped[str | None] = mapped_column(String, nullable=True)
     geocode_quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    weight: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")  # what the event counts for
 
     __table_args__ = (
         Index("ix_event_counts", "dataset", "period_month", "ward_code", "category"),
         Index("ix_event_geom", "geom", postgresql_using="gist"),
+        Index("ix_event_event_id", "event_id"),
+        {"postgresql_partition_by": "RANGE (period_month)"},
     )
+
+
+class EventCount(Base):
+    """Events per dataset, month, category, area codes, location status and clause set; kept by triggers on event."""
+
+    __tablename__ = "event_count"
+
+    dataset: Mapped[str] = mapped_column(String, primary_key=True)
+    period_month: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    ward_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    ward_vintage: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    district_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    csp_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    county_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    pfa_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    location_status: Mapped[str] = mapped_column(String, primary_key=True)
+    protocols: Mapped[list[str]] = mapped_column(ARRAY(Text), primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, nullable=False)  # records
+    total: Mapped[int] = mapped_column(BigInteger, nullable=False)  # sum of weights (an aggregate's own count)
+
+
+class GeographyVintage(Base):
+    """One loaded boundary vintage: its level, source file and number of areas."""
+
+    __tablename__ = "geography_vintage"
+
+    vintage: Mapped[str] = mapped_column(String, primary_key=True)
+    level: Mapped[str] = mapped_column(String, nullable=False)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    areas: Mapped[int] = mapped_column(Integer, nullable=False)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class Population(Base):
+    """A population denominator: an area's ONS estimate (or a sum derived from them) by sex and age band."""
+
+    __tablename__ = "population"
+
+    level: Mapped[str] = mapped_column(String, primary_key=True)
+    area_code: Mapped[str] = mapped_column(String, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sex: Mapped[str] = mapped_column(String, primary_key=True)
+    age_band: Mapped[str] = mapped_column(String, primary_key=True)
+    population: Mapped[Decimal] = mapped_column(Numeric, nullable=False)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    method: Mapped[str] = mapped_column(Text, nullable=False)
 
 
 class DeadLetter(Base):

@@ -48,6 +48,7 @@ class EventRow:
     pfa_code: str | None = None
     geocode_method: str | None = None
     geocode_quality: int | None = None
+    weight: int = 1  # what the event counts for in aggregates (an aggregate record's own count)
     batch_seq: int = 0  # position in the batch: of two versions of an event, the later one wins
 
 
@@ -145,13 +146,18 @@ _CHANGED = (
     "pfa_code",
 )
 
+# The latest staged version of each event, never a retired one.
+_LATEST = """SELECT DISTINCT ON (event_id) * FROM stage_event s
+WHERE NOT EXISTS (SELECT 1 FROM retired_event r WHERE r.event_id = s.event_id)
+ORDER BY event_id, batch_seq DESC"""
+# Events are partitioned by month: make the batch's partitions, and drop a stored version whose month changed.
+_PARTITIONS = "SELECT hub_event_partition(m) FROM (SELECT DISTINCT period_month AS m FROM stage_event) s"
+_MOVED = f"""DELETE FROM event e USING ({_LATEST}) s
+WHERE e.event_id = s.event_id AND e.period_month <> s.period_month"""
 _UPSERT = f"""
 INSERT INTO event ({", ".join(_STORED)})
-SELECT DISTINCT ON (event_id) {", ".join(_SELECTED)}
-FROM stage_event s
-WHERE NOT EXISTS (SELECT 1 FROM retired_event r WHERE r.event_id = s.event_id)
-ORDER BY event_id, batch_seq DESC
-ON CONFLICT (event_id) DO UPDATE SET {", ".join(_UPDATED)}, loaded_at = now()
+SELECT {", ".join(_SELECTED)} FROM ({_LATEST}) s
+ON CONFLICT (event_id, period_month) DO UPDATE SET {", ".join(_UPDATED)}, loaded_at = now()
 WHERE ({", ".join(f"event.{c}" for c in _CHANGED)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _CHANGED)})
 """
 
@@ -204,6 +210,8 @@ class WarehouseSink:
                     with cur.copy(f"COPY stage_event ({', '.join(_STAGED)}) FROM STDIN") as copy:
                         for row in events:
                             copy.write_row(_sql_values(row))
+                    cur.execute(_PARTITIONS)
+                    cur.execute(_MOVED)
                     cur.execute(_UPSERT)
                 if retractions:
                     cur.executemany(_RETRACTION, [asdict(r) for r in retractions])
