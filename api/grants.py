@@ -1,4 +1,4 @@
-"""Which of a caller's protocol clauses answer an aggregate query, and under which disclosure rule."""
+"""Which of a caller's protocol clauses answer an aggregate query."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from fastapi import HTTPException
 
 from sharing_protocols.decision import Grant, ProtocolRegister
 from sharing_protocols.precision import SpatialPrecision, derivable
-from sharing_protocols.protocol import DisclosureControl
 
 
 @dataclass(frozen=True)
@@ -17,7 +16,6 @@ class QueryGrant:
     """The clauses a query is answered under (events justified by any of them are counted)."""
 
     grants: tuple[Grant, ...]
-    disclosure: DisclosureControl | None
 
     @property
     def refs(self) -> list[str]:
@@ -32,14 +30,6 @@ def _permits(grant: Grant, level: SpatialPrecision, by_category: bool) -> bool:
         and clause.spatial_precision is not None
         and derivable(clause.spatial_precision, level)
         and (not by_category or "category" in clause.fields)
-    )
-
-
-def _strictest(rules: list[DisclosureControl]) -> DisclosureControl | None:
-    if not rules:
-        return None
-    return DisclosureControl(
-        min_cell_count=max(r.min_cell_count for r in rules), round_to=max(r.round_to for r in rules)
     )
 
 
@@ -58,5 +48,4 @@ def grant_for_counts(
             detail=f"the protocols in force let {recipient!r} see {dataset!r} only at {', '.join(allowed)} precision"
             + (" and perhaps without categories" if by_category else ""),
         )
-    rules = [g.clause.disclosure for g in permitting if g.clause.output == "aggregates_only" and g.clause.disclosure]
-    return QueryGrant(permitting, _strictest(rules))
+    return QueryGrant(permitting)

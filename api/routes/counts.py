@@ -1,121 +1,172 @@
-"""GET /v1/counts: event counts by area, month and category, within the caller's protocols."""
+"""GET /v1/counts: event counts by area and period (and category, dataset), within the caller's protocols."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter
+from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from api.access_log import AccessDep
-from api.auth import CallerDep
+from api.aggregate_query import AggregateParams, AggregateParamsDep, Answer, period_table, resolve
+from api.auth import Caller, CallerDep
 from api.dependencies import RegisterDep, SessionDep
-from api.grants import grant_for_counts
-from sharing_protocols.catalogue import CATALOGUE
-from sharing_protocols.precision import SpatialPrecision
-from warehouse.queries import Level, count_events
+from api.disclosure import ProtectedTable, protect, protect_value
+from api.formats import csv_response, feature, geojson_response
+from sharing_protocols.decision import ProtocolRegister
+from warehouse.aggregates import Level, count_cells
+from warehouse.areas import area_names, area_shapes
 
 router = APIRouter(prefix="/v1", tags=["counts"])
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-# The protocol precision a level needs: CSPs, counties and forces are made of whole districts.
-_PRECISION: dict[Level, SpatialPrecision] = {
-    Level.ward: "ward",
-    Level.lsoa: "lsoa",
-    Level.lad: "district",
-    Level.csp: "district",
-    Level.county: "district",
-    Level.pfa: "district",
-}
+
+class DisclosureOut(BaseModel):
+    """The disclosure rule the figures were released under, and how many were suppressed."""
+
+    rule: str
+    source: str
+    min_cell_count: int
+    round_to: int
+    clauses: list[str]
+    suppressed: int
 
 
 class CountOut(BaseModel):
     area_code: str
     area_name: str
-    category: str | None
+    category: str | None = None
+    dataset: str | None = None
     period: str
     count: int | None  # None: suppressed under the disclosure rule
 
 
 class UnlocatedOut(BaseModel):
     reason: str
-    category: str | None
+    category: str | None = None
+    dataset: str | None = None
     period: str
     count: int | None
 
 
+class TotalsOut(BaseModel):
+    """Margins of the table: totals per area, period (and category, dataset) and overall."""
+
+    area: dict[str, int | None]
+    period: dict[str, int | None]
+    category: dict[str, int | None] | None = None
+    dataset: dict[str, int | None] | None = None
+    overall: int | None
+
+
 class CountsResponse(BaseModel):
-    dataset: str
+    datasets: list[str]
     level: Level
+    period_type: str
+    periods: list[str]
     protocols: list[str]
-    disclosure: str
+    disclosure: DisclosureOut
     rows: list[CountOut]
+    totals: TotalsOut
     unlocated: list[UnlocatedOut]
 
 
-def _month(name: str, value: str) -> date:
-    match = _MONTH.match(value)
-    if not match:
-        raise HTTPException(status_code=422, detail=f"{name} must be a month as YYYY-MM")
-    return date(int(match[1]), int(match[2]), 1)
+def disclosure_out(table: ProtectedTable, extra_suppressed: int = 0) -> DisclosureOut:
+    rule = table.rule
+    return DisclosureOut(
+        rule=rule.describe(),
+        source=rule.source,
+        min_cell_count=rule.min_cell_count,
+        round_to=rule.round_to,
+        clauses=list(rule.clauses),
+        suppressed=table.primary + table.secondary + extra_suppressed,
+    )
+
+
+def count_table(
+    session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams
+) -> tuple[Answer, CountsResponse]:
+    """The disclosure-controlled counts for `params`, as the caller may see them."""
+    answer = resolve(session, register, caller, params)
+    cells, unlocated = count_cells(session, answer.query)
+    table = protect(period_table(params, cells, answer.periods), answer.rule, len(params.dimensions))
+    names = area_names(session, params.level, sorted({str(key[0]) for key in table.cells}))
+    dims = params.dimensions
+    rows = []
+    for key, count in table.cells.items():
+        values = dict(zip(dims, key, strict=True))
+        area = str(values["area"])
+        rows.append(
+            CountOut(
+                area_code=area,
+                area_name=names.get(area, area),
+                category=values.get("category"),
+                dataset=values.get("dataset"),
+                period=str(values["period"]),
+                count=count,
+            )
+        )
+    margins = {dim: {str(k): v for k, v in table.margins[i].items()} for i, dim in enumerate(dims)}
+    labels = {p.label: p for p in answer.periods}
+    unplaced: dict[tuple[str, str | None, str | None, str], int] = {}
+    for cell in unlocated:
+        for label, period in labels.items():
+            if period.first <= cell.month <= period.last:
+                key = (cell.reason, cell.category, cell.dataset, label)
+                unplaced[key] = unplaced.get(key, 0) + cell.count
+    unlocated_out = [
+        UnlocatedOut(reason=r, category=c, dataset=d, period=p, count=protect_value(n, answer.rule))
+        for (r, c, d, p), n in sorted(unplaced.items(), key=lambda i: (i[0][0], i[0][3], str(i[0][1]), str(i[0][2])))
+    ]
+    response = CountsResponse(
+        datasets=list(params.datasets),
+        level=params.level,
+        period_type=params.period.value,
+        periods=list(labels),
+        protocols=answer.refs,
+        disclosure=disclosure_out(table, sum(1 for u in unlocated_out if u.count is None)),
+        rows=rows,
+        totals=TotalsOut(
+            area=margins["area"],
+            period=margins["period"],
+            category=margins.get("category"),
+            dataset=margins.get("dataset"),
+            overall=table.total,
+        ),
+        unlocated=unlocated_out,
+    )
+    return answer, response
+
+
+def render(session: Session, params: AggregateParams, body: CountsResponse) -> CountsResponse | Response:
+    """The counts in the format asked for."""
+    columns = ["area_code", "area_name", *[d for d in params.dimensions[1:-1]], "period", "count"]
+    if params.format == "csv":
+        rows = [r.model_dump() for r in body.rows]
+        return csv_response(rows, columns, "counts", body.disclosure.rule)
+    if params.format == "geojson":
+        shapes = area_shapes(session, params.level, sorted({r.area_code for r in body.rows}))
+        features = [
+            feature(shapes.get(r.area_code), {c: getattr(r, c) for c in columns}, f"{r.area_code}/{r.period}")
+            for r in body.rows
+        ]
+        members: dict[str, Any] = {"disclosure": body.disclosure.model_dump(), "protocols": body.protocols}
+        return geojson_response(features, **members)
+    return body
 
 
 @router.get("/counts", response_model=CountsResponse)
 def counts(
-    session: SessionDep,
-    caller: CallerDep,
-    register: RegisterDep,
-    access: AccessDep,
-    dataset: str,
-    from_: Annotated[str, Query(alias="from", description="first month, YYYY-MM")],
-    to: Annotated[str, Query(description="last month, YYYY-MM")],
-    level: Level = Level.ward,
-    by: Annotated[list[Literal["category"]] | None, Query()] = None,
-    vintage: Annotated[
-        str | None, Query(description="ward level only: re-aggregate stored points to this loaded ward vintage")
-    ] = None,
-) -> CountsResponse:
-    """Events per area and month (and category with by=category), as far as the caller's protocols allow.
+    session: SessionDep, caller: CallerDep, register: RegisterDep, access: AccessDep, params: AggregateParamsDep
+) -> CountsResponse | Response:
+    """Counts per area and period (month, quarter, financial year, rolling 12 months or all), by category/dataset.
 
-    Only events released under a clause granting the caller are counted; unlocated events are listed apart.
+    Only events released under a clause granting the caller are counted; every figure is disclosure-controlled
+    (the NHS rule unless the clauses set their own) and the response says which rule applied. Unlocated events
+    are listed apart, by reason.
     """
-    if dataset not in CATALOGUE:
-        raise HTTPException(status_code=404, detail=f"unknown dataset {dataset!r}")
-    start, end = _month("from", from_), _month("to", to)
-    if end < start:
-        raise HTTPException(status_code=422, detail="to is before from")
-    by_category = "category" in (by or [])
-    if vintage is not None:
-        if level is not Level.ward:
-            raise HTTPException(status_code=422, detail="vintage applies to level=ward only")
-        if (
-            session.execute(
-                text("SELECT 1 FROM area WHERE vintage = :v AND level = 'ward' LIMIT 1"), {"v": vintage}
-            ).first()
-            is None
-        ):
-            raise HTTPException(status_code=404, detail=f"no wards of vintage {vintage!r} are loaded")
-    today = datetime.now(UTC).date()
-    grant = grant_for_counts(register, caller.org, dataset, _PRECISION[level], by_category, today)
-    access.protocols = grant.refs
-    rows, unlocated = count_events(session, dataset, level, start, end, by_category, grant.refs, vintage)
-    shown = grant.disclosure.apply if grant.disclosure else (lambda n: n)
-    access.rows = len(rows) + len(unlocated)
-    return CountsResponse(
-        dataset=dataset,
-        level=level,
-        protocols=grant.refs,
-        disclosure=str(grant.disclosure) if grant.disclosure else "record-level grant: exact counts",
-        rows=[
-            CountOut(
-                area_code=r.area_code, area_name=r.area_name, category=r.category, period=r.period, count=shown(r.count)
-            )
-            for r in rows
-        ],
-        unlocated=[
-            UnlocatedOut(reason=u.reason, category=u.category, period=u.period, count=shown(u.count)) for u in unlocated
-        ],
-    )
+    answer, body = count_table(session, register, caller, params)
+    access.protocols = answer.refs
+    access.rows = len(body.rows) + len(body.unlocated)
+    return render(session, params, body)

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from api.access_log import AccessDep
 from api.auth import Caller, IgLeadDep
 from api.dependencies import RegisterDep, SessionDep
+from api.disclosure import protect_value, rule_for
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.protocol import Protocol
 
@@ -120,8 +121,7 @@ def flows(
             if caller.oversees_everything or caller.org == partner:
                 shown: int | None = events
             elif caller.org == recipient:
-                rule = clause.disclosure if clause.output == "aggregates_only" else None
-                shown = rule.apply(events) if rule else events
+                shown = protect_value(events, rule_for([(str(ref), clause.disclosure)]))
             else:
                 continue
             out.append(

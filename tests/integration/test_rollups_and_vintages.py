@@ -42,7 +42,8 @@ retention: {months: 12}
 signatories: [{role: SIRO, organisation: sussex-police}]
 clauses:
   - {id: points, recipients: [csp-a], datasets: [police-uk-street], fields: [category, period, location],
-     spatial_precision: point, temporal_precision: month, output: record_level}
+     spatial_precision: point, temporal_precision: month, output: record_level,
+     disclosure: {min_cell_count: 1, round_to: 1}}
 """
 PARAMS = {"dataset": "police-uk-street", "from": "2019-01", "to": "2019-01"}
 

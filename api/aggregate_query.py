@@ -1,0 +1,203 @@
+"""What every aggregate endpoint shares: its query parameters, the caller's clauses and rule, and period tables.
+
+A query names datasets, a level, optionally areas (at the level or a coarser `area_level`), months from/to, a
+period type and groupings; it is answered only from events released under clauses granting the caller, and every
+figure is disclosure-controlled under the strictest rule of those clauses (the NHS rule by default).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from fastapi import Depends, HTTPException, Query
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.auth import PUBLIC, Caller
+from api.disclosure import Key, Rule, rule_for
+from api.grants import grant_for_counts
+from api.periods import Period, PeriodType, periods, span
+from sharing_protocols.catalogue import CATALOGUE
+from sharing_protocols.decision import ProtocolRegister
+from sharing_protocols.precision import SpatialPrecision
+from warehouse.aggregates import Cell, CountQuery, Level
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# The protocol precision a level needs: CSPs, counties and forces are made of whole districts.
+PRECISION: dict[Level, SpatialPrecision] = {
+    Level.ward: "ward",
+    Level.lsoa: "lsoa",
+    Level.lad: "district",
+    Level.csp: "district",
+    Level.county: "district",
+    Level.pfa: "district",
+}
+_FINENESS = (Level.lsoa, Level.ward, Level.lad, Level.csp, Level.county, Level.pfa)
+Grouping = Literal["category", "dataset"]
+Format = Literal["json", "csv", "geojson"]
+
+
+def parse_month(name: str, value: str) -> date:
+    """A YYYY-MM query parameter as the month's first day, or 422."""
+    match = _MONTH.match(value)
+    if not match:
+        raise HTTPException(status_code=422, detail=f"{name} must be a month as YYYY-MM")
+    return date(int(match[1]), int(match[2]), 1)
+
+
+@dataclass(frozen=True)
+class AggregateParams:
+    """The query parameters every aggregate endpoint takes."""
+
+    datasets: tuple[str, ...]
+    level: Level
+    start: date
+    end: date
+    period: PeriodType
+    by_category: bool
+    by_dataset: bool
+    areas: tuple[str, ...]
+    area_level: Level
+    categories: tuple[str, ...]
+    vintage: str | None
+    format: Format
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """The dimensions of a table of these counts, in key order."""
+        groups = (("category",) if self.by_category else ()) + (("dataset",) if self.by_dataset else ())
+        return ("area", *groups, "period")
+
+
+def aggregate_params(
+    dataset: Annotated[list[str], Query(description="dataset name; repeat for several")],
+    from_: Annotated[str, Query(alias="from", description="first month, YYYY-MM")],
+    to: Annotated[str, Query(description="last month, YYYY-MM")],
+    level: Level = Level.ward,
+    period: Annotated[PeriodType, Query(description="month, quarter, financial_year, rolling_12 or all")] = (
+        PeriodType.month
+    ),
+    by: Annotated[list[Grouping] | None, Query(description="also group by category and/or dataset")] = None,
+    area: Annotated[list[str] | None, Query(description="only these areas (codes at area_level)")] = None,
+    area_level: Annotated[Level | None, Query(description="the level of `area` codes (default: level)")] = None,
+    category: Annotated[list[str] | None, Query(description="only these categories")] = None,
+    vintage: Annotated[
+        str | None, Query(description="ward level only: re-aggregate stored points to this loaded ward vintage")
+    ] = None,
+    format: Annotated[Format, Query(description="json (default), csv or geojson")] = "json",
+) -> AggregateParams:
+    """Checks and normalises the shared parameters (422 with the reason when they do not make sense)."""
+    unknown = [d for d in dataset if d not in CATALOGUE]
+    if unknown:
+        raise HTTPException(status_code=404, detail=f"unknown dataset {unknown[0]!r}")
+    start, end = parse_month("from", from_), parse_month("to", to)
+    if end < start:
+        raise HTTPException(status_code=422, detail="to is before from")
+    within = area_level or level
+    if area and _FINENESS.index(within) < _FINENESS.index(level):
+        raise HTTPException(status_code=422, detail=f"area_level {within.value} is finer than level {level.value}")
+    if vintage is not None and level is not Level.ward:
+        raise HTTPException(status_code=422, detail="vintage applies to level=ward only")
+    groups = set(by or [])
+    return AggregateParams(
+        datasets=tuple(dict.fromkeys(dataset)),
+        level=level,
+        start=start,
+        end=end,
+        period=period,
+        by_category="category" in groups,
+        by_dataset="dataset" in groups,
+        areas=tuple(area or ()),
+        area_level=within,
+        categories=tuple(category or ()),
+        vintage=vintage,
+        format=format,
+    )
+
+
+AggregateParamsDep = Annotated[AggregateParams, Depends(aggregate_params)]
+
+
+def recipient(caller: Caller) -> str:
+    """Whose clauses answer an analytic query: the caller's organisation, or the public; partners get 403."""
+    if caller.role == "partner":
+        raise HTTPException(status_code=403, detail="partner keys publish feeds and read data quality, not analyses")
+    return PUBLIC if caller.role == PUBLIC else caller.org
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How a query is answered: the count query (months widened to whole periods), its periods and rule."""
+
+    query: CountQuery
+    periods: list[Period]
+    refs: list[str]
+    rule: Rule
+
+
+def resolve(
+    session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams, by_category: bool = False
+) -> Answer:
+    """The caller's clauses for every dataset (403 naming the first refused), the rule, and the count query."""
+    if params.vintage is not None and (
+        session.execute(
+            text("SELECT 1 FROM area WHERE vintage = :v AND level = 'ward' LIMIT 1"), {"v": params.vintage}
+        ).first()
+        is None
+    ):
+        raise HTTPException(status_code=404, detail=f"no wards of vintage {params.vintage!r} are loaded")
+    today = datetime.now(UTC).date()
+    org = recipient(caller)
+    need_category = by_category or params.by_category or bool(params.categories)
+    grants = [
+        grant
+        for dataset in params.datasets
+        for grant in grant_for_counts(register, org, dataset, PRECISION[params.level], need_category, today).grants
+    ]
+    refs = list(dict.fromkeys(str(g.ref) for g in grants))
+    rule = rule_for([(str(g.ref), g.clause.disclosure) for g in grants])
+    found = periods(params.period, params.start, params.end)
+    first, last = span(found)
+    query = CountQuery(
+        datasets=params.datasets,
+        level=params.level,
+        start=first,
+        end=last,
+        clause_refs=tuple(refs),
+        by_category=params.by_category,
+        by_dataset=params.by_dataset,
+        areas=params.areas,
+        area_level=params.area_level,
+        categories=params.categories,
+        vintage=params.vintage,
+    )
+    return Answer(query, found, refs, rule)
+
+
+def key_of(params: AggregateParams, area: str, category: str | None, dataset: str | None, period: str) -> Key:
+    """A table key in the order of `params.dimensions`."""
+    key: list[str | None] = [area]
+    if params.by_category:
+        key.append(category)
+    if params.by_dataset:
+        key.append(dataset)
+    key.append(period)
+    return tuple(key)
+
+
+def period_table(params: AggregateParams, cells: Sequence[Cell], found: Sequence[Period]) -> dict[Key, int]:
+    """Monthly cells summed into the reported periods (a month may count in several rolling periods)."""
+    labels: dict[date, list[str]] = defaultdict(list)
+    for period in found:
+        for month in period.months:
+            labels[month].append(period.label)
+    table: dict[Key, int] = defaultdict(int)
+    for cell in cells:
+        for label in labels.get(cell.month, ()):
+            table[key_of(params, cell.area_code, cell.category, cell.dataset, label)] += cell.count
+    return dict(table)

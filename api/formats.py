@@ -1,0 +1,42 @@
+"""Response formats of aggregate endpoints: JSON (default), CSV (?format=csv) and GeoJSON (?format=geojson)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi.responses import Response
+
+GEOJSON_MEDIA_TYPE = "application/geo+json"
+
+
+def csv_response(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], name: str, rule: str) -> Response:
+    """Rows as CSV (a suppressed figure is an empty field); the disclosure rule goes in a response header."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "X-Disclosure-Rule": rule},
+    )
+
+
+def feature(
+    geometry: Mapping[str, Any] | None, properties: Mapping[str, Any], id_: str | None = None
+) -> dict[str, Any]:
+    """A GeoJSON Feature."""
+    found: dict[str, Any] = {"type": "Feature", "geometry": geometry, "properties": dict(properties)}
+    if id_ is not None:
+        found["id"] = id_
+    return found
+
+
+def geojson_response(features: Sequence[Mapping[str, Any]], **members: Any) -> Response:
+    """A GeoJSON FeatureCollection (WGS84 lon/lat), with extra foreign members (rule, protocols, links ...)."""
+    body = {"type": "FeatureCollection", **members, "features": list(features)}
+    return Response(json.dumps(body), media_type=GEOJSON_MEDIA_TYPE)

@@ -1,0 +1,176 @@
+"""Aggregate counts over the warehouse: the pre-aggregated `event_count` table where it can answer, else `event`.
+
+A count is the sum of event weights (1 per record; an aggregate record counts for its own `count`), of events
+released under any of the caller's clauses, by area code at a level, month, and optionally category and dataset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+class Level(StrEnum):
+    """Geographic level of an aggregate."""
+
+    ward = "ward"
+    lsoa = "lsoa"
+    lad = "lad"
+    csp = "csp"
+    county = "county"
+    pfa = "pfa"
+
+
+# The event (and event_count) column holding each level's code.
+CODE_COLUMN = {
+    Level.ward: "ward_code",
+    Level.lsoa: "lsoa_code",
+    Level.lad: "district_code",
+    Level.csp: "csp_code",
+    Level.county: "county_code",
+    Level.pfa: "pfa_code",
+}
+# Re-aggregation of stored points into another ward vintage: the stored ward when the vintage is the event's own,
+# else the smallest-coded ward of that vintage holding the point (none when no point was released).
+_WARD_OF_VINTAGE = """CASE WHEN e.ward_vintage = :vintage THEN e.ward_code
+    WHEN e.geom IS NULL THEN NULL
+    ELSE (SELECT a.code FROM area a WHERE a.vintage = :vintage AND a.level = 'ward'
+          AND ST_Intersects(a.geom, e.geom) ORDER BY a.code LIMIT 1) END"""
+
+
+@dataclass(frozen=True)
+class CountQuery:
+    """What to count: datasets, months, the clauses that justify an event, and how to group and filter."""
+
+    datasets: tuple[str, ...]
+    level: Level
+    start: date  # first month (day 1)
+    end: date  # last month (day 1)
+    clause_refs: tuple[str, ...]
+    by_category: bool = False
+    by_dataset: bool = False
+    areas: tuple[str, ...] = ()  # only events in these areas (codes at `area_level`)
+    area_level: Level | None = None  # defaults to `level`
+    categories: tuple[str, ...] = ()  # only these categories
+    vintage: str | None = None  # ward level only: re-aggregate stored points to this ward vintage
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The count of one area, month (and category, dataset)."""
+
+    area_code: str
+    category: str | None
+    dataset: str | None
+    month: date
+    count: int
+
+
+@dataclass(frozen=True)
+class UnlocatedCell:
+    """Events that could not be placed at the level, by why."""
+
+    reason: str
+    category: str | None
+    dataset: str | None
+    month: date
+    count: int
+
+
+def uses_event_count(query: CountQuery) -> bool:
+    """Whether `event_count` can answer: it holds every level but the LSOA, and stored wards only."""
+    return query.vintage is None and Level.lsoa not in (query.level, query.area_level)
+
+
+def _source(query: CountQuery) -> tuple[str, str, str]:
+    """The table, its count expression and the level's code expression."""
+    if query.vintage is not None:
+        return "event e", "e.weight", _WARD_OF_VINTAGE
+    if uses_event_count(query):
+        return "event_count e", "e.total", f"e.{CODE_COLUMN[query.level]}"
+    return "event e", "e.weight", f"e.{CODE_COLUMN[query.level]}"
+
+
+def _where(query: CountQuery) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {
+        "datasets": list(query.datasets),
+        "start": query.start,
+        "end": query.end,
+        "refs": list(query.clause_refs),
+        "vintage": query.vintage,
+    }
+    where = [
+        "e.dataset = ANY(CAST(:datasets AS text[]))",
+        "e.period_month BETWEEN :start AND :end",
+        "e.protocols && CAST(:refs AS text[])",
+    ]
+    if query.areas:
+        where.append(f"e.{CODE_COLUMN[query.area_level or query.level]} = ANY(CAST(:areas AS text[]))")
+        params["areas"] = list(query.areas)
+    if query.categories:
+        where.append("e.category = ANY(CAST(:categories AS text[]))")
+        params["categories"] = list(query.categories)
+    return " AND ".join(where), params
+
+
+def count_sql(query: CountQuery) -> tuple[str, str, dict[str, Any]]:
+    """The SQL of the located and the unlocated counts, with their parameters (also for EXPLAIN)."""
+    table, measure, code = _source(query)
+    where, params = _where(query)
+    category = "e.category" if query.by_category else "NULL::text"
+    dataset = "e.dataset" if query.by_dataset else "NULL::text"
+    placed = f"SELECT {code} AS area_code, {category} AS category, {dataset} AS dataset, e.period_month, " + (
+        f"e.location_status, {measure} AS n FROM {table} WHERE {where}"
+    )
+    located = f"""
+        SELECT area_code, category, dataset, period_month, sum(n) FROM ({placed}) p
+        WHERE area_code IS NOT NULL GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 ORDER BY 1, 4, 2, 3"""
+    no_code = (
+        "CASE WHEN p.located_point IS NULL THEN 'no_point_for_vintage' ELSE 'outside_coverage' END"
+        if query.vintage
+        else f"'no_{query.level.value}_code'"
+    )
+    if query.vintage:  # the reason depends on whether a point was stored
+        placed = placed.replace(" FROM event e", ", e.geom AS located_point FROM event e")
+    unlocated = f"""
+        SELECT CASE WHEN p.location_status = 'located' THEN {no_code} ELSE p.location_status END,
+               category, dataset, period_month, sum(n) FROM ({placed}) p
+        WHERE area_code IS NULL GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 ORDER BY 1, 4, 2, 3"""
+    return located, unlocated, params
+
+
+def count_cells(session: Session, query: CountQuery) -> tuple[list[Cell], list[UnlocatedCell]]:
+    """Counts per area and month (and category, dataset) of the events released under the query's clauses."""
+    located_sql, unlocated_sql, params = count_sql(query)
+    located = session.execute(text(located_sql), params).all()
+    unlocated = session.execute(text(unlocated_sql), params).all()
+    return (
+        [Cell(r[0], r[1], r[2], r[3], int(r[4])) for r in located],
+        [UnlocatedCell(r[0], r[1], r[2], r[3], int(r[4])) for r in unlocated],
+    )
+
+
+def total(session: Session, query: CountQuery) -> int:
+    """The count of everything the query matches, located or not."""
+    table, measure, _ = _source(query)
+    where, params = _where(query)
+    value = session.execute(text(f"SELECT coalesce(sum({measure}), 0) FROM {table} WHERE {where}"), params).scalar()
+    return int(value or 0)
+
+
+def latest_month(session: Session, datasets: Sequence[str], clause_refs: Sequence[str]) -> date | None:
+    """The latest month with any event of `datasets` released under `clause_refs`."""
+    value = session.execute(
+        text(
+            "SELECT max(period_month) FROM event_count WHERE dataset = ANY(CAST(:d AS text[])) "
+            "AND protocols && CAST(:r AS text[]) AND events > 0"
+        ),
+        {"d": list(datasets), "r": list(clause_refs)},
+    ).scalar()
+    return value if isinstance(value, date) else None

@@ -1,0 +1,130 @@
+"""Areas of each level: their names, which ones lie within another area, and their shapes (from loaded wards).
+
+Districts, CSPs, counties and forces are made of whole wards (via the ward -> district lookup and the district
+lookups); where a district belongs to several CSPs the smallest code is used, as in every roll-up.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from warehouse.aggregates import Level
+
+# A ward's code at each coarser level, from the ward's properties and the lookups (smallest parent wins).
+_LAD = "w.properties->>'lad_code'"
+
+
+def _parent(child: str, level: str) -> str:
+    return (
+        f"(SELECT min(l.parent_code) FROM area_lookup l WHERE l.child_level = 'lad' "
+        f"AND l.parent_level = '{level}' AND l.child_code = {child})"
+    )
+
+
+_WARD_PARENT = {
+    Level.ward: "w.code",
+    Level.lad: _LAD,
+    Level.csp: _parent(_LAD, "csp"),
+    Level.county: f"coalesce(w.properties->>'county_code', {_parent(_LAD, 'county')})",
+    Level.pfa: _parent(_LAD, "pfa"),
+}
+
+
+def ward_vintage(session: Session) -> str | None:
+    """The ward vintage events are placed in (the one most events name), else the latest loaded."""
+    value = session.execute(
+        text(
+            "SELECT coalesce((SELECT ward_vintage FROM event_count WHERE ward_vintage IS NOT NULL "
+            "GROUP BY 1 ORDER BY sum(events) DESC LIMIT 1), "
+            "(SELECT max(vintage) FROM area WHERE level = 'ward'))"
+        )
+    ).scalar()
+    return str(value) if value else None
+
+
+def _wards(vintage: str | None) -> str:
+    return "area w WHERE w.level = 'ward' AND w.vintage = :vintage" if vintage else "area w WHERE false"
+
+
+def _coded(level: Level, vintage: str | None) -> str:
+    """SELECT code, geom of every area of `level` (LSOAs as loaded; the rest from wards)."""
+    if level is Level.lsoa:
+        return "SELECT a.code, a.geom, a.name FROM area a WHERE a.level = 'lsoa'"
+    name = "w.name" if level is Level.ward else "NULL::text"
+    return f"SELECT {_WARD_PARENT[level]} AS code, w.geom, {name} AS name FROM {_wards(vintage)}"
+
+
+def area_names(session: Session, level: Level, codes: Sequence[str]) -> dict[str, str]:
+    """Names of areas (the code where no name is loaded: CSPs and forces)."""
+    if not codes:
+        return {}
+    if level in (Level.ward, Level.lsoa):
+        sql = "SELECT code, min(name) FROM area WHERE level = :level AND code = ANY(CAST(:codes AS text[])) GROUP BY 1"
+    elif level in (Level.lad, Level.county):
+        key = "lad" if level is Level.lad else "county"
+        sql = (
+            f"SELECT properties->>'{key}_code', min(properties->>'{key}_name') FROM area WHERE level = 'ward' "
+            f"AND properties->>'{key}_code' = ANY(CAST(:codes AS text[])) GROUP BY 1"
+        )
+    else:
+        sql = "SELECT NULL, NULL WHERE false"
+    found = {str(r[0]): str(r[1]) for r in session.execute(text(sql), {"level": level.value, "codes": list(codes)})}
+    return {code: found.get(code, code) for code in codes}
+
+
+def areas_within(session: Session, level: Level, within_level: Level, within: Sequence[str]) -> list[str]:
+    """Every area of `level` inside the areas `within` (codes at `within_level`), from the loaded wards/LSOAs."""
+    vintage = ward_vintage(session)
+    if level is Level.lsoa:
+        parent = "lsoa"
+        sql = "SELECT DISTINCT a.code FROM area a WHERE a.level = 'lsoa' AND a.code = ANY(CAST(:within AS text[]))"
+        if within_level is not Level.lsoa:
+            parent = _WARD_PARENT[within_level]
+            sql = (
+                "SELECT DISTINCT l.child_code FROM area_lookup l JOIN area w ON w.level = 'ward' "
+                "AND w.vintage = :vintage AND w.code = l.parent_code "
+                f"WHERE l.child_level = 'lsoa' AND l.parent_level = 'ward' AND {parent} = ANY(CAST(:within AS text[]))"
+            )
+    else:
+        sql = (
+            f"SELECT DISTINCT {_WARD_PARENT[level]} FROM {_wards(vintage)} "
+            f"AND {_WARD_PARENT[within_level]} = ANY(CAST(:within AS text[]))"
+        )
+    rows = session.execute(text(sql), {"vintage": vintage, "within": list(within)})
+    return sorted(str(r[0]) for r in rows if r[0] is not None)
+
+
+def area_shapes(session: Session, level: Level, codes: Sequence[str], wgs84: bool = True) -> dict[str, Any]:
+    """GeoJSON geometry per area code (WGS84 lon/lat, 6 decimals; else EPSG:27700 metres)."""
+    if not codes:
+        return {}
+    vintage = ward_vintage(session)
+    geom = "ST_Transform(ST_Union(geom), 4326)" if wgs84 else "ST_Union(geom)"
+    rows = session.execute(
+        text(
+            f"SELECT code, ST_AsGeoJSON({geom}, 6) FROM ({_coded(level, vintage)}) s "
+            "WHERE code = ANY(CAST(:codes AS text[])) GROUP BY code"
+        ),
+        {"vintage": vintage, "codes": list(codes)},
+    ).all()
+    return {str(r[0]): json.loads(r[1]) for r in rows}
+
+
+def area_shapes_wkb(session: Session, level: Level, codes: Sequence[str]) -> dict[str, bytes]:
+    """Each area's EPSG:27700 geometry as WKB (for spatial statistics)."""
+    if not codes:
+        return {}
+    vintage = ward_vintage(session)
+    rows = session.execute(
+        text(
+            f"SELECT code, ST_AsBinary(ST_Union(geom)) FROM ({_coded(level, vintage)}) s "
+            "WHERE code = ANY(CAST(:codes AS text[])) GROUP BY code"
+        ),
+        {"vintage": vintage, "codes": list(codes)},
+    ).all()
+    return {str(r[0]): bytes(r[1]) for r in rows}
