@@ -13,6 +13,8 @@ from producers.cli import linkage_key, publish
 from producers.generate_cli import generate
 from stream_processors.cli import worker
 from warehouse.cli import db, geo, keys, retention
+from warehouse.indicators_cli import indicators
+from warehouse.population_cli import population
 from warehouse.quality_cli import dq
 
 app = typer.Typer(help="CSP information-sharing hub.", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -21,6 +23,8 @@ app.add_typer(geo, name="geo")
 app.add_typer(keys, name="keys")
 app.add_typer(retention, name="retention")
 app.add_typer(protocols, name="protocols")
+app.add_typer(indicators, name="indicators")
+app.add_typer(population, name="population")
 app.command()(publish)
 app.command(name="linkage-key")(linkage_key)
 app.command()(generate)

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from api.settings import get_api_settings
 from deploy import local
+from deploy.indicator_files import configured_indicators
 from deploy.lag import wait_for_loader
 from deploy.local import processes
 from deploy.protocol_files import configured_register
@@ -25,8 +26,10 @@ from producers.source_options import build_source_options
 from sharing_protocols.catalogue import get_dataset
 from warehouse import migrate
 from warehouse.db import session_scope
+from warehouse.indicator_store import load_indicators
 from warehouse.keys import create_key
 from warehouse.lookups import load_lookup
+from warehouse.population import load_population
 from warehouse.postcodes import load_postcodes
 from warehouse.reference import load_areas, read_areas
 
@@ -76,13 +79,21 @@ def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds 
         typer.echo(line)
     migrate.upgrade()
     wards_file, vintage = WARDS
-    typer.echo(f"wards: {load_areas(read_areas(data / wards_file, 'ward_code', 'ward_name'), vintage, 'ward')} loaded")
+    wards = load_areas(read_areas(data / wards_file, "ward_code", "ward_name"), vintage, "ward", source=wards_file)
+    typer.echo(f"wards: {wards} loaded")
     geo = get_geography_settings()
     lsoa_file, lsoa_vintage = LSOAS
-    typer.echo(f"LSOAs: {load_areas(read_areas(data / lsoa_file, level='lsoa'), lsoa_vintage, 'lsoa')} loaded")
+    lsoas = load_areas(read_areas(data / lsoa_file, level="lsoa"), lsoa_vintage, "lsoa", source=lsoa_file)
+    typer.echo(f"LSOAs: {lsoas} loaded")
     for lookup in LOOKUPS:
         load_lookup(data / lookup, geo.lookup_vintage or "lookups-2024")
+    population = load_population(data)
+    rows = ", ".join(f"{count} {level}" for level, count in population.rows.items())
+    gaps = f"{len(population.unplaced)} areas not placed, {len(population.omitted)} areas without a figure"
+    typer.echo(f"population: {rows} rows loaded ({gaps}; `hub population load` lists them)")
     typer.echo(f"postcodes: {load_postcodes(data / POSTCODES, 'codepoint').loaded} loaded; lookups loaded")
+    with session_scope() as session:
+        typer.echo(f"indicators: {load_indicators(session, configured_indicators())} loaded")
     ensure_topics(kafka)
     typer.echo(_start("worker", "worker"))
     typer.echo(_start("api", "api"))

@@ -81,7 +81,7 @@ def load(
     except ReferenceFileError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    count = load_areas(records, vintage, level)
+    count = load_areas(records, vintage, level, source=file.name)
     typer.echo(f"loaded {count} {level} areas as {vintage}")
 
 

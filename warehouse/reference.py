@@ -175,13 +175,25 @@ def read_areas(
     return records
 
 
-def load_areas(records: Sequence[AreaRecord], vintage: str, level: str, url: str | None = None) -> int:
-    """Replace the vintage's areas with `records`; returns how many were loaded."""
+def load_areas(
+    records: Sequence[AreaRecord], vintage: str, level: str, url: str | None = None, source: str | None = None
+) -> int:
+    """Replace the vintage's areas with `records`; returns how many were loaded.
+
+    The vintage is recorded in `geography_vintage` with its level, `source` (the file or a description; "not given"
+    when None) and number of areas.
+    """
     with connect_raw(url) as conn, conn.cursor() as cur:
         cur.execute("DELETE FROM area WHERE vintage = %s", (vintage,))
         cur.executemany(
             "INSERT INTO area (vintage, code, level, name, properties, geom) "
             "VALUES (%s, %s, %s, %s, %s, ST_Multi(ST_GeomFromWKB(%s, %s)))",
             [(vintage, r.code, level, r.name, Jsonb(r.properties), r.geom.wkb, SRID) for r in records],
+        )
+        cur.execute(
+            "INSERT INTO geography_vintage (vintage, level, source, areas, loaded_at) VALUES (%s, %s, %s, %s, now()) "
+            "ON CONFLICT (vintage) DO UPDATE SET level = EXCLUDED.level, source = EXCLUDED.source, "
+            "areas = EXCLUDED.areas, loaded_at = EXCLUDED.loaded_at",
+            (vintage, level, source or "not given", len(records)),
         )
     return len(records)
