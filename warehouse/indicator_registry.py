@@ -1,0 +1,273 @@
+"""Scorecard indicators as data: the YAML document format, its pydantic model and parsing with located errors.
+
+An indicator says what is counted (a catalogue dataset, optionally filtered by category and attribute values),
+whether it is reported as a count or a rate per population, which way is good, its baseline, its targets by
+financial year (with per-area overrides), how late its data arrive and how long they stay provisional. Parsing
+is pure; `load_directory` is the only function that reads files.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, NamedTuple
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from sharing_protocols.catalogue import CATALOGUE
+from sharing_protocols.protocol import Problem, ProtocolError, format_path, load_yaml
+
+Direction = Literal["lower_is_better", "higher_is_better"]
+MeasureKind = Literal["count", "rate"]
+Level = Literal["ward", "lsoa", "lad", "csp", "county", "pfa"]
+Sex = Literal["persons", "female", "male"]
+
+_SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+_YEAR_PATTERN = r"^\d{4}/\d{2}$"
+_AREA_PATTERN = r"^[EWSNK]\d{8}$"
+_AGE_BAND_PATTERN = r"^(all ages|\d{1,2}\+|\d{1,2}-\d{1,3})$"
+_PATTERN_MESSAGES = {
+    _SLUG_PATTERN: "must be an id of lower-case letters, digits and hyphens",
+    _YEAR_PATTERN: 'must be a financial year written like "2025/26"',
+    _AREA_PATTERN: "must be a GSS area code (a letter and 8 digits, e.g. E22000295)",
+    _AGE_BAND_PATTERN: 'must be an age band: "all ages", "16+" or "16-64"',
+}
+
+Slug = Annotated[str, StringConstraints(pattern=_SLUG_PATTERN, max_length=80)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+AreaCode = Annotated[str, StringConstraints(pattern=_AREA_PATTERN)]
+AgeBand = Annotated[str, StringConstraints(pattern=_AGE_BAND_PATTERN)]
+
+
+def _consecutive(year: str) -> str:
+    start, end = int(year[:4]), int(year[5:])
+    if (start + 1) % 100 != end:
+        raise ValueError(f'must name two consecutive years (e.g. "{start}/{(start + 1) % 100:02d}")')
+    return year
+
+
+def _a_number(value: object) -> object:
+    """A YAML number only: no booleans or quoted strings standing in for one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+FinancialYear = Annotated[str, StringConstraints(pattern=_YEAR_PATTERN), AfterValidator(_consecutive)]
+Value = Annotated[float, BeforeValidator(_a_number), Field(ge=0)]
+
+
+def _a_scalar(value: object) -> object:
+    if not isinstance(value, str | bool | int):
+        raise ValueError("must be a text, true/false or a whole number")
+    return value
+
+
+AttributeValue = Annotated[str | bool | int, BeforeValidator(_a_scalar)]
+
+
+def _as_tuple(value: object) -> object:
+    """Lets a list field be written as a single string in YAML."""
+    return (value,) if isinstance(value, str) else value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Denominator(_Model):
+    """The population a rate is per: ONS estimates of `sex` in `age_band`, per `per` people."""
+
+    sex: Sex = "persons"
+    age_band: AgeBand = "all ages"
+    per: Literal[1000, 10000, 100000] = 1000
+
+
+class Baseline(_Model):
+    """The figure targets are set against: one `value` for every area, or per-area `areas` values, or both."""
+
+    year: FinancialYear
+    value: Value | None = None
+    areas: dict[AreaCode, Value] = {}
+
+
+class Target(NamedTuple):
+    """A target value and the area whose override it is (None: the target for every area)."""
+
+    value: float
+    area_code: str | None
+
+
+class Indicator(_Model):
+    """One scorecard indicator."""
+
+    id: Slug
+    title: Text
+    definition: LongText
+    owner: Slug  # the organisation accountable for the indicator (an organisation id, as protocols name them)
+    dataset: str
+    categories: Annotated[tuple[Slug, ...], BeforeValidator(_as_tuple), Field(min_length=1)] | None = None
+    attributes: dict[str, AttributeValue] = {}  # only events whose attribute has this value are counted
+    measure: MeasureKind
+    denominator: Denominator | None = None
+    direction: Direction
+    baseline: Baseline
+    targets: dict[FinancialYear, Value] = {}
+    area_targets: dict[AreaCode, dict[FinancialYear, Value]] = {}
+    tolerance_pct: Annotated[float, BeforeValidator(_a_number), Field(ge=0, le=100)] = 5.0
+    data_lag_months: int = Field(ge=0, le=36, strict=True)
+    provisional_months: int = Field(default=0, ge=0, le=36, strict=True)
+    level: Level = "csp"
+
+    @field_validator("dataset")
+    @classmethod
+    def _known_dataset(cls, name: str) -> str:
+        if name not in CATALOGUE:
+            raise ValueError(f"is not a dataset of the catalogue; known datasets: {', '.join(sorted(CATALOGUE))}")
+        return name
+
+    def target_for(self, area_code: str, year: str) -> Target | None:
+        """The target for `area_code` in financial `year`: the area's override first, else the all-areas target."""
+        override = self.area_targets.get(area_code, {}).get(year)
+        if override is not None:
+            return Target(override, area_code)
+        value = self.targets.get(year)
+        return None if value is None else Target(value, None)
+
+    def baseline_for(self, area_code: str) -> float | None:
+        """The baseline value of `area_code`: its own, else the all-areas value (None when neither is given)."""
+        return self.baseline.areas.get(area_code, self.baseline.value)
+
+    def target_rows(self) -> list[tuple[str | None, str, float]]:
+        """Every target as (area code or None for all areas, financial year, value), all-areas targets first."""
+        rows: list[tuple[str | None, str, float]] = [(None, year, value) for year, value in self.targets.items()]
+        for area, years in self.area_targets.items():
+            rows += [(area, year, value) for year, value in years.items()]
+        return rows
+
+
+class IndicatorError(ValueError):
+    """Indicator documents that cannot be used; `problems` names each file, field path and what is wrong."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field of the indicator format",
+    "tuple_type": "must be a list",
+    "dict_type": "must be a mapping",
+}
+
+
+def _schema_problems(exc: ValidationError, source: str) -> list[Problem]:
+    """Pydantic's errors as Problems with field paths; input values are never included."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        is_key = "[key]" in loc
+        loc = [p for p in loc if p != "[key]"]
+        loc = [p for p in loc if p not in ("float", "tuple[str, ...]")]  # a union's branch tag is not a field
+        ctx = error.get("ctx", {})
+        if error["type"] == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERN_MESSAGES:
+            message = _PATTERN_MESSAGES[ctx["pattern"]]
+        else:
+            message = _MESSAGES.get(error["type"], error["msg"]).removeprefix("Value error, ")
+            message = re.sub(r"^Input should (be|have)", r"must \1", message)
+        problem = Problem(source, format_path(loc), f"key {message}" if is_key else message)
+        if problem not in problems:
+            problems.append(problem)
+    return problems
+
+
+def consistency_problems(indicator: Indicator, source: str) -> list[Problem]:
+    """Rules a well-formed indicator must also meet: its measure, attribute filter, baseline and target years."""
+    problems: list[Problem] = []
+
+    def add(path: str, message: str) -> None:
+        problems.append(Problem(source, path, message))
+
+    if indicator.measure == "rate" and indicator.denominator is None:
+        add("denominator", "is required for a rate (sex, age_band and per)")
+    if indicator.measure == "count" and indicator.denominator is not None:
+        add("denominator", "is given but the measure is a count")
+    spec = CATALOGUE[indicator.dataset]
+    for name in indicator.attributes:
+        if name not in spec.attributes:
+            add(f"attributes.{name}", f"is not an attribute of {indicator.dataset}")
+        elif name in spec.free_text or name in spec.linkage:
+            add(f"attributes.{name}", "is free text or a pseudonym: an indicator cannot filter on it")
+    if indicator.baseline.value is None and not indicator.baseline.areas:
+        add("baseline", "needs a value, or values by area under areas")
+    start = int(indicator.baseline.year[:4])
+    for area, years in [(None, indicator.targets), *indicator.area_targets.items()]:
+        for year in years:
+            if int(year[:4]) <= start:
+                at = "targets" if area is None else f"area_targets.{area}"
+                add(f"{at}.{year}", f"is not after the baseline year {indicator.baseline.year}")
+    return problems
+
+
+def build_indicator(data: object, source: str) -> Indicator:
+    """An Indicator from parsed YAML (or any mapping), checked for shape and consistency; IndicatorError if not."""
+    if not isinstance(data, Mapping):
+        raise IndicatorError([Problem(source, "", "the document must be a YAML mapping of indicator fields")])
+    try:
+        indicator = Indicator.model_validate(data)
+    except ValidationError as exc:
+        raise IndicatorError(_schema_problems(exc, source)) from None
+    problems = consistency_problems(indicator, source)
+    if problems:
+        raise IndicatorError(problems)
+    return indicator
+
+
+def parse_indicator(text: str, source: str) -> Indicator:
+    """The indicator in the YAML `text`; `source` (e.g. the file name) is used in problems only."""
+    try:
+        data: Any = load_yaml(text, source)
+    except ProtocolError as exc:  # the shared YAML reader reports syntax errors as protocol problems
+        raise IndicatorError(exc.problems) from None
+    return build_indicator(data, source)
+
+
+def load_directory(path: Path | str) -> list[Indicator]:
+    """Every indicator in the *.yaml files of directory `path`, by file name.
+
+    Raises IndicatorError listing the problems of every failing file (and any id given by two files), and
+    FileNotFoundError when `path` is not a directory.
+    """
+    directory = Path(path)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"no indicator directory at {directory}")
+    indicators: dict[str, tuple[Indicator, Path]] = {}
+    problems: list[Problem] = []
+    for file in sorted(directory.glob("*.yaml")):
+        try:
+            indicator = parse_indicator(file.read_text(encoding="utf-8"), str(file))
+        except IndicatorError as exc:
+            problems += exc.problems
+            continue
+        if indicator.id in indicators:
+            problems.append(Problem(str(file), "id", f"{indicator.id} is also in {indicators[indicator.id][1]}"))
+            continue
+        indicators[indicator.id] = (indicator, file)
+    if problems:
+        raise IndicatorError(problems)
+    return [indicator for indicator, _ in indicators.values()]
