@@ -6,6 +6,7 @@ released under any of the caller's clauses, by area code at a level, month, and 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -59,6 +60,7 @@ class CountQuery:
     area_level: Level | None = None  # defaults to `level`
     categories: tuple[str, ...] = ()  # only these categories
     vintage: str | None = None  # ward level only: re-aggregate stored points to this ward vintage
+    attributes: tuple[tuple[str, str | int | float | bool], ...] = ()  # only events with these attribute values
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,8 @@ class UnlocatedCell:
 
 
 def uses_event_count(query: CountQuery) -> bool:
-    """Whether `event_count` can answer: it holds every level but the LSOA, and stored wards only."""
-    return query.vintage is None and Level.lsoa not in (query.level, query.area_level)
+    """Whether `event_count` can answer: every level but the LSOA, stored wards only, no attribute filter."""
+    return query.vintage is None and not query.attributes and Level.lsoa not in (query.level, query.area_level)
 
 
 def _source(query: CountQuery) -> tuple[str, str, str]:
@@ -116,6 +118,9 @@ def _where(query: CountQuery) -> tuple[str, dict[str, Any]]:
     if query.categories:
         where.append("e.category = ANY(CAST(:categories AS text[]))")
         params["categories"] = list(query.categories)
+    if query.attributes:
+        where.append("e.attributes @> CAST(:attributes AS jsonb)")
+        params["attributes"] = json.dumps(dict(query.attributes))
     return " AND ".join(where), params
 
 
