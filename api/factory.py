@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.routes import counts, geocode, health, ig, quality
+from api.routes import indicators as indicators_route
+from api.routes import scorecard as scorecard_route
 from api.settings import get_api_settings
 
 
@@ -15,4 +17,6 @@ def create_app() -> FastAPI:
     app.include_router(ig.router)
     app.include_router(geocode.router)
     app.include_router(quality.router)
+    app.include_router(indicators_route.router)
+    app.include_router(scorecard_route.router)
     return app
