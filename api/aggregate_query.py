@@ -23,9 +23,10 @@ from api.disclosure import Key, Rule, rule_for
 from api.grants import grant_for_counts
 from api.periods import Period, PeriodType, periods, span
 from sharing_protocols.catalogue import CATALOGUE
-from sharing_protocols.decision import ProtocolRegister
+from sharing_protocols.decision import Grant, ProtocolRegister
 from sharing_protocols.precision import SpatialPrecision
-from warehouse.aggregates import Cell, CountQuery, Level
+from sharing_protocols.protocol import DisclosureControl
+from warehouse.aggregates import Cell, CountQuery, Level, clause_sets
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # The protocol precision a level needs: CSPs, counties and forces are made of whole districts.
@@ -160,7 +161,6 @@ def resolve(
         for grant in grant_for_counts(register, org, dataset, PRECISION[params.level], need_category, today).grants
     ]
     refs = list(dict.fromkeys(str(g.ref) for g in grants))
-    rule = rule_for([(str(g.ref), g.clause.disclosure) for g in grants])
     found = periods(params.period, params.start, params.end)
     first, last = span(found)
     query = CountQuery(
@@ -176,7 +176,25 @@ def resolve(
         categories=params.categories,
         vintage=params.vintage,
     )
-    return Answer(query, found, refs, rule)
+    return Answer(query, found, refs, disclosure_rule(session, grants, query))
+
+
+def disclosure_rule(session: Session, grants: Sequence[Grant], query: CountQuery) -> Rule:
+    """The rule for the events a query counts.
+
+    Events justified by the same clauses may be shown under the laxest rule among those clauses (the caller could
+    have them under that clause alone); the table takes the strictest of those rules over the groups it counts.
+    With nothing to count, the strictest rule of all the clauses.
+    """
+    own = {str(g.ref): g.clause.disclosure for g in grants}
+    chosen: list[tuple[str, DisclosureControl | None]] = []
+    for clauses in clause_sets(session, query):
+        options = [rule_for([(ref, own[ref])]) for ref in clauses if ref in own]
+        if options:
+            laxest = min(options, key=lambda r: (r.min_cell_count, r.round_to))
+            ref = laxest.clauses[0] if laxest.clauses else next(r for r in clauses if r in own)
+            chosen.append((ref, own[ref]))
+    return rule_for(chosen or list(own.items()))
 
 
 def key_of(params: AggregateParams, area: str, category: str | None, dataset: str | None, period: str) -> Key:

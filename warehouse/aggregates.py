@@ -169,6 +169,14 @@ def total(session: Session, query: CountQuery) -> int:
     return int(value or 0)
 
 
+def clause_sets(session: Session, query: CountQuery) -> list[tuple[str, ...]]:
+    """The distinct sets of justifying clauses among the events the query counts."""
+    table, _, _ = _source(query)
+    where, params = _where(query)
+    rows = session.execute(text(f"SELECT DISTINCT e.protocols FROM {table} WHERE {where}"), params)
+    return [tuple(r[0]) for r in rows]
+
+
 def latest_month(session: Session, datasets: Sequence[str], clause_refs: Sequence[str]) -> date | None:
     """The latest month with any event of `datasets` released under `clause_refs`."""
     value = session.execute(

@@ -15,10 +15,10 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.access_log import AccessDep
-from api.aggregate_query import parse_month, recipient
+from api.aggregate_query import disclosure_rule, parse_month, recipient
 from api.auth import CallerDep
 from api.dependencies import RegisterDep, SessionDep
-from api.disclosure import Rule, protect_value, released_rate, rule_for
+from api.disclosure import Rule, protect_value, released_rate
 from api.grants import grant_for_counts
 from api.scorecard import Figure, ScorecardRow, Window, reporting_window, scorecard_row
 from sharing_protocols.decision import ProtocolRegister
@@ -79,7 +79,6 @@ def _row(
     except HTTPException as refused:
         raise _Unavailable(str(refused.detail)) from None
     refs = tuple(str(g.ref) for g in grants.grants)
-    rule = rule_for([(str(g.ref), g.clause.disclosure) for g in grants.grants])
     latest = as_of or latest_month(session, [indicator.dataset], refs)
     if latest is None:
         raise _Unavailable("no data of this dataset under your protocols")
@@ -97,6 +96,8 @@ def _row(
             attributes=tuple(indicator.attributes.items()),
         )
 
+    both = query(window.previous_start, window.end)
+    rule = disclosure_rule(session, grants.grants, both)
     actual_n = _released(session, query(window.start, window.end), rule)
     previous_n = _released(session, query(window.previous_start, window.previous_end), rule)
     source = None
