@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import date
 from functools import partial
 from pathlib import Path
 
@@ -20,6 +23,9 @@ from deploy.local import processes
 from deploy.protocol_files import configured_register
 from deploy.settings import get_geography_settings, get_kafka_settings, get_local_settings
 from deploy.topics import dataset_topics, ensure_topics
+from producers.generate_cli import CODEPOINT
+from producers.generators.base import GenerateRequest, read_codepoint, write_csv
+from producers.generators.registry import all_generators
 from producers.publish import publish_file
 from producers.publisher import Publisher
 from producers.source_options import build_source_options
@@ -38,6 +44,17 @@ DEMO_FEEDS = (
     ("police-uk-street", "feeds/police_uk/2019-01-sussex-street.csv"),
     ("police-uk-street", "feeds/police_uk/2019-01-hampshire-street.csv"),
 )
+# Partner feeds without a real open sample: generated (seeded, real postcodes, synthetic people) for two districts
+# over two financial years, so that repeats, cohorts, trends and the scorecard have something to show.
+GENERATED_FEEDS = (
+    ("police-records", 4000),
+    ("council-asb", 1500),
+    ("marac-cases", 400),
+    ("probation-iom", 600),
+    ("fire-incidents", 800),
+)
+GENERATED_DISTRICTS = ("E07000061", "E07000062")  # Eastbourne, Hastings
+GENERATED_START, GENERATED_MONTHS = date(2024, 4, 1), 24
 WARDS = ("boundaries/wards_2024_bsc_epsg27700.geojson", "wards-2024")
 LSOAS = ("boundaries/lsoa_2021_epsg4326.geojson", "lsoa-2021")
 LOOKUPS = (
@@ -71,6 +88,36 @@ def _wait_for_api(base: str, timeout: float) -> None:
     raise local.LocalInfraError(f"the API did not answer at {base}/healthz; see {get_local_settings().logs}/api.log")
 
 
+def _generated_feeds(data: Path) -> list[tuple[str, Path]]:
+    """Write the generated partner feeds under the hub's home (the same seed gives the same files)."""
+    out = get_local_settings().home.resolve() / "demo-feeds"
+    out.mkdir(parents=True, exist_ok=True)
+    points = read_codepoint(data / CODEPOINT, GENERATED_DISTRICTS)
+    generators = all_generators()
+    files = []
+    for feed, rows in GENERATED_FEEDS:
+        request = GenerateRequest(
+            rows=rows, seed=2026, postcodes=points, start=GENERATED_START, months=GENERATED_MONTHS
+        )
+        path = out / f"{feed}.csv"
+        write_csv(path, list(generators[feed].rows(request)), generators[feed].columns)
+        files.append((feed, path))
+    return files
+
+
+def _demo_linkage_keys() -> dict[str, str]:
+    """The demo's linkage and record-id secrets (HUB_LINKAGE_KEY_*), made once and kept under the hub's home."""
+    path = get_local_settings().home.resolve() / "demo-linkage.env"
+    if not path.exists():
+        path.write_text(
+            "".join(f"HUB_LINKAGE_KEY_{d}={secrets.token_hex(32)}\n" for d in ("PERSON", "RECORD_IDS")),
+            encoding="utf-8",
+        )
+        path.chmod(0o600)
+    pairs = (line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line)
+    return {**os.environ, **{name: value for name, value in pairs}}
+
+
 def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds to load")) -> None:
     """Start Kafka, PostGIS, the worker and the API; publish the demo feeds; wait until they are loaded."""
     data = get_local_settings().shared_data
@@ -101,14 +148,16 @@ def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds 
     base = f"http://{settings.host}:{settings.port}"
     _wait_for_api(base, 60)
     published = rejected = 0
+    files = [(feed, data / relative) for feed, relative in DEMO_FEEDS] + _generated_feeds(data)
+    keys = _demo_linkage_keys()
     with Publisher(kafka.servers, client_id="hub-demo") as publisher:
-        for feed, relative in DEMO_FEEDS:
+        for feed, path in files:
             spec = get_dataset(feed)
-            options = build_source_options(spec, spec.default_partner, register=configured_register())
-            summary = publish_file(spec, data / relative, options, partial(publisher.send, kafka.topic(feed)))
+            options = build_source_options(spec, spec.default_partner, register=configured_register(), environ=keys)
+            summary = publish_file(spec, path, options, partial(publisher.send, kafka.topic(feed)))
             published += summary.published
             rejected += summary.rejected
-            typer.echo(f"published {Path(relative).name}: {summary.published} events, {summary.rejected} rejected")
+            typer.echo(f"published {path.name}: {summary.published} events, {summary.rejected} rejected")
     typer.echo("waiting for the worker to load them ...")
     lag = wait_for_loader(kafka, dataset_topics(kafka), timeout)
     if lag:
