@@ -6,7 +6,9 @@ from fastapi import FastAPI
 
 from api.routes import counts, geocode, health, ig, quality
 from api.routes import indicators as indicators_route
+from api.routes import rates as rates_route
 from api.routes import scorecard as scorecard_route
+from api.routes import trends as trends_route
 from api.settings import get_api_settings
 
 
@@ -19,4 +21,6 @@ def create_app() -> FastAPI:
     app.include_router(quality.router)
     app.include_router(indicators_route.router)
     app.include_router(scorecard_route.router)
+    app.include_router(rates_route.router)
+    app.include_router(trends_route.router)
     return app
