@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.routes import cohorts as cohorts_route
 from api.routes import counts, geocode, health, ig, quality
 from api.routes import indicators as indicators_route
 from api.routes import rates as rates_route
+from api.routes import repeats as repeats_route
 from api.routes import scorecard as scorecard_route
 from api.routes import trends as trends_route
 from api.settings import get_api_settings
@@ -23,4 +25,6 @@ def create_app() -> FastAPI:
     app.include_router(scorecard_route.router)
     app.include_router(rates_route.router)
     app.include_router(trends_route.router)
+    app.include_router(repeats_route.router)
+    app.include_router(cohorts_route.router)
     return app

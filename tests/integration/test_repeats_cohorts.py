@@ -1,0 +1,495 @@
+"""GET /v1/repeats and GET /v1/cohorts end to end: police records, MARAC case lists (generated, plus a hand-written
+list of edge cases) and probation IOM cohorts generated from one synthetic population, published and loaded.
+
+The hub enforces the packaged protocols plus one of this module's own that grants `repeat-analysts` exact figures
+(disclosure 1/1) with pseudonym linkage. Every expectation is computed here from `SELECT ... FROM event` with plain
+Python loops (each victim's incidents in order, compared with every earlier one), not with the hub's SQL; the
+MARAC edge cases are also checked against figures worked out by hand. The packaged protocols' rule (10/5) is
+checked for the CSPs they name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from api.factory import create_app
+from deploy.protocol_files import packaged_protocols_dir
+from sharing_protocols.datasets.marac_cases import COLUMNS as MARAC_COLUMNS
+from tests.integration.conftest import HubEnv, Worker, api_client, run_all
+from warehouse.db import get_engine
+from warehouse.lookups import load_lookup
+from warehouse.postcodes import load_postcodes
+
+pytestmark = pytest.mark.integration
+
+KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": "r" * 48}
+EASTBOURNE, HASTINGS = "E07000061", "E07000062"
+LOOKUPS = ("lookups/ward24_lad24_ctyua24.csv", "lookups/lad24_csp24_pfa24_england_wales.csv")
+ANALYSTS, NO_LINK = "repeat-analysts", "no-link-csp"
+EXACT = "repeats-exact@1"
+FROM, TO = "2024-07", "2025-06"
+SPAN = ("--start", "2023-07", "--months", "24")  # the generated months: a year to look back on before FROM
+EXACT_PROTOCOL = f"""
+id: repeats-exact
+version: 1
+title: Exact linked counts for the repeats and cohorts tests
+status: active
+valid_from: 2019-01-01
+review_due: 2030-01-01
+dpia_reference: TEST-DPIA
+purposes: [Testing the hub]
+legal_gateways: [{{ref: cda-1998-s115}}]
+datasets: [police-records, marac-cases, probation-iom]
+retention: {{months: 24}}
+data_owners:
+  - {{id: sussex-police, name: Sussex Police}}
+  - {{id: east-sussex-marac, name: East Sussex MARAC}}
+  - {{id: kss-probation, name: KSS Probation}}
+recipients:
+  - {{id: {ANALYSTS}, name: Analysts, kind: csp}}
+  - {{id: {NO_LINK}, name: No linkage, kind: csp}}
+signatories: [{{role: SIRO, organisation: sussex-police}}]
+clauses:
+  - {{id: da, recipients: [{ANALYSTS}], datasets: [police-records],
+     fields: [category, period, location, victim_pseudonym, domestic_abuse], spatial_precision: district,
+     temporal_precision: day, output: aggregates_only, pseudonym_linkage: true,
+     disclosure: {{min_cell_count: 1, round_to: 1}}}}
+  - {{id: marac, recipients: [{ANALYSTS}], datasets: [marac-cases],
+     fields: [category, period, location, marac_area, victim_pseudonym, perpetrator_pseudonym, information_only],
+     spatial_precision: district, temporal_precision: day, output: aggregates_only, pseudonym_linkage: true,
+     disclosure: {{min_cell_count: 1, round_to: 1}}}}
+  - {{id: cohorts, recipients: [{ANALYSTS}], datasets: [probation-iom],
+     fields: [category, period, location, offender_pseudonym, reoffended, predicted_reoffending_rate],
+     spatial_precision: district, temporal_precision: month, output: aggregates_only, pseudonym_linkage: true,
+     disclosure: {{min_cell_count: 1, round_to: 1}}}}
+  - {{id: no-link, recipients: [{NO_LINK}], datasets: [police-records],
+     fields: [category, period, location, domestic_abuse], spatial_precision: district, temporal_precision: day,
+     output: aggregates_only, disclosure: {{min_cell_count: 1, round_to: 1}}}}
+"""
+GENERATED = {  # dataset -> generate options (one seed: one synthetic population)
+    "police-records": ("--rows", "2500", "--district", EASTBOURNE, "--district", HASTINGS),
+    "marac-cases": ("--rows", "500", "--district", EASTBOURNE, "--district", HASTINGS),
+    "probation-iom": ("--rows", "700", "--district", EASTBOURNE, "--district", HASTINGS),
+}
+# Hand-written MARAC cases at two MARACs no generated case is heard at: (victim, main perpetrator, second
+# perpetrator, MARAC, review day, information only).
+EDGE_CASES: tuple[tuple[str, str | None, str | None, str, str, bool], ...] = (
+    ("V1", "P1", None, "Edge One", "15/01/2024", False),  # first
+    ("V1", "P1", None, "Edge One", "15/01/2025", False),  # exactly 12 months later: a repeat
+    ("V2", "P2", None, "Edge One", "10/02/2024", False),  # first
+    ("V2", "P2", None, "Edge One", "11/02/2025", False),  # 12 months and a day later: not a repeat
+    ("V3", "P3", None, "Edge One", "01/03/2024", False),  # first
+    ("V3", "P4", None, "Edge One", "01/05/2024", False),  # a new perpetrator: not a repeat
+    ("V3", "P3", None, "Edge One", "01/07/2024", False),  # the first perpetrator again: a repeat
+    ("V4", "P5", None, "Edge One", "05/03/2024", False),  # first
+    ("V4", "P5", None, "Edge Two", "05/06/2024", False),  # another MARAC: not a repeat
+    ("V4", "P5", None, "Edge Two", "05/08/2024", False),  # again at that MARAC: a repeat
+    ("V5", "P6", None, "Edge One", "10/03/2024", True),  # information only: not a case
+    ("V5", "P6", None, "Edge One", "10/05/2024", False),  # after an information-only referral: not a repeat
+    ("V5", "P6", None, "Edge One", "10/06/2024", True),  # information only: not a case, never a repeat
+    ("V6", None, None, "Edge One", "12/03/2024", False),  # no perpetrator: a case that cannot be linked
+    ("V6", None, None, "Edge One", "12/04/2024", False),  # again: never a repeat
+    ("V7", "P7", "P8", "Edge One", "20/03/2024", False),  # first (two perpetrators, P7 the main one)
+    ("V7", "P7", None, "Edge One", "20/04/2024", False),  # same main perpetrator: a repeat
+    ("V8", "P9", None, "Edge One", "25/03/2024", False),  # two cases on one day:
+    ("V8", "P9", None, "Edge One", "25/03/2024", False),  # exactly one of them is a repeat
+    ("V9", "P10", "P11", "Edge One", "01/09/2024", False),  # first
+    ("V9", "P11", None, "Edge One", "01/10/2024", False),  # the second perpetrator now the main one: not a repeat
+)
+# Worked out by hand from EDGE_CASES: (MARAC, 12 months to) -> (cases, repeats, unlinked, information only, rate).
+EDGE_EXPECTED = {
+    ("edge-one", "2024-12"): (15, 3, 2, 2, 20.0),
+    ("edge-one", "2025-02"): (15, 4, 2, 2, 26.67),
+    ("edge-two", "2024-12"): (2, 1, 0, 0, 50.0),
+}
+
+
+@pytest.fixture(scope="module")
+def extra_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    directory = tmp_path_factory.mktemp("protocols")
+    (directory / "repeats-exact.yaml").write_text(EXACT_PROTOCOL)
+    return {"HUB_PROTOCOLS_PATHS": json.dumps([str(packaged_protocols_dir()), str(directory)])}
+
+
+def _person(code: str | None) -> dict[str, str]:
+    if code is None:
+        return {"Surname": "", "Forename": "", "DOB": ""}
+    return {"Surname": "Edgecase", "Forename": f"Test{code}", "DOB": f"{int(code[1:]):02d}/01/1980"}
+
+
+def _edge_file(path: Path, postcode: str) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*MARAC_COLUMNS, "Victim Postcode"])
+        writer.writeheader()
+        for number, (victim, main, second, marac, day, information) in enumerate(EDGE_CASES, 1):
+            review = date(int(day[6:]), int(day[3:5]), int(day[:2]))
+            row = {
+                "Case ID": f"EDGE-{number:04d}",
+                "MARAC Area": marac,
+                "Referral Date": f"{review - timedelta(days=7):%d/%m/%Y}",
+                "Review Date": day,
+                "Referring Agency": "Police",
+                "Victim Postcode": postcode,
+                "Risk Level": "High",
+                "Information Only": "Y" if information else "N",
+                "Repeat": "N",
+            }
+            for prefix, person in (("Victim", victim), ("Perpetrator", main), ("Second Perpetrator", second)):
+                row |= {f"{prefix} {k}": v for k, v in _person(person).items()}
+            writer.writerow(row)
+
+
+@pytest.fixture(scope="module")
+def loaded(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Lookups and postcodes loaded before the worker starts (it reads them at start); the feeds generated,
+    published and loaded."""
+    for lookup in LOOKUPS:
+        load_lookup(shared_data / lookup, "lookups-2024", hub_env.database_url)
+    load_postcodes(shared_data / "postcodes/codepoint_open_2014_08.csv", "codepoint", hub_env.database_url)
+    tmp = tmp_path_factory.mktemp("feeds")
+    env = {**os.environ, **hub_env.env, **KEYS}
+    cli = [sys.executable, "-m", "deploy.cli"]
+    paths = {dataset: tmp / f"{dataset}.csv" for dataset in GENERATED}
+    run_all(
+        [
+            [*cli, "generate", dataset, str(paths[dataset]), "--seed", "11", *SPAN, *options]
+            for dataset, options in GENERATED.items()
+        ],
+        env,
+    )
+    with paths["marac-cases"].open(encoding="utf-8", newline="") as handle:
+        postcode = next(r["Victim Postcode"] for r in csv.DictReader(handle) if r["Victim Postcode"])
+    _edge_file(tmp / "edge.csv", postcode)
+    worker = Worker(hub_env, tmp / "worker.log")
+    try:
+        run_all(
+            [[*cli, "publish", dataset, str(path)] for dataset, path in paths.items()]
+            + [[*cli, "publish", "marac-cases", str(tmp / "edge.csv")]],
+            env,
+        )
+        worker.wait_until_loaded()
+        yield
+    finally:
+        worker.stop()
+
+
+@dataclass(frozen=True)
+class Ev:
+    """One loaded event as the test reads it."""
+
+    event_id: str
+    day: date
+    end: date
+    month: date
+    category: str
+    district: str | None
+    csp: str | None
+    attributes: dict[str, Any]
+
+
+def _events(hub_env: HubEnv, dataset: str) -> list[Ev]:
+    """The dataset's events released under this module's exact clauses."""
+    with get_engine(hub_env.database_url).connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT event_id, period_start, period_end, period_month, category, district_code, csp_code, "
+                "attributes, protocols FROM event WHERE dataset = :d"
+            ),
+            {"d": dataset},
+        ).all()
+    return [
+        Ev(str(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], dict(r[7]))
+        for r in rows
+        if any(ref.startswith(f"{EXACT}#") for ref in r[8])
+    ]
+
+
+def _year_before(day: date) -> date:
+    """The same day 12 months earlier (29 February -> 28 February), as PostgreSQL's date - interval '12 months'."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return date(day.year - 1, 2, 28)
+
+
+def _repeats(events: list[Ev], key: Any) -> set[str]:
+    """Ids of the events that follow another with the same key (not None) within the 12 months before, in order
+    of day then event id; each event is compared with every earlier one."""
+    by_key: defaultdict[Any, list[Ev]] = defaultdict(list)
+    for event in events:
+        if key(event) is not None:
+            by_key[key(event)].append(event)
+    found: set[str] = set()
+    for history in by_key.values():
+        ordered = sorted(history, key=lambda e: (e.day, e.event_id))
+        for k, event in enumerate(ordered):
+            if any(earlier.day >= _year_before(event.day) for earlier in ordered[:k]):
+                found.add(event.event_id)
+    return found
+
+
+def _pct(numerator: int | Fraction, denominator: int) -> float | None:
+    if denominator == 0:
+        return None
+    value = Fraction(numerator) * 100 / denominator
+    quantized = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return float(quantized)
+
+
+def _month(label: str) -> date:
+    return date(int(label[:4]), int(label[5:7]), 1)
+
+
+def _add_months(month: date, months: int) -> date:
+    year, index = divmod(month.year * 12 + month.month - 1 + months, 12)
+    return date(year, index + 1, 1)
+
+
+def _months(first: str, last: str) -> list[date]:
+    months, month = [], _month(first)
+    while month <= _month(last):
+        months.append(month)
+        month = _add_months(month, 1)
+    return months
+
+
+def _get(client: TestClient, path: str, **params: Any) -> dict[str, Any]:
+    response = client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.fixture(scope="module")
+def analysts(loaded: None) -> TestClient:
+    return api_client(ANALYSTS, "analyst")
+
+
+@pytest.mark.parametrize(("level", "column"), [("lad", "district"), ("csp", "csp")])
+def test_domestic_abuse_repeats_by_area_and_month(
+    analysts: TestClient, hub_env: HubEnv, level: str, column: str
+) -> None:
+    incidents = [e for e in _events(hub_env, "police-records") if e.attributes.get("domestic_abuse") is True]
+    repeat = _repeats(incidents, lambda e: e.attributes.get("victim_pseudonym"))
+    months = set(_months(FROM, TO))
+    expected: defaultdict[tuple[str | None, str], Counter[str]] = defaultdict(Counter)
+    for event in incidents:
+        if event.month in months:
+            cell = expected[(getattr(event, column), f"{event.month:%Y-%m}")]
+            cell["incidents"] += 1
+            cell["repeats"] += event.event_id in repeat
+            cell["without"] += event.attributes.get("victim_pseudonym") is None
+    body = _get(analysts, "/v1/repeats", measure="domestic_abuse", level=level, **{"from": FROM, "to": TO})
+    assert body["protocols"] == [f"{EXACT}#da"]
+    assert body["disclosure"]["min_cell_count"] == 1 and body["disclosure"]["suppressed"] == 0
+    found = {
+        (r["area_code"], r["month"]): (
+            r["incidents"],
+            r["repeat_incidents"],
+            r["repeat_percent"],
+            r["without_victim_pseudonym"],
+        )
+        for r in body["rows"] + body["unlocated"]
+    }
+    assert found == {
+        key: (c["incidents"], c["repeats"], _pct(c["repeats"], c["incidents"]), c["without"])
+        for key, c in expected.items()
+    }
+    assert all(r["area_code"] is None for r in body["unlocated"])
+    total = sum((c for c in expected.values()), Counter())
+    assert body["totals"]["incidents"] == total["incidents"]
+    assert body["totals"]["repeat_incidents"] == total["repeats"] >= 20  # there are repeats to find
+    assert body["totals"]["repeat_percent"] == _pct(total["repeats"], total["incidents"])
+    assert {code for code, _ in found} >= ({EASTBOURNE, HASTINGS} if level == "lad" else {"E22000295", "E22000296"})
+
+
+def test_an_area_filter_keeps_the_history_of_other_areas(analysts: TestClient) -> None:
+    """Eastbourne's repeats are the same with or without the filter: earlier incidents elsewhere still count."""
+    span = {"from": FROM, "to": TO}
+    everywhere = _get(analysts, "/v1/repeats", measure="domestic_abuse", **span)
+    eastbourne = _get(analysts, "/v1/repeats", measure="domestic_abuse", area=EASTBOURNE, **span)
+    assert eastbourne["rows"] == [r for r in everywhere["rows"] if r["area_code"] == EASTBOURNE]
+    assert eastbourne["rows"] and eastbourne["unlocated"] == everywhere["unlocated"]
+    by_csp = _get(analysts, "/v1/cohorts", level="lad", area="E22000295", area_level="csp", **span)
+    assert {r["area_code"] for r in by_csp["rows"]} == {EASTBOURNE}
+
+
+def _marac_expected(events: list[Ev], group: Any) -> dict[tuple[Any, str], tuple[Any, ...]]:
+    """NI 32 per group and rolling 12 months to each month FROM..TO, computed case by case."""
+
+    def case_key(e: Ev) -> tuple[str, str, str] | None:
+        victim, perpetrator = e.attributes.get("victim_pseudonym"), e.attributes.get("perpetrator_pseudonym")
+        if e.category == "information-only" or victim is None or perpetrator is None:
+            return None
+        return (victim, perpetrator, e.attributes["marac_area"])
+
+    repeat = _repeats(events, case_key)
+    expected: dict[tuple[Any, str], tuple[Any, ...]] = {}
+    for last in _months(FROM, TO):
+        first = _add_months(last, -11)
+        window: defaultdict[Any, Counter[str]] = defaultdict(Counter)
+        for event in events:
+            if first <= event.month <= last:
+                cell = window[group(event)]
+                if event.category == "information-only":
+                    cell["information"] += 1
+                else:
+                    cell["cases"] += 1
+                    cell["repeats"] += event.event_id in repeat
+                    cell["unlinked"] += case_key(event) is None
+        for name, c in window.items():
+            expected[(name, f"{last:%Y-%m}")] = (
+                c["cases"],
+                c["repeats"],
+                _pct(c["repeats"], c["cases"]),
+                c["unlinked"],
+                c["information"],
+            )
+    return expected
+
+
+def _marac_found(body: dict[str, Any], group: Any) -> dict[tuple[Any, str], tuple[Any, ...]]:
+    return {
+        (group(r), r["period"].removeprefix("12 months to ")): (
+            r["cases"],
+            r["repeat_cases"],
+            r["repeat_rate"],
+            r["unlinked_cases"],
+            r["information_only"],
+        )
+        for r in body["rows"] + body["unlocated"]
+    }
+
+
+def test_marac_repeat_rate_per_rolling_12_months_by_marac(analysts: TestClient, hub_env: HubEnv) -> None:
+    events = _events(hub_env, "marac-cases")
+    expected = _marac_expected(events, lambda e: e.attributes["marac_area"])
+    body = _get(analysts, "/v1/repeats", measure="marac", **{"from": FROM, "to": TO})
+    assert body["by"] == ["marac_area"] and body["disclosure"]["suppressed"] == 0
+    found = _marac_found(body, lambda r: r["marac_area"])
+    assert found == expected
+    assert {m for m, _ in found} >= {"eastbourne", "hastings", "edge-one", "edge-two"}
+    assert sum(v[1] for (m, _), v in found.items() if m == "eastbourne") > 0
+
+
+def test_marac_edge_cases_match_the_figures_worked_out_by_hand(analysts: TestClient) -> None:
+    body = _get(analysts, "/v1/repeats", measure="marac", **{"from": "2024-12", "to": "2025-02"})
+    found = _marac_found(body, lambda r: r["marac_area"])
+    for (marac, month), (cases, repeats, unlinked, information, rate) in EDGE_EXPECTED.items():
+        assert found[(marac, month)] == (cases, repeats, rate, unlinked, information), (marac, month)
+
+
+def test_marac_repeat_rate_by_district_and_by_both(analysts: TestClient, hub_env: HubEnv) -> None:
+    events = _events(hub_env, "marac-cases")
+    by_district = _get(analysts, "/v1/repeats", measure="marac", by="area", **{"from": FROM, "to": TO})
+    assert _marac_found(by_district, lambda r: r["area_code"]) == _marac_expected(events, lambda e: e.district)
+    both = _get(analysts, "/v1/repeats", measure="marac", by=["marac_area", "area"], **{"from": FROM, "to": TO})
+    assert _marac_found(both, lambda r: (r["marac_area"], r["area_code"])) == _marac_expected(
+        events, lambda e: (e.attributes["marac_area"], e.district)
+    )
+
+
+def test_reoffending_cohorts_by_csp(analysts: TestClient, hub_env: HubEnv) -> None:
+    members: defaultdict[tuple[Any, ...], dict[str, list[Ev]]] = defaultdict(lambda: defaultdict(list))
+    for event in _events(hub_env, "probation-iom"):
+        offender = event.attributes.get("offender_pseudonym") or event.event_id
+        members[(event.csp, event.category, event.day, event.end)][offender].append(event)
+    expected = {}
+    for (csp, cohort, first, last), people in members.items():
+        size = len(people)
+        reoffenders = sum(any(e.attributes["reoffended"] for e in records) for records in people.values())
+        predicted = sum(
+            (
+                sum((Fraction(Decimal(str(e.attributes["predicted_reoffending_rate"]))) for e in records), Fraction())
+                / len(records)
+                for records in people.values()
+            ),
+            Fraction(),
+        )
+        rate, mean = _pct(reoffenders, size), _pct(predicted, size)
+        difference = float(Decimal(str(rate)) - Decimal(str(mean))) if rate is not None and mean is not None else None
+        expected[(csp, cohort, first.isoformat(), last.isoformat())] = (size, reoffenders, rate, mean, difference)
+    body = _get(analysts, "/v1/cohorts", **{"from": "2023-07", "to": TO})
+    assert body["protocols"] == [f"{EXACT}#cohorts"] and body["disclosure"]["suppressed"] == 0
+    found = {
+        (r["area_code"], r["cohort"], r["period_start"], r["period_end"]): (
+            r["cohort_size"],
+            r["reoffenders"],
+            r["rate"],
+            r["predicted_rate"],
+            r["difference"],
+        )
+        for r in body["rows"] + body["unlinked"]
+    }
+    assert found == expected
+    unlinked = sum(v[0] for k, v in expected.items() if k[0] is None)
+    assert unlinked > 0 and sum(r["cohort_size"] for r in body["unlinked"]) == unlinked
+    assert {r["cohort"] for r in body["rows"]} == {"iom-fixed", "iom-flex", "general"}
+    assert all(r["period"] == f"{r['period_start'][:7]}/{r['period_end'][:7]}" for r in body["rows"])
+
+
+def test_linking_needs_a_clause_granting_the_pseudonyms(loaded: None) -> None:
+    response = api_client(NO_LINK, "analyst").get(
+        "/v1/repeats", params={"measure": "domestic_abuse", "from": FROM, "to": TO}
+    )
+    assert response.status_code == 403
+    assert "victim_pseudonym" in response.json()["detail"] and "pseudonym_linkage" in response.json()["detail"]
+    assert api_client(ANALYSTS, "partner").get("/v1/cohorts", params={"from": FROM, "to": TO}).status_code == 403
+    assert (
+        TestClient(create_app()).get("/v1/repeats", params={"measure": "marac", "from": FROM, "to": TO}).status_code
+        == 403
+    )  # the public: no protocol grants it
+
+
+def _counts(body: dict[str, Any], names: tuple[str, ...]) -> list[int | None]:
+    rows = body["rows"] + body.get("unlocated", []) + body.get("unlinked", [])
+    found = [row[name] for row in rows for name in names]
+    return found + [v for k, v in body.get("totals", {}).items() if not k.endswith("percent")]
+
+
+def test_the_packaged_protocols_release_no_count_below_10(loaded: None) -> None:
+    client = api_client("eastbourne-csp", "analyst")
+    queries = [
+        ("/v1/repeats", {"measure": "domestic_abuse"}, ("incidents", "repeat_incidents", "without_victim_pseudonym")),
+        ("/v1/repeats", {"measure": "marac"}, ("cases", "repeat_cases", "unlinked_cases", "information_only")),
+        ("/v1/repeats", {"measure": "marac", "by": "area"}, ("cases", "repeat_cases", "unlinked_cases")),
+        ("/v1/cohorts", {}, ("cohort_size", "reoffenders")),
+    ]
+    suppressed = 0
+    for path, params, names in queries:
+        body = _get(client, path, **params, **{"from": FROM, "to": TO})
+        assert (body["disclosure"]["min_cell_count"], body["disclosure"]["round_to"]) == (10, 5)
+        assert body["protocols"] and not any(p.startswith(EXACT) for p in body["protocols"])
+        counts = _counts(body, names)
+        assert counts and all(c is None or c == 0 or (c >= 10 and c % 5 == 0) for c in counts), (path, params)
+        suppressed += body["disclosure"]["suppressed"]
+        for row in body["rows"]:  # a rate only where both of its counts are released
+            pairs = [("repeat_percent", "repeat_incidents", "incidents"), ("repeat_rate", "repeat_cases", "cases")]
+            for rate, numerator, denominator in [*pairs, ("rate", "reoffenders", "cohort_size")]:
+                if rate in row and (row[numerator] is None or row[denominator] is None):
+                    assert row[rate] is None
+            if "predicted_rate" in row and row["cohort_size"] is None:
+                assert row["predicted_rate"] is None
+    assert suppressed > 0  # the small cells were there, and were suppressed
+    as_csv = client.get("/v1/cohorts", params={"from": FROM, "to": TO, "format": "csv"})
+    assert as_csv.status_code == 200 and "cohort-reoffending-district-counts" in as_csv.headers["X-Disclosure-Rule"]
+    shown = [
+        int(r[c]) for r in csv.DictReader(io.StringIO(as_csv.text)) for c in ("cohort_size", "reoffenders") if r[c]
+    ]
+    assert shown and all(c == 0 or c >= 10 for c in shown)
