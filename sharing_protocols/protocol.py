@@ -371,8 +371,6 @@ def consistency_problems(protocol: Protocol, source_name: str) -> list[Problem]:
                 add(f"{at}.{name}", f"is required because fields lists {given}")
             if not listed and getattr(clause, name) is not None:
                 add(f"{at}.{name}", f"is given but fields does not list {given}")
-        if clause.output == "aggregates_only" and clause.disclosure is None:
-            add(f"{at}.disclosure", "is required for an aggregates_only clause")
         for earlier in range(i):
             overlap = _overlap(protocol.clauses[earlier], clause)
             if overlap:

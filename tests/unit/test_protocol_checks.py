@@ -215,12 +215,6 @@ BROKEN: list[tuple[str, str, str, str]] = [
         "needs pseudonym_linkage: true",
     ),
     (
-        "aggregates-without-disclosure",
-        _edit(_set("clauses[1].disclosure", _DELETE)),
-        "clauses[1].disclosure",
-        "is required for an aggregates_only clause",
-    ),
-    (
         "location-without-precision",
         _edit(_set("clauses[0].spatial_precision", _DELETE)),
         "clauses[0].spatial_precision",
