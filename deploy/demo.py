@@ -182,7 +182,10 @@ The hub is up.
   API docs:  {base}/docs
   API keys:  {keys_file} ({DEMO_ANALYST[1]} of {DEMO_ANALYST[0]}; {DEMO_IG_LEAD[1]} of the hub operator)
   counts:    curl -H "Authorization: Bearer $HUB_DEMO_ANALYST_KEY" '{counts}'
-  public:    curl '{base}/v1/counts?dataset=police-uk-street&level=lsoa&from=2019-01&to=2019-01'
+  public:    curl '{base}/v1/public/counts?dataset=police-uk-street&level=lsoa&from=2019-01&to=2019-01'
+  trends:    curl -H "Authorization: Bearer $HUB_DEMO_ANALYST_KEY" '{base}/v1/trends?dataset=police-records&level=lad&from=2025-04&to=2026-03&period=quarter'
+  scorecard: curl -H "Authorization: Bearer $HUB_DEMO_ANALYST_KEY" '{base}/v1/scorecard?csp=E22000295'
+  QGIS:      add an OGC API - Features layer at {base}/ (docs/api.md)
   IG flows:  curl -H "Authorization: Bearer $HUB_DEMO_IG_LEAD_KEY" '{base}/v1/ig/flows'
              (first: set -a; . {keys_file}; set +a)
   logs:      {home}/logs/ (worker.log, api.log), {home}/kafka/logs, {home}/postgres/logs
