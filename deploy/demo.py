@@ -176,6 +176,7 @@ def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds 
     keys_file.chmod(0o600)
     counts = f"{base}/v1/counts?dataset=police-uk-street&level=ward&from=2019-01&to=2019-01&by=category"
     home = get_local_settings().home.resolve()
+    trends = f"{base}/v1/trends?dataset=police-records&level=lad&from=2025-04&to=2026-03&period=quarter"
     typer.echo(
         f"""
 The hub is up.
@@ -183,7 +184,7 @@ The hub is up.
   API keys:  {keys_file} ({DEMO_ANALYST[1]} of {DEMO_ANALYST[0]}; {DEMO_IG_LEAD[1]} of the hub operator)
   counts:    curl -H "Authorization: Bearer $HUB_DEMO_ANALYST_KEY" '{counts}'
   public:    curl '{base}/v1/public/counts?dataset=police-uk-street&level=lsoa&from=2019-01&to=2019-01'
-  trends:    curl -H "Authorization: Bearer $HUB_DEMO_ANALYST_KEY" '{base}/v1/trends?dataset=police-records&level=lad&from=2025-04&to=2026-03&period=quarter'
+  trends:    curl -H "Authorization: Bearer $HUB_DEMO_ANALYST_KEY" '{trends}'
   scorecard: curl -H "Authorization: Bearer $HUB_DEMO_ANALYST_KEY" '{base}/v1/scorecard?csp=E22000295'
   QGIS:      add an OGC API - Features layer at {base}/ (docs/api.md)
   IG flows:  curl -H "Authorization: Bearer $HUB_DEMO_IG_LEAD_KEY" '{base}/v1/ig/flows'
