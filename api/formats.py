@@ -9,6 +9,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from warehouse.aggregates import Level
+from warehouse.areas import area_shapes
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
 
@@ -40,3 +44,14 @@ def geojson_response(features: Sequence[Mapping[str, Any]], **members: Any) -> R
     """A GeoJSON FeatureCollection (WGS84 lon/lat), with extra foreign members (rule, protocols, links ...)."""
     body = {"type": "FeatureCollection", **members, "features": list(features)}
     return Response(json.dumps(body), media_type=GEOJSON_MEDIA_TYPE)
+
+
+def area_features(
+    session: Session, level: Level, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]
+) -> list[dict[str, Any]]:
+    """One Feature per area-period row: the area's WGS84 shape and the row's `columns` as properties."""
+    shapes = area_shapes(session, level, sorted({str(r["area_code"]) for r in rows}))
+    return [
+        feature(shapes.get(str(r["area_code"])), {c: r.get(c) for c in columns}, f"{r['area_code']}/{r['period']}")
+        for r in rows
+    ]

@@ -14,10 +14,10 @@ from api.aggregate_query import AggregateParams, AggregateParamsDep, Answer, per
 from api.auth import Caller, CallerDep
 from api.dependencies import RegisterDep, SessionDep
 from api.disclosure import ProtectedTable, protect, protect_value
-from api.formats import csv_response, feature, geojson_response
+from api.formats import area_features, csv_response, geojson_response
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.aggregates import Level, count_cells
-from warehouse.areas import area_names, area_shapes
+from warehouse.areas import area_names
 
 router = APIRouter(prefix="/v1", tags=["counts"])
 
@@ -33,12 +33,17 @@ class DisclosureOut(BaseModel):
     suppressed: int
 
 
-class CountOut(BaseModel):
+class AreaPeriodOut(BaseModel):
+    """The keys of one row of an area table."""
+
     area_code: str
     area_name: str
     category: str | None = None
     dataset: str | None = None
     period: str
+
+
+class CountOut(AreaPeriodOut):
     count: int | None  # None: suppressed under the disclosure rule
 
 
@@ -146,11 +151,7 @@ def render(session: Session, params: AggregateParams, body: CountsResponse) -> C
         rows = [r.model_dump() for r in body.rows]
         return csv_response(rows, columns, "counts", body.disclosure.rule)
     if params.format == "geojson":
-        shapes = area_shapes(session, params.level, sorted({r.area_code for r in body.rows}))
-        features = [
-            feature(shapes.get(r.area_code), {c: getattr(r, c) for c in columns}, f"{r.area_code}/{r.period}")
-            for r in body.rows
-        ]
+        features = area_features(session, params.level, [r.model_dump() for r in body.rows], columns)
         members: dict[str, Any] = {"disclosure": body.disclosure.model_dump(), "protocols": body.protocols}
         return geojson_response(features, **members)
     return body

@@ -21,12 +21,11 @@ from api.aggregate_query import AggregateParams, AggregateParamsDep, Answer
 from api.auth import Caller, CallerDep
 from api.dependencies import RegisterDep, SessionDep
 from api.disclosure import released_rate
-from api.formats import csv_response, feature, geojson_response
-from api.routes.counts import DisclosureOut, UnlocatedOut, count_table
+from api.formats import area_features, csv_response, geojson_response
+from api.routes.counts import AreaPeriodOut, DisclosureOut, UnlocatedOut, count_table
 from api.significance import rate_interval
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.aggregates import Level
-from warehouse.areas import area_shapes
 from warehouse.population import Denominator, available_denominators, denominators
 
 router = APIRouter(prefix="/v1", tags=["rates"])
@@ -60,12 +59,7 @@ BASIS = (
 )
 
 
-class RateOut(BaseModel):
-    area_code: str
-    area_name: str
-    category: str | None = None
-    dataset: str | None = None
-    period: str
+class RateOut(AreaPeriodOut):
     count: int | None  # the released count; None: suppressed
     population: int | None  # None: no denominator for the area
     rate: float | None
@@ -232,15 +226,7 @@ def render(session: Session, params: AggregateParams, body: RatesResponse) -> Ra
         name = f"rates_per_{body.per}_{body.denominator}"
         return csv_response([flat(r) for r in body.rows], columns, name, body.disclosure.rule)
     if params.format == "geojson":
-        shapes = area_shapes(session, params.level, sorted({r.area_code for r in body.rows}))
-        features = [
-            feature(
-                shapes.get(r.area_code),
-                {c: v for c, v in flat(r).items() if c in columns},
-                f"{r.area_code}/{r.period}",
-            )
-            for r in body.rows
-        ]
+        features = area_features(session, params.level, [flat(r) for r in body.rows], columns)
         members: dict[str, Any] = {
             "disclosure": body.disclosure.model_dump(),
             "protocols": body.protocols,

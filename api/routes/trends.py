@@ -22,13 +22,13 @@ from api.aggregate_query import AggregateParams, AggregateParamsDep, Answer, per
 from api.auth import Caller, CallerDep
 from api.dependencies import RegisterDep, SessionDep
 from api.disclosure import Key, ProtectedTable, protect
-from api.formats import csv_response, feature, geojson_response
+from api.formats import area_features, csv_response, geojson_response
 from api.periods import Period, PeriodType, add_months, periods, span
-from api.routes.counts import DisclosureOut, disclosure_out
+from api.routes.counts import AreaPeriodOut, DisclosureOut, disclosure_out
 from api.significance import METHOD, compare
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.aggregates import Level, count_cells
-from warehouse.areas import area_names, area_shapes
+from warehouse.areas import area_names
 
 router = APIRouter(prefix="/v1", tags=["trends"])
 
@@ -57,12 +57,7 @@ class ComparisonOut(BaseModel):
     note: str | None = None  # why there is no change
 
 
-class TrendOut(BaseModel):
-    area_code: str
-    area_name: str
-    category: str | None = None
-    dataset: str | None = None
-    period: str
+class TrendOut(AreaPeriodOut):
     count: int | None
     previous: ComparisonOut
     year_ago: ComparisonOut
@@ -201,15 +196,7 @@ def render(session: Session, params: AggregateParams, body: TrendsResponse) -> T
     if params.format == "csv":
         return csv_response([flat(r) for r in body.rows], columns, "trends", body.disclosure.rule)
     if params.format == "geojson":
-        shapes = area_shapes(session, params.level, sorted({r.area_code for r in body.rows}))
-        features = [
-            feature(
-                shapes.get(r.area_code),
-                {c: v for c, v in flat(r).items() if c in columns},
-                f"{r.area_code}/{r.period}",
-            )
-            for r in body.rows
-        ]
+        features = area_features(session, params.level, [flat(r) for r in body.rows], columns)
         members: dict[str, Any] = {
             "disclosure": body.disclosure.model_dump(),
             "protocols": body.protocols,
