@@ -1,0 +1,250 @@
+"""Query plans of the analyst query layer (EXPLAIN), and `event_count` kept equal to a GROUP BY over `event`.
+
+A few thousand events are written straight into `event` with SQL (benchmarks/generated_events.py, as the
+warehouse benchmark does): twelve months of 2023 in the Sussex and Essex wards, with their real area codes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from benchmarks.generated_events import DatasetMix, EventGenerator, forces_wards
+from deploy.settings import libpq_url
+from tests.integration.conftest import HubEnv
+from warehouse.aggregates import CountQuery, Level, count_sql
+from warehouse.db import get_engine, session_scope
+from warehouse.lookups import load_lookup
+from warehouse.retention import run_retention
+
+pytestmark = pytest.mark.integration
+
+LOOKUPS = (
+    "lookups/ward24_lad24_ctyua24.csv",
+    "lookups/lsoa21_ward24_lad24.csv",
+    "lookups/lad24_csp24_pfa24_england_wales.csv",
+)
+STREET = ("police-to-csp-analysts@1#csp-ward-records", "police-uk-public@1#public-lsoa-monthly-counts")
+RECORDS = ("police-records-to-csp@1#ward-day-records",)
+DATASETS = (
+    DatasetMix("police-uk-street", 0.7, "police-uk", (("violent-crime", 3.0), ("burglary", 1.0)), STREET),
+    DatasetMix("police-records", 0.3, None, (("violent-crime", 2.0), ("shoplifting", 1.0)), RECORDS),
+)
+EVENTS = 4000
+EASTBOURNE_CSP, EAST_SUSSEX = "E22000295", "E10000011"
+# The grouping of event_count (migration 0006).
+KEY = (
+    "dataset, period_month, category, ward_code, ward_vintage, district_code, csp_code, county_code, pfa_code, "
+    "location_status, protocols"
+)
+
+
+@pytest.fixture(scope="module")
+def loaded(hub_env: HubEnv, shared_data: Path) -> Iterator[str]:
+    """The module's warehouse with the lookups and EVENTS generated events of 2023 (then vacuumed, analysed)."""
+    url = hub_env.database_url
+    for lookup in LOOKUPS:
+        load_lookup(shared_data / lookup, "lookups-2024", url)
+    wards = forces_wards(url, "lookups-2024", ("E23000033", "E23000028"))
+    generator = EventGenerator(tuple(wards), DATASETS, date(2023, 1, 1), 12, seed=6)
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        generator.write(conn, EVENTS, chunk=1500)
+        conn.execute("VACUUM (ANALYZE) event")
+        conn.execute("VACUUM (ANALYZE) event_count")
+    yield url
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+def explain(session: Session, sql: str, params: dict[str, Any], seqscan: bool = True) -> list[dict[str, Any]]:
+    """Every node of the plan PostgreSQL chooses for `sql` (with sequential scans disabled unless `seqscan`)."""
+    session.execute(text(f"SET LOCAL enable_seqscan = {'on' if seqscan else 'off'}"))
+    document = session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"), params).scalar_one()
+    return list(_nodes(document[0]["Plan"]))
+
+
+def relations(nodes: list[dict[str, Any]]) -> set[str]:
+    return {str(n["Relation Name"]) for n in nodes if "Relation Name" in n}
+
+
+def csp_query() -> CountQuery:
+    """Ward x month counts for one CSP over the year (the benchmark's first typical query)."""
+    return CountQuery(
+        datasets=("police-uk-street",),
+        level=Level.ward,
+        start=date(2023, 1, 1),
+        end=date(2023, 12, 1),
+        clause_refs=STREET[:1],
+        areas=(EASTBOURNE_CSP,),
+        area_level=Level.csp,
+    )
+
+
+def district_query(area_level: Level = Level.county, area: str = EAST_SUSSEX) -> CountQuery:
+    """District x month x category counts within a county (or force, or one district): the district trend."""
+    return CountQuery(
+        datasets=("police-uk-street", "police-records"),
+        level=Level.lad,
+        start=date(2023, 4, 1),
+        end=date(2023, 9, 1),
+        clause_refs=STREET[:1] + RECORDS,
+        by_category=True,
+        areas=(area,),
+        area_level=area_level,
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        (csp_query(), "csp_code"),
+        (district_query(), "county_code"),
+        (district_query(Level.pfa, "E23000033"), "pfa_code"),
+        (district_query(Level.lad, "E07000061"), "district_code"),
+    ],
+    ids=["ward-by-csp", "district-by-county", "district-by-force", "district-by-district"],
+)
+def test_area_counts_read_event_count_through_an_index_on_the_area(loaded: str, query: CountQuery, column: str) -> None:
+    located, unlocated, params = count_sql(query)
+    with session_scope(loaded) as session:
+        for sql in (located, unlocated):
+            assert relations(explain(session, sql, params)) == {"event_count"}, "only event_count is read"
+            nodes = explain(session, sql, params, seqscan=False)
+            assert [n["Node Type"] for n in nodes if n["Node Type"] == "Seq Scan"] == [], "an index applies"
+        # the located counts: an index-only scan of the area's covering index, on the area and the months
+        scans = [n for n in explain(session, located, params, seqscan=False) if "Index Name" in n]
+        assert [n["Node Type"] for n in scans] == ["Index Only Scan"], scans
+        condition = str(scans[0]["Index Cond"])
+        assert f"{column} = ANY" in condition and "period_month >=" in condition, condition
+
+
+def test_lsoa_counts_scan_only_the_partitions_of_the_months_asked(loaded: str) -> None:
+    query = CountQuery(
+        datasets=("police-uk-street",),
+        level=Level.lsoa,
+        start=date(2023, 3, 1),
+        end=date(2023, 5, 1),
+        clause_refs=STREET[:1],
+        areas=(EASTBOURNE_CSP,),
+        area_level=Level.csp,
+    )
+    located, unlocated, params = count_sql(query)
+    with session_scope(loaded) as session:
+        partitions = session.scalars(
+            text("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'event'::regclass")
+        )
+        assert len(set(partitions)) == 12
+        for sql in (located, unlocated):
+            assert relations(explain(session, sql, params)) == {"event_y2023m03", "event_y2023m04", "event_y2023m05"}
+
+
+def test_ward_counts_for_all_areas_read_event_count_by_month(loaded: str) -> None:
+    query = CountQuery(("police-uk-street",), Level.ward, date(2023, 6, 1), date(2023, 6, 1), STREET[:1])
+    located, _, params = count_sql(query)
+    with session_scope(loaded) as session:
+        nodes = explain(session, located, params, seqscan=False)
+    assert relations(nodes) == {"event_count"}
+    assert all(n["Node Type"] != "Seq Scan" for n in nodes)
+
+
+def _counts(conn: psycopg.Connection[tuple[object, ...]]) -> tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]:
+    """(event_count's non-zero rows, the same computed by a GROUP BY over event), as multisets of rows."""
+    kept = conn.execute(f"SELECT {KEY}, events, total FROM event_count WHERE events <> 0 OR total <> 0").fetchall()
+    computed = conn.execute(f"SELECT {KEY}, count(*), sum(weight) FROM event GROUP BY {KEY}").fetchall()
+
+    def rows(found: list[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
+        return Counter(tuple(tuple(v) if isinstance(v, list) else v for v in row) for row in found)
+
+    return rows(kept), rows(computed)
+
+
+def _assert_consistent(conn: psycopg.Connection[tuple[object, ...]], step: str) -> None:
+    kept, computed = _counts(conn)
+    extra, missing = list(kept - computed), list(computed - kept)
+    assert kept == computed, f"after {step}: event_count has {extra[:2]}... but the events give {missing[:2]}..."
+    negative = conn.execute("SELECT count(*) FROM event_count WHERE events < 0 OR total < 0").fetchone()
+    assert negative == (0,)
+
+
+def test_event_count_equals_a_group_by_over_event_after_every_kind_of_change(loaded: str) -> None:
+    url = loaded
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        _assert_consistent(conn, "the generated inserts")
+        picked = conn.execute(
+            "SELECT event_id, period_month FROM event WHERE period_month BETWEEN '2023-04-01' AND '2023-12-01' "
+            "AND location_status = 'located' ORDER BY event_id LIMIT 200"
+        ).fetchall()
+        ids = [row[0] for row in picked]
+
+        # corrections: move events to another month (another partition) and category
+        conn.execute(
+            "UPDATE event SET period_month = (period_month - interval '2 months')::date, "
+            "period_start = (period_start - interval '2 months')::date, "
+            "period_end = (period_month - interval '1 month' - interval '1 day')::date, "
+            "category = 'public-order' WHERE event_id = ANY(%s)",
+            (ids[:60],),
+        )
+        _assert_consistent(conn, "an update that moves events to another month and category")
+
+        # another ward (and so district, CSP, county, force), a new clause set and a weight, in place
+        eastbourne = conn.execute(
+            "SELECT ward_code, district_code, csp_code, county_code, pfa_code FROM event WHERE csp_code = %s LIMIT 1",
+            (EASTBOURNE_CSP,),
+        ).fetchone()
+        assert eastbourne is not None
+        conn.execute(
+            "UPDATE event SET ward_code = %s, district_code = %s, csp_code = %s, county_code = %s, pfa_code = %s, "
+            "protocols = ARRAY['police-uk-public@1#public-lsoa-monthly-counts'], weight = 7 WHERE event_id = ANY(%s)",
+            (*eastbourne, ids[60:100]),
+        )
+        _assert_consistent(conn, "an update of area codes, clauses and weight")
+
+        # the sink's upsert path: a re-delivered event with new content (ON CONFLICT DO UPDATE), and a new one
+        conn.execute(
+            "INSERT INTO event SELECT * FROM event WHERE event_id = ANY(%s) ON CONFLICT (event_id, period_month) "
+            "DO UPDATE SET category = 'drugs', location_status = 'outside_coverage', ward_code = NULL",
+            (ids[100:120],),
+        )
+        columns = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'event' "
+                "AND column_name <> 'event_id' ORDER BY ordinal_position"
+            )
+        ]
+        conn.execute(
+            f"INSERT INTO event (event_id, {', '.join(columns)}) SELECT %s, {', '.join(columns)} FROM event "
+            "WHERE event_id = %s",
+            (uuid.uuid4(), ids[120]),
+        )
+        _assert_consistent(conn, "upserts")
+
+        # withdrawal / retraction: the sink deletes by event id
+        conn.execute("DELETE FROM event WHERE event_id = ANY(%s)", (ids[121:200],))
+        _assert_consistent(conn, "deletes by event id")
+        before = conn.execute("SELECT count(*) FROM event").fetchone()
+
+    # retention: events of January and February 2023 are kept until January/February 2025
+    with session_scope(url) as session:
+        deleted = run_retention(session, date(2025, 3, 1))
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        after = conn.execute("SELECT count(*) FROM event").fetchone()
+        assert before and after and sum(deleted.values()) == before[0] - after[0] > 0
+        assert conn.execute("SELECT count(*) FROM event WHERE retain_until < '2025-03-01'").fetchone() == (0,)
+        _assert_consistent(conn, "retention")
+        zero = conn.execute("SELECT count(*) FROM event_count WHERE events = 0").fetchone()
+        assert zero and zero[0] > 0, "rows counted down to zero are kept (and ignored)"
+    get_engine(url).dispose()
