@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from api.auth import PUBLIC, Caller
 from api.disclosure import Key, Rule, rule_for
 from api.grants import grant_for_counts
-from api.periods import Period, PeriodType, periods, span
+from api.periods import Period, PeriodType, month_index, periods, span
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import Grant, ProtocolRegister
 from sharing_protocols.precision import SpatialPrecision
@@ -210,10 +210,7 @@ def key_of(params: AggregateParams, area: str, category: str | None, dataset: st
 
 def period_table(params: AggregateParams, cells: Sequence[Cell], found: Sequence[Period]) -> dict[Key, int]:
     """Monthly cells summed into the reported periods (a month may count in several rolling periods)."""
-    labels: dict[date, list[str]] = defaultdict(list)
-    for period in found:
-        for month in period.months:
-            labels[month].append(period.label)
+    labels = month_index(found)
     table: dict[Key, int] = defaultdict(int)
     for cell in cells:
         for label in labels.get(cell.month, ()):

@@ -7,9 +7,12 @@ A query's from/to months widen to whole periods (a quarter or financial year is 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+
+from sharing_protocols.envelope import add_months
 
 
 class PeriodType(StrEnum):
@@ -20,12 +23,6 @@ class PeriodType(StrEnum):
     financial_year = "financial_year"
     rolling_12 = "rolling_12"
     all = "all"
-
-
-def add_months(month: date, months: int) -> date:
-    """The first day of the month `months` after (or before) `month`'s."""
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def months_between(first: date, last: date) -> list[date]:
@@ -105,7 +102,7 @@ def periods(kind: PeriodType, start: date, end: date) -> list[Period]:
     return found
 
 
-def month_index(found: list[Period]) -> dict[date, list[str]]:
+def month_index(found: Sequence[Period]) -> dict[date, list[str]]:
     """For each month, the labels of the periods it belongs to (a month is in up to 12 rolling periods)."""
     index: dict[date, list[str]] = defaultdict(list)
     for period in found:
@@ -114,6 +111,6 @@ def month_index(found: list[Period]) -> dict[date, list[str]]:
     return dict(index)
 
 
-def span(found: list[Period]) -> tuple[date, date]:
+def span(found: Sequence[Period]) -> tuple[date, date]:
     """The first and last month the periods need."""
     return min(p.first for p in found), max(p.last for p in found)

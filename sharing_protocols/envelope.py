@@ -41,6 +41,12 @@ class OccurrencePeriod(BaseModel):
         return cls.model_validate(month_period(year, month))
 
 
+def add_months(day: date, months: int) -> date:
+    """The first day of the month `months` after (or before) `day`'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def month_period(year: int, month: int) -> dict[str, object]:
     """A whole calendar month, as the fields of an OccurrencePeriod."""
     return {

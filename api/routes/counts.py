@@ -15,6 +15,7 @@ from api.auth import Caller, CallerDep
 from api.dependencies import RegisterDep, SessionDep
 from api.disclosure import ProtectedTable, protect, protect_value
 from api.formats import area_features, csv_response, geojson_response
+from api.periods import month_index
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.aggregates import Level, count_cells
 from warehouse.areas import area_names
@@ -113,13 +114,12 @@ def count_table(
             )
         )
     margins = {dim: {str(k): v for k, v in table.margins[i].items()} for i, dim in enumerate(dims)}
-    labels = {p.label: p for p in answer.periods}
+    labels = month_index(answer.periods)
     unplaced: dict[tuple[str, str | None, str | None, str], int] = {}
     for cell in unlocated:
-        for label, period in labels.items():
-            if period.first <= cell.month <= period.last:
-                key = (cell.reason, cell.category, cell.dataset, label)
-                unplaced[key] = unplaced.get(key, 0) + cell.count
+        for label in labels.get(cell.month, ()):
+            key = (cell.reason, cell.category, cell.dataset, label)
+            unplaced[key] = unplaced.get(key, 0) + cell.count
     unlocated_out = [
         UnlocatedOut(reason=r, category=c, dataset=d, period=p, count=protect_value(n, answer.rule))
         for (r, c, d, p), n in sorted(unplaced.items(), key=lambda i: (i[0][0], i[0][3], str(i[0][1]), str(i[0][2])))
@@ -128,7 +128,7 @@ def count_table(
         datasets=list(params.datasets),
         level=params.level,
         period_type=params.period.value,
-        periods=list(labels),
+        periods=[p.label for p in answer.periods],
         protocols=answer.refs,
         disclosure=disclosure_out(table, sum(1 for u in unlocated_out if u.count is None)),
         rows=rows,

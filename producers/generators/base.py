@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from sharing_protocols.envelope import add_months
+
 # Invented names (common enough to be realistic, combined at random); they belong to no one in the data.
 FORENAMES = (
     "Olivia Amelia Isla Ava Mia Ivy Lily Isabella Rosie Sophia Grace Freya Willow Florence Emily Ella Poppy Evie "
@@ -107,12 +109,6 @@ class GenerateRequest:
             ).total_seconds()
         )
         return datetime.combine(self.start, datetime.min.time()) + timedelta(seconds=rng.randrange(seconds))
-
-
-def add_months(day: date, months: int) -> date:
-    """The first day of the month `months` after `day`'s month."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 @dataclass(frozen=True)
