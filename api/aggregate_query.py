@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.auth import PUBLIC, Caller
-from api.disclosure import Key, Rule, rule_for
+from api.disclosure import DEFAULT_RULE, Key, Rule, rule_for
 from api.grants import grant_for_counts
 from api.periods import Period, PeriodType, month_index, periods, span
 from sharing_protocols.catalogue import CATALOGUE
@@ -187,14 +187,18 @@ def disclosure_rule(session: Session, grants: Sequence[Grant], query: CountQuery
     With nothing to count, the strictest rule of all the clauses.
     """
     own = {str(g.ref): g.clause.disclosure for g in grants}
-    chosen: list[tuple[str, DisclosureControl | None]] = []
-    for clauses in clause_sets(session, query):
-        options = [rule_for([(ref, own[ref])]) for ref in clauses if ref in own]
-        if options:
-            laxest = min(options, key=lambda r: (r.min_cell_count, r.round_to))
-            ref = laxest.clauses[0] if laxest.clauses else next(r for r in clauses if r in own)
-            chosen.append((ref, own[ref]))
+    chosen = [(ref, own[ref]) for ref in (laxest_clause(c, own) for c in clause_sets(session, query)) if ref]
     return rule_for(chosen or list(own.items()))
+
+
+def laxest_clause(clauses: Sequence[str], own: Mapping[str, DisclosureControl | None]) -> str | None:
+    """Of `clauses`, the one in `own` whose rule (its own, else the NHS default) is laxest; ties by ref."""
+
+    def rank(ref: str) -> tuple[int, int, str]:
+        rule = own[ref] or DEFAULT_RULE
+        return rule.min_cell_count, rule.round_to, ref
+
+    return min((ref for ref in clauses if ref in own), key=rank, default=None)
 
 
 def key_of(params: AggregateParams, area: str, category: str | None, dataset: str | None, period: str) -> Key:
