@@ -10,13 +10,31 @@ from sqlalchemy import text
 from warehouse.db import get_engine
 from warehouse.postcode_format import sector
 
+# A queried place could be someone's address: the log keeps it no finer than about a kilometre.
+_COARSE_DEGREES = {"lat": 2, "lon": 2}  # decimals kept (0.01 degree is about 1 km)
+_COARSE_METRES = ("easting", "northing")  # rounded to the kilometre
+
+
+def _coarse(key: str, value: str) -> str:
+    """A query parameter as the log keeps it: a postcode's sector, a coordinate to about 1 km."""
+    if key == "postcode":
+        return sector(value) or "invalid"
+    try:
+        if key in _COARSE_DEGREES:
+            return f"{float(value):.{_COARSE_DEGREES[key]}f}"
+        if key in _COARSE_METRES:
+            return str(round(float(value) / 1000) * 1000)
+    except ValueError:
+        return "invalid"
+    return value
+
 
 def write_access(
     org: str, role: str, endpoint: str, query: Mapping[str, str], protocols: Sequence[str], rows: int, status: int
 ) -> None:
     """Append one access record, in its own transaction so that a failed request is still recorded.
 
-    A postcode in the query could be someone's address: only its sector is kept.
+    A postcode in the query is kept as its sector, coordinates to about a kilometre (see `_coarse`).
     """
     with get_engine().begin() as conn:
         conn.execute(
@@ -28,7 +46,7 @@ def write_access(
                 "org": org,
                 "role": role,
                 "endpoint": endpoint,
-                "query": json.dumps({k: (sector(v) or "invalid") if k == "postcode" else v for k, v in query.items()}),
+                "query": json.dumps({k: _coarse(k, v) for k, v in query.items()}),
                 "protocols": list(protocols),
                 "rows": rows,
                 "status": status,

@@ -427,3 +427,13 @@ def test_the_access_log_keeps_only_the_sector_of_a_queried_postcode(client: Test
             "SELECT query->>'postcode' FROM access_log WHERE query ? 'postcode' ORDER BY id DESC LIMIT 1"
         ).fetchone()
     assert logged == ("BN21 4",)
+
+
+def test_the_access_log_keeps_queried_coordinates_to_about_a_kilometre(client: TestClient, loaded: str) -> None:
+    client.get("/v1/geocode", params={"lat": "50.768912", "lon": "0.284437"})
+    client.get("/v1/geocode", params={"easting": "561234.5", "northing": "98765"})
+    with psycopg.connect(libpq_url(loaded)) as conn:
+        rows = conn.execute(
+            "SELECT query FROM access_log WHERE query ? 'lat' OR query ? 'easting' ORDER BY id DESC LIMIT 2"
+        ).fetchall()
+    assert [r[0] for r in rows] == [{"easting": "561000", "northing": "99000"}, {"lat": "50.77", "lon": "0.28"}]
