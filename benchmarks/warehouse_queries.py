@@ -49,7 +49,7 @@ from sharing_protocols.datasets.police_uk_street import CATEGORIES
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.envelope import add_months
 from warehouse import db, migrate
-from warehouse.aggregates import CODE_COLUMN, CountQuery, Level, count_cells
+from warehouse.aggregates import CODE_COLUMN, CountQuery, Level, count_cells, located_cells
 from warehouse.db import session_scope
 from warehouse.keys import create_key
 from warehouse.lookups import load_lookup
@@ -242,7 +242,7 @@ def layer_answer(session: Session, typical: Typical, query: CountQuery) -> Answe
     """The query layer's monthly cells summed into the query's periods."""
     labels = {month: p.label for p in typical.periods() for month in p.months}
     answer: Answer = defaultdict(int)
-    for cell in count_cells(session, query)[0]:
+    for cell in located_cells(session, query):
         answer[(cell.area_code, labels[cell.month])] += cell.count
     return {k: v for k, v in answer.items() if v}
 

@@ -152,13 +152,15 @@ def count_sql(query: CountQuery) -> tuple[str, str, dict[str, Any]]:
 
 def count_cells(session: Session, query: CountQuery) -> tuple[list[Cell], list[UnlocatedCell]]:
     """Counts per area and month (and category, dataset) of the events released under the query's clauses."""
-    located_sql, unlocated_sql, params = count_sql(query)
-    located = session.execute(text(located_sql), params).all()
+    _, unlocated_sql, params = count_sql(query)
     unlocated = session.execute(text(unlocated_sql), params).all()
-    return (
-        [Cell(r[0], r[1], r[2], r[3], int(r[4])) for r in located],
-        [UnlocatedCell(r[0], r[1], r[2], r[3], int(r[4])) for r in unlocated],
-    )
+    return located_cells(session, query), [UnlocatedCell(r[0], r[1], r[2], r[3], int(r[4])) for r in unlocated]
+
+
+def located_cells(session: Session, query: CountQuery) -> list[Cell]:
+    """The located counts of `count_cells` alone (for answers that do not report unlocated events)."""
+    located_sql, _, params = count_sql(query)
+    return [Cell(r[0], r[1], r[2], r[3], int(r[4])) for r in session.execute(text(located_sql), params)]
 
 
 def total(session: Session, query: CountQuery) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from deploy.settings import get_geography_settings
 from warehouse.aggregates import Level
 
 # A ward's code at each coarser level, from the ward's properties and the lookups (smallest parent wins).
@@ -35,16 +36,9 @@ _WARD_PARENT = {
 }
 
 
-def ward_vintage(session: Session) -> str | None:
-    """The ward vintage events are placed in (the one most events name), else the latest loaded."""
-    value = session.execute(
-        text(
-            "SELECT coalesce((SELECT ward_vintage FROM event_count WHERE ward_vintage IS NOT NULL "
-            "GROUP BY 1 ORDER BY sum(events) DESC LIMIT 1), "
-            "(SELECT max(vintage) FROM area WHERE level = 'ward'))"
-        )
-    ).scalar()
-    return str(value) if value else None
+def ward_vintage() -> str:
+    """The ward vintage events are placed in (the geocoder's, HUB_GEO_WARD_VINTAGE)."""
+    return get_geography_settings().ward_vintage
 
 
 def _wards(vintage: str | None) -> str:
@@ -79,7 +73,7 @@ def area_names(session: Session, level: Level, codes: Sequence[str]) -> dict[str
 
 def areas_within(session: Session, level: Level, within_level: Level, within: Sequence[str]) -> list[str]:
     """Every area of `level` inside the areas `within` (codes at `within_level`), from the loaded wards/LSOAs."""
-    vintage = ward_vintage(session)
+    vintage = ward_vintage()
     if level is Level.lsoa:
         parent = "lsoa"
         sql = "SELECT DISTINCT a.code FROM area a WHERE a.level = 'lsoa' AND a.code = ANY(CAST(:within AS text[]))"
@@ -103,7 +97,7 @@ def area_shapes(session: Session, level: Level, codes: Sequence[str], wgs84: boo
     """GeoJSON geometry per area code (WGS84 lon/lat, 6 decimals; else EPSG:27700 metres)."""
     if not codes:
         return {}
-    vintage = ward_vintage(session)
+    vintage = ward_vintage()
     geom = "ST_Transform(ST_Union(geom), 4326)" if wgs84 else "ST_Union(geom)"
     rows = session.execute(
         text(
@@ -119,7 +113,7 @@ def area_shapes_wkb(session: Session, level: Level, codes: Sequence[str]) -> dic
     """Each area's EPSG:27700 geometry as WKB (for spatial statistics)."""
     if not codes:
         return {}
-    vintage = ward_vintage(session)
+    vintage = ward_vintage()
     rows = session.execute(
         text(
             f"SELECT code, ST_AsBinary(ST_Union(geom)) FROM ({_coded(level, vintage)}) s "

@@ -36,7 +36,7 @@ from api.formats import GEOJSON_MEDIA_TYPE, feature, geojson_response
 from api.getis_ord import hot_spots
 from api.periods import PeriodType
 from api.routes.counts import disclosure_out
-from warehouse.aggregates import Level, count_cells
+from warehouse.aggregates import Level, located_cells
 from warehouse.areas import area_names, area_shapes, area_shapes_wkb, areas_within
 
 router = APIRouter(prefix="/v1", tags=["hotspots"])
@@ -106,7 +106,7 @@ def hotspots(
         )
     [period] = answer.periods
     true_counts = dict.fromkeys(study, 0)
-    cells, _ = count_cells(session, answer.query)
+    cells = located_cells(session, answer.query)
     for cell in cells:
         if cell.area_code in true_counts:
             true_counts[cell.area_code] += cell.count

@@ -28,7 +28,7 @@ from api.routes.counts import AreaPeriodOut, DisclosureOut, disclosure_out
 from api.significance import METHOD, compare
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.envelope import add_months
-from warehouse.aggregates import Level, count_cells
+from warehouse.aggregates import Level, located_cells
 from warehouse.areas import area_names
 
 router = APIRouter(prefix="/v1", tags=["trends"])
@@ -136,7 +136,7 @@ def trend_table(
     first, last = span(list(every.values()))
     if first < answer.query.start or last > answer.query.end:
         raise AssertionError("a base period lies outside the widened query")
-    cells, _ = count_cells(session, answer.query)
+    cells = located_cells(session, answer.query)
     table = protect(period_table(params, cells, list(every.values())), answer.rule, len(params.dimensions))
     start = first_month(session, params.datasets, answer.refs)
     groups = sorted({key[:-1] for key in table.cells}, key=lambda g: tuple(str(v) for v in g))
