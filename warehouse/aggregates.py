@@ -179,13 +179,13 @@ def clause_sets(session: Session, query: CountQuery) -> list[tuple[str, ...]]:
     return [tuple(r[0]) for r in rows]
 
 
-def latest_month(session: Session, datasets: Sequence[str], clause_refs: Sequence[str]) -> date | None:
-    """The latest month with any event of `datasets` released under `clause_refs`."""
-    value = session.execute(
+def data_months(session: Session, datasets: Sequence[str], clause_refs: Sequence[str]) -> tuple[date, date] | None:
+    """The first and last month with any event of `datasets` released under `clause_refs`; None without any."""
+    row = session.execute(
         text(
-            "SELECT max(period_month) FROM event_count WHERE dataset = ANY(CAST(:d AS text[])) "
+            "SELECT min(period_month), max(period_month) FROM event_count WHERE dataset = ANY(CAST(:d AS text[])) "
             "AND protocols && CAST(:r AS text[]) AND events > 0"
         ),
         {"d": list(datasets), "r": list(clause_refs)},
-    ).scalar()
-    return value if isinstance(value, date) else None
+    ).one()
+    return (row[0], row[1]) if isinstance(row[0], date) and isinstance(row[1], date) else None

@@ -22,7 +22,7 @@ from api.disclosure import Rule, protect_value, released_rate
 from api.grants import grant_for_counts
 from api.scorecard import Figure, ScorecardRow, Window, reporting_window, scorecard_row
 from sharing_protocols.decision import ProtocolRegister
-from warehouse.aggregates import CountQuery, Level, latest_month, total
+from warehouse.aggregates import CountQuery, Level, data_months, total
 from warehouse.indicator_registry import Indicator
 from warehouse.indicator_store import read_indicators
 from warehouse.population import denominators
@@ -79,7 +79,8 @@ def _row(
     except HTTPException as refused:
         raise _Unavailable(str(refused.detail)) from None
     refs = tuple(str(g.ref) for g in grants.grants)
-    latest = as_of or latest_month(session, [indicator.dataset], refs)
+    months = None if as_of else data_months(session, [indicator.dataset], refs)
+    latest = as_of or (months[1] if months else None)
     if latest is None:
         raise _Unavailable("no data of this dataset under your protocols")
     window: Window = reporting_window(indicator, latest)

@@ -14,7 +14,6 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.access_log import AccessDep
@@ -28,7 +27,7 @@ from api.routes.counts import AreaPeriodOut, DisclosureOut, disclosure_out
 from api.significance import METHOD, compare
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.envelope import add_months
-from warehouse.aggregates import Level, located_cells
+from warehouse.aggregates import Level, data_months, located_cells
 from warehouse.areas import area_names
 
 router = APIRouter(prefix="/v1", tags=["trends"])
@@ -79,18 +78,6 @@ class TrendsResponse(BaseModel):
     rows: list[TrendOut]
 
 
-def first_month(session: Session, datasets: tuple[str, ...], refs: list[str]) -> date | None:
-    """The earliest month with any event of `datasets` released under `refs`."""
-    value = session.execute(
-        text(
-            "SELECT min(period_month) FROM event_count WHERE dataset = ANY(CAST(:d AS text[])) "
-            "AND protocols && CAST(:r AS text[]) AND events > 0"
-        ),
-        {"d": list(datasets), "r": refs},
-    ).scalar()
-    return value if isinstance(value, date) else None
-
-
 def _comparison(current: int | None, base: int | None, period: Period, start: date | None) -> ComparisonOut:
     empty = {"absolute_change": None, "percent_change": None, "p_value": None, "significant": None, "indicative": None}
     if start is None or period.first < start:
@@ -138,7 +125,8 @@ def trend_table(
         raise AssertionError("a base period lies outside the widened query")
     cells = located_cells(session, answer.query)
     table = protect(period_table(params, cells, list(every.values())), answer.rule, len(params.dimensions))
-    start = first_month(session, params.datasets, answer.refs)
+    months = data_months(session, params.datasets, answer.refs)
+    start = months[0] if months else None
     groups = sorted({key[:-1] for key in table.cells}, key=lambda g: tuple(str(v) for v in g))
     names = area_names(session, params.level, sorted({str(g[0]) for g in groups}))
     dims = params.dimensions
