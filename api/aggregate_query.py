@@ -7,7 +7,6 @@ figure is disclosure-controlled under the strictest rule of those clauses (the N
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,13 +21,13 @@ from api.auth import PUBLIC, Caller
 from api.disclosure import DEFAULT_RULE, Key, Rule, rule_for
 from api.grants import grant_for_counts
 from api.periods import Period, PeriodType, month_index, periods, span
+from sharing_protocols import row_values
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import Grant, ProtocolRegister
 from sharing_protocols.precision import SpatialPrecision
 from sharing_protocols.protocol import DisclosureControl
 from warehouse.aggregates import Cell, CountQuery, Level, clause_sets
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # The protocol precision a level needs: CSPs, counties and forces are made of whole districts.
 PRECISION: dict[Level, SpatialPrecision] = {
     Level.ward: "ward",
@@ -45,10 +44,27 @@ Format = Literal["json", "csv", "geojson"]
 
 def parse_month(name: str, value: str) -> date:
     """A YYYY-MM query parameter as the month's first day, or 422."""
-    match = _MONTH.match(value)
-    if not match:
-        raise HTTPException(status_code=422, detail=f"{name} must be a month as YYYY-MM")
-    return date(int(match[1]), int(match[2]), 1)
+    try:
+        year, month = row_values.parse_month(value)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=f"{name} {exc}") from None
+    return date(year, month, 1)
+
+
+def month_range(from_: str, to: str) -> tuple[date, date]:
+    """The `from` and `to` months, or 422 when either is not YYYY-MM or `to` comes first."""
+    start, end = parse_month("from", from_), parse_month("to", to)
+    if end < start:
+        raise HTTPException(status_code=422, detail="to is before from")
+    return start, end
+
+
+def check_area_level(level: Level, area_level: Level | None, areas: Sequence[str]) -> Level:
+    """The level of `areas` codes (default: `level`); 422 when it is finer than `level`."""
+    within = area_level or level
+    if areas and _FINENESS.index(within) < _FINENESS.index(level):
+        raise HTTPException(status_code=422, detail=f"area_level {within.value} is finer than level {level.value}")
+    return within
 
 
 @dataclass(frozen=True)
@@ -96,12 +112,8 @@ def aggregate_params(
     unknown = [d for d in dataset if d not in CATALOGUE]
     if unknown:
         raise HTTPException(status_code=404, detail=f"unknown dataset {unknown[0]!r}")
-    start, end = parse_month("from", from_), parse_month("to", to)
-    if end < start:
-        raise HTTPException(status_code=422, detail="to is before from")
-    within = area_level or level
-    if area and _FINENESS.index(within) < _FINENESS.index(level):
-        raise HTTPException(status_code=422, detail=f"area_level {within.value} is finer than level {level.value}")
+    start, end = month_range(from_, to)
+    within = check_area_level(level, area_level, area or ())
     if vintage is not None and level is not Level.ward:
         raise HTTPException(status_code=422, detail="vintage applies to level=ward only")
     groups = set(by or [])
@@ -141,9 +153,7 @@ class Answer:
     rule: Rule
 
 
-def resolve(
-    session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams, by_category: bool = False
-) -> Answer:
+def resolve(session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams) -> Answer:
     """The caller's clauses for every dataset (403 naming the first refused), the rule, and the count query."""
     if params.vintage is not None and (
         session.execute(
@@ -154,7 +164,7 @@ def resolve(
         raise HTTPException(status_code=404, detail=f"no wards of vintage {params.vintage!r} are loaded")
     today = datetime.now(UTC).date()
     org = recipient(caller)
-    need_category = by_category or params.by_category or bool(params.categories)
+    need_category = params.by_category or bool(params.categories)
     grants = [
         grant
         for dataset in params.datasets

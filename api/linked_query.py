@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from fastapi import HTTPException
@@ -23,7 +23,6 @@ from sharing_protocols.decision import Grant, ProtocolRegister
 from warehouse.aggregates import Level
 
 _DAY = ("day", "timestamp")
-_FINENESS = (Level.lsoa, Level.ward, Level.lad, Level.csp, Level.county, Level.pfa)
 
 
 @dataclass(frozen=True)
@@ -51,12 +50,11 @@ def linked_grant(
     level: Level,
     fields: Sequence[str],
     days: bool = False,
-    today: date | None = None,
 ) -> LinkedGrant:
     """The caller's clauses allowing `dataset` at `level` to be linked on `fields`; 403 naming what is missing."""
     org = recipient(caller)
-    day = today or datetime.now(UTC).date()
-    grants = grant_for_counts(register, org, dataset, PRECISION[level], False, day).grants
+    today = datetime.now(UTC).date()
+    grants = grant_for_counts(register, org, dataset, PRECISION[level], False, today).grants
     fitting = [g for g in grants if not _missing(g, fields, days)]
     if not fitting:
         reasons = "; ".join(f"{g.ref} lacks {', '.join(_missing(g, fields, days))}" for g in grants)
@@ -66,14 +64,6 @@ def linked_grant(
         )
     refs = list(dict.fromkeys(str(g.ref) for g in fitting))
     return LinkedGrant(refs, rule_for([(str(g.ref), g.clause.disclosure) for g in fitting]))
-
-
-def check_area_level(level: Level, area_level: Level | None, areas: Sequence[str]) -> Level:
-    """The level of `areas` codes (default: `level`); 422 when it is finer than `level`."""
-    within = area_level or level
-    if areas and _FINENESS.index(within) < _FINENESS.index(level):
-        raise HTTPException(status_code=422, detail=f"area_level {within.value} is finer than level {level.value}")
-    return within
 
 
 @dataclass(frozen=True)
@@ -96,10 +86,6 @@ class Parts:
         if kind is None:
             return self.table.total
         return self.table.margins[1].get(kind, 0)
-
-    @property
-    def suppressed(self) -> int:
-        return self.table.primary + self.table.secondary
 
 
 def protect_parts(rows: Sequence[Mapping[str, int]], kinds: Sequence[str], rule: Rule) -> Parts:

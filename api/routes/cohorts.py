@@ -6,18 +6,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.access_log import AccessDep
-from api.aggregate_query import parse_month
+from api.aggregate_query import check_area_level, month_range
 from api.auth import CallerDep
 from api.dependencies import RegisterDep, SessionDep
 from api.disclosure import Rule
 from api.formats import csv_response
-from api.linked_query import check_area_level, linked_grant, percent, protect_parts
+from api.linked_query import linked_grant, percent, protect_parts
 from api.routes.counts import DisclosureOut, disclosure_out
 from warehouse.aggregates import Level
 from warehouse.areas import area_names
@@ -144,9 +144,7 @@ def cohorts(
     Offenders are linked by pseudonym only under clauses granting the caller the fields and pseudonym linkage
     (403 naming what is missing); every count is disclosure-controlled and rates come from released counts.
     """
-    start, end = parse_month("from", from_), parse_month("to", to)
-    if end < start:
-        raise HTTPException(status_code=422, detail="to is before from")
+    start, end = month_range(from_, to)
     areas = tuple(area or ())
     within = check_area_level(level, area_level, areas)
     grant = linked_grant(register, caller, PROBATION_IOM, level, FIELDS)

@@ -12,12 +12,12 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.access_log import AccessDep
-from api.aggregate_query import parse_month
+from api.aggregate_query import check_area_level, month_range
 from api.auth import CallerDep
 from api.dependencies import RegisterDep, SessionDep
 from api.disclosure import Rule, protect
 from api.formats import csv_response
-from api.linked_query import check_area_level, linked_grant, percent, protect_parts
+from api.linked_query import linked_grant, percent, protect_parts
 from api.periods import months_between
 from api.routes.counts import DisclosureOut, disclosure_out
 from warehouse.aggregates import Level
@@ -249,9 +249,7 @@ def repeats(
     Records are linked by pseudonym only under clauses granting the caller the fields, pseudonym linkage and the
     day (403 naming what is missing); every count is disclosure-controlled, rates come from released counts.
     """
-    start, end = parse_month("from", from_), parse_month("to", to)
-    if end < start:
-        raise HTTPException(status_code=422, detail="to is before from")
+    start, end = month_range(from_, to)
     if by and measure != "marac":
         raise HTTPException(status_code=422, detail="by applies to measure=marac only")
     areas = tuple(area or ())
