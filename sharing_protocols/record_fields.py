@@ -9,10 +9,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from sharing_protocols.dataset_spec import SourceContext
+from sharing_protocols.dataset_spec import RowValueError, SourceContext
 from sharing_protocols.envelope import BngPoint, PostcodeLocation
 from sharing_protocols.pseudonyms import person_identifier
-from sharing_protocols.row_values import blank_to_none
+from sharing_protocols.row_values import age_band, blank_to_none
 
 _DAY_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 _MOMENT_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
@@ -118,6 +118,16 @@ class PlaceColumns(SourceRecord):
         if self.easting is not None and self.northing is not None:
             return BngPoint(easting=self.easting, northing=self.northing)
         return PostcodeLocation(postcode=self.postcode) if self.postcode else None
+
+
+def age_band_at(born: date | None, on: date, column: str) -> str | None:
+    """The age band of someone born on `born` at `on` (None without a date); a RowValueError naming `column`."""
+    if born is None:
+        return None
+    try:
+        return age_band(born, on)
+    except ValueError as exc:
+        raise RowValueError(column, str(exc)) from None
 
 
 def person_pseudonym(ctx: SourceContext, field: str, surname: str, forename: str, born: date) -> str:

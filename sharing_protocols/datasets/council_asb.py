@@ -6,17 +6,18 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, RowValueError, SourceContext
+from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
 from sharing_protocols.datasets.police_records import slug
 from sharing_protocols.envelope import EventEnvelope
 from sharing_protocols.record_fields import (
     MaybeUkDate,
     PlaceColumns,
     UkDateTime,
+    age_band_at,
     day_period,
     person_pseudonym,
 )
-from sharing_protocols.row_values import age_band, blank_to_none
+from sharing_protocols.row_values import blank_to_none
 
 DATASET = "council-asb"
 SCHEMA_VERSION = 1
@@ -120,10 +121,7 @@ def to_envelope(row: CouncilAsbRow, ctx: SourceContext) -> EventEnvelope:
     victim = None
     if row.victim_surname and row.victim_forename and row.victim_dob:
         victim = person_pseudonym(ctx, "victim_pseudonym", row.victim_surname, row.victim_forename, row.victim_dob)
-    try:
-        band = age_band(row.victim_dob, day) if row.victim_dob else None
-    except ValueError as exc:
-        raise RowValueError("Victim DOB", str(exc)) from None
+    band = age_band_at(row.victim_dob, day, "Victim DOB")
     listed = _TYPE_SLUGS.get(slug(row.incident_type)) if row.incident_type else None
     return EventEnvelope.model_validate(
         {

@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
 from sharing_protocols.envelope import EventEnvelope
-from sharing_protocols.row_values import age_band, blank_to_none, full_postcode, parse_month
+from sharing_protocols.record_fields import age_band_at
+from sharing_protocols.row_values import blank_to_none, full_postcode, parse_month
 
 DATASET = "istv-ae"
 SCHEMA_VERSION = 1
@@ -184,7 +185,7 @@ def to_envelope(row: IstvAeRow, ctx: SourceContext) -> EventEnvelope:
                 ),
                 "method_description": ctx.free_text(row.method_description, "vocabulary"),
                 "location_description": ctx.free_text(row.location_description, "vocabulary"),
-                "age_band": None if row.date_of_birth is None else age_band(row.date_of_birth, day),
+                "age_band": age_band_at(row.date_of_birth, day, "DateOfBirth"),
                 "sex": None if row.sex is None else SEX[row.sex],
                 "arrival_hour": _hour(row.arrival_date, row.arrival_time),
                 "assault_hour": _hour(row.assault_date, row.assault_time),

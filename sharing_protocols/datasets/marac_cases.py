@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, RowValueError, SourceContext
+from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
 from sharing_protocols.datasets.police_records import slug
 from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
 from sharing_protocols.record_fields import (
@@ -17,10 +17,11 @@ from sharing_protocols.record_fields import (
     MaybeUkDate,
     SourceRecord,
     UkDate,
+    age_band_at,
     day_period,
     person_pseudonym,
 )
-from sharing_protocols.row_values import age_band, blank_to_none
+from sharing_protocols.row_values import blank_to_none
 
 DATASET = "marac-cases"
 SCHEMA_VERSION = 1
@@ -126,13 +127,6 @@ def source_key(row: MaracCaseRow) -> str:
     return row.case_id
 
 
-def _band(born: date, on: date, column: str) -> str:
-    try:
-        return age_band(born, on)
-    except ValueError as exc:
-        raise RowValueError(column, str(exc)) from None
-
-
 def to_envelope(row: MaracCaseRow, ctx: SourceContext) -> EventEnvelope:
     """The event for one case: the meeting day, the victim's postcode, pseudonyms of victim and perpetrator."""
     perpetrators = row.perpetrators()
@@ -153,9 +147,9 @@ def to_envelope(row: MaracCaseRow, ctx: SourceContext) -> EventEnvelope:
                 "victim_pseudonym": person_pseudonym(
                     ctx, "victim_pseudonym", row.victim_surname, row.victim_forename, row.victim_dob
                 ),
-                "victim_age_band": _band(row.victim_dob, row.review_date, "Victim DOB"),
+                "victim_age_band": age_band_at(row.victim_dob, row.review_date, "Victim DOB"),
                 "perpetrator_pseudonym": person_pseudonym(ctx, "perpetrator_pseudonym", *main) if main else None,
-                "perpetrator_age_band": _band(main[2], row.review_date, "Perpetrator DOB") if main else None,
+                "perpetrator_age_band": age_band_at(main[2], row.review_date, "Perpetrator DOB") if main else None,
                 "perpetrator_count": len(perpetrators),
                 "risk_level": row.risk_level,
                 "information_only": row.information_only,

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, RowValueError, SourceContext
+from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
 from sharing_protocols.datasets.police_uk_street import CATEGORIES as POLICE_UK_CATEGORIES
 from sharing_protocols.envelope import EventEnvelope
 from sharing_protocols.record_fields import (
@@ -19,10 +19,11 @@ from sharing_protocols.record_fields import (
     PlaceColumns,
     UkDate,
     UkDateTime,
+    age_band_at,
     days_period,
     person_pseudonym,
 )
-from sharing_protocols.row_values import age_band, blank_to_none
+from sharing_protocols.row_values import blank_to_none
 
 DATASET = "police-records"
 SCHEMA_VERSION = 1
@@ -281,10 +282,7 @@ def to_envelope(row: PoliceRecordRow, ctx: SourceContext) -> EventEnvelope:
     victim = None
     if row.victim_surname and row.victim_forename and row.victim_dob:
         victim = person_pseudonym(ctx, "victim_pseudonym", row.victim_surname, row.victim_forename, row.victim_dob)
-    try:
-        band = age_band(row.victim_dob, row.occurred_on) if row.victim_dob else None
-    except ValueError as exc:
-        raise RowValueError("Victim DOB", str(exc)) from None
+    band = age_band_at(row.victim_dob, row.occurred_on, "Victim DOB")
     end = row.occurred_to.date() if row.occurred_to else row.occurred_on
     return EventEnvelope.model_validate(
         {

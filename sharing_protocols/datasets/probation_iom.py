@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, RowValueError, SourceContext
+from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
 from sharing_protocols.datasets.police_records import slug
 from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
-from sharing_protocols.record_fields import Flag, MaybePostcode, SourceRecord, UkDate, days_period, person_pseudonym
-from sharing_protocols.row_values import age_band
+from sharing_protocols.record_fields import (
+    Flag,
+    MaybePostcode,
+    SourceRecord,
+    UkDate,
+    age_band_at,
+    days_period,
+    person_pseudonym,
+)
 
 DATASET = "probation-iom"
 SCHEMA_VERSION = 1
@@ -74,10 +81,7 @@ def source_key(row: ProbationIomRow) -> str:
 
 def to_envelope(row: ProbationIomRow, ctx: SourceContext) -> EventEnvelope:
     """The event for one offender-period: the period, home postcode, cohort, outcome and offender pseudonym."""
-    try:
-        band = age_band(row.offender_dob, row.period_start)
-    except ValueError as exc:
-        raise RowValueError("Offender DOB", str(exc)) from None
+    band = age_band_at(row.offender_dob, row.period_start, "Offender DOB")
     return EventEnvelope.model_validate(
         {
             "event_id": ctx.event_id,

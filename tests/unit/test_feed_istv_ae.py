@@ -65,6 +65,13 @@ def test_an_assault_after_arrival_is_rejected() -> None:
         IstvAeRow.model_validate({**ROW, "AssaultDate": "2024-06-03"})
 
 
+def test_a_birth_between_the_assault_and_the_arrival_rejects_the_row_naming_the_column() -> None:
+    born_after_assault = IstvAeRow.model_validate({**ROW, "DateOfBirth": "2024-06-02"})
+    with pytest.raises(RowValueError) as info:
+        SPEC.to_envelope(born_after_assault, _context())
+    assert info.value.column == "DateOfBirth" and "2024-06-02" not in str(info.value)
+
+
 def test_the_event_carries_the_assault_and_no_identifier() -> None:
     event = SPEC.to_envelope(IstvAeRow.model_validate(ROW), _context())
     assert event.category == "assault" and event.occurred.start.isoformat() == "2024-06-01"
