@@ -93,9 +93,12 @@ class DatasetSpec(Generic[RowT]):
     description: str = ""
 
     def weight(self, attributes: Mapping[str, object]) -> int:
-        """What one record counts for: an aggregate's own released `count`, else 1."""
+        """What one record counts for: an aggregate's own released `count`, else 1.
+
+        Reference records (population estimates by sex and age band) overlap one another, so each counts once.
+        """
         count = attributes.get("count")
-        if self.kind != "event" and isinstance(count, int) and not isinstance(count, bool):
+        if self.kind == "aggregate" and isinstance(count, int) and not isinstance(count, bool):
             return count
         return 1
 

@@ -1,6 +1,7 @@
 """ONS population estimates (mid-year and small-area estimates, Census counts) by area, sex and age band.
 
-Reference data, the denominators for rates: one record per area, year, sex, age band and source. Accepts the
+Reference data shared as a feed: one record per area, year, sex, age band and source. (The API's rate
+denominators are loaded directly from the ONS files by `hub population load`.) Accepts the
 shared data's population files (columns area_code, area_name, area_type, year, sex, age_band, population, and
 optionally band_type, source). `area_type` (LSOA2011, LSOA2021, WD2024, LAD2021...) gives the area level and,
 for LSOAs and wards, the boundary vintage. The event's day is the estimate's reference date: 30 June of the
