@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError, iterparse
+from xml.parsers import expat
 
 from producers.csv_source import RowError, SourceFileError, SourceRow
 
@@ -22,9 +23,7 @@ def read_records(path: Path, record: str, columns: Sequence[str]) -> Iterator[So
     name = str(path)
     if not path.is_file():
         raise SourceFileError(f"{name}: no such file")
-    with path.open("rb") as handle:
-        head = handle.read(4096)
-    if b"<!ENTITY" in head or b"<!DOCTYPE" in head:
+    if _declares_a_dtd(path):
         raise SourceFileError(f"{name}: DTDs and entity declarations are not accepted")
     number = 0
     try:
@@ -38,6 +37,36 @@ def read_records(path: Path, record: str, columns: Sequence[str]) -> Iterator[So
         raise SourceFileError(f"{name}, line {exc.position[0]}: not well-formed XML") from None
     if number == 0:
         raise SourceFileError(f"{name}: no <{record}> records")
+
+
+class _RootReached(Exception):
+    """The prolog ended without a document type declaration."""
+
+
+def _declares_a_dtd(path: Path) -> bool:
+    """Whether the document's prolog (everything before the root element) has a DOCTYPE, however long it is."""
+    parser = expat.ParserCreate()
+    found = False
+
+    def doctype(*_: object) -> None:
+        nonlocal found
+        found = True
+        raise _RootReached
+
+    def root(*_: object) -> None:
+        raise _RootReached
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = root
+    with path.open("rb") as handle:
+        try:
+            while chunk := handle.read(65536):
+                parser.Parse(chunk, False)
+        except _RootReached:
+            return found
+        except expat.ExpatError:
+            return False  # not well-formed: iterparse reports where
+    return found
 
 
 def _record(name: str, number: int, element: Element, columns: Sequence[str]) -> SourceRow | RowError:

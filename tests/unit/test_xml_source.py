@@ -1,0 +1,38 @@
+"""Reading XML exports record by record; documents with a DTD are refused wherever the DOCTYPE stands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from producers.csv_source import RowError, SourceFileError, SourceRow
+from producers.xml_source import read_records
+
+RECORDS = "<Export><Rec><A>1</A><B>x</B></Rec><Rec><A>2</A></Rec></Export>"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "export.xml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_records_are_read_in_order_and_a_missing_element_is_named(tmp_path: Path) -> None:
+    read = list(read_records(_write(tmp_path, RECORDS), "Rec", ("A", "B")))
+    assert read[0] == SourceRow(1, {"A": "1", "B": "x"})
+    assert isinstance(read[1], RowError) and read[1].field == "B"
+
+
+@pytest.mark.parametrize("padding", [0, 5_000, 200_000])
+def test_a_dtd_is_refused_however_long_the_prolog(tmp_path: Path, padding: int) -> None:
+    text = f'<?xml version="1.0"?><!--{"x" * padding}--><!DOCTYPE Export [<!ENTITY e "EXPANDED">]>' + RECORDS.replace(
+        "<B>x</B>", "<B>&e;</B>"
+    )
+    with pytest.raises(SourceFileError, match="DTDs and entity declarations are not accepted"):
+        list(read_records(_write(tmp_path, text), "Rec", ("A", "B")))
+
+
+def test_a_document_that_stops_being_well_formed_names_the_line(tmp_path: Path) -> None:
+    with pytest.raises(SourceFileError, match="line 2: not well-formed"):
+        list(read_records(_write(tmp_path, "<Export>\n<Rec><A>1</Rec></Export>"), "Rec", ("A",)))
