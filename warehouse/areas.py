@@ -16,13 +16,15 @@ from sqlalchemy.orm import Session
 from deploy.settings import get_geography_settings
 from warehouse.aggregates import Level
 
-# A ward's code at each coarser level, from the ward's properties and the lookups (smallest parent wins).
+# A ward's code at each coarser level, from the ward's properties and the lookups (smallest parent wins), in the
+# lookup vintage the geocoder uses (any, when none is configured).
 _LAD = "w.properties->>'lad_code'"
+_LOOKUP_VINTAGE = "(CAST(:lookups AS text) IS NULL OR l.vintage = :lookups)"
 
 
 def _parent(child: str, level: str) -> str:
     return (
-        f"(SELECT min(l.parent_code) FROM area_lookup l WHERE l.child_level = 'lad' "
+        f"(SELECT min(l.parent_code) FROM area_lookup l WHERE {_LOOKUP_VINTAGE} AND l.child_level = 'lad' "
         f"AND l.parent_level = '{level}' AND l.child_code = {child})"
     )
 
@@ -36,21 +38,21 @@ _WARD_PARENT = {
 }
 
 
-def ward_vintage() -> str:
-    """The ward vintage events are placed in (the geocoder's, HUB_GEO_WARD_VINTAGE)."""
-    return get_geography_settings().ward_vintage
+_WARDS = "area w WHERE w.level = 'ward' AND w.vintage = :vintage"
 
 
-def _wards(vintage: str | None) -> str:
-    return "area w WHERE w.level = 'ward' AND w.vintage = :vintage" if vintage else "area w WHERE false"
+def _vintages() -> dict[str, str | None]:
+    """The ward and lookup vintages the geocoder places events in, as query parameters."""
+    settings = get_geography_settings()
+    return {"vintage": settings.ward_vintage, "lookups": settings.lookup_vintage}
 
 
-def _coded(level: Level, vintage: str | None) -> str:
+def _coded(level: Level) -> str:
     """SELECT code, geom of every area of `level` (LSOAs as loaded; the rest from wards)."""
     if level is Level.lsoa:
         return "SELECT a.code, a.geom, a.name FROM area a WHERE a.level = 'lsoa'"
     name = "w.name" if level is Level.ward else "NULL::text"
-    return f"SELECT {_WARD_PARENT[level]} AS code, w.geom, {name} AS name FROM {_wards(vintage)}"
+    return f"SELECT {_WARD_PARENT[level]} AS code, w.geom, {name} AS name FROM {_WARDS}"
 
 
 def area_names(session: Session, level: Level, codes: Sequence[str]) -> dict[str, str]:
@@ -73,23 +75,21 @@ def area_names(session: Session, level: Level, codes: Sequence[str]) -> dict[str
 
 def areas_within(session: Session, level: Level, within_level: Level, within: Sequence[str]) -> list[str]:
     """Every area of `level` inside the areas `within` (codes at `within_level`), from the loaded wards/LSOAs."""
-    vintage = ward_vintage()
-    if level is Level.lsoa:
-        parent = "lsoa"
+    if level is Level.lsoa and within_level is Level.lsoa:
         sql = "SELECT DISTINCT a.code FROM area a WHERE a.level = 'lsoa' AND a.code = ANY(CAST(:within AS text[]))"
-        if within_level is not Level.lsoa:
-            parent = _WARD_PARENT[within_level]
-            sql = (
-                "SELECT DISTINCT l.child_code FROM area_lookup l JOIN area w ON w.level = 'ward' "
-                "AND w.vintage = :vintage AND w.code = l.parent_code "
-                f"WHERE l.child_level = 'lsoa' AND l.parent_level = 'ward' AND {parent} = ANY(CAST(:within AS text[]))"
-            )
-    else:
+    elif level is Level.lsoa:
         sql = (
-            f"SELECT DISTINCT {_WARD_PARENT[level]} FROM {_wards(vintage)} "
+            "SELECT DISTINCT l.child_code FROM area_lookup l JOIN area w ON w.level = 'ward' "
+            "AND w.vintage = :vintage AND w.code = l.parent_code "
+            f"WHERE {_LOOKUP_VINTAGE} AND l.child_level = 'lsoa' AND l.parent_level = 'ward' "
             f"AND {_WARD_PARENT[within_level]} = ANY(CAST(:within AS text[]))"
         )
-    rows = session.execute(text(sql), {"vintage": vintage, "within": list(within)})
+    else:
+        sql = (
+            f"SELECT DISTINCT {_WARD_PARENT[level]} FROM {_WARDS} "
+            f"AND {_WARD_PARENT[within_level]} = ANY(CAST(:within AS text[]))"
+        )
+    rows = session.execute(text(sql), {**_vintages(), "within": list(within)})
     return sorted(str(r[0]) for r in rows if r[0] is not None)
 
 
@@ -97,14 +97,13 @@ def area_shapes(session: Session, level: Level, codes: Sequence[str], wgs84: boo
     """GeoJSON geometry per area code (WGS84 lon/lat, 6 decimals; else EPSG:27700 metres)."""
     if not codes:
         return {}
-    vintage = ward_vintage()
     geom = "ST_Transform(ST_Union(geom), 4326)" if wgs84 else "ST_Union(geom)"
     rows = session.execute(
         text(
-            f"SELECT code, ST_AsGeoJSON({geom}, 6) FROM ({_coded(level, vintage)}) s "
+            f"SELECT code, ST_AsGeoJSON({geom}, 6) FROM ({_coded(level)}) s "
             "WHERE code = ANY(CAST(:codes AS text[])) GROUP BY code"
         ),
-        {"vintage": vintage, "codes": list(codes)},
+        {**_vintages(), "codes": list(codes)},
     ).all()
     return {str(r[0]): json.loads(r[1]) for r in rows}
 
@@ -113,12 +112,11 @@ def area_shapes_wkb(session: Session, level: Level, codes: Sequence[str]) -> dic
     """Each area's EPSG:27700 geometry as WKB (for spatial statistics)."""
     if not codes:
         return {}
-    vintage = ward_vintage()
     rows = session.execute(
         text(
-            f"SELECT code, ST_AsBinary(ST_Union(geom)) FROM ({_coded(level, vintage)}) s "
+            f"SELECT code, ST_AsBinary(ST_Union(geom)) FROM ({_coded(level)}) s "
             "WHERE code = ANY(CAST(:codes AS text[])) GROUP BY code"
         ),
-        {"vintage": vintage, "codes": list(codes)},
+        {**_vintages(), "codes": list(codes)},
     ).all()
     return {str(r[0]): bytes(r[1]) for r in rows}
