@@ -94,7 +94,6 @@ class Event(Base):
     __table_args__ = (
         Index("ix_event_counts", "dataset", "period_month", "ward_code", "category"),
         Index("ix_event_geom", "geom", postgresql_using="gist"),
-        Index("ix_event_event_id", "event_id"),
         {"postgresql_partition_by": "RANGE (period_month)"},
     )
 
