@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -26,16 +26,19 @@ def _parse(path: Path) -> Protocol:
 
 
 @protocols.command()
-def check(paths: Annotated[list[Path], typer.Argument(help="protocol files or directories")]) -> None:
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="protocol files or directories")],
+    today: Annotated[str | None, typer.Option(help="as if on this date (YYYY-MM-DD)")] = None,
+) -> None:
     """Check protocol documents; every problem is printed as FILE: FIELD: PROBLEM. Exit 1 if any."""
-    today = datetime.now(UTC).date()
+    day = date.fromisoformat(today) if today else datetime.now(UTC).date()
     failed = 0
     for path in protocol_paths(paths):
         if not path.is_file():
             typer.echo(f"{path}: no such file", err=True)
             failed += 1
             continue
-        problems = check_document(path.read_text(encoding="utf-8"), str(path), CATALOGUE, today)
+        problems = check_document(path.read_text(encoding="utf-8"), str(path), CATALOGUE, day)
         for problem in problems:
             typer.echo(str(problem), err=True)
         failed += bool(problems)

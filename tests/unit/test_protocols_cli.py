@@ -9,13 +9,14 @@ from typer.testing import CliRunner
 from deploy.cli import app
 from deploy.protocol_files import packaged_protocols_dir
 
+TODAY = "2027-01-15"  # inside the packaged protocol's review period, whatever the calendar says
 GOOD = (packaged_protocols_dir() / "police-to-csp-analysts.yaml").read_text()
 
 
 def _check(tmp_path: Path, name: str, text: str) -> tuple[int, str]:
     path = tmp_path / name
     path.write_text(text)
-    result = CliRunner().invoke(app, ["protocols", "check", str(path)])
+    result = CliRunner().invoke(app, ["protocols", "check", str(path), "--today", TODAY])
     return result.exit_code, result.output
 
 
