@@ -29,6 +29,8 @@ from sharing_protocols.catalogue import CATALOGUE
 from tests.integration.conftest import HubEnv, Worker
 from warehouse.db import get_engine
 
+pytestmark = pytest.mark.integration
+
 KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": "r" * 48}
 NAME_PARTS = ("Persephone", "Quillfeather", "Zebedeus", "Zanzibarova")
 PLANTED_POSTCODE = "SO14 7DU"  # a Southampton postcode: the feeds are generated in Eastbourne only
