@@ -26,11 +26,11 @@ ROW = {
     "Easting": "",
     "Northing": "",
     "Postcode": "BN22 8JW",
-    "Victim Surname": "Taylor",
-    "Victim Forename": "Rosie",
+    "Victim Surname": "Testcase",
+    "Victim Forename": "Ysolde",
     "Victim DOB": "03/02/1990",
     "Risk Tier": "High",
-    "Description": "neighbour Jack Smith shouting abuse at the door, she is on 07700 900123",
+    "Description": "neighbour Zephyr Fakename shouting abuse at the door, she is on 07700 900123",
     "Case Status": "Open",
 }
 
@@ -68,12 +68,12 @@ def test_the_envelope_carries_the_case_and_no_identifier() -> None:
     assert (attributes["risk_tier"], attributes["case_status"], attributes["hour"]) == ("high", "open", 21)
     assert attributes["victim_age_band"] == "25-34"
     payload = envelope.to_bytes().decode()
-    for identifier in ("Taylor", "Rosie", "Jack", "Smith", "1990", "900123"):
+    for identifier in ("Testcase", "Ysolde", "Zephyr", "Fakename", "1990", "900123"):
         assert identifier not in payload
 
 
 def test_a_free_text_incident_type_is_scrubbed() -> None:
-    attributes = _envelope({**ROW, "Incident Type": "threats from Jack Smith"}).attributes
+    attributes = _envelope({**ROW, "Incident Type": "threats from Zephyr Fakename"}).attributes
     assert attributes["incident_type"] is None
     assert attributes["incident_type_text"] == "threats from [redacted]"
 

@@ -27,12 +27,12 @@ ROW = {
     "Referral Date": "02/07/2024",
     "Review Date": "16/07/2024",
     "Referring Agency": "Children's Social Care",
-    "Victim Surname": "Taylor",
-    "Victim Forename": "Rosie",
+    "Victim Surname": "Testcase",
+    "Victim Forename": "Ysolde",
     "Victim DOB": "03/02/1990",
     "Victim Postcode": "BN22 8JW",
-    "Perpetrator Surname": "Smith",
-    "Perpetrator Forename": "Jack",
+    "Perpetrator Surname": "Fakename",
+    "Perpetrator Forename": "Zephyr",
     "Perpetrator DOB": "11/11/1985",
     "Second Perpetrator Surname": "",
     "Second Perpetrator Forename": "",
@@ -96,7 +96,7 @@ def test_the_envelope_carries_the_case_with_pseudonyms_and_no_identifier() -> No
     assert attributes["perpetrator_count"] == 1
     assert attributes["victim_pseudonym"] != attributes["perpetrator_pseudonym"]
     payload = envelope.to_bytes().decode()
-    for identifier in ("Taylor", "Rosie", "Smith", "Jack", "1990", "1985", "02/07"):
+    for identifier in ("Testcase", "Ysolde", "Fakename", "Zephyr", "1990", "1985", "02/07"):
         assert identifier not in payload
 
 

@@ -37,12 +37,12 @@ ROW = {
     "Northing": "",
     "Postcode": "bn21 4uh",
     "Location Description": "On or near Grove Road",
-    "Victim Surname": "Taylor",
-    "Victim Forename": "Rosie",
+    "Victim Surname": "Testcase",
+    "Victim Forename": "Ysolde",
     "Victim DOB": "03/02/1990",
     "Outcome": "Outcome 16: Evidential difficulties: suspect identified; victim does not support further action",
     "Crime Status": "Recorded",
-    "MO Summary": "ex partner punched Rosie Taylor in the face at home, call 07700 900123",
+    "MO Summary": "ex partner punched Ysolde Testcase in the face at home, call 07700 900123",
 }
 
 
@@ -106,7 +106,7 @@ def test_the_envelope_carries_the_record_and_no_identifier() -> None:
     assert str(attributes["victim_pseudonym"]).startswith("ps1_")
     assert attributes["location_description"] == "On or near Grove Road"
     payload = envelope.to_bytes().decode()
-    for identifier in ("Taylor", "Rosie", "1990", "07700", "900123", "47240012345"):
+    for identifier in ("Testcase", "Ysolde", "1990", "07700", "900123", "47240012345"):
         assert identifier not in payload
 
 
@@ -128,7 +128,7 @@ def test_every_offence_has_an_ons_group_and_most_a_police_uk_category() -> None:
 
 def test_the_same_victim_gets_the_same_pseudonym_however_the_name_is_typed() -> None:
     first = _envelope(ROW).attributes["victim_pseudonym"]
-    again = _envelope({**ROW, "Victim Surname": " TAYLOR ", "Victim Forename": "rosie"}).attributes["victim_pseudonym"]
+    again = _envelope({**ROW, "Victim Surname": " TESTCASE ", "Victim Forename": "ysolde"}).attributes["victim_pseudonym"]
     other = _envelope({**ROW, "Victim DOB": "04/02/1990"}).attributes["victim_pseudonym"]
     assert first == again != other
 

@@ -19,8 +19,8 @@ from tests.unit.people_feeds import assert_no_identifiers
 
 SPEC = get_dataset("probation-iom")
 ROW = {
-    "Offender Surname": "Smith",
-    "Offender Forename": "Jack",
+    "Offender Surname": "Fakename",
+    "Offender Forename": "Zephyr",
     "Offender DOB": "11/11/1995",
     "PNC ID": "12/345678A",
     "Home Postcode": "BN22 8JW",
@@ -76,7 +76,7 @@ def test_the_envelope_carries_the_offender_period_and_no_identifier() -> None:
     assert attributes["reoffended"] is True and attributes["offences_count"] == 2
     assert attributes["predicted_reoffending_rate"] == 0.78 and attributes["offender_age_band"] == "25-34"
     payload = envelope.to_bytes().decode()
-    for identifier in ("Smith", "Jack", "1995", "345678"):
+    for identifier in ("Fakename", "Zephyr", "1995", "345678"):
         assert identifier not in payload
 
 
