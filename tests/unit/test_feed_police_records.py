@@ -128,7 +128,9 @@ def test_every_offence_has_an_ons_group_and_most_a_police_uk_category() -> None:
 
 def test_the_same_victim_gets_the_same_pseudonym_however_the_name_is_typed() -> None:
     first = _envelope(ROW).attributes["victim_pseudonym"]
-    again = _envelope({**ROW, "Victim Surname": " TESTCASE ", "Victim Forename": "ysolde"}).attributes["victim_pseudonym"]
+    again = _envelope({**ROW, "Victim Surname": " TESTCASE ", "Victim Forename": "ysolde"}).attributes[
+        "victim_pseudonym"
+    ]
     other = _envelope({**ROW, "Victim DOB": "04/02/1990"}).attributes["victim_pseudonym"]
     assert first == again != other
 
