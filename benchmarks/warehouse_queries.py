@@ -301,6 +301,8 @@ def run_typical(client: TestClient, session: Session, typical: Typical, runs: in
         naive = naive_answer(session, typical, area_level, area, refs[(area_level, area)])
         if not api == layer == naive:
             raise SystemExit(f"{typical.name}, {area}: the API, the query layer and the naive query disagree")
+        if not api:
+            raise SystemExit(f"{typical.name}, {area}: no counts at all; the benchmark would time empty answers")
         cells += len(api)
     areas = typical.areas
 
