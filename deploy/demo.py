@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from api.settings import get_api_settings
 from deploy import local
@@ -33,7 +34,7 @@ from sharing_protocols.catalogue import get_dataset
 from warehouse import migrate
 from warehouse.db import session_scope
 from warehouse.indicator_store import load_indicators
-from warehouse.keys import create_key
+from warehouse.keys import create_key, verify_key
 from warehouse.lookups import load_lookup
 from warehouse.population import load_population
 from warehouse.postcodes import load_postcodes
@@ -118,6 +119,19 @@ def _demo_linkage_keys() -> dict[str, str]:
     return {**os.environ, **{name: value for name, value in pairs}}
 
 
+def _save_demo_api_keys(session: Session, keys_file: Path) -> None:
+    """Keep the demo's saved analyst and IG-lead keys while they are valid; else issue and save new ones."""
+    saved = dict(
+        line.split("=", 1) for line in (keys_file.read_text().splitlines() if keys_file.exists() else []) if "=" in line
+    )
+    analyst, ig_lead = saved.get("HUB_DEMO_ANALYST_KEY", ""), saved.get("HUB_DEMO_IG_LEAD_KEY", "")
+    if verify_key(session, analyst) and verify_key(session, ig_lead):
+        return
+    analyst, ig_lead = create_key(session, *DEMO_ANALYST), create_key(session, *DEMO_IG_LEAD)
+    keys_file.write_text(f"HUB_DEMO_ANALYST_KEY={analyst}\nHUB_DEMO_IG_LEAD_KEY={ig_lead}\n")
+    keys_file.chmod(0o600)
+
+
 def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds to load")) -> None:
     """Start Kafka, PostGIS, the worker and the API; publish the demo feeds; wait until they are loaded."""
     data = get_local_settings().shared_data
@@ -169,11 +183,9 @@ def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds 
         )
         dead = session.execute(text("SELECT count(*) FROM dead_letter")).scalar_one()
         withheld = session.execute(text("SELECT count(*) FROM decision WHERE outcome = 'withheld'")).scalar_one()
-        analyst, ig_lead = create_key(session, *DEMO_ANALYST), create_key(session, *DEMO_IG_LEAD)
+        keys_file = get_local_settings().home.resolve() / "demo-keys.env"
+        _save_demo_api_keys(session, keys_file)
     typer.echo(f"warehouse: {status}, withheld by protocol {withheld}, dead-lettered {dead}")
-    keys_file = get_local_settings().home.resolve() / "demo-keys.env"
-    keys_file.write_text(f"HUB_DEMO_ANALYST_KEY={analyst}\nHUB_DEMO_IG_LEAD_KEY={ig_lead}\n")
-    keys_file.chmod(0o600)
     counts = f"{base}/v1/counts?dataset=police-uk-street&level=ward&from=2019-01&to=2019-01&by=category"
     home = get_local_settings().home.resolve()
     trends = f"{base}/v1/trends?dataset=police-records&level=lad&from=2025-04&to=2026-03&period=quarter"
