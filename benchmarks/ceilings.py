@@ -11,16 +11,16 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
+from producers.feed_registry import get_feed
 from producers.publish import PublishSummary, SourceOptions, envelopes, unlinked
-from sharing_protocols.catalogue import get_dataset
 
 
 def payloads(csv_path: Path, count: int) -> list[tuple[bytes, bytes]]:
     """(key, value) of the first `count` envelopes `hub publish` would send for the file."""
-    spec = get_dataset("police-uk-street")
+    feed = get_feed("police-uk-street")
     out = []
-    options = SourceOptions(spec.default_partner, unlinked)
-    for envelope in envelopes(spec, csv_path, options, PublishSummary(str(csv_path), spec.name)):
+    options = SourceOptions(feed.default_partner, unlinked)
+    for envelope in envelopes(feed, csv_path, options, PublishSummary(str(csv_path), feed.name)):
         out.append((str(envelope.event_id).encode(), envelope.to_bytes()))
         if len(out) == count:
             break

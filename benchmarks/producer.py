@@ -32,11 +32,11 @@ from deploy import local
 from deploy.protocol_files import configured_register
 from deploy.settings import KafkaSettings, get_local_settings
 from deploy.topics import ensure_topics
-from producers.linkage_keys import env_name
+from producers.anonymisation.linkage_keys import env_name
+from producers.feed_registry import get_feed
 from producers.publish import RECORD_ID_DOMAIN, Outgoing, PublishSummary, SourceOptions, outgoing, publish_file
 from producers.publisher import Publisher, record
 from producers.source_options import build_source_options
-from sharing_protocols.catalogue import get_dataset
 
 SOURCE = "feeds/police_uk/2019-01-sussex-street.csv"
 DATASET = "police-uk-street"
@@ -63,17 +63,17 @@ def write_rows(shared_data: Path, out: Path, count: int) -> Path:
 
 def hub_options() -> SourceOptions:
     """The options `hub publish police-uk-street` builds, with a benchmark secret for keyed event ids."""
-    spec = get_dataset(DATASET)
+    feed = get_feed(DATASET)
     environ = {**os.environ, env_name(RECORD_ID_DOMAIN): "b" * 64}
-    return build_source_options(spec, spec.default_partner, register=configured_register(), environ=environ)
+    return build_source_options(feed, feed.default_partner, register=configured_register(), environ=environ)
 
 
 def hub_publish(servers: str, topic: str, path: Path, options: SourceOptions) -> tuple[float, PublishSummary]:
     """Seconds for `publish_file` through the Publisher, flushed; every record must be acknowledged."""
-    spec = get_dataset(DATASET)
+    feed = get_feed(DATASET)
     with Publisher(servers, client_id="bench-hub-publish") as publisher:
         started = time.perf_counter()
-        summary = publish_file(spec, path, options, lambda item: publisher.send(topic, item))
+        summary = publish_file(feed, path, options, lambda item: publisher.send(topic, item))
         publisher.flush()
         elapsed = time.perf_counter() - started
     sent = summary.published + summary.retracted
@@ -84,8 +84,8 @@ def hub_publish(servers: str, topic: str, path: Path, options: SourceOptions) ->
 
 def records(path: Path, options: SourceOptions) -> list[Record]:
     """The records the hub path sends for `path`, serialised in advance."""
-    spec = get_dataset(DATASET)
-    return [record(item) for item in outgoing(spec, path, options, PublishSummary(str(path), spec.name))]
+    feed = get_feed(DATASET)
+    return [record(item) for item in outgoing(feed, path, options, PublishSummary(str(path), feed.name))]
 
 
 def plain_send(servers: str, topic: str, items: list[Record]) -> float:
@@ -115,7 +115,7 @@ def plain_send(servers: str, topic: str, items: list[Record]) -> float:
 
 def without_kafka(path: Path, options: SourceOptions, profile: Path | None) -> float:
     """Seconds for the publish path with a send that only serialises the record (no broker); optionally profiled."""
-    spec = get_dataset(DATASET)
+    feed = get_feed(DATASET)
 
     def send(item: Outgoing) -> None:
         record(item)
@@ -124,7 +124,7 @@ def without_kafka(path: Path, options: SourceOptions, profile: Path | None) -> f
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    publish_file(spec, path, options, send)
+    publish_file(feed, path, options, send)
     if profiler:
         profiler.disable()
     elapsed = time.perf_counter() - started

@@ -1,4 +1,4 @@
-"""The hub's topics as an AsyncAPI 3.0 document, generated from the dataset catalogue and the Kafka settings.
+"""The hub's topics as an AsyncAPI 3.0 document, generated from the datasets' feeds and the Kafka settings.
 
 One channel per dataset topic (events and retraction tombstones) and one for the dead-letter topic; partners
 send to the dataset topics, the warehouse loader receives from them and sends what it cannot load to the
@@ -16,7 +16,8 @@ from pydantic import BaseModel
 
 from deploy.lag import loader_group
 from deploy.settings import KafkaSettings, LocalSettings
-from sharing_protocols.catalogue import CATALOGUE
+from producers.feed import Feed
+from producers.feed_registry import FEEDS
 from sharing_protocols.dataset_spec import DatasetSpec
 from sharing_protocols.envelope import ENVELOPE_VERSION, SLUG, EventEnvelope
 
@@ -60,15 +61,15 @@ def envelope_schemas(ref_root: str) -> dict[str, Schema]:
     return dict(sorted(schemas.items()))
 
 
-def row_schema(spec: DatasetSpec[Any], ref_root: str | None = None) -> Schema:
-    """The JSON Schema of the dataset's source row (by column name); with `ref_root`, its `$defs` refer there."""
-    model: type[BaseModel] = spec.row_model
+def row_schema(feed: Feed[Any], ref_root: str | None = None) -> Schema:
+    """The JSON Schema of the feed's source row (by column name); with `ref_root`, its `$defs` refer there."""
+    model: type[BaseModel] = feed.row_model
     if ref_root is None:
         return model.model_json_schema(by_alias=True)
     return model.model_json_schema(by_alias=True, ref_template=ref_root + "{model}")
 
 
-def _attribute(spec: DatasetSpec[Any], name: str) -> Schema:
+def _attribute(spec: DatasetSpec, name: str) -> Schema:
     """One attribute's documentation: what the producer does to it before it is published."""
     notes: list[str] = []
     schema: Schema = {}
@@ -87,7 +88,7 @@ def _attribute(spec: DatasetSpec[Any], name: str) -> Schema:
     return {"title": name, **({"description": " ".join(notes)} if notes else {}), **schema}
 
 
-def dataset_envelope_schema(spec: DatasetSpec[Any], ref_root: str) -> Schema:
+def dataset_envelope_schema(spec: DatasetSpec, ref_root: str) -> Schema:
     """The envelope of one dataset's events: EventEnvelope (under `ref_root`) with its name, version, attributes."""
     return {
         "title": f"{spec.name} event",
@@ -110,7 +111,7 @@ def dataset_envelope_schema(spec: DatasetSpec[Any], ref_root: str) -> Schema:
     }
 
 
-def standalone_envelope_schema(spec: DatasetSpec[Any]) -> Schema:
+def standalone_envelope_schema(spec: DatasetSpec) -> Schema:
     """The dataset's envelope as one self-contained JSON Schema document (for `hub schema FEED --envelope`)."""
     return {
         "$schema": JSON_SCHEMA_DIALECT,
@@ -119,7 +120,7 @@ def standalone_envelope_schema(spec: DatasetSpec[Any]) -> Schema:
     }
 
 
-def _headers(spec: DatasetSpec[Any], last: tuple[str, Schema]) -> Schema:
+def _headers(spec: DatasetSpec, last: tuple[str, Schema]) -> Schema:
     """The record headers the publisher sets (UTF-8 strings), ending with `last`."""
     properties: dict[str, Schema] = {
         "dataset": {"const": spec.name, "description": "The dataset (also given by the topic)."},
@@ -141,8 +142,9 @@ KEY_SCHEMA: Schema = {
 }
 
 
-def _messages(spec: DatasetSpec[Any]) -> dict[str, Schema]:
+def _messages(feed: Feed[Any]) -> dict[str, Schema]:
     """The event and retraction messages of one dataset, by component name."""
+    spec = feed.spec
     bindings = {"kafka": {"key": KEY_SCHEMA, "bindingVersion": KAFKA_BINDING_VERSION}}
     event = {
         "name": "event",
@@ -163,7 +165,7 @@ def _messages(spec: DatasetSpec[Any]) -> dict[str, Schema]:
         "description": "The value is null. The loader removes the event from the warehouse and records the retraction. "
         + (
             "`hub publish` sends one for each row that marks its record withdrawn."
-            if spec.retracted is not None
+            if feed.retracted is not None
             else "This dataset's rows cannot mark a record withdrawn, so `hub publish` sends none for it."
         ),
         "headers": _headers(spec, ("retraction", {"const": "1", "description": "Marks the tombstone."})),
@@ -226,22 +228,21 @@ def _operation(action: str, channel: str, messages: tuple[str, ...], summary: st
     return operation
 
 
-def asyncapi_document(
-    kafka: KafkaSettings | None = None, catalogue: Mapping[str, DatasetSpec[Any]] = CATALOGUE
-) -> dict[str, Any]:
-    """The AsyncAPI 3.0 document of the hub's topics (default: the default settings, the whole catalogue)."""
+def asyncapi_document(kafka: KafkaSettings | None = None, feeds: Mapping[str, Feed[Any]] = FEEDS) -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of the hub's topics (default: the default settings, every dataset's feed)."""
     kafka = kafka or default_kafka_settings()
     local = LocalSettings.model_fields["kafka_port"].default
     channels: dict[str, Schema] = {}
     operations: dict[str, Schema] = {}
     messages: dict[str, Schema] = {}
     schemas = envelope_schemas(COMPONENT_REF)
-    for name in sorted(catalogue):
-        spec = catalogue[name]
-        messages.update(_messages(spec))
+    for name in sorted(feeds):
+        feed = feeds[name]
+        spec = feed.spec
+        messages.update(_messages(feed))
         schemas[f"{name}.event"] = dataset_envelope_schema(spec, COMPONENT_REF)
-        row = _hoisted(row_schema(spec, f"{COMPONENT_REF}{name}.row."), f"{name}.row.", schemas)
-        schemas[f"{name}.row"] = {**row, "x-source-formats": list(spec.formats)}
+        row = _hoisted(row_schema(feed, f"{COMPONENT_REF}{name}.row."), f"{name}.row.", schemas)
+        schemas[f"{name}.row"] = {**row, "x-source-formats": list(feed.formats)}
         channels[name] = _channel(
             kafka.topic(name),
             f"{spec.title}: one record per event, keyed by event id. Source rows: {name}.row.",

@@ -24,13 +24,13 @@ from deploy.local import processes
 from deploy.protocol_files import configured_register
 from deploy.settings import get_geography_settings, get_kafka_settings, get_local_settings
 from deploy.topics import dataset_topics, ensure_topics
+from producers.feed_registry import get_feed
 from producers.generate_cli import CODEPOINT
 from producers.generators.base import GenerateRequest, read_codepoint, write_csv
 from producers.generators.registry import all_generators
 from producers.publish import publish_file
 from producers.publisher import Publisher
 from producers.source_options import build_source_options
-from sharing_protocols.catalogue import get_dataset
 from warehouse import migrate
 from warehouse.db import session_scope
 from warehouse.indicator_store import load_indicators
@@ -166,7 +166,7 @@ def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds 
     keys = _demo_linkage_keys()
     with Publisher(kafka.servers, client_id="hub-demo") as publisher:
         for feed, path in files:
-            spec = get_dataset(feed)
+            spec = get_feed(feed)
             options = build_source_options(spec, spec.default_partner, register=configured_register(), environ=keys)
             summary = publish_file(spec, path, options, partial(publisher.send, kafka.topic(feed)))
             published += summary.published

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import sharing_protocols
 from deploy.settings import get_protocol_settings
@@ -28,9 +27,7 @@ def protocol_paths(paths: Iterable[Path | str]) -> list[Path]:
     return found
 
 
-def load_register(
-    paths: Iterable[Path | str], catalogue: Mapping[str, DatasetSpec[Any]] | None = None
-) -> ProtocolRegister:
+def load_register(paths: Iterable[Path | str], catalogue: Mapping[str, DatasetSpec] | None = None) -> ProtocolRegister:
     """A register of every protocol in `paths` (files, or directories of *.yaml).
 
     Each document must parse and be self-consistent; with a `catalogue`, its datasets and fields must also be

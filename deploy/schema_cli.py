@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from deploy.asyncapi import render, row_schema, standalone_envelope_schema
-from sharing_protocols.catalogue import UnknownDatasetError, get_dataset
+from producers.feed_registry import UnknownDatasetError, get_feed
 
 
 def schema(
@@ -20,10 +20,10 @@ def schema(
 ) -> None:
     """Print FEED's JSON Schema: its source row (by column name) or the envelope of its events."""
     try:
-        spec = get_dataset(feed)
+        source = get_feed(feed)
     except UnknownDatasetError as exc:
         raise typer.BadParameter(str(exc.args[0]), param_hint="FEED") from None
-    document = standalone_envelope_schema(spec) if envelope else row_schema(spec)
+    document = standalone_envelope_schema(source.spec) if envelope else row_schema(source)
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 

@@ -12,14 +12,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from deploy.protocol_files import configured_register
 from deploy.settings import get_kafka_settings
 from deploy.topics import ensure_topics
+from producers.anonymisation.linkage_keys import LinkageKeyError, new_key
 from producers.code_lists import CodeListError
 from producers.csv_source import SourceFileError
-from producers.linkage_keys import LinkageKeyError, new_key
+from producers.feed_registry import UnknownDatasetError, get_feed
 from producers.publish import Outgoing, PublishSummary, publish_file
 from producers.publisher import Publisher
 from producers.settings import ProducerSettings
 from producers.source_options import build_source_options
-from sharing_protocols.catalogue import UnknownDatasetError, get_dataset
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -69,7 +69,7 @@ def publish(
 ) -> None:
     """Validate FILE row by row against FEED's schema, anonymise it, and publish one event per valid row."""
     try:
-        spec = get_dataset(feed)
+        spec = get_feed(feed)
     except UnknownDatasetError as exc:
         raise typer.BadParameter(str(exc.args[0]), param_hint="FEED") from None
     base = ProducerSettings()

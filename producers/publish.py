@@ -15,12 +15,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from producers.anonymisation.pseudonyms import PseudonymError
 from producers.csv_source import RowError, SourceRow, read_rows
+from producers.feed import Feed, RowValueError, SourceContext
 from producers.xml_source import read_records
-from sharing_protocols.dataset_spec import DatasetSpec, RowValueError, SourceContext
 from sharing_protocols.envelope import EventEnvelope, Retraction
 from sharing_protocols.precision import TemporalPrecision
-from sharing_protocols.pseudonyms import PseudonymError
 
 Outgoing = EventEnvelope | Retraction
 RECORD_ID_DOMAIN = "record-ids"  # the key file entry whose secret makes event ids
@@ -78,28 +78,29 @@ class _FallbackKeys:
         return f"content:{content}#{self._seen[content]}"
 
 
-def source_rows(spec: DatasetSpec[Any], path: Path) -> Iterator[SourceRow | RowError]:
+def source_rows(feed: Feed[Any], path: Path) -> Iterator[SourceRow | RowError]:
     """The rows of `path`, read as XML when the file is .xml and the feed has an XML form, else as CSV."""
-    if path.suffix.lower() == ".xml" and "xml" in spec.formats and spec.xml_record:
-        return read_records(path, spec.xml_record, spec.columns)
-    return read_rows(path, spec.columns)
+    if path.suffix.lower() == ".xml" and "xml" in feed.formats and feed.xml_record:
+        return read_records(path, feed.xml_record, feed.columns)
+    return read_rows(path, feed.columns)
 
 
-def outgoing(spec: DatasetSpec[Any], path: Path, options: SourceOptions, summary: PublishSummary) -> Iterator[Outgoing]:
+def outgoing(feed: Feed[Any], path: Path, options: SourceOptions, summary: PublishSummary) -> Iterator[Outgoing]:
     """Validate each row of `path` and yield its event or retraction; rejected rows are recorded in `summary`."""
     fallback = _FallbackKeys()
     sent: dict[str, str] = {}  # source key -> digest of the row last sent for it
-    for item in source_rows(spec, path):
+    spec = feed.spec
+    for item in source_rows(feed, path):
         summary.read += 1
         if isinstance(item, RowError):
             summary.errors.append(item)
             continue
         try:
-            row = spec.row_model.model_validate(item.fields)
+            row = feed.row_model.model_validate(item.fields)
         except ValidationError as exc:
             summary.errors.append(_validation_error(summary.file, item.row, exc))
             continue
-        key = spec.source_key(row) or fallback(item.fields)
+        key = feed.source_key(row) or fallback(item.fields)
         context = SourceContext(
             spec.name,
             options.partner,
@@ -109,7 +110,7 @@ def outgoing(spec: DatasetSpec[Any], path: Path, options: SourceOptions, summary
             options.vocabulary,
             options.record_key,
         )
-        if spec.retracted is not None and spec.retracted(row):
+        if feed.retracted is not None and feed.retracted(row):
             sent.pop(key, None)
             summary.retracted += 1
             yield Retraction(
@@ -120,7 +121,7 @@ def outgoing(spec: DatasetSpec[Any], path: Path, options: SourceOptions, summary
             )
             continue
         try:
-            envelope = spec.coarsened(spec.to_envelope(row, context), options.temporal_precision)
+            envelope = spec.coarsened(feed.to_envelope(row, context), options.temporal_precision)
         except RowValueError as exc:
             summary.errors.append(RowError(summary.file, item.row, exc.column, exc.reason))
             continue
@@ -136,24 +137,22 @@ def outgoing(spec: DatasetSpec[Any], path: Path, options: SourceOptions, summary
         yield envelope
 
 
-def envelopes(
-    spec: DatasetSpec[Any], path: Path, options: SourceOptions, summary: PublishSummary
-) -> Iterator[EventEnvelope]:
+def envelopes(feed: Feed[Any], path: Path, options: SourceOptions, summary: PublishSummary) -> Iterator[EventEnvelope]:
     """Only the events of `path` (retractions are counted in `summary` but not yielded)."""
-    for item in outgoing(spec, path, options, summary):
+    for item in outgoing(feed, path, options, summary):
         if isinstance(item, EventEnvelope):
             yield item
 
 
 def publish_file(
-    spec: DatasetSpec[Any],
+    feed: Feed[Any],
     path: Path,
     options: SourceOptions,
     send: Callable[[Outgoing], None],
 ) -> PublishSummary:
     """Publish every valid row of `path` through `send`; the summary says what was read, sent and rejected."""
-    summary = PublishSummary(file=str(path), dataset=spec.name)
-    for item in outgoing(spec, path, options, summary):
+    summary = PublishSummary(file=str(path), dataset=feed.name)
+    for item in outgoing(feed, path, options, summary):
         send(item)
     return summary
 

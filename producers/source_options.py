@@ -7,15 +7,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from producers.anonymisation.linkage_keys import LinkageKeyError, Pseudonymiser, load_keys
 from producers.code_lists import read_code_lists
-from producers.linkage_keys import LinkageKeyError, Pseudonymiser, load_keys
+from producers.feed import Feed
 from producers.publish import RECORD_ID_DOMAIN, SourceOptions, unlinked
 from producers.settings import ProducerSettings
 from sharing_protocols.dataset_spec import DatasetSpec
 from sharing_protocols.decision import ProtocolRegister
 
 
-def linkage_domains(spec: DatasetSpec[Any], overrides: Mapping[str, str]) -> dict[str, str]:
+def linkage_domains(spec: DatasetSpec, overrides: Mapping[str, str]) -> dict[str, str]:
     """Each linkage field of `spec` with its domain: the feed's default unless overridden."""
     unknown = sorted(set(overrides) - set(spec.linkage))
     if unknown:
@@ -30,7 +31,7 @@ def read_vocabulary(path: Path | None) -> frozenset[str] | None:
 
 
 def build_source_options(
-    spec: DatasetSpec[Any],
+    feed: Feed[Any],
     partner: str,
     *,
     settings: ProducerSettings | None = None,
@@ -39,12 +40,12 @@ def build_source_options(
     today: date | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> SourceOptions:
-    """Options for publishing `spec` as `partner`. With a register, time is coarsened to what its clauses grant."""
+    """Options for publishing `feed` as `partner`. With a register, time is coarsened to what its clauses grant."""
     settings = settings or ProducerSettings()
-    assigned = linkage_domains(spec, domains or {})
+    assigned = linkage_domains(feed.spec, domains or {})
     keys = load_keys(settings.keys_file, set(assigned.values()) | {RECORD_ID_DOMAIN}, environ)
     precision = (
-        register.finest_temporal_precision(spec.name, partner, today or date.today())
+        register.finest_temporal_precision(feed.name, partner, today or date.today())
         if register is not None
         else "timestamp"
     )

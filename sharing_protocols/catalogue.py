@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Mapping
-from typing import Any
 
 from sharing_protocols import datasets
 from sharing_protocols.dataset_spec import DatasetSpec
@@ -13,9 +12,9 @@ from sharing_protocols.dataset_spec import DatasetSpec
 __all__ = ["CATALOGUE", "STANDARD_FIELDS", "DatasetSpec", "UnknownDatasetError", "allowed_fields", "get_dataset"]
 
 
-def _discover() -> dict[str, DatasetSpec[Any]]:
+def _discover() -> dict[str, DatasetSpec]:
     """Each module of sharing_protocols.datasets declares one dataset as `SPEC`."""
-    found: dict[str, DatasetSpec[Any]] = {}
+    found: dict[str, DatasetSpec] = {}
     for info in sorted(pkgutil.iter_modules(datasets.__path__), key=lambda i: i.name):
         spec = getattr(importlib.import_module(f"{datasets.__name__}.{info.name}"), "SPEC", None)
         if isinstance(spec, DatasetSpec):
@@ -25,13 +24,13 @@ def _discover() -> dict[str, DatasetSpec[Any]]:
     return found
 
 
-CATALOGUE: Mapping[str, DatasetSpec[Any]] = _discover()
+CATALOGUE: Mapping[str, DatasetSpec] = _discover()
 
 # The fields every event has, whatever its dataset; a protocol may release these and the dataset's attributes.
 STANDARD_FIELDS: tuple[str, ...] = ("category", "period", "location")
 
 
-def allowed_fields(spec: DatasetSpec[Any]) -> tuple[str, ...]:
+def allowed_fields(spec: DatasetSpec) -> tuple[str, ...]:
     """The field names a protocol may release for this dataset: the standard fields, then its attributes."""
     return STANDARD_FIELDS + spec.attributes
 
@@ -40,7 +39,7 @@ class UnknownDatasetError(KeyError):
     """Raised for a dataset name that the catalogue does not hold."""
 
 
-def get_dataset(name: str) -> DatasetSpec[Any]:
+def get_dataset(name: str) -> DatasetSpec:
     try:
         return CATALOGUE[name]
     except KeyError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from typing import Any
 
 from sharing_protocols.catalogue import DatasetSpec, allowed_fields
 from sharing_protocols.protocol import (
@@ -19,9 +18,7 @@ from sharing_protocols.protocol import (
 )
 
 
-def check_document(
-    text: str, source_name: str, catalogue: Mapping[str, DatasetSpec[Any]], today: date
-) -> list[Problem]:
+def check_document(text: str, source_name: str, catalogue: Mapping[str, DatasetSpec], today: date) -> list[Problem]:
     """Every problem found in one protocol document; an empty list means it passes.
 
     Stops after YAML syntax or schema errors (the rest needs a well-formed document); otherwise reports the
@@ -39,9 +36,7 @@ def check_document(
     return problems
 
 
-def catalogue_problems(
-    protocol: Protocol, source_name: str, catalogue: Mapping[str, DatasetSpec[Any]]
-) -> list[Problem]:
+def catalogue_problems(protocol: Protocol, source_name: str, catalogue: Mapping[str, DatasetSpec]) -> list[Problem]:
     """Datasets the catalogue does not hold, and clause fields that are not fields of their datasets."""
     problems = [
         Problem(

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-from sharing_protocols.pseudonyms import MIN_KEY_BYTES, pseudonym
+from producers.anonymisation.pseudonyms import MIN_KEY_BYTES, pseudonym
 
 _DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 ENV_PREFIX = "HUB_LINKAGE_KEY_"

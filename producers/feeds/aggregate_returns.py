@@ -7,12 +7,10 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
+from producers.feed import Feed, SourceContext
+from producers.feeds.row_values import check_period, period
+from sharing_protocols.datasets.aggregate_returns import DATASET, SPEC
 from sharing_protocols.envelope import SLUG, EventEnvelope
-from sharing_protocols.row_values import check_period, period
-
-DATASET = "aggregate-returns"
-SCHEMA_VERSION = 1
 
 COLUMNS = ("Area Code", "Period", "Measure", "Count")
 
@@ -62,7 +60,7 @@ def to_envelope(row: AggregateReturnRow, ctx: SourceContext) -> EventEnvelope:
             "event_id": ctx.event_id,
             "dataset": DATASET,
             "partner": ctx.partner,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": SPEC.schema_version,
             "occurred": period(row.period),
             "location": {"kind": "area", "level": "lad", "code": row.area_code},
             "category": row.measure,
@@ -71,16 +69,11 @@ def to_envelope(row: AggregateReturnRow, ctx: SourceContext) -> EventEnvelope:
     )
 
 
-SPEC = DatasetSpec(
-    name=DATASET,
-    title="Aggregate returns by district and period (e.g. drug and alcohol treatment)",
-    schema_version=SCHEMA_VERSION,
+FEED = Feed(
+    spec=SPEC,
     default_partner="east-sussex-dast",
     row_model=AggregateReturnRow,
     columns=COLUMNS,
     to_envelope=to_envelope,
     source_key=source_key,
-    attributes=("measure", "count", "reporting_period"),
-    kind="aggregate",
-    description="Counts a partner already aggregates by district and month or quarter, one measure per row.",
 )

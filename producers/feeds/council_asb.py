@@ -6,10 +6,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
-from sharing_protocols.datasets.police_records import slug
-from sharing_protocols.envelope import EventEnvelope
-from sharing_protocols.record_fields import (
+from producers.feed import Feed, SourceContext
+from producers.feeds.record_fields import (
     MaybeUkDate,
     PlaceColumns,
     UkDateTime,
@@ -17,10 +15,9 @@ from sharing_protocols.record_fields import (
     day_period,
     person_pseudonym,
 )
-from sharing_protocols.row_values import blank_to_none
-
-DATASET = "council-asb"
-SCHEMA_VERSION = 1
+from producers.feeds.row_values import blank_to_none, slug
+from sharing_protocols.datasets.council_asb import DATASET, SPEC
+from sharing_protocols.envelope import EventEnvelope
 
 COLUMNS = (
     "Case Reference",
@@ -128,7 +125,7 @@ def to_envelope(row: CouncilAsbRow, ctx: SourceContext) -> EventEnvelope:
             "event_id": ctx.event_id,
             "dataset": DATASET,
             "partner": ctx.partner,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": SPEC.schema_version,
             "occurred": day_period(day),
             "location": row.location(),
             "category": f"asb-{row.nsir_category.lower()}",
@@ -147,34 +144,13 @@ def to_envelope(row: CouncilAsbRow, ctx: SourceContext) -> EventEnvelope:
     )
 
 
-SPEC = DatasetSpec(
-    name=DATASET,
-    title="Council anti-social behaviour cases (NSIR 2011)",
-    schema_version=SCHEMA_VERSION,
+FEED = Feed(
+    spec=SPEC,
     default_partner="eastbourne-council",
     row_model=CouncilAsbRow,
     columns=COLUMNS,
     to_envelope=to_envelope,
     source_key=source_key,
-    attributes=(
-        "nsir_category",
-        "incident_type",
-        "incident_type_text",
-        "risk_tier",
-        "case_status",
-        "victim_pseudonym",
-        "victim_age_band",
-        "description",
-        "hour",
-    ),
-    linkage={"victim_pseudonym": "person"},
-    free_text=("incident_type_text", "description"),
-    time_of_day=("hour",),
     identifiers=IDENTIFIERS,
     retracted=retracted,
-    description=(
-        "ASB cases by NSIR category (asb-personal, asb-nuisance, asb-environmental), with the pre-2011 incident "
-        "type where recorded, risk tier and a victim pseudonym that links with police records; deleted cases "
-        "are withdrawn."
-    ),
 )

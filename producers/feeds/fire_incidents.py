@@ -14,12 +14,11 @@ from datetime import date, time
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
+from producers.feed import Feed, SourceContext
+from producers.feeds.row_values import blank_to_none
+from sharing_protocols.datasets.fire_incidents import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
-from sharing_protocols.row_values import blank_to_none
 
-DATASET = "fire-incidents"
-SCHEMA_VERSION = 1
 PROPERTY_TYPE_LIST = "fire-irs-property-type"
 STATION_LIST = "fire-stations"
 
@@ -164,7 +163,7 @@ def to_envelope(row: FireIncidentRow, ctx: SourceContext) -> EventEnvelope:
             "event_id": ctx.event_id,
             "dataset": DATASET,
             "partner": ctx.partner,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": SPEC.schema_version,
             "occurred": {"start": row.call_date, "end": row.call_date, "precision": "day"},
             "location": location,
             "category": row.category,
@@ -181,28 +180,12 @@ def to_envelope(row: FireIncidentRow, ctx: SourceContext) -> EventEnvelope:
     )
 
 
-SPEC = DatasetSpec(
-    name=DATASET,
-    title="Fire and rescue incidents (IRS-style)",
-    schema_version=SCHEMA_VERSION,
+FEED = Feed(
+    spec=SPEC,
     default_partner="esfrs",
     row_model=FireIncidentRow,
     columns=COLUMNS,
     to_envelope=to_envelope,
     source_key=source_key,
-    attributes=(
-        "incident_group",
-        "incident_type",
-        "cause_motive",
-        "property_type",
-        "station_ground",
-        "casualties",
-        "call_hour",
-    ),
-    time_of_day=("call_hour",),
     identifiers=IDENTIFIERS,
-    description=(
-        "Incidents attended by a fire and rescue service: deliberate and accidental fires, false alarms and special "
-        "services, by grid reference. Deliberate fires and malicious false alarms inform CSP arson reduction work."
-    ),
 )

@@ -11,12 +11,11 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
+from producers.feed import Feed, SourceContext
+from producers.feeds.row_values import outward_code, period
+from sharing_protocols.datasets.health_admissions import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
-from sharing_protocols.row_values import outward_code, period
 
-DATASET = "health-admissions"
-SCHEMA_VERSION = 1
 MEASURE = "admissions"
 
 COLUMNS = ("Outward Code", "ICD10 Block", "Quarter", "Admissions")
@@ -76,7 +75,7 @@ def to_envelope(row: HealthAdmissionsRow, ctx: SourceContext) -> EventEnvelope:
             "event_id": ctx.event_id,
             "dataset": DATASET,
             "partner": ctx.partner,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": SPEC.schema_version,
             "occurred": period(row.quarter),
             "location": {"kind": "postcode", "postcode": row.outward_code},
             "category": category(row.icd10_block),
@@ -90,19 +89,11 @@ def to_envelope(row: HealthAdmissionsRow, ctx: SourceContext) -> EventEnvelope:
     )
 
 
-SPEC = DatasetSpec(
-    name=DATASET,
-    title="Hospital admissions by outward code and ICD-10 block (s17A health return)",
-    schema_version=SCHEMA_VERSION,
+FEED = Feed(
+    spec=SPEC,
     default_partner="nhs-sussex-icb",
     row_model=HealthAdmissionsRow,
     columns=COLUMNS,
     to_envelope=to_envelope,
     source_key=source_key,
-    attributes=("measure", "count", "icd10_block", "quarter"),
-    kind="aggregate",
-    description=(
-        "Quarterly counts of hospital admissions for assault and alcohol-related conditions by postcode outward "
-        "code, as the NHS shares them with CSPs under the s17A prescribed information regulations."
-    ),
 )

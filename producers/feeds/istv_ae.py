@@ -18,13 +18,13 @@ from datetime import date, datetime, time
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
+from producers.feed import Feed, SourceContext
+from producers.feeds.record_fields import age_band_at
+from producers.feeds.row_values import blank_to_none, full_postcode
+from sharing_protocols.datasets.istv_ae import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
-from sharing_protocols.record_fields import age_band_at
-from sharing_protocols.row_values import blank_to_none, full_postcode, parse_month
+from sharing_protocols.row_values import parse_month
 
-DATASET = "istv-ae"
-SCHEMA_VERSION = 1
 CATEGORY = "assault"
 METHOD_LIST = "istv-assault-method"
 LOCATION_TYPE_LIST = "istv-assault-location-type"
@@ -172,7 +172,7 @@ def to_envelope(row: IstvAeRow, ctx: SourceContext) -> EventEnvelope:
             "event_id": ctx.event_id,
             "dataset": DATASET,
             "partner": ctx.partner,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": SPEC.schema_version,
             "occurred": {"start": day, "end": day, "precision": "day"},
             "location": None if postcode is None else {"kind": "postcode", "postcode": postcode},
             "category": CATEGORY,
@@ -194,34 +194,14 @@ def to_envelope(row: IstvAeRow, ctx: SourceContext) -> EventEnvelope:
     )
 
 
-SPEC = DatasetSpec(
-    name=DATASET,
-    title="ISTV emergency department assault attendances (ISB 1594)",
-    schema_version=SCHEMA_VERSION,
+FEED = Feed(
+    spec=SPEC,
     default_partner="istv-ae-eastbourne-dgh",
     row_model=IstvAeRow,
     columns=COLUMNS,
     to_envelope=to_envelope,
     source_key=source_key,
-    attributes=(
-        "site_code",
-        "reporting_period",
-        "assault_method",
-        "assault_location_type",
-        "method_description",
-        "location_description",
-        "age_band",
-        "sex",
-        "arrival_hour",
-        "assault_hour",
-    ),
-    free_text=("method_description", "location_description"),
-    time_of_day=("arrival_hour", "assault_hour"),
     identifiers=IDENTIFIERS,
     formats=("csv", "xml"),
     xml_record=XML_RECORD,
-    description=(
-        "Information Sharing to Tackle Violence: assault attendances at an emergency department, with where and how "
-        "the assault happened. No patient identifiers leave the trust; dates of birth become age bands."
-    ),
 )

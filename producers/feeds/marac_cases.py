@@ -8,10 +8,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
-from sharing_protocols.datasets.police_records import slug
-from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
-from sharing_protocols.record_fields import (
+from producers.feed import Feed, SourceContext
+from producers.feeds.record_fields import (
     Flag,
     MaybePostcode,
     MaybeUkDate,
@@ -21,10 +19,9 @@ from sharing_protocols.record_fields import (
     day_period,
     person_pseudonym,
 )
-from sharing_protocols.row_values import blank_to_none
-
-DATASET = "marac-cases"
-SCHEMA_VERSION = 1
+from producers.feeds.row_values import blank_to_none, slug
+from sharing_protocols.datasets.marac_cases import DATASET, SPEC
+from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
 
 COLUMNS = (
     "Case ID",
@@ -136,7 +133,7 @@ def to_envelope(row: MaracCaseRow, ctx: SourceContext) -> EventEnvelope:
             "event_id": ctx.event_id,
             "dataset": DATASET,
             "partner": ctx.partner,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": SPEC.schema_version,
             "occurred": day_period(row.review_date),
             "location": PostcodeLocation(postcode=row.victim_postcode) if row.victim_postcode else None,
             "category": "information-only" if row.information_only else "referral",
@@ -159,33 +156,12 @@ def to_envelope(row: MaracCaseRow, ctx: SourceContext) -> EventEnvelope:
     )
 
 
-SPEC = DatasetSpec(
-    name=DATASET,
-    title="MARAC case lists",
-    schema_version=SCHEMA_VERSION,
+FEED = Feed(
+    spec=SPEC,
     default_partner="east-sussex-marac",
     row_model=MaracCaseRow,
     columns=COLUMNS,
     to_envelope=to_envelope,
     source_key=source_key,
-    attributes=(
-        "marac_area",
-        "referring_agency",
-        "days_referral_to_review",
-        "victim_pseudonym",
-        "victim_age_band",
-        "perpetrator_pseudonym",
-        "perpetrator_age_band",
-        "perpetrator_count",
-        "risk_level",
-        "information_only",
-        "repeat_recorded",
-    ),
-    linkage={"victim_pseudonym": "person", "perpetrator_pseudonym": "person"},
     identifiers=IDENTIFIERS,
-    description=(
-        "Cases heard at MARAC meetings (category referral or information-only) by MARAC area, with victim and "
-        "(main) perpetrator pseudonyms so that repeat cases within 12 months can be counted (NI 32), and the "
-        "repeat flag as the MARAC recorded it. Located at the victim's postcode."
-    ),
 )

@@ -16,12 +16,11 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
+from producers.feed import Feed, SourceContext
+from producers.feeds.row_values import blank_to_none
+from sharing_protocols.datasets.ons_population import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
-from sharing_protocols.row_values import blank_to_none
 
-DATASET = "ons-population"
-SCHEMA_VERSION = 1
 MEASURE = "population"
 
 COLUMNS = ("area_code", "area_name", "area_type", "year", "sex", "age_band", "population")
@@ -131,7 +130,7 @@ def to_envelope(row: OnsPopulationRow, ctx: SourceContext) -> EventEnvelope:
             "event_id": ctx.event_id,
             "dataset": DATASET,
             "partner": ctx.partner,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": SPEC.schema_version,
             "occurred": {"start": row.reference_date, "end": row.reference_date, "precision": "day"},
             "location": {"kind": "area", "level": level, "code": row.area_code, "vintage": row.vintage},
             "category": category,
@@ -147,16 +146,11 @@ def to_envelope(row: OnsPopulationRow, ctx: SourceContext) -> EventEnvelope:
     )
 
 
-SPEC = DatasetSpec(
-    name=DATASET,
-    title="ONS population estimates by area, sex and age band",
-    schema_version=SCHEMA_VERSION,
+FEED = Feed(
+    spec=SPEC,
     default_partner="ons",
     row_model=OnsPopulationRow,
     columns=COLUMNS,
     to_envelope=to_envelope,
     source_key=source_key,
-    attributes=("measure", "count", "sex", "age_band", "year", "source"),
-    kind="reference",
-    description="ONS mid-year and small-area population estimates and Census counts: denominators for rates.",
 )

@@ -9,10 +9,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
-from sharing_protocols.datasets.police_uk_street import CATEGORIES as POLICE_UK_CATEGORIES
-from sharing_protocols.envelope import EventEnvelope
-from sharing_protocols.record_fields import (
+from producers.feed import Feed, SourceContext
+from producers.feeds.record_fields import (
     Flag,
     MaybeUkDate,
     MaybeUkDateTime,
@@ -23,10 +21,10 @@ from sharing_protocols.record_fields import (
     days_period,
     person_pseudonym,
 )
-from sharing_protocols.row_values import blank_to_none
-
-DATASET = "police-records"
-SCHEMA_VERSION = 1
+from producers.feeds.row_values import blank_to_none, slug
+from sharing_protocols.datasets.police_records import DATASET, SPEC
+from sharing_protocols.datasets.police_uk_street import CATEGORIES as POLICE_UK_CATEGORIES
+from sharing_protocols.envelope import EventEnvelope
 
 COLUMNS = (
     "Record Type",
@@ -110,11 +108,6 @@ _CLASSIFICATION: tuple[tuple[str, str, str | None, str], ...] = (
         "104 105A 105B 106 11A 13 14 36 3A 3B 8M 8Q",
     ),
 )
-
-
-def slug(text: str) -> str:
-    """A label as a lower-case slug ("Violence with injury" -> "violence-with-injury")."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower().replace("'", "")).strip("-")
 
 
 @dataclass(frozen=True)
@@ -289,7 +282,7 @@ def to_envelope(row: PoliceRecordRow, ctx: SourceContext) -> EventEnvelope:
             "event_id": ctx.event_id,
             "dataset": DATASET,
             "partner": ctx.partner,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": SPEC.schema_version,
             "occurred": days_period(row.occurred_on, end),
             "location": row.location(),
             "category": category(row),
@@ -314,40 +307,13 @@ def to_envelope(row: PoliceRecordRow, ctx: SourceContext) -> EventEnvelope:
     )
 
 
-SPEC = DatasetSpec(
-    name=DATASET,
-    title="Police recorded crime and incidents (force records system export)",
-    schema_version=SCHEMA_VERSION,
+FEED = Feed(
+    spec=SPEC,
     default_partner="sussex-police",
     row_model=PoliceRecordRow,
     columns=COLUMNS,
     to_envelope=to_envelope,
     source_key=source_key,
-    attributes=(
-        "record_type",
-        "offence_code",
-        "offence_group",
-        "offence_subgroup",
-        "domestic_abuse",
-        "hate_crime",
-        "hate_strand",
-        "alcohol_related",
-        "location_description",
-        "victim_pseudonym",
-        "victim_age_band",
-        "outcome",
-        "crime_status",
-        "mo_summary",
-        "hour",
-    ),
-    linkage={"victim_pseudonym": "person"},
-    free_text=("location_description", "mo_summary"),
-    time_of_day=("hour",),
     identifiers=IDENTIFIERS,
     retracted=retracted,
-    description=(
-        "Crimes (by Home Office offence code, published under their police.uk category) and incidents "
-        "(incident-<type>), with domestic abuse, hate and alcohol flags, a victim pseudonym and age band; "
-        "cancelled crimes are withdrawn."
-    ),
 )

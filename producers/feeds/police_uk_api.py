@@ -11,13 +11,12 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
+from producers.feed import Feed, SourceContext
+from producers.feeds.row_values import blank_to_none
+from sharing_protocols.datasets.police_uk_api import DATASET, SPEC
 from sharing_protocols.datasets.police_uk_street import CATEGORIES
 from sharing_protocols.envelope import EventEnvelope, month_period
-from sharing_protocols.row_values import blank_to_none, parse_month
-
-DATASET = "police-uk-api"
-SCHEMA_VERSION = 1
+from sharing_protocols.row_values import parse_month
 
 COLUMNS = (
     "category",
@@ -110,7 +109,7 @@ def to_envelope(row: PoliceUkApiRow, ctx: SourceContext) -> EventEnvelope:
             "event_id": ctx.event_id,
             "dataset": DATASET,
             "partner": ctx.partner,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": SPEC.schema_version,
             "occurred": month_period(year, month),
             "location": location,
             "category": row.category,
@@ -124,16 +123,11 @@ def to_envelope(row: PoliceUkApiRow, ctx: SourceContext) -> EventEnvelope:
     )
 
 
-SPEC = DatasetSpec(
-    name=DATASET,
-    title="data.police.uk API crimes and anti-social behaviour",
-    schema_version=SCHEMA_VERSION,
+FEED = Feed(
+    spec=SPEC,
     default_partner="police-uk",
     row_model=PoliceUkApiRow,
     columns=COLUMNS,
     to_envelope=to_envelope,
     source_key=source_key,
-    attributes=("crime_id", "location_description", "location_type", "last_outcome_category"),
-    free_text=("location_description",),
-    description="Street-level crimes as the police.uk API returns them: already anonymised, on snapped map points.",
 )

@@ -6,12 +6,11 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
+from producers.feed import Feed, SourceContext
+from producers.feeds.row_values import blank_to_none
+from sharing_protocols.datasets.police_uk_street import CATEGORIES, DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope, month_period
-from sharing_protocols.row_values import blank_to_none, parse_month
-
-DATASET = "police-uk-street"
-SCHEMA_VERSION = 1
+from sharing_protocols.row_values import parse_month
 
 COLUMNS = (
     "Crime ID",
@@ -28,23 +27,6 @@ COLUMNS = (
     "Context",
 )
 
-# The police.uk categories (display name -> slug), as published by data.police.uk.
-CATEGORIES: dict[str, str] = {
-    "Anti-social behaviour": "anti-social-behaviour",
-    "Bicycle theft": "bicycle-theft",
-    "Burglary": "burglary",
-    "Criminal damage and arson": "criminal-damage-arson",
-    "Drugs": "drugs",
-    "Other theft": "other-theft",
-    "Possession of weapons": "possession-of-weapons",
-    "Public order": "public-order",
-    "Robbery": "robbery",
-    "Shoplifting": "shoplifting",
-    "Theft from the person": "theft-from-the-person",
-    "Vehicle crime": "vehicle-crime",
-    "Violence and sexual offences": "violent-crime",
-    "Other crime": "other-crime",
-}
 
 _CRIME_ID = re.compile(r"^[0-9a-f]{64}$")
 
@@ -126,7 +108,7 @@ def to_envelope(row: PoliceUkStreetRow, ctx: SourceContext) -> EventEnvelope:
             "event_id": ctx.event_id,
             "dataset": DATASET,
             "partner": ctx.partner,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": SPEC.schema_version,
             "occurred": month_period(year, month),
             "location": location,
             "category": CATEGORIES[row.crime_type],
@@ -142,23 +124,11 @@ def to_envelope(row: PoliceUkStreetRow, ctx: SourceContext) -> EventEnvelope:
     )
 
 
-SPEC = DatasetSpec(
-    name=DATASET,
-    title="data.police.uk street-level crime and anti-social behaviour",
-    schema_version=SCHEMA_VERSION,
+FEED = Feed(
+    spec=SPEC,
     default_partner="police-uk",
     row_model=PoliceUkStreetRow,
     columns=COLUMNS,
     to_envelope=to_envelope,
     source_key=source_key,
-    attributes=(
-        "crime_id",
-        "reported_by",
-        "falls_within",
-        "location_description",
-        "lsoa_code",
-        "last_outcome_category",
-    ),
-    free_text=("location_description",),
-    description="The monthly street-level files of data.police.uk: already anonymised, points snapped to map points.",
 )

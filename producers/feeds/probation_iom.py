@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
-from sharing_protocols.datasets.police_records import slug
-from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
-from sharing_protocols.record_fields import (
+from producers.feed import Feed, SourceContext
+from producers.feeds.record_fields import (
     Flag,
     MaybePostcode,
     SourceRecord,
@@ -16,9 +14,9 @@ from sharing_protocols.record_fields import (
     days_period,
     person_pseudonym,
 )
-
-DATASET = "probation-iom"
-SCHEMA_VERSION = 1
+from producers.feeds.row_values import slug
+from sharing_protocols.datasets.probation_iom import DATASET, SPEC
+from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
 
 COLUMNS = (
     "Offender Surname",
@@ -87,7 +85,7 @@ def to_envelope(row: ProbationIomRow, ctx: SourceContext) -> EventEnvelope:
             "event_id": ctx.event_id,
             "dataset": DATASET,
             "partner": ctx.partner,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": SPEC.schema_version,
             "occurred": days_period(row.period_start, row.period_end),
             "location": PostcodeLocation(postcode=row.home_postcode) if row.home_postcode else None,
             "category": row.cohort,
@@ -104,27 +102,12 @@ def to_envelope(row: ProbationIomRow, ctx: SourceContext) -> EventEnvelope:
     )
 
 
-SPEC = DatasetSpec(
-    name=DATASET,
-    title="Probation and Integrated Offender Management cohorts",
-    schema_version=SCHEMA_VERSION,
+FEED = Feed(
+    spec=SPEC,
     default_partner="kss-probation",
     row_model=ProbationIomRow,
     columns=COLUMNS,
     to_envelope=to_envelope,
     source_key=source_key,
-    attributes=(
-        "offender_pseudonym",
-        "offender_age_band",
-        "reoffended",
-        "predicted_reoffending_rate",
-        "offences_count",
-    ),
-    linkage={"offender_pseudonym": "person"},
     identifiers=IDENTIFIERS,
-    description=(
-        "Offenders managed by probation per cohort period (category iom-fixed, iom-flex or general), located at "
-        "their home postcode: whether they were proven to reoffend in the period, how many proven reoffences, "
-        "and their predicted reoffending rate (0-1, OGRS-style), with an offender pseudonym."
-    ),
 )

@@ -9,10 +9,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from sharing_protocols.dataset_spec import RowValueError, SourceContext
+from producers.anonymisation.pseudonyms import person_identifier
+from producers.feed import RowValueError, SourceContext
+from producers.feeds.row_values import age_band, blank_to_none
 from sharing_protocols.envelope import BngPoint, PostcodeLocation
-from sharing_protocols.pseudonyms import person_identifier
-from sharing_protocols.row_values import age_band, blank_to_none
 
 _DAY_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 _MOMENT_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")

@@ -1,4 +1,4 @@
-"""Value parsing shared by the dataset modules: blanks, periods (month or quarter), age bands, postcodes."""
+"""Value parsing shared by the feed modules: blanks, slugs, periods (month or quarter), age bands, postcodes."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 from datetime import date
 
 from sharing_protocols.envelope import month_period
+from sharing_protocols.row_values import parse_month
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b")
 _OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
@@ -31,18 +31,18 @@ def blank_to_none(value: object) -> object:
     return None if isinstance(value, str) and value.strip() == "" else value
 
 
-def parse_month(text: str) -> tuple[int, int]:
-    """'2024-05' -> (2024, 5); ValueError when not YYYY-MM."""
-    match = _MONTH.match(text)
-    if not match:
-        raise ValueError("must be a month as YYYY-MM")
-    return int(match.group(1)), int(match.group(2))
+def slug(text: str) -> str:
+    """A label as a lower-case slug ("Violence with injury" -> "violence-with-injury")."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower().replace("'", "")).strip("-")
 
 
 def check_period(text: str) -> str:
     """`text` when it is a month (YYYY-MM) or a calendar quarter (YYYY-Qn); ValueError otherwise."""
-    if not (_MONTH.match(text) or _QUARTER.match(text)):
-        raise ValueError("must be a month as YYYY-MM or a calendar quarter as YYYY-Qn")
+    if not _QUARTER.match(text):
+        try:
+            parse_month(text)
+        except ValueError:
+            raise ValueError("must be a month as YYYY-MM or a calendar quarter as YYYY-Qn") from None
     return text
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from producers.feeds.aggregate_returns import COLUMNS
 from producers.generators.aggregate_support import months, poisson, quarters, sample_grid
 from producers.generators.base import FeedGenerator, GenerateRequest
-from sharing_protocols.datasets.aggregate_returns import COLUMNS, DATASET
+from sharing_protocols.datasets.aggregate_returns import DATASET
 
 # Measure -> (mean count per district and period, quarterly?).
 MEASURES: dict[str, tuple[float, bool]] = {

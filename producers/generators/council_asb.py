@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from producers.feeds.council_asb import COLUMNS, IDENTIFIERS, PRE_2011_INCIDENT_TYPES
 from producers.generators.base import FeedGenerator, GenerateRequest, Person
 from producers.generators.shared_people import (
     AT_RISK,
@@ -22,7 +23,7 @@ from producers.generators.shared_people import (
     uk_datetime,
     with_identifiers,
 )
-from sharing_protocols.datasets.council_asb import COLUMNS, DATASET, IDENTIFIERS, PRE_2011_INCIDENT_TYPES
+from sharing_protocols.datasets.council_asb import DATASET
 
 EXTRA_COLUMNS = ("Complainant Phone", "Complainant Email", "Complainant Address")
 CATEGORY_WEIGHTS = {"Nuisance": 58, "Personal": 27, "Environmental": 15}

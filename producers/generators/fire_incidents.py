@@ -11,8 +11,9 @@ import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from producers.feeds.fire_incidents import CAUSE_MOTIVES, COLUMNS, INCIDENT_GROUPS, INCIDENT_TYPES
 from producers.generators.base import FeedGenerator, GenerateRequest, PostcodePoint, make_people
-from sharing_protocols.datasets.fire_incidents import CAUSE_MOTIVES, COLUMNS, DATASET, INCIDENT_GROUPS, INCIDENT_TYPES
+from sharing_protocols.datasets.fire_incidents import DATASET
 
 # A few East Sussex stations (name, easting, northing).
 STATIONS = (

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from producers.feeds.health_admissions import COLUMNS
 from producers.generators.aggregate_support import poisson, quarters, sample_grid
 from producers.generators.base import FeedGenerator, GenerateRequest
-from sharing_protocols.datasets.health_admissions import COLUMNS, DATASET
+from sharing_protocols.datasets.health_admissions import DATASET
 
 # ICD-10 block -> mean admissions per outward code and quarter.
 BLOCKS: dict[str, float] = {"X85-Y09": 2.5, "T51": 1.0, "F10": 6.0, "K70": 1.5}

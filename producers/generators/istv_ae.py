@@ -14,14 +14,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from xml.etree.ElementTree import Element, ElementTree, SubElement
 
+from producers.feeds.istv_ae import COLUMNS, LOCATION_TYPE_LIST, METHOD_LIST, XML_RECORD
 from producers.generators.base import FeedGenerator, GenerateRequest, PostcodePoint, make_people
-from sharing_protocols.datasets.istv_ae import (
-    COLUMNS,
-    DATASET,
-    LOCATION_TYPE_LIST,
-    METHOD_LIST,
-    XML_RECORD,
-)
+from sharing_protocols.datasets.istv_ae import DATASET
 
 SITE_CODE = "RXC01"
 XML_ROOT = "IstvSubmission"

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from producers.feeds.marac_cases import COLUMNS, IDENTIFIERS
 from producers.generators.base import FeedGenerator, GenerateRequest, Person, PostcodePoint
 from producers.generators.shared_people import AT_RISK, offenders, population, repeat_weights, uk_date
-from sharing_protocols.datasets.marac_cases import COLUMNS, DATASET, IDENTIFIERS
+from sharing_protocols.datasets.marac_cases import DATASET
 
 # The East Sussex districts and the MARAC that hears their cases.
 AREAS = {

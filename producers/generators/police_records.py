@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from producers.feeds.police_records import COLUMNS, IDENTIFIERS, OFFENCES
 from producers.generators.base import FeedGenerator, GenerateRequest, Person, PostcodePoint
 from producers.generators.shared_people import (
     AT_RISK,
@@ -24,7 +25,7 @@ from producers.generators.shared_people import (
     uk_datetime,
     with_identifiers,
 )
-from sharing_protocols.datasets.police_records import COLUMNS, DATASET, IDENTIFIERS, OFFENCES
+from sharing_protocols.datasets.police_records import DATASET
 
 EXTRA_COLUMNS = ("Victim Phone", "Victim Email")  # held by the records system; never read by the adapter
 FORCE_CODE = "47"  # Sussex Police's force number, the first two digits of its crime references

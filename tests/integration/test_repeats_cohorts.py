@@ -30,7 +30,7 @@ from sqlalchemy import text
 
 from api.factory import create_app
 from deploy.protocol_files import packaged_protocols_dir
-from sharing_protocols.datasets.marac_cases import COLUMNS as MARAC_COLUMNS
+from producers.feeds.marac_cases import COLUMNS as MARAC_COLUMNS
 from tests.integration.conftest import HubEnv, Worker, api_client, run_all
 from warehouse.db import get_engine
 from warehouse.lookups import load_lookup

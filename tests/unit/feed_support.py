@@ -6,22 +6,23 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from producers.anonymisation.linkage_keys import Pseudonymiser
+from producers.feed import Feed
 from producers.generators.base import FeedGenerator, GenerateRequest, PostcodePoint, read_codepoint, write_csv
-from producers.linkage_keys import Pseudonymiser
 from producers.publish import PublishSummary, SourceOptions, envelopes
-from sharing_protocols.dataset_spec import DatasetSpec
 from sharing_protocols.envelope import EventEnvelope
 from tests.conftest import SHARED_DATA
 
 TEST_KEYS = {"person": b"p" * 32, "record-ids": b"r" * 32}
 
 
-def options(spec: DatasetSpec[Any], code_lists: dict[str, dict[str, str]] | None = None) -> SourceOptions:
+def options(feed: Feed[Any], code_lists: dict[str, dict[str, str]] | None = None) -> SourceOptions:
     """Options as a partner's producer builds them, with 32-byte test keys for every linkage domain."""
-    keys = {**TEST_KEYS, **{domain: domain.encode().ljust(32, b"k") for domain in spec.linkage.values()}}
+    linkage = feed.spec.linkage
+    keys = {**TEST_KEYS, **{domain: domain.encode().ljust(32, b"k") for domain in linkage.values()}}
     return SourceOptions(
-        partner=spec.default_partner,
-        pseudonymise=Pseudonymiser(spec.linkage, keys),
+        partner=feed.default_partner,
+        pseudonymise=Pseudonymiser(linkage, keys),
         code_lists=code_lists or {},
         record_key=keys["record-ids"],
     )
@@ -47,9 +48,9 @@ def write(generator: FeedGenerator, path: Path, records: list[dict[str, str]]) -
 
 
 def publish(
-    spec: DatasetSpec[Any], path: Path, opts: SourceOptions | None = None
+    feed: Feed[Any], path: Path, opts: SourceOptions | None = None
 ) -> tuple[list[EventEnvelope], PublishSummary]:
     """The events of `path` and the summary of publishing it."""
-    summary = PublishSummary(file=str(path), dataset=spec.name)
-    events = list(envelopes(spec, path, opts or options(spec), summary))
+    summary = PublishSummary(file=str(path), dataset=feed.name)
+    events = list(envelopes(feed, path, opts or options(feed), summary))
     return events, summary

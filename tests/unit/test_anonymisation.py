@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from producers.linkage_keys import LinkageKeyError, Pseudonymiser, load_keys, read_key_file
-from sharing_protocols.free_text import scrub
-from sharing_protocols.pseudonyms import (
+from producers.anonymisation.free_text import scrub
+from producers.anonymisation.linkage_keys import LinkageKeyError, Pseudonymiser, load_keys, read_key_file
+from producers.anonymisation.pseudonyms import (
     PseudonymError,
     nhs_number_identifier,
     nhs_number_valid,

@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel
 
 from deploy.asyncapi import asyncapi_document, render, row_schema
+from producers.feed_registry import get_feed
 from producers.generators.registry import all_generators
 from producers.publish import PublishSummary, SourceOptions, outgoing, unlinked
 from producers.publisher import record
@@ -85,9 +86,10 @@ def test_the_dead_letter_channel() -> None:
 
 def _sent_records() -> list[tuple[bytes, bytes | None, list[tuple[str, bytes]]]]:
     """The records the publisher makes for an event of the fixture and for a retraction."""
-    spec = get_dataset("police-uk-street")
-    options = SourceOptions(spec.default_partner, unlinked)
-    event = next(outgoing(spec, FIXTURE, options, PublishSummary(str(FIXTURE), spec.name)))
+    feed = get_feed("police-uk-street")
+    spec = feed.spec
+    options = SourceOptions(feed.default_partner, unlinked)
+    event = next(outgoing(feed, FIXTURE, options, PublishSummary(str(FIXTURE), spec.name)))
     retraction = Retraction(
         event_id=event.event_id, dataset=spec.name, partner=event.partner, schema_version=spec.schema_version
     )
@@ -148,9 +150,9 @@ SAMPLES = _sample_rows()
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_row_schema_describes_a_real_row(name: str) -> None:
-    spec = get_dataset(name)
-    schema = row_schema(spec)
-    model: type[BaseModel] = spec.row_model
+    feed = get_feed(name)
+    schema = row_schema(feed)
+    model: type[BaseModel] = feed.row_model
     aliases = [
         info.validation_alias if isinstance(info.validation_alias, str) else info.alias or field
         for field, info in model.model_fields.items()

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from producers.feed import SourceContext
+from producers.feed_registry import get_feed
+from producers.feeds.police_uk_street import PoliceUkStreetRow
 from producers.publish import unlinked
-from sharing_protocols.catalogue import get_dataset
-from sharing_protocols.dataset_spec import SourceContext
-from sharing_protocols.datasets.police_uk_street import PoliceUkStreetRow
 from sharing_protocols.decision import (
     ClauseRef,
     EventFacts,
@@ -114,7 +114,7 @@ WARD_RECORDS = _protocol("police-to-csp", [_clause("ward-records", ["eastbourne-
 
 
 def test_facts_from_a_police_uk_envelope() -> None:
-    spec = get_dataset("police-uk-street")
+    feed = get_feed("police-uk-street")
     row = PoliceUkStreetRow.model_validate(
         {
             "Crime ID": "b" * 64,
@@ -129,7 +129,7 @@ def test_facts_from_a_police_uk_envelope() -> None:
             "Crime type": "Burglary",
         }
     )
-    envelope = spec.to_envelope(row, SourceContext(spec.name, "sussex-police", "b" * 64, unlinked))
+    envelope = feed.to_envelope(row, SourceContext(feed.name, "sussex-police", "b" * 64, unlinked))
     facts = EventFacts.from_envelope(envelope, 561_000.0, 99_000.0, {"ward": "E05011870", "lsoa": "E01020999"})
     assert (facts.event_id, facts.dataset, facts.partner, facts.category) == (
         envelope.event_id,
@@ -145,19 +145,19 @@ def test_facts_from_a_police_uk_envelope() -> None:
     assert (facts.x, facts.y, facts.postcode) == (561_000.0, 99_000.0, None)
     assert dict(facts.areas) == {"ward": "E05011870", "lsoa": "E01020999"}
     assert dict(facts.attributes) == dict(envelope.attributes)
-    assert set(facts.field_names) == {"category", "period", "location"} | set(spec.attributes)
+    assert set(facts.field_names) == {"category", "period", "location"} | set(feed.spec.attributes)
 
 
 def test_facts_treat_nan_and_missing_codes_as_absent() -> None:
     envelope_event = _event()
     nan = EventFacts(**{**_as_kwargs(envelope_event), "x": None, "y": None, "areas": {}, "postcode": None})
     assert not nan.has_location and "location" not in nan.field_names
-    spec = get_dataset("police-uk-street")
+    feed = get_feed("police-uk-street")
     row = PoliceUkStreetRow.model_validate(
         {"Month": "2019-02", "Reported by": "Essex Police", "Falls within": "Essex Police", "Crime type": "Drugs"}
     )
     facts = EventFacts.from_envelope(
-        spec.to_envelope(row, SourceContext(spec.name, "essex-police", "k", unlinked)),
+        feed.to_envelope(row, SourceContext(feed.name, "essex-police", "k", unlinked)),
         math.nan,
         math.nan,
         {"ward": None},

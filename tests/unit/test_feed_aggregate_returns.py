@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from producers.feed import SourceContext
+from producers.feeds.aggregate_returns import FEED, AggregateReturnRow
 from producers.generators.aggregate_returns import GENERATOR
-from sharing_protocols.dataset_spec import SourceContext
-from sharing_protocols.datasets.aggregate_returns import SPEC, AggregateReturnRow
 from sharing_protocols.envelope import AreaLocation
 from tests.unit.feed_support import generated, options, publish, write
 
@@ -39,8 +39,8 @@ def test_bad_fields_are_named(change: dict[str, str], field: str) -> None:
 )
 def test_a_count_of_zero_is_an_event_on_the_district(period: str, start: date, end: date) -> None:
     row = AggregateReturnRow.model_validate({**ROW, "Period": period})
-    opts = options(SPEC)
-    event = SPEC.to_envelope(row, SourceContext(SPEC.name, opts.partner, SPEC.source_key(row) or "", opts.pseudonymise))
+    opts = options(FEED)
+    event = FEED.to_envelope(row, SourceContext(FEED.name, opts.partner, FEED.source_key(row) or "", opts.pseudonymise))
     assert event.location == AreaLocation(level="lad", code="E07000061")
     assert (event.occurred.start, event.occurred.end, event.occurred.precision) == (start, end, "month")
     assert event.category == "in-treatment-opiate" and event.attributes["count"] == 0
@@ -52,6 +52,6 @@ def test_generated_returns_are_deterministic_and_publish_without_rejections(tmp_
     assert records == generated(GENERATOR, rows=5000)
     assert {r["Area Code"] for r in records} == {"E07000061"}
     assert any(r["Count"] == "0" for r in records) and any(r["Period"].endswith("Q2") for r in records)
-    events, summary = publish(SPEC, write(GENERATOR, tmp_path / "returns.csv", records))
+    events, summary = publish(FEED, write(GENERATOR, tmp_path / "returns.csv", records))
     assert (summary.published, summary.rejected, summary.duplicates) == (len(records), 0, 0)
     assert {e.category for e in events} >= {"in-treatment-alcohol", "new-presentations", "deaths-in-treatment"}

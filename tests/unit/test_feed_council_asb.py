@@ -7,17 +7,17 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from producers.feed import SourceContext
+from producers.feed_registry import get_feed
+from producers.feeds.council_asb import CouncilAsbRow
 from producers.generators.council_asb import GENERATOR
 from producers.generators.police_records import GENERATOR as POLICE_GENERATOR
-from sharing_protocols.catalogue import get_dataset
-from sharing_protocols.dataset_spec import SourceContext
-from sharing_protocols.datasets.council_asb import CouncilAsbRow
 from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
 from tests.unit.feed_support import generated, options, publish, write
 from tests.unit.people_feeds import assert_no_identifiers
 from tests.unit.test_feed_police_records import ROW as POLICE_ROW
 
-SPEC = get_dataset("council-asb")
+FEED = get_feed("council-asb")
 ROW = {
     "Case Reference": "ASB/2024/00123",
     "Reported Date Time": "14/06/2024 21:15",
@@ -36,8 +36,8 @@ ROW = {
 
 
 def _envelope(row: dict[str, str]) -> EventEnvelope:
-    context = SourceContext(SPEC.name, SPEC.default_partner, "k", options(SPEC).pseudonymise)
-    return SPEC.to_envelope(CouncilAsbRow.model_validate(row), context)
+    context = SourceContext(FEED.name, FEED.default_partner, "k", options(FEED).pseudonymise)
+    return FEED.to_envelope(CouncilAsbRow.model_validate(row), context)
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_a_free_text_incident_type_is_scrubbed() -> None:
 
 
 def test_a_victim_links_to_the_same_person_in_police_records() -> None:
-    police = get_dataset("police-records")
+    police = get_feed("police-records")
     context = SourceContext(police.name, police.default_partner, "k", options(police).pseudonymise)
     police_event = police.to_envelope(police.row_model.model_validate(POLICE_ROW), context)
     assert _envelope(ROW).attributes["victim_pseudonym"] == police_event.attributes["victim_pseudonym"]
@@ -88,13 +88,13 @@ def test_a_victim_links_to_the_same_person_in_police_records() -> None:
 def test_the_generator_is_seeded_publishes_without_rejections_and_shares_victims_with_police(tmp_path: Path) -> None:
     records = generated(GENERATOR, rows=500)
     assert records == generated(GENERATOR, rows=500)
-    events, summary = publish(SPEC, write(GENERATOR, tmp_path / "asb.csv", records))
+    events, summary = publish(FEED, write(GENERATOR, tmp_path / "asb.csv", records))
     assert summary.rejected == 0, [str(e) for e in summary.errors[:5]]
     assert summary.retracted == sum(r["Case Status"] == "Deleted" for r in records) > 0
     assert summary.published == len(records) - summary.retracted
     assert_no_identifiers(events, records, "Victim")
     assert {e.category for e in events} == {"asb-personal", "asb-nuisance", "asb-environmental"}
-    police = get_dataset("police-records")
+    police = get_feed("police-records")
     police_events, _ = publish(police, write(POLICE_GENERATOR, tmp_path / "p.csv", generated(POLICE_GENERATOR, 500)))
     shared = {e.attributes["victim_pseudonym"] for e in events} & {
         e.attributes["victim_pseudonym"] for e in police_events

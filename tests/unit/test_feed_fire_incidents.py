@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from producers.feed import SourceContext
+from producers.feeds.fire_incidents import FEED, FireIncidentRow
 from producers.generators.fire_incidents import GENERATOR
-from sharing_protocols.dataset_spec import SourceContext
-from sharing_protocols.datasets.fire_incidents import SPEC, FireIncidentRow
 from sharing_protocols.envelope import BngPoint
 from tests.unit.feed_support import generated, options, publish, write
 
@@ -33,9 +33,9 @@ ROW = {
 
 
 def _event(row: dict[str, str]) -> dict[str, object]:
-    opts = options(SPEC)
-    ctx = SourceContext(SPEC.name, opts.partner, "k", opts.pseudonymise)
-    return SPEC.to_envelope(FireIncidentRow.model_validate(row), ctx).model_dump(mode="json")
+    opts = options(FEED)
+    ctx = SourceContext(FEED.name, opts.partner, "k", opts.pseudonymise)
+    return FEED.to_envelope(FireIncidentRow.model_validate(row), ctx).model_dump(mode="json")
 
 
 @pytest.mark.parametrize(
@@ -83,9 +83,9 @@ def test_categories_come_from_group_type_and_motive(change: dict[str, str], cate
 
 
 def test_the_event_carries_the_incident_and_no_address_or_caller() -> None:
-    opts = options(SPEC)
-    event = SPEC.to_envelope(
-        FireIncidentRow.model_validate(ROW), SourceContext(SPEC.name, opts.partner, "k", opts.pseudonymise)
+    opts = options(FEED)
+    event = FEED.to_envelope(
+        FireIncidentRow.model_validate(ROW), SourceContext(FEED.name, opts.partner, "k", opts.pseudonymise)
     )
     assert event.location == BngPoint(easting=561000, northing=99500)
     assert event.attributes["call_hour"] == 21 and event.attributes["incident_type"] == "secondary"
@@ -104,7 +104,7 @@ def test_the_generator_is_deterministic_with_a_realistic_mix() -> None:
 
 def test_generated_exports_publish_without_rejections_or_identifiers(tmp_path: Path) -> None:
     records = generated(GENERATOR, rows=300)
-    events, summary = publish(SPEC, write(GENERATOR, tmp_path / "fire.csv", records))
+    events, summary = publish(FEED, write(GENERATOR, tmp_path / "fire.csv", records))
     assert (summary.published, summary.rejected) == (300, 0)
     payload = b"".join(e.to_bytes() for e in events).decode()
     for record in records:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from producers.feed import SourceContext
+from producers.feeds.health_admissions import FEED, HealthAdmissionsRow
 from producers.generators.health_admissions import GENERATOR
-from sharing_protocols.dataset_spec import SourceContext
-from sharing_protocols.datasets.health_admissions import SPEC, HealthAdmissionsRow
 from sharing_protocols.envelope import PostcodeLocation
 from tests.unit.feed_support import generated, options, publish, write
 
@@ -37,9 +37,9 @@ def test_bad_fields_are_named(change: dict[str, str], field: str) -> None:
 
 def test_the_event_is_a_count_for_the_quarter_and_outward_code() -> None:
     row = HealthAdmissionsRow.model_validate(ROW)
-    opts = options(SPEC)
-    event = SPEC.to_envelope(row, SourceContext(SPEC.name, opts.partner, SPEC.source_key(row) or "", opts.pseudonymise))
-    assert SPEC.source_key(row) == "BN21|X85-Y09|2024-Q2"
+    opts = options(FEED)
+    event = FEED.to_envelope(row, SourceContext(FEED.name, opts.partner, FEED.source_key(row) or "", opts.pseudonymise))
+    assert FEED.source_key(row) == "BN21|X85-Y09|2024-Q2"
     assert (event.occurred.start, event.occurred.end, event.occurred.precision) == (
         date(2024, 4, 1),
         date(2024, 6, 30),
@@ -47,7 +47,7 @@ def test_the_event_is_a_count_for_the_quarter_and_outward_code() -> None:
     )
     assert event.location == PostcodeLocation(postcode="BN21") and event.category == "x85-y09"
     assert event.attributes == {"measure": "admissions", "count": 7, "icd10_block": "X85-Y09", "quarter": "2024-Q2"}
-    assert SPEC.kind == "aggregate"
+    assert FEED.spec.kind == "aggregate"
 
 
 def test_generated_returns_are_deterministic_and_publish_without_rejections(tmp_path: Path) -> None:
@@ -57,6 +57,6 @@ def test_generated_returns_are_deterministic_and_publish_without_rejections(tmp_
     # Eastbourne: 4 outward codes x 4 blocks x 4 quarters, each once.
     assert len(keys) == len(records) == 64 and any(r["Admissions"] == "0" for r in records)
     assert len(generated(GENERATOR, rows=10)) == 10
-    events, summary = publish(SPEC, write(GENERATOR, tmp_path / "admissions.csv", records))
+    events, summary = publish(FEED, write(GENERATOR, tmp_path / "admissions.csv", records))
     assert (summary.published, summary.rejected, summary.duplicates) == (64, 0, 0)
     assert sum(e.attributes["count"] for e in events) == sum(int(r["Admissions"]) for r in records)  # type: ignore[misc]

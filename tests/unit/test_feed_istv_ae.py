@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from producers.code_lists import read_code_lists
+from producers.feed import RowValueError, SourceContext
+from producers.feeds.istv_ae import FEED, IstvAeRow
 from producers.generators.istv_ae import GENERATOR, TEST_CODES, write_test_code_lists
-from sharing_protocols.dataset_spec import RowValueError, SourceContext
-from sharing_protocols.datasets.istv_ae import SPEC, IstvAeRow
 from sharing_protocols.envelope import PostcodeLocation
 from tests.unit.feed_support import generated, options, publish, write
 
@@ -35,8 +35,8 @@ ROW = {
 
 
 def _context(code_lists: dict[str, dict[str, str]] | None = None) -> SourceContext:
-    opts = options(SPEC, code_lists)
-    return SourceContext(SPEC.name, opts.partner, "RXC01:ED0000123", opts.pseudonymise, opts.code_lists)
+    opts = options(FEED, code_lists)
+    return SourceContext(FEED.name, opts.partner, "RXC01:ED0000123", opts.pseudonymise, opts.code_lists)
 
 
 @pytest.mark.parametrize(
@@ -68,12 +68,12 @@ def test_an_assault_after_arrival_is_rejected() -> None:
 def test_a_birth_between_the_assault_and_the_arrival_rejects_the_row_naming_the_column() -> None:
     born_after_assault = IstvAeRow.model_validate({**ROW, "DateOfBirth": "2024-06-02"})
     with pytest.raises(RowValueError) as info:
-        SPEC.to_envelope(born_after_assault, _context())
+        FEED.to_envelope(born_after_assault, _context())
     assert info.value.column == "DateOfBirth" and "2024-06-02" not in str(info.value)
 
 
 def test_the_event_carries_the_assault_and_no_identifier() -> None:
-    event = SPEC.to_envelope(IstvAeRow.model_validate(ROW), _context())
+    event = FEED.to_envelope(IstvAeRow.model_validate(ROW), _context())
     assert event.category == "assault" and event.occurred.start.isoformat() == "2024-06-01"
     assert event.location == PostcodeLocation(postcode="BN21 4UH")
     attrs = event.attributes
@@ -88,21 +88,21 @@ def test_the_event_carries_the_assault_and_no_identifier() -> None:
 
 def test_a_postcode_in_the_location_text_is_scrubbed_and_never_becomes_the_location() -> None:
     row = {**ROW, "IncidentPostcode": "", "AssaultLocationDescription": "outside the pub near BN21 4UH"}
-    event = SPEC.to_envelope(IstvAeRow.model_validate(row), _context())
+    event = FEED.to_envelope(IstvAeRow.model_validate(row), _context())
     assert event.location is None and "BN21" not in event.to_bytes().decode()
     assert event.attributes["location_description"] == "outside the pub near [redacted]"
     unlocated = {**ROW, "IncidentPostcode": "", "AssaultLocationDescription": "in the park"}
-    assert SPEC.to_envelope(IstvAeRow.model_validate(unlocated), _context()).location is None
+    assert FEED.to_envelope(IstvAeRow.model_validate(unlocated), _context()).location is None
 
 
 def test_codes_are_checked_only_against_a_configured_list(tmp_path: Path) -> None:
     unknown = IstvAeRow.model_validate({**ROW, "AssaultMethod": "Z99"})
-    assert SPEC.to_envelope(unknown, _context()).attributes["assault_method"] == "Z99"
+    assert FEED.to_envelope(unknown, _context()).attributes["assault_method"] == "Z99"
     write_test_code_lists(tmp_path)
     lists = read_code_lists(tmp_path)
     assert lists["istv-assault-method"] == lists["istv-assault-location-type"] == TEST_CODES
     with pytest.raises(RowValueError) as info:
-        SPEC.to_envelope(unknown, _context(lists))
+        FEED.to_envelope(unknown, _context(lists))
     assert info.value.column == "AssaultMethod" and "Z99" not in str(info.value)
 
 
@@ -120,7 +120,7 @@ def test_generated_extracts_publish_without_rejections_and_without_identifiers(t
     records = generated(GENERATOR)
     write_test_code_lists(tmp_path / "codes")
     path = write(GENERATOR, tmp_path / f"istv{suffix}", records)
-    events, summary = publish(SPEC, path, options(SPEC, read_code_lists(tmp_path / "codes")))
+    events, summary = publish(FEED, path, options(FEED, read_code_lists(tmp_path / "codes")))
     assert (summary.read, summary.published, summary.rejected) == (len(records), len(records), 0)
     located = sum(1 for e in events if e.location is not None)
     assert len(records) / 2 < located < len(records)

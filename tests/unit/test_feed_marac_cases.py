@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from producers.feed import SourceContext
+from producers.feed_registry import get_feed
+from producers.feeds.marac_cases import MaracCaseRow
 from producers.generators.base import GenerateRequest, PostcodePoint, read_codepoint
 from producers.generators.marac_cases import GENERATOR
-from sharing_protocols.catalogue import get_dataset
-from sharing_protocols.dataset_spec import SourceContext
-from sharing_protocols.datasets.marac_cases import MaracCaseRow
 from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
 from tests.conftest import SHARED_DATA
 from tests.unit.feed_support import options, publish, write
 from tests.unit.people_feeds import assert_no_identifiers
 
-SPEC = get_dataset("marac-cases")
+FEED = get_feed("marac-cases")
 ROW = {
     "Case ID": "MARAC-07-00012",
     "MARAC Area": "Eastbourne",
@@ -49,8 +49,8 @@ def _east_sussex_postcodes() -> list[PostcodePoint]:
 
 
 def _envelope(row: dict[str, str]) -> EventEnvelope:
-    context = SourceContext(SPEC.name, SPEC.default_partner, "k", options(SPEC).pseudonymise)
-    return SPEC.to_envelope(MaracCaseRow.model_validate(row), context)
+    context = SourceContext(FEED.name, FEED.default_partner, "k", options(FEED).pseudonymise)
+    return FEED.to_envelope(MaracCaseRow.model_validate(row), context)
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_the_generator_makes_repeat_cases_of_every_kind(tmp_path: Path) -> None:
     request = GenerateRequest(rows=500, seed=7, postcodes=_east_sussex_postcodes())
     records = list(GENERATOR.rows(request))
     assert records == list(GENERATOR.rows(request))
-    events, summary = publish(SPEC, write(GENERATOR, tmp_path / "marac.csv", records))
+    events, summary = publish(FEED, write(GENERATOR, tmp_path / "marac.csv", records))
     assert summary.rejected == 0 and summary.published == len(records)
     assert_no_identifiers(events, records, "Victim")
     assert_no_identifiers(events, records, "Perpetrator")

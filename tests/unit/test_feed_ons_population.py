@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from sharing_protocols.dataset_spec import SourceContext
-from sharing_protocols.datasets.ons_population import SPEC, OnsPopulationRow, source_key
+from producers.feed import SourceContext
+from producers.feeds.ons_population import FEED, OnsPopulationRow, source_key
 from sharing_protocols.envelope import AreaLocation
 from tests.conftest import SHARED_DATA
 from tests.unit.feed_support import options, publish
@@ -51,9 +51,9 @@ def test_an_area_code_of_another_level_is_rejected() -> None:
 
 def _event(row: dict[str, str]) -> dict[str, object]:
     parsed = OnsPopulationRow.model_validate(row)
-    opts = options(SPEC)
-    ctx = SourceContext(SPEC.name, opts.partner, SPEC.source_key(parsed) or "", opts.pseudonymise)
-    return SPEC.to_envelope(parsed, ctx).model_dump()
+    opts = options(FEED)
+    ctx = SourceContext(FEED.name, opts.partner, FEED.source_key(parsed) or "", opts.pseudonymise)
+    return FEED.to_envelope(parsed, ctx).model_dump()
 
 
 def test_an_lsoa_estimate_is_on_its_2011_lsoa_at_mid_year() -> None:
@@ -69,7 +69,7 @@ def test_an_lsoa_estimate_is_on_its_2011_lsoa_at_mid_year() -> None:
         "year": 2020,
         "source": "mid-year-estimate",
     }
-    assert SPEC.source_key(OnsPopulationRow.model_validate(ROW)) == "E01020999|2020|persons|0-4|mid-year-estimate"
+    assert FEED.source_key(OnsPopulationRow.model_validate(ROW)) == "E01020999|2020|persons|0-4|mid-year-estimate"
 
 
 def test_a_census_count_is_on_census_day_and_keyed_apart_from_the_estimate() -> None:
@@ -86,6 +86,6 @@ def test_a_census_count_is_on_census_day_and_keyed_apart_from_the_estimate() -> 
     ("name", "rows"), [("lad21_mid2020_persons_agebands.csv", 952), ("lad21_census2021_sex_england_wales.csv", 1986)]
 )
 def test_the_real_district_files_publish_in_full(name: str, rows: int) -> None:
-    events, summary = publish(SPEC, SHARED_DATA / "population" / name)
+    events, summary = publish(FEED, SHARED_DATA / "population" / name)
     assert (summary.read, summary.published, summary.rejected, summary.duplicates) == (rows, rows, 0, 0)
     assert {e.category for e in events} == {"population-district"}

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from producers.feed import SourceContext
+from producers.feed_registry import get_feed
+from producers.feeds.police_records import OFFENCES, PoliceRecordRow
 from producers.generators.police_records import GENERATOR
 from producers.publish import PublishSummary, outgoing
-from sharing_protocols.catalogue import get_dataset
-from sharing_protocols.dataset_spec import SourceContext
-from sharing_protocols.datasets.police_records import OFFENCES, PoliceRecordRow
 from sharing_protocols.envelope import BngPoint, EventEnvelope, PostcodeLocation, Retraction
 from tests.unit.feed_support import generated, options, publish, write
 from tests.unit.people_feeds import assert_no_identifiers
 
-SPEC = get_dataset("police-records")
+FEED = get_feed("police-records")
 ROW = {
     "Record Type": "Crime",
     "Crime Reference": "47240012345",
@@ -90,8 +90,8 @@ def test_inconsistent_rows_are_rejected_saying_which_columns(change: dict[str, s
 
 
 def _envelope(row: dict[str, str]) -> EventEnvelope:
-    context = SourceContext(SPEC.name, "sussex-police", "k", options(SPEC).pseudonymise)
-    return SPEC.to_envelope(PoliceRecordRow.model_validate(row), context)
+    context = SourceContext(FEED.name, "sussex-police", "k", options(FEED).pseudonymise)
+    return FEED.to_envelope(PoliceRecordRow.model_validate(row), context)
 
 
 def test_the_envelope_carries_the_record_and_no_identifier() -> None:
@@ -138,8 +138,8 @@ def test_the_same_victim_gets_the_same_pseudonym_however_the_name_is_typed() -> 
 def test_a_cancelled_crime_is_a_retraction_of_the_same_event(tmp_path: Path) -> None:
     recorded = write(GENERATOR, tmp_path / "a.csv", [ROW])
     cancelled = write(GENERATOR, tmp_path / "b.csv", [{**ROW, "Crime Status": "Cancelled"}])
-    [event] = list(outgoing(SPEC, recorded, options(SPEC), PublishSummary("a", SPEC.name)))
-    [withdrawn] = list(outgoing(SPEC, cancelled, options(SPEC), PublishSummary("b", SPEC.name)))
+    [event] = list(outgoing(FEED, recorded, options(FEED), PublishSummary("a", FEED.name)))
+    [withdrawn] = list(outgoing(FEED, cancelled, options(FEED), PublishSummary("b", FEED.name)))
     assert isinstance(withdrawn, Retraction) and withdrawn.event_id == event.event_id
 
 
@@ -147,7 +147,7 @@ def test_the_generator_is_seeded_and_publishes_without_rejections(tmp_path: Path
     records = generated(GENERATOR, rows=600)
     assert records == generated(GENERATOR, rows=600)
     assert records != generated(GENERATOR, rows=600, seed=8)
-    events, summary = publish(SPEC, write(GENERATOR, tmp_path / "police.csv", records))
+    events, summary = publish(FEED, write(GENERATOR, tmp_path / "police.csv", records))
     assert summary.rejected == 0, [str(e) for e in summary.errors[:5]]
     assert summary.retracted == sum(r["Crime Status"] == "Cancelled" for r in records) > 0
     assert summary.published == len(records) - summary.retracted

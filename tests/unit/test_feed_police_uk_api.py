@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from sharing_protocols.dataset_spec import SourceContext
-from sharing_protocols.datasets.police_uk_api import SPEC, PoliceUkApiRow
+from producers.feed import SourceContext
+from producers.feeds.police_uk_api import FEED, PoliceUkApiRow
 from sharing_protocols.envelope import Wgs84Point
 from tests.conftest import SHARED_DATA
 from tests.unit.feed_support import options, publish
@@ -48,14 +48,14 @@ def test_bad_fields_are_named(change: dict[str, str], field: str) -> None:
 
 def _event(row: dict[str, str]) -> dict[str, object]:
     parsed = PoliceUkApiRow.model_validate(row)
-    opts = options(SPEC)
-    ctx = SourceContext(SPEC.name, opts.partner, SPEC.source_key(parsed) or "", opts.pseudonymise)
-    return SPEC.to_envelope(parsed, ctx).model_dump()
+    opts = options(FEED)
+    ctx = SourceContext(FEED.name, opts.partner, FEED.source_key(parsed) or "", opts.pseudonymise)
+    return FEED.to_envelope(parsed, ctx).model_dump()
 
 
 def test_the_event_carries_month_point_category_and_outcome() -> None:
     event = _event(ROW)
-    assert SPEC.source_key(PoliceUkApiRow.model_validate(ROW)) == "107595950"
+    assert FEED.source_key(PoliceUkApiRow.model_validate(ROW)) == "107595950"
     assert event["location"] == Wgs84Point(lon=0.9, lat=51.889).model_dump()
     assert event["category"] == "violent-crime" and event["occurred"]["start"].isoformat() == "2023-03-01"  # type: ignore[index]
     assert event["attributes"] == {
@@ -75,7 +75,7 @@ def test_na_outcomes_blank_ids_and_unusable_street_names_become_null() -> None:
 
 
 def test_the_real_colchester_extract_publishes_in_full() -> None:
-    events, summary = publish(SPEC, REAL)
+    events, summary = publish(FEED, REAL)
     assert (summary.read, summary.published, summary.rejected, summary.duplicates) == (6878, 6878, 0, 0)
     assert len({e.event_id for e in events}) == 6878
     assert sum(1 for e in events if e.category == "anti-social-behaviour") == 677

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from producers.feed import SourceContext
+from producers.feed_registry import get_feed
+from producers.feeds.probation_iom import ProbationIomRow
 from producers.generators.probation_iom import GENERATOR
-from sharing_protocols.catalogue import get_dataset
-from sharing_protocols.dataset_spec import SourceContext
-from sharing_protocols.datasets.probation_iom import ProbationIomRow
 from sharing_protocols.envelope import EventEnvelope
 from tests.unit.feed_support import generated, options, publish, write
 from tests.unit.people_feeds import assert_no_identifiers
 
-SPEC = get_dataset("probation-iom")
+FEED = get_feed("probation-iom")
 ROW = {
     "Offender Surname": "Fakename",
     "Offender Forename": "Zephyr",
@@ -34,8 +34,8 @@ ROW = {
 
 
 def _envelope(row: dict[str, str]) -> EventEnvelope:
-    context = SourceContext(SPEC.name, SPEC.default_partner, "k", options(SPEC).pseudonymise)
-    return SPEC.to_envelope(ProbationIomRow.model_validate(row), context)
+    context = SourceContext(FEED.name, FEED.default_partner, "k", options(FEED).pseudonymise)
+    return FEED.to_envelope(ProbationIomRow.model_validate(row), context)
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,7 @@ def test_an_offender_has_one_event_per_period_and_one_pseudonym() -> None:
         _envelope({**ROW, "Cohort Period Start": "01/07/2024", "Cohort Period End": "30/09/2024"}),
     )
     assert first.attributes["offender_pseudonym"] == later.attributes["offender_pseudonym"]
-    assert SPEC.source_key(ProbationIomRow.model_validate(ROW)) != SPEC.source_key(
+    assert FEED.source_key(ProbationIomRow.model_validate(ROW)) != FEED.source_key(
         ProbationIomRow.model_validate({**ROW, "Cohort Period Start": "01/07/2024", "Cohort Period End": "30/09/2024"})
     )
 
@@ -94,7 +94,7 @@ def test_an_offender_has_one_event_per_period_and_one_pseudonym() -> None:
 def test_the_generator_makes_cohorts_whose_reoffending_follows_the_predicted_rate(tmp_path: Path) -> None:
     records = generated(GENERATOR, rows=800)
     assert records == generated(GENERATOR, rows=800) and len(records) == 800
-    events, summary = publish(SPEC, write(GENERATOR, tmp_path / "iom.csv", records))
+    events, summary = publish(FEED, write(GENERATOR, tmp_path / "iom.csv", records))
     assert summary.rejected == 0 and summary.published == len(records)
     assert_no_identifiers(events, records, "Offender")
     counts = Counter(e.category for e in events)

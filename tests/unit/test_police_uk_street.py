@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from producers.feed import SourceContext
+from producers.feed_registry import get_feed
+from producers.feeds.police_uk_street import PoliceUkStreetRow
 from producers.publish import PublishSummary, SourceOptions, envelopes, unlinked
-from sharing_protocols.catalogue import get_dataset
-from sharing_protocols.dataset_spec import SourceContext
-from sharing_protocols.datasets.police_uk_street import PoliceUkStreetRow
 from sharing_protocols.envelope import EventEnvelope, Wgs84Point
 
 ROW = {
@@ -57,9 +57,9 @@ def test_one_coordinate_alone_is_rejected() -> None:
 
 
 def test_envelope_carries_month_point_and_category() -> None:
-    spec = get_dataset("police-uk-street")
-    row = spec.row_model.model_validate(ROW)
-    envelope = spec.to_envelope(row, SourceContext(spec.name, "sussex-police", "k", unlinked))
+    feed = get_feed("police-uk-street")
+    row = feed.row_model.model_validate(ROW)
+    envelope = feed.to_envelope(row, SourceContext(feed.name, "sussex-police", "k", unlinked))
     assert envelope.occurred.start == date(2019, 1, 1) and envelope.occurred.end == date(2019, 1, 31)
     assert envelope.location == Wgs84Point(lon=0.28, lat=50.77)
     assert envelope.category == "drugs"
@@ -67,15 +67,15 @@ def test_envelope_carries_month_point_and_category() -> None:
 
 
 def test_ids_are_stable_across_runs_and_identical_rows_stay_distinct(tmp_path: Path) -> None:
-    spec = get_dataset("police-uk-street")
+    feed = get_feed("police-uk-street")
     asb = {**ROW, "Crime ID": "", "Crime type": "Anti-social behaviour"}
     lines = [",".join(ROW), ",".join(ROW.values()), ",".join(asb.values()), ",".join(asb.values())]
     path = tmp_path / "f.csv"
     path.write_text("\n".join(lines) + "\n")
 
     def ids() -> list[str]:
-        summary = PublishSummary(str(path), spec.name)
-        return [str(e.event_id) for e in envelopes(spec, path, SourceOptions("p", unlinked), summary)]
+        summary = PublishSummary(str(path), feed.name)
+        return [str(e.event_id) for e in envelopes(feed, path, SourceOptions("p", unlinked), summary)]
 
     first = ids()
     assert len(first) == 3 and len(set(first)) == 3

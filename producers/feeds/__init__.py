@@ -1,0 +1,1 @@
+"""One module per dataset: a partner format's row model, columns and mapping (`FEED`), and the helpers they share."""
