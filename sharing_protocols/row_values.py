@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sharing_protocols.envelope import month_period
+from sharing_protocols.periods import MONTH_FORMAT, month_period, parse_month
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b")
 _OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
@@ -31,17 +30,9 @@ def blank_to_none(value: object) -> object:
     return None if isinstance(value, str) and value.strip() == "" else value
 
 
-def parse_month(text: str) -> tuple[int, int]:
-    """'2024-05' -> (2024, 5); ValueError when not YYYY-MM."""
-    match = _MONTH.match(text)
-    if not match:
-        raise ValueError("must be a month as YYYY-MM")
-    return int(match.group(1)), int(match.group(2))
-
-
 def check_period(text: str) -> str:
     """`text` when it is a month (YYYY-MM) or a calendar quarter (YYYY-Qn); ValueError otherwise."""
-    if not (_MONTH.match(text) or _QUARTER.match(text)):
+    if not (MONTH_FORMAT.match(text) or _QUARTER.match(text)):
         raise ValueError("must be a month as YYYY-MM or a calendar quarter as YYYY-Qn")
     return text
 

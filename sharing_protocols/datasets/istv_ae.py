@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
 from sharing_protocols.envelope import EventEnvelope
+from sharing_protocols.periods import parse_month
 from sharing_protocols.record_fields import age_band_at
-from sharing_protocols.row_values import blank_to_none, full_postcode, parse_month
+from sharing_protocols.row_values import blank_to_none, full_postcode
 
 DATASET = "istv-ae"
 SCHEMA_VERSION = 1

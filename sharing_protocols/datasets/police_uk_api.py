@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
 from sharing_protocols.datasets.police_uk_street import CATEGORIES
-from sharing_protocols.envelope import EventEnvelope, month_period
-from sharing_protocols.row_values import blank_to_none, parse_month
+from sharing_protocols.envelope import EventEnvelope
+from sharing_protocols.periods import month_period, parse_month
+from sharing_protocols.row_values import blank_to_none
 
 DATASET = "police-uk-api"
 SCHEMA_VERSION = 1

@@ -7,8 +7,9 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sharing_protocols.dataset_spec import DatasetSpec, SourceContext
-from sharing_protocols.envelope import EventEnvelope, month_period
-from sharing_protocols.row_values import blank_to_none, parse_month
+from sharing_protocols.envelope import EventEnvelope
+from sharing_protocols.periods import month_period, parse_month
+from sharing_protocols.row_values import blank_to_none
 
 DATASET = "police-uk-street"
 SCHEMA_VERSION = 1
