@@ -1,6 +1,6 @@
 """Calendar arithmetic on months, and reporting periods made of months.
 
-Months: a month written YYYY-MM, the first day of a month some months on, a whole month as an occurrence period.
+Months: a month written YYYY-MM, the first (or the same) day some months on, a whole month as an occurrence period.
 Reporting periods: month, calendar quarter, financial year (April-March), rolling 12 months, all. A query's
 from/to months widen to whole periods (a quarter or financial year is never reported in part); rolling
 12-month periods end at each month from `from` to `to`, so they reach back 11 months before `from`.
