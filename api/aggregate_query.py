@@ -8,7 +8,7 @@ figure is disclosure-controlled under the strictest rule of those clauses (the N
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
@@ -18,14 +18,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.auth import PUBLIC, Caller
-from api.disclosure import DEFAULT_RULE, Key, Rule, rule_for
 from api.grants import grant_for_counts
-from api.periods import Period, PeriodType, month_index, periods, span
-from sharing_protocols import row_values
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import Grant, ProtocolRegister
+from sharing_protocols.disclosure import Key, Rule, laxest_clause, rule_for
+from sharing_protocols.periods import Period, PeriodType, month_index, parse_month, periods, span
 from sharing_protocols.precision import SpatialPrecision
-from sharing_protocols.protocol import DisclosureControl
 from warehouse.aggregates import Cell, CountQuery, Level, clause_sets
 
 # The protocol precision a level needs: CSPs, counties and forces are made of whole districts.
@@ -42,10 +40,10 @@ Grouping = Literal["category", "dataset"]
 Format = Literal["json", "csv", "geojson"]
 
 
-def parse_month(name: str, value: str) -> date:
+def month_param(name: str, value: str) -> date:
     """A YYYY-MM query parameter as the month's first day, or 422."""
     try:
-        year, month = row_values.parse_month(value)
+        year, month = parse_month(value)
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=f"{name} {exc}") from None
     return date(year, month, 1)
@@ -53,7 +51,7 @@ def parse_month(name: str, value: str) -> date:
 
 def month_range(from_: str, to: str) -> tuple[date, date]:
     """The `from` and `to` months, or 422 when either is not YYYY-MM or `to` comes first."""
-    start, end = parse_month("from", from_), parse_month("to", to)
+    start, end = month_param("from", from_), month_param("to", to)
     if end < start:
         raise HTTPException(status_code=422, detail="to is before from")
     return start, end
@@ -199,16 +197,6 @@ def disclosure_rule(session: Session, grants: Sequence[Grant], query: CountQuery
     own = {str(g.ref): g.clause.disclosure for g in grants}
     chosen = [(ref, own[ref]) for ref in (laxest_clause(c, own) for c in clause_sets(session, query)) if ref]
     return rule_for(chosen or list(own.items()))
-
-
-def laxest_clause(clauses: Sequence[str], own: Mapping[str, DisclosureControl | None]) -> str | None:
-    """Of `clauses`, the one in `own` whose rule (its own, else the NHS default) is laxest; ties by ref."""
-
-    def rank(ref: str) -> tuple[int, int, str]:
-        rule = own[ref] or DEFAULT_RULE
-        return rule.min_cell_count, rule.round_to, ref
-
-    return min((ref for ref in clauses if ref in own), key=rank, default=None)
 
 
 def key_of(params: AggregateParams, area: str, category: str | None, dataset: str | None, period: str) -> Key:

@@ -17,9 +17,9 @@ from fastapi import HTTPException
 
 from api.aggregate_query import PRECISION, recipient
 from api.auth import Caller
-from api.disclosure import Key, ProtectedTable, Rule, protect, rule_for
 from api.grants import grant_for_counts
 from sharing_protocols.decision import Grant, ProtocolRegister
+from sharing_protocols.disclosure import Key, ProtectedTable, Rule, protect, rule_for
 from warehouse.aggregates import Level
 
 _DAY = ("day", "timestamp")

@@ -13,8 +13,7 @@ from decimal import Decimal
 from typing import Literal, Protocol
 
 from api import significance
-from api.periods import financial_year
-from sharing_protocols.envelope import add_months
+from sharing_protocols.periods import add_months, financial_year
 from warehouse.indicator_registry import Direction, Indicator, MeasureKind
 
 Rag = Literal["green", "amber", "red", "grey"]  # grey: no target for the area and year

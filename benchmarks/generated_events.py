@@ -23,7 +23,7 @@ from datetime import date
 
 import psycopg
 
-from sharing_protocols.envelope import add_months
+from sharing_protocols.periods import add_months
 from warehouse.geocoder import ward_rollups
 from warehouse.lookups import parents
 

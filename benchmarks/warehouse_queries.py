@@ -40,14 +40,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.factory import create_app
-from api.periods import Period, PeriodType, periods
 from benchmarks.generated_events import DatasetMix, EventGenerator, forces_wards
 from deploy import local, settings
 from deploy.protocol_files import configured_register
 from deploy.settings import get_local_settings, libpq_url
 from sharing_protocols.datasets.police_uk_street import CATEGORIES
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.envelope import add_months
+from sharing_protocols.periods import Period, PeriodType, add_months, periods
 from warehouse import db, migrate
 from warehouse.aggregates import CODE_COLUMN, CountQuery, Level, count_cells, located_cells
 from warehouse.db import session_scope

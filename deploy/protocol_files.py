@@ -11,7 +11,8 @@ from deploy.settings import get_protocol_settings
 from sharing_protocols.catalogue import DatasetSpec
 from sharing_protocols.checks import catalogue_problems
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.protocol import Problem, Protocol, ProtocolError, parse_protocol
+from sharing_protocols.documents import Problem
+from sharing_protocols.protocol import Protocol, ProtocolError, parse_protocol
 
 
 def packaged_protocols_dir() -> Path:

@@ -7,13 +7,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from sharing_protocols.catalogue import DatasetSpec, allowed_fields
+from sharing_protocols.documents import Problem
 from sharing_protocols.protocol import (
+    PROTOCOL_FORMAT,
     Clause,
-    Problem,
     Protocol,
     ProtocolError,
     consistency_problems,
-    load_yaml,
     validate_schema,
 )
 
@@ -26,7 +26,7 @@ def check_document(text: str, source_name: str, catalogue: Mapping[str, DatasetS
     protocol past its expiry date, and data owners of an active protocol without a signatory.
     """
     try:
-        protocol = validate_schema(load_yaml(text, source_name), source_name)
+        protocol = validate_schema(PROTOCOL_FORMAT.load_yaml(text, source_name), source_name)
     except ProtocolError as exc:
         return list(exc.problems)
     problems = consistency_problems(protocol, source_name)

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Literal
 
+from sharing_protocols.disclosure import DisclosureControl
 from sharing_protocols.envelope import AttributeValue, EventEnvelope
 from sharing_protocols.precision import (
     AREA_LEVELS,
@@ -32,7 +33,6 @@ from sharing_protocols.precision import (
 )
 from sharing_protocols.protocol import (
     Clause,
-    DisclosureControl,
     Output,
     Protocol,
     ProtocolError,

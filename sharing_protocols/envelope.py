@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import hmac
 import uuid
@@ -10,6 +9,8 @@ from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sharing_protocols.periods import month_period
 
 ENVELOPE_VERSION: Literal[1] = 1
 
@@ -39,21 +40,6 @@ class OccurrencePeriod(BaseModel):
     @classmethod
     def month(cls, year: int, month: int) -> OccurrencePeriod:
         return cls.model_validate(month_period(year, month))
-
-
-def add_months(day: date, months: int) -> date:
-    """The first day of the month `months` after (or before) `day`'s month."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def month_period(year: int, month: int) -> dict[str, object]:
-    """A whole calendar month, as the fields of an OccurrencePeriod."""
-    return {
-        "start": date(year, month, 1),
-        "end": date(year, month, calendar.monthrange(year, month)[1]),
-        "precision": "month",
-    }
 
 
 class Wgs84Point(BaseModel):

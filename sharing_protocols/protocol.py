@@ -8,33 +8,32 @@ against the dataset catalogue and today's date are in `sharing_protocols.checks`
 
 from __future__ import annotations
 
-import calendar
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    field_validator,
-    model_validator,
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic_core import ErrorDetails
+
+from sharing_protocols.disclosure import DisclosureControl
+from sharing_protocols.documents import (
+    SLUG_MESSAGE,
+    SLUG_PATTERN,
+    DocumentError,
+    DocumentFormat,
+    FrozenModel,
+    Problem,
+    Slug,
+    as_tuple,
 )
-
+from sharing_protocols.periods import shift_months
 from sharing_protocols.precision import SpatialPrecision, TemporalPrecision
 
 Status = Literal["draft", "active", "suspended", "expired"]
 Output = Literal["record_level", "aggregates_only"]
 RecipientKind = Literal["csp", "organisation", "public"]
 
-_SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 _FIELD_PATTERN = r"^[a-z][a-z0-9_]*$"
-Slug = Annotated[str, StringConstraints(pattern=_SLUG_PATTERN, max_length=80)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 FieldName = Annotated[str, StringConstraints(pattern=_FIELD_PATTERN, max_length=80)]
 
@@ -66,23 +65,18 @@ LEGAL_GATEWAYS: Mapping[str, str] = {
 OTHER_GATEWAY = "other"
 
 
-def _as_tuple(value: object) -> object:
-    """Lets a list field be written as a single string in YAML."""
-    return (value,) if isinstance(value, str) else value
+class ProtocolError(DocumentError):
+    """A protocol document that cannot be used; `problems` says where and why."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Party(_Model):
+class Party(FrozenModel):
     """An organisation that owns data shared under the protocol; `id` is its EventEnvelope.partner."""
 
     id: Slug
     name: Text
 
 
-class Recipient(_Model):
+class Recipient(FrozenModel):
     """An organisation, CSP or the public, receiving data under the protocol."""
 
     id: Slug
@@ -90,7 +84,7 @@ class Recipient(_Model):
     kind: RecipientKind
 
 
-class LegalGateway(_Model):
+class LegalGateway(FrozenModel):
     """A legal power or basis for the sharing: a known `ref`, or `other` with its own citation."""
 
     ref: str
@@ -115,14 +109,14 @@ class LegalGateway(_Model):
         return self.citation or LEGAL_GATEWAYS[self.ref]
 
 
-class Signatory(_Model):
+class Signatory(FrozenModel):
     """Who signed for an organisation: a role, not a person."""
 
     role: Text
     organisation: Slug
 
 
-class Retention(_Model):
+class Retention(FrozenModel):
     """How long a recipient may keep what it received: `days` or `months`, exactly one."""
 
     days: int | None = Field(default=None, ge=1, le=36_500)
@@ -138,66 +132,32 @@ class Retention(_Model):
         """The last day on which something received on `received` may be kept."""
         if self.days is not None:
             return received + timedelta(days=self.days)
-        total = received.year * 12 + received.month - 1 + (self.months or 0)
-        year, month = divmod(total, 12)
-        month += 1
-        return date(year, month, min(received.day, calendar.monthrange(year, month)[1]))
+        return shift_months(received, self.months or 0)
 
     def __str__(self) -> str:
         return f"{self.days} days" if self.days is not None else f"{self.months} months"
 
 
-class DisclosureControl(_Model):
-    """Statistical disclosure control for counts: suppress 1..min_cell_count-1, round the rest to `round_to`.
-
-    Zero is shown as zero. Rounding is to the nearest multiple of `round_to`, halves up.
-    """
-
-    min_cell_count: int = Field(ge=1, le=1_000)
-    round_to: int = Field(default=1, ge=1, le=1_000)
-
-    @model_validator(mode="after")
-    def _no_rounding_to_zero(self) -> DisclosureControl:
-        if 2 * self.min_cell_count < self.round_to:
-            raise ValueError("min_cell_count must be at least half of round_to, or a shown count could round to 0")
-        return self
-
-    def apply(self, count: int) -> int | None:
-        """The count as it may be shown, or None when it must be suppressed."""
-        if count < 0:
-            raise ValueError("a count cannot be negative")
-        if count == 0:
-            return 0
-        if count < self.min_cell_count:
-            return None
-        return (count + self.round_to // 2) // self.round_to * self.round_to
-
-    def __str__(self) -> str:
-        suppressed = f"1-{self.min_cell_count - 1} suppressed" if self.min_cell_count > 1 else "no suppression"
-        rounding = f", rounded to {self.round_to}" if self.round_to > 1 else ""
-        return suppressed + rounding
-
-
-class Clause(_Model):
+class Clause(FrozenModel):
     """One grant: these recipients may receive these fields of these datasets, at this precision and output."""
 
     id: Slug
-    recipients: Annotated[tuple[Slug, ...], BeforeValidator(_as_tuple), Field(min_length=1)]
-    datasets: Annotated[tuple[Slug, ...], BeforeValidator(_as_tuple), Field(min_length=1)]
+    recipients: Annotated[tuple[Slug, ...], BeforeValidator(as_tuple), Field(min_length=1)]
+    datasets: Annotated[tuple[Slug, ...], BeforeValidator(as_tuple), Field(min_length=1)]
     fields: tuple[FieldName, ...] = Field(min_length=1)
     spatial_precision: SpatialPrecision | None = None
     temporal_precision: TemporalPrecision | None = None
     output: Output
     disclosure: DisclosureControl | None = None
     pseudonym_linkage: bool = False
-    categories: Annotated[tuple[Text, ...], BeforeValidator(_as_tuple), Field(min_length=1)] | None = None
+    categories: Annotated[tuple[Text, ...], BeforeValidator(as_tuple), Field(min_length=1)] | None = None
 
     def covers_category(self, category: str) -> bool:
         """Whether the clause's category filter (if any) lets this category through."""
         return self.categories is None or category in self.categories
 
 
-class Protocol(_Model):
+class Protocol(FrozenModel):
     """An information-sharing protocol, at one version."""
 
     id: Slug
@@ -212,7 +172,7 @@ class Protocol(_Model):
     recipients: tuple[Recipient, ...] = Field(min_length=1)
     purposes: tuple[Text, ...] = Field(min_length=1)
     legal_gateways: tuple[LegalGateway, ...] = Field(min_length=1)
-    datasets: Annotated[tuple[Slug, ...], BeforeValidator(_as_tuple), Field(min_length=1)]
+    datasets: Annotated[tuple[Slug, ...], BeforeValidator(as_tuple), Field(min_length=1)]
     retention: Retention
     signatories: tuple[Signatory, ...] = Field(min_length=1)
     clauses: tuple[Clause, ...] = Field(min_length=1)
@@ -239,95 +199,22 @@ class Protocol(_Model):
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One problem in a protocol document: the source (file name), the field path and what is wrong."""
-
-    source: str
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.path or '(document)'}: {self.message}"
-
-
-class ProtocolError(ValueError):
-    """A protocol document that cannot be used; `problems` says where and why."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems: tuple[Problem, ...] = tuple(problems)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
-
-
-def format_path(loc: Iterable[int | str]) -> str:
-    """('clauses', 1, 'fields', 3) -> 'clauses[1].fields[3]'."""
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else part
-    return path
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that rejects a key given twice in one mapping (PyYAML silently keeps the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark, "found a duplicate key", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def load_yaml(text: str, source_name: str) -> object:
-    """The YAML document in `text`; ProtocolError with the line and column on a syntax error."""
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no arbitrary objects
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ProtocolError([Problem(source_name, "", f"YAML syntax error{where}: {exc.problem}")]) from None
-    except yaml.YAMLError:
-        raise ProtocolError([Problem(source_name, "", "YAML syntax error")]) from None
-
-
-_MESSAGES = {
-    "missing": "is required",
-    "extra_forbidden": "is not a field of the protocol format",
-    "tuple_type": "must be a list",
-}
 _PATTERNS = {
-    _SLUG_PATTERN: "must be an id of lower-case letters, digits and hyphens",
+    SLUG_PATTERN: SLUG_MESSAGE,
     _FIELD_PATTERN: "must be a field name of lower-case letters, digits and underscores",
 }
 
 
-def _schema_problems(exc: ValidationError, source_name: str) -> list[Problem]:
-    """Pydantic's errors as Problems with field paths; input values are never included."""
-    errors = exc.errors(include_input=False, include_url=False)
-    locs = [tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))) for e in errors]
-    problems = []
-    for error, loc in zip(errors, locs, strict=True):
-        if error["type"] == "too_short" and any(len(o) > len(loc) and o[: len(loc)] == loc for o in locs):
-            continue  # pydantic counts only the items that validated; the items' own errors say more
-        path = format_path(loc)
-        ctx = error.get("ctx", {})
-        if path == "legal_gateways" and error["type"] in ("missing", "too_short"):
-            message = "at least one legal gateway is required (e.g. cda-1998-s115)"
-        elif error["type"] == "too_short":
-            message = f"must have at least {ctx.get('min_length', 1)} item(s)"
-        elif error["type"] == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERNS:
-            message = _PATTERNS[ctx["pattern"]]
-        else:
-            message = _MESSAGES.get(error["type"], error["msg"]).removeprefix("Value error, ")
-        problems.append(Problem(source_name, path, message))
-    return problems
+def _reword(path: str, error: ErrorDetails, message: str) -> str:
+    """The protocol format's own wording: a missing legal gateway, and too few items."""
+    if path == "legal_gateways" and error["type"] in ("missing", "too_short"):
+        return "at least one legal gateway is required (e.g. cda-1998-s115)"
+    if error["type"] == "too_short":
+        return f"must have at least {error.get('ctx', {}).get('min_length', 1)} item(s)"
+    return message
+
+
+PROTOCOL_FORMAT = DocumentFormat("protocol", Protocol, ProtocolError, _PATTERNS, _reword)
 
 
 def consistency_problems(protocol: Protocol, source_name: str) -> list[Problem]:
@@ -403,12 +290,7 @@ def _overlap(a: Clause, b: Clause) -> str | None:
 
 def validate_schema(data: object, source_name: str) -> Protocol:
     """A Protocol from parsed YAML (or any mapping), checking its shape only; ProtocolError on problems."""
-    if not isinstance(data, Mapping):
-        raise ProtocolError([Problem(source_name, "", "the document must be a YAML mapping of protocol fields")])
-    try:
-        return Protocol.model_validate(data)
-    except ValidationError as exc:
-        raise ProtocolError(_schema_problems(exc, source_name)) from None
+    return PROTOCOL_FORMAT.validate(data, source_name)
 
 
 def build_protocol(data: object, source_name: str) -> Protocol:
@@ -422,4 +304,4 @@ def build_protocol(data: object, source_name: str) -> Protocol:
 
 def parse_protocol(text: str, source_name: str) -> Protocol:
     """The protocol in the YAML `text`; `source_name` (e.g. the file name) is used in problems only."""
-    return build_protocol(load_yaml(text, source_name), source_name)
+    return build_protocol(PROTOCOL_FORMAT.load_yaml(text, source_name), source_name)

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_array
 
-from api.disclosure import Key, Margin, ProtectedTable, Value
+from sharing_protocols.disclosure import Key, Margin, ProtectedTable, Value
 
 _EPS = 1e-6
 
@@ -118,5 +118,5 @@ def margin_attack(
 
 
 def attack_table(table: ProtectedTable) -> Recovery:
-    """The margin attack on a table from `api.disclosure.protect`."""
+    """The margin attack on a table from `sharing_protocols.disclosure.protect`."""
     return margin_attack(table.cells, table.margins, table.total, table.rule.min_cell_count, table.rule.round_to)

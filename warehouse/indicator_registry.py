@@ -10,41 +10,39 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    field_validator,
-)
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, field_validator
+from pydantic_core import ErrorDetails
 
 from sharing_protocols.catalogue import CATALOGUE
-from sharing_protocols.protocol import Problem, ProtocolError, format_path, load_yaml
+from sharing_protocols.documents import (
+    SLUG_MESSAGE,
+    SLUG_PATTERN,
+    DocumentError,
+    DocumentFormat,
+    FrozenModel,
+    Problem,
+    Slug,
+    as_tuple,
+)
 
 Direction = Literal["lower_is_better", "higher_is_better"]
 MeasureKind = Literal["count", "rate"]
 Level = Literal["ward", "lsoa", "lad", "csp", "county", "pfa"]
 Sex = Literal["persons", "female", "male"]
 
-_SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 _YEAR_PATTERN = r"^\d{4}/\d{2}$"
 _AREA_PATTERN = r"^[EWSNK]\d{8}$"
 _AGE_BAND_PATTERN = r"^(all ages|\d{1,2}\+|\d{1,2}-\d{1,3})$"
 _PATTERN_MESSAGES = {
-    _SLUG_PATTERN: "must be an id of lower-case letters, digits and hyphens",
+    SLUG_PATTERN: SLUG_MESSAGE,
     _YEAR_PATTERN: 'must be a financial year written like "2025/26"',
     _AREA_PATTERN: "must be a GSS area code (a letter and 8 digits, e.g. E22000295)",
     _AGE_BAND_PATTERN: 'must be an age band: "all ages", "16+" or "16-64"',
 }
 
-Slug = Annotated[str, StringConstraints(pattern=_SLUG_PATTERN, max_length=80)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 AreaCode = Annotated[str, StringConstraints(pattern=_AREA_PATTERN)]
@@ -80,16 +78,7 @@ def _a_scalar(value: object) -> object:
 AttributeValue = Annotated[str | bool | int, BeforeValidator(_a_scalar)]
 
 
-def _as_tuple(value: object) -> object:
-    """Lets a list field be written as a single string in YAML."""
-    return (value,) if isinstance(value, str) else value
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Denominator(_Model):
+class Denominator(FrozenModel):
     """The population a rate is per: ONS estimates of `sex` in `age_band`, per `per` people."""
 
     sex: Sex = "persons"
@@ -97,12 +86,12 @@ class Denominator(_Model):
     per: Literal[1000, 10000, 100000] = 1000
 
 
-class Baseline(_Model):
+class Baseline(FrozenModel):
     """The figure targets are set against: one `value` for every area, or per-area `areas` values, or both."""
 
     year: FinancialYear
     value: Value | None = None
-    areas: dict[AreaCode, Value] = {}
+    areas: dict[AreaCode, Value] = Field(default_factory=dict)
 
 
 class Target(NamedTuple):
@@ -112,7 +101,7 @@ class Target(NamedTuple):
     area_code: str | None
 
 
-class Indicator(_Model):
+class Indicator(FrozenModel):
     """One scorecard indicator."""
 
     id: Slug
@@ -120,14 +109,15 @@ class Indicator(_Model):
     definition: LongText
     owner: Slug  # the organisation accountable for the indicator (an organisation id, as protocols name them)
     dataset: str
-    categories: Annotated[tuple[Slug, ...], BeforeValidator(_as_tuple), Field(min_length=1)] | None = None
-    attributes: dict[str, AttributeValue] = {}  # only events whose attribute has this value are counted
+    categories: Annotated[tuple[Slug, ...], BeforeValidator(as_tuple), Field(min_length=1)] | None = None
+    # Only events whose attribute has this value are counted.
+    attributes: dict[str, AttributeValue] = Field(default_factory=dict)
     measure: MeasureKind
     denominator: Denominator | None = None
     direction: Direction
     baseline: Baseline
-    targets: dict[FinancialYear, Value] = {}
-    area_targets: dict[AreaCode, dict[FinancialYear, Value]] = {}
+    targets: dict[FinancialYear, Value] = Field(default_factory=dict)
+    area_targets: dict[AreaCode, dict[FinancialYear, Value]] = Field(default_factory=dict)
     tolerance_pct: Annotated[float, BeforeValidator(_a_number), Field(ge=0, le=100)] = 5.0
     data_lag_months: int = Field(ge=0, le=36, strict=True)
     provisional_months: int = Field(default=0, ge=0, le=36, strict=True)
@@ -160,40 +150,16 @@ class Indicator(_Model):
         return rows
 
 
-class IndicatorError(ValueError):
+class IndicatorError(DocumentError):
     """Indicator documents that cannot be used; `problems` names each file, field path and what is wrong."""
 
-    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
-        self.problems: tuple[Problem, ...] = tuple(problems)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+def _reword(path: str, error: ErrorDetails, message: str) -> str:
+    """The indicator format's own wording: "must be ..." rather than pydantic's "Input should be ..."."""
+    return re.sub(r"^Input should (be|have)", r"must \1", message)
 
 
-_MESSAGES = {
-    "missing": "is required",
-    "extra_forbidden": "is not a field of the indicator format",
-    "tuple_type": "must be a list",
-    "dict_type": "must be a mapping",
-}
-
-
-def _schema_problems(exc: ValidationError, source: str) -> list[Problem]:
-    """Pydantic's errors as Problems with field paths; input values are never included."""
-    problems = []
-    for error in exc.errors(include_input=False, include_url=False):
-        loc = [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-        is_key = "[key]" in loc
-        loc = [p for p in loc if p != "[key]"]
-        loc = [p for p in loc if p not in ("float", "tuple[str, ...]")]  # a union's branch tag is not a field
-        ctx = error.get("ctx", {})
-        if error["type"] == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERN_MESSAGES:
-            message = _PATTERN_MESSAGES[ctx["pattern"]]
-        else:
-            message = _MESSAGES.get(error["type"], error["msg"]).removeprefix("Value error, ")
-            message = re.sub(r"^Input should (be|have)", r"must \1", message)
-        problem = Problem(source, format_path(loc), f"key {message}" if is_key else message)
-        if problem not in problems:
-            problems.append(problem)
-    return problems
+INDICATOR_FORMAT = DocumentFormat("indicator", Indicator, IndicatorError, _PATTERN_MESSAGES, _reword)
 
 
 def consistency_problems(indicator: Indicator, source: str) -> list[Problem]:
@@ -226,12 +192,7 @@ def consistency_problems(indicator: Indicator, source: str) -> list[Problem]:
 
 def build_indicator(data: object, source: str) -> Indicator:
     """An Indicator from parsed YAML (or any mapping), checked for shape and consistency; IndicatorError if not."""
-    if not isinstance(data, Mapping):
-        raise IndicatorError([Problem(source, "", "the document must be a YAML mapping of indicator fields")])
-    try:
-        indicator = Indicator.model_validate(data)
-    except ValidationError as exc:
-        raise IndicatorError(_schema_problems(exc, source)) from None
+    indicator = INDICATOR_FORMAT.validate(data, source)
     problems = consistency_problems(indicator, source)
     if problems:
         raise IndicatorError(problems)
@@ -240,11 +201,7 @@ def build_indicator(data: object, source: str) -> Indicator:
 
 def parse_indicator(text: str, source: str) -> Indicator:
     """The indicator in the YAML `text`; `source` (e.g. the file name) is used in problems only."""
-    try:
-        data: Any = load_yaml(text, source)
-    except ProtocolError as exc:  # the shared YAML reader reports syntax errors as protocol problems
-        raise IndicatorError(exc.problems) from None
-    return build_indicator(data, source)
+    return build_indicator(INDICATOR_FORMAT.load_yaml(text, source), source)
 
 
 def load_directory(path: Path | str) -> list[Indicator]:

@@ -13,10 +13,10 @@ from api.access_log import AccessDep
 from api.aggregate_query import AggregateParams, AggregateParamsDep, Answer, period_table, resolve
 from api.auth import Caller, CallerDep
 from api.dependencies import RegisterDep, SessionDep
-from api.disclosure import ProtectedTable, protect, protect_value
 from api.formats import area_features, csv_response, geojson_response
-from api.periods import month_index
 from sharing_protocols.decision import ProtocolRegister
+from sharing_protocols.disclosure import ProtectedTable, protect, protect_value
+from sharing_protocols.periods import month_index
 from warehouse.aggregates import Level, count_cells
 from warehouse.areas import area_names
 

@@ -31,11 +31,11 @@ from api.access_log import AccessDep
 from api.aggregate_query import AggregateParams, aggregate_params, resolve
 from api.auth import CallerDep
 from api.dependencies import RegisterDep, SessionDep
-from api.disclosure import Rule, protect
 from api.formats import GEOJSON_MEDIA_TYPE, feature, geojson_response
 from api.getis_ord import hot_spots
-from api.periods import PeriodType
 from api.routes.counts import disclosure_out
+from sharing_protocols.disclosure import Rule, protect
+from sharing_protocols.periods import PeriodType
 from warehouse.aggregates import Level, located_cells
 from warehouse.areas import area_names, area_shapes, area_shapes_wkb, areas_within
 

@@ -12,8 +12,8 @@ from sqlalchemy import text
 from api.access_log import AccessDep
 from api.auth import Caller, IgLeadDep
 from api.dependencies import RegisterDep, SessionDep
-from api.disclosure import protect_value, rule_for
 from sharing_protocols.decision import ProtocolRegister
+from sharing_protocols.disclosure import protect_value, rule_for
 from sharing_protocols.protocol import Protocol
 
 router = APIRouter(prefix="/v1/ig", tags=["information governance"])

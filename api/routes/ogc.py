@@ -34,15 +34,14 @@ from api.access_log import AccessDep
 from api.aggregate_query import PRECISION, AggregateParams, recipient
 from api.auth import Caller, CallerDep
 from api.dependencies import RegisterDep, SessionDep
-from api.disclosure import rule_for
 from api.formats import GEOJSON_MEDIA_TYPE, feature, geojson_response
 from api.grants import grant_for_counts
-from api.periods import PeriodType
 from api.routes.counts import CountOut, count_table
 from api.settings import get_api_settings
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.envelope import add_months
+from sharing_protocols.disclosure import rule_for
+from sharing_protocols.periods import PeriodType, add_months
 from warehouse.aggregates import CODE_COLUMN, Level
 from warehouse.areas import area_shapes
 

@@ -22,13 +22,12 @@ from api.access_log import Access, record_access
 from api.aggregate_query import PRECISION, AggregateParamsDep, resolve
 from api.auth import PUBLIC, Caller
 from api.dependencies import RegisterDep, SessionDep
-from api.disclosure import DEFAULT_RULE, Rule, rule_for
 from api.grants import grant_for_counts
-from api.periods import PeriodType
 from api.routes.counts import CountsResponse, count_table, render
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.protocol import DisclosureControl
+from sharing_protocols.disclosure import DEFAULT_RULE, DisclosureControl, Rule, rule_for
+from sharing_protocols.periods import PeriodType
 from warehouse.aggregates import Level
 
 router = APIRouter(prefix="/v1/public", tags=["public"])

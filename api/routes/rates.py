@@ -20,11 +20,11 @@ from api.access_log import AccessDep
 from api.aggregate_query import AggregateParams, AggregateParamsDep, Answer
 from api.auth import Caller, CallerDep
 from api.dependencies import RegisterDep, SessionDep
-from api.disclosure import released_rate
 from api.formats import area_features, csv_response, geojson_response
 from api.routes.counts import AreaPeriodOut, DisclosureOut, UnlocatedOut, count_table
 from api.significance import rate_interval
 from sharing_protocols.decision import ProtocolRegister
+from sharing_protocols.disclosure import released_rate
 from warehouse.aggregates import Level
 from warehouse.population import Denominator, available_denominators, denominators
 

@@ -15,11 +15,11 @@ from api.access_log import AccessDep
 from api.aggregate_query import check_area_level, month_range
 from api.auth import CallerDep
 from api.dependencies import RegisterDep, SessionDep
-from api.disclosure import Rule, protect
 from api.formats import csv_response
 from api.linked_query import linked_grant, percent, protect_parts
-from api.periods import months_between
 from api.routes.counts import DisclosureOut, disclosure_out
+from sharing_protocols.disclosure import Rule, protect
+from sharing_protocols.periods import months_between
 from warehouse.aggregates import Level
 from warehouse.areas import area_names
 from warehouse.repeats import (

@@ -15,13 +15,13 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.access_log import AccessDep
-from api.aggregate_query import disclosure_rule, parse_month, recipient
+from api.aggregate_query import disclosure_rule, month_param, recipient
 from api.auth import CallerDep
 from api.dependencies import RegisterDep, SessionDep
-from api.disclosure import Rule, protect_value, released_rate
 from api.grants import grant_for_counts
 from api.scorecard import Figure, ScorecardRow, Window, reporting_window, scorecard_row
 from sharing_protocols.decision import ProtocolRegister
+from sharing_protocols.disclosure import Rule, protect_value, released_rate
 from warehouse.aggregates import CountQuery, Level, data_months, total
 from warehouse.indicator_registry import Indicator
 from warehouse.indicator_store import read_indicators
@@ -157,7 +157,7 @@ def scorecard(
 ) -> ScorecardOut:
     """Actual, target, RAG and direction of travel of each CSP-level indicator for one CSP."""
     org = recipient(caller)
-    last = parse_month("as_of", as_of) if as_of else None
+    last = month_param("as_of", as_of) if as_of else None
     chosen = [e.indicator for e in read_indicators(session) if e.indicator.level == "csp"]
     if indicator:
         unknown = sorted(set(indicator) - {i.id for i in chosen})

@@ -20,13 +20,12 @@ from api.access_log import AccessDep
 from api.aggregate_query import AggregateParams, AggregateParamsDep, Answer, period_table, resolve
 from api.auth import Caller, CallerDep
 from api.dependencies import RegisterDep, SessionDep
-from api.disclosure import Key, ProtectedTable, protect
 from api.formats import area_features, csv_response, geojson_response
-from api.periods import Period, PeriodType, periods, span
 from api.routes.counts import AreaPeriodOut, DisclosureOut, disclosure_out
 from api.significance import METHOD, compare
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.envelope import add_months
+from sharing_protocols.disclosure import Key, ProtectedTable, protect
+from sharing_protocols.periods import Period, PeriodType, add_months, periods, span
 from warehouse.aggregates import Level, data_months, located_cells
 from warehouse.areas import area_names
 

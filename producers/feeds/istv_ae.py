@@ -23,7 +23,7 @@ from producers.feeds.record_fields import age_band_at
 from producers.feeds.row_values import blank_to_none, full_postcode
 from sharing_protocols.datasets.istv_ae import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
-from sharing_protocols.row_values import parse_month
+from sharing_protocols.periods import parse_month
 
 CATEGORY = "assault"
 METHOD_LIST = "istv-assault-method"

@@ -15,8 +15,8 @@ from producers.feed import Feed, SourceContext
 from producers.feeds.row_values import blank_to_none
 from sharing_protocols.datasets.police_uk_api import DATASET, SPEC
 from sharing_protocols.datasets.police_uk_street import CATEGORIES
-from sharing_protocols.envelope import EventEnvelope, month_period
-from sharing_protocols.row_values import parse_month
+from sharing_protocols.envelope import EventEnvelope
+from sharing_protocols.periods import month_period, parse_month
 
 COLUMNS = (
     "category",

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sharing_protocols.envelope import month_period
-from sharing_protocols.row_values import parse_month
+from sharing_protocols.periods import month_period, parse_month
 
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b")

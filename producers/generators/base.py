@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sharing_protocols.envelope import add_months
+from sharing_protocols.periods import add_months
 
 # Invented names (common enough to be realistic, combined at random); they belong to no one in the data.
 FORENAMES = (

@@ -15,7 +15,7 @@ from producers.feeds.probation_iom import COLUMNS, IDENTIFIERS
 from producers.generators.base import FeedGenerator, GenerateRequest, Person
 from producers.generators.shared_people import offenders, population, uk_date
 from sharing_protocols.datasets.probation_iom import DATASET
-from sharing_protocols.envelope import add_months
+from sharing_protocols.periods import add_months
 
 COHORTS = {"IOM Fixed": (15, 0.75), "IOM Flex": (25, 0.55), "General": (60, 0.3)}  # weight, typical 2-year rate
 PNC_CHECK = "ZABCDEFGHJKLMNPQRTUVWXY"  # the PNC check character of (year * 10^7 + serial) mod 23

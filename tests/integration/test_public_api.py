@@ -15,9 +15,9 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from api.disclosure import Key
 from api.factory import create_app
 from deploy.protocol_files import packaged_protocols_dir
+from sharing_protocols.disclosure import Key
 from tests.disclosure_attack import margin_attack
 from tests.integration.conftest import HubEnv, Worker, api_client
 from tests.integration.police_points import load_wards, publish, ward_months

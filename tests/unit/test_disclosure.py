@@ -8,9 +8,11 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from api.disclosure import (
+from sharing_protocols.disclosure import (
     DEFAULT_RULE,
+    DisclosureControl,
     Key,
     ProtectedTable,
     Rule,
@@ -19,7 +21,6 @@ from api.disclosure import (
     released_rate,
     rule_for,
 )
-from sharing_protocols.protocol import DisclosureControl
 from tests.disclosure_attack import attack_table, margin_attack
 
 EXACT = Rule(min_cell_count=8, round_to=1)  # suppression only: the hardest case for secondary suppression
@@ -90,9 +91,29 @@ def test_a_lone_figure_follows_the_protocol_rule(count: int, min_cell_count: int
     rule = Rule(min_cell_count, round_to)
     expected = 0 if count == 0 else None if count < min_cell_count else nearest(count, round_to)
     assert protect_value(count, rule) == expected
-    assert protect_value(count, rule) == DisclosureControl(min_cell_count=min_cell_count, round_to=round_to).apply(
-        count
-    )
+    clause = DisclosureControl(min_cell_count=min_cell_count, round_to=round_to)
+    assert protect_value(count, rule_for([("isp@1#a", clause)])) == expected  # a clause's own rule, as written
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [(0, 0), (1, None), (7, None), (8, 10), (12, 10), (13, 15), (17, 15), (18, 20), (100, 100)],
+)
+def test_disclosure_control_suppresses_1_to_7_and_rounds_to_5(count: int, shown: int | None) -> None:
+    rule = rule_for([("isp@1#a", DisclosureControl(min_cell_count=8, round_to=5))])
+    assert protect_value(count, rule) == shown
+
+
+def test_disclosure_control_without_suppression_shows_counts_as_they_are() -> None:
+    rule = rule_for([("isp@1#a", DisclosureControl(min_cell_count=1))])
+    assert [protect_value(n, rule) for n in range(4)] == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="negative"):
+        protect_value(-1, rule)
+
+
+def test_disclosure_control_refuses_rules_that_round_a_shown_count_to_zero() -> None:
+    with pytest.raises(ValidationError, match="half of round_to"):
+        DisclosureControl(min_cell_count=2, round_to=5)
 
 
 def test_the_default_rule_on_lone_figures() -> None:

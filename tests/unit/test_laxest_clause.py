@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from api.aggregate_query import laxest_clause
-from sharing_protocols.protocol import DisclosureControl
+from sharing_protocols.disclosure import DisclosureControl, laxest_clause
 
 STRICT = DisclosureControl(min_cell_count=10, round_to=5)
 EXACT = DisclosureControl(min_cell_count=1, round_to=1)

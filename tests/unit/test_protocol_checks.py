@@ -14,6 +14,7 @@ import yaml
 from deploy.protocol_files import load_register, packaged_protocols_dir
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.checks import check_document, describe, diff_protocols
+from sharing_protocols.disclosure import protect_value, rule_for
 from sharing_protocols.protocol import ProtocolError, parse_protocol
 
 TODAY = date(2026, 11, 22)
@@ -328,7 +329,8 @@ def test_the_packaged_examples_say_what_the_brief_asks() -> None:
     assert "location_description" not in analysts.fields
     istv = register.get("istv-ae-to-csp").clauses[0]
     assert istv.output == "aggregates_only" and istv.temporal_precision == "month"
-    assert istv.disclosure is not None and [istv.disclosure.apply(n) for n in (1, 7, 8)] == [None, None, 10]
+    istv_rule = rule_for([("istv", istv.disclosure)])
+    assert istv.disclosure is not None and [protect_value(n, istv_rule) for n in (1, 7, 8)] == [None, None, 10]
     marac = register.get("marac-repeat-counts").clauses[0]
     assert marac.pseudonym_linkage and marac.output == "aggregates_only"
     for protocol in register:

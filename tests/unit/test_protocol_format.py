@@ -7,13 +7,13 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
+from sharing_protocols.disclosure import DisclosureControl
+from sharing_protocols.documents import format_path
 from sharing_protocols.protocol import (
     LEGAL_GATEWAYS,
-    DisclosureControl,
     Protocol,
     ProtocolError,
     Retention,
-    format_path,
     parse_protocol,
 )
 
@@ -119,26 +119,6 @@ def test_after_expiry_nothing_is_in_force() -> None:
     protocol = parse_protocol(text, "s.yaml")
     assert protocol.not_in_force_reason(date(2029, 3, 31)) is None
     assert protocol.not_in_force_reason(date(2029, 4, 1)) == "expired on 2029-03-31"
-
-
-@pytest.mark.parametrize(
-    ("count", "shown"),
-    [(0, 0), (1, None), (7, None), (8, 10), (12, 10), (13, 15), (17, 15), (18, 20), (100, 100)],
-)
-def test_disclosure_control_suppresses_1_to_7_and_rounds_to_5(count: int, shown: int | None) -> None:
-    assert DisclosureControl(min_cell_count=8, round_to=5).apply(count) == shown
-
-
-def test_disclosure_control_without_suppression_shows_counts_as_they_are() -> None:
-    control = DisclosureControl(min_cell_count=1)
-    assert [control.apply(n) for n in range(4)] == [0, 1, 2, 3]
-    with pytest.raises(ValueError, match="negative"):
-        control.apply(-1)
-
-
-def test_disclosure_control_refuses_rules_that_round_a_shown_count_to_zero() -> None:
-    with pytest.raises(ValidationError, match="half of round_to"):
-        DisclosureControl(min_cell_count=2, round_to=5)
 
 
 @pytest.mark.parametrize(

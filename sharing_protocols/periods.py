@@ -1,18 +1,51 @@
-"""Reporting periods made of months: month, calendar quarter, financial year (April-March), rolling 12 months, all.
+"""Calendar arithmetic on months, and reporting periods made of months.
 
-A query's from/to months widen to whole periods (a quarter or financial year is never reported in part); rolling
+Months: a month written YYYY-MM, the first (or the same) day some months on, a whole month as an occurrence period.
+Reporting periods: month, calendar quarter, financial year (April-March), rolling 12 months, all. A query's
+from/to months widen to whole periods (a quarter or financial year is never reported in part); rolling
 12-month periods end at each month from `from` to `to`, so they reach back 11 months before `from`.
 """
 
 from __future__ import annotations
 
+import calendar
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sharing_protocols.envelope import add_months
+MONTH_FORMAT = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")  # a month written YYYY-MM
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """'2024-05' -> (2024, 5); ValueError when not YYYY-MM."""
+    match = MONTH_FORMAT.match(text)
+    if not match:
+        raise ValueError("must be a month as YYYY-MM")
+    return int(match.group(1)), int(match.group(2))
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month `months` after (or before) `day`'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def shift_months(day: date, months: int) -> date:
+    """The same day of the month `months` after (or before) `day`'s month, or that month's last day if sooner."""
+    month = add_months(day, months)
+    return month.replace(day=min(day.day, calendar.monthrange(month.year, month.month)[1]))
+
+
+def month_period(year: int, month: int) -> dict[str, object]:
+    """A whole calendar month, as the fields of an OccurrencePeriod."""
+    return {
+        "start": date(year, month, 1),
+        "end": date(year, month, calendar.monthrange(year, month)[1]),
+        "precision": "month",
+    }
 
 
 class PeriodType(StrEnum):

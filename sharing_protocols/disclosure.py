@@ -1,8 +1,9 @@
-"""Statistical disclosure control for every aggregate the API returns: which rule applies, and a protected table.
+"""Statistical disclosure control: a clause's rule, which rule applies to a query, and protected figures and tables.
 
-By default the NHS rule applies: counts of 1-7 are suppressed and all others are rounded to the nearest 5 (0 stays
-0). A protocol clause's own `disclosure` overrides the default for that clause; a query answered under several
-clauses takes the strictest (largest `min_cell_count`, largest `round_to`).
+A protocol clause may set its own rule in its `disclosure:` block (`DisclosureControl`). By default the NHS rule
+applies: counts of 1-7 are suppressed and all others are rounded to the nearest 5 (0 stays 0). A clause's own rule
+overrides the default for that clause; a query answered under several clauses takes the strictest (largest
+`min_cell_count`, largest `round_to`).
 
 `protect` publishes a table of counts together with its margins (the total for each value of each dimension) and
 its grand total:
@@ -32,13 +33,43 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sharing_protocols.protocol import DisclosureControl
+from pydantic import Field, model_validator
+
+from sharing_protocols.documents import FrozenModel
 
 Value = str | None  # one dimension's value of a cell, e.g. an area code, a category or a period
 Key = tuple[Value, ...]  # a cell: one value per dimension
 Margin = tuple[int, Value]  # (dimension index, value): the total of the cells with that value in that dimension
 Source = Literal["default", "protocol", "combined"]
 _SHORTLIST = 6  # partner cells tried along each line when building rectangles
+
+
+def _check(min_cell_count: int, round_to: int) -> None:
+    """ValueError unless the rule can be applied and never shows a count as 0."""
+    if min_cell_count < 1 or round_to < 1:
+        raise ValueError("min_cell_count and round_to must be at least 1")
+    if 2 * min_cell_count < round_to:
+        raise ValueError("min_cell_count must be at least half of round_to, or a shown count could round to 0")
+
+
+class DisclosureControl(FrozenModel):
+    """A clause's own rule for counts (its `disclosure:` block): suppress 1..min_cell_count-1, round to `round_to`.
+
+    Zero is shown as zero. Rounding is to the nearest multiple of `round_to`, halves up.
+    """
+
+    min_cell_count: int = Field(ge=1, le=1_000)
+    round_to: int = Field(default=1, ge=1, le=1_000)
+
+    @model_validator(mode="after")
+    def _no_rounding_to_zero(self) -> DisclosureControl:
+        _check(self.min_cell_count, self.round_to)
+        return self
+
+    def __str__(self) -> str:
+        suppressed = f"1-{self.min_cell_count - 1} suppressed" if self.min_cell_count > 1 else "no suppression"
+        rounding = f", rounded to {self.round_to}" if self.round_to > 1 else ""
+        return suppressed + rounding
 
 
 @dataclass(frozen=True)
@@ -55,10 +86,7 @@ class Rule:
     clauses: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.min_cell_count < 1 or self.round_to < 1:
-            raise ValueError("min_cell_count and round_to must be at least 1")
-        if 2 * self.min_cell_count < self.round_to:
-            raise ValueError("min_cell_count must be at least half of round_to, or a shown count could round to 0")
+        _check(self.min_cell_count, self.round_to)
 
     def describe(self) -> str:
         """One sentence saying what was done to the figures and under which rule."""
@@ -100,6 +128,16 @@ def rule_for(grants: Sequence[tuple[str, DisclosureControl | None]]) -> Rule:
         return DEFAULT_RULE
     source: Source = "protocol" if by_clauses_min and by_clauses_round else "combined"
     return Rule(min_cell_count, round_to, source, setting)
+
+
+def laxest_clause(clauses: Sequence[str], own: Mapping[str, DisclosureControl | None]) -> str | None:
+    """Of `clauses`, the one in `own` whose rule (its own, else the NHS default) is laxest; ties by ref."""
+
+    def rank(ref: str) -> tuple[int, int, str]:
+        rule = own[ref] or DEFAULT_RULE
+        return rule.min_cell_count, rule.round_to, ref
+
+    return min((ref for ref in clauses if ref in own), key=rank, default=None)
 
 
 def _round(count: int, round_to: int) -> int:
@@ -255,7 +293,7 @@ class _Suppressor:
             if allowed(other) and sum(x != y for x, y in zip(cell, other, strict=True)) >= 2
         ]
 
-    def protect(self, value: int, phases: Sequence[Callable[[], Iterable[_Move]]]) -> None:
+    def raise_figure(self, value: int, phases: Sequence[Callable[[], Iterable[_Move]]]) -> None:
         """Suppress moves, cheapest first, until together they can raise a figure of `value` to the minimum.
 
         Phases are tried in turn; within one, ties go to the earlier candidate. Each move's step is limited by the
@@ -314,11 +352,11 @@ class _Suppressor:
         margins = sorted(self.margins_out, key=lambda m: (m[0], _value_order(m[1])))
         total = self.total_out
         for cell in cells:
-            self.protect(self.cells[cell], self.cell_phases(cell))
+            self.raise_figure(self.cells[cell], self.cell_phases(cell))
         for dim, value in margins:
-            self.protect(self.margins[(dim, value)], self.margin_phases(dim, value))
+            self.raise_figure(self.margins[(dim, value)], self.margin_phases(dim, value))
         if total:
-            self.protect(self.total, [lambda: [_single(k) for k in self.ordered]])
+            self.raise_figure(self.total, [lambda: [_single(k) for k in self.ordered]])
 
 
 def protect(cells: Mapping[Key, int], rule: Rule, dimensions: int | None = None) -> ProtectedTable:
