@@ -236,6 +236,7 @@ def test_other_endpoints_by_role(loaded: Worker, protocol_dirs: list[Path]) -> N
         for row in scorecard.json()["rows"]:
             assert set(row["protocols"]) <= clause_refs(protocol_dirs, who, INDICATOR_DATASETS), where
 
+
 # Integer fields that are not counts of events or people (changes are differences of two released counts).
 NOT_COUNTS = {
     "min_cell_count",
