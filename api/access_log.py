@@ -10,25 +10,32 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
 from api.auth import CallerDep
+from api.caller import PUBLIC, Caller
+from api.error_handlers import status_of
+from api.errors import HubError
 from warehouse.access import write_access
+
+PUBLIC_CALLER = Caller(PUBLIC, PUBLIC)
 
 
 @dataclass
 class Access:
-    """Filled in by the route: the protocol clauses it answered under and the rows it returned."""
+    """Filled in by `api.reply.Reply` from the answer: the protocol clauses it was answered under and its rows."""
 
     protocols: list[str] = field(default_factory=list)
     rows: int = 0
 
 
-def record_access(request: Request, caller: CallerDep) -> Iterator[Access]:
-    """Yield an Access for the route, then append the access record (also for refused requests)."""
+def _record(request: Request, caller: Caller) -> Iterator[Access]:
     access = Access()
     status = 200
     try:
         yield access
     except HTTPException as exc:
         status = exc.status_code
+        raise
+    except HubError as exc:
+        status = status_of(exc)
         raise
     except RequestValidationError:
         status = 422
@@ -42,4 +49,15 @@ def record_access(request: Request, caller: CallerDep) -> Iterator[Access]:
         )
 
 
+def record_access(request: Request, caller: CallerDep) -> Iterator[Access]:
+    """Yield an Access for the reply, then append the access record (also for refused requests)."""
+    yield from _record(request, caller)
+
+
+def record_public_access(request: Request) -> Iterator[Access]:
+    """The access record of a public request: always as the public, whatever key was sent."""
+    yield from _record(request, PUBLIC_CALLER)
+
+
 AccessDep = Annotated[Access, Depends(record_access)]
+PublicAccessDep = Annotated[Access, Depends(record_public_access)]

@@ -11,13 +11,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import Depends, HTTPException, Query
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from api.auth import PUBLIC, Caller
+from api.answer import Format
+from api.caller import PUBLIC, Caller
+from api.errors import BadParameter, Forbidden, NotFound
 from api.grants import grant_for_counts
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import Grant, ProtocolRegister
@@ -25,6 +25,7 @@ from sharing_protocols.disclosure import Key, Rule, laxest_clause, rule_for
 from sharing_protocols.periods import Period, PeriodType, month_index, parse_month, periods, span
 from sharing_protocols.precision import SpatialPrecision
 from warehouse.aggregates import Cell, CountQuery, Level, clause_sets
+from warehouse.areas import ward_vintage_loaded
 
 # The protocol precision a level needs: CSPs, counties and forces are made of whole districts.
 PRECISION: dict[Level, SpatialPrecision] = {
@@ -37,31 +38,30 @@ PRECISION: dict[Level, SpatialPrecision] = {
 }
 _FINENESS = (Level.lsoa, Level.ward, Level.lad, Level.csp, Level.county, Level.pfa)
 Grouping = Literal["category", "dataset"]
-Format = Literal["json", "csv", "geojson"]
 
 
 def month_param(name: str, value: str) -> date:
-    """A YYYY-MM query parameter as the month's first day, or 422."""
+    """A YYYY-MM query parameter as the month's first day, or BadParameter."""
     try:
         year, month = parse_month(value)
     except ValueError as exc:
-        raise HTTPException(status_code=422, detail=f"{name} {exc}") from None
+        raise BadParameter(f"{name} {exc}") from None
     return date(year, month, 1)
 
 
 def month_range(from_: str, to: str) -> tuple[date, date]:
-    """The `from` and `to` months, or 422 when either is not YYYY-MM or `to` comes first."""
+    """The `from` and `to` months, or BadParameter when either is not YYYY-MM or `to` comes first."""
     start, end = month_param("from", from_), month_param("to", to)
     if end < start:
-        raise HTTPException(status_code=422, detail="to is before from")
+        raise BadParameter("to is before from")
     return start, end
 
 
 def check_area_level(level: Level, area_level: Level | None, areas: Sequence[str]) -> Level:
-    """The level of `areas` codes (default: `level`); 422 when it is finer than `level`."""
+    """The level of `areas` codes (default: `level`); BadParameter when it is finer than `level`."""
     within = area_level or level
     if areas and _FINENESS.index(within) < _FINENESS.index(level):
-        raise HTTPException(status_code=422, detail=f"area_level {within.value} is finer than level {level.value}")
+        raise BadParameter(f"area_level {within.value} is finer than level {level.value}")
     return within
 
 
@@ -89,31 +89,28 @@ class AggregateParams:
         return ("area", *groups, "period")
 
 
-def aggregate_params(
-    dataset: Annotated[list[str], Query(description="dataset name; repeat for several")],
-    from_: Annotated[str, Query(alias="from", description="first month, YYYY-MM")],
-    to: Annotated[str, Query(description="last month, YYYY-MM")],
-    level: Level = Level.ward,
-    period: Annotated[PeriodType, Query(description="month, quarter, financial_year, rolling_12 or all")] = (
-        PeriodType.month
-    ),
-    by: Annotated[list[Grouping] | None, Query(description="also group by category and/or dataset")] = None,
-    area: Annotated[list[str] | None, Query(description="only these areas (codes at area_level)")] = None,
-    area_level: Annotated[Level | None, Query(description="the level of `area` codes (default: level)")] = None,
-    category: Annotated[list[str] | None, Query(description="only these categories")] = None,
-    vintage: Annotated[
-        str | None, Query(description="ward level only: re-aggregate stored points to this loaded ward vintage")
-    ] = None,
-    format: Annotated[Format, Query(description="json (default), csv or geojson")] = "json",
+def make_params(
+    dataset: Sequence[str],
+    from_: str,
+    to: str,
+    level: Level,
+    period: PeriodType,
+    by: Sequence[Grouping] | None,
+    area: Sequence[str] | None,
+    area_level: Level | None,
+    category: Sequence[str] | None,
+    vintage: str | None,
+    format: Format,
 ) -> AggregateParams:
-    """Checks and normalises the shared parameters (422 with the reason when they do not make sense)."""
+    """Checks and normalises the shared parameters (NotFound, BadParameter with the reason when they do not make
+    sense)."""
     unknown = [d for d in dataset if d not in CATALOGUE]
     if unknown:
-        raise HTTPException(status_code=404, detail=f"unknown dataset {unknown[0]!r}")
+        raise NotFound(f"unknown dataset {unknown[0]!r}")
     start, end = month_range(from_, to)
     within = check_area_level(level, area_level, area or ())
     if vintage is not None and level is not Level.ward:
-        raise HTTPException(status_code=422, detail="vintage applies to level=ward only")
+        raise BadParameter("vintage applies to level=ward only")
     groups = set(by or [])
     return AggregateParams(
         datasets=tuple(dict.fromkeys(dataset)),
@@ -131,18 +128,15 @@ def aggregate_params(
     )
 
 
-AggregateParamsDep = Annotated[AggregateParams, Depends(aggregate_params)]
-
-
 def recipient(caller: Caller) -> str:
-    """Whose clauses answer an analytic query: the caller's organisation, or the public; partners get 403."""
+    """Whose clauses answer an analytic query: the caller's organisation, or the public; partners are Forbidden."""
     if caller.role == "partner":
-        raise HTTPException(status_code=403, detail="partner keys publish feeds and read data quality, not analyses")
+        raise Forbidden("partner keys publish feeds and read data quality, not analyses")
     return PUBLIC if caller.role == PUBLIC else caller.org
 
 
 @dataclass(frozen=True)
-class Answer:
+class Resolved:
     """How a query is answered: the count query (months widened to whole periods), its periods and rule."""
 
     query: CountQuery
@@ -151,15 +145,10 @@ class Answer:
     rule: Rule
 
 
-def resolve(session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams) -> Answer:
-    """The caller's clauses for every dataset (403 naming the first refused), the rule, and the count query."""
-    if params.vintage is not None and (
-        session.execute(
-            text("SELECT 1 FROM area WHERE vintage = :v AND level = 'ward' LIMIT 1"), {"v": params.vintage}
-        ).first()
-        is None
-    ):
-        raise HTTPException(status_code=404, detail=f"no wards of vintage {params.vintage!r} are loaded")
+def resolve(session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams) -> Resolved:
+    """The caller's clauses for every dataset (NoGrant naming the first refused), the rule, and the count query."""
+    if params.vintage is not None and not ward_vintage_loaded(session, params.vintage):
+        raise NotFound(f"no wards of vintage {params.vintage!r} are loaded")
     today = datetime.now(UTC).date()
     org = recipient(caller)
     need_category = params.by_category or bool(params.categories)
@@ -184,7 +173,7 @@ def resolve(session: Session, register: ProtocolRegister, caller: Caller, params
         categories=params.categories,
         vintage=params.vintage,
     )
-    return Answer(query, found, refs, disclosure_rule(session, grants, query))
+    return Resolved(query, found, refs, disclosure_rule(session, grants, query))
 
 
 def disclosure_rule(session: Session, grants: Sequence[Grant], query: CountQuery) -> Rule:

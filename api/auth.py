@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, Request
 
+from api.caller import HUB_OPERATOR, PUBLIC, Caller
 from api.dependencies import SessionDep
+from api.errors import Forbidden, NotAuthenticated
 from warehouse.access import write_access
 from warehouse.keys import verify_key
 
-PUBLIC = "public"
-HUB_OPERATOR = "hub"  # an ig_lead of this organisation oversees every protocol
-
-
-@dataclass(frozen=True)
-class Caller:
-    """The organisation (a protocol recipient id) and role behind a request."""
-
-    org: str
-    role: str
-
-    @property
-    def oversees_everything(self) -> bool:
-        return self.role == "ig_lead" and self.org == HUB_OPERATOR
+__all__ = ["HUB_OPERATOR", "PUBLIC", "Caller", "CallerDep", "IgLeadDep", "get_caller", "require_ig_lead"]
 
 
 def get_caller(request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Caller:
@@ -38,9 +26,7 @@ def get_caller(request: Request, session: SessionDep, authorization: Annotated[s
     owner = verify_key(session, token.strip()) if scheme.lower() == "bearer" else None
     if owner is None:
         write_access("unknown", "none", request.url.path, request.query_params, [], 0, 401)
-        raise HTTPException(
-            status_code=401, detail="invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise NotAuthenticated("invalid or revoked API key")
     return Caller(owner.org, owner.role)
 
 
@@ -49,7 +35,7 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 
 def require_ig_lead(caller: CallerDep) -> Caller:
     if caller.role != "ig_lead":
-        raise HTTPException(status_code=403, detail="this endpoint is for information-governance leads")
+        raise Forbidden("this endpoint is for information-governance leads")
     return caller
 
 

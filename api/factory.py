@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.error_handlers import install_error_handlers
 from api.routes import cohorts as cohorts_route
 from api.routes import counts, geocode, health, ig, quality
 from api.routes import hotspots as hotspots_route
@@ -19,6 +20,7 @@ from api.settings import get_api_settings
 
 def create_app() -> FastAPI:
     app = FastAPI(title=get_api_settings().title, version="0.1.0")
+    install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(counts.router)
     app.include_router(ig.router)

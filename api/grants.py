@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from fastapi import HTTPException
-
+from api.errors import NoGrant
 from sharing_protocols.decision import Grant, ProtocolRegister
 from sharing_protocols.precision import SpatialPrecision, derivable
 
@@ -36,16 +35,15 @@ def _permits(grant: Grant, level: SpatialPrecision, by_category: bool) -> bool:
 def grant_for_counts(
     register: ProtocolRegister, recipient: str, dataset: str, level: SpatialPrecision, by_category: bool, today: date
 ) -> QueryGrant:
-    """The caller's clauses that allow counts of `dataset` at `level`, or 403 saying why not."""
+    """The caller's clauses that allow counts of `dataset` at `level`, or NoGrant saying why not."""
     grants = register.clauses_for(recipient, today, dataset)
     if not grants:
-        raise HTTPException(status_code=403, detail=f"no protocol in force grants {recipient!r} access to {dataset!r}")
+        raise NoGrant(f"no protocol in force grants {recipient!r} access to {dataset!r}")
     permitting = tuple(g for g in grants if _permits(g, level, by_category))
     if not permitting:
         allowed = sorted({str(g.clause.spatial_precision) for g in grants})
-        raise HTTPException(
-            status_code=403,
-            detail=f"the protocols in force let {recipient!r} see {dataset!r} only at {', '.join(allowed)} precision"
-            + (" and perhaps without categories" if by_category else ""),
+        raise NoGrant(
+            f"the protocols in force let {recipient!r} see {dataset!r} only at {', '.join(allowed)} precision"
+            + (" and perhaps without categories" if by_category else "")
         )
     return QueryGrant(permitting)

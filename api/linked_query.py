@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from fastapi import HTTPException
-
 from api.aggregate_query import PRECISION, recipient
-from api.auth import Caller
+from api.caller import Caller
+from api.errors import NoGrant
 from api.grants import grant_for_counts
 from sharing_protocols.decision import Grant, ProtocolRegister
 from sharing_protocols.disclosure import Key, ProtectedTable, Rule, protect, rule_for
@@ -51,17 +50,14 @@ def linked_grant(
     fields: Sequence[str],
     days: bool = False,
 ) -> LinkedGrant:
-    """The caller's clauses allowing `dataset` at `level` to be linked on `fields`; 403 naming what is missing."""
+    """The caller's clauses allowing `dataset` at `level` to be linked on `fields`; NoGrant naming what is missing."""
     org = recipient(caller)
     today = datetime.now(UTC).date()
     grants = grant_for_counts(register, org, dataset, PRECISION[level], False, today).grants
     fitting = [g for g in grants if not _missing(g, fields, days)]
     if not fitting:
         reasons = "; ".join(f"{g.ref} lacks {', '.join(_missing(g, fields, days))}" for g in grants)
-        raise HTTPException(
-            status_code=403,
-            detail=f"no protocol in force lets {org!r} link {dataset!r} records for this measure: {reasons}",
-        )
+        raise NoGrant(f"no protocol in force lets {org!r} link {dataset!r} records for this measure: {reasons}")
     refs = list(dict.fromkeys(str(g.ref) for g in fitting))
     return LinkedGrant(refs, rule_for([(str(g.ref), g.clause.disclosure) for g in fitting]))
 

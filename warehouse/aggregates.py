@@ -189,3 +189,28 @@ def data_months(session: Session, datasets: Sequence[str], clause_refs: Sequence
         {"d": list(datasets), "r": list(clause_refs)},
     ).one()
     return (row[0], row[1]) if isinstance(row[0], date) and isinstance(row[1], date) else None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The months and areas a dataset has events in at a level."""
+
+    first: date
+    last: date
+    areas: tuple[str, ...]
+
+
+def coverage(session: Session, dataset: str, level: Level, clause_refs: Sequence[str]) -> Coverage | None:
+    """The first and last month, and the areas, of `dataset`'s events released under `clause_refs` and placed at
+    `level` (None: no events)."""
+    code = CODE_COLUMN[level]
+    row = session.execute(
+        text(
+            f"SELECT min(period_month), max(period_month), array_agg(DISTINCT {code}) FROM event_count "
+            f"WHERE dataset = :d AND protocols && CAST(:r AS text[]) AND {code} IS NOT NULL AND total <> 0"
+        ),
+        {"d": dataset, "r": list(clause_refs)},
+    ).one()
+    if not isinstance(row[0], date) or not isinstance(row[1], date):
+        return None
+    return Coverage(row[0], row[1], tuple(sorted(str(c) for c in row[2])))

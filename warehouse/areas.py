@@ -120,3 +120,11 @@ def area_shapes_wkb(session: Session, level: Level, codes: Sequence[str]) -> dic
         {**_vintages(), "codes": list(codes)},
     ).all()
     return {str(r[0]): bytes(r[1]) for r in rows}
+
+
+def ward_vintage_loaded(session: Session, vintage: str) -> bool:
+    """Whether any ward of `vintage` is loaded."""
+    found = session.execute(
+        text("SELECT 1 FROM area WHERE vintage = :v AND level = 'ward' LIMIT 1"), {"v": vintage}
+    ).first()
+    return found is not None

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 import psycopg
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from deploy.settings import get_database_settings, libpq_url
@@ -30,3 +30,8 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
 def connect_raw(url: str | None = None) -> psycopg.Connection[tuple[object, ...]]:
     """A plain psycopg connection, for bulk COPY paths."""
     return psycopg.connect(libpq_url(url or get_database_settings().resolved_url))
+
+
+def ping(session: Session) -> None:
+    """Ask the warehouse a trivial question (raises when it does not answer)."""
+    session.execute(text("SELECT 1"))

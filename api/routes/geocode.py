@@ -6,21 +6,17 @@ Public reference data, so no API key is needed; every query is still recorded in
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from fastapi import APIRouter, Query
 
-from api.access_log import AccessDep
+from api.reply import ReplyDep
+from api.schemas.geocode import MAX_POSTCODE, GeocodeAnswer, GeocodeBatchAnswer, GeocodeRequest
+from api.services import geocode as service
 from deploy.settings import get_geography_settings
-from sharing_protocols.envelope import BngPoint, PostcodeLocation, Wgs84Point
-from warehouse.geocoder import Geocoder, GeocodeResult, Location, geocoder_from_warehouse
+from warehouse.geocoder import Geocoder, geocoder_from_warehouse
 
 router = APIRouter(prefix="/v1", tags=["geography"])
-
-MAX_ITEMS = 1000
-MAX_POSTCODE = 32  # longer strings are refused (422); shorter non-postcodes are answered invalid_postcode
-_FORMS = "give exactly one of: postcode, lat and lon, or easting and northing"
 
 
 @lru_cache(maxsize=4)
@@ -33,110 +29,9 @@ def geocoder_for(vintage: str) -> Geocoder:
     return geocoder_from_warehouse(vintage, settings.lsoa_vintage, settings.lookup_vintage)
 
 
-def _geocoder(vintage: str) -> Geocoder:
-    try:
-        return geocoder_for(vintage)
-    except LookupError:
-        raise HTTPException(status_code=404, detail=f"no wards of vintage {vintage!r} are loaded") from None
-
-
-def postcode_location(postcode: str) -> PostcodeLocation:
-    """The postcode as a location; one too short or long to be a postcode is kept, to be answered invalid_postcode."""
-    try:
-        return PostcodeLocation(postcode=postcode)
-    except ValidationError:
-        return PostcodeLocation.model_construct(postcode=postcode)
-
-
-def to_location(
-    postcode: str | None, lat: float | None, lon: float | None, easting: float | None, northing: float | None
-) -> Location:
-    """The one location form given; ValueError (with a message naming the fields) otherwise."""
-    forms = {"postcode": (postcode,), "lat/lon": (lat, lon), "easting/northing": (easting, northing)}
-    given = [name for name, values in forms.items() if any(v is not None for v in values)]
-    if len(given) != 1:
-        raise ValueError(f"{_FORMS} (got {', '.join(given) if given else 'none'})")
-    form = given[0]
-    if any(v is None for v in forms[form]):
-        raise ValueError(f"{form.replace('/', ' and ')} must be given together")
-    try:
-        if form == "postcode":
-            return postcode_location(str(postcode))
-        if form == "lat/lon":
-            return Wgs84Point(lat=float(lat or 0), lon=float(lon or 0))
-        return BngPoint(easting=float(easting or 0), northing=float(northing or 0))
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ValueError(problems) from None
-
-
-class GeocodeOut(BaseModel):
-    """Where one query fell; `unmatched` says why not when no ward was found."""
-
-    x: float | None = Field(description="easting, EPSG:27700")
-    y: float | None = Field(description="northing, EPSG:27700")
-    areas: dict[str, str] = Field(description="codes by level: ward, lsoa, lad, csp, county, pfa (those found)")
-    vintage: str | None
-    method: str | None
-    quality: int | None = Field(description="1 coordinates, 2 postcode, 3 approximate postcode, 4 sector, 5 district")
-    unmatched: str | None = Field(description="no_location, outside_coverage, invalid_postcode or unknown_postcode")
-
-    @classmethod
-    def of(cls, result: GeocodeResult) -> GeocodeOut:
-        return cls(
-            x=result.x,
-            y=result.y,
-            areas=dict(result.areas),
-            vintage=result.vintage,
-            method=result.method,
-            quality=result.quality,
-            unmatched=result.unmatched,
-        )
-
-
-class GeocodeItem(BaseModel):
-    """One query: a postcode, a lat/lon pair or an easting/northing pair."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    postcode: str | None = Field(default=None, max_length=MAX_POSTCODE)
-    lat: float | None = None
-    lon: float | None = None
-    easting: float | None = None
-    northing: float | None = None
-
-    @model_validator(mode="after")
-    def _one_form(self) -> GeocodeItem:
-        self.location()
-        return self
-
-    def location(self) -> Location:
-        return to_location(self.postcode, self.lat, self.lon, self.easting, self.northing)
-
-    def given(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
-
-
-class GeocodeRequest(BaseModel):
-    """Up to 1,000 queries, answered in order."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    items: list[GeocodeItem] = Field(max_length=MAX_ITEMS)
-
-
-class GeocodeAnswer(BaseModel):
-    query: dict[str, Any]
-    result: GeocodeOut
-
-
-class GeocodeBatchAnswer(BaseModel):
-    result: list[GeocodeAnswer]
-
-
 @router.get("/geocode", response_model=GeocodeAnswer)
 def geocode_one(
-    access: AccessDep,
+    reply: ReplyDep,
     postcode: Annotated[str | None, Query(max_length=MAX_POSTCODE, description="a UK postcode, e.g. BN21 4UH")] = None,
     lat: Annotated[float | None, Query(description="WGS84 latitude (with lon)")] = None,
     lon: Annotated[float | None, Query(description="WGS84 longitude (with lat)")] = None,
@@ -145,30 +40,15 @@ def geocode_one(
     vintage: Annotated[str | None, Query(description="ward vintage (default HUB_GEO_WARD_VINTAGE)")] = None,
 ) -> GeocodeAnswer:
     """The ward, LSOA, district, CSP, county and force of one postcode, lat/lon point or grid reference."""
-    try:
-        location = to_location(postcode, lat, lon, easting, northing)
-    except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
-    geocoder = _geocoder(vintage or get_geography_settings().ward_vintage)
-    (result,) = geocoder.geocode([location])
-    access.rows = 1
-    query = {"postcode": postcode, "lat": lat, "lon": lon, "easting": easting, "northing": northing}
-    return GeocodeAnswer(query={k: v for k, v in query.items() if v is not None}, result=GeocodeOut.of(result))
+    ward_vintage = vintage or get_geography_settings().ward_vintage
+    return reply(service.geocode_one(geocoder_for, ward_vintage, postcode, lat, lon, easting, northing))
 
 
 @router.post("/geocode", response_model=GeocodeBatchAnswer)
 def geocode_many(
-    access: AccessDep,
+    reply: ReplyDep,
     body: GeocodeRequest,
     vintage: Annotated[str | None, Query(description="ward vintage (default HUB_GEO_WARD_VINTAGE)")] = None,
 ) -> GeocodeBatchAnswer:
     """Up to 1,000 postcodes, lat/lon points or grid references at once; one answer per item, in order."""
-    geocoder = _geocoder(vintage or get_geography_settings().ward_vintage)
-    results = geocoder.geocode([item.location() for item in body.items])
-    access.rows = len(results)
-    return GeocodeBatchAnswer(
-        result=[
-            GeocodeAnswer(query=item.given(), result=GeocodeOut.of(result))
-            for item, result in zip(body.items, results, strict=True)
-        ]
-    )
+    return reply(service.geocode_many(geocoder_for, vintage or get_geography_settings().ward_vintage, body.items))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import text
 
 from api.dependencies import SessionDep
+from warehouse.db import ping
 
 router = APIRouter(tags=["health"])
 
@@ -13,5 +13,5 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz")
 def healthz(session: SessionDep) -> dict[str, str]:
     """Ok when the warehouse answers."""
-    session.execute(text("SELECT 1"))
+    ping(session)
     return {"status": "ok"}

@@ -1,349 +1,64 @@
-"""OGC API - Features (Part 1: Core, GeoJSON) over monthly area counts, so that QGIS can add the hub as a layer.
-
-Collections: one for each catalogue dataset and level (ward, lad) at which the caller's protocols allow counts,
-named `{dataset}-{level}-monthly` (e.g. `police-uk-street-ward-monthly`). A feature is one area in one month with
-events: properties area_code, area_name, month (YYYY-MM) and count; geometry the area in WGS84 lon/lat (CRS84).
-Counts are disclosure-controlled exactly as GET /v1/counts (its `count_table`) over the collection's whole
-temporal extent, before any bbox or datetime filter and paging: a feature's count is the same on every page and
-under every filter, so comparing differently filtered answers reveals nothing more. Without a key the caller is
-the public and sees only what clauses granting the public allow; a partner key gets 403.
-
-Items take bbox (WGS84 lon/lat: minlon,minlat,maxlon,maxlat; an area is in when its geometry intersects the box),
-datetime (an RFC 3339 date-time or date, or an interval "a/b" with ".." or "" for an open end; a month is in when
-it overlaps it), limit (default 100, larger values are capped at 10000) and offset; invalid values get 400. The
-API definition (rel service-desc) is the application's /openapi.json, labelled with the OpenAPI 3.0 media type
-that QGIS looks for (FastAPI writes it as OpenAPI 3.1).
-"""
+"""OGC API - Features (Part 1: Core, GeoJSON) over monthly area counts, so that QGIS can add the hub as a layer
+(collections, features and filters: `api.services.ogc`)."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from shapely.geometry import box, shape
-from shapely.geometry.base import BaseGeometry
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from api.access_log import AccessDep
-from api.aggregate_query import PRECISION, AggregateParams, recipient
-from api.auth import Caller, CallerDep
+from api.auth import CallerDep
 from api.dependencies import RegisterDep, SessionDep
-from api.formats import GEOJSON_MEDIA_TYPE, feature, geojson_response
-from api.grants import grant_for_counts
-from api.routes.counts import CountOut, count_table
+from api.rendering import GEOJSON_MEDIA_TYPE
+from api.reply import ReplyDep
+from api.services import ogc as service
+from api.services.ogc import DEFAULT_LIMIT, MAX_LIMIT, ItemFilter
 from api.settings import get_api_settings
-from sharing_protocols.catalogue import CATALOGUE
-from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.disclosure import rule_for
-from sharing_protocols.periods import PeriodType, add_months
-from warehouse.aggregates import CODE_COLUMN, Level
-from warehouse.areas import area_shapes
 
 router = APIRouter(tags=["ogc-api-features"])
 CollectionIdDep = Annotated[str, Path(alias="collectionId", description="e.g. police-uk-street-ward-monthly")]
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
-CONFORMANCE = [
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-]
-OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
-JSON_MEDIA_TYPE = "application/json"
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 10_000
-LEVELS = {Level.ward: "ward", Level.lad: "district"}  # collection levels and what they are called
+
+def base_url(request: Request) -> str:
+    """The request's base URL, without the trailing slash: links are absolute."""
+    return str(request.base_url).rstrip("/")
 
 
-@dataclass(frozen=True)
-class Collection:
-    """Monthly counts of one dataset at one level, as the caller may see them."""
-
-    dataset: str
-    level: Level
-    refs: tuple[str, ...]
-    rule: str  # the description of the strictest disclosure rule of its clauses
-
-    @property
-    def id(self) -> str:
-        return f"{self.dataset}-{self.level.value}-monthly"
-
-    @property
-    def title(self) -> str:
-        return f"{CATALOGUE[self.dataset].title}: monthly counts by {LEVELS[self.level]}"
-
-
-def collections_for(register: ProtocolRegister, caller: Caller) -> list[Collection]:
-    """The collections the caller's protocols allow (403 for a partner key)."""
-    org = recipient(caller)
-    today = datetime.now(UTC).date()
-    found = []
-    for dataset in sorted(CATALOGUE):
-        for level in LEVELS:
-            try:
-                grants = grant_for_counts(register, org, dataset, PRECISION[level], False, today).grants
-            except HTTPException:
-                continue
-            refs = tuple(dict.fromkeys(str(g.ref) for g in grants))
-            rule = rule_for([(str(g.ref), g.clause.disclosure) for g in grants])
-            found.append(Collection(dataset, level, refs, rule.describe()))
-    return found
-
-
-def _collection(register: ProtocolRegister, caller: Caller, collection_id: str) -> Collection:
-    for collection in collections_for(register, caller):
-        if collection.id == collection_id:
-            return collection
-    raise HTTPException(status_code=404, detail=f"no collection {collection_id!r}")
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """The months and areas a collection has events in."""
-
-    first: date
-    last: date
-    areas: tuple[str, ...]
-
-
-def coverage(session: Session, collection: Collection) -> Coverage | None:
-    """The first and last month, and the areas, of the collection's events placed at its level (None: no events)."""
-    code = CODE_COLUMN[collection.level]
-    row = session.execute(
-        text(
-            f"SELECT min(period_month), max(period_month), array_agg(DISTINCT {code}) FROM event_count "
-            f"WHERE dataset = :d AND protocols && CAST(:r AS text[]) AND {code} IS NOT NULL AND total <> 0"
-        ),
-        {"d": collection.dataset, "r": list(collection.refs)},
-    ).one()
-    if not isinstance(row[0], date) or not isinstance(row[1], date):
-        return None
-    return Coverage(row[0], row[1], tuple(sorted(str(c) for c in row[2])))
-
-
-def _rows(
-    session: Session, register: ProtocolRegister, caller: Caller, collection: Collection
-) -> tuple[list[CountOut], dict[str, Any]]:
-    """Every feature's row (area x month, disclosure-controlled as /v1/counts) and the disclosure member."""
-    found = coverage(session, collection)
-    if found is None:
-        return [], {}
-    params = AggregateParams(
-        datasets=(collection.dataset,),
-        level=collection.level,
-        start=found.first,
-        end=found.last,
-        period=PeriodType.month,
-        by_category=False,
-        by_dataset=False,
-        areas=(),
-        area_level=collection.level,
-        categories=(),
-        vintage=None,
-        format="json",
-    )
-    _, body = count_table(session, register, caller, params)
-    return body.rows, {"disclosure": body.disclosure.model_dump(), "protocols": body.protocols}
-
-
-def _bounds(shapes: dict[str, Any]) -> list[float] | None:
-    if not shapes:
-        return None
-    boxes = [shape(geometry).bounds for geometry in shapes.values()]
-    return [
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    ]
-
-
-def _url(request: Request, path: str, **query: str | int) -> str:
-    base = str(request.base_url).rstrip("/")
-    return f"{base}{path}" + (f"?{urlencode(query)}" if query else "")
-
-
-def _link(href: str, rel: str, media_type: str, title: str) -> dict[str, str]:
-    return {"href": href, "rel": rel, "type": media_type, "title": title}
-
-
-def collection_document(request: Request, session: Session, collection: Collection) -> dict[str, Any]:
-    """The collection's description: id, title, links, extent (areas' bbox, months) and CRS."""
-    path = f"/collections/{collection.id}"
-    document: dict[str, Any] = {
-        "id": collection.id,
-        "title": collection.title,
-        "description": (
-            f"Events per {LEVELS[collection.level]} and month of {collection.dataset} released under "
-            f"{', '.join(collection.refs)}, disclosure-controlled as GET /v1/counts (each items response states the "
-            f"rule applied). The strictest rule of these clauses: {collection.rule}"
-        ),
-        "itemType": "feature",
-        "crs": [CRS84],
-        "links": [
-            _link(_url(request, path, f="json"), "self", JSON_MEDIA_TYPE, "This collection"),
-            _link(_url(request, path + "/items", f="json"), "items", GEOJSON_MEDIA_TYPE, "Area counts by month"),
-            _link(_url(request, "/collections", f="json"), "parent", JSON_MEDIA_TYPE, "All collections"),
-        ],
-    }
-    found = coverage(session, collection)
-    if found is not None:
-        bounds = _bounds(area_shapes(session, collection.level, found.areas))
-        extent: dict[str, Any] = {}
-        if bounds is not None:
-            extent["spatial"] = {"bbox": [bounds], "crs": CRS84}
-        end = add_months(found.last, 1) - timedelta(days=1)
-        extent["temporal"] = {
-            "interval": [[f"{found.first:%Y-%m-%d}T00:00:00Z", f"{end:%Y-%m-%d}T23:59:59Z"]],
-            "trs": GREGORIAN,
-        }
-        document["extent"] = extent
-    return document
-
-
-def parse_bbox(value: str) -> BaseGeometry:
-    """bbox=minlon,minlat,maxlon,maxlat (or six numbers with heights) as a WGS84 box; across the antimeridian
-    when minlon > maxlon. 400 when it is not one."""
-    try:
-        numbers = [float(part) for part in value.split(",")]
-    except ValueError:
-        numbers = []
-    if len(numbers) == 6:
-        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    if len(numbers) != 4:
-        raise HTTPException(status_code=400, detail="bbox must be four numbers: minlon,minlat,maxlon,maxlat")
-    west, south, east, north = numbers
-    if not (-90 <= south <= north <= 90 and -180 <= west <= 180 and -180 <= east <= 180):
-        raise HTTPException(status_code=400, detail="bbox must be WGS84 lon/lat with minlat <= maxlat")
-    if west > east:
-        return box(west, south, 180, north).union(box(-180, south, east, north))
-    return box(west, south, east, north)
-
-
-def _instant(value: str, end: bool) -> datetime | None:
-    """One end of a datetime interval as a UTC bound: None when open; a date covers its whole day (end: the
-    next midnight); an end date-time includes itself (the next microsecond)."""
-    if value in ("", ".."):
-        return None
-    try:
-        if "t" in value.lower():
-            # A "+" left unencoded in a query string arrives as a space.
-            moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00").replace(" ", "+"))
-            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-            return moment + timedelta(microseconds=1) if end else moment
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(status_code=400, detail=f"{value!r} is not an RFC 3339 date-time or date") from None
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return start + timedelta(days=1) if end else start
-
-
-def parse_datetime(value: str) -> tuple[datetime | None, datetime | None]:
-    """datetime=instant, a/b, ../b or a/.. as the half-open UTC range [from, until) (None: open). 400 if invalid."""
-    parts = value.split("/")
-    if len(parts) == 1:
-        if value in ("", ".."):
-            raise HTTPException(status_code=400, detail="datetime must name an instant or an interval")
-        return _instant(value, False), _instant(value, True)
-    if len(parts) != 2 or (parts[0] in ("", "..") and parts[1] in ("", "..")):
-        raise HTTPException(status_code=400, detail="datetime interval must be start/end with at most one end open")
-    start, until = _instant(parts[0], False), _instant(parts[1], True)
-    if start is not None and until is not None and until <= start:
-        raise HTTPException(status_code=400, detail="datetime interval ends before it starts")
-    return start, until
-
-
-def month_overlaps(month: date, start: datetime | None, until: datetime | None) -> bool:
-    """Whether the month [first day, first day of the next) overlaps [start, until)."""
-    first = datetime(month.year, month.month, 1, tzinfo=UTC)
-    following = datetime.combine(add_months(month, 1), datetime.min.time(), UTC)
-    return (start is None or following > start) and (until is None or first < until)
-
-
-def _paging(limit: str | None, offset: str | None, f: str | None) -> tuple[int, int]:
-    if f not in (None, "json", "geojson"):
-        raise HTTPException(status_code=400, detail="f must be json (GeoJSON is the only encoding)")
-    try:
-        size = DEFAULT_LIMIT if limit is None else int(limit)
-        start = 0 if offset is None else int(offset)
-    except ValueError:
-        raise HTTPException(status_code=400, detail="limit and offset must be integers") from None
-    if size < 1 or start < 0:
-        raise HTTPException(status_code=400, detail="limit must be at least 1 and offset at least 0")
-    return min(size, MAX_LIMIT), start
-
-
-def feature_id(row: CountOut) -> str:
-    """A feature's id: area code and month, e.g. E05011234.2019-01."""
-    return f"{row.area_code}.{row.period}"
-
-
-def _feature(row: CountOut, geometry: Any) -> dict[str, Any]:
-    properties = {"area_code": row.area_code, "area_name": row.area_name, "month": row.period, "count": row.count}
-    return feature(geometry, properties, feature_id(row))
-
-
-def _month(row: CountOut) -> date:
-    return date(int(row.period[:4]), int(row.period[5:7]), 1)
+BaseUrlDep = Annotated[str, Depends(base_url)]
 
 
 @router.get("/", response_class=JSONResponse)
-def landing_page(request: Request) -> dict[str, Any]:
+def landing_page(base: BaseUrlDep) -> dict[str, Any]:
     """The OGC API landing page: links to the API definition, the conformance classes and the collections."""
-    return {
-        "title": get_api_settings().title,
-        "description": "Disclosure-controlled monthly counts by ward and district, as OGC API - Features.",
-        "links": [
-            _link(_url(request, "/", f="json"), "self", JSON_MEDIA_TYPE, "This document"),
-            _link(_url(request, "/openapi.json"), "service-desc", OPENAPI_MEDIA_TYPE, "The API definition"),
-            _link(_url(request, "/docs"), "service-doc", "text/html", "The API documentation"),
-            _link(_url(request, "/conformance", f="json"), "conformance", JSON_MEDIA_TYPE, "Conformance classes"),
-            _link(_url(request, "/collections", f="json"), "data", JSON_MEDIA_TYPE, "The collections"),
-        ],
-    }
+    return service.landing_page(base, get_api_settings().title)
 
 
 @router.get("/conformance", response_class=JSONResponse)
 def conformance() -> dict[str, list[str]]:
     """The OGC API - Features conformance classes implemented: core, GeoJSON and OpenAPI 3.0."""
-    return {"conformsTo": CONFORMANCE}
+    return {"conformsTo": service.CONFORMANCE}
 
 
 @router.get("/collections", response_class=JSONResponse)
 def collections(
-    request: Request, session: SessionDep, caller: CallerDep, register: RegisterDep, access: AccessDep
+    base: BaseUrlDep, session: SessionDep, caller: CallerDep, register: RegisterDep, reply: ReplyDep
 ) -> dict[str, Any]:
     """The collections the caller may see: one per dataset and level (ward, district) allowed."""
-    found = collections_for(register, caller)
-    access.protocols = sorted({ref for c in found for ref in c.refs})
-    access.rows = len(found)
-    return {
-        "links": [_link(_url(request, "/collections", f="json"), "self", JSON_MEDIA_TYPE, "The collections")],
-        "collections": [collection_document(request, session, c) for c in found],
-    }
+    return reply(service.collections(base, session, register, caller))
 
 
 @router.get("/collections/{collectionId}", response_class=JSONResponse)
 def collection(
-    request: Request,
+    base: BaseUrlDep,
     session: SessionDep,
     caller: CallerDep,
     register: RegisterDep,
-    access: AccessDep,
+    reply: ReplyDep,
     collection_id: CollectionIdDep,
 ) -> dict[str, Any]:
     """One collection's description, with its extent."""
-    found = _collection(register, caller, collection_id)
-    access.protocols = list(found.refs)
-    access.rows = 1
-    return collection_document(request, session, found)
+    return reply(service.collection(base, session, register, caller, collection_id))
 
 
 @router.get(
@@ -352,11 +67,11 @@ def collection(
     responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}}, "description": "a GeoJSON FeatureCollection"}},
 )
 def items(
-    request: Request,
+    base: BaseUrlDep,
     session: SessionDep,
     caller: CallerDep,
     register: RegisterDep,
-    access: AccessDep,
+    reply: ReplyDep,
     collection_id: CollectionIdDep,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")] = None,
     datetime_: Annotated[
@@ -369,54 +84,8 @@ def items(
     f: Annotated[str | None, Query(description="json (GeoJSON)")] = None,
 ) -> Response:
     """The collection's features (area x month), filtered by bbox and datetime, a page at a time."""
-    found = _collection(register, caller, collection_id)
-    size, start = _paging(limit, offset, f)
-    area = parse_bbox(bbox) if bbox is not None else None
-    start_time, until = parse_datetime(datetime_) if datetime_ is not None else (None, None)
-    rows, members = _rows(session, register, caller, found)
-    rows = [r for r in rows if month_overlaps(_month(r), start_time, until)]
-    shapes: dict[str, Any] = {}
-    if area is not None:
-        shapes = area_shapes(session, found.level, sorted({r.area_code for r in rows}))
-        inside = {code for code, geometry in shapes.items() if shape(geometry).intersects(area)}
-        rows = [r for r in rows if r.area_code in inside]
-    page = rows[start : start + size]
-    missing = sorted({r.area_code for r in page} - set(shapes))
-    shapes.update(area_shapes(session, found.level, missing))
-    path = f"/collections/{found.id}/items"
-    query = {k: v for k, v in {"bbox": bbox, "datetime": datetime_}.items() if v is not None}
-    links = [
-        _link(_url(request, path, **query, limit=size, offset=start, f="json"), "self", GEOJSON_MEDIA_TYPE, "This page")
-    ]
-    if start + size < len(rows):
-        links.append(
-            _link(
-                _url(request, path, **query, limit=size, offset=start + size, f="json"),
-                "next",
-                GEOJSON_MEDIA_TYPE,
-                "Next page",
-            )
-        )
-    if start > 0:
-        links.append(
-            _link(
-                _url(request, path, **query, limit=size, offset=max(start - size, 0), f="json"),
-                "prev",
-                GEOJSON_MEDIA_TYPE,
-                "Previous page",
-            )
-        )
-    links.append(_link(_url(request, f"/collections/{found.id}", f="json"), "collection", JSON_MEDIA_TYPE, found.title))
-    access.protocols = list(found.refs)
-    access.rows = len(page)
-    return geojson_response(
-        [_feature(r, shapes.get(r.area_code)) for r in page],
-        numberMatched=len(rows),
-        numberReturned=len(page),
-        timeStamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        links=links,
-        **members,
-    )
+    wanted = ItemFilter(bbox, datetime_, limit, offset, f)
+    return reply(service.items(base, session, register, caller, collection_id, wanted))
 
 
 @router.get(
@@ -425,27 +94,13 @@ def items(
     responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}}, "description": "a GeoJSON Feature"}},
 )
 def item(
-    request: Request,
+    base: BaseUrlDep,
     session: SessionDep,
     caller: CallerDep,
     register: RegisterDep,
-    access: AccessDep,
+    reply: ReplyDep,
     collection_id: CollectionIdDep,
     wanted: Annotated[str, Path(alias="featureId", description="area code and month, e.g. E05011234.2019-01")],
 ) -> Response:
     """One feature: an area's count in a month."""
-    found = _collection(register, caller, collection_id)
-    rows, members = _rows(session, register, caller, found)
-    match = [r for r in rows if feature_id(r) == wanted]
-    if not match:
-        raise HTTPException(status_code=404, detail=f"no feature {wanted!r} in {found.id}")
-    [row] = match
-    body = _feature(row, area_shapes(session, found.level, [row.area_code]).get(row.area_code))
-    body["links"] = [
-        _link(_url(request, f"/collections/{found.id}/items/{wanted}", f="json"), "self", GEOJSON_MEDIA_TYPE, wanted),
-        _link(_url(request, f"/collections/{found.id}", f="json"), "collection", JSON_MEDIA_TYPE, found.title),
-    ]
-    body.update(members)
-    access.protocols = list(found.refs)
-    access.rows = 1
-    return Response(json.dumps(body), media_type=GEOJSON_MEDIA_TYPE)
+    return reply(service.item(base, session, register, caller, collection_id, wanted))

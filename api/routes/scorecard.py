@@ -1,146 +1,18 @@
-"""GET /v1/scorecard: each registered indicator for one CSP -- actual, target, RAG and direction of travel.
-
-The actual figure covers the 12 months to the latest month with data less the indicator's data lag; the previous
-figure the 12 months before. Both are disclosure-controlled counts (rates from the released counts), from events
-released under the caller's clauses only; an indicator the caller's protocols do not cover is listed as such.
-"""
+"""GET /v1/scorecard: each registered indicator for one CSP -- actual, target, RAG and direction of travel."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Query
 
-from api.access_log import AccessDep
-from api.aggregate_query import disclosure_rule, month_param, recipient
 from api.auth import CallerDep
 from api.dependencies import RegisterDep, SessionDep
-from api.grants import grant_for_counts
-from api.scorecard import Figure, ScorecardRow, Window, reporting_window, scorecard_row
-from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.disclosure import Rule, protect_value, released_rate
-from warehouse.aggregates import CountQuery, Level, data_months, total
-from warehouse.indicator_registry import Indicator
-from warehouse.indicator_store import read_indicators
-from warehouse.population import denominators
+from api.reply import ReplyDep
+from api.schemas.scorecard import ScorecardOut
+from api.services import scorecard as service
 
 router = APIRouter(prefix="/v1", tags=["indicators"])
-
-
-class ScorecardRowOut(BaseModel):
-    indicator_id: str
-    title: str
-    status: Literal["ok", "not_available"]
-    reason: str | None = None  # why there is no figure (no protocol, no data, suppressed, no denominator)
-    period_start: str | None = None
-    period_end: str | None = None
-    financial_year: str | None = None
-    actual: float | None = None
-    count: int | None = None  # the released count the actual figure is made of
-    target: float | None = None
-    target_is_area_override: bool | None = None
-    rag: str | None = None
-    previous: float | None = None
-    change: float | None = None
-    change_pct: float | None = None
-    significant: bool | None = None
-    direction_of_travel: str | None = None
-    provisional: bool | None = None
-    denominator: str | None = None  # source, year and method of a rate's population
-    disclosure: str | None = None
-    protocols: list[str] = []
-
-
-class ScorecardOut(BaseModel):
-    csp: str
-    rows: list[ScorecardRowOut]
-
-
-class _Unavailable(Exception):
-    """An indicator that has no figure for this caller and area, and why."""
-
-
-def _released(session: Session, query: CountQuery, rule: Rule) -> int:
-    count = protect_value(total(session, query), rule)
-    if count is None:
-        raise _Unavailable(f"the count is suppressed under the disclosure rule ({rule.describe()})")
-    return count
-
-
-def _row(
-    session: Session, register: ProtocolRegister, org: str, indicator: Indicator, csp: str, as_of: date | None
-) -> ScorecardRowOut:
-    today = datetime.now(UTC).date()
-    try:
-        grants = grant_for_counts(register, org, indicator.dataset, "district", bool(indicator.categories), today)
-    except HTTPException as refused:
-        raise _Unavailable(str(refused.detail)) from None
-    refs = tuple(str(g.ref) for g in grants.grants)
-    months = None if as_of else data_months(session, [indicator.dataset], refs)
-    latest = as_of or (months[1] if months else None)
-    if latest is None:
-        raise _Unavailable("no data of this dataset under your protocols")
-    window: Window = reporting_window(indicator, latest)
-
-    def query(start: date, end: date) -> CountQuery:
-        return CountQuery(
-            datasets=(indicator.dataset,),
-            level=Level.csp,
-            start=start,
-            end=end,
-            clause_refs=refs,
-            areas=(csp,),
-            categories=tuple(indicator.categories or ()),
-            attributes=tuple(indicator.attributes.items()),
-        )
-
-    both = query(window.previous_start, window.end)
-    rule = disclosure_rule(session, grants.grants, both)
-    actual_n = _released(session, query(window.start, window.end), rule)
-    previous_n = _released(session, query(window.previous_start, window.previous_end), rule)
-    source = None
-    if indicator.measure == "rate":
-        spec = indicator.denominator
-        if spec is None:
-            raise _Unavailable("the indicator is a rate without a denominator")
-        found = denominators(session, "csp", [csp], spec.sex, spec.age_band).get(csp)
-        if found is None:
-            raise _Unavailable(f"no {spec.sex} {spec.age_band} population is loaded for {csp}")
-        source = f"{found.source}, {found.year} ({found.method})"
-        actual_v = released_rate(actual_n, float(found.population), spec.per)
-        previous_v = released_rate(previous_n, float(found.population), spec.per)
-        if actual_v is None or previous_v is None:
-            raise _Unavailable("the population is 0")
-    else:
-        actual_v, previous_v = float(actual_n), float(previous_n)
-    row: ScorecardRow = scorecard_row(
-        indicator, csp, window, Figure(actual_v, actual_n), Figure(previous_v, previous_n)
-    )
-    return ScorecardRowOut(
-        indicator_id=indicator.id,
-        title=indicator.title,
-        status="ok",
-        period_start=f"{row.period_start:%Y-%m}",
-        period_end=f"{row.period_end:%Y-%m}",
-        financial_year=row.financial_year,
-        actual=row.actual,
-        count=actual_n,
-        target=row.target,
-        target_is_area_override=row.target_is_area_override,
-        rag=row.rag,
-        previous=row.previous,
-        change=row.change,
-        change_pct=row.change_pct,
-        significant=row.significant,
-        direction_of_travel=row.direction_of_travel,
-        provisional=row.provisional,
-        denominator=source,
-        disclosure=rule.describe(),
-        protocols=list(refs),
-    )
 
 
 @router.get("/scorecard", response_model=ScorecardOut)
@@ -148,7 +20,7 @@ def scorecard(
     session: SessionDep,
     caller: CallerDep,
     register: RegisterDep,
-    access: AccessDep,
+    reply: ReplyDep,
     csp: Annotated[str, Query(description="the CSP's code, e.g. E22000295")],
     indicator: Annotated[list[str] | None, Query(description="only these indicator ids")] = None,
     as_of: Annotated[
@@ -156,22 +28,4 @@ def scorecard(
     ] = None,
 ) -> ScorecardOut:
     """Actual, target, RAG and direction of travel of each CSP-level indicator for one CSP."""
-    org = recipient(caller)
-    last = month_param("as_of", as_of) if as_of else None
-    chosen = [e.indicator for e in read_indicators(session) if e.indicator.level == "csp"]
-    if indicator:
-        unknown = sorted(set(indicator) - {i.id for i in chosen})
-        if unknown:
-            raise HTTPException(status_code=404, detail=f"unknown CSP indicator {unknown[0]!r}")
-        chosen = [i for i in chosen if i.id in indicator]
-    rows = []
-    for item in chosen:
-        try:
-            rows.append(_row(session, register, org, item, csp, last))
-        except _Unavailable as why:
-            rows.append(
-                ScorecardRowOut(indicator_id=item.id, title=item.title, status="not_available", reason=str(why))
-            )
-    access.protocols = sorted({ref for r in rows for ref in r.protocols})
-    access.rows = len(rows)
-    return ScorecardOut(csp=csp, rows=rows)
+    return reply(service.scorecard(session, register, caller, csp, indicator, as_of))

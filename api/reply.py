@@ -1,0 +1,54 @@
+"""The one place a route's answer is recorded in the access log (its clauses and rows) and rendered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Annotated, Any, Literal, TypeVar, overload
+
+from fastapi import Depends
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api.access_log import Access, AccessDep, PublicAccessDep
+from api.answer import Answer, Format, GeoJson
+from api.dependencies import SessionDep
+from api.rendering import render
+from warehouse.areas import area_shapes
+
+B = TypeVar("B")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Records an answer in the request's access record, then renders it in the format asked for."""
+
+    access: Access
+    session: Session
+
+    @overload
+    def __call__(self, answer: Answer[GeoJson], format: Format = "json") -> Response: ...
+
+    @overload
+    def __call__(self, answer: Answer[B], format: Literal["json"] = "json") -> B: ...
+
+    @overload
+    def __call__(self, answer: Answer[B], format: Format) -> B | Response: ...
+
+    def __call__(self, answer: Answer[Any], format: Format = "json") -> Any:
+        self.access.protocols = list(answer.protocols)
+        self.access.rows = answer.rows
+        return render(answer, format, partial(area_shapes, self.session))
+
+
+def reply(access: AccessDep, session: SessionDep) -> Reply:
+    return Reply(access, session)
+
+
+def public_reply(access: PublicAccessDep, session: SessionDep) -> Reply:
+    """The reply of a public endpoint: recorded as the public, whatever key was sent."""
+    return Reply(access, session)
+
+
+ReplyDep = Annotated[Reply, Depends(reply)]
+PublicReplyDep = Annotated[Reply, Depends(public_reply)]

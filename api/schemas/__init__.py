@@ -1,0 +1,1 @@
+"""Response (and request) schemas of the API, one module per resource."""

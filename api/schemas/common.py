@@ -1,0 +1,48 @@
+"""Response schemas shared by the area tables: the disclosure member and the keys of an area-period row."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from sharing_protocols.disclosure import ProtectedTable
+
+
+class DisclosureOut(BaseModel):
+    """The disclosure rule the figures were released under, and how many were suppressed."""
+
+    rule: str
+    source: str
+    min_cell_count: int
+    round_to: int
+    clauses: list[str]
+    suppressed: int
+
+
+class AreaPeriodOut(BaseModel):
+    """The keys of one row of an area table."""
+
+    area_code: str
+    area_name: str
+    category: str | None = None
+    dataset: str | None = None
+    period: str
+
+
+class UnlocatedOut(BaseModel):
+    reason: str
+    category: str | None = None
+    dataset: str | None = None
+    period: str
+    count: int | None
+
+
+def disclosure_out(table: ProtectedTable, extra_suppressed: int = 0) -> DisclosureOut:
+    rule = table.rule
+    return DisclosureOut(
+        rule=rule.describe(),
+        source=rule.source,
+        min_cell_count=rule.min_cell_count,
+        round_to=rule.round_to,
+        clauses=list(rule.clauses),
+        suppressed=table.primary + table.secondary + extra_suppressed,
+    )

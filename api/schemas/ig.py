@@ -1,0 +1,52 @@
+"""Response schemas of the information-governance endpoints (/v1/ig/...)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class ProtocolOut(BaseModel):
+    label: str
+    title: str
+    status: str
+    in_force: bool
+    not_in_force_reason: str | None
+    valid_from: date
+    review_due: date
+    expires: date | None
+    data_owners: list[str]
+    recipients: list[str]
+    datasets: list[str]
+    legal_gateways: list[str]
+    clauses: list[dict[str, Any]]
+
+
+class FlowOut(BaseModel):
+    protocol: str
+    clause: str
+    partner: str
+    recipient: str
+    period: str
+    events: int | None  # None: suppressed under the clause's disclosure rule
+
+
+class WithheldOut(BaseModel):
+    code: str
+    dataset: str
+    partner: str
+    period: str
+    events: int
+
+
+class AccessOut(BaseModel):
+    at: datetime
+    org: str
+    role: str
+    endpoint: str
+    query: dict[str, Any]
+    protocols: list[str]
+    rows: int
+    status: int

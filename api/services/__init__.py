@@ -1,0 +1,1 @@
+"""Services: parameters in, answers out (no FastAPI types), one module per resource."""

@@ -1,0 +1,94 @@
+"""Event counts by area and period (and category, dataset), within the caller's protocols, disclosure-controlled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from api.aggregate_query import AggregateParams, Resolved, period_table, resolve
+from api.answer import Answer, Table
+from api.caller import Caller
+from api.schemas.common import UnlocatedOut, disclosure_out
+from api.schemas.counts import CountOut, CountsResponse, TotalsOut
+from sharing_protocols.decision import ProtocolRegister
+from sharing_protocols.disclosure import protect, protect_value
+from sharing_protocols.periods import month_index
+from warehouse.aggregates import count_cells
+from warehouse.areas import area_names
+
+
+def count_table(
+    session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams
+) -> tuple[Resolved, CountsResponse]:
+    """The disclosure-controlled counts for `params`, as the caller may see them."""
+    resolved = resolve(session, register, caller, params)
+    cells, unlocated = count_cells(session, resolved.query)
+    table = protect(period_table(params, cells, resolved.periods), resolved.rule, len(params.dimensions))
+    names = area_names(session, params.level, sorted({str(key[0]) for key in table.cells}))
+    dims = params.dimensions
+    rows = []
+    for key, count in table.cells.items():
+        values = dict(zip(dims, key, strict=True))
+        area = str(values["area"])
+        rows.append(
+            CountOut(
+                area_code=area,
+                area_name=names.get(area, area),
+                category=values.get("category"),
+                dataset=values.get("dataset"),
+                period=str(values["period"]),
+                count=count,
+            )
+        )
+    margins = {dim: {str(k): v for k, v in table.margins[i].items()} for i, dim in enumerate(dims)}
+    labels = month_index(resolved.periods)
+    unplaced: dict[tuple[str, str | None, str | None, str], int] = {}
+    for cell in unlocated:
+        for label in labels.get(cell.month, ()):
+            key = (cell.reason, cell.category, cell.dataset, label)
+            unplaced[key] = unplaced.get(key, 0) + cell.count
+    unlocated_out = [
+        UnlocatedOut(reason=r, category=c, dataset=d, period=p, count=protect_value(n, resolved.rule))
+        for (r, c, d, p), n in sorted(unplaced.items(), key=lambda i: (i[0][0], i[0][3], str(i[0][1]), str(i[0][2])))
+    ]
+    response = CountsResponse(
+        datasets=list(params.datasets),
+        level=params.level,
+        period_type=params.period.value,
+        periods=[p.label for p in resolved.periods],
+        protocols=resolved.refs,
+        disclosure=disclosure_out(table, sum(1 for u in unlocated_out if u.count is None)),
+        rows=rows,
+        totals=TotalsOut(
+            area=margins["area"],
+            period=margins["period"],
+            category=margins.get("category"),
+            dataset=margins.get("dataset"),
+            overall=table.total,
+        ),
+        unlocated=unlocated_out,
+    )
+    return resolved, response
+
+
+def count_answer(params: AggregateParams, resolved: Resolved, body: CountsResponse) -> Answer[CountsResponse]:
+    """The counts as an answer: located and unlocated rows recorded, the table for CSV and GeoJSON."""
+    members: dict[str, Any] = {"disclosure": body.disclosure.model_dump(), "protocols": body.protocols}
+    table = Table(
+        rows=body.rows,
+        columns=["area_code", "area_name", *params.dimensions[1:-1], "period", "count"],
+        name="counts",
+        rule=body.disclosure.rule,
+        level=params.level,
+        members=members,
+    )
+    return Answer(body, resolved.refs, len(body.rows) + len(body.unlocated), table)
+
+
+def counts(
+    session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams
+) -> Answer[CountsResponse]:
+    """The disclosure-controlled counts for `params`, as the caller may see them."""
+    resolved, body = count_table(session, register, caller, params)
+    return count_answer(params, resolved, body)

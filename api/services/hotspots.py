@@ -1,0 +1,119 @@
+"""Getis-Ord Gi* hot and cold spots of ward (or district) counts inside an area, as GeoJSON.
+
+The study region is every area of `level` inside the `area` filter (codes at `area_level`), zero-count areas
+included. Each area's count is the sum, over the months from..to, of the events released under the caller's
+clauses (the same query layer as GET /v1/counts); the table of counts is disclosure-controlled as a whole, with
+secondary suppression, so the released counts equal /v1/counts?period=all for the same filter.
+
+Gi* is computed on the RELEASED counts, never on the true ones. A z-score is a function of every count in the
+region: z-scores of true counts published beside suppressed or rounded counts would let anyone solve for the
+suppressed counts and undo the rounding. A suppressed count enters Gi* as the midpoint of the suppressed range
+1..min_cell_count-1, rounded down (4 under the NHS rule); primary and secondary suppression look alike, so every
+suppressed count gets it. Where the rule keeps counts exact, Gi* is that of the true counts.
+
+Weights: binary Queen contiguity (areas sharing at least one boundary point), each area its own neighbour (Gi*),
+not row-standardised. An area is classified by ArcGIS's Gi_Bin from its two-sided normal p-value: hot or cold at
+99% (p < 0.01), 95% (p < 0.05) or 90% (p < 0.10), else not significant. `p_sim` is the seeded
+conditional-permutation pseudo p-value (999 permutations).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shapely import wkb
+from shapely.geometry import MultiPolygon, Polygon
+from sqlalchemy.orm import Session
+
+from api.aggregate_query import AggregateParams, resolve
+from api.answer import Answer, GeoJson, feature, feature_collection
+from api.caller import Caller
+from api.errors import BadParameter
+from api.getis_ord import hot_spots
+from api.schemas.common import disclosure_out
+from sharing_protocols.decision import ProtocolRegister
+from sharing_protocols.disclosure import Rule, protect
+from warehouse.aggregates import located_cells
+from warehouse.areas import area_names, area_shapes, area_shapes_wkb, areas_within
+
+WEIGHTS = "binary Queen contiguity (a shared boundary point), each area its own neighbour (Gi*), not standardised"
+CLASSIFICATION = (
+    "ArcGIS Gi_Bin from the two-sided normal p-value: hot/cold 99% (p < 0.01), 95% (p < 0.05), 90% (p < 0.10), "
+    "else not significant"
+)
+
+
+def suppressed_value(rule: Rule) -> int:
+    """What a suppressed count enters Gi* as: the midpoint of 1..min_cell_count-1, rounded down."""
+    return rule.min_cell_count // 2
+
+
+def _method(rule: Rule, stand_in: int) -> dict[str, str]:
+    """The method member: the statistic, weights, which counts Gi* used, and the classification."""
+    return {
+        "statistic": "Getis-Ord Gi* (Ord and Getis 1995), z-scores",
+        "weights": WEIGHTS,
+        "counts": (
+            "released counts (after disclosure control), never the true ones: z-scores of true counts would "
+            f"reveal suppressed and rounded counts; a suppressed count is taken as {stand_in}, the midpoint of "
+            f"the suppressed range 1-{rule.min_cell_count - 1} rounded down (gi_count)"
+            if rule.min_cell_count > 1
+            else "released counts (after disclosure control; exact under this rule)"
+        ),
+        "classification": CLASSIFICATION,
+        "p_value": "two-sided, standard normal",
+        "p_sim": "seeded conditional permutations (999), one-sided pseudo p-value",
+    }
+
+
+def hotspots(session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams) -> Answer[GeoJson]:
+    """Gi* z-score, p-value and hot/cold classification of each area of the study region, on released counts."""
+    resolved = resolve(session, register, caller, params)
+    study = areas_within(session, params.level, params.area_level, params.areas)
+    shapes = {code: wkb.loads(shape) for code, shape in area_shapes_wkb(session, params.level, study).items()}
+    study = [code for code in study if isinstance(shapes.get(code), Polygon | MultiPolygon)]
+    if len(study) < 3:
+        raise BadParameter(f"Gi* needs at least 3 areas in the study region, found {len(study)}")
+    [period] = resolved.periods
+    true_counts = dict.fromkeys(study, 0)
+    cells = located_cells(session, resolved.query)
+    for cell in cells:
+        if cell.area_code in true_counts:
+            true_counts[cell.area_code] += cell.count
+    table = protect({(code, period.label): n for code, n in true_counts.items()}, resolved.rule, 2)
+    released = {code: table.cells[(code, period.label)] for code in study}
+    stand_in = suppressed_value(resolved.rule)
+    used = {code: stand_in if count is None else count for code, count in released.items()}
+    spots = hot_spots([(code, shapes[code], used[code]) for code in study])
+    names = area_names(session, params.level, study)
+    geometry = area_shapes(session, params.level, study)
+    features = [
+        feature(
+            geometry.get(spot.code),
+            {
+                "code": spot.code,
+                "name": names.get(spot.code, spot.code),
+                "count": released[spot.code],
+                "gi_count": spot.count,
+                "z_score": spot.z_score,
+                "p_value": spot.p_norm,
+                "p_sim": spot.p_sim,
+                "gi_bin": spot.gi_bin,
+                "classification": spot.classification,
+            },
+            spot.code,
+        )
+        for spot in spots
+    ]
+    members: dict[str, Any] = {
+        "datasets": list(params.datasets),
+        "level": params.level.value,
+        "area": list(params.areas),
+        "area_level": params.area_level.value,
+        "period": period.label,
+        "protocols": resolved.refs,
+        "disclosure": disclosure_out(table).model_dump(),
+        "total": table.total,
+        "method": _method(resolved.rule, stand_in),
+    }
+    return Answer(feature_collection(features, **members), resolved.refs, len(features))

@@ -1,0 +1,130 @@
+"""What information-governance leads see: the protocol register, flows, withheld events, reviews and access."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy.orm import Session
+
+from api.answer import Answer
+from api.caller import Caller
+from api.schemas.ig import AccessOut, FlowOut, ProtocolOut, WithheldOut
+from sharing_protocols.decision import ProtocolRegister
+from sharing_protocols.disclosure import protect_value, rule_for
+from sharing_protocols.protocol import Protocol
+from warehouse.ig_queries import latest_access, released_flows, withheld_events
+
+
+def _involves(protocol: Protocol, caller: Caller) -> bool:
+    return (
+        caller.oversees_everything
+        or caller.org in protocol.owner_ids
+        or any(r.id == caller.org for r in protocol.recipients)
+    )
+
+
+def _visible(register: ProtocolRegister, caller: Caller) -> list[Protocol]:
+    return [p for p in register.protocols if _involves(p, caller)]
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def protocols(register: ProtocolRegister, caller: Caller) -> Answer[list[ProtocolOut]]:
+    """The protocol register (those the caller's organisation is party to)."""
+    visible = _visible(register, caller)
+    out = []
+    for p in visible:
+        reason = register.not_in_force_reason(p, _today())
+        out.append(
+            ProtocolOut(
+                label=p.label,
+                title=p.title,
+                status=p.status,
+                in_force=reason is None,
+                not_in_force_reason=reason,
+                valid_from=p.valid_from,
+                review_due=p.review_due,
+                expires=p.expires,
+                data_owners=sorted(p.owner_ids),
+                recipients=[r.id for r in p.recipients],
+                datasets=list(p.datasets),
+                legal_gateways=[g.ref for g in p.legal_gateways],
+                clauses=[c.model_dump(mode="json") for c in p.clauses],
+            )
+        )
+    return Answer(out, [p.label for p in visible], len(out))
+
+
+def flows(
+    session: Session, register: ProtocolRegister, caller: Caller, first: date, last: date
+) -> Answer[list[FlowOut]]:
+    """Events released into the warehouse, by protocol x clause x partner x recipient x month.
+
+    A data owner sees the flows of its own events; a recipient sees what was released to it, under the
+    clause's disclosure rule when the clause is aggregates-only; the hub operator sees everything.
+    """
+    visible = {p.label: p for p in _visible(register, caller)}
+    out = []
+    for flow in released_flows(session, first, last):
+        label, _, clause_id = flow.ref.partition("#")
+        protocol = visible.get(label)
+        clause = next((c for c in protocol.clauses if c.id == clause_id), None) if protocol else None
+        if clause is None:
+            continue
+        for recipient in clause.recipients:
+            if caller.oversees_everything or caller.org == flow.partner:
+                shown: int | None = flow.events
+            elif caller.org == recipient:
+                shown = protect_value(flow.events, rule_for([(flow.ref, clause.disclosure)]))
+            else:
+                continue
+            out.append(
+                FlowOut(
+                    protocol=label,
+                    clause=clause_id,
+                    partner=flow.partner,
+                    recipient=recipient,
+                    period=flow.period,
+                    events=shown,
+                )
+            )
+    return Answer(out, sorted(visible), len(out))
+
+
+def withheld(session: Session, caller: Caller, first: date, last: date) -> Answer[list[WithheldOut]]:
+    """Events withheld by the protocols, by reason, dataset, publishing partner and month."""
+    partner = None if caller.oversees_everything else caller.org
+    out = [
+        WithheldOut(code=w.code, dataset=w.dataset, partner=w.partner, period=w.period, events=w.events)
+        for w in withheld_events(session, first, last, partner)
+    ]
+    return Answer(out, rows=len(out))
+
+
+def reviews(register: ProtocolRegister, caller: Caller, within_days: int) -> Answer[list[ProtocolOut]]:
+    """Protocols whose review is due within `within_days` (or overdue)."""
+    due = {p.label for p in register.due_for_review(_today(), within_days)}
+    every = protocols(register, caller)
+    listed = [p for p in every.body if p.label in due]
+    return Answer(listed, every.protocols, len(listed))
+
+
+def access_log(session: Session, caller: Caller, limit: int) -> Answer[list[AccessOut]]:
+    """The latest API queries (by the caller's organisation, or all for the hub operator)."""
+    records = latest_access(session, None if caller.oversees_everything else caller.org, limit)
+    out = [
+        AccessOut(
+            at=r.at,
+            org=r.org,
+            role=r.role,
+            endpoint=r.endpoint,
+            query=r.query,
+            protocols=r.protocols,
+            rows=r.rows,
+            status=r.status,
+        )
+        for r in records
+    ]
+    return Answer(out, rows=len(out))
