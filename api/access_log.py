@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
 from api.auth import CallerDep
+from api.dependencies import EngineDep
 from warehouse.access import write_access
 
 
@@ -21,7 +22,7 @@ class Access:
     rows: int = 0
 
 
-def record_access(request: Request, caller: CallerDep) -> Iterator[Access]:
+def record_access(request: Request, caller: CallerDep, engine: EngineDep) -> Iterator[Access]:
     """Yield an Access for the route, then append the access record (also for refused requests)."""
     access = Access()
     status = 200
@@ -38,7 +39,14 @@ def record_access(request: Request, caller: CallerDep) -> Iterator[Access]:
         raise
     finally:
         write_access(
-            caller.org, caller.role, request.url.path, request.query_params, access.protocols, access.rows, status
+            engine,
+            caller.org,
+            caller.role,
+            request.url.path,
+            request.query_params,
+            access.protocols,
+            access.rows,
+            status,
         )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from warehouse.aggregates import Level
 from warehouse.areas import area_shapes
+from warehouse.geocoder_settings import GeocoderSettings
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
 
@@ -47,10 +48,14 @@ def geojson_response(features: Sequence[Mapping[str, Any]], **members: Any) -> R
 
 
 def area_features(
-    session: Session, level: Level, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]
+    session: Session,
+    geography: GeocoderSettings,
+    level: Level,
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
 ) -> list[dict[str, Any]]:
     """One Feature per area-period row: the area's WGS84 shape and the row's `columns` as properties."""
-    shapes = area_shapes(session, level, sorted({str(r["area_code"]) for r in rows}))
+    shapes = area_shapes(session, geography, level, sorted({str(r["area_code"]) for r in rows}))
     return [
         feature(shapes.get(str(r["area_code"])), {c: r.get(c) for c in columns}, f"{r['area_code']}/{r['period']}")
         for r in rows

@@ -14,11 +14,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from deploy.lag import loader_group
 from deploy.settings import KafkaSettings, LocalSettings
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.dataset_spec import DatasetSpec
 from sharing_protocols.envelope import ENVELOPE_VERSION, SLUG, EventEnvelope
+from stream_processors.settings import loader_group
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -256,7 +256,7 @@ def asyncapi_document(
             name,
             ("event", "retraction"),
             "The warehouse loader consumes it (`hub worker`).",
-            loader_group(kafka),
+            loader_group(kafka.topic_prefix),
         )
     channels["dead-letter"] = _channel(
         kafka.dead_letter_topic,

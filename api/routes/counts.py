@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from api.access_log import AccessDep
 from api.aggregate_query import AggregateParams, AggregateParamsDep, Answer, period_table, resolve
 from api.auth import Caller, CallerDep
-from api.dependencies import RegisterDep, SessionDep
+from api.dependencies import GeographyDep, RegisterDep, SessionDep
 from api.disclosure import ProtectedTable, protect, protect_value
 from api.formats import area_features, csv_response, geojson_response
 from api.periods import month_index
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.aggregates import Level, count_cells
 from warehouse.areas import area_names
+from warehouse.geocoder_settings import GeocoderSettings
 
 router = APIRouter(prefix="/v1", tags=["counts"])
 
@@ -144,14 +145,16 @@ def count_table(
     return answer, response
 
 
-def render(session: Session, params: AggregateParams, body: CountsResponse) -> CountsResponse | Response:
+def render(
+    session: Session, geography: GeocoderSettings, params: AggregateParams, body: CountsResponse
+) -> CountsResponse | Response:
     """The counts in the format asked for."""
     columns = ["area_code", "area_name", *[d for d in params.dimensions[1:-1]], "period", "count"]
     if params.format == "csv":
         rows = [r.model_dump() for r in body.rows]
         return csv_response(rows, columns, "counts", body.disclosure.rule)
     if params.format == "geojson":
-        features = area_features(session, params.level, [r.model_dump() for r in body.rows], columns)
+        features = area_features(session, geography, params.level, [r.model_dump() for r in body.rows], columns)
         members: dict[str, Any] = {"disclosure": body.disclosure.model_dump(), "protocols": body.protocols}
         return geojson_response(features, **members)
     return body
@@ -159,7 +162,12 @@ def render(session: Session, params: AggregateParams, body: CountsResponse) -> C
 
 @router.get("/counts", response_model=CountsResponse)
 def counts(
-    session: SessionDep, caller: CallerDep, register: RegisterDep, access: AccessDep, params: AggregateParamsDep
+    session: SessionDep,
+    caller: CallerDep,
+    register: RegisterDep,
+    access: AccessDep,
+    params: AggregateParamsDep,
+    geography: GeographyDep,
 ) -> CountsResponse | Response:
     """Counts per area and period (month, quarter, financial year, rolling 12 months or all), by category/dataset.
 
@@ -170,4 +178,4 @@ def counts(
     answer, body = count_table(session, register, caller, params)
     access.protocols = answer.refs
     access.rows = len(body.rows) + len(body.unlocated)
-    return render(session, params, body)
+    return render(session, geography, params, body)

@@ -5,16 +5,15 @@ Public reference data, so no API key is needed; every query is still recorded in
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from api.access_log import AccessDep
-from deploy.settings import get_geography_settings
+from api.dependencies import GeocodersDep
 from sharing_protocols.envelope import BngPoint, PostcodeLocation, Wgs84Point
-from warehouse.geocoder import Geocoder, GeocodeResult, Location, geocoder_from_warehouse
+from warehouse.geocoder import Geocoder, GeocodeResult, Geocoders, Location
 
 router = APIRouter(prefix="/v1", tags=["geography"])
 
@@ -23,21 +22,13 @@ MAX_POSTCODE = 32  # longer strings are refused (422); shorter non-postcodes are
 _FORMS = "give exactly one of: postcode, lat and lon, or easting and northing"
 
 
-@lru_cache(maxsize=4)
-def geocoder_for(vintage: str) -> Geocoder:
-    """The warehouse geocoder for one ward vintage (LSOA and lookup vintages from HUB_GEO_*), built once.
-
-    Raises LookupError when the warehouse holds no wards of that vintage (failures are not cached).
-    """
-    settings = get_geography_settings()
-    return geocoder_from_warehouse(vintage, settings.lsoa_vintage, settings.lookup_vintage)
-
-
-def _geocoder(vintage: str) -> Geocoder:
+def _geocoder(geocoders: Geocoders, vintage: str | None) -> Geocoder:
+    """The geocoder of `vintage` (default: the configured one); 404 when no wards of that vintage are loaded."""
     try:
-        return geocoder_for(vintage)
+        return geocoders.get(vintage)
     except LookupError:
-        raise HTTPException(status_code=404, detail=f"no wards of vintage {vintage!r} are loaded") from None
+        name = vintage or geocoders.settings.ward_vintage
+        raise HTTPException(status_code=404, detail=f"no wards of vintage {name!r} are loaded") from None
 
 
 def postcode_location(postcode: str) -> PostcodeLocation:
@@ -137,6 +128,7 @@ class GeocodeBatchAnswer(BaseModel):
 @router.get("/geocode", response_model=GeocodeAnswer)
 def geocode_one(
     access: AccessDep,
+    geocoders: GeocodersDep,
     postcode: Annotated[str | None, Query(max_length=MAX_POSTCODE, description="a UK postcode, e.g. BN21 4UH")] = None,
     lat: Annotated[float | None, Query(description="WGS84 latitude (with lon)")] = None,
     lon: Annotated[float | None, Query(description="WGS84 longitude (with lat)")] = None,
@@ -149,7 +141,7 @@ def geocode_one(
         location = to_location(postcode, lat, lon, easting, northing)
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
-    geocoder = _geocoder(vintage or get_geography_settings().ward_vintage)
+    geocoder = _geocoder(geocoders, vintage)
     (result,) = geocoder.geocode([location])
     access.rows = 1
     query = {"postcode": postcode, "lat": lat, "lon": lon, "easting": easting, "northing": northing}
@@ -159,11 +151,12 @@ def geocode_one(
 @router.post("/geocode", response_model=GeocodeBatchAnswer)
 def geocode_many(
     access: AccessDep,
+    geocoders: GeocodersDep,
     body: GeocodeRequest,
     vintage: Annotated[str | None, Query(description="ward vintage (default HUB_GEO_WARD_VINTAGE)")] = None,
 ) -> GeocodeBatchAnswer:
     """Up to 1,000 postcodes, lat/lon points or grid references at once; one answer per item, in order."""
-    geocoder = _geocoder(vintage or get_geography_settings().ward_vintage)
+    geocoder = _geocoder(geocoders, vintage)
     results = geocoder.geocode([item.location() for item in body.items])
     access.rows = len(results)
     return GeocodeBatchAnswer(

@@ -30,7 +30,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from api.access_log import AccessDep
 from api.aggregate_query import AggregateParams, aggregate_params, resolve
 from api.auth import CallerDep
-from api.dependencies import RegisterDep, SessionDep
+from api.dependencies import GeographyDep, RegisterDep, SessionDep
 from api.disclosure import Rule, protect
 from api.formats import GEOJSON_MEDIA_TYPE, feature, geojson_response
 from api.getis_ord import hot_spots
@@ -93,12 +93,19 @@ def suppressed_value(rule: Rule) -> int:
     responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}}, "description": "a GeoJSON FeatureCollection"}},
 )
 def hotspots(
-    session: SessionDep, caller: CallerDep, register: RegisterDep, access: AccessDep, params: HotspotParamsDep
+    session: SessionDep,
+    caller: CallerDep,
+    register: RegisterDep,
+    access: AccessDep,
+    params: HotspotParamsDep,
+    geography: GeographyDep,
 ) -> Response:
     """Gi* z-score, p-value and hot/cold classification of each area of the study region, on released counts."""
     answer = resolve(session, register, caller, params)
-    study = areas_within(session, params.level, params.area_level, params.areas)
-    shapes = {code: wkb.loads(shape) for code, shape in area_shapes_wkb(session, params.level, study).items()}
+    study = areas_within(session, geography, params.level, params.area_level, params.areas)
+    shapes = {
+        code: wkb.loads(shape) for code, shape in area_shapes_wkb(session, geography, params.level, study).items()
+    }
     study = [code for code in study if isinstance(shapes.get(code), Polygon | MultiPolygon)]
     if len(study) < 3:
         raise HTTPException(
@@ -116,7 +123,7 @@ def hotspots(
     used = {code: stand_in if count is None else count for code, count in released.items()}
     spots = hot_spots([(code, shapes[code], used[code]) for code in study])
     names = area_names(session, params.level, study)
-    geometry = area_shapes(session, params.level, study)
+    geometry = area_shapes(session, geography, params.level, study)
     features = [
         feature(
             geometry.get(spot.code),

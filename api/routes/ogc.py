@@ -33,18 +33,18 @@ from sqlalchemy.orm import Session
 from api.access_log import AccessDep
 from api.aggregate_query import PRECISION, AggregateParams, recipient
 from api.auth import Caller, CallerDep
-from api.dependencies import RegisterDep, SessionDep
+from api.dependencies import GeographyDep, RegisterDep, SessionDep
 from api.disclosure import rule_for
 from api.formats import GEOJSON_MEDIA_TYPE, feature, geojson_response
 from api.grants import grant_for_counts
 from api.periods import PeriodType
 from api.routes.counts import CountOut, count_table
-from api.settings import get_api_settings
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.envelope import add_months
 from warehouse.aggregates import CODE_COLUMN, Level
 from warehouse.areas import area_shapes
+from warehouse.geocoder_settings import GeocoderSettings
 
 router = APIRouter(tags=["ogc-api-features"])
 CollectionIdDep = Annotated[str, Path(alias="collectionId", description="e.g. police-uk-street-ward-monthly")]
@@ -175,7 +175,9 @@ def _link(href: str, rel: str, media_type: str, title: str) -> dict[str, str]:
     return {"href": href, "rel": rel, "type": media_type, "title": title}
 
 
-def collection_document(request: Request, session: Session, collection: Collection) -> dict[str, Any]:
+def collection_document(
+    request: Request, session: Session, geography: GeocoderSettings, collection: Collection
+) -> dict[str, Any]:
     """The collection's description: id, title, links, extent (areas' bbox, months) and CRS."""
     path = f"/collections/{collection.id}"
     document: dict[str, Any] = {
@@ -196,7 +198,7 @@ def collection_document(request: Request, session: Session, collection: Collecti
     }
     found = coverage(session, collection)
     if found is not None:
-        bounds = _bounds(area_shapes(session, collection.level, found.areas))
+        bounds = _bounds(area_shapes(session, geography, collection.level, found.areas))
         extent: dict[str, Any] = {}
         if bounds is not None:
             extent["spatial"] = {"bbox": [bounds], "crs": CRS84}
@@ -299,7 +301,7 @@ def _month(row: CountOut) -> date:
 def landing_page(request: Request) -> dict[str, Any]:
     """The OGC API landing page: links to the API definition, the conformance classes and the collections."""
     return {
-        "title": get_api_settings().title,
+        "title": request.app.title,  # the title the app was created with
         "description": "Disclosure-controlled monthly counts by ward and district, as OGC API - Features.",
         "links": [
             _link(_url(request, "/", f="json"), "self", JSON_MEDIA_TYPE, "This document"),
@@ -319,7 +321,12 @@ def conformance() -> dict[str, list[str]]:
 
 @router.get("/collections", response_class=JSONResponse)
 def collections(
-    request: Request, session: SessionDep, caller: CallerDep, register: RegisterDep, access: AccessDep
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    register: RegisterDep,
+    access: AccessDep,
+    geography: GeographyDep,
 ) -> dict[str, Any]:
     """The collections the caller may see: one per dataset and level (ward, district) allowed."""
     found = collections_for(register, caller)
@@ -327,7 +334,7 @@ def collections(
     access.rows = len(found)
     return {
         "links": [_link(_url(request, "/collections", f="json"), "self", JSON_MEDIA_TYPE, "The collections")],
-        "collections": [collection_document(request, session, c) for c in found],
+        "collections": [collection_document(request, session, geography, c) for c in found],
     }
 
 
@@ -339,12 +346,13 @@ def collection(
     register: RegisterDep,
     access: AccessDep,
     collection_id: CollectionIdDep,
+    geography: GeographyDep,
 ) -> dict[str, Any]:
     """One collection's description, with its extent."""
     found = _collection(register, caller, collection_id)
     access.protocols = list(found.refs)
     access.rows = 1
-    return collection_document(request, session, found)
+    return collection_document(request, session, geography, found)
 
 
 @router.get(
@@ -359,6 +367,7 @@ def items(
     register: RegisterDep,
     access: AccessDep,
     collection_id: CollectionIdDep,
+    geography: GeographyDep,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")] = None,
     datetime_: Annotated[
         str | None, Query(alias="datetime", description="an RFC 3339 instant or interval (a/b, ../b, a/..)")
@@ -378,12 +387,12 @@ def items(
     rows = [r for r in rows if month_overlaps(_month(r), start_time, until)]
     shapes: dict[str, Any] = {}
     if area is not None:
-        shapes = area_shapes(session, found.level, sorted({r.area_code for r in rows}))
+        shapes = area_shapes(session, geography, found.level, sorted({r.area_code for r in rows}))
         inside = {code for code, geometry in shapes.items() if shape(geometry).intersects(area)}
         rows = [r for r in rows if r.area_code in inside]
     page = rows[start : start + size]
     missing = sorted({r.area_code for r in page} - set(shapes))
-    shapes.update(area_shapes(session, found.level, missing))
+    shapes.update(area_shapes(session, geography, found.level, missing))
     path = f"/collections/{found.id}/items"
     query = {k: v for k, v in {"bbox": bbox, "datetime": datetime_}.items() if v is not None}
     links = [
@@ -432,6 +441,7 @@ def item(
     register: RegisterDep,
     access: AccessDep,
     collection_id: CollectionIdDep,
+    geography: GeographyDep,
     wanted: Annotated[str, Path(alias="featureId", description="area code and month, e.g. E05011234.2019-01")],
 ) -> Response:
     """One feature: an area's count in a month."""
@@ -441,7 +451,7 @@ def item(
     if not match:
         raise HTTPException(status_code=404, detail=f"no feature {wanted!r} in {found.id}")
     [row] = match
-    body = _feature(row, area_shapes(session, found.level, [row.area_code]).get(row.area_code))
+    body = _feature(row, area_shapes(session, geography, found.level, [row.area_code]).get(row.area_code))
     body["links"] = [
         _link(_url(request, f"/collections/{found.id}/items/{wanted}", f="json"), "self", GEOJSON_MEDIA_TYPE, wanted),
         _link(_url(request, f"/collections/{found.id}", f="json"), "collection", JSON_MEDIA_TYPE, found.title),

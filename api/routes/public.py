@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from api.access_log import Access, record_access
 from api.aggregate_query import PRECISION, AggregateParamsDep, resolve
 from api.auth import PUBLIC, Caller
-from api.dependencies import RegisterDep, SessionDep
+from api.dependencies import EngineDep, GeographyDep, RegisterDep, SessionDep
 from api.disclosure import DEFAULT_RULE, Rule, rule_for
 from api.grants import grant_for_counts
 from api.periods import PeriodType
@@ -37,9 +37,9 @@ PUBLIC_CALLER = Caller(PUBLIC, PUBLIC)
 PUBLIC_LEVELS = (Level.ward, Level.lsoa)
 
 
-def public_access(request: Request) -> Iterator[Access]:
+def public_access(request: Request, engine: EngineDep) -> Iterator[Access]:
     """The access record of a public request: always as the public, whatever key was sent."""
-    yield from record_access(request, PUBLIC_CALLER)
+    yield from record_access(request, PUBLIC_CALLER, engine)
 
 
 PublicAccessDep = Annotated[Access, Depends(public_access)]
@@ -138,7 +138,11 @@ def public_datasets(register: RegisterDep, access: PublicAccessDep) -> list[Publ
 
 @router.get("/counts", response_model=CountsResponse)
 def public_counts(
-    session: SessionDep, register: RegisterDep, access: PublicAccessDep, params: AggregateParamsDep
+    session: SessionDep,
+    register: RegisterDep,
+    access: PublicAccessDep,
+    params: AggregateParamsDep,
+    geography: GeographyDep,
 ) -> CountsResponse | Response:
     """Monthly counts by ward or LSOA of what the public may have (json, csv or geojson), as GET /v1/counts.
 
@@ -165,4 +169,4 @@ def public_counts(
     )
     access.protocols = answer.refs
     access.rows = len(body.rows) + len(body.unlocated)
-    return render(session, params, body)
+    return render(session, geography, params, body)

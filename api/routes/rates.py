@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session
 from api.access_log import AccessDep
 from api.aggregate_query import AggregateParams, AggregateParamsDep, Answer
 from api.auth import Caller, CallerDep
-from api.dependencies import RegisterDep, SessionDep
+from api.dependencies import GeographyDep, RegisterDep, SessionDep
 from api.disclosure import released_rate
 from api.formats import area_features, csv_response, geojson_response
 from api.routes.counts import AreaPeriodOut, DisclosureOut, UnlocatedOut, count_table
 from api.significance import rate_interval
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.aggregates import Level
+from warehouse.geocoder_settings import GeocoderSettings
 from warehouse.population import Denominator, available_denominators, denominators
 
 router = APIRouter(prefix="/v1", tags=["rates"])
@@ -197,7 +198,9 @@ def rate_table(
     return answer, response
 
 
-def render(session: Session, params: AggregateParams, body: RatesResponse) -> RatesResponse | Response:
+def render(
+    session: Session, geography: GeocoderSettings, params: AggregateParams, body: RatesResponse
+) -> RatesResponse | Response:
     """The rates in the format asked for (CSV and GeoJSON carry the denominators as columns/properties)."""
     years = {d.area_code: d for d in body.denominators}
     columns = [
@@ -226,7 +229,7 @@ def render(session: Session, params: AggregateParams, body: RatesResponse) -> Ra
         name = f"rates_per_{body.per}_{body.denominator}"
         return csv_response([flat(r) for r in body.rows], columns, name, body.disclosure.rule)
     if params.format == "geojson":
-        features = area_features(session, params.level, [flat(r) for r in body.rows], columns)
+        features = area_features(session, geography, params.level, [flat(r) for r in body.rows], columns)
         members: dict[str, Any] = {
             "disclosure": body.disclosure.model_dump(),
             "protocols": body.protocols,
@@ -246,6 +249,7 @@ def rates(
     register: RegisterDep,
     access: AccessDep,
     params: AggregateParamsDep,
+    geography: GeographyDep,
     denominator: Annotated[
         DenominatorName,
         Query(description="persons (all ages), adult_females (females 16-64, Census 2021) or adults (persons 18+)"),
@@ -262,4 +266,4 @@ def rates(
     answer, body = rate_table(session, register, caller, params, denominator, _per(denominator, per))
     access.protocols = answer.refs
     access.rows = len(body.rows) + len(body.unlocated)
-    return render(session, params, body)
+    return render(session, geography, params, body)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from api.access_log import AccessDep
 from api.aggregate_query import AggregateParams, AggregateParamsDep, Answer, period_table, resolve
 from api.auth import Caller, CallerDep
-from api.dependencies import RegisterDep, SessionDep
+from api.dependencies import GeographyDep, RegisterDep, SessionDep
 from api.disclosure import Key, ProtectedTable, protect
 from api.formats import area_features, csv_response, geojson_response
 from api.periods import Period, PeriodType, periods, span
@@ -29,6 +29,7 @@ from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.envelope import add_months
 from warehouse.aggregates import Level, data_months, located_cells
 from warehouse.areas import area_names
+from warehouse.geocoder_settings import GeocoderSettings
 
 router = APIRouter(prefix="/v1", tags=["trends"])
 
@@ -178,14 +179,16 @@ def flat(row: TrendOut) -> dict[str, Any]:
     return out
 
 
-def render(session: Session, params: AggregateParams, body: TrendsResponse) -> TrendsResponse | Response:
+def render(
+    session: Session, geography: GeocoderSettings, params: AggregateParams, body: TrendsResponse
+) -> TrendsResponse | Response:
     """The trends in the format asked for."""
     compared = [f"{name}_{field}" for name in COMPARED for field in ComparisonOut.model_fields]
     columns = ["area_code", "area_name", *params.dimensions[1:-1], "period", "count", *compared]
     if params.format == "csv":
         return csv_response([flat(r) for r in body.rows], columns, "trends", body.disclosure.rule)
     if params.format == "geojson":
-        features = area_features(session, params.level, [flat(r) for r in body.rows], columns)
+        features = area_features(session, geography, params.level, [flat(r) for r in body.rows], columns)
         members: dict[str, Any] = {
             "disclosure": body.disclosure.model_dump(),
             "protocols": body.protocols,
@@ -198,7 +201,12 @@ def render(session: Session, params: AggregateParams, body: TrendsResponse) -> T
 
 @router.get("/trends", response_model=TrendsResponse)
 def trends(
-    session: SessionDep, caller: CallerDep, register: RegisterDep, access: AccessDep, params: AggregateParamsDep
+    session: SessionDep,
+    caller: CallerDep,
+    register: RegisterDep,
+    access: AccessDep,
+    params: AggregateParamsDep,
+    geography: GeographyDep,
 ) -> TrendsResponse | Response:
     """Change against the previous period and the same period last year, absolute and %, with significance.
 
@@ -209,4 +217,4 @@ def trends(
     answer, body = trend_table(session, register, caller, params)
     access.protocols = answer.refs
     access.rows = len(body.rows)
-    return render(session, params, body)
+    return render(session, geography, params, body)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uvicorn
 
-from api.settings import get_api_settings
+from deploy.settings import api_settings
 
 
 def api() -> None:
     """Serve the query API (OpenAPI docs at /docs)."""
-    settings = get_api_settings()
-    uvicorn.run("api.factory:create_app", factory=True, host=settings.host, port=settings.port)
+    settings = api_settings()
+    uvicorn.run("deploy.api_app:app_from_environment", factory=True, host=settings.host, port=settings.port)
