@@ -8,9 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import Engine
 
 from api.auth import CallerDep
 from api.caller import PUBLIC, Caller
+from api.dependencies import EngineDep
 from api.error_handlers import status_of
 from api.errors import HubError
 from warehouse.access import write_access
@@ -26,7 +28,7 @@ class Access:
     rows: int = 0
 
 
-def _record(request: Request, caller: Caller) -> Iterator[Access]:
+def _record(request: Request, caller: Caller, engine: Engine) -> Iterator[Access]:
     access = Access()
     status = 200
     try:
@@ -45,18 +47,25 @@ def _record(request: Request, caller: Caller) -> Iterator[Access]:
         raise
     finally:
         write_access(
-            caller.org, caller.role, request.url.path, request.query_params, access.protocols, access.rows, status
+            engine,
+            caller.org,
+            caller.role,
+            request.url.path,
+            request.query_params,
+            access.protocols,
+            access.rows,
+            status,
         )
 
 
-def record_access(request: Request, caller: CallerDep) -> Iterator[Access]:
+def record_access(request: Request, caller: CallerDep, engine: EngineDep) -> Iterator[Access]:
     """Yield an Access for the reply, then append the access record (also for refused requests)."""
-    yield from _record(request, caller)
+    yield from _record(request, caller, engine)
 
 
-def record_public_access(request: Request) -> Iterator[Access]:
+def record_public_access(request: Request, engine: EngineDep) -> Iterator[Access]:
     """The access record of a public request: always as the public, whatever key was sent."""
-    yield from _record(request, PUBLIC_CALLER)
+    yield from _record(request, PUBLIC_CALLER, engine)
 
 
 AccessDep = Annotated[Access, Depends(record_access)]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from api.caller import HUB_OPERATOR, PUBLIC, Caller
-from api.dependencies import SessionDep
+from api.dependencies import EngineDep, SessionDep
 from api.errors import Forbidden, NotAuthenticated
 from warehouse.access import write_access
 from warehouse.keys import verify_key
@@ -15,7 +15,9 @@ from warehouse.keys import verify_key
 __all__ = ["HUB_OPERATOR", "PUBLIC", "Caller", "CallerDep", "IgLeadDep", "get_caller", "require_ig_lead"]
 
 
-def get_caller(request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Caller:
+def get_caller(
+    request: Request, session: SessionDep, engine: EngineDep, authorization: Annotated[str | None, Header()] = None
+) -> Caller:
     """The caller named by `Authorization: Bearer <key>`; without the header, the public.
 
     A refused key is recorded in the access log (as organisation "unknown") before the 401.
@@ -25,7 +27,7 @@ def get_caller(request: Request, session: SessionDep, authorization: Annotated[s
     scheme, _, token = authorization.partition(" ")
     owner = verify_key(session, token.strip()) if scheme.lower() == "bearer" else None
     if owner is None:
-        write_access("unknown", "none", request.url.path, request.query_params, [], 0, 401)
+        write_access(engine, "unknown", "none", request.url.path, request.query_params, [], 0, 401)
         raise NotAuthenticated("invalid or revoked API key")
     return Caller(owner.org, owner.role)
 

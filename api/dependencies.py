@@ -1,22 +1,55 @@
-"""FastAPI dependencies."""
+"""FastAPI dependencies: the parts the app's lifespan put on `app.state`, and a session per request."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from deploy.protocol_files import configured_register
 from sharing_protocols.decision import ProtocolRegister
-from warehouse.db import get_engine
+from warehouse.geocoder import Geocoders
+from warehouse.geocoder_settings import GeocoderSettings
+
+T = TypeVar("T")
 
 
-def get_session() -> Iterator[Session]:
-    with Session(get_engine()) as session:
+def _part(request: Request, name: str, kind: type[T]) -> T:
+    """`app.state.<name>`, which the lifespan of `api.factory.create_app` sets."""
+    value = getattr(request.app.state, name, None)
+    if not isinstance(value, kind):
+        raise RuntimeError(f"app.state.{name} is not set: the app is used outside its lifespan")
+    return value
+
+
+def get_engine(request: Request) -> Engine:
+    return _part(request, "engine", Engine)
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def get_session(engine: EngineDep) -> Iterator[Session]:
+    with Session(engine) as session:
         yield session
 
 
+def get_register(request: Request) -> ProtocolRegister:
+    return _part(request, "register", ProtocolRegister)
+
+
+def get_geocoders(request: Request) -> Geocoders:
+    return _part(request, "geocoders", Geocoders)
+
+
+def get_geography(geocoders: Annotated[Geocoders, Depends(get_geocoders)]) -> GeocoderSettings:
+    """The vintages the geocoder places events in, which area queries follow."""
+    return geocoders.settings
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
-RegisterDep = Annotated[ProtocolRegister, Depends(configured_register)]
+RegisterDep = Annotated[ProtocolRegister, Depends(get_register)]
+GeocodersDep = Annotated[Geocoders, Depends(get_geocoders)]
+GeographyDep = Annotated[GeocoderSettings, Depends(get_geography)]

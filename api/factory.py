@@ -1,6 +1,9 @@
-"""Builds the FastAPI application."""
+"""Builds the FastAPI application from its parts; its lifespan opens the warehouse engine and closes it."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -15,11 +18,37 @@ from api.routes import rates as rates_route
 from api.routes import repeats as repeats_route
 from api.routes import scorecard as scorecard_route
 from api.routes import trends as trends_route
-from api.settings import get_api_settings
+from api.settings import ApiSettings
+from sharing_protocols.decision import ProtocolRegister
+from warehouse.db import warehouse_engine
+from warehouse.geocoder import Geocoders
+from warehouse.geocoder_settings import GeocoderSettings
+from warehouse.settings import WarehouseSettings
 
 
-def create_app() -> FastAPI:
-    app = FastAPI(title=get_api_settings().title, version="0.1.0")
+def create_app(
+    warehouse: WarehouseSettings,
+    register: ProtocolRegister,
+    geography: GeocoderSettings,
+    settings: ApiSettings | None = None,
+) -> FastAPI:
+    """The API over `warehouse`, enforcing `register`, geocoding to the vintages of `geography`.
+
+    While the app runs (its lifespan), `app.state` holds the engine, the register and the geocoders by vintage.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = warehouse_engine(warehouse)
+        app.state.engine = engine
+        app.state.register = register
+        app.state.geocoders = Geocoders(warehouse.url, geography)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(title=(settings or ApiSettings()).title, version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(counts.router)

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from api.access_log import Access, AccessDep, PublicAccessDep
 from api.answer import Answer, Format, GeoJson
-from api.dependencies import SessionDep
+from api.dependencies import GeographyDep, SessionDep
 from api.rendering import render
 from warehouse.areas import area_shapes
+from warehouse.geocoder_settings import GeocoderSettings
 
 B = TypeVar("B")
 
@@ -25,6 +26,7 @@ class Reply:
 
     access: Access
     session: Session
+    geography: GeocoderSettings  # the vintages of the areas whose shapes GeoJSON carries
 
     @overload
     def __call__(self, answer: Answer[GeoJson], format: Format = "json") -> Response: ...
@@ -38,16 +40,16 @@ class Reply:
     def __call__(self, answer: Answer[Any], format: Format = "json") -> Any:
         self.access.protocols = list(answer.protocols)
         self.access.rows = answer.rows
-        return render(answer, format, partial(area_shapes, self.session))
+        return render(answer, format, partial(area_shapes, self.session, self.geography))
 
 
-def reply(access: AccessDep, session: SessionDep) -> Reply:
-    return Reply(access, session)
+def reply(access: AccessDep, session: SessionDep, geography: GeographyDep) -> Reply:
+    return Reply(access, session, geography)
 
 
-def public_reply(access: PublicAccessDep, session: SessionDep) -> Reply:
+def public_reply(access: PublicAccessDep, session: SessionDep, geography: GeographyDep) -> Reply:
     """The reply of a public endpoint: recorded as the public, whatever key was sent."""
-    return Reply(access, session)
+    return Reply(access, session, geography)
 
 
 ReplyDep = Annotated[Reply, Depends(reply)]

@@ -1,22 +1,15 @@
-"""Settings of the query API (HUB_API_*)."""
+"""Settings of the query API."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict
 
 
-class ApiSettings(BaseSettings):
-    """Where the API listens."""
+class ApiSettings(BaseModel):
+    """Where the API listens and what it calls itself."""
 
-    model_config = SettingsConfigDict(env_prefix="HUB_API_", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
     host: str = "127.0.0.1"
     port: int = 8000
     title: str = "CSP information-sharing hub"
-
-
-@lru_cache
-def get_api_settings() -> ApiSettings:
-    return ApiSettings()

@@ -23,9 +23,11 @@ from benchmarks import ceilings
 from benchmarks.jitter import write_jittered
 from deploy import local
 from deploy.lag import wait_for_loader
-from deploy.settings import KafkaSettings, get_local_settings, libpq_url
-from deploy.topics import dataset_topics, ensure_topics
+from deploy.settings import KafkaSettings, LocalSettings
+from deploy.topics import ensure_topics
+from sharing_protocols.topics import dataset_topics
 from warehouse import migrate
+from warehouse.db import libpq_url
 from warehouse.reference import load_areas, read_areas
 
 WARDS = "boundaries/wards_2024_bsc_epsg27700.geojson"
@@ -69,9 +71,9 @@ def hub(url: str, csv_path: Path, warmup_path: Path, log_dir: Path) -> float:
     """Seconds from the start of `hub publish` until the worker has committed every event."""
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "HUB_KAFKA_TOPIC_PREFIX": prefix, "HUB_DATABASE_URL": url}
-    kafka = KafkaSettings(bootstrap=os.environ.get("HUB_KAFKA_BOOTSTRAP"), topic_prefix=prefix)
+    kafka = KafkaSettings(topic_prefix=prefix)  # the broker of HUB_KAFKA_BOOTSTRAP, else the embedded one
     ensure_topics(kafka)
-    topics = list(dataset_topics(kafka))
+    topics = list(dataset_topics(prefix))
     with (log_dir / "bench-worker.log").open("w") as log:
         worker = subprocess.Popen([sys.executable, "-m", "deploy.cli", "worker"], env=env, stdout=log, stderr=log)
         try:
@@ -98,7 +100,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--ceilings", type=int, default=200_000, help="events for the library ceilings (0: skip)")
     args = parser.parse_args()
-    settings = get_local_settings()
+    settings = LocalSettings()
     shared = settings.shared_data.resolve()
     work = settings.home.resolve() / "bench"
     for line in local.up():

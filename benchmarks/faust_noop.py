@@ -16,7 +16,9 @@ from stream_processors.settings import WorkerSettings
 
 
 def main(servers: str, topic: str, count: int) -> None:
-    app = faust.App(f"noop-{time.time_ns()}", **consumer_settings(servers, WorkerSettings().batch_size))
+    app = faust.App(
+        f"noop-{time.time_ns()}", **consumer_settings(servers, WorkerSettings(bootstrap_servers=servers).batch_size)
+    )
     seen = {"n": 0, "t0": 0.0}
 
     async def count_events(stream: faust.StreamT[bytes]) -> None:

@@ -29,9 +29,10 @@ import shapely
 
 from benchmarks.jitter import write_jittered
 from deploy import local
-from deploy.settings import get_local_settings, libpq_url
+from deploy.settings import LocalSettings
 from sharing_protocols.envelope import BngPoint
 from warehouse import migrate
+from warehouse.db import libpq_url
 from warehouse.geocoder import AreaIndex, Geocoder, wgs84_to_bng
 from warehouse.reference import load_areas, read_areas
 
@@ -89,7 +90,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="in-memory timings: best of this many runs")
     parser.add_argument("--sample", type=int, default=100_000, help="points for the Geocoder.geocode reference")
     args = parser.parse_args()
-    settings = get_local_settings()
+    settings = LocalSettings()
     shared = settings.shared_data.resolve()
     local.ensure_up()
     csv_path = write_jittered(shared, settings.home.resolve() / "bench" / f"jittered-{args.points}.csv", args.points)

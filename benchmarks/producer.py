@@ -19,7 +19,6 @@ import argparse
 import cProfile
 import csv
 import hashlib
-import os
 import pstats
 import tempfile
 import time
@@ -30,7 +29,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 
 from deploy import local
 from deploy.protocol_files import configured_register
-from deploy.settings import KafkaSettings, get_local_settings
+from deploy.settings import KafkaSettings, LocalSettings, linkage_key_variables
 from deploy.topics import ensure_topics
 from producers.anonymisation.linkage_keys import env_name
 from producers.feed_registry import get_feed
@@ -64,7 +63,7 @@ def write_rows(shared_data: Path, out: Path, count: int) -> Path:
 def hub_options() -> SourceOptions:
     """The options `hub publish police-uk-street` builds, with a benchmark secret for keyed event ids."""
     feed = get_feed(DATASET)
-    environ = {**os.environ, env_name(RECORD_ID_DOMAIN): "b" * 64}
+    environ = {**linkage_key_variables(), env_name(RECORD_ID_DOMAIN): "b" * 64}
     return build_source_options(feed, feed.default_partner, register=configured_register(), environ=environ)
 
 
@@ -140,16 +139,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each (alternated); the best is reported")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the publish path (no Kafka) here")
     args = parser.parse_args()
-    bootstrap = os.environ.get("HUB_KAFKA_BOOTSTRAP")
-    if bootstrap is None:
+    kafka = KafkaSettings()
+    if not kafka.external:
         local.ensure_up()
-    kafka = KafkaSettings(bootstrap=bootstrap)
     run = uuid.uuid4().hex[:8]
     hub_topic, plain_topic, warm_topic = (f"bench-producer-{what}-{run}" for what in ("hub", "plain", "warmup"))
     ensure_topics(kafka, [hub_topic, plain_topic, warm_topic])
     options = hub_options()
     with tempfile.TemporaryDirectory(prefix="hub-bench-producer-") as tmp:
-        path = write_rows(get_local_settings().shared_data.resolve(), Path(tmp) / "police-uk-street.csv", args.rows)
+        path = write_rows(LocalSettings().shared_data.resolve(), Path(tmp) / "police-uk-street.csv", args.rows)
         items = records(path, options)
         plain_send(kafka.servers, warm_topic, items[:5000])  # connections, broker JIT
         offline_s = without_kafka(path, options, args.profile)

@@ -23,7 +23,6 @@ exactly, then p50/p95/mean latencies and the ratio naive / hub are printed (targ
 from __future__ import annotations
 
 import argparse
-import os
 import time
 import uuid
 from collections import defaultdict
@@ -41,18 +40,19 @@ from sqlalchemy.orm import Session
 
 from api.factory import create_app
 from benchmarks.generated_events import DatasetMix, EventGenerator, forces_wards
-from deploy import local, settings
+from deploy import local
 from deploy.protocol_files import configured_register
-from deploy.settings import get_local_settings, libpq_url
+from deploy.settings import DatabaseSettings, LocalSettings, geocoder_settings
 from sharing_protocols.datasets.police_uk_street import CATEGORIES
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.periods import Period, PeriodType, add_months, periods
-from warehouse import db, migrate
+from warehouse import migrate
 from warehouse.aggregates import CODE_COLUMN, CountQuery, Level, count_cells, located_cells
-from warehouse.db import session_scope
+from warehouse.db import libpq_url, session_scope, warehouse_engine
 from warehouse.keys import create_key
 from warehouse.lookups import load_lookup
 from warehouse.reference import load_areas, read_areas
+from warehouse.settings import WarehouseSettings
 
 WARDS = ("boundaries/wards_2024_bsc_epsg27700.geojson", "wards-2024")
 LSOAS = ("boundaries/lsoa_2021_epsg4326.geojson", "lsoa-2021")
@@ -385,16 +385,14 @@ def main() -> None:
     parser.add_argument("--database", help="use (and keep) this database; events are generated only when it has none")
     args = parser.parse_args()
     naive_runs = args.naive_runs or args.runs
-    shared = get_local_settings().shared_data.resolve()
+    shared = LocalSettings().shared_data.resolve()
     for line in local.up():
         print(line)
-    server = os.environ.get("HUB_DATABASE_URL")
+    server = DatabaseSettings().url  # HUB_DATABASE_URL: the server to create the database on (else the embedded)
     name = args.database or f"bench_{uuid.uuid4().hex[:8]}"
     url = local.create_database(name, server)
-    os.environ["HUB_DATABASE_URL"] = url  # the API's settings and engine: clear their caches to pick it up
-    settings.get_database_settings.cache_clear()
-    db.get_engine.cache_clear()
-    configured_register.cache_clear()
+    warehouse = WarehouseSettings(url=url)
+    engine = warehouse_engine(warehouse)
     try:
         migrate.upgrade(url)
         with psycopg.connect(libpq_url(url)) as conn:
@@ -406,15 +404,15 @@ def main() -> None:
         print_sizes(url)
         with session_scope(url) as session:
             token = create_key(session, *ANALYST)
-        client = TestClient(create_app(), headers={"Authorization": f"Bearer {token}"})
+        app = create_app(warehouse, configured_register(), geocoder_settings())
         results = []
-        with Session(db.get_engine(url)) as session:
+        with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client, Session(engine) as session:
             for typical in typical_queries(url):
                 print(f"timing: {typical.name} ...", flush=True)
                 results.append(run_typical(client, session, typical, args.runs, naive_runs))
         report(results, args.runs, naive_runs)
     finally:
-        db.get_engine.cache_clear()
+        engine.dispose()
         if args.database is None:
             local.drop_database(name, server)
 

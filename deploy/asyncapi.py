@@ -14,12 +14,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from deploy.lag import loader_group
 from deploy.settings import KafkaSettings, LocalSettings
 from producers.feed import Feed
 from producers.feed_registry import FEEDS
 from sharing_protocols.dataset_spec import DatasetSpec
 from sharing_protocols.envelope import ENVELOPE_VERSION, SLUG, EventEnvelope
+from stream_processors.settings import loader_group
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -257,7 +257,7 @@ def asyncapi_document(kafka: KafkaSettings | None = None, feeds: Mapping[str, Fe
             name,
             ("event", "retraction"),
             "The warehouse loader consumes it (`hub worker`).",
-            loader_group(kafka),
+            loader_group(kafka.topic_prefix),
         )
     channels["dead-letter"] = _channel(
         kafka.dead_letter_topic,

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 import deploy
+from deploy.settings import indicators_dir
 from warehouse.indicator_registry import Indicator, load_directory
-
-
-class IndicatorSettings(BaseSettings):
-    """The directory of indicator YAML documents (HUB_INDICATORS_DIR)."""
-
-    model_config = SettingsConfigDict(env_prefix="HUB_INDICATORS_", frozen=True)
-
-    dir: Path | None = None  # None: the example indicators packaged with the hub
-
-
-@lru_cache
-def get_indicator_settings() -> IndicatorSettings:
-    return IndicatorSettings()
 
 
 def packaged_indicators_dir() -> Path:
@@ -31,7 +16,7 @@ def packaged_indicators_dir() -> Path:
 
 def configured_indicators_dir() -> Path:
     """HUB_INDICATORS_DIR, or the packaged examples when that is unset."""
-    return get_indicator_settings().dir or packaged_indicators_dir()
+    return indicators_dir() or packaged_indicators_dir()
 
 
 def configured_indicators() -> list[Indicator]:

@@ -9,11 +9,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from deploy.settings import KafkaSettings
-
-
-def loader_group(kafka: KafkaSettings) -> str:
-    """The consumer group of the warehouse loader (the faust app id)."""
-    return f"{kafka.topic_prefix}-warehouse-loader"
+from stream_processors.settings import loader_group
 
 
 def consumer_lag(kafka: KafkaSettings, topics: Iterable[str]) -> int:
@@ -28,7 +24,7 @@ def consumer_lag(kafka: KafkaSettings, topics: Iterable[str]) -> int:
             return 0
         ends = consumer.end_offsets(partitions)
         begins = consumer.beginning_offsets(partitions)
-        group = loader_group(kafka)
+        group = loader_group(kafka.topic_prefix)
         committed = admin.list_group_offsets({group: partitions}).get(group, {})
         lag = 0
         for tp in partitions:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from functools import lru_cache
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import sharing_protocols
-from deploy.settings import get_protocol_settings
+from deploy.settings import protocol_paths as configured_paths
 from sharing_protocols.catalogue import DatasetSpec
 from sharing_protocols.checks import catalogue_problems
 from sharing_protocols.decision import ProtocolRegister
@@ -58,7 +57,11 @@ def load_register(paths: Iterable[Path | str], catalogue: Mapping[str, DatasetSp
     return ProtocolRegister(protocol for protocol, _ in protocols.values())
 
 
-@lru_cache
+def register_at(paths: Sequence[Path]) -> ProtocolRegister:
+    """The register of the protocols at `paths`, or of the packaged protocols when `paths` is empty."""
+    return load_register(paths or [packaged_protocols_dir()])
+
+
 def configured_register() -> ProtocolRegister:
     """The register the hub enforces: HUB_PROTOCOLS_PATHS, or the packaged protocols when that is unset."""
-    return load_register(get_protocol_settings().paths or [packaged_protocols_dir()])
+    return register_at(configured_paths())

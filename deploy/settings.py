@@ -1,4 +1,8 @@
-"""Where the hub's broker and database are: settings read from HUB_* environment variables.
+"""The hub's settings, read from HUB_* environment variables: the one place that reads them.
+
+Each group of variables is read by a BaseSettings class below; the functions at the end compose from them the
+settings types the packages own (WarehouseSettings, GeocoderSettings, WorkerSettings, ProducerSettings,
+ApiSettings), which deploy hands in. Nothing is cached: each call reads the environment as it is.
 
 When HUB_KAFKA_BOOTSTRAP or HUB_DATABASE_URL is set, that service is external and `hub up` starts nothing
 for it; otherwise the embedded local service (see deploy.local) is used on a loopback port.
@@ -6,11 +10,18 @@ for it; otherwise the embedded local service (see deploy.local) is used on a loo
 
 from __future__ import annotations
 
-from functools import lru_cache
+import os
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api.settings import ApiSettings
+from producers.anonymisation.linkage_keys import ENV_PREFIX as LINKAGE_KEY_PREFIX
+from producers.settings import ProducerSettings
+from sharing_protocols.topics import dead_letter_topic, events_topic
+from stream_processors.settings import WorkerSettings
+from warehouse.geocoder_settings import GeocoderSettings
+from warehouse.settings import WarehouseSettings
 
 
 class LocalSettings(BaseSettings):
@@ -54,15 +65,15 @@ class KafkaSettings(BaseSettings):
 
     @property
     def servers(self) -> str:
-        return self.bootstrap or get_local_settings().kafka_bootstrap
+        return self.bootstrap or LocalSettings().kafka_bootstrap
 
     def topic(self, dataset: str) -> str:
         """The topic that carries one dataset's events."""
-        return f"{self.topic_prefix}.events.{dataset}"
+        return events_topic(self.topic_prefix, dataset)
 
     @property
     def dead_letter_topic(self) -> str:
-        return f"{self.topic_prefix}.dead-letter"
+        return dead_letter_topic(self.topic_prefix)
 
 
 class DatabaseSettings(BaseSettings):
@@ -71,7 +82,7 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUB_DATABASE_", frozen=True)
 
     url: str | None = None
-    pool_size: int = 5
+    pool_size: int | None = None  # None: WarehouseSettings' default
 
     @property
     def external(self) -> bool:
@@ -79,22 +90,13 @@ class DatabaseSettings(BaseSettings):
 
     @property
     def resolved_url(self) -> str:
-        return self.url or get_local_settings().database_url()
+        return self.url or LocalSettings().database_url()
 
 
-class GeographySettings(BaseSettings):
-    """Which loaded boundary vintages the geocoder uses (HUB_GEO_*)."""
+class GeographySettings(GeocoderSettings, BaseSettings):
+    """Which loaded boundary vintages the geocoder uses (HUB_GEO_*; defaults: GeocoderSettings')."""
 
     model_config = SettingsConfigDict(env_prefix="HUB_GEO_", frozen=True)
-
-    ward_vintage: str = "wards-2024"
-    lsoa_vintage: str | None = "lsoa-2021"  # used when loaded; otherwise events keep the partner's LSOA code
-    lookup_vintage: str | None = "lookups-2024"  # ward -> district -> CSP -> county -> force, when loaded
-
-
-@lru_cache
-def get_geography_settings() -> GeographySettings:
-    return GeographySettings()
 
 
 class ProtocolSettings(BaseSettings):
@@ -105,30 +107,83 @@ class ProtocolSettings(BaseSettings):
     paths: list[Path] = []  # empty: the protocols packaged with the hub
 
 
-@lru_cache
-def get_protocol_settings() -> ProtocolSettings:
-    return ProtocolSettings()
+class IndicatorSettings(BaseSettings):
+    """The directory of indicator YAML documents (HUB_INDICATORS_DIR)."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_INDICATORS_", frozen=True)
+
+    dir: Path | None = None  # None: the example indicators packaged with the hub
 
 
-@lru_cache
-def get_local_settings() -> LocalSettings:
-    return LocalSettings()
+class WorkerEnvironment(BaseSettings):
+    """How the warehouse loader batches and retries (HUB_WORKER_*; None: WorkerSettings' default)."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_WORKER_", frozen=True)
+
+    batch_size: int | None = None
+    batch_seconds: float | None = None
+    retry_max_seconds: float | None = None
+    log_level: str | None = None
 
 
-@lru_cache
-def get_kafka_settings() -> KafkaSettings:
-    return KafkaSettings()
+class ProducerEnvironment(ProducerSettings, BaseSettings):
+    """Files a partner's producer holds (HUB_PRODUCER_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_PRODUCER_", frozen=True)
 
 
-@lru_cache
-def get_database_settings() -> DatabaseSettings:
-    return DatabaseSettings()
+class ApiEnvironment(ApiSettings, BaseSettings):
+    """Where the query API listens and its title (HUB_API_*; defaults: ApiSettings')."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_API_", frozen=True)
 
 
-def libpq_url(url: str) -> str:
-    """A libpq URI from a SQLAlchemy-style URL (drops the "+driver" part)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.split("+", 1)[0]
-    if scheme == "postgres":
-        scheme = "postgresql"
-    return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+def warehouse_settings() -> WarehouseSettings:
+    """The warehouse database: HUB_DATABASE_URL, else the embedded one."""
+    database = DatabaseSettings()
+    return WarehouseSettings.model_validate(
+        {"url": database.resolved_url, **database.model_dump(include={"pool_size"}, exclude_none=True)}
+    )
+
+
+def geocoder_settings() -> GeocoderSettings:
+    """The boundary and lookup vintages to geocode to (HUB_GEO_*)."""
+    return GeocoderSettings.model_validate(GeographySettings().model_dump())
+
+
+def worker_settings() -> WorkerSettings:
+    """The loader's broker, topics and batching (HUB_KAFKA_*, HUB_WORKER_*)."""
+    kafka = KafkaSettings()
+    return WorkerSettings.model_validate(
+        {
+            "bootstrap_servers": kafka.servers,
+            "topic_prefix": kafka.topic_prefix,
+            "partitions": kafka.partitions,
+            **WorkerEnvironment().model_dump(exclude_none=True),
+        }
+    )
+
+
+def producer_settings() -> ProducerSettings:
+    """The partner's key file, code lists and vocabulary (HUB_PRODUCER_*)."""
+    return ProducerSettings.model_validate(ProducerEnvironment().model_dump())
+
+
+def api_settings() -> ApiSettings:
+    """Where the API listens and its title (HUB_API_*)."""
+    return ApiSettings.model_validate(ApiEnvironment().model_dump())
+
+
+def protocol_paths() -> list[Path]:
+    """HUB_PROTOCOLS_PATHS: protocol files or directories (empty: the packaged protocols)."""
+    return list(ProtocolSettings().paths)
+
+
+def indicators_dir() -> Path | None:
+    """HUB_INDICATORS_DIR (None: the packaged example indicators)."""
+    return IndicatorSettings().dir
+
+
+def linkage_key_variables() -> dict[str, str]:
+    """The HUB_LINKAGE_KEY_<DOMAIN> variables that are set, by name (the producer looks its domains up in them)."""
+    return {name: value for name, value in os.environ.items() if name.startswith(LINKAGE_KEY_PREFIX)}

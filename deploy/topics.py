@@ -1,4 +1,4 @@
-"""Creates the hub's topics on the configured cluster."""
+"""Creates the hub's topics (named by sharing_protocols.topics) on the configured cluster."""
 
 from __future__ import annotations
 
@@ -10,17 +10,12 @@ from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from deploy.settings import KafkaSettings
-from sharing_protocols.catalogue import CATALOGUE
-
-
-def dataset_topics(kafka: KafkaSettings) -> dict[str, str]:
-    """Each dataset's topic, mapped to the dataset it carries."""
-    return {kafka.topic(name): name for name in CATALOGUE}
+from sharing_protocols.topics import dataset_topics
 
 
 def hub_topics(kafka: KafkaSettings) -> list[str]:
     """Every dataset topic, plus the dead-letter topic."""
-    return [*dataset_topics(kafka), kafka.dead_letter_topic]
+    return [*dataset_topics(kafka.topic_prefix), kafka.dead_letter_topic]
 
 
 def ensure_topics(kafka: KafkaSettings, topics: Iterable[str] | None = None) -> None:

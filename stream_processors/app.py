@@ -17,9 +17,7 @@ from typing import Any, NoReturn
 
 import faust
 
-from deploy.lag import loader_group
-from deploy.settings import KafkaSettings
-from deploy.topics import dataset_topics
+from sharing_protocols.topics import dataset_topics, dead_letter_topic
 from stream_processors.batch import RawMessage
 from stream_processors.loader import Loader
 from stream_processors.settings import WorkerSettings
@@ -59,18 +57,18 @@ def consumer_settings(servers: str, batch_size: int) -> dict[str, Any]:
     }
 
 
-def create_app(kafka: KafkaSettings, worker: WorkerSettings, loader: Loader) -> faust.App:
+def create_app(worker: WorkerSettings, loader: Loader) -> faust.App:
     """The faust app with one loader agent (concurrency 1) over all dataset topics."""
     app = faust.App(
-        loader_group(kafka),
-        **consumer_settings(kafka.servers, worker.batch_size),
-        topic_partitions=kafka.partitions,
+        worker.group,
+        **consumer_settings(worker.bootstrap_servers, worker.batch_size),
+        topic_partitions=worker.partitions,
         topic_replication_factor=1,
         producer_acks=-1,
         broker_commit_interval=1.0,
     )
-    sources = app.topic(*dataset_topics(kafka), key_type=bytes, value_type=bytes)
-    dead_letter = app.topic(kafka.dead_letter_topic, key_type=bytes, value_type=bytes)
+    sources = app.topic(*dataset_topics(worker.topic_prefix), key_type=bytes, value_type=bytes)
+    dead_letter = app.topic(dead_letter_topic(worker.topic_prefix), key_type=bytes, value_type=bytes)
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
 
     async def load(stream: faust.StreamT[bytes]) -> None:

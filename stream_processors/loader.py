@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from deploy.settings import KafkaSettings
-from deploy.topics import dataset_topics
 from sharing_protocols.decision import ProtocolRegister
+from sharing_protocols.topics import dataset_topics
 from stream_processors.batch import BatchResult, RawMessage, process
 from warehouse.geocoder import Geocoder
 from warehouse.sink import WarehouseSink
@@ -24,13 +23,13 @@ class Loader:
 
     def __init__(
         self,
-        kafka: KafkaSettings,
+        topic_prefix: str,
         geocoder: Geocoder,
         sink: WarehouseSink,
         retry_max: float,
         register: ProtocolRegister,
     ) -> None:
-        self.topic_datasets = dataset_topics(kafka)
+        self.topic_datasets = dataset_topics(topic_prefix)
         self._geocoder = geocoder
         self._register = register
         self._sink = sink

@@ -1,16 +1,28 @@
-"""Settings of the warehouse loader (HUB_WORKER_*)."""
+"""Settings of the warehouse loader: the broker and topics it consumes, how it batches and retries."""
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict
 
 
-class WorkerSettings(BaseSettings):
-    """How the loader batches and retries (the vintages it geocodes to are GeographySettings)."""
+def loader_group(topic_prefix: str) -> str:
+    """The consumer group of the warehouse loader (the faust app id) for the topics of `topic_prefix`."""
+    return f"{topic_prefix}-warehouse-loader"
 
-    model_config = SettingsConfigDict(env_prefix="HUB_WORKER_", frozen=True)
 
+class WorkerSettings(BaseModel):
+    """Where the loader consumes from and how it batches (the vintages it geocodes to are GeocoderSettings)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bootstrap_servers: str  # comma-separated host:port
+    topic_prefix: str = "hub"
+    partitions: int = 3
     batch_size: int = 5000
     batch_seconds: float = 0.5
     retry_max_seconds: float = 30.0
     log_level: str = "info"
+
+    @property
+    def group(self) -> str:
+        return loader_group(self.topic_prefix)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
-from warehouse.db import get_engine
 from warehouse.postcode_format import sector
 
 # A queried place could be someone's address: the log keeps it no finer than about a kilometre.
@@ -30,13 +29,20 @@ def _coarse(key: str, value: str) -> str:
 
 
 def write_access(
-    org: str, role: str, endpoint: str, query: Mapping[str, str], protocols: Sequence[str], rows: int, status: int
+    engine: Engine,
+    org: str,
+    role: str,
+    endpoint: str,
+    query: Mapping[str, str],
+    protocols: Sequence[str],
+    rows: int,
+    status: int,
 ) -> None:
     """Append one access record, in its own transaction so that a failed request is still recorded.
 
     A postcode in the query is kept as its sector, coordinates to about a kilometre (see `_coarse`).
     """
-    with get_engine().begin() as conn:
+    with engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO access_log (org, role, endpoint, query, protocols, rows, status) "

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from deploy.settings import get_geography_settings
 from warehouse.aggregates import Level
+from warehouse.geocoder_settings import GeocoderSettings
 
 # A ward's code at each coarser level, from the ward's properties and the lookups (smallest parent wins), in the
 # lookup vintage the geocoder uses (any, when none is configured).
@@ -41,10 +41,9 @@ _WARD_PARENT = {
 _WARDS = "area w WHERE w.level = 'ward' AND w.vintage = :vintage"
 
 
-def _vintages() -> dict[str, str | None]:
+def _vintages(geography: GeocoderSettings) -> dict[str, str | None]:
     """The ward and lookup vintages the geocoder places events in, as query parameters."""
-    settings = get_geography_settings()
-    return {"vintage": settings.ward_vintage, "lookups": settings.lookup_vintage}
+    return {"vintage": geography.ward_vintage, "lookups": geography.lookup_vintage}
 
 
 def _coded(level: Level) -> str:
@@ -73,8 +72,10 @@ def area_names(session: Session, level: Level, codes: Sequence[str]) -> dict[str
     return {code: found.get(code, code) for code in codes}
 
 
-def areas_within(session: Session, level: Level, within_level: Level, within: Sequence[str]) -> list[str]:
-    """Every area of `level` inside the areas `within` (codes at `within_level`), from the loaded wards/LSOAs."""
+def areas_within(
+    session: Session, geography: GeocoderSettings, level: Level, within_level: Level, within: Sequence[str]
+) -> list[str]:
+    """Every area of `level` inside the areas `within` (codes at `within_level`), from the geocoder's wards/LSOAs."""
     if level is Level.lsoa and within_level is Level.lsoa:
         sql = "SELECT DISTINCT a.code FROM area a WHERE a.level = 'lsoa' AND a.code = ANY(CAST(:within AS text[]))"
     elif level is Level.lsoa:
@@ -89,11 +90,13 @@ def areas_within(session: Session, level: Level, within_level: Level, within: Se
             f"SELECT DISTINCT {_WARD_PARENT[level]} FROM {_WARDS} "
             f"AND {_WARD_PARENT[within_level]} = ANY(CAST(:within AS text[]))"
         )
-    rows = session.execute(text(sql), {**_vintages(), "within": list(within)})
+    rows = session.execute(text(sql), {**_vintages(geography), "within": list(within)})
     return sorted(str(r[0]) for r in rows if r[0] is not None)
 
 
-def area_shapes(session: Session, level: Level, codes: Sequence[str], wgs84: bool = True) -> dict[str, Any]:
+def area_shapes(
+    session: Session, geography: GeocoderSettings, level: Level, codes: Sequence[str], wgs84: bool = True
+) -> dict[str, Any]:
     """GeoJSON geometry per area code (WGS84 lon/lat, 6 decimals; else EPSG:27700 metres)."""
     if not codes:
         return {}
@@ -103,12 +106,14 @@ def area_shapes(session: Session, level: Level, codes: Sequence[str], wgs84: boo
             f"SELECT code, ST_AsGeoJSON({geom}, 6) FROM ({_coded(level)}) s "
             "WHERE code = ANY(CAST(:codes AS text[])) GROUP BY code"
         ),
-        {**_vintages(), "codes": list(codes)},
+        {**_vintages(geography), "codes": list(codes)},
     ).all()
     return {str(r[0]): json.loads(r[1]) for r in rows}
 
 
-def area_shapes_wkb(session: Session, level: Level, codes: Sequence[str]) -> dict[str, bytes]:
+def area_shapes_wkb(
+    session: Session, geography: GeocoderSettings, level: Level, codes: Sequence[str]
+) -> dict[str, bytes]:
     """Each area's EPSG:27700 geometry as WKB (for spatial statistics)."""
     if not codes:
         return {}
@@ -117,7 +122,7 @@ def area_shapes_wkb(session: Session, level: Level, codes: Sequence[str]) -> dic
             f"SELECT code, ST_AsBinary(ST_Union(geom)) FROM ({_coded(level)}) s "
             "WHERE code = ANY(CAST(:codes AS text[])) GROUP BY code"
         ),
-        {**_vintages(), "codes": list(codes)},
+        {**_vintages(geography), "codes": list(codes)},
     ).all()
     return {str(r[0]): bytes(r[1]) for r in rows}
 

@@ -1,35 +1,48 @@
-"""Engines and sessions for the warehouse."""
+"""Engines, sessions and raw connections for the warehouse, from its settings or a database URL."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, pool, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from deploy.settings import get_database_settings, libpq_url
+from warehouse.settings import WarehouseSettings
 
 
-@lru_cache
-def get_engine(url: str | None = None) -> Engine:
-    settings = get_database_settings()
-    return create_engine(url or settings.resolved_url, pool_size=settings.pool_size, pool_pre_ping=True)
+def libpq_url(url: str) -> str:
+    """A libpq URI from a SQLAlchemy-style URL (drops the "+driver" part)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme == "postgres":
+        scheme = "postgresql"
+    return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+def warehouse_engine(settings: WarehouseSettings) -> Engine:
+    """A pooled engine on the warehouse (the caller disposes of it)."""
+    return create_engine(settings.url, pool_size=settings.pool_size, pool_pre_ping=True)
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
-    factory = sessionmaker(get_engine(url), expire_on_commit=False)
-    with factory() as session, session.begin():
-        yield session
+def session_scope(bind: Engine | str) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error; a URL gets its own connection, closed after."""
+    engine = create_engine(bind, poolclass=pool.NullPool) if isinstance(bind, str) else bind
+    try:
+        factory = sessionmaker(engine, expire_on_commit=False)
+        with factory() as session, session.begin():
+            yield session
+    finally:
+        if isinstance(bind, str):
+            engine.dispose()
 
 
-def connect_raw(url: str | None = None) -> psycopg.Connection[tuple[object, ...]]:
+def connect_raw(url: str) -> psycopg.Connection[tuple[object, ...]]:
     """A plain psycopg connection, for bulk COPY paths."""
-    return psycopg.connect(libpq_url(url or get_database_settings().resolved_url))
+    return psycopg.connect(libpq_url(url))
 
 
 def ping(session: Session) -> None:

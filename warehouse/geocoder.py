@@ -8,6 +8,8 @@ depends on load order.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -20,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sharing_protocols.envelope import AreaLocation, BngPoint, PostcodeLocation, Wgs84Point
 from warehouse.db import connect_raw
+from warehouse.geocoder_settings import GeocoderSettings
 from warehouse.lookups import rollup
 from warehouse.postcode_format import compact, district, sector
 
@@ -63,7 +66,7 @@ class AreaIndex:
         self._tree = shapely.STRtree(self._geoms)
 
     @classmethod
-    def from_warehouse(cls, level: str, vintage: str, url: str | None = None) -> AreaIndex:
+    def from_warehouse(cls, level: str, vintage: str, url: str) -> AreaIndex:
         """Read one level and vintage from the warehouse `area` table (with each area's lad_code, if any)."""
         with connect_raw(url) as conn:
             rows = conn.execute(
@@ -118,7 +121,7 @@ class PostcodeIndex:
         )
 
     @classmethod
-    def from_warehouse(cls, url: str | None = None) -> PostcodeIndex:
+    def from_warehouse(cls, url: str) -> PostcodeIndex:
         """Every loaded postcode (Code-Point or ONSPD)."""
         with connect_raw(url) as conn:
             rows: list[tuple[Any, ...]] = conn.execute(
@@ -177,7 +180,7 @@ class AreaCodes:
     points: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     @classmethod
-    def from_warehouse(cls, lookup_vintage: str | None, url: str | None = None) -> AreaCodes:
+    def from_warehouse(cls, lookup_vintage: str | None, url: str) -> AreaCodes:
         """LSOA -> ward edges of `lookup_vintage`, and ST_PointOnSurface of every loaded LSOA and district."""
         lsoa_wards = rollup(lookup_vintage, ("lsoa", "ward"), url) if lookup_vintage else {}
         with connect_raw(url) as conn:
@@ -324,7 +327,7 @@ _CHAINS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
-def ward_rollups(vintage: str, url: str | None = None) -> dict[str, dict[str, str]]:
+def ward_rollups(vintage: str, url: str) -> dict[str, dict[str, str]]:
     """ward -> {lad, csp, county, pfa} from the lookups of `vintage` (smallest parent code where several)."""
     out: dict[str, dict[str, str]] = {}
     for level, chains in _CHAINS.items():
@@ -335,7 +338,7 @@ def ward_rollups(vintage: str, url: str | None = None) -> dict[str, dict[str, st
 
 
 def geocoder_from_warehouse(
-    ward_vintage: str, lsoa_vintage: str | None, lookup_vintage: str | None, url: str | None = None
+    ward_vintage: str, lsoa_vintage: str | None, lookup_vintage: str | None, url: str
 ) -> Geocoder:
     """The geocoder over what the warehouse holds; LSOAs, lookups and postcodes are used when loaded."""
     wards = AreaIndex.from_warehouse("ward", ward_vintage, url)
@@ -349,3 +352,30 @@ def geocoder_from_warehouse(
     postcodes = PostcodeIndex.from_warehouse(url)
     area_codes = AreaCodes.from_warehouse(lookup_vintage, url)
     return Geocoder(wards, lsoas, rollups or None, postcodes if postcodes.units else None, area_codes)
+
+
+class Geocoders:
+    """Warehouse geocoders by ward vintage (LSOA and lookup vintages from `settings`), each built when first asked for.
+
+    The `keep` most recently used are kept. A vintage with no wards loaded raises LookupError and is not kept.
+    """
+
+    def __init__(self, url: str, settings: GeocoderSettings, keep: int = 4) -> None:
+        self.settings = settings
+        self._url = url
+        self._keep = keep
+        self._built: OrderedDict[str, Geocoder] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, vintage: str | None = None) -> Geocoder:
+        """The geocoder for `vintage` (default: the configured ward vintage)."""
+        vintage = vintage or self.settings.ward_vintage
+        with self._lock:
+            if vintage not in self._built:
+                self._built[vintage] = geocoder_from_warehouse(
+                    vintage, self.settings.lsoa_vintage, self.settings.lookup_vintage, self._url
+                )
+                while len(self._built) > self._keep:
+                    self._built.popitem(last=False)
+            self._built.move_to_end(vintage)
+            return self._built[vintage]

@@ -110,7 +110,7 @@ def read_lookup(path: Path) -> tuple[LookupFormat, set[tuple[str, str, str, str]
     return fmt, edges
 
 
-def load_lookup(path: Path, vintage: str, url: str | None = None) -> LookupLoad:
+def load_lookup(path: Path, vintage: str, url: str) -> LookupLoad:
     """Replace the vintage's edges of the file's kinds with the file's rows (COPY); returns what was loaded."""
     fmt, edges = read_lookup(path)
     with connect_raw(url) as conn, conn.cursor() as cur:
@@ -128,7 +128,7 @@ def load_lookup(path: Path, vintage: str, url: str | None = None) -> LookupLoad:
     return LookupLoad(fmt.name, len(edges), counts)
 
 
-def parents(vintage: str, child_level: str, parent_level: str, url: str | None = None) -> dict[str, list[str]]:
+def parents(vintage: str, child_level: str, parent_level: str, url: str) -> dict[str, list[str]]:
     """Every parent code of each child, sorted (a child can have several: legacy CSPs)."""
     with connect_raw(url) as conn:
         rows = conn.execute(
@@ -142,12 +142,12 @@ def parents(vintage: str, child_level: str, parent_level: str, url: str | None =
     return out
 
 
-def ambiguous(vintage: str, child_level: str, parent_level: str, url: str | None = None) -> dict[str, list[str]]:
+def ambiguous(vintage: str, child_level: str, parent_level: str, url: str) -> dict[str, list[str]]:
     """The children with more than one parent of `parent_level`, and those parents."""
     return {c: p for c, p in parents(vintage, child_level, parent_level, url).items() if len(p) > 1}
 
 
-def rollup(vintage: str, levels: Sequence[str], url: str | None = None) -> dict[str, str]:
+def rollup(vintage: str, levels: Sequence[str], url: str) -> dict[str, str]:
     """Each code of levels[0] mapped to its levels[-1] code, following the direct edges levels[i] -> levels[i+1].
 
     Where a child has several parents the smallest parent code is used. Children whose chain breaks are left out.

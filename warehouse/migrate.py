@@ -1,4 +1,4 @@
-"""`hub db upgrade`: apply the Alembic migrations."""
+"""Applies the Alembic migrations of the warehouse schema."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from deploy.settings import get_database_settings
 
-
-def alembic_config(url: str | None = None) -> Config:
+def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    config.attributes["url"] = url or get_database_settings().resolved_url
+    config.attributes["url"] = url
     return config
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)

@@ -352,7 +352,7 @@ def read_population(data: Path) -> tuple[list[Estimate], PopulationLoad]:
     return estimates, PopulationLoad(rows, small_unplaced + parent_unplaced, omitted)
 
 
-def load_population(data: Path, url: str | None = None) -> PopulationLoad:
+def load_population(data: Path, url: str) -> PopulationLoad:
     """Load the denominators, replacing the rows of every (level, year, sex, age band) loaded; returns a summary."""
     estimates, summary = read_population(data)
     keys = sorted({(e.level, e.year, e.sex, e.age_band) for e in estimates})

@@ -137,9 +137,7 @@ def _coordinates(row: dict[str, str], columns: _Columns) -> tuple[float, float] 
     return None
 
 
-def load_postcodes(
-    path: Path, source: str, url: str | None = None, progress: Callable[[int], None] | None = None
-) -> PostcodeLoad:
+def load_postcodes(path: Path, source: str, url: str, progress: Callable[[int], None] | None = None) -> PostcodeLoad:
     """Load a Code-Point Open or ONSPD CSV into `postcode` (COPY to a staging table, then one upsert).
 
     `progress` is called with the number of rows read so far, every few thousand rows and at the end.

@@ -175,9 +175,7 @@ def read_areas(
     return records
 
 
-def load_areas(
-    records: Sequence[AreaRecord], vintage: str, level: str, url: str | None = None, source: str | None = None
-) -> int:
+def load_areas(records: Sequence[AreaRecord], vintage: str, level: str, url: str, source: str | None = None) -> int:
     """Replace the vintage's areas with `records`; returns how many were loaded.
 
     The vintage is recorded in `geography_vintage` with its level, `source` (the file or a description; "not given"

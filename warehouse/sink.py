@@ -183,7 +183,7 @@ _RETRACTION = (
 class WarehouseSink:
     """Writes batches of events and dead letters; each batch is one transaction."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str) -> None:
         self._url = url
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
 

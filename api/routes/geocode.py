@@ -5,33 +5,22 @@ Public reference data, so no API key is needed; every query is still recorded in
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.dependencies import GeocodersDep
 from api.reply import ReplyDep
 from api.schemas.geocode import MAX_POSTCODE, GeocodeAnswer, GeocodeBatchAnswer, GeocodeRequest
 from api.services import geocode as service
-from deploy.settings import get_geography_settings
-from warehouse.geocoder import Geocoder, geocoder_from_warehouse
 
 router = APIRouter(prefix="/v1", tags=["geography"])
-
-
-@lru_cache(maxsize=4)
-def geocoder_for(vintage: str) -> Geocoder:
-    """The warehouse geocoder for one ward vintage (LSOA and lookup vintages from HUB_GEO_*), built once.
-
-    Raises LookupError when the warehouse holds no wards of that vintage (failures are not cached).
-    """
-    settings = get_geography_settings()
-    return geocoder_from_warehouse(vintage, settings.lsoa_vintage, settings.lookup_vintage)
 
 
 @router.get("/geocode", response_model=GeocodeAnswer)
 def geocode_one(
     reply: ReplyDep,
+    geocoders: GeocodersDep,
     postcode: Annotated[str | None, Query(max_length=MAX_POSTCODE, description="a UK postcode, e.g. BN21 4UH")] = None,
     lat: Annotated[float | None, Query(description="WGS84 latitude (with lon)")] = None,
     lon: Annotated[float | None, Query(description="WGS84 longitude (with lat)")] = None,
@@ -40,15 +29,16 @@ def geocode_one(
     vintage: Annotated[str | None, Query(description="ward vintage (default HUB_GEO_WARD_VINTAGE)")] = None,
 ) -> GeocodeAnswer:
     """The ward, LSOA, district, CSP, county and force of one postcode, lat/lon point or grid reference."""
-    ward_vintage = vintage or get_geography_settings().ward_vintage
-    return reply(service.geocode_one(geocoder_for, ward_vintage, postcode, lat, lon, easting, northing))
+    ward_vintage = vintage or geocoders.settings.ward_vintage
+    return reply(service.geocode_one(geocoders.get, ward_vintage, postcode, lat, lon, easting, northing))
 
 
 @router.post("/geocode", response_model=GeocodeBatchAnswer)
 def geocode_many(
     reply: ReplyDep,
+    geocoders: GeocodersDep,
     body: GeocodeRequest,
     vintage: Annotated[str | None, Query(description="ward vintage (default HUB_GEO_WARD_VINTAGE)")] = None,
 ) -> GeocodeBatchAnswer:
     """Up to 1,000 postcodes, lat/lon points or grid references at once; one answer per item, in order."""
-    return reply(service.geocode_many(geocoder_for, vintage or get_geography_settings().ward_vintage, body.items))
+    return reply(service.geocode_many(geocoders.get, vintage or geocoders.settings.ward_vintage, body.items))

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from api.aggregate_query import AggregateParams, make_params
 from api.auth import CallerDep
-from api.dependencies import RegisterDep, SessionDep
+from api.dependencies import GeographyDep, RegisterDep, SessionDep
 from api.rendering import GEOJSON_MEDIA_TYPE
 from api.reply import ReplyDep
 from api.services import hotspots as service
@@ -52,7 +52,12 @@ HotspotParamsDep = Annotated[AggregateParams, Depends(hotspot_params)]
     responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}}, "description": "a GeoJSON FeatureCollection"}},
 )
 def hotspots(
-    session: SessionDep, caller: CallerDep, register: RegisterDep, reply: ReplyDep, params: HotspotParamsDep
+    session: SessionDep,
+    caller: CallerDep,
+    register: RegisterDep,
+    reply: ReplyDep,
+    params: HotspotParamsDep,
+    geography: GeographyDep,
 ) -> Response:
     """Gi* z-score, p-value and hot/cold classification of each area of the study region, on released counts."""
-    return reply(service.hotspots(session, register, caller, params))
+    return reply(service.hotspots(session, geography, register, caller, params))

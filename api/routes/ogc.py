@@ -9,12 +9,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import CallerDep
-from api.dependencies import RegisterDep, SessionDep
+from api.dependencies import GeographyDep, RegisterDep, SessionDep
 from api.rendering import GEOJSON_MEDIA_TYPE
 from api.reply import ReplyDep
 from api.services import ogc as service
 from api.services.ogc import DEFAULT_LIMIT, MAX_LIMIT, ItemFilter
-from api.settings import get_api_settings
 
 router = APIRouter(tags=["ogc-api-features"])
 CollectionIdDep = Annotated[str, Path(alias="collectionId", description="e.g. police-uk-street-ward-monthly")]
@@ -29,9 +28,9 @@ BaseUrlDep = Annotated[str, Depends(base_url)]
 
 
 @router.get("/", response_class=JSONResponse)
-def landing_page(base: BaseUrlDep) -> dict[str, Any]:
+def landing_page(request: Request, base: BaseUrlDep) -> dict[str, Any]:
     """The OGC API landing page: links to the API definition, the conformance classes and the collections."""
-    return service.landing_page(base, get_api_settings().title)
+    return service.landing_page(base, request.app.title)  # the title the app was created with
 
 
 @router.get("/conformance", response_class=JSONResponse)
@@ -42,10 +41,15 @@ def conformance() -> dict[str, list[str]]:
 
 @router.get("/collections", response_class=JSONResponse)
 def collections(
-    base: BaseUrlDep, session: SessionDep, caller: CallerDep, register: RegisterDep, reply: ReplyDep
+    base: BaseUrlDep,
+    session: SessionDep,
+    caller: CallerDep,
+    register: RegisterDep,
+    reply: ReplyDep,
+    geography: GeographyDep,
 ) -> dict[str, Any]:
     """The collections the caller may see: one per dataset and level (ward, district) allowed."""
-    return reply(service.collections(base, session, register, caller))
+    return reply(service.collections(base, session, geography, register, caller))
 
 
 @router.get("/collections/{collectionId}", response_class=JSONResponse)
@@ -56,9 +60,10 @@ def collection(
     register: RegisterDep,
     reply: ReplyDep,
     collection_id: CollectionIdDep,
+    geography: GeographyDep,
 ) -> dict[str, Any]:
     """One collection's description, with its extent."""
-    return reply(service.collection(base, session, register, caller, collection_id))
+    return reply(service.collection(base, session, geography, register, caller, collection_id))
 
 
 @router.get(
@@ -73,6 +78,7 @@ def items(
     register: RegisterDep,
     reply: ReplyDep,
     collection_id: CollectionIdDep,
+    geography: GeographyDep,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")] = None,
     datetime_: Annotated[
         str | None, Query(alias="datetime", description="an RFC 3339 instant or interval (a/b, ../b, a/..)")
@@ -85,7 +91,7 @@ def items(
 ) -> Response:
     """The collection's features (area x month), filtered by bbox and datetime, a page at a time."""
     wanted = ItemFilter(bbox, datetime_, limit, offset, f)
-    return reply(service.items(base, session, register, caller, collection_id, wanted))
+    return reply(service.items(base, session, geography, register, caller, collection_id, wanted))
 
 
 @router.get(
@@ -100,7 +106,8 @@ def item(
     register: RegisterDep,
     reply: ReplyDep,
     collection_id: CollectionIdDep,
+    geography: GeographyDep,
     wanted: Annotated[str, Path(alias="featureId", description="area code and month, e.g. E05011234.2019-01")],
 ) -> Response:
     """One feature: an area's count in a month."""
-    return reply(service.item(base, session, register, caller, collection_id, wanted))
+    return reply(service.item(base, session, geography, register, caller, collection_id, wanted))

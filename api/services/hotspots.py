@@ -35,6 +35,7 @@ from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Rule, protect
 from warehouse.aggregates import located_cells
 from warehouse.areas import area_names, area_shapes, area_shapes_wkb, areas_within
+from warehouse.geocoder_settings import GeocoderSettings
 
 WEIGHTS = "binary Queen contiguity (a shared boundary point), each area its own neighbour (Gi*), not standardised"
 CLASSIFICATION = (
@@ -66,11 +67,18 @@ def _method(rule: Rule, stand_in: int) -> dict[str, str]:
     }
 
 
-def hotspots(session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams) -> Answer[GeoJson]:
-    """Gi* z-score, p-value and hot/cold classification of each area of the study region, on released counts."""
+def hotspots(
+    session: Session, geography: GeocoderSettings, register: ProtocolRegister, caller: Caller, params: AggregateParams
+) -> Answer[GeoJson]:
+    """Gi* z-score, p-value and hot/cold classification of each area of the study region, on released counts.
+
+    The areas (study region, shapes) are those of the vintages in `geography`, which the geocoder placed events in.
+    """
     resolved = resolve(session, register, caller, params)
-    study = areas_within(session, params.level, params.area_level, params.areas)
-    shapes = {code: wkb.loads(shape) for code, shape in area_shapes_wkb(session, params.level, study).items()}
+    study = areas_within(session, geography, params.level, params.area_level, params.areas)
+    shapes = {
+        code: wkb.loads(shape) for code, shape in area_shapes_wkb(session, geography, params.level, study).items()
+    }
     study = [code for code in study if isinstance(shapes.get(code), Polygon | MultiPolygon)]
     if len(study) < 3:
         raise BadParameter(f"Gi* needs at least 3 areas in the study region, found {len(study)}")
@@ -86,7 +94,7 @@ def hotspots(session: Session, register: ProtocolRegister, caller: Caller, param
     used = {code: stand_in if count is None else count for code, count in released.items()}
     spots = hot_spots([(code, shapes[code], used[code]) for code in study])
     names = area_names(session, params.level, study)
-    geometry = area_shapes(session, params.level, study)
+    geometry = area_shapes(session, geography, params.level, study)
     features = [
         feature(
             geometry.get(spot.code),

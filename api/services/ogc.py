@@ -40,6 +40,7 @@ from sharing_protocols.disclosure import rule_for
 from sharing_protocols.periods import PeriodType, add_months
 from warehouse.aggregates import Level, coverage
 from warehouse.areas import area_shapes
+from warehouse.geocoder_settings import GeocoderSettings
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
@@ -145,7 +146,9 @@ def _link(href: str, rel: str, media_type: str, title: str) -> dict[str, str]:
     return {"href": href, "rel": rel, "type": media_type, "title": title}
 
 
-def collection_document(base: str, session: Session, collection: Collection) -> dict[str, Any]:
+def collection_document(
+    base: str, session: Session, geography: GeocoderSettings, collection: Collection
+) -> dict[str, Any]:
     """The collection's description: id, title, links, extent (areas' bbox, months) and CRS."""
     path = f"/collections/{collection.id}"
     document: dict[str, Any] = {
@@ -166,7 +169,7 @@ def collection_document(base: str, session: Session, collection: Collection) -> 
     }
     found = coverage(session, collection.dataset, collection.level, collection.refs)
     if found is not None:
-        bounds = _bounds(area_shapes(session, collection.level, found.areas))
+        bounds = _bounds(area_shapes(session, geography, collection.level, found.areas))
         extent: dict[str, Any] = {}
         if bounds is not None:
             extent["spatial"] = {"bbox": [bounds], "crs": CRS84}
@@ -281,22 +284,29 @@ def landing_page(base: str, title: str) -> dict[str, Any]:
     }
 
 
-def collections(base: str, session: Session, register: ProtocolRegister, caller: Caller) -> Answer[dict[str, Any]]:
+def collections(
+    base: str, session: Session, geography: GeocoderSettings, register: ProtocolRegister, caller: Caller
+) -> Answer[dict[str, Any]]:
     """The collections the caller may see: one per dataset and level (ward, district) allowed."""
     found = collections_for(register, caller)
     body = {
         "links": [_link(_url(base, "/collections", f="json"), "self", JSON_MEDIA_TYPE, "The collections")],
-        "collections": [collection_document(base, session, c) for c in found],
+        "collections": [collection_document(base, session, geography, c) for c in found],
     }
     return Answer(body, sorted({ref for c in found for ref in c.refs}), len(found))
 
 
 def collection(
-    base: str, session: Session, register: ProtocolRegister, caller: Caller, collection_id: str
+    base: str,
+    session: Session,
+    geography: GeocoderSettings,
+    register: ProtocolRegister,
+    caller: Caller,
+    collection_id: str,
 ) -> Answer[dict[str, Any]]:
     """One collection's description, with its extent."""
     found = collection_named(register, caller, collection_id)
-    return Answer(collection_document(base, session, found), list(found.refs), 1)
+    return Answer(collection_document(base, session, geography, found), list(found.refs), 1)
 
 
 @dataclass(frozen=True)
@@ -329,6 +339,7 @@ def _page_links(base: str, found: Collection, wanted: ItemFilter, size: int, sta
 def items(
     base: str,
     session: Session,
+    geography: GeocoderSettings,
     register: ProtocolRegister,
     caller: Caller,
     collection_id: str,
@@ -343,12 +354,12 @@ def items(
     rows = [r for r in rows if month_overlaps(_month(r), start_time, until)]
     shapes: dict[str, Any] = {}
     if area is not None:
-        shapes = area_shapes(session, found.level, sorted({r.area_code for r in rows}))
+        shapes = area_shapes(session, geography, found.level, sorted({r.area_code for r in rows}))
         inside = {code for code, geometry in shapes.items() if shape(geometry).intersects(area)}
         rows = [r for r in rows if r.area_code in inside]
     page = rows[start : start + size]
     missing = sorted({r.area_code for r in page} - set(shapes))
-    shapes.update(area_shapes(session, found.level, missing))
+    shapes.update(area_shapes(session, geography, found.level, missing))
     body = feature_collection(
         [_feature(r, shapes.get(r.area_code)) for r in page],
         numberMatched=len(rows),
@@ -361,7 +372,13 @@ def items(
 
 
 def item(
-    base: str, session: Session, register: ProtocolRegister, caller: Caller, collection_id: str, wanted: str
+    base: str,
+    session: Session,
+    geography: GeocoderSettings,
+    register: ProtocolRegister,
+    caller: Caller,
+    collection_id: str,
+    wanted: str,
 ) -> Answer[GeoJson]:
     """One feature: an area's count in a month (NotFound when the collection has no such feature)."""
     found = collection_named(register, caller, collection_id)
@@ -370,7 +387,7 @@ def item(
     if not match:
         raise NotFound(f"no feature {wanted!r} in {found.id}")
     [row] = match
-    body = _feature(row, area_shapes(session, found.level, [row.area_code]).get(row.area_code))
+    body = _feature(row, area_shapes(session, geography, found.level, [row.area_code]).get(row.area_code))
     body["links"] = [
         _link(_url(base, f"/collections/{found.id}/items/{wanted}", f="json"), "self", GEOJSON_MEDIA_TYPE, wanted),
         _link(_url(base, f"/collections/{found.id}", f="json"), "collection", JSON_MEDIA_TYPE, found.title),

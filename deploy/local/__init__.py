@@ -17,7 +17,7 @@ from deploy.local.home import Service
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.postgres import PostgresServer, create_database, drop_database
 from deploy.local.processes import LocalInfraError
-from deploy.settings import get_database_settings, get_kafka_settings, get_local_settings
+from deploy.settings import DatabaseSettings, KafkaSettings, LocalSettings
 
 __all__ = [
     "LocalInfraError",
@@ -35,7 +35,7 @@ APP_SERVICES = ("worker", "api")
 
 def run_dir() -> Path:
     """<home>/run: pidfiles of the hub's own processes (worker.pid, api.pid)."""
-    return get_local_settings().home.resolve() / "run"
+    return LocalSettings().home.resolve() / "run"
 
 
 @contextlib.contextmanager
@@ -61,8 +61,8 @@ def _redacted(url: str) -> str:
 
 def _services() -> list[tuple[str, str | None, Service]]:
     """Each embedded service in start order: its name, where it is when external (else None), its manager."""
-    local = get_local_settings()
-    kafka, database = get_kafka_settings(), get_database_settings()
+    local = LocalSettings()
+    kafka, database = KafkaSettings(), DatabaseSettings()
     return [
         ("postgres", _redacted(database.resolved_url) if database.external else None, PostgresServer(local)),
         ("kafka", kafka.servers if kafka.external else None, KafkaBroker(local)),

@@ -27,7 +27,8 @@ from deploy.local.processes import (
     tail,
     tail_since,
 )
-from deploy.settings import get_local_settings, libpq_url
+from deploy.settings import LocalSettings
+from warehouse.db import libpq_url
 
 HOST = "127.0.0.1"
 DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
@@ -129,7 +130,7 @@ def create_database(name: str, url: str | None = None) -> str:
     the returned URL is the same with the database name replaced.
     """
     _check_identifier(name)
-    base = url or get_local_settings().database_url()
+    base = url or LocalSettings().database_url()
     conninfo = libpq_url(base)
     try:
         with psycopg.connect(conninfo, dbname="postgres", autocommit=True, connect_timeout=10) as conn:
@@ -147,7 +148,7 @@ def create_database(name: str, url: str | None = None) -> str:
 def drop_database(name: str, url: str | None = None) -> None:
     """Drop database `name` if it exists, disconnecting its sessions (`url` as for create_database)."""
     _check_identifier(name)
-    conninfo = libpq_url(url or get_local_settings().database_url())
+    conninfo = libpq_url(url or LocalSettings().database_url())
     try:
         with psycopg.connect(conninfo, dbname="postgres", autocommit=True, connect_timeout=10) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -6,7 +6,6 @@ variables (domain upper-cased, `-` as `_`); a variable overrides the file. Keys 
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from collections.abc import Mapping
@@ -72,8 +71,8 @@ class Pseudonymiser:
 
 
 def load_keys(path: Path | None, domains: set[str], environ: Mapping[str, str] | None = None) -> dict[str, bytes]:
-    """The keys for `domains`: from the file, overridden by the environment."""
-    env = os.environ if environ is None else environ
+    """The keys for `domains`: from the file, overridden by HUB_LINKAGE_KEY_<DOMAIN> entries of `environ`."""
+    env = environ or {}
     keys = read_key_file(path) if path is not None else {}
     for domain in domains:
         value = env.get(env_name(domain))

@@ -7,6 +7,7 @@ answers; otherwise the embedded services of `hub up`. Failing to get a broker or
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,22 +15,28 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from api.factory import create_app
-from deploy import local, settings
+from deploy import local
 from deploy.lag import wait_for_loader
-from deploy.protocol_files import configured_register
+from deploy.protocol_files import register_at
 from deploy.settings import DatabaseSettings, KafkaSettings
-from deploy.topics import dataset_topics, ensure_topics
-from warehouse import db, migrate
-from warehouse.db import session_scope
+from deploy.topics import ensure_topics
+from sharing_protocols.decision import ProtocolRegister
+from sharing_protocols.topics import dataset_topics
+from warehouse import migrate
+from warehouse.db import session_scope, warehouse_engine
+from warehouse.geocoder_settings import GeocoderSettings
 from warehouse.keys import create_key
 from warehouse.reference import load_areas, read_areas
+from warehouse.settings import WarehouseSettings
 
 pytestmark = pytest.mark.integration
 
@@ -52,25 +59,11 @@ class Services:
     database_url: str | None
 
 
-def _clear_caches() -> None:
-    settings.get_kafka_settings.cache_clear()
-    settings.get_database_settings.cache_clear()
-    settings.get_protocol_settings.cache_clear()
-    configured_register.cache_clear()
-    db.get_engine.cache_clear()
-
-
-def _stop_local() -> None:
-    """Stop what this session started, judged by the environment as it is now (not a module's overrides)."""
-    _clear_caches()
-    local.down()
-
-
 @pytest.fixture(scope="session")
 def services() -> Iterator[Services]:
     """Start (or find) the broker and the database; fail loudly when neither can be had."""
     with ExitStack() as stack:
-        kafka_env, db_env = os.environ.get("HUB_KAFKA_BOOTSTRAP"), os.environ.get("HUB_DATABASE_URL")
+        kafka_env, db_env = KafkaSettings().bootstrap, DatabaseSettings().url  # HUB_KAFKA_BOOTSTRAP, HUB_DATABASE_URL
         if kafka_env is None and db_env is None and _docker_available():
             from testcontainers.kafka import KafkaContainer
             from testcontainers.postgres import PostgresContainer
@@ -84,47 +77,87 @@ def services() -> Iterator[Services]:
         except local.LocalInfraError as exc:
             pytest.fail(f"no Kafka broker or PostGIS database could be started: {exc}")
         if started and os.environ.get("HUB_TEST_KEEP_SERVICES") is None:
-            stack.callback(_stop_local)
+            stack.callback(local.down)
         yield Services(kafka_env, db_env)
 
 
-@dataclass(frozen=True)
+@dataclass
 class HubEnv:
-    """An isolated hub: its own topic prefix and its own database on the shared services."""
+    """An isolated hub: its own topic prefix and database on the shared services, and the parts composed for them.
+
+    `env` holds the same settings as HUB_* variables, for the `hub` commands and the worker run as subprocesses;
+    in-process code gets the parts themselves (engine, register, geography, the API app).
+    """
 
     prefix: str
     database_url: str
     kafka: KafkaSettings
     env: dict[str, str]
+    protocol_paths: list[Path]
+    register: ProtocolRegister
+    engine: Engine
+    geography: GeocoderSettings = field(default_factory=GeocoderSettings)
+    _running: ExitStack = field(default_factory=ExitStack)
+    _app: FastAPI | None = None
 
     @property
-    def database(self) -> DatabaseSettings:
-        return DatabaseSettings(url=self.database_url)
+    def warehouse(self) -> WarehouseSettings:
+        return WarehouseSettings(url=self.database_url)
+
+    @property
+    def topics(self) -> list[str]:
+        """The dataset topics of this hub."""
+        return list(dataset_topics(self.prefix))
+
+    @property
+    def app(self) -> FastAPI:
+        """The API over this hub (its lifespan started on first use, ended with the module)."""
+        if self._app is None:
+            app = create_app(self.warehouse, self.register, self.geography)
+            self._running.enter_context(TestClient(app))
+            self._app = app
+        return self._app
+
+    def reload_protocols(self) -> None:
+        """Read the protocol files again, as a restarted API would: later API clients enforce them."""
+        self.register = register_at(self.protocol_paths)
+        self._app = None
+
+    def client(self, headers: dict[str, str] | None = None) -> TestClient:
+        """An in-process API client sending `headers` (none: the public, without a key)."""
+        return TestClient(self.app, headers=headers)
+
+    def api_client(self, org: str, role: str) -> TestClient:
+        """An in-process API client carrying a real key issued for `org` in `role` (in this hub's database)."""
+        with session_scope(self.engine) as session:
+            token = create_key(session, org, role)
+        return self.client({"Authorization": f"Bearer {token}"})
+
+    def close(self) -> None:
+        self._running.close()
+        self.engine.dispose()
 
 
 @pytest.fixture(scope="module")
-def extra_env() -> dict[str, str]:
-    """More HUB_* settings for a module's hub (a module overrides this fixture, e.g. for its own protocols)."""
-    return {}
+def protocol_paths() -> list[Path]:
+    """The protocol files or directories of a module's hub (empty: the packaged ones; a module overrides this)."""
+    return []
 
 
 @pytest.fixture(scope="module")
-def hub_env(
-    services: Services, shared_data: Path, monkeypatch_module: pytest.MonkeyPatch, extra_env: dict[str, str]
-) -> Iterator[HubEnv]:
-    """A fresh database (migrated, May 2024 wards loaded) and topic prefix, set in os.environ for this module."""
+def hub_env(services: Services, shared_data: Path, protocol_paths: list[Path]) -> Iterator[HubEnv]:
+    """A fresh database (migrated, May 2024 wards loaded) and topic prefix, with the parts composed for them."""
     name = f"hub_test_{uuid.uuid4().hex[:10]}"
     try:
         url = local.create_database(name, services.database_url)
     except local.LocalInfraError as exc:
         pytest.fail(str(exc))
     prefix = f"t{uuid.uuid4().hex[:10]}"
-    env = {"HUB_KAFKA_TOPIC_PREFIX": prefix, "HUB_DATABASE_URL": url, **extra_env}
+    env = {"HUB_KAFKA_TOPIC_PREFIX": prefix, "HUB_DATABASE_URL": url}
+    if protocol_paths:
+        env["HUB_PROTOCOLS_PATHS"] = json.dumps([str(path) for path in protocol_paths])
     if services.kafka_bootstrap:
         env["HUB_KAFKA_BOOTSTRAP"] = services.kafka_bootstrap
-    for key, value in env.items():
-        monkeypatch_module.setenv(key, value)
-    _clear_caches()
     migrate.upgrade(url)
     load_areas(
         read_areas(shared_data / "boundaries/wards_2024_bsc_epsg27700.geojson", "ward_code", "ward_name"),
@@ -134,16 +167,18 @@ def hub_env(
     )
     kafka = KafkaSettings(bootstrap=services.kafka_bootstrap, topic_prefix=prefix)
     ensure_topics(kafka)
-    yield HubEnv(prefix, url, kafka, env)
-    _clear_caches()
-    db.get_engine(url).dispose()
+    hub = HubEnv(
+        prefix,
+        url,
+        kafka,
+        env,
+        list(protocol_paths),
+        register_at(protocol_paths),
+        warehouse_engine(WarehouseSettings(url=url)),
+    )
+    yield hub
+    hub.close()
     local.drop_database(name, services.database_url)
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
 
 
 class Worker:
@@ -161,7 +196,7 @@ class Worker:
     def wait_until_loaded(self, timeout: float = 120) -> None:
         """Block until the worker has committed everything on the dataset topics."""
         deadline = time.monotonic() + timeout
-        lag = wait_for_loader(self.hub.kafka, dataset_topics(self.hub.kafka), timeout)
+        lag = wait_for_loader(self.hub.kafka, self.hub.topics, timeout)
         if self.process.poll() is not None:
             pytest.fail(f"the worker exited ({self.process.returncode}):\n{self.log.read_text()[-3000:]}")
         if lag or time.monotonic() > deadline:
@@ -182,13 +217,6 @@ def worker(hub_env: HubEnv, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     running = Worker(hub_env, tmp_path_factory.mktemp("worker") / "worker.log")
     yield running
     running.stop()
-
-
-def api_client(org: str, role: str) -> TestClient:
-    """An in-process API client carrying a real key issued for `org` in `role` (in this module's database)."""
-    with session_scope() as session:
-        token = create_key(session, org, role)
-    return TestClient(create_app(), headers={"Authorization": f"Bearer {token}"})
 
 
 def run_all(commands: list[list[str]], env: dict[str, str]) -> None:

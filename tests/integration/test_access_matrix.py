@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -26,11 +25,9 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from api.factory import create_app
 from deploy.protocol_files import packaged_protocols_dir
 from tests.disclosure_attack import margin_attack
-from tests.integration.conftest import HubEnv, Worker, api_client, run_all
-from warehouse.db import get_engine
+from tests.integration.conftest import HubEnv, Worker, run_all
 from warehouse.lookups import load_lookup
 from warehouse.population import load_population
 from warehouse.postcodes import load_postcodes
@@ -152,8 +149,8 @@ def protocol_dirs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def extra_env(protocol_dirs: list[Path]) -> dict[str, str]:
-    return {"HUB_PROTOCOLS_PATHS": json.dumps([str(p) for p in protocol_dirs])}
+def protocol_paths(protocol_dirs: list[Path]) -> list[Path]:
+    return protocol_dirs
 
 
 @pytest.fixture(scope="module")
@@ -180,14 +177,14 @@ def loaded(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPath
     worker.stop()
 
 
-def _client(org: str | None, role: str | None) -> TestClient:
-    return TestClient(create_app()) if org is None or role is None else api_client(org, role)
+def _client(hub_env: HubEnv, org: str | None, role: str | None) -> TestClient:
+    return hub_env.client() if org is None or role is None else hub_env.api_client(org, role)
 
 
-def test_no_caller_sees_data_outside_its_protocols(loaded: Worker, protocol_dirs: list[Path]) -> None:
+def test_no_caller_sees_data_outside_its_protocols(loaded: Worker, hub_env: HubEnv, protocol_dirs: list[Path]) -> None:
     seen_ok: dict[str, set[str]] = {}
     for org, role in CALLERS:
-        client = _client(org, role)
+        client = _client(hub_env, org, role)
         who = "public" if role in (None, "public") else str(org)
         for case in CASES:
             response = client.get(case.path, params=case.params)
@@ -209,9 +206,9 @@ def test_no_caller_sees_data_outside_its_protocols(loaded: Worker, protocol_dirs
         assert cases <= seen_ok.get(who, set()), f"{who} was refused {sorted(cases - seen_ok.get(who, set()))}"
 
 
-def test_other_endpoints_by_role(loaded: Worker, protocol_dirs: list[Path]) -> None:
+def test_other_endpoints_by_role(loaded: Worker, hub_env: HubEnv, protocol_dirs: list[Path]) -> None:
     for org, role in CALLERS:
-        client = _client(org, role)
+        client = _client(hub_env, org, role)
         who = "public" if role in (None, "public") else str(org)
         where = f"{org}/{role}"
         indicators = client.get("/v1/indicators")
@@ -269,8 +266,8 @@ def _small_counts(value: Any, path: str = "") -> list[str]:
     return found
 
 
-def test_no_figure_of_1_to_7_under_the_default_rule(loaded: Worker) -> None:
-    client = api_client("csp-default", "analyst")
+def test_no_figure_of_1_to_7_under_the_default_rule(loaded: Worker, hub_env: HubEnv) -> None:
+    client = hub_env.api_client("csp-default", "analyst")
     answered = 0
     for case in CASES:
         for extra in ({}, {"by": "category"}, {"format": "csv"}):
@@ -298,7 +295,7 @@ def test_no_figure_of_1_to_7_under_the_default_rule(loaded: Worker) -> None:
 
 
 def test_the_margin_attack_recovers_no_suppressed_count(loaded: Worker, hub_env: HubEnv) -> None:
-    client = api_client("csp-default", "analyst")
+    client = hub_env.api_client("csp-default", "analyst")
     params = {"dataset": "police-records", "level": "ward", "by": "category", **RECORDS, "period": "quarter"}
     body = client.get("/v1/counts", params=params).json()
     cells: dict[tuple[str | None, ...], int | None] = {
@@ -310,7 +307,7 @@ def test_the_margin_attack_recovers_no_suppressed_count(loaded: Worker, hub_env:
     rule = body["disclosure"]
     recovered = margin_attack(cells, margins, totals["overall"], rule["min_cell_count"], rule["round_to"])
     assert not recovered.anything
-    with get_engine(hub_env.database_url).connect() as conn:
+    with hub_env.engine.connect() as conn:
         [(events,)] = conn.execute(
             text("SELECT count(*) FROM event WHERE dataset = 'police-records' AND ward_code IS NOT NULL")
         ).all()

@@ -16,7 +16,6 @@ from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy import text
 
 from tests.integration.conftest import HubEnv, Worker
-from warehouse.db import get_engine
 
 pytestmark = pytest.mark.integration
 
@@ -114,7 +113,7 @@ def test_each_broken_row_is_reported_with_file_row_and_field(
 def test_published_equals_loaded_plus_dead_lettered_plus_unlocated(
     published: subprocess.CompletedProcess[str], hub_env: HubEnv
 ) -> None:
-    with get_engine(hub_env.database_url).connect() as conn:
+    with hub_env.engine.connect() as conn:
         by_status: dict[str, int] = dict(
             conn.execute(text("SELECT location_status, count(*) FROM event GROUP BY 1")).all()
         )

@@ -22,9 +22,8 @@ from shapely import STRtree, points
 from shapely.geometry import shape
 from sqlalchemy import text
 
-from deploy.protocol_files import configured_register
-from tests.integration.conftest import HubEnv, Worker, api_client
-from warehouse.db import get_engine, session_scope
+from tests.integration.conftest import HubEnv, Worker
+from warehouse.db import session_scope
 from warehouse.quality import DEFAULT_LATE_DAYS, FeedQuality, QualityReport, feed_quality, report_json
 
 pytestmark = pytest.mark.integration
@@ -98,7 +97,7 @@ def published(
 
 def _retract_one_and_send_garbage(hub_env: HubEnv) -> None:
     """A tombstone for one of the other partner's events (which names no partner) and one undecodable message."""
-    with get_engine(hub_env.database_url).connect() as conn:
+    with hub_env.engine.connect() as conn:
         event_id = conn.execute(
             text("SELECT event_id FROM decision WHERE partner = :p ORDER BY id LIMIT 1"), {"p": OTHER}
         ).scalar_one()
@@ -110,9 +109,9 @@ def _retract_one_and_send_garbage(hub_env: HubEnv) -> None:
     producer.close()
 
 
-def _report(**kwargs: Any) -> QualityReport:
-    with session_scope() as session:
-        return feed_quality(session, configured_register(), datetime.now(UTC), **kwargs)
+def _report(hub_env: HubEnv, **kwargs: Any) -> QualityReport:
+    with session_scope(hub_env.engine) as session:
+        return feed_quality(session, hub_env.register, datetime.now(UTC), **kwargs)
 
 
 def _feed(feeds: list[FeedQuality], dataset: str, partner: str) -> FeedQuality:
@@ -141,9 +140,9 @@ def _is_late(month: str, today: date, days: int) -> bool:
     return (today - end).days > days
 
 
-def test_the_report_figures_are_those_of_the_file(published: Published, shared_data: Path) -> None:
+def test_the_report_figures_are_those_of_the_file(published: Published, shared_data: Path, hub_env: HubEnv) -> None:
     rows = published.rows
-    feed = _feed(_report().feeds, DATASET, PARTNER)
+    feed = _feed(_report(hub_env).feeds, DATASET, PARTNER)
     total = len(rows)
     assert (feed.events, feed.versions, feed.decisions) == (total, total, total)
     assert feed.released + feed.withheld == total
@@ -190,8 +189,8 @@ def test_the_report_figures_are_those_of_the_file(published: Published, shared_d
     assert feed.protocols  # the packaged protocols name police-uk as a data owner
 
 
-def test_a_protocol_owner_that_never_sent_data_shows_no_data_not_zeros(published: Published) -> None:
-    report = _report()
+def test_a_protocol_owner_that_never_sent_data_shows_no_data_not_zeros(published: Published, hub_env: HubEnv) -> None:
+    report = _report(hub_env)
     silent = _feed(report.feeds, DATASET, SILENT)
     assert silent.protocols
     assert silent.volume.status == "no_data"
@@ -202,8 +201,10 @@ def test_a_protocol_owner_that_never_sent_data_shows_no_data_not_zeros(published
     assert _feed(report.feeds, DATASET, OTHER).volume.status == "ok"
 
 
-def test_retractions_go_to_the_retracted_events_partner_and_dead_letters_to_unknown(published: Published) -> None:
-    report = _report()
+def test_retractions_go_to_the_retracted_events_partner_and_dead_letters_to_unknown(
+    published: Published, hub_env: HubEnv
+) -> None:
+    report = _report(hub_env)
     other = _feed(report.feeds, DATASET, OTHER)
     assert (other.events, other.retracted, other.dead_lettered) == (2, 1, 0)
     unknown = _feed(report.feeds, DATASET, "unknown")
@@ -211,15 +212,17 @@ def test_retractions_go_to_the_retracted_events_partner_and_dead_letters_to_unkn
     assert unknown.volume.status == "no_data"
 
 
-def test_a_window_without_decisions_has_no_shares_but_keeps_the_feed_status(published: Published) -> None:
-    feed = _feed(_report(since=datetime(2999, 1, 1, tzinfo=UTC)).feeds, DATASET, PARTNER)
+def test_a_window_without_decisions_has_no_shares_but_keeps_the_feed_status(
+    published: Published, hub_env: HubEnv
+) -> None:
+    feed = _feed(_report(hub_env, since=datetime(2999, 1, 1, tzinfo=UTC)).feeds, DATASET, PARTNER)
     assert feed.events == 0
     assert all(c.share is None for c in feed.completeness)
     assert feed.volume.status == "ok"
 
 
-def test_late_days_is_configurable(published: Published) -> None:
-    feed = _feed(_report(late_days=100_000).feeds, DATASET, PARTNER)
+def test_late_days_is_configurable(published: Published, hub_env: HubEnv) -> None:
+    feed = _feed(_report(hub_env, late_days=100_000).feeds, DATASET, PARTNER)
     assert feed.late == 0
 
 
@@ -233,8 +236,8 @@ def test_hub_dq_json_prints_the_same_report(published: Published, hub_env: HubEn
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    with session_scope() as session:
-        expected = report_json(feed_quality(session, configured_register(), now))
+    with session_scope(hub_env.engine) as session:
+        expected = report_json(feed_quality(session, hub_env.register, now))
     assert json.loads(result.stdout) == expected
 
     table = subprocess.run(
@@ -250,26 +253,26 @@ def test_hub_dq_json_prints_the_same_report(published: Published, hub_env: HubEn
 
 
 def test_api_dq_is_for_ig_leads_and_for_partners_own_feeds(published: Published, hub_env: HubEnv) -> None:
-    assert api_client("eastbourne-csp", "analyst").get("/v1/dq").status_code == 403
+    assert hub_env.api_client("eastbourne-csp", "analyst").get("/v1/dq").status_code == 403
 
-    own = api_client(PARTNER, "partner")
+    own = hub_env.api_client(PARTNER, "partner")
     response = own.get("/v1/dq")
     assert response.status_code == 200
     feeds = response.json()["feeds"]
     assert feeds and {f["partner"] for f in feeds} == {PARTNER}
     assert own.get("/v1/dq", params={"partner": OTHER}).status_code == 403
 
-    lead = api_client("hub", "ig_lead").get("/v1/dq", params={"late_days": 35})
+    lead = hub_env.api_client("hub", "ig_lead").get("/v1/dq", params={"late_days": 35})
     assert lead.status_code == 200
     body = lead.json()
     partners = {(f["dataset"], f["partner"]): f for f in body["feeds"]}
     assert {(DATASET, PARTNER), (DATASET, OTHER), (DATASET, SILENT)} <= set(partners)
     assert partners[(DATASET, SILENT)]["volume"]["status"] == "no_data"
-    with session_scope() as session:
-        expected = report_json(feed_quality(session, configured_register(), datetime.now(UTC)))
+    with session_scope(hub_env.engine) as session:
+        expected = report_json(feed_quality(session, hub_env.register, datetime.now(UTC)))
     assert body["feeds"] == expected["feeds"]
 
-    with get_engine(hub_env.database_url).connect() as conn:
+    with hub_env.engine.connect() as conn:
         logged = conn.execute(
             text("SELECT org, role, status FROM access_log WHERE endpoint = '/v1/dq' ORDER BY id")
         ).all()

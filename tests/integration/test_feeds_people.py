@@ -25,7 +25,6 @@ from sqlalchemy import text
 
 from sharing_protocols.envelope import keyed_event_id
 from tests.integration.conftest import HubEnv, Worker, run_all
-from warehouse.db import get_engine
 
 pytestmark = pytest.mark.integration
 
@@ -152,7 +151,7 @@ def files(hub_env: HubEnv, worker: Worker, tmp_path_factory: pytest.TempPathFact
 
 
 def _query(hub_env: HubEnv, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    with get_engine(hub_env.database_url).connect() as conn:
+    with hub_env.engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text(sql), params).all()]
 
 

@@ -26,14 +26,12 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from typer.testing import CliRunner
 
-from api.factory import create_app
-from api.routes import geocode
-from deploy.settings import libpq_url
+from deploy.cli.locate import locate
 from sharing_protocols.envelope import BngPoint, PostcodeLocation, Wgs84Point
 from tests.integration.conftest import HubEnv
+from warehouse.db import libpq_url
 from warehouse.geocoder import Geocoder, Location, geocoder_from_warehouse
 from warehouse.locate import INVALID_INPUT, locate_csv
-from warehouse.locate_cli import locate
 from warehouse.lookups import load_lookup
 from warehouse.postcodes import load_postcodes
 from warehouse.reference import load_areas, read_areas
@@ -103,9 +101,7 @@ def loaded(hub_env: HubEnv, shared_data: Path) -> Iterator[str]:
         load_lookup(shared_data / "lookups" / name, "lookups-2024", url)
     result = load_postcodes(shared_data / CODEPOINT, "codepoint", url)
     assert result.loaded == 2887 and not result.skipped
-    geocode.geocoder_for.cache_clear()
     yield url
-    geocode.geocoder_for.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -227,9 +223,9 @@ def test_unmatched_inputs_are_counted_by_reason_and_none_is_dropped(geocoder: Ge
 
 
 @pytest.fixture(scope="module")
-def client(loaded: str) -> TestClient:
+def client(loaded: str, hub_env: HubEnv) -> TestClient:
     """The API, without a key: geocoding is public reference data."""
-    return TestClient(create_app())
+    return hub_env.client()
 
 
 def _access_rows(url: str) -> list[tuple[object, ...]]:
@@ -400,23 +396,24 @@ def test_locate_csv_detects_columns_keeps_every_row_and_reports_bad_ones(
     assert summary.columns == {"lat": "LATITUDE", "lon": "longitude"} and summary.matched == 1
 
 
-def test_locate_command_writes_the_file_and_summarises(loaded: str, tmp_path: Path) -> None:
+def test_locate_command_writes_the_file_and_summarises(loaded: str, hub_env: HubEnv, tmp_path: Path) -> None:
     app = typer.Typer()
     app.command()(locate)
     source, out = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_text("postcode,note\nBN20 0AD,x\nZZ99 9ZZ,y\n,z\n")
-    result = CliRunner().invoke(app, [str(source), str(out)])
+    runner = CliRunner(env=hub_env.env)  # the command reads HUB_* settings, as `hub geo locate` does
+    result = runner.invoke(app, [str(source), str(out)])
     assert result.exit_code == 0, result.output
     assert "3 rows" in result.output and "matched: 1" in result.output
     assert "unmatched no_location: 1" in result.output and "unmatched unknown_postcode: 1" in result.output
     assert "BN20" not in result.output  # no input values in the summary
     assert len(out.read_text().splitlines()) == 4
 
-    missing = CliRunner().invoke(app, [str(tmp_path / "none.csv"), str(out)])
+    missing = runner.invoke(app, [str(tmp_path / "none.csv"), str(out)])
     assert missing.exit_code == 1
     nocols = tmp_path / "nocols.csv"
     nocols.write_text("a,b\n1,2\n")
-    refused = CliRunner().invoke(app, [str(nocols), str(out)])
+    refused = runner.invoke(app, [str(nocols), str(out)])
     assert refused.exit_code == 1 and "no location columns" in refused.output
 
 

@@ -19,9 +19,9 @@ import pytest
 from shapely.geometry import shape
 
 from deploy import local
-from deploy.settings import libpq_url
 from tests.integration.conftest import Services
 from warehouse import migrate
+from warehouse.db import libpq_url
 from warehouse.lookups import ambiguous, load_lookup, parents, rollup
 from warehouse.postcodes import DUPLICATE, NO_COORDINATES, load_postcodes
 from warehouse.reference import load_areas, read_areas

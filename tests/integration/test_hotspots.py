@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -12,14 +11,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
-from api.factory import create_app
 from deploy.protocol_files import packaged_protocols_dir
-from tests.integration.conftest import HubEnv, Worker, api_client
+from tests.integration.conftest import HubEnv, Worker
 from tests.integration.police_points import LOOKUPS, Wards, csps, load_wards, publish, to_wgs84, ward_months
 from warehouse.lookups import load_lookup
 
@@ -53,10 +50,10 @@ PARAMS = {"dataset": "police-uk-street", "from": "2019-01", "to": "2019-01"}
 
 
 @pytest.fixture(scope="module")
-def extra_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     directory = tmp_path_factory.mktemp("protocols")
     (directory / "street-to-csp-n.yaml").write_text(NHS_RULE)
-    return {"HUB_PROTOCOLS_PATHS": json.dumps([str(packaged_protocols_dir()), str(directory)])}
+    return [packaged_protocols_dir(), directory]
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +106,8 @@ def two_sided_p(z: float) -> float:
     return math.erfc(abs(z) / math.sqrt(2))
 
 
-def _hotspots(org: str, **params: str) -> dict[str, Any]:
-    response = api_client(org, "analyst").get("/v1/hotspots", params={**PARAMS, **params})
+def _hotspots(hub_env: HubEnv, org: str, **params: str) -> dict[str, Any]:
+    response = hub_env.api_client(org, "analyst").get("/v1/hotspots", params={**PARAMS, **params})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/geo+json")
     body: dict[str, Any] = response.json()
@@ -138,11 +135,11 @@ def _check_against_textbook(body: dict[str, Any], polygons: dict[str, BaseGeomet
 
 
 def test_ward_gi_star_of_a_csp_equals_the_textbook_formula_on_exact_counts(
-    loaded: None, wards: Wards, shared_data: Path
+    loaded: None, wards: Wards, shared_data: Path, hub_env: HubEnv
 ) -> None:
     in_csp = {code for code, lad in wards.lads.items() if csps(shared_data)[lad] == WEALDEN_CSP}
     counts = Counter({ward: n for (ward, _), n in ward_months(wards, shared_data / SUSSEX).items() if ward in in_csp})
-    body = _hotspots("east-sussex-csp", area=WEALDEN_CSP, area_level="csp")
+    body = _hotspots(hub_env, "east-sussex-csp", area=WEALDEN_CSP, area_level="csp")
     assert body["disclosure"]["min_cell_count"] == 1 and body["disclosure"]["round_to"] == 1  # exact counts
     served = {f["properties"]["code"]: f["properties"] for f in body["features"]}
     assert sorted(served) == sorted(in_csp)  # every ward of the CSP, zero-count ones included
@@ -159,10 +156,10 @@ def test_ward_gi_star_of_a_csp_equals_the_textbook_formula_on_exact_counts(
 
 
 def test_gi_star_is_computed_on_released_counts_under_the_nhs_rule(
-    loaded: None, wards: Wards, shared_data: Path
+    loaded: None, wards: Wards, shared_data: Path, hub_env: HubEnv
 ) -> None:
     in_csp = {code for code, lad in wards.lads.items() if csps(shared_data)[lad] == WEALDEN_CSP}
-    body = _hotspots("csp-n", area=WEALDEN_CSP, area_level="csp", category="violent-crime")
+    body = _hotspots(hub_env, "csp-n", area=WEALDEN_CSP, area_level="csp", category="violent-crime")
     rule = body["disclosure"]
     assert (rule["source"], rule["min_cell_count"], rule["round_to"]) == ("default", 8, 5)
     released = {f["properties"]["code"]: f["properties"]["count"] for f in body["features"]}
@@ -182,7 +179,7 @@ def test_gi_star_is_computed_on_released_counts_under_the_nhs_rule(
     served_z = {f["properties"]["code"]: f["properties"]["z_score"] for f in body["features"]}
     assert any(z is not None and abs(z - (served_z[c] or 0.0)) > 1e-3 for c, z in zip(codes, on_true, strict=True))
     # The released counts are those of GET /v1/counts for the same query (one table, one disclosure control).
-    counts = api_client("csp-n", "analyst").get(
+    counts = hub_env.api_client("csp-n", "analyst").get(
         "/v1/counts",
         params={**PARAMS, "area": WEALDEN_CSP, "area_level": "csp", "category": "violent-crime", "period": "all"},
     )
@@ -202,12 +199,12 @@ def _category_counts(wards: Wards, shared_data: Path, category: str, within: set
     return found
 
 
-def test_district_gi_star_within_a_force_area(loaded: None, wards: Wards, shared_data: Path) -> None:
+def test_district_gi_star_within_a_force_area(loaded: None, wards: Wards, shared_data: Path, hub_env: HubEnv) -> None:
     by_ward = ward_months(wards, shared_data / SUSSEX)
     counts: Counter[str] = Counter()
     for (ward, _), n in by_ward.items():
         counts[wards.lads[ward]] += n
-    body = _hotspots("east-sussex-csp", level="lad", area=SUSSEX_PFA, area_level="pfa")
+    body = _hotspots(hub_env, "east-sussex-csp", level="lad", area=SUSSEX_PFA, area_level="pfa")
     served = {f["properties"]["code"]: f["properties"] for f in body["features"]}
     assert set(served) == EAST_SUSSEX_LADS  # the force's districts with wards loaded
     assert {c: p["count"] for c, p in served.items()} == {c: counts[c] for c in EAST_SUSSEX_LADS}
@@ -217,8 +214,8 @@ def test_district_gi_star_within_a_force_area(loaded: None, wards: Wards, shared
     _check_against_textbook(body, polygons, {c: counts[c] for c in EAST_SUSSEX_LADS})
 
 
-def test_bad_requests(loaded: None, wards: Wards) -> None:
-    client = api_client("east-sussex-csp", "analyst")
+def test_bad_requests(loaded: None, wards: Wards, hub_env: HubEnv) -> None:
+    client = hub_env.api_client("east-sussex-csp", "analyst")
     one_ward = sorted(w for w, lad in wards.lads.items() if lad == "E07000061")[0]
     few = client.get("/v1/hotspots", params={**PARAMS, "area": one_ward, "area_level": "ward"})
     assert few.status_code == 422 and "at least 3 areas" in few.json()["detail"]
@@ -230,5 +227,5 @@ def test_bad_requests(loaded: None, wards: Wards) -> None:
     )
     assert client.get("/v1/hotspots", params=PARAMS).status_code == 422  # no study region
     # The public has the street records at LSOA precision only: not by ward.
-    public = TestClient(create_app()).get("/v1/hotspots", params={**PARAMS, "area": WEALDEN_CSP, "area_level": "csp"})
+    public = hub_env.client().get("/v1/hotspots", params={**PARAMS, "area": WEALDEN_CSP, "area_level": "csp"})
     assert public.status_code == 403

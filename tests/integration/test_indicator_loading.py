@@ -12,12 +12,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
+from deploy.cli.indicators import indicators as indicators_cli
 from deploy.indicator_files import packaged_indicators_dir
 from tests.integration.conftest import HubEnv
 from warehouse.db import session_scope
 from warehouse.indicator_registry import load_directory
 from warehouse.indicator_store import load_indicators, read_indicators
-from warehouse.indicators_cli import indicators as indicators_cli
 
 pytestmark = pytest.mark.integration
 
@@ -39,19 +39,19 @@ def _expected_targets(documents: dict[str, dict[str, Any]]) -> set[tuple[str, st
     return expected
 
 
-def _stored_targets() -> set[tuple[str, str | None, str, Decimal]]:
-    with session_scope() as session:
+def _stored_targets(hub_env: HubEnv) -> set[tuple[str, str | None, str, Decimal]]:
+    with session_scope(hub_env.engine) as session:
         rows = session.execute(text("SELECT indicator_id, area_code, year, value FROM indicator_target")).all()
     return {(r[0], r[1], r[2], r[3]) for r in rows}
 
 
 def test_the_packaged_indicators_load_and_read_back(hub_env: HubEnv) -> None:
     documents = _documents()
-    with session_scope() as session:
+    with session_scope(hub_env.engine) as session:
         assert load_indicators(session, load_directory(packaged_indicators_dir())) == len(documents) == 4
 
-    assert _stored_targets() == _expected_targets(documents)
-    with session_scope() as session:
+    assert _stored_targets(hub_env) == _expected_targets(documents)
+    with session_scope(hub_env.engine) as session:
         rows = session.execute(
             text(
                 "SELECT id, owner, dataset, measure, direction, level, data_lag_months, provisional_months, "
@@ -76,7 +76,7 @@ def test_the_packaged_indicators_load_and_read_back(hub_env: HubEnv) -> None:
         for id_, d in sorted(documents.items())
     ]
     # Eastbourne's own 2025/26 violence target, and the all-areas one that Lewes falls back to.
-    with session_scope() as session:
+    with session_scope(hub_env.engine) as session:
         registered = {entry.indicator.id: entry.indicator for entry in read_indicators(session)}
     violence = documents["violence-rate"]
     assert registered["violence-rate"].target_for("E22000295", "2025/26") == (
@@ -89,19 +89,19 @@ def test_the_packaged_indicators_load_and_read_back(hub_env: HubEnv) -> None:
 
 def test_loading_replaces_the_registry(hub_env: HubEnv) -> None:
     packaged = load_directory(packaged_indicators_dir())
-    with session_scope() as session:
+    with session_scope(hub_env.engine) as session:
         load_indicators(session, packaged)
-    with session_scope() as session:
+    with session_scope(hub_env.engine) as session:
         load_indicators(session, [i for i in packaged if i.id == "asb-incidents"])
-    assert _stored_targets() == {t for t in _expected_targets(_documents()) if t[0] == "asb-incidents"}
-    with session_scope() as session:
+    assert _stored_targets(hub_env) == {t for t in _expected_targets(_documents()) if t[0] == "asb-incidents"}
+    with session_scope(hub_env.engine) as session:
         assert session.execute(text("SELECT array_agg(id) FROM indicator")).scalar_one() == ["asb-incidents"]
 
 
 def test_one_all_areas_target_per_indicator_and_year(hub_env: HubEnv) -> None:
-    with session_scope() as session:
+    with session_scope(hub_env.engine) as session:
         load_indicators(session, load_directory(packaged_indicators_dir()))
-    with pytest.raises(IntegrityError), session_scope() as session:  # NULL area codes are not distinct
+    with pytest.raises(IntegrityError), session_scope(hub_env.engine) as session:  # NULL area codes are not distinct
         session.execute(
             text("INSERT INTO indicator_target (indicator_id, area_code, year, value) VALUES (:i, NULL, :y, 1)"),
             {"i": "violence-rate", "y": "2025/26"},
@@ -109,7 +109,7 @@ def test_one_all_areas_target_per_indicator_and_year(hub_env: HubEnv) -> None:
 
 
 def test_hub_indicators_load_and_list(hub_env: HubEnv, tmp_path: Path) -> None:
-    runner = CliRunner()
+    runner = CliRunner(env=hub_env.env)  # the commands read HUB_* settings, as `hub indicators` does
     loaded = runner.invoke(indicators_cli, ["load", str(packaged_indicators_dir())])
     assert loaded.exit_code == 0, loaded.output
     assert loaded.output.startswith("4 indicators loaded from ")
@@ -125,4 +125,4 @@ def test_hub_indicators_load_and_list(hub_env: HubEnv, tmp_path: Path) -> None:
     refused = runner.invoke(indicators_cli, ["load", str(tmp_path)])
     assert refused.exit_code == 1
     assert f"{bad}: denominator.per: must be 1000, 10000 or 100000" in refused.output
-    assert len(_stored_targets()) == len(_expected_targets(_documents()))  # the registry is unchanged
+    assert len(_stored_targets(hub_env)) == len(_expected_targets(_documents()))  # the registry is unchanged

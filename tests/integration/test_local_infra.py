@@ -14,7 +14,8 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 
 from deploy.local import create_database, drop_database, ensure_up, status
-from deploy.settings import get_database_settings, get_kafka_settings, libpq_url
+from deploy.settings import DatabaseSettings, KafkaSettings
+from warehouse.db import libpq_url
 
 pytestmark = pytest.mark.integration
 
@@ -27,11 +28,11 @@ def services() -> None:
 @pytest.fixture
 def throwaway_database() -> Iterator[str]:
     name = f"test_{uuid.uuid4().hex[:12]}"
-    url = create_database(name, get_database_settings().resolved_url)
+    url = create_database(name, DatabaseSettings().resolved_url)
     try:
         yield url
     finally:
-        drop_database(name, get_database_settings().resolved_url)
+        drop_database(name, DatabaseSettings().resolved_url)
 
 
 def test_status_shows_kafka_and_postgres_running() -> None:
@@ -49,7 +50,7 @@ def test_throwaway_database_has_postgis(throwaway_database: str) -> None:
 
 def test_dropped_database_is_gone() -> None:
     name = f"test_{uuid.uuid4().hex[:12]}"
-    base = get_database_settings().resolved_url
+    base = DatabaseSettings().resolved_url
     create_database(name, base)
     drop_database(name, base)
     with psycopg.connect(libpq_url(base), dbname="postgres", connect_timeout=10) as conn:
@@ -57,7 +58,7 @@ def test_dropped_database_is_gone() -> None:
 
 
 def test_kafka_topic_produce_consume() -> None:
-    servers = get_kafka_settings().servers
+    servers = KafkaSettings().servers
     topic = f"test.local-infra.{uuid.uuid4().hex}"
     payload = uuid.uuid4().bytes
     admin = KafkaAdminClient(bootstrap_servers=servers, client_id="test-local-infra")

@@ -27,7 +27,6 @@ from producers.generators.base import GenerateRequest, read_codepoint, write_csv
 from producers.generators.registry import all_generators
 from sharing_protocols.catalogue import CATALOGUE
 from tests.integration.conftest import HubEnv, Worker
-from warehouse.db import get_engine
 
 pytestmark = pytest.mark.integration
 
@@ -151,7 +150,7 @@ def _topic_text(hub_env: HubEnv) -> Iterator[str]:
 
 
 def _warehouse_text(hub_env: HubEnv) -> Iterator[str]:
-    with get_engine(hub_env.database_url).connect() as conn:
+    with hub_env.engine.connect() as conn:
         tables = conn.execute(
             text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys'")
         ).scalars()

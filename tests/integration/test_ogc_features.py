@@ -13,9 +13,8 @@ import yaml
 from fastapi.testclient import TestClient
 from shapely.geometry import box
 
-from api.factory import create_app
 from deploy.protocol_files import packaged_protocols_dir
-from tests.integration.conftest import HubEnv, Worker, api_client
+from tests.integration.conftest import HubEnv, Worker
 from tests.integration.police_points import Wards, load_wards, publish, to_wgs84, ward_months
 
 pytestmark = pytest.mark.integration
@@ -99,8 +98,8 @@ def _month_in(month: str, first: date, last: date) -> bool:
     return first <= date(int(month[:4]), int(month[5:7]), 1) <= last
 
 
-def test_landing_page_and_conformance(loaded: None) -> None:
-    client = TestClient(create_app())
+def test_landing_page_and_conformance(loaded: None, hub_env: HubEnv) -> None:
+    client = hub_env.client()
     landing = client.get("/")
     assert landing.status_code == 200 and landing.headers["content-type"] == "application/json"
     links = _links(landing.json())
@@ -113,8 +112,8 @@ def test_landing_page_and_conformance(loaded: None) -> None:
     assert "collections" in client.get(links["data"]["href"]).json()
 
 
-def test_collections_are_those_the_protocols_allow(loaded: None) -> None:
-    body = api_client("essex-csp", "analyst").get("/collections").json()
+def test_collections_are_those_the_protocols_allow(loaded: None, hub_env: HubEnv) -> None:
+    body = hub_env.api_client("essex-csp", "analyst").get("/collections").json()
     ids = {c["id"] for c in body["collections"]}
     assert ids == expected_collections("essex-csp")
     assert {API_WARDS, "police-uk-api-lad-monthly", "police-uk-street-ward-monthly"} <= ids
@@ -126,9 +125,9 @@ def test_collections_are_those_the_protocols_allow(loaded: None) -> None:
 
 
 def test_collection_extent_is_that_of_its_areas_and_months(
-    loaded: None, wards: Wards, colchester: Counter[Any]
+    loaded: None, wards: Wards, colchester: Counter[Any], hub_env: HubEnv
 ) -> None:
-    document = api_client("essex-csp", "analyst").get(f"/collections/{API_WARDS}").json()
+    document = hub_env.api_client("essex-csp", "analyst").get(f"/collections/{API_WARDS}").json()
     assert document["id"] == API_WARDS
     assert document["extent"]["temporal"]["interval"] == [["2023-01-01T00:00:00Z", "2023-12-31T23:59:59Z"]]
     areas = [to_wgs84(wards.polygons[ward]).bounds for ward in {w for w, _ in colchester}]
@@ -139,9 +138,9 @@ def test_collection_extent_is_that_of_its_areas_and_months(
 
 
 def test_paging_walks_every_feature_once_with_the_counts_of_the_file(
-    loaded: None, colchester: Counter[tuple[str, str]]
+    loaded: None, colchester: Counter[tuple[str, str]], hub_env: HubEnv
 ) -> None:
-    client = api_client("essex-csp", "analyst")
+    client = hub_env.api_client("essex-csp", "analyst")
     features, pages = walk(client, f"/collections/{API_WARDS}/items", limit="37")
     assert all(page["numberMatched"] == len(colchester) for page in pages)
     assert len(pages) == -(-len(colchester) // 37)
@@ -159,8 +158,8 @@ def test_paging_walks_every_feature_once_with_the_counts_of_the_file(
     assert client.get(f"/collections/{API_WARDS}/items/E05000000.2023-01").status_code == 404
 
 
-def test_counts_equal_those_of_v1_counts(loaded: None) -> None:
-    client = api_client("essex-csp", "analyst")
+def test_counts_equal_those_of_v1_counts(loaded: None, hub_env: HubEnv) -> None:
+    client = hub_env.api_client("essex-csp", "analyst")
     for collection, dataset, level, first, last in (
         (API_WARDS, "police-uk-api", "ward", "2023-01", "2023-12"),
         ("police-uk-api-lad-monthly", "police-uk-api", "lad", "2023-01", "2023-12"),
@@ -173,12 +172,14 @@ def test_counts_equal_those_of_v1_counts(loaded: None) -> None:
         } == {(r["area_code"], r["period"]): r["count"] for r in counts["rows"]}
 
 
-def test_bbox_keeps_the_areas_intersecting_it(loaded: None, wards: Wards, colchester: Counter[tuple[str, str]]) -> None:
+def test_bbox_keeps_the_areas_intersecting_it(
+    loaded: None, wards: Wards, colchester: Counter[tuple[str, str]], hub_env: HubEnv
+) -> None:
     area = box(*COLCHESTER_CENTRE)
     inside = {w for w in {w for w, _ in colchester} if to_wgs84(wards.polygons[w]).intersects(area)}
     assert 0 < len(inside) < len({w for w, _ in colchester})
     features, pages = walk(
-        api_client("essex-csp", "analyst"),
+        hub_env.api_client("essex-csp", "analyst"),
         f"/collections/{API_WARDS}/items",
         bbox=",".join(map(str, COLCHESTER_CENTRE)),
         limit="50",
@@ -201,10 +202,10 @@ def test_bbox_keeps_the_areas_intersecting_it(loaded: None, wards: Wards, colche
     ],
 )
 def test_datetime_keeps_the_months_overlapping_it(
-    loaded: None, colchester: Counter[tuple[str, str]], value: str, first: date, last: date
+    loaded: None, colchester: Counter[tuple[str, str]], value: str, first: date, last: date, hub_env: HubEnv
 ) -> None:
     features, pages = walk(
-        api_client("essex-csp", "analyst"), f"/collections/{API_WARDS}/items", datetime=value, limit="200"
+        hub_env.api_client("essex-csp", "analyst"), f"/collections/{API_WARDS}/items", datetime=value, limit="200"
     )
     expected = {key: n for key, n in colchester.items() if _month_in(key[1], first, last)}
     assert pages[0]["numberMatched"] == len(expected) > 0
@@ -213,8 +214,8 @@ def test_datetime_keeps_the_months_overlapping_it(
     } == expected
 
 
-def test_invalid_parameters_get_400_and_large_limits_are_capped(loaded: None) -> None:
-    client = api_client("essex-csp", "analyst")
+def test_invalid_parameters_get_400_and_large_limits_are_capped(loaded: None, hub_env: HubEnv) -> None:
+    client = hub_env.api_client("essex-csp", "analyst")
     items = f"/collections/{API_WARDS}/items"
     for params in ({"bbox": "1,2,3"}, {"bbox": "a,b,c,d"}, {"datetime": "yesterday"}, {"datetime": "../.."}):
         assert client.get(items, params=params).status_code == 400, params
@@ -225,8 +226,8 @@ def test_invalid_parameters_get_400_and_large_limits_are_capped(loaded: None) ->
     assert client.get("/collections/no-such-collection/items").status_code == 404
 
 
-def test_the_public_without_a_key_sees_only_public_collections(loaded: None) -> None:
-    public = TestClient(create_app())
+def test_the_public_without_a_key_sees_only_public_collections(loaded: None, hub_env: HubEnv) -> None:
+    public = hub_env.client()
     body = public.get("/collections").json()
     ids = {c["id"] for c in body["collections"]}
     assert ids == expected_collections("public")
@@ -241,4 +242,4 @@ def test_the_public_without_a_key_sees_only_public_collections(loaded: None) -> 
     assert features and {
         (f["properties"]["area_code"], f["properties"]["month"]): f["properties"]["count"] for f in features
     } == {(r["area_code"], r["period"]): r["count"] for r in counts["rows"]}
-    assert api_client("police-uk", "partner").get("/collections").status_code == 403
+    assert hub_env.api_client("police-uk", "partner").get("/collections").status_code == 403

@@ -53,7 +53,11 @@ def files(shared_data: Path) -> dict[str, list[dict[str, str]]]:
 def cli_output(hub_env: HubEnv, shared_data: Path) -> Iterator[str]:
     """`hub population load` run for real on this module's database; Eastbourne's 2021 LSOAs loaded with a source."""
     load_areas(
-        read_areas(shared_data / LSOA_FIXTURE, level="lsoa"), "lsoa-2021-eastbourne", "lsoa", source=LSOA_FIXTURE
+        read_areas(shared_data / LSOA_FIXTURE, level="lsoa"),
+        "lsoa-2021-eastbourne",
+        "lsoa",
+        hub_env.database_url,
+        LSOA_FIXTURE,
     )
     result = subprocess.run(
         [sys.executable, "-m", "deploy.cli", "population", "load", "--data", str(shared_data)],
@@ -66,8 +70,8 @@ def cli_output(hub_env: HubEnv, shared_data: Path) -> Iterator[str]:
     yield result.stdout
 
 
-def _stored(level: str, code: str, year: int, sex: str, band: str) -> tuple[Decimal, str, str] | None:
-    with session_scope() as session:
+def _stored(hub_env: HubEnv, level: str, code: str, year: int, sex: str, band: str) -> tuple[Decimal, str, str] | None:
+    with session_scope(hub_env.engine) as session:
         row = session.execute(
             text(
                 "SELECT population, source, method FROM population WHERE level = :level AND area_code = :code "
@@ -83,20 +87,22 @@ def _published(rows: list[dict[str, str]], code: str, sex: str, band: str) -> De
     return Decimal(value)
 
 
-def test_eastbourne_district_is_the_published_figure(cli_output: str, files: dict[str, list[dict[str, str]]]) -> None:
+def test_eastbourne_district_is_the_published_figure(
+    cli_output: str, files: dict[str, list[dict[str, str]]], hub_env: HubEnv
+) -> None:
     mid2020 = _published(files["mid2020"], EASTBOURNE, "persons", "all ages")
     census = _published(files["census"], EASTBOURNE, "persons", "all ages")
-    assert _stored("lad", EASTBOURNE, 2020, "persons", "all ages") == (
+    assert _stored(hub_env, "lad", EASTBOURNE, 2020, "persons", "all ages") == (
         mid2020,
         "ONS mid-2020 population estimates (2021 districts, via demographr), OGL v3",
         "published",
     )
-    assert _stored("lad", EASTBOURNE, 2021, "persons", "all ages") == (
+    assert _stored(hub_env, "lad", EASTBOURNE, 2021, "persons", "all ages") == (
         census,
         "Census 2021 TS009 (via demographr), OGL v3",
         "published",
     )
-    with session_scope() as session:
+    with session_scope(hub_env.engine) as session:
         latest = denominators(session, "lad", [EASTBOURNE, "E99999999"], "persons", "all ages")
         adults = denominators(session, "lad", [EASTBOURNE], "persons", "18+")
     assert set(latest) == {EASTBOURNE}  # an unknown code gets no denominator, never a made-up one
@@ -109,7 +115,9 @@ def test_eastbourne_district_is_the_published_figure(cli_output: str, files: dic
     )
 
 
-def test_wards_add_up_to_their_district(cli_output: str, files: dict[str, list[dict[str, str]]]) -> None:
+def test_wards_add_up_to_their_district(
+    cli_output: str, files: dict[str, list[dict[str, str]]], hub_env: HubEnv
+) -> None:
     """Wards from the ward lookup (not the LSOA one). Exact in every district and band: a split 2011 LSOA's
     whole-person shares add up to its figure, and ONS's LSOA figures add up to the district's."""
     wards_of: dict[str, list[str]] = defaultdict(list)
@@ -118,7 +126,7 @@ def test_wards_add_up_to_their_district(cli_output: str, files: dict[str, list[d
     assert len(wards_of[EASTBOURNE]) == 9 and len(wards_of) == 34
     broad = sorted({r["age_band"] for r in files["mid2020"] if r["band_type"] in ("all", "broad")})
     assert len(broad) == 9  # all ages and 8 broad bands
-    with session_scope() as session:
+    with session_scope(hub_env.engine) as session:
         for district, wards in wards_of.items():
             for band in broad:
                 found = denominators(session, "ward", wards, "persons", band)
@@ -128,7 +136,9 @@ def test_wards_add_up_to_their_district(cli_output: str, files: dict[str, list[d
                 assert total == _published(files["mid2020"], district, "persons", band), (district, band)
 
 
-def test_ward_figures_follow_the_lsoa_lookups(cli_output: str, files: dict[str, list[dict[str, str]]]) -> None:
+def test_ward_figures_follow_the_lsoa_lookups(
+    cli_output: str, files: dict[str, list[dict[str, str]]], hub_env: HubEnv
+) -> None:
     """Every ward against an exact fractional equal split of the 2011 LSOAs (Eastbourne itself only has a merge).
 
     The loader splits in whole persons, so a ward may differ from the fractional figure by less than one person
@@ -148,7 +158,7 @@ def test_ward_figures_follow_the_lsoa_lookups(cli_output: str, files: dict[str, 
             expected[ward_of[lsoa21]] += Fraction(int(r["population"]), len(pieces))
             split_shares[ward_of[lsoa21]] += len(pieces) > 1
     assert sum(split_shares.values()) > 100  # split LSOAs (Southampton, Wealden, ...): the tolerance is exercised
-    with session_scope() as session:
+    with session_scope(hub_env.engine) as session:
         found = denominators(session, "ward", list(expected), "persons", "all ages")
     for ward, value in expected.items():
         if split_shares[ward]:
@@ -158,7 +168,9 @@ def test_ward_figures_follow_the_lsoa_lookups(cli_output: str, files: dict[str, 
         assert "best-fit" in found[ward].method
 
 
-def test_csp_and_force_are_sums_of_their_districts(cli_output: str, files: dict[str, list[dict[str, str]]]) -> None:
+def test_csp_and_force_are_sums_of_their_districts(
+    cli_output: str, files: dict[str, list[dict[str, str]]], hub_env: HubEnv
+) -> None:
     csp_districts = {r["ltla24_code"] for r in files["lad_csp_pfa"] if r["csp24_code"] == NORTH_HAMPSHIRE_CSP}
     sussex = {r["ltla24_code"] for r in files["lad_csp_pfa"] if r["pfa24_code"] == SUSSEX_PFA}
     hampshire = {r["ltla24_code"] for r in files["lad_csp_pfa"] if r["pfa24_code"] == HAMPSHIRE_PFA}
@@ -168,36 +180,36 @@ def test_csp_and_force_are_sums_of_their_districts(cli_output: str, files: dict[
         return sum((_published(rows, code, sex, band) for code in codes), Decimal(0))
 
     census = "Census 2021 TS009 (via demographr), OGL v3"
-    assert _stored("csp", NORTH_HAMPSHIRE_CSP, 2021, "persons", "all ages") == (
+    assert _stored(hub_env, "csp", NORTH_HAMPSHIRE_CSP, 2021, "persons", "all ages") == (
         total(files["census"], csp_districts, "persons", "all ages"),
         census,
         "sum of districts",
     )
-    assert _stored("csp", NORTH_HAMPSHIRE_CSP, 2020, "persons", "18+") == (
+    assert _stored(hub_env, "csp", NORTH_HAMPSHIRE_CSP, 2020, "persons", "18+") == (
         total(files["mid2020"], csp_districts, "persons", "18+"),
         "ONS mid-2020 population estimates (2021 districts, via demographr), OGL v3",
         "sum of districts",
     )
-    assert _stored("pfa", SUSSEX_PFA, 2021, "female", "all ages") == (
+    assert _stored(hub_env, "pfa", SUSSEX_PFA, 2021, "female", "all ages") == (
         total(files["census"], sussex, "female", "all ages"),
         census,
         "sum of districts",
     )
-    assert _stored("pfa", HAMPSHIRE_PFA, 2020, "persons", "16-64") == (
+    assert _stored(hub_env, "pfa", HAMPSHIRE_PFA, 2020, "persons", "16-64") == (
         total(files["mid2020"], hampshire, "persons", "16-64"),
         "ONS mid-2020 population estimates (2021 districts, via demographr), OGL v3",
         "sum of districts",
     )
     # West Sussex has no mid-2020 figures here: Sussex gets no 2020 total rather than a short one, and says so.
-    assert _stored("pfa", SUSSEX_PFA, 2020, "persons", "all ages") is None
+    assert _stored(hub_env, "pfa", SUSSEX_PFA, 2020, "persons", "all ages") is None
     assert f"no 2020 pfa figure for {SUSSEX_PFA}" in cli_output
 
 
 def test_female_denominators_exist_at_district_and_csp_not_ward(
-    cli_output: str, files: dict[str, list[dict[str, str]]]
+    cli_output: str, files: dict[str, list[dict[str, str]]], hub_env: HubEnv
 ) -> None:
     wards = [r["WD24CD"] for r in files["ward_lad"] if r["LAD24CD"] == EASTBOURNE]
-    with session_scope() as session:
+    with session_scope(hub_env.engine) as session:
         assert ("female", "16-64") in available_denominators(session, "lad")
         assert ("female", "16-64") in available_denominators(session, "csp")
         assert ("female", "16-64") in available_denominators(session, "pfa")
@@ -220,15 +232,15 @@ def test_unplaced_districts_are_reported_and_reload_replaces(
     assert {u.code for u in summary.unplaced} == not_2024
     for code in not_2024:
         assert code in cli_output
-    with session_scope() as session:
+    with session_scope(hub_env.engine) as session:
         counts: dict[str, int] = dict(
             session.execute(text("SELECT level, count(*) FROM population GROUP BY level")).all()
         )
     assert counts == {level: rows for level, rows in summary.rows.items() if rows}  # replaced, not doubled
 
 
-def test_geography_vintage_records_each_loaded_vintage(cli_output: str, shared_data: Path) -> None:
-    with session_scope() as session:
+def test_geography_vintage_records_each_loaded_vintage(cli_output: str, shared_data: Path, hub_env: HubEnv) -> None:
+    with session_scope(hub_env.engine) as session:
         vintages = {
             r.vintage: (r.level, r.source, r.areas)
             for r in session.execute(text("SELECT vintage, level, source, areas FROM geography_vintage")).all()

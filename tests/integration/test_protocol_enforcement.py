@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import subprocess
 import sys
@@ -14,14 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from api.factory import create_app
-from deploy.protocol_files import configured_register
-from tests.integration.conftest import HubEnv, Worker, api_client
-from warehouse.db import get_engine, session_scope
+from tests.integration.conftest import HubEnv, Worker
+from warehouse.db import session_scope
 from warehouse.retention import run_retention
 
 pytestmark = pytest.mark.integration
@@ -101,8 +97,8 @@ def protocol_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def extra_env(protocol_dir: Path) -> dict[str, str]:
-    return {"HUB_PROTOCOLS_PATHS": json.dumps([str(protocol_dir)])}
+def protocol_paths(protocol_dir: Path) -> list[Path]:
+    return [protocol_dir]
 
 
 def _extract(shared_data: Path, tmp: Path, source: str, first: int, count: int) -> Path:
@@ -127,7 +123,7 @@ def _publish(hub_env: HubEnv, path: Path, partner: str) -> None:
 
 
 def _query(hub_env: HubEnv, sql: str) -> list[tuple[Any, ...]]:
-    with get_engine(hub_env.database_url).connect() as conn:
+    with hub_env.engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text(sql)).all()]
 
 
@@ -149,7 +145,7 @@ def after_expiry(
     """hants-to-a is expired and the worker restarted; then more Hampshire events are published."""
     loaded.stop()
     (protocol_dir / "hants-to-a.yaml").write_text(hants_to_a("expired"))
-    configured_register.cache_clear()
+    hub_env.reload_protocols()  # as the API would on restart
     restarted = Worker(hub_env, tmp_path_factory.mktemp("worker2") / "worker.log")
     _publish(hub_env, _extract(shared_data, tmp_path_factory.mktemp("late"), *LATE_HANTS), "hampshire-police")
     restarted.wait_until_loaded()
@@ -176,24 +172,24 @@ def test_the_warehouse_holds_only_what_the_protocols_allow(loaded: Worker, hub_e
     assert by_partner["hampshire-police"] == (200, 0, 0, 0, 0, ["ward"])
 
 
-def test_a_recipient_without_a_clause_gets_nothing(loaded: Worker) -> None:
+def test_a_recipient_without_a_clause_gets_nothing(loaded: Worker, hub_env: HubEnv) -> None:
     params = {"dataset": "police-uk-street", "level": "ward", "from": "2019-01", "to": "2019-01"}
-    assert api_client("csp-c", "analyst").get("/v1/counts", params=params).status_code == 403
-    assert api_client("csp-b", "analyst").get("/v1/counts", params=params).status_code == 403  # finer than LSOA
-    public = TestClient(create_app()).get("/v1/counts", params={**params, "level": "lsoa"})  # no key at all
+    assert hub_env.api_client("csp-c", "analyst").get("/v1/counts", params=params).status_code == 403
+    assert hub_env.api_client("csp-b", "analyst").get("/v1/counts", params=params).status_code == 403  # finer than LSOA
+    public = hub_env.client().get("/v1/counts", params={**params, "level": "lsoa"})  # no key at all
     assert public.status_code == 403
     assert "'public'" in public.json()["detail"]
 
 
 def test_each_recipient_sees_only_its_own_flows_at_its_precision(loaded: Worker, hub_env: HubEnv) -> None:
     params = {"dataset": "police-uk-street", "from": "2019-01", "to": "2019-01"}
-    a = api_client("csp-a", "analyst").get("/v1/counts", params={**params, "level": "ward"}).json()
+    a = hub_env.api_client("csp-a", "analyst").get("/v1/counts", params={**params, "level": "ward"}).json()
     [(a_expected,)] = _query(
         hub_env,
         "SELECT count(*) FROM event WHERE partner IN ('sussex-police', 'hampshire-police') AND ward_code IS NOT NULL",
     )
     assert sum(r["count"] for r in a["rows"]) == a_expected
-    b = api_client("csp-b", "analyst").get("/v1/counts", params={**params, "level": "lsoa"}).json()
+    b = hub_env.api_client("csp-b", "analyst").get("/v1/counts", params={**params, "level": "lsoa"}).json()
     assert b["protocols"] == ["essex-to-b@1#counts"]
     rule = b["disclosure"]
     assert (rule["source"], rule["min_cell_count"], rule["round_to"]) == ("protocol", 8, 5)
@@ -229,7 +225,7 @@ def test_expiring_a_protocol_stops_new_flows(after_expiry: Worker, hub_env: HubE
     assert hants_loaded == FEEDS["hampshire-police"][2]
     # Views come from the protocols in force at query time: CSP A no longer sees the Hampshire events.
     params = {"dataset": "police-uk-street", "level": "ward", "from": "2019-01", "to": "2019-01"}
-    a = api_client("csp-a", "analyst").get("/v1/counts", params=params).json()
+    a = hub_env.api_client("csp-a", "analyst").get("/v1/counts", params=params).json()
     assert a["protocols"] == ["sussex-to-a@1#records"]
     [(sussex_with_ward,)] = _query(
         hub_env, "SELECT count(*) FROM event WHERE partner = 'sussex-police' AND ward_code IS NOT NULL"
@@ -239,26 +235,28 @@ def test_expiring_a_protocol_stops_new_flows(after_expiry: Worker, hub_env: HubE
 
 def test_the_ig_endpoints_report_the_same_counts(after_expiry: Worker, hub_env: HubEnv) -> None:
     assert (
-        api_client("csp-c", "analyst")
+        hub_env.api_client("csp-c", "analyst")
         .get("/v1/counts", params={"dataset": "police-uk-street", "from": "2019-01", "to": "2019-01"})
         .status_code
         == 403
     )
-    ig = api_client("hub", "ig_lead")
+    ig = hub_env.api_client("hub", "ig_lead")
     flows = ig.get("/v1/ig/flows").json()
     by_protocol: dict[str, int] = {}
     for flow in flows:
         by_protocol[flow["protocol"]] = by_protocol.get(flow["protocol"], 0) + flow["events"]
     # Per recipient: essex-to-b and essex-to-d both carried the same 400 Essex events.
     assert by_protocol == {"sussex-to-a@1": 300, "essex-to-b@1": 400, "essex-to-d@1": 400, "hants-to-a@1": 200}
-    essex_ig = {(f["protocol"], f["partner"]) for f in api_client("essex-police", "ig_lead").get("/v1/ig/flows").json()}
+    essex_ig = {
+        (f["protocol"], f["partner"]) for f in hub_env.api_client("essex-police", "ig_lead").get("/v1/ig/flows").json()
+    }
     assert essex_ig == {("essex-to-b@1", "essex-police"), ("essex-to-d@1", "essex-police")}
     withheld = {(w["partner"], w["code"]): w["events"] for w in ig.get("/v1/ig/withheld").json()}
     assert sum(n for (p, _), n in withheld.items() if p == "kent-police") == 50
     assert sum(n for (p, _), n in withheld.items() if p == "hampshire-police") == 100
     register = {p["label"]: p for p in ig.get("/v1/ig/protocols").json()}
     assert register["hants-to-a@1"]["in_force"] is False
-    assert api_client("csp-a", "analyst").get("/v1/ig/flows").status_code == 403
+    assert hub_env.api_client("csp-a", "analyst").get("/v1/ig/flows").status_code == 403
     log = ig.get("/v1/ig/access-log", params={"limit": 1000}).json()
     assert any(entry["org"] == "csp-c" and entry["status"] == 403 for entry in log)
     assert all(set(entry) >= {"org", "role", "endpoint", "protocols", "rows", "status"} for entry in log)
@@ -270,15 +268,15 @@ def test_retention_deletes_expired_events_records_it_and_leaves_the_audit_alone(
     [(events_before,)] = _query(hub_env, "SELECT count(*) FROM event")
     [(decisions_before,)] = _query(hub_env, "SELECT count(*) FROM decision")
     [(first_expiry, kept_until)] = _query(hub_env, "SELECT min(retain_until), max(retain_until) FROM event")
-    with session_scope(hub_env.database_url) as session:
+    with session_scope(hub_env.engine) as session:
         assert run_retention(session, first_expiry) == {}  # nothing is past retention on its last day
-    with session_scope(hub_env.database_url) as session:
+    with session_scope(hub_env.engine) as session:
         deleted = run_retention(session, kept_until + timedelta(days=1))
     assert deleted == {"police-uk-street": events_before}
     assert _query(hub_env, "SELECT count(*) FROM event") == [(0,)]
     assert _query(hub_env, "SELECT dataset, deleted FROM retention_run") == [("police-uk-street", events_before)]
     assert _query(hub_env, "SELECT count(*) FROM decision") == [(decisions_before,)]
-    with pytest.raises(DBAPIError, match="append-only"), get_engine(hub_env.database_url).begin() as conn:
+    with pytest.raises(DBAPIError, match="append-only"), hub_env.engine.begin() as conn:
         conn.execute(text("DELETE FROM decision"))
     # Re-publishing what retention deleted does not bring it back.
     source, first, count = FEEDS["sussex-police"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,11 +14,10 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from api.factory import create_app
 from deploy.protocol_files import packaged_protocols_dir
 from sharing_protocols.disclosure import Key
 from tests.disclosure_attack import margin_attack
-from tests.integration.conftest import HubEnv, Worker, api_client
+from tests.integration.conftest import HubEnv, Worker
 from tests.integration.police_points import load_wards, publish, ward_months
 
 pytestmark = pytest.mark.integration
@@ -57,8 +55,8 @@ def protocol_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def extra_env(protocol_dir: Path) -> dict[str, str]:
-    return {"HUB_PROTOCOLS_PATHS": json.dumps([str(packaged_protocols_dir()), str(protocol_dir)])}
+def protocol_paths(protocol_dir: Path) -> list[Path]:
+    return [packaged_protocols_dir(), protocol_dir]
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +75,8 @@ def true_counts(shared_data: Path) -> dict[str, Counter[str]]:
     return {"lsoa": lsoas, "ward": wards}
 
 
-def _public(level: str, client: TestClient | None = None, **extra: str) -> Any:
-    response = (client or TestClient(create_app())).get("/v1/public/counts", params={**PARAMS, "level": level, **extra})
+def _public(hub_env: HubEnv, level: str, client: TestClient | None = None, **extra: str) -> Any:
+    response = (client or hub_env.client()).get("/v1/public/counts", params={**PARAMS, "level": level, **extra})
     assert response.status_code == 200, response.text
     return response
 
@@ -99,9 +97,9 @@ def _figures(body: dict[str, Any]) -> list[int | None]:
     [("lsoa", "police-uk-public@1#public-lsoa-monthly-counts"), ("ward", "street-wards-public@1#ward-counts")],
 )
 def test_without_a_key_counts_are_released_under_at_least_the_nhs_rule(
-    loaded: None, true_counts: dict[str, Counter[str]], level: str, clause: str
+    loaded: None, true_counts: dict[str, Counter[str]], level: str, clause: str, hub_env: HubEnv
 ) -> None:
-    body = _public(level).json()
+    body = _public(hub_env, level).json()
     rule = body["disclosure"]
     # Both public clauses set a laxer rule of their own: the NHS rule is stricter, and the response says so.
     assert (rule["source"], rule["min_cell_count"], rule["round_to"], rule["clauses"]) == ("combined", 8, 5, [clause])
@@ -122,15 +120,15 @@ def test_without_a_key_counts_are_released_under_at_least_the_nhs_rule(
     assert not margin_attack(cells, margins, body["totals"]["overall"], 8, 5).anything
 
 
-def test_a_key_is_ignored(loaded: None) -> None:
+def test_a_key_is_ignored(loaded: None, hub_env: HubEnv) -> None:
     for level in ("lsoa", "ward"):
-        anonymous = _public(level).json()
-        analyst = _public(level, api_client("east-sussex-csp", "analyst")).json()
-        invalid = _public(level, TestClient(create_app(), headers={"Authorization": "Bearer not-a-key"})).json()
+        anonymous = _public(hub_env, level).json()
+        analyst = _public(hub_env, level, hub_env.api_client("east-sussex-csp", "analyst")).json()
+        invalid = _public(hub_env, level, hub_env.client(headers={"Authorization": "Bearer not-a-key"})).json()
         assert analyst == anonymous == invalid
     # The same key on /v1/counts gets the CSP's own exact counts: different figures.
-    own = api_client("east-sussex-csp", "analyst").get("/v1/counts", params={**PARAMS, "level": "ward"}).json()
-    public = _public("ward").json()
+    own = hub_env.api_client("east-sussex-csp", "analyst").get("/v1/counts", params={**PARAMS, "level": "ward"}).json()
+    public = _public(hub_env, "ward").json()
     assert own["disclosure"]["round_to"] == 1
     assert {r["area_code"]: r["count"] for r in own["rows"]} != {r["area_code"]: r["count"] for r in public["rows"]}
 
@@ -155,8 +153,8 @@ def expected_publishable(directories: list[Path]) -> set[tuple[str, str]]:
     return found
 
 
-def test_only_publishable_datasets_are_listed_and_served(loaded: None, protocol_dir: Path) -> None:
-    client = TestClient(create_app())
+def test_only_publishable_datasets_are_listed_and_served(loaded: None, protocol_dir: Path, hub_env: HubEnv) -> None:
+    client = hub_env.client()
     listed = client.get("/v1/public/datasets")
     assert listed.status_code == 200
     entries = listed.json()
@@ -169,12 +167,12 @@ def test_only_publishable_datasets_are_listed_and_served(loaded: None, protocol_
     for dataset in ("police-records", "council-asb", "marac-cases"):
         params = {**PARAMS, "dataset": dataset, "level": "ward"}
         assert client.get("/v1/public/counts", params=params).status_code == 403, dataset
-        keyed = api_client("east-sussex-csp", "analyst").get("/v1/public/counts", params=params)
+        keyed = hub_env.api_client("east-sussex-csp", "analyst").get("/v1/public/counts", params=params)
         assert keyed.status_code == 403, dataset
 
 
-def test_months_and_ward_or_lsoa_only(loaded: None) -> None:
-    client = TestClient(create_app())
+def test_months_and_ward_or_lsoa_only(loaded: None, hub_env: HubEnv) -> None:
+    client = hub_env.client()
     for extra in ({"level": "lad"}, {"level": "csp"}, {"level": "ward", "period": "quarter"}):
         assert client.get("/v1/public/counts", params={**PARAMS, **extra}).status_code == 422, extra
     assert (
@@ -182,15 +180,15 @@ def test_months_and_ward_or_lsoa_only(loaded: None) -> None:
     )
 
 
-def test_csv_and_geojson(loaded: None) -> None:
-    table = _public("lsoa", format="csv")
+def test_csv_and_geojson(loaded: None, hub_env: HubEnv) -> None:
+    table = _public(hub_env, "lsoa", format="csv")
     assert table.headers["content-type"].startswith("text/csv") and "NHS rule" in table.headers["x-disclosure-rule"]
     rows = list(csv.DictReader(io.StringIO(table.text)))
     assert rows and not [r for r in rows if r["count"] and 1 <= int(r["count"]) <= 7]
     assert {r["area_code"]: r["count"] for r in rows} == {
-        r["area_code"]: "" if r["count"] is None else str(r["count"]) for r in _public("lsoa").json()["rows"]
+        r["area_code"]: "" if r["count"] is None else str(r["count"]) for r in _public(hub_env, "lsoa").json()["rows"]
     }
-    geo = _public("ward", format="geojson")
+    geo = _public(hub_env, "ward", format="geojson")
     assert geo.headers["content-type"].startswith("application/geo+json")
     features = geo.json()["features"]
     assert features and all(f["geometry"] is not None for f in features)

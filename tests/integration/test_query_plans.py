@@ -19,10 +19,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from benchmarks.generated_events import DatasetMix, EventGenerator, forces_wards
-from deploy.settings import libpq_url
 from tests.integration.conftest import HubEnv
 from warehouse.aggregates import CountQuery, Level, count_sql
-from warehouse.db import get_engine, session_scope
+from warehouse.db import libpq_url, session_scope
 from warehouse.lookups import load_lookup
 from warehouse.retention import run_retention
 
@@ -247,4 +246,3 @@ def test_event_count_equals_a_group_by_over_event_after_every_kind_of_change(loa
         _assert_consistent(conn, "retention")
         zero = conn.execute("SELECT count(*) FROM event_count WHERE events = 0").fetchone()
         assert zero and zero[0] > 0, "rows counted down to zero are kept (and ignored)"
-    get_engine(url).dispose()

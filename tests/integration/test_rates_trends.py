@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 import subprocess
@@ -29,8 +28,7 @@ from fastapi.testclient import TestClient
 from scipy.stats import gamma
 from sqlalchemy import text
 
-from tests.integration.conftest import HubEnv, Worker, api_client, run_all
-from warehouse.db import get_engine
+from tests.integration.conftest import HubEnv, Worker, run_all
 from warehouse.lookups import load_lookup
 from warehouse.postcodes import load_postcodes
 
@@ -65,7 +63,7 @@ FY_CHANGE = date(2024, 4, 1)  # records before this month are thinned to every o
 
 
 @pytest.fixture(scope="module")
-def extra_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     directory = tmp_path_factory.mktemp("protocols")
     exact = ", disclosure: {min_cell_count: 1, round_to: 1}"
     # Exact figures for one recipient; the other's clause sets no rule of its own, so the NHS rule applies.
@@ -73,7 +71,7 @@ def extra_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     (directory / "exact.yaml").write_text(exact_yaml)
     nhs_yaml = PROTOCOL.format(id="records-nhs", recipient=NHS, output="record_level", disclosure="")
     (directory / "nhs.yaml").write_text(nhs_yaml)
-    return {"HUB_PROTOCOLS_PATHS": json.dumps([str(directory)])}
+    return [directory]
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +119,7 @@ def _occurred(row: dict[str, str]) -> date:
 
 def _monthly(hub_env: HubEnv, column: str) -> dict[tuple[str, date], int]:
     """(area code, month) -> events, straight from `event`."""
-    with get_engine(hub_env.database_url).connect() as conn:
+    with hub_env.engine.connect() as conn:
         rows = conn.execute(
             text(
                 f"SELECT {column}, period_month, sum(weight) FROM event WHERE dataset = 'police-records' "
@@ -204,7 +202,7 @@ def _p_value(current: int, base: int) -> float:
 def test_rates_per_1000_persons_equal_counts_over_census_population(
     loaded: None, hub_env: HubEnv, shared_data: Path, level: str, column: str
 ) -> None:
-    body = _get(api_client(EXACT, "analyst"), "/v1/rates", level=level, **{"from": "2024-04", "to": "2025-03"},
+    body = _get(hub_env.api_client(EXACT, "analyst"), "/v1/rates", level=level, **{"from": "2024-04", "to": "2025-03"},
                 period="quarter")  # fmt: skip
     counts = _by_period(_monthly(hub_env, column), "quarter")
     populations = (
@@ -235,7 +233,7 @@ def test_rates_per_1000_persons_equal_counts_over_census_population(
 def test_rates_per_10000_females_16_64_by_district_and_none_by_ward(
     loaded: None, hub_env: HubEnv, shared_data: Path
 ) -> None:
-    client = api_client(EXACT, "analyst")
+    client = hub_env.api_client(EXACT, "analyst")
     params = {"from": "2024-04", "to": "2025-03", "period": "financial_year", "denominator": "adult_females"}
     body = _get(client, "/v1/rates", level="lad", **params)
     females = _census(shared_data, "female", "16-64")
@@ -263,8 +261,8 @@ def test_rates_per_10000_females_16_64_by_district_and_none_by_ward(
     assert all("ward areas" in m["reason"] for m in wards["no_denominator"])
 
 
-def test_rates_as_csv_and_geojson_carry_the_same_figures(loaded: None) -> None:
-    client = api_client(EXACT, "analyst")
+def test_rates_as_csv_and_geojson_carry_the_same_figures(loaded: None, hub_env: HubEnv) -> None:
+    client = hub_env.api_client(EXACT, "analyst")
     params = {"dataset": "police-records", "level": "lad", "from": "2024-04", "to": "2024-06"}
     body = client.get("/v1/rates", params=params).json()
     as_csv = client.get("/v1/rates", params={**params, "format": "csv"})
@@ -279,8 +277,8 @@ def test_rates_as_csv_and_geojson_carry_the_same_figures(loaded: None) -> None:
     assert [f["properties"]["rate"] for f in geo["features"]] == [r["rate"] for r in body["rows"]]
 
 
-def test_trends_as_csv_flatten_the_comparisons_and_bad_parameters_are_refused(loaded: None) -> None:
-    client = api_client(EXACT, "analyst")
+def test_trends_as_csv_flatten_the_comparisons_and_bad_parameters_are_refused(loaded: None, hub_env: HubEnv) -> None:
+    client = hub_env.api_client(EXACT, "analyst")
     params = {"dataset": "police-records", "level": "lad", "from": "2024-04", "to": "2024-06", "period": "quarter"}
     body = client.get("/v1/trends", params=params).json()
     as_csv = client.get("/v1/trends", params={**params, "format": "csv"})
@@ -301,7 +299,7 @@ def test_trends_as_csv_flatten_the_comparisons_and_bad_parameters_are_refused(lo
 def test_trends_give_the_previous_and_year_ago_changes_and_their_significance(
     loaded: None, hub_env: HubEnv, kind: str
 ) -> None:
-    body = _get(api_client(EXACT, "analyst"), "/v1/trends", level="lad", period=kind,
+    body = _get(hub_env.api_client(EXACT, "analyst"), "/v1/trends", level="lad", period=kind,
                 **{"from": "2024-04", "to": "2025-03"})  # fmt: skip
     counts = _by_period(_monthly(hub_env, "district_code"), kind)
     periods = ["2024-Q2", "2024-Q3", "2024-Q4", "2025-Q1"] if kind == "quarter" else ["2024/25"]
@@ -339,7 +337,7 @@ def test_trends_give_the_previous_and_year_ago_changes_and_their_significance(
 
 
 def test_trends_have_no_base_before_the_first_month_with_data(loaded: None, hub_env: HubEnv) -> None:
-    body = _get(api_client(EXACT, "analyst"), "/v1/trends", level="lad", period="month",
+    body = _get(hub_env.api_client(EXACT, "analyst"), "/v1/trends", level="lad", period="month",
                 **{"from": "2023-01", "to": "2023-02"})  # fmt: skip
     counts = _by_period(_monthly(hub_env, "district_code"), "month")
     assert body["first_month"] == "2023-01"
@@ -352,9 +350,9 @@ def test_trends_have_no_base_before_the_first_month_with_data(loaded: None, hub_
 
 
 def test_under_the_nhs_rule_no_count_of_1_to_7_and_no_rate_for_a_suppressed_count(
-    loaded: None, shared_data: Path
+    loaded: None, shared_data: Path, hub_env: HubEnv
 ) -> None:
-    client = api_client(NHS, "analyst")
+    client = hub_env.api_client(NHS, "analyst")
     months = {"from": "2024-04", "to": "2024-09"}
     wards = _get(client, "/v1/rates", level="ward", period="quarter", **months)
     districts = _get(client, "/v1/rates", level="lad", by="category", **months)

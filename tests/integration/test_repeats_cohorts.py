@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import sys
 from collections import Counter, defaultdict
@@ -28,11 +27,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from api.factory import create_app
 from deploy.protocol_files import packaged_protocols_dir
 from producers.feeds.marac_cases import COLUMNS as MARAC_COLUMNS
-from tests.integration.conftest import HubEnv, Worker, api_client, run_all
-from warehouse.db import get_engine
+from tests.integration.conftest import HubEnv, Worker, run_all
 from warehouse.lookups import load_lookup
 from warehouse.postcodes import load_postcodes
 
@@ -121,10 +118,10 @@ EDGE_EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def extra_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     directory = tmp_path_factory.mktemp("protocols")
     (directory / "repeats-exact.yaml").write_text(EXACT_PROTOCOL)
-    return {"HUB_PROTOCOLS_PATHS": json.dumps([str(packaged_protocols_dir()), str(directory)])}
+    return [packaged_protocols_dir(), directory]
 
 
 def _person(code: str | None) -> dict[str, str]:
@@ -205,7 +202,7 @@ class Ev:
 
 def _events(hub_env: HubEnv, dataset: str) -> list[Ev]:
     """The dataset's events released under this module's exact clauses."""
-    with get_engine(hub_env.database_url).connect() as conn:
+    with hub_env.engine.connect() as conn:
         rows = conn.execute(
             text(
                 "SELECT event_id, period_start, period_end, period_month, category, district_code, csp_code, "
@@ -277,8 +274,8 @@ def _get(client: TestClient, path: str, **params: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def analysts(loaded: None) -> TestClient:
-    return api_client(ANALYSTS, "analyst")
+def analysts(loaded: None, hub_env: HubEnv) -> TestClient:
+    return hub_env.api_client(ANALYSTS, "analyst")
 
 
 @pytest.mark.parametrize(("level", "column"), [("lad", "district"), ("csp", "csp")])
@@ -444,16 +441,17 @@ def test_reoffending_cohorts_by_csp(analysts: TestClient, hub_env: HubEnv) -> No
     assert all(r["period"] == f"{r['period_start'][:7]}/{r['period_end'][:7]}" for r in body["rows"])
 
 
-def test_linking_needs_a_clause_granting_the_pseudonyms(loaded: None) -> None:
-    response = api_client(NO_LINK, "analyst").get(
+def test_linking_needs_a_clause_granting_the_pseudonyms(loaded: None, hub_env: HubEnv) -> None:
+    response = hub_env.api_client(NO_LINK, "analyst").get(
         "/v1/repeats", params={"measure": "domestic_abuse", "from": FROM, "to": TO}
     )
     assert response.status_code == 403
     assert "victim_pseudonym" in response.json()["detail"] and "pseudonym_linkage" in response.json()["detail"]
-    assert api_client(ANALYSTS, "partner").get("/v1/cohorts", params={"from": FROM, "to": TO}).status_code == 403
     assert (
-        TestClient(create_app()).get("/v1/repeats", params={"measure": "marac", "from": FROM, "to": TO}).status_code
-        == 403
+        hub_env.api_client(ANALYSTS, "partner").get("/v1/cohorts", params={"from": FROM, "to": TO}).status_code == 403
+    )
+    assert (
+        hub_env.client().get("/v1/repeats", params={"measure": "marac", "from": FROM, "to": TO}).status_code == 403
     )  # the public: no protocol grants it
 
 
@@ -463,8 +461,8 @@ def _counts(body: dict[str, Any], names: tuple[str, ...]) -> list[int | None]:
     return found + [v for k, v in body.get("totals", {}).items() if not k.endswith("percent")]
 
 
-def test_the_packaged_protocols_release_no_count_below_10(loaded: None) -> None:
-    client = api_client("eastbourne-csp", "analyst")
+def test_the_packaged_protocols_release_no_count_below_10(loaded: None, hub_env: HubEnv) -> None:
+    client = hub_env.api_client("eastbourne-csp", "analyst")
     queries = [
         ("/v1/repeats", {"measure": "domestic_abuse"}, ("incidents", "repeat_incidents", "without_victim_pseudonym")),
         ("/v1/repeats", {"measure": "marac"}, ("cases", "repeat_cases", "unlinked_cases", "information_only")),

@@ -17,7 +17,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
 
-from tests.integration.conftest import HubEnv, Worker, api_client
+from tests.integration.conftest import HubEnv, Worker
 from warehouse.lookups import load_lookup
 from warehouse.reference import load_areas, read_areas
 
@@ -49,10 +49,10 @@ PARAMS = {"dataset": "police-uk-street", "from": "2019-01", "to": "2019-01"}
 
 
 @pytest.fixture(scope="module")
-def extra_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     directory = tmp_path_factory.mktemp("protocols")
     (directory / "points.yaml").write_text(POINTS)
-    return {"HUB_PROTOCOLS_PATHS": json.dumps([str(directory)])}
+    return [directory]
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +91,8 @@ def loaded(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPath
         worker.stop()
 
 
-def _counts(level: str, **extra: str) -> dict[str, int]:
-    body = api_client("csp-a", "analyst").get("/v1/counts", params={**PARAMS, "level": level, **extra}).json()
+def _counts(hub_env: HubEnv, level: str, **extra: str) -> dict[str, int]:
+    body = hub_env.api_client("csp-a", "analyst").get("/v1/counts", params={**PARAMS, "level": level, **extra}).json()
     return {r["area_code"]: r["count"] for r in body["rows"]}
 
 
@@ -104,8 +104,8 @@ def _parents(shared_data: Path, path: str, child: str, parent: str) -> dict[str,
     return out
 
 
-def test_counts_roll_up_from_wards_through_the_lookups(loaded: None, shared_data: Path) -> None:
-    wards = _counts("ward")
+def test_counts_roll_up_from_wards_through_the_lookups(loaded: None, shared_data: Path, hub_env: HubEnv) -> None:
+    wards = _counts(hub_env, "ward")
     ward_lad = _parents(shared_data, LOOKUPS[0], "WD24CD", "LAD24CD")
     lad_county = _parents(shared_data, LOOKUPS[0], "LAD24CD", "CTYUA24CD")
     lad_csp = _parents(shared_data, LOOKUPS[1], "ltla24_code", "csp24_code")
@@ -120,11 +120,11 @@ def test_counts_roll_up_from_wards_through_the_lookups(loaded: None, shared_data
         expected: Counter[str] = Counter()
         for ward, count in wards.items():
             expected[parent_of(ward)] += count
-        assert _counts(level) == dict(expected), level
+        assert _counts(hub_env, level) == dict(expected), level
     assert sum(wards.values()) > 800
 
 
-def test_stored_points_re_aggregate_to_the_2013_wards(loaded: None, shared_data: Path) -> None:
+def test_stored_points_re_aggregate_to_the_2013_wards(loaded: None, shared_data: Path, hub_env: HubEnv) -> None:
     features = json.loads((shared_data / "boundaries/wards_2013_epsg4326.geojson").read_text())["features"]
     wgs_to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
@@ -142,8 +142,8 @@ def test_stored_points_re_aggregate_to_the_2013_wards(loaded: None, shared_data:
             hits = sorted(code for code, polygon in zip(codes, polygons, strict=True) if polygon.covers(point))
             if hits:
                 expected[hits[0]] += 1
-    assert _counts("ward", vintage="wards-2013") == dict(expected)
-    analyst = api_client("csp-a", "analyst")
+    assert _counts(hub_env, "ward", vintage="wards-2013") == dict(expected)
+    analyst = hub_env.api_client("csp-a", "analyst")
     refused = analyst.get("/v1/counts", params={**PARAMS, "level": "lad", "vintage": "wards-2013"})
     assert refused.status_code == 422
     missing = analyst.get("/v1/counts", params={**PARAMS, "vintage": "wards-1999"})

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.integration.conftest import HubEnv, Worker, api_client, run_all
-from warehouse.db import get_engine, session_scope
+from tests.integration.conftest import HubEnv, Worker, run_all
+from warehouse.db import session_scope
 from warehouse.indicator_registry import load_directory
 from warehouse.indicator_store import load_indicators
 from warehouse.lookups import load_lookup
@@ -62,7 +62,7 @@ def _fy(month: date) -> str:
 
 
 def _query(hub_env: HubEnv, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    with get_engine(hub_env.database_url).connect() as conn:
+    with hub_env.engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text(sql), params)]
 
 
@@ -149,7 +149,7 @@ def expected(
     specs[-1].update(measure="rate", denominator="denominator: {sex: persons, age_band: all ages, per: 1000}")
     directory = tmp_path_factory.mktemp("indicators")
     _write_indicators(directory, specs)
-    with session_scope() as session:
+    with session_scope(hub_env.engine) as session:
         load_indicators(session, load_directory(directory))
     return {
         "ids": {s["id"] for s in specs},
@@ -161,11 +161,11 @@ def expected(
     }
 
 
-def test_scorecard_figures_rag_and_direction_equal_independent_ones(expected: dict[str, Any]) -> None:
+def test_scorecard_figures_rag_and_direction_equal_independent_ones(expected: dict[str, Any], hub_env: HubEnv) -> None:
     start, end = expected["window"]
     actual_v, previous_v = expected["violent"]
     year, actual_d, rate = expected["year"], expected["domestic"], expected["rate"]
-    body = api_client("eastbourne-csp", "analyst").get("/v1/scorecard", params={"csp": EASTBOURNE_CSP}).json()
+    body = hub_env.api_client("eastbourne-csp", "analyst").get("/v1/scorecard", params={"csp": EASTBOURNE_CSP}).json()
     rows = {r["indicator_id"]: r for r in body["rows"]}
     assert set(rows) == expected["ids"]
     for name, rag in (("violence-green", "green"), ("violence-amber", "amber"), ("violence-red", "red")):
@@ -186,12 +186,12 @@ def test_scorecard_figures_rag_and_direction_equal_independent_ones(expected: di
     assert da["rag"] == "green" and "Census 2021" in da["denominator"]
 
 
-def test_an_indicator_outside_the_callers_protocols_is_not_available(expected: dict[str, Any]) -> None:
-    body = api_client("essex-csp", "analyst").get("/v1/scorecard", params={"csp": EASTBOURNE_CSP}).json()
+def test_an_indicator_outside_the_callers_protocols_is_not_available(expected: dict[str, Any], hub_env: HubEnv) -> None:
+    body = hub_env.api_client("essex-csp", "analyst").get("/v1/scorecard", params={"csp": EASTBOURNE_CSP}).json()
     assert body["rows"] and all(r["status"] == "not_available" and r["actual"] is None for r in body["rows"])
     assert all("police-records" in r["reason"] for r in body["rows"])
 
 
-def test_partners_get_no_scorecard(expected: dict[str, Any]) -> None:
-    partner = api_client("sussex-police", "partner").get("/v1/scorecard", params={"csp": EASTBOURNE_CSP})
+def test_partners_get_no_scorecard(expected: dict[str, Any], hub_env: HubEnv) -> None:
+    partner = hub_env.api_client("sussex-police", "partner").get("/v1/scorecard", params={"csp": EASTBOURNE_CSP})
     assert partner.status_code == 403

@@ -14,10 +14,9 @@ import pytest
 import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
-from tests.integration.conftest import HubEnv, Worker, api_client
-from warehouse.db import get_engine
+from tests.integration.conftest import HubEnv, Worker
 
 pytestmark = pytest.mark.integration
 
@@ -61,8 +60,8 @@ def publish(hub_env: HubEnv, path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def snapshot(url: str) -> list[tuple[object, ...]]:
-    with get_engine(url).connect() as conn:
+def snapshot(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text("SELECT * FROM event ORDER BY event_id")).all()]
 
 
@@ -72,14 +71,14 @@ def loaded(hub_env: HubEnv, worker: Worker, shared_data: Path) -> list[tuple[obj
     assert result.returncode == 0, result.stderr
     assert "11404 rows read, 11404 published" in result.stderr
     worker.wait_until_loaded()
-    return snapshot(hub_env.database_url)
+    return snapshot(hub_env.engine)
 
 
 def test_api_ward_category_counts_equal_independent_shapely_counts(
-    loaded: list[tuple[object, ...]], shared_data: Path
+    loaded: list[tuple[object, ...]], shared_data: Path, hub_env: HubEnv
 ) -> None:
     located, unlocated = expected_counts(shared_data)
-    client = api_client("east-sussex-csp", "analyst")
+    client = hub_env.api_client("east-sussex-csp", "analyst")
     response = client.get(
         "/v1/counts",
         params={"dataset": "police-uk-street", "level": "ward", "from": "2019-01", "to": "2019-01", "by": "category"},
@@ -106,4 +105,4 @@ def test_publishing_the_same_file_again_leaves_the_warehouse_unchanged(
     result = publish(hub_env, shared_data / SUSSEX)
     assert result.returncode == 0, result.stderr
     worker.wait_until_loaded()
-    assert snapshot(hub_env.database_url) == loaded
+    assert snapshot(hub_env.engine) == loaded

@@ -206,11 +206,7 @@ def test_the_packaged_examples_parse_and_use_what_the_catalogue_has() -> None:
 
 def test_the_configured_directory_is_hub_indicators_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     (tmp_path / "v.yaml").write_text(DOCUMENT)
-    indicator_files.get_indicator_settings.cache_clear()
-    try:
-        assert indicator_files.configured_indicators_dir() == indicator_files.packaged_indicators_dir()
-        monkeypatch.setenv("HUB_INDICATORS_DIR", str(tmp_path))
-        indicator_files.get_indicator_settings.cache_clear()
-        assert [i.id for i in indicator_files.configured_indicators()] == ["violence-rate"]
-    finally:
-        indicator_files.get_indicator_settings.cache_clear()
+    monkeypatch.delenv("HUB_INDICATORS_DIR", raising=False)
+    assert indicator_files.configured_indicators_dir() == indicator_files.packaged_indicators_dir()
+    monkeypatch.setenv("HUB_INDICATORS_DIR", str(tmp_path))
+    assert [i.id for i in indicator_files.configured_indicators()] == ["violence-rate"]

@@ -1,66 +1,20 @@
-"""`hub db ...` and `hub geo ...`: the warehouse schema and its reference boundaries."""
+"""`hub geo load|lookups|postcodes|locate`: the warehouse's reference geography."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import MofNCompleteColumn, Progress
 
-from warehouse import migrate
-from warehouse.db import session_scope
-from warehouse.keys import ROLES, create_key, revoke_key
-from warehouse.locate_cli import locate
+from deploy.cli.locate import locate
+from deploy.settings import warehouse_settings
 from warehouse.lookups import LookupFileError, load_lookup
 from warehouse.postcodes import SOURCES, PostcodeFileError, load_postcodes
 from warehouse.reference import ReferenceFileError, load_areas, read_areas
-from warehouse.retention import run_retention
 
-db = typer.Typer(help="Warehouse schema.", no_args_is_help=True)
 geo = typer.Typer(help="Reference geography.", no_args_is_help=True)
-keys = typer.Typer(help="API keys per organisation and role.", no_args_is_help=True)
-retention = typer.Typer(help="Retention of events under their protocols.", no_args_is_help=True)
-
-
-@keys.command("create")
-def create(
-    org: Annotated[str, typer.Option(help="organisation id, as the protocols name it (e.g. eastbourne-csp)")],
-    role: Annotated[str, typer.Option(help=f"one of {', '.join(ROLES)}")],
-) -> None:
-    """Issue an API key; the key is printed once and only its hash is kept."""
-    if role not in ROLES:
-        raise typer.BadParameter(f"must be one of {', '.join(ROLES)}", param_hint="--role")
-    with session_scope() as session:
-        typer.echo(create_key(session, org, role))
-
-
-@keys.command("revoke")
-def revoke(key_id: str) -> None:
-    """Revoke a key by its id (the part after `hub_`)."""
-    with session_scope() as session:
-        if not revoke_key(session, key_id):
-            typer.echo(f"no active key {key_id!r}", err=True)
-            raise typer.Exit(1)
-    typer.echo(f"revoked {key_id}")
-
-
-@retention.command("run")
-def run(today: Annotated[str | None, typer.Option(help="as if on this date (YYYY-MM-DD)")] = None) -> None:
-    """Delete events past their protocol's retention period and record what was deleted."""
-    day = date.fromisoformat(today) if today else datetime.now(UTC).date()
-    with session_scope() as session:
-        counts = run_retention(session, day)
-    for dataset, count in sorted(counts.items()) or [("(none)", 0)]:
-        typer.echo(f"deleted {count} {dataset} events retained until before {day}")
-
-
-@db.command()
-def upgrade(revision: str = "head") -> None:
-    """Apply the warehouse migrations (creates the schema on a new database)."""
-    migrate.upgrade(revision=revision)
-    typer.echo(f"warehouse schema at {revision}")
 
 
 @geo.command("load")
@@ -81,7 +35,7 @@ def load(
     except ReferenceFileError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    count = load_areas(records, vintage, level, source=file.name)
+    count = load_areas(records, vintage, level, warehouse_settings().url, source=file.name)
     typer.echo(f"loaded {count} {level} areas as {vintage}")
 
 
@@ -92,7 +46,7 @@ def lookups(
 ) -> None:
     """Load a roll-up lookup (recognised by its header) as a named vintage, replacing the edges it provides."""
     try:
-        result = load_lookup(file, vintage)
+        result = load_lookup(file, vintage, warehouse_settings().url)
     except LookupFileError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -117,7 +71,9 @@ def postcodes(
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), transient=True) as bar:
         task = bar.add_task(f"reading {file.name}", total=total)
         try:
-            result = load_postcodes(file, source, progress=lambda done: bar.update(task, completed=done))
+            result = load_postcodes(
+                file, source, warehouse_settings().url, progress=lambda done: bar.update(task, completed=done)
+            )
         except PostcodeFileError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from None

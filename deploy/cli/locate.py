@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from deploy.settings import get_geography_settings
+from deploy.settings import geocoder_settings, warehouse_settings
 from warehouse.geocoder import geocoder_from_warehouse
 from warehouse.locate import LocateFileError, locate_csv
 
@@ -29,10 +29,10 @@ def locate(
     if not in_file.is_file():
         typer.echo(f"{in_file}: no such file", err=True)
         raise typer.Exit(1)
-    settings = get_geography_settings()
+    settings = geocoder_settings()
     try:
         geocoder = geocoder_from_warehouse(
-            vintage or settings.ward_vintage, settings.lsoa_vintage, settings.lookup_vintage
+            vintage or settings.ward_vintage, settings.lsoa_vintage, settings.lookup_vintage, warehouse_settings().url
         )
     except LookupError as exc:
         typer.echo(str(exc), err=True)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from deploy.settings import get_local_settings
+from deploy.settings import LocalSettings
 from producers.generators.base import GenerateRequest, read_codepoint, write_csv
 from producers.generators.registry import all_generators
 
@@ -34,7 +34,7 @@ def generate(
         first = date(int(start[:4]), int(start[5:7]), 1)
     except (ValueError, IndexError):
         raise typer.BadParameter("expected YYYY-MM", param_hint="--start") from None
-    points = read_codepoint(postcodes or get_local_settings().shared_data / CODEPOINT, district or ())
+    points = read_codepoint(postcodes or LocalSettings().shared_data / CODEPOINT, district or ())
     request = GenerateRequest(rows=rows, seed=seed, postcodes=points, start=first, months=months)
     records = list(generator.rows(request))
     if out.suffix.lower() == ".xml":

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from deploy.settings import get_local_settings
+from deploy.settings import LocalSettings, warehouse_settings
 from warehouse.population import PopulationFileError, PopulationLoad, load_population
 
 population = typer.Typer(help="Population denominators for rates.", no_args_is_help=True)
@@ -35,7 +35,7 @@ def load(
 ) -> None:
     """Load ONS population denominators (districts, LSOAs, wards, CSPs, counties, forces), replacing those loaded."""
     try:
-        result = load_population(data or get_local_settings().shared_data)
+        result = load_population(data or LocalSettings().shared_data, warehouse_settings().url)
     except PopulationFileError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

@@ -12,6 +12,7 @@ from rich.table import Table
 from sqlalchemy.exc import ProgrammingError
 
 from deploy.protocol_files import configured_register
+from deploy.settings import warehouse_settings
 from warehouse.db import session_scope
 from warehouse.quality import DEFAULT_LATE_DAYS, FeedQuality, QualityReport, feed_quality, report_json
 
@@ -75,7 +76,7 @@ def dq(
     at = _when(now, "--now") or datetime.now(UTC)
     start, end = _when(since, "--since"), _when(until, "--until")
     try:
-        with session_scope() as session:
+        with session_scope(warehouse_settings().url) as session:
             report = feed_quality(
                 session,
                 configured_register(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 import time
@@ -16,21 +15,28 @@ import typer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from api.settings import get_api_settings
 from deploy import local
+from deploy.cli.generate import CODEPOINT
 from deploy.indicator_files import configured_indicators
 from deploy.lag import wait_for_loader
 from deploy.local import processes
 from deploy.protocol_files import configured_register
-from deploy.settings import get_geography_settings, get_kafka_settings, get_local_settings
-from deploy.topics import dataset_topics, ensure_topics
+from deploy.settings import (
+    KafkaSettings,
+    LocalSettings,
+    api_settings,
+    geocoder_settings,
+    linkage_key_variables,
+    warehouse_settings,
+)
+from deploy.topics import ensure_topics
 from producers.feed_registry import get_feed
-from producers.generate_cli import CODEPOINT
 from producers.generators.base import GenerateRequest, read_codepoint, write_csv
 from producers.generators.registry import all_generators
 from producers.publish import publish_file
 from producers.publisher import Publisher
 from producers.source_options import build_source_options
+from sharing_protocols.topics import dataset_topics
 from warehouse import migrate
 from warehouse.db import session_scope
 from warehouse.indicator_store import load_indicators
@@ -70,7 +76,7 @@ DEMO_IG_LEAD = ("hub", "ig_lead")  # the hub operator's IG lead oversees every p
 
 def _start(name: str, *args: str) -> str:
     pidfile = local.run_dir() / f"{name}.pid"
-    log_file = get_local_settings().logs.resolve() / f"{name}.log"
+    log_file = LocalSettings().logs.resolve() / f"{name}.log"
     if processes.is_running(pidfile):
         return f"{name}: already running (log {log_file})"
     pid = processes.start_detached([sys.executable, "-m", "deploy.cli", *args], log_file=log_file, pidfile=pidfile)
@@ -86,12 +92,12 @@ def _wait_for_api(base: str, timeout: float) -> None:
                     return
         except (urllib.error.URLError, OSError):
             time.sleep(0.5)
-    raise local.LocalInfraError(f"the API did not answer at {base}/healthz; see {get_local_settings().logs}/api.log")
+    raise local.LocalInfraError(f"the API did not answer at {base}/healthz; see {LocalSettings().logs}/api.log")
 
 
 def _generated_feeds(data: Path) -> list[tuple[str, Path]]:
     """Write the generated partner feeds under the hub's home (the same seed gives the same files)."""
-    out = get_local_settings().home.resolve() / "demo-feeds"
+    out = LocalSettings().home.resolve() / "demo-feeds"
     out.mkdir(parents=True, exist_ok=True)
     points = read_codepoint(data / CODEPOINT, GENERATED_DISTRICTS)
     generators = all_generators()
@@ -108,7 +114,7 @@ def _generated_feeds(data: Path) -> list[tuple[str, Path]]:
 
 def _demo_linkage_keys() -> dict[str, str]:
     """The demo's linkage and record-id secrets (HUB_LINKAGE_KEY_*), made once and kept under the hub's home."""
-    path = get_local_settings().home.resolve() / "demo-linkage.env"
+    path = LocalSettings().home.resolve() / "demo-linkage.env"
     if not path.exists():
         path.write_text(
             "".join(f"HUB_LINKAGE_KEY_{d}={secrets.token_hex(32)}\n" for d in ("PERSON", "RECORD_IDS")),
@@ -116,7 +122,7 @@ def _demo_linkage_keys() -> dict[str, str]:
         )
         path.chmod(0o600)
     pairs = (line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line)
-    return {**os.environ, **{name: value for name, value in pairs}}
+    return {**linkage_key_variables(), **{name: value for name, value in pairs}}
 
 
 def _save_demo_api_keys(session: Session, keys_file: Path) -> None:
@@ -134,60 +140,62 @@ def _save_demo_api_keys(session: Session, keys_file: Path) -> None:
 
 def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds to load")) -> None:
     """Start Kafka, PostGIS, the worker and the API; publish the demo feeds; wait until they are loaded."""
-    data = get_local_settings().shared_data
-    kafka = get_kafka_settings()
+    data = LocalSettings().shared_data
+    kafka = KafkaSettings()
     for line in local.up():
         typer.echo(line)
-    migrate.upgrade()
+    url = warehouse_settings().url
+    migrate.upgrade(url)
     wards_file, vintage = WARDS
-    wards = load_areas(read_areas(data / wards_file, "ward_code", "ward_name"), vintage, "ward", source=wards_file)
+    wards = load_areas(read_areas(data / wards_file, "ward_code", "ward_name"), vintage, "ward", url, wards_file)
     typer.echo(f"wards: {wards} loaded")
-    geo = get_geography_settings()
+    geo = geocoder_settings()
     lsoa_file, lsoa_vintage = LSOAS
-    lsoas = load_areas(read_areas(data / lsoa_file, level="lsoa"), lsoa_vintage, "lsoa", source=lsoa_file)
+    lsoas = load_areas(read_areas(data / lsoa_file, level="lsoa"), lsoa_vintage, "lsoa", url, lsoa_file)
     typer.echo(f"LSOAs: {lsoas} loaded")
     for lookup in LOOKUPS:
-        load_lookup(data / lookup, geo.lookup_vintage or "lookups-2024")
-    population = load_population(data)
+        load_lookup(data / lookup, geo.lookup_vintage or "lookups-2024", url)
+    population = load_population(data, url)
     rows = ", ".join(f"{count} {level}" for level, count in population.rows.items())
     gaps = f"{len(population.unplaced)} areas not placed, {len(population.omitted)} areas without a figure"
     typer.echo(f"population: {rows} rows loaded ({gaps}; `hub population load` lists them)")
-    typer.echo(f"postcodes: {load_postcodes(data / POSTCODES, 'codepoint').loaded} loaded; lookups loaded")
-    with session_scope() as session:
+    typer.echo(f"postcodes: {load_postcodes(data / POSTCODES, 'codepoint', url).loaded} loaded; lookups loaded")
+    with session_scope(url) as session:
         typer.echo(f"indicators: {load_indicators(session, configured_indicators())} loaded")
     ensure_topics(kafka)
     typer.echo(_start("worker", "worker"))
     typer.echo(_start("api", "api"))
-    settings = get_api_settings()
+    settings = api_settings()
     base = f"http://{settings.host}:{settings.port}"
     _wait_for_api(base, 60)
     published = rejected = 0
     files = [(feed, data / relative) for feed, relative in DEMO_FEEDS] + _generated_feeds(data)
     keys = _demo_linkage_keys()
+    register = configured_register()
     with Publisher(kafka.servers, client_id="hub-demo") as publisher:
         for feed, path in files:
             spec = get_feed(feed)
-            options = build_source_options(spec, spec.default_partner, register=configured_register(), environ=keys)
+            options = build_source_options(spec, spec.default_partner, register=register, environ=keys)
             summary = publish_file(spec, path, options, partial(publisher.send, kafka.topic(feed)))
             published += summary.published
             rejected += summary.rejected
             typer.echo(f"published {path.name}: {summary.published} events, {summary.rejected} rejected")
     typer.echo("waiting for the worker to load them ...")
-    lag = wait_for_loader(kafka, dataset_topics(kafka), timeout)
+    lag = wait_for_loader(kafka, dataset_topics(kafka.topic_prefix), timeout)
     if lag:
         typer.echo(f"the worker is still {lag} events behind after {timeout:.0f}s; see the worker log", err=True)
         raise typer.Exit(1)
-    with session_scope() as session:
+    with session_scope(url) as session:
         status: dict[str, int] = dict(
             session.execute(text("SELECT location_status, count(*) FROM event GROUP BY location_status")).all()
         )
         dead = session.execute(text("SELECT count(*) FROM dead_letter")).scalar_one()
         withheld = session.execute(text("SELECT count(*) FROM decision WHERE outcome = 'withheld'")).scalar_one()
-        keys_file = get_local_settings().home.resolve() / "demo-keys.env"
+        keys_file = LocalSettings().home.resolve() / "demo-keys.env"
         _save_demo_api_keys(session, keys_file)
     typer.echo(f"warehouse: {status}, withheld by protocol {withheld}, dead-lettered {dead}")
     counts = f"{base}/v1/counts?dataset=police-uk-street&level=ward&from=2019-01&to=2019-01&by=category"
-    home = get_local_settings().home.resolve()
+    home = LocalSettings().home.resolve()
     trends = f"{base}/v1/trends?dataset=police-records&level=lad&from=2025-04&to=2026-03&period=quarter"
     typer.echo(
         f"""

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deploy.protocol_files import configured_register
-from deploy.settings import get_kafka_settings
+from deploy.settings import KafkaSettings, linkage_key_variables, producer_settings
 from deploy.topics import ensure_topics
 from producers.anonymisation.linkage_keys import LinkageKeyError, new_key
 from producers.code_lists import CodeListError
@@ -18,7 +18,6 @@ from producers.csv_source import SourceFileError
 from producers.feed_registry import UnknownDatasetError, get_feed
 from producers.publish import Outgoing, PublishSummary, publish_file
 from producers.publisher import Publisher
-from producers.settings import ProducerSettings
 from producers.source_options import build_source_options
 
 console = Console(stderr=True, soft_wrap=True)
@@ -72,19 +71,24 @@ def publish(
         spec = get_feed(feed)
     except UnknownDatasetError as exc:
         raise typer.BadParameter(str(exc.args[0]), param_hint="FEED") from None
-    base = ProducerSettings()
+    base = producer_settings()
     settings = base.model_copy(
         update={"keys_file": keys or base.keys_file, "code_lists_dir": code_lists or base.code_lists_dir}
     )
     publisher_id = partner or spec.default_partner
     try:
         options = build_source_options(
-            spec, publisher_id, settings=settings, domains=_domains(domain or []), register=configured_register()
+            spec,
+            publisher_id,
+            settings=settings,
+            domains=_domains(domain or []),
+            register=configured_register(),
+            environ=linkage_key_variables(),
         )
     except (LinkageKeyError, CodeListError) as exc:
         console.print(f"[red]{exc}[/red]", markup=True)
         raise typer.Exit(2) from None
-    kafka = get_kafka_settings()
+    kafka = KafkaSettings()
     topic = kafka.topic(spec.name)
     ensure_topics(kafka, [topic])
     with (

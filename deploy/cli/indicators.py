@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from deploy.indicator_files import configured_indicators_dir
+from deploy.settings import warehouse_settings
 from warehouse.db import session_scope
 from warehouse.indicator_registry import IndicatorError, load_directory
 from warehouse.indicator_store import load_indicators, read_indicators
@@ -33,7 +34,7 @@ def load(
     except FileNotFoundError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
-    with session_scope() as session:
+    with session_scope(warehouse_settings().url) as session:
         count = load_indicators(session, found)
     typer.echo(f"{count} indicators loaded from {source}")
 
@@ -41,7 +42,7 @@ def load(
 @indicators.command("list")
 def list_() -> None:
     """The indicators in the warehouse: id, measure, direction of good, data lag and the target years."""
-    with session_scope() as session:
+    with session_scope(warehouse_settings().url) as session:
         registered = read_indicators(session)
     for entry in registered:
         i = entry.indicator

@@ -1,0 +1,14 @@
+"""The query API as deployed: built from HUB_* settings (uvicorn's factory for `hub api`)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.factory import create_app
+from deploy.protocol_files import configured_register
+from deploy.settings import api_settings, geocoder_settings, warehouse_settings
+
+
+def app_from_environment() -> FastAPI:
+    """The API over the configured warehouse, enforcing the configured protocols, geocoding to HUB_GEO_*."""
+    return create_app(warehouse_settings(), configured_register(), geocoder_settings(), api_settings())

@@ -1,0 +1,7 @@
+"""`python -m deploy.cli ...`: the `hub` command."""
+
+from __future__ import annotations
+
+from deploy.cli import app
+
+app()

@@ -1,0 +1,34 @@
+"""create_app takes its parts explicitly; its lifespan puts them on app.state, where the dependencies find them."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from api.factory import create_app
+from api.settings import ApiSettings
+from deploy.protocol_files import register_at
+from warehouse.geocoder import Geocoders
+from warehouse.geocoder_settings import GeocoderSettings
+from warehouse.settings import WarehouseSettings
+
+URL = "postgresql+psycopg://nobody@127.0.0.1:9/none"  # never connected to: engines connect on first use
+
+
+def test_the_lifespan_keeps_the_engine_register_and_geocoders_on_app_state() -> None:
+    register = register_at([])
+    geography = GeocoderSettings(ward_vintage="wards-2013")
+    app = create_app(WarehouseSettings(url=URL, pool_size=2), register, geography, ApiSettings(title="Test hub"))
+    with TestClient(app) as client:
+        assert isinstance(app.state.engine, Engine)
+        assert app.state.engine.url.render_as_string(hide_password=False) == URL
+        assert app.state.register is register
+        assert isinstance(app.state.geocoders, Geocoders) and app.state.geocoders.settings == geography
+        assert client.get("/openapi.json").json()["info"]["title"] == "Test hub"
+
+
+def test_a_route_outside_the_lifespan_fails_loudly() -> None:
+    app = create_app(WarehouseSettings(url=URL), register_at([]), GeocoderSettings())
+    with pytest.raises(RuntimeError, match="outside its lifespan"):
+        TestClient(app).get("/healthz")
