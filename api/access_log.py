@@ -15,7 +15,7 @@ from api.caller import PUBLIC, Caller
 from api.dependencies import EngineDep
 from api.error_handlers import status_of
 from api.errors import HubError
-from warehouse.access import write_access
+from warehouse.governance.access_log import write_access
 
 PUBLIC_CALLER = Caller(PUBLIC, PUBLIC)
 

@@ -24,8 +24,8 @@ from sharing_protocols.decision import Grant, ProtocolRegister
 from sharing_protocols.disclosure import Key, Rule, laxest_clause, rule_for
 from sharing_protocols.periods import Period, PeriodType, month_index, parse_month, periods, span
 from sharing_protocols.precision import SpatialPrecision
-from warehouse.aggregates import Cell, CountQuery, Level, clause_sets
-from warehouse.areas import ward_vintage_loaded
+from warehouse.queries.aggregates import Cell, CountQuery, Level, clause_sets
+from warehouse.queries.areas import ward_vintage_loaded
 
 # The protocol precision a level needs: CSPs, counties and forces are made of whole districts.
 PRECISION: dict[Level, SpatialPrecision] = {

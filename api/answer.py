@@ -12,7 +12,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from warehouse.aggregates import Level
+from warehouse.queries.aggregates import Level
 
 Format = Literal["json", "csv", "geojson"]
 B = TypeVar("B")

@@ -9,8 +9,8 @@ from fastapi import Depends, Header, Request
 from api.caller import HUB_OPERATOR, PUBLIC, Caller
 from api.dependencies import EngineDep, SessionDep
 from api.errors import Forbidden, NotAuthenticated
-from warehouse.access import write_access
-from warehouse.keys import verify_key
+from warehouse.governance.access_log import write_access
+from warehouse.governance.keys import verify_key
 
 __all__ = ["HUB_OPERATOR", "PUBLIC", "Caller", "CallerDep", "IgLeadDep", "get_caller", "require_ig_lead"]
 

@@ -19,10 +19,10 @@ from api.routes import repeats as repeats_route
 from api.routes import scorecard as scorecard_route
 from api.routes import trends as trends_route
 from api.settings import ApiSettings
+from geography.geocoder import Geocoders
+from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
-from warehouse.db import warehouse_engine
-from warehouse.geocoder import Geocoders
-from warehouse.geocoder_settings import GeocoderSettings
+from warehouse.schema.db import warehouse_engine
 from warehouse.settings import WarehouseSettings
 
 

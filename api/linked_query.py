@@ -19,7 +19,7 @@ from api.errors import NoGrant
 from api.grants import grant_for_counts
 from sharing_protocols.decision import Grant, ProtocolRegister
 from sharing_protocols.disclosure import Key, ProtectedTable, Rule, protect, rule_for
-from warehouse.aggregates import Level
+from warehouse.queries.aggregates import Level
 
 _DAY = ("day", "timestamp")
 

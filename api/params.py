@@ -9,7 +9,7 @@ from fastapi import Depends, Query
 from api.aggregate_query import AggregateParams, Grouping, make_params
 from api.answer import Format
 from sharing_protocols.periods import PeriodType
-from warehouse.aggregates import Level
+from warehouse.queries.aggregates import Level
 
 
 def aggregate_params(

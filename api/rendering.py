@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from fastapi.responses import Response
 
 from api.answer import Answer, Format, GeoJson, Table, feature, feature_collection
-from warehouse.aggregates import Level
+from warehouse.queries.aggregates import Level
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
 ShapeLookup = Callable[[Level, Sequence[str]], Mapping[str, Any]]

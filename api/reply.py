@@ -14,8 +14,8 @@ from api.access_log import Access, AccessDep, PublicAccessDep
 from api.answer import Answer, Format, GeoJson
 from api.dependencies import GeographyDep, SessionDep
 from api.rendering import render
-from warehouse.areas import area_shapes
-from warehouse.geocoder_settings import GeocoderSettings
+from geography.settings import GeocoderSettings
+from warehouse.queries.areas import area_shapes
 
 B = TypeVar("B")
 

@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 
 from api import significance
 from sharing_protocols.periods import add_months, financial_year
-from warehouse.indicator_registry import Direction, Indicator, MeasureKind
+from warehouse.reference.indicator_registry import Direction, Indicator, MeasureKind
 
 Rag = Literal["green", "amber", "red", "grey"]  # grey: no target for the area and year
 Travel = Literal["improving", "worsening", "no significant change"]

@@ -26,9 +26,9 @@ from deploy.lag import wait_for_loader
 from deploy.settings import KafkaSettings, LocalSettings
 from deploy.topics import ensure_topics
 from sharing_protocols.topics import dataset_topics
-from warehouse import migrate
-from warehouse.db import libpq_url
-from warehouse.reference import load_areas, read_areas
+from warehouse.reference.boundaries import load_areas, read_areas
+from warehouse.schema import migrate
+from warehouse.schema.db import libpq_url
 
 WARDS = "boundaries/wards_2024_bsc_epsg27700.geojson"
 

@@ -23,9 +23,9 @@ from datetime import date
 
 import psycopg
 
+from geography.geocoder import ward_rollups
 from sharing_protocols.periods import add_months
-from warehouse.geocoder import ward_rollups
-from warehouse.lookups import parents
+from warehouse.reference.lookups import parents
 
 SLOTS = 10_000  # resolution of the weighted choices
 UNLOCATED_SHARE = 0.02  # of which three quarters no_location, one quarter outside_coverage

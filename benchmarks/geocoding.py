@@ -30,11 +30,11 @@ import shapely
 from benchmarks.jitter import write_jittered
 from deploy import local
 from deploy.settings import LocalSettings
+from geography.geocoder import AreaIndex, Geocoder, wgs84_to_bng
 from sharing_protocols.envelope import BngPoint
-from warehouse import migrate
-from warehouse.db import libpq_url
-from warehouse.geocoder import AreaIndex, Geocoder, wgs84_to_bng
-from warehouse.reference import load_areas, read_areas
+from warehouse.reference.boundaries import load_areas, read_areas
+from warehouse.schema import migrate
+from warehouse.schema.db import libpq_url
 
 WARDS = "boundaries/wards_2024_bsc_epsg27700.geojson"
 VINTAGE = "wards-2024"

@@ -12,7 +12,7 @@ loads do), vacuums and analyses, then times two typical analyst queries, varying
 
 Each is run three ways: through the real API (FastAPI TestClient, an analyst key of east-sussex-csp, a recipient
 of police-to-csp-analysts whose clause releases exact counts), through the query layer alone
-(`warehouse.aggregates.count_cells`), and as a plain GROUP BY on `event`. The answers are checked to agree
+(`warehouse.queries.aggregates.count_cells`), and as a plain GROUP BY on `event`. The answers are checked to agree
 exactly, then p50/p95/mean latencies and the ratio naive / hub are printed (target: hub p95 < 50 ms and at least
 20x faster than the naive query).
 
@@ -46,12 +46,12 @@ from deploy.settings import DatabaseSettings, LocalSettings, geocoder_settings
 from sharing_protocols.datasets.police_uk_street import CATEGORIES
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.periods import Period, PeriodType, add_months, periods
-from warehouse import migrate
-from warehouse.aggregates import CODE_COLUMN, CountQuery, Level, count_cells, located_cells
-from warehouse.db import libpq_url, session_scope, warehouse_engine
-from warehouse.keys import create_key
-from warehouse.lookups import load_lookup
-from warehouse.reference import load_areas, read_areas
+from warehouse.governance.keys import create_key
+from warehouse.queries.aggregates import CODE_COLUMN, CountQuery, Level, count_cells, located_cells
+from warehouse.reference.boundaries import load_areas, read_areas
+from warehouse.reference.lookups import load_lookup
+from warehouse.schema import migrate
+from warehouse.schema.db import libpq_url, session_scope, warehouse_engine
 from warehouse.settings import WarehouseSettings
 
 WARDS = ("boundaries/wards_2024_bsc_epsg27700.geojson", "wards-2024")

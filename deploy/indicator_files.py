@@ -6,7 +6,7 @@ from pathlib import Path
 
 import deploy
 from deploy.settings import indicators_dir
-from warehouse.indicator_registry import Indicator, load_directory
+from warehouse.reference.indicator_registry import Indicator, load_directory
 
 
 def packaged_indicators_dir() -> Path:

@@ -16,11 +16,11 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.settings import ApiSettings
+from geography.settings import GeocoderSettings
 from producers.anonymisation.linkage_keys import ENV_PREFIX as LINKAGE_KEY_PREFIX
 from producers.settings import ProducerSettings
 from sharing_protocols.topics import dead_letter_topic, events_topic
 from stream_processors.settings import WorkerSettings
-from warehouse.geocoder_settings import GeocoderSettings
 from warehouse.settings import WarehouseSettings
 
 

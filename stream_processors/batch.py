@@ -13,12 +13,12 @@ from typing import cast
 
 from pydantic import ValidationError
 
+from geography.geocoder import Geocoder, GeocodeResult
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import Decision, EventFacts, ProtocolRegister, Released, Withheld, decide_for_warehouse
 from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
 from sharing_protocols.precision import SpatialPrecision, derivable
-from warehouse.geocoder import Geocoder, GeocodeResult
-from warehouse.models import LOCATED, LOCATION_NOT_RELEASED
+from warehouse.schema.models import LOCATED, LOCATION_NOT_RELEASED
 from warehouse.sink import DeadLetterRow, DecisionRow, EventRow, RetractionRow
 
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from geography.geocoder import Geocoder
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.topics import dataset_topics
 from stream_processors.batch import BatchResult, RawMessage, process
-from warehouse.geocoder import Geocoder
 from warehouse.sink import WarehouseSink
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from operator import attrgetter
 
 import psycopg
 
-from warehouse.db import connect_raw
+from warehouse.schema.db import connect_raw
 
 
 @dataclass(frozen=True)

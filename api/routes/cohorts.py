@@ -13,7 +13,7 @@ from api.dependencies import RegisterDep, SessionDep
 from api.reply import ReplyDep
 from api.schemas.cohorts import CohortsResponse
 from api.services import cohorts as service
-from warehouse.aggregates import Level
+from warehouse.queries.aggregates import Level
 
 router = APIRouter(prefix="/v1", tags=["cohorts"])
 

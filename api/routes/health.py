@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.dependencies import SessionDep
-from warehouse.db import ping
+from warehouse.schema.db import ping
 
 router = APIRouter(tags=["health"])
 

@@ -16,7 +16,7 @@ from api.rendering import GEOJSON_MEDIA_TYPE
 from api.reply import ReplyDep
 from api.services import hotspots as service
 from sharing_protocols.periods import PeriodType
-from warehouse.aggregates import Level
+from warehouse.queries.aggregates import Level
 
 router = APIRouter(prefix="/v1", tags=["hotspots"])
 

@@ -10,7 +10,7 @@ from api.auth import CallerDep
 from api.dependencies import RegisterDep, SessionDep
 from api.reply import ReplyDep
 from api.services import quality as service
-from warehouse.quality import DEFAULT_LATE_DAYS
+from warehouse.queries.quality import DEFAULT_LATE_DAYS
 
 router = APIRouter(prefix="/v1", tags=["data quality"])
 

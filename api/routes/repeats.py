@@ -13,7 +13,7 @@ from api.dependencies import RegisterDep, SessionDep
 from api.reply import ReplyDep
 from api.schemas.repeats import DomesticAbuseResponse, MaracGrouping, MaracResponse, Measure
 from api.services import repeats as service
-from warehouse.aggregates import Level
+from warehouse.queries.aggregates import Level
 
 router = APIRouter(prefix="/v1", tags=["repeats"])
 

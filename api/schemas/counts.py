@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from api.schemas.common import AreaPeriodOut, DisclosureOut, UnlocatedOut
-from warehouse.aggregates import Level
+from warehouse.queries.aggregates import Level
 
 
 class CountOut(AreaPeriodOut):

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from geography.geocoder import GeocodeResult, Location
 from sharing_protocols.envelope import BngPoint, PostcodeLocation, Wgs84Point
-from warehouse.geocoder import GeocodeResult, Location
 
 MAX_ITEMS = 1000
 MAX_POSTCODE = 32  # longer strings are refused (422); shorter non-postcodes are answered invalid_postcode

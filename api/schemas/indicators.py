@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from warehouse.indicator_registry import Baseline, Denominator, Direction, Level, MeasureKind
+from warehouse.reference.indicator_registry import Baseline, Denominator, Direction, Level, MeasureKind
 
 
 class IndicatorOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from sharing_protocols.periods import PeriodType
-from warehouse.aggregates import Level
+from warehouse.queries.aggregates import Level
 
 
 class PublicRuleOut(BaseModel):

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from api.schemas.common import AreaPeriodOut, DisclosureOut, UnlocatedOut
-from warehouse.aggregates import Level
+from warehouse.queries.aggregates import Level
 
 DenominatorName = Literal["persons", "adult_females", "adults"]
 

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from api.schemas.common import DisclosureOut
-from warehouse.aggregates import Level
+from warehouse.queries.aggregates import Level
 
 Measure = Literal["domestic_abuse", "marac"]
 MaracGrouping = Literal["marac_area", "area"]

@@ -16,9 +16,9 @@ from api.schemas.cohorts import CohortOut, CohortsResponse
 from api.schemas.common import disclosure_out
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Rule
-from warehouse.aggregates import Level
-from warehouse.areas import area_names
-from warehouse.cohorts import PROBATION_IOM, CohortCell, CohortQuery, cohort_cells
+from warehouse.queries.aggregates import Level
+from warehouse.queries.areas import area_names
+from warehouse.queries.cohorts import PROBATION_IOM, CohortCell, CohortQuery, cohort_cells
 
 FIELDS = ("category", "offender_pseudonym", "reoffended", "predicted_reoffending_rate")
 PARTS = ("reoffended", "not_reoffended")

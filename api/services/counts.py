@@ -14,8 +14,8 @@ from api.schemas.counts import CountOut, CountsResponse, TotalsOut
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import protect, protect_value
 from sharing_protocols.periods import month_index
-from warehouse.aggregates import count_cells
-from warehouse.areas import area_names
+from warehouse.queries.aggregates import count_cells
+from warehouse.queries.areas import area_names
 
 
 def count_table(

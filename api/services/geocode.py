@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from api.answer import Answer
 from api.errors import BadParameter, NotFound
 from api.schemas.geocode import GeocodeAnswer, GeocodeBatchAnswer, GeocodeItem, GeocodeOut, to_location
-from warehouse.geocoder import Geocoder
+from geography.geocoder import Geocoder
 
 GeocoderLookup = Callable[[str], Geocoder]  # a ward vintage's geocoder; LookupError when none is loaded
 

@@ -31,11 +31,11 @@ from api.caller import Caller
 from api.errors import BadParameter
 from api.getis_ord import hot_spots
 from api.schemas.common import disclosure_out
+from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Rule, protect
-from warehouse.aggregates import located_cells
-from warehouse.areas import area_names, area_shapes, area_shapes_wkb, areas_within
-from warehouse.geocoder_settings import GeocoderSettings
+from warehouse.queries.aggregates import located_cells
+from warehouse.queries.areas import area_names, area_shapes, area_shapes_wkb, areas_within
 
 WEIGHTS = "binary Queen contiguity (a shared boundary point), each area its own neighbour (Gi*), not standardised"
 CLASSIFICATION = (

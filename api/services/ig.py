@@ -12,7 +12,7 @@ from api.schemas.ig import AccessOut, FlowOut, ProtocolOut, WithheldOut
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import protect_value, rule_for
 from sharing_protocols.protocol import Protocol
-from warehouse.ig_queries import latest_access, released_flows, withheld_events
+from warehouse.queries.ig import latest_access, released_flows, withheld_events
 
 
 def _involves(protocol: Protocol, caller: Caller) -> bool:

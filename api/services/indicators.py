@@ -8,7 +8,7 @@ from api.answer import Answer
 from api.caller import PUBLIC, Caller
 from api.errors import NotAuthenticated
 from api.schemas.indicators import IndicatorOut
-from warehouse.indicator_store import read_indicators
+from warehouse.reference.indicator_store import read_indicators
 
 
 def indicators(session: Session, caller: Caller) -> Answer[list[IndicatorOut]]:

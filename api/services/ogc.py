@@ -34,13 +34,13 @@ from api.grants import grant_for_counts
 from api.rendering import GEOJSON_MEDIA_TYPE
 from api.schemas.counts import CountOut
 from api.services.counts import count_table
+from geography.settings import GeocoderSettings
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import rule_for
 from sharing_protocols.periods import PeriodType, add_months
-from warehouse.aggregates import Level, coverage
-from warehouse.areas import area_shapes
-from warehouse.geocoder_settings import GeocoderSettings
+from warehouse.queries.aggregates import Level, coverage
+from warehouse.queries.areas import area_shapes
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 

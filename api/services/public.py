@@ -20,7 +20,7 @@ from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import DEFAULT_RULE, DisclosureControl, Rule, rule_for
 from sharing_protocols.periods import PeriodType
-from warehouse.aggregates import Level
+from warehouse.queries.aggregates import Level
 
 PUBLIC_LEVELS = (Level.ward, Level.lsoa)
 

@@ -11,7 +11,7 @@ from api.answer import Answer
 from api.caller import Caller
 from api.errors import Forbidden
 from sharing_protocols.decision import ProtocolRegister
-from warehouse.quality import feed_quality, report_json
+from warehouse.queries.quality import feed_quality, report_json
 
 
 def data_quality(

@@ -25,9 +25,9 @@ from api.schemas.repeats import (
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Rule, protect
 from sharing_protocols.periods import months_between
-from warehouse.aggregates import Level
-from warehouse.areas import area_names
-from warehouse.repeats import (
+from warehouse.queries.aggregates import Level
+from warehouse.queries.areas import area_names
+from warehouse.queries.repeats import (
     MARAC_CASES,
     POLICE_RECORDS,
     RepeatQuery,

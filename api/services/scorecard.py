@@ -21,10 +21,10 @@ from api.schemas.scorecard import ScorecardOut, ScorecardRowOut
 from api.scorecard import Figure, ScorecardRow, Window, reporting_window, scorecard_row
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Rule, protect_value, released_rate
-from warehouse.aggregates import CountQuery, Level, data_months, total
-from warehouse.indicator_registry import Indicator
-from warehouse.indicator_store import read_indicators
-from warehouse.population import denominators
+from warehouse.queries.aggregates import CountQuery, Level, data_months, total
+from warehouse.reference.indicator_registry import Indicator
+from warehouse.reference.indicator_store import read_indicators
+from warehouse.reference.population import denominators
 
 
 class _Unavailable(Exception):

@@ -23,8 +23,8 @@ from api.significance import METHOD, compare
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Key, ProtectedTable, protect
 from sharing_protocols.periods import Period, PeriodType, add_months, periods, span
-from warehouse.aggregates import data_months, located_cells
-from warehouse.areas import area_names
+from warehouse.queries.aggregates import data_months, located_cells
+from warehouse.queries.areas import area_names
 
 ALPHA = 0.05
 INDICATIVE_BELOW = 20  # ONS: figures based on fewer than 20 events are unreliable

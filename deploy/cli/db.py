@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from deploy.settings import warehouse_settings
-from warehouse import migrate
+from warehouse.schema import migrate
 
 db = typer.Typer(help="Warehouse schema.", no_args_is_help=True)
 

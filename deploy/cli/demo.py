@@ -37,14 +37,14 @@ from producers.publish import publish_file
 from producers.publisher import Publisher
 from producers.source_options import build_source_options
 from sharing_protocols.topics import dataset_topics
-from warehouse import migrate
-from warehouse.db import session_scope
-from warehouse.indicator_store import load_indicators
-from warehouse.keys import create_key, verify_key
-from warehouse.lookups import load_lookup
-from warehouse.population import load_population
-from warehouse.postcodes import load_postcodes
-from warehouse.reference import load_areas, read_areas
+from warehouse.governance.keys import create_key, verify_key
+from warehouse.reference.boundaries import load_areas, read_areas
+from warehouse.reference.indicator_store import load_indicators
+from warehouse.reference.lookups import load_lookup
+from warehouse.reference.population import load_population
+from warehouse.reference.postcodes import load_postcodes
+from warehouse.schema import migrate
+from warehouse.schema.db import session_scope
 
 DEMO_FEEDS = (
     ("police-uk-street", "feeds/police_uk/2019-01-essex-street.csv"),

@@ -13,8 +13,8 @@ from sqlalchemy.exc import ProgrammingError
 
 from deploy.protocol_files import configured_register
 from deploy.settings import warehouse_settings
-from warehouse.db import session_scope
-from warehouse.quality import DEFAULT_LATE_DAYS, FeedQuality, QualityReport, feed_quality, report_json
+from warehouse.queries.quality import DEFAULT_LATE_DAYS, FeedQuality, QualityReport, feed_quality, report_json
+from warehouse.schema.db import session_scope
 
 
 def _when(value: str | None, option: str) -> datetime | None:

@@ -10,9 +10,9 @@ from rich.progress import MofNCompleteColumn, Progress
 
 from deploy.cli.locate import locate
 from deploy.settings import warehouse_settings
-from warehouse.lookups import LookupFileError, load_lookup
-from warehouse.postcodes import SOURCES, PostcodeFileError, load_postcodes
-from warehouse.reference import ReferenceFileError, load_areas, read_areas
+from warehouse.reference.boundaries import ReferenceFileError, load_areas, read_areas
+from warehouse.reference.lookups import LookupFileError, load_lookup
+from warehouse.reference.postcodes import SOURCES, PostcodeFileError, load_postcodes
 
 geo = typer.Typer(help="Reference geography.", no_args_is_help=True)
 

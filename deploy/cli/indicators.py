@@ -9,9 +9,9 @@ import typer
 
 from deploy.indicator_files import configured_indicators_dir
 from deploy.settings import warehouse_settings
-from warehouse.db import session_scope
-from warehouse.indicator_registry import IndicatorError, load_directory
-from warehouse.indicator_store import load_indicators, read_indicators
+from warehouse.reference.indicator_registry import IndicatorError, load_directory
+from warehouse.reference.indicator_store import load_indicators, read_indicators
+from warehouse.schema.db import session_scope
 
 indicators = typer.Typer(help="Scorecard indicators and their targets.", no_args_is_help=True)
 

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from deploy.settings import warehouse_settings
-from warehouse.db import session_scope
-from warehouse.keys import ROLES, create_key, revoke_key
+from warehouse.governance.keys import ROLES, create_key, revoke_key
+from warehouse.schema.db import session_scope
 
 keys = typer.Typer(help="API keys per organisation and role.", no_args_is_help=True)
 

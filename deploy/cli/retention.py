@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from deploy.settings import warehouse_settings
-from warehouse.db import session_scope
-from warehouse.retention import run_retention
+from warehouse.governance.retention import run_retention
+from warehouse.schema.db import session_scope
 
 retention = typer.Typer(help="Retention of events under their protocols.", no_args_is_help=True)
 

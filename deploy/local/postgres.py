@@ -28,7 +28,7 @@ from deploy.local.processes import (
     tail_since,
 )
 from deploy.settings import LocalSettings
-from warehouse.db import libpq_url
+from warehouse.schema.db import libpq_url
 
 HOST = "127.0.0.1"
 DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")

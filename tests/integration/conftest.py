@@ -29,13 +29,13 @@ from deploy.lag import wait_for_loader
 from deploy.protocol_files import register_at
 from deploy.settings import DatabaseSettings, KafkaSettings
 from deploy.topics import ensure_topics
+from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.topics import dataset_topics
-from warehouse import migrate
-from warehouse.db import session_scope, warehouse_engine
-from warehouse.geocoder_settings import GeocoderSettings
-from warehouse.keys import create_key
-from warehouse.reference import load_areas, read_areas
+from warehouse.governance.keys import create_key
+from warehouse.reference.boundaries import load_areas, read_areas
+from warehouse.schema import migrate
+from warehouse.schema.db import session_scope, warehouse_engine
 from warehouse.settings import WarehouseSettings
 
 pytestmark = pytest.mark.integration

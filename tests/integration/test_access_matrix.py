@@ -28,9 +28,9 @@ from sqlalchemy import text
 from deploy.protocol_files import packaged_protocols_dir
 from tests.disclosure_attack import margin_attack
 from tests.integration.conftest import HubEnv, Worker, run_all
-from warehouse.lookups import load_lookup
-from warehouse.population import load_population
-from warehouse.postcodes import load_postcodes
+from warehouse.reference.lookups import load_lookup
+from warehouse.reference.population import load_population
+from warehouse.reference.postcodes import load_postcodes
 
 pytestmark = pytest.mark.integration
 

@@ -17,12 +17,12 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
 
+from geography.geocoder import Geocoder, geocoder_from_warehouse
 from sharing_protocols.envelope import AreaLocation, BngPoint, PostcodeLocation
 from tests.integration.conftest import HubEnv
-from warehouse.geocoder import Geocoder, geocoder_from_warehouse
-from warehouse.lookups import load_lookup
-from warehouse.postcodes import load_postcodes
-from warehouse.reference import load_areas, read_areas
+from warehouse.reference.boundaries import load_areas, read_areas
+from warehouse.reference.lookups import load_lookup
+from warehouse.reference.postcodes import load_postcodes
 
 pytestmark = pytest.mark.integration
 

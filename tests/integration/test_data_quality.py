@@ -23,8 +23,8 @@ from shapely.geometry import shape
 from sqlalchemy import text
 
 from tests.integration.conftest import HubEnv, Worker
-from warehouse.db import session_scope
-from warehouse.quality import DEFAULT_LATE_DAYS, FeedQuality, QualityReport, feed_quality, report_json
+from warehouse.queries.quality import DEFAULT_LATE_DAYS, FeedQuality, QualityReport, feed_quality, report_json
+from warehouse.schema.db import session_scope
 
 pytestmark = pytest.mark.integration
 

@@ -20,11 +20,11 @@ from shapely.geometry import shape
 
 from deploy import local
 from tests.integration.conftest import Services
-from warehouse import migrate
-from warehouse.db import libpq_url
-from warehouse.lookups import ambiguous, load_lookup, parents, rollup
-from warehouse.postcodes import DUPLICATE, NO_COORDINATES, load_postcodes
-from warehouse.reference import load_areas, read_areas
+from warehouse.reference.boundaries import load_areas, read_areas
+from warehouse.reference.lookups import ambiguous, load_lookup, parents, rollup
+from warehouse.reference.postcodes import DUPLICATE, NO_COORDINATES, load_postcodes
+from warehouse.schema import migrate
+from warehouse.schema.db import libpq_url
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from kafka.admin import NewTopic
 
 from deploy.local import create_database, drop_database, ensure_up, status
 from deploy.settings import DatabaseSettings, KafkaSettings
-from warehouse.db import libpq_url
+from warehouse.schema.db import libpq_url
 
 pytestmark = pytest.mark.integration
 

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import text
 
 from tests.integration.conftest import HubEnv
-from warehouse.db import session_scope
-from warehouse.population import available_denominators, denominators, load_population
-from warehouse.reference import load_areas, read_areas
+from warehouse.reference.boundaries import load_areas, read_areas
+from warehouse.reference.population import available_denominators, denominators, load_population
+from warehouse.schema.db import session_scope
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +36,7 @@ def _csv(path: Path) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def files(shared_data: Path) -> dict[str, list[dict[str, str]]]:
-    """The source CSVs, read here independently of warehouse.population."""
+    """The source CSVs, read here independently of warehouse.reference.population."""
     names = {
         "mid2020": "population/lad21_mid2020_persons_agebands.csv",
         "census": "population/lad21_census2021_sex_england_wales.csv",

@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tests.integration.conftest import HubEnv, Worker
-from warehouse.db import session_scope
-from warehouse.retention import run_retention
+from warehouse.governance.retention import run_retention
+from warehouse.schema.db import session_scope
 
 pytestmark = pytest.mark.integration
 

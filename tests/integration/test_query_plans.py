@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from benchmarks.generated_events import DatasetMix, EventGenerator, forces_wards
 from tests.integration.conftest import HubEnv
-from warehouse.aggregates import CountQuery, Level, count_sql
-from warehouse.db import libpq_url, session_scope
-from warehouse.lookups import load_lookup
-from warehouse.retention import run_retention
+from warehouse.governance.retention import run_retention
+from warehouse.queries.aggregates import CountQuery, Level, count_sql
+from warehouse.reference.lookups import load_lookup
+from warehouse.schema.db import libpq_url, session_scope
 
 pytestmark = pytest.mark.integration
 

@@ -29,8 +29,8 @@ from scipy.stats import gamma
 from sqlalchemy import text
 
 from tests.integration.conftest import HubEnv, Worker, run_all
-from warehouse.lookups import load_lookup
-from warehouse.postcodes import load_postcodes
+from warehouse.reference.lookups import load_lookup
+from warehouse.reference.postcodes import load_postcodes
 
 pytestmark = pytest.mark.integration
 

@@ -30,8 +30,8 @@ from sqlalchemy import text
 from deploy.protocol_files import packaged_protocols_dir
 from producers.feeds.marac_cases import COLUMNS as MARAC_COLUMNS
 from tests.integration.conftest import HubEnv, Worker, run_all
-from warehouse.lookups import load_lookup
-from warehouse.postcodes import load_postcodes
+from warehouse.reference.lookups import load_lookup
+from warehouse.reference.postcodes import load_postcodes
 
 pytestmark = pytest.mark.integration
 

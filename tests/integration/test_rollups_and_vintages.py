@@ -18,8 +18,8 @@ from pyproj import Transformer
 from shapely.geometry import shape
 
 from tests.integration.conftest import HubEnv, Worker
-from warehouse.lookups import load_lookup
-from warehouse.reference import load_areas, read_areas
+from warehouse.reference.boundaries import load_areas, read_areas
+from warehouse.reference.lookups import load_lookup
 
 pytestmark = pytest.mark.integration
 

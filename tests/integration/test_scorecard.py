@@ -21,11 +21,11 @@ import pytest
 from sqlalchemy import text
 
 from tests.integration.conftest import HubEnv, Worker, run_all
-from warehouse.db import session_scope
-from warehouse.indicator_registry import load_directory
-from warehouse.indicator_store import load_indicators
-from warehouse.lookups import load_lookup
-from warehouse.population import load_population
+from warehouse.reference.indicator_registry import load_directory
+from warehouse.reference.indicator_store import load_indicators
+from warehouse.reference.lookups import load_lookup
+from warehouse.reference.population import load_population
+from warehouse.schema.db import session_scope
 
 pytestmark = pytest.mark.integration
 

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from convertbng.cutil import convert_bng
 from shapely.geometry import box
 
+from geography.geocoder import AreaIndex, Geocoder
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.envelope import BngPoint, EventEnvelope, OccurrencePeriod, Wgs84Point
 from sharing_protocols.protocol import parse_protocol
 from stream_processors.batch import RawMessage, process
-from warehouse.geocoder import AreaIndex, Geocoder
 
 PROTOCOL = """
 id: test-points

@@ -12,7 +12,7 @@ import yaml
 from deploy import indicator_files
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.datasets.police_uk_street import CATEGORIES
-from warehouse.indicator_registry import (
+from warehouse.reference.indicator_registry import (
     IndicatorError,
     Target,
     build_indicator,

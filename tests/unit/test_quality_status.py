@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from deploy.protocol_files import load_register, packaged_protocols_dir
-from warehouse.quality import _expected_feeds, feed_status, usual_weekly
+from warehouse.queries.quality import _expected_feeds, feed_status, usual_weekly
 
 
 def test_a_feed_that_never_sent_anything_has_no_data() -> None:

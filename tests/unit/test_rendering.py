@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from api.answer import Answer, Table, feature_collection
 from api.rendering import render
-from warehouse.aggregates import Level
+from warehouse.queries.aggregates import Level
 
 
 class Row(BaseModel):

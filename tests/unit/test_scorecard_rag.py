@@ -16,7 +16,7 @@ from api.scorecard import (
     reporting_window,
     scorecard_row,
 )
-from warehouse.indicator_registry import Indicator, build_indicator
+from warehouse.reference.indicator_registry import Indicator, build_indicator
 
 EASTBOURNE, HASTINGS, LEWES = "E22000295", "E22000296", "E22000298"
 

@@ -10,11 +10,11 @@ import pytest
 
 from api.settings import ApiSettings
 from deploy import settings
+from geography.settings import GeocoderSettings
 from producers.settings import ProducerSettings
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.topics import dataset_topics, dead_letter_topic, events_topic
 from stream_processors.settings import WorkerSettings
-from warehouse.geocoder_settings import GeocoderSettings
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SRID = 27700
 
-# event.location_status: located, location_not_released, or the geocoder's reason (warehouse.geocoder.Unmatched).
+# event.location_status: located, location_not_released, or the geocoder's reason (geography.geocoder.Unmatched).
 LOCATED = "located"
 LOCATION_NOT_RELEASED = "location_not_released"
 

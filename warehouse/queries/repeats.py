@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from warehouse.aggregates import CODE_COLUMN, Level
+from warehouse.queries.aggregates import CODE_COLUMN, Level
 
 POLICE_RECORDS = "police-records"
 MARAC_CASES = "marac-cases"

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from warehouse.aggregates import CODE_COLUMN, Level
+from warehouse.queries.aggregates import CODE_COLUMN, Level
 
 PROBATION_IOM = "probation-iom"
 

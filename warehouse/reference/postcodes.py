@@ -1,6 +1,6 @@
 """Postcode files (OS Code-Point Open, ONS Postcode Directory) into the `postcode` table, by COPY.
 
-Postcodes are normalised (`warehouse.postcode_format`); rows are upserted on the normalised postcode, so a later
+Postcodes are normalised (`sharing_protocols.postcode_format`); rows are upserted on the normalised postcode, so a later
 file overrides an earlier one for the postcodes they share. Rows that cannot be loaded are skipped and counted by
 reason (with their row numbers), never silently: an invalid postcode, no coordinates, unreadable coordinates, or
 a repeat of a postcode earlier in the same file.
@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pyproj import Transformer
 
-from warehouse import postcode_format
-from warehouse.db import connect_raw
+from sharing_protocols import postcode_format
+from warehouse.schema.db import connect_raw
 
 SOURCES = ("codepoint", "onspd")
 

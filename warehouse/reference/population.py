@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from warehouse.db import connect_raw
+from warehouse.schema.db import connect_raw
 
 LEVELS = ("lsoa", "ward", "lad", "csp", "county", "pfa")
 PARENT_LEVELS = ("csp", "county", "pfa")

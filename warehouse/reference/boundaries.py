@@ -17,8 +17,8 @@ from pyproj import CRS, Transformer
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
-from warehouse.db import connect_raw
-from warehouse.models import SRID
+from warehouse.schema.db import connect_raw
+from warehouse.schema.models import SRID
 
 LEVELS = ("ward", "lsoa", "lad", "county", "pfa")
 

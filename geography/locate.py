@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from geography.geocoder import Geocoder, GeocodeResult, Location
 from sharing_protocols.envelope import BngPoint, PostcodeLocation, Wgs84Point
-from warehouse.geocoder import Geocoder, GeocodeResult, Location
 
 AREA_LEVELS = ("ward", "lsoa", "lad", "csp", "county", "pfa")
 ADDED_COLUMNS = ("easting", "northing", *AREA_LEVELS, "vintage", "method", "quality", "unmatched")

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from warehouse.aggregates import Level
-from warehouse.geocoder_settings import GeocoderSettings
+from geography.settings import GeocoderSettings
+from warehouse.queries.aggregates import Level
 
 # A ward's code at each coarser level, from the ward's properties and the lookups (smallest parent wins), in the
 # lookup vintage the geocoder uses (any, when none is configured).

@@ -7,7 +7,7 @@ lookups can share one vintage.
 Many-to-many rows are kept as they are: the district -> CSP file maps 7 districts to several legacy CSPs, and
 each such district has one `area_lookup` row per CSP. `parents` returns them all; `rollup` (what roll-ups use)
 takes the smallest parent code, so the answer never depends on load order (the same rule as ward ties in
-`warehouse.geocoder.AreaIndex`). `ambiguous` lists the children concerned.
+`geography.geocoder.AreaIndex`). `ambiguous` lists the children concerned.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from warehouse.db import connect_raw
+from warehouse.schema.db import connect_raw
 
 
 class LookupFileError(ValueError):

@@ -20,11 +20,11 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
+from geography.settings import GeocoderSettings
 from sharing_protocols.envelope import AreaLocation, BngPoint, PostcodeLocation, Wgs84Point
-from warehouse.db import connect_raw
-from warehouse.geocoder_settings import GeocoderSettings
-from warehouse.lookups import rollup
-from warehouse.postcode_format import compact, district, sector
+from sharing_protocols.postcode_format import compact, district, sector
+from warehouse.reference.lookups import rollup
+from warehouse.schema.db import connect_raw
 
 _TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
 

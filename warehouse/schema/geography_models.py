@@ -8,14 +8,14 @@ from geoalchemy2 import Geometry
 from sqlalchemy import Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from warehouse.models import SRID, Base
+from warehouse.schema.models import SRID, Base
 
 
 class AreaLookup(Base):
     """One child -> parent edge of a lookup vintage (ward -> lad, lad -> csp, lsoa -> ward, ...).
 
     Every row of the source file is kept, so a child can have several parents of one level (7 districts map
-    to several legacy CSPs); roll-ups pick the smallest parent code (see `warehouse.lookups.rollup`).
+    to several legacy CSPs); roll-ups pick the smallest parent code (see `warehouse.reference.lookups.rollup`).
     """
 
     __tablename__ = "area_lookup"

@@ -10,8 +10,8 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from warehouse.indicator_models import IndicatorRow, IndicatorTargetRow
-from warehouse.indicator_registry import Indicator, build_indicator
+from warehouse.reference.indicator_registry import Indicator, build_indicator
+from warehouse.schema.indicator_models import IndicatorRow, IndicatorTargetRow
 
 
 def _numeric(value: float) -> Decimal:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Engine, text
 
-from warehouse.postcode_format import sector
+from sharing_protocols.postcode_format import sector
 
 # A queried place could be someone's address: the log keeps it no finer than about a kilometre.
 _COARSE_DEGREES = {"lat": 2, "lon": 2}  # decimals kept (0.01 degree is about 1 km)

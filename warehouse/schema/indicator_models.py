@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from warehouse.models import Base
+from warehouse.schema.models import Base
 
 
 class IndicatorRow(Base):

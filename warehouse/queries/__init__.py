@@ -1,0 +1,1 @@
+"""Analytic queries over the warehouse: counts, areas, cohorts, repeats, quality, population."""

@@ -1,0 +1,1 @@
+"""Reference data into the warehouse: boundaries, lookups, postcodes, population, indicators."""
