@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from geography.geocoder import Geocoders
 from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
+from warehouse.reference.geocoder_data import Geocoders
 
 T = TypeVar("T")
 

@@ -19,9 +19,9 @@ from api.routes import repeats as repeats_route
 from api.routes import scorecard as scorecard_route
 from api.routes import trends as trends_route
 from api.settings import ApiSettings
-from geography.geocoder import Geocoders
 from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
+from warehouse.reference.geocoder_data import Geocoders
 from warehouse.schema.db import warehouse_engine
 from warehouse.settings import WarehouseSettings
 

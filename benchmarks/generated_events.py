@@ -23,8 +23,8 @@ from datetime import date
 
 import psycopg
 
-from geography.geocoder import ward_rollups
 from sharing_protocols.periods import add_months
+from warehouse.reference.geocoder_data import ward_rollups
 from warehouse.reference.lookups import parents
 
 SLOTS = 10_000  # resolution of the weighted choices

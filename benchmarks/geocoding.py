@@ -4,7 +4,7 @@ The points are those of benchmarks/jitter.py (same rows, same seed), projected o
 Each contender gets the same easting/northing arrays and the same May 2024 ward polygons:
 
 - hub:      `AreaIndex.locate` (the geocoder's ward step: STRtree over prepared polygons, smallest-code ties),
-            built by `AreaIndex.from_warehouse`, i.e. the polygons as the warehouse returns them;
+            built by `read_area_index`, i.e. the polygons as the warehouse returns them;
 - shapely:  a bare `STRtree(polygons).query(points, predicate="intersects")`;
 - PostGIS:  COPY the points into a table, then one `UPDATE ... FROM area ... ST_Intersects`.
 
@@ -30,9 +30,10 @@ import shapely
 from benchmarks.jitter import write_jittered
 from deploy import local
 from deploy.settings import LocalSettings
-from geography.geocoder import AreaIndex, Geocoder, wgs84_to_bng
+from geography.geocoder import Geocoder, wgs84_to_bng
 from sharing_protocols.envelope import BngPoint
 from warehouse.reference.boundaries import load_areas, read_areas
+from warehouse.reference.geocoder_data import read_area_index
 from warehouse.schema import migrate
 from warehouse.schema.db import libpq_url
 
@@ -106,7 +107,7 @@ def main() -> None:
     try:
         migrate.upgrade(url)
         load_areas(read_areas(shared / WARDS, "ward_code", "ward_name"), VINTAGE, "ward", url)
-        wards = AreaIndex.from_warehouse("ward", VINTAGE, url)
+        wards = read_area_index("ward", VINTAGE, url)
 
         # The plain tree gets the very same polygons (as the warehouse returns them), unprepared.
         with psycopg.connect(libpq_url(url)) as conn:

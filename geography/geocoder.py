@@ -1,18 +1,17 @@
 """The hub's geocoder: points, grid references or postcodes to ward, LSOA, district, CSP, county and force.
 
 Everything is held in memory (shapely STRtree over prepared polygons, dicts for postcodes and roll-ups) and
-answered in bulk. A point on a shared edge goes to the area with the smallest code, so the answer never
+answered in bulk; it is built from plain codes, shapes and mappings (`warehouse.reference.geocoder_data` reads
+them out of the warehouse). A point on a shared edge goes to the area with the smallest code, so the answer never
 depends on load order.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -20,11 +19,8 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from geography.settings import GeocoderSettings
 from sharing_protocols.envelope import AreaLocation, BngPoint, PostcodeLocation, Wgs84Point
 from sharing_protocols.postcode_format import compact, district, sector
-from warehouse.reference.lookups import rollup
-from warehouse.schema.db import connect_raw
 
 _TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
 
@@ -65,22 +61,6 @@ class AreaIndex:
         shapely.prepare(self._geoms)
         self._tree = shapely.STRtree(self._geoms)
 
-    @classmethod
-    def from_warehouse(cls, level: str, vintage: str, url: str) -> AreaIndex:
-        """Read one level and vintage from the warehouse `area` table (with each area's lad_code, if any)."""
-        with connect_raw(url) as conn:
-            rows = conn.execute(
-                "SELECT code, ST_AsBinary(geom), properties->>'lad_code' FROM area WHERE vintage = %s AND level = %s",
-                (vintage, level),
-            ).fetchall()
-        if not rows:
-            raise LookupError(
-                f"the warehouse holds no {level} areas of vintage {vintage!r}: load them with `hub geo load`"
-            )
-        codes = [str(r[0]) for r in rows]
-        geoms = list(shapely.from_wkb([bytes(cast(bytes, r[1])) for r in rows]))
-        return cls(level, vintage, codes, geoms, {str(r[0]): str(r[2]) for r in rows if r[2]})
-
     def locate(self, easting: npt.ArrayLike, northing: npt.ArrayLike) -> list[str | None]:
         """The code of the area holding each point, or None where none does."""
         x = np.asarray(easting, dtype=float)
@@ -119,15 +99,6 @@ class PostcodeIndex:
             {k: centre(v) for k, v in groups["sector"].items()},
             {k: centre(v) for k, v in groups["district"].items()},
         )
-
-    @classmethod
-    def from_warehouse(cls, url: str) -> PostcodeIndex:
-        """Every loaded postcode (Code-Point or ONSPD)."""
-        with connect_raw(url) as conn:
-            rows: list[tuple[Any, ...]] = conn.execute(
-                "SELECT postcode_norm, easting, northing, quality FROM postcode"
-            ).fetchall()
-        return cls.build({str(r[0]): (float(r[1]), float(r[2]), None if r[3] is None else int(r[3])) for r in rows})
 
     def lookup(self, postcode: str) -> tuple[float, float, Method, int] | Unmatched:
         """The best centroid for a postcode (its own, else its sector's, else its district's), or why none."""
@@ -178,18 +149,6 @@ class AreaCodes:
 
     lsoa_wards: Mapping[str, str] = field(default_factory=dict)
     points: Mapping[str, tuple[float, float]] = field(default_factory=dict)
-
-    @classmethod
-    def from_warehouse(cls, lookup_vintage: str | None, url: str) -> AreaCodes:
-        """LSOA -> ward edges of `lookup_vintage`, and ST_PointOnSurface of every loaded LSOA and district."""
-        lsoa_wards = rollup(lookup_vintage, ("lsoa", "ward"), url) if lookup_vintage else {}
-        with connect_raw(url) as conn:
-            rows: list[tuple[Any, ...]] = conn.execute(
-                "SELECT DISTINCT ON (code) code, ST_X(p), ST_Y(p) FROM "
-                "(SELECT code, vintage, ST_PointOnSurface(geom) AS p FROM area WHERE level IN ('lsoa', 'lad')) a "
-                "ORDER BY code, vintage DESC"
-            ).fetchall()
-        return cls(lsoa_wards, {str(r[0]): (float(r[1]), float(r[2])) for r in rows})
 
 
 class Geocoder:
@@ -316,66 +275,3 @@ class Geocoder:
                 )
             )
         return results
-
-
-# How each level is reached from a ward through the lookups (a force through its CSP, else directly from the district).
-_CHAINS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "lad": (("ward", "lad"),),
-    "csp": (("ward", "lad", "csp"),),
-    "county": (("ward", "lad", "county"),),
-    "pfa": (("ward", "lad", "csp", "pfa"), ("ward", "lad", "pfa")),
-}
-
-
-def ward_rollups(vintage: str, url: str) -> dict[str, dict[str, str]]:
-    """ward -> {lad, csp, county, pfa} from the lookups of `vintage` (smallest parent code where several)."""
-    out: dict[str, dict[str, str]] = {}
-    for level, chains in _CHAINS.items():
-        for chain in reversed(chains):  # the first chain listed wins
-            for ward, code in rollup(vintage, chain, url).items():
-                out.setdefault(ward, {})[level] = code
-    return out
-
-
-def geocoder_from_warehouse(
-    ward_vintage: str, lsoa_vintage: str | None, lookup_vintage: str | None, url: str
-) -> Geocoder:
-    """The geocoder over what the warehouse holds; LSOAs, lookups and postcodes are used when loaded."""
-    wards = AreaIndex.from_warehouse("ward", ward_vintage, url)
-    lsoas = None
-    if lsoa_vintage:
-        try:
-            lsoas = AreaIndex.from_warehouse("lsoa", lsoa_vintage, url)
-        except LookupError:
-            lsoas = None
-    rollups = ward_rollups(lookup_vintage, url) if lookup_vintage else {}
-    postcodes = PostcodeIndex.from_warehouse(url)
-    area_codes = AreaCodes.from_warehouse(lookup_vintage, url)
-    return Geocoder(wards, lsoas, rollups or None, postcodes if postcodes.units else None, area_codes)
-
-
-class Geocoders:
-    """Warehouse geocoders by ward vintage (LSOA and lookup vintages from `settings`), each built when first asked for.
-
-    The `keep` most recently used are kept. A vintage with no wards loaded raises LookupError and is not kept.
-    """
-
-    def __init__(self, url: str, settings: GeocoderSettings, keep: int = 4) -> None:
-        self.settings = settings
-        self._url = url
-        self._keep = keep
-        self._built: OrderedDict[str, Geocoder] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, vintage: str | None = None) -> Geocoder:
-        """The geocoder for `vintage` (default: the configured ward vintage)."""
-        vintage = vintage or self.settings.ward_vintage
-        with self._lock:
-            if vintage not in self._built:
-                self._built[vintage] = geocoder_from_warehouse(
-                    vintage, self.settings.lsoa_vintage, self.settings.lookup_vintage, self._url
-                )
-                while len(self._built) > self._keep:
-                    self._built.popitem(last=False)
-            self._built.move_to_end(vintage)
-            return self._built[vintage]

@@ -9,8 +9,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from deploy.settings import geocoder_settings, warehouse_settings
-from geography.geocoder import geocoder_from_warehouse
 from geography.locate import LocateFileError, locate_csv
+from warehouse.reference.geocoder_data import geocoder_from_warehouse
 
 _SHOWN_PROBLEMS = 50
 

@@ -7,9 +7,9 @@ import faust
 from deploy.protocol_files import configured_register
 from deploy.settings import KafkaSettings, geocoder_settings, warehouse_settings, worker_settings
 from deploy.topics import ensure_topics
-from geography.geocoder import geocoder_from_warehouse
 from stream_processors.app import create_app
 from stream_processors.loader import Loader
+from warehouse.reference.geocoder_data import geocoder_from_warehouse
 from warehouse.sink import WarehouseSink
 
 

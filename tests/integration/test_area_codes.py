@@ -17,10 +17,11 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
 
-from geography.geocoder import Geocoder, geocoder_from_warehouse
+from geography.geocoder import Geocoder
 from sharing_protocols.envelope import AreaLocation, BngPoint, PostcodeLocation
 from tests.integration.conftest import HubEnv
 from warehouse.reference.boundaries import load_areas, read_areas
+from warehouse.reference.geocoder_data import geocoder_from_warehouse
 from warehouse.reference.lookups import load_lookup
 from warehouse.reference.postcodes import load_postcodes
 

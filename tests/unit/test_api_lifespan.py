@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 from api.factory import create_app
 from api.settings import ApiSettings
 from deploy.protocol_files import register_at
-from geography.geocoder import Geocoders
 from geography.settings import GeocoderSettings
+from warehouse.reference.geocoder_data import Geocoders
 from warehouse.settings import WarehouseSettings
 
 URL = "postgresql+psycopg://nobody@127.0.0.1:9/none"  # never connected to: engines connect on first use
