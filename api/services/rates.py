@@ -23,7 +23,7 @@ from api.services.counts import count_table
 from api.significance import rate_interval
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import released_rate
-from warehouse.reference.population import Denominator, available_denominators, denominators
+from warehouse.queries.population import Denominator, available_denominators, denominators
 
 CONFIDENCE = 0.95
 ALLOWED_PER = (1000, 10000, 100000)

@@ -22,9 +22,9 @@ from api.scorecard import Figure, ScorecardRow, Window, reporting_window, scorec
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Rule, protect_value, released_rate
 from warehouse.queries.aggregates import CountQuery, Level, data_months, total
+from warehouse.queries.population import denominators
 from warehouse.reference.indicator_registry import Indicator
 from warehouse.reference.indicator_store import read_indicators
-from warehouse.reference.population import denominators
 
 
 class _Unavailable(Exception):

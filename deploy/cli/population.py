@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from deploy.settings import LocalSettings, warehouse_settings
-from warehouse.reference.population import PopulationFileError, PopulationLoad, load_population
+from warehouse.reference.population import load_population
+from warehouse.reference.population_estimates import PopulationFileError, PopulationLoad
 
 population = typer.Typer(help="Population denominators for rates.", no_args_is_help=True)
 

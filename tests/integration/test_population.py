@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import text
 
 from tests.integration.conftest import HubEnv
+from warehouse.queries.population import available_denominators, denominators
 from warehouse.reference.boundaries import load_areas, read_areas
-from warehouse.reference.population import available_denominators, denominators, load_population
+from warehouse.reference.population import load_population
 from warehouse.schema.db import session_scope
 
 pytestmark = pytest.mark.integration
