@@ -8,7 +8,6 @@ depends on load order.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, cast
@@ -20,7 +19,7 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from sharing_protocols.envelope import AreaLocation, BngPoint, PostcodeLocation, Wgs84Point
-from sharing_protocols.postcode_format import compact, district, sector
+from sharing_protocols.postcode_format import compact, district, outward, sector
 
 _TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
 
@@ -30,7 +29,6 @@ Location = Wgs84Point | BngPoint | PostcodeLocation | AreaLocation | None
 # Quality grades, best first: coordinates given; a postcode's own centroid (Code-Point quality 10-20, then
 # 30-60); its sector's centroid; its district's centroid; an area code (the area's best-fit ward, or no ward).
 QUALITY = {"point": 1, "postcode": 2, "postcode_approximate": 3, "sector": 4, "district": 5, "area": 6}
-_OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 
 
 def wgs84_to_bng(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -103,9 +101,9 @@ class PostcodeIndex:
     def lookup(self, postcode: str) -> tuple[float, float, Method, int] | Unmatched:
         """The best centroid for a postcode (its own, else its sector's, else its district's), or why none."""
         key = compact(postcode)
-        outward = "".join(postcode.split()).upper()
-        if key is None and _OUTWARD.match(outward):  # an outward code alone: the postcode district's centroid
-            found = self.districts.get(outward)
+        alone = outward(postcode)
+        if key is None and alone:  # an outward code alone: the postcode district's centroid
+            found = self.districts.get(alone)
             return (*found, "district_centroid", QUALITY["district"]) if found else "unknown_postcode"
         if key is None:
             return "invalid_postcode"

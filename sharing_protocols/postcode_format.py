@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 _SHAPE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})")
+_OUTWARD = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?")
 _SPACES = re.compile(r"\s+")
 _SPECIAL = {"GIR0AA": ("GIR", "0AA")}  # Girobank: the one postcode outside the pattern
 
@@ -44,3 +45,9 @@ def district(postcode: str) -> str | None:
     """The postcode district, i.e. the outward code ('BN21'); None when invalid."""
     parts = _parts(postcode)
     return parts[0] if parts else None
+
+
+def outward(code: str) -> str | None:
+    """An outward code alone, upper case without spaces ('bn21' -> 'BN21'); None when not shaped like one."""
+    packed = _SPACES.sub("", code).upper()
+    return packed if _OUTWARD.fullmatch(packed) else None

@@ -10,11 +10,12 @@ Temporal precisions, finest first: timestamp, day, month.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, get_args
+
+from sharing_protocols.postcode_format import sector as postcode_sector
 
 SpatialPrecision = Literal["point", "grid_100m", "lsoa", "postcode_sector", "ward", "district"]
 TemporalPrecision = Literal["timestamp", "day", "month"]
@@ -36,9 +37,6 @@ _DERIVABLE: Mapping[SpatialPrecision, frozenset[SpatialPrecision]] = {
     "district": frozenset({"district"}),
 }
 
-# A full UK postcode: outward code (area, district, optional letter), then sector digit and unit letters.
-_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9])[A-Z]{2}$")
-
 
 def spatial_rank(precision: SpatialPrecision) -> int:
     """0 for the finest spatial precision (point), increasing to the coarsest (district)."""
@@ -58,12 +56,6 @@ def derivable(source: SpatialPrecision, target: SpatialPrecision) -> bool:
 def grid_cell(x: float, y: float) -> tuple[float, float]:
     """The south-west corner of the 100 m British National Grid square holding (x, y)."""
     return float(math.floor(x / GRID_METRES) * GRID_METRES), float(math.floor(y / GRID_METRES) * GRID_METRES)
-
-
-def postcode_sector(postcode: str) -> str | None:
-    """The sector of a full UK postcode ("bn214uh" -> "BN21 4"); None when it is not a full postcode."""
-    match = _POSTCODE.match(" ".join(postcode.upper().split()))
-    return f"{match.group(1)} {match.group(2)}" if match else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +93,8 @@ def coarsen_place(
         cell_x, cell_y = grid_cell(x, y)
         return Place("grid_100m", x=cell_x, y=cell_y)
     if precision == "postcode_sector":
-        sector = postcode_sector(postcode) if postcode else None
-        return Place("postcode_sector", code=sector) if sector else None
+        code = postcode_sector(postcode) if postcode else None
+        return Place("postcode_sector", code=code) if code else None
     code = areas.get(precision)
     return Place(precision, code=code) if code else None
 

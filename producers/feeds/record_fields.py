@@ -3,7 +3,6 @@ and people's pseudonyms (pure, no I/O; blanks and age bands are in row_values)."
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Annotated
 
@@ -13,10 +12,10 @@ from producers.anonymisation.pseudonyms import person_identifier
 from producers.feed import RowValueError, SourceContext
 from producers.feeds.row_values import age_band, blank_to_none
 from sharing_protocols.envelope import BngPoint, PostcodeLocation
+from sharing_protocols.postcode_format import normalise
 
 _DAY_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 _MOMENT_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
-_POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})")
 _FLAGS = {"y": True, "yes": True, "true": True, "1": True, "n": False, "no": False, "false": False, "0": False}
 
 
@@ -63,10 +62,10 @@ def normalise_postcode(value: object) -> object:
     value = blank_to_none(value)
     if value is None:
         return None
-    match = _POSTCODE.fullmatch("".join(str(value).split()).upper())
-    if not match:
+    postcode = normalise(str(value))
+    if postcode is None:
         raise ValueError("must be a full UK postcode")
-    return f"{match.group(1)} {match.group(2)}"
+    return postcode
 
 
 # Column types; the Maybe- forms read a blank cell as None.

@@ -6,10 +6,10 @@ import re
 from datetime import date
 
 from sharing_protocols.periods import month_period, parse_month
+from sharing_protocols.postcode_format import outward
 
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b")
-_OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 
 # Age bands as CSP strategic assessments use them (children, young people, adults by decade).
 AGE_BANDS: tuple[tuple[int, str], ...] = (
@@ -76,7 +76,7 @@ def full_postcode(text: str | None) -> str | None:
 
 def outward_code(text: str) -> str:
     """A postcode's outward code (e.g. 'BN21'), upper-cased; ValueError when it is not shaped like one."""
-    code = "".join(text.split()).upper()
-    if not _OUTWARD.match(code):
+    code = outward(text)
+    if code is None:
         raise ValueError("must be a postcode outward code such as BN21")
     return code

@@ -26,6 +26,7 @@ from sharing_protocols.decision import (
     decide,
     decide_for_warehouse,
 )
+from sharing_protocols.postcode_format import sector as postcode_sector
 from sharing_protocols.precision import (
     SPATIAL_PRECISIONS,
     TEMPORAL_PRECISIONS,
@@ -34,7 +35,6 @@ from sharing_protocols.precision import (
     coarsen_place,
     derivable,
     grid_cell,
-    postcode_sector,
 )
 from sharing_protocols.protocol import Clause, Protocol, ProtocolError, build_protocol
 

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sharing_protocols.postcode_format import compact, district, normalise, sector
+from sharing_protocols.postcode_format import outward as outward_alone
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
@@ -50,6 +51,14 @@ def test_sector_and_district() -> None:
     assert sector("W1A 1AA") == "W1A 1"
     assert district("W1A1AA") == "W1A"
     assert district("AB1 0AA") == "AB1"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("bn21", "BN21"), (" W1A ", "W1A"), ("EC1A", "EC1A"), ("M1", "M1"), ("BN21 4UH", None), ("1BN", None), ("", None)],
+)
+def test_an_outward_code_alone(raw: str, expected: str | None) -> None:
+    assert outward_alone(raw) == expected
 
 
 outward = st.one_of(
