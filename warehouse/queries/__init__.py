@@ -1,1 +1,1 @@
-"""Analytic queries over the warehouse: counts, areas, cohorts, repeats, quality, population."""
+"""Analytic queries over the warehouse: counts, areas, cohorts, repeats, quality, population, and the IG views."""
