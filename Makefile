@@ -5,9 +5,10 @@ demo:  ## install, start Kafka + PostGIS + worker + API, publish and load the de
 	bash deploy/bootstrap.sh
 	.venv/bin/hub demo
 
-test:  ## install, lint and type-check, then run the whole suite (unit + integration) on the real broker and database
+test:  ## install, lint, check the import direction and type-check, then run the whole suite (unit + integration) on the real broker and database
 	bash deploy/bootstrap.sh
 	.venv/bin/ruff check .
+	.venv/bin/python tools/import_matrix.py
 	.venv/bin/mypy
 	.venv/bin/python -m pytest
 
@@ -19,6 +20,7 @@ status:
 
 lint:
 	.venv/bin/ruff check .
+	.venv/bin/python tools/import_matrix.py
 	.venv/bin/mypy
 
 bench:
