@@ -26,8 +26,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from deploy.protocol_files import packaged_protocols_dir
-from tests.disclosure_attack import margin_attack
-from tests.integration.conftest import HubEnv, Worker, run_all
+from tests.support.disclosure_attack import margin_attack
+from tests.support.hub import HubEnv, Worker, run_all
 from warehouse.reference.lookups import load_lookup
 from warehouse.reference.population import load_population
 from warehouse.reference.postcodes import load_postcodes

@@ -19,7 +19,7 @@ from shapely.geometry import shape
 
 from geography.geocoder import Geocoder
 from sharing_protocols.envelope import AreaLocation, BngPoint, PostcodeLocation
-from tests.integration.conftest import HubEnv
+from tests.support.hub import HubEnv
 from warehouse.reference.boundaries import load_areas, read_areas
 from warehouse.reference.geocoder_data import geocoder_from_warehouse
 from warehouse.reference.lookups import load_lookup

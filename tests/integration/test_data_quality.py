@@ -22,7 +22,7 @@ from shapely import STRtree, points
 from shapely.geometry import shape
 from sqlalchemy import text
 
-from tests.integration.conftest import HubEnv, Worker
+from tests.support.hub import HubEnv, Worker
 from warehouse.queries.quality import DEFAULT_LATE_DAYS, FeedQuality, QualityReport, feed_quality, report_json
 from warehouse.schema.db import session_scope
 

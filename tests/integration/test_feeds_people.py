@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import text
 
 from sharing_protocols.envelope import keyed_event_id
-from tests.integration.conftest import HubEnv, Worker, run_all
+from tests.support.hub import HubEnv, Worker, run_all
 
 pytestmark = pytest.mark.integration
 

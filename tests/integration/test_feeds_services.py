@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from producers.generators.istv_ae import write_test_code_lists
 from sharing_protocols.envelope import keyed_event_id
-from tests.integration.conftest import HubEnv, Worker, run_all
+from tests.support.hub import HubEnv, Worker, run_all
 
 pytestmark = pytest.mark.integration
 

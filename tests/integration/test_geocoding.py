@@ -30,7 +30,7 @@ from deploy.cli.locate import locate
 from geography.geocoder import Geocoder, Location
 from geography.locate import INVALID_INPUT, locate_csv
 from sharing_protocols.envelope import BngPoint, PostcodeLocation, Wgs84Point
-from tests.integration.conftest import HubEnv
+from tests.support.hub import HubEnv
 from warehouse.reference.boundaries import load_areas, read_areas
 from warehouse.reference.geocoder_data import geocoder_from_warehouse
 from warehouse.reference.lookups import load_lookup

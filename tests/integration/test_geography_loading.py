@@ -19,7 +19,7 @@ import pytest
 from shapely.geometry import shape
 
 from deploy import local
-from tests.integration.conftest import Services
+from tests.support.hub import Services
 from warehouse.reference.boundaries import load_areas, read_areas
 from warehouse.reference.lookups import ambiguous, load_lookup, parents, rollup
 from warehouse.reference.postcodes import DUPLICATE, NO_COORDINATES, load_postcodes

@@ -16,8 +16,8 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from deploy.protocol_files import packaged_protocols_dir
-from tests.integration.conftest import HubEnv, Worker
-from tests.integration.police_points import LOOKUPS, Wards, csps, load_wards, publish, to_wgs84, ward_months
+from tests.support.hub import HubEnv, Worker
+from tests.support.police_points import LOOKUPS, Wards, csps, load_wards, publish, to_wgs84, ward_months
 from warehouse.reference.lookups import load_lookup
 
 pytestmark = pytest.mark.integration

@@ -26,7 +26,7 @@ from sqlalchemy import text
 from producers.generators.base import GenerateRequest, read_codepoint, write_csv
 from producers.generators.registry import all_generators
 from sharing_protocols.catalogue import CATALOGUE
-from tests.integration.conftest import HubEnv, Worker
+from tests.support.hub import HubEnv, Worker
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from shapely.geometry import box
 
 from deploy.protocol_files import packaged_protocols_dir
-from tests.integration.conftest import HubEnv, Worker
-from tests.integration.police_points import Wards, load_wards, publish, to_wgs84, ward_months
+from tests.support.hub import HubEnv, Worker
+from tests.support.police_points import Wards, load_wards, publish, to_wgs84, ward_months
 
 pytestmark = pytest.mark.integration
 

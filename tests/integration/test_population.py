@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.integration.conftest import HubEnv
+from tests.support.hub import HubEnv
 from warehouse.queries.population import available_denominators, denominators
 from warehouse.reference.boundaries import load_areas, read_areas
 from warehouse.reference.population import load_population

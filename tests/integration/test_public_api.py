@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 
 from deploy.protocol_files import packaged_protocols_dir
 from sharing_protocols.disclosure import Key
-from tests.disclosure_attack import margin_attack
-from tests.integration.conftest import HubEnv, Worker
-from tests.integration.police_points import load_wards, publish, ward_months
+from tests.support.disclosure_attack import margin_attack
+from tests.support.hub import HubEnv, Worker
+from tests.support.police_points import load_wards, publish, ward_months
 
 pytestmark = pytest.mark.integration
 

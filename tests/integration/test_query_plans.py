@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from benchmarks.generated_events import DatasetMix, EventGenerator, forces_wards
-from tests.integration.conftest import HubEnv
+from tests.support.hub import HubEnv
 from warehouse.governance.retention import run_retention
 from warehouse.queries.aggregates import CountQuery, Level, count_sql
 from warehouse.reference.lookups import load_lookup

@@ -28,7 +28,7 @@ from fastapi.testclient import TestClient
 from scipy.stats import gamma
 from sqlalchemy import text
 
-from tests.integration.conftest import HubEnv, Worker, run_all
+from tests.support.hub import HubEnv, Worker, run_all
 from warehouse.reference.lookups import load_lookup
 from warehouse.reference.postcodes import load_postcodes
 

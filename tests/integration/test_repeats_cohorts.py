@@ -29,7 +29,7 @@ from sqlalchemy import text
 
 from deploy.protocol_files import packaged_protocols_dir
 from producers.feeds.marac_cases import COLUMNS as MARAC_COLUMNS
-from tests.integration.conftest import HubEnv, Worker, run_all
+from tests.support.hub import HubEnv, Worker, run_all
 from warehouse.reference.lookups import load_lookup
 from warehouse.reference.postcodes import load_postcodes
 

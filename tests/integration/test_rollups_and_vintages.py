@@ -17,7 +17,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
 
-from tests.integration.conftest import HubEnv, Worker
+from tests.support.hub import HubEnv, Worker
 from warehouse.reference.boundaries import load_areas, read_areas
 from warehouse.reference.lookups import load_lookup
 

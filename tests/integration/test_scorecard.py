@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.integration.conftest import HubEnv, Worker, run_all
+from tests.support.hub import HubEnv, Worker, run_all
 from warehouse.reference.indicator_registry import load_directory
 from warehouse.reference.indicator_store import load_indicators
 from warehouse.reference.lookups import load_lookup

@@ -9,10 +9,10 @@ from pydantic import ValidationError
 from producers.feed import SourceContext
 from producers.feeds.police_uk_api import FEED, PoliceUkApiRow
 from sharing_protocols.envelope import Wgs84Point
-from tests.conftest import SHARED_DATA
-from tests.unit.feed_support import options, publish
+from tests.support.feeds import options, publish
+from tests.support.open_data import COLCHESTER_API, SHARED_DATA
 
-REAL = SHARED_DATA / "feeds/police_uk/api_format_colchester_2023.csv"
+REAL = SHARED_DATA / COLCHESTER_API
 ROW = {
     "category": "violent-crime",
     "persistent_id": "b" * 64,

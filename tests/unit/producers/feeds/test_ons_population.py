@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from producers.feed import SourceContext
 from producers.feeds.ons_population import FEED, OnsPopulationRow, source_key
 from sharing_protocols.envelope import AreaLocation
-from tests.conftest import SHARED_DATA
-from tests.unit.feed_support import options, publish
+from tests.support.feeds import options, publish
+from tests.support.open_data import CENSUS_2021_SEX, LAD_MID2020_AGEBANDS, SHARED_DATA
 
 ROW = {
     "area_code": "E01020999",
@@ -82,10 +82,8 @@ def test_a_census_count_is_on_census_day_and_keyed_apart_from_the_estimate() -> 
         OnsPopulationRow.model_validate({**census, "year": "2020"})
 
 
-@pytest.mark.parametrize(
-    ("name", "rows"), [("lad21_mid2020_persons_agebands.csv", 952), ("lad21_census2021_sex_england_wales.csv", 1986)]
-)
+@pytest.mark.parametrize(("name", "rows"), [(LAD_MID2020_AGEBANDS, 952), (CENSUS_2021_SEX, 1986)])
 def test_the_real_district_files_publish_in_full(name: str, rows: int) -> None:
-    events, summary = publish(FEED, SHARED_DATA / "population" / name)
+    events, summary = publish(FEED, SHARED_DATA / name)
     assert (summary.read, summary.published, summary.rejected, summary.duplicates) == (rows, rows, 0, 0)
     assert {e.category for e in events} == {"population-district"}

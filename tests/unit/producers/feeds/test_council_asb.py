@@ -13,9 +13,9 @@ from producers.feeds.council_asb import CouncilAsbRow
 from producers.generators.council_asb import GENERATOR
 from producers.generators.police_records import GENERATOR as POLICE_GENERATOR
 from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
-from tests.unit.feed_support import generated, options, publish, write
-from tests.unit.people_feeds import assert_no_identifiers
-from tests.unit.test_feed_police_records import ROW as POLICE_ROW
+from tests.support.feeds import generated, options, publish, write
+from tests.support.people_feeds import assert_no_identifiers
+from tests.unit.producers.feeds.test_police_records import ROW as POLICE_ROW
 
 FEED = get_feed("council-asb")
 ROW = {

@@ -1,4 +1,4 @@
-"""The decision engine: coarsening, recipient decisions, the warehouse decision, the register, and properties
+"""The decision engine: recipient decisions, the warehouse decision, the register, and properties
 that hold for random events and random protocols."""
 
 from __future__ import annotations
@@ -26,16 +26,7 @@ from sharing_protocols.decision import (
     decide,
     decide_for_warehouse,
 )
-from sharing_protocols.postcode_format import sector as postcode_sector
-from sharing_protocols.precision import (
-    SPATIAL_PRECISIONS,
-    TEMPORAL_PRECISIONS,
-    Place,
-    coarsen_period,
-    coarsen_place,
-    derivable,
-    grid_cell,
-)
+from sharing_protocols.precision import SPATIAL_PRECISIONS, TEMPORAL_PRECISIONS, Place
 from sharing_protocols.protocol import Clause, Protocol, ProtocolError, build_protocol
 
 TODAY = date(2026, 11, 22)
@@ -183,82 +174,6 @@ def test_facts_refuse_inconsistent_input(changes: dict[str, Any], words: str) ->
 
 
 # Coarsening
-
-
-def test_grid_cells_are_identified_by_their_south_west_corner() -> None:
-    assert grid_cell(561_234.5, 98_765.4) == (561_200.0, 98_700.0)
-    assert grid_cell(561_200.0, 98_700.0) == (561_200.0, 98_700.0)
-    assert grid_cell(561_299.999, 98_799.999) == (561_200.0, 98_700.0)
-
-
-@pytest.mark.parametrize(
-    ("postcode", "sector"),
-    [
-        ("BN21 4UH", "BN21 4"),
-        ("bn214uh", "BN21 4"),
-        ("  SW1A  1AA ", "SW1A 1"),
-        ("M1 1AE", "M1 1"),
-        ("CM2 0PP", "CM2 0"),
-        ("BN21", None),  # an outward code alone is not a full postcode
-        ("BN21 4U", None),
-        ("not a postcode", None),
-    ],
-)
-def test_postcode_sector(postcode: str, sector: str | None) -> None:
-    assert postcode_sector(postcode) == sector
-
-
-@pytest.mark.parametrize(
-    ("precision", "place"),
-    [
-        ("point", Place("point", x=561_234.5, y=98_765.4)),
-        ("grid_100m", Place("grid_100m", x=561_200.0, y=98_700.0)),
-        ("postcode_sector", Place("postcode_sector", code="BN21 4")),
-        ("lsoa", Place("lsoa", code="E01020999")),
-        ("ward", Place("ward", code="E05011870")),
-        ("district", Place("district", code="E07000061")),
-    ],
-)
-def test_coarsen_place_keeps_only_what_the_precision_allows(precision: Any, place: Place) -> None:
-    assert coarsen_place(precision, 561_234.5, 98_765.4, AREAS, "BN21 4UH") == place
-
-
-def test_coarsen_place_never_falls_back_to_another_level() -> None:
-    assert coarsen_place("postcode_sector", 561_234.5, 98_765.4, AREAS, None) is None
-    assert coarsen_place("ward", 561_234.5, 98_765.4, {"lsoa": "E01020999"}, None) is None
-    assert coarsen_place("grid_100m", None, None, AREAS, "BN21 4UH") is None
-
-
-@pytest.mark.parametrize(
-    ("precision", "start", "end", "native", "at", "expected"),
-    [
-        ("month", date(2019, 1, 1), date(2019, 1, 31), "month", None, ("2019-01", "month")),
-        ("day", date(2019, 1, 1), date(2019, 1, 31), "month", None, ("2019-01", "month")),  # no finer than the event
-        ("day", date(2019, 1, 5), date(2019, 1, 5), "day", None, ("2019-01-05", "day")),
-        ("month", date(2019, 1, 5), date(2019, 1, 5), "day", None, ("2019-01", "month")),
-        ("day", date(2019, 1, 5), date(2019, 1, 7), "day", None, ("2019-01-05/2019-01-07", "day")),
-        ("month", date(2019, 1, 30), date(2019, 2, 2), "day", None, ("2019-01/2019-02", "month")),
-        ("timestamp", date(2019, 1, 5), date(2019, 1, 5), "day", None, ("2019-01-05", "day")),
-        (
-            "timestamp",
-            date(2019, 1, 5),
-            date(2019, 1, 5),
-            "timestamp",
-            datetime(2019, 1, 5, 23, 40),
-            ("2019-01-05T23:40:00", "timestamp"),
-        ),
-        ("day", date(2019, 1, 5), date(2019, 1, 5), "timestamp", datetime(2019, 1, 5, 23, 40), ("2019-01-05", "day")),
-    ],
-)
-def test_coarsen_period(
-    precision: Any, start: date, end: date, native: Any, at: datetime | None, expected: tuple[str, str]
-) -> None:
-    assert coarsen_period(precision, start, end, native, at) == expected
-
-
-def test_what_a_precision_determines() -> None:
-    assert derivable("point", "ward") and derivable("ward", "district") and derivable("lsoa", "district")
-    assert not derivable("lsoa", "ward") and not derivable("grid_100m", "lsoa") and not derivable("ward", "lsoa")
 
 
 # Recipient decisions

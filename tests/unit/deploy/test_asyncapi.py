@@ -17,11 +17,11 @@ from producers.publish import PublishSummary, SourceOptions, outgoing, unlinked
 from producers.publisher import record
 from sharing_protocols.catalogue import CATALOGUE, get_dataset
 from sharing_protocols.envelope import Retraction
-from tests.conftest import ROOT, SHARED_DATA
-from tests.unit.feed_support import generated
+from tests.support.feeds import generated
+from tests.support.open_data import EASTBOURNE_STREET, ROOT, SHARED_DATA
 
 COMMITTED = ROOT / "docs" / "asyncapi.yaml"
-FIXTURE = SHARED_DATA / "fixture_eastbourne" / "2019-01-sussex-street_eastbourne.csv"
+FIXTURE = SHARED_DATA / EASTBOURNE_STREET
 DOCUMENT = asyncapi_document()
 
 

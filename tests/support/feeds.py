@@ -11,7 +11,7 @@ from producers.feed import Feed
 from producers.generators.base import FeedGenerator, GenerateRequest, PostcodePoint, read_codepoint, write_csv
 from producers.publish import PublishSummary, SourceOptions, envelopes
 from sharing_protocols.envelope import EventEnvelope
-from tests.conftest import SHARED_DATA
+from tests.support.open_data import EASTBOURNE_CODEPOINT, SHARED_DATA
 
 TEST_KEYS = {"person": b"p" * 32, "record-ids": b"r" * 32}
 
@@ -30,7 +30,7 @@ def options(feed: Feed[Any], code_lists: dict[str, dict[str, str]] | None = None
 
 @cache
 def eastbourne_postcodes() -> tuple[PostcodePoint, ...]:
-    return tuple(read_codepoint(SHARED_DATA / "fixture_eastbourne/codepoint_2014_eastbourne.csv"))
+    return tuple(read_codepoint(SHARED_DATA / EASTBOURNE_CODEPOINT))
 
 
 def generated(generator: FeedGenerator, rows: int = 200, seed: int = 7) -> list[dict[str, str]]:

@@ -16,9 +16,9 @@ from producers.feeds.marac_cases import MaracCaseRow
 from producers.generators.base import GenerateRequest, PostcodePoint, read_codepoint
 from producers.generators.marac_cases import GENERATOR
 from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
-from tests.conftest import SHARED_DATA
-from tests.unit.feed_support import options, publish, write
-from tests.unit.people_feeds import assert_no_identifiers
+from tests.support.feeds import options, publish, write
+from tests.support.open_data import CODEPOINT, SHARED_DATA
+from tests.support.people_feeds import assert_no_identifiers
 
 FEED = get_feed("marac-cases")
 ROW = {
@@ -45,7 +45,7 @@ ROW = {
 
 def _east_sussex_postcodes() -> list[PostcodePoint]:
     """Postcodes of Eastbourne and Hastings: two MARACs, so that victims can move between them."""
-    return read_codepoint(SHARED_DATA / "postcodes/codepoint_open_2014_08.csv", ("E07000061", "E07000062"))
+    return read_codepoint(SHARED_DATA / CODEPOINT, ("E07000061", "E07000062"))
 
 
 def _envelope(row: dict[str, str]) -> EventEnvelope:

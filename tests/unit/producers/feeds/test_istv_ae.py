@@ -13,7 +13,7 @@ from producers.feed import RowValueError, SourceContext
 from producers.feeds.istv_ae import FEED, IstvAeRow
 from producers.generators.istv_ae import GENERATOR, TEST_CODES, write_test_code_lists
 from sharing_protocols.envelope import PostcodeLocation
-from tests.unit.feed_support import generated, options, publish, write
+from tests.support.feeds import generated, options, publish, write
 
 ROW = {
     "ReportingPeriod": "2024-06",

@@ -13,7 +13,7 @@ from producers.feed import SourceContext
 from producers.feeds.health_admissions import FEED, HealthAdmissionsRow
 from producers.generators.health_admissions import GENERATOR
 from sharing_protocols.envelope import PostcodeLocation
-from tests.unit.feed_support import generated, options, publish, write
+from tests.support.feeds import generated, options, publish, write
 
 ROW = {"Outward Code": "bn21", "ICD10 Block": "X85-Y09", "Quarter": "2024-Q2", "Admissions": "7"}
 

@@ -13,7 +13,7 @@ from producers.feed import SourceContext
 from producers.feeds.fire_incidents import FEED, FireIncidentRow
 from producers.generators.fire_incidents import GENERATOR
 from sharing_protocols.envelope import BngPoint
-from tests.unit.feed_support import generated, options, publish, write
+from tests.support.feeds import generated, options, publish, write
 
 ROW = {
     "Incident Number": "ES2024010000042",

@@ -20,8 +20,7 @@ from pyproj import Transformer
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-WARDS = "boundaries/wards_2024_bsc_epsg27700.geojson"
-LOOKUPS = ("lookups/ward24_lad24_ctyua24.csv", "lookups/lad24_csp24_pfa24_england_wales.csv")
+from tests.support.open_data import LAD_CSP_PFA_LOOKUP, WARDS_2024
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ _TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 
 
 def load_wards(shared_data: Path) -> Wards:
-    features = json.loads((shared_data / WARDS).read_text())["features"]
+    features = json.loads((shared_data / WARDS_2024).read_text())["features"]
     polygons = {f["properties"]["ward_code"]: shape(f["geometry"]) for f in features}
     codes = list(polygons)
     return Wards(
@@ -82,7 +81,7 @@ def ward_months(
 def csps(shared_data: Path) -> dict[str, str]:
     """District -> CSP from the shared lookup (the smallest code where a district has several)."""
     out: dict[str, str] = {}
-    with (shared_data / LOOKUPS[1]).open(encoding="utf-8-sig", newline="") as handle:
+    with (shared_data / LAD_CSP_PFA_LOOKUP).open(encoding="utf-8-sig", newline="") as handle:
         for row in csv.DictReader(handle):
             out[row["ltla24_code"]] = min(out.get(row["ltla24_code"], row["csp24_code"]), row["csp24_code"])
     return out

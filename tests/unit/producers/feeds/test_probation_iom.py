@@ -14,8 +14,8 @@ from producers.feed_registry import get_feed
 from producers.feeds.probation_iom import ProbationIomRow
 from producers.generators.probation_iom import GENERATOR
 from sharing_protocols.envelope import EventEnvelope
-from tests.unit.feed_support import generated, options, publish, write
-from tests.unit.people_feeds import assert_no_identifiers
+from tests.support.feeds import generated, options, publish, write
+from tests.support.people_feeds import assert_no_identifiers
 
 FEED = get_feed("probation-iom")
 ROW = {

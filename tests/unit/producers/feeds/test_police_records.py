@@ -15,8 +15,8 @@ from producers.feeds.police_records import OFFENCES, PoliceRecordRow
 from producers.generators.police_records import GENERATOR
 from producers.publish import PublishSummary, outgoing
 from sharing_protocols.envelope import BngPoint, EventEnvelope, PostcodeLocation, Retraction
-from tests.unit.feed_support import generated, options, publish, write
-from tests.unit.people_feeds import assert_no_identifiers
+from tests.support.feeds import generated, options, publish, write
+from tests.support.people_feeds import assert_no_identifiers
 
 FEED = get_feed("police-records")
 ROW = {

@@ -45,12 +45,31 @@ def test_invalid_postcodes_are_none(raw: str) -> None:
     assert district(raw) is None
 
 
-def test_sector_and_district() -> None:
-    assert sector("bn214uh") == "BN21 4"
-    assert district("bn214uh") == "BN21"
-    assert sector("W1A 1AA") == "W1A 1"
-    assert district("W1A1AA") == "W1A"
-    assert district("AB1 0AA") == "AB1"
+@pytest.mark.parametrize(("raw", "expected"), [("bn214uh", "BN21 4"), ("W1A 1AA", "W1A 1")])
+def test_sector(raw: str, expected: str) -> None:
+    assert sector(raw) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("bn214uh", "BN21"), ("W1A1AA", "W1A"), ("AB1 0AA", "AB1")])
+def test_district(raw: str, expected: str) -> None:
+    assert district(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("postcode", "expected"),
+    [
+        ("BN21 4UH", "BN21 4"),
+        ("bn214uh", "BN21 4"),
+        ("  SW1A  1AA ", "SW1A 1"),
+        ("M1 1AE", "M1 1"),
+        ("CM2 0PP", "CM2 0"),
+        ("BN21", None),  # an outward code alone is not a full postcode
+        ("BN21 4U", None),
+        ("not a postcode", None),
+    ],
+)
+def test_postcode_sector(postcode: str, expected: str | None) -> None:
+    assert sector(postcode) == expected
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from producers.feed import SourceContext
 from producers.feeds.aggregate_returns import FEED, AggregateReturnRow
 from producers.generators.aggregate_returns import GENERATOR
 from sharing_protocols.envelope import AreaLocation
-from tests.unit.feed_support import generated, options, publish, write
+from tests.support.feeds import generated, options, publish, write
 
 ROW = {"Area Code": "E07000061", "Period": "2024-05", "Measure": "in-treatment-opiate", "Count": "0"}
 
