@@ -25,6 +25,7 @@ from sqlalchemy import text
 
 from sharing_protocols.envelope import keyed_event_id
 from tests.support.hub import HubEnv, Worker, run_all
+from tests.support.open_data import HO_OFFENCES
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +70,7 @@ def _police_uk_by_offence(shared_data: Path) -> dict[str, str]:
         "Possession of weapons offences": "possession-of-weapons",
         "Public order offences": "public-order",
     }
-    with (shared_data / "codelists/ho_offence_classification_ons2018.csv").open(encoding="utf-8") as handle:
+    with (shared_data / HO_OFFENCES).open(encoding="utf-8") as handle:
         return {
             row["ho_offence_code"]: subgroup.get(row["offence_subgroup"])
             or group.get(row["offence_group"], "other-crime")

@@ -26,6 +26,7 @@ from sqlalchemy import text
 from producers.generators.istv_ae import write_test_code_lists
 from sharing_protocols.envelope import keyed_event_id
 from tests.support.hub import HubEnv, Worker, run_all
+from tests.support.open_data import COLCHESTER_API, LAD_MID2020_AGEBANDS
 
 pytestmark = pytest.mark.integration
 
@@ -107,7 +108,7 @@ FEEDS = (
     Feed(
         "police-uk-api",
         "police-uk",
-        "feeds/police_uk/api_format_colchester_2023.csv",
+        COLCHESTER_API,
         lambda r: r["id"],
         lambda r: r["category"],
         lambda r: _month(r["date"]),
@@ -115,7 +116,7 @@ FEEDS = (
     Feed(
         "ons-population",
         "ons",
-        "population/lad21_mid2020_persons_agebands.csv",
+        LAD_MID2020_AGEBANDS,
         lambda r: f"{r['area_code']}|{r['year']}|{r['sex']}|{r['age_band']}|mid-year-estimate",
         lambda r: "population-district",
         lambda r: date(int(r["year"]), 6, 1),

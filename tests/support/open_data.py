@@ -34,6 +34,7 @@ ONSPD_ABERDEEN = "postcodes/onspd_format_sample_aberdeen.csv"
 # Population
 CENSUS_2021_SEX = "population/lad21_census2021_sex_england_wales.csv"
 LAD_MID2020_AGEBANDS = "population/lad21_mid2020_persons_agebands.csv"
+LSOA11_MID2020_AGEBANDS = "population/lsoa11_mid2020_persons_agebands.csv"
 
 # Code lists
 HO_OFFENCES = "codelists/ho_offence_classification_ons2018.csv"
@@ -41,6 +42,8 @@ POLICE_UK_CATEGORIES = "codelists/police_uk_crime_categories.csv"
 
 # Police.uk files
 SUSSEX_STREET = "feeds/police_uk/2019-01-sussex-street.csv"
+ESSEX_STREET = "feeds/police_uk/2019-01-essex-street.csv"
+HAMPSHIRE_STREET = "feeds/police_uk/2019-01-hampshire-street.csv"
 COLCHESTER_API = "feeds/police_uk/api_format_colchester_2023.csv"
 
 # The Eastbourne fixture
