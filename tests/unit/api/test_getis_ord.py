@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -156,10 +158,19 @@ def test_no_variation_gives_no_z_scores() -> None:
     assert {s.classification for s in spots} == {"not significant"}
 
 
-def test_gi_bin_thresholds_follow_arcgis() -> None:
+def test_gi_bin_thresholds_follow_arcgis_for_hot_spots() -> None:
     assert [gi_bin(2.7, 0.007), gi_bin(2.0, 0.045), gi_bin(1.7, 0.09), gi_bin(1.5, 0.13)] == [3, 2, 1, 0]
+
+
+def test_gi_bin_thresholds_follow_arcgis_for_cold_spots() -> None:
     assert [gi_bin(-2.7, 0.007), gi_bin(-2.0, 0.045), gi_bin(-1.7, 0.09)] == [-3, -2, -1]
+
+
+def test_an_area_without_a_score_is_in_no_bin() -> None:
     assert gi_bin(None, None) == 0
+
+
+def test_each_bin_has_its_arcgis_class() -> None:
     assert [classify(b) for b in (3, 2, 1, 0, -1, -2, -3)] == [
         "hot 99%",
         "hot 95%",
@@ -169,18 +180,24 @@ def test_gi_bin_thresholds_follow_arcgis() -> None:
         "cold 95%",
         "cold 99%",
     ]
+
+
+def test_a_bin_out_of_range_has_no_class() -> None:
     with pytest.raises(ValueError):
         classify(4)
 
 
-def test_invalid_input_raises() -> None:
-    with pytest.raises(ValueError, match="at least 3 areas"):
-        hot_spots(_grid(PLANTED)[:2])
-    with pytest.raises(ValueError, match="unique"):
-        hot_spots([("A", _square(0, 0), 1), ("A", _square(0, 1), 2), ("B", _square(0, 2), 3)])
-    with pytest.raises(ValueError, match="non-negative"):
-        hot_spots([("A", _square(0, 0), 1), ("B", _square(0, 1), -2), ("C", _square(0, 2), 3)])
-    with pytest.raises(ValueError, match="Polygon"):
-        hot_spots([("A", _square(0, 0), 1), ("B", Polygon(), 2), ("C", _square(0, 2), 3)])
-    with pytest.raises(ValueError, match="permutations"):
-        hot_spots(_grid(PLANTED), permutations=-1)
+@pytest.mark.parametrize(
+    ("areas", "permutations", "problem"),
+    [
+        (lambda: _grid(PLANTED)[:2], 999, "at least 3 areas"),
+        (lambda: [("A", _square(0, 0), 1), ("A", _square(0, 1), 2), ("B", _square(0, 2), 3)], 999, "unique"),
+        (lambda: [("A", _square(0, 0), 1), ("B", _square(0, 1), -2), ("C", _square(0, 2), 3)], 999, "non-negative"),
+        (lambda: [("A", _square(0, 0), 1), ("B", Polygon(), 2), ("C", _square(0, 2), 3)], 999, "Polygon"),
+        (lambda: _grid(PLANTED), -1, "permutations"),
+    ],
+    ids=["too-few", "duplicate-code", "negative-count", "empty-polygon", "negative-permutations"],
+)
+def test_invalid_input_raises(areas: Callable[[], list[Any]], permutations: int, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        hot_spots(areas(), permutations=permutations)

@@ -34,12 +34,18 @@ def test_exact_poisson_test_is_the_two_sided_conditional_binomial(current: int, 
     assert exact_poisson_test(current, base, ratio) == pytest.approx(expected, rel=1e-9, abs=1e-15)
 
 
-def test_exact_poisson_test_hand_values() -> None:
+@pytest.mark.parametrize(("current", "previous"), [(0, 10), (10, 0)])
+def test_exact_poisson_test_all_events_in_one_period(current: int, previous: int) -> None:
     # all 10 events in one period: P = 2 * 0.5**10
-    assert exact_poisson_test(0, 10) == pytest.approx(2 * 0.5**10, rel=1e-12)
-    assert exact_poisson_test(10, 0) == pytest.approx(2 * 0.5**10, rel=1e-12)
-    assert exact_poisson_test(5, 5) == 1.0
-    assert exact_poisson_test(0, 0) == 1.0
+    assert exact_poisson_test(current, previous) == pytest.approx(2 * 0.5**10, rel=1e-12)
+
+
+@pytest.mark.parametrize(("current", "previous"), [(5, 5), (0, 0)])
+def test_exact_poisson_test_equal_counts_are_not_significant(current: int, previous: int) -> None:
+    assert exact_poisson_test(current, previous) == 1.0
+
+
+def test_exact_poisson_test_weighs_the_exposure() -> None:
     # current period twice as exposed, 20 vs 10 is exactly what the null expects
     assert exact_poisson_test(20, 10, exposure_ratio=2.0) == pytest.approx(1.0)
 

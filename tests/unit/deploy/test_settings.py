@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,16 +26,35 @@ def no_hub_variables(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-def test_without_variables_the_packages_get_their_defaults_and_the_embedded_services() -> None:
-    assert settings.warehouse_settings().url == "postgresql+psycopg://hub@127.0.0.1:25432/hub"
-    assert settings.warehouse_settings().pool_size == 5
-    assert settings.geocoder_settings() == GeocoderSettings()
-    assert settings.worker_settings() == WorkerSettings(bootstrap_servers="127.0.0.1:19092")
-    assert settings.producer_settings() == ProducerSettings()
-    assert settings.api_settings() == ApiSettings()
-    assert settings.protocol_paths() == []
-    assert settings.indicators_dir() is None
-    assert settings.linkage_key_variables() == {}
+@pytest.mark.parametrize(
+    ("composed", "expected"),
+    [
+        (lambda: settings.warehouse_settings().url, "postgresql+psycopg://hub@127.0.0.1:25432/hub"),
+        (lambda: settings.warehouse_settings().pool_size, 5),
+        (settings.geocoder_settings, GeocoderSettings()),
+        (settings.worker_settings, WorkerSettings(bootstrap_servers="127.0.0.1:19092")),
+        (settings.producer_settings, ProducerSettings()),
+        (settings.api_settings, ApiSettings()),
+        (settings.protocol_paths, []),
+        (settings.indicators_dir, None),
+        (settings.linkage_key_variables, {}),
+    ],
+    ids=[
+        "warehouse-url",
+        "warehouse-pool",
+        "geocoder",
+        "worker",
+        "producer",
+        "api",
+        "protocol-paths",
+        "indicators-dir",
+        "linkage-keys",
+    ],
+)
+def test_without_variables_the_packages_get_their_defaults_and_the_embedded_services(
+    composed: Callable[[], object], expected: object
+) -> None:
+    assert composed() == expected
 
 
 def test_the_database_variables_reach_the_warehouse_settings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,10 +123,13 @@ def test_only_the_linkage_key_variables_are_handed_to_the_producer(monkeypatch: 
     assert settings.linkage_key_variables() == {"HUB_LINKAGE_KEY_PERSON_EAST_SUSSEX": "k" * 40}
 
 
-def test_topic_names_are_the_contract_and_the_kafka_settings_use_them(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_topic_names_are_the_contract() -> None:
     assert events_topic("hub", "police-uk-street") == "hub.events.police-uk-street"
     assert dead_letter_topic("hub") == "hub.dead-letter"
     assert dataset_topics("t1") == {f"t1.events.{name}": name for name in CATALOGUE}
+
+
+def test_the_kafka_settings_use_the_contract_topic_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HUB_KAFKA_TOPIC_PREFIX", "t1")
     kafka = settings.KafkaSettings()
     assert kafka.topic("police-uk-street") == "t1.events.police-uk-street"

@@ -25,12 +25,24 @@ def test_good_rows_are_numbered_from_two(tmp_path: Path) -> None:
     ]
 
 
-def test_wrong_column_count_and_invalid_utf8_are_row_errors(tmp_path: Path) -> None:
+def _bad_rows(tmp_path: Path) -> tuple[Path, list[SourceRow | RowError]]:
     path = _write(tmp_path, b"a,b,c\n1,2\n1,\xff\xfe,3\n7,8,9\n")
-    items = list(read_rows(path, COLUMNS))
+    return path, list(read_rows(path, COLUMNS))
+
+
+def test_wrong_column_count_and_invalid_utf8_are_row_errors(tmp_path: Path) -> None:
+    path, items = _bad_rows(tmp_path)
     assert items[0] == RowError(str(path), 2, None, "expected 3 columns, found 2")
     assert items[1] == RowError(str(path), 3, "b", "is not valid UTF-8")
+
+
+def test_a_good_row_after_row_errors_is_still_read(tmp_path: Path) -> None:
+    _, items = _bad_rows(tmp_path)
     assert items[2] == SourceRow(4, {"a": "7", "b": "8", "c": "9"})
+
+
+def test_a_row_error_names_the_file_row_and_field(tmp_path: Path) -> None:
+    path, items = _bad_rows(tmp_path)
     assert str(items[1]) == f"{path}, row 3, field 'b': is not valid UTF-8"
 
 

@@ -1,4 +1,5 @@
-"""Disclosure control: the rule chosen for a query, and tables protected against small counts and margin attacks."""
+"""Disclosure control: the rule chosen for a query, the laxest clause, and tables protected against small counts and
+margin attacks."""
 
 from __future__ import annotations
 
