@@ -18,11 +18,12 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from api.factory import create_app
 from deploy import local
@@ -131,6 +132,23 @@ class HubEnv:
         with session_scope(self.engine) as session:
             token = create_key(session, org, role)
         return self.client({"Authorization": f"Bearer {token}"})
+
+    def query(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        """The rows of `sql` (bound to `params`) in this hub's warehouse."""
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql), params).all()]
+
+    def outcomes(self, dataset: str) -> tuple[dict[Any, tuple[Any, ...]], set[Any]]:
+        """The dataset's loaded events (event id -> (category, period month)) and the ids of its withheld events."""
+        loaded = {
+            r[0]: r[1:]
+            for r in self.query("SELECT event_id, category, period_month FROM event WHERE dataset = :d", d=dataset)
+        }
+        withheld = {
+            r[0]
+            for r in self.query("SELECT event_id FROM decision WHERE dataset = :d AND outcome = 'withheld'", d=dataset)
+        }
+        return loaded, withheld
 
     def close(self) -> None:
         self._running.close()
