@@ -1,4 +1,4 @@
-"""Shared test paths."""
+"""Fixtures shared by every test: the shared open data."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = (ROOT.parent / "shared" / "data").resolve()
+from tests.support.open_data import SHARED_DATA
 
 
 @pytest.fixture(scope="session")

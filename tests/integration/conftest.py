@@ -1,141 +1,21 @@
-"""Real Kafka and PostGIS for integration tests.
-
-Order of preference: HUB_KAFKA_BOOTSTRAP / HUB_DATABASE_URL when set; testcontainers when a Docker engine
-answers; otherwise the embedded services of `hub up`. Failing to get a broker or database fails the tests
-(never skips them).
-"""
+"""Fixtures of the integration tests: real Kafka and PostGIS, a hub per module, its worker (tests.support.hub)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from api.factory import create_app
-from deploy import local
-from deploy.lag import wait_for_loader
-from deploy.protocol_files import register_at
-from deploy.settings import DatabaseSettings, KafkaSettings
-from deploy.topics import ensure_topics
-from geography.settings import GeocoderSettings
-from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.topics import dataset_topics
-from warehouse.governance.keys import create_key
-from warehouse.reference.boundaries import load_areas, read_areas
-from warehouse.schema import migrate
-from warehouse.schema.db import session_scope, warehouse_engine
-from warehouse.settings import WarehouseSettings
+from tests.support.hub import HubEnv, Services, Worker, create_hub, start_services
 
 pytestmark = pytest.mark.integration
-
-
-def _docker_available() -> bool:
-    try:
-        import docker
-
-        docker.from_env().ping()
-        return True
-    except Exception:
-        return False
-
-
-@dataclass(frozen=True)
-class Services:
-    """Where the real broker and database are for this test session."""
-
-    kafka_bootstrap: str | None
-    database_url: str | None
 
 
 @pytest.fixture(scope="session")
 def services() -> Iterator[Services]:
     """Start (or find) the broker and the database; fail loudly when neither can be had."""
-    with ExitStack() as stack:
-        kafka_env, db_env = KafkaSettings().bootstrap, DatabaseSettings().url  # HUB_KAFKA_BOOTSTRAP, HUB_DATABASE_URL
-        if kafka_env is None and db_env is None and _docker_available():
-            from testcontainers.kafka import KafkaContainer
-            from testcontainers.postgres import PostgresContainer
-
-            kafka_c = stack.enter_context(KafkaContainer("apache/kafka:3.9.1").with_kraft())
-            pg_c = stack.enter_context(PostgresContainer("postgis/postgis:15-3.4", driver="psycopg"))
-            yield Services(kafka_c.get_bootstrap_server(), pg_c.get_connection_url())
-            return
-        try:
-            started = local.ensure_up()
-        except local.LocalInfraError as exc:
-            pytest.fail(f"no Kafka broker or PostGIS database could be started: {exc}")
-        if started and os.environ.get("HUB_TEST_KEEP_SERVICES") is None:
-            stack.callback(local.down)
-        yield Services(kafka_env, db_env)
-
-
-@dataclass
-class HubEnv:
-    """An isolated hub: its own topic prefix and database on the shared services, and the parts composed for them.
-
-    `env` holds the same settings as HUB_* variables, for the `hub` commands and the worker run as subprocesses;
-    in-process code gets the parts themselves (engine, register, geography, the API app).
-    """
-
-    prefix: str
-    database_url: str
-    kafka: KafkaSettings
-    env: dict[str, str]
-    protocol_paths: list[Path]
-    register: ProtocolRegister
-    engine: Engine
-    geography: GeocoderSettings = field(default_factory=GeocoderSettings)
-    _running: ExitStack = field(default_factory=ExitStack)
-    _app: FastAPI | None = None
-
-    @property
-    def warehouse(self) -> WarehouseSettings:
-        return WarehouseSettings(url=self.database_url)
-
-    @property
-    def topics(self) -> list[str]:
-        """The dataset topics of this hub."""
-        return list(dataset_topics(self.prefix))
-
-    @property
-    def app(self) -> FastAPI:
-        """The API over this hub (its lifespan started on first use, ended with the module)."""
-        if self._app is None:
-            app = create_app(self.warehouse, self.register, self.geography)
-            self._running.enter_context(TestClient(app))
-            self._app = app
-        return self._app
-
-    def reload_protocols(self) -> None:
-        """Read the protocol files again, as a restarted API would: later API clients enforce them."""
-        self.register = register_at(self.protocol_paths)
-        self._app = None
-
-    def client(self, headers: dict[str, str] | None = None) -> TestClient:
-        """An in-process API client sending `headers` (none: the public, without a key)."""
-        return TestClient(self.app, headers=headers)
-
-    def api_client(self, org: str, role: str) -> TestClient:
-        """An in-process API client carrying a real key issued for `org` in `role` (in this hub's database)."""
-        with session_scope(self.engine) as session:
-            token = create_key(session, org, role)
-        return self.client({"Authorization": f"Bearer {token}"})
-
-    def close(self) -> None:
-        self._running.close()
-        self.engine.dispose()
+    yield from start_services()
 
 
 @pytest.fixture(scope="module")
@@ -147,69 +27,7 @@ def protocol_paths() -> list[Path]:
 @pytest.fixture(scope="module")
 def hub_env(services: Services, shared_data: Path, protocol_paths: list[Path]) -> Iterator[HubEnv]:
     """A fresh database (migrated, May 2024 wards loaded) and topic prefix, with the parts composed for them."""
-    name = f"hub_test_{uuid.uuid4().hex[:10]}"
-    try:
-        url = local.create_database(name, services.database_url)
-    except local.LocalInfraError as exc:
-        pytest.fail(str(exc))
-    prefix = f"t{uuid.uuid4().hex[:10]}"
-    env = {"HUB_KAFKA_TOPIC_PREFIX": prefix, "HUB_DATABASE_URL": url}
-    if protocol_paths:
-        env["HUB_PROTOCOLS_PATHS"] = json.dumps([str(path) for path in protocol_paths])
-    if services.kafka_bootstrap:
-        env["HUB_KAFKA_BOOTSTRAP"] = services.kafka_bootstrap
-    migrate.upgrade(url)
-    load_areas(
-        read_areas(shared_data / "boundaries/wards_2024_bsc_epsg27700.geojson", "ward_code", "ward_name"),
-        "wards-2024",
-        "ward",
-        url,
-    )
-    kafka = KafkaSettings(bootstrap=services.kafka_bootstrap, topic_prefix=prefix)
-    ensure_topics(kafka)
-    hub = HubEnv(
-        prefix,
-        url,
-        kafka,
-        env,
-        list(protocol_paths),
-        register_at(protocol_paths),
-        warehouse_engine(WarehouseSettings(url=url)),
-    )
-    yield hub
-    hub.close()
-    local.drop_database(name, services.database_url)
-
-
-class Worker:
-    """`hub worker` as a real subprocess."""
-
-    def __init__(self, hub: HubEnv, log: Path) -> None:
-        self.hub = hub
-        self.log = log
-        env = {**os.environ, **hub.env, "HUB_WORKER_BATCH_SECONDS": "0.2"}
-        self._handle = log.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "deploy.cli", "worker"], env=env, stdout=self._handle, stderr=subprocess.STDOUT
-        )
-
-    def wait_until_loaded(self, timeout: float = 120) -> None:
-        """Block until the worker has committed everything on the dataset topics."""
-        deadline = time.monotonic() + timeout
-        lag = wait_for_loader(self.hub.kafka, self.hub.topics, timeout)
-        if self.process.poll() is not None:
-            pytest.fail(f"the worker exited ({self.process.returncode}):\n{self.log.read_text()[-3000:]}")
-        if lag or time.monotonic() > deadline:
-            pytest.fail(f"the worker is {lag} events behind after {timeout}s:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._handle.close()
+    yield from create_hub(services, protocol_paths, shared_data)
 
 
 @pytest.fixture(scope="module")
@@ -217,14 +35,3 @@ def worker(hub_env: HubEnv, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     running = Worker(hub_env, tmp_path_factory.mktemp("worker") / "worker.log")
     yield running
     running.stop()
-
-
-def run_all(commands: list[list[str]], env: dict[str, str]) -> None:
-    """Run `hub` commands side by side; each must succeed (the failure names the command and its stderr)."""
-    running = [
-        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for command in commands
-    ]
-    for command, process in zip(commands, running, strict=True):
-        _, err = process.communicate(timeout=300)
-        assert process.returncode == 0, f"{command[3:5]}: {err[-2000:]}"

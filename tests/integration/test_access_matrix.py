@@ -26,11 +26,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from deploy.protocol_files import packaged_protocols_dir
-from tests.disclosure_attack import margin_attack
-from tests.integration.conftest import HubEnv, Worker, run_all
-from warehouse.reference.lookups import load_lookup
-from warehouse.reference.population import load_population
-from warehouse.reference.postcodes import load_postcodes
+from tests.support.disclosure_attack import margin_attack
+from tests.support.hub import HubEnv, Worker, run_all
+from tests.support.open_data import EASTBOURNE_CODEPOINT, EASTBOURNE_STREET
+from tests.support.reference_data import ALL_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
 
@@ -155,10 +154,9 @@ def protocol_paths(protocol_dirs: list[Path]) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def loaded(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    for lookup in ("ward24_lad24_ctyua24.csv", "lsoa21_ward24_lad24.csv", "lad24_csp24_pfa24_england_wales.csv"):
-        load_lookup(shared_data / "lookups" / lookup, "lookups-2024", hub_env.database_url)
-    load_postcodes(shared_data / "fixture_eastbourne/codepoint_2014_eastbourne.csv", "codepoint", hub_env.database_url)
-    load_population(shared_data, hub_env.database_url)
+    load_reference(
+        hub_env.database_url, lookups=ALL_LOOKUPS, postcodes=EASTBOURNE_CODEPOINT, population=True, data=shared_data
+    )
     tmp = tmp_path_factory.mktemp("matrix")
     worker = Worker(hub_env, tmp / "worker.log")  # after the lookups and postcodes: it reads them at start
     env = {**os.environ, **hub_env.env, **KEYS}
@@ -166,7 +164,7 @@ def loaded(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPath
     months = ["--district", EASTBOURNE, "--start", "2023-01", "--months", "24", "--seed", "11"]
     feeds = {"police-records": 1500, "marac-cases": 300, "probation-iom": 300}
     run_all([[*cli, "generate", f, str(tmp / f"{f}.csv"), "--rows", str(n), *months] for f, n in feeds.items()], env)
-    street = shared_data / "fixture_eastbourne/2019-01-sussex-street_eastbourne.csv"
+    street = shared_data / EASTBOURNE_STREET
     run_all(
         [[*cli, "publish", f, str(tmp / f"{f}.csv")] for f in feeds]
         + [[*cli, "publish", "police-uk-street", str(street)]],

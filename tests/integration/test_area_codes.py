@@ -19,33 +19,33 @@ from shapely.geometry import shape
 
 from geography.geocoder import Geocoder
 from sharing_protocols.envelope import AreaLocation, BngPoint, PostcodeLocation
-from tests.integration.conftest import HubEnv
+from tests.support.hub import HubEnv
+from tests.support.open_data import EASTBOURNE_CODEPOINT, LADS_IN_SCOPE, LSOA_WARD_LOOKUP, LSOAS_2011, WARDS_2024
+from tests.support.reference_data import (
+    ALL_LOOKUPS,
+    LADS_2024_AREAS,
+    LSOAS_2011_AREAS,
+    LSOAS_2021_AREAS,
+    load_reference,
+)
 from warehouse.reference.boundaries import load_areas, read_areas
 from warehouse.reference.geocoder_data import geocoder_from_warehouse
-from warehouse.reference.lookups import load_lookup
-from warehouse.reference.postcodes import load_postcodes
 
 pytestmark = pytest.mark.integration
 
-LOOKUPS = ("ward24_lad24_ctyua24.csv", "lsoa21_ward24_lad24.csv", "lad24_csp24_pfa24_england_wales.csv")
 _TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
 
 @pytest.fixture(scope="module")
 def geocoder(hub_env: HubEnv, shared_data: Path) -> Geocoder:
     url = hub_env.database_url
-    load_areas(
-        read_areas(shared_data / "boundaries/lsoa_2021_epsg4326.geojson", level="lsoa"), "lsoa-2021", "lsoa", url
+    load_reference(
+        url,
+        areas=[LSOAS_2021_AREAS, LSOAS_2011_AREAS, LADS_2024_AREAS],
+        lookups=ALL_LOOKUPS,
+        postcodes=EASTBOURNE_CODEPOINT,
+        data=shared_data,
     )
-    load_areas(
-        read_areas(shared_data / "boundaries/lsoa_2011_epsg4326.geojson", level="lsoa"), "lsoa-2011", "lsoa", url
-    )
-    load_areas(
-        read_areas(shared_data / "boundaries/lad_2024_bsc_epsg4326.geojson", level="lad"), "lad-2024", "lad", url
-    )
-    for name in LOOKUPS:
-        load_lookup(shared_data / "lookups" / name, "lookups-2024", url)
-    load_postcodes(shared_data / "fixture_eastbourne/codepoint_2014_eastbourne.csv", "codepoint", url)
     return geocoder_from_warehouse("wards-2024", "lsoa-2021", "lookups-2024", url)
 
 
@@ -55,7 +55,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_every_lsoa_code_rolls_up_to_its_lookup_ward_and_beyond(geocoder: Geocoder, shared_data: Path) -> None:
-    lookup = _rows(shared_data / "lookups/lsoa21_ward24_lad24.csv")
+    lookup = _rows(shared_data / LSOA_WARD_LOOKUP)
     lsoa_col = next(c for c in lookup[0] if c.lower().startswith("lsoa21") and c.lower().endswith(("cd", "code")))
     ward_col = next(
         c for c in lookup[0] if c.lower().startswith(("wd24", "ward24")) and c.lower().endswith(("cd", "code"))
@@ -74,7 +74,7 @@ def test_every_lsoa_code_rolls_up_to_its_lookup_ward_and_beyond(geocoder: Geocod
 
 
 def test_districts_roll_up_to_csp_county_and_force(geocoder: Geocoder, shared_data: Path) -> None:
-    scope = _rows(shared_data / "lookups/lads_in_scope_csp_pfa_fra.csv")
+    scope = _rows(shared_data / LADS_IN_SCOPE)
     lad_col = next(c for c in scope[0] if c.lower().startswith("lad"))
     pfa_col = next(
         c for c in scope[0] if c.lower().startswith("pfa") and "nm" not in c.lower() and "name" not in c.lower()
@@ -89,8 +89,8 @@ def test_districts_roll_up_to_csp_county_and_force(geocoder: Geocoder, shared_da
 def test_an_lsoa_2011_code_without_a_lookup_lands_in_the_ward_holding_a_point_inside_it(
     geocoder: Geocoder, shared_data: Path
 ) -> None:
-    features = json.loads((shared_data / "boundaries/lsoa_2011_epsg4326.geojson").read_text())["features"]
-    wards = json.loads((shared_data / "boundaries/wards_2024_bsc_epsg27700.geojson").read_text())["features"]
+    features = json.loads((shared_data / LSOAS_2011).read_text())["features"]
+    wards = json.loads((shared_data / WARDS_2024).read_text())["features"]
     ward_shapes = sorted((f["properties"]["ward_code"], shape(f["geometry"])) for f in wards)
     retired = [f for f in features if f["properties"]["LSOA11CD"] not in geocoder.area_codes.lsoa_wards]
     assert len(retired) > 20  # 2011 codes that 2021 split or merged: no LSOA -> ward lookup row
@@ -117,7 +117,7 @@ def test_unknown_area_codes_are_unmatched_with_a_reason(geocoder: Geocoder) -> N
 def test_an_outward_postcode_is_placed_at_its_district_centroid(geocoder: Geocoder, shared_data: Path) -> None:
     points = [
         (float(r["Eastings"]), float(r["Northings"]))
-        for r in _rows(shared_data / "fixture_eastbourne/codepoint_2014_eastbourne.csv")
+        for r in _rows(shared_data / EASTBOURNE_CODEPOINT)
         if r["Postcode"].replace(" ", "")[:-3] == "BN21"
     ]
     x, y = np.mean([p[0] for p in points]), np.mean([p[1] for p in points])
@@ -132,7 +132,7 @@ def test_a_full_resolution_ons_geopackage_loads_and_geocodes_like_the_generalise
 ) -> None:
     """No full-resolution (BFC) file is in the shared data: this one is the BSC wards densified to a vertex every
     5 m (as BFC files are dense), with the ONS BFC column names and a MultiPolygon layer, in a GeoPackage."""
-    features = json.loads((shared_data / "boundaries/wards_2024_bsc_epsg27700.geojson").read_text())["features"]
+    features = json.loads((shared_data / WARDS_2024).read_text())["features"]
     chosen = sorted(
         (f["properties"]["ward_code"], f["properties"]["ward_name"], shape(f["geometry"]))
         for f in features

@@ -15,11 +15,10 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy import text
 
-from tests.integration.conftest import HubEnv, Worker
+from tests.support.hub import HubEnv, Worker
+from tests.support.open_data import EASTBOURNE_STREET
 
 pytestmark = pytest.mark.integration
-
-FIXTURE = "fixture_eastbourne/2019-01-sussex-street_eastbourne.csv"
 
 
 def _line(values: list[str]) -> bytes:
@@ -31,7 +30,7 @@ def _line(values: list[str]) -> bytes:
 @pytest.fixture(scope="module")
 def broken_file(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Ten good rows, then one row for each kind of breakage, then a row without and one outside coverage."""
-    with (shared_data / FIXTURE).open(encoding="utf-8", newline="") as handle:
+    with (shared_data / EASTBOURNE_STREET).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     header, good = rows[0], rows[1:11]
     col = {name: i for i, name in enumerate(header)}

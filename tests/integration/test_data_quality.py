@@ -22,14 +22,13 @@ from shapely import STRtree, points
 from shapely.geometry import shape
 from sqlalchemy import text
 
-from tests.integration.conftest import HubEnv, Worker
+from tests.support.hub import HubEnv, Worker
+from tests.support.open_data import EASTBOURNE_STREET, WARDS_2024
 from warehouse.queries.quality import DEFAULT_LATE_DAYS, FeedQuality, QualityReport, feed_quality, report_json
 from warehouse.schema.db import session_scope
 
 pytestmark = pytest.mark.integration
 
-FIXTURE = "fixture_eastbourne/2019-01-sussex-street_eastbourne.csv"
-WARDS = "boundaries/wards_2024_bsc_epsg27700.geojson"
 DATASET = "police-uk-street"
 PARTNER = "police-uk"  # the feed's default partner: a data owner in the packaged protocols
 OTHER = "sussex-police"  # sends a small file of its own
@@ -71,7 +70,7 @@ def published(
 ) -> Published:
     """16 rows with coordinates (6 of them from 2019, 3 without an LSOA code), 1 without coordinates and 2 ASB rows
     saying exactly the same (no crime id); plus 2 rows from another partner."""
-    with (shared_data / FIXTURE).open(encoding="utf-8", newline="") as handle:
+    with (shared_data / EASTBOURNE_STREET).open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         header = list(reader.fieldnames or [])
         source = [row for row in reader if row["Longitude"] and row["Latitude"]]
@@ -120,7 +119,7 @@ def _feed(feeds: list[FeedQuality], dataset: str, partner: str) -> FeedQuality:
 
 def _in_coverage(shared_data: Path, rows: list[dict[str, str]]) -> int:
     """How many rows have coordinates inside a loaded ward (worked out here with shapely, not the geocoder)."""
-    features = json.loads((shared_data / WARDS).read_text(encoding="utf-8"))["features"]
+    features = json.loads((shared_data / WARDS_2024).read_text(encoding="utf-8"))["features"]
     tree = STRtree([shape(f["geometry"]) for f in features])
     located = [r for r in rows if r["Longitude"] and r["Latitude"]]
     to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from sharing_protocols.envelope import keyed_event_id
-from tests.integration.conftest import HubEnv, Worker, run_all
+from tests.support.hub import HubEnv, Worker, run_all
+from tests.support.open_data import HO_OFFENCES
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +69,7 @@ def _police_uk_by_offence(shared_data: Path) -> dict[str, str]:
         "Possession of weapons offences": "possession-of-weapons",
         "Public order offences": "public-order",
     }
-    with (shared_data / "codelists/ho_offence_classification_ons2018.csv").open(encoding="utf-8") as handle:
+    with (shared_data / HO_OFFENCES).open(encoding="utf-8") as handle:
         return {
             row["ho_offence_code"]: subgroup.get(row["offence_subgroup"])
             or group.get(row["offence_group"], "other-crime")
@@ -150,11 +150,6 @@ def files(hub_env: HubEnv, worker: Worker, tmp_path_factory: pytest.TempPathFact
     yield {dataset: _rows(path) for dataset, path in paths.items()}
 
 
-def _query(hub_env: HubEnv, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    with hub_env.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params).all()]
-
-
 def _id(feed: Feed, row: Row) -> uuid.UUID:
     return keyed_event_id(RECORD_KEY.encode(), feed.dataset, feed.partner, feed.key(row))
 
@@ -173,8 +168,7 @@ def _category(feed: Feed, row: Row, police_uk: dict[str, str]) -> str:
 def _pseudonyms(hub_env: HubEnv, dataset: str, field: str) -> list[tuple[str, date, dict[str, Any]]]:
     return [
         (r[0], r[1], r[2])
-        for r in _query(
-            hub_env,
+        for r in hub_env.query(
             "SELECT attributes ->> :f, period_start, attributes FROM event WHERE dataset = :d AND attributes ? :f",
             f=field,
             d=dataset,
@@ -191,18 +185,7 @@ def test_every_record_is_loaded_or_withheld_with_the_expected_categories_by_mont
     kept = [row for row in rows if not feed.withdrawn(row)]
     expected = {_id(feed, row) for row in kept}
     assert len(expected) == len(kept)  # every record has its own key
-    loaded = {
-        r[0]: r[1:]
-        for r in _query(
-            hub_env, "SELECT event_id, category, period_month FROM event WHERE dataset = :d", d=feed.dataset
-        )
-    }
-    withheld = {
-        r[0]
-        for r in _query(
-            hub_env, "SELECT event_id FROM decision WHERE dataset = :d AND outcome = 'withheld'", d=feed.dataset
-        )
-    }
+    loaded, withheld = hub_env.outcomes(feed.dataset)
     assert set(loaded) | withheld == expected and not set(loaded) & withheld
     assert withheld == set()  # the packaged protocols cover every category of these feeds
     assert not {_id(feed, row) for row in rows if feed.withdrawn(row)} & set(loaded)  # withdrawn: never loaded
@@ -255,8 +238,8 @@ def test_probation_reoffending_by_cohort_matches_the_export(files: dict[str, lis
     for row in files["probation-iom"]:
         expected[_slug(row["Cohort"])][row["Reoffended"] == "Y"] += 1
     found: defaultdict[str, Counter[bool]] = defaultdict(Counter)
-    for category, reoffended in _query(
-        hub_env, "SELECT category, (attributes ->> 'reoffended')::boolean FROM event WHERE dataset = 'probation-iom'"
+    for category, reoffended in hub_env.query(
+        "SELECT category, (attributes ->> 'reoffended')::boolean FROM event WHERE dataset = 'probation-iom'"
     ):
         found[category][reoffended] += 1
     assert found == expected

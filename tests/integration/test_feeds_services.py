@@ -17,15 +17,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 from xml.etree.ElementTree import parse
 
 import pytest
-from sqlalchemy import text
 
 from producers.generators.istv_ae import write_test_code_lists
 from sharing_protocols.envelope import keyed_event_id
-from tests.integration.conftest import HubEnv, Worker, run_all
+from tests.support.hub import HubEnv, Worker, run_all
+from tests.support.open_data import COLCHESTER_API, LAD_MID2020_AGEBANDS
 
 pytestmark = pytest.mark.integration
 
@@ -107,7 +106,7 @@ FEEDS = (
     Feed(
         "police-uk-api",
         "police-uk",
-        "feeds/police_uk/api_format_colchester_2023.csv",
+        COLCHESTER_API,
         lambda r: r["id"],
         lambda r: r["category"],
         lambda r: _month(r["date"]),
@@ -115,7 +114,7 @@ FEEDS = (
     Feed(
         "ons-population",
         "ons",
-        "population/lad21_mid2020_persons_agebands.csv",
+        LAD_MID2020_AGEBANDS,
         lambda r: f"{r['area_code']}|{r['year']}|{r['sex']}|{r['age_band']}|mid-year-estimate",
         lambda r: "population-district",
         lambda r: date(int(r["year"]), 6, 1),
@@ -153,11 +152,6 @@ def files(
     yield paths
 
 
-def _query(hub_env: HubEnv, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    with hub_env.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params).all()]
-
-
 def _expected_ids(feed: Feed, rows: list[Row]) -> set[uuid.UUID]:
     return {keyed_event_id(RECORD_KEY.encode(), feed.dataset, feed.partner, feed.key(row)) for row in rows}
 
@@ -169,18 +163,7 @@ def test_every_record_is_loaded_or_withheld_with_the_expected_categories_by_mont
     rows = _rows(files[feed.dataset])
     expected = _expected_ids(feed, rows)
     assert len(expected) == len(rows)  # every record has its own key
-    loaded = {
-        r[0]: r[1:]
-        for r in _query(
-            hub_env, "SELECT event_id, category, period_month FROM event WHERE dataset = :d", d=feed.dataset
-        )
-    }
-    withheld = {
-        r[0]
-        for r in _query(
-            hub_env, "SELECT event_id FROM decision WHERE dataset = :d AND outcome = 'withheld'", d=feed.dataset
-        )
-    }
+    loaded, withheld = hub_env.outcomes(feed.dataset)
     assert set(loaded) | withheld == expected and not set(loaded) & withheld
     # The packaged protocols cover every category of these feeds: nothing is withheld.
     assert withheld == set()
@@ -188,8 +171,7 @@ def test_every_record_is_loaded_or_withheld_with_the_expected_categories_by_mont
 
 
 def test_istv_events_keep_only_what_the_protocol_releases(files: dict[str, Path], hub_env: HubEnv) -> None:
-    [(events, attribute_names, precisions)] = _query(
-        hub_env,
+    [(events, attribute_names, precisions)] = hub_env.query(
         "SELECT count(*), array_agg(DISTINCT k), array_agg(DISTINCT temporal_precision) "
         "FROM event LEFT JOIN LATERAL jsonb_object_keys(attributes) k ON true WHERE dataset = 'istv-ae'",
     )
@@ -207,30 +189,27 @@ def test_aggregate_counts_arrive_whole(files: dict[str, Path], hub_env: HubEnv) 
         for row in _rows(files[dataset]):
             expected[row[measure] if dataset == "aggregate-returns" else row[measure].lower()] += int(row[column])
         got = dict(
-            _query(
-                hub_env,
+            hub_env.query(
                 "SELECT category, sum((attributes->>'count')::int) FROM event WHERE dataset = :d GROUP BY 1",
                 d=dataset,
             )
         )
         assert got == dict(expected)
-    [(zeros,)] = _query(
-        hub_env, "SELECT count(*) FROM event WHERE dataset = 'aggregate-returns' AND attributes->>'count' = '0'"
+    [(zeros,)] = hub_env.query(
+        "SELECT count(*) FROM event WHERE dataset = 'aggregate-returns' AND attributes->>'count' = '0'"
     )
     assert zeros == sum(1 for row in _rows(files["aggregate-returns"]) if row["Count"] == "0") > 0
 
 
 def test_area_and_grid_locations_fall_in_their_districts(files: dict[str, Path], hub_env: HubEnv) -> None:
     by_district = dict(
-        _query(
-            hub_env,
+        hub_env.query(
             "SELECT district_code, count(*) FROM event WHERE dataset = 'aggregate-returns' GROUP BY 1",
         )
     )
     expected = Counter(row["Area Code"] for row in _rows(files["aggregate-returns"]))
     assert by_district == dict(expected)
-    [(fire_wards, fire_located)] = _query(
-        hub_env,
+    [(fire_wards, fire_located)] = hub_env.query(
         "SELECT count(ward_code), count(*) FILTER (WHERE location_status = 'located') "
         "FROM event WHERE dataset = 'fire-incidents'",
     )

@@ -30,21 +30,14 @@ from deploy.cli.locate import locate
 from geography.geocoder import Geocoder, Location
 from geography.locate import INVALID_INPUT, locate_csv
 from sharing_protocols.envelope import BngPoint, PostcodeLocation, Wgs84Point
-from tests.integration.conftest import HubEnv
-from warehouse.reference.boundaries import load_areas, read_areas
+from tests.support.hub import HubEnv
+from tests.support.open_data import EASTBOURNE_CODEPOINT, LSOA11_LSOA21_LOOKUP, LSOAS_2021, SUSSEX_STREET, WARDS_2024
+from tests.support.reference_data import ALL_LOOKUPS, LSOAS_2021_AREAS, load_reference
 from warehouse.reference.geocoder_data import geocoder_from_warehouse
-from warehouse.reference.lookups import load_lookup
-from warehouse.reference.postcodes import load_postcodes
 from warehouse.schema.db import libpq_url
 
 pytestmark = pytest.mark.integration
 
-WARDS = "boundaries/wards_2024_bsc_epsg27700.geojson"
-LSOAS = "boundaries/lsoa_2021_epsg4326.geojson"
-LOOKUP_FILES = ("ward24_lad24_ctyua24.csv", "lsoa21_ward24_lad24.csv", "lad24_csp24_pfa24_england_wales.csv")
-CODEPOINT = "fixture_eastbourne/codepoint_2014_eastbourne.csv"
-SUSSEX = "feeds/police_uk/2019-01-sussex-street.csv"
-LSOA11_TO_21 = "lookups/lsoa11_lsoa21_lad22.csv"
 _TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 FAR_AWAY = (325_000.0, 675_000.0)  # Edinburgh: outside the three forces' wards
 
@@ -85,23 +78,22 @@ class Polygons:
 
 @pytest.fixture(scope="module")
 def wards(shared_data: Path) -> Polygons:
-    return Polygons.read(shared_data / WARDS, "ward_code", project=False)
+    return Polygons.read(shared_data / WARDS_2024, "ward_code", project=False)
 
 
 @pytest.fixture(scope="module")
 def lsoas(shared_data: Path) -> Polygons:
-    return Polygons.read(shared_data / LSOAS, "LSOA21CD", project=True)
+    return Polygons.read(shared_data / LSOAS_2021, "LSOA21CD", project=True)
 
 
 @pytest.fixture(scope="module")
 def loaded(hub_env: HubEnv, shared_data: Path) -> Iterator[str]:
     """LSOAs 2021, the 2024 lookups and the Eastbourne Code-Point postcodes, loaded into this module's hub."""
     url = hub_env.database_url
-    load_areas(read_areas(shared_data / LSOAS, level="lsoa"), "lsoa-2021", "lsoa", url)
-    for name in LOOKUP_FILES:
-        load_lookup(shared_data / "lookups" / name, "lookups-2024", url)
-    result = load_postcodes(shared_data / CODEPOINT, "codepoint", url)
-    assert result.loaded == 2887 and not result.skipped
+    result = load_reference(
+        url, areas=[LSOAS_2021_AREAS], lookups=ALL_LOOKUPS, postcodes=EASTBOURNE_CODEPOINT, data=shared_data
+    )
+    assert result is not None and result.loaded == 2887 and not result.skipped
     yield url
 
 
@@ -119,7 +111,7 @@ class SussexRows:
 
 @pytest.fixture(scope="module")
 def sussex(shared_data: Path) -> SussexRows:
-    with (shared_data / SUSSEX).open(encoding="utf-8", newline="") as handle:
+    with (shared_data / SUSSEX_STREET).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 11_404  # the shared data README
     lon = np.array([float(r["Longitude"]) if r["Longitude"] else np.nan for r in rows])
@@ -153,7 +145,7 @@ def test_every_sussex_point_gets_the_independently_computed_ward_lsoa_and_distri
 
     # Agreement with police.uk's own (2011) LSOA codes, mapped to 2021 codes.
     to21: dict[str, set[str]] = {}
-    with (shared_data / LSOA11_TO_21).open(encoding="utf-8", newline="") as handle:
+    with (shared_data / LSOA11_LSOA21_LOOKUP).open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             to21.setdefault(row["lsoa11_code"], set()).add(row["lsoa21_code"])
     compared = agreed = 0
@@ -170,7 +162,7 @@ def test_every_sussex_point_gets_the_independently_computed_ward_lsoa_and_distri
 
 
 def test_postcodes_get_the_ward_holding_their_centroid(geocoder: Geocoder, wards: Polygons, shared_data: Path) -> None:
-    with (shared_data / CODEPOINT).open(encoding="utf-8", newline="") as handle:
+    with (shared_data / EASTBOURNE_CODEPOINT).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     postcodes = [r["Postcode"] for r in rows]
     x = np.array([float(r["Eastings"]) for r in rows])
@@ -187,7 +179,7 @@ def test_postcodes_get_the_ward_holding_their_centroid(geocoder: Geocoder, wards
 
 
 def test_unmatched_inputs_are_counted_by_reason_and_none_is_dropped(geocoder: Geocoder, shared_data: Path) -> None:
-    with (shared_data / CODEPOINT).open(encoding="utf-8", newline="") as handle:
+    with (shared_data / EASTBOURNE_CODEPOINT).open(encoding="utf-8", newline="") as handle:
         known = next(csv.DictReader(handle))["Postcode"]
     sector_only = f"{known[:-3]} {known[-3]}ZZ"  # same sector, a unit Code-Point does not list
     inputs: list[Location] = [

@@ -19,7 +19,22 @@ import pytest
 from shapely.geometry import shape
 
 from deploy import local
-from tests.integration.conftest import Services
+from tests.support.hub import Services
+from tests.support.open_data import (
+    CODEPOINT,
+    COUNTIES_2023,
+    LAD_CSP_PFA_LOOKUP,
+    LAD_FRA_LOOKUP,
+    LADS_2024,
+    LSOAS_2011,
+    LSOAS_2021,
+    ONSPD_ABERDEEN,
+    PFAS_2020,
+    WARDS_2013,
+    WARDS_2024,
+)
+from tests.support.reference_data import ALL_LOOKUPS
+from tests.support.reference_data import LOOKUPS_VINTAGE as LOOKUPS
 from warehouse.reference.boundaries import load_areas, read_areas
 from warehouse.reference.lookups import ambiguous, load_lookup, parents, rollup
 from warehouse.reference.postcodes import DUPLICATE, NO_COORDINATES, load_postcodes
@@ -29,15 +44,14 @@ from warehouse.schema.db import libpq_url
 pytestmark = pytest.mark.integration
 
 BOUNDARIES = [  # file, level, vintage, README count
-    ("wards_2024_bsc_epsg27700.geojson", "ward", "wards-2024", 649),
-    ("wards_2013_epsg4326.geojson", "ward", "wards-2013", 742),
-    ("lsoa_2021_epsg4326.geojson", "lsoa", "lsoa-2021", 2839),
-    ("lsoa_2011_epsg4326.geojson", "lsoa", "lsoa-2011", 2765),
-    ("lad_2024_bsc_epsg4326.geojson", "lad", "lad-2024", 34),
-    ("county_ua_2023_bsc_epsg4326.geojson", "county", "county-2023", 9),
-    ("pfa_2020_epsg4326.geojson", "pfa", "pfa-2020", 3),
+    (WARDS_2024, "ward", "wards-2024", 649),
+    (WARDS_2013, "ward", "wards-2013", 742),
+    (LSOAS_2021, "lsoa", "lsoa-2021", 2839),
+    (LSOAS_2011, "lsoa", "lsoa-2011", 2765),
+    (LADS_2024, "lad", "lad-2024", 34),
+    (COUNTIES_2023, "county", "county-2023", 9),
+    (PFAS_2020, "pfa", "pfa-2020", 3),
 ]
-LOOKUPS = "lookups-2024"
 NORTH_HAMPSHIRE = "E22000374"
 
 
@@ -77,7 +91,7 @@ def _source_codes(path: Path, field: str) -> tuple[set[str], int]:
 def boundaries(db_url: str, shared_data: Path) -> dict[str, int]:
     """Every boundary file loaded with its fields detected; the count loaded per vintage."""
     return {
-        vintage: load_areas(read_areas(shared_data / "boundaries" / name, level=level), vintage, level, db_url)
+        vintage: load_areas(read_areas(shared_data / name, level=level), vintage, level, db_url)
         for name, level, vintage, _ in BOUNDARIES
     }
 
@@ -98,12 +112,12 @@ def test_boundaries_load_with_readme_counts_valid_in_27700(
 
 @pytest.mark.parametrize(
     ("name", "code_field", "invalid_in_source"),
-    [("wards_2013_epsg4326.geojson", "WD13CD", 1), ("lsoa_2011_epsg4326.geojson", "LSOA11CD", 4)],
+    [(WARDS_2013, "WD13CD", 1), (LSOAS_2011, "LSOA11CD", 4)],
 )
 def test_invalid_source_polygons_are_repaired(
     db_url: str, boundaries: dict[str, int], shared_data: Path, name: str, code_field: str, invalid_in_source: int
 ) -> None:
-    codes, invalid = _source_codes(shared_data / "boundaries" / name, code_field)
+    codes, invalid = _source_codes(shared_data / name, code_field)
     assert invalid == invalid_in_source  # the README's count, checked against the file itself
     vintage = next(v for n, _, v, _ in BOUNDARIES if n == name)
     rows = _query(db_url, "SELECT code FROM area WHERE vintage = %s AND ST_IsValid(geom)", (vintage,))
@@ -124,7 +138,7 @@ def test_reprojection_puts_wgs84_wards_on_the_27700_wards(db_url: str, boundarie
 def test_geopackage_and_shapefile_load_the_same_areas(shared_data: Path, tmp_path: Path, suffix: str) -> None:
     import pyogrio.raw
 
-    source = shared_data / "boundaries" / "wards_2013_epsg4326.geojson"
+    source = shared_data / WARDS_2013
     meta, _, geometry, field_data = pyogrio.raw.read(source)
     target = tmp_path / f"wards_2013{suffix}"
     pyogrio.raw.write(
@@ -147,15 +161,14 @@ def test_geopackage_and_shapefile_load_the_same_areas(shared_data: Path, tmp_pat
 
 
 def test_undetectable_fields_name_the_file_and_candidates(shared_data: Path) -> None:
-    path = shared_data / "boundaries" / "pfa_2020_epsg4326.geojson"
+    path = shared_data / PFAS_2020
     with pytest.raises(ValueError, match=r"pfa_2020_epsg4326\.geojson.*level 'ward'.*WD<yy>CD.*PFA20CD"):
         read_areas(path, level="ward")
 
 
 @pytest.fixture(scope="module")
 def lookups(db_url: str, shared_data: Path) -> dict[str, dict[tuple[str, str], int]]:
-    names = ("ward24_lad24_ctyua24.csv", "lsoa21_ward24_lad24.csv", "lad24_csp24_pfa24_england_wales.csv")
-    loads = [load_lookup(shared_data / "lookups" / name, LOOKUPS, db_url) for name in names]
+    loads = [load_lookup(shared_data / name, LOOKUPS, db_url) for name in ALL_LOOKUPS]
     return {load.format: load.edges for load in loads}
 
 
@@ -167,7 +180,7 @@ def _csv(path: Path) -> list[dict[str, str]]:
 def test_lookups_are_recognised_and_keep_every_row(
     lookups: dict[str, dict[tuple[str, str], int]], shared_data: Path
 ) -> None:
-    csp_rows = _csv(shared_data / "lookups" / "lad24_csp24_pfa24_england_wales.csv")
+    csp_rows = _csv(shared_data / LAD_CSP_PFA_LOOKUP)
     assert lookups["ward-lad-county"][("ward", "lad")] == 649
     assert lookups["lsoa-ward-lad"][("lsoa", "ward")] == 2839
     assert lookups["lad-csp-pfa"][("lad", "csp")] == len({(r["ltla24_code"], r["csp24_code"]) for r in csp_rows})
@@ -204,7 +217,7 @@ def test_north_hampshire_districts_share_one_csp(db_url: str, lookups: object) -
 def test_legacy_csps_are_all_kept_and_rollups_take_the_smallest(
     db_url: str, lookups: object, shared_data: Path
 ) -> None:
-    rows = _csv(shared_data / "lookups" / "lad24_csp24_pfa24_england_wales.csv")
+    rows = _csv(shared_data / LAD_CSP_PFA_LOOKUP)
     expected: dict[str, set[str]] = {}
     for row in rows:
         expected.setdefault(row["ltla24_code"], set()).add(row["csp24_code"])
@@ -223,7 +236,7 @@ def test_every_ward_rolls_up_to_one_of_the_three_forces(db_url: str, lookups: ob
 
 
 def test_codepoint_loads_every_row_with_its_coordinates(db_url: str, shared_data: Path) -> None:
-    path = shared_data / "postcodes" / "codepoint_open_2014_08.csv"
+    path = shared_data / CODEPOINT
     result = load_postcodes(path, "codepoint", db_url)
     assert (result.read, result.loaded, dict(result.skipped)) == (120446, 120446, {})
     assert result.seconds < 30
@@ -250,7 +263,7 @@ def test_codepoint_loads_every_row_with_its_coordinates(db_url: str, shared_data
 
 
 def test_onspd_rows_without_coordinates_are_skipped_and_counted(db_url: str, shared_data: Path) -> None:
-    path = shared_data / "postcodes" / "onspd_format_sample_aberdeen.csv"
+    path = shared_data / ONSPD_ABERDEEN
     rows = _csv(path)
     no_grid = [i for i, r in enumerate(rows, start=2) if not r["oseast1m"].strip()]
     result = load_postcodes(path, "onspd", db_url)
@@ -281,7 +294,7 @@ def test_cli_loads_detects_and_summarises(db_url: str, shared_data: Path) -> Non
     loaded = _hub(
         db_url,
         "load",
-        str(shared_data / "boundaries/pfa_2020_epsg4326.geojson"),
+        str(shared_data / PFAS_2020),
         "--vintage",
         "pfa-cli",
         "--level",
@@ -289,16 +302,12 @@ def test_cli_loads_detects_and_summarises(db_url: str, shared_data: Path) -> Non
     )
     assert loaded.returncode == 0, loaded.stderr
     assert "loaded 3 pfa areas as pfa-cli" in loaded.stdout
-    looked = _hub(
-        db_url, "lookups", str(shared_data / "lookups/lad24_csp24_pfa24_england_wales.csv"), "--vintage", "cli-2024"
-    )
+    looked = _hub(db_url, "lookups", str(shared_data / LAD_CSP_PFA_LOOKUP), "--vintage", "cli-2024")
     assert looked.returncode == 0, looked.stderr
     assert "lad-csp-pfa" in looked.stdout
-    unknown = _hub(db_url, "lookups", str(shared_data / "lookups/lad24_fra24_england_wales.csv"), "--vintage", "x")
+    unknown = _hub(db_url, "lookups", str(shared_data / LAD_FRA_LOOKUP), "--vintage", "x")
     assert unknown.returncode == 2 and "lad24_fra24_england_wales.csv: not a known lookup" in unknown.stderr
-    codes = _hub(
-        db_url, "postcodes", str(shared_data / "postcodes/onspd_format_sample_aberdeen.csv"), "--source", "onspd"
-    )
+    codes = _hub(db_url, "postcodes", str(shared_data / ONSPD_ABERDEEN), "--source", "onspd")
     assert codes.returncode == 0, codes.stderr
     assert "read 8048 rows" in codes.stdout
     assert "skipped 2 rows: no coordinates" in codes.stdout

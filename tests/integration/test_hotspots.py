@@ -16,13 +16,13 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from deploy.protocol_files import packaged_protocols_dir
-from tests.integration.conftest import HubEnv, Worker
-from tests.integration.police_points import LOOKUPS, Wards, csps, load_wards, publish, to_wgs84, ward_months
-from warehouse.reference.lookups import load_lookup
+from tests.support.hub import HubEnv, Worker
+from tests.support.open_data import SUSSEX_STREET
+from tests.support.police_points import Wards, csps, load_wards, publish, to_wgs84, ward_months
+from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
 
-SUSSEX = "feeds/police_uk/2019-01-sussex-street.csv"
 WEALDEN_CSP = "E22000301"
 SUSSEX_PFA = "E23000033"
 EAST_SUSSEX_LADS = {"E06000043", "E07000061", "E07000062", "E07000063", "E07000064", "E07000065"}
@@ -64,11 +64,12 @@ def wards(shared_data: Path) -> Wards:
 @pytest.fixture(scope="module")
 def loaded(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The lookups (for CSP codes) loaded before the worker starts, then the Sussex file published and loaded."""
-    for lookup in LOOKUPS:
-        load_lookup(shared_data / lookup, "lookups-2024", hub_env.database_url)
+    load_reference(hub_env.database_url, lookups=WARD_LOOKUPS, data=shared_data)
     worker = Worker(hub_env, tmp_path_factory.mktemp("worker") / "worker.log")
     try:
-        assert "11404 rows read, 11404 published" in publish(hub_env.env, "police-uk-street", shared_data / SUSSEX)
+        assert "11404 rows read, 11404 published" in publish(
+            hub_env.env, "police-uk-street", shared_data / SUSSEX_STREET
+        )
         worker.wait_until_loaded()
         yield
     finally:
@@ -138,7 +139,9 @@ def test_ward_gi_star_of_a_csp_equals_the_textbook_formula_on_exact_counts(
     loaded: None, wards: Wards, shared_data: Path, hub_env: HubEnv
 ) -> None:
     in_csp = {code for code, lad in wards.lads.items() if csps(shared_data)[lad] == WEALDEN_CSP}
-    counts = Counter({ward: n for (ward, _), n in ward_months(wards, shared_data / SUSSEX).items() if ward in in_csp})
+    counts = Counter(
+        {ward: n for (ward, _), n in ward_months(wards, shared_data / SUSSEX_STREET).items() if ward in in_csp}
+    )
     body = _hotspots(hub_env, "east-sussex-csp", area=WEALDEN_CSP, area_level="csp")
     assert body["disclosure"]["min_cell_count"] == 1 and body["disclosure"]["round_to"] == 1  # exact counts
     served = {f["properties"]["code"]: f["properties"] for f in body["features"]}
@@ -190,7 +193,7 @@ def test_gi_star_is_computed_on_released_counts_under_the_nhs_rule(
 def _category_counts(wards: Wards, shared_data: Path, category: str, within: set[str]) -> Counter[str]:
     """Rows of one police.uk crime type per ward, from the file."""
     found: Counter[str] = Counter()
-    with (shared_data / SUSSEX).open(encoding="utf-8", newline="") as handle:
+    with (shared_data / SUSSEX_STREET).open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             if row["Crime type"] == category and row["Longitude"]:
                 ward = wards.ward_of(float(row["Longitude"]), float(row["Latitude"]))
@@ -200,7 +203,7 @@ def _category_counts(wards: Wards, shared_data: Path, category: str, within: set
 
 
 def test_district_gi_star_within_a_force_area(loaded: None, wards: Wards, shared_data: Path, hub_env: HubEnv) -> None:
-    by_ward = ward_months(wards, shared_data / SUSSEX)
+    by_ward = ward_months(wards, shared_data / SUSSEX_STREET)
     counts: Counter[str] = Counter()
     for (ward, _), n in by_ward.items():
         counts[wards.lads[ward]] += n

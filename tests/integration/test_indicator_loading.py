@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from deploy.cli.indicators import indicators as indicators_cli
 from deploy.indicator_files import packaged_indicators_dir
-from tests.integration.conftest import HubEnv
+from tests.support.hub import HubEnv
 from warehouse.reference.indicator_registry import load_directory
 from warehouse.reference.indicator_store import load_indicators, read_indicators
 from warehouse.schema.db import session_scope

@@ -26,7 +26,8 @@ from sqlalchemy import text
 from producers.generators.base import GenerateRequest, read_codepoint, write_csv
 from producers.generators.registry import all_generators
 from sharing_protocols.catalogue import CATALOGUE
-from tests.integration.conftest import HubEnv, Worker
+from tests.support.hub import HubEnv, Worker
+from tests.support.open_data import CODEPOINT, COLCHESTER_API, EASTBOURNE_STREET
 
 pytestmark = pytest.mark.integration
 
@@ -50,8 +51,8 @@ NOTE_SECRETS = (
     "SO147DU",
 )
 REAL_SAMPLES = {  # feeds with a real sample: the file, and its free-text columns
-    "police-uk-street": ("fixture_eastbourne/2019-01-sussex-street_eastbourne.csv", ("Location", "Context")),
-    "police-uk-api": ("feeds/police_uk/api_format_colchester_2023.csv", ("street_name", "context")),
+    "police-uk-street": (EASTBOURNE_STREET, ("Location", "Context")),
+    "police-uk-api": (COLCHESTER_API, ("street_name", "context")),
 }
 EXTRA_COLUMN = "Officer Notes"
 _NHS = re.compile(r"^\d{3} ?\d{3} ?\d{4}$")
@@ -92,7 +93,7 @@ def planted_files(
 ) -> tuple[list[tuple[str, Path]], set[str]]:
     """(feed, file) for every feed, and every secret planted in them."""
     directory = tmp_path_factory.mktemp("planted")
-    points = read_codepoint(shared_data / "postcodes/codepoint_open_2014_08.csv", ("E07000061",))
+    points = read_codepoint(shared_data / CODEPOINT, ("E07000061",))
     assert PLANTED_POSTCODE.replace(" ", "") not in {p.postcode.replace(" ", "") for p in points}
     files: list[tuple[str, Path]] = []
     secrets: set[str] = set()

@@ -14,13 +14,12 @@ from fastapi.testclient import TestClient
 from shapely.geometry import box
 
 from deploy.protocol_files import packaged_protocols_dir
-from tests.integration.conftest import HubEnv, Worker
-from tests.integration.police_points import Wards, load_wards, publish, to_wgs84, ward_months
+from tests.support.hub import HubEnv, Worker
+from tests.support.open_data import COLCHESTER_API, SUSSEX_STREET
+from tests.support.police_points import Wards, load_wards, publish, to_wgs84, ward_months
 
 pytestmark = pytest.mark.integration
 
-SUSSEX = "feeds/police_uk/2019-01-sussex-street.csv"
-COLCHESTER = "feeds/police_uk/api_format_colchester_2023.csv"
 API_WARDS = "police-uk-api-ward-monthly"
 CONFORMANCE = {
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -32,8 +31,8 @@ COLCHESTER_CENTRE = (0.88, 51.88, 0.92, 51.90)
 
 @pytest.fixture(scope="module")
 def loaded(hub_env: HubEnv, worker: Worker, shared_data: Path) -> Iterator[None]:
-    assert "11404 rows read, 11404 published" in publish(hub_env.env, "police-uk-street", shared_data / SUSSEX)
-    assert "6878 rows read, 6878 published" in publish(hub_env.env, "police-uk-api", shared_data / COLCHESTER)
+    assert "11404 rows read, 11404 published" in publish(hub_env.env, "police-uk-street", shared_data / SUSSEX_STREET)
+    assert "6878 rows read, 6878 published" in publish(hub_env.env, "police-uk-api", shared_data / COLCHESTER_API)
     worker.wait_until_loaded()
     yield
 
@@ -46,7 +45,7 @@ def wards(shared_data: Path) -> Wards:
 @pytest.fixture(scope="module")
 def colchester(wards: Wards, shared_data: Path) -> Counter[tuple[str, str]]:
     """Events per (ward, month) of the Colchester extract, from its coordinates."""
-    return ward_months(wards, shared_data / COLCHESTER, lon="long", lat="lat", month="date")
+    return ward_months(wards, shared_data / COLCHESTER_API, lon="long", lat="lat", month="date")
 
 
 def expected_collections(org: str) -> set[str]:

@@ -15,9 +15,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.integration.conftest import HubEnv
+from tests.support.hub import HubEnv
+from tests.support.open_data import (
+    CENSUS_2021_SEX,
+    EASTBOURNE_LSOAS_2021,
+    LAD_CSP_PFA_LOOKUP,
+    LAD_MID2020_AGEBANDS,
+    LSOA11_LSOA21_LOOKUP,
+    LSOA11_MID2020_AGEBANDS,
+    LSOA_WARD_LOOKUP,
+    WARD_LAD_LOOKUP,
+)
+from tests.support.reference_data import Boundaries, load_reference
 from warehouse.queries.population import available_denominators, denominators
-from warehouse.reference.boundaries import load_areas, read_areas
+from warehouse.reference.boundaries import read_areas
 from warehouse.reference.population import load_population
 from warehouse.schema.db import session_scope
 
@@ -27,7 +38,6 @@ EASTBOURNE = "E07000061"
 NORTH_HAMPSHIRE_CSP = "E22000374"  # Basingstoke and Deane, Hart and Rushmoor
 SUSSEX_PFA = "E23000033"  # East and West Sussex, Brighton and Hove: no mid-2020 figures for West Sussex here
 HAMPSHIRE_PFA = "E23000030"
-LSOA_FIXTURE = "fixture_eastbourne/lsoa2021_eastbourne.geojson"
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -39,13 +49,13 @@ def _csv(path: Path) -> list[dict[str, str]]:
 def files(shared_data: Path) -> dict[str, list[dict[str, str]]]:
     """The source CSVs, read here independently of warehouse.reference.population."""
     names = {
-        "mid2020": "population/lad21_mid2020_persons_agebands.csv",
-        "census": "population/lad21_census2021_sex_england_wales.csv",
-        "lsoa11": "population/lsoa11_mid2020_persons_agebands.csv",
-        "lsoa11_21": "lookups/lsoa11_lsoa21_lad22.csv",
-        "lsoa21_ward": "lookups/lsoa21_ward24_lad24.csv",
-        "lad_csp_pfa": "lookups/lad24_csp24_pfa24_england_wales.csv",
-        "ward_lad": "lookups/ward24_lad24_ctyua24.csv",
+        "mid2020": LAD_MID2020_AGEBANDS,
+        "census": CENSUS_2021_SEX,
+        "lsoa11": LSOA11_MID2020_AGEBANDS,
+        "lsoa11_21": LSOA11_LSOA21_LOOKUP,
+        "lsoa21_ward": LSOA_WARD_LOOKUP,
+        "lad_csp_pfa": LAD_CSP_PFA_LOOKUP,
+        "ward_lad": WARD_LAD_LOOKUP,
     }
     return {key: _csv(shared_data / name) for key, name in names.items()}
 
@@ -53,13 +63,8 @@ def files(shared_data: Path) -> dict[str, list[dict[str, str]]]:
 @pytest.fixture(scope="module")
 def cli_output(hub_env: HubEnv, shared_data: Path) -> Iterator[str]:
     """`hub population load` run for real on this module's database; Eastbourne's 2021 LSOAs loaded with a source."""
-    load_areas(
-        read_areas(shared_data / LSOA_FIXTURE, level="lsoa"),
-        "lsoa-2021-eastbourne",
-        "lsoa",
-        hub_env.database_url,
-        LSOA_FIXTURE,
-    )
+    eastbourne_lsoas = Boundaries(EASTBOURNE_LSOAS_2021, "lsoa-2021-eastbourne", "lsoa", source=EASTBOURNE_LSOAS_2021)
+    load_reference(hub_env.database_url, areas=[eastbourne_lsoas], data=shared_data)
     result = subprocess.run(
         [sys.executable, "-m", "deploy.cli", "population", "load", "--data", str(shared_data)],
         env={**os.environ, **hub_env.env},
@@ -247,7 +252,7 @@ def test_geography_vintage_records_each_loaded_vintage(cli_output: str, shared_d
             for r in session.execute(text("SELECT vintage, level, source, areas FROM geography_vintage")).all()
         }
         areas: dict[str, int] = dict(session.execute(text("SELECT vintage, count(*) FROM area GROUP BY vintage")).all())
-    features = len(read_areas(shared_data / LSOA_FIXTURE, level="lsoa"))
-    assert vintages["lsoa-2021-eastbourne"] == ("lsoa", LSOA_FIXTURE, features)
+    features = len(read_areas(shared_data / EASTBOURNE_LSOAS_2021, level="lsoa"))
+    assert vintages["lsoa-2021-eastbourne"] == ("lsoa", EASTBOURNE_LSOAS_2021, features)
     assert vintages["wards-2024"][0::2] == ("ward", areas["wards-2024"])
     assert set(vintages) == set(areas)

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests.integration.conftest import HubEnv, Worker
+from tests.support.hub import HubEnv, Worker
+from tests.support.open_data import EASTBOURNE_STREET, ESSEX_STREET, HAMPSHIRE_STREET
 from warehouse.governance.retention import run_retention
 from warehouse.schema.db import session_scope
 
@@ -78,10 +79,10 @@ def hants_to_a(status: str) -> str:
 
 
 FEEDS = {  # partner -> (source file, first row, rows)
-    "sussex-police": ("fixture_eastbourne/2019-01-sussex-street_eastbourne.csv", 0, 300),
-    "essex-police": ("feeds/police_uk/2019-01-essex-street.csv", 0, 400),
-    "hampshire-police": ("feeds/police_uk/2019-01-hampshire-street.csv", 0, 200),
-    "kent-police": ("feeds/police_uk/2019-01-hampshire-street.csv", 1000, 50),  # no protocol covers Kent
+    "sussex-police": (EASTBOURNE_STREET, 0, 300),
+    "essex-police": (ESSEX_STREET, 0, 400),
+    "hampshire-police": (HAMPSHIRE_STREET, 0, 200),
+    "kent-police": (HAMPSHIRE_STREET, 1000, 50),  # no protocol covers Kent
 }
 LATE_HANTS = ("feeds/police_uk/2019-01-hampshire-street.csv", 500, 100)  # published after hants-to-a expires
 

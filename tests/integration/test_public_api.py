@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 
 from deploy.protocol_files import packaged_protocols_dir
 from sharing_protocols.disclosure import Key
-from tests.disclosure_attack import margin_attack
-from tests.integration.conftest import HubEnv, Worker
-from tests.integration.police_points import load_wards, publish, ward_months
+from tests.support.disclosure_attack import margin_attack
+from tests.support.hub import HubEnv, Worker
+from tests.support.open_data import EASTBOURNE_STREET
+from tests.support.police_points import load_wards, publish, ward_months
 
 pytestmark = pytest.mark.integration
 
-EASTBOURNE = "fixture_eastbourne/2019-01-sussex-street_eastbourne.csv"
 # The public may also have the street counts by ward, under a rule of its own laxer than the NHS rule.
 WARD_COUNTS = """
 id: street-wards-public
@@ -61,7 +61,7 @@ def protocol_paths(protocol_dir: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def loaded(hub_env: HubEnv, worker: Worker, shared_data: Path) -> Iterator[None]:
-    assert "907 rows read, 907 published" in publish(hub_env.env, "police-uk-street", shared_data / EASTBOURNE)
+    assert "907 rows read, 907 published" in publish(hub_env.env, "police-uk-street", shared_data / EASTBOURNE_STREET)
     worker.wait_until_loaded()
     yield
 
@@ -69,9 +69,11 @@ def loaded(hub_env: HubEnv, worker: Worker, shared_data: Path) -> Iterator[None]
 @pytest.fixture(scope="module")
 def true_counts(shared_data: Path) -> dict[str, Counter[str]]:
     """The exact counts per LSOA (the file's own codes) and per ward (from the coordinates)."""
-    with (shared_data / EASTBOURNE).open(encoding="utf-8", newline="") as handle:
+    with (shared_data / EASTBOURNE_STREET).open(encoding="utf-8", newline="") as handle:
         lsoas = Counter(row["LSOA code"] for row in csv.DictReader(handle) if row["LSOA code"])
-    wards = Counter({w: n for (w, _), n in ward_months(load_wards(shared_data), shared_data / EASTBOURNE).items()})
+    wards = Counter(
+        {w: n for (w, _), n in ward_months(load_wards(shared_data), shared_data / EASTBOURNE_STREET).items()}
+    )
     return {"lsoa": lsoas, "ward": wards}
 
 

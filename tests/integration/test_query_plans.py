@@ -19,19 +19,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from benchmarks.generated_events import DatasetMix, EventGenerator, forces_wards
-from tests.integration.conftest import HubEnv
+from tests.support.hub import HubEnv
+from tests.support.reference_data import ALL_LOOKUPS, LOOKUPS_VINTAGE, load_reference
 from warehouse.governance.retention import run_retention
 from warehouse.queries.aggregates import CountQuery, Level, count_sql
-from warehouse.reference.lookups import load_lookup
 from warehouse.schema.db import libpq_url, session_scope
 
 pytestmark = pytest.mark.integration
 
-LOOKUPS = (
-    "lookups/ward24_lad24_ctyua24.csv",
-    "lookups/lsoa21_ward24_lad24.csv",
-    "lookups/lad24_csp24_pfa24_england_wales.csv",
-)
 STREET = ("police-to-csp-analysts@1#csp-ward-records", "police-uk-public@1#public-lsoa-monthly-counts")
 RECORDS = ("police-records-to-csp@1#ward-day-records",)
 DATASETS = (
@@ -51,9 +46,8 @@ KEY = (
 def loaded(hub_env: HubEnv, shared_data: Path) -> Iterator[str]:
     """The module's warehouse with the lookups and EVENTS generated events of 2023 (then vacuumed, analysed)."""
     url = hub_env.database_url
-    for lookup in LOOKUPS:
-        load_lookup(shared_data / lookup, "lookups-2024", url)
-    wards = forces_wards(url, "lookups-2024", ("E23000033", "E23000028"))
+    load_reference(url, lookups=ALL_LOOKUPS, data=shared_data)
+    wards = forces_wards(url, LOOKUPS_VINTAGE, ("E23000033", "E23000028"))
     generator = EventGenerator(tuple(wards), DATASETS, date(2023, 1, 1), 12, seed=6)
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         generator.write(conn, EVENTS, chunk=1500)

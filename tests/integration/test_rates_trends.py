@@ -28,9 +28,9 @@ from fastapi.testclient import TestClient
 from scipy.stats import gamma
 from sqlalchemy import text
 
-from tests.integration.conftest import HubEnv, Worker, run_all
-from warehouse.reference.lookups import load_lookup
-from warehouse.reference.postcodes import load_postcodes
+from tests.support.hub import HubEnv, Worker, run_all
+from tests.support.open_data import CENSUS_2021_SEX, CODEPOINT, LAD_CSP_PFA_LOOKUP
+from tests.support.reference_data import ALL_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
 
@@ -56,8 +56,6 @@ clauses:
   - {{id: counts, recipients: [{recipient}], datasets: [police-records], fields: [category, period, location],
      spatial_precision: ward, temporal_precision: month, output: {output}{disclosure}}}
 """
-CENSUS = "population/lad21_census2021_sex_england_wales.csv"
-CSP_LOOKUP = "lookups/lad24_csp24_pfa24_england_wales.csv"
 CENSUS_SOURCE = "Census 2021 TS009 (via demographr), OGL v3"
 FY_CHANGE = date(2024, 4, 1)  # records before this month are thinned to every other one
 
@@ -77,9 +75,7 @@ def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 @pytest.fixture(scope="module")
 def loaded(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Lookups and postcodes loaded, then the thinned feed generated, published and loaded; the denominators too."""
-    for lookup in ("ward24_lad24_ctyua24.csv", "lsoa21_ward24_lad24.csv", "lad24_csp24_pfa24_england_wales.csv"):
-        load_lookup(shared_data / "lookups" / lookup, "lookups-2024", hub_env.database_url)
-    load_postcodes(shared_data / "postcodes/codepoint_open_2014_08.csv", "codepoint", hub_env.database_url)
+    load_reference(hub_env.database_url, lookups=ALL_LOOKUPS, postcodes=CODEPOINT, data=shared_data)
     tmp = tmp_path_factory.mktemp("records")
     worker = Worker(hub_env, tmp / "worker.log")  # started after the lookups and postcodes: it reads them at start
     try:
@@ -156,7 +152,7 @@ def _csv_rows(shared_data: Path, name: str) -> list[dict[str, str]]:
 def _census(shared_data: Path, sex: str, band: str) -> dict[str, int]:
     return {
         r["area_code"]: int(r["population"])
-        for r in _csv_rows(shared_data, CENSUS)
+        for r in _csv_rows(shared_data, CENSUS_2021_SEX)
         if r["sex"] == sex and r["age_band"] == band
     }
 
@@ -166,7 +162,7 @@ def _csp_census(shared_data: Path, sex: str, band: str) -> dict[str, int]:
     districts = _census(shared_data, sex, band)
     members: dict[str, set[str]] = defaultdict(set)
     csps_of: dict[str, set[str]] = defaultdict(set)
-    for r in _csv_rows(shared_data, CSP_LOOKUP):
+    for r in _csv_rows(shared_data, LAD_CSP_PFA_LOOKUP):
         members[r["csp24_code"]].add(r["ltla24_code"])
         csps_of[r["ltla24_code"]].add(r["csp24_code"])
     return {

@@ -29,15 +29,14 @@ from sqlalchemy import text
 
 from deploy.protocol_files import packaged_protocols_dir
 from producers.feeds.marac_cases import COLUMNS as MARAC_COLUMNS
-from tests.integration.conftest import HubEnv, Worker, run_all
-from warehouse.reference.lookups import load_lookup
-from warehouse.reference.postcodes import load_postcodes
+from tests.support.hub import HubEnv, Worker, run_all
+from tests.support.open_data import CODEPOINT
+from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
 
 KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": "r" * 48}
 EASTBOURNE, HASTINGS = "E07000061", "E07000062"
-LOOKUPS = ("lookups/ward24_lad24_ctyua24.csv", "lookups/lad24_csp24_pfa24_england_wales.csv")
 ANALYSTS, NO_LINK = "repeat-analysts", "no-link-csp"
 EXACT = "repeats-exact@1"
 FROM, TO = "2024-07", "2025-06"
@@ -156,9 +155,7 @@ def _edge_file(path: Path, postcode: str) -> None:
 def loaded(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Lookups and postcodes loaded before the worker starts (it reads them at start); the feeds generated,
     published and loaded."""
-    for lookup in LOOKUPS:
-        load_lookup(shared_data / lookup, "lookups-2024", hub_env.database_url)
-    load_postcodes(shared_data / "postcodes/codepoint_open_2014_08.csv", "codepoint", hub_env.database_url)
+    load_reference(hub_env.database_url, lookups=WARD_LOOKUPS, postcodes=CODEPOINT, data=shared_data)
     tmp = tmp_path_factory.mktemp("feeds")
     env = {**os.environ, **hub_env.env, **KEYS}
     cli = [sys.executable, "-m", "deploy.cli"]

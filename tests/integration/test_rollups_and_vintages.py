@@ -17,14 +17,12 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
 
-from tests.integration.conftest import HubEnv, Worker
-from warehouse.reference.boundaries import load_areas, read_areas
-from warehouse.reference.lookups import load_lookup
+from tests.support.hub import HubEnv, Worker
+from tests.support.open_data import EASTBOURNE_STREET, LAD_CSP_PFA_LOOKUP, WARD_LAD_LOOKUP, WARDS_2013
+from tests.support.reference_data import WARD_LOOKUPS, WARDS_2013_AREAS, load_reference
 
 pytestmark = pytest.mark.integration
 
-FIXTURE = "fixture_eastbourne/2019-01-sussex-street_eastbourne.csv"
-LOOKUPS = ("lookups/ward24_lad24_ctyua24.csv", "lookups/lad24_csp24_pfa24_england_wales.csv")
 POINTS = """
 id: sussex-points
 version: 1
@@ -58,14 +56,7 @@ def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 @pytest.fixture(scope="module")
 def loaded(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Lookups and the 2013 wards loaded before the worker starts; the Eastbourne rows published and loaded."""
-    for lookup in LOOKUPS:
-        load_lookup(shared_data / lookup, "lookups-2024", hub_env.database_url)
-    load_areas(
-        read_areas(shared_data / "boundaries/wards_2013_epsg4326.geojson", level="ward"),
-        "wards-2013",
-        "ward",
-        hub_env.database_url,
-    )
+    load_reference(hub_env.database_url, areas=[WARDS_2013_AREAS], lookups=WARD_LOOKUPS, data=shared_data)
     worker = Worker(hub_env, tmp_path_factory.mktemp("worker") / "worker.log")
     try:
         result = subprocess.run(
@@ -75,7 +66,7 @@ def loaded(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPath
                 "deploy.cli",
                 "publish",
                 "police-uk-street",
-                str(shared_data / FIXTURE),
+                str(shared_data / EASTBOURNE_STREET),
                 "--partner",
                 "sussex-police",
             ],
@@ -106,10 +97,10 @@ def _parents(shared_data: Path, path: str, child: str, parent: str) -> dict[str,
 
 def test_counts_roll_up_from_wards_through_the_lookups(loaded: None, shared_data: Path, hub_env: HubEnv) -> None:
     wards = _counts(hub_env, "ward")
-    ward_lad = _parents(shared_data, LOOKUPS[0], "WD24CD", "LAD24CD")
-    lad_county = _parents(shared_data, LOOKUPS[0], "LAD24CD", "CTYUA24CD")
-    lad_csp = _parents(shared_data, LOOKUPS[1], "ltla24_code", "csp24_code")
-    csp_pfa = _parents(shared_data, LOOKUPS[1], "csp24_code", "pfa24_code")
+    ward_lad = _parents(shared_data, WARD_LAD_LOOKUP, "WD24CD", "LAD24CD")
+    lad_county = _parents(shared_data, WARD_LAD_LOOKUP, "LAD24CD", "CTYUA24CD")
+    lad_csp = _parents(shared_data, LAD_CSP_PFA_LOOKUP, "ltla24_code", "csp24_code")
+    csp_pfa = _parents(shared_data, LAD_CSP_PFA_LOOKUP, "csp24_code", "pfa24_code")
     chains: dict[str, Callable[[str], str]] = {
         "lad": lambda w: ward_lad[w],
         "county": lambda w: lad_county[ward_lad[w]],
@@ -125,7 +116,7 @@ def test_counts_roll_up_from_wards_through_the_lookups(loaded: None, shared_data
 
 
 def test_stored_points_re_aggregate_to_the_2013_wards(loaded: None, shared_data: Path, hub_env: HubEnv) -> None:
-    features = json.loads((shared_data / "boundaries/wards_2013_epsg4326.geojson").read_text())["features"]
+    features = json.loads((shared_data / WARDS_2013).read_text())["features"]
     wgs_to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
     def project(xy: np.ndarray) -> np.ndarray:
@@ -134,7 +125,7 @@ def test_stored_points_re_aggregate_to_the_2013_wards(loaded: None, shared_data:
     codes = [f["properties"]["WD13CD"] for f in features]
     polygons = [shapely.make_valid(shapely.transform(shape(f["geometry"]), project)) for f in features]
     expected: Counter[str] = Counter()
-    with (shared_data / FIXTURE).open(encoding="utf-8", newline="") as handle:
+    with (shared_data / EASTBOURNE_STREET).open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             if not row["Longitude"]:
                 continue

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.integration.conftest import HubEnv, Worker, run_all
+from tests.support.hub import HubEnv, Worker, run_all
+from tests.support.open_data import CENSUS_2021_SEX
+from tests.support.reference_data import ALL_LOOKUPS, load_reference
 from warehouse.reference.indicator_registry import load_directory
 from warehouse.reference.indicator_store import load_indicators
-from warehouse.reference.lookups import load_lookup
-from warehouse.reference.population import load_population
 from warehouse.schema.db import session_scope
 
 pytestmark = pytest.mark.integration
@@ -80,7 +80,7 @@ def _count(hub_env: HubEnv, first: date, last: date, where: str) -> int:
 
 def _population(shared_data: Path) -> int:
     """Eastbourne's latest persons figure (Census 2021; the CSP is the one district)."""
-    with (shared_data / "population/lad21_census2021_sex_england_wales.csv").open(encoding="utf-8") as handle:
+    with (shared_data / CENSUS_2021_SEX).open(encoding="utf-8") as handle:
         [value] = [
             int(r["population"])
             for r in csv.DictReader(handle)
@@ -93,9 +93,7 @@ def _population(shared_data: Path) -> int:
 def loaded(
     hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Worker, date]]:
-    for lookup in ("ward24_lad24_ctyua24.csv", "lsoa21_ward24_lad24.csv", "lad24_csp24_pfa24_england_wales.csv"):
-        load_lookup(shared_data / "lookups" / lookup, "lookups-2024", hub_env.database_url)
-    load_population(shared_data, hub_env.database_url)
+    load_reference(hub_env.database_url, lookups=ALL_LOOKUPS, population=True, data=shared_data)
     tmp = tmp_path_factory.mktemp("scorecard")
     worker = Worker(hub_env, tmp / "worker.log")  # started after the lookups: it reads them at start
     env = {**os.environ, **hub_env.env, **KEYS}

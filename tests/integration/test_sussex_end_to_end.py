@@ -16,26 +16,24 @@ from pyproj import Transformer
 from shapely.geometry import shape
 from sqlalchemy import Engine, text
 
-from tests.integration.conftest import HubEnv, Worker
+from tests.support.hub import HubEnv, Worker
+from tests.support.open_data import POLICE_UK_CATEGORIES, SUSSEX_STREET, WARDS_2024
 
 pytestmark = pytest.mark.integration
-
-SUSSEX = "feeds/police_uk/2019-01-sussex-street.csv"
-WARDS = "boundaries/wards_2024_bsc_epsg27700.geojson"
 
 
 def expected_counts(shared_data: Path) -> tuple[Counter[tuple[str, str]], Counter[str]]:
     """Ward x category counts and unlocated counts computed straight from the CSV, ward file and code list."""
-    with (shared_data / "codelists/police_uk_crime_categories.csv").open(encoding="utf-8", newline="") as handle:
+    with (shared_data / POLICE_UK_CATEGORIES).open(encoding="utf-8", newline="") as handle:
         slugs = {r["display_name"]: r["slug"] for r in csv.DictReader(handle) if r["kind"] == "category"}
-    features = json.loads((shared_data / WARDS).read_text())["features"]
+    features = json.loads((shared_data / WARDS_2024).read_text())["features"]
     codes = [f["properties"]["ward_code"] for f in features]
     polygons = [shape(f["geometry"]) for f in features]
     tree = shapely.STRtree(polygons)
     to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
     located: Counter[tuple[str, str]] = Counter()
     unlocated: Counter[str] = Counter()
-    with (shared_data / SUSSEX).open(encoding="utf-8", newline="") as handle:
+    with (shared_data / SUSSEX_STREET).open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             if not row["Longitude"]:
                 unlocated["no_location"] += 1
@@ -67,7 +65,7 @@ def snapshot(engine: Engine) -> list[tuple[object, ...]]:
 
 @pytest.fixture(scope="module")
 def loaded(hub_env: HubEnv, worker: Worker, shared_data: Path) -> list[tuple[object, ...]]:
-    result = publish(hub_env, shared_data / SUSSEX)
+    result = publish(hub_env, shared_data / SUSSEX_STREET)
     assert result.returncode == 0, result.stderr
     assert "11404 rows read, 11404 published" in result.stderr
     worker.wait_until_loaded()
@@ -102,7 +100,7 @@ def test_every_row_is_in_the_warehouse_once(loaded: list[tuple[object, ...]]) ->
 def test_publishing_the_same_file_again_leaves_the_warehouse_unchanged(
     loaded: list[tuple[object, ...]], hub_env: HubEnv, worker: Worker, shared_data: Path
 ) -> None:
-    result = publish(hub_env, shared_data / SUSSEX)
+    result = publish(hub_env, shared_data / SUSSEX_STREET)
     assert result.returncode == 0, result.stderr
     worker.wait_until_loaded()
     assert snapshot(hub_env.engine) == loaded

@@ -1,0 +1,136 @@
+"""deploy.settings reads the HUB_* variables (and only it) and composes the packages' own settings from them."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from api.settings import ApiSettings
+from deploy import settings
+from geography.settings import GeocoderSettings
+from producers.settings import ProducerSettings
+from sharing_protocols.catalogue import CATALOGUE
+from sharing_protocols.topics import dataset_topics, dead_letter_topic, events_topic
+from stream_processors.settings import WorkerSettings
+
+
+@pytest.fixture(autouse=True)
+def no_hub_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts from an environment without HUB_* variables."""
+    for name in list(os.environ):
+        if name.startswith("HUB_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.mark.parametrize(
+    ("composed", "expected"),
+    [
+        (lambda: settings.warehouse_settings().url, "postgresql+psycopg://hub@127.0.0.1:25432/hub"),
+        (lambda: settings.warehouse_settings().pool_size, 5),
+        (settings.geocoder_settings, GeocoderSettings()),
+        (settings.worker_settings, WorkerSettings(bootstrap_servers="127.0.0.1:19092")),
+        (settings.producer_settings, ProducerSettings()),
+        (settings.api_settings, ApiSettings()),
+        (settings.protocol_paths, []),
+        (settings.indicators_dir, None),
+        (settings.linkage_key_variables, {}),
+    ],
+    ids=[
+        "warehouse-url",
+        "warehouse-pool",
+        "geocoder",
+        "worker",
+        "producer",
+        "api",
+        "protocol-paths",
+        "indicators-dir",
+        "linkage-keys",
+    ],
+)
+def test_without_variables_the_packages_get_their_defaults_and_the_embedded_services(
+    composed: Callable[[], object], expected: object
+) -> None:
+    assert composed() == expected
+
+
+def test_the_database_variables_reach_the_warehouse_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_LOCAL_PG_PORT", "5999")
+    assert settings.warehouse_settings().url == "postgresql+psycopg://hub@127.0.0.1:5999/hub"
+    monkeypatch.setenv("HUB_DATABASE_URL", "postgresql+psycopg://u@db.example:5432/w")
+    monkeypatch.setenv("HUB_DATABASE_POOL_SIZE", "9")
+    assert settings.warehouse_settings().model_dump() == {
+        "url": "postgresql+psycopg://u@db.example:5432/w",
+        "pool_size": 9,
+    }
+
+
+def test_the_geography_variables_reach_the_geocoder_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_GEO_WARD_VINTAGE", "wards-2013")
+    monkeypatch.setenv("HUB_GEO_LOOKUP_VINTAGE", "lookups-2023")
+    assert settings.geocoder_settings() == GeocoderSettings(
+        ward_vintage="wards-2013", lsoa_vintage="lsoa-2021", lookup_vintage="lookups-2023"
+    )
+
+
+def test_the_kafka_and_worker_variables_reach_the_worker_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    variables = {
+        "HUB_KAFKA_BOOTSTRAP": "k1:9092,k2:9092",
+        "HUB_KAFKA_TOPIC_PREFIX": "csp",
+        "HUB_KAFKA_PARTITIONS": "6",
+        "HUB_WORKER_BATCH_SIZE": "100",
+        "HUB_WORKER_BATCH_SECONDS": "0.2",
+        "HUB_WORKER_RETRY_MAX_SECONDS": "4",
+        "HUB_WORKER_LOG_LEVEL": "debug",
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    worker = settings.worker_settings()
+    assert worker == WorkerSettings(
+        bootstrap_servers="k1:9092,k2:9092",
+        topic_prefix="csp",
+        partitions=6,
+        batch_size=100,
+        batch_seconds=0.2,
+        retry_max_seconds=4.0,
+        log_level="debug",
+    )
+    assert worker.group == "csp-warehouse-loader"
+
+
+def test_the_producer_api_protocol_and_indicator_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HUB_PRODUCER_KEYS_FILE", str(tmp_path / "keys"))
+    monkeypatch.setenv("HUB_PRODUCER_CODE_LISTS_DIR", str(tmp_path / "lists"))
+    monkeypatch.setenv("HUB_PRODUCER_VOCABULARY_FILE", str(tmp_path / "words"))
+    monkeypatch.setenv("HUB_API_HOST", "0.0.0.0")
+    monkeypatch.setenv("HUB_API_PORT", "8080")
+    monkeypatch.setenv("HUB_PROTOCOLS_PATHS", json.dumps([str(tmp_path / "a"), str(tmp_path / "b.yaml")]))
+    monkeypatch.setenv("HUB_INDICATORS_DIR", str(tmp_path / "indicators"))
+    assert settings.producer_settings() == ProducerSettings(
+        keys_file=tmp_path / "keys", code_lists_dir=tmp_path / "lists", vocabulary_file=tmp_path / "words"
+    )
+    assert settings.api_settings() == ApiSettings(host="0.0.0.0", port=8080)
+    assert settings.protocol_paths() == [tmp_path / "a", tmp_path / "b.yaml"]
+    assert settings.indicators_dir() == tmp_path / "indicators"
+
+
+def test_only_the_linkage_key_variables_are_handed_to_the_producer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_LINKAGE_KEY_PERSON_EAST_SUSSEX", "k" * 40)
+    monkeypatch.setenv("HUB_DATABASE_URL", "postgresql+psycopg://u@db/w")
+    assert settings.linkage_key_variables() == {"HUB_LINKAGE_KEY_PERSON_EAST_SUSSEX": "k" * 40}
+
+
+def test_topic_names_are_the_contract() -> None:
+    assert events_topic("hub", "police-uk-street") == "hub.events.police-uk-street"
+    assert dead_letter_topic("hub") == "hub.dead-letter"
+    assert dataset_topics("t1") == {f"t1.events.{name}": name for name in CATALOGUE}
+
+
+def test_the_kafka_settings_use_the_contract_topic_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_KAFKA_TOPIC_PREFIX", "t1")
+    kafka = settings.KafkaSettings()
+    assert kafka.topic("police-uk-street") == "t1.events.police-uk-street"
+    assert kafka.dead_letter_topic == "t1.dead-letter"
