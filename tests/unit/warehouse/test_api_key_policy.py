@@ -151,6 +151,11 @@ def test_the_time_now_must_say_its_zone() -> None:
         parse_expiry("90d", datetime(2026, 6, 1, 10, 0))
 
 
+def _plain(message: str) -> str:
+    """A CLI message without the box it is drawn in or its line breaks."""
+    return " ".join(message.replace("│", " ").split())
+
+
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
     """HUB_* for the CLI: the test register, and a database that answers nothing (a refusal must come first)."""
@@ -176,7 +181,7 @@ def test_hub_keys_create_refuses_with_exit_2_before_touching_the_warehouse(
 ) -> None:
     result = CliRunner(env=cli_env).invoke(app, ["keys", "create", *options])
     assert result.exit_code == 2, result.output
-    assert named in result.output and words in " ".join(result.output.split())
+    assert named in result.output and words in _plain(result.output)
     assert "Traceback" not in result.output and "hub_" not in result.output
 
 
