@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
 
 from api.caller import HUB_OPERATOR, PUBLIC, Caller
-from api.dependencies import EngineDep, SessionDep
+from api.dependencies import EngineDep
 from api.errors import Forbidden, NotAuthenticated
 from warehouse.governance.access_log import write_access
 from warehouse.governance.keys import verify_key
@@ -15,20 +16,23 @@ from warehouse.governance.keys import verify_key
 __all__ = ["HUB_OPERATOR", "PUBLIC", "Caller", "CallerDep", "IgLeadDep", "get_caller", "require_ig_lead"]
 
 
-def get_caller(
-    request: Request, session: SessionDep, engine: EngineDep, authorization: Annotated[str | None, Header()] = None
-) -> Caller:
+def get_caller(request: Request, engine: EngineDep, authorization: Annotated[str | None, Header()] = None) -> Caller:
     """The caller named by `Authorization: Bearer <key>`; without the header, the public.
 
-    A refused key is recorded in the access log (as organisation "unknown") before the 401.
+    The key is checked (and its use recorded) in a transaction of its own, committed before the request goes on.
+    A refused key (unknown, revoked or expired alike) is recorded in the access log (as organisation "unknown")
+    before the 401.
     """
     if authorization is None:
         return Caller(PUBLIC, PUBLIC)
     scheme, _, token = authorization.partition(" ")
-    owner = verify_key(session, token.strip()) if scheme.lower() == "bearer" else None
+    owner = None
+    if scheme.lower() == "bearer":
+        with Session(engine) as session, session.begin():
+            owner = verify_key(session, token.strip())
     if owner is None:
         write_access(engine, "unknown", "none", request.url.path, request.query_params, [], 0, 401)
-        raise NotAuthenticated("invalid or revoked API key")
+        raise NotAuthenticated("invalid, revoked or expired API key")
     return Caller(owner.org, owner.role)
 
 

@@ -233,7 +233,10 @@ class AccessLog(Base):
 
 
 class ApiKey(Base):
-    """An API key of one organisation and role; only a SHA-256 of its random secret is kept."""
+    """An API key of one organisation and role; only a SHA-256 of its random secret is kept.
+
+    Refused once revoked or at `expires_at`; `last_used_at` is recorded at most once a minute.
+    """
 
     __tablename__ = "api_key"
 
@@ -243,6 +246,8 @@ class ApiKey(Base):
     secret_sha256: Mapped[str] = mapped_column(String, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class RetentionRun(Base):
