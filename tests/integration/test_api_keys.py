@@ -11,7 +11,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from deploy.cli import app
-from tests.integration.conftest import HubEnv
+from tests.support.hub import HubEnv
 
 pytestmark = pytest.mark.integration
 
