@@ -121,7 +121,7 @@ def describe(protocol: Protocol) -> str:
         f"  DPIA: {protocol.dpia_reference or 'none given'}",
         f"  retention: {protocol.retention}",
         "  data owners:",
-        *(f"    - {owner.id} ({owner.name})" for owner in protocol.data_owners),
+        *(f"    - {owner.id} ({owner.name}), provides {', '.join(owner.datasets)}" for owner in protocol.data_owners),
         "  recipients:",
         *(f"    - {r.id} ({r.name}; {r.kind})" for r in protocol.recipients),
         "  purposes:",
@@ -179,6 +179,11 @@ def diff_protocols(a: Protocol, b: Protocol) -> list[str]:
         f"{name}: {_text(get(a))} -> {_text(get(b))}" for name, get in _SCALARS if _text(get(a)) != _text(get(b))
     ]
     changes += _set_changes("data owner", [o.id for o in a.data_owners], [o.id for o in b.data_owners])
+    provided = {o.id: o.datasets for o in a.data_owners}
+    for owner in (o for o in b.data_owners if o.id in provided):
+        changes += [
+            f"data owner {owner.id}: {line}" for line in _set_changes("dataset", provided[owner.id], owner.datasets)
+        ]
     changes += _set_changes(
         "recipient", [f"{r.id} ({r.kind})" for r in a.recipients], [f"{r.id} ({r.kind})" for r in b.recipients]
     )

@@ -2,9 +2,9 @@
 
 Default deny. Only protocols in force on the day release anything: status active, on or after valid_from, on or
 before expires and review_due; of several versions of one protocol in force, only the highest applies. A clause
-matches an event when the event's partner is one of the protocol's data owners, its dataset is one of the
-clause's datasets, its category passes the clause's category filter and (for `decide`) the recipient is one of
-the clause's recipients. Pure and deterministic: no clock, no I/O.
+matches an event when the event's partner is a data owner of the protocol that provides the event's dataset under
+it, that dataset is one of the clause's datasets, its category passes the clause's category filter and (for
+`decide`) the recipient is one of the clause's recipients. Pure and deterministic: no clock, no I/O.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from sharing_protocols.protocol import (
     consistency_problems,
 )
 
-WithheldCode = Literal["no_grant", "not_in_force", "category_not_covered"]
+WithheldCode = Literal["no_grant", "not_data_owner", "not_in_force", "category_not_covered"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +247,7 @@ class ProtocolRegister:
         # Caches of pure functions of the (immutable) protocols, for the worker's per-event calls.
         self._in_force_cache: dict[date, tuple[Protocol, ...]] = {}
         self._reason_cache: dict[tuple[str, date], str | None] = {}
-        self._grants_cache: dict[tuple[str, str], tuple[Grant, ...]] = {}
+        self._grants_cache: dict[tuple[str, str], tuple[tuple[Grant, ...], tuple[Grant, ...]]] = {}
 
     def __iter__(self) -> Iterator[Protocol]:
         return iter(self._protocols)
@@ -315,7 +315,7 @@ class ProtocolRegister:
         precisions = [
             clause.temporal_precision
             for protocol in self.active_at(at)
-            if partner in protocol.owner_ids
+            if protocol.provides(partner, dataset)
             for clause in protocol.clauses
             if dataset in clause.datasets
         ]
@@ -327,16 +327,26 @@ class ProtocolRegister:
         return finest
 
     def grants_covering(self, event: EventFacts) -> tuple[Grant, ...]:
-        """Every clause, in force or not, of a protocol owning the event's partner and covering its dataset."""
+        """Every clause, in force or not, covering the event's dataset in a protocol under which the event's
+        partner is the data owner providing that dataset."""
+        return self._coverage(event)[0]
+
+    def grants_owned_by_others(self, event: EventFacts) -> tuple[Grant, ...]:
+        """Every clause, in force or not, covering the event's dataset in a protocol that names the event's partner
+        as a data owner of other datasets only: what the partner would get if it owned the dataset."""
+        return self._coverage(event)[1]
+
+    def _coverage(self, event: EventFacts) -> tuple[tuple[Grant, ...], tuple[Grant, ...]]:
         key = (event.partner, event.dataset)
         if key not in self._grants_cache:
-            self._grants_cache[key] = tuple(
-                Grant(protocol, clause)
-                for protocol in self._protocols
-                if event.partner in protocol.owner_ids
-                for clause in protocol.clauses
-                if event.dataset in clause.datasets
-            )
+            owned: list[Grant] = []
+            others: list[Grant] = []
+            for protocol in self._protocols:
+                if event.partner not in protocol.owner_ids:
+                    continue
+                grants = owned if protocol.provides(event.partner, event.dataset) else others
+                grants.extend(Grant(protocol, c) for c in protocol.clauses if event.dataset in c.datasets)
+            self._grants_cache[key] = (tuple(owned), tuple(others))
         return self._grants_cache[key]
 
 
@@ -383,14 +393,29 @@ def _apply(event: EventFacts, grant: Grant) -> _View:
 
 
 def _withheld_or_matching(
-    event: EventFacts, grants: tuple[Grant, ...], register: ProtocolRegister, day: date, recipient: str | None
+    event: EventFacts,
+    grants: tuple[Grant, ...],
+    others: tuple[Grant, ...],
+    register: ProtocolRegister,
+    day: date,
+    recipient: str | None,
 ) -> Withheld | list[Grant]:
-    """The grants in force that cover the event's category, or why there are none."""
+    """The grants in force that cover the event's category, or why there are none.
+
+    `grants` are the clauses for the recipient under which the partner owns the dataset; `others` those of
+    protocols naming the partner as a data owner of other datasets only, which make the code `not_data_owner`.
+    """
     to_whom = recipient if recipient is not None else "the warehouse"
 
     def withheld(code: WithheldCode, reason: str) -> Withheld:
         return Withheld(event.event_id, event.dataset, recipient, code, reason)
 
+    if not grants and others:
+        labels = ", ".join(sorted({g.protocol.label for g in others}))
+        return withheld(
+            "not_data_owner",
+            f"partner {event.partner} is not a data owner of dataset {event.dataset} under {labels}",
+        )
     if not grants:
         return withheld(
             "no_grant", f"no protocol grants {to_whom} dataset {event.dataset} from partner {event.partner}"
@@ -410,7 +435,8 @@ def decide(event: EventFacts, recipient: str, register: ProtocolRegister, at: da
     """What `recipient` may have of `event` on `at` (a date, or a datetime whose date is used)."""
     day = _as_day(at)
     grants = tuple(g for g in register.grants_covering(event) if recipient in g.clause.recipients)
-    outcome = _withheld_or_matching(event, grants, register, day, recipient)
+    others = tuple(g for g in register.grants_owned_by_others(event) if recipient in g.clause.recipients)
+    outcome = _withheld_or_matching(event, grants, others, register, day, recipient)
     if isinstance(outcome, Withheld):
         return outcome
     views = sorted((_apply(event, grant) for grant in outcome), key=_View.preference)
@@ -441,7 +467,9 @@ def decide_for_warehouse(event: EventFacts, register: ProtocolRegister, at: date
     retention among their protocols. Withheld when no clause in force covers the event.
     """
     day = _as_day(at)
-    outcome = _withheld_or_matching(event, register.grants_covering(event), register, day, None)
+    outcome = _withheld_or_matching(
+        event, register.grants_covering(event), register.grants_owned_by_others(event), register, day, None
+    )
     if isinstance(outcome, Withheld):
         return outcome
     views = [_apply(event, grant) for grant in outcome]

@@ -1,9 +1,9 @@
 """Information-sharing protocols (ISPs) as data: the YAML document format, its models, and parsing from text.
 
-Modelled on the WASPI information-sharing protocol template and the ICO Data Sharing Code: who owns the data,
-who receives it, for what purposes, under which legal gateways, and clause by clause exactly which fields are
-released to whom at which precision. Parsing checks the document's shape and its internal consistency; checks
-against the dataset catalogue and today's date are in `sharing_protocols.checks`.
+Modelled on the WASPI information-sharing protocol template and the ICO Data Sharing Code: which data owner
+provides which datasets, who receives them, for what purposes, under which legal gateways, and clause by clause
+exactly which fields are released to whom at which precision. Parsing checks the document's shape and its
+internal consistency; checks against the dataset catalogue and today's date are in `sharing_protocols.checks`.
 """
 
 from __future__ import annotations
@@ -70,10 +70,12 @@ class ProtocolError(DocumentError):
 
 
 class Party(FrozenModel):
-    """An organisation that owns data shared under the protocol; `id` is its EventEnvelope.partner."""
+    """A data owner: an organisation whose events (EventEnvelope.partner == `id`) the protocol shares, for the
+    `datasets` it provides under the protocol and no others."""
 
     id: Slug
     name: Text
+    datasets: Annotated[tuple[Slug, ...], BeforeValidator(as_tuple), Field(min_length=1)]
 
 
 class Recipient(FrozenModel):
@@ -186,6 +188,14 @@ class Protocol(FrozenModel):
     def owner_ids(self) -> frozenset[str]:
         return frozenset(owner.id for owner in self.data_owners)
 
+    def provides(self, partner: str, dataset: str) -> bool:
+        """Whether `partner` is a data owner of this protocol that provides `dataset` under it."""
+        return any(owner.id == partner and dataset in owner.datasets for owner in self.data_owners)
+
+    def providers(self, dataset: str) -> frozenset[str]:
+        """The data owners that provide `dataset` under this protocol."""
+        return frozenset(owner.id for owner in self.data_owners if dataset in owner.datasets)
+
     def not_in_force_reason(self, on: date) -> str | None:
         """Why the protocol releases nothing on `on` (status, dates, overdue review), or None if it is in force."""
         if self.status != "active":
@@ -229,6 +239,11 @@ def consistency_problems(protocol: Protocol, source_name: str) -> list[Problem]:
     if protocol.review_due < protocol.valid_from:
         add("review_due", "is before valid_from")
     _duplicates([o.id for o in protocol.data_owners], "data_owners", "id", "data owner", add)
+    for i, owner in enumerate(protocol.data_owners):
+        _duplicates(list(owner.datasets), f"data_owners[{i}].datasets", None, "dataset", add)
+        for j, dataset in enumerate(owner.datasets):
+            if dataset not in protocol.datasets:
+                add(f"data_owners[{i}].datasets[{j}]", "is not declared in datasets: the protocol does not cover it")
     _duplicates([r.id for r in protocol.recipients], "recipients", "id", "recipient", add)
     _duplicates(list(protocol.datasets), "datasets", None, "dataset", add)
     _duplicates([c.id for c in protocol.clauses], "clauses", "id", "clause id", add)
@@ -246,6 +261,12 @@ def consistency_problems(protocol: Protocol, source_name: str) -> list[Problem]:
         for j, dataset in enumerate(clause.datasets):
             if dataset not in protocol.datasets:
                 add(f"{at}.datasets[{j}]", "is not declared in datasets")
+            elif not protocol.providers(dataset):
+                add(
+                    f"{at}.datasets[{j}]",
+                    "is provided by no data owner of this protocol (list it in the datasets of the data owner "
+                    "that provides it)",
+                )
         _duplicates(list(clause.recipients), f"{at}.recipients", None, "recipient", add)
         _duplicates(list(clause.datasets), f"{at}.datasets", None, "dataset", add)
         _duplicates(list(clause.fields), f"{at}.fields", None, "field", add)

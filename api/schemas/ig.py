@@ -18,6 +18,7 @@ class ProtocolOut(BaseModel):
     review_due: date
     expires: date | None
     data_owners: list[str]
+    datasets_by_owner: dict[str, list[str]]
     recipients: list[str]
     datasets: list[str]
     legal_gateways: list[str]

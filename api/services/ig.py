@@ -48,6 +48,7 @@ def protocols(register: ProtocolRegister, caller: Caller) -> Answer[list[Protoco
                 review_due=p.review_due,
                 expires=p.expires,
                 data_owners=sorted(p.owner_ids),
+                datasets_by_owner={o.id: list(o.datasets) for o in p.data_owners},
                 recipients=[r.id for r in p.recipients],
                 datasets=list(p.datasets),
                 legal_gateways=[g.ref for g in p.legal_gateways],

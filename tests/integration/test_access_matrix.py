@@ -48,9 +48,9 @@ legal_gateways: [{ref: cda-1998-s115}]
 datasets: [police-uk-street, police-records, marac-cases, probation-iom]
 retention: {months: 120}
 data_owners:
-  - {id: sussex-police, name: Sussex Police}
-  - {id: east-sussex-marac, name: East Sussex MARAC}
-  - {id: kss-probation, name: KSS Probation}
+  - {id: sussex-police, name: Sussex Police, datasets: [police-uk-street, police-records]}
+  - {id: east-sussex-marac, name: East Sussex MARAC, datasets: [marac-cases]}
+  - {id: kss-probation, name: KSS Probation, datasets: [probation-iom]}
 recipients: [{id: csp-default, name: Test CSP, kind: csp}]
 signatories: [{role: SIRO, organisation: sussex-police}]
 clauses:

@@ -35,7 +35,7 @@ status: active
 valid_from: 2019-01-01
 review_due: 2030-01-01
 dpia_reference: TEST
-data_owners: [{id: police-uk, name: police.uk}]
+data_owners: [{id: police-uk, name: police.uk, datasets: [police-uk-street]}]
 recipients: [{id: csp-n, name: CSP N, kind: csp}]
 purposes: [Testing]
 legal_gateways: [{ref: cda-1998-s115}]

@@ -35,7 +35,7 @@ retention: {{months: 12}}
 id: {id}
 title: {id}
 status: {status}
-data_owners: [{{id: {owner}, name: {owner}}}]
+data_owners: [{{id: {owner}, name: {owner}, datasets: [police-uk-street]}}]
 recipients: [{{id: {recipient}, name: {recipient}, kind: csp}}]
 signatories: [{{role: SIRO, organisation: {owner}}}]
 """

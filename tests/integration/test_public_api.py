@@ -32,7 +32,7 @@ status: active
 valid_from: 2019-01-01
 review_due: 2030-01-01
 dpia_reference: TEST
-data_owners: [{id: police-uk, name: police.uk}]
+data_owners: [{id: police-uk, name: police.uk, datasets: [police-uk-street]}]
 recipients: [{id: public, name: The public, kind: public}]
 purposes: [Testing]
 legal_gateways: [{ref: ogl-v3}]

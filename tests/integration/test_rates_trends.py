@@ -49,7 +49,7 @@ purposes: [Testing rates and trends]
 legal_gateways: [{{ref: cda-1998-s115}}]
 datasets: [police-records]
 retention: {{months: 120}}
-data_owners: [{{id: sussex-police, name: Sussex Police}}]
+data_owners: [{{id: sussex-police, name: Sussex Police, datasets: [police-records]}}]
 recipients: [{{id: {recipient}, name: {recipient}, kind: csp}}]
 signatories: [{{role: SIRO, organisation: sussex-police}}]
 clauses:

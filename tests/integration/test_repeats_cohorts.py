@@ -54,9 +54,9 @@ legal_gateways: [{{ref: cda-1998-s115}}]
 datasets: [police-records, marac-cases, probation-iom]
 retention: {{months: 24}}
 data_owners:
-  - {{id: sussex-police, name: Sussex Police}}
-  - {{id: east-sussex-marac, name: East Sussex MARAC}}
-  - {{id: kss-probation, name: KSS Probation}}
+  - {{id: sussex-police, name: Sussex Police, datasets: [police-records]}}
+  - {{id: east-sussex-marac, name: East Sussex MARAC, datasets: [marac-cases]}}
+  - {{id: kss-probation, name: KSS Probation, datasets: [probation-iom]}}
 recipients:
   - {{id: {ANALYSTS}, name: Analysts, kind: csp}}
   - {{id: {NO_LINK}, name: No linkage, kind: csp}}

@@ -31,7 +31,7 @@ status: active
 valid_from: 2019-01-01
 review_due: 2030-01-01
 dpia_reference: TEST
-data_owners: [{id: sussex-police, name: Sussex Police}]
+data_owners: [{id: sussex-police, name: Sussex Police, datasets: [police-uk-street]}]
 recipients: [{id: csp-a, name: CSP A, kind: csp}]
 purposes: [Testing]
 legal_gateways: [{ref: cda-1998-s115}]

@@ -208,11 +208,11 @@ GROUP BY dataset, partner, week
 
 
 def _expected_feeds(register: ProtocolRegister, now: datetime) -> dict[Feed, list[str]]:
-    """(dataset, data owner) of every protocol in force at `now`, with the protocols naming it."""
+    """(dataset, the data owner providing it) of every protocol in force at `now`, with the protocols naming it."""
     expected: dict[Feed, list[str]] = defaultdict(list)
     for protocol in register.active_at(now.date()):
         for dataset in protocol.datasets:
-            for owner in sorted(protocol.owner_ids):
+            for owner in sorted(protocol.providers(dataset)):
                 expected[(dataset, owner)].append(protocol.label)
     return expected
 

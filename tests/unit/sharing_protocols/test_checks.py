@@ -28,8 +28,8 @@ valid_from: 2026-04-01
 review_due: 2027-09-30
 expires: 2029-03-31
 data_owners:
-  - {id: sussex-police, name: Sussex Police}
-  - {id: essex-police, name: Essex Police}
+  - {id: sussex-police, name: Sussex Police, datasets: [police-uk-street]}
+  - {id: essex-police, name: Essex Police, datasets: [police-uk-street]}
 recipients:
   - {id: east-sussex-csp, name: East Sussex CSP, kind: csp}
   - {id: essex-csp, name: Essex CSP, kind: csp}
@@ -206,6 +206,7 @@ BROKEN: list[tuple[str, str, str, str]] = [
         _edit(
             lambda d: (
                 d.update(datasets=["marac-cases"]),
+                [owner.update(datasets=["marac-cases"]) for owner in d["data_owners"]],
                 d["clauses"][1].update(datasets=["marac-cases"], fields=["category", "victim_pseudonym"]),
                 d["clauses"][1].pop("spatial_precision"),
                 d["clauses"][1].pop("temporal_precision"),

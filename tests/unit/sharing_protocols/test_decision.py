@@ -85,7 +85,7 @@ def _protocol(protocol_id: str, clauses: list[dict[str, Any]], **changes: Any) -
         "valid_from": date(2026, 1, 1),
         "review_due": date(2027, 9, 30),
         "expires": date(2029, 3, 31),
-        "data_owners": [{"id": "sussex-police", "name": "Sussex Police"}],
+        "data_owners": [{"id": "sussex-police", "name": "Sussex Police", "datasets": ["police-uk-street"]}],
         "recipients": [{"id": r, "name": r, "kind": "public" if r == "public" else "csp"} for r in recipients],
         "purposes": ["Testing"],
         "legal_gateways": [{"ref": "cda-1998-s115"}],
@@ -512,6 +512,9 @@ def protocols(draw: st.DrawFn) -> Protocol:
             kept.append(clause)
     valid_from = date(2026, 1, 1) + timedelta(days=draw(st.integers(0, 300)))
     owners = draw(st.lists(st.sampled_from(PARTNERS), min_size=1, unique=True))
+    provided = [draw(st.lists(st.sampled_from(DATASETS), min_size=1, unique=True)) for _ in owners]
+    granted = {dataset for clause in kept for dataset in clause["datasets"]}
+    provided[0] += sorted(granted - {dataset for datasets in provided for dataset in datasets})
     return build_protocol(
         {
             "id": draw(st.sampled_from(("pa", "pb", "pc"))),
@@ -521,7 +524,7 @@ def protocols(draw: st.DrawFn) -> Protocol:
             "valid_from": valid_from,
             "review_due": valid_from + timedelta(days=draw(st.integers(0, 900))),
             "expires": draw(st.none() | st.integers(0, 1000).map(lambda d: valid_from + timedelta(days=d))),
-            "data_owners": [{"id": o, "name": o} for o in owners],
+            "data_owners": [{"id": o, "name": o, "datasets": d} for o, d in zip(owners, provided, strict=True)],
             "recipients": [{"id": r, "name": r, "kind": "csp"} for r in RECIPIENTS],
             "purposes": ["Testing"],
             "legal_gateways": [{"ref": "cda-1998-s115"}],
@@ -569,7 +572,9 @@ def scenarios(draw: st.DrawFn) -> tuple[ProtocolRegister, EventFacts, str, date]
     target = draw(st.sampled_from(register.protocols))
     clause = draw(st.sampled_from(target.clauses))
     aimed = draw(st.integers(0, 3)) > 0
-    event = draw(events(sorted(target.owner_ids), clause.datasets) if aimed else events())
+    dataset = draw(st.sampled_from(clause.datasets))
+    providers = sorted(o.id for o in target.data_owners if dataset in o.datasets)
+    event = draw(events(providers, [dataset]) if aimed else events())
     recipient = draw(st.sampled_from(clause.recipients if aimed else RECIPIENTS))
     last = min(target.review_due, target.expires or target.review_due)
     on = target.valid_from + timedelta(days=draw(st.integers(0, (last - target.valid_from).days))) if aimed else None
@@ -577,7 +582,16 @@ def scenarios(draw: st.DrawFn) -> tuple[ProtocolRegister, EventFacts, str, date]
         extra = draw(clauses("sibling"))
         extra["recipients"] = sorted({*extra["recipients"], recipient})
         extra["datasets"] = sorted({*extra["datasets"], *clause.datasets})
-        sibling = target.model_copy(update={"id": "pz", "version": 1, "clauses": (Clause.model_validate(extra),)})
+        first = target.data_owners[0]
+        owner = first.model_copy(update={"datasets": tuple(sorted({*first.datasets, *extra["datasets"]}))})
+        sibling = target.model_copy(
+            update={
+                "id": "pz",
+                "version": 1,
+                "clauses": (Clause.model_validate(extra),),
+                "data_owners": (owner, *target.data_owners[1:]),
+            }
+        )
         register = ProtocolRegister([*register.protocols, sibling])
     return register, event, recipient, on or draw(days)
 
@@ -596,7 +610,7 @@ def _matching(register: ProtocolRegister, event: EventFacts, on: date, recipient
     return {
         ClauseRef(p.label, c.id)
         for p in _in_force(register, on)
-        if event.partner in {o.id for o in p.data_owners}
+        if any(o.id == event.partner and event.dataset in o.datasets for o in p.data_owners)
         for c in p.clauses
         if event.dataset in c.datasets
         and (recipient is None or recipient in c.recipients)

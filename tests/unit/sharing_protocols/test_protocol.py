@@ -29,6 +29,7 @@ dpia_reference: SP-DPIA-2026-002
 data_owners:
   - id: sussex-police
     name: Sussex Police
+    datasets: [police-uk-street]
 recipients:
   - id: east-sussex-csp
     name: East Sussex Community Safety Partnership

@@ -24,7 +24,7 @@ status: active
 valid_from: 2019-01-01
 review_due: 2030-01-01
 dpia_reference: TEST-1
-data_owners: [{id: p, name: Test partner}]
+data_owners: [{id: p, name: Test partner, datasets: [police-uk-street]}]
 recipients: [{id: csp-a, name: CSP A, kind: csp}]
 purposes: [Testing]
 legal_gateways: [{ref: cda-1998-s115}]

@@ -32,7 +32,7 @@ GATEWAYS = """legal_gateways:
 """
 BROKEN = {  # file name: (document, field path, problem)
     "unknown-dataset.yaml": (
-        GOOD.replace("datasets: [police-uk-street]", "datasets: [no-such-feed]", 1),
+        GOOD.replace("\ndatasets: [police-uk-street]", "\ndatasets: [no-such-feed]", 1),
         "datasets[0]",
         "is not a dataset in the hub's catalogue",
     ),
