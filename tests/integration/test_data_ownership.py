@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.integration.conftest import HubEnv, Worker
+from tests.support.hub import HubEnv, Worker
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ OPERATOR = "hub"
 
 def _protocol(protocol_id: str, status: str, owners: list[str], recipients: list[tuple[str, str]]) -> str:
     """A minimal protocol document with these data owners and (id, kind) recipients."""
-    owner_lines = "".join(f"  - id: {o}\n    name: {o}\n" for o in owners)
+    owner_lines = "".join(f"  - id: {o}\n    name: {o}\n    datasets: [police-uk-street]\n" for o in owners)
     recipient_lines = "".join(f"  - id: {r}\n    name: {r}\n    kind: {kind}\n" for r, kind in recipients)
     return f"""\
 id: {protocol_id}
