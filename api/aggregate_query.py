@@ -8,7 +8,7 @@ figure is disclosure-controlled under the strictest rule of those clauses (the N
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.answer import Format
 from api.caller import PUBLIC, Caller
-from api.errors import BadParameter, Forbidden, NotFound
+from api.errors import BadParameter, Forbidden, NoGrant, NotFound
 from api.grants import grant_for_counts
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import Grant, ProtocolRegister
@@ -174,6 +174,33 @@ def resolve(session: Session, register: ProtocolRegister, caller: Caller, params
         vintage=params.vintage,
     )
     return Resolved(query, found, refs, disclosure_rule(session, grants, query))
+
+
+@dataclass(frozen=True)
+class MonthlyGrant:
+    """A dataset and level a recipient may have monthly counts of: the clauses' refs and their strictest rule."""
+
+    dataset: str
+    level: Level
+    refs: tuple[str, ...]
+    rule: Rule
+
+
+def monthly_grants(register: ProtocolRegister, org: str, levels: Iterable[Level]) -> list[MonthlyGrant]:
+    """Every dataset (by name) and level of `levels` the protocols in force let `org` have monthly counts of."""
+    today = datetime.now(UTC).date()
+    found = []
+    for dataset in sorted(CATALOGUE):
+        for level in levels:
+            try:
+                grants = grant_for_counts(register, org, dataset, PRECISION[level], False, today).grants
+            except NoGrant:
+                continue
+            refs = tuple(dict.fromkeys(str(g.ref) for g in grants))
+            found.append(
+                MonthlyGrant(dataset, level, refs, rule_for([(str(g.ref), g.clause.disclosure) for g in grants]))
+            )
+    return found
 
 
 def disclosure_rule(session: Session, grants: Sequence[Grant], query: CountQuery) -> Rule:

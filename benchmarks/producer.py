@@ -34,7 +34,7 @@ from deploy.topics import ensure_topics
 from producers.anonymisation.linkage_keys import env_name
 from producers.feed_registry import get_feed
 from producers.publish import RECORD_ID_DOMAIN, Outgoing, PublishSummary, SourceOptions, outgoing, publish_file
-from producers.publisher import Publisher, record
+from producers.publisher import PRODUCER_SETTINGS, Publisher, record
 from producers.source_options import build_source_options
 
 SOURCE = "feeds/police_uk/2019-01-sussex-street.csv"
@@ -92,12 +92,7 @@ def plain_send(servers: str, topic: str, items: list[Record]) -> float:
     producer = KafkaProducer(
         bootstrap_servers=servers,
         client_id="bench-plain",
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=20,
-        batch_size=512 * 1024,
-        max_in_flight_requests_per_connection=5,
-        retries=2**31 - 1,
+        **PRODUCER_SETTINGS,
     )
     try:
         started = time.perf_counter()

@@ -42,25 +42,17 @@ from api.factory import create_app
 from benchmarks.generated_events import DatasetMix, EventGenerator, forces_wards
 from deploy import local
 from deploy.protocol_files import configured_register
+from deploy.reference_files import load_areas_and_lookups
 from deploy.settings import DatabaseSettings, LocalSettings, geocoder_settings
 from sharing_protocols.datasets.police_uk_street import CATEGORIES
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.periods import Period, PeriodType, add_months, periods
 from warehouse.governance.keys import create_key
 from warehouse.queries.aggregates import CODE_COLUMN, CountQuery, Level, count_cells, located_cells
-from warehouse.reference.boundaries import load_areas, read_areas
-from warehouse.reference.lookups import load_lookup
 from warehouse.schema import migrate
 from warehouse.schema.db import libpq_url, session_scope, warehouse_engine
 from warehouse.settings import WarehouseSettings
 
-WARDS = ("boundaries/wards_2024_bsc_epsg27700.geojson", "wards-2024")
-LSOAS = ("boundaries/lsoa_2021_epsg4326.geojson", "lsoa-2021")
-LOOKUPS = (
-    "lookups/ward24_lad24_ctyua24.csv",
-    "lookups/lsoa21_ward24_lad24.csv",
-    "lookups/lad24_csp24_pfa24_england_wales.csv",
-)
 LOOKUP_VINTAGE = "lookups-2024"
 FORCES = ("E23000033", "E23000028")  # Sussex, Essex
 FIRST_MONTH, MONTHS = date(2021, 1, 1), 48
@@ -114,12 +106,7 @@ def dataset_mix(register: ProtocolRegister, today: date) -> tuple[DatasetMix, ..
 
 def prepare_references(url: str, shared: Path) -> None:
     """Wards, LSOAs and the area lookups, loaded as `hub demo` loads them."""
-    wards_file, wards_vintage = WARDS
-    load_areas(read_areas(shared / wards_file, "ward_code", "ward_name"), wards_vintage, "ward", url, wards_file)
-    lsoa_file, lsoa_vintage = LSOAS
-    load_areas(read_areas(shared / lsoa_file, level="lsoa"), lsoa_vintage, "lsoa", url, lsoa_file)
-    for lookup in LOOKUPS:
-        load_lookup(shared / lookup, LOOKUP_VINTAGE, url)
+    load_areas_and_lookups(shared, url, LOOKUP_VINTAGE)
 
 
 def generate(url: str, shared: Path, events: int, chunk: int, seed: int) -> None:

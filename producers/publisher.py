@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
+from typing import Any
 
 from kafka import KafkaProducer
 
@@ -23,6 +24,17 @@ def record(item: EventEnvelope | Retraction) -> tuple[bytes, bytes | None, list[
     return str(item.event_id).encode(), value, headers
 
 
+# Idempotent, fully acknowledged, batched sends that retry until delivered (the order within a partition is kept).
+PRODUCER_SETTINGS: dict[str, Any] = {
+    "enable_idempotence": True,
+    "acks": "all",
+    "linger_ms": 20,
+    "batch_size": 512 * 1024,
+    "max_in_flight_requests_per_connection": 5,
+    "retries": 2**31 - 1,
+}
+
+
 class Publisher:
     """Sends envelopes keyed by event id, with dataset, partner and schema version in the headers."""
 
@@ -30,12 +42,7 @@ class Publisher:
         self._producer = KafkaProducer(
             bootstrap_servers=servers,
             client_id=client_id,
-            enable_idempotence=True,
-            acks="all",
-            linger_ms=20,
-            batch_size=512 * 1024,
-            max_in_flight_requests_per_connection=5,
-            retries=2**31 - 1,
+            **PRODUCER_SETTINGS,
         )
         self._lock = threading.Lock()
         self.delivered = 0

@@ -131,6 +131,14 @@ class DocumentFormat(Generic[M]):
         except ValidationError as exc:
             raise self.error(self.schema_problems(exc, source_name)) from None
 
+    def build(self, data: object, source_name: str, consistency: Callable[[M, str], list[Problem]]) -> M:
+        """The model from parsed YAML, checked for shape, then by `consistency`; the format's error on problems."""
+        model = self.validate(data, source_name)
+        problems = consistency(model, source_name)
+        if problems:
+            raise self.error(problems)
+        return model
+
     def schema_problems(self, exc: ValidationError, source_name: str) -> list[Problem]:
         """Pydantic's errors as Problems with field paths, each once; input values are never included."""
         errors = exc.errors(include_input=False, include_url=False)

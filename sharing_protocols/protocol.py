@@ -316,11 +316,7 @@ def validate_schema(data: object, source_name: str) -> Protocol:
 
 def build_protocol(data: object, source_name: str) -> Protocol:
     """A Protocol from parsed YAML (or any mapping), checked for shape and consistency; ProtocolError if not."""
-    protocol = validate_schema(data, source_name)
-    problems = consistency_problems(protocol, source_name)
-    if problems:
-        raise ProtocolError(problems)
-    return protocol
+    return PROTOCOL_FORMAT.build(data, source_name, consistency_problems)
 
 
 def parse_protocol(text: str, source_name: str) -> Protocol:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from sharing_protocols.disclosure import ProtectedTable
+from warehouse.queries.aggregates import Level
 
 
 class DisclosureOut(BaseModel):
@@ -16,6 +17,17 @@ class DisclosureOut(BaseModel):
     round_to: int
     clauses: list[str]
     suppressed: int
+
+
+class AreaTableResponse(BaseModel):
+    """What every area-table response opens with: the query as answered, its clauses and disclosure."""
+
+    datasets: list[str]
+    level: Level
+    period_type: str
+    periods: list[str]
+    protocols: list[str]
+    disclosure: DisclosureOut
 
 
 class AreaPeriodOut(BaseModel):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from api.schemas.common import AreaPeriodOut, DisclosureOut, UnlocatedOut
-from warehouse.queries.aggregates import Level
+from api.schemas.common import AreaPeriodOut, AreaTableResponse, UnlocatedOut
 
 
 class CountOut(AreaPeriodOut):
@@ -22,13 +21,7 @@ class TotalsOut(BaseModel):
     overall: int | None
 
 
-class CountsResponse(BaseModel):
-    datasets: list[str]
-    level: Level
-    period_type: str
-    periods: list[str]
-    protocols: list[str]
-    disclosure: DisclosureOut
+class CountsResponse(AreaTableResponse):
     rows: list[CountOut]
     totals: TotalsOut
     unlocated: list[UnlocatedOut]

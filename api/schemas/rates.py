@@ -6,8 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from api.schemas.common import AreaPeriodOut, DisclosureOut, UnlocatedOut
-from warehouse.queries.aggregates import Level
+from api.schemas.common import AreaPeriodOut, AreaTableResponse, UnlocatedOut
 
 DenominatorName = Literal["persons", "adult_females", "adults"]
 
@@ -36,13 +35,7 @@ class NoDenominatorOut(BaseModel):
     reason: str
 
 
-class RatesResponse(BaseModel):
-    datasets: list[str]
-    level: Level
-    period_type: str
-    periods: list[str]
-    protocols: list[str]
-    disclosure: DisclosureOut
+class RatesResponse(AreaTableResponse):
     denominator: str
     denominator_description: str
     sex: str

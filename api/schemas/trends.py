@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from api.schemas.common import AreaPeriodOut, DisclosureOut
-from warehouse.queries.aggregates import Level
+from api.schemas.common import AreaPeriodOut, AreaTableResponse
 
 
 class ComparisonOut(BaseModel):
@@ -27,13 +26,7 @@ class TrendOut(AreaPeriodOut):
     year_ago: ComparisonOut
 
 
-class TrendsResponse(BaseModel):
-    datasets: list[str]
-    level: Level
-    period_type: str
-    periods: list[str]
-    protocols: list[str]
-    disclosure: DisclosureOut
+class TrendsResponse(AreaTableResponse):
     method: str
     alpha: float
     indicative_below: int

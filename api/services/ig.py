@@ -115,17 +115,5 @@ def reviews(register: ProtocolRegister, caller: Caller, within_days: int) -> Ans
 def access_log(session: Session, caller: Caller, limit: int) -> Answer[list[AccessOut]]:
     """The latest API queries (by the caller's organisation, or all for the hub operator)."""
     records = latest_access(session, None if caller.oversees_everything else caller.org, limit)
-    out = [
-        AccessOut(
-            at=r.at,
-            org=r.org,
-            role=r.role,
-            endpoint=r.endpoint,
-            query=r.query,
-            protocols=r.protocols,
-            rows=r.rows,
-            status=r.status,
-        )
-        for r in records
-    ]
+    out = [AccessOut.model_validate(r, from_attributes=True) for r in records]
     return Answer(out, rows=len(out))

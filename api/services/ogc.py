@@ -26,18 +26,16 @@ from shapely.geometry import box, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
-from api.aggregate_query import PRECISION, AggregateParams, recipient
+from api.aggregate_query import AggregateParams, monthly_grants, recipient
 from api.answer import Answer, GeoJson, feature, feature_collection
 from api.caller import Caller
-from api.errors import BadRequest, NoGrant, NotFound
-from api.grants import grant_for_counts
+from api.errors import BadRequest, NotFound
 from api.rendering import GEOJSON_MEDIA_TYPE
 from api.schemas.counts import CountOut
 from api.services.counts import count_table
 from geography.settings import GeocoderSettings
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.disclosure import rule_for
 from sharing_protocols.periods import PeriodType, add_months
 from warehouse.queries.aggregates import Level, coverage
 from warehouse.queries.areas import area_shapes
@@ -78,19 +76,10 @@ class Collection:
 
 def collections_for(register: ProtocolRegister, caller: Caller) -> list[Collection]:
     """The collections the caller's protocols allow (Forbidden for a partner key)."""
-    org = recipient(caller)
-    today = datetime.now(UTC).date()
-    found = []
-    for dataset in sorted(CATALOGUE):
-        for level in LEVELS:
-            try:
-                grants = grant_for_counts(register, org, dataset, PRECISION[level], False, today).grants
-            except NoGrant:
-                continue
-            refs = tuple(dict.fromkeys(str(g.ref) for g in grants))
-            rule = rule_for([(str(g.ref), g.clause.disclosure) for g in grants])
-            found.append(Collection(dataset, level, refs, rule.describe()))
-    return found
+    return [
+        Collection(g.dataset, g.level, g.refs, g.rule.describe())
+        for g in monthly_grants(register, recipient(caller), LEVELS)
+    ]
 
 
 def collection_named(register: ProtocolRegister, caller: Caller, collection_id: str) -> Collection:

@@ -3,22 +3,19 @@ LSOA, under at least the NHS rule (the stricter of it and a clause's own rule ap
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy.orm import Session
 
 from api.access_log import PUBLIC_CALLER
-from api.aggregate_query import PRECISION, AggregateParams, resolve
+from api.aggregate_query import AggregateParams, monthly_grants, resolve
 from api.answer import Answer
 from api.caller import PUBLIC
-from api.errors import BadParameter, NoGrant
-from api.grants import grant_for_counts
+from api.errors import BadParameter
 from api.schemas.counts import CountsResponse
 from api.schemas.public import PublicDatasetOut, PublicRuleOut
 from api.services.counts import count_answer, count_table
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.disclosure import DEFAULT_RULE, DisclosureControl, Rule, rule_for
+from sharing_protocols.disclosure import DEFAULT_RULE, DisclosureControl, Rule
 from sharing_protocols.periods import PeriodType
 from warehouse.queries.aggregates import Level
 
@@ -62,32 +59,25 @@ def floor_register(register: ProtocolRegister) -> ProtocolRegister:
 
 def datasets(register: ProtocolRegister) -> Answer[list[PublicDatasetOut]]:
     """Every dataset and level (ward, LSOA) the protocols in force let the public have monthly counts of."""
-    today = datetime.now(UTC).date()
     out = []
-    for dataset in sorted(CATALOGUE):
-        for level in PUBLIC_LEVELS:
-            try:
-                grants = grant_for_counts(register, PUBLIC, dataset, PRECISION[level], False, today).grants
-            except NoGrant:
-                continue
-            refs = list(dict.fromkeys(str(g.ref) for g in grants))
-            rule = floor_rule(rule_for([(str(g.ref), g.clause.disclosure) for g in grants]))
-            out.append(
-                PublicDatasetOut(
-                    dataset=dataset,
-                    title=CATALOGUE[dataset].title,
-                    level=level,
-                    period=PeriodType.month,
-                    protocols=refs,
-                    disclosure=PublicRuleOut(
-                        rule=rule.describe(),
-                        source=rule.source,
-                        min_cell_count=rule.min_cell_count,
-                        round_to=rule.round_to,
-                        clauses=list(rule.clauses),
-                    ),
-                )
+    for grant in monthly_grants(register, PUBLIC, PUBLIC_LEVELS):
+        rule = floor_rule(grant.rule)
+        out.append(
+            PublicDatasetOut(
+                dataset=grant.dataset,
+                title=CATALOGUE[grant.dataset].title,
+                level=grant.level,
+                period=PeriodType.month,
+                protocols=list(grant.refs),
+                disclosure=PublicRuleOut(
+                    rule=rule.describe(),
+                    source=rule.source,
+                    min_cell_count=rule.min_cell_count,
+                    round_to=rule.round_to,
+                    clauses=list(rule.clauses),
+                ),
             )
+        )
     return Answer(out, sorted({ref for entry in out for ref in entry.protocols}), len(out))
 
 

@@ -16,11 +16,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from deploy import local
-from deploy.cli.generate import CODEPOINT
 from deploy.indicator_files import configured_indicators
 from deploy.lag import wait_for_loader
 from deploy.local import processes
 from deploy.protocol_files import configured_register
+from deploy.reference_files import POSTCODES, load_areas_and_lookups
 from deploy.settings import (
     KafkaSettings,
     LocalSettings,
@@ -38,9 +38,7 @@ from producers.publisher import Publisher
 from producers.source_options import build_source_options
 from sharing_protocols.topics import dataset_topics
 from warehouse.governance.keys import create_key, verify_key
-from warehouse.reference.boundaries import load_areas, read_areas
 from warehouse.reference.indicator_store import load_indicators
-from warehouse.reference.lookups import load_lookup
 from warehouse.reference.population import load_population
 from warehouse.reference.postcodes import load_postcodes
 from warehouse.schema import migrate
@@ -62,14 +60,6 @@ GENERATED_FEEDS = (
 )
 GENERATED_DISTRICTS = ("E07000061", "E07000062")  # Eastbourne, Hastings
 GENERATED_START, GENERATED_MONTHS = date(2024, 4, 1), 24
-WARDS = ("boundaries/wards_2024_bsc_epsg27700.geojson", "wards-2024")
-LSOAS = ("boundaries/lsoa_2021_epsg4326.geojson", "lsoa-2021")
-LOOKUPS = (
-    "lookups/ward24_lad24_ctyua24.csv",
-    "lookups/lsoa21_ward24_lad24.csv",
-    "lookups/lad24_csp24_pfa24_england_wales.csv",
-)
-POSTCODES = "postcodes/codepoint_open_2014_08.csv"
 DEMO_ANALYST = ("eastbourne-csp", "analyst")  # a recipient of police-to-csp-analysts
 DEMO_IG_LEAD = ("hub", "ig_lead")  # the hub operator's IG lead oversees every protocol
 
@@ -99,7 +89,7 @@ def _generated_feeds(data: Path) -> list[tuple[str, Path]]:
     """Write the generated partner feeds under the hub's home (the same seed gives the same files)."""
     out = LocalSettings().home.resolve() / "demo-feeds"
     out.mkdir(parents=True, exist_ok=True)
-    points = read_codepoint(data / CODEPOINT, GENERATED_DISTRICTS)
+    points = read_codepoint(data / POSTCODES, GENERATED_DISTRICTS)
     generators = all_generators()
     files = []
     for feed, rows in GENERATED_FEEDS:
@@ -146,15 +136,9 @@ def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds 
         typer.echo(line)
     url = warehouse_settings().url
     migrate.upgrade(url)
-    wards_file, vintage = WARDS
-    wards = load_areas(read_areas(data / wards_file, "ward_code", "ward_name"), vintage, "ward", url, wards_file)
+    wards, lsoas = load_areas_and_lookups(data, url, geocoder_settings().lookup_vintage or "lookups-2024")
     typer.echo(f"wards: {wards} loaded")
-    geo = geocoder_settings()
-    lsoa_file, lsoa_vintage = LSOAS
-    lsoas = load_areas(read_areas(data / lsoa_file, level="lsoa"), lsoa_vintage, "lsoa", url, lsoa_file)
     typer.echo(f"LSOAs: {lsoas} loaded")
-    for lookup in LOOKUPS:
-        load_lookup(data / lookup, geo.lookup_vintage or "lookups-2024", url)
     population = load_population(data, url)
     rows = ", ".join(f"{count} {level}" for level, count in population.rows.items())
     gaps = f"{len(population.unplaced)} areas not placed, {len(population.omitted)} areas without a figure"

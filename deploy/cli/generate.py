@@ -8,11 +8,10 @@ from typing import Annotated
 
 import typer
 
+from deploy.reference_files import POSTCODES
 from deploy.settings import LocalSettings
 from producers.generators.base import GenerateRequest, read_codepoint, write_csv
 from producers.generators.registry import all_generators
-
-CODEPOINT = Path("postcodes/codepoint_open_2014_08.csv")
 
 
 def generate(
@@ -34,7 +33,7 @@ def generate(
         first = date(int(start[:4]), int(start[5:7]), 1)
     except (ValueError, IndexError):
         raise typer.BadParameter("expected YYYY-MM", param_hint="--start") from None
-    points = read_codepoint(postcodes or LocalSettings().shared_data / CODEPOINT, district or ())
+    points = read_codepoint(postcodes or LocalSettings().shared_data / POSTCODES, district or ())
     request = GenerateRequest(rows=rows, seed=seed, postcodes=points, start=first, months=months)
     records = list(generator.rows(request))
     if out.suffix.lower() == ".xml":

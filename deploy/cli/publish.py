@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,6 +15,7 @@ from deploy.topics import ensure_topics
 from producers.anonymisation.linkage_keys import LinkageKeyError, new_key
 from producers.code_lists import CodeListError
 from producers.csv_source import SourceFileError
+from producers.feed import Feed
 from producers.feed_registry import UnknownDatasetError, get_feed
 from producers.publish import Outgoing, PublishSummary, publish_file
 from producers.publisher import Publisher
@@ -42,6 +43,14 @@ def _report(summary: PublishSummary, delivered: int, failed: list[str]) -> None:
         console.print(f"  [red]{len(failed)} events were not delivered: {sorted(set(failed))}[/red]")
 
 
+def feed_argument(name: str) -> Feed[Any]:
+    """The feed the FEED argument names, or typer.BadParameter."""
+    try:
+        return get_feed(name)
+    except UnknownDatasetError as exc:
+        raise typer.BadParameter(str(exc.args[0]), param_hint="FEED") from None
+
+
 def _domains(values: list[str]) -> dict[str, str]:
     pairs = {}
     for value in values:
@@ -67,10 +76,7 @@ def publish(
     ] = None,
 ) -> None:
     """Validate FILE row by row against FEED's schema, anonymise it, and publish one event per valid row."""
-    try:
-        spec = get_feed(feed)
-    except UnknownDatasetError as exc:
-        raise typer.BadParameter(str(exc.args[0]), param_hint="FEED") from None
+    spec = feed_argument(feed)
     base = producer_settings()
     settings = base.model_copy(
         update={"keys_file": keys or base.keys_file, "code_lists_dir": code_lists or base.code_lists_dir}

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from deploy.asyncapi import render, row_schema, standalone_envelope_schema
-from producers.feed_registry import UnknownDatasetError, get_feed
+from deploy.cli.publish import feed_argument
 
 
 def schema(
@@ -19,10 +19,7 @@ def schema(
     ] = False,
 ) -> None:
     """Print FEED's JSON Schema: its source row (by column name) or the envelope of its events."""
-    try:
-        source = get_feed(feed)
-    except UnknownDatasetError as exc:
-        raise typer.BadParameter(str(exc.args[0]), param_hint="FEED") from None
+    source = feed_argument(feed)
     document = standalone_envelope_schema(source.spec) if envelope else row_schema(source)
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from producers.feed import Feed, SourceContext
+from producers.feeds.record_fields import SourceRecord
 from producers.feeds.row_values import check_period, period
 from sharing_protocols.datasets.aggregate_returns import DATASET, SPEC
 from sharing_protocols.envelope import SLUG, EventEnvelope
@@ -18,10 +19,8 @@ _LAD = re.compile(r"^[EW]0[6-9]\d{6}$")  # a local authority district (E06-E09 E
 _SLUG = re.compile(SLUG)
 
 
-class AggregateReturnRow(BaseModel):
+class AggregateReturnRow(SourceRecord):
     """One count of a return: a measure in a district, in a month (YYYY-MM) or calendar quarter (YYYY-Qn)."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True, str_strip_whitespace=True)
 
     area_code: str = Field(alias="Area Code")
     period: str = Field(alias="Period")

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from datetime import date, time
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from producers.feed import Feed, SourceContext
-from producers.feeds.row_values import blank_to_none
+from producers.feeds.record_fields import SourceRecord
+from producers.feeds.row_values import blank_to_none, check_coordinate_pair
 from sharing_protocols.datasets.fire_incidents import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
 
@@ -68,10 +69,8 @@ def _slug(code: str) -> str:
     return code.lower().replace("_", "-")
 
 
-class FireIncidentRow(BaseModel):
+class FireIncidentRow(SourceRecord):
     """One incident of an IRS-style export."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True, str_strip_whitespace=True)
 
     incident_number: str = Field(alias="Incident Number")
     call_date: date = Field(alias="Call Date")
@@ -134,9 +133,7 @@ class FireIncidentRow(BaseModel):
             raise ValueError("Incident Type does not belong to the Incident Group")
         if self.incident_group == "FIRE" and self.cause_motive is None:
             raise ValueError("Cause Motive is required for a fire")
-        if (self.easting is None) != (self.northing is None):
-            missing = "Northing" if self.northing is None else "Easting"
-            raise ValueError(f"{missing} is missing while the other coordinate is given")
+        check_coordinate_pair(self.easting, self.northing, "Easting", "Northing")
         return self
 
     @property

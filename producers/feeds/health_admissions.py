@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from producers.feed import Feed, SourceContext
+from producers.feeds.record_fields import SourceRecord
 from producers.feeds.row_values import outward_code, period
 from sharing_protocols.datasets.health_admissions import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
@@ -24,10 +25,8 @@ _ICD10 = re.compile(r"^([A-Z])(\d{2})(?:\.\d{1,2})?(?:-([A-Z])(\d{2})(?:\.\d{1,2
 _QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
 
 
-class HealthAdmissionsRow(BaseModel):
+class HealthAdmissionsRow(SourceRecord):
     """One count of the return: admissions in an outward code, for an ICD-10 block, in a quarter."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True, str_strip_whitespace=True)
 
     outward_code: str = Field(alias="Outward Code")
     icd10_block: str = Field(alias="ICD10 Block")

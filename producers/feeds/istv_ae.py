@@ -16,14 +16,13 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from producers.feed import Feed, SourceContext
-from producers.feeds.record_fields import age_band_at
+from producers.feeds.record_fields import Month, SourceRecord, age_band_at
 from producers.feeds.row_values import blank_to_none, full_postcode
 from sharing_protocols.datasets.istv_ae import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
-from sharing_protocols.periods import parse_month
 
 CATEGORY = "assault"
 METHOD_LIST = "istv-assault-method"
@@ -57,12 +56,10 @@ _CODE = re.compile(r"^[A-Za-z0-9]{1,10}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_-]{0,63}$")
 
 
-class IstvAeRow(BaseModel):
+class IstvAeRow(SourceRecord):
     """One attendance record of an ISTV extract."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, str_strip_whitespace=True)
-
-    reporting_period: str = Field(alias="ReportingPeriod")
+    reporting_period: Month = Field(alias="ReportingPeriod")
     site_code: str = Field(alias="SiteCode")
     attendance_id: str = Field(alias="AttendanceId")
     arrival_date: date = Field(alias="ArrivalDate")
@@ -93,12 +90,6 @@ class IstvAeRow(BaseModel):
     @classmethod
     def _blank(cls, value: object) -> object:
         return blank_to_none(value)
-
-    @field_validator("reporting_period")
-    @classmethod
-    def _period(cls, value: str) -> str:
-        parse_month(value)
-        return value
 
     @field_validator("site_code")
     @classmethod

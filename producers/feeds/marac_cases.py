@@ -23,25 +23,6 @@ from producers.feeds.row_values import blank_to_none, slug
 from sharing_protocols.datasets.marac_cases import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
 
-COLUMNS = (
-    "Case ID",
-    "MARAC Area",
-    "Referral Date",
-    "Review Date",
-    "Referring Agency",
-    "Victim Surname",
-    "Victim Forename",
-    "Victim DOB",
-    "Perpetrator Surname",
-    "Perpetrator Forename",
-    "Perpetrator DOB",
-    "Second Perpetrator Surname",
-    "Second Perpetrator Forename",
-    "Second Perpetrator DOB",
-    "Risk Level",
-    "Information Only",
-    "Repeat",
-)
 IDENTIFIERS = (
     "Victim Surname",
     "Victim Forename",
@@ -52,6 +33,17 @@ IDENTIFIERS = (
     "Second Perpetrator Surname",
     "Second Perpetrator Forename",
     "Second Perpetrator DOB",
+)
+COLUMNS = (
+    "Case ID",
+    "MARAC Area",
+    "Referral Date",
+    "Review Date",
+    "Referring Agency",
+    *IDENTIFIERS,
+    "Risk Level",
+    "Information Only",
+    "Repeat",
 )
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from producers.feed import Feed, SourceContext
+from producers.feeds.record_fields import SourceRecord
 from producers.feeds.row_values import blank_to_none
 from sharing_protocols.datasets.ons_population import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
@@ -39,10 +40,8 @@ _AREA_CODE = re.compile(r"^[EW]\d{8}$")
 _AGE_BAND = re.compile(r"^(all ages|\d{1,2}-\d{1,2}|\d{1,2}\+)$")
 
 
-class OnsPopulationRow(BaseModel):
+class OnsPopulationRow(SourceRecord):
     """One estimate: the population of an area, for a year, sex and age band."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True, str_strip_whitespace=True)
 
     area_code: str
     area_type: str

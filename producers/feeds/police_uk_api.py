@@ -7,12 +7,12 @@ record key), `persistent_id` (the 64-hex crime id, blank for anti-social behavio
 
 from __future__ import annotations
 
-import re
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from producers.feed import Feed, SourceContext
-from producers.feeds.row_values import blank_to_none
+from producers.feeds.police_uk_street import CrimeId
+from producers.feeds.record_fields import Month, SourceRecord
+from producers.feeds.row_values import blank_to_none, check_coordinate_pair
 from sharing_protocols.datasets.police_uk_api import DATASET, SPEC
 from sharing_protocols.datasets.police_uk_street import CATEGORIES
 from sharing_protocols.envelope import EventEnvelope
@@ -36,17 +36,13 @@ CATEGORY_SLUGS = frozenset(CATEGORIES.values())
 LOCATION_TYPES = {"Force": "force", "BTP": "btp"}  # a force's own record, or British Transport Police's
 NO_OUTCOME = "NA"  # how the flattened API export writes a null outcome_status
 
-_CRIME_ID = re.compile(r"^[0-9a-f]{64}$")
 
-
-class PoliceUkApiRow(BaseModel):
+class PoliceUkApiRow(SourceRecord):
     """One crime or ASB record of the police.uk API."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, str_strip_whitespace=True)
-
     category: str
-    persistent_id: str | None = None
-    date: str
+    persistent_id: CrimeId = None
+    date: Month
     lat: float | None = Field(default=None, ge=-90, le=90)
     long: float | None = Field(default=None, ge=-180, le=180)
     street_name: str | None = None
@@ -67,19 +63,6 @@ class PoliceUkApiRow(BaseModel):
             raise ValueError("is not a police.uk crime category")
         return value
 
-    @field_validator("persistent_id")
-    @classmethod
-    def _crime_id(cls, value: str | None) -> str | None:
-        if value is not None and not _CRIME_ID.match(value):
-            raise ValueError("must be a 64-character lower-case hex police.uk crime id")
-        return value
-
-    @field_validator("date")
-    @classmethod
-    def _month(cls, value: str) -> str:
-        parse_month(value)
-        return value
-
     @field_validator("location_type")
     @classmethod
     def _location_type(cls, value: str | None) -> str | None:
@@ -89,9 +72,7 @@ class PoliceUkApiRow(BaseModel):
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> PoliceUkApiRow:
-        if (self.lat is None) != (self.long is None):
-            missing = "lat" if self.lat is None else "long"
-            raise ValueError(f"{missing} is missing while the other coordinate is given")
+        check_coordinate_pair(self.long, self.lat, "long", "lat")
         return self
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from producers.feed import Feed, SourceContext
-from producers.feeds.row_values import blank_to_none
+from producers.feeds.record_fields import Month, SourceRecord
+from producers.feeds.row_values import blank_to_none, check_coordinate_pair
 from sharing_protocols.datasets.police_uk_street import CATEGORIES, DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
 from sharing_protocols.periods import month_period, parse_month
@@ -31,13 +33,21 @@ COLUMNS = (
 _CRIME_ID = re.compile(r"^[0-9a-f]{64}$")
 
 
-class PoliceUkStreetRow(BaseModel):
+def check_crime_id(value: str | None) -> str | None:
+    """A police.uk crime id (or None); ValueError unless it is 64 lower-case hex characters."""
+    if value is not None and not _CRIME_ID.match(value):
+        raise ValueError("must be a 64-character lower-case hex police.uk crime id")
+    return value
+
+
+CrimeId = Annotated[str | None, AfterValidator(check_crime_id)]
+
+
+class PoliceUkStreetRow(SourceRecord):
     """One row of a data.police.uk `*-street.csv` file."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, str_strip_whitespace=True)
-
-    crime_id: str | None = Field(default=None, alias="Crime ID")
-    month: str = Field(alias="Month")
+    crime_id: CrimeId = Field(default=None, alias="Crime ID")
+    month: Month = Field(alias="Month")
     reported_by: str = Field(alias="Reported by", min_length=1)
     falls_within: str = Field(alias="Falls within", min_length=1)
     longitude: float | None = Field(default=None, alias="Longitude", ge=-180, le=180)
@@ -62,19 +72,6 @@ class PoliceUkStreetRow(BaseModel):
     def _blank(cls, value: object) -> object:
         return blank_to_none(value)
 
-    @field_validator("crime_id")
-    @classmethod
-    def _crime_id(cls, value: str | None) -> str | None:
-        if value is not None and not _CRIME_ID.match(value):
-            raise ValueError("must be a 64-character lower-case hex police.uk crime id")
-        return value
-
-    @field_validator("month")
-    @classmethod
-    def _month(cls, value: str) -> str:
-        parse_month(value)
-        return value
-
     @field_validator("crime_type")
     @classmethod
     def _crime_type(cls, value: str) -> str:
@@ -84,9 +81,7 @@ class PoliceUkStreetRow(BaseModel):
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> PoliceUkStreetRow:
-        if (self.longitude is None) != (self.latitude is None):
-            missing = "Latitude" if self.latitude is None else "Longitude"
-            raise ValueError(f"{missing} is missing while the other coordinate is given")
+        check_coordinate_pair(self.longitude, self.latitude, "Longitude", "Latitude")
         return self
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from producers.anonymisation.pseudonyms import person_identifier
 from producers.feed import RowValueError, SourceContext
-from producers.feeds.row_values import age_band, blank_to_none
+from producers.feeds.row_values import age_band, blank_to_none, check_coordinate_pair, check_month
 from sharing_protocols.envelope import BngPoint, PostcodeLocation
 from sharing_protocols.postcode_format import normalise
 
@@ -75,6 +75,7 @@ UkDateTime = Annotated[datetime, BeforeValidator(_moment)]
 MaybeUkDateTime = Annotated[datetime | None, BeforeValidator(_moment)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 MaybePostcode = Annotated[str | None, BeforeValidator(normalise_postcode)]
+Month = Annotated[str, AfterValidator(check_month)]
 
 
 def day_period(day: date) -> dict[str, object]:
@@ -107,9 +108,7 @@ class PlaceColumns(SourceRecord):
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> PlaceColumns:
-        if (self.easting is None) != (self.northing is None):
-            missing = "Northing" if self.northing is None else "Easting"
-            raise ValueError(f"{missing} is missing while the other coordinate is given")
+        check_coordinate_pair(self.easting, self.northing, "Easting", "Northing")
         return self
 
     def location(self) -> BngPoint | PostcodeLocation | None:

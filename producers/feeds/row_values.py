@@ -35,6 +35,19 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower().replace("'", "")).strip("-")
 
 
+def check_month(text: str) -> str:
+    """`text` when it is a month as YYYY-MM; ValueError otherwise."""
+    parse_month(text)
+    return text
+
+
+def check_coordinate_pair(x: float | None, y: float | None, x_name: str, y_name: str) -> None:
+    """ValueError naming the missing one when exactly one of a point's two coordinates is given."""
+    if (x is None) != (y is None):
+        missing = y_name if y is None else x_name
+        raise ValueError(f"{missing} is missing while the other coordinate is given")
+
+
 def check_period(text: str) -> str:
     """`text` when it is a month (YYYY-MM) or a calendar quarter (YYYY-Qn); ValueError otherwise."""
     if not _QUARTER.match(text):

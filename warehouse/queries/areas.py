@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
 from geography.settings import GeocoderSettings
@@ -94,6 +94,16 @@ def areas_within(
     return sorted(str(r[0]) for r in rows if r[0] is not None)
 
 
+def _per_code(
+    session: Session, geography: GeocoderSettings, level: Level, codes: Sequence[str], shape: str
+) -> Sequence[Row[str, Any]]:
+    """(code, `shape`) for each of `codes` at `level`; `shape` is an aggregate SQL expression over `geom`."""
+    return session.execute(
+        text(f"SELECT code, {shape} FROM ({_coded(level)}) s WHERE code = ANY(CAST(:codes AS text[])) GROUP BY code"),
+        {**_vintages(geography), "codes": list(codes)},
+    ).all()
+
+
 def area_shapes(
     session: Session, geography: GeocoderSettings, level: Level, codes: Sequence[str], wgs84: bool = True
 ) -> dict[str, Any]:
@@ -101,13 +111,7 @@ def area_shapes(
     if not codes:
         return {}
     geom = "ST_Transform(ST_Union(geom), 4326)" if wgs84 else "ST_Union(geom)"
-    rows = session.execute(
-        text(
-            f"SELECT code, ST_AsGeoJSON({geom}, 6) FROM ({_coded(level)}) s "
-            "WHERE code = ANY(CAST(:codes AS text[])) GROUP BY code"
-        ),
-        {**_vintages(geography), "codes": list(codes)},
-    ).all()
+    rows = _per_code(session, geography, level, codes, f"ST_AsGeoJSON({geom}, 6)")
     return {str(r[0]): json.loads(r[1]) for r in rows}
 
 
@@ -117,13 +121,7 @@ def area_shapes_wkb(
     """Each area's EPSG:27700 geometry as WKB (for spatial statistics)."""
     if not codes:
         return {}
-    rows = session.execute(
-        text(
-            f"SELECT code, ST_AsBinary(ST_Union(geom)) FROM ({_coded(level)}) s "
-            "WHERE code = ANY(CAST(:codes AS text[])) GROUP BY code"
-        ),
-        {**_vintages(geography), "codes": list(codes)},
-    ).all()
+    rows = _per_code(session, geography, level, codes, "ST_AsBinary(ST_Union(geom))")
     return {str(r[0]): bytes(r[1]) for r in rows}
 
 

@@ -76,9 +76,14 @@ class MaracCell:
     information_only: int
 
 
-def _filters(query: RepeatQuery) -> tuple[str, dict[str, Any]]:
-    """The area filter (applied to what is counted, never to the history looked back on)."""
-    params: dict[str, Any] = {}
+def _filters(query: RepeatQuery, dataset: str) -> tuple[str, dict[str, Any]]:
+    """The area filter (applied to what is counted, never to the history looked back on) and the parameters."""
+    params: dict[str, Any] = {
+        "dataset": dataset,
+        "start": query.start,
+        "end": query.end,
+        "refs": list(query.clause_refs),
+    }
     if not query.areas:
         return "TRUE", params
     params["areas"] = list(query.areas)
@@ -88,7 +93,7 @@ def _filters(query: RepeatQuery) -> tuple[str, dict[str, Any]]:
 
 def domestic_abuse_sql(query: RepeatQuery) -> tuple[str, dict[str, Any]]:
     """The SQL of `domestic_abuse_repeats`, with its parameters (also for EXPLAIN)."""
-    counted, params = _filters(query)
+    counted, params = _filters(query, POLICE_RECORDS)
     sql = f"""
         WITH incident AS (
             SELECT e.event_id, e.period_start, e.period_month, e.{CODE_COLUMN[query.level]} AS area_code,
@@ -107,12 +112,6 @@ def domestic_abuse_sql(query: RepeatQuery) -> tuple[str, dict[str, Any]]:
                count(*) FILTER (WHERE victim IS NULL)
         FROM ordered WHERE counted AND period_month BETWEEN :start AND :end
         GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2"""
-    params |= {
-        "dataset": POLICE_RECORDS,
-        "start": query.start,
-        "end": query.end,
-        "refs": list(query.clause_refs),
-    }
     return sql, params
 
 
@@ -124,7 +123,7 @@ def domestic_abuse_repeats(session: Session, query: RepeatQuery) -> list[Domesti
 
 def marac_sql(query: RepeatQuery, by_marac: bool, by_area: bool) -> tuple[str, dict[str, Any]]:
     """The SQL of `marac_repeats`, with its parameters (also for EXPLAIN)."""
-    counted, params = _filters(query)
+    counted, params = _filters(query, MARAC_CASES)
     marac = "c.marac" if by_marac else "NULL::text"
     area = "c.area_code" if by_area else "NULL::text"
     sql = f"""
@@ -158,12 +157,6 @@ def marac_sql(query: RepeatQuery, by_marac: bool, by_area: bool) -> tuple[str, d
         FROM period p JOIN cases c ON c.period_month BETWEEN p.first_month AND p.last_month
         WHERE c.counted
         GROUP BY 1, 2, 3 ORDER BY 1 NULLS LAST, 2 NULLS LAST, 3"""
-    params |= {
-        "dataset": MARAC_CASES,
-        "start": query.start,
-        "end": query.end,
-        "refs": list(query.clause_refs),
-    }
     return sql, params
 
 

@@ -192,11 +192,7 @@ def consistency_problems(indicator: Indicator, source: str) -> list[Problem]:
 
 def build_indicator(data: object, source: str) -> Indicator:
     """An Indicator from parsed YAML (or any mapping), checked for shape and consistency; IndicatorError if not."""
-    indicator = INDICATOR_FORMAT.validate(data, source)
-    problems = consistency_problems(indicator, source)
-    if problems:
-        raise IndicatorError(problems)
-    return indicator
+    return INDICATOR_FORMAT.build(data, source, consistency_problems)
 
 
 def parse_indicator(text: str, source: str) -> Indicator:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -130,9 +130,9 @@ def _whole(path: Path, number: int, name: str, value: str) -> int:
     return int(amount)
 
 
-def read_lad_mid2020(path: Path) -> list[Estimate]:
-    """The published mid-2020 district estimates (persons, every age band)."""
-    columns = ("area_code", "year", "sex", "age_band", "population")
+def _read_lad(path: Path, extra: tuple[str, ...], source: Callable[[dict[str, str]], str]) -> list[Estimate]:
+    """Published district figures: a row a figure, with the `extra` columns and each row's `source`."""
+    columns = ("area_code", "year", "sex", "age_band", *extra, "population")
     return [
         Estimate(
             "lad",
@@ -141,29 +141,21 @@ def read_lad_mid2020(path: Path) -> list[Estimate]:
             row["sex"],
             row["age_band"],
             _whole(path, number, "population", row["population"]),
-            MID2020_SOURCE,
+            source(row),
             PUBLISHED,
         )
         for number, row in _rows(path, columns)
     ]
+
+
+def read_lad_mid2020(path: Path) -> list[Estimate]:
+    """The published mid-2020 district estimates (persons, every age band)."""
+    return _read_lad(path, (), lambda _row: MID2020_SOURCE)
 
 
 def read_lad_census2021(path: Path) -> list[Estimate]:
     """The published Census 2021 district figures (persons, female, male; all ages and 16-64)."""
-    columns = ("area_code", "year", "sex", "age_band", "source", "population")
-    return [
-        Estimate(
-            "lad",
-            row["area_code"],
-            _whole(path, number, "year", row["year"]),
-            row["sex"],
-            row["age_band"],
-            _whole(path, number, "population", row["population"]),
-            f"{row['source']}, {LICENCE}",
-            PUBLISHED,
-        )
-        for number, row in _rows(path, columns)
-    ]
+    return _read_lad(path, ("source",), lambda row: f"{row['source']}, {LICENCE}")
 
 
 def _shares(total: int, codes: Sequence[str]) -> dict[str, int]:
