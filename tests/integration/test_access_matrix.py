@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import text
 
 from deploy.protocol_files import packaged_protocols_dir
@@ -179,57 +180,159 @@ def _client(hub_env: HubEnv, org: str | None, role: str | None) -> TestClient:
     return hub_env.client() if org is None or role is None else hub_env.api_client(org, role)
 
 
-def test_no_caller_sees_data_outside_its_protocols(loaded: Worker, hub_env: HubEnv, protocol_dirs: list[Path]) -> None:
-    seen_ok: dict[str, set[str]] = {}
-    for org, role in CALLERS:
-        client = _client(hub_env, org, role)
-        who = "public" if role in (None, "public") else str(org)
-        for case in CASES:
-            response = client.get(case.path, params=case.params)
-            where = f"{org}/{role} {case.name}: {response.status_code} {response.text[:300]}"
-            allowed = clause_refs(protocol_dirs, who, case.datasets)
-            if role == "partner":
-                assert response.status_code == 403, where
-                continue
-            if not allowed:
-                assert response.status_code == 403, where
-                continue
-            assert response.status_code in (200, 403), where
-            if response.status_code == 200:
-                body = response.json()
-                cited = set(body["protocols"])
-                assert cited and cited <= allowed, where
-                seen_ok.setdefault(who, set()).add(case.name)
-    for who, cases in MUST_WORK.items():
-        assert cases <= seen_ok.get(who, set()), f"{who} was refused {sorted(cases - seen_ok.get(who, set()))}"
+def _who(org: str | None, role: str | None) -> str:
+    return "public" if role in (None, "public") else str(org)
 
 
-def test_other_endpoints_by_role(loaded: Worker, hub_env: HubEnv, protocol_dirs: list[Path]) -> None:
-    for org, role in CALLERS:
-        client = _client(hub_env, org, role)
-        who = "public" if role in (None, "public") else str(org)
-        where = f"{org}/{role}"
-        indicators = client.get("/v1/indicators")
-        assert indicators.status_code == (401 if who == "public" else 200), where
-        flows = client.get("/v1/ig/flows")
-        assert flows.status_code == (200 if role == "ig_lead" else 403), where
-        quality = client.get("/v1/dq")
-        assert quality.status_code == (200 if role in ("ig_lead", "partner") else 403), where
-        public = client.get("/v1/public/counts", params={"dataset": "police-uk-street", "level": "lsoa", **RECORDS})
-        assert public.status_code == 200, where
-        assert set(public.json()["protocols"]) <= clause_refs(protocol_dirs, "public", ("police-uk-street",)), where
-        collections = client.get("/collections")
-        if role == "partner":
-            assert collections.status_code == 403, where
+Caller = tuple[str | None, str | None]
+
+
+@pytest.fixture(scope="module")
+def clients(loaded: Worker, hub_env: HubEnv) -> dict[Caller, TestClient]:
+    """One API client per caller (a real key for each organisation and role; none for the public)."""
+    return {(org, role): _client(hub_env, org, role) for org, role in CALLERS}
+
+
+@pytest.fixture(scope="module")
+def analytic(clients: dict[Caller, TestClient]) -> dict[tuple[Caller, str], Response]:
+    """Every caller's answer to every analytic request, asked once for the module."""
+    return {
+        (caller, case.name): client.get(case.path, params=case.params)
+        for caller, client in clients.items()
+        for case in CASES
+    }
+
+
+def _where(caller: Caller, case: Case, response: Response) -> str:
+    return f"{caller[0]}/{caller[1]} {case.name}: {response.status_code} {response.text[:300]}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_partners_are_refused_every_analytic_endpoint(analytic: dict[tuple[Caller, str], Response], case: Case) -> None:
+    for caller in CALLERS:
+        response = analytic[caller, case.name]
+        if caller[1] == "partner":
+            assert response.status_code == 403, _where(caller, case, response)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_callers_without_a_clause_for_the_dataset_are_refused(
+    analytic: dict[tuple[Caller, str], Response], protocol_dirs: list[Path], case: Case
+) -> None:
+    for caller in CALLERS:
+        response = analytic[caller, case.name]
+        if not clause_refs(protocol_dirs, _who(*caller), case.datasets):
+            assert response.status_code == 403, _where(caller, case, response)
+
+
+def _covered(protocol_dirs: list[Path], caller: Caller, case: Case) -> bool:
+    """A caller other than a partner with a clause for the case's datasets."""
+    return caller[1] != "partner" and bool(clause_refs(protocol_dirs, _who(*caller), case.datasets))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_callers_with_a_clause_are_answered_or_refused(
+    analytic: dict[tuple[Caller, str], Response], protocol_dirs: list[Path], case: Case
+) -> None:
+    for caller in CALLERS:
+        response = analytic[caller, case.name]
+        if _covered(protocol_dirs, caller, case):
+            assert response.status_code in (200, 403), _where(caller, case, response)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_answers_cite_only_clauses_naming_the_caller(
+    analytic: dict[tuple[Caller, str], Response], protocol_dirs: list[Path], case: Case
+) -> None:
+    for caller in CALLERS:
+        response = analytic[caller, case.name]
+        if _covered(protocol_dirs, caller, case) and response.status_code == 200:
+            cited = set(response.json()["protocols"])
+            allowed = clause_refs(protocol_dirs, _who(*caller), case.datasets)
+            assert cited and cited <= allowed, _where(caller, case, response)
+
+
+@pytest.mark.parametrize("who", sorted(MUST_WORK))
+def test_what_the_protocols_plainly_allow_is_answered(
+    analytic: dict[tuple[Caller, str], Response], protocol_dirs: list[Path], who: str
+) -> None:
+    seen_ok = {
+        case.name
+        for caller in CALLERS
+        for case in CASES
+        if _who(*caller) == who
+        and _covered(protocol_dirs, caller, case)
+        and analytic[caller, case.name].status_code == 200
+    }
+    cases = MUST_WORK[who]
+    assert cases <= seen_ok, f"{who} was refused {sorted(cases - seen_ok)}"
+
+
+@pytest.fixture(scope="module")
+def other(clients: dict[Caller, TestClient]) -> dict[tuple[Caller, str], Response]:
+    """Every caller's answer to the other endpoints (the scorecard not asked of partners), asked once."""
+    answers: dict[tuple[Caller, str], Response] = {}
+    public_counts = {"dataset": "police-uk-street", "level": "lsoa", **RECORDS}
+    for caller, client in clients.items():
+        answers[caller, "indicators"] = client.get("/v1/indicators")
+        answers[caller, "flows"] = client.get("/v1/ig/flows")
+        answers[caller, "dq"] = client.get("/v1/dq")
+        answers[caller, "public"] = client.get("/v1/public/counts", params=public_counts)
+        answers[caller, "collections"] = client.get("/collections")
+        if caller[1] != "partner":
+            answers[caller, "scorecard"] = client.get("/v1/scorecard", params={"csp": "E22000295"})
+    return answers
+
+
+def _status(caller: Caller) -> dict[str, int]:
+    """What each other endpoint answers `caller` (org, role): by key, by role."""
+    who, role = _who(*caller), caller[1]
+    return {
+        "indicators": 401 if who == "public" else 200,
+        "flows": 200 if role == "ig_lead" else 403,
+        "dq": 200 if role in ("ig_lead", "partner") else 403,
+        "public": 200,
+        "collections": 403 if role == "partner" else 200,
+        "scorecard": 200,
+    }
+
+
+@pytest.mark.parametrize("endpoint", ["indicators", "flows", "dq", "public", "collections", "scorecard"])
+def test_other_endpoints_answer_by_role(other: dict[tuple[Caller, str], Response], endpoint: str) -> None:
+    for caller in CALLERS:
+        if (caller, endpoint) in other:
+            assert other[caller, endpoint].status_code == _status(caller)[endpoint], f"{caller[0]}/{caller[1]}"
+
+
+def test_public_counts_cite_only_public_clauses(
+    other: dict[tuple[Caller, str], Response], protocol_dirs: list[Path]
+) -> None:
+    allowed = clause_refs(protocol_dirs, "public", ("police-uk-street",))
+    for caller in CALLERS:
+        assert set(other[caller, "public"].json()["protocols"]) <= allowed, f"{caller[0]}/{caller[1]}"
+
+
+def test_collections_listed_only_for_datasets_with_a_clause_naming_the_caller(
+    other: dict[tuple[Caller, str], Response], protocol_dirs: list[Path]
+) -> None:
+    for caller in CALLERS:
+        if caller[1] == "partner":
             continue
-        assert collections.status_code == 200, where
-        for collection in collections.json()["collections"]:
+        for collection in other[caller, "collections"].json()["collections"]:
             dataset = collection["id"].rsplit("-", 2)[0]
-            assert clause_refs(protocol_dirs, who, (dataset,)), f"{where} sees collection {collection['id']}"
-        scorecard = client.get("/v1/scorecard", params={"csp": "E22000295"})
-        assert scorecard.status_code == 200, where
-        for row in scorecard.json()["rows"]:
-            assert set(row["protocols"]) <= clause_refs(protocol_dirs, who, INDICATOR_DATASETS), where
+            where = f"{caller[0]}/{caller[1]} sees collection {collection['id']}"
+            assert clause_refs(protocol_dirs, _who(*caller), (dataset,)), where
+
+
+def test_scorecard_rows_cite_only_clauses_naming_the_caller(
+    other: dict[tuple[Caller, str], Response], protocol_dirs: list[Path]
+) -> None:
+    for caller in CALLERS:
+        if caller[1] == "partner":
+            continue
+        allowed = clause_refs(protocol_dirs, _who(*caller), INDICATOR_DATASETS)
+        for row in other[caller, "scorecard"].json()["rows"]:
+            assert set(row["protocols"]) <= allowed, f"{caller[0]}/{caller[1]}"
 
 
 # Integer fields that are not counts of events or people (changes are differences of two released counts).
@@ -264,47 +367,95 @@ def _small_counts(value: Any, path: str = "") -> list[str]:
     return found
 
 
-def test_no_figure_of_1_to_7_under_the_default_rule(loaded: Worker, hub_env: HubEnv) -> None:
+def _default_rule_requests() -> list[tuple[Case, dict[str, str]]]:
+    """Every analytic request of the default-rule recipient: plain, by category (where offered), and as CSV."""
+    return [
+        (case, extra)
+        for case in CASES
+        for extra in ({}, {"by": "category"}, {"format": "csv"})
+        if not (extra.get("by") and case.path not in ("/v1/counts", "/v1/rates", "/v1/trends"))
+    ]
+
+
+@pytest.fixture(scope="module")
+def default_rule(loaded: Worker, hub_env: HubEnv) -> list[tuple[Case, dict[str, str], Response]]:
+    """The default-rule recipient's answers (the refused LSOA counts left out), asked once for the module."""
     client = hub_env.api_client("csp-default", "analyst")
-    answered = 0
-    for case in CASES:
-        for extra in ({}, {"by": "category"}, {"format": "csv"}):
-            if extra.get("by") and case.path not in ("/v1/counts", "/v1/rates", "/v1/trends"):
-                continue
-            response = client.get(case.path, params={**case.params, **extra})
-            if response.status_code == 403 and case.name == "counts-lsoa":
-                continue
-            assert response.status_code == 200, f"{case.name} {extra}: {response.text[:300]}"
-            answered += 1
-            if extra.get("format") == "csv":
-                small = [
-                    f"{column}={value}"
-                    for row in csv.DictReader(io.StringIO(response.text))
-                    for column, value in row.items()
-                    if column not in NOT_COUNTS and value.isdigit() and 1 <= int(value) <= 7
-                ]
-                assert small == [], f"{case.name} csv: {small[:5]}"
-                continue
-            body = response.json()
-            if "disclosure" in body:
-                assert body["disclosure"]["min_cell_count"] == 8, case.name
-            assert _small_counts(body) == [], f"{case.name} {extra}: {_small_counts(body)[:5]}"
-    assert answered >= 15
+    answers = []
+    for case, extra in _default_rule_requests():
+        response = client.get(case.path, params={**case.params, **extra})
+        if not (response.status_code == 403 and case.name == "counts-lsoa"):
+            answers.append((case, extra, response))
+    return answers
 
 
-def test_the_margin_attack_recovers_no_suppressed_count(loaded: Worker, hub_env: HubEnv) -> None:
+def test_the_default_rule_recipient_is_answered_every_request(
+    default_rule: list[tuple[Case, dict[str, str], Response]],
+) -> None:
+    for case, extra, response in default_rule:
+        assert response.status_code == 200, f"{case.name} {extra}: {response.text[:300]}"
+    assert len(default_rule) >= 15
+
+
+def _json_answers(answers: list[tuple[Case, dict[str, str], Response]]) -> list[tuple[Case, dict[str, str], Any]]:
+    return [(case, extra, response.json()) for case, extra, response in answers if extra.get("format") != "csv"]
+
+
+def test_the_default_rule_is_a_minimum_cell_count_of_8(
+    default_rule: list[tuple[Case, dict[str, str], Response]],
+) -> None:
+    for case, _, body in _json_answers(default_rule):
+        if "disclosure" in body:
+            assert body["disclosure"]["min_cell_count"] == 8, case.name
+
+
+def test_no_json_figure_of_1_to_7_under_the_default_rule(
+    default_rule: list[tuple[Case, dict[str, str], Response]],
+) -> None:
+    for case, extra, body in _json_answers(default_rule):
+        assert _small_counts(body) == [], f"{case.name} {extra}: {_small_counts(body)[:5]}"
+
+
+def test_no_csv_figure_of_1_to_7_under_the_default_rule(
+    default_rule: list[tuple[Case, dict[str, str], Response]],
+) -> None:
+    for case, _, response in [answer for answer in default_rule if answer[1].get("format") == "csv"]:
+        small = [
+            f"{column}={value}"
+            for row in csv.DictReader(io.StringIO(response.text))
+            for column, value in row.items()
+            if column not in NOT_COUNTS and value.isdigit() and 1 <= int(value) <= 7
+        ]
+        assert small == [], f"{case.name} csv: {small[:5]}"
+
+
+@pytest.fixture(scope="module")
+def ward_counts(loaded: Worker, hub_env: HubEnv) -> dict[str, Any]:
+    """The default-rule recipient's police-records counts by ward, category and quarter."""
     client = hub_env.api_client("csp-default", "analyst")
     params = {"dataset": "police-records", "level": "ward", "by": "category", **RECORDS, "period": "quarter"}
-    body = client.get("/v1/counts", params=params).json()
-    cells: dict[tuple[str | None, ...], int | None] = {
-        (r["area_code"], r["category"], r["period"]): r["count"] for r in body["rows"]
-    }
-    assert any(v is None for v in cells.values())  # the test data has small cells to protect
-    totals = body["totals"]
+    body: dict[str, Any] = client.get("/v1/counts", params=params).json()
+    return body
+
+
+def _cells(body: dict[str, Any]) -> dict[tuple[str | None, ...], int | None]:
+    return {(r["area_code"], r["category"], r["period"]): r["count"] for r in body["rows"]}
+
+
+def test_the_counts_table_has_small_cells_to_protect(ward_counts: dict[str, Any]) -> None:
+    assert any(v is None for v in _cells(ward_counts).values())
+
+
+def test_the_margin_attack_recovers_no_suppressed_count(ward_counts: dict[str, Any]) -> None:
+    totals = ward_counts["totals"]
     margins = (totals["area"], totals["category"], totals["period"])
-    rule = body["disclosure"]
-    recovered = margin_attack(cells, margins, totals["overall"], rule["min_cell_count"], rule["round_to"])
+    rule = ward_counts["disclosure"]
+    recovered = margin_attack(_cells(ward_counts), margins, totals["overall"], rule["min_cell_count"], rule["round_to"])
     assert not recovered.anything
+
+
+def test_the_released_overall_total_is_within_2_of_the_events(ward_counts: dict[str, Any], hub_env: HubEnv) -> None:
+    totals = ward_counts["totals"]
     with hub_env.engine.connect() as conn:
         [(events,)] = conn.execute(
             text("SELECT count(*) FROM event WHERE dataset = 'police-records' AND ward_code IS NOT NULL")

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from scipy.stats import gamma
 from sqlalchemy import text
 
@@ -194,191 +195,478 @@ def _p_value(current: int, base: int) -> float:
     return float(Fraction(sum(math.comb(n, i) for i in range(n + 1) if math.comb(n, i) <= observed), 2**n))
 
 
-@pytest.mark.parametrize(("level", "column"), [("lad", "district_code"), ("csp", "csp_code")])
-def test_rates_per_1000_persons_equal_counts_over_census_population(
-    loaded: None, hub_env: HubEnv, shared_data: Path, level: str, column: str
-) -> None:
-    body = _get(hub_env.api_client(EXACT, "analyst"), "/v1/rates", level=level, **{"from": "2024-04", "to": "2025-03"},
-                period="quarter")  # fmt: skip
-    counts = _by_period(_monthly(hub_env, column), "quarter")
-    populations = (
-        _census(shared_data, "persons", "all ages")
-        if level == "lad"
-        else _csp_census(shared_data, "persons", "all ages")
-    )
-    quarters = ["2024-Q2", "2024-Q3", "2024-Q4", "2025-Q1"]
-    expected = {key: n for key, n in counts.items() if key[1] in quarters}
-    home = {EASTBOURNE, HASTINGS} if level == "lad" else {"E22000295", "E22000296"}  # their CSPs are themselves
-    assert home <= {area for area, _ in expected}
-    assert (body["denominator"], body["per"], body["periods"]) == ("persons", 1000, quarters)
+QUARTERS = ["2024-Q2", "2024-Q3", "2024-Q4", "2025-Q1"]
+
+
+class PersonsRates:
+    """The exact recipient's quarterly rates per 1,000 persons at one level, and what they should be."""
+
+    def __init__(self, hub_env: HubEnv, shared_data: Path, level: str, column: str) -> None:
+        self.level = level
+        self.body = _get(hub_env.api_client(EXACT, "analyst"), "/v1/rates", level=level,
+                         **{"from": "2024-04", "to": "2025-03"}, period="quarter")  # fmt: skip
+        counts = _by_period(_monthly(hub_env, column), "quarter")
+        self.populations = (
+            _census(shared_data, "persons", "all ages")
+            if level == "lad"
+            else _csp_census(shared_data, "persons", "all ages")
+        )
+        self.expected = {key: n for key, n in counts.items() if key[1] in QUARTERS}
+
+
+@pytest.fixture(scope="module", params=[("lad", "district_code"), ("csp", "csp_code")], ids=["lad", "csp"])
+def persons_rates(loaded: None, hub_env: HubEnv, shared_data: Path, request: pytest.FixtureRequest) -> PersonsRates:
+    level, column = request.param
+    return PersonsRates(hub_env, shared_data, level, column)
+
+
+def test_rates_per_1000_persons_cover_the_home_areas(persons_rates: PersonsRates) -> None:
+    home = {EASTBOURNE, HASTINGS} if persons_rates.level == "lad" else {"E22000295", "E22000296"}  # CSPs: themselves
+    assert home <= {area for area, _ in persons_rates.expected}
+
+
+def test_rates_per_1000_persons_describe_their_denominator_and_periods(persons_rates: PersonsRates) -> None:
+    body = persons_rates.body
+    assert (body["denominator"], body["per"], body["periods"]) == ("persons", 1000, QUARTERS)
+
+
+def test_rates_per_1000_persons_are_exact_for_the_exact_recipient(persons_rates: PersonsRates) -> None:
+    body = persons_rates.body
     assert (body["disclosure"]["min_cell_count"], body["disclosure"]["round_to"]) == (1, 1)
-    assert "not annualised" in body["basis"]
-    assert {(r["area_code"], r["period"]): r["count"] for r in body["rows"]} == expected
-    for row in body["rows"]:
-        population = populations[row["area_code"]]
-        assert row["population"] == population
-        assert row["rate"] == row["count"] / population * 1000
+
+
+def test_rates_per_1000_persons_are_not_annualised(persons_rates: PersonsRates) -> None:
+    assert "not annualised" in persons_rates.body["basis"]
+
+
+def test_rates_per_1000_persons_count_the_events(persons_rates: PersonsRates) -> None:
+    rows = persons_rates.body["rows"]
+    assert {(r["area_code"], r["period"]): r["count"] for r in rows} == persons_rates.expected
+
+
+def test_rates_per_1000_persons_give_the_census_population(persons_rates: PersonsRates) -> None:
+    for row in persons_rates.body["rows"]:
+        assert row["population"] == persons_rates.populations[row["area_code"]]
+
+
+def test_rates_per_1000_persons_equal_counts_over_census_population(persons_rates: PersonsRates) -> None:
+    for row in persons_rates.body["rows"]:
+        assert row["rate"] == row["count"] / persons_rates.populations[row["area_code"]] * 1000
+
+
+def test_rates_per_1000_persons_give_the_exact_poisson_interval(persons_rates: PersonsRates) -> None:
+    for row in persons_rates.body["rows"]:
+        population = persons_rates.populations[row["area_code"]]
         assert (row["rate_lower"], row["rate_upper"]) == pytest.approx(_garwood(row["count"], population, 1000))
-    method = "published" if level == "lad" else "sum of districts"
+
+
+def test_rates_per_1000_persons_list_their_denominators(persons_rates: PersonsRates) -> None:
+    method = "published" if persons_rates.level == "lad" else "sum of districts"
+    body, populations = persons_rates.body, persons_rates.populations
     assert {d["area_code"]: (d["population"], d["year"], d["source"], d["method"]) for d in body["denominators"]} == {
-        code: (populations[code], 2021, CENSUS_SOURCE, method) for code, _ in expected
+        code: (populations[code], 2021, CENSUS_SOURCE, method) for code, _ in persons_rates.expected
     }
-    assert body["no_denominator"] == []
 
 
-def test_rates_per_10000_females_16_64_by_district_and_none_by_ward(
-    loaded: None, hub_env: HubEnv, shared_data: Path
-) -> None:
+def test_rates_per_1000_persons_have_a_denominator_for_every_area(persons_rates: PersonsRates) -> None:
+    assert persons_rates.body["no_denominator"] == []
+
+
+FEMALES = {"from": "2024-04", "to": "2025-03", "period": "financial_year", "denominator": "adult_females"}
+
+
+@pytest.fixture(scope="module")
+def females(loaded: None, hub_env: HubEnv) -> dict[str, dict[str, Any]]:
+    """The exact recipient's 2024/25 rates per adult female: by district, by district per 100,000, and by ward."""
     client = hub_env.api_client(EXACT, "analyst")
-    params = {"from": "2024-04", "to": "2025-03", "period": "financial_year", "denominator": "adult_females"}
-    body = _get(client, "/v1/rates", level="lad", **params)
-    females = _census(shared_data, "female", "16-64")
-    counts = _by_period(_monthly(hub_env, "district_code"), "financial_year")
-    assert (body["per"], body["sex"], body["age_band"]) == (10000, "female", "16-64")
-    assert "Census 2021" in body["denominator_description"]
-    served = {(r["area_code"], r["period"]): (r["count"], r["rate"]) for r in body["rows"]}
-    assert served == {(code, fy): (n, n / females[code] * 10000) for (code, fy), n in counts.items() if fy == "2024/25"}
-    assert {d["year"] for d in body["denominators"]} == {2021}
+    return {
+        "lad": _get(client, "/v1/rates", level="lad", **FEMALES),
+        "per_100k": _get(client, "/v1/rates", level="lad", per=100000, **FEMALES),
+        "ward": _get(client, "/v1/rates", level="ward", **FEMALES),
+    }
 
-    per_100k = _get(client, "/v1/rates", level="lad", per=100000, **params)
+
+def test_rates_per_adult_female_are_per_10000_females_16_64(females: dict[str, dict[str, Any]]) -> None:
+    body = females["lad"]
+    assert (body["per"], body["sex"], body["age_band"]) == (10000, "female", "16-64")
+
+
+def test_rates_per_adult_female_describe_the_census_denominator(females: dict[str, dict[str, Any]]) -> None:
+    assert "Census 2021" in females["lad"]["denominator_description"]
+
+
+def test_rates_per_10000_females_16_64_by_district(
+    females: dict[str, dict[str, Any]], hub_env: HubEnv, shared_data: Path
+) -> None:
+    population = _census(shared_data, "female", "16-64")
+    counts = _by_period(_monthly(hub_env, "district_code"), "financial_year")
+    served = {(r["area_code"], r["period"]): (r["count"], r["rate"]) for r in females["lad"]["rows"]}
+    assert served == {
+        (code, fy): (n, n / population[code] * 10000) for (code, fy), n in counts.items() if fy == "2024/25"
+    }
+
+
+def test_rates_per_adult_female_use_the_2021_census(females: dict[str, dict[str, Any]]) -> None:
+    assert {d["year"] for d in females["lad"]["denominators"]} == {2021}
+
+
+def test_rates_per_100000_females_16_64_by_district(females: dict[str, dict[str, Any]], shared_data: Path) -> None:
+    population = _census(shared_data, "female", "16-64")
+    per_100k = females["per_100k"]
     assert [r["rate"] for r in per_100k["rows"]] == [
-        r["count"] / females[r["area_code"]] * 100000 for r in per_100k["rows"]
+        r["count"] / population[r["area_code"]] * 100000 for r in per_100k["rows"]
     ]
 
-    wards = _get(client, "/v1/rates", level="ward", **params)
+
+def test_rates_by_ward_count_the_events(females: dict[str, dict[str, Any]], hub_env: HubEnv) -> None:
     ward_counts = _by_period(_monthly(hub_env, "ward_code"), "financial_year")
-    assert {(r["area_code"], r["period"]): r["count"] for r in wards["rows"]} == {
+    assert {(r["area_code"], r["period"]): r["count"] for r in females["ward"]["rows"]} == {
         key: n for key, n in ward_counts.items() if key[1] == "2024/25"
     }
+
+
+def test_rates_by_ward_give_no_rate_and_no_population(females: dict[str, dict[str, Any]]) -> None:
+    wards = females["ward"]
     assert wards["rows"] and all(r["rate"] is None and r["population"] is None for r in wards["rows"])
-    assert all(r["note"].startswith("no denominator") for r in wards["rows"])
-    assert wards["denominators"] == []
+
+
+def test_rates_by_ward_note_that_there_is_no_denominator(females: dict[str, dict[str, Any]]) -> None:
+    assert all(r["note"].startswith("no denominator") for r in females["ward"]["rows"])
+
+
+def test_rates_by_ward_list_no_denominators(females: dict[str, dict[str, Any]]) -> None:
+    assert females["ward"]["denominators"] == []
+
+
+def test_rates_by_ward_list_every_ward_without_a_denominator(females: dict[str, dict[str, Any]]) -> None:
+    wards = females["ward"]
     assert {m["area_code"] for m in wards["no_denominator"]} == {r["area_code"] for r in wards["rows"]}
-    assert all("ward areas" in m["reason"] for m in wards["no_denominator"])
 
 
-def test_rates_as_csv_and_geojson_carry_the_same_figures(loaded: None, hub_env: HubEnv) -> None:
+def test_rates_by_ward_say_that_ward_areas_have_no_denominator(females: dict[str, dict[str, Any]]) -> None:
+    assert all("ward areas" in m["reason"] for m in females["ward"]["no_denominator"])
+
+
+RATES_Q2 = {"dataset": "police-records", "level": "lad", "from": "2024-04", "to": "2024-06"}
+
+
+@pytest.fixture(scope="module")
+def rates_formats(loaded: None, hub_env: HubEnv) -> dict[str, Response]:
+    """The exact recipient's rates for 2024-Q2 by district as JSON, CSV and GeoJSON."""
     client = hub_env.api_client(EXACT, "analyst")
-    params = {"dataset": "police-records", "level": "lad", "from": "2024-04", "to": "2024-06"}
-    body = client.get("/v1/rates", params=params).json()
-    as_csv = client.get("/v1/rates", params={**params, "format": "csv"})
+    return {
+        "json": client.get("/v1/rates", params=RATES_Q2),
+        "csv": client.get("/v1/rates", params={**RATES_Q2, "format": "csv"}),
+        "geojson": client.get("/v1/rates", params={**RATES_Q2, "format": "geojson"}),
+    }
+
+
+def test_rates_as_csv_are_served_as_csv(rates_formats: dict[str, Response]) -> None:
+    as_csv = rates_formats["csv"]
     assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+
+
+def test_rates_as_csv_carry_the_same_figures(rates_formats: dict[str, Response]) -> None:
+    rows = list(csv.DictReader(io.StringIO(rates_formats["csv"].text)))
     assert [(r["area_code"], r["period"], int(r["count"]), float(r["rate"])) for r in rows] == [
-        (r["area_code"], r["period"], r["count"], r["rate"]) for r in body["rows"]
+        (r["area_code"], r["period"], r["count"], r["rate"]) for r in rates_formats["json"].json()["rows"]
     ]
+
+
+def test_rates_as_csv_give_the_population_year(rates_formats: dict[str, Response]) -> None:
+    rows = list(csv.DictReader(io.StringIO(rates_formats["csv"].text)))
     assert {r["population_year"] for r in rows} == {"2021"}
-    geo = client.get("/v1/rates", params={**params, "format": "geojson"}).json()
+
+
+def test_rates_as_geojson_are_a_feature_collection_per_1000(rates_formats: dict[str, Response]) -> None:
+    geo = rates_formats["geojson"].json()
     assert geo["type"] == "FeatureCollection" and geo["per"] == 1000
-    assert [f["properties"]["rate"] for f in geo["features"]] == [r["rate"] for r in body["rows"]]
 
 
-def test_trends_as_csv_flatten_the_comparisons_and_bad_parameters_are_refused(loaded: None, hub_env: HubEnv) -> None:
+def test_rates_as_geojson_carry_the_same_figures(rates_formats: dict[str, Response]) -> None:
+    geo = rates_formats["geojson"].json()
+    assert [f["properties"]["rate"] for f in geo["features"]] == [
+        r["rate"] for r in rates_formats["json"].json()["rows"]
+    ]
+
+
+TRENDS_Q2 = {**RATES_Q2, "period": "quarter"}
+
+
+@pytest.fixture(scope="module")
+def trends_formats(loaded: None, hub_env: HubEnv) -> dict[str, Response]:
+    """The exact recipient's trends for 2024-Q2 by district as JSON and CSV."""
     client = hub_env.api_client(EXACT, "analyst")
-    params = {"dataset": "police-records", "level": "lad", "from": "2024-04", "to": "2024-06", "period": "quarter"}
-    body = client.get("/v1/trends", params=params).json()
-    as_csv = client.get("/v1/trends", params={**params, "format": "csv"})
-    assert as_csv.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    return {
+        "json": client.get("/v1/trends", params=TRENDS_Q2),
+        "csv": client.get("/v1/trends", params={**TRENDS_Q2, "format": "csv"}),
+    }
+
+
+def test_trends_as_csv_are_served_as_csv(trends_formats: dict[str, Response]) -> None:
+    assert trends_formats["csv"].headers["content-type"].startswith("text/csv")
+
+
+def test_trends_as_csv_flatten_the_comparisons(trends_formats: dict[str, Response]) -> None:
+    rows = list(csv.DictReader(io.StringIO(trends_formats["csv"].text)))
     assert [
         (r["area_code"], r["period"], r["count"], r["year_ago_count"], r["previous_significant"]) for r in rows
     ] == [
         (r["area_code"], r["period"], str(r["count"]), str(r["year_ago"]["count"]), str(r["previous"]["significant"]))
-        for r in body["rows"]
+        for r in trends_formats["json"].json()["rows"]
     ]
-    assert client.get("/v1/trends", params={**params, "period": "all"}).status_code == 422
-    assert client.get("/v1/rates", params={**params, "per": 500}).status_code == 422
-    assert client.get("/v1/rates", params={**params, "denominator": "children"}).status_code == 422
 
 
-@pytest.mark.parametrize("kind", ["quarter", "financial_year"])
-def test_trends_give_the_previous_and_year_ago_changes_and_their_significance(
-    loaded: None, hub_env: HubEnv, kind: str
+@pytest.mark.parametrize(
+    ("path", "bad"),
+    [("/v1/trends", {"period": "all"}), ("/v1/rates", {"per": 500}), ("/v1/rates", {"denominator": "children"})],
+    ids=["trends-period-all", "rates-per-500", "rates-children"],
+)
+def test_bad_rate_and_trend_parameters_are_refused(
+    loaded: None, hub_env: HubEnv, path: str, bad: dict[str, Any]
 ) -> None:
-    body = _get(hub_env.api_client(EXACT, "analyst"), "/v1/trends", level="lad", period=kind,
-                **{"from": "2024-04", "to": "2025-03"})  # fmt: skip
-    counts = _by_period(_monthly(hub_env, "district_code"), kind)
-    periods = ["2024-Q2", "2024-Q3", "2024-Q4", "2025-Q1"] if kind == "quarter" else ["2024/25"]
-    previous = {"2024-Q2": "2024-Q1", "2024-Q3": "2024-Q2", "2024-Q4": "2024-Q3", "2025-Q1": "2024-Q4"}
-    previous["2024/25"] = "2023/24"
-    year_ago = {"2024-Q2": "2023-Q2", "2024-Q3": "2023-Q3", "2024-Q4": "2023-Q4", "2025-Q1": "2024-Q1"}
-    year_ago["2024/25"] = "2023/24"
-    assert body["periods"] == periods
+    client = hub_env.api_client(EXACT, "analyst")
+    assert client.get(path, params={**TRENDS_Q2, **bad}).status_code == 422
+
+
+PREVIOUS = {
+    "2024-Q2": "2024-Q1",
+    "2024-Q3": "2024-Q2",
+    "2024-Q4": "2024-Q3",
+    "2025-Q1": "2024-Q4",
+    "2024/25": "2023/24",
+}
+YEAR_AGO = {
+    "2024-Q2": "2023-Q2",
+    "2024-Q3": "2023-Q3",
+    "2024-Q4": "2023-Q4",
+    "2025-Q1": "2024-Q1",
+    "2024/25": "2023/24",
+}
+
+
+class Trends:
+    """The exact recipient's trends by district for 2024/25 in quarters or as the financial year, and the counts."""
+
+    def __init__(self, hub_env: HubEnv, kind: str) -> None:
+        self.kind = kind
+        self.body = _get(hub_env.api_client(EXACT, "analyst"), "/v1/trends", level="lad", period=kind,
+                         **{"from": "2024-04", "to": "2025-03"})  # fmt: skip
+        self.counts = _by_period(_monthly(hub_env, "district_code"), kind)
+        self.periods = QUARTERS if kind == "quarter" else ["2024/25"]
+
+    def changes(self) -> Iterator[tuple[int, int, str, dict[str, Any]]]:
+        """(current count, base count, base period, change) of every comparison of every row."""
+        for row in self.body["rows"]:
+            current = self.counts.get((row["area_code"], row["period"]), 0)
+            for name, base_period in (("previous", PREVIOUS[row["period"]]), ("year_ago", YEAR_AGO[row["period"]])):
+                yield current, self.counts.get((row["area_code"], base_period), 0), base_period, row[name]
+
+
+@pytest.fixture(scope="module", params=["quarter", "financial_year"])
+def trends(loaded: None, hub_env: HubEnv, request: pytest.FixtureRequest) -> Trends:
+    return Trends(hub_env, request.param)
+
+
+def test_trends_give_the_requested_periods(trends: Trends) -> None:
+    assert trends.body["periods"] == trends.periods
+
+
+def test_trends_compare_released_counts_with_the_exact_conditional_poisson_test(trends: Trends) -> None:
+    body = trends.body
     assert "released" in body["basis"] and body["method"] == "exact conditional Poisson test"
+
+
+def test_trends_have_a_row_where_the_period_or_a_base_has_events(trends: Trends) -> None:
+    counts = trends.counts
     areas = {a for a, _ in counts}
     expected_rows = {
-        (a, p) for a in areas for p in periods if any(counts.get((a, q), 0) for q in (p, previous[p], year_ago[p]))
+        (a, p)
+        for a in areas
+        for p in trends.periods
+        if any(counts.get((a, q), 0) for q in (p, PREVIOUS[p], YEAR_AGO[p]))
     }
-    assert {(r["area_code"], r["period"]) for r in body["rows"]} == expected_rows
-    flags = set()
-    for row in body["rows"]:
-        area, period = row["area_code"], row["period"]
-        current = counts.get((area, period), 0)
-        assert row["count"] == current
-        for name, base_period in (("previous", previous[period]), ("year_ago", year_ago[period])):
-            base = counts.get((area, base_period), 0)
-            change = row[name]
-            assert (change["period"], change["count"], change["absolute_change"]) == (base_period, base, current - base)
-            assert change["percent_change"] == (None if base == 0 else (current - base) / base * 100)
-            p_value = _p_value(current, base)
-            assert change["p_value"] == pytest.approx(p_value, rel=1e-9, abs=1e-300)
-            assert change["significant"] is (p_value < 0.05)
-            assert change["indicative"] is (current < 20 or base < 20)
-            flags.add(change["significant"])
-    # The thinned year is found; quarter on quarter within a year is mostly not significant.
-    assert True in flags and (kind != "quarter" or False in flags)
-    for district in (EASTBOURNE, HASTINGS):  # about twice the events in 2024/25: a real rise
-        [row] = [r for r in body["rows"] if r["area_code"] == district and r["period"] == periods[0]]
-        assert row["year_ago"]["significant"] is True and row["year_ago"]["percent_change"] > 50
+    assert {(r["area_code"], r["period"]) for r in trends.body["rows"]} == expected_rows
 
 
-def test_trends_have_no_base_before_the_first_month_with_data(loaded: None, hub_env: HubEnv) -> None:
+def test_trends_count_the_events(trends: Trends) -> None:
+    for row in trends.body["rows"]:
+        assert row["count"] == trends.counts.get((row["area_code"], row["period"]), 0)
+
+
+def test_trends_give_the_previous_and_year_ago_changes(trends: Trends) -> None:
+    for current, base, base_period, change in trends.changes():
+        assert (change["period"], change["count"], change["absolute_change"]) == (base_period, base, current - base)
+
+
+def test_trends_give_the_percent_change_unless_the_base_is_0(trends: Trends) -> None:
+    for current, base, _, change in trends.changes():
+        assert change["percent_change"] == (None if base == 0 else (current - base) / base * 100)
+
+
+def test_trends_give_the_exact_p_value(trends: Trends) -> None:
+    for current, base, _, change in trends.changes():
+        assert change["p_value"] == pytest.approx(_p_value(current, base), rel=1e-9, abs=1e-300)
+
+
+def test_trends_are_significant_below_p_0_05(trends: Trends) -> None:
+    for current, base, _, change in trends.changes():
+        assert change["significant"] is (_p_value(current, base) < 0.05)
+
+
+def test_trends_are_indicative_below_20_events(trends: Trends) -> None:
+    for current, base, _, change in trends.changes():
+        assert change["indicative"] is (current < 20 or base < 20)
+
+
+def test_trends_find_the_thinned_year_and_mostly_nothing_quarter_on_quarter(trends: Trends) -> None:
+    flags = {change["significant"] for _, _, _, change in trends.changes()}
+    assert True in flags and (trends.kind != "quarter" or False in flags)
+
+
+@pytest.mark.parametrize("district", [EASTBOURNE, HASTINGS])
+def test_trends_find_the_doubled_year_a_significant_rise(trends: Trends, district: str) -> None:
+    # about twice the events in 2024/25: a real rise
+    [row] = [r for r in trends.body["rows"] if r["area_code"] == district and r["period"] == trends.periods[0]]
+    assert row["year_ago"]["significant"] is True and row["year_ago"]["percent_change"] > 50
+
+
+@pytest.fixture(scope="module")
+def first_months(loaded: None, hub_env: HubEnv) -> tuple[dict[str, Any], dict[tuple[str, str], int]]:
+    """The exact recipient's monthly trends for January and February 2023 (the first months), and the counts."""
     body = _get(hub_env.api_client(EXACT, "analyst"), "/v1/trends", level="lad", period="month",
                 **{"from": "2023-01", "to": "2023-02"})  # fmt: skip
-    counts = _by_period(_monthly(hub_env, "district_code"), "month")
-    assert body["first_month"] == "2023-01"
+    return body, _by_period(_monthly(hub_env, "district_code"), "month")
+
+
+def test_trends_give_the_first_month_with_data(first_months: tuple[dict[str, Any], dict[tuple[str, str], int]]) -> None:
+    assert first_months[0]["first_month"] == "2023-01"
+
+
+def test_trends_in_the_first_months_count_the_events(
+    first_months: tuple[dict[str, Any], dict[tuple[str, str], int]],
+) -> None:
+    body, counts = first_months
     for row in body["rows"]:
         assert row["count"] == counts.get((row["area_code"], row["period"]), 0)
+
+
+def test_trends_have_no_base_before_the_first_month_with_data(
+    first_months: tuple[dict[str, Any], dict[tuple[str, str], int]],
+) -> None:
+    for row in first_months[0]["rows"]:
         assert row["year_ago"]["count"] is None and row["year_ago"]["significant"] is None
+
+
+def test_trends_note_that_a_base_is_before_the_first_month_with_data(
+    first_months: tuple[dict[str, Any], dict[tuple[str, str], int]],
+) -> None:
+    for row in first_months[0]["rows"]:
         assert row["year_ago"]["note"].startswith("before the first month with data")
+
+
+def test_trends_compare_the_second_month_with_the_first(
+    first_months: tuple[dict[str, Any], dict[tuple[str, str], int]],
+) -> None:
+    body, counts = first_months
     february = [r for r in body["rows"] if r["period"] == "2023-02"]
     assert february and all(r["previous"]["count"] == counts.get((r["area_code"], "2023-01"), 0) for r in february)
 
 
-def test_under_the_nhs_rule_no_count_of_1_to_7_and_no_rate_for_a_suppressed_count(
-    loaded: None, shared_data: Path, hub_env: HubEnv
-) -> None:
-    client = hub_env.api_client(NHS, "analyst")
-    months = {"from": "2024-04", "to": "2024-09"}
-    wards = _get(client, "/v1/rates", level="ward", period="quarter", **months)
-    districts = _get(client, "/v1/rates", level="lad", by="category", **months)
-    trends = _get(client, "/v1/trends", level="ward", period="quarter", **months)
-    for body in (wards, districts, trends):
-        assert body["disclosure"]["source"] == "default"
-        assert (body["disclosure"]["min_cell_count"], body["disclosure"]["round_to"]) == (8, 5)
-    persons = _census(shared_data, "persons", "all ages")
-    for body in (wards, districts):
-        released = [r["count"] for r in body["rows"]] + [u["count"] for u in body["unlocated"]]
-        assert not any(n is not None and 1 <= n <= 7 for n in released)
-        assert all(n is None or n % 5 == 0 for n in released)
-        assert None in released and any(released)  # some suppressed, some shown
-        for row in body["rows"]:
-            if row["count"] is None:
-                assert row["rate"] is None and row["rate_lower"] is None and "suppressed" in row["note"]
-            else:
-                assert row["rate"] == row["count"] / row["population"] * 1000
-                assert row["rate_upper"] == pytest.approx(_garwood(row["count"], row["population"], 1000)[1])
-    assert all(r["population"] == persons[r["area_code"]] for r in districts["rows"])
+NHS_MONTHS = {"from": "2024-04", "to": "2024-09"}
 
-    shown = [r["count"] for r in trends["rows"]]
-    shown += [r[name]["count"] for r in trends["rows"] for name in ("previous", "year_ago")]
-    assert not any(n is not None and 1 <= n <= 7 for n in shown)
+
+@pytest.fixture(scope="module")
+def nhs(loaded: None, hub_env: HubEnv) -> dict[str, dict[str, Any]]:
+    """The NHS-rule recipient's rates by ward, rates by district and category, and trends by ward."""
+    client = hub_env.api_client(NHS, "analyst")
+    return {
+        "wards": _get(client, "/v1/rates", level="ward", period="quarter", **NHS_MONTHS),
+        "districts": _get(client, "/v1/rates", level="lad", by="category", **NHS_MONTHS),
+        "trends": _get(client, "/v1/trends", level="ward", period="quarter", **NHS_MONTHS),
+    }
+
+
+@pytest.mark.parametrize("answer", ["wards", "districts", "trends"])
+def test_under_the_nhs_rule_the_default_rule_applies(nhs: dict[str, dict[str, Any]], answer: str) -> None:
+    body = nhs[answer]
+    assert body["disclosure"]["source"] == "default"
+    assert (body["disclosure"]["min_cell_count"], body["disclosure"]["round_to"]) == (8, 5)
+
+
+def _released(body: dict[str, Any]) -> list[int | None]:
+    return [r["count"] for r in body["rows"]] + [u["count"] for u in body["unlocated"]]
+
+
+RATES_ANSWERS = pytest.mark.parametrize("answer", ["wards", "districts"])
+
+
+@RATES_ANSWERS
+def test_under_the_nhs_rule_no_rate_count_of_1_to_7(nhs: dict[str, dict[str, Any]], answer: str) -> None:
+    assert not any(n is not None and 1 <= n <= 7 for n in _released(nhs[answer]))
+
+
+@RATES_ANSWERS
+def test_under_the_nhs_rule_rate_counts_are_rounded_to_5(nhs: dict[str, dict[str, Any]], answer: str) -> None:
+    assert all(n is None or n % 5 == 0 for n in _released(nhs[answer]))
+
+
+@RATES_ANSWERS
+def test_under_the_nhs_rule_some_rate_counts_are_suppressed_and_some_shown(
+    nhs: dict[str, dict[str, Any]], answer: str
+) -> None:
+    released = _released(nhs[answer])
+    assert None in released and any(released)
+
+
+@RATES_ANSWERS
+def test_under_the_nhs_rule_no_rate_for_a_suppressed_count(nhs: dict[str, dict[str, Any]], answer: str) -> None:
+    for row in nhs[answer]["rows"]:
+        if row["count"] is None:
+            assert row["rate"] is None and row["rate_lower"] is None and "suppressed" in row["note"]
+
+
+@RATES_ANSWERS
+def test_under_the_nhs_rule_rates_are_of_the_released_counts(nhs: dict[str, dict[str, Any]], answer: str) -> None:
+    for row in nhs[answer]["rows"]:
+        if row["count"] is not None:
+            assert row["rate"] == row["count"] / row["population"] * 1000
+            assert row["rate_upper"] == pytest.approx(_garwood(row["count"], row["population"], 1000)[1])
+
+
+def test_under_the_nhs_rule_districts_have_the_census_population(
+    nhs: dict[str, dict[str, Any]], shared_data: Path
+) -> None:
+    persons = _census(shared_data, "persons", "all ages")
+    assert all(r["population"] == persons[r["area_code"]] for r in nhs["districts"]["rows"])
+
+
+def _trend_counts(body: dict[str, Any]) -> list[int | None]:
+    shown = [r["count"] for r in body["rows"]]
+    return shown + [r[name]["count"] for r in body["rows"] for name in ("previous", "year_ago")]
+
+
+def test_under_the_nhs_rule_no_trend_count_of_1_to_7(nhs: dict[str, dict[str, Any]]) -> None:
+    assert not any(n is not None and 1 <= n <= 7 for n in _trend_counts(nhs["trends"]))
+
+
+def test_under_the_nhs_rule_some_trend_counts_are_suppressed_and_some_shown(nhs: dict[str, dict[str, Any]]) -> None:
+    shown = _trend_counts(nhs["trends"])
     assert None in shown and any(shown)
-    for row in trends["rows"]:
-        for name in ("previous", "year_ago"):
-            change = row[name]
-            if row["count"] is None or change["count"] is None:
-                assert change["absolute_change"] is None and change["significant"] is None
-            else:  # from the released (rounded) counts
-                assert change["absolute_change"] == row["count"] - change["count"]
-                assert change["p_value"] == pytest.approx(_p_value(row["count"], change["count"]), rel=1e-9)
+
+
+def _trend_changes(body: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    return ((row, row[name]) for row in body["rows"] for name in ("previous", "year_ago"))
+
+
+def test_under_the_nhs_rule_no_change_from_a_suppressed_count(nhs: dict[str, dict[str, Any]]) -> None:
+    for row, change in _trend_changes(nhs["trends"]):
+        if row["count"] is None or change["count"] is None:
+            assert change["absolute_change"] is None and change["significant"] is None
+
+
+def test_under_the_nhs_rule_changes_are_of_the_released_counts(nhs: dict[str, dict[str, Any]]) -> None:
+    for row, change in _trend_changes(nhs["trends"]):
+        if row["count"] is not None and change["count"] is not None:  # from the released (rounded) counts
+            assert change["absolute_change"] == row["count"] - change["count"]
+            assert change["p_value"] == pytest.approx(_p_value(row["count"], change["count"]), rel=1e-9)
