@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import text
 
 from deploy.protocol_files import packaged_protocols_dir
@@ -275,53 +276,104 @@ def analysts(loaded: None, hub_env: HubEnv) -> TestClient:
     return hub_env.api_client(ANALYSTS, "analyst")
 
 
-@pytest.mark.parametrize(("level", "column"), [("lad", "district"), ("csp", "csp")])
-def test_domestic_abuse_repeats_by_area_and_month(
-    analysts: TestClient, hub_env: HubEnv, level: str, column: str
-) -> None:
-    incidents = [e for e in _events(hub_env, "police-records") if e.attributes.get("domestic_abuse") is True]
-    repeat = _repeats(incidents, lambda e: e.attributes.get("victim_pseudonym"))
-    months = set(_months(FROM, TO))
-    expected: defaultdict[tuple[str | None, str], Counter[str]] = defaultdict(Counter)
-    for event in incidents:
-        if event.month in months:
-            cell = expected[(getattr(event, column), f"{event.month:%Y-%m}")]
-            cell["incidents"] += 1
-            cell["repeats"] += event.event_id in repeat
-            cell["without"] += event.attributes.get("victim_pseudonym") is None
-    body = _get(analysts, "/v1/repeats", measure="domestic_abuse", level=level, **{"from": FROM, "to": TO})
-    assert body["protocols"] == [f"{EXACT}#da"]
-    assert body["disclosure"]["min_cell_count"] == 1 and body["disclosure"]["suppressed"] == 0
-    found = {
-        (r["area_code"], r["month"]): (
-            r["incidents"],
-            r["repeat_incidents"],
-            r["repeat_percent"],
-            r["without_victim_pseudonym"],
-        )
-        for r in body["rows"] + body["unlocated"]
-    }
-    assert found == {
+class DomesticAbuseRepeats:
+    """The exact analysts' domestic abuse repeats by area (district or CSP) and month, and what they should be."""
+
+    def __init__(self, analysts: TestClient, hub_env: HubEnv, level: str, column: str) -> None:
+        self.level = level
+        incidents = [e for e in _events(hub_env, "police-records") if e.attributes.get("domestic_abuse") is True]
+        repeat = _repeats(incidents, lambda e: e.attributes.get("victim_pseudonym"))
+        months = set(_months(FROM, TO))
+        expected: defaultdict[tuple[str | None, str], Counter[str]] = defaultdict(Counter)
+        for event in incidents:
+            if event.month in months:
+                cell = expected[(getattr(event, column), f"{event.month:%Y-%m}")]
+                cell["incidents"] += 1
+                cell["repeats"] += event.event_id in repeat
+                cell["without"] += event.attributes.get("victim_pseudonym") is None
+        self.expected = expected
+        self.body = _get(analysts, "/v1/repeats", measure="domestic_abuse", level=level, **{"from": FROM, "to": TO})
+        self.found = {
+            (r["area_code"], r["month"]): (
+                r["incidents"],
+                r["repeat_incidents"],
+                r["repeat_percent"],
+                r["without_victim_pseudonym"],
+            )
+            for r in self.body["rows"] + self.body["unlocated"]
+        }
+        self.total = sum((c for c in expected.values()), Counter())
+
+
+@pytest.fixture(scope="module", params=[("lad", "district"), ("csp", "csp")], ids=["lad", "csp"])
+def da_repeats(analysts: TestClient, hub_env: HubEnv, request: pytest.FixtureRequest) -> DomesticAbuseRepeats:
+    level, column = request.param
+    return DomesticAbuseRepeats(analysts, hub_env, level, column)
+
+
+def test_domestic_abuse_repeats_cite_the_exact_clause(da_repeats: DomesticAbuseRepeats) -> None:
+    assert da_repeats.body["protocols"] == [f"{EXACT}#da"]
+
+
+def test_domestic_abuse_repeats_are_exact_for_the_analysts(da_repeats: DomesticAbuseRepeats) -> None:
+    disclosure = da_repeats.body["disclosure"]
+    assert disclosure["min_cell_count"] == 1 and disclosure["suppressed"] == 0
+
+
+def test_domestic_abuse_repeats_by_area_and_month(da_repeats: DomesticAbuseRepeats) -> None:
+    assert da_repeats.found == {
         key: (c["incidents"], c["repeats"], _pct(c["repeats"], c["incidents"]), c["without"])
-        for key, c in expected.items()
+        for key, c in da_repeats.expected.items()
     }
-    assert all(r["area_code"] is None for r in body["unlocated"])
-    total = sum((c for c in expected.values()), Counter())
-    assert body["totals"]["incidents"] == total["incidents"]
-    assert body["totals"]["repeat_incidents"] == total["repeats"] >= 20  # there are repeats to find
-    assert body["totals"]["repeat_percent"] == _pct(total["repeats"], total["incidents"])
-    assert {code for code, _ in found} >= ({EASTBOURNE, HASTINGS} if level == "lad" else {"E22000295", "E22000296"})
 
 
-def test_an_area_filter_keeps_the_history_of_other_areas(analysts: TestClient) -> None:
-    """Eastbourne's repeats are the same with or without the filter: earlier incidents elsewhere still count."""
+def test_domestic_abuse_repeats_unlocated_have_no_area(da_repeats: DomesticAbuseRepeats) -> None:
+    assert all(r["area_code"] is None for r in da_repeats.body["unlocated"])
+
+
+def test_domestic_abuse_repeats_total_the_incidents(da_repeats: DomesticAbuseRepeats) -> None:
+    assert da_repeats.body["totals"]["incidents"] == da_repeats.total["incidents"]
+
+
+def test_domestic_abuse_repeats_total_the_repeat_incidents(da_repeats: DomesticAbuseRepeats) -> None:
+    totals, total = da_repeats.body["totals"], da_repeats.total
+    assert totals["repeat_incidents"] == total["repeats"] >= 20  # there are repeats to find
+
+
+def test_domestic_abuse_repeats_total_the_repeat_percent(da_repeats: DomesticAbuseRepeats) -> None:
+    totals, total = da_repeats.body["totals"], da_repeats.total
+    assert totals["repeat_percent"] == _pct(total["repeats"], total["incidents"])
+
+
+def test_domestic_abuse_repeats_cover_the_home_areas(da_repeats: DomesticAbuseRepeats) -> None:
+    home = {EASTBOURNE, HASTINGS} if da_repeats.level == "lad" else {"E22000295", "E22000296"}
+    assert {code for code, _ in da_repeats.found} >= home
+
+
+@pytest.fixture(scope="module")
+def filtered(analysts: TestClient) -> dict[str, dict[str, Any]]:
+    """Repeats everywhere and in Eastbourne only, and cohorts in Eastbourne's CSP by district."""
     span = {"from": FROM, "to": TO}
-    everywhere = _get(analysts, "/v1/repeats", measure="domestic_abuse", **span)
-    eastbourne = _get(analysts, "/v1/repeats", measure="domestic_abuse", area=EASTBOURNE, **span)
+    return {
+        "everywhere": _get(analysts, "/v1/repeats", measure="domestic_abuse", **span),
+        "eastbourne": _get(analysts, "/v1/repeats", measure="domestic_abuse", area=EASTBOURNE, **span),
+        "by_csp": _get(analysts, "/v1/cohorts", level="lad", area="E22000295", area_level="csp", **span),
+    }
+
+
+def test_an_area_filter_keeps_the_history_of_other_areas(filtered: dict[str, dict[str, Any]]) -> None:
+    """Eastbourne's repeats are the same with or without the filter: earlier incidents elsewhere still count."""
+    eastbourne, everywhere = filtered["eastbourne"], filtered["everywhere"]
     assert eastbourne["rows"] == [r for r in everywhere["rows"] if r["area_code"] == EASTBOURNE]
+
+
+def test_an_area_filter_keeps_the_unlocated_incidents(filtered: dict[str, dict[str, Any]]) -> None:
+    eastbourne, everywhere = filtered["eastbourne"], filtered["everywhere"]
     assert eastbourne["rows"] and eastbourne["unlocated"] == everywhere["unlocated"]
-    by_csp = _get(analysts, "/v1/cohorts", level="lad", area="E22000295", area_level="csp", **span)
-    assert {r["area_code"] for r in by_csp["rows"]} == {EASTBOURNE}
+
+
+def test_a_csp_filter_on_cohorts_keeps_its_districts(filtered: dict[str, dict[str, Any]]) -> None:
+    assert {r["area_code"] for r in filtered["by_csp"]["rows"]} == {EASTBOURNE}
 
 
 def _marac_expected(events: list[Ev], group: Any) -> dict[tuple[Any, str], tuple[Any, ...]]:
@@ -371,14 +423,32 @@ def _marac_found(body: dict[str, Any], group: Any) -> dict[tuple[Any, str], tupl
     }
 
 
-def test_marac_repeat_rate_per_rolling_12_months_by_marac(analysts: TestClient, hub_env: HubEnv) -> None:
-    events = _events(hub_env, "marac-cases")
-    expected = _marac_expected(events, lambda e: e.attributes["marac_area"])
-    body = _get(analysts, "/v1/repeats", measure="marac", **{"from": FROM, "to": TO})
-    assert body["by"] == ["marac_area"] and body["disclosure"]["suppressed"] == 0
-    found = _marac_found(body, lambda r: r["marac_area"])
-    assert found == expected
+@pytest.fixture(scope="module")
+def marac_events(loaded: None, hub_env: HubEnv) -> list[Ev]:
+    return _events(hub_env, "marac-cases")
+
+
+@pytest.fixture(scope="module")
+def by_marac(analysts: TestClient) -> dict[str, Any]:
+    return _get(analysts, "/v1/repeats", measure="marac", **{"from": FROM, "to": TO})
+
+
+def test_marac_repeats_are_by_marac_area_and_exact(by_marac: dict[str, Any]) -> None:
+    assert by_marac["by"] == ["marac_area"] and by_marac["disclosure"]["suppressed"] == 0
+
+
+def test_marac_repeat_rate_per_rolling_12_months_by_marac(by_marac: dict[str, Any], marac_events: list[Ev]) -> None:
+    expected = _marac_expected(marac_events, lambda e: e.attributes["marac_area"])
+    assert _marac_found(by_marac, lambda r: r["marac_area"]) == expected
+
+
+def test_marac_repeats_cover_the_generated_and_edge_case_maracs(by_marac: dict[str, Any]) -> None:
+    found = _marac_found(by_marac, lambda r: r["marac_area"])
     assert {m for m, _ in found} >= {"eastbourne", "hastings", "edge-one", "edge-two"}
+
+
+def test_marac_repeats_find_repeat_cases_in_eastbourne(by_marac: dict[str, Any]) -> None:
+    found = _marac_found(by_marac, lambda r: r["marac_area"])
     assert sum(v[1] for (m, _), v in found.items() if m == "eastbourne") > 0
 
 
@@ -389,17 +459,21 @@ def test_marac_edge_cases_match_the_figures_worked_out_by_hand(analysts: TestCli
         assert found[(marac, month)] == (cases, repeats, rate, unlinked, information), (marac, month)
 
 
-def test_marac_repeat_rate_by_district_and_by_both(analysts: TestClient, hub_env: HubEnv) -> None:
-    events = _events(hub_env, "marac-cases")
+def test_marac_repeat_rate_by_district(analysts: TestClient, marac_events: list[Ev]) -> None:
     by_district = _get(analysts, "/v1/repeats", measure="marac", by="area", **{"from": FROM, "to": TO})
-    assert _marac_found(by_district, lambda r: r["area_code"]) == _marac_expected(events, lambda e: e.district)
+    assert _marac_found(by_district, lambda r: r["area_code"]) == _marac_expected(marac_events, lambda e: e.district)
+
+
+def test_marac_repeat_rate_by_marac_and_district(analysts: TestClient, marac_events: list[Ev]) -> None:
     both = _get(analysts, "/v1/repeats", measure="marac", by=["marac_area", "area"], **{"from": FROM, "to": TO})
     assert _marac_found(both, lambda r: (r["marac_area"], r["area_code"])) == _marac_expected(
-        events, lambda e: (e.attributes["marac_area"], e.district)
+        marac_events, lambda e: (e.attributes["marac_area"], e.district)
     )
 
 
-def test_reoffending_cohorts_by_csp(analysts: TestClient, hub_env: HubEnv) -> None:
+@pytest.fixture(scope="module")
+def cohorts(analysts: TestClient, hub_env: HubEnv) -> tuple[dict[str, Any], dict[tuple[Any, ...], tuple[Any, ...]]]:
+    """The exact analysts' reoffending cohorts by CSP, and what they should be (computed offender by offender)."""
     members: defaultdict[tuple[Any, ...], dict[str, list[Ev]]] = defaultdict(lambda: defaultdict(list))
     for event in _events(hub_env, "probation-iom"):
         offender = event.attributes.get("offender_pseudonym") or event.event_id
@@ -419,8 +493,19 @@ def test_reoffending_cohorts_by_csp(analysts: TestClient, hub_env: HubEnv) -> No
         rate, mean = _pct(reoffenders, size), _pct(predicted, size)
         difference = float(Decimal(str(rate)) - Decimal(str(mean))) if rate is not None and mean is not None else None
         expected[(csp, cohort, first.isoformat(), last.isoformat())] = (size, reoffenders, rate, mean, difference)
-    body = _get(analysts, "/v1/cohorts", **{"from": "2023-07", "to": TO})
+    return _get(analysts, "/v1/cohorts", **{"from": "2023-07", "to": TO}), expected
+
+
+Cohorts = tuple[dict[str, Any], dict[tuple[Any, ...], tuple[Any, ...]]]
+
+
+def test_reoffending_cohorts_cite_the_exact_clause_and_suppress_nothing(cohorts: Cohorts) -> None:
+    body, _ = cohorts
     assert body["protocols"] == [f"{EXACT}#cohorts"] and body["disclosure"]["suppressed"] == 0
+
+
+def test_reoffending_cohorts_by_csp(cohorts: Cohorts) -> None:
+    body, expected = cohorts
     found = {
         (r["area_code"], r["cohort"], r["period_start"], r["period_end"]): (
             r["cohort_size"],
@@ -432,21 +517,44 @@ def test_reoffending_cohorts_by_csp(analysts: TestClient, hub_env: HubEnv) -> No
         for r in body["rows"] + body["unlinked"]
     }
     assert found == expected
+
+
+def test_reoffending_cohorts_list_the_unlinked_offenders_apart(cohorts: Cohorts) -> None:
+    body, expected = cohorts
     unlinked = sum(v[0] for k, v in expected.items() if k[0] is None)
     assert unlinked > 0 and sum(r["cohort_size"] for r in body["unlinked"]) == unlinked
-    assert {r["cohort"] for r in body["rows"]} == {"iom-fixed", "iom-flex", "general"}
-    assert all(r["period"] == f"{r['period_start'][:7]}/{r['period_end'][:7]}" for r in body["rows"])
 
 
-def test_linking_needs_a_clause_granting_the_pseudonyms(loaded: None, hub_env: HubEnv) -> None:
-    response = hub_env.api_client(NO_LINK, "analyst").get(
-        "/v1/repeats", params={"measure": "domestic_abuse", "from": FROM, "to": TO}
-    )
-    assert response.status_code == 403
-    assert "victim_pseudonym" in response.json()["detail"] and "pseudonym_linkage" in response.json()["detail"]
+def test_reoffending_cohorts_are_the_three_iom_cohorts(cohorts: Cohorts) -> None:
+    assert {r["cohort"] for r in cohorts[0]["rows"]} == {"iom-fixed", "iom-flex", "general"}
+
+
+def test_reoffending_cohort_periods_are_labelled_by_their_first_and_last_months(cohorts: Cohorts) -> None:
+    assert all(r["period"] == f"{r['period_start'][:7]}/{r['period_end'][:7]}" for r in cohorts[0]["rows"])
+
+
+@pytest.fixture(scope="module")
+def unlinkable(loaded: None, hub_env: HubEnv) -> Response:
+    client = hub_env.api_client(NO_LINK, "analyst")
+    response: Response = client.get("/v1/repeats", params={"measure": "domestic_abuse", "from": FROM, "to": TO})
+    return response
+
+
+def test_linking_needs_a_clause_granting_the_pseudonyms(unlinkable: Response) -> None:
+    assert unlinkable.status_code == 403
+
+
+def test_a_refused_link_names_the_pseudonym_and_the_missing_grant(unlinkable: Response) -> None:
+    assert "victim_pseudonym" in unlinkable.json()["detail"] and "pseudonym_linkage" in unlinkable.json()["detail"]
+
+
+def test_partners_are_refused_cohorts(loaded: None, hub_env: HubEnv) -> None:
     assert (
         hub_env.api_client(ANALYSTS, "partner").get("/v1/cohorts", params={"from": FROM, "to": TO}).status_code == 403
     )
+
+
+def test_the_public_is_refused_repeats(loaded: None, hub_env: HubEnv) -> None:
     assert (
         hub_env.client().get("/v1/repeats", params={"measure": "marac", "from": FROM, "to": TO}).status_code == 403
     )  # the public: no protocol grants it
@@ -458,33 +566,80 @@ def _counts(body: dict[str, Any], names: tuple[str, ...]) -> list[int | None]:
     return found + [v for k, v in body.get("totals", {}).items() if not k.endswith("percent")]
 
 
-def test_the_packaged_protocols_release_no_count_below_10(loaded: None, hub_env: HubEnv) -> None:
-    client = hub_env.api_client("eastbourne-csp", "analyst")
-    queries = [
-        ("/v1/repeats", {"measure": "domestic_abuse"}, ("incidents", "repeat_incidents", "without_victim_pseudonym")),
-        ("/v1/repeats", {"measure": "marac"}, ("cases", "repeat_cases", "unlinked_cases", "information_only")),
-        ("/v1/repeats", {"measure": "marac", "by": "area"}, ("cases", "repeat_cases", "unlinked_cases")),
-        ("/v1/cohorts", {}, ("cohort_size", "reoffenders")),
-    ]
-    suppressed = 0
-    for path, params, names in queries:
-        body = _get(client, path, **params, **{"from": FROM, "to": TO})
-        assert (body["disclosure"]["min_cell_count"], body["disclosure"]["round_to"]) == (10, 5)
-        assert body["protocols"] and not any(p.startswith(EXACT) for p in body["protocols"])
-        counts = _counts(body, names)
-        assert counts and all(c is None or c == 0 or (c >= 10 and c % 5 == 0) for c in counts), (path, params)
-        suppressed += body["disclosure"]["suppressed"]
-        for row in body["rows"]:  # a rate only where both of its counts are released
-            pairs = [("repeat_percent", "repeat_incidents", "incidents"), ("repeat_rate", "repeat_cases", "cases")]
-            for rate, numerator, denominator in [*pairs, ("rate", "reoffenders", "cohort_size")]:
-                if rate in row and (row[numerator] is None or row[denominator] is None):
-                    assert row[rate] is None
-            if "predicted_rate" in row and row["cohort_size"] is None:
-                assert row["predicted_rate"] is None
-    assert suppressed > 0  # the small cells were there, and were suppressed
-    as_csv = client.get("/v1/cohorts", params={"from": FROM, "to": TO, "format": "csv"})
-    assert as_csv.status_code == 200 and "cohort-reoffending-district-counts" in as_csv.headers["X-Disclosure-Rule"]
+PACKAGED_QUERIES = [
+    ("/v1/repeats", {"measure": "domestic_abuse"}, ("incidents", "repeat_incidents", "without_victim_pseudonym")),
+    ("/v1/repeats", {"measure": "marac"}, ("cases", "repeat_cases", "unlinked_cases", "information_only")),
+    ("/v1/repeats", {"measure": "marac", "by": "area"}, ("cases", "repeat_cases", "unlinked_cases")),
+    ("/v1/cohorts", {}, ("cohort_size", "reoffenders")),
+]
+QUERY_IDS = ["da", "marac", "marac-by-area", "cohorts"]
+
+
+@pytest.fixture(scope="module")
+def eastbourne(loaded: None, hub_env: HubEnv) -> TestClient:
+    return hub_env.api_client("eastbourne-csp", "analyst")
+
+
+@pytest.fixture(scope="module")
+def packaged(eastbourne: TestClient) -> list[dict[str, Any]]:
+    """Eastbourne CSP's answers (under the packaged protocols) to the PACKAGED_QUERIES, in order."""
+    return [_get(eastbourne, path, **params, **{"from": FROM, "to": TO}) for path, params, _ in PACKAGED_QUERIES]
+
+
+@pytest.mark.parametrize("query", range(len(PACKAGED_QUERIES)), ids=QUERY_IDS)
+def test_the_packaged_protocols_rule_is_10_rounded_to_5(packaged: list[dict[str, Any]], query: int) -> None:
+    body = packaged[query]
+    assert (body["disclosure"]["min_cell_count"], body["disclosure"]["round_to"]) == (10, 5)
+
+
+@pytest.mark.parametrize("query", range(len(PACKAGED_QUERIES)), ids=QUERY_IDS)
+def test_the_packaged_protocols_cite_no_test_clause(packaged: list[dict[str, Any]], query: int) -> None:
+    body = packaged[query]
+    assert body["protocols"] and not any(p.startswith(EXACT) for p in body["protocols"])
+
+
+@pytest.mark.parametrize("query", range(len(PACKAGED_QUERIES)), ids=QUERY_IDS)
+def test_the_packaged_protocols_release_no_count_below_10(packaged: list[dict[str, Any]], query: int) -> None:
+    path, params, names = PACKAGED_QUERIES[query]
+    counts = _counts(packaged[query], names)
+    assert counts and all(c is None or c == 0 or (c >= 10 and c % 5 == 0) for c in counts), (path, params)
+
+
+@pytest.mark.parametrize("query", range(len(PACKAGED_QUERIES)), ids=QUERY_IDS)
+def test_the_packaged_protocols_give_a_rate_only_where_both_counts_are_released(
+    packaged: list[dict[str, Any]], query: int
+) -> None:
+    for row in packaged[query]["rows"]:
+        pairs = [("repeat_percent", "repeat_incidents", "incidents"), ("repeat_rate", "repeat_cases", "cases")]
+        for rate, numerator, denominator in [*pairs, ("rate", "reoffenders", "cohort_size")]:
+            if rate in row and (row[numerator] is None or row[denominator] is None):
+                assert row[rate] is None
+        if "predicted_rate" in row and row["cohort_size"] is None:
+            assert row["predicted_rate"] is None
+
+
+def test_the_packaged_protocols_suppress_the_small_cells(packaged: list[dict[str, Any]]) -> None:
+    assert sum(body["disclosure"]["suppressed"] for body in packaged) > 0  # the small cells were there
+
+
+@pytest.fixture(scope="module")
+def packaged_csv(eastbourne: TestClient) -> Response:
+    response: Response = eastbourne.get("/v1/cohorts", params={"from": FROM, "to": TO, "format": "csv"})
+    return response
+
+
+def test_packaged_cohorts_as_csv_name_their_disclosure_rule(packaged_csv: Response) -> None:
+    assert (
+        packaged_csv.status_code == 200
+        and "cohort-reoffending-district-counts" in packaged_csv.headers["X-Disclosure-Rule"]
+    )
+
+
+def test_packaged_cohorts_as_csv_release_no_count_below_10(packaged_csv: Response) -> None:
     shown = [
-        int(r[c]) for r in csv.DictReader(io.StringIO(as_csv.text)) for c in ("cohort_size", "reoffenders") if r[c]
+        int(r[c])
+        for r in csv.DictReader(io.StringIO(packaged_csv.text))
+        for c in ("cohort_size", "reoffenders")
+        if r[c]
     ]
     assert shown and all(c == 0 or c >= 10 for c in shown)
