@@ -118,7 +118,7 @@ def _sql_values(row: EventRow | DecisionRow | DeadLetterRow) -> list[object]:
 _STAGED = _columns(EventRow)
 _STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS stage_event (LIKE event) ON COMMIT DELETE ROWS;
-ALTER TABLE stage_event DROP COLUMN geom, DROP COLUMN loaded_at,
+ALTER TABLE stage_event DROP COLUMN geom, DROP COLUMN loaded_at, DROP COLUMN fields_retired,
     ADD COLUMN x float8, ADD COLUMN y float8, ADD COLUMN batch_seq int;
 """
 _STORED = tuple("geom" if c == "x" else c for c in _STAGED if c not in ("y", "batch_seq"))
