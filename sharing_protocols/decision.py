@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Literal
@@ -28,6 +28,7 @@ from sharing_protocols.precision import (
     TemporalPrecision,
     coarsen_period,
     coarsen_place,
+    derivable,
     spatial_rank,
     temporal_rank,
 )
@@ -148,6 +149,8 @@ class Released:
     allows, finest first. `chosen` is the clause applied (None for the warehouse, which takes the union of all
     `justifications`). `fields` lists the released field names; `fields_dropped` the event's other fields.
     `linkage_allowed` says whether the event id and pseudonym fields may be used to link records.
+    `field_retention` says until when each part of the view may be kept (see `field_retention`); `retain_until`
+    is the latest of those dates, when the whole view goes.
     """
 
     event_id: uuid.UUID
@@ -167,6 +170,7 @@ class Released:
     justifications: tuple[ClauseRef, ...]
     fields_dropped: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    field_retention: Mapping[str, date] = field(default_factory=lambda: MappingProxyType({}))
     released: Literal[True] = True
 
     @property
@@ -392,6 +396,35 @@ def _apply(event: EventFacts, grant: Grant) -> _View:
     return _View(grant, place, period, temporal, tuple(notes))
 
 
+def field_retention(views: Iterable[tuple[ClauseRef, date, Released]]) -> dict[str, date]:
+    """Until when each part of a view may be kept: per key, the latest date of the clauses that release it.
+
+    `views` holds, per clause, its reference, the last day its protocol keeps what it released, and what that
+    clause alone releases. Keys: `category` and each attribute name; `location:<precision>` for every spatial
+    precision the clause's place holds (its own and each coarser level it determines, e.g. ward -> district);
+    `period:<precision>` for the clause's time precision and every coarser one; `clause:<ref>` for the clause.
+    """
+    kept: dict[str, date] = {}
+
+    def hold(key: str, until: date) -> None:
+        kept[key] = max(until, kept.get(key, until))
+
+    for ref, until, view in views:
+        hold(f"clause:{ref}", until)
+        if view.category is not None:
+            hold("category", until)
+        for name in view.attributes:
+            hold(name, until)
+        for place in view.places:
+            for level in SPATIAL_PRECISIONS:
+                if derivable(place.precision, level):
+                    hold(f"location:{level}", until)
+        if view.period is not None and view.temporal_precision is not None:
+            for precision in TEMPORAL_PRECISIONS[temporal_rank(view.temporal_precision) :]:
+                hold(f"period:{precision}", until)
+    return dict(sorted(kept.items()))
+
+
 def _withheld_or_matching(
     event: EventFacts,
     grants: tuple[Grant, ...],
@@ -440,22 +473,31 @@ def decide(event: EventFacts, recipient: str, register: ProtocolRegister, at: da
     if isinstance(outcome, Withheld):
         return outcome
     views = sorted((_apply(event, grant) for grant in outcome), key=_View.preference)
-    best = views[0]
-    clause = best.grant.clause
+    best = _one_clause(event, views[0], recipient, day)
+    return replace(
+        best,
+        justifications=tuple(view.grant.ref for view in views),
+        field_retention=MappingProxyType(field_retention([(views[0].grant.ref, best.retain_until, best)])),
+    )
+
+
+def _one_clause(event: EventFacts, view: _View, recipient: str | None, day: date) -> Released:
+    """What one clause alone releases of the event."""
+    clause = view.grant.clause
     return _released(
         event,
         recipient,
         fields=set(clause.fields),
-        places=(best.place,) if best.place else (),
-        period=best.period,
-        temporal=best.temporal,
+        places=(view.place,) if view.place else (),
+        period=view.period,
+        temporal=view.temporal,
         output=clause.output,
         disclosure=clause.disclosure,
         linkage=clause.pseudonym_linkage,
-        retain_until=best.grant.protocol.retention.keep_until(day),
-        chosen=best.grant.ref,
-        justifications=tuple(view.grant.ref for view in views),
-        notes=best.notes,
+        retain_until=view.grant.protocol.retention.keep_until(day),
+        chosen=view.grant.ref,
+        justifications=(view.grant.ref,),
+        notes=view.notes,
     )
 
 
@@ -463,8 +505,9 @@ def decide_for_warehouse(event: EventFacts, register: ProtocolRegister, at: date
     """What of `event` may enter the shared warehouse on `at`: the union of every clause in force that covers it.
 
     The fields are the union of those clauses' fields; the places are every place those clauses allow (finest
-    first); the period is at the finest precision any of them allows; it is kept as long as the longest
-    retention among their protocols. Withheld when no clause in force covers the event.
+    first); the period is at the finest precision any of them allows. Each part is kept only as long as the
+    longest retention among the clauses that release it (`field_retention`), the whole view as long as the
+    longest of all. Withheld when no clause in force covers the event.
     """
     day = _as_day(at)
     outcome = _withheld_or_matching(
@@ -478,7 +521,9 @@ def decide_for_warehouse(event: EventFacts, register: ProtocolRegister, at: date
     )
     timed = sorted((v for v in views if v.temporal), key=lambda v: temporal_rank(v.temporal or "month"))
     notes = sorted({note for view in views for note in view.notes}) if not places else []
-    return _released(
+    singles = [_one_clause(event, view, None, day) for view in views]
+    kept = field_retention((view.grant.ref, one.retain_until, one) for view, one in zip(views, singles, strict=True))
+    merged = _released(
         event,
         None,
         fields={name for view in views for name in view.grant.clause.fields},
@@ -488,11 +533,12 @@ def decide_for_warehouse(event: EventFacts, register: ProtocolRegister, at: date
         output="record_level" if any(v.grant.clause.output == "record_level" for v in views) else "aggregates_only",
         disclosure=None,
         linkage=any(v.grant.clause.pseudonym_linkage for v in views),
-        retain_until=max(v.grant.protocol.retention.keep_until(day) for v in views),
+        retain_until=max(single.retain_until for single in singles),
         chosen=None,
         justifications=tuple(sorted({v.grant.ref for v in views})),
         notes=tuple(notes),
     )
+    return replace(merged, field_retention=MappingProxyType(kept))
 
 
 def _released(

@@ -222,6 +222,7 @@ def _event_row(
         protocols=tuple(str(ref) for ref in view.justifications),
         retain_until=view.retain_until,
         weight=spec.weight(view.attributes) if (spec := CATALOGUE.get(envelope.dataset)) else 1,
+        field_retain_until_json=json.dumps({part: day.isoformat() for part, day in view.field_retention.items()}),
         batch_seq=seq,
     )
 

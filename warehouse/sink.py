@@ -49,6 +49,7 @@ class EventRow:
     geocode_method: str | None = None
     geocode_quality: int | None = None
     weight: int = 1  # what the event counts for in aggregates (an aggregate record's own count)
+    field_retain_until_json: str = "{}"  # per released part, the last day a clause holds it (JSON, ISO dates)
     batch_seq: int = 0  # position in the batch: of two versions of an event, the later one wins
 
 
@@ -101,8 +102,8 @@ class DeadLetterRow:
 
 
 def _columns(row_type: type) -> tuple[str, ...]:
-    """A row dataclass's fields, named as the table's columns (attributes_json is loaded into `attributes`)."""
-    return tuple("attributes" if f.name == "attributes_json" else f.name for f in fields(row_type))
+    """A row dataclass's fields, named as the table's columns (`X_json` is loaded into the jsonb column `X`)."""
+    return tuple(f.name.removesuffix("_json") for f in fields(row_type))
 
 
 _GETTERS = {t: attrgetter(*(f.name for f in fields(t))) for t in (EventRow, DecisionRow, DeadLetterRow)}
@@ -117,7 +118,7 @@ def _sql_values(row: EventRow | DecisionRow | DeadLetterRow) -> list[object]:
 _STAGED = _columns(EventRow)
 _STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS stage_event (LIKE event) ON COMMIT DELETE ROWS;
-ALTER TABLE stage_event DROP COLUMN geom, DROP COLUMN loaded_at,
+ALTER TABLE stage_event DROP COLUMN geom, DROP COLUMN loaded_at, DROP COLUMN fields_retired,
     ADD COLUMN x float8, ADD COLUMN y float8, ADD COLUMN batch_seq int;
 """
 _STORED = tuple("geom" if c == "x" else c for c in _STAGED if c not in ("y", "batch_seq"))
@@ -126,13 +127,14 @@ _SELECTED = tuple(
     for c in _STAGED
     if c not in ("y", "batch_seq")
 )
-_UPDATED = tuple(
-    "retain_until = LEAST(event.retain_until, EXCLUDED.retain_until)"  # re-loading never extends retention
-    if c == "retain_until"
-    else f"{c} = EXCLUDED.{c}"
-    for c in _STORED
-    if c != "event_id"
-)
+# Re-loading never extends retention, of the event or of any of its fields.
+_KEPT = {
+    "retain_until": "LEAST(event.retain_until, EXCLUDED.retain_until)",
+    "field_retain_until": (
+        "hub_earliest_retention(event.field_retain_until, EXCLUDED.field_retain_until, event.retain_until)"
+    ),
+}
+_UPDATED = tuple(f"{c} = {_KEPT.get(c, f'EXCLUDED.{c}')}" for c in _STORED if c != "event_id")
 # What makes a re-delivered event worth rewriting: new content, new justifying clauses, or new geography.
 _CHANGED = (
     "content_hash",
@@ -146,9 +148,11 @@ _CHANGED = (
     "pfa_code",
 )
 
-# The latest staged version of each event, never a retired one.
+# The latest staged version of each event, never a retired one, nor one that retention has removed fields from
+# (rewriting it would bring those fields back).
 _LATEST = """SELECT DISTINCT ON (event_id) * FROM stage_event s
 WHERE NOT EXISTS (SELECT 1 FROM retired_event r WHERE r.event_id = s.event_id)
+AND NOT EXISTS (SELECT 1 FROM event t WHERE t.event_id = s.event_id AND t.fields_retired <> '{}')
 ORDER BY event_id, batch_seq DESC"""
 # Events are partitioned by month: make the batch's partitions, and drop a stored version whose month changed.
 _PARTITIONS = "SELECT hub_event_partition(m) FROM (SELECT DISTINCT period_month AS m FROM stage_event) s"

@@ -90,6 +90,10 @@ class Event(Base):
     geocode_method: Mapped[str | None] = mapped_column(String, nullable=True)
     geocode_quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
     weight: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")  # what the event counts for
+    # Per released part (category, attribute, location:<precision>, period:<precision>, clause:<ref>): the last
+    # day a clause holds it; and what retention has removed (such an event is never rewritten by the sink).
+    field_retain_until: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    fields_retired: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
 
     __table_args__ = (
         Index("ix_event_counts", "dataset", "period_month", "ward_code", "category"),
@@ -251,7 +255,9 @@ class ApiKey(Base):
 
 
 class RetentionRun(Base):
-    """What one `hub retention run` deleted, per dataset."""
+    """What one `hub retention run` removed, per dataset: whole events (`field` NULL) or one field of `deleted`
+    events (`field` names it: an attribute, `category`, `location:<precision>`, `period:<precision>`,
+    `clause:<ref>`)."""
 
     __tablename__ = "retention_run"
 
@@ -260,6 +266,7 @@ class RetentionRun(Base):
     today: Mapped[date] = mapped_column(Date, nullable=False)
     dataset: Mapped[str] = mapped_column(String, nullable=False)
     deleted: Mapped[int] = mapped_column(Integer, nullable=False)
+    field: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class RetiredEvent(Base):
