@@ -1,19 +1,22 @@
-"""Endpoints for information-governance leads: the protocol register, flows, withheld events, reviews, access."""
+"""Endpoints for information-governance leads: the protocol register, flows, withheld events, reviews, retention,
+access."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from api.access_log import record_access
 from api.auth import IgLeadDep
 from api.dependencies import RegisterDep, SessionDep
 from api.reply import ReplyDep
-from api.schemas.ig import AccessOut, FlowOut, ProtocolOut, WithheldOut
+from api.schemas.ig import AccessOut, FieldRetentionOut, FlowOut, ProtocolOut, WithheldOut
 from api.services import ig as service
 
-router = APIRouter(prefix="/v1/ig", tags=["information governance"])
+# The access record is opened before the IG-lead check, so a refusal is logged too (the reply fills it in).
+router = APIRouter(prefix="/v1/ig", tags=["information governance"], dependencies=[Depends(record_access)])
 
 
 @router.get("/protocols", response_model=list[ProtocolOut])
@@ -57,6 +60,15 @@ def reviews(
 ) -> list[ProtocolOut]:
     """Protocols whose review is due within `within_days` (or overdue)."""
     return reply(service.reviews(register, caller, within_days))
+
+
+@router.get("/retention", response_model=list[FieldRetentionOut])
+def retention(
+    caller: IgLeadDep, register: RegisterDep, reply: ReplyDep, on: Annotated[date | None, Query()] = None
+) -> list[FieldRetentionOut]:
+    """How long each field of each dataset is kept: per dataset and field, the longest retention of the clauses in
+    force on `on` (default today) that release it, and which clause(s) give it (protocols the caller is party to)."""
+    return reply(service.retention(register, caller, on))
 
 
 @router.get("/access-log", response_model=list[AccessOut])

@@ -51,3 +51,14 @@ class AccessOut(BaseModel):
     protocols: list[str]
     rows: int
     status: int
+
+
+class FieldRetentionOut(BaseModel):
+    dataset: str
+    field: str  # category, an attribute, location:<precision> or period:<precision>
+    retention: str  # as the protocol states it: "13 months", "400 days"
+    months: int | None
+    days: int | None
+    keep_until: date  # the last day the field of an event loaded on `on` is kept
+    clauses: list[str]  # the clause(s) giving this retention, protocol@version#clause
+    released_by: list[str]  # every clause in force releasing the field

@@ -8,10 +8,11 @@ from sqlalchemy.orm import Session
 
 from api.answer import Answer
 from api.caller import Caller
-from api.schemas.ig import AccessOut, FlowOut, ProtocolOut, WithheldOut
+from api.schemas.ig import AccessOut, FieldRetentionOut, FlowOut, ProtocolOut, WithheldOut
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import protect_value, rule_for
 from sharing_protocols.protocol import Protocol
+from sharing_protocols.retention_register import retention_register
 from warehouse.queries.ig import latest_access, released_flows, withheld_events
 
 
@@ -110,6 +111,28 @@ def reviews(register: ProtocolRegister, caller: Caller, within_days: int) -> Ans
     every = protocols(register, caller)
     listed = [p for p in every.body if p.label in due]
     return Answer(listed, every.protocols, len(listed))
+
+
+def retention(register: ProtocolRegister, caller: Caller, on: date | None) -> Answer[list[FieldRetentionOut]]:
+    """How long each field of each dataset is kept under the protocols in force on `on` (default today) that the
+    caller's organisation is party to: the longest retention of the clauses releasing it, and which give it."""
+    day = on or _today()
+    kept = retention_register(register, day, include=lambda p: _involves(p, caller))
+    out = [
+        FieldRetentionOut(
+            dataset=k.dataset,
+            field=k.field,
+            retention=str(k.retention),
+            months=k.retention.months,
+            days=k.retention.days,
+            keep_until=k.keep_until,
+            clauses=[str(ref) for ref in k.clauses],
+            released_by=[str(ref) for ref in k.released_by],
+        )
+        for k in kept
+    ]
+    labels = sorted({ref.protocol for k in kept for ref in k.released_by})
+    return Answer(out, labels, len(out))
 
 
 def access_log(session: Session, caller: Caller, limit: int) -> Answer[list[AccessOut]]:

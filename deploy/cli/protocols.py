@@ -1,4 +1,4 @@
-"""`hub protocols check|list|show|diff`: tools for information-governance leads."""
+"""`hub protocols check|list|show|diff|retention`: tools for information-governance leads."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from deploy.protocol_files import configured_register, protocol_paths
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.checks import check_document, describe, diff_protocols
 from sharing_protocols.protocol import Protocol, ProtocolError, parse_protocol
+from sharing_protocols.retention_register import retention_register
 
 protocols = typer.Typer(help="Information-sharing protocols.", no_args_is_help=True)
 
@@ -75,3 +76,25 @@ def diff(a: Path, b: Path) -> None:
     changes = diff_protocols(_parse(a), _parse(b))
     for line in changes or ["no changes"]:
         typer.echo(line)
+
+
+@protocols.command()
+def retention(
+    today: Annotated[str | None, typer.Option(help="as if on this date (YYYY-MM-DD)")] = None,
+    dataset: Annotated[str | None, typer.Option(help="only this dataset")] = None,
+) -> None:
+    """How long each field of each dataset is kept: per field, the longest retention of the clauses in force that
+    release it, the last day an event loaded today keeps it, and the clause(s) giving it."""
+    try:
+        day = date.fromisoformat(today) if today else datetime.now(UTC).date()
+    except ValueError:
+        typer.echo(f"--today: {today!r} is not a date (YYYY-MM-DD)", err=True)
+        raise typer.Exit(1) from None
+    kept = [k for k in retention_register(configured_register(), day) if dataset in (None, k.dataset)]
+    if not kept:
+        typer.echo(f"no protocol in force on {day.isoformat()} releases " + (dataset or "any dataset"), err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{'dataset':<24} {'field':<24} {'kept for':<10} {'until':<10}  clauses")
+    for k in kept:
+        clauses = ", ".join(str(ref) for ref in k.clauses)
+        typer.echo(f"{k.dataset:<24} {k.field:<24} {k.retention!s:<10} {k.keep_until.isoformat():<10}  {clauses}")
