@@ -120,7 +120,7 @@ def hotspots(
         "area_level": params.area_level.value,
         "period": period.label,
         "protocols": resolved.refs,
-        "disclosure": disclosure_out(table).model_dump(),
+        "disclosure": disclosure_out(table, scopes=resolved.scopes).model_dump(),
         "total": table.total,
         "method": _method(resolved.rule, stand_in),
     }

@@ -30,7 +30,7 @@ from api.aggregate_query import PRECISION, AggregateParams, recipient
 from api.answer import Answer, GeoJson, feature, feature_collection
 from api.caller import Caller
 from api.errors import BadRequest, NoGrant, NotFound
-from api.grants import grant_for_counts
+from api.grants import grant_for_counts, scope_filters
 from api.rendering import GEOJSON_MEDIA_TYPE
 from api.schemas.counts import CountOut
 from api.services.counts import count_table
@@ -41,6 +41,7 @@ from sharing_protocols.disclosure import rule_for
 from sharing_protocols.periods import PeriodType, add_months
 from warehouse.queries.aggregates import Level, coverage
 from warehouse.queries.areas import area_shapes
+from warehouse.queries.scope import ScopeFilter
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
@@ -66,6 +67,7 @@ class Collection:
     level: Level
     refs: tuple[str, ...]
     rule: str  # the description of the strictest disclosure rule of its clauses
+    scopes: tuple[ScopeFilter, ...] = ()  # the caller's area under each scoped clause
 
     @property
     def id(self) -> str:
@@ -89,7 +91,7 @@ def collections_for(register: ProtocolRegister, caller: Caller) -> list[Collecti
                 continue
             refs = tuple(dict.fromkeys(str(g.ref) for g in grants))
             rule = rule_for([(str(g.ref), g.clause.disclosure) for g in grants])
-            found.append(Collection(dataset, level, refs, rule.describe()))
+            found.append(Collection(dataset, level, refs, rule.describe(), scope_filters(grants, org)))
     return found
 
 
@@ -105,7 +107,7 @@ def _rows(
     session: Session, register: ProtocolRegister, caller: Caller, collection: Collection
 ) -> tuple[list[CountOut], dict[str, Any]]:
     """Every feature's row (area x month, disclosure-controlled as /v1/counts) and the disclosure member."""
-    found = coverage(session, collection.dataset, collection.level, collection.refs)
+    found = coverage(session, collection.dataset, collection.level, collection.refs, collection.scopes)
     if found is None:
         return [], {}
     params = AggregateParams(
@@ -167,7 +169,7 @@ def collection_document(
             _link(_url(base, "/collections", f="json"), "parent", JSON_MEDIA_TYPE, "All collections"),
         ],
     }
-    found = coverage(session, collection.dataset, collection.level, collection.refs)
+    found = coverage(session, collection.dataset, collection.level, collection.refs, collection.scopes)
     if found is not None:
         bounds = _bounds(area_shapes(session, geography, collection.level, found.areas))
         extent: dict[str, Any] = {}
