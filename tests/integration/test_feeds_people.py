@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import shapely
 
 from sharing_protocols.envelope import keyed_event_id
 from tests.support.hub import HubEnv, Worker, run_all
 from tests.support.open_data import CODEPOINT, HO_OFFENCES
-from tests.support.police_points import load_wards
+from tests.support.placement import Place, placer
 from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
@@ -95,10 +94,10 @@ class Feed:
     withdrawn: Callable[[Row], bool]
     month: Callable[[Row], date]
     generate: tuple[str, ...]
-    place: Callable[[Row], tuple[str, str] | str]  # the row's grid reference, else its postcode ("" if none)
+    place: Callable[[Row], Place]  # the row's grid reference, else its postcode ("" if none)
 
 
-def _grid_or_postcode(row: Row) -> tuple[str, str] | str:
+def _grid_or_postcode(row: Row) -> Place:
     return (row["Easting"], row["Northing"]) if row["Easting"] and row["Northing"] else row["Postcode"]
 
 
@@ -150,26 +149,9 @@ EAST_SUSSEX = {"E07000061", "E07000062", "E07000063", "E07000064", "E07000065"}
 
 @pytest.fixture(scope="module")
 def placed(shared_data: Path) -> Callable[[Feed, Row], bool]:
-    """Whether a row's place (its grid reference, else its Code-Point postcode's) lies in an East Sussex ward of
-    the shared ward file, computed here with shapely."""
-    wards = load_wards(shared_data)
-    with (shared_data / CODEPOINT).open(encoding="utf-8", newline="") as handle:
-        grid = {
-            r["Postcode"].replace(" ", "").upper(): (r["Eastings"], r["Northings"])
-            for r in csv.DictReader(handle)
-            if r["Admin_district_code"] in EAST_SUSSEX
-        }
-
-    def inside(feed: Feed, row: Row) -> bool:
-        place = feed.place(row)
-        point = grid.get(place.replace(" ", "").upper()) if isinstance(place, str) else place
-        if point is None or not all(float(v) for v in point):
-            return False
-        at = shapely.Point(float(point[0]), float(point[1]))
-        hits = [wards.codes[i] for i in wards.tree.query(at) if wards.polygons[wards.codes[i]].covers(at)]
-        return any(wards.lads[code] in EAST_SUSSEX for code in hits)
-
-    return inside
+    """Whether a row's place lies in an East Sussex ward (computed with shapely from the shared files)."""
+    inside = placer(shared_data, EAST_SUSSEX)
+    return lambda feed, row: inside(feed.place(row))
 
 
 def _rows(path: Path) -> list[Row]:
