@@ -2,10 +2,10 @@
 
 The study region is every area of `level` inside the `area` filter (codes at `area_level`), zero-count areas
 included; when every clause of the caller's has a geographic scope, only the areas inside the caller's scope (the
-others are absent, not counted as zeros: their events are not the caller's). Each area's count is the sum, over
-the months from..to, of the events released under the caller's clauses (the same query layer as GET /v1/counts);
-the table of counts is disclosure-controlled as a whole, with secondary suppression, so the released counts equal
-/v1/counts?period=all for the same filter.
+others are absent, not counted as zeros: their events are not the caller's; a region wholly outside it is 403).
+Each area's count is the sum, over the months from..to, of the events released under the caller's clauses (the
+same query layer as GET /v1/counts); the table of counts is disclosure-controlled as a whole, with secondary
+suppression, so the released counts equal /v1/counts?period=all for the same filter.
 
 Gi* is computed on the RELEASED counts, never on the true ones. A z-score is a function of every count in the
 region: z-scores of true counts published beside suppressed or rounded counts would let anyone solve for the
@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from api.aggregate_query import AggregateParams, resolve
 from api.answer import Answer, GeoJson, feature, feature_collection
 from api.caller import Caller
-from api.errors import BadParameter
+from api.errors import BadParameter, NoGrant
 from api.getis_ord import hot_spots
 from api.schemas.common import disclosure_out
 from geography.settings import GeocoderSettings
@@ -100,7 +100,10 @@ def hotspots(
     study = areas_within(session, geography, params.level, params.area_level, params.areas)
     inside = _inside_scope(session, geography, params.level, resolved.refs, resolved.scopes)
     if inside is not None:
-        study = [code for code in study if code in inside]
+        kept = [code for code in study if code in inside]
+        if study and not kept:
+            raise NoGrant(f"the area asked is outside the geographic scope of {caller.org}'s clauses ({resolved.refs})")
+        study = kept
     shapes = {
         code: wkb.loads(shape) for code, shape in area_shapes_wkb(session, geography, params.level, study).items()
     }
