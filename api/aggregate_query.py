@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from api.answer import Format
 from api.caller import PUBLIC, Caller
 from api.errors import BadParameter, Forbidden, NoGrant, NotFound
-from api.grants import grant_for_counts
+from api.grants import grant_for_counts, scope_filters
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import Grant, ProtocolRegister
 from sharing_protocols.disclosure import Key, Rule, laxest_clause, rule_for
@@ -26,6 +26,7 @@ from sharing_protocols.periods import Period, PeriodType, month_index, parse_mon
 from sharing_protocols.precision import SpatialPrecision
 from warehouse.queries.aggregates import Cell, CountQuery, Level, clause_sets
 from warehouse.queries.areas import ward_vintage_loaded
+from warehouse.queries.scope import ScopeFilter
 
 # The protocol precision a level needs: CSPs, counties and forces are made of whole districts.
 PRECISION: dict[Level, SpatialPrecision] = {
@@ -144,6 +145,10 @@ class Resolved:
     refs: list[str]
     rule: Rule
 
+    @property
+    def scopes(self) -> tuple[ScopeFilter, ...]:
+        return self.query.scopes
+
 
 def resolve(session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams) -> Resolved:
     """The caller's clauses for every dataset (NoGrant naming the first refused), the rule, and the count query."""
@@ -158,6 +163,7 @@ def resolve(session: Session, register: ProtocolRegister, caller: Caller, params
         for grant in grant_for_counts(register, org, dataset, PRECISION[params.level], need_category, today).grants
     ]
     refs = list(dict.fromkeys(str(g.ref) for g in grants))
+    scopes = scope_filters(grants, org)
     found = periods(params.period, params.start, params.end)
     first, last = span(found)
     query = CountQuery(
@@ -172,6 +178,7 @@ def resolve(session: Session, register: ProtocolRegister, caller: Caller, params
         area_level=params.area_level,
         categories=params.categories,
         vintage=params.vintage,
+        scopes=scopes,
     )
     return Resolved(query, found, refs, disclosure_rule(session, grants, query))
 
@@ -184,6 +191,7 @@ class MonthlyGrant:
     level: Level
     refs: tuple[str, ...]
     rule: Rule
+    scopes: tuple[ScopeFilter, ...]  # the recipient's area under each scoped clause
 
 
 def monthly_grants(register: ProtocolRegister, org: str, levels: Iterable[Level]) -> list[MonthlyGrant]:
@@ -197,9 +205,8 @@ def monthly_grants(register: ProtocolRegister, org: str, levels: Iterable[Level]
             except NoGrant:
                 continue
             refs = tuple(dict.fromkeys(str(g.ref) for g in grants))
-            found.append(
-                MonthlyGrant(dataset, level, refs, rule_for([(str(g.ref), g.clause.disclosure) for g in grants]))
-            )
+            rule = rule_for([(str(g.ref), g.clause.disclosure) for g in grants])
+            found.append(MonthlyGrant(dataset, level, refs, rule, scope_filters(grants, org)))
     return found
 
 

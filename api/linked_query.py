@@ -16,10 +16,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from api.aggregate_query import PRECISION, recipient
 from api.caller import Caller
 from api.errors import NoGrant
-from api.grants import grant_for_counts
+from api.grants import grant_for_counts, scope_filters
 from sharing_protocols.decision import Grant, ProtocolRegister
 from sharing_protocols.disclosure import Key, ProtectedTable, Rule, protect, rule_for
 from warehouse.queries.aggregates import Level
+from warehouse.queries.scope import ScopeFilter
 
 _DAY = ("day", "timestamp")
 
@@ -30,6 +31,7 @@ class LinkedGrant:
 
     refs: list[str]
     rule: Rule
+    scopes: tuple[ScopeFilter, ...] = ()  # the caller's area under each scoped clause
 
 
 def _missing(grant: Grant, fields: Sequence[str], days: bool) -> list[str]:
@@ -59,7 +61,9 @@ def linked_grant(
         reasons = "; ".join(f"{g.ref} lacks {', '.join(_missing(g, fields, days))}" for g in grants)
         raise NoGrant(f"no protocol in force lets {org!r} link {dataset!r} records for this measure: {reasons}")
     refs = list(dict.fromkeys(str(g.ref) for g in fitting))
-    return LinkedGrant(refs, rule_for([(str(g.ref), g.clause.disclosure) for g in fitting]))
+    return LinkedGrant(
+        refs, rule_for([(str(g.ref), g.clause.disclosure) for g in fitting]), scope_filters(fitting, org)
+    )
 
 
 @dataclass(frozen=True)

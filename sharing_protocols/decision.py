@@ -3,8 +3,9 @@
 Default deny. Only protocols in force on the day release anything: status active, on or after valid_from, on or
 before expires and review_due; of several versions of one protocol in force, only the highest applies. A clause
 matches an event when the event's partner is a data owner of the protocol that provides the event's dataset under
-it, that dataset is one of the clause's datasets, its category passes the clause's category filter and (for
-`decide`) the recipient is one of the clause's recipients. Pure and deterministic: no clock, no I/O.
+it, that dataset is one of the clause's datasets, its category passes the clause's category filter, its place
+lies inside the clause's geographic scope (for `decide`, the recipient's; for the warehouse, some recipient's) and
+(for `decide`) the recipient is one of the clause's recipients. Pure and deterministic: no clock, no I/O.
 """
 
 from __future__ import annotations
@@ -37,10 +38,12 @@ from sharing_protocols.protocol import (
     Output,
     Protocol,
     ProtocolError,
+    ScopeLevel,
     consistency_problems,
 )
 
-WithheldCode = Literal["no_grant", "not_data_owner", "not_in_force", "category_not_covered"]
+WithheldCode = Literal["no_grant", "not_data_owner", "not_in_force", "category_not_covered", "outside_scope"]
+REGION_LEVELS = ("csp", "county", "pfa")  # the levels above the district an event's place is known at
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +51,8 @@ class EventFacts:
     """What the engine knows of one event: the envelope plus what geocoding adds.
 
     `x`/`y` are EPSG:27700 metres (both or neither); `areas` maps "lsoa", "ward", "district" to area codes;
-    `postcode` is the full postcode where the feed carries one; `occurred_at` a time of day where known.
+    `postcode` is the full postcode where the feed carries one; `occurred_at` a time of day where known;
+    `regions` maps "csp", "county", "pfa" to the codes of the areas holding the event's district (for scopes).
     """
 
     event_id: uuid.UUID
@@ -64,6 +68,7 @@ class EventFacts:
     postcode: str | None = None
     occurred_at: datetime | None = None
     attributes: Mapping[str, AttributeValue] = field(default_factory=lambda: MappingProxyType({}))
+    regions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         if (self.x is None) != (self.y is None):
@@ -71,6 +76,10 @@ class EventFacts:
         unknown = sorted(set(self.areas) - set(AREA_LEVELS))
         if unknown:
             raise ValueError(f"unknown area level(s) {unknown}; levels are {list(AREA_LEVELS)}")
+        unknown = sorted(set(self.regions) - set(REGION_LEVELS))
+        if unknown:
+            raise ValueError(f"unknown region level(s) {unknown}; levels are {list(REGION_LEVELS)}")
+        object.__setattr__(self, "regions", MappingProxyType({k: v for k, v in self.regions.items() if v}))
         if self.occurred_at is not None and not self.period_start <= self.occurred_at.date() <= self.period_end:
             raise ValueError("occurred_at is outside the occurrence period")
         object.__setattr__(self, "areas", MappingProxyType({k: v for k, v in self.areas.items() if v}))
@@ -86,6 +95,7 @@ class EventFacts:
         postcode: str | None = None,
         *,
         occurred_at: datetime | None = None,
+        regions: Mapping[str, str | None] | None = None,
     ) -> EventFacts:
         """The facts of a geocoded envelope. NaN coordinates count as no point; None area codes are left out."""
         point = (float(x), float(y)) if x is not None and y is not None else None
@@ -105,7 +115,12 @@ class EventFacts:
             postcode=postcode or None,
             occurred_at=occurred_at,
             attributes=envelope.attributes,
+            regions={level: code for level, code in (regions or {}).items() if code},
         )
+
+    def code_at(self, level: ScopeLevel) -> str | None:
+        """The code of the area at `level` (district, csp, county, pfa) holding the event, if known."""
+        return self.areas.get(level) if level == "district" else self.regions.get(level)
 
     @property
     def has_location(self) -> bool:
@@ -139,6 +154,21 @@ class Grant:
     @property
     def ref(self) -> ClauseRef:
         return ClauseRef(self.protocol.label, self.clause.id)
+
+    def in_scope(self, event: EventFacts, recipient: str | None) -> bool:
+        """Whether the event lies inside the clause's geographic scope for `recipient` (None: for any of the
+        clause's recipients). Always true for a clause without a scope; an event with no place at the scope's
+        level is outside it."""
+        if self.clause.scope is None:
+            return True
+        for whom in self.clause.recipients if recipient is None else (recipient,):
+            scope = self.protocol.scope_areas(self.clause, whom)
+            if scope is None:
+                return True
+            level, codes = scope
+            if event.code_at(level) in codes:
+                return True
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +491,15 @@ def _withheld_or_matching(
     if not matching:
         refs = ", ".join(sorted(str(g.ref) for g in in_force))
         return withheld("category_not_covered", f"the event's category is outside the category filters of {refs}")
-    return matching
+    scoped = [g for g in matching if g.in_scope(event, recipient)]
+    if not scoped:
+        refs = ", ".join(sorted(str(g.ref) for g in matching))
+        return withheld(
+            "outside_scope",
+            f"the event's place is outside the geographic scope of {refs} for "
+            + (recipient if recipient is not None else "every recipient of them"),
+        )
+    return scoped
 
 
 def decide(event: EventFacts, recipient: str, register: ProtocolRegister, at: date) -> Decision:

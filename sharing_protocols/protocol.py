@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import ErrorDetails
@@ -32,6 +32,17 @@ from sharing_protocols.precision import SpatialPrecision, TemporalPrecision
 Status = Literal["draft", "active", "suspended", "expired"]
 Output = Literal["record_level", "aggregates_only"]
 RecipientKind = Literal["csp", "organisation", "public"]
+# The levels a geographic scope or a recipient's area is given at: ONS local authority district, Community Safety
+# Partnership, county (or unitary authority) and police force area.
+ScopeLevel = Literal["district", "csp", "county", "pfa"]
+SCOPE_LEVELS: tuple[ScopeLevel, ...] = get_args(ScopeLevel)
+# The ONS (GSS) code prefixes of each level in England and Wales, followed by six digits.
+AREA_CODE_PREFIXES: Mapping[ScopeLevel, tuple[str, ...]] = {
+    "district": ("E06", "E07", "E08", "E09", "W06"),
+    "csp": ("E22", "W14"),
+    "county": ("E06", "E08", "E09", "E10", "W06"),
+    "pfa": ("E23", "W15"),
+}
 
 _FIELD_PATTERN = r"^[a-z][a-z0-9_]*$"
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -78,12 +89,53 @@ class Party(FrozenModel):
     datasets: Annotated[tuple[Slug, ...], BeforeValidator(as_tuple), Field(min_length=1)]
 
 
+AreaCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=9)]
+
+
+class Area(FrozenModel):
+    """An area by its ONS code at one level, e.g. `{level: csp, code: E22000295}` (Eastbourne CSP), or several
+    areas of one level that make it up (`codes: [...]`)."""
+
+    level: ScopeLevel
+    code: AreaCode | None = None
+    codes: Annotated[tuple[AreaCode, ...], BeforeValidator(as_tuple), Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Area:
+        if (self.code is None) == (self.codes is None):
+            raise ValueError("give exactly one of code or codes")
+        return self
+
+    @property
+    def all_codes(self) -> tuple[str, ...]:
+        return (self.code,) if self.code is not None else self.codes or ()
+
+
 class Recipient(FrozenModel):
-    """An organisation, CSP or the public, receiving data under the protocol."""
+    """An organisation, CSP or the public, receiving data under the protocol; `area` is the area it serves,
+    which clauses scoped `of: recipient` limit it to."""
 
     id: Slug
     name: Text
     kind: RecipientKind
+    area: Area | None = None
+
+
+class Scope(FrozenModel):
+    """A clause's geographic scope: each recipient's own area (`of: recipient`, optionally requiring its `level`),
+    or the areas `codes` at `level` for every recipient. Events outside it are not released under the clause."""
+
+    level: ScopeLevel | None = None
+    of: Literal["recipient"] | None = None
+    codes: Annotated[tuple[str, ...], BeforeValidator(as_tuple), Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Scope:
+        if (self.of is None) == (self.codes is None):
+            raise ValueError("give exactly one of `of: recipient` or `codes`")
+        if self.codes is not None and self.level is None:
+            raise ValueError("codes need the level they are given at")
+        return self
 
 
 class LegalGateway(FrozenModel):
@@ -153,6 +205,7 @@ class Clause(FrozenModel):
     disclosure: DisclosureControl | None = None
     pseudonym_linkage: bool = False
     categories: Annotated[tuple[Text, ...], BeforeValidator(as_tuple), Field(min_length=1)] | None = None
+    scope: Scope | None = None
 
     def covers_category(self, category: str) -> bool:
         """Whether the clause's category filter (if any) lets this category through."""
@@ -183,6 +236,25 @@ class Protocol(FrozenModel):
     def label(self) -> str:
         """The stable label `id@version` that decisions cite."""
         return f"{self.id}@{self.version}"
+
+    def recipient(self, recipient_id: str) -> Recipient | None:
+        """The declared recipient with this id, if any."""
+        return next((r for r in self.recipients if r.id == recipient_id), None)
+
+    def scope_areas(self, clause: Clause, recipient_id: str) -> tuple[ScopeLevel, frozenset[str]] | None:
+        """The level and area codes `recipient_id` sees under `clause`, or None when the clause has no scope.
+
+        A recipient without an area under an `of: recipient` scope sees nothing (an empty set of codes).
+        """
+        scope = clause.scope
+        if scope is None:
+            return None
+        if scope.codes is not None and scope.level is not None:
+            return scope.level, frozenset(scope.codes)
+        found = self.recipient(recipient_id)
+        if found is None or found.area is None or scope.level not in (None, found.area.level):
+            return scope.level or "district", frozenset()
+        return found.area.level, frozenset(found.area.all_codes)
 
     @property
     def owner_ids(self) -> frozenset[str]:
@@ -252,9 +324,18 @@ def consistency_problems(protocol: Protocol, source_name: str) -> list[Problem]:
     for i, signatory in enumerate(protocol.signatories):
         if signatory.organisation not in parties:
             add(f"signatories[{i}].organisation", "is not a declared data owner or (non-public) recipient")
+    for i, declared in enumerate(protocol.recipients):
+        area = declared.area
+        if area is None:
+            continue
+        at_path = [(area.code, "code")] if area.code is not None else []
+        at_path += [(code, f"codes[{j}]") for j, code in enumerate(area.codes or ())]
+        for code, where in at_path:
+            _check_code(area.level, code, f"recipients[{i}].area.{where}", add)
     recipient_ids = {r.id for r in protocol.recipients}
     for i, clause in enumerate(protocol.clauses):
         at = f"clauses[{i}]"
+        _scope_problems(protocol, clause, at, add)
         for j, recipient in enumerate(clause.recipients):
             if recipient not in recipient_ids:
                 add(f"{at}.recipients[{j}]", "is not declared in recipients")
@@ -288,6 +369,41 @@ def consistency_problems(protocol: Protocol, source_name: str) -> list[Problem]:
                     "may grant a recipient a dataset (or, with category filters, a category of it)",
                 )
     return problems
+
+
+def _check_code(level: ScopeLevel, code: str, path: str, add: Callable[[str, str], None]) -> None:
+    prefixes = AREA_CODE_PREFIXES[level]
+    if not (len(code) == 9 and code[:3] in prefixes and code[3:].isdigit()):
+        add(path, f"is not an ONS {level} code (9 characters: {', '.join(prefixes)} and six digits)")
+
+
+def _scope_problems(protocol: Protocol, clause: Clause, at: str, add: Callable[[str, str], None]) -> None:
+    """A scope's codes must be ONS codes of its level; `of: recipient` needs every recipient to have an area (at
+    the scope's level, when it names one)."""
+    scope = clause.scope
+    if scope is None:
+        return
+    if scope.codes is not None and scope.level is not None:
+        for j, code in enumerate(scope.codes):
+            _check_code(scope.level, code, f"{at}.scope.codes[{j}]", add)
+        _duplicates(list(scope.codes), f"{at}.scope.codes", None, "code", add)
+        return
+    for j, recipient_id in enumerate(clause.recipients):
+        recipient = protocol.recipient(recipient_id)
+        if recipient is None:
+            continue  # reported as undeclared
+        if recipient.area is None:
+            add(
+                f"{at}.recipients[{j}]",
+                f"recipient {recipient_id} has no area, but the clause's scope is `of: recipient` (give the "
+                "recipient an area, e.g. area: {level: csp, code: E22000295})",
+            )
+        elif scope.level is not None and recipient.area.level != scope.level:
+            add(
+                f"{at}.recipients[{j}]",
+                f"recipient {recipient_id}'s area is a {recipient.area.level}, but the clause's scope is at "
+                f"{scope.level} level",
+            )
 
 
 def _duplicates(values: list[str], path: str, key: str | None, what: str, add: Callable[[str, str], None]) -> None:

@@ -276,7 +276,12 @@ def process(
             areas["lsoa"] = source_lsoa  # no LSOA boundaries loaded: the partner's own LSOA code stands in
         postcode = envelope.location.postcode if isinstance(envelope.location, PostcodeLocation) else None
         facts = EventFacts.from_envelope(
-            envelope, place.x, place.y, {_ENGINE_LEVEL[k]: v for k, v in areas.items() if k in _ENGINE_LEVEL}, postcode
+            envelope,
+            place.x,
+            place.y,
+            {_ENGINE_LEVEL[k]: v for k, v in areas.items() if k in _ENGINE_LEVEL},
+            postcode,
+            regions={level: areas[level] for level in _ABOVE_DISTRICT if level in areas},
         )
         decision = decide_for_warehouse(facts, register, at)
         content_hash = hashlib.sha256(message.value or b"").hexdigest()

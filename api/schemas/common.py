@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel
 
 from sharing_protocols.disclosure import ProtectedTable
 from warehouse.queries.aggregates import Level
+from warehouse.queries.scope import ScopeFilter
+
+
+class ScopeOut(BaseModel):
+    """Figures from these clauses count only events inside these areas (the caller's geographic scope)."""
+
+    clauses: list[str]
+    level: str
+    codes: list[str]
 
 
 class DisclosureOut(BaseModel):
@@ -17,6 +28,7 @@ class DisclosureOut(BaseModel):
     round_to: int
     clauses: list[str]
     suppressed: int
+    scope: list[ScopeOut] = []  # the areas the figures are limited to, under clauses with a geographic scope
 
 
 class AreaTableResponse(BaseModel):
@@ -48,7 +60,9 @@ class UnlocatedOut(BaseModel):
     count: int | None
 
 
-def disclosure_out(table: ProtectedTable, extra_suppressed: int = 0) -> DisclosureOut:
+def disclosure_out(
+    table: ProtectedTable, extra_suppressed: int = 0, scopes: Sequence[ScopeFilter] = ()
+) -> DisclosureOut:
     rule = table.rule
     return DisclosureOut(
         rule=rule.describe(),
@@ -57,4 +71,5 @@ def disclosure_out(table: ProtectedTable, extra_suppressed: int = 0) -> Disclosu
         round_to=rule.round_to,
         clauses=list(rule.clauses),
         suppressed=table.primary + table.secondary + extra_suppressed,
+        scope=[ScopeOut(clauses=list(s.refs), level=s.level, codes=list(s.codes)) for s in scopes],
     )

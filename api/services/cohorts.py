@@ -71,7 +71,7 @@ def cohort_table(session: Session, query: CohortQuery, refs: list[str], rule: Ru
         dataset=PROBATION_IOM,
         level=query.level,
         protocols=refs,
-        disclosure=disclosure_out(parts.table),
+        disclosure=disclosure_out(parts.table, scopes=query.scopes),
         rows=rows,
         unlinked=unlinked,
     )
@@ -109,7 +109,7 @@ def cohorts(
     areas = tuple(area or ())
     within = check_area_level(level, area_level, areas)
     grant = linked_grant(register, caller, PROBATION_IOM, level, FIELDS)
-    query = CohortQuery(level, start, end, tuple(grant.refs), areas, within, tuple(cohort or ()))
+    query = CohortQuery(level, start, end, tuple(grant.refs), areas, within, tuple(cohort or ()), grant.scopes)
     body = cohort_table(session, query, grant.refs, grant.rule)
     table = Table([*body.rows, *body.unlinked], _COLUMNS, "cohorts", body.disclosure.rule)
     return Answer(body, grant.refs, len(body.rows) + len(body.unlinked), table)

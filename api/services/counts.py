@@ -58,7 +58,7 @@ def count_table(
         period_type=params.period.value,
         periods=[p.label for p in resolved.periods],
         protocols=resolved.refs,
-        disclosure=disclosure_out(table, sum(1 for u in unlocated_out if u.count is None)),
+        disclosure=disclosure_out(table, sum(1 for u in unlocated_out if u.count is None), resolved.scopes),
         rows=rows,
         totals=TotalsOut(
             area=margins["area"],

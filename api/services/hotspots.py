@@ -1,9 +1,11 @@
 """Getis-Ord Gi* hot and cold spots of ward (or district) counts inside an area, as GeoJSON.
 
 The study region is every area of `level` inside the `area` filter (codes at `area_level`), zero-count areas
-included. Each area's count is the sum, over the months from..to, of the events released under the caller's
-clauses (the same query layer as GET /v1/counts); the table of counts is disclosure-controlled as a whole, with
-secondary suppression, so the released counts equal /v1/counts?period=all for the same filter.
+included; when every clause of the caller's has a geographic scope, only the areas inside the caller's scope (the
+others are absent, not counted as zeros: their events are not the caller's; a region wholly outside it is 403).
+Each area's count is the sum, over the months from..to, of the events released under the caller's clauses (the
+same query layer as GET /v1/counts); the table of counts is disclosure-controlled as a whole, with secondary
+suppression, so the released counts equal /v1/counts?period=all for the same filter.
 
 Gi* is computed on the RELEASED counts, never on the true ones. A z-score is a function of every count in the
 region: z-scores of true counts published beside suppressed or rounded counts would let anyone solve for the
@@ -28,14 +30,17 @@ from sqlalchemy.orm import Session
 from api.aggregate_query import AggregateParams, resolve
 from api.answer import Answer, GeoJson, feature, feature_collection
 from api.caller import Caller
-from api.errors import BadParameter
+from api.errors import BadParameter, NoGrant
 from api.getis_ord import hot_spots
 from api.schemas.common import disclosure_out
 from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Rule, protect
-from warehouse.queries.aggregates import located_cells
+from warehouse.queries.aggregates import Level, located_cells
 from warehouse.queries.areas import area_names, area_shapes, area_shapes_wkb, areas_within
+from warehouse.queries.scope import ScopeFilter
+
+SCOPE_AREA_LEVEL = {"district": Level.lad, "csp": Level.csp, "county": Level.county, "pfa": Level.pfa}
 
 WEIGHTS = "binary Queen contiguity (a shared boundary point), each area its own neighbour (Gi*), not standardised"
 CLASSIFICATION = (
@@ -67,6 +72,23 @@ def _method(rule: Rule, stand_in: int) -> dict[str, str]:
     }
 
 
+def _inside_scope(
+    session: Session,
+    geography: GeocoderSettings,
+    level: Level,
+    refs: list[str],
+    scopes: tuple[ScopeFilter, ...],
+) -> set[str] | None:
+    """The areas of `level` inside the caller's scopes, or None when some clause of the caller's has no scope."""
+    scoped = {ref for scope in scopes for ref in scope.refs}
+    if not scopes or set(refs) - scoped:
+        return None
+    inside: set[str] = set()
+    for scope in scopes:
+        inside |= set(areas_within(session, geography, level, SCOPE_AREA_LEVEL[scope.level], scope.codes))
+    return inside
+
+
 def hotspots(
     session: Session, geography: GeocoderSettings, register: ProtocolRegister, caller: Caller, params: AggregateParams
 ) -> Answer[GeoJson]:
@@ -76,6 +98,12 @@ def hotspots(
     """
     resolved = resolve(session, register, caller, params)
     study = areas_within(session, geography, params.level, params.area_level, params.areas)
+    inside = _inside_scope(session, geography, params.level, resolved.refs, resolved.scopes)
+    if inside is not None:
+        kept = [code for code in study if code in inside]
+        if study and not kept:
+            raise NoGrant(f"the area asked is outside the geographic scope of {caller.org}'s clauses ({resolved.refs})")
+        study = kept
     shapes = {
         code: wkb.loads(shape) for code, shape in area_shapes_wkb(session, geography, params.level, study).items()
     }
@@ -120,7 +148,7 @@ def hotspots(
         "area_level": params.area_level.value,
         "period": period.label,
         "protocols": resolved.refs,
-        "disclosure": disclosure_out(table).model_dump(),
+        "disclosure": disclosure_out(table, scopes=resolved.scopes).model_dump(),
         "total": table.total,
         "method": _method(resolved.rule, stand_in),
     }

@@ -39,6 +39,7 @@ from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.periods import PeriodType, add_months
 from warehouse.queries.aggregates import Level, coverage
 from warehouse.queries.areas import area_shapes
+from warehouse.queries.scope import ScopeFilter
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
@@ -64,6 +65,7 @@ class Collection:
     level: Level
     refs: tuple[str, ...]
     rule: str  # the description of the strictest disclosure rule of its clauses
+    scopes: tuple[ScopeFilter, ...] = ()  # the caller's area under each scoped clause
 
     @property
     def id(self) -> str:
@@ -77,7 +79,7 @@ class Collection:
 def collections_for(register: ProtocolRegister, caller: Caller) -> list[Collection]:
     """The collections the caller's protocols allow (Forbidden for a partner key)."""
     return [
-        Collection(g.dataset, g.level, g.refs, g.rule.describe())
+        Collection(g.dataset, g.level, g.refs, g.rule.describe(), g.scopes)
         for g in monthly_grants(register, recipient(caller), LEVELS)
     ]
 
@@ -94,7 +96,7 @@ def _rows(
     session: Session, register: ProtocolRegister, caller: Caller, collection: Collection
 ) -> tuple[list[CountOut], dict[str, Any]]:
     """Every feature's row (area x month, disclosure-controlled as /v1/counts) and the disclosure member."""
-    found = coverage(session, collection.dataset, collection.level, collection.refs)
+    found = coverage(session, collection.dataset, collection.level, collection.refs, collection.scopes)
     if found is None:
         return [], {}
     params = AggregateParams(
@@ -156,7 +158,7 @@ def collection_document(
             _link(_url(base, "/collections", f="json"), "parent", JSON_MEDIA_TYPE, "All collections"),
         ],
     }
-    found = coverage(session, collection.dataset, collection.level, collection.refs)
+    found = coverage(session, collection.dataset, collection.level, collection.refs, collection.scopes)
     if found is not None:
         bounds = _bounds(area_shapes(session, geography, collection.level, found.areas))
         extent: dict[str, Any] = {}

@@ -91,7 +91,7 @@ def domestic_abuse_table(session: Session, query: RepeatQuery, refs: list[str], 
         level=query.level,
         months=[f"{m:%Y-%m}" for m in months_between(query.start, query.end)],
         protocols=refs,
-        disclosure=disclosure_out(parts.table),
+        disclosure=disclosure_out(parts.table, scopes=query.scopes),
         rows=rows,
         unlocated=unlocated,
         totals=DomesticAbuseTotals(
@@ -140,7 +140,7 @@ def marac_table(
         by=list(by),
         periods=[f"12 months to {m:%Y-%m}" for m in months_between(query.start, query.end)],
         protocols=refs,
-        disclosure=disclosure_out(parts.table, information.primary + information.secondary),
+        disclosure=disclosure_out(parts.table, information.primary + information.secondary, query.scopes),
         rows=rows,
         unlocated=unlocated,
     )
@@ -189,7 +189,7 @@ def repeats(
     within = check_area_level(level, area_level, areas)
     dataset, fields = (POLICE_RECORDS, DA_FIELDS) if measure == "domestic_abuse" else (MARAC_CASES, MARAC_FIELDS)
     grant = linked_grant(register, caller, dataset, level, fields, days=True)
-    query = RepeatQuery(level, start, end, tuple(grant.refs), areas, within)
+    query = RepeatQuery(level, start, end, tuple(grant.refs), areas, within, grant.scopes)
     body: DomesticAbuseResponse | MaracResponse
     if measure == "domestic_abuse":
         body = domestic_abuse_table(session, query, grant.refs, grant.rule)

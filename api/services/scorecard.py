@@ -47,7 +47,7 @@ def _row(
     except NoGrant as refused:
         raise _Unavailable(refused.detail) from None
     refs = tuple(str(g.ref) for g in grants.grants)
-    months = None if as_of else data_months(session, [indicator.dataset], refs)
+    months = None if as_of else data_months(session, [indicator.dataset], refs, grants.scopes)
     latest = as_of or (months[1] if months else None)
     if latest is None:
         raise _Unavailable("no data of this dataset under your protocols")
@@ -63,6 +63,7 @@ def _row(
             areas=(csp,),
             categories=tuple(indicator.categories or ()),
             attributes=tuple(indicator.attributes.items()),
+            scopes=grants.scopes,
         )
 
     both = query(window.previous_start, window.end)

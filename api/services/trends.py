@@ -83,7 +83,7 @@ def trend_table(
         raise AssertionError("a base period lies outside the widened query")
     cells = located_cells(session, resolved.query)
     table = protect(period_table(params, cells, list(every.values())), resolved.rule, len(params.dimensions))
-    months = data_months(session, params.datasets, resolved.refs)
+    months = data_months(session, params.datasets, resolved.refs, resolved.scopes)
     start = months[0] if months else None
     groups = sorted({key[:-1] for key in table.cells}, key=lambda g: tuple(str(v) for v in g))
     names = area_names(session, params.level, sorted({str(g[0]) for g in groups}))
@@ -116,7 +116,7 @@ def trend_table(
         period_type=params.period.value,
         periods=[p.label for p in reported],
         protocols=resolved.refs,
-        disclosure=disclosure_out(table),
+        disclosure=disclosure_out(table, scopes=resolved.scopes),
         method=METHOD,
         alpha=ALPHA,
         indicative_below=INDICATIVE_BELOW,

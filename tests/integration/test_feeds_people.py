@@ -24,7 +24,9 @@ import pytest
 
 from sharing_protocols.envelope import keyed_event_id
 from tests.support.hub import HubEnv, Worker, run_all
-from tests.support.open_data import HO_OFFENCES
+from tests.support.open_data import CODEPOINT, HO_OFFENCES
+from tests.support.placement import Place, placer
+from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
 
@@ -92,6 +94,11 @@ class Feed:
     withdrawn: Callable[[Row], bool]
     month: Callable[[Row], date]
     generate: tuple[str, ...]
+    place: Callable[[Row], Place]  # the row's grid reference, else its postcode ("" if none)
+
+
+def _grid_or_postcode(row: Row) -> Place:
+    return (row["Easting"], row["Northing"]) if row["Easting"] and row["Northing"] else row["Postcode"]
 
 
 FEEDS = (
@@ -104,6 +111,7 @@ FEEDS = (
         lambda r: r["Crime Status"] == "Cancelled",
         lambda r: _month(r["Occurred From"]),
         ("--rows", "800", "--district", EASTBOURNE),
+        _grid_or_postcode,
     ),
     Feed(
         "council-asb",
@@ -112,6 +120,7 @@ FEEDS = (
         lambda r: r["Case Status"] == "Deleted",
         lambda r: _month(r["Reported Date Time"]),
         ("--rows", "500", "--district", EASTBOURNE),
+        _grid_or_postcode,
     ),
     Feed(
         "marac-cases",
@@ -120,6 +129,7 @@ FEEDS = (
         lambda r: False,
         lambda r: _month(r["Review Date"]),
         ("--rows", "400", "--district", EASTBOURNE, "--district", HASTINGS),
+        lambda r: r["Victim Postcode"],
     ),
     Feed(
         "probation-iom",
@@ -128,13 +138,35 @@ FEEDS = (
         lambda r: False,
         lambda r: _month(r["Cohort Period Start"]),
         ("--rows", "500", "--district", EASTBOURNE),
+        lambda r: r["Home Postcode"],
     ),
 )
+FEED = {feed.dataset: feed for feed in FEEDS}
+# The areas of the recipients of every clause that grants these datasets (east-sussex-csp and eastbourne-csp in the
+# packaged protocols): the East Sussex districts.
+EAST_SUSSEX = {"E07000061", "E07000062", "E07000063", "E07000064", "E07000065"}
+
+
+@pytest.fixture(scope="module")
+def placed(shared_data: Path) -> Callable[[Feed, Row], bool]:
+    """Whether a row's place lies in an East Sussex ward (computed with shapely from the shared files)."""
+    inside = placer(shared_data, EAST_SUSSEX)
+    return lambda feed, row: inside(feed.place(row))
 
 
 def _rows(path: Path) -> list[Row]:
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def worker(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    """The worker, started after the postcodes the generator draws from and the ward lookups are loaded: the
+    packaged CSP clauses are scoped to their recipients' areas, so an event is released only where it is placed."""
+    load_reference(hub_env.database_url, lookups=WARD_LOOKUPS, postcodes=CODEPOINT, data=shared_data)
+    running = Worker(hub_env, tmp_path_factory.mktemp("worker") / "worker.log")
+    yield running
+    running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +211,7 @@ def _pseudonyms(hub_env: HubEnv, dataset: str, field: str) -> list[tuple[str, da
 
 @pytest.mark.parametrize("feed", FEEDS, ids=[feed.dataset for feed in FEEDS])
 def test_every_record_is_loaded_or_withheld_with_the_expected_categories_by_month(
-    feed: Feed, files: dict[str, list[Row]], hub_env: HubEnv, shared_data: Path
+    feed: Feed, files: dict[str, list[Row]], hub_env: HubEnv, shared_data: Path, placed: Callable[[Feed, Row], bool]
 ) -> None:
     rows = files[feed.dataset]
     kept = [row for row in rows if not feed.withdrawn(row)]
@@ -187,10 +219,18 @@ def test_every_record_is_loaded_or_withheld_with_the_expected_categories_by_mont
     assert len(expected) == len(kept)  # every record has its own key
     loaded, withheld = hub_env.outcomes(feed.dataset)
     assert set(loaded) | withheld == expected and not set(loaded) & withheld
-    assert withheld == set()  # the packaged protocols cover every category of these feeds
+    # Every clause granting these datasets to a CSP is scoped to its recipients' areas (`scope: {of: recipient}`):
+    # a record that gives no place lies in no recipient's area and is withheld `outside_scope`; the rest are loaded.
+    unplaced = {_id(feed, row) for row in kept if not placed(feed, row)}
+    assert withheld == unplaced
+    codes = hub_env.query(
+        "SELECT DISTINCT code FROM decision WHERE dataset = :d AND outcome = 'withheld'", d=feed.dataset
+    )
+    assert codes == ([("outside_scope",)] if unplaced else [])
     assert not {_id(feed, row) for row in rows if feed.withdrawn(row)} & set(loaded)  # withdrawn: never loaded
     police_uk = _police_uk_by_offence(shared_data)
-    assert Counter(loaded.values()) == Counter((_category(feed, row, police_uk), feed.month(row)) for row in kept)
+    inside = [row for row in kept if placed(feed, row)]
+    assert Counter(loaded.values()) == Counter((_category(feed, row, police_uk), feed.month(row)) for row in inside)
 
 
 def test_repeat_victims_of_domestic_abuse_are_counted_from_the_pseudonyms(
@@ -216,7 +256,9 @@ def test_victims_known_to_police_and_council_link_through_the_person_key(
     assert len(linked) == len(expected) >= 5
 
 
-def test_marac_repeats_within_12_months_match_the_case_list(files: dict[str, list[Row]], hub_env: HubEnv) -> None:
+def test_marac_repeats_within_12_months_match_the_case_list(
+    files: dict[str, list[Row]], hub_env: HubEnv, placed: Callable[[Feed, Row], bool]
+) -> None:
     """The NI 32 numerator: cases whose victim was heard at any MARAC in the 12 months before."""
 
     def repeats(cases: list[tuple[object, date]]) -> int:
@@ -228,14 +270,19 @@ def test_marac_repeats_within_12_months_match_the_case_list(files: dict[str, lis
             last[victim] = day
         return count
 
-    expected = repeats([(_person(r, "Victim"), _day(r["Review Date"])) for r in files["marac-cases"]])
+    inside = [r for r in files["marac-cases"] if placed(FEED["marac-cases"], r)]  # the others are withheld
+    expected = repeats([(_person(r, "Victim"), _day(r["Review Date"])) for r in inside])
     found = repeats([(p, day) for p, day, _ in _pseudonyms(hub_env, "marac-cases", "victim_pseudonym")])
     assert found == expected and expected >= 0.15 * len(files["marac-cases"])
 
 
-def test_probation_reoffending_by_cohort_matches_the_export(files: dict[str, list[Row]], hub_env: HubEnv) -> None:
+def test_probation_reoffending_by_cohort_matches_the_export(
+    files: dict[str, list[Row]], hub_env: HubEnv, placed: Callable[[Feed, Row], bool]
+) -> None:
     expected: defaultdict[str, Counter[bool]] = defaultdict(Counter)
     for row in files["probation-iom"]:
+        if not placed(FEED["probation-iom"], row):
+            continue  # withheld: outside every recipient's area
         expected[_slug(row["Cohort"])][row["Reoffended"] == "Y"] += 1
     found: defaultdict[str, Counter[bool]] = defaultdict(Counter)
     for category, reoffended in hub_env.query(

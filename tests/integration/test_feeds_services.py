@@ -24,13 +24,17 @@ import pytest
 from producers.generators.istv_ae import write_test_code_lists
 from sharing_protocols.envelope import keyed_event_id
 from tests.support.hub import HubEnv, Worker, run_all
-from tests.support.open_data import COLCHESTER_API, LAD_MID2020_AGEBANDS
+from tests.support.open_data import CODEPOINT, COLCHESTER_API, LAD_MID2020_AGEBANDS
+from tests.support.placement import Place, placer
+from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
 
 RECORD_KEY = "r" * 48
 KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": RECORD_KEY}
 EASTBOURNE, WEALDEN = "E07000061", "E07000065"
+# The areas of the recipients of the clauses granting the generated feeds (east-sussex-csp, eastbourne-csp).
+EAST_SUSSEX = {"E07000061", "E07000062", "E07000063", "E07000064", "E07000065"}
 Row = dict[str, str]
 
 
@@ -64,6 +68,7 @@ class Feed:
     category: Callable[[Row], str]
     month: Callable[[Row], date]
     generate: tuple[str, ...] = ()  # `hub generate` options; empty: a real file from the shared data
+    place: Callable[[Row], Place] | None = None  # where the row is (None: an area code, always placed)
 
 
 FEEDS = (
@@ -75,6 +80,7 @@ FEEDS = (
         lambda r: "assault",
         lambda r: _month(r["AssaultDate"] or r["ArrivalDate"]),
         ("--rows", "300", "--district", EASTBOURNE),
+        lambda r: r["IncidentPostcode"],
     ),
     Feed(
         "fire-incidents",
@@ -84,6 +90,7 @@ FEEDS = (
         _fire_category,
         lambda r: _month(r["Call Date"]),
         ("--rows", "400", "--district", EASTBOURNE, "--district", WEALDEN),
+        lambda r: (r["Easting"], r["Northing"]) if r["Easting"] and r["Northing"] else "",
     ),
     Feed(
         "health-admissions",
@@ -130,6 +137,16 @@ def _rows(path: Path) -> list[Row]:
 
 
 @pytest.fixture(scope="module")
+def worker(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    """The worker, started after the postcodes the generator draws from and the ward lookups are loaded: the
+    packaged CSP clauses are scoped to their recipients' areas, so an event is released only where it is placed."""
+    load_reference(hub_env.database_url, lookups=WARD_LOOKUPS, postcodes=CODEPOINT, data=shared_data)
+    running = Worker(hub_env, tmp_path_factory.mktemp("worker") / "worker.log")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
 def files(
     hub_env: HubEnv, worker: Worker, shared_data: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Path]]:
@@ -158,16 +175,27 @@ def _expected_ids(feed: Feed, rows: list[Row]) -> set[uuid.UUID]:
 
 @pytest.mark.parametrize("feed", FEEDS, ids=[feed.dataset for feed in FEEDS])
 def test_every_record_is_loaded_or_withheld_with_the_expected_categories_by_month(
-    feed: Feed, files: dict[str, Path], hub_env: HubEnv
+    feed: Feed, files: dict[str, Path], hub_env: HubEnv, shared_data: Path
 ) -> None:
     rows = _rows(files[feed.dataset])
     expected = _expected_ids(feed, rows)
     assert len(expected) == len(rows)  # every record has its own key
     loaded, withheld = hub_env.outcomes(feed.dataset)
     assert set(loaded) | withheld == expected and not set(loaded) & withheld
-    # The packaged protocols cover every category of these feeds: nothing is withheld.
-    assert withheld == set()
-    assert Counter(loaded.values()) == Counter((feed.category(row), feed.month(row)) for row in rows)
+    # The packaged protocols cover every category of these feeds, but the clauses granting the generated feeds
+    # are scoped to their recipients' areas (East Sussex): a record without a place there is withheld
+    # `outside_scope` (ISTV attendances without an incident postcode, fire incidents without a grid reference);
+    # every other record is loaded.
+    inside = placer(shared_data, EAST_SUSSEX) if feed.place else None
+    unplaced_rows = [row for row in rows if inside and feed.place and not inside(feed.place(row))]
+    unplaced = _expected_ids(feed, unplaced_rows)
+    assert withheld == unplaced
+    codes = hub_env.query(
+        "SELECT DISTINCT code FROM decision WHERE dataset = :d AND outcome = 'withheld'", d=feed.dataset
+    )
+    assert codes == ([("outside_scope",)] if unplaced else [])
+    kept = [row for row in rows if row not in unplaced_rows]
+    assert Counter(loaded.values()) == Counter((feed.category(row), feed.month(row)) for row in kept)
 
 
 def test_istv_events_keep_only_what_the_protocol_releases(files: dict[str, Path], hub_env: HubEnv) -> None:

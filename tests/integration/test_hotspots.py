@@ -25,7 +25,8 @@ pytestmark = pytest.mark.integration
 
 WEALDEN_CSP = "E22000301"
 SUSSEX_PFA = "E23000033"
-EAST_SUSSEX_LADS = {"E06000043", "E07000061", "E07000062", "E07000063", "E07000064", "E07000065"}
+BRIGHTON_AND_HOVE = "E06000043"
+EAST_SUSSEX_LADS = {BRIGHTON_AND_HOVE, "E07000061", "E07000062", "E07000063", "E07000064", "E07000065"}
 # CSP N gets the street records at ward level under no rule of its own: the NHS rule (1-7 suppressed, round to 5).
 NHS_RULE = """
 id: street-to-csp-n
@@ -207,14 +208,18 @@ def test_district_gi_star_within_a_force_area(loaded: None, wards: Wards, shared
     counts: Counter[str] = Counter()
     for (ward, _), n in by_ward.items():
         counts[wards.lads[ward]] += n
+    # The force's districts with wards loaded, for a caller without a geographic scope (CSP N)...
+    unscoped = _hotspots(hub_env, "csp-n", level="lad", area=SUSSEX_PFA, area_level="pfa")
+    assert {f["properties"]["code"] for f in unscoped["features"]} == EAST_SUSSEX_LADS
+    # ... but East Sussex CSP's clause is scoped to its own area, the five East Sussex districts (the packaged
+    # police-to-csp-analysts protocol): Brighton and Hove is absent from its study region, not a zero in it.
+    inside = EAST_SUSSEX_LADS - {BRIGHTON_AND_HOVE}
     body = _hotspots(hub_env, "east-sussex-csp", level="lad", area=SUSSEX_PFA, area_level="pfa")
     served = {f["properties"]["code"]: f["properties"] for f in body["features"]}
-    assert set(served) == EAST_SUSSEX_LADS  # the force's districts with wards loaded
-    assert {c: p["count"] for c, p in served.items()} == {c: counts[c] for c in EAST_SUSSEX_LADS}
-    polygons = {
-        lad: unary_union([p for w, p in wards.polygons.items() if wards.lads[w] == lad]) for lad in EAST_SUSSEX_LADS
-    }
-    _check_against_textbook(body, polygons, {c: counts[c] for c in EAST_SUSSEX_LADS})
+    assert set(served) == inside
+    assert {c: p["count"] for c, p in served.items()} == {c: counts[c] for c in inside}
+    polygons = {lad: unary_union([p for w, p in wards.polygons.items() if wards.lads[w] == lad]) for lad in inside}
+    _check_against_textbook(body, polygons, {c: counts[c] for c in inside})
 
 
 def test_bad_requests(loaded: None, wards: Wards, hub_env: HubEnv) -> None:

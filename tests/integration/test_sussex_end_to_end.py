@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 import shapely
+import yaml
 from pyproj import Transformer
 from shapely.geometry import shape
 from sqlalchemy import Engine, text
 
+from deploy.protocol_files import packaged_protocols_dir
 from tests.support.hub import HubEnv, Worker
-from tests.support.open_data import POLICE_UK_CATEGORIES, SUSSEX_STREET, WARDS_2024
+from tests.support.open_data import POLICE_UK_CATEGORIES, SUSSEX_STREET, WARD_LAD_LOOKUP, WARDS_2024
 
 pytestmark = pytest.mark.integration
 
@@ -46,6 +48,17 @@ def expected_counts(shared_data: Path) -> tuple[Counter[tuple[str, str]], Counte
             else:
                 unlocated["outside_coverage"] += 1
     return located, unlocated
+
+
+def east_sussex_area(shared_data: Path) -> tuple[set[str], set[str]]:
+    """The wards of the districts that the packaged police-to-csp-analysts protocol gives east-sussex-csp as its
+    area (its clause is scoped `of: recipient`), and their wards by the ONS ward -> district lookup."""
+    protocol = yaml.safe_load((packaged_protocols_dir() / "police-to-csp-analysts.yaml").read_text(encoding="utf-8"))
+    [area] = [r["area"] for r in protocol["recipients"] if r["id"] == "east-sussex-csp"]
+    assert area["level"] == "district"
+    districts = set(area.get("codes") or [area["code"]])
+    with (shared_data / WARD_LAD_LOOKUP).open(encoding="utf-8-sig", newline="") as handle:
+        return districts, {r["WD24CD"] for r in csv.DictReader(handle) if r["LAD24CD"] in districts}
 
 
 def publish(hub_env: HubEnv, path: Path) -> subprocess.CompletedProcess[str]:
@@ -85,12 +98,22 @@ def test_api_ward_category_counts_equal_independent_shapely_counts(
     body = response.json()
     served = {(r["area_code"], r["category"]): r["count"] for r in body["rows"]}
     assert {r["period"] for r in body["rows"]} == {"2019-01"}
-    assert served == dict(located)
-    served_unlocated: Counter[str] = Counter()
-    for r in body["unlocated"]:
-        served_unlocated[r["reason"]] += r["count"]
-    assert served_unlocated == unlocated
-    assert sum(served.values()) + sum(served_unlocated.values()) == 11404
+    # The clause is scoped to the recipient's area (East Sussex): the rest of Sussex and the events with no place
+    # (outside every area) are not the caller's; every event of East Sussex is, counted exactly.
+    districts, wards = east_sussex_area(shared_data)
+    assert 0 < len(wards) < len({ward for ward, _ in located})
+    inside = {key: n for key, n in located.items() if key[0] in wards}
+    assert served == inside
+    assert body["unlocated"] == []
+    assert [(s["level"], set(s["codes"])) for s in body["disclosure"]["scope"]] == [("district", districts)]
+    # The unlocated events are still in the warehouse, with their reasons (released under the unscoped public
+    # clause; the events it releases at LSOA only, without their ward, are `location_not_released`).
+    stored = hub_env.query(
+        "SELECT location_status, count(*) FROM event WHERE dataset = 'police-uk-street' AND ward_code IS NULL "
+        "AND location_status <> 'location_not_released' GROUP BY location_status"
+    )
+    assert Counter(dict(stored)) == unlocated
+    assert sum(located.values()) + sum(unlocated.values()) == 11404
 
 
 def test_every_row_is_in_the_warehouse_once(loaded: list[tuple[object, ...]]) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from warehouse.queries.scope import ScopeFilter, granting_refs, released_under
+
 
 class Level(StrEnum):
     """Geographic level of an aggregate."""
@@ -61,6 +63,7 @@ class CountQuery:
     categories: tuple[str, ...] = ()  # only these categories
     vintage: str | None = None  # ward level only: re-aggregate stored points to this ward vintage
     attributes: tuple[tuple[str, str | int | float | bool], ...] = ()  # only events with these attribute values
+    scopes: tuple[ScopeFilter, ...] = ()  # events of these scoped clauses only inside their areas
 
 
 @dataclass(frozen=True)
@@ -100,17 +103,12 @@ def _source(query: CountQuery) -> tuple[str, str, str]:
 
 
 def _where(query: CountQuery) -> tuple[str, dict[str, Any]]:
-    params: dict[str, Any] = {
-        "datasets": list(query.datasets),
-        "start": query.start,
-        "end": query.end,
-        "refs": list(query.clause_refs),
-        "vintage": query.vintage,
-    }
+    released, params = released_under(query.clause_refs, query.scopes)
+    params |= {"datasets": list(query.datasets), "start": query.start, "end": query.end, "vintage": query.vintage}
     where = [
         "e.dataset = ANY(CAST(:datasets AS text[]))",
         "e.period_month BETWEEN :start AND :end",
-        "e.protocols && CAST(:refs AS text[])",
+        released,
     ]
     if query.areas:
         where.append(f"e.{CODE_COLUMN[query.area_level or query.level]} = ANY(CAST(:areas AS text[]))")
@@ -172,21 +170,27 @@ def total(session: Session, query: CountQuery) -> int:
 
 
 def clause_sets(session: Session, query: CountQuery) -> list[tuple[str, ...]]:
-    """The distinct sets of justifying clauses among the events the query counts."""
+    """The distinct sets of the caller's clauses that justify the events the query counts (a scoped clause only
+    where the event lies inside its scope)."""
     table, _, _ = _source(query)
     where, params = _where(query)
-    rows = session.execute(text(f"SELECT DISTINCT e.protocols FROM {table} WHERE {where}"), params)
+    granting, _ = granting_refs(query.clause_refs, query.scopes)
+    rows = session.execute(text(f"SELECT DISTINCT {granting} FROM {table} WHERE {where}"), params)
     return [tuple(r[0]) for r in rows]
 
 
-def data_months(session: Session, datasets: Sequence[str], clause_refs: Sequence[str]) -> tuple[date, date] | None:
-    """The first and last month with any event of `datasets` released under `clause_refs`; None without any."""
+def data_months(
+    session: Session, datasets: Sequence[str], clause_refs: Sequence[str], scopes: Sequence[ScopeFilter] = ()
+) -> tuple[date, date] | None:
+    """The first and last month with any event of `datasets` released under `clause_refs` (inside `scopes`); None
+    without any."""
+    released, params = released_under(clause_refs, scopes)
     row = session.execute(
         text(
-            "SELECT min(period_month), max(period_month) FROM event_count WHERE dataset = ANY(CAST(:d AS text[])) "
-            "AND protocols && CAST(:r AS text[]) AND events > 0"
+            "SELECT min(period_month), max(period_month) FROM event_count e "
+            f"WHERE dataset = ANY(CAST(:d AS text[])) AND {released} AND events > 0"
         ),
-        {"d": list(datasets), "r": list(clause_refs)},
+        {"d": list(datasets), **params},
     ).one()
     return (row[0], row[1]) if isinstance(row[0], date) and isinstance(row[1], date) else None
 
@@ -200,16 +204,19 @@ class Coverage:
     areas: tuple[str, ...]
 
 
-def coverage(session: Session, dataset: str, level: Level, clause_refs: Sequence[str]) -> Coverage | None:
-    """The first and last month, and the areas, of `dataset`'s events released under `clause_refs` and placed at
-    `level` (None: no events)."""
+def coverage(
+    session: Session, dataset: str, level: Level, clause_refs: Sequence[str], scopes: Sequence[ScopeFilter] = ()
+) -> Coverage | None:
+    """The first and last month, and the areas, of `dataset`'s events released under `clause_refs` (inside
+    `scopes`) and placed at `level` (None: no events)."""
     code = CODE_COLUMN[level]
+    released, params = released_under(clause_refs, scopes)
     row = session.execute(
         text(
-            f"SELECT min(period_month), max(period_month), array_agg(DISTINCT {code}) FROM event_count "
-            f"WHERE dataset = :d AND protocols && CAST(:r AS text[]) AND {code} IS NOT NULL AND total <> 0"
+            f"SELECT min(period_month), max(period_month), array_agg(DISTINCT {code}) FROM event_count e "
+            f"WHERE dataset = :d AND {released} AND {code} IS NOT NULL AND total <> 0"
         ),
-        {"d": dataset, "r": list(clause_refs)},
+        {"d": dataset, **params},
     ).one()
     if not isinstance(row[0], date) or not isinstance(row[1], date):
         return None

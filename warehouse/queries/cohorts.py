@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from warehouse.queries.aggregates import CODE_COLUMN, Level
+from warehouse.queries.scope import ScopeFilter, released_under
 
 PROBATION_IOM = "probation-iom"
 
@@ -34,6 +35,7 @@ class CohortQuery:
     areas: tuple[str, ...] = ()  # only members in these areas (codes at `area_level`), and the unlinked
     area_level: Level | None = None  # defaults to `level`
     categories: tuple[str, ...] = ()  # only these cohorts
+    scopes: tuple[ScopeFilter, ...] = ()  # events of these scoped clauses only inside their areas
 
 
 @dataclass(frozen=True)
@@ -52,17 +54,13 @@ class CohortCell:
 
 def cohort_sql(query: CohortQuery) -> tuple[str, dict[str, Any]]:
     """The SQL of `cohort_cells`, with its parameters (also for EXPLAIN)."""
-    params: dict[str, Any] = {
-        "dataset": PROBATION_IOM,
-        "start": query.start,
-        "end": query.end,
-        "refs": list(query.clause_refs),
-    }
+    released, params = released_under(query.clause_refs, query.scopes)
+    params |= {"dataset": PROBATION_IOM, "start": query.start, "end": query.end}
     code = CODE_COLUMN[query.level]
     where = [
         "e.dataset = :dataset",
         "e.period_month BETWEEN :start AND :end",
-        "e.protocols && CAST(:refs AS text[])",
+        released,
     ]
     if query.areas:
         within = CODE_COLUMN[query.area_level or query.level]

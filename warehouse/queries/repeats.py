@@ -31,6 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from warehouse.queries.aggregates import CODE_COLUMN, Level
+from warehouse.queries.scope import ScopeFilter, released_under
 
 POLICE_RECORDS = "police-records"
 MARAC_CASES = "marac-cases"
@@ -46,6 +47,7 @@ class RepeatQuery:
     clause_refs: tuple[str, ...]
     areas: tuple[str, ...] = ()  # only events in these areas (codes at `area_level`), or with no code at `level`
     area_level: Level | None = None  # defaults to `level`
+    scopes: tuple[ScopeFilter, ...] = ()  # events of these scoped clauses only inside their areas (history too)
 
 
 @dataclass(frozen=True)
@@ -77,13 +79,10 @@ class MaracCell:
 
 
 def _filters(query: RepeatQuery, dataset: str) -> tuple[str, dict[str, Any]]:
-    """The area filter (applied to what is counted, never to the history looked back on) and the parameters."""
-    params: dict[str, Any] = {
-        "dataset": dataset,
-        "start": query.start,
-        "end": query.end,
-        "refs": list(query.clause_refs),
-    }
+    """The area filter (applied to what is counted, never to the history looked back on), with the parameters of
+    the dataset, the period and the caller's clauses and scopes (`released_under`, applied to both)."""
+    _, params = released_under(query.clause_refs, query.scopes)
+    params |= {"dataset": dataset, "start": query.start, "end": query.end}
     if not query.areas:
         return "TRUE", params
     params["areas"] = list(query.areas)
@@ -94,6 +93,7 @@ def _filters(query: RepeatQuery, dataset: str) -> tuple[str, dict[str, Any]]:
 def domestic_abuse_sql(query: RepeatQuery) -> tuple[str, dict[str, Any]]:
     """The SQL of `domestic_abuse_repeats`, with its parameters (also for EXPLAIN)."""
     counted, params = _filters(query, POLICE_RECORDS)
+    released = released_under(query.clause_refs, query.scopes)[0]
     sql = f"""
         WITH incident AS (
             SELECT e.event_id, e.period_start, e.period_month, e.{CODE_COLUMN[query.level]} AS area_code,
@@ -101,7 +101,7 @@ def domestic_abuse_sql(query: RepeatQuery) -> tuple[str, dict[str, Any]]:
             FROM event e
             WHERE e.dataset = :dataset
               AND e.period_month BETWEEN CAST(CAST(:start AS date) - interval '12 months' AS date) AND :end
-              AND e.protocols && CAST(:refs AS text[]) AND e.attributes -> 'domestic_abuse' = 'true'::jsonb
+              AND {released} AND e.attributes -> 'domestic_abuse' = 'true'::jsonb
         ), ordered AS (
             SELECT i.*, lag(i.period_start) OVER (PARTITION BY i.victim ORDER BY i.period_start, i.event_id)
                    AS previous
@@ -124,6 +124,7 @@ def domestic_abuse_repeats(session: Session, query: RepeatQuery) -> list[Domesti
 def marac_sql(query: RepeatQuery, by_marac: bool, by_area: bool) -> tuple[str, dict[str, Any]]:
     """The SQL of `marac_repeats`, with its parameters (also for EXPLAIN)."""
     counted, params = _filters(query, MARAC_CASES)
+    released = released_under(query.clause_refs, query.scopes)[0]
     marac = "c.marac" if by_marac else "NULL::text"
     area = "c.area_code" if by_area else "NULL::text"
     sql = f"""
@@ -135,7 +136,7 @@ def marac_sql(query: RepeatQuery, by_marac: bool, by_area: bool) -> tuple[str, d
             FROM event e
             WHERE e.dataset = :dataset
               AND e.period_month BETWEEN CAST(CAST(:start AS date) - interval '23 months' AS date) AND :end
-              AND e.protocols && CAST(:refs AS text[])
+              AND {released}
         ), linkable AS (
             SELECT h.*, NOT h.information_only AND h.victim IS NOT NULL AND h.perpetrator IS NOT NULL
                    AND h.marac IS NOT NULL AS linked
