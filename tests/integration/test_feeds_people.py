@@ -177,30 +177,90 @@ def _pseudonyms(hub_env: HubEnv, dataset: str, field: str) -> list[tuple[str, da
     ]
 
 
-@pytest.mark.parametrize("feed", FEEDS, ids=[feed.dataset for feed in FEEDS])
-def test_every_record_is_loaded_or_withheld_with_the_expected_categories_by_month(
-    feed: Feed, files: dict[str, list[Row]], hub_env: HubEnv, shared_data: Path
+@pytest.fixture(scope="module")
+def outcomes(files: dict[str, list[Row]], hub_env: HubEnv) -> dict[str, tuple[dict[Any, tuple[Any, ...]], set[Any]]]:
+    """Per feed: its loaded events (event id -> (category, month)) and the ids of its withheld events."""
+    return {feed.dataset: hub_env.outcomes(feed.dataset) for feed in FEEDS}
+
+
+@pytest.fixture(scope="module")
+def police_uk(shared_data: Path) -> dict[str, str]:
+    return _police_uk_by_offence(shared_data)
+
+
+def _kept(feed: Feed, files: dict[str, list[Row]]) -> list[Row]:
+    return [row for row in files[feed.dataset] if not feed.withdrawn(row)]
+
+
+PER_FEED = pytest.mark.parametrize("feed", FEEDS, ids=[feed.dataset for feed in FEEDS])
+
+
+@PER_FEED
+def test_every_record_has_its_own_key(feed: Feed, files: dict[str, list[Row]]) -> None:
+    kept = _kept(feed, files)
+    assert len({_id(feed, row) for row in kept}) == len(kept)
+
+
+@PER_FEED
+def test_every_record_is_loaded_or_withheld(
+    feed: Feed,
+    files: dict[str, list[Row]],
+    outcomes: dict[str, tuple[dict[Any, tuple[Any, ...]], set[Any]]],
 ) -> None:
-    rows = files[feed.dataset]
-    kept = [row for row in rows if not feed.withdrawn(row)]
-    expected = {_id(feed, row) for row in kept}
-    assert len(expected) == len(kept)  # every record has its own key
-    loaded, withheld = hub_env.outcomes(feed.dataset)
+    expected = {_id(feed, row) for row in _kept(feed, files)}
+    loaded, withheld = outcomes[feed.dataset]
     assert set(loaded) | withheld == expected and not set(loaded) & withheld
+
+
+@PER_FEED
+def test_no_record_is_withheld(feed: Feed, outcomes: dict[str, tuple[dict[Any, tuple[Any, ...]], set[Any]]]) -> None:
+    _, withheld = outcomes[feed.dataset]
     assert withheld == set()  # the packaged protocols cover every category of these feeds
-    assert not {_id(feed, row) for row in rows if feed.withdrawn(row)} & set(loaded)  # withdrawn: never loaded
-    police_uk = _police_uk_by_offence(shared_data)
+
+
+@PER_FEED
+def test_withdrawn_records_are_never_loaded(
+    feed: Feed,
+    files: dict[str, list[Row]],
+    outcomes: dict[str, tuple[dict[Any, tuple[Any, ...]], set[Any]]],
+) -> None:
+    loaded, _ = outcomes[feed.dataset]
+    assert not {_id(feed, row) for row in files[feed.dataset] if feed.withdrawn(row)} & set(loaded)
+
+
+@PER_FEED
+def test_records_are_loaded_with_the_expected_categories_by_month(
+    feed: Feed,
+    files: dict[str, list[Row]],
+    outcomes: dict[str, tuple[dict[Any, tuple[Any, ...]], set[Any]]],
+    police_uk: dict[str, str],
+) -> None:
+    loaded, _ = outcomes[feed.dataset]
+    kept = _kept(feed, files)
     assert Counter(loaded.values()) == Counter((_category(feed, row, police_uk), feed.month(row)) for row in kept)
 
 
-def test_repeat_victims_of_domestic_abuse_are_counted_from_the_pseudonyms(
-    files: dict[str, list[Row]], hub_env: HubEnv
-) -> None:
+@pytest.fixture(scope="module")
+def domestic_abuse_victims(files: dict[str, list[Row]], hub_env: HubEnv) -> tuple[Counter[Any], Counter[Any]]:
+    """Domestic abuse crimes per victim: from the file's names, and from the loaded pseudonyms."""
     rows = [r for r in files["police-records"] if r["Crime Status"] != "Cancelled" and r["Domestic Abuse Flag"] == "Y"]
     expected = Counter(person for person in (_person(r, "Victim") for r in rows) if person)
     found = Counter(p for p, _, attributes in _pseudonyms(hub_env, "police-records", "victim_pseudonym")
                     if attributes["domestic_abuse"])  # fmt: skip
+    return expected, found
+
+
+def test_repeat_victims_of_domestic_abuse_are_counted_from_the_pseudonyms(
+    domestic_abuse_victims: tuple[Counter[Any], Counter[Any]],
+) -> None:
+    expected, found = domestic_abuse_victims
     assert sorted(found.values()) == sorted(expected.values())
+
+
+def test_there_are_repeat_victims_of_domestic_abuse_to_find(
+    domestic_abuse_victims: tuple[Counter[Any], Counter[Any]],
+) -> None:
+    _, found = domestic_abuse_victims
     assert sum(1 for n in found.values() if n > 1) >= 5  # there are repeat victims to find
 
 
@@ -216,21 +276,33 @@ def test_victims_known_to_police_and_council_link_through_the_person_key(
     assert len(linked) == len(expected) >= 5
 
 
-def test_marac_repeats_within_12_months_match_the_case_list(files: dict[str, list[Row]], hub_env: HubEnv) -> None:
+def _repeats(cases: list[tuple[object, date]]) -> int:
     """The NI 32 numerator: cases whose victim was heard at any MARAC in the 12 months before."""
+    last: dict[object, date] = {}
+    count = 0
+    for victim, day in sorted(cases, key=lambda case: case[1]):
+        if victim in last and 0 < (day - last[victim]).days <= 365:
+            count += 1
+        last[victim] = day
+    return count
 
-    def repeats(cases: list[tuple[object, date]]) -> int:
-        last: dict[object, date] = {}
-        count = 0
-        for victim, day in sorted(cases, key=lambda case: case[1]):
-            if victim in last and 0 < (day - last[victim]).days <= 365:
-                count += 1
-            last[victim] = day
-        return count
 
-    expected = repeats([(_person(r, "Victim"), _day(r["Review Date"])) for r in files["marac-cases"]])
-    found = repeats([(p, day) for p, day, _ in _pseudonyms(hub_env, "marac-cases", "victim_pseudonym")])
-    assert found == expected and expected >= 0.15 * len(files["marac-cases"])
+@pytest.fixture(scope="module")
+def marac_repeats(files: dict[str, list[Row]], hub_env: HubEnv) -> tuple[int, int]:
+    """MARAC repeats within 12 months: from the case list's names, and from the loaded pseudonyms."""
+    expected = _repeats([(_person(r, "Victim"), _day(r["Review Date"])) for r in files["marac-cases"]])
+    found = _repeats([(p, day) for p, day, _ in _pseudonyms(hub_env, "marac-cases", "victim_pseudonym")])
+    return expected, found
+
+
+def test_marac_repeats_within_12_months_match_the_case_list(marac_repeats: tuple[int, int]) -> None:
+    expected, found = marac_repeats
+    assert found == expected
+
+
+def test_the_case_list_has_marac_repeats_to_find(marac_repeats: tuple[int, int], files: dict[str, list[Row]]) -> None:
+    expected, _ = marac_repeats
+    assert expected >= 0.15 * len(files["marac-cases"])
 
 
 def test_probation_reoffending_by_cohort_matches_the_export(files: dict[str, list[Row]], hub_env: HubEnv) -> None:

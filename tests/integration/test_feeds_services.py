@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 from xml.etree.ElementTree import parse
 
 import pytest
@@ -156,52 +157,96 @@ def _expected_ids(feed: Feed, rows: list[Row]) -> set[uuid.UUID]:
     return {keyed_event_id(RECORD_KEY.encode(), feed.dataset, feed.partner, feed.key(row)) for row in rows}
 
 
-@pytest.mark.parametrize("feed", FEEDS, ids=[feed.dataset for feed in FEEDS])
-def test_every_record_is_loaded_or_withheld_with_the_expected_categories_by_month(
-    feed: Feed, files: dict[str, Path], hub_env: HubEnv
-) -> None:
+@pytest.fixture(scope="module")
+def outcomes(files: dict[str, Path], hub_env: HubEnv) -> dict[str, tuple[dict[Any, tuple[Any, ...]], set[Any]]]:
+    """Per feed: its loaded events (event id -> (category, month)) and the ids of its withheld events."""
+    return {feed.dataset: hub_env.outcomes(feed.dataset) for feed in FEEDS}
+
+
+PER_FEED = pytest.mark.parametrize("feed", FEEDS, ids=[feed.dataset for feed in FEEDS])
+
+
+@PER_FEED
+def test_every_record_has_its_own_key(feed: Feed, files: dict[str, Path]) -> None:
     rows = _rows(files[feed.dataset])
-    expected = _expected_ids(feed, rows)
-    assert len(expected) == len(rows)  # every record has its own key
-    loaded, withheld = hub_env.outcomes(feed.dataset)
+    assert len(_expected_ids(feed, rows)) == len(rows)
+
+
+@PER_FEED
+def test_every_record_is_loaded_or_withheld(
+    feed: Feed, files: dict[str, Path], outcomes: dict[str, tuple[dict[Any, tuple[Any, ...]], set[Any]]]
+) -> None:
+    expected = _expected_ids(feed, _rows(files[feed.dataset]))
+    loaded, withheld = outcomes[feed.dataset]
     assert set(loaded) | withheld == expected and not set(loaded) & withheld
+
+
+@PER_FEED
+def test_no_record_is_withheld(feed: Feed, outcomes: dict[str, tuple[dict[Any, tuple[Any, ...]], set[Any]]]) -> None:
     # The packaged protocols cover every category of these feeds: nothing is withheld.
+    _, withheld = outcomes[feed.dataset]
     assert withheld == set()
+
+
+@PER_FEED
+def test_records_are_loaded_with_the_expected_categories_by_month(
+    feed: Feed, files: dict[str, Path], outcomes: dict[str, tuple[dict[Any, tuple[Any, ...]], set[Any]]]
+) -> None:
+    loaded, _ = outcomes[feed.dataset]
+    rows = _rows(files[feed.dataset])
     assert Counter(loaded.values()) == Counter((feed.category(row), feed.month(row)) for row in rows)
 
 
-def test_istv_events_keep_only_what_the_protocol_releases(files: dict[str, Path], hub_env: HubEnv) -> None:
-    [(events, attribute_names, precisions)] = hub_env.query(
+@pytest.fixture(scope="module")
+def istv_events(files: dict[str, Path], hub_env: HubEnv) -> tuple[Any, ...]:
+    """The ISTV events: how many, the attribute names they carry, and their temporal precisions."""
+    [row] = hub_env.query(
         "SELECT count(*), array_agg(DISTINCT k), array_agg(DISTINCT temporal_precision) "
         "FROM event LEFT JOIN LATERAL jsonb_object_keys(attributes) k ON true WHERE dataset = 'istv-ae'",
     )
-    assert events >= 300
-    assert set(attribute_names) - {None} <= {"assault_location_type", "assault_method", "age_band", "sex"}
-    assert precisions == ["month"]
+    return row
 
 
-def test_aggregate_counts_arrive_whole(files: dict[str, Path], hub_env: HubEnv) -> None:
-    for dataset, column, measure in (
-        ("aggregate-returns", "Count", "Measure"),
-        ("health-admissions", "Admissions", "ICD10 Block"),
-    ):
-        expected: Counter[str] = Counter()
-        for row in _rows(files[dataset]):
-            expected[row[measure] if dataset == "aggregate-returns" else row[measure].lower()] += int(row[column])
-        got = dict(
-            hub_env.query(
-                "SELECT category, sum((attributes->>'count')::int) FROM event WHERE dataset = :d GROUP BY 1",
-                d=dataset,
-            )
+def test_istv_events_are_loaded(istv_events: tuple[Any, ...]) -> None:
+    assert istv_events[0] >= 300
+
+
+def test_istv_events_keep_only_the_attributes_the_protocol_releases(istv_events: tuple[Any, ...]) -> None:
+    assert set(istv_events[1]) - {None} <= {"assault_location_type", "assault_method", "age_band", "sex"}
+
+
+def test_istv_events_keep_only_the_month(istv_events: tuple[Any, ...]) -> None:
+    assert istv_events[2] == ["month"]
+
+
+@pytest.mark.parametrize(
+    ("dataset", "column", "measure"),
+    [("aggregate-returns", "Count", "Measure"), ("health-admissions", "Admissions", "ICD10 Block")],
+    ids=["aggregate-returns", "health-admissions"],
+)
+def test_aggregate_counts_arrive_whole(
+    files: dict[str, Path], hub_env: HubEnv, dataset: str, column: str, measure: str
+) -> None:
+    expected: Counter[str] = Counter()
+    for row in _rows(files[dataset]):
+        expected[row[measure] if dataset == "aggregate-returns" else row[measure].lower()] += int(row[column])
+    got = dict(
+        hub_env.query(
+            "SELECT category, sum((attributes->>'count')::int) FROM event WHERE dataset = :d GROUP BY 1",
+            d=dataset,
         )
-        assert got == dict(expected)
+    )
+    assert got == dict(expected)
+
+
+def test_aggregate_counts_of_zero_arrive(files: dict[str, Path], hub_env: HubEnv) -> None:
     [(zeros,)] = hub_env.query(
         "SELECT count(*) FROM event WHERE dataset = 'aggregate-returns' AND attributes->>'count' = '0'"
     )
     assert zeros == sum(1 for row in _rows(files["aggregate-returns"]) if row["Count"] == "0") > 0
 
 
-def test_area_and_grid_locations_fall_in_their_districts(files: dict[str, Path], hub_env: HubEnv) -> None:
+def test_area_locations_fall_in_their_districts(files: dict[str, Path], hub_env: HubEnv) -> None:
     by_district = dict(
         hub_env.query(
             "SELECT district_code, count(*) FROM event WHERE dataset = 'aggregate-returns' GROUP BY 1",
@@ -209,9 +254,23 @@ def test_area_and_grid_locations_fall_in_their_districts(files: dict[str, Path],
     )
     expected = Counter(row["Area Code"] for row in _rows(files["aggregate-returns"]))
     assert by_district == dict(expected)
-    [(fire_wards, fire_located)] = hub_env.query(
+
+
+@pytest.fixture(scope="module")
+def fire_located(files: dict[str, Path], hub_env: HubEnv) -> tuple[int, int]:
+    """Fire incidents with a ward, and those located."""
+    [(fire_wards, located)] = hub_env.query(
         "SELECT count(ward_code), count(*) FILTER (WHERE location_status = 'located') "
         "FROM event WHERE dataset = 'fire-incidents'",
     )
+    return int(fire_wards), int(located)
+
+
+def test_every_located_grid_location_gets_a_ward(fire_located: tuple[int, int]) -> None:
+    fire_wards, located = fire_located
+    assert fire_wards == located
+
+
+def test_nearly_every_grid_location_is_located(fire_located: tuple[int, int], files: dict[str, Path]) -> None:
     with_grid = sum(1 for row in _rows(files["fire-incidents"]) if row["Easting"])
-    assert fire_wards == fire_located and with_grid * 0.95 < fire_located <= with_grid
+    assert with_grid * 0.95 < fire_located[1] <= with_grid
