@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
@@ -135,52 +136,142 @@ def _check_against_textbook(body: dict[str, Any], polygons: dict[str, BaseGeomet
         assert props["classification"] == want, code
 
 
-def test_ward_gi_star_of_a_csp_equals_the_textbook_formula_on_exact_counts(
-    loaded: None, wards: Wards, shared_data: Path, hub_env: HubEnv
-) -> None:
-    in_csp = {code for code, lad in wards.lads.items() if csps(shared_data)[lad] == WEALDEN_CSP}
-    counts = Counter(
-        {ward: n for (ward, _), n in ward_months(wards, shared_data / SUSSEX_STREET).items() if ward in in_csp}
+@pytest.fixture(scope="module")
+def in_wealden(wards: Wards, shared_data: Path) -> set[str]:
+    """The wards of the Wealden CSP, from the lookups."""
+    return {code for code, lad in wards.lads.items() if csps(shared_data)[lad] == WEALDEN_CSP}
+
+
+@pytest.fixture(scope="module")
+def wealden_counts(wards: Wards, shared_data: Path, in_wealden: set[str]) -> Counter[str]:
+    """The exact counts per Wealden ward, from the file's coordinates."""
+    return Counter(
+        {ward: n for (ward, _), n in ward_months(wards, shared_data / SUSSEX_STREET).items() if ward in in_wealden}
     )
-    body = _hotspots(hub_env, "east-sussex-csp", area=WEALDEN_CSP, area_level="csp")
-    assert body["disclosure"]["min_cell_count"] == 1 and body["disclosure"]["round_to"] == 1  # exact counts
-    served = {f["properties"]["code"]: f["properties"] for f in body["features"]}
-    assert sorted(served) == sorted(in_csp)  # every ward of the CSP, zero-count ones included
-    assert {c: p["count"] for c, p in served.items()} == {c: counts[c] for c in in_csp}
-    assert {c: p["name"] for c, p in served.items()} == {c: wards.names[c] for c in in_csp}
-    _check_against_textbook(body, {c: wards.polygons[c] for c in in_csp}, {c: counts[c] for c in in_csp})
-    assert any(p["classification"].startswith("hot") for p in served.values())  # a hot spot in the test data
-    assert "Queen" in body["method"]["weights"] and "own neighbour" in body["method"]["weights"]
-    for f in body["features"]:  # WGS84 lon/lat, the ward itself
-        assert f["id"] == f["properties"]["code"]
+
+
+@pytest.fixture(scope="module")
+def wealden(loaded: None, hub_env: HubEnv) -> dict[str, Any]:
+    """The ward hot spots of the Wealden CSP, asked by a CSP with exact counts."""
+    return _hotspots(hub_env, "east-sussex-csp", area=WEALDEN_CSP, area_level="csp")
+
+
+def _served(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["properties"]["code"]: f["properties"] for f in body["features"]}
+
+
+def test_ward_gi_star_of_a_csp_is_on_exact_counts(wealden: dict[str, Any]) -> None:
+    assert wealden["disclosure"]["min_cell_count"] == 1 and wealden["disclosure"]["round_to"] == 1  # exact counts
+
+
+def test_ward_gi_star_of_a_csp_has_every_ward_of_the_csp(wealden: dict[str, Any], in_wealden: set[str]) -> None:
+    assert sorted(_served(wealden)) == sorted(in_wealden)  # every ward of the CSP, zero-count ones included
+
+
+def test_ward_gi_star_of_a_csp_serves_the_exact_counts(
+    wealden: dict[str, Any], in_wealden: set[str], wealden_counts: Counter[str]
+) -> None:
+    assert {c: p["count"] for c, p in _served(wealden).items()} == {c: wealden_counts[c] for c in in_wealden}
+
+
+def test_ward_gi_star_of_a_csp_names_the_wards(wealden: dict[str, Any], in_wealden: set[str], wards: Wards) -> None:
+    assert {c: p["name"] for c, p in _served(wealden).items()} == {c: wards.names[c] for c in in_wealden}
+
+
+def test_ward_gi_star_of_a_csp_equals_the_textbook_formula_on_exact_counts(
+    wealden: dict[str, Any], in_wealden: set[str], wealden_counts: Counter[str], wards: Wards
+) -> None:
+    polygons = {c: wards.polygons[c] for c in in_wealden}
+    _check_against_textbook(wealden, polygons, {c: wealden_counts[c] for c in in_wealden})
+
+
+def test_ward_gi_star_of_a_csp_finds_a_hot_spot(wealden: dict[str, Any]) -> None:
+    assert any(p["classification"].startswith("hot") for p in _served(wealden).values())  # one in the test data
+
+
+def test_ward_gi_star_names_its_weights(wealden: dict[str, Any]) -> None:
+    assert "Queen" in wealden["method"]["weights"] and "own neighbour" in wealden["method"]["weights"]
+
+
+def test_hot_spot_features_are_identified_by_their_code(wealden: dict[str, Any]) -> None:
+    assert all(f["id"] == f["properties"]["code"] for f in wealden["features"])
+
+
+def test_hot_spot_features_are_in_wgs84_lon_lat(wealden: dict[str, Any]) -> None:
+    for f in wealden["features"]:
         west, south, east, north = shape(f["geometry"]).bounds
         assert -1 < west < east < 1 and 50 < south < north < 52
+
+
+def test_hot_spot_features_are_the_wards_themselves(wealden: dict[str, Any], wards: Wards) -> None:
+    for f in wealden["features"]:
         assert to_wgs84(wards.polygons[f["id"]]).representative_point().within(shape(f["geometry"]).buffer(1e-5))
 
 
-def test_gi_star_is_computed_on_released_counts_under_the_nhs_rule(
-    loaded: None, wards: Wards, shared_data: Path, hub_env: HubEnv
-) -> None:
-    in_csp = {code for code, lad in wards.lads.items() if csps(shared_data)[lad] == WEALDEN_CSP}
-    body = _hotspots(hub_env, "csp-n", area=WEALDEN_CSP, area_level="csp", category="violent-crime")
-    rule = body["disclosure"]
+@pytest.fixture(scope="module")
+def nhs_rule(loaded: None, hub_env: HubEnv) -> dict[str, Any]:
+    """The ward hot spots of violent crime in the Wealden CSP, asked by CSP N (under the NHS rule)."""
+    return _hotspots(hub_env, "csp-n", area=WEALDEN_CSP, area_level="csp", category="violent-crime")
+
+
+@pytest.fixture(scope="module")
+def released(nhs_rule: dict[str, Any]) -> dict[str, int | None]:
+    return {f["properties"]["code"]: f["properties"]["count"] for f in nhs_rule["features"]}
+
+
+@pytest.fixture(scope="module")
+def true_violence(wards: Wards, shared_data: Path, in_wealden: set[str]) -> Counter[str]:
+    return _category_counts(wards, shared_data, "Violence and sexual offences", in_wealden)
+
+
+def test_gi_star_without_a_rule_of_the_clause_is_under_the_nhs_rule(nhs_rule: dict[str, Any]) -> None:
+    rule = nhs_rule["disclosure"]
     assert (rule["source"], rule["min_cell_count"], rule["round_to"]) == ("default", 8, 5)
-    released = {f["properties"]["code"]: f["properties"]["count"] for f in body["features"]}
+
+
+def test_gi_star_under_the_nhs_rule_releases_no_count_of_1_to_7(released: dict[str, int | None]) -> None:
     assert not [n for n in released.values() if n is not None and 1 <= n <= 7]
+
+
+def test_gi_star_under_the_nhs_rule_suppresses_some_counts_and_releases_others(
+    released: dict[str, int | None],
+) -> None:
     assert any(n is None for n in released.values()) and any(n for n in released.values())
-    stand_in = rule["min_cell_count"] // 2  # the midpoint of 1..7, as the response says
-    assert f"taken as {stand_in}" in body["method"]["counts"]
+
+
+def test_gi_star_says_what_a_suppressed_count_is_taken_as(nhs_rule: dict[str, Any]) -> None:
+    stand_in = nhs_rule["disclosure"]["min_cell_count"] // 2  # the midpoint of 1..7, as the response says
+    assert f"taken as {stand_in}" in nhs_rule["method"]["counts"]
+
+
+def test_gi_star_is_computed_on_released_counts_under_the_nhs_rule(
+    nhs_rule: dict[str, Any], released: dict[str, int | None], in_wealden: set[str], wards: Wards
+) -> None:
+    stand_in = nhs_rule["disclosure"]["min_cell_count"] // 2
     used = {c: stand_in if n is None else n for c, n in released.items()}
-    _check_against_textbook(body, {c: wards.polygons[c] for c in in_csp}, used)
+    _check_against_textbook(nhs_rule, {c: wards.polygons[c] for c in in_wealden}, used)
+
+
+def test_released_counts_are_rounded_to_5_or_suppressed(
+    released: dict[str, int | None], true_violence: Counter[str]
+) -> None:
+    for code, n in released.items():
+        assert (n is None and true_violence[code] > 0) or (
+            n is not None and n % 5 == 0 and abs(n - true_violence[code]) <= 2
+        )
+
+
+def test_gi_star_is_not_that_of_the_true_counts(
+    nhs_rule: dict[str, Any], in_wealden: set[str], true_violence: Counter[str], wards: Wards
+) -> None:
     # The true counts would give other z-scores (those would leak the suppressed counts): not what is served.
-    true = _category_counts(wards, shared_data, "Violence and sexual offences", in_csp)
-    codes = sorted(in_csp)
-    neighbours = queen([wards.polygons[c] for c in codes])
-    on_true = gi_star([true[c] for c in codes], neighbours)
-    for code, n in released.items():  # rounded to 5 or suppressed
-        assert (n is None and true[code] > 0) or (n is not None and n % 5 == 0 and abs(n - true[code]) <= 2)
-    served_z = {f["properties"]["code"]: f["properties"]["z_score"] for f in body["features"]}
+    codes = sorted(in_wealden)
+    on_true = gi_star([true_violence[c] for c in codes], queen([wards.polygons[c] for c in codes]))
+    served_z = {f["properties"]["code"]: f["properties"]["z_score"] for f in nhs_rule["features"]}
     assert any(z is not None and abs(z - (served_z[c] or 0.0)) > 1e-3 for c, z in zip(codes, on_true, strict=True))
+
+
+def test_released_counts_are_those_of_v1_counts(released: dict[str, int | None], hub_env: HubEnv) -> None:
     # The released counts are those of GET /v1/counts for the same query (one table, one disclosure control).
     counts = hub_env.api_client("csp-n", "analyst").get(
         "/v1/counts",
@@ -202,33 +293,61 @@ def _category_counts(wards: Wards, shared_data: Path, category: str, within: set
     return found
 
 
-def test_district_gi_star_within_a_force_area(loaded: None, wards: Wards, shared_data: Path, hub_env: HubEnv) -> None:
-    by_ward = ward_months(wards, shared_data / SUSSEX_STREET)
+@pytest.fixture(scope="module")
+def lad_counts(wards: Wards, shared_data: Path) -> Counter[str]:
+    """The exact counts per district, from the file's coordinates."""
     counts: Counter[str] = Counter()
-    for (ward, _), n in by_ward.items():
+    for (ward, _), n in ward_months(wards, shared_data / SUSSEX_STREET).items():
         counts[wards.lads[ward]] += n
-    body = _hotspots(hub_env, "east-sussex-csp", level="lad", area=SUSSEX_PFA, area_level="pfa")
-    served = {f["properties"]["code"]: f["properties"] for f in body["features"]}
-    assert set(served) == EAST_SUSSEX_LADS  # the force's districts with wards loaded
-    assert {c: p["count"] for c, p in served.items()} == {c: counts[c] for c in EAST_SUSSEX_LADS}
+    return counts
+
+
+@pytest.fixture(scope="module")
+def districts(loaded: None, hub_env: HubEnv) -> dict[str, Any]:
+    """The district hot spots of the Sussex force area."""
+    return _hotspots(hub_env, "east-sussex-csp", level="lad", area=SUSSEX_PFA, area_level="pfa")
+
+
+def test_district_gi_star_within_a_force_area_has_its_districts(districts: dict[str, Any]) -> None:
+    assert set(_served(districts)) == EAST_SUSSEX_LADS  # the force's districts with wards loaded
+
+
+def test_district_gi_star_within_a_force_area_serves_the_exact_counts(
+    districts: dict[str, Any], lad_counts: Counter[str]
+) -> None:
+    assert {c: p["count"] for c, p in _served(districts).items()} == {c: lad_counts[c] for c in EAST_SUSSEX_LADS}
+
+
+def test_district_gi_star_within_a_force_area_equals_the_textbook_formula(
+    districts: dict[str, Any], lad_counts: Counter[str], wards: Wards
+) -> None:
     polygons = {
         lad: unary_union([p for w, p in wards.polygons.items() if wards.lads[w] == lad]) for lad in EAST_SUSSEX_LADS
     }
-    _check_against_textbook(body, polygons, {c: counts[c] for c in EAST_SUSSEX_LADS})
+    _check_against_textbook(districts, polygons, {c: lad_counts[c] for c in EAST_SUSSEX_LADS})
 
 
-def test_bad_requests(loaded: None, wards: Wards, hub_env: HubEnv) -> None:
-    client = hub_env.api_client("east-sussex-csp", "analyst")
+@pytest.fixture(scope="module")
+def east_sussex(loaded: None, hub_env: HubEnv) -> TestClient:
+    return hub_env.api_client("east-sussex-csp", "analyst")
+
+
+def test_fewer_than_3_areas_are_refused_saying_why(east_sussex: TestClient, wards: Wards) -> None:
     one_ward = sorted(w for w, lad in wards.lads.items() if lad == "E07000061")[0]
-    few = client.get("/v1/hotspots", params={**PARAMS, "area": one_ward, "area_level": "ward"})
+    few = east_sussex.get("/v1/hotspots", params={**PARAMS, "area": one_ward, "area_level": "ward"})
     assert few.status_code == 422 and "at least 3 areas" in few.json()["detail"]
-    assert (
-        client.get(
-            "/v1/hotspots", params={**PARAMS, "area": WEALDEN_CSP, "area_level": "csp", "level": "lsoa"}
-        ).status_code
-        == 422
-    )
-    assert client.get("/v1/hotspots", params=PARAMS).status_code == 422  # no study region
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"area": WEALDEN_CSP, "area_level": "csp", "level": "lsoa"}, {}],
+    ids=["lsoa-level", "no-study-region"],
+)
+def test_bad_requests_are_refused(east_sussex: TestClient, params: dict[str, str]) -> None:
+    assert east_sussex.get("/v1/hotspots", params={**PARAMS, **params}).status_code == 422
+
+
+def test_the_public_gets_no_ward_hot_spots(loaded: None, hub_env: HubEnv) -> None:
     # The public has the street records at LSOA precision only: not by ward.
     public = hub_env.client().get("/v1/hotspots", params={**PARAMS, "area": WEALDEN_CSP, "area_level": "csp"})
     assert public.status_code == 403
