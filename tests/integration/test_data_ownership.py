@@ -81,9 +81,15 @@ def test_every_police_record_published_as_the_council_is_withheld_as_not_data_ow
             ROWS["police-records"],
         )
     ]
+
+
+def test_no_police_record_published_as_the_council_is_loaded(loaded: dict[str, int], hub_env: HubEnv) -> None:
     assert _query(
         hub_env, "SELECT count(*) FROM event WHERE partner = :p AND dataset = 'police-records'", p=FORGER
     ) == [(0,)]
+
+
+def test_withholding_is_not_dead_lettering(loaded: dict[str, int], hub_env: HubEnv) -> None:
     assert _query(hub_env, "SELECT count(*) FROM dead_letter") == [(0,)]
 
 
@@ -96,10 +102,16 @@ def test_the_real_owner_and_the_councils_own_dataset_are_released(loaded: dict[s
         )
     )
     assert released == {key: n for key, n in loaded.items() if key != f"{FORGER} police-records"}
-    clauses = _query(
-        hub_env, "SELECT DISTINCT unnest(protocols) FROM event WHERE partner = :p ORDER BY 1", p=OWNER
-    )  # the police's records count under the protocol the council also signed, and nothing of the council's
+
+
+def test_the_owners_records_count_under_the_protocol_the_council_also_signed(
+    loaded: dict[str, int], hub_env: HubEnv
+) -> None:
+    clauses = _query(hub_env, "SELECT DISTINCT unnest(protocols) FROM event WHERE partner = :p ORDER BY 1", p=OWNER)
     assert ("repeat-victimisation-counts@1#police-repeat-victim-counts",) in clauses
+
+
+def test_nothing_of_the_councils_counts_under_the_police_clause(loaded: dict[str, int], hub_env: HubEnv) -> None:
     assert _query(
         hub_env,
         "SELECT count(*) FROM event WHERE partner = :p AND 'repeat-victimisation-counts@1#police-repeat-victim-counts'"
@@ -108,14 +120,35 @@ def test_the_real_owner_and_the_councils_own_dataset_are_released(loaded: dict[s
     ) == [(0,)]
 
 
-def test_the_ig_views_show_the_code_and_who_provides_what(loaded: dict[str, int], hub_env: HubEnv) -> None:
-    for org in ("hub", FORGER):  # the operator sees everything, the council its own withheld events
-        withheld = hub_env.api_client(org, "ig_lead").get("/v1/ig/withheld").json()
-        mine = [w for w in withheld if w["partner"] == FORGER]
-        assert {(w["code"], w["dataset"]) for w in mine} == {("not_data_owner", "police-records")}, org
-        assert sum(w["events"] for w in mine) == ROWS["police-records"], org
-    police_view = hub_env.api_client(OWNER, "ig_lead").get("/v1/ig/withheld").json()
-    assert all(w["partner"] == OWNER for w in police_view)
+@pytest.fixture(scope="module")
+def withheld_views(loaded: dict[str, int], hub_env: HubEnv) -> dict[str, list[dict[str, Any]]]:
+    """/v1/ig/withheld as the operator, the council and the police see it."""
+    return {org: hub_env.api_client(org, "ig_lead").get("/v1/ig/withheld").json() for org in ("hub", FORGER, OWNER)}
+
+
+# The operator sees everything, the council its own withheld events.
+BOTH_VIEWS = pytest.mark.parametrize("org", ["hub", FORGER])
+
+
+@BOTH_VIEWS
+def test_the_ig_view_shows_the_code_of_the_withheld_events(
+    withheld_views: dict[str, list[dict[str, Any]]], org: str
+) -> None:
+    mine = [w for w in withheld_views[org] if w["partner"] == FORGER]
+    assert {(w["code"], w["dataset"]) for w in mine} == {("not_data_owner", "police-records")}, org
+
+
+@BOTH_VIEWS
+def test_the_ig_view_counts_the_withheld_events(withheld_views: dict[str, list[dict[str, Any]]], org: str) -> None:
+    mine = [w for w in withheld_views[org] if w["partner"] == FORGER]
+    assert sum(w["events"] for w in mine) == ROWS["police-records"], org
+
+
+def test_a_partner_sees_only_its_own_withheld_events(withheld_views: dict[str, list[dict[str, Any]]]) -> None:
+    assert all(w["partner"] == OWNER for w in withheld_views[OWNER])
+
+
+def test_the_register_shows_who_provides_what(loaded: dict[str, int], hub_env: HubEnv) -> None:
     register = {p["label"]: p for p in hub_env.api_client("hub", "ig_lead").get("/v1/ig/protocols").json()}
     assert register["repeat-victimisation-counts@1"]["datasets_by_owner"] == {
         OWNER: ["police-records"],
