@@ -9,7 +9,9 @@ import os
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
@@ -95,23 +97,48 @@ def _inject_malformed(hub_env: HubEnv) -> None:
     producer.close()
 
 
-def test_each_broken_row_is_reported_with_file_row_and_field(
-    published: subprocess.CompletedProcess[str], broken_file: Path
-) -> None:
+def test_a_file_with_broken_rows_fails_the_publish(published: subprocess.CompletedProcess[str]) -> None:
     assert published.returncode == 1
-    out = published.stderr
-    assert "17 rows read, 12 published" in out, out
-    assert "5 rejected" in out
-    assert f"{broken_file}, row 12, field 'Longitude'" in out
-    assert f"{broken_file}, row 13, field 'Latitude'" in out
-    assert f"{broken_file}, row 14, field 'Month'" in out
-    assert f"{broken_file}, row 15: expected 12 columns, found 10" in out
-    assert f"{broken_file}, row 16, field 'Location': is not valid UTF-8" in out
 
 
-def test_published_equals_loaded_plus_dead_lettered_plus_unlocated(
-    published: subprocess.CompletedProcess[str], hub_env: HubEnv
+def test_the_publish_counts_rows_read_and_published(published: subprocess.CompletedProcess[str]) -> None:
+    assert "17 rows read, 12 published" in published.stderr, published.stderr
+
+
+def test_the_publish_counts_rows_rejected(published: subprocess.CompletedProcess[str]) -> None:
+    assert "5 rejected" in published.stderr
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        "row 12, field 'Longitude'",
+        "row 13, field 'Latitude'",
+        "row 14, field 'Month'",
+        "row 15: expected 12 columns, found 10",
+        "row 16, field 'Location': is not valid UTF-8",
+    ],
+)
+def test_each_broken_row_is_reported_with_file_row_and_field(
+    published: subprocess.CompletedProcess[str], broken_file: Path, problem: str
 ) -> None:
+    assert f"{broken_file}, {problem}" in published.stderr
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """What became of every published or injected message."""
+
+    loaded: int
+    unlocated_by_status: dict[str, int]
+    dead: int
+    withheld: int
+    decided: int
+    reasons: list[str]
+
+
+@pytest.fixture(scope="module")
+def outcomes(published: subprocess.CompletedProcess[str], hub_env: HubEnv) -> Outcomes:
     with hub_env.engine.connect() as conn:
         by_status: dict[str, int] = dict(
             conn.execute(text("SELECT location_status, count(*) FROM event GROUP BY 1")).all()
@@ -121,21 +148,43 @@ def test_published_equals_loaded_plus_dead_lettered_plus_unlocated(
         decided = conn.execute(text("SELECT count(DISTINCT event_id) FROM decision")).scalar_one()
         reasons = [r[0] for r in conn.execute(text("SELECT reason FROM dead_letter ORDER BY reason"))]
     loaded = by_status.pop("located")
-    unlocated = sum(by_status.values())
-    assert by_status == {"no_location": 1, "outside_coverage": 1}
-    assert dead == MALFORMED
-    assert withheld == 0  # police-uk events are covered by the packaged protocols
-    assert loaded + unlocated + withheld + dead == 12 + MALFORMED
-    assert decided == loaded + unlocated + withheld  # one decision per decoded event
-    assert any("not valid UTF-8 JSON" in r for r in reasons)
-    assert any("unknown dataset" in r for r in reasons)
-    assert any("key is not the event id" in r for r in reasons)
-    assert any(r.startswith("invalid envelope") for r in reasons)
+    return Outcomes(loaded, by_status, dead, withheld, decided, reasons)
 
 
-def test_dead_letters_are_on_the_dead_letter_topic_with_their_reason(
-    published: subprocess.CompletedProcess[str], hub_env: HubEnv
-) -> None:
+def test_unlocated_events_are_loaded_with_their_reason(outcomes: Outcomes) -> None:
+    assert outcomes.unlocated_by_status == {"no_location": 1, "outside_coverage": 1}
+
+
+def test_every_malformed_message_is_dead_lettered(outcomes: Outcomes) -> None:
+    assert outcomes.dead == MALFORMED
+
+
+def test_no_event_is_withheld(outcomes: Outcomes) -> None:
+    assert outcomes.withheld == 0  # police-uk events are covered by the packaged protocols
+
+
+def test_published_equals_loaded_plus_dead_lettered_plus_unlocated(outcomes: Outcomes) -> None:
+    unlocated = sum(outcomes.unlocated_by_status.values())
+    assert outcomes.loaded + unlocated + outcomes.withheld + outcomes.dead == 12 + MALFORMED
+
+
+def test_every_decoded_event_has_one_decision(outcomes: Outcomes) -> None:
+    unlocated = sum(outcomes.unlocated_by_status.values())
+    assert outcomes.decided == outcomes.loaded + unlocated + outcomes.withheld  # one decision per decoded event
+
+
+@pytest.mark.parametrize("reason", ["not valid UTF-8 JSON", "unknown dataset", "key is not the event id"])
+def test_each_dead_letter_says_why(outcomes: Outcomes, reason: str) -> None:
+    assert any(reason in r for r in outcomes.reasons)
+
+
+def test_a_dead_letter_that_is_no_envelope_says_so(outcomes: Outcomes) -> None:
+    assert any(r.startswith("invalid envelope") for r in outcomes.reasons)
+
+
+@pytest.fixture(scope="module")
+def dead_letters(published: subprocess.CompletedProcess[str], hub_env: HubEnv) -> list[Any]:
+    """Every message on the dead-letter topic."""
     consumer = KafkaConsumer(
         hub_env.kafka.dead_letter_topic,
         bootstrap_servers=hub_env.kafka.servers,
@@ -144,5 +193,12 @@ def test_dead_letters_are_on_the_dead_letter_topic_with_their_reason(
     )
     messages = list(consumer)
     consumer.close()
-    assert len(messages) == MALFORMED
-    assert all(dict(m.headers).get("dlq.reason") for m in messages)
+    return messages
+
+
+def test_dead_letters_are_on_the_dead_letter_topic(dead_letters: list[Any]) -> None:
+    assert len(dead_letters) == MALFORMED
+
+
+def test_dead_letters_on_the_topic_carry_their_reason(dead_letters: list[Any]) -> None:
+    assert all(dict(m.headers).get("dlq.reason") for m in dead_letters)

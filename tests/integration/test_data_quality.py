@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from httpx import Response
 from kafka import KafkaProducer
 from pyproj import Transformer
 from shapely import STRtree, points
@@ -139,16 +140,37 @@ def _is_late(month: str, today: date, days: int) -> bool:
     return (today - end).days > days
 
 
-def test_the_report_figures_are_those_of_the_file(published: Published, shared_data: Path, hub_env: HubEnv) -> None:
-    rows = published.rows
-    feed = _feed(_report(hub_env).feeds, DATASET, PARTNER)
-    total = len(rows)
+@pytest.fixture(scope="module")
+def report(published: Published, hub_env: HubEnv) -> QualityReport:
+    """The report over all time with the default late threshold."""
+    return _report(hub_env)
+
+
+@pytest.fixture(scope="module")
+def feed(report: QualityReport) -> FeedQuality:
+    """The main file's feed."""
+    return _feed(report.feeds, DATASET, PARTNER)
+
+
+@pytest.fixture(scope="module")
+def total(published: Published) -> int:
+    return len(published.rows)
+
+
+def test_the_report_counts_every_event_once_with_one_version_and_one_decision(feed: FeedQuality, total: int) -> None:
     assert (feed.events, feed.versions, feed.decisions) == (total, total, total)
+
+
+def test_every_event_is_released_or_withheld(feed: FeedQuality, total: int) -> None:
     assert feed.released + feed.withheld == total
+
+
+def test_nothing_of_the_file_is_retracted_or_dead_lettered(feed: FeedQuality) -> None:
     assert (feed.retracted, feed.dead_lettered) == (0, 0)
 
-    completeness = {c.field: c for c in feed.completeness}
-    assert list(completeness) == [
+
+def test_completeness_is_reported_for_the_datasets_fields(feed: FeedQuality) -> None:
+    assert [c.field for c in feed.completeness] == [
         "crime_id",
         "reported_by",
         "falls_within",
@@ -157,67 +179,174 @@ def test_the_report_figures_are_those_of_the_file(published: Published, shared_d
         "last_outcome_category",
         "location",
     ]
-    with_lsoa = sum(1 for r in rows if r["LSOA code"].strip())
-    assert with_lsoa == total - len(BLANK_LSOA)
-    assert completeness["lsoa_code"].present == with_lsoa
-    assert completeness["lsoa_code"].share == pytest.approx(with_lsoa / total)
-    with_crime_id = sum(1 for r in rows if r["Crime ID"])
-    assert completeness["crime_id"].present == with_crime_id == total - 2
-    with_location = sum(1 for r in rows if r["Longitude"] and r["Latitude"])
-    assert completeness["location"].present == with_location == total - 1
-    assert completeness["reported_by"].share == 1.0
 
-    geocodable = _in_coverage(shared_data, rows)
+
+def _completeness(feed: FeedQuality, field: str) -> Any:
+    return {c.field: c for c in feed.completeness}[field]
+
+
+def _with_lsoa(published: Published) -> int:
+    return sum(1 for r in published.rows if r["LSOA code"].strip())
+
+
+def test_the_file_blanks_the_lsoa_codes_it_means_to(published: Published, total: int) -> None:
+    assert _with_lsoa(published) == total - len(BLANK_LSOA)
+
+
+def test_lsoa_completeness_counts_the_rows_with_a_code(feed: FeedQuality, published: Published) -> None:
+    assert _completeness(feed, "lsoa_code").present == _with_lsoa(published)
+
+
+def test_lsoa_completeness_share_is_of_all_rows(feed: FeedQuality, published: Published, total: int) -> None:
+    assert _completeness(feed, "lsoa_code").share == pytest.approx(_with_lsoa(published) / total)
+
+
+def test_crime_id_completeness_counts_the_rows_with_an_id(feed: FeedQuality, published: Published, total: int) -> None:
+    with_crime_id = sum(1 for r in published.rows if r["Crime ID"])
+    assert _completeness(feed, "crime_id").present == with_crime_id == total - 2
+
+
+def test_location_completeness_counts_the_rows_with_coordinates(
+    feed: FeedQuality, published: Published, total: int
+) -> None:
+    with_location = sum(1 for r in published.rows if r["Longitude"] and r["Latitude"])
+    assert _completeness(feed, "location").present == with_location == total - 1
+
+
+def test_a_field_every_row_has_is_complete(feed: FeedQuality) -> None:
+    assert _completeness(feed, "reported_by").share == 1.0
+
+
+@pytest.fixture(scope="module")
+def geocodable(published: Published, shared_data: Path) -> int:
+    return _in_coverage(shared_data, published.rows)
+
+
+def test_some_of_the_file_lies_in_the_loaded_wards(geocodable: int) -> None:
     assert geocodable > 0
+
+
+def test_the_report_counts_the_geocodable_events(feed: FeedQuality, geocodable: int) -> None:
     assert feed.geocodable == geocodable
+
+
+def test_the_report_gives_the_geocodable_share(feed: FeedQuality, geocodable: int, total: int) -> None:
     assert feed.geocodable_share == pytest.approx(geocodable / total)
 
-    copies = Counter(_content(r) for r in rows)
+
+@pytest.fixture(scope="module")
+def copies(published: Published) -> Counter[tuple[str, ...]]:
+    return Counter(_content(r) for r in published.rows)
+
+
+def test_the_report_counts_duplicates(feed: FeedQuality, copies: Counter[tuple[str, ...]]) -> None:
     assert feed.duplicates == sum(n - 1 for n in copies.values()) == 1
+
+
+def test_the_report_counts_groups_of_duplicates(feed: FeedQuality, copies: Counter[tuple[str, ...]]) -> None:
     assert feed.duplicate_groups == sum(1 for n in copies.values() if n > 1) == 1
 
-    late = sum(1 for r in rows if _is_late(r["Month"], published.today, DEFAULT_LATE_DAYS))
+
+@pytest.fixture(scope="module")
+def late(published: Published) -> int:
+    return sum(1 for r in published.rows if _is_late(r["Month"], published.today, DEFAULT_LATE_DAYS))
+
+
+def test_the_file_has_seven_late_rows(late: int) -> None:
     assert late == 7  # the six 2019 rows with coordinates and the one without
+
+
+def test_the_report_counts_late_events(feed: FeedQuality, late: int) -> None:
     assert feed.late == late
+
+
+def test_the_report_gives_the_late_share(feed: FeedQuality, late: int, total: int) -> None:
     assert feed.late_share == pytest.approx(late / total)
 
+
+def test_a_feed_that_sent_this_week_is_ok(feed: FeedQuality) -> None:
     assert feed.volume.status == "ok"
+
+
+def test_the_volume_counts_the_last_7_days(feed: FeedQuality, total: int) -> None:
     assert feed.volume.last_7_days == total
+
+
+def test_the_volume_counts_the_8_weeks_before(feed: FeedQuality) -> None:
     assert feed.volume.weekly == [0] * 8
+
+
+def test_the_volume_says_when_the_feed_was_last_seen(feed: FeedQuality) -> None:
     assert feed.volume.last_seen is not None
+
+
+def test_the_feed_names_the_protocols_it_flows_under(feed: FeedQuality) -> None:
     assert feed.protocols  # the packaged protocols name police-uk as a data owner
 
 
-def test_a_protocol_owner_that_never_sent_data_shows_no_data_not_zeros(published: Published, hub_env: HubEnv) -> None:
-    report = _report(hub_env)
-    silent = _feed(report.feeds, DATASET, SILENT)
+@pytest.fixture(scope="module")
+def silent(report: QualityReport) -> FeedQuality:
+    return _feed(report.feeds, DATASET, SILENT)
+
+
+def test_a_protocol_owner_that_never_sent_data_is_reported(silent: FeedQuality) -> None:
     assert silent.protocols
+
+
+def test_a_protocol_owner_that_never_sent_data_shows_no_data(silent: FeedQuality) -> None:
     assert silent.volume.status == "no_data"
+
+
+def test_a_protocol_owner_that_never_sent_data_was_never_seen(silent: FeedQuality) -> None:
     assert silent.volume.last_seen is None
+
+
+def test_a_protocol_owner_that_never_sent_data_has_no_events(silent: FeedQuality) -> None:
     assert silent.events == 0
+
+
+def test_a_protocol_owner_that_never_sent_data_has_no_completeness_not_zeros(silent: FeedQuality) -> None:
     assert all(c.share is None for c in silent.completeness)
+
+
+def test_a_protocol_owner_that_never_sent_data_has_no_shares_not_zeros(silent: FeedQuality) -> None:
     assert (silent.geocodable_share, silent.late_share) == (None, None)
+
+
+def test_a_partner_that_sent_a_small_file_is_ok(report: QualityReport) -> None:
     assert _feed(report.feeds, DATASET, OTHER).volume.status == "ok"
 
 
-def test_retractions_go_to_the_retracted_events_partner_and_dead_letters_to_unknown(
-    published: Published, hub_env: HubEnv
-) -> None:
-    report = _report(hub_env)
+def test_retractions_go_to_the_retracted_events_partner(report: QualityReport) -> None:
     other = _feed(report.feeds, DATASET, OTHER)
     assert (other.events, other.retracted, other.dead_lettered) == (2, 1, 0)
+
+
+def test_dead_letters_go_to_unknown(report: QualityReport) -> None:
     unknown = _feed(report.feeds, DATASET, "unknown")
     assert (unknown.dead_lettered, unknown.events, unknown.retracted) == (1, 0, 0)
-    assert unknown.volume.status == "no_data"
 
 
-def test_a_window_without_decisions_has_no_shares_but_keeps_the_feed_status(
-    published: Published, hub_env: HubEnv
-) -> None:
-    feed = _feed(_report(hub_env, since=datetime(2999, 1, 1, tzinfo=UTC)).feeds, DATASET, PARTNER)
-    assert feed.events == 0
-    assert all(c.share is None for c in feed.completeness)
-    assert feed.volume.status == "ok"
+def test_the_unknown_partner_shows_no_data(report: QualityReport) -> None:
+    assert _feed(report.feeds, DATASET, "unknown").volume.status == "no_data"
+
+
+@pytest.fixture(scope="module")
+def empty_window(published: Published, hub_env: HubEnv) -> FeedQuality:
+    """The main feed in a window without decisions."""
+    return _feed(_report(hub_env, since=datetime(2999, 1, 1, tzinfo=UTC)).feeds, DATASET, PARTNER)
+
+
+def test_a_window_without_decisions_has_no_events(empty_window: FeedQuality) -> None:
+    assert empty_window.events == 0
+
+
+def test_a_window_without_decisions_has_no_shares(empty_window: FeedQuality) -> None:
+    assert all(c.share is None for c in empty_window.completeness)
+
+
+def test_a_window_without_decisions_keeps_the_feed_status(empty_window: FeedQuality) -> None:
+    assert empty_window.volume.status == "ok"
 
 
 def test_late_days_is_configurable(published: Published, hub_env: HubEnv) -> None:
@@ -225,57 +354,119 @@ def test_late_days_is_configurable(published: Published, hub_env: HubEnv) -> Non
     assert feed.late == 0
 
 
-def test_hub_dq_json_prints_the_same_report(published: Published, hub_env: HubEnv) -> None:
-    now = datetime.now(UTC)
-    result = subprocess.run(
-        [sys.executable, "-m", "deploy.cli", "dq", "--json", "--now", now.isoformat()],
-        env={**os.environ, **hub_env.env},
+def _hub(hub_env: HubEnv, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "deploy.cli", *args],
+        env={**os.environ, **hub_env.env, **env},
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def dq_json(published: Published, hub_env: HubEnv) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """`hub dq --json` at a given time, and the report computed here for that time."""
+    now = datetime.now(UTC)
+    result = _hub(hub_env, "dq", "--json", "--now", now.isoformat())
     with session_scope(hub_env.engine) as session:
         expected = report_json(feed_quality(session, hub_env.register, now))
-    assert json.loads(result.stdout) == expected
-
-    table = subprocess.run(
-        [sys.executable, "-m", "deploy.cli", "dq", "--dataset", DATASET, "--partner", SILENT],
-        env={**os.environ, **hub_env.env, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert table.returncode == 0, table.stderr
-    assert f"{DATASET} from {SILENT}: no_data" in table.stdout
-    assert PARTNER + ":" not in table.stdout
+    return result, expected
 
 
-def test_api_dq_is_for_ig_leads_and_for_partners_own_feeds(published: Published, hub_env: HubEnv) -> None:
-    assert hub_env.api_client("eastbourne-csp", "analyst").get("/v1/dq").status_code == 403
+def test_hub_dq_json_succeeds(dq_json: tuple[subprocess.CompletedProcess[str], dict[str, Any]]) -> None:
+    assert dq_json[0].returncode == 0, dq_json[0].stderr
 
-    own = hub_env.api_client(PARTNER, "partner")
-    response = own.get("/v1/dq")
-    assert response.status_code == 200
-    feeds = response.json()["feeds"]
-    assert feeds and {f["partner"] for f in feeds} == {PARTNER}
-    assert own.get("/v1/dq", params={"partner": OTHER}).status_code == 403
 
+def test_hub_dq_json_prints_the_same_report(dq_json: tuple[subprocess.CompletedProcess[str], dict[str, Any]]) -> None:
+    assert json.loads(dq_json[0].stdout) == dq_json[1]
+
+
+@pytest.fixture(scope="module")
+def dq_table(published: Published, hub_env: HubEnv) -> subprocess.CompletedProcess[str]:
+    """`hub dq` as a table, for the silent partner only."""
+    return _hub(hub_env, "dq", "--dataset", DATASET, "--partner", SILENT, COLUMNS="200")
+
+
+def test_hub_dq_table_succeeds(dq_table: subprocess.CompletedProcess[str]) -> None:
+    assert dq_table.returncode == 0, dq_table.stderr
+
+
+def test_hub_dq_table_shows_the_chosen_feed(dq_table: subprocess.CompletedProcess[str]) -> None:
+    assert f"{DATASET} from {SILENT}: no_data" in dq_table.stdout
+
+
+def test_hub_dq_table_shows_only_the_chosen_partner(dq_table: subprocess.CompletedProcess[str]) -> None:
+    assert PARTNER + ":" not in dq_table.stdout
+
+
+@dataclass(frozen=True)
+class ApiDq:
+    """/v1/dq asked by an analyst, by a partner for its own and another's feeds, and by an IG lead; then the log."""
+
+    analyst: Response
+    own: Response
+    others: Response
+    lead: Response
+    expected: dict[str, Any]
+    logged: list[tuple[Any, ...]]
+
+
+@pytest.fixture(scope="module")
+def api_dq(published: Published, hub_env: HubEnv) -> ApiDq:
+    analyst = hub_env.api_client("eastbourne-csp", "analyst").get("/v1/dq")
+    partner = hub_env.api_client(PARTNER, "partner")
+    own = partner.get("/v1/dq")
+    others = partner.get("/v1/dq", params={"partner": OTHER})
     lead = hub_env.api_client("hub", "ig_lead").get("/v1/dq", params={"late_days": 35})
-    assert lead.status_code == 200
-    body = lead.json()
-    partners = {(f["dataset"], f["partner"]): f for f in body["feeds"]}
-    assert {(DATASET, PARTNER), (DATASET, OTHER), (DATASET, SILENT)} <= set(partners)
-    assert partners[(DATASET, SILENT)]["volume"]["status"] == "no_data"
     with session_scope(hub_env.engine) as session:
         expected = report_json(feed_quality(session, hub_env.register, datetime.now(UTC)))
-    assert body["feeds"] == expected["feeds"]
-
     with hub_env.engine.connect() as conn:
         logged = conn.execute(
             text("SELECT org, role, status FROM access_log WHERE endpoint = '/v1/dq' ORDER BY id")
         ).all()
-    assert [tuple(r) for r in logged] == [
+    return ApiDq(analyst, own, others, lead, expected, [tuple(r) for r in logged])
+
+
+def test_api_dq_is_not_for_analysts(api_dq: ApiDq) -> None:
+    assert api_dq.analyst.status_code == 403
+
+
+def test_api_dq_is_for_a_partner(api_dq: ApiDq) -> None:
+    assert api_dq.own.status_code == 200
+
+
+def test_api_dq_gives_a_partner_only_its_own_feeds(api_dq: ApiDq) -> None:
+    feeds = api_dq.own.json()["feeds"]
+    assert feeds and {f["partner"] for f in feeds} == {PARTNER}
+
+
+def test_api_dq_refuses_a_partner_another_partners_feeds(api_dq: ApiDq) -> None:
+    assert api_dq.others.status_code == 403
+
+
+def test_api_dq_is_for_ig_leads(api_dq: ApiDq) -> None:
+    assert api_dq.lead.status_code == 200
+
+
+def _lead_feeds(api_dq: ApiDq) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(f["dataset"], f["partner"]): f for f in api_dq.lead.json()["feeds"]}
+
+
+def test_api_dq_gives_an_ig_lead_every_partners_feeds(api_dq: ApiDq) -> None:
+    assert {(DATASET, PARTNER), (DATASET, OTHER), (DATASET, SILENT)} <= set(_lead_feeds(api_dq))
+
+
+def test_api_dq_shows_a_silent_owner_as_no_data(api_dq: ApiDq) -> None:
+    assert _lead_feeds(api_dq)[(DATASET, SILENT)]["volume"]["status"] == "no_data"
+
+
+def test_api_dq_gives_the_same_report(api_dq: ApiDq) -> None:
+    assert api_dq.lead.json()["feeds"] == api_dq.expected["feeds"]
+
+
+def test_api_dq_logs_every_request_with_its_status(api_dq: ApiDq) -> None:
+    assert api_dq.logged == [
         ("eastbourne-csp", "analyst", 403),
         (PARTNER, "partner", 200),
         (PARTNER, "partner", 403),

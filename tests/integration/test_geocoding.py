@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,14 +22,15 @@ import pytest
 import shapely
 import typer
 from fastapi.testclient import TestClient
+from httpx import Response
 from pyproj import Transformer
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from deploy.cli.locate import locate
-from geography.geocoder import Geocoder, Location
-from geography.locate import INVALID_INPUT, locate_csv
+from geography.geocoder import Geocoder, GeocodeResult, Location
+from geography.locate import INVALID_INPUT, LocateSummary, locate_csv
 from sharing_protocols.envelope import BngPoint, PostcodeLocation, Wgs84Point
 from tests.support.hub import HubEnv
 from tests.support.open_data import EASTBOURNE_CODEPOINT, LSOA11_LSOA21_LOOKUP, LSOAS_2021, SUSSEX_STREET, WARDS_2024
@@ -119,37 +121,70 @@ def sussex(shared_data: Path) -> SussexRows:
     return SussexRows(lon, lat, [r["LSOA code"] for r in rows])
 
 
-def test_every_sussex_point_gets_the_independently_computed_ward_lsoa_and_district(
-    geocoder: Geocoder, wards: Polygons, lsoas: Polygons, sussex: SussexRows, shared_data: Path
-) -> None:
+@dataclass(frozen=True)
+class SussexGeocoded:
+    """The geocoder's answers for every Sussex row, with the independently computed wards and LSOAs."""
+
+    locations: list[Location]
+    results: list[GeocodeResult]
+    want_ward: list[str | None]
+    want_lsoa: list[str | None]
+    lad_of: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def sussex_geocoded(geocoder: Geocoder, wards: Polygons, lsoas: Polygons, sussex: SussexRows) -> SussexGeocoded:
     locations: list[Location] = [
         None if np.isnan(lon) else Wgs84Point(lon=float(lon), lat=float(lat))
         for lon, lat in zip(sussex.lon, sussex.lat, strict=True)
     ]
     results = geocoder.geocode(locations)
     x, y = _TO_BNG.transform(sussex.lon, sussex.lat)
-    want_ward, want_lsoa = wards.containing(x, y), lsoas.containing(x, y)
     lad_of = {code: props["lad_code"] for code, props in zip(wards.codes, wards.properties, strict=True)}
+    return SussexGeocoded(locations, results, wards.containing(x, y), lsoas.containing(x, y), lad_of)
 
-    assert len(results) == len(locations)
+
+def test_every_sussex_point_gets_an_answer(sussex_geocoded: SussexGeocoded) -> None:
+    assert len(sussex_geocoded.results) == len(sussex_geocoded.locations)
+
+
+def test_every_sussex_point_gets_the_independently_computed_ward_lsoa_and_district(
+    sussex_geocoded: SussexGeocoded,
+) -> None:
+    results, lad_of = sussex_geocoded.results, sussex_geocoded.lad_of
     got = [(r.areas.get("ward"), r.areas.get("lsoa"), r.areas.get("lad")) for r in results]
-    want = [(w, ls, lad_of.get(w or "")) for w, ls in zip(want_ward, want_lsoa, strict=True)]
+    want = [
+        (w, ls, lad_of.get(w or "")) for w, ls in zip(sussex_geocoded.want_ward, sussex_geocoded.want_lsoa, strict=True)
+    ]
     mismatches = [i for i, (g, w) in enumerate(zip(got, want, strict=True)) if g != w]
     assert not mismatches, f"{len(mismatches)} rows differ, first rows {mismatches[:5]}"
-    located = sum(w is not None for w in want_ward)
-    assert 0 < located < len(results)  # West Sussex lies outside the ward file
-    assert Counter(r.unmatched for r in results if r.areas.get("ward") is None) == {
+
+
+def test_some_but_not_all_sussex_points_lie_in_the_ward_file(sussex_geocoded: SussexGeocoded) -> None:
+    located = sum(w is not None for w in sussex_geocoded.want_ward)
+    assert 0 < located < len(sussex_geocoded.results)  # West Sussex lies outside the ward file
+
+
+def test_sussex_points_without_a_ward_are_counted_by_reason(
+    sussex_geocoded: SussexGeocoded, sussex: SussexRows
+) -> None:
+    located = sum(w is not None for w in sussex_geocoded.want_ward)
+    assert Counter(r.unmatched for r in sussex_geocoded.results if r.areas.get("ward") is None) == {
         "outside_coverage": int(np.isfinite(sussex.lon).sum()) - located,
         **({"no_location": int(np.isnan(sussex.lon).sum())} if np.isnan(sussex.lon).any() else {}),
     }
 
+
+def test_sussex_lsoas_mostly_agree_with_police_uks_own_codes(
+    sussex_geocoded: SussexGeocoded, sussex: SussexRows, shared_data: Path
+) -> None:
     # Agreement with police.uk's own (2011) LSOA codes, mapped to 2021 codes.
     to21: dict[str, set[str]] = {}
     with (shared_data / LSOA11_LSOA21_LOOKUP).open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             to21.setdefault(row["lsoa11_code"], set()).add(row["lsoa21_code"])
     compared = agreed = 0
-    for result, code11 in zip(results, sussex.lsoa11, strict=True):
+    for result, code11 in zip(sussex_geocoded.results, sussex.lsoa11, strict=True):
         lsoa21 = result.areas.get("lsoa")
         if lsoa21 and code11 in to21:
             compared += 1
@@ -161,24 +196,58 @@ def test_every_sussex_point_gets_the_independently_computed_ward_lsoa_and_distri
     assert rate > 0.8
 
 
-def test_postcodes_get_the_ward_holding_their_centroid(geocoder: Geocoder, wards: Polygons, shared_data: Path) -> None:
+@dataclass(frozen=True)
+class PostcodesGeocoded:
+    """Every Eastbourne Code-Point postcode geocoded, with its row and the ward holding its centroid."""
+
+    rows: list[dict[str, str]]
+    x: npt.NDArray[np.float64]
+    y: npt.NDArray[np.float64]
+    want: list[str | None]
+    results: list[GeocodeResult]
+
+
+@pytest.fixture(scope="module")
+def postcodes_geocoded(geocoder: Geocoder, wards: Polygons, shared_data: Path) -> PostcodesGeocoded:
     with (shared_data / EASTBOURNE_CODEPOINT).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     postcodes = [r["Postcode"] for r in rows]
     x = np.array([float(r["Eastings"]) for r in rows])
     y = np.array([float(r["Northings"]) for r in rows])
-    want = wards.containing(x, y)
     # Spelt as people write them: lower case, with a space.
     results = geocoder.geocode([PostcodeLocation(postcode=f"{p[:-3]} {p[-3:]}".lower()) for p in postcodes])
-    assert [r.areas.get("ward") for r in results] == want
-    assert [(r.x, r.y) for r in results] == list(zip(x.tolist(), y.tolist(), strict=True))
-    assert {r.method for r in results} == {"postcode_centroid"}
+    return PostcodesGeocoded(rows, x, y, wards.containing(x, y), results)
+
+
+def test_postcodes_get_the_ward_holding_their_centroid(postcodes_geocoded: PostcodesGeocoded) -> None:
+    assert [r.areas.get("ward") for r in postcodes_geocoded.results] == postcodes_geocoded.want
+
+
+def test_postcodes_are_placed_at_their_centroid(postcodes_geocoded: PostcodesGeocoded) -> None:
+    pc = postcodes_geocoded
+    assert [(r.x, r.y) for r in pc.results] == list(zip(pc.x.tolist(), pc.y.tolist(), strict=True))
+
+
+def test_postcodes_are_located_by_their_centroid(postcodes_geocoded: PostcodesGeocoded) -> None:
+    assert {r.method for r in postcodes_geocoded.results} == {"postcode_centroid"}
+
+
+def test_postcode_quality_follows_code_points_positional_quality(postcodes_geocoded: PostcodesGeocoded) -> None:
+    rows, results = postcodes_geocoded.rows, postcodes_geocoded.results
+    postcodes = [r["Postcode"] for r in rows]
     quality = {r["Postcode"]: r["Positional_quality_indicator"] for r in rows}
     assert all(r.quality == (2 if quality[p] == "10" else 3) for r, p in zip(results, postcodes, strict=True))
-    assert sum(w is not None for w in want) > 0.95 * len(rows)
 
 
-def test_unmatched_inputs_are_counted_by_reason_and_none_is_dropped(geocoder: Geocoder, shared_data: Path) -> None:
+def test_nearly_every_eastbourne_postcode_lies_in_a_ward(postcodes_geocoded: PostcodesGeocoded) -> None:
+    assert sum(w is not None for w in postcodes_geocoded.want) > 0.95 * len(postcodes_geocoded.rows)
+
+
+UNMATCHED_INPUTS = 8
+
+
+@pytest.fixture(scope="module")
+def unmatched_results(geocoder: Geocoder, shared_data: Path) -> list[GeocodeResult]:
     with (shared_data / EASTBOURNE_CODEPOINT).open(encoding="utf-8", newline="") as handle:
         known = next(csv.DictReader(handle))["Postcode"]
     sector_only = f"{known[:-3]} {known[-3]}ZZ"  # same sector, a unit Code-Point does not list
@@ -192,9 +261,16 @@ def test_unmatched_inputs_are_counted_by_reason_and_none_is_dropped(geocoder: Ge
         PostcodeLocation(postcode=known),
         PostcodeLocation(postcode=sector_only),
     ]
-    results = geocoder.geocode(inputs)
-    assert len(results) == len(inputs)
-    assert [r.unmatched for r in results] == [
+    assert len(inputs) == UNMATCHED_INPUTS
+    return geocoder.geocode(inputs)
+
+
+def test_no_input_is_dropped(unmatched_results: list[GeocodeResult]) -> None:
+    assert len(unmatched_results) == UNMATCHED_INPUTS
+
+
+def test_each_unmatched_input_gets_its_reason(unmatched_results: list[GeocodeResult]) -> None:
+    assert [r.unmatched for r in unmatched_results] == [
         "no_location",
         "outside_coverage",
         "invalid_postcode",
@@ -204,15 +280,24 @@ def test_unmatched_inputs_are_counted_by_reason_and_none_is_dropped(geocoder: Ge
         None,
         None,
     ]
-    assert Counter(r.unmatched for r in results) == {
+
+
+def test_unmatched_inputs_are_counted_by_reason(unmatched_results: list[GeocodeResult]) -> None:
+    assert Counter(r.unmatched for r in unmatched_results) == {
         "no_location": 2,
         "invalid_postcode": 2,
         "outside_coverage": 1,
         "unknown_postcode": 1,
         None: 2,
     }
-    assert results[7].method == "sector_centroid"
-    assert all(not r.areas for r in results[:6])
+
+
+def test_an_unknown_unit_in_a_known_sector_gets_the_sector_centroid(unmatched_results: list[GeocodeResult]) -> None:
+    assert unmatched_results[7].method == "sector_centroid"
+
+
+def test_unmatched_inputs_get_no_areas(unmatched_results: list[GeocodeResult]) -> None:
+    assert all(not r.areas for r in unmatched_results[:6])
 
 
 @pytest.fixture(scope="module")
@@ -228,9 +313,23 @@ def _access_rows(url: str) -> list[tuple[object, ...]]:
         ).fetchall()
 
 
-def test_get_geocode_answers_each_form_and_logs_it(
-    client: TestClient, loaded: str, wards: Polygons, lsoas: Polygons, sussex: SussexRows
-) -> None:
+@dataclass(frozen=True)
+class GetAnswers:
+    """GET /v1/geocode asked in each form (a WGS84 point, a grid point inside and outside, a postcode)."""
+
+    lat: float
+    lon: float
+    x: float
+    y: float
+    body: dict[str, Any]
+    grid: dict[str, Any]
+    far: dict[str, Any]
+    postcode: dict[str, Any]
+    logged: list[tuple[object, ...]]
+
+
+@pytest.fixture(scope="module")
+def get_answers(client: TestClient, loaded: str, wards: Polygons, lsoas: Polygons, sussex: SussexRows) -> GetAnswers:
     finite = np.isfinite(sussex.lon)
     all_x, all_y = _TO_BNG.transform(sussex.lon[finite], sussex.lat[finite])
     found = zip(wards.containing(all_x, all_y), lsoas.containing(all_x, all_y), strict=True)
@@ -238,33 +337,69 @@ def test_get_geocode_answers_each_form_and_logs_it(
     lon, lat = float(sussex.lon[finite][i]), float(sussex.lat[finite][i])
     x, y = _TO_BNG.transform(lon, lat)
     before = len(_access_rows(loaded))
-
     body = client.get("/v1/geocode", params={"lat": lat, "lon": lon}).json()
-    assert body["query"] == {"lat": lat, "lon": lon}
-    result = body["result"]
-    assert result["areas"]["ward"] == wards.containing([x], [y])[0]
-    assert result["areas"]["lsoa"] == lsoas.containing([x], [y])[0]
-    assert set(result["areas"]) == {"ward", "lsoa", "lad", "csp", "county", "pfa"}
+    grid = client.get("/v1/geocode", params={"easting": 560000, "northing": 100000}).json()["result"]
+    far = client.get("/v1/geocode", params={"easting": FAR_AWAY[0], "northing": FAR_AWAY[1]}).json()["result"]
+    pc = client.get("/v1/geocode", params={"postcode": "bn20 0ad"}).json()
+    return GetAnswers(lat, lon, x, y, body, grid, far, pc, _access_rows(loaded)[before:])
+
+
+def test_get_geocode_echoes_a_point_query(get_answers: GetAnswers) -> None:
+    assert get_answers.body["query"] == {"lat": get_answers.lat, "lon": get_answers.lon}
+
+
+def test_get_geocode_gives_a_point_its_ward(get_answers: GetAnswers, wards: Polygons) -> None:
+    assert get_answers.body["result"]["areas"]["ward"] == wards.containing([get_answers.x], [get_answers.y])[0]
+
+
+def test_get_geocode_gives_a_point_its_lsoa(get_answers: GetAnswers, lsoas: Polygons) -> None:
+    assert get_answers.body["result"]["areas"]["lsoa"] == lsoas.containing([get_answers.x], [get_answers.y])[0]
+
+
+def test_get_geocode_gives_a_point_every_level(get_answers: GetAnswers) -> None:
+    assert set(get_answers.body["result"]["areas"]) == {"ward", "lsoa", "lad", "csp", "county", "pfa"}
+
+
+def test_get_geocode_says_how_a_point_was_located(get_answers: GetAnswers) -> None:
+    result = get_answers.body["result"]
     assert (result["vintage"], result["method"], result["quality"], result["unmatched"]) == (
         "wards-2024",
         "point_in_polygon",
         1,
         None,
     )
-    assert result["x"] == pytest.approx(x) and result["y"] == pytest.approx(y)
 
-    grid = client.get("/v1/geocode", params={"easting": 560000, "northing": 100000}).json()["result"]
-    assert grid["areas"].get("ward") == wards.containing([560000], [100000])[0]
-    far = client.get("/v1/geocode", params={"easting": FAR_AWAY[0], "northing": FAR_AWAY[1]}).json()["result"]
+
+def test_get_geocode_gives_a_point_its_grid_reference(get_answers: GetAnswers) -> None:
+    result = get_answers.body["result"]
+    assert result["x"] == pytest.approx(get_answers.x) and result["y"] == pytest.approx(get_answers.y)
+
+
+def test_get_geocode_gives_a_grid_reference_its_ward(get_answers: GetAnswers, wards: Polygons) -> None:
+    assert get_answers.grid["areas"].get("ward") == wards.containing([560000], [100000])[0]
+
+
+def test_get_geocode_says_a_far_grid_reference_is_outside_coverage(get_answers: GetAnswers) -> None:
+    far = get_answers.far
     assert (far["areas"], far["unmatched"], far["vintage"]) == ({}, "outside_coverage", None)
 
-    pc = client.get("/v1/geocode", params={"postcode": "bn20 0ad"}).json()
-    assert pc["query"] == {"postcode": "bn20 0ad"}
-    assert pc["result"]["areas"]["ward"] == wards.containing([557151], [95682])[0]  # BN20 0AD's centroid
-    assert (pc["result"]["x"], pc["result"]["method"]) == (557151, "postcode_centroid")
 
-    logged = _access_rows(loaded)[before:]
-    assert logged == [("public", "public", 1, 200)] * 4
+def test_get_geocode_echoes_a_postcode_query(get_answers: GetAnswers) -> None:
+    assert get_answers.postcode["query"] == {"postcode": "bn20 0ad"}
+
+
+def test_get_geocode_gives_a_postcode_the_ward_of_its_centroid(get_answers: GetAnswers, wards: Polygons) -> None:
+    # BN20 0AD's centroid
+    assert get_answers.postcode["result"]["areas"]["ward"] == wards.containing([557151], [95682])[0]
+
+
+def test_get_geocode_places_a_postcode_at_its_centroid(get_answers: GetAnswers) -> None:
+    result = get_answers.postcode["result"]
+    assert (result["x"], result["method"]) == (557151, "postcode_centroid")
+
+
+def test_get_geocode_logs_each_answer_as_public(get_answers: GetAnswers) -> None:
+    assert get_answers.logged == [("public", "public", 1, 200)] * 4
 
 
 @pytest.mark.parametrize(
@@ -284,87 +419,203 @@ def test_get_geocode_refuses_anything_but_one_form(client: TestClient, params: d
     assert message in response.json()["detail"]
 
 
-def test_unknown_vintage_is_404_naming_it(client: TestClient, loaded: str) -> None:
+@pytest.fixture(scope="module")
+def unknown_vintage(client: TestClient, loaded: str) -> tuple[Response, tuple[object, ...]]:
+    """GET /v1/geocode for a vintage the hub does not have, and the access-log row it left."""
     response = client.get("/v1/geocode", params={"postcode": "BN21 4UH", "vintage": "wards-1999"})
-    assert response.status_code == 404
-    assert "wards-1999" in response.json()["detail"]
-    assert _access_rows(loaded)[-1][3] == 404
+    return response, _access_rows(loaded)[-1]
 
 
-def test_post_geocode_answers_in_order_and_caps_at_1000(client: TestClient, loaded: str, wards: Polygons) -> None:
-    items: list[dict[str, object]] = [
-        {"easting": FAR_AWAY[0], "northing": FAR_AWAY[1]},
-        {"postcode": "BN20 0AD"},
-        {"lat": 50.77, "lon": 0.28},
-        {"postcode": "not a postcode"},
-        {"easting": 560000, "northing": 100000},
-    ]
-    response = client.post("/v1/geocode", json={"items": items})
-    assert response.status_code == 200
-    answers = response.json()["result"]
-    assert [a["query"] for a in answers] == items
+def test_unknown_vintage_is_404(unknown_vintage: tuple[Response, tuple[object, ...]]) -> None:
+    assert unknown_vintage[0].status_code == 404
+
+
+def test_unknown_vintage_is_named(unknown_vintage: tuple[Response, tuple[object, ...]]) -> None:
+    assert "wards-1999" in unknown_vintage[0].json()["detail"]
+
+
+def test_unknown_vintage_is_logged_as_404(unknown_vintage: tuple[Response, tuple[object, ...]]) -> None:
+    assert unknown_vintage[1][3] == 404
+
+
+POST_ITEMS: list[dict[str, object]] = [
+    {"easting": FAR_AWAY[0], "northing": FAR_AWAY[1]},
+    {"postcode": "BN20 0AD"},
+    {"lat": 50.77, "lon": 0.28},
+    {"postcode": "not a postcode"},
+    {"easting": 560000, "northing": 100000},
+]
+
+
+@pytest.fixture(scope="module")
+def posted(client: TestClient, loaded: str) -> tuple[Response, tuple[object, ...]]:
+    """POST /v1/geocode with five items of every form, and the access-log row it left."""
+    response = client.post("/v1/geocode", json={"items": POST_ITEMS})
+    return response, _access_rows(loaded)[-1]
+
+
+def test_post_geocode_answers(posted: tuple[Response, tuple[object, ...]]) -> None:
+    assert posted[0].status_code == 200
+
+
+def test_post_geocode_answers_in_order(posted: tuple[Response, tuple[object, ...]]) -> None:
+    assert [a["query"] for a in posted[0].json()["result"]] == POST_ITEMS
+
+
+def test_post_geocode_gives_each_item_its_ward(posted: tuple[Response, tuple[object, ...]], wards: Polygons) -> None:
     ex, ny = _TO_BNG.transform(0.28, 50.77)
-    assert [a["result"]["areas"].get("ward") for a in answers] == [
+    assert [a["result"]["areas"].get("ward") for a in posted[0].json()["result"]] == [
         None,
         wards.containing([557151], [95682])[0],
         wards.containing([ex], [ny])[0],
         None,
         wards.containing([560000], [100000])[0],
     ]
-    assert [a["result"]["unmatched"] for a in answers] == ["outside_coverage", None, None, "invalid_postcode", None]
-    assert _access_rows(loaded)[-1] == ("public", "public", 5, 200)
 
-    assert client.post("/v1/geocode", json={"items": [{"postcode": "BN20 0AD"}] * 1000}).status_code == 200
-    assert client.post("/v1/geocode", json={"items": [{"postcode": "BN20 0AD"}] * 1001}).status_code == 422
-    assert client.post("/v1/geocode", json={"items": [{"postcode": "B" * 33}]}).status_code == 422
+
+def test_post_geocode_gives_each_unmatched_item_its_reason(posted: tuple[Response, tuple[object, ...]]) -> None:
+    assert [a["result"]["unmatched"] for a in posted[0].json()["result"]] == [
+        "outside_coverage",
+        None,
+        None,
+        "invalid_postcode",
+        None,
+    ]
+
+
+def test_post_geocode_logs_the_number_of_items(posted: tuple[Response, tuple[object, ...]]) -> None:
+    assert posted[1] == ("public", "public", 5, 200)
+
+
+@pytest.mark.parametrize(
+    ("items", "status"),
+    [
+        ([{"postcode": "BN20 0AD"}] * 1000, 200),
+        ([{"postcode": "BN20 0AD"}] * 1001, 422),
+        ([{"postcode": "B" * 33}], 422),
+    ],
+    ids=["1000-items", "1001-items", "33-character-postcode"],
+)
+def test_post_geocode_caps_at_1000_items_and_32_characters(
+    client: TestClient, items: list[dict[str, object]], status: int
+) -> None:
+    assert client.post("/v1/geocode", json={"items": items}).status_code == status
+
+
+def test_post_geocode_says_a_one_letter_postcode_is_invalid(client: TestClient) -> None:
     short = client.post("/v1/geocode", json={"items": [{"postcode": "B"}]}).json()["result"]
     assert short[0]["result"]["unmatched"] == "invalid_postcode"
-    mixed = client.post("/v1/geocode", json={"items": [{"postcode": "BN20 0AD"}, {"lat": 50.8}]})
+
+
+@pytest.fixture(scope="module")
+def mixed(client: TestClient) -> Response:
+    """POST /v1/geocode whose second item gives a latitude without a longitude."""
+    response: Response = client.post("/v1/geocode", json={"items": [{"postcode": "BN20 0AD"}, {"lat": 50.8}]})
+    return response
+
+
+def test_post_geocode_refuses_a_half_given_pair(mixed: Response) -> None:
     assert mixed.status_code == 422
+
+
+def test_post_geocode_says_what_is_wrong_with_a_half_given_pair(mixed: Response) -> None:
     assert "lat and lon must be given together" in json.dumps(mixed.json())
+
+
+def test_post_geocode_points_at_the_item_with_a_half_given_pair(mixed: Response) -> None:
     assert mixed.json()["detail"][0]["loc"][:3] == ["body", "items", 1]
 
 
-def test_locate_csv_detects_columns_keeps_every_row_and_reports_bad_ones(
-    geocoder: Geocoder, wards: Polygons, lsoas: Polygons, tmp_path: Path
-) -> None:
+LOCATE_ROWS = [
+    ["ref", "Postcode", "Lat", "Longitude", "Easting", "Northing"],
+    ["a", "BN20 0AD", "", "", "", ""],
+    ["b", "", "50.77", "0.28", "", ""],
+    ["c", "", "", "", "560000", "100000"],
+    ["d", "", "fifty", "0.28", "", ""],
+    ["e", "", "", "", "", ""],
+    ["f", "", "", "", str(FAR_AWAY[0]), str(FAR_AWAY[1])],
+    ["g", "", "", "", "560000", ""],
+    ["h", "XX", "", "", "", ""],
+    ["i", "", "95", "0.28", "", ""],
+    ["j", "", "", "", "", ""],
+    ["k", "not a postcode at all", "", "", "", ""],
+]
+_EX, _NY = _TO_BNG.transform(0.28, 50.77)
+LOCATED_POINTS = {"a": (557151.0, 95682.0), "b": (_EX, _NY), "c": (560000.0, 100000.0)}
+
+
+@dataclass(frozen=True)
+class Located:
+    """`locate_csv` run once over a file of every form and fault: its input, the rows written, its summary."""
+
+    source: Path
+    written: list[dict[str, str]]
+    summary: LocateSummary
+    seen: list[int]
+
+
+@pytest.fixture(scope="module")
+def located(geocoder: Geocoder, tmp_path_factory: pytest.TempPathFactory) -> Located:
+    tmp_path = tmp_path_factory.mktemp("locate-csv")
     source = tmp_path / "in.csv"
-    rows = [
-        ["ref", "Postcode", "Lat", "Longitude", "Easting", "Northing"],
-        ["a", "BN20 0AD", "", "", "", ""],
-        ["b", "", "50.77", "0.28", "", ""],
-        ["c", "", "", "", "560000", "100000"],
-        ["d", "", "fifty", "0.28", "", ""],
-        ["e", "", "", "", "", ""],
-        ["f", "", "", "", str(FAR_AWAY[0]), str(FAR_AWAY[1])],
-        ["g", "", "", "", "560000", ""],
-        ["h", "XX", "", "", "", ""],
-        ["i", "", "95", "0.28", "", ""],
-        ["j", "", "", "", "", ""],
-        ["k", "not a postcode at all", "", "", "", ""],
-    ]
     with source.open("w", newline="") as handle:
-        csv.writer(handle).writerows(rows)
+        csv.writer(handle).writerows(LOCATE_ROWS)
     out = tmp_path / "out.csv"
     seen: list[int] = []
     summary = locate_csv(source, out, geocoder, seen.append)
-
     with out.open(newline="") as handle:
         written = list(csv.DictReader(handle))
-    header = rows[0] + ["hub_easting", "hub_northing", "ward", "lsoa", "lad", "csp", "county", "pfa"]
-    assert list(written[0])[: len(header)] == header
-    assert list(written[0])[len(header) :] == ["vintage", "method", "quality", "unmatched"]
-    assert [[r[c] for c in rows[0]] for r in written] == rows[1:]  # every row, every input value, in order
-    ex, ny = _TO_BNG.transform(0.28, 50.77)
-    points = {"a": (557151.0, 95682.0), "b": (ex, ny), "c": (560000.0, 100000.0)}
-    for row in written:
-        if row["ref"] in points:
-            px, py = points[row["ref"]]
-            assert row["ward"] == wards.containing([px], [py])[0]
-            assert row["lsoa"] == lsoas.containing([px], [py])[0]
-            assert float(row["hub_easting"]) == pytest.approx(px, abs=0.05)
-            assert row["unmatched"] == "" and row["vintage"] == "wards-2024" and row["lad"] and row["pfa"]
-    assert {r["ref"]: r["unmatched"] for r in written if r["unmatched"]} == {
+    return Located(source, written, summary, seen)
+
+
+LOCATE_HEADER = LOCATE_ROWS[0] + ["hub_easting", "hub_northing", "ward", "lsoa", "lad", "csp", "county", "pfa"]
+
+
+def test_locate_csv_keeps_the_input_columns_then_adds_the_areas(located: Located) -> None:
+    assert list(located.written[0])[: len(LOCATE_HEADER)] == LOCATE_HEADER
+
+
+def test_locate_csv_ends_with_how_each_row_was_located(located: Located) -> None:
+    assert list(located.written[0])[len(LOCATE_HEADER) :] == ["vintage", "method", "quality", "unmatched"]
+
+
+def test_locate_csv_keeps_every_row_and_every_input_value_in_order(located: Located) -> None:
+    assert [[r[c] for c in LOCATE_ROWS[0]] for r in located.written] == LOCATE_ROWS[1:]
+
+
+def _located_row(located: Located, ref: str) -> dict[str, str]:
+    [row] = [r for r in located.written if r["ref"] == ref]
+    return row
+
+
+@pytest.mark.parametrize("ref", sorted(LOCATED_POINTS))
+def test_locate_csv_gives_each_located_row_its_ward(located: Located, wards: Polygons, ref: str) -> None:
+    px, py = LOCATED_POINTS[ref]
+    assert _located_row(located, ref)["ward"] == wards.containing([px], [py])[0]
+
+
+@pytest.mark.parametrize("ref", sorted(LOCATED_POINTS))
+def test_locate_csv_gives_each_located_row_its_lsoa(located: Located, lsoas: Polygons, ref: str) -> None:
+    px, py = LOCATED_POINTS[ref]
+    assert _located_row(located, ref)["lsoa"] == lsoas.containing([px], [py])[0]
+
+
+@pytest.mark.parametrize("ref", sorted(LOCATED_POINTS))
+def test_locate_csv_gives_each_located_row_its_easting(located: Located, ref: str) -> None:
+    px, _ = LOCATED_POINTS[ref]
+    assert float(_located_row(located, ref)["hub_easting"]) == pytest.approx(px, abs=0.05)
+
+
+@pytest.mark.parametrize("ref", sorted(LOCATED_POINTS))
+def test_locate_csv_marks_each_located_row_matched_with_its_vintage_district_and_force(
+    located: Located, ref: str
+) -> None:
+    row = _located_row(located, ref)
+    assert row["unmatched"] == "" and row["vintage"] == "wards-2024" and row["lad"] and row["pfa"]
+
+
+def test_locate_csv_gives_each_unlocated_row_its_reason(located: Located) -> None:
+    assert {r["ref"]: r["unmatched"] for r in located.written if r["unmatched"]} == {
         "d": INVALID_INPUT,
         "e": "no_location",
         "f": "outside_coverage",
@@ -374,39 +625,95 @@ def test_locate_csv_detects_columns_keeps_every_row_and_reports_bad_ones(
         "j": "no_location",
         "k": "invalid_postcode",
     }
-    assert summary.rows == 11 and summary.matched == 3 and seen == [11]
-    assert summary.unmatched == {INVALID_INPUT: 3, "no_location": 2, "outside_coverage": 1, "invalid_postcode": 2}
-    assert summary.problems == [
-        f"{source}, row 5, column 'Lat': not a number",
-        f"{source}, row 8, column 'Northing': missing (the other of the pair is given)",
-        f"{source}, row 10, column 'Lat': out of range",
-    ]
-    assert "fifty" not in " ".join(summary.problems)
 
+
+def test_locate_csv_counts_rows_read_and_matched_and_reports_progress(located: Located) -> None:
+    assert located.summary.rows == 11 and located.summary.matched == 3 and located.seen == [11]
+
+
+def test_locate_csv_counts_unmatched_rows_by_reason(located: Located) -> None:
+    assert located.summary.unmatched == {
+        INVALID_INPUT: 3,
+        "no_location": 2,
+        "outside_coverage": 1,
+        "invalid_postcode": 2,
+    }
+
+
+def test_locate_csv_reports_each_bad_value_by_row_and_column(located: Located) -> None:
+    assert located.summary.problems == [
+        f"{located.source}, row 5, column 'Lat': not a number",
+        f"{located.source}, row 8, column 'Northing': missing (the other of the pair is given)",
+        f"{located.source}, row 10, column 'Lat': out of range",
+    ]
+
+
+def test_locate_csv_reports_no_input_value(located: Located) -> None:
+    assert "fifty" not in " ".join(located.summary.problems)
+
+
+def test_locate_csv_detects_columns_whatever_their_case(geocoder: Geocoder, tmp_path: Path) -> None:
     lower = tmp_path / "latlon.csv"
     lower.write_text("LATITUDE,longitude\n50.77,0.28\n")
     summary = locate_csv(lower, tmp_path / "latlon-out.csv", geocoder)
     assert summary.columns == {"lat": "LATITUDE", "lon": "longitude"} and summary.matched == 1
 
 
-def test_locate_command_writes_the_file_and_summarises(loaded: str, hub_env: HubEnv, tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class LocateCommand:
+    """`locate` run as a command: its app, runner, folder, and the result and output of one good run."""
+
+    app: typer.Typer
+    runner: CliRunner
+    tmp_path: Path
+    out: Path
+    result: Result
+
+
+@pytest.fixture(scope="module")
+def locate_command(loaded: str, hub_env: HubEnv, tmp_path_factory: pytest.TempPathFactory) -> LocateCommand:
     app = typer.Typer()
     app.command()(locate)
+    tmp_path = tmp_path_factory.mktemp("locate-command")
     source, out = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_text("postcode,note\nBN20 0AD,x\nZZ99 9ZZ,y\n,z\n")
     runner = CliRunner(env=hub_env.env)  # the command reads HUB_* settings, as `hub geo locate` does
-    result = runner.invoke(app, [str(source), str(out)])
-    assert result.exit_code == 0, result.output
-    assert "3 rows" in result.output and "matched: 1" in result.output
-    assert "unmatched no_location: 1" in result.output and "unmatched unknown_postcode: 1" in result.output
-    assert "BN20" not in result.output  # no input values in the summary
-    assert len(out.read_text().splitlines()) == 4
+    return LocateCommand(app, runner, tmp_path, out, runner.invoke(app, [str(source), str(out)]))
 
-    missing = runner.invoke(app, [str(tmp_path / "none.csv"), str(out)])
+
+def test_locate_command_succeeds(locate_command: LocateCommand) -> None:
+    assert locate_command.result.exit_code == 0, locate_command.result.output
+
+
+def test_locate_command_summarises_rows_and_matches(locate_command: LocateCommand) -> None:
+    output = locate_command.result.output
+    assert "3 rows" in output and "matched: 1" in output
+
+
+def test_locate_command_summarises_unmatched_rows_by_reason(locate_command: LocateCommand) -> None:
+    output = locate_command.result.output
+    assert "unmatched no_location: 1" in output and "unmatched unknown_postcode: 1" in output
+
+
+def test_locate_command_summary_has_no_input_values(locate_command: LocateCommand) -> None:
+    assert "BN20" not in locate_command.result.output  # no input values in the summary
+
+
+def test_locate_command_writes_every_row(locate_command: LocateCommand) -> None:
+    assert len(locate_command.out.read_text().splitlines()) == 4
+
+
+def test_locate_command_fails_on_a_missing_file(locate_command: LocateCommand) -> None:
+    cmd = locate_command
+    missing = cmd.runner.invoke(cmd.app, [str(cmd.tmp_path / "none.csv"), str(cmd.out)])
     assert missing.exit_code == 1
-    nocols = tmp_path / "nocols.csv"
+
+
+def test_locate_command_refuses_a_file_without_location_columns(locate_command: LocateCommand) -> None:
+    cmd = locate_command
+    nocols = cmd.tmp_path / "nocols.csv"
     nocols.write_text("a,b\n1,2\n")
-    refused = runner.invoke(app, [str(nocols), str(out)])
+    refused = cmd.runner.invoke(cmd.app, [str(nocols), str(cmd.out)])
     assert refused.exit_code == 1 and "no location columns" in refused.output
 
 

@@ -169,52 +169,86 @@ def _leaks(haystack: Iterator[str], secrets: set[str]) -> dict[str, int]:
     return found
 
 
-def test_every_feed_was_published_without_losing_a_row(
-    published: list[subprocess.CompletedProcess[str]], planted_files: tuple[list[tuple[str, Path]], set[str]]
-) -> None:
+def test_every_feed_has_a_planted_file(planted_files: tuple[list[tuple[str, Path]], set[str]]) -> None:
     feeds = {feed for feed, _ in planted_files[0]}
     assert feeds >= set(CATALOGUE) - {"ons-population"}, f"feeds without a planted file: {set(CATALOGUE) - feeds}"
+
+
+def test_every_feed_was_published(published: list[subprocess.CompletedProcess[str]]) -> None:
     for run in published:
         assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_every_feed_was_published_without_losing_a_row(published: list[subprocess.CompletedProcess[str]]) -> None:
+    for run in published:
         assert " 0 rejected" in run.stderr, run.stderr[-2000:]
 
 
-def test_no_identifier_reaches_kafka(
-    published: list[subprocess.CompletedProcess[str]],
-    hub_env: HubEnv,
-    planted_files: tuple[list[tuple[str, Path]], set[str]],
-) -> None:
-    messages = list(_topic_text(hub_env))
+@pytest.fixture(scope="module")
+def messages(published: list[subprocess.CompletedProcess[str]], hub_env: HubEnv) -> list[str]:
+    """Every message on the hub's topics (key, value and headers), lower case."""
+    return list(_topic_text(hub_env))
+
+
+def test_kafka_holds_every_published_row_to_search(messages: list[str]) -> None:
     assert len(messages) >= 60 * len(all_generators())
+
+
+def test_no_identifier_reaches_kafka(
+    messages: list[str], planted_files: tuple[list[tuple[str, Path]], set[str]]
+) -> None:
     assert _leaks(iter(messages), planted_files[1]) == {}
 
 
+@pytest.fixture(scope="module")
+def warehouse_rows(published: list[subprocess.CompletedProcess[str]], hub_env: HubEnv) -> list[str]:
+    """Every row of every warehouse table, as text, lower case."""
+    return list(_warehouse_text(hub_env))
+
+
+def test_the_warehouse_holds_every_published_row_to_search(warehouse_rows: list[str]) -> None:
+    assert len(warehouse_rows) >= 60 * len(all_generators())
+
+
 def test_no_identifier_reaches_the_warehouse(
-    published: list[subprocess.CompletedProcess[str]],
-    hub_env: HubEnv,
-    planted_files: tuple[list[tuple[str, Path]], set[str]],
+    warehouse_rows: list[str], planted_files: tuple[list[tuple[str, Path]], set[str]]
 ) -> None:
-    rows = list(_warehouse_text(hub_env))
-    assert len(rows) >= 60 * len(all_generators())
-    assert _leaks(iter(rows), planted_files[1]) == {}
+    assert _leaks(iter(warehouse_rows), planted_files[1]) == {}
+
+
+@pytest.fixture(scope="module")
+def logs(published: list[subprocess.CompletedProcess[str]], worker: Worker) -> list[str]:
+    """The publishers' output and the worker's log, lower case."""
+    return [run.stdout.lower() + run.stderr.lower() for run in published] + [worker.log.read_text().lower()]
+
+
+def test_the_worker_logged(logs: list[str]) -> None:
+    assert any("batch of" in log for log in logs)  # the worker did log
 
 
 def test_no_identifier_reaches_the_logs(
-    published: list[subprocess.CompletedProcess[str]],
-    worker: Worker,
-    planted_files: tuple[list[tuple[str, Path]], set[str]],
+    logs: list[str], planted_files: tuple[list[tuple[str, Path]], set[str]]
 ) -> None:
-    logs = [run.stdout.lower() + run.stderr.lower() for run in published] + [worker.log.read_text().lower()]
-    assert any("batch of" in log for log in logs)  # the worker did log
     assert _leaks(iter(logs), planted_files[1]) == {}
 
 
-def test_the_planted_secrets_are_findable_where_they_were_planted(
-    planted_files: tuple[list[tuple[str, Path]], set[str]],
-) -> None:
+@pytest.fixture(scope="module")
+def planted_text(planted_files: tuple[list[tuple[str, Path]], set[str]]) -> str:
+    """The planted files themselves, lower case."""
+    return " ".join(path.read_text(encoding="utf-8").lower() for _, path in planted_files[0])
+
+
+def test_the_planted_names_are_findable_where_they_were_planted(planted_text: str) -> None:
     """The search works: every secret is in the planted files themselves."""
-    files = " ".join(path.read_text(encoding="utf-8").lower() for _, path in planted_files[0])
-    assert all(part.lower() in files for part in NAME_PARTS)
-    assert all(secret in files for secret in ("943 476 5919", "07700 900871", "qq 12 34 56 c", "so14 7du"))
+    assert all(part.lower() in planted_text for part in NAME_PARTS)
+
+
+def test_the_planted_note_is_findable_where_it_was_planted(planted_text: str) -> None:
+    assert all(secret in planted_text for secret in ("943 476 5919", "07700 900871", "qq 12 34 56 c", "so14 7du"))
+
+
+def test_the_generated_identifiers_are_findable_where_they_were_planted(
+    planted_text: str, planted_files: tuple[list[tuple[str, Path]], set[str]]
+) -> None:
     generated = {s for s in planted_files[1] if s not in {n.lower() for n in NOTE_SECRETS}}
-    assert generated and sum(1 for s in generated if s in files) >= len(generated) / 3  # one spelling of each
+    assert generated and sum(1 for s in generated if s in planted_text) >= len(generated) / 3  # one spelling of each

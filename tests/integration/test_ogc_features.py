@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from httpx import Response
 from shapely.geometry import box
 
 from deploy.protocol_files import packaged_protocols_dir
@@ -97,148 +99,327 @@ def _month_in(month: str, first: date, last: date) -> bool:
     return first <= date(int(month[:4]), int(month[5:7]), 1) <= last
 
 
-def test_landing_page_and_conformance(loaded: None, hub_env: HubEnv) -> None:
+@pytest.fixture(scope="module")
+def essex(loaded: None, hub_env: HubEnv) -> TestClient:
+    """Essex CSP's analyst, with one key for the module."""
+    return hub_env.api_client("essex-csp", "analyst")
+
+
+@dataclass(frozen=True)
+class Landing:
+    """The landing page and the documents its links lead to."""
+
+    response: Response
+    links: dict[str, dict[str, str]]
+    api: dict[str, Any]
+    conformance: dict[str, Any]
+    data: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def landing(loaded: None, hub_env: HubEnv) -> Landing:
     client = hub_env.client()
-    landing = client.get("/")
-    assert landing.status_code == 200 and landing.headers["content-type"] == "application/json"
-    links = _links(landing.json())
-    assert {"self", "service-desc", "conformance", "data"} <= set(links)
-    assert links["service-desc"]["type"] == "application/vnd.oai.openapi+json;version=3.0"  # what QGIS looks for
-    assert links["data"]["type"] == "application/json"
-    api = client.get(links["service-desc"]["href"]).json()
-    assert {"/collections", "/collections/{collectionId}/items", "/conformance", "/"} <= set(api["paths"])
-    assert set(client.get(links["conformance"]["href"]).json()["conformsTo"]) == CONFORMANCE
-    assert "collections" in client.get(links["data"]["href"]).json()
+    response = client.get("/")
+    links = _links(response.json())
+    return Landing(
+        response,
+        links,
+        client.get(links["service-desc"]["href"]).json(),
+        client.get(links["conformance"]["href"]).json(),
+        client.get(links["data"]["href"]).json(),
+    )
 
 
-def test_collections_are_those_the_protocols_allow(loaded: None, hub_env: HubEnv) -> None:
-    body = hub_env.api_client("essex-csp", "analyst").get("/collections").json()
-    ids = {c["id"] for c in body["collections"]}
-    assert ids == expected_collections("essex-csp")
+def test_landing_page_is_json(landing: Landing) -> None:
+    assert landing.response.status_code == 200 and landing.response.headers["content-type"] == "application/json"
+
+
+def test_landing_page_links_the_api_conformance_and_data(landing: Landing) -> None:
+    assert {"self", "service-desc", "conformance", "data"} <= set(landing.links)
+
+
+def test_landing_page_links_an_openapi_30_description(landing: Landing) -> None:
+    assert (
+        landing.links["service-desc"]["type"] == "application/vnd.oai.openapi+json;version=3.0"
+    )  # what QGIS looks for
+
+
+def test_landing_page_links_the_data_as_json(landing: Landing) -> None:
+    assert landing.links["data"]["type"] == "application/json"
+
+
+def test_the_api_description_has_the_ogc_paths(landing: Landing) -> None:
+    assert {"/collections", "/collections/{collectionId}/items", "/conformance", "/"} <= set(landing.api["paths"])
+
+
+def test_conformance_declares_core_geojson_and_openapi(landing: Landing) -> None:
+    assert set(landing.conformance["conformsTo"]) == CONFORMANCE
+
+
+def test_the_data_link_lists_the_collections(landing: Landing) -> None:
+    assert "collections" in landing.data
+
+
+@pytest.fixture(scope="module")
+def essex_collections(essex: TestClient) -> list[dict[str, Any]]:
+    """/collections as Essex CSP's analyst sees them."""
+    collections: list[dict[str, Any]] = essex.get("/collections").json()["collections"]
+    return collections
+
+
+def test_collections_are_those_the_protocols_allow(essex_collections: list[dict[str, Any]]) -> None:
+    assert {c["id"] for c in essex_collections} == expected_collections("essex-csp")
+
+
+def test_collections_include_the_api_and_street_collections(essex_collections: list[dict[str, Any]]) -> None:
+    ids = {c["id"] for c in essex_collections}
     assert {API_WARDS, "police-uk-api-lad-monthly", "police-uk-street-ward-monthly"} <= ids
-    for collection in body["collections"]:
-        links = _links(collection)
-        assert links["items"]["type"] == "application/geo+json"
-        assert links["items"]["href"].split("?")[0].endswith(f"/collections/{collection['id']}/items")
-        assert collection["itemType"] == "feature"
 
 
-def test_collection_extent_is_that_of_its_areas_and_months(
-    loaded: None, wards: Wards, colchester: Counter[Any], hub_env: HubEnv
+def test_collections_link_their_items_as_geojson(essex_collections: list[dict[str, Any]]) -> None:
+    assert all(_links(c)["items"]["type"] == "application/geo+json" for c in essex_collections)
+
+
+def test_collections_link_their_own_items(essex_collections: list[dict[str, Any]]) -> None:
+    for collection in essex_collections:
+        assert _links(collection)["items"]["href"].split("?")[0].endswith(f"/collections/{collection['id']}/items")
+
+
+def test_collections_hold_features(essex_collections: list[dict[str, Any]]) -> None:
+    assert all(collection["itemType"] == "feature" for collection in essex_collections)
+
+
+@pytest.fixture(scope="module")
+def api_wards_collection(essex: TestClient) -> dict[str, Any]:
+    document: dict[str, Any] = essex.get(f"/collections/{API_WARDS}").json()
+    return document
+
+
+def test_a_collection_document_names_itself(api_wards_collection: dict[str, Any]) -> None:
+    assert api_wards_collection["id"] == API_WARDS
+
+
+def test_collection_temporal_extent_is_that_of_its_months(api_wards_collection: dict[str, Any]) -> None:
+    interval = api_wards_collection["extent"]["temporal"]["interval"]
+    assert interval == [["2023-01-01T00:00:00Z", "2023-12-31T23:59:59Z"]]
+
+
+def test_collection_spatial_extent_is_that_of_its_areas(
+    api_wards_collection: dict[str, Any], wards: Wards, colchester: Counter[Any]
 ) -> None:
-    document = hub_env.api_client("essex-csp", "analyst").get(f"/collections/{API_WARDS}").json()
-    assert document["id"] == API_WARDS
-    assert document["extent"]["temporal"]["interval"] == [["2023-01-01T00:00:00Z", "2023-12-31T23:59:59Z"]]
     areas = [to_wgs84(wards.polygons[ward]).bounds for ward in {w for w, _ in colchester}]
     expected = [min(a[0] for a in areas), min(a[1] for a in areas), max(a[2] for a in areas), max(a[3] for a in areas)]
-    [served] = document["extent"]["spatial"]["bbox"]
+    [served] = api_wards_collection["extent"]["spatial"]["bbox"]
     assert served == pytest.approx(expected, abs=1e-5)
-    assert document["extent"]["spatial"]["crs"] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 
-def test_paging_walks_every_feature_once_with_the_counts_of_the_file(
-    loaded: None, colchester: Counter[tuple[str, str]], hub_env: HubEnv
-) -> None:
-    client = hub_env.api_client("essex-csp", "analyst")
-    features, pages = walk(client, f"/collections/{API_WARDS}/items", limit="37")
-    assert all(page["numberMatched"] == len(colchester) for page in pages)
-    assert len(pages) == -(-len(colchester) // 37)
-    ids = [f["id"] for f in features]
+def test_collection_spatial_extent_is_in_crs84(api_wards_collection: dict[str, Any]) -> None:
+    assert api_wards_collection["extent"]["spatial"]["crs"] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+def _served(features: list[dict[str, Any]]) -> dict[tuple[str, str], int | None]:
+    return {(f["properties"]["area_code"], f["properties"]["month"]): f["properties"]["count"] for f in features}
+
+
+@dataclass(frozen=True)
+class Walked:
+    """Every page of a collection's items followed by next links: the features and the pages' bodies."""
+
+    features: list[dict[str, Any]]
+    pages: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def paged(essex: TestClient) -> Walked:
+    """The Colchester ward counts walked 37 features a page."""
+    return Walked(*walk(essex, f"/collections/{API_WARDS}/items", limit="37"))
+
+
+def test_paging_matches_every_feature_on_every_page(paged: Walked, colchester: Counter[tuple[str, str]]) -> None:
+    assert all(page["numberMatched"] == len(colchester) for page in paged.pages)
+
+
+def test_paging_serves_the_pages_the_limit_implies(paged: Walked, colchester: Counter[tuple[str, str]]) -> None:
+    assert len(paged.pages) == -(-len(colchester) // 37)
+
+
+def test_paging_walks_every_feature_once(paged: Walked, colchester: Counter[tuple[str, str]]) -> None:
+    ids = [f["id"] for f in paged.features]
     assert len(ids) == len(set(ids)) == len(colchester)
-    served = {(f["properties"]["area_code"], f["properties"]["month"]): f["properties"]["count"] for f in features}
-    assert served == dict(colchester)  # exact: the clause keeps counts exact
-    assert all("prev" in _links(page) for page in pages[1:]) and "prev" not in _links(pages[0])
-    one = features[40]
-    single = client.get(f"/collections/{API_WARDS}/items/{one['id']}")
+
+
+def test_paging_serves_the_counts_of_the_file(paged: Walked, colchester: Counter[tuple[str, str]]) -> None:
+    assert _served(paged.features) == dict(colchester)  # exact: the clause keeps counts exact
+
+
+def test_paging_links_back_from_every_page_but_the_first(paged: Walked) -> None:
+    assert all("prev" in _links(page) for page in paged.pages[1:]) and "prev" not in _links(paged.pages[0])
+
+
+@pytest.fixture(scope="module")
+def single(paged: Walked, essex: TestClient) -> Response:
+    """One feature asked for by its id."""
+    response: Response = essex.get(f"/collections/{API_WARDS}/items/{paged.features[40]['id']}")
+    return response
+
+
+def test_a_single_feature_is_served_as_geojson(single: Response) -> None:
     assert single.status_code == 200 and single.headers["content-type"].startswith("application/geo+json")
+
+
+def test_a_single_feature_is_the_one_paging_served(single: Response, paged: Walked) -> None:
+    one = paged.features[40]
     assert {k: single.json()[k] for k in ("id", "properties", "geometry")} == {
         k: one[k] for k in ("id", "properties", "geometry")
     }
-    assert client.get(f"/collections/{API_WARDS}/items/E05000000.2023-01").status_code == 404
 
 
-def test_counts_equal_those_of_v1_counts(loaded: None, hub_env: HubEnv) -> None:
-    client = hub_env.api_client("essex-csp", "analyst")
-    for collection, dataset, level, first, last in (
-        (API_WARDS, "police-uk-api", "ward", "2023-01", "2023-12"),
-        ("police-uk-api-lad-monthly", "police-uk-api", "lad", "2023-01", "2023-12"),
-        ("police-uk-street-ward-monthly", "police-uk-street", "ward", "2019-01", "2019-01"),
-    ):
-        features, _ = walk(client, f"/collections/{collection}/items", limit="500")
-        counts = client.get("/v1/counts", params={"dataset": dataset, "level": level, "from": first, "to": last}).json()
-        assert {
-            (f["properties"]["area_code"], f["properties"]["month"]): f["properties"]["count"] for f in features
-        } == {(r["area_code"], r["period"]): r["count"] for r in counts["rows"]}
-
-
-def test_bbox_keeps_the_areas_intersecting_it(
-    loaded: None, wards: Wards, colchester: Counter[tuple[str, str]], hub_env: HubEnv
-) -> None:
-    area = box(*COLCHESTER_CENTRE)
-    inside = {w for w in {w for w, _ in colchester} if to_wgs84(wards.polygons[w]).intersects(area)}
-    assert 0 < len(inside) < len({w for w, _ in colchester})
-    features, pages = walk(
-        hub_env.api_client("essex-csp", "analyst"),
-        f"/collections/{API_WARDS}/items",
-        bbox=",".join(map(str, COLCHESTER_CENTRE)),
-        limit="50",
-    )
-    expected = {key: n for key, n in colchester.items() if key[0] in inside}
-    assert pages[0]["numberMatched"] == len(expected)
-    assert {
-        (f["properties"]["area_code"], f["properties"]["month"]): f["properties"]["count"] for f in features
-    } == expected
+def test_an_unknown_feature_is_404(essex: TestClient) -> None:
+    assert essex.get(f"/collections/{API_WARDS}/items/E05000000.2023-01").status_code == 404
 
 
 @pytest.mark.parametrize(
-    ("value", "first", "last"),
+    ("collection", "dataset", "level", "first", "last"),
     [
-        ("2023-03-01/2023-05-31", date(2023, 3, 1), date(2023, 5, 1)),
-        ("../2023-02-10T00:00:00Z", date(2000, 1, 1), date(2023, 2, 1)),
-        ("2023-11-01T00:00:00Z/..", date(2023, 11, 1), date(2099, 1, 1)),
-        ("2023-12-15T12:00:00Z", date(2023, 12, 1), date(2023, 12, 1)),
-        ("2023-06-30T23:59:59+00:00/2023-07-01T00:00:00Z", date(2023, 6, 1), date(2023, 7, 1)),
+        (API_WARDS, "police-uk-api", "ward", "2023-01", "2023-12"),
+        ("police-uk-api-lad-monthly", "police-uk-api", "lad", "2023-01", "2023-12"),
+        ("police-uk-street-ward-monthly", "police-uk-street", "ward", "2019-01", "2019-01"),
     ],
 )
-def test_datetime_keeps_the_months_overlapping_it(
-    loaded: None, colchester: Counter[tuple[str, str]], value: str, first: date, last: date, hub_env: HubEnv
+def test_counts_equal_those_of_v1_counts(
+    essex: TestClient, collection: str, dataset: str, level: str, first: str, last: str
 ) -> None:
-    features, pages = walk(
-        hub_env.api_client("essex-csp", "analyst"), f"/collections/{API_WARDS}/items", datetime=value, limit="200"
+    features, _ = walk(essex, f"/collections/{collection}/items", limit="500")
+    counts = essex.get("/v1/counts", params={"dataset": dataset, "level": level, "from": first, "to": last}).json()
+    assert _served(features) == {(r["area_code"], r["period"]): r["count"] for r in counts["rows"]}
+
+
+@pytest.fixture(scope="module")
+def inside_centre(wards: Wards, colchester: Counter[tuple[str, str]]) -> set[str]:
+    """The Colchester wards that intersect the centre's box, computed here."""
+    area = box(*COLCHESTER_CENTRE)
+    return {w for w in {w for w, _ in colchester} if to_wgs84(wards.polygons[w]).intersects(area)}
+
+
+@pytest.fixture(scope="module")
+def in_bbox(essex: TestClient) -> Walked:
+    """The Colchester ward counts walked within the centre's box."""
+    return Walked(
+        *walk(
+            essex,
+            f"/collections/{API_WARDS}/items",
+            bbox=",".join(map(str, COLCHESTER_CENTRE)),
+            limit="50",
+        )
     )
-    expected = {key: n for key, n in colchester.items() if _month_in(key[1], first, last)}
-    assert pages[0]["numberMatched"] == len(expected) > 0
-    assert {
-        (f["properties"]["area_code"], f["properties"]["month"]): f["properties"]["count"] for f in features
-    } == expected
 
 
-def test_invalid_parameters_get_400_and_large_limits_are_capped(loaded: None, hub_env: HubEnv) -> None:
-    client = hub_env.api_client("essex-csp", "analyst")
-    items = f"/collections/{API_WARDS}/items"
-    for params in ({"bbox": "1,2,3"}, {"bbox": "a,b,c,d"}, {"datetime": "yesterday"}, {"datetime": "../.."}):
-        assert client.get(items, params=params).status_code == 400, params
-    assert client.get(items, params={"limit": "0"}).status_code == 400
-    assert client.get(items, params={"datetime": "2023-05-01/2023-04-01"}).status_code == 400
-    capped = client.get(items, params={"limit": "20000"}).json()
+def test_the_bbox_holds_some_but_not_all_colchester_wards(
+    inside_centre: set[str], colchester: Counter[tuple[str, str]]
+) -> None:
+    assert 0 < len(inside_centre) < len({w for w, _ in colchester})
+
+
+def test_bbox_matches_the_areas_intersecting_it(
+    in_bbox: Walked, inside_centre: set[str], colchester: Counter[tuple[str, str]]
+) -> None:
+    assert in_bbox.pages[0]["numberMatched"] == len({key for key in colchester if key[0] in inside_centre})
+
+
+def test_bbox_keeps_the_areas_intersecting_it(
+    in_bbox: Walked, inside_centre: set[str], colchester: Counter[tuple[str, str]]
+) -> None:
+    assert _served(in_bbox.features) == {key: n for key, n in colchester.items() if key[0] in inside_centre}
+
+
+DATETIMES = [
+    ("2023-03-01/2023-05-31", date(2023, 3, 1), date(2023, 5, 1)),
+    ("../2023-02-10T00:00:00Z", date(2000, 1, 1), date(2023, 2, 1)),
+    ("2023-11-01T00:00:00Z/..", date(2023, 11, 1), date(2099, 1, 1)),
+    ("2023-12-15T12:00:00Z", date(2023, 12, 1), date(2023, 12, 1)),
+    ("2023-06-30T23:59:59+00:00/2023-07-01T00:00:00Z", date(2023, 6, 1), date(2023, 7, 1)),
+]
+
+
+@dataclass(frozen=True)
+class InTime:
+    """The Colchester ward counts walked within a datetime, and the counts of the file in the months it overlaps."""
+
+    walked: Walked
+    expected: dict[tuple[str, str], int]
+
+
+@pytest.fixture(scope="module", params=DATETIMES, ids=[value for value, _, _ in DATETIMES])
+def in_time(request: pytest.FixtureRequest, colchester: Counter[tuple[str, str]], essex: TestClient) -> InTime:
+    value, first, last = request.param
+    walked = Walked(*walk(essex, f"/collections/{API_WARDS}/items", datetime=value, limit="200"))
+    return InTime(walked, {key: n for key, n in colchester.items() if _month_in(key[1], first, last)})
+
+
+def test_datetime_matches_the_months_overlapping_it(in_time: InTime) -> None:
+    assert in_time.walked.pages[0]["numberMatched"] == len(in_time.expected) > 0
+
+
+def test_datetime_keeps_the_months_overlapping_it(in_time: InTime) -> None:
+    assert _served(in_time.walked.features) == in_time.expected
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bbox": "1,2,3"},
+        {"bbox": "a,b,c,d"},
+        {"datetime": "yesterday"},
+        {"datetime": "../.."},
+        {"limit": "0"},
+        {"datetime": "2023-05-01/2023-04-01"},
+    ],
+)
+def test_invalid_parameters_get_400(essex: TestClient, params: dict[str, str]) -> None:
+    assert essex.get(f"/collections/{API_WARDS}/items", params=params).status_code == 400, params
+
+
+def test_large_limits_are_capped(essex: TestClient) -> None:
+    capped = essex.get(f"/collections/{API_WARDS}/items", params={"limit": "20000"}).json()
     assert "limit=10000" in _links(capped)["self"]["href"]
-    assert client.get("/collections/no-such-collection/items").status_code == 404
 
 
-def test_the_public_without_a_key_sees_only_public_collections(loaded: None, hub_env: HubEnv) -> None:
-    public = hub_env.client()
-    body = public.get("/collections").json()
-    ids = {c["id"] for c in body["collections"]}
-    assert ids == expected_collections("public")
+def test_an_unknown_collection_is_404(essex: TestClient) -> None:
+    assert essex.get("/collections/no-such-collection/items").status_code == 404
+
+
+@pytest.fixture(scope="module")
+def public_collection_ids(loaded: None, hub_env: HubEnv) -> set[str]:
+    """/collections asked without a key."""
+    return {c["id"] for c in hub_env.client().get("/collections").json()["collections"]}
+
+
+def test_the_public_without_a_key_sees_only_public_collections(public_collection_ids: set[str]) -> None:
+    assert public_collection_ids == expected_collections("public")
+
+
+def test_the_public_sees_the_street_districts_but_nothing_of_the_api(public_collection_ids: set[str]) -> None:
+    ids = public_collection_ids
     assert "police-uk-street-lad-monthly" in ids and not any(i.startswith("police-uk-api") for i in ids)
-    assert "police-uk-street-ward-monthly" not in ids  # the public clause is at LSOA precision
-    assert public.get(f"/collections/{API_WARDS}/items").status_code == 404
-    assert public.get(f"/collections/{API_WARDS}").status_code == 404
+
+
+def test_the_public_does_not_see_street_wards(public_collection_ids: set[str]) -> None:
+    assert "police-uk-street-ward-monthly" not in public_collection_ids  # the public clause is at LSOA precision
+
+
+@pytest.mark.parametrize("path", [f"/collections/{API_WARDS}/items", f"/collections/{API_WARDS}"])
+def test_the_public_gets_404_for_a_collection_it_may_not_see(loaded: None, hub_env: HubEnv, path: str) -> None:
+    assert hub_env.client().get(path).status_code == 404
+
+
+def test_the_public_collection_counts_equal_those_of_v1_counts(loaded: None, hub_env: HubEnv) -> None:
+    public = hub_env.client()
     features, _ = walk(public, "/collections/police-uk-street-lad-monthly/items")
     counts = public.get(
         "/v1/counts", params={"dataset": "police-uk-street", "level": "lad", "from": "2019-01", "to": "2019-01"}
     ).json()
-    assert features and {
-        (f["properties"]["area_code"], f["properties"]["month"]): f["properties"]["count"] for f in features
-    } == {(r["area_code"], r["period"]): r["count"] for r in counts["rows"]}
+    assert features and _served(features) == {(r["area_code"], r["period"]): r["count"] for r in counts["rows"]}
+
+
+def test_a_partner_is_refused_the_collections(loaded: None, hub_env: HubEnv) -> None:
     assert hub_env.api_client("police-uk", "partner").get("/collections").status_code == 403

@@ -8,11 +8,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from httpx import Response
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -154,8 +156,10 @@ def after_expiry(
     restarted.stop()
 
 
-def test_the_warehouse_holds_only_what_the_protocols_allow(loaded: Worker, hub_env: HubEnv) -> None:
-    by_partner = {
+@pytest.fixture(scope="module")
+def warehouse_by_partner(loaded: Worker, hub_env: HubEnv) -> dict[str, tuple[Any, ...]]:
+    """Per partner: events, points, LSOA codes, categories, events with attributes, and spatial precisions."""
+    return {
         r[0]: r[1:]
         for r in _query(
             hub_env,
@@ -164,123 +168,310 @@ def test_the_warehouse_holds_only_what_the_protocols_allow(loaded: Worker, hub_e
             "FROM event GROUP BY partner",
         )
     }
-    assert set(by_partner) == {"sussex-police", "essex-police", "hampshire-police"}  # nothing from Kent
+
+
+def test_the_warehouse_holds_nothing_from_a_partner_without_a_protocol(
+    warehouse_by_partner: dict[str, tuple[Any, ...]],
+) -> None:
+    assert set(warehouse_by_partner) == {"sussex-police", "essex-police", "hampshire-police"}  # nothing from Kent
+
+
+def test_the_warehouse_holds_sussex_events_at_ward_precision_only(
+    warehouse_by_partner: dict[str, tuple[Any, ...]],
+) -> None:
     # Sussex to CSP A at ward precision: no point, no LSOA (finer than a ward), no attributes.
-    assert by_partner["sussex-police"] == (300, 0, 0, 300, 0, ["ward"])
+    assert warehouse_by_partner["sussex-police"] == (300, 0, 0, 300, 0, ["ward"])
+
+
+def test_the_warehouse_holds_essex_events_at_lsoa_precision_only(
+    warehouse_by_partner: dict[str, tuple[Any, ...]],
+) -> None:
     # Essex to CSP B at LSOA precision: the source's LSOA code, no point, no ward-only precision.
-    assert by_partner["essex-police"][:2] == (400, 0) and by_partner["essex-police"][-1] == ["lsoa"]
+    essex = warehouse_by_partner["essex-police"]
+    assert essex[:2] == (400, 0) and essex[-1] == ["lsoa"]
+
+
+def test_the_warehouse_holds_hampshire_events_without_categories(
+    warehouse_by_partner: dict[str, tuple[Any, ...]],
+) -> None:
     # Hampshire to CSP A without categories.
-    assert by_partner["hampshire-police"] == (200, 0, 0, 0, 0, ["ward"])
+    assert warehouse_by_partner["hampshire-police"] == (200, 0, 0, 0, 0, ["ward"])
 
 
-def test_a_recipient_without_a_clause_gets_nothing(loaded: Worker, hub_env: HubEnv) -> None:
-    params = {"dataset": "police-uk-street", "level": "ward", "from": "2019-01", "to": "2019-01"}
-    assert hub_env.api_client("csp-c", "analyst").get("/v1/counts", params=params).status_code == 403
-    assert hub_env.api_client("csp-b", "analyst").get("/v1/counts", params=params).status_code == 403  # finer than LSOA
-    public = hub_env.client().get("/v1/counts", params={**params, "level": "lsoa"})  # no key at all
-    assert public.status_code == 403
-    assert "'public'" in public.json()["detail"]
+COUNTS = {"dataset": "police-uk-street", "from": "2019-01", "to": "2019-01"}
 
 
-def test_each_recipient_sees_only_its_own_flows_at_its_precision(loaded: Worker, hub_env: HubEnv) -> None:
-    params = {"dataset": "police-uk-street", "from": "2019-01", "to": "2019-01"}
-    a = hub_env.api_client("csp-a", "analyst").get("/v1/counts", params={**params, "level": "ward"}).json()
-    [(a_expected,)] = _query(
-        hub_env,
-        "SELECT count(*) FROM event WHERE partner IN ('sussex-police', 'hampshire-police') AND ward_code IS NOT NULL",
+@pytest.mark.parametrize(
+    ("org", "level"),
+    [("csp-c", "ward"), ("csp-b", "ward")],
+    ids=["no-clause", "finer-than-its-lsoa-clause"],
+)
+def test_a_recipient_without_a_clause_gets_nothing(loaded: Worker, hub_env: HubEnv, org: str, level: str) -> None:
+    assert hub_env.api_client(org, "analyst").get("/v1/counts", params={**COUNTS, "level": level}).status_code == 403
+
+
+@pytest.fixture(scope="module")
+def public_counts(loaded: Worker, hub_env: HubEnv) -> Response:
+    """/v1/counts asked with no key at all."""
+    response: Response = hub_env.client().get("/v1/counts", params={**COUNTS, "level": "lsoa"})
+    return response
+
+
+def test_the_public_without_a_clause_gets_nothing(public_counts: Response) -> None:
+    assert public_counts.status_code == 403
+
+
+def test_the_public_is_told_it_is_refused_as_the_public(public_counts: Response) -> None:
+    assert "'public'" in public_counts.json()["detail"]
+
+
+@pytest.fixture(scope="module")
+def csp_a_wards(loaded: Worker, hub_env: HubEnv) -> dict[str, Any]:
+    """CSP A's ward counts while all four protocols are in force."""
+    body: dict[str, Any] = (
+        hub_env.api_client("csp-a", "analyst").get("/v1/counts", params={**COUNTS, "level": "ward"}).json()
     )
-    assert sum(r["count"] for r in a["rows"]) == a_expected
-    b = hub_env.api_client("csp-b", "analyst").get("/v1/counts", params={**params, "level": "lsoa"}).json()
-    assert b["protocols"] == ["essex-to-b@1#counts"]
-    rule = b["disclosure"]
-    assert (rule["source"], rule["min_cell_count"], rule["round_to"]) == ("protocol", 8, 5)
+    return body
+
+
+@pytest.fixture(scope="module")
+def csp_b_lsoas(loaded: Worker, hub_env: HubEnv) -> dict[str, Any]:
+    """CSP B's LSOA counts."""
+    body: dict[str, Any] = (
+        hub_env.api_client("csp-b", "analyst").get("/v1/counts", params={**COUNTS, "level": "lsoa"}).json()
+    )
+    return body
+
+
+@pytest.fixture(scope="module")
+def essex_lsoa_counts(loaded: Worker, hub_env: HubEnv) -> dict[str, int]:
     expected: dict[str, int] = dict(
         _query(
             hub_env,
             "SELECT lsoa_code, count(*) FROM event WHERE partner = 'essex-police' AND lsoa_code IS NOT NULL GROUP BY 1",
         )
     )
-    assert {r["area_code"] for r in b["rows"]} == set(expected)
-    for row in b["rows"]:
-        true = int(expected[row["area_code"]])
+    return expected
+
+
+def test_a_recipient_sees_all_of_its_own_flows(csp_a_wards: dict[str, Any], hub_env: HubEnv) -> None:
+    [(a_expected,)] = _query(
+        hub_env,
+        "SELECT count(*) FROM event WHERE partner IN ('sussex-police', 'hampshire-police') AND ward_code IS NOT NULL",
+    )
+    assert sum(r["count"] for r in csp_a_wards["rows"]) == a_expected
+
+
+def test_a_recipient_sees_its_counts_under_its_own_clause(csp_b_lsoas: dict[str, Any]) -> None:
+    assert csp_b_lsoas["protocols"] == ["essex-to-b@1#counts"]
+
+
+def test_a_recipient_sees_its_counts_under_its_protocols_disclosure_rule(csp_b_lsoas: dict[str, Any]) -> None:
+    rule = csp_b_lsoas["disclosure"]
+    assert (rule["source"], rule["min_cell_count"], rule["round_to"]) == ("protocol", 8, 5)
+
+
+def test_a_recipient_sees_every_area_of_its_flows_and_no_other(
+    csp_b_lsoas: dict[str, Any], essex_lsoa_counts: dict[str, int]
+) -> None:
+    assert {r["area_code"] for r in csp_b_lsoas["rows"]} == set(essex_lsoa_counts)
+
+
+def test_a_recipient_sees_its_counts_suppressed_and_rounded(
+    csp_b_lsoas: dict[str, Any], essex_lsoa_counts: dict[str, int]
+) -> None:
+    for row in csp_b_lsoas["rows"]:
+        true = int(essex_lsoa_counts[row["area_code"]])
         # 1-7 always suppressed; larger cells rounded, or suppressed as well to protect the totals
         assert row["count"] is None if true < 8 else row["count"] in (None, (true + 2) // 5 * 5)
 
 
+PUBLISHED = sum(count for _, _, count in FEEDS.values()) + LATE_HANTS[2]
+
+
 def test_every_event_has_exactly_one_decision(after_expiry: Worker, hub_env: HubEnv) -> None:
-    published = sum(count for _, _, count in FEEDS.values()) + LATE_HANTS[2]
     [(decisions, events)] = _query(hub_env, "SELECT count(*), count(DISTINCT event_id) FROM decision")
-    assert decisions == events == published
+    assert decisions == events == PUBLISHED
+
+
+def test_every_event_is_loaded_withheld_or_dead_lettered(after_expiry: Worker, hub_env: HubEnv) -> None:
     [(loaded_events,)] = _query(hub_env, "SELECT count(*) FROM event")
     [(withheld,)] = _query(hub_env, "SELECT count(*) FROM decision WHERE outcome = 'withheld'")
     [(dead,)] = _query(hub_env, "SELECT count(*) FROM dead_letter")
-    assert loaded_events + withheld + dead == published
+    assert loaded_events + withheld + dead == PUBLISHED
 
 
-def test_expiring_a_protocol_stops_new_flows(after_expiry: Worker, hub_env: HubEnv) -> None:
+def test_expiring_a_protocol_withholds_new_flows(after_expiry: Worker, hub_env: HubEnv) -> None:
     [(late_withheld,)] = _query(
         hub_env, "SELECT count(*) FROM decision WHERE partner = 'hampshire-police' AND outcome = 'withheld'"
     )
-    [(hants_loaded,)] = _query(hub_env, "SELECT count(*) FROM event WHERE partner = 'hampshire-police'")
     assert late_withheld == LATE_HANTS[2]
+
+
+def test_expiring_a_protocol_loads_no_new_flows(after_expiry: Worker, hub_env: HubEnv) -> None:
+    [(hants_loaded,)] = _query(hub_env, "SELECT count(*) FROM event WHERE partner = 'hampshire-police'")
     assert hants_loaded == FEEDS["hampshire-police"][2]
-    # Views come from the protocols in force at query time: CSP A no longer sees the Hampshire events.
-    params = {"dataset": "police-uk-street", "level": "ward", "from": "2019-01", "to": "2019-01"}
-    a = hub_env.api_client("csp-a", "analyst").get("/v1/counts", params=params).json()
-    assert a["protocols"] == ["sussex-to-a@1#records"]
+
+
+@pytest.fixture(scope="module")
+def csp_a_wards_after_expiry(after_expiry: Worker, hub_env: HubEnv) -> dict[str, Any]:
+    """CSP A's ward counts once hants-to-a has expired."""
+    body: dict[str, Any] = (
+        hub_env.api_client("csp-a", "analyst").get("/v1/counts", params={**COUNTS, "level": "ward"}).json()
+    )
+    return body
+
+
+def test_an_expired_protocol_is_no_longer_cited(csp_a_wards_after_expiry: dict[str, Any]) -> None:
+    # Views come from the protocols in force at query time.
+    assert csp_a_wards_after_expiry["protocols"] == ["sussex-to-a@1#records"]
+
+
+def test_an_expired_protocols_events_are_no_longer_seen(
+    csp_a_wards_after_expiry: dict[str, Any], hub_env: HubEnv
+) -> None:
+    # CSP A no longer sees the Hampshire events.
     [(sussex_with_ward,)] = _query(
         hub_env, "SELECT count(*) FROM event WHERE partner = 'sussex-police' AND ward_code IS NOT NULL"
     )
-    assert sum(r["count"] for r in a["rows"]) == sussex_with_ward
+    assert sum(r["count"] for r in csp_a_wards_after_expiry["rows"]) == sussex_with_ward
 
 
-def test_the_ig_endpoints_report_the_same_counts(after_expiry: Worker, hub_env: HubEnv) -> None:
-    assert (
-        hub_env.api_client("csp-c", "analyst")
-        .get("/v1/counts", params={"dataset": "police-uk-street", "from": "2019-01", "to": "2019-01"})
-        .status_code
-        == 403
-    )
+@dataclass(frozen=True)
+class IgReports:
+    """The IG endpoints asked once each, after CSP C was refused its counts and CSP A its flows."""
+
+    refused: Response
+    flows: list[dict[str, Any]]
+    essex_flows: list[dict[str, Any]]
+    withheld: list[dict[str, Any]]
+    protocols: list[dict[str, Any]]
+    csp_a_flows: Response
+    access_log: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def ig_reports(after_expiry: Worker, hub_env: HubEnv) -> IgReports:
+    refused = hub_env.api_client("csp-c", "analyst").get("/v1/counts", params=COUNTS)
     ig = hub_env.api_client("hub", "ig_lead")
     flows = ig.get("/v1/ig/flows").json()
+    essex_flows = hub_env.api_client("essex-police", "ig_lead").get("/v1/ig/flows").json()
+    withheld = ig.get("/v1/ig/withheld").json()
+    protocols = ig.get("/v1/ig/protocols").json()
+    csp_a_flows = hub_env.api_client("csp-a", "analyst").get("/v1/ig/flows")
+    access_log = ig.get("/v1/ig/access-log", params={"limit": 1000}).json()
+    return IgReports(refused, flows, essex_flows, withheld, protocols, csp_a_flows, access_log)
+
+
+def test_a_recipient_without_a_clause_is_refused_counts_of_any_level(ig_reports: IgReports) -> None:
+    assert ig_reports.refused.status_code == 403
+
+
+def test_the_ig_flows_report_the_events_each_protocol_carried(ig_reports: IgReports) -> None:
     by_protocol: dict[str, int] = {}
-    for flow in flows:
+    for flow in ig_reports.flows:
         by_protocol[flow["protocol"]] = by_protocol.get(flow["protocol"], 0) + flow["events"]
     # Per recipient: essex-to-b and essex-to-d both carried the same 400 Essex events.
     assert by_protocol == {"sussex-to-a@1": 300, "essex-to-b@1": 400, "essex-to-d@1": 400, "hants-to-a@1": 200}
-    essex_ig = {
-        (f["protocol"], f["partner"]) for f in hub_env.api_client("essex-police", "ig_lead").get("/v1/ig/flows").json()
-    }
+
+
+def test_a_partners_ig_lead_sees_only_its_own_flows(ig_reports: IgReports) -> None:
+    essex_ig = {(f["protocol"], f["partner"]) for f in ig_reports.essex_flows}
     assert essex_ig == {("essex-to-b@1", "essex-police"), ("essex-to-d@1", "essex-police")}
-    withheld = {(w["partner"], w["code"]): w["events"] for w in ig.get("/v1/ig/withheld").json()}
-    assert sum(n for (p, _), n in withheld.items() if p == "kent-police") == 50
-    assert sum(n for (p, _), n in withheld.items() if p == "hampshire-police") == 100
-    register = {p["label"]: p for p in ig.get("/v1/ig/protocols").json()}
+
+
+@pytest.mark.parametrize(
+    ("partner", "events"),
+    [("kent-police", 50), ("hampshire-police", 100)],
+    ids=["no-protocol", "expired-protocol"],
+)
+def test_the_ig_withheld_report_counts_what_was_withheld(ig_reports: IgReports, partner: str, events: int) -> None:
+    withheld = {(w["partner"], w["code"]): w["events"] for w in ig_reports.withheld}
+    assert sum(n for (p, _), n in withheld.items() if p == partner) == events
+
+
+def test_the_ig_register_shows_an_expired_protocol_out_of_force(ig_reports: IgReports) -> None:
+    register = {p["label"]: p for p in ig_reports.protocols}
     assert register["hants-to-a@1"]["in_force"] is False
-    assert hub_env.api_client("csp-a", "analyst").get("/v1/ig/flows").status_code == 403
-    log = ig.get("/v1/ig/access-log", params={"limit": 1000}).json()
-    assert any(entry["org"] == "csp-c" and entry["status"] == 403 for entry in log)
+
+
+def test_an_analyst_is_refused_the_ig_reports(ig_reports: IgReports) -> None:
+    assert ig_reports.csp_a_flows.status_code == 403
+
+
+def test_the_ig_access_log_records_a_refusal(ig_reports: IgReports) -> None:
+    assert any(entry["org"] == "csp-c" and entry["status"] == 403 for entry in ig_reports.access_log)
+
+
+def test_the_ig_access_log_says_who_asked_what_under_which_protocols(ig_reports: IgReports) -> None:
+    log = ig_reports.access_log
     assert all(set(entry) >= {"org", "role", "endpoint", "protocols", "rows", "status"} for entry in log)
 
 
-def test_retention_deletes_expired_events_records_it_and_leaves_the_audit_alone(
-    after_expiry: Worker, hub_env: HubEnv, shared_data: Path, tmp_path: Path
-) -> None:
+@dataclass(frozen=True)
+class Retention:
+    """Retention run on the last day of the first retention, then the day after the last one; then Sussex
+    re-published. What the tables held before and after."""
+
+    events_before: int
+    decisions_before: int
+    on_last_day: dict[str, int]
+    deleted: dict[str, int]
+    events_after: list[tuple[Any, ...]]
+    runs: list[tuple[Any, ...]]
+    decisions_after: list[tuple[Any, ...]]
+    events_after_republishing: list[tuple[Any, ...]]
+
+
+@pytest.fixture(scope="module")
+def retention(
+    after_expiry: Worker, hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Retention:
     [(events_before,)] = _query(hub_env, "SELECT count(*) FROM event")
     [(decisions_before,)] = _query(hub_env, "SELECT count(*) FROM decision")
     [(first_expiry, kept_until)] = _query(hub_env, "SELECT min(retain_until), max(retain_until) FROM event")
     with session_scope(hub_env.engine) as session:
-        assert run_retention(session, first_expiry) == {}  # nothing is past retention on its last day
+        on_last_day = run_retention(session, first_expiry)
     with session_scope(hub_env.engine) as session:
         deleted = run_retention(session, kept_until + timedelta(days=1))
-    assert deleted == {"police-uk-street": events_before}
-    assert _query(hub_env, "SELECT count(*) FROM event") == [(0,)]
-    assert _query(hub_env, "SELECT dataset, deleted FROM retention_run") == [("police-uk-street", events_before)]
-    assert _query(hub_env, "SELECT count(*) FROM decision") == [(decisions_before,)]
+    events_after = _query(hub_env, "SELECT count(*) FROM event")
+    runs = _query(hub_env, "SELECT dataset, deleted FROM retention_run")
+    decisions_after = _query(hub_env, "SELECT count(*) FROM decision")
+    # Re-publish what retention deleted.
+    source, first, count = FEEDS["sussex-police"]
+    tmp = tmp_path_factory.mktemp("republish")
+    _publish(hub_env, _extract(shared_data, tmp, source, first, count), "sussex-police")
+    after_expiry.wait_until_loaded()
+    republished = _query(hub_env, "SELECT count(*) FROM event")
+    return Retention(
+        events_before, decisions_before, on_last_day, deleted, events_after, runs, decisions_after, republished
+    )
+
+
+def test_retention_deletes_nothing_on_the_last_day(retention: Retention) -> None:
+    assert retention.on_last_day == {}  # nothing is past retention on its last day
+
+
+def test_retention_deletes_expired_events(retention: Retention) -> None:
+    assert retention.deleted == {"police-uk-street": retention.events_before}
+
+
+def test_retention_leaves_no_expired_event(retention: Retention) -> None:
+    assert retention.events_after == [(0,)]
+
+
+def test_retention_records_what_it_deleted(retention: Retention) -> None:
+    assert retention.runs == [("police-uk-street", retention.events_before)]
+
+
+def test_retention_leaves_the_decisions_alone(retention: Retention) -> None:
+    assert retention.decisions_after == [(retention.decisions_before,)]
+
+
+def test_the_decisions_are_append_only(retention: Retention, hub_env: HubEnv) -> None:
     with pytest.raises(DBAPIError, match="append-only"), hub_env.engine.begin() as conn:
         conn.execute(text("DELETE FROM decision"))
-    # Re-publishing what retention deleted does not bring it back.
-    source, first, count = FEEDS["sussex-police"]
-    _publish(hub_env, _extract(shared_data, tmp_path, source, first, count), "sussex-police")
-    after_expiry.wait_until_loaded()
-    assert _query(hub_env, "SELECT count(*) FROM event") == [(0,)]
+
+
+def test_republishing_what_retention_deleted_does_not_bring_it_back(retention: Retention) -> None:
+    assert retention.events_after_republishing == [(0,)]
