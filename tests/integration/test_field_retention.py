@@ -10,10 +10,9 @@ events, not read from the hub.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from sharing_protocols.periods import shift_months
-from tests.support.hub import HubEnv, Worker, run_all
+from tests.support.hub import HubEnv, Worker, publish_generated, run_all, run_retention
 
 pytestmark = pytest.mark.integration
 
@@ -31,6 +30,7 @@ PROTOCOLS = Path(__file__).resolve().parents[2] / "sharing_protocols" / "protoco
 KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": "r" * 48}
 SHORT = "repeat-victimisation-counts@1#police-repeat-victim-counts"
 LONG = "police-records-to-csp@1#ward-day-records"
+EASTBOURNE = "E07000061"  # inside the East Sussex CSPs' scope under the packaged protocols
 _FILES: list[Path] = []  # the published file, for the replay
 
 
@@ -43,27 +43,9 @@ def _months(name: str) -> int:
 def loaded(hub_env: HubEnv, worker: Worker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[date]:
     """Generated police records published and loaded; yields the day they were loaded (the decision day)."""
     path = tmp_path_factory.mktemp("records") / "police-records.csv"
-    env = {**os.environ, **hub_env.env, **KEYS}
-    cli = [sys.executable, "-m", "deploy.cli"]
-    day = datetime.now(UTC).date()
-    run_all([[*cli, "generate", "police-records", str(path), "--seed", "11", "--rows", "300"]], env)
-    run_all([[*cli, "publish", "police-records", str(path)]], env)
-    worker.wait_until_loaded()
+    day = publish_generated(hub_env, worker, path, 11, KEYS, EASTBOURNE)
     _FILES.append(path)
-    assert datetime.now(UTC).date() == day, "the test ran over midnight: the decision day is ambiguous"
     yield day
-
-
-def _retention(hub_env: HubEnv, today: date) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "deploy.cli", "retention", "run", "--today", today.isoformat()],
-        env={**os.environ, **hub_env.env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 def _events(hub_env: HubEnv) -> dict[Any, tuple[Any, ...]]:
@@ -90,11 +72,11 @@ def test_short_lived_fields_go_after_their_clause_and_the_event_after_the_longes
     assert all(sorted(row[7]) == sorted([LONG, SHORT]) for row in before.values() if row[7])
 
     # On the short clause's last day nothing goes.
-    assert "removed" not in _retention(hub_env, short_until)
+    assert "removed" not in run_retention(hub_env, short_until)
     assert _events(hub_env) == before
 
     # The day after: the pseudonym and the hour are gone from every event; all else stays.
-    output = _retention(hub_env, short_until + timedelta(days=1))
+    output = run_retention(hub_env, short_until + timedelta(days=1))
     assert f"removed victim_pseudonym from {with_pseudonym} police-records events" in output
     after = _events(hub_env)
     assert after.keys() == before.keys()
@@ -130,9 +112,9 @@ def test_short_lived_fields_go_after_their_clause_and_the_event_after_the_longes
     assert _events(hub_env) == after
 
     # The day the long clause ends nothing more goes; the day after, the events go, and the log says so.
-    assert "deleted 0" in _retention(hub_env, long_until)
+    assert "deleted 0" in run_retention(hub_env, long_until)
     assert len(_events(hub_env)) == len(before)
-    output = _retention(hub_env, long_until + timedelta(days=1))
+    output = run_retention(hub_env, long_until + timedelta(days=1))
     assert f"deleted {len(before)} police-records events" in output
     assert _events(hub_env) == {}
     assert hub_env.query(

@@ -9,18 +9,15 @@ worker loaded the events, not read from the hub.
 from __future__ import annotations
 
 import calendar
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sharing_protocols.periods import shift_months
-from tests.support.hub import HubEnv, Worker, run_all
+from tests.support.hub import HubEnv, Worker, publish_generated, run_retention
 
 pytestmark = pytest.mark.integration
 
@@ -92,26 +89,8 @@ def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def loaded(hub_env: HubEnv, worker: Worker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[date]:
     """Generated police records published and loaded; yields the day they were loaded (the decision day)."""
     path = tmp_path_factory.mktemp("records") / "police-records.csv"
-    env = {**os.environ, **hub_env.env, **KEYS}
-    cli = [sys.executable, "-m", "deploy.cli"]
-    day = datetime.now(UTC).date()
-    run_all([[*cli, "generate", "police-records", str(path), "--seed", "23", "--rows", "300"]], env)
-    run_all([[*cli, "publish", "police-records", str(path)]], env)
-    worker.wait_until_loaded()
-    assert datetime.now(UTC).date() == day, "the test ran over midnight: the decision day is ambiguous"
+    day = publish_generated(hub_env, worker, path, 23, KEYS)
     yield day
-
-
-def _retention(hub_env: HubEnv, today: date) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "deploy.cli", "retention", "run", "--today", today.isoformat()],
-        env={**os.environ, **hub_env.env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 COLUMNS = (
@@ -165,10 +144,10 @@ def test_after_the_short_clause_place_and_period_are_coarsened_to_the_long_one(
     _counts_match_the_events(hub_env)
 
     # On the short clause's last day nothing goes.
-    assert "removed" not in _retention(hub_env, short_until)
+    assert "removed" not in run_retention(hub_env, short_until)
     assert _events(hub_env) == before
 
-    _retention(hub_env, short_until + timedelta(days=1))
+    run_retention(hub_env, short_until + timedelta(days=1))
     after = _events(hub_env)
     assert after.keys() == before.keys()
     for event_id, event in after.items():

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +227,33 @@ def run_all(commands: list[list[str]], env: dict[str, str]) -> None:
     for command, process in zip(commands, running, strict=True):
         _, err = process.communicate(timeout=300)
         assert process.returncode == 0, f"{command[3:5]}: {err[-2000:]}"
+
+
+def publish_generated(
+    hub: HubEnv, worker: Worker, path: Path, seed: int, env: dict[str, str], district: str | None = None
+) -> date:
+    """300 generated police records (in `district`, else anywhere) published and loaded; returns the day they were
+    loaded (the decision day)."""
+    environ = {**os.environ, **hub.env, **env}
+    cli = [sys.executable, "-m", "deploy.cli"]
+    day = datetime.now(UTC).date()
+    places = ["--district", district] if district else []
+    generate = [*cli, "generate", "police-records", str(path), "--seed", str(seed), "--rows", "300", *places]
+    run_all([generate], environ)
+    run_all([[*cli, "publish", "police-records", str(path)]], environ)
+    worker.wait_until_loaded()
+    assert datetime.now(UTC).date() == day, "the test ran over midnight: the decision day is ambiguous"
+    return day
+
+
+def run_retention(hub: HubEnv, today: date) -> str:
+    """`hub retention run --today TODAY` as a subprocess; its output (the command must succeed)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "deploy.cli", "retention", "run", "--today", today.isoformat()],
+        env={**os.environ, **hub.env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
