@@ -130,6 +130,14 @@ def _save_demo_api_keys(session: Session, keys_file: Path) -> None:
 
 def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds to load")) -> None:
     """Start Kafka, PostGIS, the worker and the API; publish the demo feeds; wait until they are loaded."""
+    try:
+        _run_demo(timeout)
+    except local.LocalInfraError as exc:  # a service that would not start: say which, without a traceback
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+
+
+def _run_demo(timeout: float) -> None:
     data = LocalSettings().shared_data
     kafka = KafkaSettings()
     for line in local.up():
