@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Annotated, Literal, get_args
 
-from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, StringConstraints, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from sharing_protocols.disclosure import DisclosureControl
@@ -231,6 +231,7 @@ class Protocol(FrozenModel):
     retention: Retention
     signatories: tuple[Signatory, ...] = Field(min_length=1)
     clauses: tuple[Clause, ...] = Field(min_length=1)
+    _scope_areas: dict[tuple[str, Scope, str], tuple[ScopeLevel, frozenset[str]]] = PrivateAttr(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -244,11 +245,18 @@ class Protocol(FrozenModel):
     def scope_areas(self, clause: Clause, recipient_id: str) -> tuple[ScopeLevel, frozenset[str]] | None:
         """The level and area codes `recipient_id` sees under `clause`, or None when the clause has no scope.
 
-        A recipient without an area under an `of: recipient` scope sees nothing (an empty set of codes).
+        A recipient without an area under an `of: recipient` scope sees nothing (an empty set of codes). Worked out
+        once per clause and recipient: the worker asks for every event.
         """
         scope = clause.scope
         if scope is None:
             return None
+        key = (clause.id, scope, recipient_id)
+        if key not in self._scope_areas:
+            self._scope_areas[key] = self._areas_under(scope, recipient_id)
+        return self._scope_areas[key]
+
+    def _areas_under(self, scope: Scope, recipient_id: str) -> tuple[ScopeLevel, frozenset[str]]:
         if scope.codes is not None and scope.level is not None:
             return scope.level, frozenset(scope.codes)
         found = self.recipient(recipient_id)
