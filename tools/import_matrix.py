@@ -4,7 +4,8 @@ Usage: python tools/import_matrix.py [--root DIR]
 
 Rows import columns; a cell counts import statements. The allowed direction (docs/architecture.md):
 sharing_protocols (nothing of the project) <- producers; sharing_protocols <- geography <- warehouse
-<- stream_processors, api; deploy (the composition root) may import everything and nothing imports it.
+<- stream_processors, api; broker_access (nothing of the project) <- producers, stream_processors;
+deploy (the composition root) may import everything and nothing imports it.
 tests and benchmarks are shown but not checked: they drive the packages from outside, as deploy does.
 """
 
@@ -19,12 +20,15 @@ from pathlib import Path
 # What each production package may import (besides itself). Anything else is a violation.
 ALLOWED: dict[str, frozenset[str]] = {
     "sharing_protocols": frozenset(),
-    "producers": frozenset({"sharing_protocols"}),
+    "broker_access": frozenset(),
+    "producers": frozenset({"sharing_protocols", "broker_access"}),
     "geography": frozenset({"sharing_protocols"}),
     "warehouse": frozenset({"sharing_protocols", "geography"}),
-    "stream_processors": frozenset({"sharing_protocols", "geography", "warehouse"}),
+    "stream_processors": frozenset({"sharing_protocols", "broker_access", "geography", "warehouse"}),
     "api": frozenset({"sharing_protocols", "geography", "warehouse"}),
-    "deploy": frozenset({"sharing_protocols", "producers", "geography", "warehouse", "stream_processors", "api"}),
+    "deploy": frozenset(
+        {"sharing_protocols", "broker_access", "producers", "geography", "warehouse", "stream_processors", "api"}
+    ),
 }
 UNCHECKED = ("tests", "benchmarks")
 PACKAGES = (*ALLOWED, *UNCHECKED)
