@@ -1,0 +1,135 @@
+"""What the warehouse's run-time roles may do; the owner (migrations, operator tools) does everything else.
+
+The worker (the loader) writes events, decisions, dead letters and retractions, and reads what its sink and
+geocoder need. The API reads what its queries read, appends to the access log and records when a key was last
+used; it changes nothing else. Neither may update or delete the audit trail (decision, access_log,
+retention_run, retired_event, dead_letter, retraction: their triggers refuse it even to the owner).
+
+`grant_statements` renders the grants (docs/database.md lists them); `grant_runtime_roles`, run as the owner
+after every migration, first revokes whatever the two roles held on the schema's relations, so that what they
+hold afterwards is exactly this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import psycopg
+
+from warehouse.schema.db import libpq_url
+
+
+@dataclass(frozen=True)
+class RolePrivileges:
+    """One run-time role's privileges: per table (a column list narrows one, e.g. "UPDATE (last_used_at)"),
+    the sequences behind the ids of the tables it inserts into, the functions it calls, and whether it may create
+    temporary tables."""
+
+    tables: Mapping[str, tuple[str, ...]]
+    sequences: tuple[str, ...] = ()
+    functions: tuple[str, ...] = ()
+    temporary: bool = False
+
+
+_READ = ("SELECT",)
+_READ_REFERENCE = {"area": _READ, "area_lookup": _READ, "postcode": _READ}  # the geocoder's boundaries and postcodes
+
+WORKER = RolePrivileges(
+    tables={
+        # warehouse.sink: the upsert (reading the stored row), a version whose month moved, withdrawn events;
+        # `LIKE event` for its staging table; the retraction's "was an event removed".
+        "event": ("SELECT", "INSERT", "UPDATE", "DELETE"),
+        "retired_event": _READ,  # never reload an event retention deleted
+        # Appended once each (ON CONFLICT DO NOTHING, which reads the columns of its conflict target).
+        "decision": ("INSERT", "SELECT (event_id, content_hash, outcome, protocols)"),
+        "dead_letter": ("INSERT", "SELECT (source_topic, source_partition, source_offset)"),
+        "retraction": ("INSERT", "SELECT (source_topic, source_partition, source_offset)"),
+        **_READ_REFERENCE,
+    },
+    sequences=("decision_id_seq", "dead_letter_id_seq", "retraction_id_seq"),
+    functions=("hub_event_partition(date)",),  # SECURITY DEFINER (migration 0013): makes a month's partition
+    temporary=True,  # the sink's staging table
+)
+
+API = RolePrivileges(
+    tables={
+        "event": _READ,
+        "event_count": _READ,
+        "population": _READ,
+        "indicator": _READ,
+        "decision": _READ,  # IG flows and withheld events, data quality
+        "dead_letter": _READ,  # data quality
+        "retraction": _READ,  # data quality
+        "access_log": ("SELECT", "INSERT"),  # IG reads it; every request appends one record
+        "api_key": ("SELECT", "UPDATE (last_used_at)"),  # verify a key, and record its use
+        **_READ_REFERENCE,
+    },
+    sequences=("access_log_id_seq",),
+)
+
+# Tables only the owner touches (operator tools and the event_count triggers); named so that a new table needs a
+# decision here (a unit test checks every table is in one of the three).
+OWNER_ONLY = ("alembic_version", "geography_vintage", "indicator_target", "retention_run")
+
+
+def quote_ident(name: str) -> str:
+    """A role or database name as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _role_statements(role: str, privileges: RolePrivileges) -> list[str]:
+    who = quote_ident(role)
+    tables = privileges.tables.items()
+    statements = [f"GRANT {', '.join(granted)} ON TABLE {table} TO {who}" for table, granted in tables]
+    statements += [f"GRANT USAGE ON SEQUENCE {sequence} TO {who}" for sequence in privileges.sequences]
+    statements += [f"GRANT EXECUTE ON FUNCTION {function} TO {who}" for function in privileges.functions]
+    return statements
+
+
+def grant_statements(database: str, worker: str, api: str) -> list[str]:
+    """The statements that give `worker` and `api` their privileges in `database` (schema public)."""
+    db, roles = quote_ident(database), f"{quote_ident(worker)}, {quote_ident(api)}"
+    statements = [
+        f"REVOKE ALL ON DATABASE {db} FROM PUBLIC",
+        f"GRANT CONNECT ON DATABASE {db} TO {roles}",
+        *(
+            f"GRANT TEMPORARY ON DATABASE {db} TO {quote_ident(role)}"
+            for role, privileges in ((worker, WORKER), (api, API))
+            if privileges.temporary
+        ),
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+        f"GRANT USAGE ON SCHEMA public TO {roles}",
+        *(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC" for function in (*WORKER.functions, *API.functions)),
+    ]
+    return statements + _role_statements(worker, WORKER) + _role_statements(api, API)
+
+
+# Every relation of schema public the connected role owns (or is a member of the owner of): what it may revoke on.
+_OWNED = """
+SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+AND pg_has_role(current_user, c.relowner, 'USAGE') ORDER BY 1
+"""
+
+
+def grant_runtime_roles(url: str, worker: str, api: str) -> None:
+    """Give `worker` and `api` exactly their privileges in the database at `url`, connected as its owner.
+
+    In one transaction: revoke what the two roles held on the owner's relations and functions, then grant.
+    Refuses to make the connected role itself a run-time role (that would revoke the owner's own privileges).
+    """
+    with psycopg.connect(libpq_url(url)) as conn:
+        row = conn.execute("SELECT current_user, current_database()").fetchone()
+        assert row is not None
+        owner, database = str(row[0]), str(row[1])
+        if owner in (worker, api):
+            raise ValueError(f"the run-time roles must not be the owner {owner!r} that grants them their privileges")
+        roles = f"{quote_ident(worker)}, {quote_ident(api)}"
+        owned = [str(r[0]) for r in conn.execute(_OWNED).fetchall()]
+        if owned:
+            conn.execute(f"REVOKE ALL ON TABLE {', '.join(owned)} FROM {roles}")
+        for function in (*WORKER.functions, *API.functions):
+            conn.execute(f"REVOKE ALL ON FUNCTION {function} FROM {roles}")
+        for statement in grant_statements(database, worker, api):
+            conn.execute(statement)
