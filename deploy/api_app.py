@@ -10,5 +10,6 @@ from deploy.settings import api_settings, geocoder_settings, warehouse_settings
 
 
 def app_from_environment() -> FastAPI:
-    """The API over the configured warehouse, enforcing the configured protocols, geocoding to HUB_GEO_*."""
-    return create_app(warehouse_settings(), configured_register(), geocoder_settings(), api_settings())
+    """The API over the configured warehouse as its own role (HUB_DATABASE_API_URL), enforcing the configured
+    protocols, geocoding to HUB_GEO_*."""
+    return create_app(warehouse_settings("api"), configured_register(), geocoder_settings(), api_settings())

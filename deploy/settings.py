@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
+from urllib.parse import quote, unquote, urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,6 +24,11 @@ from producers.settings import ProducerSettings
 from sharing_protocols.topics import dead_letter_topic, events_topic
 from stream_processors.settings import WorkerSettings
 from warehouse.settings import WarehouseSettings
+
+DatabaseRole = Literal["owner", "worker", "api"]
+# The embedded cluster's roles: the owner of the hub databases (migrations, operator tools) and the two run-time
+# roles, each with the privileges of warehouse.schema.privileges.
+EMBEDDED_DATABASE_ROLES: dict[DatabaseRole, str] = {"owner": "hub_owner", "worker": "hub_worker", "api": "hub_api"}
 
 
 class LocalSettings(BaseSettings):
@@ -34,7 +41,7 @@ class LocalSettings(BaseSettings):
     kafka_controller_port: int = 19093
     kafka_heap: str = "768m"
     pg_port: int = 25432
-    pg_user: str = "hub"
+    pg_user: str = "hub"  # the bootstrap superuser: only `hub up` logs in as it (roles, databases, PostGIS)
     pg_database: str = "hub"
     shared_data: Path = Path("../shared/data")
 
@@ -42,8 +49,29 @@ class LocalSettings(BaseSettings):
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.kafka_port}"
 
-    def database_url(self, database: str | None = None) -> str:
-        return f"postgresql+psycopg://{self.pg_user}@127.0.0.1:{self.pg_port}/{database or self.pg_database}"
+    @property
+    def secrets_dir(self) -> Path:
+        """<home>/secrets (0700): the embedded services' own credentials, files 0600."""
+        return self.home.resolve() / "secrets"
+
+    @property
+    def pgpass(self) -> Path:
+        """The libpq password file of the embedded cluster's roles (written by `hub up`)."""
+        return self.secrets_dir / "pgpass"
+
+    def _pg_url(self, user: str, database: str | None) -> str:
+        passfile = quote(str(self.pgpass), safe="/")
+        return (
+            f"postgresql+psycopg://{user}@127.0.0.1:{self.pg_port}/{database or self.pg_database}?passfile={passfile}"
+        )
+
+    def database_url(self, database: str | None = None, role: DatabaseRole = "owner") -> str:
+        """The embedded database as `role`; the password is read by libpq from the pgpass file, never in the URL."""
+        return self._pg_url(EMBEDDED_DATABASE_ROLES[role], database)
+
+    def superuser_url(self, database: str | None = None) -> str:
+        """The embedded cluster as its bootstrap superuser (for `hub up` and test databases only)."""
+        return self._pg_url(self.pg_user, database)
 
     @property
     def logs(self) -> Path:
@@ -77,20 +105,44 @@ class KafkaSettings(BaseSettings):
 
 
 class DatabaseSettings(BaseSettings):
-    """The PostGIS warehouse (HUB_DATABASE_*)."""
+    """The PostGIS warehouse (HUB_DATABASE_*): one URL per role.
+
+    HUB_DATABASE_URL is the owner (migrations and operator tools); HUB_DATABASE_WORKER_URL and
+    HUB_DATABASE_API_URL are the loader's and the API's least-privileged roles. Unset, they are the embedded
+    cluster's roles, or, when only HUB_DATABASE_URL names an external database, that same URL.
+    """
 
     model_config = SettingsConfigDict(env_prefix="HUB_DATABASE_", frozen=True)
 
     url: str | None = None
+    worker_url: str | None = None
+    api_url: str | None = None
     pool_size: int | None = None  # None: WarehouseSettings' default
 
     @property
     def external(self) -> bool:
         return self.url is not None
 
+    def role_url(self, role: DatabaseRole = "owner") -> str:
+        """The URL `role` connects with."""
+        given = {"owner": self.url, "worker": self.worker_url, "api": self.api_url}[role]
+        if given is not None:
+            return given
+        if self.url is not None:
+            return self.url  # an external database given by one URL: every role is its user
+        return LocalSettings().database_url(role=role)
+
     @property
     def resolved_url(self) -> str:
-        return self.url or LocalSettings().database_url()
+        return self.role_url("owner")
+
+    def runtime_roles(self) -> tuple[str, str] | None:
+        """The worker's and the API's role names, to be granted their privileges; None when either is the owner's
+        (an external database given by one URL) or unnamed."""
+        owner, worker, api = (urlsplit(self.role_url(role)).username for role in ("owner", "worker", "api"))
+        if worker is None or api is None or owner in (worker, api):
+            return None
+        return unquote(worker), unquote(api)
 
 
 class GeographySettings(GeocoderSettings, BaseSettings):
@@ -138,11 +190,12 @@ class ApiEnvironment(ApiSettings, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUB_API_", frozen=True)
 
 
-def warehouse_settings() -> WarehouseSettings:
-    """The warehouse database: HUB_DATABASE_URL, else the embedded one."""
+def warehouse_settings(role: DatabaseRole = "owner") -> WarehouseSettings:
+    """The warehouse database as `role`: `hub worker` is the worker, the API the api role, every other command
+    the owner (HUB_DATABASE_URL / _WORKER_URL / _API_URL, else the embedded cluster's roles)."""
     database = DatabaseSettings()
     return WarehouseSettings.model_validate(
-        {"url": database.resolved_url, **database.model_dump(include={"pool_size"}, exclude_none=True)}
+        {"url": database.role_url(role), **database.model_dump(include={"pool_size"}, exclude_none=True)}
     )
 
 

@@ -30,6 +30,7 @@ from deploy.settings import (
     warehouse_settings,
 )
 from deploy.topics import ensure_topics
+from deploy.warehouse_roles import upgrade_warehouse
 from producers.feed_registry import get_feed
 from producers.generators.base import GenerateRequest, read_codepoint, write_csv
 from producers.generators.registry import all_generators
@@ -41,7 +42,6 @@ from warehouse.governance.keys import create_key, verify_key
 from warehouse.reference.indicator_store import load_indicators
 from warehouse.reference.population import load_population
 from warehouse.reference.postcodes import load_postcodes
-from warehouse.schema import migrate
 from warehouse.schema.db import session_scope
 
 DEMO_FEEDS = (
@@ -143,7 +143,8 @@ def _run_demo(timeout: float) -> None:
     for line in local.up():
         typer.echo(line)
     url = warehouse_settings().url
-    migrate.upgrade(url)
+    for line in upgrade_warehouse():
+        typer.echo(line)
     wards, lsoas = load_areas_and_lookups(data, url, geocoder_settings().lookup_vintage or "lookups-2024")
     typer.echo(f"wards: {wards} loaded")
     typer.echo(f"LSOAs: {lsoas} loaded")

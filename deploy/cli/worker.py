@@ -16,7 +16,7 @@ from warehouse.sink import WarehouseSink
 def worker() -> None:
     """Consume every dataset topic and load the warehouse until stopped (Ctrl-C or SIGTERM)."""
     settings = worker_settings()
-    url = warehouse_settings().url
+    url = warehouse_settings("worker").url  # the loader's least-privileged role
     ensure_topics(KafkaSettings())
     geo = geocoder_settings()
     geocoder = geocoder_from_warehouse(geo.ward_vintage, geo.lsoa_vintage, geo.lookup_vintage, url)

@@ -1,4 +1,12 @@
-"""The embedded PostgreSQL + PostGIS server under `<home>/postgres/` (data/, logs/postgres.log)."""
+"""The embedded PostgreSQL + PostGIS server under `<home>/postgres/` (data/, logs/postgres.log).
+
+Every connection authenticates with a SCRAM-SHA-256 password, over TCP on loopback or the unix socket
+(pg_hba.conf is written on every start; nothing is trusted). The passwords are made by `hub up` and kept in
+`<home>/secrets/` (postgres-superuser, postgres-owner, postgres-worker, postgres-api), and for libpq in
+`<home>/secrets/pgpass`, which the URLs of deploy.settings name (`?passfile=`): no password is ever in a URL,
+on a command line or in a log. The bootstrap superuser only creates the roles (warehouse owner, worker, API:
+none a superuser), the databases (owned by the owner) and the PostGIS extension.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +23,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
+from sqlalchemy.exc import SQLAlchemyError
 
+from deploy.local import secret_files
 from deploy.local.home import ServiceHome
 from deploy.local.processes import (
     LocalInfraError,
@@ -27,8 +37,10 @@ from deploy.local.processes import (
     tail,
     tail_since,
 )
-from deploy.settings import LocalSettings
+from deploy.settings import EMBEDDED_DATABASE_ROLES, DatabaseRole, LocalSettings
+from warehouse.schema import migrate
 from warehouse.schema.db import libpq_url
+from warehouse.schema.privileges import grant_runtime_roles
 
 HOST = "127.0.0.1"
 DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
@@ -41,6 +53,18 @@ _MISSING = (
     "install postgresql-15 and postgresql-15-postgis-3 (Debian; deploy/bootstrap.sh does this), "
     "or set HUB_DATABASE_URL to use an external PostGIS"
 )
+
+SUPERUSER_SECRET = "postgres-superuser"
+ROLE_SECRETS: dict[DatabaseRole, str] = {role: f"postgres-{role}" for role in EMBEDDED_DATABASE_ROLES}
+# Who may connect, and how: every database and user, by SCRAM password only, on the socket and on loopback.
+PG_HBA = """\
+# Written by deploy.local.postgres on every start; edits are overwritten.
+# TYPE  DATABASE  USER  ADDRESS       METHOD
+local   all       all                 scram-sha-256
+host    all       all   127.0.0.1/32  scram-sha-256
+host    all       all   ::1/128       scram-sha-256
+"""
+_ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
 
 # Sized for a 2-core, 24 GiB machine; fsync and synchronous_commit stay on.
 _TUNING = {
@@ -59,6 +83,7 @@ _TUNING = {
     "max_parallel_maintenance_workers": "1",
     "timezone": "'UTC'",
     "log_timezone": "'UTC'",
+    "password_encryption": "'scram-sha-256'",
 }
 
 
@@ -123,37 +148,80 @@ def _ensure_postgis(conninfo: str, database: str) -> None:
         raise LocalInfraError(f"could not enable PostGIS in database {database!r}: {exc}{hint}") from exc
 
 
-def create_database(name: str, url: str | None = None) -> str:
-    """Create database `name` (if missing) with the postgis extension; return its URL.
+def create_database(name: str, url: str | None = None, owner: str | None = None) -> str:
+    """Create database `name` (if missing), owned by `owner`, with the postgis extension; return its URL.
 
-    `url` is any database URL on the target server (default: the embedded server's main database);
-    the returned URL is the same with the database name replaced.
+    `url` is a database URL on the target server for a role that may create databases; the returned URL is the
+    same with the database name replaced. Without `url`: on the embedded server, as its bootstrap superuser,
+    owned by the hub owner (unless `owner`), and the owner's URL is returned.
     """
     _check_identifier(name)
-    base = url or LocalSettings().database_url()
-    conninfo = libpq_url(base)
+    if url is None:
+        local = LocalSettings()
+        admin, created = local.superuser_url(), local.database_url(name)
+        owner = owner or EMBEDDED_DATABASE_ROLES["owner"]
+    else:
+        admin, created = url, _with_database(url, name)
+    conninfo = libpq_url(admin)
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if owner is not None:
+        create = sql.SQL("{} OWNER {}").format(create, sql.Identifier(owner))
     try:
         with psycopg.connect(conninfo, dbname="postgres", autocommit=True, connect_timeout=10) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
             if exists is None:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                conn.execute(create)
     except psycopg.errors.DuplicateDatabase:
         pass  # created concurrently
     except psycopg.Error as exc:
         raise LocalInfraError(f"could not create database {name!r}: {exc}") from exc
     _ensure_postgis(conninfo, name)
-    return _with_database(base, name)
+    return created
 
 
 def drop_database(name: str, url: str | None = None) -> None:
     """Drop database `name` if it exists, disconnecting its sessions (`url` as for create_database)."""
     _check_identifier(name)
-    conninfo = libpq_url(url or LocalSettings().database_url())
+    conninfo = libpq_url(url or LocalSettings().superuser_url())
     try:
         with psycopg.connect(conninfo, dbname="postgres", autocommit=True, connect_timeout=10) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     except psycopg.Error as exc:
         raise LocalInfraError(f"could not drop database {name!r}: {exc}") from exc
+
+
+def ensure_roles(url: str, passwords: dict[str, str]) -> None:
+    """Create each role of `passwords` (or reset it) as a login role that is not a superuser, may not create
+    databases or roles, with that password; `url` is the superuser's.
+
+    The password reaches the server only as its SCRAM-SHA-256 verifier, computed here by libpq.
+    """
+    try:
+        with psycopg.connect(libpq_url(url), autocommit=True, connect_timeout=10) as conn:
+            me = conn.execute("SELECT current_user").fetchone()
+            if me is not None and me[0] in passwords:
+                raise LocalInfraError(f"the role {me[0]!r} that creates the roles cannot be one of them")
+            for role, password in passwords.items():
+                verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
+                exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+                conn.execute(
+                    sql.SQL("{} ROLE {} WITH {} PASSWORD {}").format(
+                        sql.SQL("ALTER" if exists else "CREATE"),
+                        sql.Identifier(role),
+                        sql.SQL(_ROLE_ATTRIBUTES),
+                        sql.Literal(verifier.decode()),
+                    )
+                )
+    except psycopg.Error as exc:
+        raise LocalInfraError(f"could not create the database roles: {exc}") from exc
+
+
+def pgpass_text(host: str, port: int, passwords: dict[str, str]) -> str:
+    """A libpq password file: each role's password for every database on host:port."""
+    for role, password in passwords.items():
+        if any(c in f"{role}{password}" for c in ":\\\n"):
+            raise ValueError(f"role {role!r}: a pgpass field may not contain ':', '\\' or a newline")
+    return "".join(f"{host}:{port}:*:{role}:{password}\n" for role, password in passwords.items())
 
 
 @dataclass(frozen=True)
@@ -170,11 +238,30 @@ class PostgresServer(ServiceHome):
     def address(self) -> str:
         return f"{HOST}:{self.settings.pg_port}"
 
-    @property
-    def conninfo(self) -> str:
-        return libpq_url(self.settings.database_url())
+    def _secret(self, name: str) -> Path:
+        return self.settings.secrets_dir / name
 
-    def _socket_dir(self) -> str:
+    def _check_secured(self) -> None:
+        """Refuse a cluster made before the hub kept passwords (it trusted every local connection)."""
+        if (self.data / "PG_VERSION").is_file() and not self._secret(SUPERUSER_SECRET).is_file():
+            raise LocalInfraError(
+                f"postgres: {self.data} was made before the embedded database required passwords (it trusts "
+                f"every local connection, and {self._secret(SUPERUSER_SECRET)} does not exist). It holds only "
+                f"rebuildable lab data: run `hub down`, remove {self.root}, and run `hub up` again"
+            )
+
+    def _passwords(self) -> dict[str, str]:
+        """Each role's password by role name (the superuser first), made on first use; pgpass rewritten."""
+        secret_files.ensure_dir(self.settings.secrets_dir)
+        passwords = {self.settings.pg_user: secret_files.password(self._secret(SUPERUSER_SECRET))}
+        for role, name in EMBEDDED_DATABASE_ROLES.items():
+            passwords[name] = secret_files.password(self._secret(ROLE_SECRETS[role]))
+        secret_files.write_secret(self.settings.pgpass, pgpass_text(HOST, self.settings.pg_port, passwords))
+        return passwords
+
+    @property
+    def socket_dir(self) -> str:
+        """Where the server's unix socket is (the data directory, unless its path is too long for a socket)."""
         if len(str(self.data)) + len(f"/.s.PGSQL.{self.settings.pg_port}") <= _SOCKET_PATH_MAX:
             return str(self.data)
         return "/tmp"
@@ -218,10 +305,18 @@ class PostgresServer(ServiceHome):
         if self.data.exists():
             shutil.rmtree(self.data)  # left over from a failed initdb
         log = self.logs / "initdb.log"
-        result = self._run(
-            [str(bin_path / "initdb"), "-D", str(self.data), "-U", self.settings.pg_user, "--auth=trust",
-             "-E", "UTF8", "--locale=C"],
-        )  # fmt: skip
+        pwfile = self.root / ".initdb-password"  # the service user must read it; removed once initdb is done
+        secret_files.write_secret(pwfile, secret_files.password(self._secret(SUPERUSER_SECRET)) + "\n")
+        if _run_as_service_user():
+            entry = pwd.getpwnam(SERVICE_USER)
+            os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+        try:
+            result = self._run(
+                [str(bin_path / "initdb"), "-D", str(self.data), "-U", self.settings.pg_user,
+                 "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C"],
+            )  # fmt: skip
+        finally:
+            pwfile.unlink(missing_ok=True)
         log.write_text(result.stdout + result.stderr)
         if result.returncode != 0:
             raise failure(f"postgres: initdb of {self.data} failed (exit {result.returncode})", log)
@@ -234,15 +329,18 @@ class PostgresServer(ServiceHome):
         settings = {
             "listen_addresses": f"'{HOST}'",
             "port": str(self.settings.pg_port),
-            "unix_socket_directories": f"'{self._socket_dir()}'",
+            "unix_socket_directories": f"'{self.socket_dir}'",
             **_TUNING,
         }
         body = "".join(f"{key} = {value}\n" for key, value in settings.items())
-        target = self.data / "hub.conf"
-        target.write_text("# Written by deploy.local.postgres on every start; edits are overwritten.\n" + body)
+        conf, hba = self.data / "hub.conf", self.data / "pg_hba.conf"
+        conf.write_text("# Written by deploy.local.postgres on every start; edits are overwritten.\n" + body)
+        hba.write_text(PG_HBA)
+        hba.chmod(0o600)
         if _run_as_service_user():
             entry = pwd.getpwnam(SERVICE_USER)
-            os.chown(target, entry.pw_uid, entry.pw_gid)
+            for target in (conf, hba):
+                os.chown(target, entry.pw_uid, entry.pw_gid)
 
     def pid(self) -> int | None:
         """The postmaster's pid if it is running."""
@@ -253,7 +351,9 @@ class PostgresServer(ServiceHome):
         return self.pid() is not None
 
     def start(self) -> str:
-        """Initialise (once) and start the server unless it runs; ensure the hub database has PostGIS."""
+        """Initialise (once) and start the server unless it runs; ensure the roles, and the hub database with
+        PostGIS."""
+        self._check_secured()
         if self.is_running():
             self.ensure_database()
             return f"postgres: already running on {self.address} (pid {self.pid()})"
@@ -264,6 +364,7 @@ class PostgresServer(ServiceHome):
             )
         bin_path = bindir()
         self._prepare_dirs()
+        self._passwords()
         self._initdb(bin_path)
         data_major = (self.data / "PG_VERSION").read_text().strip()
         server_major = _server_major(bin_path)
@@ -294,11 +395,27 @@ class PostgresServer(ServiceHome):
         return f"postgres: started on {self.address} (pid {self.pid()}, logs {self.log_file})"
 
     def ensure_database(self) -> None:
-        """Create the hub database (HUB_LOCAL_PG_DATABASE) with PostGIS if missing."""
+        """Ensure the roles, the hub database (HUB_LOCAL_PG_DATABASE, owned by the hub owner) with PostGIS, and,
+        once it is migrated, the run-time roles' privileges in it."""
+        owner = EMBEDDED_DATABASE_ROLES["owner"]
+        database = self.settings.pg_database
         try:
-            create_database(self.settings.pg_database, self.settings.database_url())
+            passwords = self._passwords()
+            roles = {name: passwords[name] for name in EMBEDDED_DATABASE_ROLES.values()}  # never the superuser
+            ensure_roles(self.settings.superuser_url("postgres"), roles)
+            create_database(database, self.settings.superuser_url(), owner=owner)
+            self._grant(self.settings.database_url(database))
         except LocalInfraError as exc:
             raise LocalInfraError(f"{exc}\nServer log {self.log_file}; last lines:\n{tail(self.log_file, 15)}") from exc
+
+    @staticmethod
+    def _grant(owner_url: str) -> None:
+        """The run-time roles' privileges, re-applied (as the owner) when the database is migrated."""
+        try:
+            if migrate.at_head(owner_url):
+                grant_runtime_roles(owner_url, EMBEDDED_DATABASE_ROLES["worker"], EMBEDDED_DATABASE_ROLES["api"])
+        except (psycopg.Error, SQLAlchemyError) as exc:
+            raise LocalInfraError(f"could not grant the run-time roles their privileges: {exc}") from exc
 
     def stop(self) -> str:
         """Stop the server with `pg_ctl stop -m fast`; return a line saying what happened."""

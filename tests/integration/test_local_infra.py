@@ -28,11 +28,11 @@ def services() -> None:
 @pytest.fixture
 def throwaway_database() -> Iterator[str]:
     name = f"test_{uuid.uuid4().hex[:12]}"
-    url = create_database(name, DatabaseSettings().resolved_url)
+    url = create_database(name, DatabaseSettings().url)
     try:
         yield url
     finally:
-        drop_database(name, DatabaseSettings().resolved_url)
+        drop_database(name, DatabaseSettings().url)
 
 
 def test_status_shows_kafka_and_postgres_running() -> None:
@@ -50,10 +50,10 @@ def test_throwaway_database_has_postgis(throwaway_database: str) -> None:
 
 def test_dropped_database_is_gone() -> None:
     name = f"test_{uuid.uuid4().hex[:12]}"
-    base = DatabaseSettings().resolved_url
+    base = DatabaseSettings().url  # None: the embedded server, as its superuser
     create_database(name, base)
     drop_database(name, base)
-    with psycopg.connect(libpq_url(base), dbname="postgres", connect_timeout=10) as conn:
+    with psycopg.connect(libpq_url(DatabaseSettings().resolved_url), dbname="postgres", connect_timeout=10) as conn:
         assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
 
 

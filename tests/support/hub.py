@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from fastapi import FastAPI
@@ -30,7 +31,7 @@ from api.factory import create_app
 from deploy import local
 from deploy.lag import wait_for_loader
 from deploy.protocol_files import register_at
-from deploy.settings import DatabaseSettings, KafkaSettings
+from deploy.settings import EMBEDDED_DATABASE_ROLES, DatabaseSettings, KafkaSettings, LocalSettings
 from deploy.topics import ensure_topics
 from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
@@ -40,6 +41,7 @@ from tests.support.reference_data import WARDS_2024_AREAS, load_reference
 from warehouse.governance.keys import create_key
 from warehouse.schema import migrate
 from warehouse.schema.db import session_scope, warehouse_engine
+from warehouse.schema.privileges import grant_runtime_roles
 from warehouse.settings import WarehouseSettings
 
 
@@ -87,11 +89,15 @@ class HubEnv:
     """An isolated hub: its own topic prefix and database on the shared services, and the parts composed for them.
 
     `env` holds the same settings as HUB_* variables, for the `hub` commands and the worker run as subprocesses;
-    in-process code gets the parts themselves (engine, register, geography, the API app).
+    in-process code gets the parts themselves (engine, register, geography, the API app). The database has three
+    URLs: the owner's (`database_url`: migrations, operator commands, the tests' own queries through `engine`),
+    the worker's and the API's (the in-process API app connects as the API role, as `hub api` does).
     """
 
     prefix: str
     database_url: str
+    worker_url: str
+    api_url: str
     kafka: KafkaSettings
     env: dict[str, str]
     protocol_paths: list[Path]
@@ -103,7 +109,13 @@ class HubEnv:
 
     @property
     def warehouse(self) -> WarehouseSettings:
+        """The warehouse as its owner."""
         return WarehouseSettings(url=self.database_url)
+
+    @property
+    def api_warehouse(self) -> WarehouseSettings:
+        """The warehouse as the API's role."""
+        return WarehouseSettings(url=self.api_url)
 
     @property
     def topics(self) -> list[str]:
@@ -114,7 +126,7 @@ class HubEnv:
     def app(self) -> FastAPI:
         """The API over this hub (its lifespan started on first use, ended with the module)."""
         if self._app is None:
-            app = create_app(self.warehouse, self.register, self.geography)
+            app = create_app(self.api_warehouse, self.register, self.geography)
             self._running.enter_context(TestClient(app))
             self._app = app
         return self._app
@@ -156,26 +168,63 @@ class HubEnv:
         self.engine.dispose()
 
 
-def create_hub(services: Services, protocol_paths: list[Path], data: Path = SHARED_DATA) -> Iterator[HubEnv]:
-    """A fresh database (migrated, May 2024 wards loaded) and topic prefix, with the parts composed for them."""
-    name = f"hub_test_{uuid.uuid4().hex[:10]}"
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+def create_hub_database(services: Services, name: str) -> tuple[str, str, str]:
+    """Database `name`, made as `hub up` makes the hub's and migrated by its owner, with the run-time roles granted
+    their privileges: its owner's, worker's and API's URLs.
+
+    On the embedded server: owned by the hub owner, the roles the embedded ones. On an external server given by
+    HUB_DATABASE_URL: its role owns it, and HUB_DATABASE_WORKER_URL / _API_URL name the run-time roles when set
+    (else every part connects as HUB_DATABASE_URL's role, as the hub itself then does).
+    """
     try:
-        url = local.create_database(name, services.database_url)
+        owner = local.create_database(name, services.database_url)
     except local.LocalInfraError as exc:
         pytest.fail(str(exc))
+    configured = DatabaseSettings()
+    if services.database_url is None:
+        embedded = LocalSettings()
+        worker, api = embedded.database_url(name, "worker"), embedded.database_url(name, "api")
+        roles: tuple[str, str] | None = (EMBEDDED_DATABASE_ROLES["worker"], EMBEDDED_DATABASE_ROLES["api"])
+    elif configured.external and (roles := configured.runtime_roles()) is not None:
+        worker, api = (_with_database(configured.role_url(role), name) for role in ("worker", "api"))
+    else:
+        worker = api = owner
+        roles = None
+    migrate.upgrade(owner)
+    if roles is not None:
+        grant_runtime_roles(owner, *roles)
+    return owner, worker, api
+
+
+def create_hub(services: Services, protocol_paths: list[Path], data: Path = SHARED_DATA) -> Iterator[HubEnv]:
+    """A fresh database (migrated, roles granted, May 2024 wards loaded) and topic prefix, with the parts composed
+    for them."""
+    name = f"hub_test_{uuid.uuid4().hex[:10]}"
+    url, worker_url, api_url = create_hub_database(services, name)
     prefix = f"t{uuid.uuid4().hex[:10]}"
-    env = {"HUB_KAFKA_TOPIC_PREFIX": prefix, "HUB_DATABASE_URL": url}
+    env = {
+        "HUB_KAFKA_TOPIC_PREFIX": prefix,
+        "HUB_DATABASE_URL": url,
+        "HUB_DATABASE_WORKER_URL": worker_url,
+        "HUB_DATABASE_API_URL": api_url,
+    }
     if protocol_paths:
         env["HUB_PROTOCOLS_PATHS"] = json.dumps([str(path) for path in protocol_paths])
     if services.kafka_bootstrap:
         env["HUB_KAFKA_BOOTSTRAP"] = services.kafka_bootstrap
-    migrate.upgrade(url)
     load_reference(url, areas=[WARDS_2024_AREAS], data=data)
     kafka = KafkaSettings(bootstrap=services.kafka_bootstrap, topic_prefix=prefix)
     ensure_topics(kafka)
     hub = HubEnv(
         prefix,
         url,
+        worker_url,
+        api_url,
         kafka,
         env,
         list(protocol_paths),

@@ -29,7 +29,10 @@ def no_hub_variables(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("composed", "expected"),
     [
-        (lambda: settings.warehouse_settings().url, "postgresql+psycopg://hub@127.0.0.1:25432/hub"),
+        (
+            lambda: settings.warehouse_settings().url,
+            f"postgresql+psycopg://hub_owner@127.0.0.1:25432/hub?passfile={Path('.hub/secrets/pgpass').resolve()}",
+        ),
         (lambda: settings.warehouse_settings().pool_size, 5),
         (settings.geocoder_settings, GeocoderSettings()),
         (settings.worker_settings, WorkerSettings(bootstrap_servers="127.0.0.1:19092")),
@@ -59,7 +62,7 @@ def test_without_variables_the_packages_get_their_defaults_and_the_embedded_serv
 
 def test_the_database_variables_reach_the_warehouse_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HUB_LOCAL_PG_PORT", "5999")
-    assert settings.warehouse_settings().url == "postgresql+psycopg://hub@127.0.0.1:5999/hub"
+    assert settings.warehouse_settings().url.startswith("postgresql+psycopg://hub_owner@127.0.0.1:5999/hub?")
     monkeypatch.setenv("HUB_DATABASE_URL", "postgresql+psycopg://u@db.example:5432/w")
     monkeypatch.setenv("HUB_DATABASE_POOL_SIZE", "9")
     assert settings.warehouse_settings().model_dump() == {
