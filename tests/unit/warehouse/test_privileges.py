@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import BigInteger, Integer
 
@@ -79,3 +81,9 @@ def test_the_grants_render_as_sql_with_the_roles_quoted() -> None:
 def test_identifiers_are_quoted_whole() -> None:
     assert quote_ident("hub_api") == '"hub_api"'
     assert quote_ident('a"; DROP TABLE event; --') == '"a""; DROP TABLE event; --"'
+
+
+def test_the_grants_documented_for_an_external_database_are_the_ones_applied() -> None:
+    doc = (Path(__file__).parents[3] / "docs" / "database.md").read_text(encoding="utf-8")
+    block = doc.split("<!-- grants:", 1)[1].split("```sql\n", 1)[1].split("```", 1)[0]
+    assert block.strip() == ";\n".join(grant_statements("hub", "hub_worker", "hub_api")) + ";"
