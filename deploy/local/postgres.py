@@ -245,9 +245,10 @@ class PostgresServer(ServiceHome):
         """Refuse a cluster made before the hub kept passwords (it trusted every local connection)."""
         if (self.data / "PG_VERSION").is_file() and not self._secret(SUPERUSER_SECRET).is_file():
             raise LocalInfraError(
-                f"postgres: {self.data} was made before the embedded database required passwords (it trusts "
-                f"every local connection, and {self._secret(SUPERUSER_SECRET)} does not exist). It holds only "
-                f"rebuildable lab data: run `hub down`, remove {self.root}, and run `hub up` again"
+                f"postgres: {self.data} has no superuser password file {self._secret(SUPERUSER_SECRET)}: it was "
+                "made before the embedded database required passwords (it trusts every local connection), or that "
+                f"file was removed. It holds only rebuildable lab data: run `hub down`, remove {self.root}, and "
+                "run `hub up` again"
             )
 
     def _passwords(self) -> dict[str, str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy import create_engine
 
 from deploy import settings
@@ -44,7 +45,13 @@ def test_the_passfile_reaches_psycopg_through_sqlalchemy_and_libpq(hub_home: Pat
     url = settings.warehouse_settings("worker").url
     _, options = create_engine(url).dialect.create_connect_args(create_engine(url).url)
     assert (options["user"], options["passfile"]) == ("hub_worker", str(hub_home / "secrets" / "pgpass"))
-    assert "passfile=" in libpq_url(url) and libpq_url(url).startswith("postgresql://hub_worker@")
+    assert conninfo_to_dict(libpq_url(url)) == {  # libpq's own parse of the URI psycopg connects with
+        "user": "hub_worker",
+        "host": "127.0.0.1",
+        "port": "25432",
+        "dbname": "hub",
+        "passfile": str(hub_home / "secrets" / "pgpass"),
+    }
 
 
 def test_the_superuser_url_is_only_for_hub_up(hub_home: Path) -> None:
