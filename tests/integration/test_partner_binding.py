@@ -3,7 +3,8 @@
 Partner A publishes an event; partner B then sends, on B's own topic, an envelope naming A, a tombstone for A's event
 and an event of its own carrying A's event id. Each of B's messages is dead-lettered with its reason, and A's event
 is left exactly as it was; A's own tombstone then removes it. A partner topic created after the worker started is
-consumed too, and `hub publish` stops at once, naming the topic, when its topic cannot be created.
+consumed too, a worker started before there is any partner topic waits for the first, and `hub publish` stops at
+once, naming the topic, when its topic cannot be created.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
+from deploy.settings import KafkaSettings
 from deploy.topics import partner_topics
 from producers.feed_registry import get_feed
 from producers.publish import PublishSummary, SourceOptions, envelopes, unlinked
@@ -256,3 +258,36 @@ def test_publish_stops_at_once_naming_a_topic_that_cannot_be_created(hub_env: Hu
     [line] = done.stderr.strip().splitlines()
     assert line.startswith(f"topic {topic} does not exist and could not be created (")
     assert line.endswith("the hub operator creates a partner's topics with `hub partners add`")
+
+
+def test_a_worker_started_before_any_partner_topic_exists_waits_then_consumes_the_first(
+    hub_env: HubEnv, shared_data: Path, tmp_path: Path
+) -> None:
+    prefix = f"{hub_env.prefix}w"  # a deployment of its own on the broker (the same warehouse), with no topics yet
+    kafka = KafkaSettings(bootstrap=hub_env.kafka.bootstrap, topic_prefix=prefix)
+    fresh = replace(hub_env, prefix=prefix, kafka=kafka, env={**hub_env.env, "HUB_KAFKA_TOPIC_PREFIX": prefix})
+    worker = Worker(fresh, tmp_path / "worker.log")
+    try:
+        deadline = time.monotonic() + 60
+        while "no partner topics on the broker yet" not in worker.log.read_text(encoding="utf-8"):
+            assert worker.process.poll() is None, worker.log.read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, "the worker never said it was waiting"
+            time.sleep(0.5)
+        path = tmp_path / "first.csv"
+        lines = (shared_data / EASTBOURNE_STREET).read_text(encoding="utf-8").splitlines()[:4]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "deploy.cli", "publish", DATASET, str(path), "--partner", "first-partner"],
+            env={**os.environ, **fresh.env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        worker.wait_until_loaded()
+        assert hub_env.query("SELECT count(*) FROM decision WHERE partner = 'first-partner'") == [(len(lines) - 1,)]
+    finally:
+        worker.stop()
+        admin = KafkaAdminClient(bootstrap_servers=kafka.servers, client_id="hub-test-cleanup")
+        admin.delete_topics([name for name in admin.list_topics() if name.startswith((f"{prefix}.", f"{prefix}-"))])
+        admin.close()
