@@ -23,7 +23,7 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from deploy.settings import KafkaSettings
-from deploy.topics import partner_topics
+from deploy.topics import ensure_topics, partner_topics
 from producers.feed_registry import get_feed
 from producers.publish import PublishSummary, SourceOptions, envelopes, unlinked
 from producers.publisher import record
@@ -36,6 +36,7 @@ pytestmark = pytest.mark.integration
 DATASET = "police-uk-street"
 A = "police-uk"  # both are data owners of the dataset in the packaged protocols
 B = "sussex-police"
+C = "no-grant-partner"  # no protocol grants its events: each is withheld
 LATE = "late-partner"  # no topic until after the worker has started
 
 
@@ -86,6 +87,7 @@ class Binding:
     forged: Sent
     foreign_tombstone: Sent
     conflict: Sent
+    withheld_conflict: Sent
     before: tuple[Any, ...]
     after: list[tuple[Any, ...]]
 
@@ -111,8 +113,12 @@ def binding(hub_env: HubEnv, worker: Worker, producer: Producer, shared_data: Pa
     foreign_tombstone = producer.tombstone(B, event.event_id)
     own = event.model_copy(update={"partner": B, "category": "burglary"})  # B's event with A's event id
     conflict = producer.event(B, own)
+    # C's event with A's id would be withheld: withholding it must not withdraw A's event either.
+    ensure_topics(hub_env.kafka, [hub_env.kafka.partner_topic(DATASET, C)])
+    withheld_conflict = producer.event(C, event.model_copy(update={"partner": C}))
     worker.wait_until_loaded()
-    return Binding(event, forged, foreign_tombstone, conflict, before, hub_env.query(_ROW, e=event.event_id))
+    after = hub_env.query(_ROW, e=event.event_id)
+    return Binding(event, forged, foreign_tombstone, conflict, withheld_conflict, before, after)
 
 
 def _dead_letter(hub_env: HubEnv, sent: Sent) -> tuple[Any, ...]:
@@ -159,7 +165,16 @@ def test_another_partners_event_with_the_same_id_is_dead_lettered_and_changes_no
     assert reason.startswith(f"event_id_conflict: the event id belongs to partner {A!r}")
     assert (partner, key) == (B, str(binding.event.event_id))
     decided = hub_env.query("SELECT DISTINCT partner FROM decision WHERE event_id = :e", e=binding.event.event_id)
-    assert decided == [(A,)]  # B's version was never decided on
+    assert decided == [(A,)]  # neither B's nor C's version was decided on
+
+
+def test_another_partners_withheld_event_with_the_same_id_does_not_withdraw_it(
+    binding: Binding, hub_env: HubEnv
+) -> None:
+    reason, _, partner, _ = _dead_letter(hub_env, binding.withheld_conflict)
+    assert reason.startswith(f"event_id_conflict: the event id belongs to partner {A!r}")
+    assert partner == C
+    assert binding.after == [binding.before]
 
 
 def test_dead_letters_reach_the_dead_letter_topic_with_their_reason(binding: Binding, hub_env: HubEnv) -> None:
@@ -177,6 +192,7 @@ def test_dead_letters_reach_the_dead_letter_topic_with_their_reason(binding: Bin
         binding.forged: "partner_mismatch",
         binding.foreign_tombstone: "retraction_not_publisher",
         binding.conflict: "event_id_conflict",
+        binding.withheld_conflict: "event_id_conflict",
     }
     for sent, reason in expected.items():
         assert reasons[f"{sent.topic}/{sent.partition}/{sent.offset}"] == reason
