@@ -25,7 +25,7 @@ from deploy import local
 from deploy.lag import wait_for_loader
 from deploy.settings import KafkaSettings, LocalSettings
 from deploy.topics import ensure_topics
-from sharing_protocols.topics import dataset_topics
+from producers.feed_registry import get_feed
 from warehouse.reference.boundaries import load_areas, read_areas
 from warehouse.schema import migrate
 from warehouse.schema.db import libpq_url
@@ -72,19 +72,18 @@ def hub(url: str, csv_path: Path, warmup_path: Path, log_dir: Path) -> float:
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "HUB_KAFKA_TOPIC_PREFIX": prefix, "HUB_DATABASE_URL": url}
     kafka = KafkaSettings(topic_prefix=prefix)  # the broker of HUB_KAFKA_BOOTSTRAP, else the embedded one
-    ensure_topics(kafka)
-    topics = list(dataset_topics(prefix))
+    ensure_topics(kafka, [kafka.partner_topic("police-uk-street", get_feed("police-uk-street").default_partner)])
     with (log_dir / "bench-worker.log").open("w") as log:
         worker = subprocess.Popen([sys.executable, "-m", "deploy.cli", "worker"], env=env, stdout=log, stderr=log)
         try:
             publish = [sys.executable, "-m", "deploy.cli", "publish", "police-uk-street"]
             subprocess.run([*publish, str(warmup_path)], env=env, check=True, capture_output=True)
-            if wait_for_loader(kafka, topics, 120):
+            if wait_for_loader(kafka, 120):
                 raise SystemExit("the worker did not load the warm-up batch; see bench-worker.log")
             started = time.perf_counter()
             subprocess.run([*publish, str(csv_path)], env=env, check=True, capture_output=True)
             published = time.perf_counter() - started
-            lag = wait_for_loader(kafka, topics, 3600, poll=0.2)
+            lag = wait_for_loader(kafka, 3600, poll=0.2)
             elapsed = time.perf_counter() - started
             if lag:
                 raise SystemExit(f"the worker is still {lag} behind")

@@ -1,9 +1,10 @@
 """The hub's topics as an AsyncAPI 3.0 document, generated from the datasets' feeds and the Kafka settings.
 
-One channel per dataset topic (events and retraction tombstones) and one for the dead-letter topic; partners
-send to the dataset topics, the warehouse loader receives from them and sends what it cannot load to the
-dead-letter topic. Message payloads are the event envelope's JSON Schema (pydantic) narrowed to the dataset,
-with its attributes documented; each dataset's source row schema is a component too.
+One channel per dataset: its partner topics `{prefix}.events.{dataset}.{partner}` (events and retraction
+tombstones), the partner a channel parameter; and one for the dead-letter topic. Each partner sends only to its own
+topics, the warehouse loader alone receives from them (taking the partner from the topic) and sends what it cannot
+load to the dead-letter topic. Message payloads are the event envelope's JSON Schema (pydantic) narrowed to the
+dataset, with its attributes documented; each dataset's source row schema is a component too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from producers.feed import Feed
 from producers.feed_registry import FEEDS
 from sharing_protocols.dataset_spec import DatasetSpec
 from sharing_protocols.envelope import ENVELOPE_VERSION, SLUG, EventEnvelope
+from sharing_protocols.topics import events_prefix
 from stream_processors.settings import loader_group
 
 ASYNCAPI_VERSION = "3.0.0"
@@ -124,7 +126,11 @@ def _headers(spec: DatasetSpec, last: tuple[str, Schema]) -> Schema:
     """The record headers the publisher sets (UTF-8 strings), ending with `last`."""
     properties: dict[str, Schema] = {
         "dataset": {"const": spec.name, "description": "The dataset (also given by the topic)."},
-        "partner": {"type": "string", "pattern": SLUG, "description": "The publishing partner."},
+        "partner": {
+            "type": "string",
+            "pattern": SLUG,
+            "description": "The publishing partner (informative: the loader takes the partner from the topic).",
+        },
         "schema_version": {
             "const": str(spec.schema_version),
             "description": "The row schema version the record was validated against (decimal).",
@@ -162,7 +168,9 @@ def _messages(feed: Feed[Any]) -> dict[str, Schema]:
         "name": "retraction",
         "title": f"{spec.title}: retraction",
         "summary": "A tombstone: the partner withdraws the event with this key.",
-        "description": "The value is null. The loader removes the event from the warehouse and records the retraction. "
+        "description": "The value is null. The loader removes the event from the warehouse and records the retraction, "
+        "only when the partner whose topic carries the tombstone published the event (same dataset); a tombstone "
+        "for another partner's event leaves it untouched and is dead-lettered (`retraction_not_publisher`). "
         + (
             "`hub publish` sends one for each row that marks its record withdrawn."
             if feed.retracted is not None
@@ -198,20 +206,42 @@ DEAD_LETTER: Schema = {
 }
 
 
-def _channel(address: str, description: str, messages: Mapping[str, str], partitions: int) -> Schema:
+def _channel(
+    address: str,
+    description: str,
+    messages: Mapping[str, str],
+    partitions: int,
+    parameters: Mapping[str, Schema] | None = None,
+) -> Schema:
+    """A channel; with `parameters`, `address` is a template and the binding names no single topic."""
+    kafka: Schema = {"partitions": partitions, "replicas": 1, "bindingVersion": KAFKA_BINDING_VERSION}
     return {
         "address": address,
         "description": description,
+        **({"parameters": dict(parameters)} if parameters else {}),
         "messages": {name: {"$ref": f"#/components/messages/{ref}"} for name, ref in messages.items()},
-        "bindings": {
-            "kafka": {
-                "topic": address,
-                "partitions": partitions,
-                "replicas": 1,
-                "bindingVersion": KAFKA_BINDING_VERSION,
-            }
-        },
+        "bindings": {"kafka": kafka if parameters else {"topic": address, **kafka}},
     }
+
+
+def _partner_parameter(feed: Feed[Any]) -> Schema:
+    return {
+        "description": "The publishing partner's id (a slug). Its topics are created by the hub operator "
+        "(`hub partners add`), written only by that partner and read only by the warehouse loader.",
+        "examples": [feed.default_partner],
+    }
+
+
+def _partner_channel_description(spec: DatasetSpec) -> str:
+    return (
+        f"{spec.title}: one topic per publishing partner, one record per event, keyed by event id. Source rows: "
+        f"{spec.name}.row.\n\n"
+        "Only the partner named in the topic may write it (broker ACLs), and only the warehouse loader reads it. "
+        "The loader takes the dataset and the partner from the topic, not from the envelope: an envelope naming "
+        "another partner is dead-lettered (`partner_mismatch`), another dataset likewise. An event id belongs to "
+        "the partner that first published it: another partner's event or tombstone with that id is dead-lettered "
+        "(`event_id_conflict`, `retraction_not_publisher`) and the event is left as it was."
+    )
 
 
 def _operation(action: str, channel: str, messages: tuple[str, ...], summary: str, group: str | None) -> Schema:
@@ -244,24 +274,32 @@ def asyncapi_document(kafka: KafkaSettings | None = None, feeds: Mapping[str, Fe
         row = _hoisted(row_schema(feed, f"{COMPONENT_REF}{name}.row."), f"{name}.row.", schemas)
         schemas[f"{name}.row"] = {**row, "x-source-formats": list(feed.formats)}
         channels[name] = _channel(
-            kafka.topic(name),
-            f"{spec.title}: one record per event, keyed by event id. Source rows: {name}.row.",
+            f"{events_prefix(kafka.topic_prefix)}{name}.{{partner}}",
+            _partner_channel_description(spec),
             {"event": f"{name}.event", "retraction": f"{name}.retraction"},
             kafka.partitions,
+            {"partner": _partner_parameter(feed)},
         )
         operations[f"{name}.publish"] = _operation(
-            "send", name, ("event", "retraction"), f"A partner publishes {name} (`hub publish {name} FILE`).", None
+            "send",
+            name,
+            ("event", "retraction"),
+            f"A partner publishes {name} on its own topic (`hub publish {name} FILE --partner PARTNER`).",
+            None,
         )
         operations[f"{name}.load"] = _operation(
             "receive",
             name,
             ("event", "retraction"),
-            "The warehouse loader consumes it (`hub worker`).",
+            "The warehouse loader consumes every partner's topic, those created while it runs too (`hub worker`).",
             loader_group(kafka.topic_prefix),
         )
     channels["dead-letter"] = _channel(
         kafka.dead_letter_topic,
-        "Records the loader could not load (malformed, unknown dataset, wrong topic, key not the event id, ...).",
+        "Records the loader could not load: malformed, unknown dataset, another dataset than the topic's, "
+        "`partner_mismatch` (the envelope names another partner than the topic's), key not the event id, "
+        "`event_id_conflict` (another partner's event id), `retraction_not_publisher` (a tombstone for another "
+        "partner's event), not a partner topic.",
         {"deadLetter": "dead-letter"},
         kafka.partitions,
     )
@@ -275,8 +313,11 @@ def asyncapi_document(kafka: KafkaSettings | None = None, feeds: Mapping[str, Fe
             "title": "CSP information-sharing hub: partner event topics",
             "version": f"envelope-{ENVELOPE_VERSION}",
             "description": (
-                "Generated by `hub asyncapi` from the dataset catalogue; do not edit. Topic names use the default "
-                f"prefix {kafka.topic_prefix!r} (HUB_KAFKA_TOPIC_PREFIX changes it). Header values are UTF-8."
+                "Generated by `hub asyncapi` from the dataset catalogue; do not edit. Each partner publishes each "
+                "dataset on a topic of its own, `<prefix>.events.<dataset>.<partner>`, which it alone may write and "
+                "the warehouse loader alone reads; the topic, not the envelope, says who sent an event. Topic names "
+                f"use the default prefix {kafka.topic_prefix!r} (HUB_KAFKA_TOPIC_PREFIX changes it). Header values "
+                "are UTF-8."
             ),
         },
         "defaultContentType": "application/json",

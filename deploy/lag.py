@@ -1,22 +1,27 @@
-"""How far the warehouse loader is behind the topics (committed offsets against end offsets)."""
+"""How far the warehouse loader is behind the partner topics (committed offsets against end offsets)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from deploy.settings import KafkaSettings
+from sharing_protocols.topics import topic_source
 from stream_processors.settings import loader_group
 
 
-def consumer_lag(kafka: KafkaSettings, topics: Iterable[str]) -> int:
-    """Messages on `topics` not yet committed by the loader (all of them while it has committed nothing)."""
+def consumer_lag(kafka: KafkaSettings) -> int:
+    """Messages on the deployment's partner topics (all there are now) not yet committed by the loader.
+
+    A partition the loader has committed nothing on counts from its beginning, so a topic created since the loader
+    last looked counts in full until the loader subscribes to it and catches up.
+    """
     consumer = KafkaConsumer(bootstrap_servers=kafka.servers, client_id="hub-lag")
     admin = KafkaAdminClient(bootstrap_servers=kafka.servers, client_id="hub-lag")
     try:
+        topics = sorted(name for name in consumer.topics() if topic_source(kafka.topic_prefix, name) is not None)
         partitions = [
             TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or [])
         ]
@@ -37,16 +42,15 @@ def consumer_lag(kafka: KafkaSettings, topics: Iterable[str]) -> int:
         admin.close()
 
 
-def wait_for_loader(kafka: KafkaSettings, topics: Iterable[str], timeout: float, poll: float = 1.0) -> int:
-    """Wait until the loader has committed everything on `topics`; returns the lag left (0 when caught up).
+def wait_for_loader(kafka: KafkaSettings, timeout: float, poll: float = 1.0) -> int:
+    """Wait until the loader has committed everything on the partner topics; returns the lag left (0 when caught up).
 
     Retriable broker errors (a new broker has no group coordinator for a moment) are waited out.
     """
-    names = list(topics)
     deadline = time.monotonic() + timeout
     while True:
         try:
-            lag = consumer_lag(kafka, names)
+            lag = consumer_lag(kafka)
         except KafkaError as exc:
             if not exc.retriable or time.monotonic() >= deadline:
                 raise

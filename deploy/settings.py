@@ -21,7 +21,7 @@ from api.settings import ApiSettings
 from geography.settings import GeocoderSettings
 from producers.anonymisation.linkage_keys import ENV_PREFIX as LINKAGE_KEY_PREFIX
 from producers.settings import ProducerSettings
-from sharing_protocols.topics import dead_letter_topic, events_topic
+from sharing_protocols.topics import dead_letter_topic, partner_topic
 from stream_processors.settings import WorkerSettings
 from warehouse.settings import WarehouseSettings
 
@@ -95,9 +95,9 @@ class KafkaSettings(BaseSettings):
     def servers(self) -> str:
         return self.bootstrap or LocalSettings().kafka_bootstrap
 
-    def topic(self, dataset: str) -> str:
-        """The topic that carries one dataset's events."""
-        return events_topic(self.topic_prefix, dataset)
+    def partner_topic(self, dataset: str, partner: str) -> str:
+        """The topic on which `partner` publishes `dataset`."""
+        return partner_topic(self.topic_prefix, dataset, partner)
 
     @property
     def dead_letter_topic(self) -> str:
@@ -175,6 +175,7 @@ class WorkerEnvironment(BaseSettings):
     batch_size: int | None = None
     batch_seconds: float | None = None
     retry_max_seconds: float | None = None
+    topic_refresh_seconds: float | None = None
     log_level: str | None = None
 
 

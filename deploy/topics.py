@@ -1,32 +1,51 @@
-"""Creates the hub's topics (named by sharing_protocols.topics) on the configured cluster."""
+"""The hub's topics on the configured cluster: creating them, listing the partner topics, publishing's topic check.
+
+Names come from sharing_protocols.topics. The operator's tools create topics; a partner's credential cannot, so a
+publish whose topic is missing stops with TopicUnavailableError instead of waiting for the broker.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 from collections.abc import Iterable
 
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from deploy.settings import KafkaSettings
-from sharing_protocols.topics import dataset_topics
+from sharing_protocols.decision import ProtocolRegister
+from sharing_protocols.topics import partner_topic, topic_source
+
+log = logging.getLogger(__name__)
 
 
-def hub_topics(kafka: KafkaSettings) -> list[str]:
-    """Every dataset topic, plus the dead-letter topic."""
-    return [*dataset_topics(kafka.topic_prefix), kafka.dead_letter_topic]
+class TopicUnavailableError(Exception):
+    """A partner topic that does not exist and could not be created with the credential in use."""
+
+    def __init__(self, topic: str, cause: str) -> None:
+        super().__init__(
+            f"topic {topic} does not exist and could not be created ({cause}); "
+            "the hub operator creates a partner's topics with `hub partners add`"
+        )
+        self.topic = topic
 
 
-def ensure_topics(kafka: KafkaSettings, topics: Iterable[str] | None = None) -> None:
-    """Create any of `topics` (default: all the hub's) that the cluster does not have yet."""
-    names = list(topics) if topics is not None else hub_topics(kafka)
-    admin = KafkaAdminClient(bootstrap_servers=kafka.servers, client_id="hub-admin")
+def _admin(kafka: KafkaSettings) -> KafkaAdminClient:
+    return KafkaAdminClient(bootstrap_servers=kafka.servers, client_id="hub-admin")
+
+
+def ensure_topics(kafka: KafkaSettings, topics: Iterable[str] = ()) -> None:
+    """Create the dead-letter topic and any of `topics` (partner topics) that the cluster does not have yet."""
+    names = [kafka.dead_letter_topic, *topics]
+    admin = _admin(kafka)
     try:
         existing = set(admin.list_topics())
         wanted = [
             NewTopic(name, num_partitions=kafka.partitions, replication_factor=1)
-            for name in names
+            for name in dict.fromkeys(names)
             if name not in existing
         ]
         if wanted:
@@ -34,3 +53,53 @@ def ensure_topics(kafka: KafkaSettings, topics: Iterable[str] | None = None) -> 
                 admin.create_topics(wanted)
     finally:
         admin.close()
+
+
+def ensure_publishing_topic(kafka: KafkaSettings, topic: str) -> None:
+    """Make sure `topic` exists before publishing on it; TopicUnavailableError when it is missing and cannot be made.
+
+    A producer would otherwise wait a minute for the topic's metadata and then fail each send.
+    """
+    admin = _admin(kafka)
+    try:
+        if topic in admin.list_topics():
+            return
+        try:
+            admin.create_topics([NewTopic(topic, num_partitions=kafka.partitions, replication_factor=1)])
+        except TopicAlreadyExistsError:
+            return
+        except KafkaError as exc:  # e.g. not authorised to create topics, or a name the broker refuses
+            raise TopicUnavailableError(topic, type(exc).__name__) from None
+    finally:
+        admin.close()
+
+
+def protocol_topics(prefix: str, register: ProtocolRegister) -> list[str]:
+    """The partner topic of every (dataset, data owner) pair the register's protocols name, sorted."""
+    topics = {
+        partner_topic(prefix, dataset, owner.id)
+        for protocol in register.protocols
+        for owner in protocol.data_owners
+        for dataset in owner.datasets
+    }
+    return sorted(topic for topic in topics if topic_source(prefix, topic) is not None)
+
+
+def partner_topics(kafka: KafkaSettings) -> list[str]:
+    """The partner topics of the deployment that the cluster has now, sorted."""
+    admin = _admin(kafka)
+    try:
+        return sorted(name for name in admin.list_topics() if topic_source(kafka.topic_prefix, name) is not None)
+    finally:
+        admin.close()
+
+
+def wait_for_partner_topics(kafka: KafkaSettings, poll: float) -> list[str]:
+    """The deployment's partner topics, once there is at least one (a consumer cannot subscribe to nothing)."""
+    waiting = False
+    while not (topics := partner_topics(kafka)):
+        if not waiting:
+            log.warning("no partner topics on the broker yet; waiting for the operator to create one")
+            waiting = True
+        time.sleep(poll)
+    return topics

@@ -49,13 +49,3 @@ def topic_source(prefix: str, topic: str) -> TopicSource | None:
 def dead_letter_topic(prefix: str) -> str:
     """The topic of messages the worker could not load (reason in their headers)."""
     return f"{prefix}.dead-letter"
-
-
-def events_topic(prefix: str, dataset: str) -> str:
-    """The single topic per dataset used before partner topics (being replaced by partner_topic)."""
-    return f"{prefix}.events.{dataset}"
-
-
-def dataset_topics(prefix: str) -> dict[str, str]:
-    """Each dataset's single topic, mapped to the dataset it carries (being replaced by partner topics)."""
-    return {events_topic(prefix, name): name for name in CATALOGUE}

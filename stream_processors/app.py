@@ -1,4 +1,4 @@
-"""The faust application: consume every dataset topic, load batches, dead-letter what cannot be loaded.
+"""The faust application: consume every partner topic, load batches, dead-letter what cannot be loaded.
 
 Delivery is at-least-once: `take_events` acks a batch only after the loop body returns, and the body
 returns only once the warehouse has committed the batch (and the dead letters are on their topic). The
@@ -12,15 +12,17 @@ import concurrent.futures
 import logging
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 import faust
 
-from sharing_protocols.topics import dataset_topics, dead_letter_topic
+from sharing_protocols.topics import dead_letter_topic
 from stream_processors.batch import RawMessage
 from stream_processors.loader import Loader
 from stream_processors.settings import WorkerSettings
+from stream_processors.subscription import PartnerTopics, partner_topics_among
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +59,15 @@ def consumer_settings(servers: str, batch_size: int) -> dict[str, Any]:
     }
 
 
-def create_app(worker: WorkerSettings, loader: Loader) -> faust.App:
-    """The faust app with one loader agent (concurrency 1) over all dataset topics."""
+def create_app(worker: WorkerSettings, loader: Loader, topics: Sequence[str]) -> faust.App:
+    """The faust app with one loader agent (concurrency 1) over every partner topic.
+
+    `topics` are the partner topics the broker has at start (at least one: a consumer cannot subscribe to none);
+    those created later are added as they appear (stream_processors.subscription).
+    """
+    initial = partner_topics_among(worker.topic_prefix, topics)
+    if not initial:
+        raise ValueError("the loader needs at least one partner topic to subscribe to")
     app = faust.App(
         worker.group,
         **consumer_settings(worker.bootstrap_servers, worker.batch_size),
@@ -67,7 +76,7 @@ def create_app(worker: WorkerSettings, loader: Loader) -> faust.App:
         producer_acks=-1,
         broker_commit_interval=1.0,
     )
-    sources = app.topic(*dataset_topics(worker.topic_prefix), key_type=bytes, value_type=bytes)
+    sources = app.topic(*initial, key_type=bytes, value_type=bytes)
     dead_letter = app.topic(dead_letter_topic(worker.topic_prefix), key_type=bytes, value_type=bytes)
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
 
@@ -108,4 +117,13 @@ def create_app(worker: WorkerSettings, loader: Loader) -> faust.App:
                 _fatal("dead letters could not be sent", exc)
 
     app.agent(sources, name="warehouse-loader", concurrency=1)(load)
+    subscription = PartnerTopics(app, worker.topic_prefix, initial)
+
+    async def refresh_topics() -> None:
+        try:
+            await subscription.refresh()
+        except Exception as exc:  # the broker briefly unavailable: keep the subscription, look again next time
+            log.warning("could not list partner topics (%s); trying again later", type(exc).__name__)
+
+    app.timer(worker.topic_refresh_seconds)(refresh_topics)
     return app

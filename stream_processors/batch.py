@@ -18,8 +18,9 @@ from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import Decision, EventFacts, ProtocolRegister, Released, Withheld, decide_for_warehouse
 from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
 from sharing_protocols.precision import SpatialPrecision, derivable
+from sharing_protocols.topics import TopicSource, topic_source
 from warehouse.schema.models import LOCATED, LOCATION_NOT_RELEASED
-from warehouse.sink import DeadLetterRow, DecisionRow, EventRow, RetractionRow
+from warehouse.sink import DeadLetterRow, DecisionRow, EventClaim, EventKey, EventRow, RetractionRow
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,18 @@ class RawMessage:
 
 @dataclass(frozen=True)
 class BatchResult:
-    """What a batch becomes: rows to upsert, decisions to audit and messages to dead-letter."""
+    """What a batch becomes: rows to upsert, decisions to audit and messages to dead-letter.
+
+    Events are told apart by event id, dataset and partner (EventKey): a message from one partner never replaces
+    or withdraws another's event here; `claims` let the sink refuse a claim on an id that another already owns.
+    """
 
     events: list[EventRow]
     dead_letters: list[DeadLetterRow]
     decisions: list[DecisionRow]
-    withdrawn: list[uuid.UUID] = field(default_factory=list)  # now withheld or retracted: remove any earlier version
+    withdrawn: list[EventKey] = field(default_factory=list)  # now withheld or retracted: remove any earlier version
     retractions: list[RetractionRow] = field(default_factory=list)
+    claims: list[EventClaim] = field(default_factory=list)  # one per decoded message, in batch order
 
     @property
     def withheld(self) -> int:
@@ -68,18 +74,16 @@ def _key_text(key: bytes | None) -> str | None:
         return None
 
 
-def retraction_of(message: RawMessage, topic_datasets: Mapping[str, str]) -> tuple[uuid.UUID, str] | None:
-    """(event id, dataset) when `message` is a tombstone (null value) keyed by an event id on a dataset topic."""
+def retraction_of(message: RawMessage) -> uuid.UUID | None:
+    """The event id when `message` is a tombstone (null value) keyed by an event id."""
     if message.value is not None:
         return None
-    key, dataset = _key_text(message.key), topic_datasets.get(message.topic)
-    if key is None or dataset is None:
-        return None
-    return uuid.UUID(key), dataset
+    key = _key_text(message.key)
+    return uuid.UUID(key) if key is not None else None
 
 
-def decode(message: RawMessage, topic_datasets: Mapping[str, str]) -> EventEnvelope:
-    """The envelope in `message`, checked against the catalogue and the topic it arrived on."""
+def decode(message: RawMessage, source: TopicSource) -> EventEnvelope:
+    """The envelope in `message`, checked against the catalogue and the partner topic it arrived on."""
     if not message.value:
         raise MalformedMessage("empty payload" if message.value is not None else "null payload without an event id key")
     if b"\x00" in message.value or b"\\u0000" in message.value:
@@ -95,9 +99,13 @@ def decode(message: RawMessage, topic_datasets: Mapping[str, str]) -> EventEnvel
         raise MalformedMessage(f"unknown dataset {envelope.dataset!r}")
     if envelope.schema_version != spec.schema_version:
         raise MalformedMessage(f"unsupported schema version {envelope.schema_version} for dataset {envelope.dataset!r}")
-    expected = topic_datasets.get(message.topic)
-    if expected != envelope.dataset:
+    if envelope.dataset != source.dataset:
         raise MalformedMessage(f"dataset {envelope.dataset!r} published on topic {message.topic!r}")
+    if envelope.partner != source.partner:
+        raise MalformedMessage(
+            f"partner_mismatch: the envelope names partner {envelope.partner!r} on a topic of partner "
+            f"{source.partner!r}"
+        )
     if message.key != str(envelope.event_id).encode():
         raise MalformedMessage("message key is not the event id")
     return envelope
@@ -227,48 +235,53 @@ def _event_row(
     )
 
 
+def _dead_letter(message: RawMessage, source: TopicSource | None, reason: str) -> DeadLetterRow:
+    dataset, partner = (source.dataset, source.partner) if source else (None, None)
+    return DeadLetterRow(
+        message.topic, message.partition, message.offset, _key_text(message.key), dataset, partner, reason
+    )
+
+
 def process(
     messages: Sequence[RawMessage],
     geocoder: Geocoder,
-    topic_datasets: Mapping[str, str],
+    topic_prefix: str,
     register: ProtocolRegister,
     at: datetime,
 ) -> BatchResult:
     """Decode, geocode and apply the protocols to a batch.
 
-    Every message becomes exactly one of: an event row (with its decision), a withheld decision, a retraction,
-    or a dead letter.
+    The dataset and the partner come from the topic (`topic_source`): a message on any other topic, or whose
+    envelope names another dataset or partner, is dead-lettered. Every message becomes exactly one of: an event
+    row (with its decision), a withheld decision, a retraction, or a dead letter (the sink may still turn a claim
+    on another partner's event id into a dead letter). A tombstone only ever withdraws its own partner's event.
     """
     decoded: list[tuple[RawMessage, EventEnvelope]] = []
     dead: list[DeadLetterRow] = []
-    tombstones: list[tuple[int, RawMessage, uuid.UUID, str]] = []
-    last_seen: dict[uuid.UUID, int] = {}  # event id -> position of its last message in the batch
+    tombstones: list[tuple[int, RawMessage, EventKey]] = []
+    last_seen: dict[EventKey, int] = {}  # event -> position of its last message in the batch
     for position, message in enumerate(messages):
-        retracted = retraction_of(message, topic_datasets)
+        source = topic_source(topic_prefix, message.topic)
+        if source is None:
+            dead.append(_dead_letter(message, None, f"not a partner topic of this hub: {message.topic!r}"))
+            continue
+        retracted = retraction_of(message)
         if retracted is not None:
-            tombstones.append((position, message, *retracted))
-            last_seen[retracted[0]] = position
+            key = EventKey(retracted, source.dataset, source.partner)
+            tombstones.append((position, message, key))
+            last_seen[key] = position
             continue
         try:
-            envelope = decode(message, topic_datasets)
-            decoded.append((message, envelope))
-            last_seen[envelope.event_id] = position
+            envelope = decode(message, source)
         except MalformedMessage as exc:
-            key = _key_text(message.key)
-            dead.append(
-                DeadLetterRow(
-                    message.topic,
-                    message.partition,
-                    message.offset,
-                    key,
-                    topic_datasets.get(message.topic),
-                    None,
-                    str(exc),
-                )
-            )
+            dead.append(_dead_letter(message, source, str(exc)))
+            continue
+        decoded.append((message, envelope))
+        last_seen[EventKey(envelope.event_id, envelope.dataset, envelope.partner)] = position
     places = geocoder.geocode([e.location for _, e in decoded])
     rows: list[EventRow] = []
     decisions: list[DecisionRow] = []
+    claims: list[EventClaim] = []
     for (message, envelope), place in zip(decoded, places, strict=True):
         areas = dict(place.areas)
         source_lsoa = envelope.attributes.get("lsoa_code")
@@ -286,23 +299,28 @@ def process(
         decision = decide_for_warehouse(facts, register, at)
         content_hash = hashlib.sha256(message.value or b"").hexdigest()
         decisions.append(_audit(decision, envelope, content_hash, place))
+        claims.append(
+            EventClaim(
+                envelope.event_id, envelope.dataset, envelope.partner, message.topic, message.partition, message.offset
+            )
+        )
         if isinstance(decision, Released):
             rows.append(_event_row(message, envelope, decision, place, areas, content_hash, len(decisions)))
     # The last message of an event in the batch decides it: a later withheld version or a retraction withdraws it.
-    final: dict[uuid.UUID, str] = {d.event_id: d.outcome for d in decisions}
+    final: dict[EventKey, str] = {EventKey(d.event_id, d.dataset, d.partner): d.outcome for d in decisions}
     retractions = [
         RetractionRow(
-            event_id=event_id,
-            dataset=dataset,
-            partner=None,
+            event_id=key.event_id,
+            dataset=key.dataset,
+            partner=key.partner,
             source_topic=message.topic,
             source_partition=message.partition,
             source_offset=message.offset,
-            final=last_seen[event_id] == position,
+            final=last_seen[key] == position,
         )
-        for position, message, event_id, dataset in tombstones
+        for position, message, key in tombstones
     ]
-    final.update({r.event_id: "retracted" for r in retractions if r.final})
-    withdrawn = [event_id for event_id, outcome in final.items() if outcome in ("withheld", "retracted")]
-    rows = [row for row in rows if final[row.event_id] == "released"]
-    return BatchResult(rows, dead, decisions, withdrawn, retractions)
+    final.update({r.key: "retracted" for r in retractions if r.final})
+    withdrawn = [key for key, outcome in final.items() if outcome in ("withheld", "retracted")]
+    rows = [row for row in rows if final[EventKey(row.event_id, row.dataset, row.partner)] == "released"]
+    return BatchResult(rows, dead, decisions, withdrawn, retractions, claims)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import psycopg
 
 from geography.geocoder import Geocoder
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.topics import dataset_topics
 from stream_processors.batch import BatchResult, RawMessage, process
 from warehouse.sink import WarehouseSink
 
@@ -29,26 +29,46 @@ class Loader:
         retry_max: float,
         register: ProtocolRegister,
     ) -> None:
-        self.topic_datasets = dataset_topics(topic_prefix)
+        self.topic_prefix = topic_prefix
         self._geocoder = geocoder
         self._register = register
         self._sink = sink
         self._retry_max = retry_max
 
     def handle(self, messages: Sequence[RawMessage]) -> BatchResult:
-        """Process `messages` and commit them; returns once the database has them."""
-        result = process(messages, self._geocoder, self.topic_datasets, self._register, datetime.now(UTC))
+        """Process `messages` and commit them; returns once the database has them.
+
+        The result's dead letters include those the sink made (a claim on another partner's event id).
+        """
+        result = process(messages, self._geocoder, self.topic_prefix, self._register, datetime.now(UTC))
         delay = 0.5
         while True:
             try:
-                self._sink.write(
-                    result.events, result.dead_letters, result.decisions, result.withdrawn, result.retractions
+                refused = self._sink.write(
+                    result.events,
+                    result.dead_letters,
+                    result.decisions,
+                    result.withdrawn,
+                    result.retractions,
+                    result.claims,
                 )
                 break
             except psycopg.OperationalError as exc:
                 log.warning("warehouse unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, self._retry_max)
+        if refused:  # the sink's refusals: leave them out of what the batch says it loaded
+            gone = {(letter.source_topic, letter.source_partition, letter.source_offset) for letter in refused}
+            keys = {(letter.event_key, letter.dataset, letter.partner) for letter in refused}
+            result = replace(
+                result,
+                events=[e for e in result.events if (e.source_topic, e.source_partition, e.source_offset) not in gone],
+                decisions=[d for d in result.decisions if (str(d.event_id), d.dataset, d.partner) not in keys],
+                retractions=[
+                    r for r in result.retractions if (r.source_topic, r.source_partition, r.source_offset) not in gone
+                ],
+                dead_letters=[*result.dead_letters, *refused],
+            )
         located = sum(1 for row in result.events if row.ward_code)
         log.info(
             "batch of %d: %d loaded (%d with a ward), %d withheld by protocol, %d retracted, %d dead-lettered",

@@ -21,6 +21,7 @@ class WorkerSettings(BaseModel):
     batch_size: int = 5000
     batch_seconds: float = 0.5
     retry_max_seconds: float = 30.0
+    topic_refresh_seconds: float = 5.0  # how often the broker is asked for partner topics created since the start
     log_level: str = "info"
 
     @property

@@ -1,12 +1,19 @@
-"""The idempotent bulk sink: COPY a batch into staging, then upsert on the event id in one transaction."""
+"""The idempotent bulk sink: COPY a batch into staging, then upsert on the event id in one transaction.
+
+An event id belongs to the (dataset, partner) whose message first carried it (its first decision, else the first
+claim in the batch): a message from anyone else carrying that id is dead-lettered (`event_id_conflict`), and a
+tombstone from anyone else (`retraction_not_publisher`), so no partner can overwrite or withdraw another's event.
+The upsert, the deletes and the retraction's removal are guarded by dataset and partner as well.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 from operator import attrgetter
+from typing import NamedTuple, cast
 
 import psycopg
 
@@ -75,17 +82,46 @@ class DecisionRow:
     geocoded: bool | None = None
 
 
-@dataclass(frozen=True)
-class RetractionRow:
-    """A tombstone consumed from a dataset topic; `final` when no later message of the batch restates the event."""
+class EventKey(NamedTuple):
+    """An event id with the dataset and partner of the topic it came on: what may replace or withdraw an event."""
 
     event_id: uuid.UUID
     dataset: str
-    partner: str | None
+    partner: str
+
+
+@dataclass(frozen=True)
+class EventClaim:
+    """A decoded message's claim on its event id (dataset and partner from its topic), and where it was consumed."""
+
+    event_id: uuid.UUID
+    dataset: str
+    partner: str
+    source_topic: str
+    source_partition: int
+    source_offset: int
+
+    @property
+    def key(self) -> EventKey:
+        return EventKey(self.event_id, self.dataset, self.partner)
+
+
+@dataclass(frozen=True)
+class RetractionRow:
+    """A tombstone consumed from a partner topic; `final` when no later message of the batch from the same partner
+    restates the event."""
+
+    event_id: uuid.UUID
+    dataset: str
+    partner: str
     source_topic: str
     source_partition: int
     source_offset: int
     final: bool
+
+    @property
+    def key(self) -> EventKey:
+        return EventKey(self.event_id, self.dataset, self.partner)
 
 
 @dataclass(frozen=True)
@@ -149,20 +185,25 @@ _CHANGED = (
 )
 
 # The latest staged version of each event, never a retired one, nor one that retention has removed fields from
-# (rewriting it would bring those fields back).
+# (rewriting it would bring those fields back), nor one whose id is stored for another dataset or partner.
 _LATEST = """SELECT DISTINCT ON (event_id) * FROM stage_event s
 WHERE NOT EXISTS (SELECT 1 FROM retired_event r WHERE r.event_id = s.event_id)
-AND NOT EXISTS (SELECT 1 FROM event t WHERE t.event_id = s.event_id AND t.fields_retired <> '{}')
+AND NOT EXISTS (
+    SELECT 1 FROM event t WHERE t.event_id = s.event_id
+    AND (t.fields_retired <> '{}' OR t.dataset <> s.dataset OR t.partner <> s.partner)
+)
 ORDER BY event_id, batch_seq DESC"""
 # Events are partitioned by month: make the batch's partitions, and drop a stored version whose month changed.
 _PARTITIONS = "SELECT hub_event_partition(m) FROM (SELECT DISTINCT period_month AS m FROM stage_event) s"
 _MOVED = f"""DELETE FROM event e USING ({_LATEST}) s
-WHERE e.event_id = s.event_id AND e.period_month <> s.period_month"""
+WHERE e.event_id = s.event_id AND e.period_month <> s.period_month
+AND (e.dataset, e.partner) = (s.dataset, s.partner)"""
 _UPSERT = f"""
 INSERT INTO event ({", ".join(_STORED)})
 SELECT {", ".join(_SELECTED)} FROM ({_LATEST}) s
 ON CONFLICT (event_id, period_month) DO UPDATE SET {", ".join(_UPDATED)}, loaded_at = now()
-WHERE ({", ".join(f"event.{c}" for c in _CHANGED)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _CHANGED)})
+WHERE (event.dataset, event.partner) = (EXCLUDED.dataset, EXCLUDED.partner)
+AND ({", ".join(f"event.{c}" for c in _CHANGED)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _CHANGED)})
 """
 
 
@@ -178,10 +219,71 @@ _DECISION = _insert("decision", DecisionRow, "event_id, content_hash, outcome, p
 _DEAD_LETTER = _insert("dead_letter", DeadLetterRow, "source_topic, source_partition, source_offset")
 _RETRACTION = (
     "INSERT INTO retraction (event_id, dataset, partner, source_topic, source_partition, source_offset, removed) "
-    "SELECT %(event_id)s, %(dataset)s, %(partner)s, %(source_topic)s, %(source_partition)s, %(source_offset)s, "
-    "%(final)s AND EXISTS (SELECT 1 FROM event WHERE event_id = %(event_id)s) "
+    "SELECT %(event_id)s, %(dataset)s::text, %(partner)s::text, %(source_topic)s, %(source_partition)s, "
+    "%(source_offset)s, %(final)s AND EXISTS (SELECT 1 FROM event WHERE event_id = %(event_id)s "
+    "AND dataset = %(dataset)s::text AND partner = %(partner)s::text) "
     "ON CONFLICT ON CONSTRAINT retraction_source_key DO NOTHING"
 )
+_WITHDRAW = """DELETE FROM event e USING unnest(%s::uuid[], %s::text[], %s::text[]) AS w(event_id, dataset, partner)
+WHERE e.event_id = w.event_id AND e.dataset = w.dataset AND e.partner = w.partner"""
+# The owner of an event id: the dataset and partner of its first decision (decisions are never deleted).
+_OWNERS = """SELECT DISTINCT ON (event_id) event_id, dataset, partner FROM decision
+WHERE event_id = ANY(%s) ORDER BY event_id, id"""
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """What a batch may not write because another dataset or partner owns the event id, as dead letters."""
+
+    refused: frozenset[EventKey]  # no row, decision, retraction or withdrawal of these: their messages are dead letters
+    dead_letters: list[DeadLetterRow]
+
+
+def _letter(topic: str, partition: int, offset: int, key: EventKey, reason: str) -> DeadLetterRow:
+    return DeadLetterRow(topic, partition, offset, str(key.event_id), key.dataset, key.partner, reason)
+
+
+def refusals(
+    claims: Sequence[EventClaim], retractions: Iterable[RetractionRow], stored: Mapping[uuid.UUID, EventKey]
+) -> Refusals:
+    """Which claims and tombstones of a batch touch an event id that `stored` (or an earlier claim) gives to another.
+
+    `claims` are in batch order: an id not yet stored belongs to the first claim on it. Reasons name the two
+    datasets/partners only (identifiers, never payload).
+    """
+    owners = dict(stored)
+    for claim in claims:
+        owners.setdefault(claim.event_id, claim.key)
+    letters: list[DeadLetterRow] = []
+    refused: set[EventKey] = set()
+    for claim in claims:
+        owner = owners[claim.event_id]
+        if owner != claim.key:
+            refused.add(claim.key)
+            reason = (
+                f"event_id_conflict: the event id belongs to partner {owner.partner!r} ({owner.dataset}); "
+                f"partner {claim.partner!r} ({claim.dataset}) may not replace or withdraw it"
+            )
+            letters.append(_letter(claim.source_topic, claim.source_partition, claim.source_offset, claim.key, reason))
+    for tombstone in retractions:
+        owner = owners.get(tombstone.event_id, tombstone.key)
+        if owner != tombstone.key:
+            where = (tombstone.source_topic, tombstone.source_partition, tombstone.source_offset)
+            refused.add(tombstone.key)
+            reason = (
+                f"retraction_not_publisher: partner {tombstone.partner!r} ({tombstone.dataset}) did not publish "
+                f"the event; partner {owner.partner!r} ({owner.dataset}) did"
+            )
+            letters.append(_letter(*where, tombstone.key, reason))
+    return Refusals(frozenset(refused), letters)
+
+
+def _owners(cur: psycopg.Cursor[tuple[object, ...]], ids: set[uuid.UUID]) -> dict[uuid.UUID, EventKey]:
+    """The owner of each of `ids` that has one: the dataset and partner of its first decision."""
+    if not ids:
+        return {}
+    rows = cast(list[tuple[uuid.UUID, str, str]], cur.execute(_OWNERS, (list(ids),)).fetchall())
+    return {row[0]: EventKey(*row) for row in rows}
 
 
 class WarehouseSink:
@@ -203,13 +305,26 @@ class WarehouseSink:
         events: Sequence[EventRow],
         dead_letters: Sequence[DeadLetterRow],
         decisions: Sequence[DecisionRow] = (),
-        withdrawn: Sequence[uuid.UUID] = (),
+        withdrawn: Sequence[EventKey] = (),
         retractions: Sequence[RetractionRow] = (),
-    ) -> None:
-        """Upsert `events`, delete `withdrawn` ones, record decisions, retractions and dead letters, in one commit."""
+        claims: Sequence[EventClaim] = (),
+    ) -> list[DeadLetterRow]:
+        """Upsert `events`, delete `withdrawn` ones, record decisions, retractions and dead letters, in one commit.
+
+        `claims` (one per decoded message, in batch order) say which event ids the batch touches: those another
+        dataset or partner owns are refused (see `refusals`). Returns the dead letters the refusals made (recorded
+        here too), for the caller to publish with its own.
+        """
         conn = self._connection()
         try:
             with conn.cursor() as cur:
+                stored = _owners(cur, {c.event_id for c in claims} | {r.event_id for r in retractions})
+                refused = refusals(claims, retractions, stored)
+                events = [e for e in events if EventKey(e.event_id, e.dataset, e.partner) not in refused.refused]
+                decisions = [d for d in decisions if EventKey(d.event_id, d.dataset, d.partner) not in refused.refused]
+                withdrawn = [key for key in withdrawn if key not in refused.refused]
+                retractions = [r for r in retractions if r.key not in refused.refused]
+                letters = [*dead_letters, *refused.dead_letters]
                 if events:
                     with cur.copy(f"COPY stage_event ({', '.join(_STAGED)}) FROM STDIN") as copy:
                         for row in events:
@@ -220,15 +335,16 @@ class WarehouseSink:
                 if retractions:
                     cur.executemany(_RETRACTION, [asdict(r) for r in retractions])
                 if withdrawn:
-                    cur.execute("DELETE FROM event WHERE event_id = ANY(%s)", (list(withdrawn),))
+                    cur.execute(_WITHDRAW, tuple(list(column) for column in zip(*withdrawn, strict=True)))
                 if decisions:
                     cur.executemany(_DECISION, [_sql_values(d) for d in decisions])
-                if dead_letters:
-                    cur.executemany(_DEAD_LETTER, [_sql_values(d) for d in dead_letters])
+                if letters:
+                    cur.executemany(_DEAD_LETTER, [_sql_values(d) for d in letters])
             conn.commit()
         except BaseException:
             self.close()
             raise
+        return refused.dead_letters
 
     def close(self) -> None:
         if self._conn is not None:

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from deploy import local
+from deploy.cli.publish import publishing_topic
 from deploy.indicator_files import configured_indicators
 from deploy.lag import wait_for_loader
 from deploy.local import processes
@@ -29,7 +30,7 @@ from deploy.settings import (
     linkage_key_variables,
     warehouse_settings,
 )
-from deploy.topics import ensure_topics
+from deploy.topics import ensure_topics, protocol_topics
 from deploy.warehouse_roles import upgrade_warehouse
 from producers.feed_registry import get_feed
 from producers.generators.base import GenerateRequest, read_codepoint, write_csv
@@ -37,7 +38,6 @@ from producers.generators.registry import all_generators
 from producers.publish import publish_file
 from producers.publisher import Publisher
 from producers.source_options import build_source_options
-from sharing_protocols.topics import dataset_topics
 from warehouse.governance.keys import create_key, verify_key
 from warehouse.reference.indicator_store import load_indicators
 from warehouse.reference.population import load_population
@@ -155,26 +155,28 @@ def _run_demo(timeout: float) -> None:
     typer.echo(f"postcodes: {load_postcodes(data / POSTCODES, 'codepoint', url).loaded} loaded; lookups loaded")
     with session_scope(url) as session:
         typer.echo(f"indicators: {load_indicators(session, configured_indicators())} loaded")
-    ensure_topics(kafka)
+    register = configured_register()
+    files = [(feed, data / relative) for feed, relative in DEMO_FEEDS] + _generated_feeds(data)
+    demo_topics = [kafka.partner_topic(feed, get_feed(feed).default_partner) for feed, _ in files]
+    ensure_topics(kafka, [*protocol_topics(kafka.topic_prefix, register), *demo_topics])
     typer.echo(_start("worker", "worker"))
     typer.echo(_start("api", "api"))
     settings = api_settings()
     base = f"http://{settings.host}:{settings.port}"
     _wait_for_api(base, 60)
     published = rejected = 0
-    files = [(feed, data / relative) for feed, relative in DEMO_FEEDS] + _generated_feeds(data)
     keys = _demo_linkage_keys()
-    register = configured_register()
     with Publisher(kafka.servers, client_id="hub-demo") as publisher:
         for feed, path in files:
             spec = get_feed(feed)
             options = build_source_options(spec, spec.default_partner, register=register, environ=keys)
-            summary = publish_file(spec, path, options, partial(publisher.send, kafka.topic(feed)))
+            topic = publishing_topic(kafka, feed, spec.default_partner)
+            summary = publish_file(spec, path, options, partial(publisher.send, topic))
             published += summary.published
             rejected += summary.rejected
             typer.echo(f"published {path.name}: {summary.published} events, {summary.rejected} rejected")
     typer.echo("waiting for the worker to load them ...")
-    lag = wait_for_loader(kafka, dataset_topics(kafka.topic_prefix), timeout)
+    lag = wait_for_loader(kafka, timeout)
     if lag:
         typer.echo(f"the worker is still {lag} events behind after {timeout:.0f}s; see the worker log", err=True)
         raise typer.Exit(1)

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from deploy.protocol_files import configured_register
 from deploy.settings import KafkaSettings, linkage_key_variables, producer_settings
-from deploy.topics import ensure_topics
+from deploy.topics import TopicUnavailableError, ensure_publishing_topic
 from producers.anonymisation.linkage_keys import LinkageKeyError, new_key
 from producers.code_lists import CodeListError
 from producers.csv_source import SourceFileError
@@ -20,6 +20,7 @@ from producers.feed_registry import UnknownDatasetError, get_feed
 from producers.publish import Outgoing, PublishSummary, publish_file
 from producers.publisher import Publisher
 from producers.source_options import build_source_options
+from sharing_protocols.topics import topic_source
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -49,6 +50,22 @@ def feed_argument(name: str) -> Feed[Any]:
         return get_feed(name)
     except UnknownDatasetError as exc:
         raise typer.BadParameter(str(exc.args[0]), param_hint="FEED") from None
+
+
+def publishing_topic(kafka: KafkaSettings, dataset: str, partner: str) -> str:
+    """The partner topic `partner` publishes `dataset` on, once it exists; when it is missing and cannot be created
+    with the credential in use, one line saying so and exit 2 (rather than a producer waiting on the broker)."""
+    topic = kafka.partner_topic(dataset, partner)
+    if topic_source(kafka.topic_prefix, topic) is None:
+        raise typer.BadParameter(
+            f"{partner!r} is not a partner id (lower-case letters, digits and hyphens)", param_hint="--partner"
+        )
+    try:
+        ensure_publishing_topic(kafka, topic)
+    except TopicUnavailableError as exc:
+        console.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    return topic
 
 
 def _domains(values: list[str]) -> dict[str, str]:
@@ -95,8 +112,7 @@ def publish(
         console.print(f"[red]{exc}[/red]", markup=True)
         raise typer.Exit(2) from None
     kafka = KafkaSettings()
-    topic = kafka.topic(spec.name)
-    ensure_topics(kafka, [topic])
+    topic = publishing_topic(kafka, spec.name, publisher_id)
     with (
         Publisher(kafka.servers) as publisher,
         Progress(

@@ -6,7 +6,7 @@ import faust
 
 from deploy.protocol_files import configured_register
 from deploy.settings import KafkaSettings, geocoder_settings, warehouse_settings, worker_settings
-from deploy.topics import ensure_topics
+from deploy.topics import ensure_topics, wait_for_partner_topics
 from stream_processors.app import create_app
 from stream_processors.loader import Loader
 from warehouse.reference.geocoder_data import geocoder_from_warehouse
@@ -14,14 +14,17 @@ from warehouse.sink import WarehouseSink
 
 
 def worker() -> None:
-    """Consume every dataset topic and load the warehouse until stopped (Ctrl-C or SIGTERM)."""
+    """Consume every partner topic (those created later too) and load the warehouse until stopped (Ctrl-C or
+    SIGTERM). With no partner topic on the broker yet, wait for the first."""
     settings = worker_settings()
     url = warehouse_settings("worker").url  # the loader's least-privileged role
-    ensure_topics(KafkaSettings())
+    kafka = KafkaSettings()
+    ensure_topics(kafka)
     geo = geocoder_settings()
     geocoder = geocoder_from_warehouse(geo.ward_vintage, geo.lsoa_vintage, geo.lookup_vintage, url)
     loader = Loader(
         settings.topic_prefix, geocoder, WarehouseSink(url), settings.retry_max_seconds, configured_register()
     )
-    app = create_app(settings, loader)
+    topics = wait_for_partner_topics(kafka, settings.topic_refresh_seconds)
+    app = create_app(settings, loader, topics)
     faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()

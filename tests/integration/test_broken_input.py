@@ -17,6 +17,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy import text
 
+from producers.feed_registry import get_feed
 from tests.support.hub import HubEnv, Worker
 from tests.support.open_data import EASTBOURNE_STREET
 
@@ -76,11 +77,12 @@ MALFORMED = 4
 
 def _inject_malformed(hub_env: HubEnv) -> None:
     """Messages no hub producer would send: not JSON, not an envelope, an unknown dataset, a wrong key."""
-    topic = hub_env.kafka.topic("police-uk-street")
+    partner = get_feed("police-uk-street").default_partner  # on the topic of the partner that published the file
+    topic = hub_env.kafka.partner_topic("police-uk-street", partner)
     good = {
         "event_id": str(uuid.uuid4()),
         "dataset": "police-uk-street",
-        "partner": "test",
+        "partner": partner,
         "schema_version": 1,
         "occurred": {"start": "2019-01-01", "end": "2019-01-31", "precision": "month"},
         "location": None,

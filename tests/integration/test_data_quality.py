@@ -23,6 +23,7 @@ from shapely import STRtree, points
 from shapely.geometry import shape
 from sqlalchemy import text
 
+from deploy.topics import ensure_topics
 from tests.support.hub import HubEnv, Worker
 from tests.support.open_data import EASTBOURNE_STREET, WARDS_2024
 from warehouse.queries.quality import DEFAULT_LATE_DAYS, FeedQuality, QualityReport, feed_quality, report_json
@@ -34,6 +35,7 @@ DATASET = "police-uk-street"
 PARTNER = "police-uk"  # the feed's default partner: a data owner in the packaged protocols
 OTHER = "sussex-police"  # sends a small file of its own
 SILENT = "essex-police"  # a data owner of a packaged protocol in force that never sends anything
+GARBLED = "garbled-partner"  # sends one undecodable message on a topic of its own, and nothing else
 OLD_MONTH = "2019-01"
 BLANK_LSOA = (1, 4, 9)  # rows (of the first 16) whose LSOA code is blanked
 
@@ -96,15 +98,16 @@ def published(
 
 
 def _retract_one_and_send_garbage(hub_env: HubEnv) -> None:
-    """A tombstone for one of the other partner's events (which names no partner) and one undecodable message."""
+    """A tombstone for one of the other partner's events, on its topic (a tombstone names no partner: the topic
+    does), and one undecodable message on a topic of a partner that sends nothing else."""
     with hub_env.engine.connect() as conn:
         event_id = conn.execute(
             text("SELECT event_id FROM decision WHERE partner = :p ORDER BY id LIMIT 1"), {"p": OTHER}
         ).scalar_one()
     producer = KafkaProducer(bootstrap_servers=hub_env.kafka.servers, acks="all", enable_idempotence=True)
-    topic = hub_env.kafka.topic(DATASET)
-    producer.send(topic, key=str(event_id).encode(), value=None)
-    producer.send(topic, key=b"k1", value=b"{not json")
+    ensure_topics(hub_env.kafka, [hub_env.kafka.partner_topic(DATASET, GARBLED)])
+    producer.send(hub_env.kafka.partner_topic(DATASET, OTHER), key=str(event_id).encode(), value=None)
+    producer.send(hub_env.kafka.partner_topic(DATASET, GARBLED), key=b"k1", value=b"{not json")
     producer.flush()
     producer.close()
 
@@ -322,13 +325,14 @@ def test_retractions_go_to_the_retracted_events_partner(report: QualityReport) -
     assert (other.events, other.retracted, other.dead_lettered) == (2, 1, 0)
 
 
-def test_dead_letters_go_to_unknown(report: QualityReport) -> None:
-    unknown = _feed(report.feeds, DATASET, "unknown")
-    assert (unknown.dead_lettered, unknown.events, unknown.retracted) == (1, 0, 0)
+def test_dead_letters_go_to_the_partner_whose_topic_carried_them(report: QualityReport) -> None:
+    garbled = _feed(report.feeds, DATASET, GARBLED)
+    assert (garbled.dead_lettered, garbled.events, garbled.retracted) == (1, 0, 0)
+    assert all(f.partner != "unknown" for f in report.feeds)  # every message came on a partner's topic
 
 
-def test_the_unknown_partner_shows_no_data(report: QualityReport) -> None:
-    assert _feed(report.feeds, DATASET, "unknown").volume.status == "no_data"
+def test_a_partner_that_sent_only_garbage_shows_no_data(report: QualityReport) -> None:
+    assert _feed(report.feeds, DATASET, GARBLED).volume.status == "no_data"
 
 
 @pytest.fixture(scope="module")

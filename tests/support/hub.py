@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
 from sqlalchemy import Engine, text
 
 from api.factory import create_app
@@ -32,10 +35,9 @@ from deploy import local
 from deploy.lag import wait_for_loader
 from deploy.protocol_files import register_at
 from deploy.settings import EMBEDDED_DATABASE_ROLES, DatabaseSettings, KafkaSettings, LocalSettings
-from deploy.topics import ensure_topics
+from deploy.topics import ensure_topics, protocol_topics
 from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.topics import dataset_topics
 from tests.support.open_data import SHARED_DATA
 from tests.support.reference_data import WARDS_2024_AREAS, load_reference
 from warehouse.governance.keys import create_key
@@ -116,11 +118,6 @@ class HubEnv:
     def api_warehouse(self) -> WarehouseSettings:
         """The warehouse as the API's role."""
         return WarehouseSettings(url=self.api_url)
-
-    @property
-    def topics(self) -> list[str]:
-        """The dataset topics of this hub."""
-        return list(dataset_topics(self.prefix))
 
     @property
     def app(self) -> FastAPI:
@@ -219,7 +216,8 @@ def create_hub(services: Services, protocol_paths: list[Path], data: Path = SHAR
         env["HUB_KAFKA_BOOTSTRAP"] = services.kafka_bootstrap
     load_reference(url, areas=[WARDS_2024_AREAS], data=data)
     kafka = KafkaSettings(bootstrap=services.kafka_bootstrap, topic_prefix=prefix)
-    ensure_topics(kafka)
+    register = register_at(protocol_paths)
+    ensure_topics(kafka, protocol_topics(prefix, register))  # as `hub demo` does: a topic per protocol data owner
     hub = HubEnv(
         prefix,
         url,
@@ -228,12 +226,31 @@ def create_hub(services: Services, protocol_paths: list[Path], data: Path = SHAR
         kafka,
         env,
         list(protocol_paths),
-        register_at(protocol_paths),
+        register,
         warehouse_engine(WarehouseSettings(url=url)),
     )
     yield hub
     hub.close()
     local.drop_database(name, services.database_url)
+    _delete_topics(kafka)
+
+
+def _delete_topics(kafka: KafkaSettings) -> None:
+    """Delete the hub's topics (its prefix's, faust's own included), so that test hubs do not pile up on the broker:
+    every topic adds to each metadata request and to the broker's start."""
+    admin = KafkaAdminClient(bootstrap_servers=kafka.servers, client_id="hub-test-cleanup")
+    try:
+        mine = [
+            name
+            for name in admin.list_topics()
+            if name.startswith((f"{kafka.topic_prefix}.", f"{kafka.topic_prefix}-"))
+        ]
+        if mine:
+            admin.delete_topics(mine)
+    except KafkaError as exc:  # left for the operator: a failed clean-up is no test failure
+        warnings.warn(f"could not delete the test hub's topics: {type(exc).__name__}", stacklevel=1)
+    finally:
+        admin.close()
 
 
 class Worker:
@@ -242,16 +259,16 @@ class Worker:
     def __init__(self, hub: HubEnv, log: Path) -> None:
         self.hub = hub
         self.log = log
-        env = {**os.environ, **hub.env, "HUB_WORKER_BATCH_SECONDS": "0.2"}
+        env = {**os.environ, **hub.env, "HUB_WORKER_BATCH_SECONDS": "0.2", "HUB_WORKER_TOPIC_REFRESH_SECONDS": "2"}
         self._handle = log.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "deploy.cli", "worker"], env=env, stdout=self._handle, stderr=subprocess.STDOUT
         )
 
     def wait_until_loaded(self, timeout: float = 120) -> None:
-        """Block until the worker has committed everything on the dataset topics."""
+        """Block until the worker has committed everything on the hub's partner topics."""
         deadline = time.monotonic() + timeout
-        lag = wait_for_loader(self.hub.kafka, self.hub.topics, timeout)
+        lag = wait_for_loader(self.hub.kafka, timeout)
         if self.process.poll() is not None:
             pytest.fail(f"the worker exited ({self.process.returncode}):\n{self.log.read_text()[-3000:]}")
         if lag or time.monotonic() > deadline:

@@ -41,8 +41,9 @@ WORKER = RolePrivileges(
         # `LIKE event` for its staging table; the retraction's "was an event removed".
         "event": ("SELECT", "INSERT", "UPDATE", "DELETE"),
         "retired_event": _READ,  # never reload an event retention deleted
-        # Appended once each (ON CONFLICT DO NOTHING, which reads the columns of its conflict target).
-        "decision": ("INSERT", "SELECT (event_id, content_hash, outcome, protocols)"),
+        # Appended once each (ON CONFLICT DO NOTHING, which reads the columns of its conflict target); the sink
+        # also reads who first published an event id (its dataset and partner) to refuse another's claim on it.
+        "decision": ("INSERT", "SELECT (id, event_id, dataset, partner, content_hash, outcome, protocols)"),
         "dead_letter": ("INSERT", "SELECT (source_topic, source_partition, source_offset)"),
         "retraction": ("INSERT", "SELECT (source_topic, source_partition, source_offset)"),
         **_READ_REFERENCE,

@@ -17,6 +17,7 @@ from producers.publish import PublishSummary, SourceOptions, outgoing, unlinked
 from producers.publisher import record
 from sharing_protocols.catalogue import CATALOGUE, get_dataset
 from sharing_protocols.envelope import Retraction
+from sharing_protocols.topics import topic_source
 from tests.support.feeds import generated
 from tests.support.open_data import EASTBOURNE_STREET, ROOT, SHARED_DATA
 
@@ -61,7 +62,9 @@ def test_every_reference_resolves() -> None:
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
 def test_every_dataset_has_a_channel_operations_and_messages(name: str) -> None:
     channel = DOCUMENT["channels"][name]
-    assert channel["address"] == f"hub.events.{name}"
+    assert channel["address"] == f"hub.events.{name}.{{partner}}"
+    assert set(channel["parameters"]) == {"partner"}
+    assert "topic" not in channel["bindings"]["kafka"]  # one topic per partner: the address is a template
     assert set(channel["messages"]) == {"event", "retraction"}
     messages = DOCUMENT["components"]["messages"]
     assert messages[f"{name}.event"]["payload"] == {"$ref": f"#/components/schemas/{name}.event"}
@@ -82,6 +85,21 @@ def test_the_dead_letter_channel() -> None:
     assert channel["address"] == "hub.dead-letter"
     headers = _resolve(channel["messages"]["deadLetter"]["$ref"])["headers"]
     assert set(headers["properties"]) == {"dlq.reason", "dlq.source"}
+    for reason in ("partner_mismatch", "event_id_conflict", "retraction_not_publisher"):
+        assert reason in channel["description"]
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_each_partner_channel_says_who_writes_reads_and_retracts(name: str) -> None:
+    channel = DOCUMENT["channels"][name]
+    described = " ".join(channel["description"].split())
+    assert "Only the partner named in the topic may write it" in described
+    assert "only the warehouse loader reads it" in described
+    assert "`partner_mismatch`" in described
+    retraction = DOCUMENT["components"]["messages"][f"{name}.retraction"]["description"]
+    assert "only when the partner whose topic carries the tombstone published the event" in retraction
+    example = channel["parameters"]["partner"]["examples"][0]
+    assert topic_source("hub", channel["address"].replace("{partner}", example)) is not None
 
 
 def _sent_records() -> list[tuple[bytes, bytes | None, list[tuple[str, bytes]]]]:

@@ -13,8 +13,7 @@ from api.settings import ApiSettings
 from deploy import settings
 from geography.settings import GeocoderSettings
 from producers.settings import ProducerSettings
-from sharing_protocols.catalogue import CATALOGUE
-from sharing_protocols.topics import dataset_topics, dead_letter_topic, events_topic
+from sharing_protocols.topics import dead_letter_topic, partner_topic, topic_source
 from stream_processors.settings import WorkerSettings
 
 
@@ -87,6 +86,7 @@ def test_the_kafka_and_worker_variables_reach_the_worker_settings(monkeypatch: p
         "HUB_WORKER_BATCH_SIZE": "100",
         "HUB_WORKER_BATCH_SECONDS": "0.2",
         "HUB_WORKER_RETRY_MAX_SECONDS": "4",
+        "HUB_WORKER_TOPIC_REFRESH_SECONDS": "1.5",
         "HUB_WORKER_LOG_LEVEL": "debug",
     }
     for name, value in variables.items():
@@ -99,6 +99,7 @@ def test_the_kafka_and_worker_variables_reach_the_worker_settings(monkeypatch: p
         batch_size=100,
         batch_seconds=0.2,
         retry_max_seconds=4.0,
+        topic_refresh_seconds=1.5,
         log_level="debug",
     )
     assert worker.group == "csp-warehouse-loader"
@@ -127,13 +128,14 @@ def test_only_the_linkage_key_variables_are_handed_to_the_producer(monkeypatch: 
 
 
 def test_topic_names_are_the_contract() -> None:
-    assert events_topic("hub", "police-uk-street") == "hub.events.police-uk-street"
+    assert partner_topic("hub", "police-uk-street", "sussex-police") == "hub.events.police-uk-street.sussex-police"
     assert dead_letter_topic("hub") == "hub.dead-letter"
-    assert dataset_topics("t1") == {f"t1.events.{name}": name for name in CATALOGUE}
 
 
 def test_the_kafka_settings_use_the_contract_topic_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HUB_KAFKA_TOPIC_PREFIX", "t1")
     kafka = settings.KafkaSettings()
-    assert kafka.topic("police-uk-street") == "t1.events.police-uk-street"
+    topic = kafka.partner_topic("police-uk-street", "sussex-police")
+    assert topic == "t1.events.police-uk-street.sussex-police"
+    assert topic_source("t1", topic) is not None
     assert kafka.dead_letter_topic == "t1.dead-letter"

@@ -14,7 +14,9 @@ from geography.geocoder import AreaIndex, Geocoder
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.envelope import BngPoint, EventEnvelope, OccurrencePeriod, Wgs84Point
 from sharing_protocols.protocol import parse_protocol
+from sharing_protocols.topics import partner_topic
 from stream_processors.batch import RawMessage, process
+from warehouse.sink import EventKey
 
 PROTOCOL = """
 id: test-points
@@ -36,14 +38,15 @@ clauses:
     recipients: [csp-a]
     datasets: [police-uk-street]
     fields: [category, period, location]
+    categories: [drugs, burglary]
     spatial_precision: point
     temporal_precision: month
     output: record_level
 """
 REGISTER = ProtocolRegister([parse_protocol(PROTOCOL, "test.yaml")])
 AT = datetime(2026, 11, 22, tzinfo=UTC)
-TOPIC = "hub.events.police-uk-street"
-TOPICS = {TOPIC: "police-uk-street"}
+PREFIX = "hub"
+TOPIC = partner_topic(PREFIX, "police-uk-street", "p")
 # Two wards sharing the edge x = 500000; listed out of code order on purpose.
 WARDS = Geocoder(
     AreaIndex(
@@ -55,7 +58,7 @@ WARDS = Geocoder(
 )
 
 
-def _message(offset: int, location: BngPoint | Wgs84Point | None, **changes: object) -> RawMessage:
+def _message(offset: int, location: BngPoint | Wgs84Point | None, *, on: str = TOPIC, **changes: object) -> RawMessage:
     envelope = EventEnvelope(
         event_id=uuid.uuid4(),
         dataset="police-uk-street",
@@ -66,7 +69,7 @@ def _message(offset: int, location: BngPoint | Wgs84Point | None, **changes: obj
         category="drugs",
     )
     payload = {**json.loads(envelope.to_bytes()), **changes}
-    return RawMessage(TOPIC, 0, offset, str(payload["event_id"]).encode(), json.dumps(payload).encode())
+    return RawMessage(on, 0, offset, str(payload["event_id"]).encode(), json.dumps(payload).encode())
 
 
 def test_points_go_to_their_ward_and_a_shared_edge_goes_to_the_smaller_code() -> None:
@@ -77,7 +80,7 @@ def test_points_go_to_their_ward_and_a_shared_edge_goes_to_the_smaller_code() ->
         _message(3, BngPoint(easting=600_000, northing=100_500)),
         _message(4, None),
     ]
-    result = process(messages, WARDS, TOPICS, REGISTER, AT)
+    result = process(messages, WARDS, PREFIX, REGISTER, AT)
     assert [(r.ward_code, r.location_status) for r in result.events] == [
         ("E05000002", "located"),
         ("E05000001", "located"),
@@ -94,7 +97,7 @@ def test_wgs84_points_are_projected_to_british_national_grid_within_five_metres_
     lats = [50.7 + y / 10 for y in range(0, 14, 3)]
     grid = [(lon, lat) for lon in lons for lat in lats]
     result = process(
-        [_message(i, Wgs84Point(lon=lon, lat=lat)) for i, (lon, lat) in enumerate(grid)], WARDS, TOPICS, REGISTER, AT
+        [_message(i, Wgs84Point(lon=lon, lat=lat)) for i, (lon, lat) in enumerate(grid)], WARDS, PREFIX, REGISTER, AT
     )
     eastings, northings = convert_bng([p[0] for p in grid], [p[1] for p in grid])
     for row, easting, northing in zip(result.events, eastings, northings, strict=True):
@@ -110,10 +113,12 @@ def test_each_malformed_message_becomes_one_dead_letter_with_its_reason() -> Non
         _message(3, None, schema_version=99),
         _message(4, None, dataset="unknown-feed"),
         RawMessage(TOPIC, 0, 5, b"other-key", good.value),
-        RawMessage("hub.events.elsewhere", 0, 6, good.key, good.value),
+        RawMessage(partner_topic(PREFIX, "police-records", "p"), 0, 6, good.key, good.value),
+        RawMessage("hub.events.police-uk-street", 0, 8, good.key, good.value),  # no partner: not a partner topic
+        RawMessage("other.events.police-uk-street.p", 0, 9, good.key, good.value),  # another deployment's
         good,
     ]
-    result = process(messages, WARDS, TOPICS, REGISTER, AT)
+    result = process(messages, WARDS, PREFIX, REGISTER, AT)
     assert len(result.events) == 1
     assert [(d.source_offset, d.reason) for d in result.dead_letters] == [
         (1, "payload is not valid UTF-8 JSON"),
@@ -122,26 +127,41 @@ def test_each_malformed_message_becomes_one_dead_letter_with_its_reason() -> Non
         (3, "unsupported schema version 99 for dataset 'police-uk-street'"),
         (4, "unknown dataset 'unknown-feed'"),
         (5, "message key is not the event id"),
-        (6, "dataset 'police-uk-street' published on topic 'hub.events.elsewhere'"),
+        (6, "dataset 'police-uk-street' published on topic 'hub.events.police-records.p'"),
+        (8, "not a partner topic of this hub: 'hub.events.police-uk-street'"),
+        (9, "not a partner topic of this hub: 'other.events.police-uk-street.p'"),
     ]
+    # A dead letter is put down to the dataset and partner of its topic (nobody's when it is not a partner topic).
+    assert {d.source_offset: (d.dataset, d.partner) for d in result.dead_letters} == {
+        **{offset: ("police-uk-street", "p") for offset in (1, 2, 7, 3, 4, 5)},
+        6: ("police-records", "p"),
+        8: (None, None),
+        9: (None, None),
+    }
 
 
 def test_a_tombstone_retracts_its_event_unless_a_later_message_restates_it() -> None:
     event = _message(0, BngPoint(easting=500_500, northing=100_500))
     tombstone = RawMessage(TOPIC, 0, 1, event.key, None)
     restated = RawMessage(TOPIC, 0, 2, event.key, event.value)
-    retracted = process([event, tombstone], WARDS, TOPICS, REGISTER, AT)
+    retracted = process([event, tombstone], WARDS, PREFIX, REGISTER, AT)
     assert retracted.events == [] and retracted.dead_letters == []
-    assert [(r.source_offset, r.final, r.dataset) for r in retracted.retractions] == [(1, True, "police-uk-street")]
-    assert [str(i) for i in retracted.withdrawn] == [event.key.decode()]  # type: ignore[union-attr]
-    again = process([event, tombstone, restated], WARDS, TOPICS, REGISTER, AT)
+    assert [(r.source_offset, r.final, r.dataset, r.partner) for r in retracted.retractions] == [
+        (1, True, "police-uk-street", "p")
+    ]
+    assert retracted.withdrawn == [EventKey(uuid.UUID((event.key or b"").decode()), "police-uk-street", "p")]
+    again = process([event, tombstone, restated], WARDS, PREFIX, REGISTER, AT)
     assert again.events[-1].source_offset == 2 and again.withdrawn == []  # the sink keeps the batch's last version
     assert [r.final for r in again.retractions] == [False]
 
 
 def test_an_event_no_protocol_covers_is_withheld_with_one_decision_and_no_row() -> None:
-    messages = [_message(0, BngPoint(easting=500_500, northing=100_500)), _message(1, None, partner="stranger")]
-    result = process(messages, WARDS, TOPICS, REGISTER, AT)
+    stranger = partner_topic(PREFIX, "police-uk-street", "stranger")
+    messages = [
+        _message(0, BngPoint(easting=500_500, northing=100_500)),
+        _message(1, None, on=stranger, partner="stranger"),
+    ]
+    result = process(messages, WARDS, PREFIX, REGISTER, AT)
     assert [r.source_offset for r in result.events] == [0]
     assert [(d.outcome, d.code) for d in result.decisions] == [("released", None), ("withheld", "no_grant")]
     assert result.decisions[0].protocols == ("test-points@1#points",)
@@ -152,7 +172,7 @@ def test_released_rows_carry_only_the_allowed_fields() -> None:
     payload = json.loads(_message(0, None).value or b"{}")
     payload["attributes"] = {"crime_id": "a" * 64, "location_description": "On or near a street"}
     message = RawMessage(TOPIC, 0, 0, str(payload["event_id"]).encode(), json.dumps(payload).encode())
-    [row] = process([message], WARDS, TOPICS, REGISTER, AT).events
+    [row] = process([message], WARDS, PREFIX, REGISTER, AT).events
     assert json.loads(row.attributes_json) == {}
     assert row.category == "drugs" and row.period_label == "2019-01"
 
@@ -160,11 +180,12 @@ def test_released_rows_carry_only_the_allowed_fields() -> None:
 def test_a_later_withheld_version_in_the_same_batch_withdraws_the_event() -> None:
     first = _message(0, BngPoint(easting=500_500, northing=100_500))
     payload = json.loads(first.value or b"{}")
-    payload["partner"] = "stranger"  # the corrected version comes from a partner no protocol covers
+    payload["category"] = "shoplifting"  # the corrected category is one the protocol does not share
     second = RawMessage(TOPIC, 0, 1, first.key, json.dumps(payload).encode())
-    result = process([first, second], WARDS, TOPICS, REGISTER, AT)
+    result = process([first, second], WARDS, PREFIX, REGISTER, AT)
     assert result.events == []
-    assert result.withdrawn == [uuid.UUID(payload["event_id"])]
+    assert [d.code for d in result.decisions] == [None, "category_not_covered"]
+    assert result.withdrawn == [EventKey(uuid.UUID(payload["event_id"]), "police-uk-street", "p")]
 
 
 def test_dead_letter_reasons_never_quote_the_payload() -> None:
@@ -179,9 +200,51 @@ def test_dead_letter_reasons_never_quote_the_payload() -> None:
     ]
     messages = [RawMessage(TOPIC, 0, i, planted.encode(), json.dumps(p).encode()) for i, p in enumerate(bad)]
     messages.append(RawMessage(TOPIC, 0, 9, b"k", json.dumps({**payload, "category": "a\u0000b"}).encode()))
-    result = process(messages, WARDS, TOPICS, REGISTER, AT)
+    result = process(messages, WARDS, PREFIX, REGISTER, AT)
     assert len(result.dead_letters) == len(messages)
     for letter in result.dead_letters:
         assert "Jane" not in letter.reason and "07700" not in letter.reason and "@" not in letter.reason
         assert letter.event_key is None  # a key that is not an event id is not kept
     assert result.dead_letters[-1].reason.startswith("payload contains a NUL character")
+
+
+OTHER_TOPIC = partner_topic(PREFIX, "police-uk-street", "q")  # partner q's topic: q has no grant in REGISTER
+
+
+def test_an_envelope_naming_another_partner_than_the_topics_is_dead_lettered_as_partner_mismatch() -> None:
+    honest = _message(0, BngPoint(easting=500_500, northing=100_500))
+    forged = _message(1, BngPoint(easting=500_500, northing=100_500), on=OTHER_TOPIC)  # q's topic, says partner p
+    result = process([honest, forged], WARDS, PREFIX, REGISTER, AT)
+    assert [r.source_offset for r in result.events] == [0]
+    assert [(d.partner, d.outcome) for d in result.decisions] == [("p", "released")]  # none for the forged one
+    [letter] = result.dead_letters
+    assert letter.reason == "partner_mismatch: the envelope names partner 'p' on a topic of partner 'q'"
+    assert (letter.source_topic, letter.dataset, letter.partner) == (OTHER_TOPIC, "police-uk-street", "q")
+    assert letter.event_key == (forged.key or b"").decode()
+    assert len(result.claims) == 1 and result.claims[0].source_offset == 0
+
+
+def test_a_tombstone_from_another_partner_does_not_withdraw_the_event_in_the_batch() -> None:
+    event = _message(0, BngPoint(easting=500_500, northing=100_500))
+    event_id = uuid.UUID((event.key or b"").decode())
+    foreign = RawMessage(OTHER_TOPIC, 0, 1, event.key, None)
+    result = process([event, foreign], WARDS, PREFIX, REGISTER, AT)
+    assert [r.event_id for r in result.events] == [event_id]  # still loaded: the tombstone is not the publisher's
+    assert EventKey(event_id, "police-uk-street", "p") not in result.withdrawn
+    assert [(r.partner, r.final) for r in result.retractions] == [("q", True)]
+    own = RawMessage(TOPIC, 0, 2, event.key, None)
+    retracted = process([event, foreign, own], WARDS, PREFIX, REGISTER, AT)
+    assert retracted.events == []  # the publisher's own tombstone does withdraw it
+    assert EventKey(event_id, "police-uk-street", "p") in retracted.withdrawn
+
+
+def test_another_partners_event_with_the_same_id_neither_replaces_nor_withdraws_it() -> None:
+    event = _message(0, BngPoint(easting=500_500, northing=100_500))
+    payload = {**json.loads(event.value or b"{}"), "partner": "q", "category": "burglary"}
+    clash = RawMessage(OTHER_TOPIC, 0, 1, event.key, json.dumps(payload).encode())  # q's, withheld (no grant)
+    result = process([event, clash], WARDS, PREFIX, REGISTER, AT)
+    event_id = uuid.UUID(payload["event_id"])
+    assert [(r.event_id, r.partner, r.category) for r in result.events] == [(event_id, "p", "drugs")]
+    assert result.withdrawn == [EventKey(event_id, "police-uk-street", "q")]  # q's own key only: never p's row
+    assert [(c.partner, c.source_offset) for c in result.claims] == [("p", 0), ("q", 1)]
+    assert [(d.partner, d.outcome) for d in result.decisions] == [("p", "released"), ("q", "withheld")]
