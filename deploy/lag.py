@@ -8,14 +8,17 @@ from collections.abc import Iterable
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from deploy.settings import KafkaSettings
+from broker_access.credentials import BrokerAccess
+from deploy.settings import KafkaSettings, broker_access
 from stream_processors.settings import loader_group
 
 
-def consumer_lag(kafka: KafkaSettings, topics: Iterable[str]) -> int:
-    """Messages on `topics` not yet committed by the loader (all of them while it has committed nothing)."""
-    consumer = KafkaConsumer(bootstrap_servers=kafka.servers, client_id="hub-lag")
-    admin = KafkaAdminClient(bootstrap_servers=kafka.servers, client_id="hub-lag")
+def consumer_lag(kafka: KafkaSettings, topics: Iterable[str], access: BrokerAccess | None = None) -> int:
+    """Messages on `topics` not yet committed by the loader (all of them while it has committed nothing), asked as
+    `access` (default: the operator's, broker_access("admin"))."""
+    options = (access or broker_access("admin")).kafka_python()
+    consumer = KafkaConsumer(**options, client_id="hub-lag")
+    admin = KafkaAdminClient(**options, client_id="hub-lag")
     try:
         partitions = [
             TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or [])
@@ -37,16 +40,22 @@ def consumer_lag(kafka: KafkaSettings, topics: Iterable[str]) -> int:
         admin.close()
 
 
-def wait_for_loader(kafka: KafkaSettings, topics: Iterable[str], timeout: float, poll: float = 1.0) -> int:
+def wait_for_loader(
+    kafka: KafkaSettings,
+    topics: Iterable[str],
+    timeout: float,
+    poll: float = 1.0,
+    access: BrokerAccess | None = None,
+) -> int:
     """Wait until the loader has committed everything on `topics`; returns the lag left (0 when caught up).
 
     Retriable broker errors (a new broker has no group coordinator for a moment) are waited out.
     """
-    names = list(topics)
+    names, access = list(topics), access or broker_access("admin")
     deadline = time.monotonic() + timeout
     while True:
         try:
-            lag = consumer_lag(kafka, names)
+            lag = consumer_lag(kafka, names, access)
         except KafkaError as exc:
             if not exc.retriable or time.monotonic() >= deadline:
                 raise

@@ -9,7 +9,8 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from deploy.settings import KafkaSettings
+from broker_access.credentials import BrokerAccess
+from deploy.settings import KafkaSettings, broker_access
 from sharing_protocols.topics import dataset_topics
 
 
@@ -18,10 +19,13 @@ def hub_topics(kafka: KafkaSettings) -> list[str]:
     return [*dataset_topics(kafka.topic_prefix), kafka.dead_letter_topic]
 
 
-def ensure_topics(kafka: KafkaSettings, topics: Iterable[str] | None = None) -> None:
-    """Create any of `topics` (default: all the hub's) that the cluster does not have yet."""
+def ensure_topics(
+    kafka: KafkaSettings, topics: Iterable[str] | None = None, access: BrokerAccess | None = None
+) -> None:
+    """Create any of `topics` (default: all the hub's) that the cluster does not have yet, signed in as `access`
+    (default: the operator's, broker_access("admin")); only a principal allowed to create topics may."""
     names = list(topics) if topics is not None else hub_topics(kafka)
-    admin = KafkaAdminClient(bootstrap_servers=kafka.servers, client_id="hub-admin")
+    admin = KafkaAdminClient(**(access or broker_access("admin")).kafka_python(), client_id="hub-admin")
     try:
         existing = set(admin.list_topics())
         wanted = [

@@ -6,11 +6,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from kafka.errors import KafkaError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deploy.protocol_files import configured_register
-from deploy.settings import KafkaSettings, linkage_key_variables, producer_settings
+from deploy.settings import (
+    BrokerCredentialsError,
+    KafkaSettings,
+    broker_access,
+    linkage_key_variables,
+    producer_settings,
+)
 from deploy.topics import ensure_topics
 from producers.anonymisation.linkage_keys import LinkageKeyError, new_key
 from producers.code_lists import CodeListError
@@ -96,9 +103,24 @@ def publish(
         raise typer.Exit(2) from None
     kafka = KafkaSettings()
     topic = kafka.topic(spec.name)
-    ensure_topics(kafka, [topic])
+    try:
+        access = broker_access("admin")  # HUB_KAFKA_USERNAME/PASSWORD (a partner's), else the embedded hub-admin
+    except BrokerCredentialsError as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    try:
+        ensure_topics(kafka, [topic], access)
+        publisher_client = Publisher(access)
+    except KafkaError as exc:
+        console.print(
+            f"the broker at {access.servers} refused {access.username} or did not answer ({type(exc).__name__}): "
+            "check HUB_KAFKA_USERNAME, HUB_KAFKA_PASSWORD and HUB_KAFKA_CA_FILE; a partner may write only the "
+            "topics `hub partners add` gave it",
+            markup=False,
+        )
+        raise typer.Exit(3) from None
     with (
-        Publisher(kafka.servers) as publisher,
+        publisher_client as publisher,
         Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import faust
+import typer
 
 from deploy.protocol_files import configured_register
-from deploy.settings import KafkaSettings, geocoder_settings, warehouse_settings, worker_settings
-from deploy.topics import ensure_topics
+from deploy.settings import BrokerCredentialsError, geocoder_settings, warehouse_settings, worker_settings
 from stream_processors.app import create_app
 from stream_processors.loader import Loader
 from warehouse.reference.geocoder_data import geocoder_from_warehouse
@@ -14,10 +14,17 @@ from warehouse.sink import WarehouseSink
 
 
 def worker() -> None:
-    """Consume every dataset topic and load the warehouse until stopped (Ctrl-C or SIGTERM)."""
-    settings = worker_settings()
+    """Consume every dataset topic and load the warehouse until stopped (Ctrl-C or SIGTERM).
+
+    The worker signs in as its own principal (`<prefix>.worker`), which may read the topics but not create them:
+    `hub up` (or the cluster's operator) makes the topics and the principal.
+    """
+    try:
+        settings = worker_settings()
+    except BrokerCredentialsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
     url = warehouse_settings().url
-    ensure_topics(KafkaSettings())
     geo = geocoder_settings()
     geocoder = geocoder_from_warehouse(geo.ward_vintage, geo.lsoa_vintage, geo.lookup_vintage, url)
     loader = Loader(

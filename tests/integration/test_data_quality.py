@@ -101,7 +101,7 @@ def _retract_one_and_send_garbage(hub_env: HubEnv) -> None:
         event_id = conn.execute(
             text("SELECT event_id FROM decision WHERE partner = :p ORDER BY id LIMIT 1"), {"p": OTHER}
         ).scalar_one()
-    producer = KafkaProducer(bootstrap_servers=hub_env.kafka.servers, acks="all", enable_idempotence=True)
+    producer = KafkaProducer(**hub_env.admin.kafka_python(), acks="all", enable_idempotence=True)
     topic = hub_env.kafka.topic(DATASET)
     producer.send(topic, key=str(event_id).encode(), value=None)
     producer.send(topic, key=b"k1", value=b"{not json")
