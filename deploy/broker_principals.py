@@ -144,6 +144,7 @@ class BrokerAdmin:
         lets `username` sign in with `password`."""
         upsert = UserScramCredentialUpsertion(username, self.access.mechanism, password, iterations=SCRAM_ITERATIONS)
         self._altered(self._admin.alter_user_scram_credentials([upsert]), username)
+        self._await(lambda: username in self.users(), f"the credential of {username}")
         self._await(lambda: self._signs_in(username, password), f"the new credential of {username}")
 
     def _signs_in(self, username: str, password: str) -> bool:

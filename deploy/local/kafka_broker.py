@@ -274,6 +274,7 @@ class KafkaBroker(ServiceHome):
 
     def start(self) -> str:
         """Start the broker unless it is already running; return a line saying which."""
+        self._check_store()
         if self.is_running():
             return f"kafka: already running on {self.bootstrap} (pid {self.pid()})"
         port, cport = self.settings.kafka_port, self.settings.kafka_controller_port
@@ -283,7 +284,6 @@ class KafkaBroker(ServiceHome):
                     f"kafka: port {HOST}:{busy} is already in use by another process; stop it or choose "
                     "other ports with HUB_LOCAL_KAFKA_PORT / HUB_LOCAL_KAFKA_CONTROLLER_PORT"
                 )
-        self._check_store()
         java = _java()
         self.resolve_jars()
         for directory in (self.data, self.logs):
