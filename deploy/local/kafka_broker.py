@@ -202,13 +202,27 @@ class KafkaBroker(ServiceHome):
         return cluster_id
 
     def _check_store(self) -> None:
-        """Refuse a store formatted before the broker was secured: it has no SCRAM principals to sign in with."""
-        if (self.data / "meta.properties").is_file() and not self.secured_marker.is_file():
+        """Refuse a store no one can sign in to: formatted before the broker was secured (it has no SCRAM
+        principals), or whose principals' passwords are no longer in the home's secrets."""
+        if not (self.data / "meta.properties").is_file():
+            return
+        rebuild = (
+            "The embedded broker holds rebuildable lab data: stop the hub (`hub down`), remove "
+            f"{self.root} and run `hub up` again (topics are recreated empty; republish the feeds)."
+        )
+        if not self.secured_marker.is_file():
             raise LocalInfraError(
                 f"kafka: the storage in {self.data} was formatted before the embedded broker was secured "
-                "(SASL_SSL, SCRAM principals, ACLs) and has no principals to sign in with. The embedded broker "
-                f"holds rebuildable lab data: stop the hub (`hub down`), remove {self.root} and run `hub up` "
-                "again (topics and their events are recreated empty; republish the feeds)."
+                f"(SASL_SSL, SCRAM principals, ACLs) and has no principals to sign in with. {rebuild}"
+            )
+        missing = [
+            name for name in (KAFKA_ADMIN, KAFKA_BROKER) if not (secrets_dir(self.settings.home) / name).is_file()
+        ]
+        if missing:
+            raise LocalInfraError(
+                f"kafka: the passwords of the broker's own principals ({', '.join(missing)} in "
+                f"{secrets_dir(self.settings.home)}) are gone, so nothing can sign in to the storage in {self.data}. "
+                f"{rebuild}"
             )
 
     def _format_storage(self, java: str, admin: ServiceCredential, broker: ServiceCredential) -> None:

@@ -91,6 +91,15 @@ def test_a_store_formatted_before_security_is_refused_naming_what_to_remove(tmp_
         broker.start()
 
 
+def test_a_store_whose_principals_passwords_are_gone_is_refused(tmp_path: Path) -> None:
+    broker = KafkaBroker(LocalSettings(home=tmp_path))
+    broker.data.mkdir(parents=True)
+    (broker.data / "meta.properties").write_text("version=1\n")
+    broker.secured_marker.write_text("formatted\n")
+    with pytest.raises(LocalInfraError, match=r"kafka-admin\.json, kafka-broker\.json in .* are gone"):
+        broker.start()
+
+
 def test_the_admin_access_is_hub_admin_over_sasl_ssl_trusting_the_hub_ca(tmp_path: Path) -> None:
     from deploy.home_secrets import write_credential
 
