@@ -11,6 +11,8 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
+from broker_access.credentials import BrokerAccess
+from deploy.broker_principals import BrokerAdmin
 from producers.feed_registry import get_feed
 from producers.publish import PublishSummary, SourceOptions, envelopes, unlinked
 
@@ -27,10 +29,10 @@ def payloads(csv_path: Path, count: int) -> list[tuple[bytes, bytes]]:
     return out
 
 
-def kafka_python_send(servers: str, topic: str, items: list[tuple[bytes, bytes]]) -> float:
-    """Messages/s of a plain kafka-python loop (idempotent, acks=all), flushed."""
+def kafka_python_send(access: BrokerAccess, topic: str, items: list[tuple[bytes, bytes]]) -> float:
+    """Messages/s of a plain kafka-python loop (idempotent, acks=all, SASL_SSL as `access`), flushed."""
     producer = KafkaProducer(
-        bootstrap_servers=servers, enable_idempotence=True, acks="all", linger_ms=20, batch_size=512 * 1024
+        **access.kafka_python(), enable_idempotence=True, acks="all", linger_ms=20, batch_size=512 * 1024
     )
     started = time.perf_counter()
     for key, value in items:
@@ -41,10 +43,11 @@ def kafka_python_send(servers: str, topic: str, items: list[tuple[bytes, bytes]]
     return len(items) / elapsed
 
 
-def faust_noop_consume(servers: str, topic: str, count: int) -> float:
-    """Events/s of a faust agent that does nothing but count (a subprocess: faust owns its event loop)."""
+def faust_noop_consume(topic: str, count: int) -> float:
+    """Events/s of a faust agent that does nothing but count (a subprocess: faust owns its event loop; it signs in
+    as the operator, from HUB_KAFKA_* or the embedded hub's home)."""
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.faust_noop", servers, topic, str(count)],
+        [sys.executable, "-m", "benchmarks.faust_noop", topic, str(count)],
         capture_output=True,
         text=True,
         timeout=1800,
@@ -54,8 +57,11 @@ def faust_noop_consume(servers: str, topic: str, count: int) -> float:
     return float(rates[-1])
 
 
-def run(servers: str, csv_path: Path, count: int) -> tuple[float, float]:
+def run(access: BrokerAccess, csv_path: Path, count: int, partitions: int) -> tuple[float, float]:
+    """The two ceilings on a new topic (the broker creates no topic by itself), as the operator `access`."""
     topic = f"ceiling-{uuid.uuid4().hex[:8]}"
+    with BrokerAdmin(access, client_id="bench-ceilings") as admin:
+        admin.create_topics([topic], partitions)
     items = payloads(csv_path, count)
-    send = kafka_python_send(servers, topic, items)
-    return send, faust_noop_consume(servers, topic, count)
+    send = kafka_python_send(access, topic, items)
+    return send, faust_noop_consume(topic, count)

@@ -22,8 +22,10 @@ import psycopg
 from benchmarks import ceilings
 from benchmarks.jitter import write_jittered
 from deploy import local
+from deploy.broker_principals import BrokerAdmin, ensure_worker, worker_principal
+from deploy.home_secrets import new_password
 from deploy.lag import wait_for_loader
-from deploy.settings import KafkaSettings, LocalSettings
+from deploy.settings import KafkaSettings, LocalSettings, broker_access
 from deploy.topics import ensure_topics
 from producers.feed_registry import get_feed
 from warehouse.reference.boundaries import load_areas, read_areas
@@ -73,8 +75,14 @@ def hub(url: str, csv_path: Path, warmup_path: Path, log_dir: Path) -> float:
     env = {**os.environ, "HUB_KAFKA_TOPIC_PREFIX": prefix, "HUB_DATABASE_URL": url}
     kafka = KafkaSettings(topic_prefix=prefix)  # the broker of HUB_KAFKA_BOOTSTRAP, else the embedded one
     ensure_topics(kafka, [kafka.partner_topic("police-uk-street", get_feed("police-uk-street").default_partner)])
+    password = new_password()  # the bench worker's own principal, as `hub up` makes the default prefix's
+    with BrokerAdmin(broker_access("admin"), client_id="bench") as admin:
+        ensure_worker(admin, prefix, password)
+    worker_env = {**env, "HUB_KAFKA_USERNAME": worker_principal(prefix), "HUB_KAFKA_PASSWORD": password}
     with (log_dir / "bench-worker.log").open("w") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "deploy.cli", "worker"], env=env, stdout=log, stderr=log)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "deploy.cli", "worker"], env=worker_env, stdout=log, stderr=log
+        )
         try:
             publish = [sys.executable, "-m", "deploy.cli", "publish", "police-uk-street"]
             subprocess.run([*publish, str(warmup_path)], env=env, check=True, capture_output=True)
@@ -120,7 +128,9 @@ def main() -> None:
     print(f"hub       publish -> committed:        {hub_s:8.1f} s  {n / hub_s:10,.0f} events/s")
     print(f"ratio     hub / baseline:              {base_s / hub_s:8.2f}  (target >= 0.50)")
     if args.ceilings:
-        send, consume = ceilings.run(KafkaSettings().servers, csv_path, min(args.ceilings, n))
+        send, consume = ceilings.run(
+            broker_access("admin"), csv_path, min(args.ceilings, n), KafkaSettings().partitions
+        )
         print(f"ceiling   bare kafka-python send loop: {send:10,.0f} msgs/s   (same payloads, idempotent, acks=all)")
         print(f"ceiling   no-op faust agent:           {consume:10,.0f} events/s (take_events, same topic settings)")
 

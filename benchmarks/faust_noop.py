@@ -1,6 +1,6 @@
 """A faust agent that only counts: the framework's own consumption ceiling (run by benchmarks/ceilings.py).
 
-python -m benchmarks.faust_noop SERVERS TOPIC COUNT   # prints events/s once COUNT events were seen
+python -m benchmarks.faust_noop TOPIC COUNT   # events/s once COUNT events were seen (signed in as the operator)
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import time
 
 import faust
 
+from deploy.settings import broker_access
 from stream_processors.app import consumer_settings
 from stream_processors.settings import WorkerSettings
 
 
-def main(servers: str, topic: str, count: int) -> None:
-    app = faust.App(
-        f"noop-{time.time_ns()}", **consumer_settings(servers, WorkerSettings(bootstrap_servers=servers).batch_size)
-    )
+def main(topic: str, count: int) -> None:
+    access = broker_access("admin")
+    app = faust.App(f"noop-{time.time_ns()}", **consumer_settings(access, WorkerSettings(broker=access).batch_size))
     seen = {"n": 0, "t0": 0.0}
 
     async def count_events(stream: faust.StreamT[bytes]) -> None:
@@ -38,4 +38,4 @@ def main(servers: str, topic: str, count: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    main(sys.argv[1], int(sys.argv[2]))

@@ -27,9 +27,10 @@ from pathlib import Path
 
 from kafka import KafkaAdminClient, KafkaProducer
 
+from broker_access.credentials import BrokerAccess
 from deploy import local
 from deploy.protocol_files import configured_register
-from deploy.settings import KafkaSettings, LocalSettings, linkage_key_variables
+from deploy.settings import KafkaSettings, LocalSettings, broker_access, linkage_key_variables
 from deploy.topics import ensure_topics
 from producers.anonymisation.linkage_keys import env_name
 from producers.feed_registry import get_feed
@@ -67,10 +68,10 @@ def hub_options() -> SourceOptions:
     return build_source_options(feed, feed.default_partner, register=configured_register(), environ=environ)
 
 
-def hub_publish(servers: str, topic: str, path: Path, options: SourceOptions) -> tuple[float, PublishSummary]:
+def hub_publish(access: BrokerAccess, topic: str, path: Path, options: SourceOptions) -> tuple[float, PublishSummary]:
     """Seconds for `publish_file` through the Publisher, flushed; every record must be acknowledged."""
     feed = get_feed(DATASET)
-    with Publisher(servers, client_id="bench-hub-publish") as publisher:
+    with Publisher(access, client_id="bench-hub-publish") as publisher:
         started = time.perf_counter()
         summary = publish_file(feed, path, options, lambda item: publisher.send(topic, item))
         publisher.flush()
@@ -87,10 +88,10 @@ def records(path: Path, options: SourceOptions) -> list[Record]:
     return [record(item) for item in outgoing(feed, path, options, PublishSummary(str(path), feed.name))]
 
 
-def plain_send(servers: str, topic: str, items: list[Record]) -> float:
-    """Seconds for a kafka-python loop with the Publisher's producer settings, flushed."""
+def plain_send(access: BrokerAccess, topic: str, items: list[Record]) -> float:
+    """Seconds for a kafka-python loop with the Publisher's producer settings, flushed (SASL_SSL as `access`)."""
     producer = KafkaProducer(
-        bootstrap_servers=servers,
+        **access.kafka_python(),
         client_id="bench-plain",
         **PRODUCER_SETTINGS,
     )
@@ -139,20 +140,21 @@ def main() -> None:
         local.ensure_up()
     run = uuid.uuid4().hex[:8]
     hub_topic, plain_topic, warm_topic = (f"bench-producer-{what}-{run}" for what in ("hub", "plain", "warmup"))
-    ensure_topics(kafka, [hub_topic, plain_topic, warm_topic])
+    access = broker_access("admin")
+    ensure_topics(kafka, [hub_topic, plain_topic, warm_topic], access)
     options = hub_options()
     with tempfile.TemporaryDirectory(prefix="hub-bench-producer-") as tmp:
         path = write_rows(LocalSettings().shared_data.resolve(), Path(tmp) / "police-uk-street.csv", args.rows)
         items = records(path, options)
-        plain_send(kafka.servers, warm_topic, items[:5000])  # connections, broker JIT
+        plain_send(access, warm_topic, items[:5000])  # connections, broker JIT
         offline_s = without_kafka(path, options, args.profile)
         hub_runs, plain_runs = [], []
         for _ in range(args.repeat):  # alternated, best of each: the machine may be busy with other work
-            hub_s, summary = hub_publish(kafka.servers, hub_topic, path, options)
+            hub_s, summary = hub_publish(access, hub_topic, path, options)
             hub_runs.append(hub_s)
-            plain_runs.append(plain_send(kafka.servers, plain_topic, items))
+            plain_runs.append(plain_send(access, plain_topic, items))
         hub_s, plain_s = min(hub_runs), min(plain_runs)
-    admin = KafkaAdminClient(bootstrap_servers=kafka.servers, client_id="bench-producer")
+    admin = KafkaAdminClient(**access.kafka_python(), client_id="bench-producer")
     try:
         admin.delete_topics([hub_topic, plain_topic, warm_topic])
     finally:

@@ -28,6 +28,16 @@ KAFKA_BINDING_VERSION = "0.5.0"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 COMPONENT_REF = "#/components/schemas/"
 Schema = dict[str, Any]
+SECURITY_SCHEMES: dict[str, Schema] = {
+    "scramSha512": {
+        "type": "scramSha512",
+        "description": (
+            "SASL/SCRAM-SHA-512 over TLS (Kafka's SASL_SSL). Principals: `<prefix>.partner.<id>` (WRITE and DESCRIBE "
+            "on its own topics only), `<prefix>.worker` (READ on the prefix's event topics, WRITE on the "
+            "dead-letter topic); HUB_KAFKA_USERNAME, HUB_KAFKA_PASSWORD and HUB_KAFKA_CA_FILE configure a client."
+        ),
+    }
+}
 
 
 def default_kafka_settings() -> KafkaSettings:
@@ -324,13 +334,22 @@ def asyncapi_document(kafka: KafkaSettings | None = None, feeds: Mapping[str, Fe
         "servers": {
             "local": {
                 "host": f"127.0.0.1:{local}",
-                "protocol": "kafka",
-                "description": "The embedded broker `hub up` starts; HUB_KAFKA_BOOTSTRAP names another cluster.",
+                "protocol": "kafka-secure",
+                "description": (
+                    "The embedded broker `hub up` starts (HUB_KAFKA_BOOTSTRAP names another cluster). Its only "
+                    "client listener is SASL_SSL: TLS with the hub CA's certificate, then SASL/SCRAM-SHA-512. Each "
+                    "partner is a principal that may write only its own topics (`hub partners add`)."
+                ),
+                "security": [{"$ref": "#/components/securitySchemes/scramSha512"}],
             }
         },
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages, "schemas": _asyncapi_dialect(schemas)},
+        "components": {
+            "messages": messages,
+            "schemas": _asyncapi_dialect(schemas),
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }
 
 

@@ -7,19 +7,22 @@ import time
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from deploy.settings import KafkaSettings
+from broker_access.credentials import BrokerAccess
+from deploy.settings import KafkaSettings, broker_access
 from sharing_protocols.topics import topic_source
 from stream_processors.settings import loader_group
 
 
-def consumer_lag(kafka: KafkaSettings) -> int:
-    """Messages on the deployment's partner topics (all there are now) not yet committed by the loader.
+def consumer_lag(kafka: KafkaSettings, access: BrokerAccess | None = None) -> int:
+    """Messages on the deployment's partner topics (all there are now) not yet committed by the loader, asked as
+    `access` (default: the operator's, broker_access("admin")).
 
     A partition the loader has committed nothing on counts from its beginning, so a topic created since the loader
     last looked counts in full until the loader subscribes to it and catches up.
     """
-    consumer = KafkaConsumer(bootstrap_servers=kafka.servers, client_id="hub-lag")
-    admin = KafkaAdminClient(bootstrap_servers=kafka.servers, client_id="hub-lag")
+    options = (access or broker_access("admin")).kafka_python()
+    consumer = KafkaConsumer(**options, client_id="hub-lag")
+    admin = KafkaAdminClient(**options, client_id="hub-lag")
     try:
         topics = sorted(name for name in consumer.topics() if topic_source(kafka.topic_prefix, name) is not None)
         partitions = [
@@ -42,15 +45,16 @@ def consumer_lag(kafka: KafkaSettings) -> int:
         admin.close()
 
 
-def wait_for_loader(kafka: KafkaSettings, timeout: float, poll: float = 1.0) -> int:
+def wait_for_loader(kafka: KafkaSettings, timeout: float, poll: float = 1.0, access: BrokerAccess | None = None) -> int:
     """Wait until the loader has committed everything on the partner topics; returns the lag left (0 when caught up).
 
     Retriable broker errors (a new broker has no group coordinator for a moment) are waited out.
     """
+    access = access or broker_access("admin")
     deadline = time.monotonic() + timeout
     while True:
         try:
-            lag = consumer_lag(kafka)
+            lag = consumer_lag(kafka, access)
         except KafkaError as exc:
             if not exc.retriable or time.monotonic() >= deadline:
                 raise

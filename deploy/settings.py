@@ -6,6 +6,9 @@ ApiSettings), which deploy hands in. Nothing is cached: each call reads the envi
 
 When HUB_KAFKA_BOOTSTRAP or HUB_DATABASE_URL is set, that service is external and `hub up` starts nothing
 for it; otherwise the embedded local service (see deploy.local) is used on a loopback port.
+
+Kafka is reached over SASL_SSL as a SCRAM principal (broker_access): HUB_KAFKA_USERNAME / HUB_KAFKA_PASSWORD when
+set; on the embedded broker otherwise the role's credential that `hub up` keeps in `<HUB_LOCAL_HOME>/secrets/`.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, unquote, urlsplit
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.settings import ApiSettings
+from broker_access.credentials import BrokerAccess, ScramMechanism
+from deploy.home_secrets import KAFKA_ADMIN, SecretFileError, kafka_worker_file, read_credential, secrets_dir
 from geography.settings import GeocoderSettings
 from producers.anonymisation.linkage_keys import ENV_PREFIX as LINKAGE_KEY_PREFIX
 from producers.settings import ProducerSettings
@@ -52,7 +58,7 @@ class LocalSettings(BaseSettings):
     @property
     def secrets_dir(self) -> Path:
         """<home>/secrets (0700): the embedded services' own credentials, files 0600."""
-        return self.home.resolve() / "secrets"
+        return secrets_dir(self.home)
 
     @property
     def pgpass(self) -> Path:
@@ -74,6 +80,11 @@ class LocalSettings(BaseSettings):
         return self._pg_url(self.pg_user, database)
 
     @property
+    def kafka_ca_file(self) -> Path:
+        """The embedded broker's CA certificate (public: partners are given it)."""
+        return self.home.resolve() / "kafka" / "tls" / "ca.pem"
+
+    @property
     def logs(self) -> Path:
         return self.home / "logs"
 
@@ -86,6 +97,11 @@ class KafkaSettings(BaseSettings):
     bootstrap: str | None = None
     topic_prefix: str = "hub"
     partitions: int = 3
+    username: str | None = None  # the SCRAM principal; unset on the embedded broker: the role's own (broker_access)
+    password: SecretStr | None = None
+    ca_file: Path | None = None  # the CA that signed the brokers' certificates; unset: the embedded hub CA, or the
+    # system's trust store for an external cluster
+    mechanism: ScramMechanism = "SCRAM-SHA-512"
 
     @property
     def external(self) -> bool:
@@ -102,6 +118,45 @@ class KafkaSettings(BaseSettings):
     @property
     def dead_letter_topic(self) -> str:
         return dead_letter_topic(self.topic_prefix)
+
+
+BrokerRole = Literal["admin", "worker"]
+
+
+class BrokerCredentialsError(RuntimeError):
+    """No credential to reach the broker with for a role (the message says which variables or file are needed)."""
+
+
+def broker_access(role: BrokerRole) -> BrokerAccess:
+    """How this process reaches Kafka: as HUB_KAFKA_USERNAME / HUB_KAFKA_PASSWORD when set; else, on the embedded
+    broker, as the role's principal kept in the hub's home (`admin`: hub-admin, for the operator's commands;
+    `worker`: `<prefix>.worker`, for `hub worker`). An external broker without a credential is an error."""
+    kafka = KafkaSettings()
+    ca_file = kafka.ca_file or (None if kafka.external else LocalSettings().kafka_ca_file)
+    if kafka.username is not None or kafka.password is not None:
+        if kafka.username is None or kafka.password is None:
+            raise BrokerCredentialsError("set both HUB_KAFKA_USERNAME and HUB_KAFKA_PASSWORD, or neither")
+        username, password = kafka.username, kafka.password
+    elif kafka.external:
+        raise BrokerCredentialsError(
+            f"HUB_KAFKA_BOOTSTRAP names an external broker ({kafka.bootstrap}): set HUB_KAFKA_USERNAME and "
+            "HUB_KAFKA_PASSWORD to its SCRAM principal (and HUB_KAFKA_CA_FILE unless its certificate is signed by a "
+            "CA the system trusts)"
+        )
+    else:
+        directory = secrets_dir(LocalSettings().home)
+        name = KAFKA_ADMIN if role == "admin" else kafka_worker_file(kafka.topic_prefix)
+        try:
+            credential = read_credential(directory, name)
+        except SecretFileError as exc:
+            raise BrokerCredentialsError(
+                f"no Kafka credential for the {role} of the embedded broker ({exc}); `hub up` makes it "
+                "(with the same HUB_LOCAL_HOME and HUB_KAFKA_TOPIC_PREFIX)"
+            ) from None
+        username, password = credential.username, credential.password
+    return BrokerAccess(
+        servers=kafka.servers, username=username, password=password, ca_file=ca_file, mechanism=kafka.mechanism
+    )
 
 
 class DatabaseSettings(BaseSettings):
@@ -206,11 +261,11 @@ def geocoder_settings() -> GeocoderSettings:
 
 
 def worker_settings() -> WorkerSettings:
-    """The loader's broker, topics and batching (HUB_KAFKA_*, HUB_WORKER_*)."""
+    """The loader's broker access (as the worker), topics and batching (HUB_KAFKA_*, HUB_WORKER_*)."""
     kafka = KafkaSettings()
     return WorkerSettings.model_validate(
         {
-            "bootstrap_servers": kafka.servers,
+            "broker": broker_access("worker"),
             "topic_prefix": kafka.topic_prefix,
             "partitions": kafka.partitions,
             **WorkerEnvironment().model_dump(exclude_none=True),

@@ -15,7 +15,8 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from deploy.settings import KafkaSettings
+from broker_access.credentials import BrokerAccess
+from deploy.settings import KafkaSettings, broker_access
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.topics import partner_topic, topic_source
 
@@ -33,14 +34,16 @@ class TopicUnavailableError(Exception):
         self.topic = topic
 
 
-def _admin(kafka: KafkaSettings) -> KafkaAdminClient:
-    return KafkaAdminClient(bootstrap_servers=kafka.servers, client_id="hub-admin")
+def _admin(access: BrokerAccess | None) -> KafkaAdminClient:
+    """An admin client signed in as `access` (default: the operator's, broker_access("admin"))."""
+    return KafkaAdminClient(**(access or broker_access("admin")).kafka_python(), client_id="hub-admin")
 
 
-def ensure_topics(kafka: KafkaSettings, topics: Iterable[str] = ()) -> None:
-    """Create the dead-letter topic and any of `topics` (partner topics) that the cluster does not have yet."""
+def ensure_topics(kafka: KafkaSettings, topics: Iterable[str] = (), access: BrokerAccess | None = None) -> None:
+    """Create the dead-letter topic and any of `topics` (partner topics) that the cluster does not have yet, signed
+    in as `access` (default: the operator's); only a principal allowed to create topics may."""
     names = [kafka.dead_letter_topic, *topics]
-    admin = _admin(kafka)
+    admin = _admin(access)
     try:
         existing = set(admin.list_topics())
         wanted = [
@@ -55,12 +58,13 @@ def ensure_topics(kafka: KafkaSettings, topics: Iterable[str] = ()) -> None:
         admin.close()
 
 
-def ensure_publishing_topic(kafka: KafkaSettings, topic: str) -> None:
+def ensure_publishing_topic(kafka: KafkaSettings, topic: str, access: BrokerAccess | None = None) -> None:
     """Make sure `topic` exists before publishing on it; TopicUnavailableError when it is missing and cannot be made.
 
-    A producer would otherwise wait a minute for the topic's metadata and then fail each send.
+    A producer would otherwise wait a minute for the topic's metadata and then fail each send. `access` is the
+    publisher's credential (default: the operator's); a partner's sees only its own topics and creates none.
     """
-    admin = _admin(kafka)
+    admin = _admin(access)
     try:
         if topic in admin.list_topics():
             return
@@ -85,19 +89,19 @@ def protocol_topics(prefix: str, register: ProtocolRegister) -> list[str]:
     return sorted(topic for topic in topics if topic_source(prefix, topic) is not None)
 
 
-def partner_topics(kafka: KafkaSettings) -> list[str]:
-    """The partner topics of the deployment that the cluster has now, sorted."""
-    admin = _admin(kafka)
+def partner_topics(kafka: KafkaSettings, access: BrokerAccess | None = None) -> list[str]:
+    """The partner topics of the deployment that the cluster has now and `access` may see, sorted."""
+    admin = _admin(access)
     try:
         return sorted(name for name in admin.list_topics() if topic_source(kafka.topic_prefix, name) is not None)
     finally:
         admin.close()
 
 
-def wait_for_partner_topics(kafka: KafkaSettings, poll: float) -> list[str]:
+def wait_for_partner_topics(kafka: KafkaSettings, poll: float, access: BrokerAccess | None = None) -> list[str]:
     """The deployment's partner topics, once there is at least one (a consumer cannot subscribe to nothing)."""
     waiting = False
-    while not (topics := partner_topics(kafka)):
+    while not (topics := partner_topics(kafka, access)):
         if not waiting:
             log.warning("no partner topics on the broker yet; waiting for the operator to create one")
             waiting = True

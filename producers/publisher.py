@@ -8,6 +8,7 @@ from typing import Any
 
 from kafka import KafkaProducer
 
+from broker_access.credentials import BrokerAccess
 from sharing_protocols.envelope import ENVELOPE_VERSION, EventEnvelope, Retraction
 
 
@@ -36,11 +37,12 @@ PRODUCER_SETTINGS: dict[str, Any] = {
 
 
 class Publisher:
-    """Sends envelopes keyed by event id, with dataset, partner and schema version in the headers."""
+    """Sends envelopes keyed by event id, with dataset, partner and schema version in the headers, signed in as
+    `access`'s principal (a partner may write only its own topics)."""
 
-    def __init__(self, servers: str, client_id: str = "hub-publisher") -> None:
+    def __init__(self, access: BrokerAccess, client_id: str = "hub-publisher") -> None:
         self._producer = KafkaProducer(
-            bootstrap_servers=servers,
+            **access.kafka_python(),
             client_id=client_id,
             **PRODUCER_SETTINGS,
         )

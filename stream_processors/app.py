@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import faust
+from faust.types.auth import SASLMechanism
 
+from broker_access.credentials import BrokerAccess
 from sharing_protocols.topics import dead_letter_topic
 from stream_processors.batch import RawMessage
 from stream_processors.loader import Loader
@@ -40,12 +42,24 @@ def _fatal(what: str, exc: BaseException) -> NoReturn:
     os._exit(1)
 
 
-def consumer_settings(servers: str, batch_size: int) -> dict[str, Any]:
-    """faust settings for batch consumption of raw records (shared with the no-op benchmark agent)."""
+def broker_credentials(access: BrokerAccess) -> faust.SASLCredentials:
+    """faust's SASL_SSL credentials for `access` (aiokafka gets the mechanism, username, password and TLS context)."""
+    return faust.SASLCredentials(
+        username=access.username,
+        password=access.password.get_secret_value(),
+        ssl_context=access.ssl_context(),
+        mechanism=SASLMechanism(access.mechanism),
+    )
+
+
+def consumer_settings(access: BrokerAccess, batch_size: int) -> dict[str, Any]:
+    """faust settings for batch consumption of raw records as `access`'s principal (shared with the no-op benchmark
+    agent)."""
     data_root = Path(tempfile.gettempdir()) / "hub-faust"
     data_root.mkdir(parents=True, exist_ok=True)
     return {
-        "broker": [f"kafka://{server}" for server in servers.split(",")],
+        "broker": [f"kafka://{server}" for server in access.servers.split(",")],
+        "broker_credentials": broker_credentials(access),
         "value_serializer": "raw",
         "key_serializer": "raw",
         "store": "memory://",
@@ -70,7 +84,7 @@ def create_app(worker: WorkerSettings, loader: Loader, topics: Sequence[str]) ->
         raise ValueError("the loader needs at least one partner topic to subscribe to")
     app = faust.App(
         worker.group,
-        **consumer_settings(worker.bootstrap_servers, worker.batch_size),
+        **consumer_settings(worker.broker, worker.batch_size),
         topic_partitions=worker.partitions,
         topic_replication_factor=1,
         producer_acks=-1,

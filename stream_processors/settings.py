@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from broker_access.credentials import BrokerAccess
+
 
 def loader_group(topic_prefix: str) -> str:
     """The consumer group of the warehouse loader (the faust app id) for the topics of `topic_prefix`."""
@@ -11,11 +13,11 @@ def loader_group(topic_prefix: str) -> str:
 
 
 class WorkerSettings(BaseModel):
-    """Where the loader consumes from and how it batches (the vintages it geocodes to are GeocoderSettings)."""
+    """Where the loader consumes from, as whom, and how it batches (the vintages it geocodes to: GeocoderSettings)."""
 
     model_config = ConfigDict(frozen=True)
 
-    bootstrap_servers: str  # comma-separated host:port
+    broker: BrokerAccess  # the worker's own principal (`<prefix>.worker` on the hub's brokers)
     topic_prefix: str = "hub"
     partitions: int = 3
     batch_size: int = 5000

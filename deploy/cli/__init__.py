@@ -17,6 +17,7 @@ from deploy.cli import (
     indicators,
     infra,
     keys,
+    partners,
     population,
     protocols,
     publish,
@@ -29,6 +30,7 @@ app = typer.Typer(help="CSP information-sharing hub.", no_args_is_help=True, pre
 app.add_typer(db.db, name="db")
 app.add_typer(geo.geo, name="geo")
 app.add_typer(keys.keys, name="keys")
+app.add_typer(partners.partners, name="partners")
 app.add_typer(retention.retention, name="retention")
 app.add_typer(protocols.protocols, name="protocols")
 app.add_typer(indicators.indicators, name="indicators")

@@ -12,20 +12,25 @@ from functools import partial
 from pathlib import Path
 
 import typer
+from kafka.errors import KafkaError
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from broker_access.credentials import BrokerAccess
 from deploy import local
-from deploy.cli.publish import publishing_topic
+from deploy.broker_principals import BrokerAdmin, PrincipalError, add_partner, revoke_partner
 from deploy.indicator_files import configured_indicators
 from deploy.lag import wait_for_loader
 from deploy.local import processes
 from deploy.protocol_files import configured_register
 from deploy.reference_files import POSTCODES, load_areas_and_lookups
 from deploy.settings import (
+    BrokerCredentialsError,
     KafkaSettings,
     LocalSettings,
     api_settings,
+    broker_access,
     geocoder_settings,
     linkage_key_variables,
     warehouse_settings,
@@ -38,6 +43,7 @@ from producers.generators.registry import all_generators
 from producers.publish import publish_file
 from producers.publisher import Publisher
 from producers.source_options import build_source_options
+from sharing_protocols.topics import partner_topic
 from warehouse.governance.keys import create_key, verify_key
 from warehouse.reference.indicator_store import load_indicators
 from warehouse.reference.population import load_population
@@ -128,11 +134,29 @@ def _save_demo_api_keys(session: Session, keys_file: Path) -> None:
     keys_file.chmod(0o600)
 
 
+def _demo_partners(kafka: KafkaSettings, datasets: dict[str, set[str]]) -> dict[str, BrokerAccess]:
+    """Each demo partner added as `hub partners add` does (a rerun revokes its previous credential first), with
+    exactly the datasets it publishes here; how each signs in (its password lives only in this process)."""
+    admin_access = broker_access("admin")
+    access = {}
+    try:
+        with BrokerAdmin(admin_access, client_id="hub-demo") as admin:
+            for partner, names in sorted(datasets.items()):
+                revoke_partner(admin, kafka.topic_prefix, partner)
+                grant, password = add_partner(admin, kafka.topic_prefix, partner, names, kafka.partitions)
+                access[partner] = admin_access.model_copy(
+                    update={"username": grant.username, "password": SecretStr(password)}
+                )
+    except (KafkaError, PrincipalError) as exc:
+        raise local.LocalInfraError(f"kafka: the demo partners could not be added: {exc!r}") from None
+    return access
+
+
 def demo(timeout: float = typer.Option(600, help="seconds to wait for the feeds to load")) -> None:
     """Start Kafka, PostGIS, the worker and the API; publish the demo feeds; wait until they are loaded."""
     try:
         _run_demo(timeout)
-    except local.LocalInfraError as exc:  # a service that would not start: say which, without a traceback
+    except (local.LocalInfraError, BrokerCredentialsError) as exc:  # say what failed, without a traceback
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
 
@@ -166,15 +190,26 @@ def _run_demo(timeout: float) -> None:
     _wait_for_api(base, 60)
     published = rejected = 0
     keys = _demo_linkage_keys()
-    with Publisher(kafka.servers, client_id="hub-demo") as publisher:
-        for feed, path in files:
-            spec = get_feed(feed)
-            options = build_source_options(spec, spec.default_partner, register=register, environ=keys)
-            topic = publishing_topic(kafka, feed, spec.default_partner)
+    datasets: dict[str, set[str]] = {}
+    for feed, _ in files:
+        datasets.setdefault(get_feed(feed).default_partner, set()).add(feed)
+    partners = _demo_partners(kafka, datasets)
+    typer.echo(f"partners: {', '.join(sorted(partners))} added, each allowed to write only its own topics")
+    for feed, path in files:
+        spec = get_feed(feed)
+        partner = spec.default_partner
+        topic = partner_topic(kafka.topic_prefix, feed, partner)
+        options = build_source_options(spec, partner, register=register, environ=keys)
+        with Publisher(partners[partner], client_id=f"hub-demo-{partner}") as publisher:
             summary = publish_file(spec, path, options, partial(publisher.send, topic))
-            published += summary.published
-            rejected += summary.rejected
-            typer.echo(f"published {path.name}: {summary.published} events, {summary.rejected} rejected")
+        if publisher.failed:
+            raise local.LocalInfraError(
+                f"kafka: {len(publisher.failed)} events of {path.name} were not delivered as {partner} "
+                f"({sorted(set(publisher.failed))})"
+            )
+        published += summary.published
+        rejected += summary.rejected
+        typer.echo(f"published {path.name} as {partner}: {summary.published} events, {summary.rejected} rejected")
     typer.echo("waiting for the worker to load them ...")
     lag = wait_for_loader(kafka, timeout)
     if lag:

@@ -6,11 +6,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from kafka.errors import KafkaError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from broker_access.credentials import BrokerAccess
 from deploy.protocol_files import configured_register
-from deploy.settings import KafkaSettings, linkage_key_variables, producer_settings
+from deploy.settings import (
+    BrokerCredentialsError,
+    KafkaSettings,
+    broker_access,
+    linkage_key_variables,
+    producer_settings,
+)
 from deploy.topics import TopicUnavailableError, ensure_publishing_topic
 from producers.anonymisation.linkage_keys import LinkageKeyError, new_key
 from producers.code_lists import CodeListError
@@ -52,16 +60,17 @@ def feed_argument(name: str) -> Feed[Any]:
         raise typer.BadParameter(str(exc.args[0]), param_hint="FEED") from None
 
 
-def publishing_topic(kafka: KafkaSettings, dataset: str, partner: str) -> str:
+def publishing_topic(kafka: KafkaSettings, dataset: str, partner: str, access: BrokerAccess | None = None) -> str:
     """The partner topic `partner` publishes `dataset` on, once it exists; when it is missing and cannot be created
-    with the credential in use, one line saying so and exit 2 (rather than a producer waiting on the broker)."""
+    with the credential in use (`access`, default the operator's), one line saying so and exit 2 (rather than a
+    producer waiting on the broker)."""
     topic = kafka.partner_topic(dataset, partner)
     if topic_source(kafka.topic_prefix, topic) is None:
         raise typer.BadParameter(
             f"{partner!r} is not a partner id (lower-case letters, digits and hyphens)", param_hint="--partner"
         )
     try:
-        ensure_publishing_topic(kafka, topic)
+        ensure_publishing_topic(kafka, topic, access)
     except TopicUnavailableError as exc:
         console.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None
@@ -112,9 +121,24 @@ def publish(
         console.print(f"[red]{exc}[/red]", markup=True)
         raise typer.Exit(2) from None
     kafka = KafkaSettings()
-    topic = publishing_topic(kafka, spec.name, publisher_id)
+    try:
+        access = broker_access("admin")  # HUB_KAFKA_USERNAME/PASSWORD (a partner's), else the embedded hub-admin
+    except BrokerCredentialsError as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    try:
+        topic = publishing_topic(kafka, spec.name, publisher_id, access)
+        publisher_client = Publisher(access)
+    except KafkaError as exc:
+        console.print(
+            f"the broker at {access.servers} refused {access.username} or did not answer ({type(exc).__name__}): "
+            "check HUB_KAFKA_USERNAME, HUB_KAFKA_PASSWORD and HUB_KAFKA_CA_FILE; a partner may write only the "
+            "topics `hub partners add` gave it",
+            markup=False,
+        )
+        raise typer.Exit(3) from None
     with (
-        Publisher(kafka.servers) as publisher,
+        publisher_client as publisher,
         Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import faust
+import typer
 
 from deploy.protocol_files import configured_register
-from deploy.settings import KafkaSettings, geocoder_settings, warehouse_settings, worker_settings
-from deploy.topics import ensure_topics, wait_for_partner_topics
+from deploy.settings import (
+    BrokerCredentialsError,
+    KafkaSettings,
+    geocoder_settings,
+    warehouse_settings,
+    worker_settings,
+)
+from deploy.topics import wait_for_partner_topics
 from stream_processors.app import create_app
 from stream_processors.loader import Loader
 from warehouse.reference.geocoder_data import geocoder_from_warehouse
@@ -15,16 +22,22 @@ from warehouse.sink import WarehouseSink
 
 def worker() -> None:
     """Consume every partner topic (those created later too) and load the warehouse until stopped (Ctrl-C or
-    SIGTERM). With no partner topic on the broker yet, wait for the first."""
-    settings = worker_settings()
+    SIGTERM). With no partner topic on the broker yet, wait for the first.
+
+    The worker signs in as its own principal (`<prefix>.worker`), which may read the partner topics and write the
+    dead-letter topic but create none: `hub up` (or the cluster's operator) makes the topics and the principal.
+    """
+    try:
+        settings = worker_settings()
+    except BrokerCredentialsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
     url = warehouse_settings("worker").url  # the loader's least-privileged role
-    kafka = KafkaSettings()
-    ensure_topics(kafka)
     geo = geocoder_settings()
     geocoder = geocoder_from_warehouse(geo.ward_vintage, geo.lsoa_vintage, geo.lookup_vintage, url)
     loader = Loader(
         settings.topic_prefix, geocoder, WarehouseSink(url), settings.retry_max_seconds, configured_register()
     )
-    topics = wait_for_partner_topics(kafka, settings.topic_refresh_seconds)
+    topics = wait_for_partner_topics(KafkaSettings(), settings.topic_refresh_seconds, settings.broker)
     app = create_app(settings, loader, topics)
     faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()

@@ -12,12 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from kafka.errors import KafkaError
+
+from deploy.broker_principals import BrokerAdmin, PrincipalError, ensure_worker, worker_principal
+from deploy.home_secrets import ensure_credential, kafka_worker_file, secrets_dir
 from deploy.local import processes
 from deploy.local.home import Service
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.postgres import PostgresServer, create_database, drop_database
 from deploy.local.processes import LocalInfraError
 from deploy.settings import DatabaseSettings, KafkaSettings, LocalSettings
+from deploy.topics import ensure_topics
 
 __all__ = [
     "LocalInfraError",
@@ -69,6 +74,24 @@ def _services() -> list[tuple[str, str | None, Service]]:
     ]
 
 
+def _prepare_kafka(broker: KafkaBroker) -> str:
+    """On the embedded broker: the worker principal of the configured topic prefix (its password kept in the home
+    secrets, for `hub worker`) with its ACLs, and the hub's topics."""
+    kafka = KafkaSettings()
+    prefix = kafka.topic_prefix
+    worker = ensure_credential(secrets_dir(broker.settings.home), kafka_worker_file(prefix), worker_principal(prefix))
+    access = broker.admin_access()
+    try:
+        with BrokerAdmin(access, client_id="hub-up") as admin:
+            ensure_worker(admin, prefix, worker.password.get_secret_value())
+        ensure_topics(kafka, access=access)
+    except (KafkaError, PrincipalError) as exc:
+        raise LocalInfraError(
+            f"kafka: the worker principal or the topics of {prefix!r} could not be made: {exc!r}"
+        ) from None
+    return f"kafka: worker principal {worker.username} and the {prefix!r} topics ready"
+
+
 def _up() -> tuple[list[str], bool]:
     lines: list[str] = []
     started = False
@@ -80,6 +103,8 @@ def _up() -> tuple[list[str], bool]:
             was_running = service.is_running()
             lines.append(service.start())
             started |= not was_running
+            if isinstance(service, KafkaBroker):
+                lines.append(_prepare_kafka(service))
     return lines, started
 
 

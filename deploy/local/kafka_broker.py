@@ -1,4 +1,11 @@
-"""The embedded single-node KRaft Kafka broker under `<home>/kafka/` (jars resolved once with Maven)."""
+"""The embedded single-node KRaft Kafka broker under `<home>/kafka/` (jars resolved once with Maven).
+
+It is secured from its first start: clients reach it only over SASL_SSL with SCRAM-SHA-512 (TLS from the hub CA,
+deploy.local.kafka_tls), the controller listener takes SASL PLAIN from `hub-controller` alone, and the
+StandardAuthorizer denies whatever no ACL allows. Its own principals (`hub-admin` for the operator's tools,
+`hub-broker` between brokers, `hub-controller`) are super users whose passwords are kept in `<home>/secrets/`;
+the SCRAM ones are written into the metadata log when the storage is formatted, in salted form only.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from broker_access.credentials import BrokerAccess, ScramMechanism
+from deploy.home_secrets import (
+    KAFKA_ADMIN,
+    KAFKA_BROKER,
+    KAFKA_CONTROLLER,
+    SecretFileError,
+    ServiceCredential,
+    ensure_credential,
+    read_credential,
+    secrets_dir,
+    write_private,
+)
 from deploy.local.home import ServiceHome
+from deploy.local.kafka_tls import BrokerTls
 from deploy.local.processes import (
     LocalInfraError,
     failure,
@@ -27,12 +47,20 @@ from deploy.local.processes import (
     tail_since,
     wait_for_port,
 )
+from deploy.local.scram import ScramCredential
+from deploy.settings import LocalSettings
 
 HOST = "127.0.0.1"
 MAIN_CLASS = "kafka.Kafka"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 BIND_ATTEMPTS = 3
+MECHANISM: ScramMechanism = "SCRAM-SHA-512"
+ADMIN_USER, BROKER_USER, CONTROLLER_USER = "hub-admin", "hub-broker", "hub-controller"
+SUPER_USERS = (ADMIN_USER, BROKER_USER, CONTROLLER_USER)
+LISTENER = "SASL_SSL"  # the clients' and inter-broker listener (named after its protocol)
+CONTROLLER = "CONTROLLER"
+SECURED_MARKER = "secured"  # written once the storage is formatted with the SCRAM principals
 
 
 @contextlib.contextmanager
@@ -124,28 +152,36 @@ class KafkaBroker(ServiceHome):
     def _classpath(self) -> str:
         return f"{self.libs}/*"
 
-    def _write_properties(self) -> None:
-        port, cport = self.settings.kafka_port, self.settings.kafka_controller_port
-        props = {
-            "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.voters": f"1@{HOST}:{cport}",
-            "listeners": f"PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{cport}",
-            "advertised.listeners": f"PLAINTEXT://{HOST}:{port}",
-            "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-            "log.dirs": str(self.data),
-            "offsets.topic.replication.factor": "1",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "group.initial.rebalance.delay.ms": "0",
-            "num.partitions": "3",
-            "auto.create.topics.enable": "true",
-            "delete.topic.enable": "true",
-        }
+    @property
+    def tls(self) -> BrokerTls:
+        return BrokerTls(self.root / "tls", secrets_dir(self.settings.home))
+
+    @property
+    def secured_marker(self) -> Path:
+        return self.root / SECURED_MARKER
+
+    def _credential(self, name: str, username: str) -> ServiceCredential:
+        return ensure_credential(secrets_dir(self.settings.home), name, username)
+
+    def admin_access(self) -> BrokerAccess:
+        """How the operator's tools sign in: `hub-admin` over SASL_SSL, trusting the hub CA."""
+        try:
+            admin = read_credential(secrets_dir(self.settings.home), KAFKA_ADMIN)
+        except SecretFileError as exc:
+            raise LocalInfraError(f"kafka: the admin credential is missing ({exc}); `hub up` makes it") from None
+        return BrokerAccess(
+            servers=self.bootstrap,
+            username=admin.username,
+            password=admin.password,
+            ca_file=self.tls.ca_file,
+            mechanism=MECHANISM,
+        )
+
+    def _write_properties(self, broker: ServiceCredential, controller: ServiceCredential) -> None:
+        props = broker_properties(self.settings, self.data, self.tls, broker, controller)
         body = "".join(f"{key}={value}\n" for key, value in props.items())
-        self.properties.write_text("# Written by deploy.local.kafka_broker on every start.\n" + body)
+        header = "# Written by deploy.local.kafka_broker on every start (0600: it holds the broker's passwords).\n"
+        write_private(self.properties, (header + body).encode())
 
     def _cluster_id(self, java: str) -> str:
         if self.cluster_id_file.is_file():
@@ -165,20 +201,58 @@ class KafkaBroker(ServiceHome):
         self.cluster_id_file.write_text(cluster_id + "\n")
         return cluster_id
 
-    def _format_storage(self, java: str) -> None:
+    def _check_store(self) -> None:
+        """Refuse a store no one can sign in to: formatted before the broker was secured (it has no SCRAM
+        principals), or whose principals' passwords are no longer in the home's secrets."""
+        if not (self.data / "meta.properties").is_file():
+            return
+        rebuild = (
+            "The embedded broker holds rebuildable lab data: stop the hub (`hub down`), remove "
+            f"{self.root} and run `hub up` again (topics are recreated empty; republish the feeds)."
+        )
+        if not self.secured_marker.is_file():
+            raise LocalInfraError(
+                f"kafka: the storage in {self.data} was formatted before the embedded broker was secured "
+                f"(SASL_SSL, SCRAM principals, ACLs) and has no principals to sign in with. {rebuild}"
+            )
+        missing = [
+            name for name in (KAFKA_ADMIN, KAFKA_BROKER) if not (secrets_dir(self.settings.home) / name).is_file()
+        ]
+        if missing:
+            raise LocalInfraError(
+                f"kafka: the passwords of the broker's own principals ({', '.join(missing)} in "
+                f"{secrets_dir(self.settings.home)}) are gone, so nothing can sign in to the storage in {self.data}. "
+                f"{rebuild}"
+            )
+
+    def _format_storage(self, java: str, admin: ServiceCredential, broker: ServiceCredential) -> None:
+        """Format the storage once, with the SCRAM credentials of hub-admin and hub-broker (salted, never clear)."""
         if (self.data / "meta.properties").is_file():
             return
         cluster_id = self._cluster_id(java)
         self.data.mkdir(parents=True, exist_ok=True)
+        scram = [
+            ScramCredential.for_password(MECHANISM, c.username, c.password.get_secret_value()) for c in (admin, broker)
+        ]
+        arguments = ["format", "-t", cluster_id, "-c", str(self.properties), "--ignore-formatted"]
+        for credential in scram:
+            arguments += ["--add-scram", credential.add_scram_argument()]
+        # The salted passwords go in an argument file (0600, read by argparse4j's @file) rather than on the
+        # command line, where any local user could read them from the process list.
+        args_file = secrets_dir(self.settings.home) / "kafka-format.args"
+        write_private(args_file, ("\n".join(arguments) + "\n").encode())
         log = self.logs / "format.log"
-        with log.open("w") as out:
-            code = subprocess.run(
-                [java, "-cp", self._classpath(), "kafka.tools.StorageTool", "format",
-                 "-t", cluster_id, "-c", str(self.properties), "--ignore-formatted"],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            ).returncode  # fmt: skip
+        try:
+            with log.open("w") as out:
+                code = subprocess.run(
+                    [java, "-cp", self._classpath(), "kafka.tools.StorageTool", f"@{args_file}"],
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                ).returncode  # fmt: skip
+        finally:
+            args_file.unlink(missing_ok=True)
         if code != 0:
             raise failure(f"formatting Kafka storage in {self.data} failed (exit {code})", log)
+        self.secured_marker.write_text(f"formatted with SCRAM principals {', '.join(c.username for c in scram)}\n")
 
     def pid(self) -> int | None:
         """The broker's pid if it is running."""
@@ -189,23 +263,18 @@ class KafkaBroker(ServiceHome):
         return self.pid() is not None
 
     def _ready(self, timeout_ms: int = 5000) -> bool:
-        """Whether the broker answers a metadata request."""
+        """Whether the broker answers a metadata request from hub-admin over SASL_SSL."""
         from kafka import KafkaAdminClient
 
         quiet = logging.getLogger("kafka")
         level = quiet.level
         quiet.setLevel(logging.CRITICAL)
         try:
-            known = set(getattr(KafkaAdminClient, "DEFAULT_CONFIG", ()))
-            # The bootstrap timeout option is named differently across kafka-python releases.
-            timeouts = {
-                name: timeout_ms for name in ("bootstrap_timeout_ms", "api_version_auto_timeout_ms") if name in known
-            }
             admin = KafkaAdminClient(
-                bootstrap_servers=self.bootstrap,
+                **self.admin_access().kafka_python(),
                 request_timeout_ms=timeout_ms,
+                bootstrap_timeout_ms=timeout_ms,
                 client_id="hub-local-readiness",
-                **timeouts,
             )
             try:
                 admin.describe_cluster()
@@ -219,6 +288,7 @@ class KafkaBroker(ServiceHome):
 
     def start(self) -> str:
         """Start the broker unless it is already running; return a line saying which."""
+        self._check_store()
         if self.is_running():
             return f"kafka: already running on {self.bootstrap} (pid {self.pid()})"
         port, cport = self.settings.kafka_port, self.settings.kafka_controller_port
@@ -232,8 +302,12 @@ class KafkaBroker(ServiceHome):
         self.resolve_jars()
         for directory in (self.data, self.logs):
             directory.mkdir(parents=True, exist_ok=True)
-        self._write_properties()
-        self._format_storage(java)
+        admin = self._credential(KAFKA_ADMIN, ADMIN_USER)
+        broker = self._credential(KAFKA_BROKER, BROKER_USER)
+        controller = self._credential(KAFKA_CONTROLLER, CONTROLLER_USER)
+        self.tls.ensure()
+        self._write_properties(broker, controller)
+        self._format_storage(java, admin, broker)
         with _packaged("log4j.properties") as log4j:
             heap = self.settings.kafka_heap
             cmd = [
@@ -300,3 +374,59 @@ class KafkaBroker(ServiceHome):
         if not (self.data / "meta.properties").is_file():
             return "not set up (hub up creates it)"
         return "stopped"
+
+
+def _jaas(module: str, credential: ServiceCredential, *extra: str) -> str:
+    """A one-line JAAS configuration (hub passwords are URL-safe base64: nothing in them needs quoting)."""
+    password = credential.password.get_secret_value()
+    options = [f'username="{credential.username}"', f'password="{password}"', *extra]
+    return f"{module} required {' '.join(options)};"
+
+
+def broker_properties(
+    settings: LocalSettings, data: Path, tls: BrokerTls, broker: ServiceCredential, controller: ServiceCredential
+) -> dict[str, str]:
+    """server.properties of the secured single-node KRaft broker (broker and controller in one process)."""
+    port, cport = settings.kafka_port, settings.kafka_controller_port
+    listener, scram = LISTENER.lower(), MECHANISM.lower()
+    return {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.voters": f"1@{HOST}:{cport}",
+        "listeners": f"{LISTENER}://{HOST}:{port},{CONTROLLER}://{HOST}:{cport}",
+        "advertised.listeners": f"{LISTENER}://{HOST}:{port}",
+        "controller.listener.names": CONTROLLER,
+        "inter.broker.listener.name": LISTENER,
+        "listener.security.protocol.map": f"{CONTROLLER}:SASL_PLAINTEXT,{LISTENER}:SASL_SSL",
+        # Clients and the broker itself: SCRAM-SHA-512 over TLS, nothing else.
+        f"listener.name.{listener}.sasl.enabled.mechanisms": MECHANISM,
+        "sasl.mechanism.inter.broker.protocol": MECHANISM,
+        f"listener.name.{listener}.{scram}.sasl.jaas.config": _jaas(
+            "org.apache.kafka.common.security.scram.ScramLoginModule", broker
+        ),
+        "ssl.keystore.type": "PEM",
+        "ssl.keystore.location": str(tls.keystore),
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": str(tls.ca_file),
+        "ssl.client.auth": "none",
+        # The controller listener (loopback, this process only): SASL PLAIN with one static user.
+        f"listener.name.{CONTROLLER.lower()}.sasl.enabled.mechanisms": "PLAIN",
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        f"listener.name.{CONTROLLER.lower()}.plain.sasl.jaas.config": _jaas(
+            "org.apache.kafka.common.security.plain.PlainLoginModule",
+            controller,
+            f'user_{controller.username}="{controller.password.get_secret_value()}"',
+        ),
+        # Nothing is allowed that an ACL does not allow; the hub's own principals are super users.
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": ";".join(f"User:{name}" for name in SUPER_USERS),
+        "log.dirs": str(data),
+        "offsets.topic.replication.factor": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "group.initial.rebalance.delay.ms": "0",
+        "num.partitions": "3",
+        "auto.create.topics.enable": "false",
+        "delete.topic.enable": "true",
+    }

@@ -89,7 +89,7 @@ def _inject_malformed(hub_env: HubEnv) -> None:
         "category": "drugs",
         "attributes": {},
     }
-    producer = KafkaProducer(bootstrap_servers=hub_env.kafka.servers, acks="all", enable_idempotence=True)
+    producer = KafkaProducer(**hub_env.admin.kafka_python(), acks="all", enable_idempotence=True)
     producer.send(topic, key=b"k1", value=b"{not json")
     producer.send(topic, key=b"k2", value=json.dumps({"hello": "world"}).encode())
     unknown = {**good, "dataset": "no-such-dataset"}
@@ -189,7 +189,7 @@ def dead_letters(published: subprocess.CompletedProcess[str], hub_env: HubEnv) -
     """Every message on the dead-letter topic."""
     consumer = KafkaConsumer(
         hub_env.kafka.dead_letter_topic,
-        bootstrap_servers=hub_env.kafka.servers,
+        **hub_env.admin.kafka_python(),
         auto_offset_reset="earliest",
         consumer_timeout_ms=5000,
     )

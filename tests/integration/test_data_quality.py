@@ -104,8 +104,8 @@ def _retract_one_and_send_garbage(hub_env: HubEnv) -> None:
         event_id = conn.execute(
             text("SELECT event_id FROM decision WHERE partner = :p ORDER BY id LIMIT 1"), {"p": OTHER}
         ).scalar_one()
-    producer = KafkaProducer(bootstrap_servers=hub_env.kafka.servers, acks="all", enable_idempotence=True)
-    ensure_topics(hub_env.kafka, [hub_env.kafka.partner_topic(DATASET, GARBLED)])
+    producer = KafkaProducer(**hub_env.admin.kafka_python(), acks="all", enable_idempotence=True)
+    ensure_topics(hub_env.kafka, [hub_env.kafka.partner_topic(DATASET, GARBLED)], access=hub_env.admin)
     producer.send(hub_env.kafka.partner_topic(DATASET, OTHER), key=str(event_id).encode(), value=None)
     producer.send(hub_env.kafka.partner_topic(DATASET, GARBLED), key=b"k1", value=b"{not json")
     producer.flush()

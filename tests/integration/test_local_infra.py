@@ -14,7 +14,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 
 from deploy.local import create_database, drop_database, ensure_up, status
-from deploy.settings import DatabaseSettings, KafkaSettings
+from deploy.settings import DatabaseSettings, broker_access
 from warehouse.schema.db import libpq_url
 
 pytestmark = pytest.mark.integration
@@ -58,20 +58,20 @@ def test_dropped_database_is_gone() -> None:
 
 
 def test_kafka_topic_produce_consume() -> None:
-    servers = KafkaSettings().servers
+    options = broker_access("admin").kafka_python()  # the operator, over SASL_SSL
     topic = f"test.local-infra.{uuid.uuid4().hex}"
     payload = uuid.uuid4().bytes
-    admin = KafkaAdminClient(bootstrap_servers=servers, client_id="test-local-infra")
+    admin = KafkaAdminClient(**options, client_id="test-local-infra")
     try:
         admin.create_topics([NewTopic(name=topic, num_partitions=1, replication_factor=1)])
-        producer = KafkaProducer(bootstrap_servers=servers)
+        producer = KafkaProducer(**options)
         try:
             producer.send(topic, key=b"k", value=payload).get(timeout=30)
         finally:
             producer.close()
         consumer = KafkaConsumer(
             topic,
-            bootstrap_servers=servers,
+            **options,
             group_id=None,
             auto_offset_reset="earliest",
             consumer_timeout_ms=30_000,

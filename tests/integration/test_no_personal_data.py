@@ -137,9 +137,7 @@ def published(
 
 
 def _topic_text(hub_env: HubEnv) -> Iterator[str]:
-    consumer = KafkaConsumer(
-        bootstrap_servers=hub_env.kafka.servers, auto_offset_reset="earliest", consumer_timeout_ms=3000
-    )
+    consumer = KafkaConsumer(**hub_env.admin.kafka_python(), auto_offset_reset="earliest", consumer_timeout_ms=3000)
     topics = [t for t in consumer.topics() if t.startswith(hub_env.prefix + ".")]
     consumer.subscribe(topics)
     try:

@@ -22,13 +22,15 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
+from deploy.broker_principals import BrokerAdmin, ensure_worker
+from deploy.home_secrets import new_password
 from deploy.settings import KafkaSettings
-from deploy.topics import ensure_topics, partner_topics
+from deploy.topics import partner_topics
 from producers.feed_registry import get_feed
 from producers.publish import PublishSummary, SourceOptions, envelopes, unlinked
 from producers.publisher import record
 from sharing_protocols.envelope import EventEnvelope
-from tests.support.hub import HubEnv, Worker
+from tests.support.hub import HubEnv, Worker, client_env
 from tests.support.open_data import EASTBOURNE_STREET
 
 pytestmark = pytest.mark.integration
@@ -58,15 +60,22 @@ def _envelopes(shared_data: Path, partner: str, count: int) -> list[EventEnvelop
 
 
 class Producer:
-    """kafka-python, as a partner's own client would be: each send waits for the broker's acknowledgement."""
+    """kafka-python as each partner's own client: signed in as the partner's principal (made on first use, as
+    `hub partners add` does), which may write only its own topic; each send waits for the broker's acknowledgement."""
 
     def __init__(self, hub: HubEnv) -> None:
         self.hub = hub
-        self._producer = KafkaProducer(bootstrap_servers=hub.kafka.servers, acks="all", enable_idempotence=True)
+        self._producers: dict[str, KafkaProducer] = {}
+
+    def _as(self, partner: str) -> KafkaProducer:
+        if partner not in self._producers:
+            access = self.hub.partner(partner, [DATASET])
+            self._producers[partner] = KafkaProducer(**access.kafka_python(), acks="all", enable_idempotence=True)
+        return self._producers[partner]
 
     def send(self, partner: str, key: bytes, value: bytes | None, headers: list[tuple[str, bytes]]) -> Sent:
         topic = self.hub.kafka.partner_topic(DATASET, partner)
-        meta = self._producer.send(topic, key=key, value=value, headers=headers).get(timeout=30)
+        meta = self._as(partner).send(topic, key=key, value=value, headers=headers).get(timeout=30)
         return Sent(topic, meta.partition, meta.offset)
 
     def event(self, partner: str, envelope: EventEnvelope) -> Sent:
@@ -76,7 +85,8 @@ class Producer:
         return self.send(partner, str(event_id).encode(), None, [("retraction", b"1")])
 
     def close(self) -> None:
-        self._producer.close()
+        for producer in self._producers.values():
+            producer.close()
 
 
 @dataclass(frozen=True)
@@ -114,7 +124,6 @@ def binding(hub_env: HubEnv, worker: Worker, producer: Producer, shared_data: Pa
     own = event.model_copy(update={"partner": B, "category": "burglary"})  # B's event with A's event id
     conflict = producer.event(B, own)
     # C's event with A's id would be withheld: withholding it must not withdraw A's event either.
-    ensure_topics(hub_env.kafka, [hub_env.kafka.partner_topic(DATASET, C)])
     withheld_conflict = producer.event(C, event.model_copy(update={"partner": C}))
     worker.wait_until_loaded()
     after = hub_env.query(_ROW, e=event.event_id)
@@ -180,7 +189,7 @@ def test_another_partners_withheld_event_with_the_same_id_does_not_withdraw_it(
 def test_dead_letters_reach_the_dead_letter_topic_with_their_reason(binding: Binding, hub_env: HubEnv) -> None:
     consumer = KafkaConsumer(
         hub_env.kafka.dead_letter_topic,
-        bootstrap_servers=hub_env.kafka.servers,
+        **hub_env.admin.kafka_python(),
         auto_offset_reset="earliest",
         consumer_timeout_ms=5000,
     )
@@ -230,13 +239,14 @@ def late(
     own_retraction: Sent, hub_env: HubEnv, worker: Worker, shared_data: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Late:
     topic = hub_env.kafka.partner_topic(DATASET, LATE)
-    existed = topic in partner_topics(hub_env.kafka)
+    existed = topic in partner_topics(hub_env.kafka, hub_env.admin)
     lines = (shared_data / EASTBOURNE_STREET).read_text(encoding="utf-8").splitlines()[:6]
     path = tmp_path_factory.mktemp("late") / "late.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    access = hub_env.partner(LATE, [DATASET])  # a partner added while the worker runs, publishing as itself
     done = subprocess.run(
         [sys.executable, "-m", "deploy.cli", "publish", DATASET, str(path), "--partner", LATE],
-        env={**os.environ, **hub_env.env},
+        env={**os.environ, **hub_env.env, **client_env(access)},
         capture_output=True,
         text=True,
         timeout=120,
@@ -281,7 +291,16 @@ def test_a_worker_started_before_any_partner_topic_exists_waits_then_consumes_th
 ) -> None:
     prefix = f"{hub_env.prefix}w"  # a deployment of its own on the broker (the same warehouse), with no topics yet
     kafka = KafkaSettings(bootstrap=hub_env.kafka.bootstrap, topic_prefix=prefix)
-    fresh = replace(hub_env, prefix=prefix, kafka=kafka, env={**hub_env.env, "HUB_KAFKA_TOPIC_PREFIX": prefix})
+    password = new_password()  # this deployment's own worker principal, as `hub up` makes one
+    with BrokerAdmin(hub_env.admin, client_id="tests-worker") as admin:
+        principal = ensure_worker(admin, prefix, password)
+    fresh = replace(
+        hub_env,
+        prefix=prefix,
+        kafka=kafka,
+        env={**hub_env.env, "HUB_KAFKA_TOPIC_PREFIX": prefix},
+        worker_env={"HUB_KAFKA_USERNAME": principal, "HUB_KAFKA_PASSWORD": password},
+    )
     worker = Worker(fresh, tmp_path / "worker.log")
     try:
         deadline = time.monotonic() + 60
@@ -304,6 +323,9 @@ def test_a_worker_started_before_any_partner_topic_exists_waits_then_consumes_th
         assert hub_env.query("SELECT count(*) FROM decision WHERE partner = 'first-partner'") == [(len(lines) - 1,)]
     finally:
         worker.stop()
-        admin = KafkaAdminClient(bootstrap_servers=kafka.servers, client_id="hub-test-cleanup")
-        admin.delete_topics([name for name in admin.list_topics() if name.startswith((f"{prefix}.", f"{prefix}-"))])
-        admin.close()
+        with BrokerAdmin(hub_env.admin, client_id="tests-worker") as principals:
+            principals.delete_credential(principal)
+            principals.revoke(principal)
+        cleanup = KafkaAdminClient(**hub_env.admin.kafka_python(), client_id="hub-test-cleanup")
+        cleanup.delete_topics([name for name in cleanup.list_topics() if name.startswith((f"{prefix}.", f"{prefix}-"))])
+        cleanup.close()

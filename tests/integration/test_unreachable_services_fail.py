@@ -19,9 +19,20 @@ def test_integration_tests_fail_loudly_without_a_database_or_broker() -> None:
         **os.environ,
         "HUB_DATABASE_URL": "postgresql+psycopg://hub@127.0.0.1:1/hub",
         "HUB_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+        "HUB_KAFKA_USERNAME": "hub-admin",
+        "HUB_KAFKA_PASSWORD": "unused",
         "DOCKER_HOST": "unix:///nonexistent.sock",
     }
-    result = subprocess.run(
+    result = _broken_input_tests(env)
+    summary = result.stdout.strip().splitlines()[-1]
+    assert result.returncode != 0, result.stdout
+    assert "skipped" not in summary
+    assert "error" in summary
+    assert "could not create database" in result.stdout
+
+
+def _broken_input_tests(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/integration/test_broken_input.py"],
         cwd=ROOT,
         env=env,
@@ -29,8 +40,13 @@ def test_integration_tests_fail_loudly_without_a_database_or_broker() -> None:
         text=True,
         timeout=300,
     )
-    summary = result.stdout.strip().splitlines()[-1]
-    assert result.returncode != 0, result.stdout
-    assert "skipped" not in summary
-    assert "error" in summary
-    assert "could not create database" in result.stdout
+
+
+def test_integration_tests_fail_loudly_on_an_external_broker_without_a_credential() -> None:
+    env = {
+        name: value for name, value in os.environ.items() if name not in ("HUB_KAFKA_USERNAME", "HUB_KAFKA_PASSWORD")
+    }
+    env |= {"HUB_KAFKA_BOOTSTRAP": "127.0.0.1:1", "DOCKER_HOST": "unix:///nonexistent.sock"}
+    result = _broken_input_tests(env)
+    said = "set HUB_KAFKA_USERNAME and HUB_KAFKA_PASSWORD" in result.stdout
+    assert (result.returncode != 0, "skipped" in result.stdout.splitlines()[-1], said) == (True, False, True)

@@ -28,13 +28,30 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
+from pydantic import SecretStr
 from sqlalchemy import Engine, text
 
 from api.factory import create_app
+from broker_access.credentials import BrokerAccess
 from deploy import local
+from deploy.broker_principals import (
+    BrokerAdmin,
+    add_partner,
+    ensure_worker,
+    revoke_partner,
+    worker_principal,
+)
+from deploy.home_secrets import new_password
 from deploy.lag import wait_for_loader
 from deploy.protocol_files import register_at
-from deploy.settings import EMBEDDED_DATABASE_ROLES, DatabaseSettings, KafkaSettings, LocalSettings
+from deploy.settings import (
+    EMBEDDED_DATABASE_ROLES,
+    BrokerCredentialsError,
+    DatabaseSettings,
+    KafkaSettings,
+    LocalSettings,
+    broker_access,
+)
 from deploy.topics import ensure_topics, protocol_topics
 from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
@@ -59,31 +76,42 @@ def _docker_available() -> bool:
 
 @dataclass(frozen=True)
 class Services:
-    """Where the real broker and database are for this test session."""
+    """Where the real broker and database are for this test session, and the operator's access to the broker."""
 
     kafka_bootstrap: str | None
     database_url: str | None
+    kafka_admin: BrokerAccess  # HUB_KAFKA_USERNAME/PASSWORD (an admin) on an external broker, else hub-admin
+
+
+def _database_container(stack: ExitStack) -> str:
+    """A PostGIS container's URL, set as HUB_DATABASE_URL for the session (so `hub up` starts only Kafka)."""
+    from testcontainers.postgres import PostgresContainer
+
+    url: str = stack.enter_context(PostgresContainer("postgis/postgis:15-3.4", driver="psycopg")).get_connection_url()
+    os.environ["HUB_DATABASE_URL"] = url
+    stack.callback(os.environ.pop, "HUB_DATABASE_URL", None)
+    return url
 
 
 def start_services() -> Iterator[Services]:
-    """Start (or find) the broker and the database; fail loudly when neither can be had."""
+    """Start (or find) the broker and the database; fail loudly when neither can be had.
+
+    The broker is secured (SASL_SSL, SCRAM, ACLs) as the hub expects it: HUB_KAFKA_BOOTSTRAP with an admin's
+    HUB_KAFKA_USERNAME/PASSWORD, else the embedded broker. A Docker engine provides only the database (a plain
+    Kafka container would not be the broker the hub runs on).
+    """
     with ExitStack() as stack:
         kafka_env, db_env = KafkaSettings().bootstrap, DatabaseSettings().url  # HUB_KAFKA_BOOTSTRAP, HUB_DATABASE_URL
-        if kafka_env is None and db_env is None and _docker_available():
-            from testcontainers.kafka import KafkaContainer
-            from testcontainers.postgres import PostgresContainer
-
-            kafka_c = stack.enter_context(KafkaContainer("apache/kafka:3.9.1").with_kraft())
-            pg_c = stack.enter_context(PostgresContainer("postgis/postgis:15-3.4", driver="psycopg"))
-            yield Services(kafka_c.get_bootstrap_server(), pg_c.get_connection_url())
-            return
+        if db_env is None and _docker_available():
+            db_env = _database_container(stack)
         try:
             started = local.ensure_up()
-        except local.LocalInfraError as exc:
-            pytest.fail(f"no Kafka broker or PostGIS database could be started: {exc}")
+            admin = broker_access("admin")
+        except (local.LocalInfraError, BrokerCredentialsError) as exc:
+            pytest.fail(f"no Kafka broker or PostGIS database could be started or reached: {exc}")
         if started and os.environ.get("HUB_TEST_KEEP_SERVICES") is None:
             stack.callback(local.down)
-        yield Services(kafka_env, db_env)
+        yield Services(kafka_env, db_env, admin)
 
 
 @dataclass
@@ -93,7 +121,9 @@ class HubEnv:
     `env` holds the same settings as HUB_* variables, for the `hub` commands and the worker run as subprocesses;
     in-process code gets the parts themselves (engine, register, geography, the API app). The database has three
     URLs: the owner's (`database_url`: migrations, operator commands, the tests' own queries through `engine`),
-    the worker's and the API's (the in-process API app connects as the API role, as `hub api` does).
+    the worker's and the API's (the in-process API app connects as the API role, as `hub api` does). Operator
+    commands sign in to the broker as the admin (`admin`, the default of `hub` commands); the worker as this hub's
+    own worker principal, whose password is kept only here (`worker_env`, added to the worker subprocess alone).
     """
 
     prefix: str
@@ -105,9 +135,12 @@ class HubEnv:
     protocol_paths: list[Path]
     register: ProtocolRegister
     engine: Engine
+    admin: BrokerAccess
+    worker_env: dict[str, str] = field(default_factory=dict)
     geography: GeocoderSettings = field(default_factory=GeocoderSettings)
     _running: ExitStack = field(default_factory=ExitStack)
     _app: FastAPI | None = None
+    _partners: set[str] = field(default_factory=set)
 
     @property
     def warehouse(self) -> WarehouseSettings:
@@ -160,9 +193,30 @@ class HubEnv:
         }
         return loaded, withheld
 
+    def partner(self, partner: str, datasets: list[str]) -> BrokerAccess:
+        """A new principal for `partner` that may write its own topics of `datasets` (made now, as `hub partners
+        add` does), and how to publish as it."""
+        with BrokerAdmin(self.admin, client_id="tests-partners") as admin:
+            grant, password = add_partner(admin, self.prefix, partner, datasets, self.kafka.partitions)
+        self._partners.add(partner)
+        return self.admin.model_copy(update={"username": grant.username, "password": SecretStr(password)})
+
     def close(self) -> None:
         self._running.close()
         self.engine.dispose()
+        with BrokerAdmin(self.admin, client_id="tests-partners") as admin:
+            for partner in self._partners:
+                revoke_partner(admin, self.prefix, partner)
+            admin.delete_credential(worker_principal(self.prefix))
+            admin.revoke(worker_principal(self.prefix))
+
+
+def client_env(access: BrokerAccess) -> dict[str, str]:
+    """The HUB_KAFKA_* variables with which a `hub` command signs in as `access`'s principal."""
+    env = {"HUB_KAFKA_USERNAME": access.username, "HUB_KAFKA_PASSWORD": access.password.get_secret_value()}
+    if access.ca_file is not None:
+        env["HUB_KAFKA_CA_FILE"] = str(access.ca_file)
+    return env
 
 
 def _with_database(url: str, database: str) -> str:
@@ -217,7 +271,11 @@ def create_hub(services: Services, protocol_paths: list[Path], data: Path = SHAR
     load_reference(url, areas=[WARDS_2024_AREAS], data=data)
     kafka = KafkaSettings(bootstrap=services.kafka_bootstrap, topic_prefix=prefix)
     register = register_at(protocol_paths)
-    ensure_topics(kafka, protocol_topics(prefix, register))  # as `hub demo` does: a topic per protocol data owner
+    # As `hub demo` does: the dead-letter topic and a topic per protocol data owner.
+    ensure_topics(kafka, protocol_topics(prefix, register), access=services.kafka_admin)
+    password = new_password()  # the hub's worker principal, as `hub up` makes the default prefix's
+    with BrokerAdmin(services.kafka_admin, client_id="tests-worker") as admin:
+        worker = ensure_worker(admin, prefix, password)
     hub = HubEnv(
         prefix,
         url,
@@ -228,17 +286,19 @@ def create_hub(services: Services, protocol_paths: list[Path], data: Path = SHAR
         list(protocol_paths),
         register,
         warehouse_engine(WarehouseSettings(url=url)),
+        services.kafka_admin,
+        {"HUB_KAFKA_USERNAME": worker, "HUB_KAFKA_PASSWORD": password},
     )
     yield hub
     hub.close()
     local.drop_database(name, services.database_url)
-    _delete_topics(kafka)
+    _delete_topics(kafka, services.kafka_admin)
 
 
-def _delete_topics(kafka: KafkaSettings) -> None:
+def _delete_topics(kafka: KafkaSettings, access: BrokerAccess) -> None:
     """Delete the hub's topics (its prefix's, faust's own included), so that test hubs do not pile up on the broker:
     every topic adds to each metadata request and to the broker's start."""
-    admin = KafkaAdminClient(bootstrap_servers=kafka.servers, client_id="hub-test-cleanup")
+    admin = KafkaAdminClient(**access.kafka_python(), client_id="hub-test-cleanup")
     try:
         mine = [
             name
@@ -259,7 +319,13 @@ class Worker:
     def __init__(self, hub: HubEnv, log: Path) -> None:
         self.hub = hub
         self.log = log
-        env = {**os.environ, **hub.env, "HUB_WORKER_BATCH_SECONDS": "0.2", "HUB_WORKER_TOPIC_REFRESH_SECONDS": "2"}
+        env = {
+            **os.environ,
+            **hub.env,
+            **hub.worker_env,
+            "HUB_WORKER_BATCH_SECONDS": "0.2",
+            "HUB_WORKER_TOPIC_REFRESH_SECONDS": "2",
+        }
         self._handle = log.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "deploy.cli", "worker"], env=env, stdout=self._handle, stderr=subprocess.STDOUT
@@ -268,7 +334,7 @@ class Worker:
     def wait_until_loaded(self, timeout: float = 120) -> None:
         """Block until the worker has committed everything on the hub's partner topics."""
         deadline = time.monotonic() + timeout
-        lag = wait_for_loader(self.hub.kafka, timeout)
+        lag = wait_for_loader(self.hub.kafka, timeout, access=self.hub.admin)
         if self.process.poll() is not None:
             pytest.fail(f"the worker exited ({self.process.returncode}):\n{self.log.read_text()[-3000:]}")
         if lag or time.monotonic() > deadline:

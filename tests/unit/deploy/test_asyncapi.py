@@ -182,3 +182,9 @@ def test_row_schema_describes_a_real_row(name: str) -> None:
     for column, value in parsed.items():
         assert _json_type_ok(schema["properties"][column], value), column
     assert DOCUMENT["components"]["schemas"][f"{name}.row"]["properties"].keys() == schema["properties"].keys()
+
+
+def test_the_server_takes_only_sasl_ssl_with_scram_sha_512() -> None:
+    server = DOCUMENT["servers"]["local"]
+    schemes = [DOCUMENT["components"]["securitySchemes"][ref["$ref"].rsplit("/", 1)[1]] for ref in server["security"]]
+    assert (server["protocol"], [scheme["type"] for scheme in schemes]) == ("kafka-secure", ["scramSha512"])

@@ -8,9 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from api.settings import ApiSettings
+from broker_access.credentials import BrokerAccess
 from deploy import settings
+from deploy.home_secrets import ServiceCredential, write_credential
 from geography.settings import GeocoderSettings
 from producers.settings import ProducerSettings
 from sharing_protocols.topics import dead_letter_topic, partner_topic, topic_source
@@ -34,7 +37,6 @@ def no_hub_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         (lambda: settings.warehouse_settings().pool_size, 5),
         (settings.geocoder_settings, GeocoderSettings()),
-        (settings.worker_settings, WorkerSettings(bootstrap_servers="127.0.0.1:19092")),
         (settings.producer_settings, ProducerSettings()),
         (settings.api_settings, ApiSettings()),
         (settings.protocol_paths, []),
@@ -45,7 +47,6 @@ def no_hub_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         "warehouse-url",
         "warehouse-pool",
         "geocoder",
-        "worker",
         "producer",
         "api",
         "protocol-paths",
@@ -81,6 +82,10 @@ def test_the_geography_variables_reach_the_geocoder_settings(monkeypatch: pytest
 def test_the_kafka_and_worker_variables_reach_the_worker_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     variables = {
         "HUB_KAFKA_BOOTSTRAP": "k1:9092,k2:9092",
+        "HUB_KAFKA_USERNAME": "csp.worker",
+        "HUB_KAFKA_PASSWORD": "s3cret",
+        "HUB_KAFKA_CA_FILE": "/etc/hub/ca.pem",
+        "HUB_KAFKA_MECHANISM": "SCRAM-SHA-256",
         "HUB_KAFKA_TOPIC_PREFIX": "csp",
         "HUB_KAFKA_PARTITIONS": "6",
         "HUB_WORKER_BATCH_SIZE": "100",
@@ -92,8 +97,15 @@ def test_the_kafka_and_worker_variables_reach_the_worker_settings(monkeypatch: p
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     worker = settings.worker_settings()
+    access = BrokerAccess(
+        servers="k1:9092,k2:9092",
+        username="csp.worker",
+        password=SecretStr("s3cret"),
+        ca_file=Path("/etc/hub/ca.pem"),
+        mechanism="SCRAM-SHA-256",
+    )
     assert worker == WorkerSettings(
-        bootstrap_servers="k1:9092,k2:9092",
+        broker=access,
         topic_prefix="csp",
         partitions=6,
         batch_size=100,
@@ -139,3 +151,71 @@ def test_the_kafka_settings_use_the_contract_topic_names(monkeypatch: pytest.Mon
     assert topic == "t1.events.police-uk-street.sussex-police"
     assert topic_source("t1", topic) is not None
     assert kafka.dead_letter_topic == "t1.dead-letter"
+
+
+def _embedded_home(monkeypatch: pytest.MonkeyPatch, home: Path) -> Path:
+    """An embedded hub home whose secrets hold the admin's and the `hub` worker's credentials (as `hub up` keeps)."""
+    monkeypatch.setenv("HUB_LOCAL_HOME", str(home))
+    monkeypatch.setenv("HUB_LOCAL_KAFKA_PORT", "29092")
+    for name, user in (("kafka-admin.json", "hub-admin"), ("kafka-worker-hub.json", "hub.worker")):
+        write_credential(home / "secrets", name, ServiceCredential(username=user, password=SecretStr(f"{user}-pw")))
+    return home
+
+
+@pytest.mark.parametrize(("role", "username"), [("admin", "hub-admin"), ("worker", "hub.worker")])
+def test_on_the_embedded_broker_each_role_signs_in_with_its_credential_from_the_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, role: settings.BrokerRole, username: str
+) -> None:
+    home = _embedded_home(monkeypatch, tmp_path)
+    assert settings.broker_access(role) == BrokerAccess(
+        servers="127.0.0.1:29092",
+        username=username,
+        password=SecretStr(f"{username}-pw"),
+        ca_file=home / "kafka" / "tls" / "ca.pem",
+    )
+
+
+def test_the_worker_settings_carry_the_worker_principal_of_the_embedded_broker(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _embedded_home(monkeypatch, tmp_path)
+    assert settings.worker_settings().broker.username == "hub.worker"
+
+
+def test_the_credential_variables_win_over_the_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _embedded_home(monkeypatch, tmp_path)
+    monkeypatch.setenv("HUB_KAFKA_USERNAME", "hub.partner.esfrs")
+    monkeypatch.setenv("HUB_KAFKA_PASSWORD", "given")
+    access = settings.broker_access("admin")
+    assert (access.username, access.password.get_secret_value(), access.ca_file) == (
+        "hub.partner.esfrs",
+        "given",
+        tmp_path / "kafka" / "tls" / "ca.pem",
+    )
+
+
+def test_a_worker_of_another_prefix_without_a_credential_is_told_to_run_hub_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _embedded_home(monkeypatch, tmp_path)
+    monkeypatch.setenv("HUB_KAFKA_TOPIC_PREFIX", "other")
+    with pytest.raises(settings.BrokerCredentialsError, match=r"kafka-worker-other\.json does not exist.*`hub up`"):
+        settings.broker_access("worker")
+
+
+def test_an_external_broker_without_a_credential_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", "kafka.example:9093")
+    with pytest.raises(settings.BrokerCredentialsError, match="HUB_KAFKA_USERNAME and HUB_KAFKA_PASSWORD"):
+        settings.broker_access("admin")
+
+
+def test_a_username_without_a_password_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_KAFKA_USERNAME", "hub.worker")
+    with pytest.raises(settings.BrokerCredentialsError, match="both HUB_KAFKA_USERNAME and HUB_KAFKA_PASSWORD"):
+        settings.broker_access("worker")
+
+
+def test_an_external_broker_trusts_the_system_store_unless_a_ca_file_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in (("BOOTSTRAP", "kafka.example:9093"), ("USERNAME", "u"), ("PASSWORD", "p")):
+        monkeypatch.setenv(f"HUB_KAFKA_{name}", value)
+    assert settings.broker_access("admin").ca_file is None
