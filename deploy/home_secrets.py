@@ -1,6 +1,7 @@
 """The embedded hub's own service credentials under `<HUB_LOCAL_HOME>/secrets/` (directory 0700, files 0600).
 
-Each credential is a small JSON file `{"username": ..., "password": ...}`; Kafka's are named `kafka-*.json`.
+Kafka's credentials are small JSON files `{"username": ..., "password": ...}` named `kafka-*.json`; PostgreSQL's
+roles' passwords are bare `postgres-*` files, with the libpq `pgpass` made from them.
 They are the accepted exception to "no credentials in files in clear" (like a .pgpass): the embedded broker and
 the hub's own processes need them, and nothing else on the machine can read them.
 """
@@ -64,6 +65,16 @@ def write_private(path: Path, content: bytes) -> None:
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(content)
     partial.replace(path)
+
+
+def ensure_password(path: Path) -> str:
+    """The bare password kept in `path` (made with new_password() on first use), the file kept 0600."""
+    if path.is_file():
+        path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip()
+    made = new_password()
+    write_private(path, (made + "\n").encode())
+    return made
 
 
 def write_credential(directory: Path, name: str, credential: ServiceCredential) -> Path:

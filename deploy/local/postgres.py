@@ -25,7 +25,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.exc import SQLAlchemyError
 
-from deploy.local import secret_files
+from deploy.home_secrets import ensure_password, ensure_private_dir, write_private
 from deploy.local.home import ServiceHome
 from deploy.local.processes import (
     LocalInfraError,
@@ -253,11 +253,11 @@ class PostgresServer(ServiceHome):
 
     def _passwords(self) -> dict[str, str]:
         """Each role's password by role name (the superuser first), made on first use; pgpass rewritten."""
-        secret_files.ensure_dir(self.settings.secrets_dir)
-        passwords = {self.settings.pg_user: secret_files.password(self._secret(SUPERUSER_SECRET))}
+        ensure_private_dir(self.settings.secrets_dir)
+        passwords = {self.settings.pg_user: ensure_password(self._secret(SUPERUSER_SECRET))}
         for role, name in EMBEDDED_DATABASE_ROLES.items():
-            passwords[name] = secret_files.password(self._secret(ROLE_SECRETS[role]))
-        secret_files.write_secret(self.settings.pgpass, pgpass_text(HOST, self.settings.pg_port, passwords))
+            passwords[name] = ensure_password(self._secret(ROLE_SECRETS[role]))
+        write_private(self.settings.pgpass, pgpass_text(HOST, self.settings.pg_port, passwords).encode())
         return passwords
 
     @property
@@ -307,7 +307,7 @@ class PostgresServer(ServiceHome):
             shutil.rmtree(self.data)  # left over from a failed initdb
         log = self.logs / "initdb.log"
         pwfile = self.root / ".initdb-password"  # the service user must read it; removed once initdb is done
-        secret_files.write_secret(pwfile, secret_files.password(self._secret(SUPERUSER_SECRET)) + "\n")
+        write_private(pwfile, (ensure_password(self._secret(SUPERUSER_SECRET)) + "\n").encode())
         if _run_as_service_user():
             entry = pwd.getpwnam(SERVICE_USER)
             os.chown(pwfile, entry.pw_uid, entry.pw_gid)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.local import secret_files
+from deploy.home_secrets import ensure_password, ensure_private_dir
 from deploy.local.postgres import PostgresServer, pgpass_text
 from deploy.local.processes import LocalInfraError
 from deploy.settings import LocalSettings
@@ -18,19 +18,19 @@ def _mode(path: Path) -> int:
 
 
 def test_a_password_is_made_once_and_kept_readable_only_by_its_owner(tmp_path: Path) -> None:
-    directory = secret_files.ensure_dir(tmp_path / "secrets")
-    first = secret_files.password(directory / "postgres-owner")
+    directory = ensure_private_dir(tmp_path / "secrets")
+    first = ensure_password(directory / "postgres-owner")
     assert len(first) >= 40 and first.isascii()
-    assert secret_files.password(directory / "postgres-owner") == first
-    assert secret_files.password(directory / "postgres-api") != first
+    assert ensure_password(directory / "postgres-owner") == first
+    assert ensure_password(directory / "postgres-api") != first
     assert (_mode(directory), _mode(directory / "postgres-owner")) == (0o700, 0o600)
 
 
 def test_a_secret_file_left_readable_is_made_0600_again(tmp_path: Path) -> None:
-    directory = secret_files.ensure_dir(tmp_path / "secrets")
+    directory = ensure_private_dir(tmp_path / "secrets")
     (directory / "postgres-worker").write_text("kept\n")
     (directory / "postgres-worker").chmod(0o644)
-    assert secret_files.password(directory / "postgres-worker") == "kept"
+    assert ensure_password(directory / "postgres-worker") == "kept"
     assert _mode(directory / "postgres-worker") == 0o600
 
 
