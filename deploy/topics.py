@@ -79,12 +79,11 @@ def ensure_publishing_topic(kafka: KafkaSettings, topic: str, access: BrokerAcce
 
 
 def protocol_topics(prefix: str, register: ProtocolRegister) -> list[str]:
-    """The partner topic of every (dataset, data owner) pair the register's protocols name, sorted."""
+    """The partner topic of every (data owner, dataset it provides) pair the register's protocols name, sorted."""
     topics = {
-        partner_topic(prefix, dataset, owner.id)
-        for protocol in register.protocols
-        for owner in protocol.data_owners
-        for dataset in owner.datasets
+        partner_topic(prefix, dataset, owner)
+        for owner, datasets in register.provided_datasets().items()
+        for dataset in datasets
     }
     return sorted(topic for topic in topics if topic_source(prefix, topic) is not None)
 

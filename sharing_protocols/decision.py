@@ -294,6 +294,14 @@ class ProtocolRegister:
         """Every protocol version, by id then version."""
         return self._protocols
 
+    def provided_datasets(self) -> dict[str, frozenset[str]]:
+        """Each data owner's id, mapped to the datasets it provides under any protocol version of the register."""
+        provided: dict[str, set[str]] = {}
+        for protocol in self._protocols:
+            for owner in protocol.data_owners:
+                provided.setdefault(owner.id, set()).update(owner.datasets)
+        return {owner: frozenset(datasets) for owner, datasets in provided.items()}
+
     def get(self, protocol_id: str, version: int | None = None) -> Protocol:
         """One protocol version (the highest when `version` is None); KeyError when absent."""
         versions = [p for p in self._protocols if p.id == protocol_id and version in (None, p.version)]

@@ -25,7 +25,6 @@ from deploy.broker_principals import (
 )
 from deploy.protocol_files import configured_register
 from deploy.settings import BrokerCredentialsError, KafkaSettings, broker_access
-from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.protocol import ProtocolError
 
 partners = typer.Typer(
@@ -33,11 +32,6 @@ partners = typer.Typer(
 )
 
 PartnerArgument = Annotated[str, typer.Argument(help="the partner's id, as the protocol register names the data owner")]
-
-
-def provided_datasets(register: ProtocolRegister, partner: str) -> set[str]:
-    """The datasets `partner` provides as a data owner under any protocol of the register."""
-    return {d for p in register.protocols for owner in p.data_owners if owner.id == partner for d in owner.datasets}
 
 
 def _partner_id(partner: str) -> str:
@@ -55,7 +49,7 @@ def _datasets(partner: str, requested: str | None) -> list[str]:
             typer.echo(str(problem), err=True)
         typer.echo("the protocol register cannot be read, so no partner is added", err=True)
         raise typer.Exit(1) from None
-    provided = provided_datasets(register, partner)
+    provided = register.provided_datasets().get(partner, frozenset())
     if not provided:
         raise typer.BadParameter(
             f"{partner} is not a data owner in the protocol register (HUB_PROTOCOLS_PATHS): name it in a "

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from broker_access.credentials import BrokerAccess
 from deploy.local.kafka_broker import KafkaBroker
-from deploy.local.processes import file_size, tail_since
+from deploy.local.processes import file_size
 from deploy.settings import LocalSettings
 from sharing_protocols.topics import partner_topic
 from stream_processors.settings import loader_group
@@ -102,7 +102,10 @@ def attempt(broker: KafkaBroker) -> Callable[[Callable[[], object]], Attempt]:
     def run(action: Callable[[], object]) -> Attempt:
         offset = file_size(broker.server_log)
         error = refusal(action)
-        return Attempt(error, tail_since(broker.server_log, offset, lines=500))
+        # All the broker logged meanwhile: other hubs' topic deletions can log tens of KiB in the same seconds.
+        with broker.server_log.open("rb") as log:
+            log.seek(offset)
+            return Attempt(error, log.read().decode("utf-8", errors="replace"))
 
     return run
 

@@ -50,7 +50,7 @@ def test_an_empty_dataset_list_is_refused() -> None:
 
 def test_the_datasets_a_partner_provides_come_from_every_protocol_naming_it() -> None:
     register = register_at([])  # the packaged protocols
-    assert partners.provided_datasets(register, "sussex-police") == {"police-records", "police-uk-street"}
+    assert register.provided_datasets()["sussex-police"] == {"police-records", "police-uk-street"}
 
 
 def test_without_a_credential_for_an_external_broker_the_operator_is_told_what_to_set(
