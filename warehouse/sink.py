@@ -107,21 +107,11 @@ class EventClaim:
 
 
 @dataclass(frozen=True)
-class RetractionRow:
-    """A tombstone consumed from a partner topic; `final` when no later message of the batch from the same partner
-    restates the event."""
+class RetractionRow(EventClaim):
+    """A tombstone consumed from a partner topic (its claim to retract the event); `final` when no later message of
+    the batch from the same partner restates the event."""
 
-    event_id: uuid.UUID
-    dataset: str
-    partner: str
-    source_topic: str
-    source_partition: int
-    source_offset: int
     final: bool
-
-    @property
-    def key(self) -> EventKey:
-        return EventKey(self.event_id, self.dataset, self.partner)
 
 
 @dataclass(frozen=True)

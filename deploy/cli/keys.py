@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from api.caller import HUB_OPERATOR
-from deploy.protocol_files import configured_register
+from deploy.cli.protocols import register_or_exit
 from deploy.settings import warehouse_settings
-from sharing_protocols.protocol import ProtocolError
 from warehouse.governance.key_policy import EXPIRY_FORMS, KeyRequestError, check_key_org, parse_expiry
 from warehouse.governance.keys import ROLES, create_key, list_keys, revoke_key
 from warehouse.schema.db import session_scope
@@ -30,13 +29,7 @@ def create(
     """Issue an API key; the key is printed once and only its hash is kept."""
     if role not in ROLES:
         raise typer.BadParameter(f"must be one of {', '.join(ROLES)}", param_hint="--role")
-    try:
-        register = configured_register()
-    except (ProtocolError, FileNotFoundError) as exc:
-        for problem in getattr(exc, "problems", [exc]):
-            typer.echo(str(problem), err=True)
-        typer.echo("the protocol register cannot be read, so no key is issued", err=True)
-        raise typer.Exit(1) from None
+    register = register_or_exit("no key is issued")
     try:
         check_key_org(org, role, register, HUB_OPERATOR)
     except KeyRequestError as exc:

@@ -23,9 +23,8 @@ from deploy.broker_principals import (
     revoke_partner,
     rotate_partner,
 )
-from deploy.protocol_files import configured_register
+from deploy.cli.protocols import register_or_exit
 from deploy.settings import BrokerCredentialsError, KafkaSettings, broker_access
-from sharing_protocols.protocol import ProtocolError
 
 partners = typer.Typer(
     help="Partners' credentials on the broker: who may publish which datasets.", no_args_is_help=True
@@ -42,13 +41,7 @@ def _partner_id(partner: str) -> str:
 
 def _datasets(partner: str, requested: str | None) -> list[str]:
     """The datasets to grant: those asked for, each provided by the partner under the register, else all it provides."""
-    try:
-        register = configured_register()
-    except (ProtocolError, FileNotFoundError) as exc:
-        for problem in getattr(exc, "problems", [exc]):
-            typer.echo(str(problem), err=True)
-        typer.echo("the protocol register cannot be read, so no partner is added", err=True)
-        raise typer.Exit(1) from None
+    register = register_or_exit("no partner is added")
     provided = register.provided_datasets().get(partner, frozenset())
     if not provided:
         raise typer.BadParameter(

@@ -11,10 +11,23 @@ import typer
 from deploy.protocol_files import configured_register, protocol_paths
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.checks import check_document, describe, diff_protocols
+from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.protocol import Protocol, ProtocolError, parse_protocol
 from sharing_protocols.retention_register import retention_register
 
 protocols = typer.Typer(help="Information-sharing protocols.", no_args_is_help=True)
+
+
+def register_or_exit(refused: str) -> ProtocolRegister:
+    """The configured register; when it cannot be read, its problems and "the protocol register cannot be read, so
+    `refused`" on stderr, and exit 1."""
+    try:
+        return configured_register()
+    except (ProtocolError, FileNotFoundError) as exc:
+        for problem in getattr(exc, "problems", [exc]):
+            typer.echo(str(problem), err=True)
+        typer.echo(f"the protocol register cannot be read, so {refused}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _parse(path: Path) -> Protocol:
