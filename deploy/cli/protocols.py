@@ -12,6 +12,8 @@ from deploy.protocol_files import configured_register, protocol_paths
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.checks import check_document, describe, diff_protocols
 from sharing_protocols.decision import ProtocolRegister
+from sharing_protocols.documents import DocumentError, load_yaml
+from sharing_protocols.perturbation import check_table_document, is_table_document
 from sharing_protocols.protocol import Protocol, ProtocolError, parse_protocol
 from sharing_protocols.retention_register import retention_register
 
@@ -30,6 +32,14 @@ def register_or_exit(refused: str) -> ProtocolRegister:
         raise typer.Exit(1) from None
 
 
+def _is_table(text: str, source_name: str) -> bool:
+    """Whether a document is a perturbation table (a syntax error is left for the protocol check to report)."""
+    try:
+        return is_table_document(load_yaml(text, source_name))
+    except DocumentError:
+        return False
+
+
 def _parse(path: Path) -> Protocol:
     try:
         return parse_protocol(path.read_text(encoding="utf-8"), str(path))
@@ -41,10 +51,11 @@ def _parse(path: Path) -> Protocol:
 
 @protocols.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="protocol files or directories")],
+    paths: Annotated[list[Path], typer.Argument(help="protocol or perturbation-table files, or directories")],
     today: Annotated[str | None, typer.Option(help="as if on this date (YYYY-MM-DD)")] = None,
 ) -> None:
-    """Check protocol documents; every problem is printed as FILE: FIELD: PROBLEM. Exit 1 if any."""
+    """Check protocol documents and perturbation tables (`kind: perturbation_table`); every problem is printed as
+    FILE: FIELD: PROBLEM. Exit 1 if any."""
     day = date.fromisoformat(today) if today else datetime.now(UTC).date()
     failed = 0
     for path in protocol_paths(paths):
@@ -52,7 +63,11 @@ def check(
             typer.echo(f"{path}: no such file", err=True)
             failed += 1
             continue
-        problems = check_document(path.read_text(encoding="utf-8"), str(path), CATALOGUE, day)
+        text = path.read_text(encoding="utf-8")
+        if _is_table(text, str(path)):
+            problems = check_table_document(text, str(path))
+        else:
+            problems = check_document(text, str(path), CATALOGUE, day)
         for problem in problems:
             typer.echo(str(problem), err=True)
         failed += bool(problems)

@@ -60,3 +60,11 @@ def test_broken_documents_are_rejected_naming_file_field_and_problem(tmp_path: P
         code, output = _check(tmp_path, name, document)
         assert code == 1, (name, output)
         assert f"{tmp_path / name}: {field}: {problem}" in output, (name, output)
+
+
+def test_a_perturbation_table_is_checked_as_a_table(tmp_path: Path) -> None:
+    table = (packaged_protocols_dir().parent / "perturbation_tables" / "hub-cell-key-1.yaml").read_text()
+    assert _check(tmp_path, "table.yaml", table) == (0, f"{tmp_path / 'table.yaml'}: ok\n")
+    code, output = _check(tmp_path, "bad.yaml", table.replace("{p: 4, probability: 0.2}", "{p: 6, probability: 0.2}"))
+    assert code == 1
+    assert f"{tmp_path / 'bad.yaml'}: rows[1].perturbations[1].p: is beyond the maximum perturbation 5" in output
