@@ -3,7 +3,9 @@
 A protocol clause may set its own rule in its `disclosure:` block (`DisclosureControl`). By default the NHS rule
 applies: counts of 1-7 are suppressed and all others are rounded to the nearest 5 (0 stays 0). A clause's own rule
 overrides the default for that clause; a query answered under several clauses takes the strictest (largest
-`min_cell_count`, largest `round_to`).
+`min_cell_count`, largest `round_to`). A clause may choose the cell key method instead (`method: cell_key`, with
+its perturbation `table`; `sharing_protocols.perturbation`); the API does not apply it yet, so such a clause's
+figures get the NHS rule meanwhile.
 
 `protect` publishes a table of counts together with its margins (the total for each value of each dimension) and
 its grand total:
@@ -36,6 +38,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sharing_protocols.documents import FrozenModel
+from sharing_protocols.perturbation import TableRef
 
 Value = str | None  # one dimension's value of a cell, e.g. an area code, a category or a period
 Key = tuple[Value, ...]  # a cell: one value per dimension
@@ -52,21 +55,45 @@ def _check(min_cell_count: int, round_to: int) -> None:
         raise ValueError("min_cell_count must be at least half of round_to, or a shown count could round to 0")
 
 
-class DisclosureControl(FrozenModel):
-    """A clause's own rule for counts (its `disclosure:` block): suppress 1..min_cell_count-1, round to `round_to`.
+_NHS_MIN_CELL_COUNT, _NHS_ROUND_TO = 8, 5  # the NHS rule, as DEFAULT_RULE states it
 
-    Zero is shown as zero. Rounding is to the nearest multiple of `round_to`, halves up.
+
+class DisclosureControl(FrozenModel):
+    """A clause's own rule for counts (its `disclosure:` block).
+
+    `method: threshold` (the default): suppress 1..min_cell_count-1, round to `round_to` (nearest multiple, halves
+    up); zero is shown as zero. `method: cell_key`: perturb each cell by the perturbation table `table`
+    (id@version, see `sharing_protocols.perturbation`); such a clause states no min_cell_count or round_to, and
+    carries the NHS rule's (8, 5) for wherever the cell key method is not applied yet.
     """
 
+    method: Literal["threshold", "cell_key"] = "threshold"
     min_cell_count: int = Field(ge=1, le=1_000)
     round_to: int = Field(default=1, ge=1, le=1_000)
+    table: TableRef | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cell_key_fallback(cls, data: object) -> object:
+        if not isinstance(data, Mapping) or data.get("method") != "cell_key":
+            return data
+        stated = [name for name in ("min_cell_count", "round_to") if name in data]
+        if stated:
+            raise ValueError(f"a cell_key clause states no {' or '.join(stated)} (its table sets the perturbation)")
+        return {**data, "min_cell_count": _NHS_MIN_CELL_COUNT, "round_to": _NHS_ROUND_TO}
 
     @model_validator(mode="after")
     def _no_rounding_to_zero(self) -> DisclosureControl:
         _check(self.min_cell_count, self.round_to)
+        if self.method == "cell_key" and self.table is None:
+            raise ValueError("a cell_key clause names its perturbation table (table: id@version)")
+        if self.method == "threshold" and self.table is not None:
+            raise ValueError("a table is for method cell_key only")
         return self
 
     def __str__(self) -> str:
+        if self.method == "cell_key":
+            return f"cell key perturbation, table {self.table}"
         suppressed = f"1-{self.min_cell_count - 1} suppressed" if self.min_cell_count > 1 else "no suppression"
         rounding = f", rounded to {self.round_to}" if self.round_to > 1 else ""
         return suppressed + rounding

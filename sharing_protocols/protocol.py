@@ -27,6 +27,7 @@ from sharing_protocols.documents import (
     as_tuple,
 )
 from sharing_protocols.periods import shift_months
+from sharing_protocols.perturbation import TABLE_REF_MESSAGE, TABLE_REF_PATTERN
 from sharing_protocols.precision import SpatialPrecision, TemporalPrecision
 
 Status = Literal["draft", "active", "suspended", "expired"]
@@ -292,6 +293,7 @@ class Protocol(FrozenModel):
 _PATTERNS = {
     SLUG_PATTERN: SLUG_MESSAGE,
     _FIELD_PATTERN: "must be a field name of lower-case letters, digits and underscores",
+    TABLE_REF_PATTERN: TABLE_REF_MESSAGE,
 }
 
 

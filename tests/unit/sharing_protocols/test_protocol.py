@@ -171,3 +171,33 @@ def test_protocol_error_lists_every_problem_with_its_source() -> None:
         ("two.yaml", "recipients[0].kind"),
     ]
     assert str(info.value).splitlines()[0].startswith("two.yaml: version: ")
+
+
+def test_a_clause_may_state_the_cell_key_method_with_its_table() -> None:
+    text = DOCUMENT.replace(
+        "disclosure: {min_cell_count: 8, round_to: 5}", "disclosure: {method: cell_key, table: hub-cell-key@1}"
+    )
+    control = parse_protocol(text, "sussex.yaml").clauses[1].disclosure
+    assert control is not None and (control.method, control.table) == ("cell_key", "hub-cell-key@1")
+    # until the API applies the method, the clause's figures get the NHS rule
+    assert (control.min_cell_count, control.round_to) == (8, 5)
+    assert str(control) == "cell key perturbation, table hub-cell-key@1"
+    assert DisclosureControl(min_cell_count=8).method == "threshold"
+
+
+@pytest.mark.parametrize(
+    ("block", "path", "message"),
+    [
+        ("{method: cell_key}", "clauses[1].disclosure", "names its perturbation table"),
+        ("{method: cell_key, table: hub-cell-key@1, round_to: 5}", "clauses[1].disclosure", "states no round_to"),
+        ("{method: cell_key, table: hub-cell-key}", "clauses[1].disclosure.table", "id@version"),
+        ("{min_cell_count: 8, table: hub-cell-key@1}", "clauses[1].disclosure", "for method cell_key only"),
+        ("{round_to: 5}", "clauses[1].disclosure.min_cell_count", "is required"),
+        ("{method: noise, table: hub-cell-key@1}", "clauses[1].disclosure.method", "'threshold' or 'cell_key'"),
+    ],
+)
+def test_a_disclosure_block_that_does_not_fit_its_method_is_refused(block: str, path: str, message: str) -> None:
+    text = DOCUMENT.replace("disclosure: {min_cell_count: 8, round_to: 5}", f"disclosure: {block}")
+    with pytest.raises(ProtocolError) as raised:
+        parse_protocol(text, "sussex.yaml")
+    assert any(p.path == path and message in p.message for p in raised.value.problems), raised.value.problems
