@@ -8,16 +8,23 @@ The upsert, the deletes and the retraction's removal are guarded by dataset and 
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from operator import attrgetter
 from typing import NamedTuple, cast
 
 import psycopg
 
+from sharing_protocols.perturbation import RECORD_KEY_MODULUS
 from warehouse.schema.db import connect_raw
+
+
+def new_record_key() -> int:
+    """A fresh record key: uniform in 0..RECORD_KEY_MODULUS-1, from the operating system's secure random source."""
+    return secrets.randbelow(RECORD_KEY_MODULUS)
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,8 @@ class EventRow:
     geocode_quality: int | None = None
     weight: int = 1  # what the event counts for in aggregates (an aggregate record's own count)
     field_retain_until_json: str = "{}"  # per released part, the last day a clause holds it (JSON, ISO dates)
+    # The cell key method's record key, drawn for every row made; the sink keeps an event's stored key instead.
+    record_key: int = field(default_factory=new_record_key)
     batch_seq: int = 0  # position in the batch: of two versions of an event, the later one wins
 
 
@@ -153,8 +162,9 @@ _SELECTED = tuple(
     for c in _STAGED
     if c not in ("y", "batch_seq")
 )
-# Re-loading never extends retention, of the event or of any of its fields.
+# Re-loading never extends retention, of the event or of any of its fields, and never changes its record key.
 _KEPT = {
+    "record_key": "event.record_key",
     "retain_until": "LEAST(event.retain_until, EXCLUDED.retain_until)",
     "field_retain_until": (
         "hub_earliest_retention(event.field_retain_until, EXCLUDED.field_retain_until, event.retain_until)"
@@ -183,6 +193,9 @@ AND NOT EXISTS (
     AND (t.fields_retired <> '{}' OR t.dataset <> s.dataset OR t.partner <> s.partner)
 )
 ORDER BY event_id, batch_seq DESC"""
+# A stored event's record key goes to its staged versions, so a version moving to another month keeps it too.
+_KEEP_KEYS = """UPDATE stage_event s SET record_key = e.record_key FROM event e
+WHERE e.event_id = s.event_id AND (e.dataset, e.partner) = (s.dataset, s.partner)"""
 # Events are partitioned by month: make the batch's partitions, and drop a stored version whose month changed.
 _PARTITIONS = "SELECT hub_event_partition(m) FROM (SELECT DISTINCT period_month AS m FROM stage_event) s"
 _MOVED = f"""DELETE FROM event e USING ({_LATEST}) s
@@ -320,6 +333,7 @@ class WarehouseSink:
                         for row in events:
                             copy.write_row(_sql_values(row))
                     cur.execute(_PARTITIONS)
+                    cur.execute(_KEEP_KEYS)
                     cur.execute(_MOVED)
                     cur.execute(_UPSERT)
                 if retractions:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -94,6 +95,10 @@ class Event(Base):
     # day a clause holds it; and what retention has removed (such an event is never rewritten by the sink).
     field_retain_until: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, server_default="{}")
     fields_retired: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    # The cell key method's record key (migration 0014): uniform random in 0..65535, kept for the event's life.
+    record_key: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("(('x' || left(gen_random_uuid()::text, 4))::bit(16)::int)")
+    )
 
     __table_args__ = (
         Index("ix_event_counts", "dataset", "period_month", "ward_code", "category"),
