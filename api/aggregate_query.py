@@ -2,7 +2,7 @@
 
 A query names datasets, a level, optionally areas (at the level or a coarser `area_level`), months from/to, a
 period type and groupings; it is answered only from events released under clauses granting the caller, and every
-figure is disclosure-controlled under the strictest rule of those clauses (the NHS rule by default).
+figure is disclosure-controlled under the rule `sharing_protocols.figure_rule` chooses (`disclosure_rule`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from api.errors import BadParameter, Forbidden, NoGrant, NotFound
 from api.grants import grant_for_counts, scope_filters
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import Grant, ProtocolRegister
-from sharing_protocols.disclosure import Key, Rule, laxest_clause, rule_for
+from sharing_protocols.disclosure import Key, Rule
+from sharing_protocols.figure_rule import Holding, MixedRules, figure_rule
 from sharing_protocols.periods import Period, PeriodType, month_index, parse_month, periods, span
 from sharing_protocols.precision import SpatialPrecision
-from warehouse.queries.aggregates import Cell, CountQuery, Level, clause_sets
+from warehouse.queries.aggregates import Cell, CountQuery, Level, justifying_sets
 from warehouse.queries.areas import ward_vintage_loaded
 from warehouse.queries.scope import ScopeFilter
 
@@ -180,7 +181,8 @@ def resolve(session: Session, register: ProtocolRegister, caller: Caller, params
         vintage=params.vintage,
         scopes=scopes,
     )
-    return Resolved(query, found, refs, disclosure_rule(session, grants, query))
+    rule = disclosure_rule(session, grants, params.datasets, scopes, public=org == PUBLIC)
+    return Resolved(query, found, refs, rule)
 
 
 @dataclass(frozen=True)
@@ -205,21 +207,30 @@ def monthly_grants(register: ProtocolRegister, org: str, levels: Iterable[Level]
             except NoGrant:
                 continue
             refs = tuple(dict.fromkeys(str(g.ref) for g in grants))
-            rule = rule_for([(str(g.ref), g.clause.disclosure) for g in grants])
+            own = {str(g.ref): g.clause.disclosure for g in grants}
+            rule = figure_rule({dataset: Holding(own)}, public=org == PUBLIC)  # the strictest of the clauses
             found.append(MonthlyGrant(dataset, level, refs, rule, scope_filters(grants, org)))
     return found
 
 
-def disclosure_rule(session: Session, grants: Sequence[Grant], query: CountQuery) -> Rule:
-    """The rule for the events a query counts.
-
-    Events justified by the same clauses may be shown under the laxest rule among those clauses (the caller could
-    have them under that clause alone); the table takes the strictest of those rules over the groups it counts.
-    With nothing to count, the strictest rule of all the clauses.
-    """
-    own = {str(g.ref): g.clause.disclosure for g in grants}
-    chosen = [(ref, own[ref]) for ref in (laxest_clause(c, own) for c in clause_sets(session, query)) if ref]
-    return rule_for(chosen or list(own.items()))
+def disclosure_rule(
+    session: Session,
+    grants: Sequence[Grant],
+    datasets: Sequence[str],
+    scopes: Sequence[ScopeFilter],
+    public: bool,
+) -> Rule:
+    """The rule of every figure counting `datasets` under `grants` (the caller's clauses permitting the figure,
+    `scopes` their areas), as `sharing_protocols.figure_rule` chooses it from the clauses that justify the caller's
+    events of each dataset; BadParameter when the datasets are under different rules (they are asked for apart)."""
+    holdings = {}
+    for dataset in datasets:
+        own = {str(g.ref): g.clause.disclosure for g in grants if dataset in g.clause.datasets}
+        holdings[dataset] = Holding(own, justifying_sets(session, dataset, tuple(own), scopes))
+    try:
+        return figure_rule(holdings, public)
+    except MixedRules as mixed:
+        raise BadParameter(str(mixed)) from None
 
 
 def key_of(params: AggregateParams, area: str, category: str | None, dataset: str | None, period: str) -> Key:

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from api.aggregate_query import PRECISION, recipient
-from api.caller import Caller
+from sqlalchemy.orm import Session
+
+from api.aggregate_query import PRECISION, disclosure_rule, recipient
+from api.caller import PUBLIC, Caller
 from api.errors import NoGrant
 from api.grants import grant_for_counts, scope_filters
 from sharing_protocols.decision import Grant, ProtocolRegister
-from sharing_protocols.disclosure import Key, ProtectedTable, Rule, protect, rule_for
+from sharing_protocols.disclosure import Key, ProtectedTable, Rule, protect
 from warehouse.queries.aggregates import Level
 from warehouse.queries.scope import ScopeFilter
 
@@ -45,6 +47,7 @@ def _missing(grant: Grant, fields: Sequence[str], days: bool) -> list[str]:
 
 
 def linked_grant(
+    session: Session,
     register: ProtocolRegister,
     caller: Caller,
     dataset: str,
@@ -52,7 +55,9 @@ def linked_grant(
     fields: Sequence[str],
     days: bool = False,
 ) -> LinkedGrant:
-    """The caller's clauses allowing `dataset` at `level` to be linked on `fields`; NoGrant naming what is missing."""
+    """The caller's clauses allowing `dataset` at `level` to be linked on `fields`, and the rule of the figures (as
+    every endpoint chooses it: `api.aggregate_query.disclosure_rule` over these clauses); NoGrant naming what is
+    missing."""
     org = recipient(caller)
     today = datetime.now(UTC).date()
     grants = grant_for_counts(register, org, dataset, PRECISION[level], False, today).grants
@@ -61,9 +66,8 @@ def linked_grant(
         reasons = "; ".join(f"{g.ref} lacks {', '.join(_missing(g, fields, days))}" for g in grants)
         raise NoGrant(f"no protocol in force lets {org!r} link {dataset!r} records for this measure: {reasons}")
     refs = list(dict.fromkeys(str(g.ref) for g in fitting))
-    return LinkedGrant(
-        refs, rule_for([(str(g.ref), g.clause.disclosure) for g in fitting]), scope_filters(fitting, org)
-    )
+    scopes = scope_filters(fitting, org)
+    return LinkedGrant(refs, disclosure_rule(session, fitting, (dataset,), scopes, public=org == PUBLIC), scopes)
 
 
 @dataclass(frozen=True)

@@ -157,16 +157,6 @@ def rule_for(grants: Sequence[tuple[str, DisclosureControl | None]]) -> Rule:
     return Rule(min_cell_count, round_to, source, setting)
 
 
-def laxest_clause(clauses: Sequence[str], own: Mapping[str, DisclosureControl | None]) -> str | None:
-    """Of `clauses`, the one in `own` whose rule (its own, else the NHS default) is laxest; ties by ref."""
-
-    def rank(ref: str) -> tuple[int, int, str]:
-        rule = own[ref] or DEFAULT_RULE
-        return rule.min_cell_count, rule.round_to, ref
-
-    return min((ref for ref in clauses if ref in own), key=rank, default=None)
-
-
 def _round(count: int, round_to: int) -> int:
     return (count + round_to // 2) // round_to * round_to
 

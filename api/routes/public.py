@@ -9,9 +9,7 @@ records already published one by one) the stricter of the two applies, and the r
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.dependencies import RegisterDep, SessionDep
@@ -20,25 +18,8 @@ from api.reply import PublicReplyDep
 from api.schemas.counts import CountsResponse
 from api.schemas.public import PublicDatasetOut
 from api.services import public as service
-from sharing_protocols.decision import ProtocolRegister
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
-
-
-def public_register(request: Request, register: RegisterDep) -> ProtocolRegister:
-    """The register with every clause's own disclosure rule raised to at least the NHS rule.
-
-    Built once per register and kept on `app.state` beside the register it was built from.
-    """
-    kept = getattr(request.app.state, "public_register", None)
-    if not (isinstance(kept, tuple) and kept[0] is register):
-        kept = (register, service.floor_register(register))
-        request.app.state.public_register = kept
-    floored: ProtocolRegister = kept[1]
-    return floored
-
-
-PublicRegisterDep = Annotated[ProtocolRegister, Depends(public_register)]
 
 
 @router.get("/datasets", response_model=list[PublicDatasetOut])
@@ -51,13 +32,12 @@ def public_datasets(register: RegisterDep, reply: PublicReplyDep) -> list[Public
 def public_counts(
     session: SessionDep,
     register: RegisterDep,
-    floored: PublicRegisterDep,
     reply: PublicReplyDep,
     params: AggregateParamsDep,
 ) -> CountsResponse | Response:
     """Monthly counts by ward or LSOA of what the public may have (json, csv or geojson), as GET /v1/counts.
 
-    No key is needed and any key is ignored. Figures are released under the stricter of the NHS rule and the
-    clauses' own rules; the response says which rule applied.
+    No key is needed and any key is ignored. Figures are released under the rule every public route applies (at
+    least the NHS rule; docs/protocols.md, "Which rule a figure gets"); the response says which rule applied.
     """
-    return reply(service.counts(session, register, floored, params), params.format)
+    return reply(service.counts(session, register, params), params.format)

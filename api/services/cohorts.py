@@ -108,7 +108,7 @@ def cohorts(
     start, end = month_range(from_, to)
     areas = tuple(area or ())
     within = check_area_level(level, area_level, areas)
-    grant = linked_grant(register, caller, PROBATION_IOM, level, FIELDS)
+    grant = linked_grant(session, register, caller, PROBATION_IOM, level, FIELDS)
     query = CohortQuery(level, start, end, tuple(grant.refs), areas, within, tuple(cohort or ()), grant.scopes)
     body = cohort_table(session, query, grant.refs, grant.rule)
     table = Table([*body.rows, *body.unlinked], _COLUMNS, "cohorts", body.disclosure.rule)

@@ -188,7 +188,7 @@ def repeats(
     areas = tuple(area or ())
     within = check_area_level(level, area_level, areas)
     dataset, fields = (POLICE_RECORDS, DA_FIELDS) if measure == "domestic_abuse" else (MARAC_CASES, MARAC_FIELDS)
-    grant = linked_grant(register, caller, dataset, level, fields, days=True)
+    grant = linked_grant(session, register, caller, dataset, level, fields, days=True)
     query = RepeatQuery(level, start, end, tuple(grant.refs), areas, within, grant.scopes)
     body: DomesticAbuseResponse | MaracResponse
     if measure == "domestic_abuse":

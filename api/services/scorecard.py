@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.aggregate_query import disclosure_rule, month_param, recipient
 from api.answer import Answer
-from api.caller import Caller
+from api.caller import PUBLIC, Caller
 from api.errors import NoGrant, NotFound
 from api.grants import grant_for_counts
 from api.schemas.scorecard import ScorecardOut, ScorecardRowOut
@@ -66,8 +66,7 @@ def _row(
             scopes=grants.scopes,
         )
 
-    both = query(window.previous_start, window.end)
-    rule = disclosure_rule(session, grants.grants, both)
+    rule = disclosure_rule(session, grants.grants, (indicator.dataset,), grants.scopes, public=org == PUBLIC)
     actual_n = _released(session, query(window.start, window.end), rule)
     previous_n = _released(session, query(window.previous_start, window.previous_end), rule)
     source = None

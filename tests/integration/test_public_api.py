@@ -314,3 +314,17 @@ def test_geojson_features_have_geometry(ward_geojson: Any) -> None:
 def test_geojson_has_no_count_of_1_to_7(ward_geojson: Any) -> None:
     features = ward_geojson.json()["features"]
     assert not [f for f in features if f["properties"]["count"] is not None and 1 <= f["properties"]["count"] <= 7]
+
+
+def test_without_a_key_v1_counts_answers_as_the_public_endpoint(
+    anonymous: dict[str, Any], hub_env: HubEnv, level: str
+) -> None:
+    # The same public data gets the same rule on every public route: no exact cells of 1-7 on /v1/counts.
+    response = hub_env.client().get("/v1/counts", params={**PARAMS, "level": level})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["disclosure"], body["rows"], body["totals"]) == (
+        anonymous["disclosure"],
+        anonymous["rows"],
+        anonymous["totals"],
+    )

@@ -169,13 +169,17 @@ def total(session: Session, query: CountQuery) -> int:
     return int(value or 0)
 
 
-def clause_sets(session: Session, query: CountQuery) -> list[tuple[str, ...]]:
-    """The distinct sets of the caller's clauses that justify the events the query counts (a scoped clause only
-    where the event lies inside its scope)."""
-    table, _, _ = _source(query)
-    where, params = _where(query)
-    granting, _ = granting_refs(query.clause_refs, query.scopes)
-    rows = session.execute(text(f"SELECT DISTINCT {granting} FROM {table} WHERE {where}"), params)
+def justifying_sets(
+    session: Session, dataset: str, clause_refs: Sequence[str], scopes: Sequence[ScopeFilter] = ()
+) -> list[tuple[str, ...]]:
+    """The distinct sets of `clause_refs` that justify `dataset`'s events (a scoped clause only where the event lies
+    inside its scope), over every month and area."""
+    released, params = released_under(clause_refs, scopes)
+    granting, _ = granting_refs(clause_refs, scopes)
+    rows = session.execute(
+        text(f"SELECT DISTINCT {granting} FROM event_count e WHERE e.dataset = :d AND {released} AND e.events > 0"),
+        {"d": dataset, **params},
+    )
     return [tuple(r[0]) for r in rows]
 
 

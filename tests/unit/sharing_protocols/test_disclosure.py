@@ -17,7 +17,6 @@ from sharing_protocols.disclosure import (
     Key,
     ProtectedTable,
     Rule,
-    laxest_clause,
     protect,
     protect_value,
     released_rate,
@@ -298,29 +297,3 @@ def test_random_three_dimensional_tables_are_safe(cells: dict[Key, int], rule: R
 @given(tables(1), _RULES)
 def test_random_one_dimensional_tables_are_safe(cells: dict[Key, int], rule: Rule) -> None:
     check(cells, rule, protect(cells, rule))
-
-
-# --- the laxest clause: which clause's rule a group of events may be shown under, whatever the order ---------
-
-STRICT_CLAUSE = DisclosureControl(min_cell_count=10, round_to=5)
-EXACT_CLAUSE = DisclosureControl(min_cell_count=1, round_to=1)
-
-
-@pytest.mark.parametrize("refs", [("a", "b"), ("b", "a")])
-def test_a_clause_without_a_rule_of_its_own_is_laxer_than_a_stricter_one_in_either_order(refs: tuple[str, ...]) -> None:
-    own = {"a": STRICT_CLAUSE, "b": None}  # b gets the NHS rule: 8 / 5
-    assert laxest_clause(refs, own) == "b"
-
-
-def test_an_exact_clause_wins() -> None:
-    own = {"a": STRICT_CLAUSE, "b": None, "c": EXACT_CLAUSE}
-    assert laxest_clause(("x", "a", "c", "b"), own) == "c"
-
-
-def test_clauses_not_granted_are_ignored() -> None:
-    own = {"a": STRICT_CLAUSE, "b": None, "c": EXACT_CLAUSE}
-    assert laxest_clause(("x", "y"), own) is None
-
-
-def test_ties_go_to_the_smallest_ref() -> None:
-    assert laxest_clause(("z", "m"), {"z": STRICT_CLAUSE, "m": STRICT_CLAUSE}) == "m"
