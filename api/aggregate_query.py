@@ -20,6 +20,7 @@ from api.caller import PUBLIC, Caller
 from api.errors import BadParameter, Forbidden, NoGrant, NotFound
 from api.grants import grant_for_counts, scope_filters
 from sharing_protocols.catalogue import CATALOGUE
+from sharing_protocols.cell_key_release import KeyedCount
 from sharing_protocols.decision import Grant, ProtocolRegister
 from sharing_protocols.disclosure import Key, Rule
 from sharing_protocols.figure_rule import Holding, MixedRules, figure_rule
@@ -244,11 +245,13 @@ def key_of(params: AggregateParams, area: str, category: str | None, dataset: st
     return tuple(key)
 
 
-def period_table(params: AggregateParams, cells: Sequence[Cell], found: Sequence[Period]) -> dict[Key, int]:
-    """Monthly cells summed into the reported periods (a month may count in several rolling periods)."""
+def period_table(params: AggregateParams, cells: Sequence[Cell], found: Sequence[Period]) -> dict[Key, KeyedCount]:
+    """Monthly cells (counts and cell keys) summed into the reported periods (a month may count in several rolling
+    periods)."""
     labels = month_index(found)
-    table: dict[Key, int] = defaultdict(int)
+    table: dict[Key, KeyedCount] = defaultdict(lambda: KeyedCount(0, 0))
     for cell in cells:
         for label in labels.get(cell.month, ()):
-            table[key_of(params, cell.area_code, cell.category, cell.dataset, label)] += cell.count
+            key = key_of(params, cell.area_code, cell.category, cell.dataset, label)
+            table[key] += KeyedCount(cell.count, cell.key)
     return dict(table)

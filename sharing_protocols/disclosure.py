@@ -4,8 +4,9 @@ A protocol clause may set its own rule in its `disclosure:` block (`DisclosureCo
 applies: counts of 1-7 are suppressed and all others are rounded to the nearest 5 (0 stays 0). A clause's own rule
 overrides the default for that clause; a query answered under several clauses takes the strictest (largest
 `min_cell_count`, largest `round_to`). A clause may choose the cell key method instead (`method: cell_key`, with
-its perturbation `table`; `sharing_protocols.perturbation`); the API does not apply it yet, so such a clause's
-figures get the NHS rule meanwhile.
+its perturbation `table`; `sharing_protocols.perturbation`): a rule of that method perturbs each cell by its cell
+key (`sharing_protocols.cell_key_release`) instead of `protect`; where it meets a threshold clause in one figure
+it counts as the NHS rule it carries.
 
 `protect` publishes a table of counts together with its margins (the total for each value of each dimension) and
 its grand total:
@@ -101,29 +102,42 @@ class DisclosureControl(FrozenModel):
 
 @dataclass(frozen=True)
 class Rule:
-    """A disclosure rule: suppress 1..min_cell_count-1, round the rest to round_to; where it came from.
+    """A disclosure rule and where it came from.
 
-    `source` is "default" (the NHS rule), "protocol" (the clauses listed in `clauses` set it) or "combined" (the
-    strictest of the NHS rule, for a clause without a rule of its own, and of the clauses listed).
+    `method` "threshold": suppress 1..min_cell_count-1, round the rest to round_to. `method` "cell_key": perturb
+    each cell by the perturbation table `table` (id@version); min_cell_count and round_to are then the NHS rule the
+    clauses carry, not applied. `source` is "default" (the NHS rule), "protocol" (the clauses listed in `clauses`
+    set it) or "combined" (the strictest of the NHS rule, for a clause without a rule of its own, and of the
+    clauses listed).
     """
 
     min_cell_count: int
     round_to: int
     source: Source = "protocol"
     clauses: tuple[str, ...] = ()
+    method: Literal["threshold", "cell_key"] = "threshold"
+    table: TableRef | None = None
 
     def __post_init__(self) -> None:
         _check(self.min_cell_count, self.round_to)
+        if (self.method == "cell_key") != (self.table is not None):
+            raise ValueError("a cell_key rule names its table, and only a cell_key rule does")
 
     def describe(self) -> str:
         """One sentence saying what was done to the figures and under which rule."""
+        clauses = f"protocol clause{'s' if len(self.clauses) > 1 else ''} {', '.join(self.clauses)}"
+        if self.method == "cell_key":
+            return (
+                f"Rule of {clauses}: every count is perturbed by the cell key method with perturbation table "
+                f"{self.table} (the same events always get the same figure), none is suppressed, and totals are "
+                "the sums of the perturbed counts; 0 is shown as 0."
+            )
         low = self.min_cell_count - 1
         parts = [f"counts of 1-{low} are suppressed" if low > 1 else "counts of 1 are suppressed" if low else ""]
         parts.append(f"the others are rounded to the nearest {self.round_to}" if self.round_to > 1 else "")
         what = ", ".join(p for p in parts if p) or "counts are shown exactly"
         if low:
             what += ", and more figures are suppressed where needed so that none can be worked out from the totals"
-        clauses = f"protocol clause{'s' if len(self.clauses) > 1 else ''} {', '.join(self.clauses)}"
         origin = {
             "default": "The NHS rule (the default)",
             "protocol": f"Rule of {clauses}",
@@ -138,9 +152,16 @@ DEFAULT_RULE = Rule(min_cell_count=8, round_to=5, source="default")
 def rule_for(grants: Sequence[tuple[str, DisclosureControl | None]]) -> Rule:
     """The rule for a query answered under these (clause ref, clause's own rule) pairs: the strictest of them.
 
-    A clause without a rule of its own contributes the NHS default. No clauses at all: the default.
+    A clause without a rule of its own contributes the NHS default. No clauses at all: the default. When every
+    pair is a cell_key clause of one table, that method and table; otherwise (threshold clauses, or cell_key
+    clauses of different tables, among them) a cell_key clause counts as the NHS rule it carries.
     """
     own = [(ref, control) for ref, control in grants if control is not None]
+    tables = {control.table for _, control in own if control.method == "cell_key"}
+    if own and len(own) == len(grants) and len(tables) == 1 and all(c.method == "cell_key" for _, c in own):
+        table = tables.pop()
+        refs = tuple(dict.fromkeys(ref for ref, _ in own))
+        return Rule(_NHS_MIN_CELL_COUNT, _NHS_ROUND_TO, "protocol", refs, "cell_key", table)
     defaulted = not own or len(own) < len(grants)
     mins = [c.min_cell_count for _, c in own] + ([DEFAULT_RULE.min_cell_count] if defaulted else [])
     rounds = [c.round_to for _, c in own] + ([DEFAULT_RULE.round_to] if defaulted else [])

@@ -8,14 +8,15 @@
 3. Every figure of a dataset takes the strictest of those rules over every event of the dataset the caller holds
    under the clauses permitting the figure (all months and areas, not only those asked), so the rule does not
    change with the months, areas or categories asked, nor from one endpoint to another.
-4. Datasets under different rules are never combined in one released figure: `figure_rule` raises `MixedRules`,
-   naming each dataset's rule, and the caller asks for them apart.
+4. Datasets under different rules (another method, perturbation table, minimum or rounding) are never combined in
+   one released figure: `figure_rule` raises `MixedRules`, naming each dataset's rule, and the caller asks for
+   them apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sharing_protocols.disclosure import DEFAULT_RULE, DisclosureControl, Rule, Source, rule_for
 
@@ -41,13 +42,17 @@ class MixedRules(ValueError):
         )
 
 
-def strength(rule: Rule) -> tuple[int, int]:
-    """What a rule does to counts (two rules with the same strength release the same figures)."""
-    return rule.min_cell_count, rule.round_to
+def strength(rule: Rule) -> tuple[str, str, int, int]:
+    """What a rule does to counts (two rules with the same strength release the same figures): its method, its
+    perturbation table and, for the threshold method, its minimum and rounding."""
+    if rule.method == "cell_key":
+        return rule.method, str(rule.table), 0, 0
+    return rule.method, "", rule.min_cell_count, rule.round_to
 
 
 def laxest_clause(clauses: Sequence[str], own: Mapping[str, DisclosureControl | None]) -> str | None:
-    """Of `clauses`, the one in `own` whose rule (its own, else the NHS default) is laxest; ties by ref."""
+    """Of `clauses`, the one in `own` whose rule (its own, else the NHS default) is laxest; ties by ref. A cell_key
+    clause ranks as the NHS rule it carries."""
 
     def rank(ref: str) -> tuple[int, int, str]:
         rule = own[ref] or DEFAULT_RULE
@@ -57,7 +62,12 @@ def laxest_clause(clauses: Sequence[str], own: Mapping[str, DisclosureControl | 
 
 
 def at_least_nhs(rule: Rule) -> Rule:
-    """The rule raised to at least the NHS rule; "combined" (still naming its clauses) where that made it stricter."""
+    """The rule raised to at least the NHS rule; "combined" (still naming its clauses) where that made it stricter.
+
+    A cell_key rule releases perturbed counts of 5-7, which the NHS rule suppresses: for the public it becomes the
+    NHS rule (the public gets one rule on every route)."""
+    if rule.method == "cell_key":
+        return Rule(DEFAULT_RULE.min_cell_count, DEFAULT_RULE.round_to, "combined", rule.clauses)
     if rule.min_cell_count >= DEFAULT_RULE.min_cell_count and rule.round_to >= DEFAULT_RULE.round_to:
         return rule
     return Rule(
@@ -82,7 +92,8 @@ def figure_rule(holdings: Mapping[str, Holding], public: bool = False) -> Rule:
     """The rule of figures counting the datasets of `holdings` (dataset -> `Holding`); `public` for the public.
 
     Datasets the caller holds no events of add nothing to a figure and do not count; MixedRules when the others'
-    rules differ in strength. The rule names the clauses of every dataset.
+    rules differ in strength (a cell_key rule and a threshold rule always do). The rule names the clauses of every
+    dataset.
     """
     rules = {dataset: dataset_rule(holding, public) for dataset, holding in holdings.items()}
     counted = {dataset: rule for dataset, rule in rules.items() if holdings[dataset].justifying} or rules
@@ -96,4 +107,4 @@ def figure_rule(holdings: Mapping[str, Holding], public: bool = False) -> Rule:
     clauses = tuple(dict.fromkeys(ref for rule in counted.values() for ref in rule.clauses))
     if source == "default" or not clauses:
         return first
-    return Rule(first.min_cell_count, first.round_to, source, clauses)
+    return replace(first, source=source, clauses=clauses)

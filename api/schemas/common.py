@@ -20,12 +20,20 @@ class ScopeOut(BaseModel):
 
 
 class DisclosureOut(BaseModel):
-    """The disclosure rule the figures were released under, and how many were suppressed."""
+    """The disclosure rule the figures were released under, and how many were suppressed.
+
+    `method` "threshold": min_cell_count and round_to say what was suppressed and rounded. `method` "cell_key":
+    every count was perturbed by the perturbation table `table` at `version` (min_cell_count and round_to are
+    None; nothing is suppressed, and totals are the sums of the perturbed counts).
+    """
 
     rule: str
     source: str
-    min_cell_count: int
-    round_to: int
+    method: str = "threshold"
+    table: str | None = None
+    version: int | None = None
+    min_cell_count: int | None
+    round_to: int | None
     clauses: list[str]
     suppressed: int
     scope: list[ScopeOut] = []  # the areas the figures are limited to, under clauses with a geographic scope
@@ -64,11 +72,16 @@ def disclosure_out(
     table: ProtectedTable, extra_suppressed: int = 0, scopes: Sequence[ScopeFilter] = ()
 ) -> DisclosureOut:
     rule = table.rule
+    threshold = rule.method == "threshold"
+    table_id, _, version = (rule.table or "").partition("@")
     return DisclosureOut(
         rule=rule.describe(),
         source=rule.source,
-        min_cell_count=rule.min_cell_count,
-        round_to=rule.round_to,
+        method=rule.method,
+        table=table_id or None,
+        version=int(version) if version else None,
+        min_cell_count=rule.min_cell_count if threshold else None,
+        round_to=rule.round_to if threshold else None,
         clauses=list(rule.clauses),
         suppressed=table.primary + table.secondary + extra_suppressed,
         scope=[ScopeOut(clauses=list(s.refs), level=s.level, codes=list(s.codes)) for s in scopes],

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 from api.aggregate_query import AggregateParams, Resolved, period_table, resolve
 from api.answer import Answer, Table
 from api.caller import Caller
+from api.protection import protect_cells, protect_count
 from api.schemas.common import UnlocatedOut, disclosure_out
 from api.schemas.counts import CountOut, CountsResponse, TotalsOut
+from sharing_protocols.cell_key_release import KeyedCount
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.disclosure import protect, protect_value
 from sharing_protocols.periods import month_index
 from warehouse.queries.aggregates import count_cells
 from warehouse.queries.areas import area_names
@@ -24,7 +25,7 @@ def count_table(
     """The disclosure-controlled counts for `params`, as the caller may see them."""
     resolved = resolve(session, register, caller, params)
     cells, unlocated = count_cells(session, resolved.query)
-    table = protect(period_table(params, cells, resolved.periods), resolved.rule, len(params.dimensions))
+    table = protect_cells(period_table(params, cells, resolved.periods), resolved.rule, len(params.dimensions))
     names = area_names(session, params.level, sorted({str(key[0]) for key in table.cells}))
     dims = params.dimensions
     rows = []
@@ -43,13 +44,13 @@ def count_table(
         )
     margins = {dim: {str(k): v for k, v in table.margins[i].items()} for i, dim in enumerate(dims)}
     labels = month_index(resolved.periods)
-    unplaced: dict[tuple[str, str | None, str | None, str], int] = {}
+    unplaced: dict[tuple[str, str | None, str | None, str], KeyedCount] = {}
     for cell in unlocated:
         for label in labels.get(cell.month, ()):
             key = (cell.reason, cell.category, cell.dataset, label)
-            unplaced[key] = unplaced.get(key, 0) + cell.count
+            unplaced[key] = unplaced.get(key, KeyedCount(0, 0)) + KeyedCount(cell.count, cell.key)
     unlocated_out = [
-        UnlocatedOut(reason=r, category=c, dataset=d, period=p, count=protect_value(n, resolved.rule))
+        UnlocatedOut(reason=r, category=c, dataset=d, period=p, count=protect_count(n, resolved.rule))
         for (r, c, d, p), n in sorted(unplaced.items(), key=lambda i: (i[0][0], i[0][3], str(i[0][1]), str(i[0][2])))
     ]
     response = CountsResponse(

@@ -32,10 +32,12 @@ from api.answer import Answer, GeoJson, feature, feature_collection
 from api.caller import Caller
 from api.errors import BadParameter, NoGrant
 from api.getis_ord import hot_spots
+from api.protection import protect_cells
 from api.schemas.common import disclosure_out
 from geography.settings import GeocoderSettings
+from sharing_protocols.cell_key_release import KeyedCount
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.disclosure import Rule, protect
+from sharing_protocols.disclosure import Rule
 from warehouse.queries.aggregates import Level, located_cells
 from warehouse.queries.areas import area_names, area_shapes, area_shapes_wkb, areas_within
 from warehouse.queries.scope import ScopeFilter
@@ -111,12 +113,12 @@ def hotspots(
     if len(study) < 3:
         raise BadParameter(f"Gi* needs at least 3 areas in the study region, found {len(study)}")
     [period] = resolved.periods
-    true_counts = dict.fromkeys(study, 0)
+    true_counts = dict.fromkeys(study, KeyedCount(0, 0))
     cells = located_cells(session, resolved.query)
     for cell in cells:
         if cell.area_code in true_counts:
-            true_counts[cell.area_code] += cell.count
-    table = protect({(code, period.label): n for code, n in true_counts.items()}, resolved.rule, 2)
+            true_counts[cell.area_code] += KeyedCount(cell.count, cell.key)
+    table = protect_cells({(code, period.label): n for code, n in true_counts.items()}, resolved.rule, 2)
     released = {code: table.cells[(code, period.label)] for code in study}
     stand_in = suppressed_value(resolved.rule)
     used = {code: stand_in if count is None else count for code, count in released.items()}

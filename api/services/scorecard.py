@@ -17,10 +17,12 @@ from api.answer import Answer
 from api.caller import PUBLIC, Caller
 from api.errors import NoGrant, NotFound
 from api.grants import grant_for_counts
+from api.protection import protect_count
 from api.schemas.scorecard import ScorecardOut, ScorecardRowOut
 from api.scorecard import Figure, ScorecardRow, Window, reporting_window, scorecard_row
+from sharing_protocols.cell_key_release import KeyedCount
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.disclosure import Rule, protect_value, released_rate
+from sharing_protocols.disclosure import Rule, released_rate
 from warehouse.queries.aggregates import CountQuery, Level, data_months, total
 from warehouse.queries.population import denominators
 from warehouse.reference.indicator_registry import Indicator
@@ -32,7 +34,7 @@ class _Unavailable(Exception):
 
 
 def _released(session: Session, query: CountQuery, rule: Rule) -> int:
-    count = protect_value(total(session, query), rule)
+    count = protect_count(KeyedCount(*total(session, query)), rule)
     if count is None:
         raise _Unavailable(f"the count is suppressed under the disclosure rule ({rule.describe()})")
     return count

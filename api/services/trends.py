@@ -17,11 +17,12 @@ from api.aggregate_query import AggregateParams, Resolved, period_table, resolve
 from api.answer import Answer, Table
 from api.caller import Caller
 from api.errors import BadParameter
+from api.protection import protect_cells
 from api.schemas.common import disclosure_out
 from api.schemas.trends import ComparisonOut, TrendOut, TrendsResponse
 from api.significance import METHOD, compare
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.disclosure import Key, ProtectedTable, protect
+from sharing_protocols.disclosure import Key, ProtectedTable
 from sharing_protocols.periods import Period, PeriodType, add_months, periods, span
 from warehouse.queries.aggregates import data_months, located_cells
 from warehouse.queries.areas import area_names
@@ -82,7 +83,7 @@ def trend_table(
     if first < resolved.query.start or last > resolved.query.end:
         raise AssertionError("a base period lies outside the widened query")
     cells = located_cells(session, resolved.query)
-    table = protect(period_table(params, cells, list(every.values())), resolved.rule, len(params.dimensions))
+    table = protect_cells(period_table(params, cells, list(every.values())), resolved.rule, len(params.dimensions))
     months = data_months(session, params.datasets, resolved.refs, resolved.scopes)
     start = months[0] if months else None
     groups = sorted({key[:-1] for key in table.cells}, key=lambda g: tuple(str(v) for v in g))

@@ -2,6 +2,8 @@
 
 A count is the sum of event weights (1 per record; an aggregate record counts for its own `count`), of events
 released under any of the caller's clauses, by area code at a level, month, and optionally category and dataset.
+With each count comes its cell key: the sum of the counted events' record keys modulo RECORD_KEY_MODULUS
+(`event_count.key_sum` keeps the unreduced sum per row).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from sharing_protocols.perturbation import RECORD_KEY_MODULUS
 from warehouse.queries.scope import ScopeFilter, granting_refs, released_under
 
 
@@ -68,24 +71,26 @@ class CountQuery:
 
 @dataclass(frozen=True)
 class Cell:
-    """The count of one area, month (and category, dataset)."""
+    """The count of one area, month (and category, dataset), and its cell key."""
 
     area_code: str
     category: str | None
     dataset: str | None
     month: date
     count: int
+    key: int
 
 
 @dataclass(frozen=True)
 class UnlocatedCell:
-    """Events that could not be placed at the level, by why."""
+    """Events that could not be placed at the level, by why, and their cell key."""
 
     reason: str
     category: str | None
     dataset: str | None
     month: date
     count: int
+    key: int
 
 
 def uses_event_count(query: CountQuery) -> bool:
@@ -93,13 +98,18 @@ def uses_event_count(query: CountQuery) -> bool:
     return query.vintage is None and not query.attributes and Level.lsoa not in (query.level, query.area_level)
 
 
-def _source(query: CountQuery) -> tuple[str, str, str]:
-    """The table, its count expression and the level's code expression."""
+def _source(query: CountQuery) -> tuple[str, str, str, str]:
+    """The table, its count expression, its record key sum expression and the level's code expression."""
     if query.vintage is not None:
-        return "event e", "e.weight", _WARD_OF_VINTAGE
+        return "event e", "e.weight", "e.record_key", _WARD_OF_VINTAGE
     if uses_event_count(query):
-        return "event_count e", "e.total", f"e.{CODE_COLUMN[query.level]}"
-    return "event e", "e.weight", f"e.{CODE_COLUMN[query.level]}"
+        return "event_count e", "e.total", "e.key_sum", f"e.{CODE_COLUMN[query.level]}"
+    return "event e", "e.weight", "e.record_key", f"e.{CODE_COLUMN[query.level]}"
+
+
+def _cell_key(key_sum: object) -> int:
+    """A cell key from the unreduced sum of record keys the database returns."""
+    return int(str(key_sum)) % RECORD_KEY_MODULUS
 
 
 def _where(query: CountQuery) -> tuple[str, dict[str, Any]]:
@@ -124,15 +134,15 @@ def _where(query: CountQuery) -> tuple[str, dict[str, Any]]:
 
 def count_sql(query: CountQuery) -> tuple[str, str, dict[str, Any]]:
     """The SQL of the located and the unlocated counts, with their parameters (also for EXPLAIN)."""
-    table, measure, code = _source(query)
+    table, measure, keys, code = _source(query)
     where, params = _where(query)
     category = "e.category" if query.by_category else "NULL::text"
     dataset = "e.dataset" if query.by_dataset else "NULL::text"
     placed = f"SELECT {code} AS area_code, {category} AS category, {dataset} AS dataset, e.period_month, " + (
-        f"e.location_status, {measure} AS n FROM {table} WHERE {where}"
+        f"e.location_status, {measure} AS n, {keys} AS k FROM {table} WHERE {where}"
     )
     located = f"""
-        SELECT area_code, category, dataset, period_month, sum(n) FROM ({placed}) p
+        SELECT area_code, category, dataset, period_month, sum(n), sum(k) FROM ({placed}) p
         WHERE area_code IS NOT NULL GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 ORDER BY 1, 4, 2, 3"""
     no_code = (
         "CASE WHEN p.located_point IS NULL THEN 'no_point_for_vintage' ELSE 'outside_coverage' END"
@@ -143,7 +153,7 @@ def count_sql(query: CountQuery) -> tuple[str, str, dict[str, Any]]:
         placed = placed.replace(" FROM event e", ", e.geom AS located_point FROM event e")
     unlocated = f"""
         SELECT CASE WHEN p.location_status = 'located' THEN {no_code} ELSE p.location_status END,
-               category, dataset, period_month, sum(n) FROM ({placed}) p
+               category, dataset, period_month, sum(n), sum(k) FROM ({placed}) p
         WHERE area_code IS NULL GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 ORDER BY 1, 4, 2, 3"""
     return located, unlocated, params
 
@@ -152,21 +162,25 @@ def count_cells(session: Session, query: CountQuery) -> tuple[list[Cell], list[U
     """Counts per area and month (and category, dataset) of the events released under the query's clauses."""
     _, unlocated_sql, params = count_sql(query)
     unlocated = session.execute(text(unlocated_sql), params).all()
-    return located_cells(session, query), [UnlocatedCell(r[0], r[1], r[2], r[3], int(r[4])) for r in unlocated]
+    return located_cells(session, query), [
+        UnlocatedCell(r[0], r[1], r[2], r[3], int(r[4]), _cell_key(r[5])) for r in unlocated
+    ]
 
 
 def located_cells(session: Session, query: CountQuery) -> list[Cell]:
     """The located counts of `count_cells` alone (for answers that do not report unlocated events)."""
     located_sql, _, params = count_sql(query)
-    return [Cell(r[0], r[1], r[2], r[3], int(r[4])) for r in session.execute(text(located_sql), params)]
+    rows = session.execute(text(located_sql), params)
+    return [Cell(r[0], r[1], r[2], r[3], int(r[4]), _cell_key(r[5])) for r in rows]
 
 
-def total(session: Session, query: CountQuery) -> int:
-    """The count of everything the query matches, located or not."""
-    table, measure, _ = _source(query)
+def total(session: Session, query: CountQuery) -> tuple[int, int]:
+    """The count of everything the query matches, located or not, and its cell key."""
+    table, measure, keys, _ = _source(query)
     where, params = _where(query)
-    value = session.execute(text(f"SELECT coalesce(sum({measure}), 0) FROM {table} WHERE {where}"), params).scalar()
-    return int(value or 0)
+    sql = f"SELECT coalesce(sum({measure}), 0), coalesce(sum({keys}), 0) FROM {table} WHERE {where}"
+    row = session.execute(text(sql), params).one()
+    return int(row[0]), _cell_key(row[1])
 
 
 def justifying_sets(

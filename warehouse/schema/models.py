@@ -125,6 +125,7 @@ class EventCount(Base):
     protocols: Mapped[list[str]] = mapped_column(ARRAY(Text), primary_key=True)
     events: Mapped[int] = mapped_column(BigInteger, nullable=False)  # records
     total: Mapped[int] = mapped_column(BigInteger, nullable=False)  # sum of weights (an aggregate's own count)
+    key_sum: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")  # of record keys (0015)
 
 
 class GeographyVintage(Base):
