@@ -154,9 +154,14 @@ def test_ward_counts_for_all_areas_read_event_count_by_month(loaded: str) -> Non
 
 
 def _counts(conn: psycopg.Connection[tuple[object, ...]]) -> tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]:
-    """(event_count's non-zero rows, the same computed by a GROUP BY over event), as multisets of rows."""
-    kept = conn.execute(f"SELECT {KEY}, events, total FROM event_count WHERE events <> 0 OR total <> 0").fetchall()
-    computed = conn.execute(f"SELECT {KEY}, count(*), sum(weight) FROM event GROUP BY {KEY}").fetchall()
+    """(event_count's non-zero rows, the same computed by a GROUP BY over event), as multisets of rows (with the
+    sum of record keys that cell keys come from)."""
+    kept = conn.execute(
+        f"SELECT {KEY}, events, total, key_sum FROM event_count WHERE events <> 0 OR total <> 0"
+    ).fetchall()
+    computed = conn.execute(
+        f"SELECT {KEY}, count(*), sum(weight), sum(record_key::bigint) FROM event GROUP BY {KEY}"
+    ).fetchall()
 
     def rows(found: list[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
         return Counter(tuple(tuple(v) if isinstance(v, list) else v for v in row) for row in found)
@@ -168,7 +173,7 @@ def _assert_consistent(conn: psycopg.Connection[tuple[object, ...]], step: str) 
     kept, computed = _counts(conn)
     extra, missing = list(kept - computed), list(computed - kept)
     assert kept == computed, f"after {step}: event_count has {extra[:2]}... but the events give {missing[:2]}..."
-    negative = conn.execute("SELECT count(*) FROM event_count WHERE events < 0 OR total < 0").fetchone()
+    negative = conn.execute("SELECT count(*) FROM event_count WHERE events < 0 OR total < 0 OR key_sum < 0").fetchone()
     assert negative == (0,)
 
 
