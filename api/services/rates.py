@@ -2,13 +2,16 @@
 
 Each rate is computed from the released (disclosure-controlled) count, never the true one, so a public
 denominator cannot give an unreleased count back; its 95% interval is the exact Poisson (Garwood) interval of the
-released count, scaled. A rate is per reported period (a quarter's count over the population), not annualised.
+released count, scaled, and widened for the perturbation's variance where the cell key method released the count
+(`perturbed_interval`). A rate is per reported period (a quarter's count over the population), not annualised.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
+from statistics import NormalDist
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,6 +20,7 @@ from api.aggregate_query import AggregateParams, Resolved
 from api.answer import Answer, Table
 from api.caller import Caller
 from api.errors import BadParameter
+from api.protection import perturbation_variance
 from api.schemas.counts import CountOut
 from api.schemas.rates import DenominatorOut, NoDenominatorOut, RateOut, RatesResponse
 from api.services.counts import count_table
@@ -51,6 +55,11 @@ BASIS = (
     "area; the 95% interval is the exact Poisson (Garwood) interval of the released count, scaled the same way. "
     "Rates use the released (disclosure-controlled) count, so none is shown where the count is suppressed."
 )
+PERTURBED_BASIS = (
+    " The counts were perturbed by the cell key method: each interval is widened for the perturbation's variance V "
+    "of the table, each side to the square root of its Poisson half-width squared plus (z x sqrt(V) scaled)^2, z "
+    "the normal quantile of the confidence, and the lower end at least 0."
+)
 
 
 def _per(denominator: str, per: int | None) -> int:
@@ -65,7 +74,18 @@ def _whole(population: Decimal) -> int:
     return int(population.to_integral_value())
 
 
-def _rate_row(row: CountOut, known: Denominator | None, missing: str, per: int) -> RateOut:
+def perturbed_interval(count: int, population: float, per: float, variance: float) -> tuple[float, float]:
+    """The rate's Garwood interval, each side widened in quadrature by z x the perturbation's standard deviation
+    (scaled to the rate), the lower end at least 0; the Garwood interval itself when `variance` is 0."""
+    lower, upper = rate_interval(count, population, per, CONFIDENCE)
+    if variance == 0:
+        return lower, upper
+    rate = count / population * per
+    extra = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2) * math.sqrt(variance) / population * per
+    return max(0.0, rate - math.hypot(rate - lower, extra)), rate + math.hypot(upper - rate, extra)
+
+
+def _rate_row(row: CountOut, known: Denominator | None, missing: str, per: int, variance: float) -> RateOut:
     """One count's rate and interval (none without a usable denominator, or when the count is suppressed)."""
     rate: float | None
     interval: tuple[float, float] | None
@@ -74,7 +94,7 @@ def _rate_row(row: CountOut, known: Denominator | None, missing: str, per: int) 
         rate, interval, note = None, None, f"no denominator: {missing}"
     else:
         rate = released_rate(row.count, float(known.population), per)
-        interval = None if row.count is None else rate_interval(row.count, float(known.population), per, CONFIDENCE)
+        interval = None if row.count is None else perturbed_interval(row.count, float(known.population), per, variance)
         note = "count suppressed under the disclosure rule" if row.count is None else None
     return RateOut(
         area_code=row.area_code,
@@ -119,7 +139,10 @@ def rate_table(
         for code in codes
         if code not in usable
     }
-    rows = [_rate_row(row, usable.get(row.area_code), missing.get(row.area_code, ""), per) for row in counts.rows]
+    variance = perturbation_variance(resolved.rule)
+    rows = [
+        _rate_row(row, usable.get(row.area_code), missing.get(row.area_code, ""), per, variance) for row in counts.rows
+    ]
     response = RatesResponse(
         datasets=counts.datasets,
         level=counts.level,
@@ -133,7 +156,7 @@ def rate_table(
         age_band=population.age_band,
         per=per,
         confidence=CONFIDENCE,
-        basis=BASIS,
+        basis=BASIS + (PERTURBED_BASIS if variance else ""),
         denominators=[
             DenominatorOut(
                 area_code=code, population=_whole(d.population), year=d.year, source=d.source, method=d.method

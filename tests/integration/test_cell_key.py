@@ -197,11 +197,10 @@ def test_the_same_cell_gets_the_same_figure_from_counts_rates_trends_and_the_ogc
         "area_code",
         "period",
     )
-    rates = _cells(
-        _get(client, "/v1/rates", dataset="police-records", level="ward", **{"from": FROM, "to": TO}),
-        "area_code",
-        "period",
-    )
+    rates_body = _get(client, "/v1/rates", dataset="police-records", level="ward", **{"from": FROM, "to": TO})
+    assert "perturbed by the cell key method" in rates_body["basis"]
+    assert rates_body["disclosure"]["method"] == "cell_key"
+    rates = _cells(rates_body, "area_code", "period")
     trends = _cells(
         _get(client, "/v1/trends", dataset="police-records", level="ward", period="month", **{"from": FROM, "to": TO}),
         "area_code",
