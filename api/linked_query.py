@@ -21,6 +21,7 @@ from api.errors import NoGrant
 from api.grants import grant_for_counts, scope_filters
 from sharing_protocols.decision import Grant, ProtocolRegister
 from sharing_protocols.disclosure import Key, ProtectedTable, Rule, protect
+from sharing_protocols.figure_rule import threshold_only
 from warehouse.queries.aggregates import Level
 from warehouse.queries.scope import ScopeFilter
 
@@ -56,8 +57,8 @@ def linked_grant(
     days: bool = False,
 ) -> LinkedGrant:
     """The caller's clauses allowing `dataset` at `level` to be linked on `fields`, and the rule of the figures (as
-    every endpoint chooses it: `api.aggregate_query.disclosure_rule` over these clauses); NoGrant naming what is
-    missing."""
+    every endpoint chooses it: `api.aggregate_query.disclosure_rule` over these clauses, a cell_key rule as the
+    NHS rule it carries: linked counts have no cell keys); NoGrant naming what is missing."""
     org = recipient(caller)
     today = datetime.now(UTC).date()
     grants = grant_for_counts(register, org, dataset, PRECISION[level], False, today).grants
@@ -67,7 +68,8 @@ def linked_grant(
         raise NoGrant(f"no protocol in force lets {org!r} link {dataset!r} records for this measure: {reasons}")
     refs = list(dict.fromkeys(str(g.ref) for g in fitting))
     scopes = scope_filters(fitting, org)
-    return LinkedGrant(refs, disclosure_rule(session, fitting, (dataset,), scopes, public=org == PUBLIC), scopes)
+    rule = disclosure_rule(session, fitting, (dataset,), scopes, public=org == PUBLIC)
+    return LinkedGrant(refs, threshold_only(rule), scopes)
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,8 @@ class DisclosureControl(FrozenModel):
     `method: threshold` (the default): suppress 1..min_cell_count-1, round to `round_to` (nearest multiple, halves
     up); zero is shown as zero. `method: cell_key`: perturb each cell by the perturbation table `table`
     (id@version, see `sharing_protocols.perturbation`); such a clause states no min_cell_count or round_to, and
-    carries the NHS rule's (8, 5) for wherever the cell key method is not applied yet.
+    carries the NHS rule's (8, 5) for figures it cannot perturb or shares with threshold clauses (`rule_for`,
+    `sharing_protocols.figure_rule.threshold_only`).
     """
 
     method: Literal["threshold", "cell_key"] = "threshold"

@@ -78,6 +78,14 @@ def at_least_nhs(rule: Rule) -> Rule:
     )
 
 
+def threshold_only(rule: Rule) -> Rule:
+    """The rule for figures the cell key method cannot perturb (counts of linked people or cases, not of events
+    with record keys): a cell_key rule becomes the NHS rule its clauses carry ("combined", naming them)."""
+    if rule.method == "threshold":
+        return rule
+    return Rule(rule.min_cell_count, rule.round_to, "combined", rule.clauses)
+
+
 def dataset_rule(holding: Holding, public: bool = False) -> Rule:
     """The rule of every figure of one dataset: the strictest, over the sets of clauses justifying its events, of
     the laxest clause of each set; holding no events, the strictest of the clauses. At least the NHS rule for the

@@ -65,7 +65,9 @@ def _method(rule: Rule, stand_in: int) -> dict[str, str]:
             "released counts (after disclosure control), never the true ones: z-scores of true counts would "
             f"reveal suppressed and rounded counts; a suppressed count is taken as {stand_in}, the midpoint of "
             f"the suppressed range 1-{rule.min_cell_count - 1} rounded down (gi_count)"
-            if rule.min_cell_count > 1
+            if rule.method == "threshold" and rule.min_cell_count > 1
+            else "released counts (perturbed by the cell key method; none is suppressed)"
+            if rule.method == "cell_key"
             else "released counts (after disclosure control; exact under this rule)"
         ),
         "classification": CLASSIFICATION,

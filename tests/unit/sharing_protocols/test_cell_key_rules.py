@@ -9,7 +9,7 @@ import pytest
 
 from sharing_protocols.cell_key_release import KeyedCount, perturbed_table
 from sharing_protocols.disclosure import DEFAULT_RULE, DisclosureControl, Key, Rule, rule_for
-from sharing_protocols.figure_rule import Holding, MixedRules, figure_rule
+from sharing_protocols.figure_rule import Holding, MixedRules, figure_rule, threshold_only
 from sharing_protocols.perturbation import RECORD_KEY_MODULUS, key_ranges, parse_table
 
 CELL_KEY = DisclosureControl.model_validate({"method": "cell_key", "table": "hub-cell-key@1"})
@@ -105,3 +105,10 @@ def test_keys_add_modulo_the_record_key_modulus() -> None:
 def test_a_table_other_than_the_rules_is_refused() -> None:
     with pytest.raises(ValueError, match="does not perturb"):
         perturbed_table({}, TABLE, DEFAULT_RULE, 1)
+
+
+def test_figures_the_method_cannot_perturb_take_the_nhs_rule_the_cell_key_clauses_carry() -> None:
+    rule = threshold_only(rule_for([("p#1", CELL_KEY)]))
+    assert (rule.method, rule.table, rule.min_cell_count, rule.round_to) == ("threshold", None, 8, 5)
+    assert (rule.source, rule.clauses) == ("combined", ("p#1",))
+    assert threshold_only(DEFAULT_RULE) is DEFAULT_RULE

@@ -179,7 +179,7 @@ def test_a_clause_may_state_the_cell_key_method_with_its_table() -> None:
     )
     control = parse_protocol(text, "sussex.yaml").clauses[1].disclosure
     assert control is not None and (control.method, control.table) == ("cell_key", "hub-cell-key@1")
-    # until the API applies the method, the clause's figures get the NHS rule
+    # the NHS rule it carries, for figures the method cannot perturb or shares with threshold clauses
     assert (control.min_cell_count, control.round_to) == (8, 5)
     assert str(control) == "cell key perturbation, table hub-cell-key@1"
     assert DisclosureControl(min_cell_count=8).method == "threshold"
