@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import sharing_protocols
+from api.perturbation_tables import perturbation_table
 from deploy.settings import protocol_paths as configured_paths
 from sharing_protocols.catalogue import DatasetSpec
 from sharing_protocols.checks import catalogue_problems
@@ -27,13 +28,28 @@ def protocol_paths(paths: Iterable[Path | str]) -> list[Path]:
     return found
 
 
+def table_problems(protocol: Protocol, source: str) -> list[Problem]:
+    """A problem for each cell_key clause whose perturbation table is not one the hub has (figures could not be
+    worked out under it)."""
+    problems = []
+    for i, clause in enumerate(protocol.clauses):
+        control = clause.disclosure
+        if control is None or control.method != "cell_key" or control.table is None:
+            continue
+        try:
+            perturbation_table(str(control.table))
+        except LookupError as exc:
+            problems.append(Problem(source, f"clauses[{i}].disclosure.table", str(exc)))
+    return problems
+
+
 def load_register(paths: Iterable[Path | str], catalogue: Mapping[str, DatasetSpec] | None = None) -> ProtocolRegister:
     """A register of every protocol in `paths` (files, or directories of *.yaml).
 
-    Each document must parse and be self-consistent; with a `catalogue`, its datasets and fields must also be
-    known to it; no two files may hold the same id@version. Raises ProtocolError listing the problems of every
-    failing file (named by path), and
-    FileNotFoundError for a path that does not exist.
+    Each document must parse and be self-consistent and name only perturbation tables the hub has; with a
+    `catalogue`, its datasets and fields must also be known to it; no two files may hold the same id@version.
+    Raises ProtocolError listing the problems of every failing file (named by path), and FileNotFoundError for a
+    path that does not exist.
     """
     protocols: dict[str, tuple[Protocol, Path]] = {}
     problems: list[Problem] = []
@@ -47,6 +63,7 @@ def load_register(paths: Iterable[Path | str], catalogue: Mapping[str, DatasetSp
             continue
         if catalogue is not None:
             problems += catalogue_problems(protocol, str(path), catalogue)
+        problems += table_problems(protocol, str(path))
         if protocol.label in protocols:
             problems.append(
                 Problem(str(path), "version", f"{protocol.label} is also in {protocols[protocol.label][1]}")

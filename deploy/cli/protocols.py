@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from deploy.protocol_files import configured_register, protocol_paths
+from deploy.protocol_files import configured_register, protocol_paths, table_problems
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.checks import check_document, describe, diff_protocols
 from sharing_protocols.decision import ProtocolRegister
@@ -68,6 +68,8 @@ def check(
             problems = check_table_document(text, str(path))
         else:
             problems = check_document(text, str(path), CATALOGUE, day)
+            if not problems:
+                problems = table_problems(parse_protocol(text, str(path)), str(path))
         for problem in problems:
             typer.echo(str(problem), err=True)
         failed += bool(problems)
