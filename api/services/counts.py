@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -9,22 +10,33 @@ from sqlalchemy.orm import Session
 from api.aggregate_query import AggregateParams, Resolved, period_table, resolve
 from api.answer import Answer, Table
 from api.caller import Caller
+from api.released_figures import released_figures
 from api.schemas.common import UnlocatedOut, disclosure_out
 from api.schemas.counts import CountOut, CountsResponse, TotalsOut
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.disclosure import protect, protect_value
+from sharing_protocols.disclosure import ProtectedTable, protect, protect_value
 from sharing_protocols.periods import month_index
+from sharing_protocols.release_record import ReleasedFigure
 from warehouse.queries.aggregates import count_cells
 from warehouse.queries.areas import area_names
 
+Release = Callable[[Resolved, ProtectedTable], ProtectedTable]  # the answer's table as it is released and recorded
+
 
 def count_table(
-    session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams
+    session: Session,
+    register: ProtocolRegister,
+    caller: Caller,
+    params: AggregateParams,
+    release: Release | None = None,
 ) -> tuple[Resolved, CountsResponse]:
-    """The disclosure-controlled counts for `params`, as the caller may see them."""
+    """The disclosure-controlled counts for `params`, as the caller may see them; `release` (if any) is handed the
+    protected table and returns it as it is released."""
     resolved = resolve(session, register, caller, params)
     cells, unlocated = count_cells(session, resolved.query)
     table = protect(period_table(params, cells, resolved.periods), resolved.rule, len(params.dimensions))
+    if release is not None:
+        table = release(resolved, table)
     names = area_names(session, params.level, sorted({str(key[0]) for key in table.cells}))
     dims = params.dimensions
     rows = []
@@ -72,8 +84,11 @@ def count_table(
     return resolved, response
 
 
-def count_answer(params: AggregateParams, resolved: Resolved, body: CountsResponse) -> Answer[CountsResponse]:
-    """The counts as an answer: located and unlocated rows recorded, the table for CSV and GeoJSON."""
+def count_answer(
+    params: AggregateParams, resolved: Resolved, body: CountsResponse, released: Sequence[ReleasedFigure] = ()
+) -> Answer[CountsResponse]:
+    """The counts as an answer: located and unlocated rows recorded (and the figures `released`), the table for CSV
+    and GeoJSON."""
     members: dict[str, Any] = {"disclosure": body.disclosure.model_dump(), "protocols": body.protocols}
     table = Table(
         rows=body.rows,
@@ -83,12 +98,19 @@ def count_answer(params: AggregateParams, resolved: Resolved, body: CountsRespon
         level=params.level,
         members=members,
     )
-    return Answer(body, resolved.refs, len(body.rows) + len(body.unlocated), table)
+    return Answer(body, resolved.refs, len(body.rows) + len(body.unlocated), table, released)
 
 
 def counts(
     session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams
 ) -> Answer[CountsResponse]:
-    """The disclosure-controlled counts for `params`, as the caller may see them."""
-    resolved, body = count_table(session, register, caller, params)
-    return count_answer(params, resolved, body)
+    """The disclosure-controlled counts for `params`, as the caller may see them; the figures released are kept in
+    the release record."""
+    released: list[ReleasedFigure] = []
+
+    def record(resolved: Resolved, table: ProtectedTable) -> ProtectedTable:
+        released.extend(released_figures(params, resolved.periods, table, resolved.rule))
+        return table
+
+    resolved, body = count_table(session, register, caller, params, record)
+    return count_answer(params, resolved, body, released)
