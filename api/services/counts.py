@@ -7,18 +7,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.aggregate_query import AggregateParams, Resolved, period_table, resolve
+from api.aggregate_query import AggregateParams, Resolved, period_table, recipient, resolve
 from api.answer import Answer, Table
 from api.caller import Caller
-from api.released_figures import released_figures
+from api.released_figures import released_figures, withhold
 from api.schemas.common import UnlocatedOut, disclosure_out
 from api.schemas.counts import CountOut, CountsResponse, TotalsOut
 from sharing_protocols.decision import ProtocolRegister
+from sharing_protocols.differencing import guard
 from sharing_protocols.disclosure import ProtectedTable, protect, protect_value
 from sharing_protocols.periods import month_index
 from sharing_protocols.release_record import ReleasedFigure
 from warehouse.queries.aggregates import count_cells
 from warehouse.queries.areas import area_names
+from warehouse.queries.releases import earlier_figures
 
 Release = Callable[[Resolved, ProtectedTable], ProtectedTable]  # the answer's table as it is released and recorded
 
@@ -104,13 +106,31 @@ def count_answer(
 def counts(
     session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams
 ) -> Answer[CountsResponse]:
-    """The disclosure-controlled counts for `params`, as the caller may see them; the figures released are kept in
-    the release record."""
+    """The disclosure-controlled counts for `params`, as the caller may see them: figures that, with those released
+    to the caller's organisation before, would give a suppressed count away by subtraction are withheld
+    (`sharing_protocols.differencing`, saying why in `disclosure.withheld`); the figures released are kept in the
+    release record."""
     released: list[ReleasedFigure] = []
+    reasons: list[str] = []
 
-    def record(resolved: Resolved, table: ProtectedTable) -> ProtectedTable:
-        released.extend(released_figures(params, resolved.periods, table, resolved.rule))
-        return table
+    def release(resolved: Resolved, table: ProtectedTable) -> ProtectedTable:
+        placed = released_figures(params, resolved.periods, table, resolved.rule)
+        datasets = sorted({figure.dataset for _, figure in placed})
+        earlier = earlier_figures(session, recipient(caller), datasets, params.level.value)
+        figures, withheld = guard(earlier, [figure for _, figure in placed])
+        released.extend(figures)
+        reasons.extend(f"{_named(w.figure)}: {w.reason}" for w in withheld)
+        stopped = [position for (position, before), after in zip(placed, figures, strict=True) if before != after]
+        return withhold(table, stopped) if stopped else table
 
-    resolved, body = count_table(session, register, caller, params, record)
+    resolved, body = count_table(session, register, caller, params, release)
+    if reasons:
+        body.disclosure = body.disclosure.model_copy(update={"withheld": reasons})
     return count_answer(params, resolved, body, released)
+
+
+def _named(figure: ReleasedFigure) -> str:
+    """A released figure as the caller would name it."""
+    areas = ", ".join(sorted(figure.areas))
+    categories = "all categories" if figure.categories is None else ", ".join(sorted(figure.categories))
+    return f"{figure.dataset} in {areas}, {categories}, {figure.period}"

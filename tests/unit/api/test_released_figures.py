@@ -17,7 +17,7 @@ RULE = Rule(3, 1, "protocol", ("p#c",))
 def _figures(period: PeriodType, cells: dict[Key, int], by: list[Grouping]) -> list[ReleasedFigure]:
     params = make_params(["marac-cases"], "2024-01", "2024-02", Level.lad, period, by, None, None, None, None, "json")
     found = periods(period, params.start, params.end)
-    return released_figures(params, found, protect(cells, RULE, len(params.dimensions)), RULE)
+    return [f for _, f in released_figures(params, found, protect(cells, RULE, len(params.dimensions)), RULE)]
 
 
 def test_cells_margins_and_total_each_name_what_they_sum() -> None:
