@@ -15,6 +15,7 @@ from api.caller import PUBLIC, Caller
 from api.dependencies import EngineDep
 from api.error_handlers import status_of
 from api.errors import HubError
+from sharing_protocols.release_record import ReleasedFigure
 from warehouse.governance.access_log import write_access
 
 PUBLIC_CALLER = Caller(PUBLIC, PUBLIC)
@@ -22,10 +23,12 @@ PUBLIC_CALLER = Caller(PUBLIC, PUBLIC)
 
 @dataclass
 class Access:
-    """Filled in by `api.reply.Reply` from the answer: the protocol clauses it was answered under and its rows."""
+    """Filled in by `api.reply.Reply` from the answer: the protocol clauses it was answered under, its rows and the
+    figures it released (recorded only when the request succeeds)."""
 
     protocols: list[str] = field(default_factory=list)
     rows: int = 0
+    released: list[ReleasedFigure] = field(default_factory=list)
 
 
 def _record(request: Request, caller: Caller, engine: Engine) -> Iterator[Access]:
@@ -55,6 +58,7 @@ def _record(request: Request, caller: Caller, engine: Engine) -> Iterator[Access
             access.protocols,
             access.rows,
             status,
+            access.released if status == 200 else (),
         )
 
 

@@ -4,15 +4,16 @@ access."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
 from api.access_log import record_access
 from api.auth import IgLeadDep
 from api.dependencies import RegisterDep, SessionDep
 from api.reply import ReplyDep
-from api.schemas.ig import AccessOut, FieldRetentionOut, FlowOut, ProtocolOut, WithheldOut
+from api.schemas.ig import AccessOut, FieldRetentionOut, FlowOut, ProtocolOut, ReleasesOut, WithheldOut
 from api.services import ig as service
 
 # The access record is opened before the IG-lead check, so a refusal is logged too (the reply fills it in).
@@ -77,3 +78,20 @@ def access_log(
 ) -> list[AccessOut]:
     """The latest API queries (by the caller's organisation, or all for the hub operator)."""
     return reply(service.access_log(session, caller, limit))
+
+
+@router.get("/releases", response_model=ReleasesOut)
+def releases(
+    caller: IgLeadDep,
+    session: SessionDep,
+    reply: ReplyDep,
+    org: Annotated[str | None, Query()] = None,
+    from_: Annotated[date, Query(alias="from")] = date(1900, 1, 1),
+    to: Annotated[date, Query()] = date(2999, 12, 31),
+    format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv")] = "json",
+) -> ReleasesOut | Response:
+    """What the hub released to an organisation on days from..to (the release record of /v1/counts): every figure
+    (dataset, level, areas, categories, period, the value shown or suppressed, the rule) and, per organisation,
+    dataset and level, how many were shown and suppressed. An IG lead sees its own organisation's, the hub operator
+    any (`org`); `format=csv` lists the figures."""
+    return reply(service.releases(session, caller, org, from_, to), format)

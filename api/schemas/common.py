@@ -37,6 +37,7 @@ class DisclosureOut(BaseModel):
     clauses: list[str]
     suppressed: int
     scope: list[ScopeOut] = []  # the areas the figures are limited to, under clauses with a geographic scope
+    withheld: list[str] = []  # figures the differencing guard withheld, and why (sharing_protocols.differencing)
 
 
 class AreaTableResponse(BaseModel):

@@ -62,3 +62,37 @@ class FieldRetentionOut(BaseModel):
     keep_until: date  # the last day the field of an event loaded on `on` is kept
     clauses: list[str]  # the clause(s) giving this retention, protocol@version#clause
     released_by: list[str]  # every clause in force releasing the field
+
+
+class ReleasedFigureOut(BaseModel):
+    """One figure released to an organisation: what it counts and what was shown (None: suppressed)."""
+
+    at: datetime
+    org: str
+    dataset: str
+    level: str
+    areas: list[str]
+    categories: list[str] | None  # None: every category
+    period: str
+    first_month: date
+    last_month: date
+    value: int | None
+    suppressed: bool
+    rule: str  # e.g. "min 8, round 5"
+    clauses: list[str]
+
+
+class ReleaseSummaryOut(BaseModel):
+    """Per organisation, dataset and level: how many figures were released, shown and suppressed."""
+
+    org: str
+    dataset: str
+    level: str
+    figures: int
+    shown: int
+    suppressed: int
+
+
+class ReleasesOut(BaseModel):
+    summary: list[ReleaseSummaryOut]
+    figures: list[ReleasedFigureOut]

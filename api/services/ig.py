@@ -6,14 +6,25 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
-from api.answer import Answer
+from api.answer import Answer, Table
 from api.caller import Caller
-from api.schemas.ig import AccessOut, FieldRetentionOut, FlowOut, ProtocolOut, WithheldOut
+from api.errors import Forbidden
+from api.schemas.ig import (
+    AccessOut,
+    FieldRetentionOut,
+    FlowOut,
+    ProtocolOut,
+    ReleasedFigureOut,
+    ReleasesOut,
+    ReleaseSummaryOut,
+    WithheldOut,
+)
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import protect_value, rule_for
 from sharing_protocols.protocol import Protocol
 from sharing_protocols.retention_register import retention_register
 from warehouse.queries.ig import latest_access, released_flows, withheld_events
+from warehouse.queries.releases import releases as released
 
 
 def _involves(protocol: Protocol, caller: Caller) -> bool:
@@ -140,3 +151,57 @@ def access_log(session: Session, caller: Caller, limit: int) -> Answer[list[Acce
     records = latest_access(session, None if caller.oversees_everything else caller.org, limit)
     out = [AccessOut.model_validate(r, from_attributes=True) for r in records]
     return Answer(out, rows=len(out))
+
+
+def _figure_out(row: ReleasedFigureOut) -> dict[str, object]:
+    """A released figure as a CSV record (lists joined by spaces, a suppressed value empty)."""
+    record = row.model_dump()
+    record["areas"] = " ".join(row.areas)
+    record["categories"] = "" if row.categories is None else " ".join(row.categories)
+    return record
+
+
+def releases(session: Session, caller: Caller, org: str | None, first: date, last: date) -> Answer[ReleasesOut]:
+    """What was released to each organisation on days first..last: every figure, and per organisation, dataset and
+    level how many were shown and suppressed. An IG lead sees its own organisation's; the hub operator anyone's."""
+    if not caller.oversees_everything and org not in (None, caller.org):
+        raise Forbidden("an IG lead sees what was released to its own organisation")
+    whose = org if caller.oversees_everything else caller.org
+    figures = []
+    summary: dict[tuple[str, str, str], list[int]] = {}
+    for r in released(session, whose, first, last):
+        f = r.figure
+        figures.append(
+            ReleasedFigureOut(
+                at=r.at,
+                org=r.org,
+                dataset=f.dataset,
+                level=f.level,
+                areas=sorted(f.areas),
+                categories=None if f.categories is None else sorted(f.categories),
+                period=f.period,
+                first_month=f.first,
+                last_month=f.last,
+                value=f.value,
+                suppressed=f.suppressed,
+                rule=f"min {f.min_cell_count}, round {f.round_to}",
+                clauses=list(f.clauses),
+            )
+        )
+        counts = summary.setdefault((r.org, f.dataset, f.level), [0, 0])
+        counts[f.suppressed] += 1
+    body = ReleasesOut(
+        summary=[
+            ReleaseSummaryOut(org=o, dataset=d, level=lv, figures=s + x, shown=s, suppressed=x)
+            for (o, d, lv), (s, x) in sorted(summary.items())
+        ],
+        figures=figures,
+    )
+    table = Table(
+        rows=figures,
+        columns=list(ReleasedFigureOut.model_fields),
+        name="releases",
+        rule="as released (see the rule column)",
+        flatten=_figure_out,
+    )
+    return Answer(body, rows=len(figures), table=table)

@@ -18,6 +18,7 @@ from psycopg import sql
 
 from deploy.local.postgres import PostgresServer
 from deploy.settings import LocalSettings
+from sharing_protocols.release_record import ReleasedFigure
 from tests.support.hub import HubEnv
 from warehouse.governance.access_log import write_access
 from warehouse.governance.keys import create_key, verify_key
@@ -25,7 +26,7 @@ from warehouse.schema.db import libpq_url, session_scope, warehouse_engine
 from warehouse.schema.privileges import grant_runtime_roles
 from warehouse.sink import DeadLetterRow, DecisionRow, EventRow, RetractionRow, WarehouseSink
 
-AUDIT_TABLES = ("access_log", "decision", "retention_run")
+AUDIT_TABLES = ("access_log", "decision", "retention_run", "released_figure")
 A_MONTH = date(1999, 1, 1)  # a month no test loads: its partition does not exist until the worker's sink makes it
 
 
@@ -74,16 +75,25 @@ def test_the_api_role_cannot_update_or_delete_the_audit_tables(hub_env: HubEnv, 
     assert f"permission denied for table {table}" in _refused(hub_env.api_url, verb.format(table))
 
 
-def test_the_api_role_appends_to_the_access_log(hub_env: HubEnv) -> None:
+def test_the_api_role_appends_to_the_access_log_and_the_release_record_in_one_go(hub_env: HubEnv) -> None:
     marker = f"/roles-test/{uuid.uuid4().hex}"
+    figure = ReleasedFigure(
+        "marac-cases", "lad", frozenset({"E07000061"}), None, A_MONTH, A_MONTH, "1999-01", None, 8, 5, ("p#1",)
+    )
     engine = warehouse_engine(hub_env.api_warehouse)
     try:
-        write_access(engine, "roles-test", "analyst", marker, {"q": "1"}, ["p#1"], 3, 200)
+        write_access(engine, "roles-test", "analyst", marker, {"q": "1"}, ["p#1"], 3, 200, [figure])
     finally:
         engine.dispose()
     assert hub_env.query("SELECT org, rows, status FROM access_log WHERE endpoint = :e", e=marker) == [
         ("roles-test", 3, 200)
     ]
+    recorded = hub_env.query(
+        "SELECT r.org, r.dataset, r.areas, r.categories, r.value, r.min_cell_count FROM released_figure r "
+        "JOIN access_log a ON a.id = r.access_id WHERE a.endpoint = :e",
+        e=marker,
+    )
+    assert recorded == [("roles-test", "marac-cases", ["E07000061"], None, None, 8)]
 
 
 def test_the_api_role_records_when_a_key_was_used_and_changes_nothing_else_of_it(hub_env: HubEnv) -> None:

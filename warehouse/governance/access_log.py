@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from sharing_protocols.postcode_format import sector
+from sharing_protocols.release_record import ReleasedFigure
 
 # A queried place could be someone's address: the log keeps it no finer than about a kilometre.
 _COARSE_DEGREES = {"lat": 2, "lon": 2}  # decimals kept (0.01 degree is about 1 km)
@@ -37,16 +38,18 @@ def write_access(
     protocols: Sequence[str],
     rows: int,
     status: int,
+    released: Sequence[ReleasedFigure] = (),
 ) -> None:
-    """Append one access record, in its own transaction so that a failed request is still recorded.
+    """Append one access record, in its own transaction so that a failed request is still recorded, and in the
+    same transaction the figures the answer released to `org` (the release record).
 
     A postcode in the query is kept as its sector, coordinates to about a kilometre (see `_coarse`).
     """
     with engine.begin() as conn:
-        conn.execute(
+        access_id = conn.execute(
             text(
                 "INSERT INTO access_log (org, role, endpoint, query, protocols, rows, status) "
-                "VALUES (:org, :role, :endpoint, CAST(:query AS jsonb), :protocols, :rows, :status)"
+                "VALUES (:org, :role, :endpoint, CAST(:query AS jsonb), :protocols, :rows, :status) RETURNING id"
             ),
             {
                 "org": org,
@@ -57,4 +60,36 @@ def write_access(
                 "rows": rows,
                 "status": status,
             },
-        )
+        ).scalar_one()
+        if released:
+            _record_released(conn, int(access_id), org, released)
+
+
+def _record_released(conn: Connection, access_id: int, org: str, released: Sequence[ReleasedFigure]) -> None:
+    """Append the figures of one answer to the release record (bounded: an answer's cells are bounded by the API's
+    limits on areas, periods and categories, and its margins by its cells)."""
+    conn.execute(
+        text(
+            "INSERT INTO released_figure (access_id, org, dataset, level, areas, categories, first_month, "
+            "last_month, period, value, min_cell_count, round_to, clauses) VALUES (:access_id, :org, :dataset, "
+            ":level, :areas, :categories, :first, :last, :period, :value, :min_cell_count, :round_to, :clauses)"
+        ),
+        [
+            {
+                "access_id": access_id,
+                "org": org,
+                "dataset": f.dataset,
+                "level": f.level,
+                "areas": sorted(f.areas),
+                "categories": None if f.categories is None else sorted(f.categories),
+                "first": f.first,
+                "last": f.last,
+                "period": f.period,
+                "value": f.value,
+                "min_cell_count": f.min_cell_count,
+                "round_to": f.round_to,
+                "clauses": list(f.clauses),
+            }
+            for f in released
+        ],
+    )

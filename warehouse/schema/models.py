@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     Numeric,
@@ -240,6 +241,28 @@ class AccessLog(Base):
     protocols: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
     rows: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class ReleasedFigure(Base):
+    """One figure released (or suppressed: value NULL) to an organisation, with the answer's access record."""
+
+    __tablename__ = "released_figure"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    access_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("access_log.id"), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    org: Mapped[str] = mapped_column(String, nullable=False)
+    dataset: Mapped[str] = mapped_column(String, nullable=False)
+    level: Mapped[str] = mapped_column(String, nullable=False)
+    areas: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    categories: Mapped[list[str] | None] = mapped_column(ARRAY(Text), nullable=True)
+    first_month: Mapped[date] = mapped_column(Date, nullable=False)
+    last_month: Mapped[date] = mapped_column(Date, nullable=False)
+    period: Mapped[str] = mapped_column(String, nullable=False)
+    value: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    min_cell_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    round_to: Mapped[int] = mapped_column(Integer, nullable=False)
+    clauses: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
 
 
 class ApiKey(Base):

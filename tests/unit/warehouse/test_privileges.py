@@ -12,7 +12,7 @@ import warehouse.schema.indicator_models  # noqa: F401  (the geography and indic
 from warehouse.schema.models import Base
 from warehouse.schema.privileges import API, OWNER_ONLY, WORKER, RolePrivileges, grant_statements, quote_ident
 
-AUDIT = ("decision", "access_log", "retention_run", "retired_event", "dead_letter", "retraction")
+AUDIT = ("decision", "access_log", "retention_run", "retired_event", "dead_letter", "retraction", "released_figure")
 TABLES = set(Base.metadata.tables)
 ROLES = {"worker": WORKER, "api": API}
 
@@ -34,8 +34,8 @@ def test_no_runtime_role_may_update_or_delete_the_audit_trail(role: str, table: 
     assert not _verbs(ROLES[role], table) & {"UPDATE", "DELETE"}
 
 
-def test_the_api_inserts_only_into_the_access_log_and_updates_only_when_a_key_was_last_used() -> None:
-    assert {t for t in API.tables if "INSERT" in _verbs(API, t)} == {"access_log"}
+def test_the_api_inserts_only_into_the_access_log_and_release_record_and_updates_only_a_keys_last_use() -> None:
+    assert {t for t in API.tables if "INSERT" in _verbs(API, t)} == {"access_log", "released_figure"}
     assert {(t, g) for t, granted in API.tables.items() for g in granted if g.startswith("UPDATE")} == {
         ("api_key", "UPDATE (last_used_at)")
     }

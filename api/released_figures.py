@@ -1,0 +1,96 @@
+"""The figures of a protected count table as the release record keeps them: cells, margins and the grand total.
+
+Each figure names the areas, categories (None: all) and months it sums, so that the differencing guard can tell
+which figures are parts of which. A figure summing overlapping periods (a margin over rolling 12-month periods)
+is not one span of months and is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from api.aggregate_query import AggregateParams
+from sharing_protocols.disclosure import Key, ProtectedTable, Rule, Value
+from sharing_protocols.periods import Period, PeriodType
+from sharing_protocols.release_record import ReleasedFigure
+
+NO_CATEGORY = "(none)"  # events whose category was not released, as a category of the record
+Position = tuple[Key] | tuple[int, Value] | tuple[()]  # a cell's key, a margin (dimension, value), the total
+
+
+def _spans(
+    params: AggregateParams, table: ProtectedTable
+) -> Iterator[tuple[Position, tuple[set[Value], ...], int | None]]:
+    """Each figure of `table`, where it is, and the values it sums in every dimension."""
+    dims = len(params.dimensions)
+    every: tuple[set[Value], ...] = tuple({key[i] for key in table.cells} for i in range(dims))
+    for key, value in table.cells.items():
+        yield (key,), tuple({v} for v in key), value
+    for i, margin in enumerate(table.margins):
+        for v, value in margin.items():
+            yield (i, v), tuple({v} if j == i else every[j] for j in range(dims)), value
+    if table.cells:
+        yield (), every, table.total
+
+
+def released_figures(
+    params: AggregateParams, found: Sequence[Period], table: ProtectedTable, rule: Rule
+) -> list[tuple[Position, ReleasedFigure]]:
+    """The figures `table` released (or suppressed) for the query `params` over the periods `found`, each with
+    where it is in the table."""
+    dims = params.dimensions
+    by_label = {p.label: p for p in found}
+    combined = "+".join(sorted(params.datasets))
+    figures = []
+    for position, values, value in _spans(params, table):
+        of = dict(zip(dims, values, strict=True))
+        periods = [by_label[str(label)] for label in of["period"]]
+        if len(periods) > 1 and params.period is PeriodType.rolling_12:
+            continue
+        first, last = min(p.first for p in periods), max(p.last for p in periods)
+        label = periods[0].label if len(periods) == 1 else f"{first:%Y-%m} to {last:%Y-%m}"
+        categories: frozenset[str] | None = frozenset(params.categories) or None
+        if "category" in of and len(of["category"]) == 1:
+            categories = frozenset(NO_CATEGORY if c is None else c for c in of["category"])
+        datasets = of.get("dataset", set())
+        dataset = str(next(iter(datasets))) if len(datasets) == 1 else combined
+        figures.append(
+            (
+                position,
+                ReleasedFigure(
+                    dataset=dataset,
+                    level=params.level.value,
+                    areas=frozenset(str(a) for a in of["area"]),
+                    categories=categories,
+                    first=first,
+                    last=last,
+                    period=label,
+                    value=value,
+                    min_cell_count=rule.min_cell_count,
+                    round_to=rule.round_to,
+                    clauses=rule.clauses,
+                ),
+            )
+        )
+    return figures
+
+
+def withhold(table: ProtectedTable, positions: Sequence[Position]) -> ProtectedTable:
+    """`table` with the figures at `positions` suppressed too (counted as secondary suppression)."""
+    cells = dict(table.cells)
+    margins = [dict(m) for m in table.margins]
+    total = table.total
+    for position in positions:
+        if len(position) == 1:
+            cells[position[0]] = None
+        elif len(position) == 2:
+            margins[position[0]][position[1]] = None
+        else:
+            total = None
+    extra = sum(v is None for v in cells.values()) - sum(v is None for v in table.cells.values())
+    extra += sum(v is None for m in margins for v in m.values()) - sum(
+        v is None for m in table.margins for v in m.values()
+    )
+    extra += total is None and table.total is not None
+    return replace(table, cells=cells, margins=tuple(margins), total=total, secondary=table.secondary + extra)

@@ -1,0 +1,42 @@
+"""What the hub has released to an organisation: one figure of an answer, as the caller saw it.
+
+A figure is a count of one dataset (or datasets summed, joined by "+") at one level over a set of areas, a set of
+categories (None: all) and a contiguous span of months; `value` is what was released (None: suppressed) under the
+rule `min_cell_count` / `round_to`. Cells, margins and totals of a table are all figures: the caller can add and
+subtract every one of them (`sharing_protocols.differencing`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class ReleasedFigure:
+    """One released (or suppressed) figure of an answer."""
+
+    dataset: str
+    level: str
+    areas: frozenset[str]
+    categories: frozenset[str] | None  # None: every category
+    first: date  # first month of the span
+    last: date  # last month of the span
+    period: str  # the period's label as the caller saw it
+    value: int | None  # None: suppressed
+    min_cell_count: int
+    round_to: int
+    clauses: tuple[str, ...] = ()
+
+    @property
+    def suppressed(self) -> bool:
+        return self.value is None
+
+    def bounds(self) -> tuple[int, int] | None:
+        """The true counts consistent with the released value (rounding halves up), or None when suppressed."""
+        if self.value is None:
+            return None
+        if self.value == 0 or self.round_to == 1:
+            return self.value, self.value
+        low = max(self.value - self.round_to // 2, self.min_cell_count)
+        return low, self.value + (self.round_to - 1) // 2

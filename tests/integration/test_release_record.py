@@ -1,0 +1,241 @@
+"""The release record, its IG view and the differencing guard, end to end: generated MARAC cases, published and
+loaded, asked for by three analyst organisations under an exact-above-threshold clause (5 / 1, so that a
+subtraction gives a count exactly).
+
+Each attack has its own organisation, so that each starts with nothing released to it. Expectations come from
+`SELECT ... FROM event`, not from the hub's queries.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from deploy.protocol_files import packaged_protocols_dir
+from tests.support.hub import HubEnv, Worker, run_all
+from tests.support.open_data import CODEPOINT
+from tests.support.reference_data import WARD_LOOKUPS, load_reference
+
+pytestmark = pytest.mark.integration
+
+KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": "r" * 48}
+EASTBOURNE = "E07000061"
+RECORDED, BY_PERIOD, BY_CATEGORY = "release-recorded", "release-periods", "release-categories"
+MINIMUM = 5
+MARAC_FIELDS = "[category, period, location, marac_area, victim_pseudonym, perpetrator_pseudonym, information_only]"
+PROTOCOL = f"""
+id: marac-release
+version: 1
+title: MARAC counts for the release-record tests
+status: active
+valid_from: 2019-01-01
+review_due: 2030-01-01
+dpia_reference: TEST-DPIA
+purposes: [Testing the hub]
+legal_gateways: [{{ref: cda-1998-s115}}]
+datasets: [marac-cases]
+retention: {{months: 24}}
+data_owners: [{{id: east-sussex-marac, name: East Sussex MARAC, datasets: [marac-cases]}}]
+recipients:
+  - {{id: {RECORDED}, name: Analysts A, kind: csp}}
+  - {{id: {BY_PERIOD}, name: Analysts B, kind: csp}}
+  - {{id: {BY_CATEGORY}, name: Analysts C, kind: csp}}
+signatories: [{{role: SIRO, organisation: east-sussex-marac}}]
+clauses:
+  - {{id: counts, recipients: [{RECORDED}, {BY_PERIOD}, {BY_CATEGORY}], datasets: [marac-cases],
+     fields: {MARAC_FIELDS}, spatial_precision: district, temporal_precision: day, output: aggregates_only,
+     pseudonym_linkage: true, disclosure: {{min_cell_count: {MINIMUM}, round_to: 1}}}}
+"""
+
+
+@pytest.fixture(scope="module")
+def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    directory = tmp_path_factory.mktemp("protocols")
+    (directory / "marac-release.yaml").write_text(PROTOCOL)
+    return [packaged_protocols_dir(), directory]
+
+
+@pytest.fixture(scope="module")
+def loaded(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Lookups and postcodes loaded; 24 months of Eastbourne MARAC cases generated, published and loaded."""
+    load_reference(hub_env.database_url, lookups=WARD_LOOKUPS, postcodes=CODEPOINT, data=shared_data)
+    env = {**os.environ, **hub_env.env, **KEYS}
+    cli = [sys.executable, "-m", "deploy.cli"]
+    path = tmp_path_factory.mktemp("feeds") / "marac-cases.csv"
+    options = ["--rows", "400", "--district", EASTBOURNE, "--start", "2023-07", "--months", "24"]
+    run_all([[*cli, "generate", "marac-cases", str(path), "--seed", "13", *options]], env)
+    worker = Worker(hub_env, path.parent / "worker.log")
+    try:
+        run_all([[*cli, "publish", "marac-cases", str(path)]], env)
+        worker.wait_until_loaded()
+        yield
+    finally:
+        worker.stop()
+
+
+@pytest.fixture(scope="module")
+def true_counts(loaded: None, hub_env: HubEnv) -> Counter[tuple[str, str]]:
+    """Eastbourne's MARAC cases per (category, month), from the events."""
+    rows = hub_env.query(
+        "SELECT category, period_month FROM event WHERE dataset = 'marac-cases' AND district_code = :d", d=EASTBOURNE
+    )
+    return Counter((str(r[0]), f"{r[1]:%Y-%m}") for r in rows)
+
+
+def _month(year: int, month: int) -> str:
+    return f"{year + (month - 1) // 12}-{(month - 1) % 12 + 1:02d}"
+
+
+def _counts(client: TestClient, **params: Any) -> dict[str, Any]:
+    query = {"dataset": "marac-cases", "level": "lad", "area": EASTBOURNE, **params}
+    response = client.get("/v1/counts", params=query)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _only(body: dict[str, Any]) -> int | None:
+    """The one cell of an answer (0 when there are none)."""
+    assert len(body["rows"]) <= 1
+    return body["rows"][0]["count"] if body["rows"] else 0
+
+
+# --- the release record and its IG view ---------------------------------------------------------------------------
+
+FROM, TO = "2024-07", "2024-12"
+
+
+@pytest.fixture(scope="module")
+def recorded(loaded: None, hub_env: HubEnv) -> dict[str, Any]:
+    """One answer by category and month to RECORDED."""
+    client = hub_env.api_client(RECORDED, "analyst")
+    return _counts(client, **{"from": FROM, "to": TO, "by": "category", "period": "month"})
+
+
+def _record(hub_env: HubEnv, org: str) -> list[tuple[Any, ...]]:
+    return hub_env.query(
+        "SELECT areas, categories, first_month, last_month, value, min_cell_count, round_to, clauses "
+        "FROM released_figure WHERE org = :o ORDER BY id",
+        o=org,
+    )
+
+
+def test_every_cell_of_an_answer_is_recorded_with_the_value_shown_and_the_rule(
+    recorded: dict[str, Any], hub_env: HubEnv, true_counts: Counter[tuple[str, str]]
+) -> None:
+    rows = _record(hub_env, RECORDED)
+    cells = {(r[1][0], f"{r[2]:%Y-%m}"): r[4] for r in rows if r[1] is not None and len(r[1]) == 1 and r[2] == r[3]}
+    shown = {(r["category"], r["period"]): r["count"] for r in recorded["rows"]}
+    assert cells == shown
+    assert any(v is None for v in cells.values()) and any(v is not None for v in cells.values())
+    for (category, month), value in cells.items():  # the rule is 5 / 1: shown cells are exact, others 1-4 or more
+        true = true_counts[(category, month)]
+        assert value == true if value is not None else true >= 1
+    assert {(r[5], r[6], tuple(r[7])) for r in rows} == {(MINIMUM, 1, ("marac-release@1#counts",))}
+    assert {tuple(r[0]) for r in rows} == {(EASTBOURNE,)}
+    overall = [r for r in rows if r[1] is None and f"{r[2]:%Y-%m}" == FROM and f"{r[3]:%Y-%m}" == TO]
+    # the grand total (and the margin of the one area, which counts the same): every category, all months
+    assert {r[4] for r in overall} == {recorded["totals"]["overall"]}
+
+
+def test_the_ig_lead_lists_what_was_released_and_exports_it(recorded: dict[str, Any], hub_env: HubEnv) -> None:
+    lead = hub_env.api_client(RECORDED, "ig_lead")
+    response = lead.get("/v1/ig/releases")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    rows = _record(hub_env, RECORDED)
+    suppressed = sum(1 for r in rows if r[4] is None)
+    assert body["summary"] == [
+        {
+            "org": RECORDED,
+            "dataset": "marac-cases",
+            "level": "lad",
+            "figures": len(rows),
+            "shown": len(rows) - suppressed,
+            "suppressed": suppressed,
+        }
+    ]
+    assert [f["value"] for f in body["figures"]] == [r[4] for r in rows]
+    exported = lead.get("/v1/ig/releases", params={"format": "csv", "org": RECORDED})
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    records = list(csv.DictReader(io.StringIO(exported.text)))
+    assert len(records) == len(rows)
+    assert sum(1 for r in records if r["value"] == "") == suppressed
+    assert {r["areas"] for r in records} == {EASTBOURNE}
+    today = date.today().isoformat()
+    assert lead.get("/v1/ig/releases", params={"from": "2000-01-01", "to": "2000-12-31"}).json()["figures"] == []
+    assert len(lead.get("/v1/ig/releases", params={"from": today, "to": today}).json()["figures"]) == len(rows)
+
+
+def test_an_analyst_and_another_organisations_ig_lead_are_refused_and_logged(
+    recorded: dict[str, Any], hub_env: HubEnv
+) -> None:
+    analyst = hub_env.api_client(RECORDED, "analyst").get("/v1/ig/releases")
+    other = hub_env.api_client(BY_PERIOD, "ig_lead").get("/v1/ig/releases", params={"org": RECORDED})
+    assert (analyst.status_code, other.status_code) == (403, 403)
+    logged = hub_env.query(
+        "SELECT org, role, status FROM access_log WHERE endpoint = '/v1/ig/releases' AND status = 403 ORDER BY id"
+    )
+    assert logged == [(RECORDED, "analyst", 403), (BY_PERIOD, "ig_lead", 403)]
+
+
+# --- the differencing guard -------------------------------------------------------------------------------------
+
+
+def _window(true_counts: Counter[tuple[str, str]], category: str) -> tuple[str, str, str, int]:
+    """A year (first month, second month, last month) whose first month's count is 1-4 and which with and without
+    that month counts at least MINIMUM: the span minus the span less a month would give a suppressed count."""
+    for start in range(24):
+        months = [_month(2023, 7 + start + i) for i in range(12)]
+        first = true_counts[(category, months[0])]
+        rest = sum(true_counts[(category, m)] for m in months[1:])
+        if 1 <= first < MINIMUM and rest >= MINIMUM:
+            return months[0], months[1], months[-1], first
+    raise AssertionError("the generated cases have no year to attack")
+
+
+def test_a_year_minus_the_year_less_its_first_month_recovers_no_suppressed_count(
+    loaded: None, hub_env: HubEnv, true_counts: Counter[tuple[str, str]]
+) -> None:
+    first, second, last, hidden = _window(true_counts, "information-only")
+    client = hub_env.api_client(BY_PERIOD, "analyst")
+    ask = {"category": "information-only", "period": "all"}
+    alone = _counts(client, **ask, **{"from": first, "to": first})
+    assert _only(alone) is None  # the month on its own is suppressed
+    year = _counts(client, **ask, **{"from": first, "to": last})
+    less = _counts(client, **ask, **{"from": second, "to": last})
+    recovered = None if None in (_only(year), _only(less)) else int(_only(year) or 0) - int(_only(less) or 0)
+    assert recovered != hidden
+    assert less["disclosure"]["withheld"] and "exactly" in less["disclosure"]["withheld"][0]
+
+
+def test_all_categories_minus_the_others_recovers_no_suppressed_category(
+    loaded: None, hub_env: HubEnv, true_counts: Counter[tuple[str, str]]
+) -> None:
+    months = sorted({m for _, m in true_counts})
+    month = next(
+        m
+        for m in months
+        if 1 <= true_counts[("information-only", m)] < MINIMUM and true_counts[("referral", m)] >= MINIMUM
+    )
+    hidden = true_counts[("information-only", month)]
+    client = hub_env.api_client(BY_CATEGORY, "analyst")
+    one_month = {"from": month, "to": month}
+    split = _counts(client, by="category", **one_month)
+    assert {r["category"]: r["count"] for r in split["rows"]}.get("information-only") is None
+    referral = _counts(client, category="referral", **one_month)
+    every = _counts(client, **one_month)
+    shown = [_only(referral), _only(every)]
+    recovered = None if None in shown else int(shown[1] or 0) - int(shown[0] or 0)
+    assert recovered != hidden
+    assert (referral["disclosure"]["withheld"] or every["disclosure"]["withheld"]) != []
