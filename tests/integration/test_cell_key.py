@@ -230,7 +230,9 @@ def test_the_same_district_cell_gets_the_same_figure_from_counts_and_trends(clie
         "area_code",
         "period",
     )
-    assert counts and counts == {key: trends[key] for key in counts}
+    # /v1/trends leaves out a row whose count and both bases are 0; such a cell is 0 in /v1/counts too.
+    assert counts and counts == {key: trends.get(key, 0) for key in counts}
+    assert set(trends) <= set(counts) | {key for key, value in trends.items() if value == 0}
 
 
 # --- differencing ---------------------------------------------------------------------------------------------
