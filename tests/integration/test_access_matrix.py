@@ -276,6 +276,7 @@ def other(clients: dict[Caller, TestClient]) -> dict[tuple[Caller, str], Respons
     for caller, client in clients.items():
         answers[caller, "indicators"] = client.get("/v1/indicators")
         answers[caller, "flows"] = client.get("/v1/ig/flows")
+        answers[caller, "releases"] = client.get("/v1/ig/releases")
         answers[caller, "dq"] = client.get("/v1/dq")
         answers[caller, "public"] = client.get("/v1/public/counts", params=public_counts)
         answers[caller, "collections"] = client.get("/collections")
@@ -290,6 +291,7 @@ def _status(caller: Caller) -> dict[str, int]:
     return {
         "indicators": 401 if who == "public" else 200,
         "flows": 200 if role == "ig_lead" else 403,
+        "releases": 200 if role == "ig_lead" else 403,
         "dq": 200 if role in ("ig_lead", "partner") else 403,
         "public": 200,
         "collections": 403 if role == "partner" else 200,
@@ -297,11 +299,30 @@ def _status(caller: Caller) -> dict[str, int]:
     }
 
 
-@pytest.mark.parametrize("endpoint", ["indicators", "flows", "dq", "public", "collections", "scorecard"])
+@pytest.mark.parametrize("endpoint", ["indicators", "flows", "releases", "dq", "public", "collections", "scorecard"])
 def test_other_endpoints_answer_by_role(other: dict[tuple[Caller, str], Response], endpoint: str) -> None:
     for caller in CALLERS:
         if (caller, endpoint) in other:
             assert other[caller, endpoint].status_code == _status(caller)[endpoint], f"{caller[0]}/{caller[1]}"
+
+
+def test_an_ig_lead_sees_the_releases_of_its_own_organisation_and_the_operator_any(
+    other: dict[tuple[Caller, str], Response],
+    clients: dict[Caller, TestClient],
+    analytic: dict[tuple[Caller, str], Response],
+) -> None:
+    assert analytic[("csp-default", "analyst"), "counts-ward"].status_code == 200
+    for caller in CALLERS:
+        if caller[1] == "ig_lead":
+            orgs = {row["org"] for row in other[caller, "releases"].json()["summary"]}
+            assert orgs <= {caller[0]} or caller[0] == "hub", f"{caller[0]} sees releases to {orgs}"
+    asked = {"org": "csp-default"}
+    assert clients["eastbourne-csp", "ig_lead"].get("/v1/ig/releases", params=asked).status_code == 403
+    assert clients["eastbourne-csp", "analyst"].get("/v1/ig/releases", params=asked).status_code == 403
+    operator = clients["hub", "ig_lead"].get("/v1/ig/releases", params=asked)
+    assert operator.status_code == 200, operator.text
+    # csp-default's analyst asked /v1/counts (the analytic requests, made before this): its figures are listed
+    assert {row["org"] for row in operator.json()["summary"]} == {"csp-default"}
 
 
 def test_public_counts_cite_only_public_clauses(

@@ -22,10 +22,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.perturbation_tables import perturbation_table
-from deploy.protocol_files import packaged_protocols_dir
 from sharing_protocols.perturbation import RECORD_KEY_MODULUS, PerturbationTable, key_ranges, perturb
 from tests.support.hub import HubEnv, Worker, run_all
 from tests.support.open_data import CODEPOINT
+from tests.support.protocol_files import with_packaged
 from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
@@ -61,9 +61,7 @@ Cells = dict[tuple[str, ...], int]
 
 @pytest.fixture(scope="module")
 def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    directory = tmp_path_factory.mktemp("protocols")
-    (directory / "cell-key-police.yaml").write_text(PROTOCOL)
-    return [packaged_protocols_dir(), directory]
+    return with_packaged(tmp_path_factory, {"cell-key-police.yaml": PROTOCOL})
 
 
 @pytest.fixture(scope="module")

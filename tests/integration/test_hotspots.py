@@ -15,10 +15,10 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
-from deploy.protocol_files import packaged_protocols_dir
 from tests.support.hub import HubEnv, Worker
 from tests.support.open_data import SUSSEX_STREET
 from tests.support.police_points import Wards, csps, load_wards, publish, to_wgs84, ward_months
+from tests.support.protocol_files import with_packaged
 from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
@@ -52,9 +52,7 @@ PARAMS = {"dataset": "police-uk-street", "from": "2019-01", "to": "2019-01"}
 
 @pytest.fixture(scope="module")
 def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    directory = tmp_path_factory.mktemp("protocols")
-    (directory / "street-to-csp-n.yaml").write_text(NHS_RULE)
-    return [packaged_protocols_dir(), directory]
+    return with_packaged(tmp_path_factory, {"street-to-csp-n.yaml": NHS_RULE})
 
 
 @pytest.fixture(scope="module")

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from deploy.protocol_files import packaged_protocols_dir
 from tests.support.hub import HubEnv, Worker, run_all
 from tests.support.open_data import CODEPOINT
+from tests.support.protocol_files import with_packaged
 from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
@@ -60,9 +60,7 @@ clauses:
 
 @pytest.fixture(scope="module")
 def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    directory = tmp_path_factory.mktemp("protocols")
-    (directory / "marac-release.yaml").write_text(PROTOCOL)
-    return [packaged_protocols_dir(), directory]
+    return with_packaged(tmp_path_factory, {"marac-release.yaml": PROTOCOL})
 
 
 @pytest.fixture(scope="module")

@@ -28,10 +28,10 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import text
 
-from deploy.protocol_files import packaged_protocols_dir
 from producers.feeds.marac_cases import COLUMNS as MARAC_COLUMNS
 from tests.support.hub import HubEnv, Worker, run_all
 from tests.support.open_data import CODEPOINT
+from tests.support.protocol_files import with_packaged
 from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
@@ -119,9 +119,7 @@ EDGE_EXPECTED = {
 
 @pytest.fixture(scope="module")
 def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    directory = tmp_path_factory.mktemp("protocols")
-    (directory / "repeats-exact.yaml").write_text(EXACT_PROTOCOL)
-    return [packaged_protocols_dir(), directory]
+    return with_packaged(tmp_path_factory, {"repeats-exact.yaml": EXACT_PROTOCOL})
 
 
 def _person(code: str | None) -> dict[str, str]:

@@ -23,9 +23,9 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from deploy.protocol_files import packaged_protocols_dir
 from tests.support.hub import HubEnv, Worker, run_all
 from tests.support.open_data import CODEPOINT
+from tests.support.protocol_files import with_packaged
 from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
@@ -71,10 +71,7 @@ OTHER = _protocol("marac-other", "strict", "{min_cell_count: 10, round_to: 5}") 
 
 @pytest.fixture(scope="module")
 def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    directory = tmp_path_factory.mktemp("protocols")
-    (directory / "marac-own.yaml").write_text(OWN)
-    (directory / "marac-other.yaml").write_text(OTHER)
-    return [packaged_protocols_dir(), directory]
+    return with_packaged(tmp_path_factory, {"marac-own.yaml": OWN, "marac-other.yaml": OTHER})
 
 
 @pytest.fixture(scope="module")
