@@ -1,4 +1,7 @@
-"""The figures of a protected count table as the release record keeps them: cells, margins and the grand total.
+"""The figures of a protected count table as the release record keeps them: cells, margins and the grand total;
+and `Recorder`, the one release hook of every endpoint that releases counts (/v1/counts, rates, trends, OGC items):
+it records the figures an answer shows and, under threshold-and-round, withholds those the differencing guard
+finds would give a suppressed count away together with what the organisation was shown before.
 
 Each figure names the areas, categories (None: all) and months it sums, so that the differencing guard can tell
 which figures are parts of which. A figure summing overlapping periods (a margin over rolling 12-month periods)
@@ -8,12 +11,18 @@ is not one span of months and is left out.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
-from api.aggregate_query import AggregateParams
+from sqlalchemy.orm import Session
+
+from api.aggregate_query import AggregateParams, Resolved, recipient
+from api.caller import Caller
+from api.schemas.common import DisclosureOut
+from sharing_protocols.differencing import guard
 from sharing_protocols.disclosure import Key, ProtectedTable, Rule, Value
 from sharing_protocols.periods import Period, PeriodType
 from sharing_protocols.release_record import ReleasedFigure
+from warehouse.queries.releases import earlier_figures
 
 NO_CATEGORY = "(none)"  # events whose category was not released, as a category of the record
 Position = tuple[Key] | tuple[int, Value] | tuple[()]  # a cell's key, a margin (dimension, value), the total
@@ -94,3 +103,54 @@ def withhold(table: ProtectedTable, positions: Sequence[Position]) -> ProtectedT
     )
     extra += total is None and table.total is not None
     return replace(table, cells=cells, margins=tuple(margins), total=total, secondary=table.secondary + extra)
+
+
+def named(figure: ReleasedFigure) -> str:
+    """A released figure as the caller would name it."""
+    areas = ", ".join(sorted(figure.areas))
+    categories = "all categories" if figure.categories is None else ", ".join(sorted(figure.categories))
+    return f"{figure.dataset} in {areas}, {categories}, {figure.period}"
+
+
+@dataclass
+class Recorder:
+    """The release hook of an answer's count table (`api.services.counts.Release`): called with the protected
+    table, it returns the table as released and keeps the figures released (for the release record) and why any
+    were withheld (for `disclosure.withheld`).
+
+    Perturbed (cell key) figures are recorded, not guarded: a difference of two is noise. Threshold-and-round
+    figures go through the differencing guard against every figure of the same datasets and level released to the
+    organisation before, whichever endpoint released them. `margins` False: the endpoint shows the table's cells
+    only (rates, trends, OGC items), so only they are released, recorded and guarded. `periods`: the table's
+    periods when they are not the query's (trends add the periods they compare with).
+    """
+
+    session: Session
+    caller: Caller
+    params: AggregateParams
+    margins: bool = True
+    periods: Sequence[Period] | None = None
+    released: list[ReleasedFigure] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    def __call__(self, resolved: Resolved, table: ProtectedTable) -> ProtectedTable:
+        found = resolved.periods if self.periods is None else self.periods
+        placed = [
+            (position, figure)
+            for position, figure in released_figures(self.params, found, table, resolved.rule)
+            if self.margins or len(position) == 1
+        ]
+        if resolved.rule.method == "cell_key":
+            self.released.extend(figure for _, figure in placed)
+            return table
+        datasets = sorted({figure.dataset for _, figure in placed})
+        earlier = earlier_figures(self.session, recipient(self.caller), datasets, self.params.level.value)
+        figures, withheld = guard(earlier, [figure for _, figure in placed])
+        self.released.extend(figures)
+        self.reasons.extend(f"{named(w.figure)}: {w.reason}" for w in withheld)
+        stopped = [position for (position, before), after in zip(placed, figures, strict=True) if before != after]
+        return withhold(table, stopped) if stopped else table
+
+    def disclosed(self, disclosure: DisclosureOut) -> DisclosureOut:
+        """The answer's disclosure member, saying which figures the guard withheld and why."""
+        return disclosure.model_copy(update={"withheld": self.reasons}) if self.reasons else disclosure

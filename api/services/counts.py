@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.aggregate_query import AggregateParams, Resolved, period_table, recipient, resolve
+from api.aggregate_query import AggregateParams, Resolved, period_table, resolve
 from api.answer import Answer, Table
 from api.caller import Caller
 from api.protection import protect_cells, protect_count
-from api.released_figures import released_figures, withhold
+from api.released_figures import Recorder
 from api.schemas.common import UnlocatedOut, disclosure_out
 from api.schemas.counts import CountOut, CountsResponse, TotalsOut
 from sharing_protocols.cell_key_release import KeyedCount
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.differencing import guard
-from sharing_protocols.disclosure import ProtectedTable
 from sharing_protocols.periods import month_index
 from sharing_protocols.release_record import ReleasedFigure
 from warehouse.queries.aggregates import count_cells
 from warehouse.queries.areas import area_names
-from warehouse.queries.releases import earlier_figures
-
-Release = Callable[[Resolved, ProtectedTable], ProtectedTable]  # the answer's table as it is released and recorded
 
 
 def count_table(
@@ -32,10 +27,10 @@ def count_table(
     register: ProtocolRegister,
     caller: Caller,
     params: AggregateParams,
-    release: Release | None = None,
+    release: Recorder | None = None,
 ) -> tuple[Resolved, CountsResponse]:
     """The disclosure-controlled counts for `params`, as the caller may see them; `release` (if any) is handed the
-    protected table and returns it as it is released."""
+    protected table, returns it as it is released and says in `disclosure.withheld` what it withheld."""
     resolved = resolve(session, register, caller, params)
     cells, unlocated = count_cells(session, resolved.query)
     table = protect_cells(period_table(params, cells, resolved.periods), resolved.rule, len(params.dimensions))
@@ -85,6 +80,8 @@ def count_table(
         ),
         unlocated=unlocated_out,
     )
+    if release is not None:
+        response.disclosure = release.disclosed(response.disclosure)
     return resolved, response
 
 
@@ -109,33 +106,9 @@ def counts(
     session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams
 ) -> Answer[CountsResponse]:
     """The disclosure-controlled counts for `params`, as the caller may see them: figures that, with those released
-    to the caller's organisation before, would give a suppressed count away by subtraction are withheld
-    (`sharing_protocols.differencing`, saying why in `disclosure.withheld`); the figures released are kept in the
-    release record."""
-    released: list[ReleasedFigure] = []
-    reasons: list[str] = []
-
-    def release(resolved: Resolved, table: ProtectedTable) -> ProtectedTable:
-        placed = released_figures(params, resolved.periods, table, resolved.rule)
-        if resolved.rule.method == "cell_key":  # perturbed figures: a difference of two is noise, nothing to guard
-            released.extend(figure for _, figure in placed)
-            return table
-        datasets = sorted({figure.dataset for _, figure in placed})
-        earlier = earlier_figures(session, recipient(caller), datasets, params.level.value)
-        figures, withheld = guard(earlier, [figure for _, figure in placed])
-        released.extend(figures)
-        reasons.extend(f"{_named(w.figure)}: {w.reason}" for w in withheld)
-        stopped = [position for (position, before), after in zip(placed, figures, strict=True) if before != after]
-        return withhold(table, stopped) if stopped else table
-
-    resolved, body = count_table(session, register, caller, params, release)
-    if reasons:
-        body.disclosure = body.disclosure.model_copy(update={"withheld": reasons})
-    return count_answer(params, resolved, body, released)
-
-
-def _named(figure: ReleasedFigure) -> str:
-    """A released figure as the caller would name it."""
-    areas = ", ".join(sorted(figure.areas))
-    categories = "all categories" if figure.categories is None else ", ".join(sorted(figure.categories))
-    return f"{figure.dataset} in {areas}, {categories}, {figure.period}"
+    to the caller's organisation before (by any endpoint), would give a suppressed count away by subtraction are
+    withheld (`sharing_protocols.differencing`, saying why in `disclosure.withheld`); the figures released are
+    kept in the release record (`api.released_figures.Recorder`)."""
+    recorder = Recorder(session, caller, params)
+    resolved, body = count_table(session, register, caller, params, recorder)
+    return count_answer(params, resolved, body, recorder.released)

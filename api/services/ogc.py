@@ -5,8 +5,9 @@ named `{dataset}-{level}-monthly` (e.g. `police-uk-street-ward-monthly`). A feat
 events: properties area_code, area_name, month (YYYY-MM) and count; geometry the area in WGS84 lon/lat (CRS84).
 Counts are disclosure-controlled exactly as GET /v1/counts (its `count_table`) over the collection's whole
 temporal extent, before any bbox or datetime filter and paging: a feature's count is the same on every page and
-under every filter, so comparing differently filtered answers reveals nothing more. Without a key the caller is
-the public and sees only what clauses granting the public allow; a partner key is Forbidden.
+under every filter, so comparing differently filtered answers reveals nothing more. Every feature's count is
+recorded and guarded against the organisation's earlier figures as /v1/counts' (`api.released_figures.Recorder`).
+Without a key the caller is the public and sees only what clauses granting the public allow; a partner key is Forbidden.
 
 Items take bbox (WGS84 lon/lat: minlon,minlat,maxlon,maxlat; an area is in when its geometry intersects the box),
 datetime (an RFC 3339 date-time or date, or an interval "a/b" with ".." or "" for an open end; a month is in when
@@ -30,6 +31,7 @@ from api.aggregate_query import AggregateParams, monthly_grants, recipient
 from api.answer import Answer, GeoJson, feature, feature_collection
 from api.caller import Caller
 from api.errors import BadRequest, NotFound
+from api.released_figures import Recorder
 from api.rendering import GEOJSON_MEDIA_TYPE
 from api.schemas.counts import CountOut
 from api.services.counts import count_table
@@ -37,6 +39,7 @@ from geography.settings import GeocoderSettings
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.periods import PeriodType, add_months
+from sharing_protocols.release_record import ReleasedFigure
 from warehouse.queries.aggregates import Level, coverage
 from warehouse.queries.areas import area_shapes
 from warehouse.queries.scope import ScopeFilter
@@ -94,11 +97,13 @@ def collection_named(register: ProtocolRegister, caller: Caller, collection_id: 
 
 def _rows(
     session: Session, register: ProtocolRegister, caller: Caller, collection: Collection
-) -> tuple[list[CountOut], dict[str, Any]]:
-    """Every feature's row (area x month, disclosure-controlled as /v1/counts) and the disclosure member."""
+) -> tuple[list[CountOut], dict[str, Any], list[ReleasedFigure]]:
+    """Every feature's row (area x month, disclosure-controlled as /v1/counts), the disclosure member and the
+    figures released: every feature's count (the same on every page and under every filter, so the caller can
+    see them all), recorded and guarded as /v1/counts'."""
     found = coverage(session, collection.dataset, collection.level, collection.refs, collection.scopes)
     if found is None:
-        return [], {}
+        return [], {}, []
     params = AggregateParams(
         datasets=(collection.dataset,),
         level=collection.level,
@@ -113,8 +118,9 @@ def _rows(
         vintage=None,
         format="json",
     )
-    _, body = count_table(session, register, caller, params)
-    return body.rows, {"disclosure": body.disclosure.model_dump(), "protocols": body.protocols}
+    recorder = Recorder(session, caller, params, margins=False)
+    _, body = count_table(session, register, caller, params, recorder)
+    return body.rows, {"disclosure": body.disclosure.model_dump(), "protocols": body.protocols}, recorder.released
 
 
 def _bounds(shapes: dict[str, Any]) -> list[float] | None:
@@ -341,7 +347,7 @@ def items(
     size, start = _paging(wanted.limit, wanted.offset, wanted.f)
     area = parse_bbox(wanted.bbox) if wanted.bbox is not None else None
     start_time, until = parse_datetime(wanted.when) if wanted.when is not None else (None, None)
-    rows, members = _rows(session, register, caller, found)
+    rows, members, released = _rows(session, register, caller, found)
     rows = [r for r in rows if month_overlaps(_month(r), start_time, until)]
     shapes: dict[str, Any] = {}
     if area is not None:
@@ -359,7 +365,7 @@ def items(
         links=_page_links(base, found, wanted, size, start, len(rows)),
         **members,
     )
-    return Answer(body, list(found.refs), len(page))
+    return Answer(body, list(found.refs), len(page), released=released)
 
 
 def item(
@@ -373,7 +379,7 @@ def item(
 ) -> Answer[GeoJson]:
     """One feature: an area's count in a month (NotFound when the collection has no such feature)."""
     found = collection_named(register, caller, collection_id)
-    rows, members = _rows(session, register, caller, found)
+    rows, members, released = _rows(session, register, caller, found)
     match = [r for r in rows if feature_id(r) == wanted]
     if not match:
         raise NotFound(f"no feature {wanted!r} in {found.id}")
@@ -384,4 +390,4 @@ def item(
         _link(_url(base, f"/collections/{found.id}", f="json"), "collection", JSON_MEDIA_TYPE, found.title),
     ]
     body.update(members)
-    return Answer(GeoJson(body), list(found.refs), 1)
+    return Answer(GeoJson(body), list(found.refs), 1, released=released)

@@ -21,6 +21,7 @@ from api.answer import Answer, Table
 from api.caller import Caller
 from api.errors import BadParameter
 from api.protection import perturbation_variance
+from api.released_figures import Recorder
 from api.schemas.counts import CountOut
 from api.schemas.rates import DenominatorOut, NoDenominatorOut, RateOut, RatesResponse
 from api.services.counts import count_table
@@ -118,10 +119,12 @@ def rate_table(
     params: AggregateParams,
     denominator: str,
     per: int,
+    release: Recorder | None = None,
 ) -> tuple[Resolved, RatesResponse]:
-    """Rates for `params` per `per` of the `denominator` population, from the counts as the caller may see them."""
+    """Rates for `params` per `per` of the `denominator` population, from the counts as the caller may see them
+    (released through `release`, if any, as /v1/counts releases them)."""
     population = POPULATIONS[denominator]
-    resolved, counts = count_table(session, register, caller, params)
+    resolved, counts = count_table(session, register, caller, params, release)
     codes = sorted({row.area_code for row in counts.rows})
     found: dict[str, Denominator] = denominators(
         session, params.level.value, codes, population.sex, population.age_band
@@ -196,8 +199,10 @@ def rates(
     denominator: str,
     per: int | None,
 ) -> Answer[RatesResponse]:
-    """Rates for `params` per `per` of the `denominator` population (CSV and GeoJSON carry the denominators)."""
-    resolved, body = rate_table(session, register, caller, params, denominator, _per(denominator, per))
+    """Rates for `params` per `per` of the `denominator` population (CSV and GeoJSON carry the denominators). The
+    counts shown (the rows', not the margins: rates show none) are recorded and guarded as /v1/counts'."""
+    recorder = Recorder(session, caller, params, margins=False)
+    resolved, body = rate_table(session, register, caller, params, denominator, _per(denominator, per), recorder)
     years = {d.area_code: d for d in body.denominators}
 
     def flat(row: RateOut) -> dict[str, Any]:
@@ -224,4 +229,4 @@ def rates(
         members=members,
         flatten=flat,
     )
-    return Answer(body, resolved.refs, len(body.rows) + len(body.unlocated), table)
+    return Answer(body, resolved.refs, len(body.rows) + len(body.unlocated), table, recorder.released)

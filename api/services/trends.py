@@ -18,6 +18,7 @@ from api.answer import Answer, Table
 from api.caller import Caller
 from api.errors import BadParameter
 from api.protection import protect_cells
+from api.released_figures import Recorder
 from api.schemas.common import disclosure_out
 from api.schemas.trends import ComparisonOut, TrendOut, TrendsResponse
 from api.significance import METHOD, compare
@@ -66,9 +67,14 @@ def _released(table: ProtectedTable, key: Key) -> int | None:
 
 
 def trend_table(
-    session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams
+    session: Session,
+    register: ProtocolRegister,
+    caller: Caller,
+    params: AggregateParams,
+    release: Recorder | None = None,
 ) -> tuple[Resolved, TrendsResponse]:
-    """The released counts of each reported period, its previous period and the same period a year before."""
+    """The released counts of each reported period, its previous period and the same period a year before
+    (released through `release`, if any, as /v1/counts releases them: its cells, each over one period)."""
     if params.period is PeriodType.all:
         raise BadParameter("trends need a period of month, quarter, financial_year or rolling_12")
     reported = periods(params.period, params.start, params.end)
@@ -84,6 +90,9 @@ def trend_table(
         raise AssertionError("a base period lies outside the widened query")
     cells = located_cells(session, resolved.query)
     table = protect_cells(period_table(params, cells, list(every.values())), resolved.rule, len(params.dimensions))
+    if release is not None:
+        release.periods = list(every.values())
+        table = release(resolved, table)
     months = data_months(session, params.datasets, resolved.refs, resolved.scopes)
     start = months[0] if months else None
     groups = sorted({key[:-1] for key in table.cells}, key=lambda g: tuple(str(v) for v in g))
@@ -125,6 +134,8 @@ def trend_table(
         basis=BASIS,
         rows=rows,
     )
+    if release is not None:
+        response.disclosure = release.disclosed(response.disclosure)
     return resolved, response
 
 
@@ -140,8 +151,11 @@ def flat(row: TrendOut) -> dict[str, Any]:
 def trends(
     session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams
 ) -> Answer[TrendsResponse]:
-    """The trends for `params` (CSV and GeoJSON flatten each comparison into previous_* and year_ago_* columns)."""
-    resolved, body = trend_table(session, register, caller, params)
+    """The trends for `params` (CSV and GeoJSON flatten each comparison into previous_* and year_ago_* columns).
+    The counts shown (each group's in each period, reported or compared with) are recorded and guarded as
+    /v1/counts'."""
+    recorder = Recorder(session, caller, params, margins=False)
+    resolved, body = trend_table(session, register, caller, params, recorder)
     compared = [f"{name}_{field}" for name in COMPARED for field in ComparisonOut.model_fields]
     members: dict[str, Any] = {
         "disclosure": body.disclosure.model_dump(),
@@ -158,4 +172,4 @@ def trends(
         members=members,
         flatten=flat,
     )
-    return Answer(body, resolved.refs, len(body.rows), table)
+    return Answer(body, resolved.refs, len(body.rows), table, recorder.released)

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.integration
 KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": "r" * 48}
 EASTBOURNE = "E07000061"
 RECORDED, BY_PERIOD, BY_CATEGORY = "release-recorded", "release-periods", "release-categories"
+BY_RATE, BY_TREND, EVERY_ENDPOINT = "release-rates", "release-trends", "release-endpoints"
 MINIMUM = 5
 MARAC_FIELDS = "[category, period, location, marac_area, victim_pseudonym, perpetrator_pseudonym, information_only]"
 PROTOCOL = f"""
@@ -50,9 +51,13 @@ recipients:
   - {{id: {RECORDED}, name: Analysts A, kind: csp}}
   - {{id: {BY_PERIOD}, name: Analysts B, kind: csp}}
   - {{id: {BY_CATEGORY}, name: Analysts C, kind: csp}}
+  - {{id: {BY_RATE}, name: Analysts D, kind: csp}}
+  - {{id: {BY_TREND}, name: Analysts E, kind: csp}}
+  - {{id: {EVERY_ENDPOINT}, name: Analysts F, kind: csp}}
 signatories: [{{role: SIRO, organisation: east-sussex-marac}}]
 clauses:
-  - {{id: counts, recipients: [{RECORDED}, {BY_PERIOD}, {BY_CATEGORY}], datasets: [marac-cases],
+  - {{id: counts, recipients: [{RECORDED}, {BY_PERIOD}, {BY_CATEGORY}, {BY_RATE}, {BY_TREND}, {EVERY_ENDPOINT}],
+     datasets: [marac-cases],
      fields: {MARAC_FIELDS}, spatial_precision: district, temporal_precision: day, output: aggregates_only,
      pseudonym_linkage: true, disclosure: {{min_cell_count: {MINIMUM}, round_to: 1}}}}
 """
@@ -237,3 +242,105 @@ def test_all_categories_minus_the_others_recovers_no_suppressed_category(
     recovered = None if None in shown else int(shown[1] or 0) - int(shown[0] or 0)
     assert recovered != hidden
     assert (referral["disclosure"]["withheld"] or every["disclosure"]["withheld"]) != []
+
+
+# --- the guard across endpoints: rates, trends and OGC items are recorded and guarded as /v1/counts ------------
+
+
+def _get(client: TestClient, path: str, **params: Any) -> dict[str, Any]:
+    query = {"dataset": "marac-cases", "level": "lad", "area": EASTBOURNE, **params}
+    response = client.get(path, params=query)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_counts_for_a_year_then_rates_for_the_year_less_its_first_month_recover_no_suppressed_count(
+    loaded: None, hub_env: HubEnv, true_counts: Counter[tuple[str, str]]
+) -> None:
+    first, second, last, hidden = _window(true_counts, "information-only")
+    client = hub_env.api_client(BY_RATE, "analyst")
+    ask = {"category": "information-only", "period": "all"}
+    year = _only(_counts(client, **ask, **{"from": first, "to": last}))
+    assert year is not None and year >= MINIMUM
+    rates = _get(client, "/v1/rates", **ask, **{"from": second, "to": last})
+    [row] = rates["rows"]
+    assert row["count"] is None or year - row["count"] != hidden
+    assert row["count"] is None and row["rate"] is None  # the rate of a withheld count is not shown either
+    [reason] = rates["disclosure"]["withheld"]
+    assert "information-only" in reason and "exactly" in reason
+    assert rates["disclosure"]["suppressed"] >= 1
+
+
+def _quarters(true_counts: Counter[tuple[str, str]], category: str) -> tuple[str, str, str, int]:
+    """Calendar quarters (first month of the first, of the second, last month of the last; consecutive) where the
+    first's count is 1-4 and every later one's at least MINIMUM: the span minus the quarterly counts after its
+    first quarter (each shown by trends) would give the first."""
+    starts = [_month(2023, 7 + 3 * i) for i in range(8)]
+    count = [sum(true_counts[(category, _month(int(q[:4]), int(q[5:]) + k))] for k in range(3)) for q in starts]
+    for i in range(len(starts) - 1):
+        j = i + 1
+        while j < len(starts) and count[j] >= MINIMUM:
+            j += 1
+        if 1 <= count[i] < MINIMUM and j > i + 1:
+            last = starts[j - 1]
+            return starts[i], starts[i + 1], _month(int(last[:4]), int(last[5:]) + 2), count[i]
+    raise AssertionError("the generated cases have no run of quarters to attack")
+
+
+def test_counts_for_a_span_then_trends_for_the_span_less_its_first_quarter_recover_no_suppressed_count(
+    loaded: None, hub_env: HubEnv, true_counts: Counter[tuple[str, str]]
+) -> None:
+    category = "information-only"
+    first, second, last, hidden = _quarters(true_counts, category)
+    client = hub_env.api_client(BY_TREND, "analyst")
+    span = _only(_counts(client, category=category, period="all", **{"from": first, "to": last}))
+    assert span is not None and span >= MINIMUM
+    trends = _get(client, "/v1/trends", category=category, period="quarter", **{"from": second, "to": last})
+    shown = [r["count"] for r in trends["rows"]]
+    assert len(shown) == len(trends["periods"]) >= 1
+    recovered = None if None in shown else span - sum(shown)
+    assert recovered != hidden
+
+
+def test_the_release_record_lists_the_figures_of_every_endpoint(loaded: None, hub_env: HubEnv) -> None:
+    client = hub_env.api_client(EVERY_ENDPOINT, "analyst")
+    window = {"from": "2024-07", "to": "2024-12"}
+    counts = _get(client, "/v1/counts", period="all", **window)
+    rates = _get(client, "/v1/rates", period="quarter", **window)
+    trends = _get(client, "/v1/trends", period="quarter", **window)
+    response = client.get("/collections/marac-cases-lad-monthly/items", params={"limit": 5})
+    assert response.status_code == 200, response.text
+    items = response.json()
+    recorded = hub_env.query(
+        "SELECT a.endpoint, f.first_month, f.last_month, f.areas, f.categories, f.value FROM released_figure f "
+        "JOIN access_log a ON a.id = f.access_id WHERE f.org = :o ORDER BY f.id",
+        o=EVERY_ENDPOINT,
+    )
+    by_endpoint: dict[str, list[tuple[str, str, int | None]]] = {}
+    for endpoint, first, last, areas, categories, value in recorded:
+        assert categories is None
+        if tuple(areas) != (EASTBOURNE,):
+            assert endpoint.startswith("/collections/")  # every district of the collection
+            continue
+        by_endpoint.setdefault(endpoint, []).append((f"{first:%Y-%m}", f"{last:%Y-%m}", value))
+    assert set(by_endpoint) == {"/v1/counts", "/v1/rates", "/v1/trends", "/collections/marac-cases-lad-monthly/items"}
+    assert ("2024-07", "2024-12", counts["totals"]["overall"]) in by_endpoint["/v1/counts"]
+    quarters = {("2024-07", "2024-09"), ("2024-10", "2024-12")}
+    assert {(f, l_) for f, l_, _ in by_endpoint["/v1/rates"]} == quarters  # its rows: no margins shown, none kept
+    assert [v for *_, v in by_endpoint["/v1/rates"]] == [r["count"] for r in rates["rows"]]
+    # trends show each quarter's count and those of the quarters they compare with (a year before, the previous)
+    trend_spans = {(f, l_): v for f, l_, v in by_endpoint["/v1/trends"]}
+    assert quarters <= set(trend_spans) and {("2023-07", "2023-09"), ("2023-10", "2023-12")} <= set(trend_spans)
+    assert {r["period"]: r["count"] for r in trends["rows"]} == {
+        p: trend_spans[(f, l_)] for p, (f, l_) in zip(trends["periods"], sorted(quarters), strict=True)
+    }
+    # OGC items: every feature's monthly count, the same on every page, one month each
+    features = {
+        f["properties"]["month"]: f["properties"]["count"]
+        for f in items["features"]
+        if f["properties"]["area_code"] == EASTBOURNE
+    }
+    ogc = {f: v for f, l_, v in by_endpoint["/collections/marac-cases-lad-monthly/items"] if f == l_}
+    assert len(ogc) == len(by_endpoint["/collections/marac-cases-lad-monthly/items"]) > len(features)
+    assert all(ogc[month] == count for month, count in features.items())
