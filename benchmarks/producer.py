@@ -73,7 +73,7 @@ def hub_publish(access: BrokerAccess, topic: str, path: Path, options: SourceOpt
     feed = get_feed(DATASET)
     with Publisher(access, client_id="bench-hub-publish") as publisher:
         started = time.perf_counter()
-        summary = publish_file(feed, path, options, lambda item: publisher.send(topic, item))
+        summary = publish_file(feed, path, options, lambda item, row: publisher.send(topic, item, row))
         publisher.flush()
         elapsed = time.perf_counter() - started
     sent = summary.published + summary.retracted
@@ -112,7 +112,7 @@ def without_kafka(path: Path, options: SourceOptions, profile: Path | None) -> f
     """Seconds for the publish path with a send that only serialises the record (no broker); optionally profiled."""
     feed = get_feed(DATASET)
 
-    def send(item: Outgoing) -> None:
+    def send(item: Outgoing, _row: int) -> None:
         record(item)
 
     profiler = cProfile.Profile() if profile else None

@@ -16,8 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from producers.anonymisation.pseudonyms import PseudonymError
-from producers.csv_source import RowError, SourceRow, read_rows
+from producers.csv_source import IgnoredColumns, RowError, SourceBreak, SourceItem, read_rows
 from producers.feed import Feed, RowValueError, SourceContext
+from producers.publisher import record_size
+from producers.settings import MAX_MESSAGE_BYTES
 from producers.xml_source import read_records
 from sharing_protocols.envelope import EventEnvelope, Retraction
 from sharing_protocols.precision import TemporalPrecision
@@ -28,7 +30,9 @@ RECORD_ID_DOMAIN = "record-ids"  # the key file entry whose secret makes event i
 
 @dataclass
 class PublishSummary:
-    """What happened to a file: rows read, events published, retractions, in-file duplicates, rejected rows."""
+    """What happened to a file: rows read, events published, retractions, in-file duplicates, rejected rows, and
+    where the file broke with the rows not attempted after it. Every row read is published, retracted, a
+    duplicate or rejected: read == published + retracted + duplicates + rejected."""
 
     file: str
     dataset: str
@@ -37,18 +41,36 @@ class PublishSummary:
     retracted: int = 0
     duplicates: int = 0  # rows repeating an earlier row of the file exactly (same record, same content): sent once
     errors: list[RowError] = field(default_factory=list)
+    broken: SourceBreak | None = None  # where the file stopped being readable, if it did
+    ignored_columns: tuple[str, ...] = ()  # header columns the feed does not know
 
     @property
     def rejected(self) -> int:
         return len(self.errors)
 
+    @property
+    def not_attempted(self) -> int:
+        """Rows after the break (none when the file was read to its end)."""
+        return self.broken.not_attempted if self.broken else 0
+
+    @property
+    def complete(self) -> bool:
+        """Whether every row of the file was published (or retracted, or was an exact duplicate of one that was)."""
+        return not self.errors and self.broken is None
+
     def rejected_by_reason(self) -> Counter[str]:
         return Counter(error.kind for error in self.errors)
+
+    def refused_by_broker(self, row: int | None, limit: int) -> None:
+        """An event counted as published that the broker (or its client) refused as too large: rejected instead."""
+        self.published -= 1
+        self.errors.append(RowError(self.file, row or 0, None, _too_large(None, limit)))
 
 
 @dataclass(frozen=True)
 class SourceOptions:
-    """How a partner's rows are turned into events: who publishes, how identifiers become pseudonyms, etc."""
+    """How a partner's rows are turned into events: who publishes, how identifiers become pseudonyms, the largest
+    message the broker accepts, etc."""
 
     partner: str
     pseudonymise: Callable[[str, str], str]
@@ -56,6 +78,18 @@ class SourceOptions:
     vocabulary: frozenset[str] | None = None
     temporal_precision: TemporalPrecision | None = "timestamp"  # the finest the feed's protocols grant
     record_key: bytes | None = None  # the partner's secret for event ids (linkage domain RECORD_ID_DOMAIN)
+    max_message_bytes: int = MAX_MESSAGE_BYTES  # the broker's message.max.bytes: larger events are rejected
+
+
+def _too_large(size: int | None, limit: int) -> str:
+    """Why an event is rejected for its size (None: the size the broker saw is not known)."""
+    event = "the event" if size is None else f"the event ({size:,} bytes)"
+    return f"{event} is larger than the broker's maximum message size ({limit:,} bytes)"
+
+
+def _largest(fields: Mapping[str, str]) -> str | None:
+    """The field with the longest value: what most likely made an event too large."""
+    return max(fields, key=lambda name: len(fields[name]), default=None)
 
 
 def _validation_error(file: str, row: int, exc: ValidationError) -> RowError:
@@ -78,7 +112,7 @@ class _FallbackKeys:
         return f"content:{content}#{self._seen[content]}"
 
 
-def source_rows(feed: Feed[Any], path: Path) -> Iterator[SourceRow | RowError]:
+def source_rows(feed: Feed[Any], path: Path) -> Iterator[SourceItem]:
     """The rows of `path`, read as XML when the file is .xml and the feed has an XML form, else as CSV."""
     if path.suffix.lower() == ".xml" and "xml" in feed.formats and feed.xml_record:
         return read_records(path, feed.xml_record, feed.columns)
@@ -87,10 +121,25 @@ def source_rows(feed: Feed[Any], path: Path) -> Iterator[SourceRow | RowError]:
 
 def outgoing(feed: Feed[Any], path: Path, options: SourceOptions, summary: PublishSummary) -> Iterator[Outgoing]:
     """Validate each row of `path` and yield its event or retraction; rejected rows are recorded in `summary`."""
+    for _, item in numbered(feed, path, options, summary):
+        yield item
+
+
+def numbered(
+    feed: Feed[Any], path: Path, options: SourceOptions, summary: PublishSummary
+) -> Iterator[tuple[int, Outgoing]]:
+    """Each event or retraction of `path` with the source row (record number) it came from; rejected rows, a
+    break in the file and ignored columns are recorded in `summary`."""
     fallback = _FallbackKeys()
     sent: dict[str, str] = {}  # source key -> digest of the row last sent for it
     spec = feed.spec
     for item in source_rows(feed, path):
+        if isinstance(item, IgnoredColumns):
+            summary.ignored_columns = item.columns
+            continue
+        if isinstance(item, SourceBreak):
+            summary.broken = item
+            return
         summary.read += 1
         if isinstance(item, RowError):
             summary.errors.append(item)
@@ -113,12 +162,13 @@ def outgoing(feed: Feed[Any], path: Path, options: SourceOptions, summary: Publi
         if feed.retracted is not None and feed.retracted(row):
             sent.pop(key, None)
             summary.retracted += 1
-            yield Retraction(
+            retraction = Retraction(
                 event_id=context.event_id,
                 dataset=spec.name,
                 partner=options.partner,
                 schema_version=spec.schema_version,
             )
+            yield item.row, retraction
             continue
         try:
             envelope = spec.coarsened(feed.to_envelope(row, context), options.temporal_precision)
@@ -128,13 +178,18 @@ def outgoing(feed: Feed[Any], path: Path, options: SourceOptions, summary: Publi
         except PseudonymError as exc:
             summary.errors.append(RowError(summary.file, item.row, None, f"cannot pseudonymise: {exc}"))
             continue
+        size = record_size(envelope)
+        if size > options.max_message_bytes:
+            reason = _too_large(size, options.max_message_bytes)
+            summary.errors.append(RowError(summary.file, item.row, _largest(item.fields), reason))
+            continue
         digest = hashlib.sha256(envelope.to_bytes()).hexdigest()
         if sent.get(key) == digest:
             summary.duplicates += 1
             continue
         sent[key] = digest
         summary.published += 1
-        yield envelope
+        yield item.row, envelope
 
 
 def envelopes(feed: Feed[Any], path: Path, options: SourceOptions, summary: PublishSummary) -> Iterator[EventEnvelope]:
@@ -148,12 +203,13 @@ def publish_file(
     feed: Feed[Any],
     path: Path,
     options: SourceOptions,
-    send: Callable[[Outgoing], None],
+    send: Callable[[Outgoing, int], None],
 ) -> PublishSummary:
-    """Publish every valid row of `path` through `send`; the summary says what was read, sent and rejected."""
+    """Publish every valid row of `path` through `send` (the event and its source row); the summary says what was
+    read, sent, rejected and not attempted."""
     summary = PublishSummary(file=str(path), dataset=feed.name)
-    for item in outgoing(feed, path, options, summary):
-        send(item)
+    for row, item in numbered(feed, path, options, summary):
+        send(item, row)
     return summary
 
 

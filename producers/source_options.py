@@ -56,4 +56,5 @@ def build_source_options(
         vocabulary=read_vocabulary(settings.vocabulary_file),
         temporal_precision=precision,
         record_key=keys.get(RECORD_ID_DOMAIN),
+        max_message_bytes=settings.max_message_bytes,
     )

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError, iterparse
 from xml.parsers import expat
 
-from producers.csv_source import RowError, SourceFileError, SourceRow
+from producers.csv_source import MAX_CELL_CHARS, RowError, SourceBreak, SourceFileError, SourceRow
 
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def read_records(path: Path, record: str, columns: Sequence[str]) -> Iterator[SourceRow | RowError]:
+def read_records(path: Path, record: str, columns: Sequence[str]) -> Iterator[SourceRow | RowError | SourceBreak]:
     """Yield each `<record>` element of `path` as a SourceRow (child element name -> text), numbered from 1.
 
-    A record without one of `columns` yields a RowError; a document that stops being well-formed raises
-    SourceFileError naming the line. Entity declarations are refused (no entity expansion attacks).
+    A record without one of `columns`, or with a text longer than MAX_CELL_CHARS, yields a RowError; a document
+    that stops being well-formed ends with a SourceBreak naming the line and record, and counting the records
+    from there on as not attempted. Entity declarations are refused (no entity expansion attacks).
     """
     name = str(path)
     if not path.is_file():
@@ -26,17 +28,36 @@ def read_records(path: Path, record: str, columns: Sequence[str]) -> Iterator[So
     if _declares_a_dtd(path):
         raise SourceFileError(f"{name}: DTDs and entity declarations are not accepted")
     number = 0
+    inside = False  # within a <record> whose end has not been read
     try:
-        for _, element in iterparse(path, events=("end",)):
+        for event, element in iterparse(path, events=("start", "end")):
             if _local(element.tag) != record:
                 continue
-            number += 1
-            yield _record(name, number, element, columns)
-            element.clear()
+            inside = event == "start"
+            if event == "end":
+                number += 1
+                yield _record(name, number, element, columns)
+                element.clear()
     except ParseError as exc:
-        raise SourceFileError(f"{name}, line {exc.position[0]}: not well-formed XML") from None
+        line, column = exc.position
+        if number == 0:
+            raise SourceFileError(f"{name}, line {line}: not well-formed XML") from None
+        after = _records_from(path, record, line, column)
+        yield SourceBreak(name, number + 1, line, "not well-formed XML", int(inside) + after)
+        return
     if number == 0:
         raise SourceFileError(f"{name}: no <{record}> records")
+
+
+def _records_from(path: Path, record: str, line: int, column: int) -> int:
+    """How many `<record>` start tags the file has from `line`, `column` (1-based line, 0-based column) on."""
+    start = re.compile(rb"<(?:[\w.-]+:)?" + re.escape(record.encode()) + rb"[\s/>]")
+    count = 0
+    with path.open("rb") as handle:
+        for number, text in enumerate(handle, start=1):
+            if number >= line:
+                count += len(start.findall(text[column:] if number == line else text))
+    return count
 
 
 class _RootReached(Exception):
@@ -71,6 +92,9 @@ def _declares_a_dtd(path: Path) -> bool:
 
 def _record(name: str, number: int, element: Element, columns: Sequence[str]) -> SourceRow | RowError:
     fields = {_local(child.tag): (child.text or "").strip() for child in element}
+    oversized = next((field for field, text in fields.items() if len(text) > MAX_CELL_CHARS), None)
+    if oversized is not None:
+        return RowError(name, number, oversized, f"is longer than {MAX_CELL_CHARS:,} characters")
     missing = [column for column in columns if column not in fields]
     if missing:
         return RowError(name, number, missing[0], "element is missing")

@@ -36,20 +36,43 @@ MAX_ERRORS_SHOWN = 50
 PROGRESS_EVERY = 1000
 
 
+# `hub publish` exit codes (documented in its --help and docs/feeds.md).
+EXIT_REJECTED = 1  # the file was read to its end, but some rows were rejected
+EXIT_UNUSABLE = 2  # the file, the partner's keys or the topic cannot be used: nothing was sent
+EXIT_UNDELIVERED = 3  # the broker refused the credential or did not acknowledge every event
+EXIT_BROKEN = 4  # the file broke part-way: rows before the break as summarised, the rest not attempted
+
+
 def _report(summary: PublishSummary, delivered: int, failed: list[str]) -> None:
     console.print(
         f"{summary.file}: {summary.read} rows read, {summary.published} published, {summary.retracted} retracted "
         f"({delivered} acknowledged by the broker), {summary.duplicates} exact duplicates skipped, "
-        f"{summary.rejected} rejected"
+        f"{summary.rejected} rejected, {summary.not_attempted} not attempted",
+        markup=False,
+        highlight=False,
     )
+    if summary.ignored_columns:
+        ignored = ", ".join(map(repr, summary.ignored_columns))
+        console.print(f"  columns not in the feed's schema, ignored: {ignored}", markup=False, highlight=False)
     for reason, count in summary.rejected_by_reason().most_common():
-        console.print(f"  rejected {count:>6} x {reason}", markup=False)
+        console.print(f"  rejected {count:>6} x {reason}", markup=False, highlight=False)
     for error in summary.errors[:MAX_ERRORS_SHOWN]:
-        console.print(f"  {error}", markup=False)
+        console.print(f"  {error}", markup=False, highlight=False)
     if summary.rejected > MAX_ERRORS_SHOWN:
         console.print(f"  ... and {summary.rejected - MAX_ERRORS_SHOWN} more")
+    if summary.broken is not None:
+        console.print(f"  the file broke: {summary.broken}", markup=False, highlight=False)
     if failed:
         console.print(f"  [red]{len(failed)} events were not delivered: {sorted(set(failed))}[/red]")
+
+
+def exit_code(summary: PublishSummary, failed: list[str]) -> int:
+    """0 only when every row read was published (and the file read to its end); else the worst loss's code."""
+    if failed:
+        return EXIT_UNDELIVERED
+    if summary.broken is not None:
+        return EXIT_BROKEN
+    return EXIT_REJECTED if summary.errors else 0
 
 
 def feed_argument(name: str) -> Feed[Any]:
@@ -73,7 +96,7 @@ def publishing_topic(kafka: KafkaSettings, dataset: str, partner: str, access: B
         ensure_publishing_topic(kafka, topic, access)
     except TopicUnavailableError as exc:
         console.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_UNUSABLE) from None
     return topic
 
 
@@ -101,7 +124,20 @@ def publish(
         Path | None, typer.Option(help="directory of <list>.csv code lists (or HUB_PRODUCER_CODE_LISTS_DIR)")
     ] = None,
 ) -> None:
-    """Validate FILE row by row against FEED's schema, anonymise it, and publish one event per valid row."""
+    """Validate FILE row by row against FEED's schema, anonymise it, and publish one event per valid row.
+
+    The summary counts the rows read, published, retracted, exact duplicates skipped, rejected and not attempted.
+    Each rejected row is named by file, row and field; a break in the file by line and row.
+    FILE is UTF-8, with or without a byte order mark; a UTF-16 file is refused (export it as UTF-8).
+    A cell over 1 MiB, or an event over HUB_PRODUCER_MAX_MESSAGE_BYTES (the broker's limit), rejects its row.
+
+    Exit codes:
+    0 every row read was published;
+    1 rows were rejected;
+    2 the file, the keys or the topic cannot be used (nothing was sent);
+    3 the broker refused the credential or did not acknowledge every event;
+    4 the file broke part-way (the rows after the break were not attempted).
+    """
     spec = feed_argument(feed)
     base = producer_settings()
     settings = base.model_copy(
@@ -119,16 +155,16 @@ def publish(
         )
     except (LinkageKeyError, CodeListError) as exc:
         console.print(f"[red]{exc}[/red]", markup=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_UNUSABLE) from None
     kafka = KafkaSettings()
     try:
         access = broker_access("admin")  # HUB_KAFKA_USERNAME/PASSWORD (a partner's), else the embedded hub-admin
     except BrokerCredentialsError as exc:
         console.print(str(exc), markup=False)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_UNUSABLE) from None
     try:
         topic = publishing_topic(kafka, spec.name, publisher_id, access)
-        publisher_client = Publisher(access)
+        publisher_client = Publisher(access, max_message_bytes=options.max_message_bytes)
     except KafkaError as exc:
         console.print(
             f"the broker at {access.servers} refused {access.username} or did not answer ({type(exc).__name__}): "
@@ -136,7 +172,7 @@ def publish(
             "topics `hub partners add` gave it",
             markup=False,
         )
-        raise typer.Exit(3) from None
+        raise typer.Exit(EXIT_UNDELIVERED) from None
     with (
         publisher_client as publisher,
         Progress(
@@ -151,9 +187,9 @@ def publish(
         task = progress.add_task(f"publishing {file.name}", total=None)
         sent = 0
 
-        def send(item: Outgoing) -> None:
+        def send(item: Outgoing, row: int) -> None:
             nonlocal sent
-            publisher.send(topic, item)
+            publisher.send(topic, item, row)
             sent += 1
             if sent % PROGRESS_EVERY == 0:
                 progress.update(task, completed=sent)
@@ -161,14 +197,15 @@ def publish(
         try:
             summary = publish_file(spec, file, options, send)
         except SourceFileError as exc:
-            console.print(f"[red]{exc}[/red]", markup=True)
-            raise typer.Exit(2) from None
+            console.print(str(exc), markup=False, highlight=False)
+            raise typer.Exit(EXIT_UNUSABLE) from None
         publisher.flush()
+    for row in publisher.too_large:
+        summary.refused_by_broker(row, options.max_message_bytes)
     _report(summary, publisher.delivered, publisher.failed)
-    if publisher.failed:
-        raise typer.Exit(3)
-    if summary.rejected:
-        raise typer.Exit(1)
+    code = exit_code(summary, publisher.failed)
+    if code:
+        raise typer.Exit(code)
 
 
 def linkage_key(domain: Annotated[str, typer.Argument(help="linkage domain, e.g. person-east-sussex")]) -> None:

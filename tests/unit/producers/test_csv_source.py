@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from producers.csv_source import RowError, SourceFileError, SourceRow, read_rows
+from producers.csv_source import RowError, SourceFileError, SourceItem, SourceRow, read_rows
 
 COLUMNS = ("a", "b", "c")
 
@@ -25,7 +25,7 @@ def test_good_rows_are_numbered_from_two(tmp_path: Path) -> None:
     ]
 
 
-def _bad_rows(tmp_path: Path) -> tuple[Path, list[SourceRow | RowError]]:
+def _bad_rows(tmp_path: Path) -> tuple[Path, list[SourceItem]]:
     path = _write(tmp_path, b"a,b,c\n1,2\n1,\xff\xfe,3\n7,8,9\n")
     return path, list(read_rows(path, COLUMNS))
 

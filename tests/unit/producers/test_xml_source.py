@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from producers.csv_source import RowError, SourceFileError, SourceRow
+from producers.csv_source import RowError, SourceBreak, SourceFileError, SourceRow
 from producers.xml_source import read_records
 
 RECORDS = "<Export><Rec><A>1</A><B>x</B></Rec><Rec><A>2</A></Rec></Export>"
@@ -33,6 +33,13 @@ def test_a_dtd_is_refused_however_long_the_prolog(tmp_path: Path, padding: int) 
         list(read_records(_write(tmp_path, text), "Rec", ("A", "B")))
 
 
-def test_a_document_that_stops_being_well_formed_names_the_line(tmp_path: Path) -> None:
+def test_a_document_that_is_not_well_formed_before_its_first_record_is_a_file_error(tmp_path: Path) -> None:
     with pytest.raises(SourceFileError, match="line 2: not well-formed"):
         list(read_records(_write(tmp_path, "<Export>\n<Rec><A>1</Rec></Export>"), "Rec", ("A",)))
+
+
+def test_a_document_that_stops_being_well_formed_ends_with_a_break_naming_line_and_record(tmp_path: Path) -> None:
+    path = _write(tmp_path, "<Export>\n<Rec><A>1</A></Rec>\n<Rec><A>2</Rec>\n<Rec><A>3</A></Rec>\n</Export>")
+    *rows, end = read_records(path, "Rec", ("A",))
+    assert rows == [SourceRow(1, {"A": "1"})]
+    assert end == SourceBreak(str(path), 2, 3, "not well-formed XML", 2)  # record 2 (begun) and record 3 after it
