@@ -61,10 +61,12 @@ class PublishSummary:
     def rejected_by_reason(self) -> Counter[str]:
         return Counter(error.kind for error in self.errors)
 
-    def refused_by_broker(self, row: int | None, limit: int) -> None:
+    def refused_by_broker(self, row: int | None) -> None:
         """An event counted as published that the broker (or its client) refused as too large: rejected instead."""
         self.published -= 1
-        self.errors.append(RowError(self.file, row or 0, None, _too_large(None, limit)))
+        self.errors.append(
+            RowError(self.file, row or 0, None, "the broker refused the event as larger than its maximum")
+        )
 
 
 @dataclass(frozen=True)
@@ -81,10 +83,9 @@ class SourceOptions:
     max_message_bytes: int = MAX_MESSAGE_BYTES  # the broker's message.max.bytes: larger events are rejected
 
 
-def _too_large(size: int | None, limit: int) -> str:
-    """Why an event is rejected for its size (None: the size the broker saw is not known)."""
-    event = "the event" if size is None else f"the event ({size:,} bytes)"
-    return f"{event} is larger than the broker's maximum message size ({limit:,} bytes)"
+def _too_large(size: int, limit: int) -> str:
+    """Why an event is rejected for its size."""
+    return f"the event ({size:,} bytes) is larger than the broker's maximum message size ({limit:,} bytes)"
 
 
 def _largest(fields: Mapping[str, str]) -> str | None:

@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Any
 
 from kafka import KafkaProducer
-from kafka.errors import MessageSizeTooLargeError
+from kafka.errors import KafkaError, MessageSizeTooLargeError
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
 from broker_access.credentials import BrokerAccess
@@ -47,25 +47,33 @@ PRODUCER_SETTINGS: dict[str, Any] = {
 }
 
 
+Refused = tuple[str, int | None, EventEnvelope | Retraction]  # topic, source row, item
+SEND_TIMEOUT_S = 60  # for a record re-sent alone after the broker refused one as too large
+
+
 class Publisher:
     """Sends envelopes keyed by event id, with dataset, partner and schema version in the headers, signed in as
     `access`'s principal (a partner may write only its own topics).
 
     Counts what the broker acknowledged (`delivered`); lists the source rows of records too large for the client's
     or the broker's maximum message size (`too_large`) and the error names of any other undelivered record
-    (`failed`).
+    (`failed`). When the broker refuses a record as too large, kafka-python's idempotent producer aborts every
+    record after it: the publisher then starts a new producer and re-sends those records one by one, so that only
+    the records the broker refuses on their own are reported as too large.
     """
 
     def __init__(
         self, access: BrokerAccess, client_id: str = "hub-publisher", max_message_bytes: int = MAX_MESSAGE_BYTES
     ) -> None:
-        self._producer = KafkaProducer(
+        self._config: dict[str, Any] = {
             **access.kafka_python(),
-            client_id=client_id,
-            max_request_size=max_message_bytes,
+            "client_id": client_id,
+            "max_request_size": max_message_bytes,
             **PRODUCER_SETTINGS,
-        )
+        }
+        self._producer = KafkaProducer(**self._config)
         self._lock = threading.Lock()
+        self._refused: list[Refused] = []  # refused as too large by the broker, to be re-sent alone
         self.delivered = 0
         self.failed: list[str] = []
         self.too_large: list[int | None] = []
@@ -74,30 +82,55 @@ class Publisher:
         with self._lock:
             self.delivered += 1
 
-    def _error(self, row: int | None, exc: BaseException) -> None:
+    def _error(self, refused: Refused, exc: BaseException) -> None:
         with self._lock:
             if isinstance(exc, MessageSizeTooLargeError):
-                self.too_large.append(row)
+                self._refused.append(refused)
             else:
                 self.failed.append(type(exc).__name__)
 
     def send(self, topic: str, item: EventEnvelope | Retraction, row: int | None = None) -> None:
         """An event (JSON value) or a retraction (null value: a tombstone), keyed by the event id; `row` is the
         source row it came from, reported in `too_large` if the record is refused for its size."""
+        if self._refused:
+            self._recover()
         key, value, headers = record(item)
         try:
             future = self._producer.send(topic, key=key, value=value, headers=headers)
-        except MessageSizeTooLargeError as exc:
-            self._error(row, exc)
+        except MessageSizeTooLargeError:  # over max_request_size: refused by the client, the producer unharmed
+            self.too_large.append(row)
             return
         future.add_callback(self._ok)
-        future.add_errback(partial(self._error, row))
+        future.add_errback(partial(self._error, (topic, row, item)))
+
+    def _recover(self) -> None:
+        """After the broker refused a record as too large: let the aborted producer finish, then re-send each
+        refused record alone on a new producer (a new one again after each record the broker refuses)."""
+        self._producer.flush()
+        self._producer.close()
+        with self._lock:
+            refused, self._refused = self._refused, []
+        self._producer = KafkaProducer(**self._config)
+        for topic, row, item in refused:
+            key, value, headers = record(item)
+            try:
+                self._producer.send(topic, key=key, value=value, headers=headers).get(timeout=SEND_TIMEOUT_S)
+            except MessageSizeTooLargeError:
+                self.too_large.append(row)
+                self._producer.close()
+                self._producer = KafkaProducer(**self._config)
+            except KafkaError as exc:
+                self.failed.append(type(exc).__name__)
+            else:
+                self.delivered += 1
 
     def flush(self) -> None:
         self._producer.flush()
+        while self._refused:
+            self._recover()
 
     def close(self) -> None:
-        self._producer.flush()
+        self.flush()
         self._producer.close()
 
     def __enter__(self) -> Publisher:

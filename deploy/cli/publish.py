@@ -201,7 +201,7 @@ def publish(
             raise typer.Exit(EXIT_UNUSABLE) from None
         publisher.flush()
     for row in publisher.too_large:
-        summary.refused_by_broker(row, options.max_message_bytes)
+        summary.refused_by_broker(row)
     _report(summary, publisher.delivered, publisher.failed)
     code = exit_code(summary, publisher.failed)
     if code:
