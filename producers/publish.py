@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from producers.anonymisation.pseudonyms import PseudonymError
 from producers.csv_source import IgnoredColumns, RowError, SourceBreak, SourceItem, read_rows
 from producers.feed import Feed, RowValueError, SourceContext
-from producers.publisher import record_size
+from producers.publisher import record, record_size
 from producers.settings import MAX_MESSAGE_BYTES
 from producers.xml_source import read_records
 from sharing_protocols.envelope import EventEnvelope, Retraction
@@ -179,12 +179,13 @@ def numbered(
         except PseudonymError as exc:
             summary.errors.append(RowError(summary.file, item.row, None, f"cannot pseudonymise: {exc}"))
             continue
-        size = record_size(envelope)
+        message_key, payload, headers = record(envelope)  # the Kafka record as the Publisher will send it
+        size = record_size(message_key, payload, headers)
         if size > options.max_message_bytes:
             reason = _too_large(size, options.max_message_bytes)
             summary.errors.append(RowError(summary.file, item.row, _largest(item.fields), reason))
             continue
-        digest = hashlib.sha256(envelope.to_bytes()).hexdigest()
+        digest = hashlib.sha256(payload or b"").hexdigest()
         if sent.get(key) == digest:
             summary.duplicates += 1
             continue

@@ -29,10 +29,9 @@ def record(item: EventEnvelope | Retraction) -> tuple[bytes, bytes | None, list[
     return str(item.event_id).encode(), value, headers
 
 
-def record_size(item: EventEnvelope | Retraction) -> int:
-    """The bytes of the record batch that carries `item` alone (kafka-python's upper bound, which it checks
+def record_size(key: bytes, value: bytes | None, headers: list[tuple[str, bytes]]) -> int:
+    """The bytes of the record batch that carries this record alone (kafka-python's upper bound, which it checks
     against max_request_size as the broker checks the batch against message.max.bytes)."""
-    key, value, headers = record(item)
     return int(DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers))
 
 
