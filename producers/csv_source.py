@@ -60,13 +60,11 @@ class SourceBreak:
 
 @dataclass(frozen=True)
 class IgnoredColumns:
-    """Header columns the feed does not know: read past, never published."""
+    """Columns of the CSV header, or elements of the XML records, that the feed does not know: read past, never
+    published."""
 
     file: str
     columns: tuple[str, ...]
-
-    def __str__(self) -> str:
-        return f"{self.file}, row 1: column(s) not in the feed's schema, ignored: {', '.join(map(repr, self.columns))}"
 
 
 class SourceFileError(ValueError):

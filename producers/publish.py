@@ -83,9 +83,9 @@ class SourceOptions:
     max_message_bytes: int = MAX_MESSAGE_BYTES  # the broker's message.max.bytes: larger events are rejected
 
 
-def _too_large(size: int, limit: int) -> str:
-    """Why an event is rejected for its size."""
-    return f"the event ({size:,} bytes) is larger than the broker's maximum message size ({limit:,} bytes)"
+def _too_large(limit: int) -> str:
+    """Why an event is rejected for its size (without the size, so that such rows are summarised together)."""
+    return f"the event is larger than the broker's maximum message size ({limit:,} bytes)"
 
 
 def _largest(fields: Mapping[str, str]) -> str | None:
@@ -180,9 +180,8 @@ def numbered(
             summary.errors.append(RowError(summary.file, item.row, None, f"cannot pseudonymise: {exc}"))
             continue
         message_key, payload, headers = record(envelope)  # the Kafka record as the Publisher will send it
-        size = record_size(message_key, payload, headers)
-        if size > options.max_message_bytes:
-            reason = _too_large(size, options.max_message_bytes)
+        if record_size(message_key, payload, headers) > options.max_message_bytes:
+            reason = _too_large(options.max_message_bytes)
             summary.errors.append(RowError(summary.file, item.row, _largest(item.fields), reason))
             continue
         digest = hashlib.sha256(payload or b"").hexdigest()

@@ -8,19 +8,28 @@ from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError, iterparse
 from xml.parsers import expat
 
-from producers.csv_source import MAX_CELL_CHARS, RowError, SourceBreak, SourceFileError, SourceRow
+from producers.csv_source import (
+    MAX_CELL_CHARS,
+    IgnoredColumns,
+    RowError,
+    SourceBreak,
+    SourceFileError,
+    SourceItem,
+    SourceRow,
+)
 
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def read_records(path: Path, record: str, columns: Sequence[str]) -> Iterator[SourceRow | RowError | SourceBreak]:
+def read_records(path: Path, record: str, columns: Sequence[str]) -> Iterator[SourceItem]:
     """Yield each `<record>` element of `path` as a SourceRow (child element name -> text), numbered from 1.
 
     A record without one of `columns`, or with a text longer than MAX_CELL_CHARS, yields a RowError; a document
     that stops being well-formed ends with a SourceBreak naming the line and record, and counting the records
-    from there on as not attempted. Entity declarations are refused (no entity expansion attacks).
+    from there on as not attempted. Elements of a record that are not among `columns` are read past and named at
+    the end (IgnoredColumns). Entity declarations are refused (no entity expansion attacks).
     """
     name = str(path)
     if not path.is_file():
@@ -29,6 +38,8 @@ def read_records(path: Path, record: str, columns: Sequence[str]) -> Iterator[So
         raise SourceFileError(f"{name}: DTDs and entity declarations are not accepted")
     number = 0
     inside = False  # within a <record> whose end has not been read
+    known = set(columns)
+    unknown: set[str] = set()
     try:
         for event, element in iterparse(path, events=("start", "end")):
             if _local(element.tag) != record:
@@ -36,6 +47,7 @@ def read_records(path: Path, record: str, columns: Sequence[str]) -> Iterator[So
             inside = event == "start"
             if event == "end":
                 number += 1
+                unknown.update(_local(child.tag) for child in element if _local(child.tag) not in known)
                 yield _record(name, number, element, columns)
                 element.clear()
     except ParseError as exc:
@@ -43,10 +55,14 @@ def read_records(path: Path, record: str, columns: Sequence[str]) -> Iterator[So
         if number == 0:
             raise SourceFileError(f"{name}, line {line}: not well-formed XML") from None
         after = _records_from(path, record, line, column)
+        if unknown:
+            yield IgnoredColumns(name, tuple(sorted(unknown)))
         yield SourceBreak(name, number + 1, line, "not well-formed XML", int(inside) + after)
         return
     if number == 0:
         raise SourceFileError(f"{name}: no <{record}> records")
+    if unknown:
+        yield IgnoredColumns(name, tuple(sorted(unknown)))
 
 
 def _records_from(path: Path, record: str, line: int, column: int) -> int:

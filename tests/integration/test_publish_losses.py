@@ -109,8 +109,8 @@ def test_oversized_rows_are_rejected_and_the_rest_reach_the_topic(run: str, requ
 
 def test_an_event_over_the_brokers_maximum_is_named_before_sending(checked_first: Published, oversized: Path) -> None:
     assert f"{oversized}, row 4, field 'Location': is longer than 1,048,576 characters" in checked_first.stderr
-    assert f"{oversized}, row 5, field 'Falls within': the event (" in checked_first.stderr
-    assert "is larger than the broker's maximum message size (1,048,588 bytes)" in checked_first.stderr
+    too_large = "the event is larger than the broker's maximum message size (1,048,588 bytes)"
+    assert f"{oversized}, row 5, field 'Falls within': {too_large}" in checked_first.stderr
 
 
 def test_an_event_the_broker_refuses_is_named_by_its_row(refused_by_broker: Published, oversized: Path) -> None:

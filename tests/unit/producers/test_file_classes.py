@@ -101,7 +101,7 @@ def test_an_event_larger_than_the_brokers_maximum_is_rejected_naming_row_and_fie
     assert run.accounts_for(3)
     [error] = run.summary.errors
     assert (error.row, error.field) == (3, "Falls within")
-    assert "is larger than the broker's maximum message size (4,000 bytes)" in error.reason
+    assert error.reason == "the event is larger than the broker's maximum message size (4,000 bytes)"
     assert [row for row, _ in run.sent] == [2, 4]
     assert run.exit_code == cli.EXIT_REJECTED
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from producers.csv_source import RowError, SourceBreak, SourceFileError, SourceRow
+from producers.csv_source import IgnoredColumns, RowError, SourceBreak, SourceFileError, SourceRow
 from producers.xml_source import read_records
 
 RECORDS = "<Export><Rec><A>1</A><B>x</B></Rec><Rec><A>2</A></Rec></Export>"
@@ -43,3 +43,10 @@ def test_a_document_that_stops_being_well_formed_ends_with_a_break_naming_line_a
     *rows, end = read_records(path, "Rec", ("A",))
     assert rows == [SourceRow(1, {"A": "1"})]
     assert end == SourceBreak(str(path), 2, 3, "not well-formed XML", 2)  # record 2 (begun) and record 3 after it
+
+
+def test_elements_the_feed_does_not_know_are_named_once_after_the_records(tmp_path: Path) -> None:
+    path = _write(tmp_path, RECORDS.replace("<A>2</A>", "<A>2</A><C>y</C><B>z</B>"))
+    *records, ignored = read_records(path, "Rec", ("A",))
+    assert records == [SourceRow(1, {"A": "1", "B": "x"}), SourceRow(2, {"A": "2", "C": "y", "B": "z"})]
+    assert ignored == IgnoredColumns(str(path), ("B", "C"))
