@@ -42,7 +42,7 @@ class PublishSummary:
     duplicates: int = 0  # rows repeating an earlier row of the file exactly (same record, same content): sent once
     errors: list[RowError] = field(default_factory=list)
     broken: SourceBreak | None = None  # where the file stopped being readable, if it did
-    ignored_columns: tuple[str, ...] = ()  # header columns the feed does not know
+    ignored_columns: tuple[str, ...] = ()  # CSV columns or XML elements the feed does not know
 
     @property
     def rejected(self) -> int:
@@ -52,11 +52,6 @@ class PublishSummary:
     def not_attempted(self) -> int:
         """Rows after the break (none when the file was read to its end)."""
         return self.broken.not_attempted if self.broken else 0
-
-    @property
-    def complete(self) -> bool:
-        """Whether every row of the file was published (or retracted, or was an exact duplicate of one that was)."""
-        return not self.errors and self.broken is None
 
     def rejected_by_reason(self) -> Counter[str]:
         return Counter(error.kind for error in self.errors)
