@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from producers.csv_source import RowError, SourceFileError, SourceItem, SourceRow, read_rows
+from producers.csv_source import RowError, SourceBreak, SourceFileError, SourceItem, SourceRow, read_rows
 
 COLUMNS = ("a", "b", "c")
 
@@ -55,3 +57,36 @@ def test_missing_column_is_a_file_error(tmp_path: Path) -> None:
 def test_bom_in_header_is_ignored(tmp_path: Path) -> None:
     path = _write(tmp_path, "\ufeffa,b,c\n1,2,3\n".encode())
     assert list(read_rows(path, COLUMNS)) == [SourceRow(2, {"a": "1", "b": "2", "c": "3"})]
+
+
+def test_a_csv_error_other_than_the_cell_limit_ends_the_file_with_a_break(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, b"a,b,c\n1,2,3\n4,5,6\n7,8,9\n\n10,11,12\n")
+    real_reader = csv.reader
+
+    class Reader:
+        """csv.reader failing on its third record, after reading its line."""
+
+        def __init__(self, lines: Iterator[str]) -> None:
+            self._reader = real_reader(lines)
+            self._records = 0
+
+        def __iter__(self) -> Reader:
+            return self
+
+        def __next__(self) -> list[str]:
+            values = next(self._reader)
+            self._records += 1
+            if self._records == 3:
+                raise csv.Error("unreadable")
+            return values
+
+        @property
+        def line_num(self) -> int:
+            return self._reader.line_num
+
+    monkeypatch.setattr(csv, "reader", Reader)
+    *rows, end = read_rows(path, COLUMNS)
+    assert rows == [SourceRow(2, {"a": "1", "b": "2", "c": "3"})]
+    assert end == SourceBreak(str(path), 3, 3, "not readable as CSV", 3)  # row 3 and the two non-blank lines after
