@@ -58,7 +58,8 @@ class Publisher:
     or the broker's maximum message size (`too_large`) and the error names of any other undelivered record
     (`failed`). When the broker refuses a record as too large, kafka-python's idempotent producer aborts every
     record after it: the publisher then starts a new producer and re-sends those records one by one, so that only
-    the records the broker refuses on their own are reported as too large.
+    the records the broker refuses on their own are reported as too large (a re-sent record the broker had
+    written before the abort is then on the topic twice, under the same event id).
     """
 
     def __init__(
