@@ -61,6 +61,7 @@ API = RolePrivileges(
         "population": _READ,
         "indicator": _READ,
         "decision": _READ,  # IG flows and withheld events, data quality
+        "feed_event": _READ,  # data quality as of now (kept by a trigger on decision)
         "dead_letter": _READ,  # data quality
         "retraction": _READ,  # data quality
         "access_log": ("SELECT", "INSERT"),  # IG reads it; every request appends one record
