@@ -1,8 +1,8 @@
-"""Each event's data-quality state (`feed_event`, migration 0017) as its trigger keeps it, against the same state
-worked out from `decision` itself with DISTINCT ON (the definition in docs/data-quality.md): decisions inserted
-one statement at a time and several in one statement, a later version, a decision stamped earlier than one already
-stored, an event decided twice the same way; then the report as of now (read from feed_event) against the report
-worked out from decision (a window from the epoch), on the same data.
+"""The data-quality state the trigger on decision keeps (migration 0017) against the same state worked out from
+`decision` itself with DISTINCT ON (the definition in docs/data-quality.md): decisions inserted one statement at a
+time and several in one statement, a later version, a decision stamped earlier than one already stored, an event
+decided twice the same way. Each event's state (`feed_event`), then the report as of now (read from the per-feed
+tables) against the report worked out from decision (a window from the epoch), on the same data.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ A feed is one (dataset, partner) pair. Every figure comes from the audit tables 
 `dead_letter`), never from `event`, so withheld and retention-deleted events still count. The measures are
 described exactly in docs/data-quality.md.
 
-The report as of now over all time (the API's, and `hub dq` without a window) reads `feed_event`, each event's
-state kept by a trigger on `decision` (one row per event, no sort of every decision); a report with a window, or
-as of a time before the latest decision, works it out from `decision` itself. Both give the same figures.
+The report as of now over all time (the API's, and `hub dq` without a window) reads the per-feed tables a trigger
+on `decision` keeps (a few rows per feed; migration 0017); a report with a window, or as of a time before the latest
+decision, works them out from `decision` itself. Both give the same figures.
 """
 
 from __future__ import annotations
@@ -211,36 +211,22 @@ GROUP BY dataset, partner, week
 """
 
 
-# The same figures from feed_event (migration 0017): each event's first and latest decision, kept by a trigger.
-_KEPT = """
-FROM feed_event
+# The same figures from the per-feed tables kept by the trigger on decision (migration 0017): a few rows per feed.
+_FEED = """
 WHERE (CAST(:dataset AS text) IS NULL OR dataset = CAST(:dataset AS text))
   AND (CAST(:partner AS text) IS NULL OR partner = CAST(:partner AS text))
 """
-
 _KEPT_COUNTS = f"""
-SELECT dataset, partner, sum(decisions), sum(cardinality(hashes)), count(*),
-       count(*) FILTER (WHERE outcome = 'released'), count(*) FILTER (WHERE outcome = 'withheld'),
-       count(*) FILTER (WHERE geocoded)
-{_KEPT} GROUP BY dataset, partner
+SELECT dataset, partner, decisions, versions, events, released, withheld, geocoded FROM feed_total {_FEED}
 """
-
-_KEPT_FIELDS = f"SELECT dataset, partner, name, count(*) FROM (SELECT dataset, partner, fields_present {_KEPT}) AS e, "
-_KEPT_FIELDS += "unnest(e.fields_present) AS name GROUP BY 1, 2, 3"
-
+_KEPT_FIELDS = f"SELECT dataset, partner, field, events FROM feed_field {_FEED} AND events > 0"
 _KEPT_DUPLICATES = f"""
-SELECT dataset, partner, count(*), sum(n - 1) FROM (
-    SELECT dataset, partner, count(*) AS n {_KEPT} AND fingerprint IS NOT NULL
-    GROUP BY dataset, partner, fingerprint HAVING count(*) > 1
-) AS groups GROUP BY 1, 2
+SELECT dataset, partner, count(*), sum(events - 1) FROM feed_fingerprint {_FEED} AND events > 1 GROUP BY 1, 2
 """
-
 _KEPT_LATE = f"""
-SELECT dataset, partner, count(*) {_KEPT}
-  AND CAST(first_decided_at AT TIME ZONE 'UTC' AS date) - period_end > :late_days GROUP BY 1, 2
+SELECT dataset, partner, sum(events) FROM feed_lateness {_FEED} AND days > :late_days GROUP BY 1, 2
 """
-
-_KEPT_LAST_SEEN = f"SELECT dataset, partner, max(latest_decided_at) {_KEPT} GROUP BY 1, 2"
+_KEPT_LAST_SEEN = f"SELECT dataset, partner, last_seen FROM feed_total {_FEED}"
 
 # The weeks the volume reads (0 to WEEKS_OF_HISTORY) only: decisions of the last 9 weeks (index on decided_at).
 _RECENT = f"CAST(:now AS timestamptz) - interval '{7 * (WEEKS_OF_HISTORY + 1)} days'"
@@ -250,7 +236,7 @@ _DECIDED_AFTER = "SELECT EXISTS (SELECT 1 FROM decision WHERE decided_at > :now)
 
 
 def kept_state_applies(session: Session, now: datetime, since: datetime | None, until: datetime | None) -> bool:
-    """Whether feed_event gives this report: all time, and nothing decided after `now`."""
+    """Whether the kept per-feed tables give this report: all time, and nothing decided after `now`."""
     if since is not None or until is not None:
         return False
     return not session.execute(text(_DECIDED_AFTER), {"now": now}).scalar_one()

@@ -131,7 +131,7 @@ class EventCount(Base):
 
 class FeedEvent(Base):
     """One event's data-quality state: its feed, decisions and content hashes, first and latest decision; kept by
-    a trigger on decision (migration 0017)."""
+    a trigger on decision, which adds each change of it to the per-feed tables (migration 0017)."""
 
     __tablename__ = "feed_event"
 
@@ -151,6 +151,57 @@ class FeedEvent(Base):
     geocoded: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
     __table_args__ = (Index("feed_event_feed", "dataset", "partner"),)
+
+
+class FeedTotal(Base):
+    """One feed's totals over its events' current states (migration 0017, kept by the trigger on decision)."""
+
+    __tablename__ = "feed_total"
+
+    dataset: Mapped[str] = mapped_column(String, primary_key=True)
+    partner: Mapped[str] = mapped_column(String, primary_key=True)
+    decisions: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    versions: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    events: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    released: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    withheld: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    geocoded: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class FeedField(Base):
+    """A feed's events whose latest decision has `field` present (migration 0017)."""
+
+    __tablename__ = "feed_field"
+
+    dataset: Mapped[str] = mapped_column(String, primary_key=True)
+    partner: Mapped[str] = mapped_column(String, primary_key=True)
+    field: Mapped[str] = mapped_column(String, primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class FeedFingerprint(Base):
+    """A feed's events whose latest decision has this content fingerprint: more than one, duplicates (0017)."""
+
+    __tablename__ = "feed_fingerprint"
+
+    dataset: Mapped[str] = mapped_column(String, primary_key=True)
+    partner: Mapped[str] = mapped_column(String, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String, primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (Index("feed_fingerprint_repeated", "dataset", "partner", postgresql_where=text("events > 1")),)
+
+
+class FeedLateness(Base):
+    """A feed's events by days from the end of their period to their first decision (migration 0017)."""
+
+    __tablename__ = "feed_lateness"
+
+    dataset: Mapped[str] = mapped_column(String, primary_key=True)
+    partner: Mapped[str] = mapped_column(String, primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 class GeographyVintage(Base):
