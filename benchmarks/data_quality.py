@@ -4,8 +4,9 @@ window from the epoch, which takes the old path of four DISTINCT ON sorts over e
 
 The script makes its own database (migrated), inserts N decisions with SQL in chunks (11 feeds, about 1.25
 decisions per event: a quarter of the events get a second version; decided over the last two years, so the
-trigger keeps `feed_event` as the worker's loads do), analyses, checks the two reports agree, then times each
-and prints p50 / p95 and the ratio.
+trigger keeps `feed_event` and the per-feed tables as the worker's loads do), analyses, checks the two reports
+agree, then times each and prints p50 / p95 and the ratio. Last, what the trigger costs the loader: decisions
+written in statements of about 1,000 (as the sink writes them) with the trigger disabled, then enabled.
 
     .venv/bin/hub up
     .venv/bin/python -m benchmarks.data_quality [--decisions 1000000] [--runs 10]
@@ -57,7 +58,7 @@ SELECT e.id, v.hash, f.dataset, f.partner, date_trunc('month', e.at - interval '
        ARRAY['category', 'location'], md5((e.n %% 50000)::text), (e.at - interval '10 days')::date, e.n %% 7 <> 0
 FROM (
     SELECT n, md5(%(seed)s || n::text)::uuid AS id, now() - random() * interval '730 days' AS at
-    FROM generate_series(%(first)s, %(last)s) AS n
+    FROM generate_series(%(first)s::int, %(last)s::int) AS n
 ) AS e
 JOIN (SELECT * FROM unnest(%(datasets)s::text[], %(partners)s::text[]) WITH ORDINALITY AS x(dataset, partner, k)) AS f
   ON f.k = e.n %% 11 + 1
@@ -68,21 +69,22 @@ CROSS JOIN LATERAL (
 """
 
 
-def generate(url: str, decisions: int, chunk: int) -> int:
+def generate(url: str, decisions: int, chunk: int, seed: str = "bench", quiet: bool = False) -> int:
     """About `decisions` decisions (1.25 per event) in chunks of `chunk` events; returns how many were written."""
     events = int(decisions / 1.25)
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         for first in range(0, events, chunk):
             last = min(first + chunk, events) - 1
             params = {
-                "seed": "bench",
+                "seed": seed,
                 "first": first,
                 "last": last,
                 "datasets": [d for d, _ in FEEDS],
                 "partners": [p for _, p in FEEDS],
             }
             conn.execute(INSERT, params)
-            print(f"  {last + 1:,} of {events:,} events", flush=True)
+            if not quiet:
+                print(f"  {last + 1:,} of {events:,} events", flush=True)
         conn.execute("VACUUM (ANALYZE) decision")
         conn.execute("VACUUM (ANALYZE) feed_event")
         row = conn.execute("SELECT count(*) FROM decision").fetchone()
@@ -121,11 +123,27 @@ def measure(url: str, register: ProtocolRegister, runs: int) -> None:
     print(f"ratio baseline / hub (p50): {p50_b / p50_h:.1f}x")
 
 
+def loader_cost(url: str, decisions: int) -> None:
+    """What the trigger adds to writing decisions as the loader does (statements of 800 events, about 1,000
+    decisions): the same number written with the trigger disabled (baseline), then enabled."""
+    took = {}
+    for name, state in (("baseline: trigger disabled", "DISABLE"), ("hub: trigger enabled", "ENABLE")):
+        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+            conn.execute(f"ALTER TABLE decision {state} TRIGGER decision_feed_event")
+        start = time.perf_counter()
+        generate(url, decisions, 800, seed=f"{name}-{uuid.uuid4()}", quiet=True)
+        took[name] = time.perf_counter() - start
+    for name, seconds in took.items():
+        print(f"{name:<34} {decisions / seconds:>9,.0f} decisions/s")
+    print(f"ratio enabled / disabled (time): {took['hub: trigger enabled'] / took['baseline: trigger disabled']:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--decisions", type=int, default=1_000_000)
     parser.add_argument("--chunk", type=int, default=200_000, help="events per INSERT statement")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--loader-decisions", type=int, default=50_000, help="decisions written to time the trigger")
     parser.add_argument(
         "--database", help="use (and keep) this database; decisions are generated only when it has none"
     )
@@ -147,6 +165,7 @@ def main() -> None:
             took = time.perf_counter() - start
             print(f"{written:,} decisions written (the trigger keeping the per-feed tables) in {took:.1f} s")
         measure(url, configured_register(), args.runs)
+        loader_cost(url, args.loader_decisions)
     finally:
         if args.database is None:
             local.drop_database(name, server)
