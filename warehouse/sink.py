@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from operator import attrgetter
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import psycopg
 
@@ -210,15 +210,26 @@ AND ({", ".join(f"event.{c}" for c in _CHANGED)}) IS DISTINCT FROM ({", ".join(f
 """
 
 
-def _insert(table: str, row_type: type, conflict: str) -> str:
+def _insert(table: str, row_type: type, conflict: str, rows: int = 1) -> str:
+    """INSERT of `rows` rows of `row_type` into `table`, skipping those that conflict on `conflict`."""
     columns = _columns(row_type)
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({conflict}) DO NOTHING"
-    )
+    values = ", ".join([f"({', '.join(['%s'] * len(columns))})"] * rows)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} ON CONFLICT ({conflict}) DO NOTHING"
 
 
-_DECISION = _insert("decision", DecisionRow, "event_id, content_hash, outcome, protocols")
+# Decisions go in as one statement per chunk: the trigger keeping the data-quality tables (migration 0017) runs
+# once per statement, not once per decision.
+_DECISION_CONFLICT = "event_id, content_hash, outcome, protocols"
+_DECISION_CHUNK = 1000
+
+
+def _insert_decisions(cur: psycopg.Cursor[Any], decisions: Sequence[DecisionRow]) -> None:
+    for start in range(0, len(decisions), _DECISION_CHUNK):
+        chunk = decisions[start : start + _DECISION_CHUNK]
+        sql = _insert("decision", DecisionRow, _DECISION_CONFLICT, len(chunk))
+        cur.execute(sql, [value for row in chunk for value in _sql_values(row)])
+
+
 _DEAD_LETTER = _insert("dead_letter", DeadLetterRow, "source_topic, source_partition, source_offset")
 _RETRACTION = (
     "INSERT INTO retraction (event_id, dataset, partner, source_topic, source_partition, source_offset, removed) "
@@ -341,7 +352,7 @@ class WarehouseSink:
                 if withdrawn:
                     cur.execute(_WITHDRAW, tuple(list(column) for column in zip(*withdrawn, strict=True)))
                 if decisions:
-                    cur.executemany(_DECISION, [_sql_values(d) for d in decisions])
+                    _insert_decisions(cur, decisions)
                 if letters:
                     cur.executemany(_DEAD_LETTER, [_sql_values(d) for d in letters])
             conn.commit()

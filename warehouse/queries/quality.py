@@ -3,6 +3,10 @@
 A feed is one (dataset, partner) pair. Every figure comes from the audit tables (`decision`, `retraction`,
 `dead_letter`), never from `event`, so withheld and retention-deleted events still count. The measures are
 described exactly in docs/data-quality.md.
+
+The report as of now over all time (the API's, and `hub dq` without a window) reads the per-feed tables a trigger
+on `decision` keeps (a few rows per feed; migration 0017); a report with a window, or as of a time before the latest
+decision, works them out from `decision` itself. Both give the same figures.
 """
 
 from __future__ import annotations
@@ -207,6 +211,37 @@ GROUP BY dataset, partner, week
 """
 
 
+# The same figures from the per-feed tables kept by the trigger on decision (migration 0017): a few rows per feed.
+_FEED = """
+WHERE (CAST(:dataset AS text) IS NULL OR dataset = CAST(:dataset AS text))
+  AND (CAST(:partner AS text) IS NULL OR partner = CAST(:partner AS text))
+"""
+_KEPT_COUNTS = f"""
+SELECT dataset, partner, decisions, versions, events, released, withheld, geocoded FROM feed_total {_FEED}
+"""
+_KEPT_FIELDS = f"SELECT dataset, partner, field, events FROM feed_field {_FEED} AND events > 0"
+_KEPT_DUPLICATES = f"""
+SELECT dataset, partner, count(*), sum(events - 1) FROM feed_fingerprint {_FEED} AND events > 1 GROUP BY 1, 2
+"""
+_KEPT_LATE = f"""
+SELECT dataset, partner, sum(events) FROM feed_lateness {_FEED} AND days > :late_days GROUP BY 1, 2
+"""
+_KEPT_LAST_SEEN = f"SELECT dataset, partner, last_seen FROM feed_total {_FEED}"
+
+# The weeks the volume reads (0 to WEEKS_OF_HISTORY) only: decisions of the last 9 weeks (index on decided_at).
+_RECENT = f"CAST(:now AS timestamptz) - interval '{7 * (WEEKS_OF_HISTORY + 1)} days'"
+_RECENT_VOLUME = _VOLUME.replace("WHERE decided_at <= :now", f"WHERE decided_at <= :now AND decided_at > {_RECENT}")
+
+_DECIDED_AFTER = "SELECT EXISTS (SELECT 1 FROM decision WHERE decided_at > :now)"
+
+
+def kept_state_applies(session: Session, now: datetime, since: datetime | None, until: datetime | None) -> bool:
+    """Whether the kept per-feed tables give this report: all time, and nothing decided after `now`."""
+    if since is not None or until is not None:
+        return False
+    return not session.execute(text(_DECIDED_AFTER), {"now": now}).scalar_one()
+
+
 def _expected_feeds(register: ProtocolRegister, now: datetime) -> dict[Feed, list[str]]:
     """(dataset, the data owner providing it) of every protocol in force at `now`, with the protocols naming it."""
     expected: dict[Feed, list[str]] = defaultdict(list)
@@ -257,19 +292,25 @@ def feed_quality(
         "unknown": UNKNOWN,
         "now": now,
     }
-    counts = {(r[0], r[1]): r[2:] for r in _rows(session, _COUNTS, params)}
+    kept = kept_state_applies(session, now, since, until)
+    counts = {
+        (r[0], r[1]): tuple(int(v) for v in r[2:]) for r in _rows(session, _KEPT_COUNTS if kept else _COUNTS, params)
+    }
     present: dict[Feed, dict[str, int]] = defaultdict(dict)
-    for ds, pt, name, n in _rows(session, _FIELDS, params):
+    for ds, pt, name, n in _rows(session, _KEPT_FIELDS if kept else _FIELDS, params):
         present[(ds, pt)][name] = n
-    duplicates = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in _rows(session, _DUPLICATES, params)}
-    late = {(r[0], r[1]): int(r[2]) for r in _rows(session, _LATE, params)}
+    rows = _rows(session, _KEPT_DUPLICATES if kept else _DUPLICATES, params)
+    duplicates = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in rows}
+    late = {(r[0], r[1]): int(r[2]) for r in _rows(session, _KEPT_LATE if kept else _LATE, params)}
     retracted = {(r[0], r[1]): int(r[2]) for r in _rows(session, _RETRACTED, params)}
     dead = {(r[0], r[1]): int(r[2]) for r in _rows(session, _DEAD, params)}
     weeks: dict[Feed, dict[int, int]] = defaultdict(dict)
     last_seen: dict[Feed, datetime] = {}
-    for ds, pt, seen, week, n in _rows(session, _VOLUME, params):
+    for ds, pt, seen, week, n in _rows(session, _RECENT_VOLUME if kept else _VOLUME, params):
         weeks[(ds, pt)][week] = n
         last_seen[(ds, pt)] = max(seen, last_seen.get((ds, pt), seen))
+    if kept:
+        last_seen.update({(r[0], r[1]): r[2] for r in _rows(session, _KEPT_LAST_SEEN, params)})
     expected = _expected_feeds(register, now)
 
     feeds = set(counts) | set(weeks) | set(expected) | set(retracted) | set(dead)

@@ -129,6 +129,81 @@ class EventCount(Base):
     key_sum: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")  # of record keys (0015)
 
 
+class FeedEvent(Base):
+    """One event's data-quality state: its feed, decisions and content hashes, first and latest decision; kept by
+    a trigger on decision, which adds each change of it to the per-feed tables (migration 0017)."""
+
+    __tablename__ = "feed_event"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String, nullable=False)
+    partner: Mapped[str] = mapped_column(String, nullable=False)
+    decisions: Mapped[int] = mapped_column(Integer, nullable=False)
+    hashes: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    first_decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    first_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    period_end: Mapped[date | None] = mapped_column(Date, nullable=True)  # of the first decision
+    latest_decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    latest_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    outcome: Mapped[str] = mapped_column(String, nullable=False)
+    fields_present: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    fingerprint: Mapped[str | None] = mapped_column(String, nullable=True)
+    geocoded: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+    __table_args__ = (Index("feed_event_feed", "dataset", "partner"),)
+
+
+class FeedTotal(Base):
+    """One feed's totals over its events' current states (migration 0017, kept by the trigger on decision)."""
+
+    __tablename__ = "feed_total"
+
+    dataset: Mapped[str] = mapped_column(String, primary_key=True)
+    partner: Mapped[str] = mapped_column(String, primary_key=True)
+    decisions: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    versions: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    events: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    released: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    withheld: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    geocoded: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class FeedField(Base):
+    """A feed's events whose latest decision has `field` present (migration 0017)."""
+
+    __tablename__ = "feed_field"
+
+    dataset: Mapped[str] = mapped_column(String, primary_key=True)
+    partner: Mapped[str] = mapped_column(String, primary_key=True)
+    field: Mapped[str] = mapped_column(String, primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class FeedFingerprint(Base):
+    """A feed's events whose latest decision has this content fingerprint: more than one, duplicates (0017)."""
+
+    __tablename__ = "feed_fingerprint"
+
+    dataset: Mapped[str] = mapped_column(String, primary_key=True)
+    partner: Mapped[str] = mapped_column(String, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String, primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (Index("feed_fingerprint_repeated", "dataset", "partner", postgresql_where=text("events > 1")),)
+
+
+class FeedLateness(Base):
+    """A feed's events by days from the end of their period to their first decision (migration 0017)."""
+
+    __tablename__ = "feed_lateness"
+
+    dataset: Mapped[str] = mapped_column(String, primary_key=True)
+    partner: Mapped[str] = mapped_column(String, primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
 class GeographyVintage(Base):
     """One loaded boundary vintage: its level, source file and number of areas."""
 
@@ -204,6 +279,7 @@ class Decision(Base):
         UniqueConstraint("event_id", "content_hash", "outcome", "protocols"),
         Index("ix_decision_outcome_month", "outcome", "period_month"),
         Index("decision_feed", "dataset", "partner", "decided_at"),
+        Index("decision_decided_at", "decided_at"),
     )
 
 
