@@ -11,8 +11,6 @@ count back no more often than the table's probabilities allow.
 from __future__ import annotations
 
 import math
-import os
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -23,9 +21,9 @@ from fastapi.testclient import TestClient
 
 from api.perturbation_tables import perturbation_table
 from sharing_protocols.perturbation import RECORD_KEY_MODULUS, PerturbationTable, key_ranges, perturb
-from tests.support.hub import HubEnv, Worker, run_all
+from tests.support.hub import HubEnv, generated_feeds_loaded
 from tests.support.open_data import CODEPOINT
-from tests.support.protocol_files import with_packaged
+from tests.support.protocol_files import protocol_document, with_packaged
 from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
@@ -36,18 +34,11 @@ KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": "r" * 
 CLAUSE = "cell-key-police@1#ward-month-perturbed"
 TABLE = "hub-cell-key@1"
 FROM, TO = "2024-04", "2025-03"
-PROTOCOL = f"""
-id: cell-key-police
-version: 1
-title: Police records to analysts under the cell key method
-status: active
-valid_from: 2019-01-01
-review_due: 2030-01-01
-dpia_reference: TEST-DPIA
-purposes: [Testing the hub]
-legal_gateways: [{{ref: cda-1998-s115}}]
-datasets: [police-records]
-retention: {{months: 24}}
+PROTOCOL = protocol_document(
+    "cell-key-police",
+    "Police records to analysts under the cell key method",
+    ["police-records"],
+    f"""
 data_owners: [{{id: sussex-police, name: Sussex Police, datasets: [police-records]}}]
 recipients: [{{id: {RECIPIENT}, name: Analysts, kind: csp}}]
 signatories: [{{role: SIRO, organisation: sussex-police}}]
@@ -55,7 +46,8 @@ clauses:
   - {{id: ward-month-perturbed, recipients: [{RECIPIENT}], datasets: [police-records],
      fields: [category, period, location], spatial_precision: ward, temporal_precision: month,
      output: aggregates_only, disclosure: {{method: cell_key, table: {TABLE}}}}}
-"""
+""",
+)
 Cells = dict[tuple[str, ...], int]
 
 
@@ -68,19 +60,11 @@ def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def loaded(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Lookups and postcodes loaded before the worker starts; police records generated, published and loaded."""
     load_reference(hub_env.database_url, lookups=WARD_LOOKUPS, postcodes=CODEPOINT, data=shared_data)
-    tmp = tmp_path_factory.mktemp("feeds")
-    env = {**os.environ, **hub_env.env, **KEYS}
-    cli = [sys.executable, "-m", "deploy.cli"]
-    feed = tmp / "police-records.csv"
-    span = ("--start", "2023-04", "--months", "24", "--rows", "4000", "--district", EASTBOURNE)
-    run_all([[*cli, "generate", "police-records", str(feed), "--seed", "31", *span]], env)
-    worker = Worker(hub_env, tmp / "worker.log")
-    try:
-        run_all([[*cli, "publish", "police-records", str(feed)]], env)
-        worker.wait_until_loaded()
+    span = ["--start", "2023-04", "--months", "24", "--rows", "4000", "--district", EASTBOURNE]
+    with generated_feeds_loaded(
+        hub_env, tmp_path_factory.mktemp("feeds"), {"police-records": ["--seed", "31", *span]}, KEYS
+    ):
         yield
-    finally:
-        worker.stop()
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,6 @@ from the perturbation table's YAML document (its probabilities, read with yaml a
 from __future__ import annotations
 
 import math
-import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,9 +25,9 @@ import yaml
 from fastapi.testclient import TestClient
 
 from deploy.protocol_files import packaged_protocols_dir
-from tests.support.hub import HubEnv, Worker, run_all
+from tests.support.hub import HubEnv, generated_feeds_loaded
 from tests.support.open_data import CODEPOINT
-from tests.support.protocol_files import with_packaged
+from tests.support.protocol_files import protocol_document, with_packaged
 from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
@@ -45,25 +43,19 @@ Key = tuple[str, str, str, str]  # a released figure: area, categories, first an
 
 
 def _protocol(pid: str, recipient: str, clause: str, disclosure: str) -> str:
-    return f"""
-id: {pid}
-version: 1
-title: Police records to analysts ({pid})
-status: active
-valid_from: 2019-01-01
-review_due: 2030-01-01
-dpia_reference: TEST-DPIA
-purposes: [Testing the hub]
-legal_gateways: [{{ref: cda-1998-s115}}]
-datasets: [police-records]
-retention: {{months: 24}}
+    return protocol_document(
+        pid,
+        f"Police records to analysts ({pid})",
+        ["police-records"],
+        f"""
 data_owners: [{{id: sussex-police, name: Sussex Police, datasets: [police-records]}}]
 recipients: [{{id: {recipient}, name: Analysts, kind: csp}}]
 signatories: [{{role: SIRO, organisation: sussex-police}}]
 clauses:
   - {{id: {clause}, recipients: [{recipient}], datasets: [police-records], fields: [category, period, location],
      spatial_precision: ward, temporal_precision: month, output: aggregates_only, disclosure: {disclosure}}}
-"""
+""",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -83,19 +75,11 @@ def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def loaded(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Lookups and postcodes loaded before the worker starts; two years of Eastbourne police records loaded."""
     load_reference(hub_env.database_url, lookups=WARD_LOOKUPS, postcodes=CODEPOINT, data=shared_data)
-    tmp = tmp_path_factory.mktemp("feeds")
-    env = {**os.environ, **hub_env.env, **KEYS}
-    cli = [sys.executable, "-m", "deploy.cli"]
-    feed = tmp / "police-records.csv"
-    span = ("--start", "2023-04", "--months", "24", "--rows", "4000", "--district", EASTBOURNE)
-    run_all([[*cli, "generate", "police-records", str(feed), "--seed", "47", *span]], env)
-    worker = Worker(hub_env, tmp / "worker.log")
-    try:
-        run_all([[*cli, "publish", "police-records", str(feed)]], env)
-        worker.wait_until_loaded()
+    span = ["--start", "2023-04", "--months", "24", "--rows", "4000", "--district", EASTBOURNE]
+    with generated_feeds_loaded(
+        hub_env, tmp_path_factory.mktemp("feeds"), {"police-records": ["--seed", "47", *span]}, KEYS
+    ):
         yield
-    finally:
-        worker.stop()
 
 
 # --- the ground truth (SQL over event) -------------------------------------------------------------------------

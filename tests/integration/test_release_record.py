@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
@@ -21,9 +19,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.hub import HubEnv, Worker, run_all
+from tests.support.hub import HubEnv, generated_feeds_loaded
 from tests.support.open_data import CODEPOINT
-from tests.support.protocol_files import with_packaged
+from tests.support.protocol_files import protocol_document, with_packaged
 from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
@@ -34,18 +32,11 @@ RECORDED, BY_PERIOD, BY_CATEGORY = "release-recorded", "release-periods", "relea
 BY_RATE, BY_TREND, EVERY_ENDPOINT = "release-rates", "release-trends", "release-endpoints"
 MINIMUM = 5
 MARAC_FIELDS = "[category, period, location, marac_area, victim_pseudonym, perpetrator_pseudonym, information_only]"
-PROTOCOL = f"""
-id: marac-release
-version: 1
-title: MARAC counts for the release-record tests
-status: active
-valid_from: 2019-01-01
-review_due: 2030-01-01
-dpia_reference: TEST-DPIA
-purposes: [Testing the hub]
-legal_gateways: [{{ref: cda-1998-s115}}]
-datasets: [marac-cases]
-retention: {{months: 24}}
+PROTOCOL = protocol_document(
+    "marac-release",
+    "MARAC counts for the release-record tests",
+    ["marac-cases"],
+    f"""
 data_owners: [{{id: east-sussex-marac, name: East Sussex MARAC, datasets: [marac-cases]}}]
 recipients:
   - {{id: {RECORDED}, name: Analysts A, kind: csp}}
@@ -60,7 +51,8 @@ clauses:
      datasets: [marac-cases],
      fields: {MARAC_FIELDS}, spatial_precision: district, temporal_precision: day, output: aggregates_only,
      pseudonym_linkage: true, disclosure: {{min_cell_count: {MINIMUM}, round_to: 1}}}}
-"""
+""",
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,18 +64,9 @@ def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def loaded(hub_env: HubEnv, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Lookups and postcodes loaded; 24 months of Eastbourne MARAC cases generated, published and loaded."""
     load_reference(hub_env.database_url, lookups=WARD_LOOKUPS, postcodes=CODEPOINT, data=shared_data)
-    env = {**os.environ, **hub_env.env, **KEYS}
-    cli = [sys.executable, "-m", "deploy.cli"]
-    path = tmp_path_factory.mktemp("feeds") / "marac-cases.csv"
-    options = ["--rows", "400", "--district", EASTBOURNE, "--start", "2023-07", "--months", "24"]
-    run_all([[*cli, "generate", "marac-cases", str(path), "--seed", "13", *options]], env)
-    worker = Worker(hub_env, path.parent / "worker.log")
-    try:
-        run_all([[*cli, "publish", "marac-cases", str(path)]], env)
-        worker.wait_until_loaded()
+    options = ["--seed", "13", "--rows", "400", "--district", EASTBOURNE, "--start", "2023-07", "--months", "24"]
+    with generated_feeds_loaded(hub_env, tmp_path_factory.mktemp("feeds"), {"marac-cases": options}, KEYS):
         yield
-    finally:
-        worker.stop()
 
 
 @pytest.fixture(scope="module")

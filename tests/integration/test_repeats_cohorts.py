@@ -31,7 +31,7 @@ from sqlalchemy import text
 from producers.feeds.marac_cases import COLUMNS as MARAC_COLUMNS
 from tests.support.hub import HubEnv, Worker, run_all
 from tests.support.open_data import CODEPOINT
-from tests.support.protocol_files import with_packaged
+from tests.support.protocol_files import protocol_document, with_packaged
 from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
@@ -42,18 +42,11 @@ ANALYSTS, NO_LINK = "repeat-analysts", "no-link-csp"
 EXACT = "repeats-exact@1"
 FROM, TO = "2024-07", "2025-06"
 SPAN = ("--start", "2023-07", "--months", "24")  # the generated months: a year to look back on before FROM
-EXACT_PROTOCOL = f"""
-id: repeats-exact
-version: 1
-title: Exact linked counts for the repeats and cohorts tests
-status: active
-valid_from: 2019-01-01
-review_due: 2030-01-01
-dpia_reference: TEST-DPIA
-purposes: [Testing the hub]
-legal_gateways: [{{ref: cda-1998-s115}}]
-datasets: [police-records, marac-cases, probation-iom]
-retention: {{months: 24}}
+EXACT_PROTOCOL = protocol_document(
+    "repeats-exact",
+    "Exact linked counts for the repeats and cohorts tests",
+    ["police-records", "marac-cases", "probation-iom"],
+    f"""
 data_owners:
   - {{id: sussex-police, name: Sussex Police, datasets: [police-records]}}
   - {{id: east-sussex-marac, name: East Sussex MARAC, datasets: [marac-cases]}}
@@ -78,7 +71,8 @@ clauses:
   - {{id: no-link, recipients: [{NO_LINK}], datasets: [police-records],
      fields: [category, period, location, domestic_abuse], spatial_precision: district, temporal_precision: day,
      output: aggregates_only, disclosure: {{min_cell_count: 1, round_to: 1}}}}
-"""
+""",
+)
 GENERATED = {  # dataset -> generate options (one seed: one synthetic population)
     "police-records": ("--rows", "2500", "--district", EASTBOURNE, "--district", HASTINGS),
     "marac-cases": ("--rows", "500", "--district", EASTBOURNE, "--district", HASTINGS),

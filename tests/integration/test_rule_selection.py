@@ -25,7 +25,7 @@ from httpx import Response
 
 from tests.support.hub import HubEnv, Worker, run_all
 from tests.support.open_data import CODEPOINT
-from tests.support.protocol_files import with_packaged
+from tests.support.protocol_files import protocol_document, with_packaged
 from tests.support.reference_data import WARD_LOOKUPS, load_reference
 
 pytestmark = pytest.mark.integration
@@ -43,18 +43,11 @@ MARAC_FIELDS = "[category, period, location, marac_area, victim_pseudonym, perpe
 
 
 def _protocol(protocol_id: str, clause: str, disclosure: str) -> str:
-    return f"""
-id: {protocol_id}
-version: 1
-title: MARAC counts for the rule-selection tests
-status: active
-valid_from: 2019-01-01
-review_due: 2030-01-01
-dpia_reference: TEST-DPIA
-purposes: [Testing the hub]
-legal_gateways: [{{ref: cda-1998-s115}}]
-datasets: [marac-cases]
-retention: {{months: 24}}
+    return protocol_document(
+        protocol_id,
+        "MARAC counts for the rule-selection tests",
+        ["marac-cases"],
+        f"""
 data_owners: [{{id: east-sussex-marac, name: East Sussex MARAC, datasets: [marac-cases]}}]
 recipients: [{{id: {ANALYSTS}, name: Analysts, kind: csp}}]
 signatories: [{{role: SIRO, organisation: east-sussex-marac}}]
@@ -62,7 +55,8 @@ clauses:
   - {{id: {clause}, recipients: [{ANALYSTS}], datasets: [marac-cases], fields: {MARAC_FIELDS},
      spatial_precision: district, temporal_precision: day, output: aggregates_only, pseudonym_linkage: true,
      disclosure: {disclosure}}}
-"""
+""",
+    )
 
 
 OWN = _protocol("marac-own", "exact", "{min_cell_count: 1, round_to: 1}")  # the caller's own, exact

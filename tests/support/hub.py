@@ -15,8 +15,8 @@ import sys
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -359,6 +359,25 @@ def run_all(commands: list[list[str]], env: dict[str, str]) -> None:
     for command, process in zip(commands, running, strict=True):
         _, err = process.communicate(timeout=300)
         assert process.returncode == 0, f"{command[3:5]}: {err[-2000:]}"
+
+
+@contextmanager
+def generated_feeds_loaded(
+    hub: HubEnv, directory: Path, feeds: Mapping[str, Sequence[str]], env: Mapping[str, str]
+) -> Iterator[dict[str, Path]]:
+    """Each dataset of `feeds` generated (`hub generate DATASET FILE *options`) into `directory`, published by its
+    default partner and loaded by a worker started after the reference data; the files, while the worker runs."""
+    environ = {**os.environ, **hub.env, **env}
+    cli = [sys.executable, "-m", "deploy.cli"]
+    paths = {dataset: directory / f"{dataset}.csv" for dataset in feeds}
+    run_all([[*cli, "generate", dataset, str(paths[dataset]), *options] for dataset, options in feeds.items()], environ)
+    worker = Worker(hub, directory / "worker.log")
+    try:
+        run_all([[*cli, "publish", dataset, str(path)] for dataset, path in paths.items()], environ)
+        worker.wait_until_loaded()
+        yield paths
+    finally:
+        worker.stop()
 
 
 def publish_generated(
