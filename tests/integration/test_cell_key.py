@@ -56,12 +56,39 @@ clauses:
      fields: [category, period, location], spatial_precision: ward, temporal_precision: month,
      output: aggregates_only, disclosure: {{method: cell_key, table: {TABLE}}}}}
 """
+DEFAULTS_RECIPIENT = "default-rule-analysts"
+DEFAULT_CLAUSE = "cell-key-defaults@1#ward-month-no-block"
+# Clauses without a disclosure block: over personal data (police-records) the default is cell key with the hub's
+# table; over an aggregate dataset it is the NHS rule.
+DEFAULTS = f"""
+id: cell-key-defaults
+version: 1
+title: Clauses without a disclosure block
+status: active
+valid_from: 2019-01-01
+review_due: 2030-01-01
+dpia_reference: TEST-DPIA
+purposes: [Testing the hub]
+legal_gateways: [{{ref: cda-1998-s115}}]
+datasets: [police-records, aggregate-returns]
+retention: {{months: 24}}
+data_owners: [{{id: sussex-police, name: Sussex Police, datasets: [police-records, aggregate-returns]}}]
+recipients: [{{id: {DEFAULTS_RECIPIENT}, name: Analysts, kind: csp}}]
+signatories: [{{role: SIRO, organisation: sussex-police}}]
+clauses:
+  - {{id: ward-month-no-block, recipients: [{DEFAULTS_RECIPIENT}], datasets: [police-records],
+     fields: [category, period, location], spatial_precision: ward, temporal_precision: month,
+     output: aggregates_only}}
+  - {{id: returns-no-block, recipients: [{DEFAULTS_RECIPIENT}], datasets: [aggregate-returns],
+     fields: [category, period, location], spatial_precision: district, temporal_precision: month,
+     output: aggregates_only}}
+"""
 Cells = dict[tuple[str, ...], int]
 
 
 @pytest.fixture(scope="module")
 def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    return with_packaged(tmp_path_factory, {"cell-key-police.yaml": PROTOCOL})
+    return with_packaged(tmp_path_factory, {"cell-key-police.yaml": PROTOCOL, "cell-key-defaults.yaml": DEFAULTS})
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +171,43 @@ def test_the_response_says_the_cell_key_method_produced_the_figures(client: Test
     assert body["totals"]["overall"] == sum(rows), "the total is the sum of the perturbed cells"
     for area, total in body["totals"]["area"].items():
         assert total == sum(row["count"] for row in body["rows"] if row["area_code"] == area)
+
+
+def test_an_aggregates_only_clause_over_personal_data_without_a_block_gets_cell_key_by_default(
+    loaded: None, hub_env: HubEnv, client: TestClient
+) -> None:
+    defaults = hub_env.api_client(DEFAULTS_RECIPIENT, "analyst")
+    body = _get(defaults, "/v1/counts", dataset="police-records", level="ward", **{"from": FROM, "to": TO})
+    disclosure = body["disclosure"]
+    assert (disclosure["method"], disclosure["table"], disclosure["version"]) == ("cell_key", "hub-cell-key", 1)
+    assert disclosure["clauses"] == [DEFAULT_CLAUSE] and disclosure["suppressed"] == 0
+    # Both clauses release every police record, so the same cells get the same perturbed figures.
+    stated = _get(client, "/v1/counts", dataset="police-records", level="ward", **{"from": FROM, "to": TO})
+    cells = _cells(body, "area_code", "period")
+    assert cells and cells == _cells(stated, "area_code", "period")
+
+
+def test_the_same_clause_over_an_aggregate_dataset_keeps_the_nhs_rule(loaded: None, hub_env: HubEnv) -> None:
+    defaults = hub_env.api_client(DEFAULTS_RECIPIENT, "analyst")
+    body = _get(defaults, "/v1/counts", dataset="aggregate-returns", level="lad", **{"from": FROM, "to": TO})
+    disclosure = body["disclosure"]
+    assert (disclosure["method"], disclosure["table"], disclosure["source"]) == ("threshold", None, "default")
+    assert (disclosure["min_cell_count"], disclosure["round_to"]) == (8, 5)
+
+
+def test_the_ig_register_states_the_default_rule_in_plain_words(loaded: None, hub_env: HubEnv) -> None:
+    operator = hub_env.api_client("hub", "ig_lead")
+    response = operator.get("/v1/ig/protocols")
+    assert response.status_code == 200, response.text
+    (protocol,) = [p for p in response.json() if p["label"] == "cell-key-defaults@1"]
+    rules = {clause["id"]: (clause["disclosure"], clause["rule"]) for clause in protocol["clauses"]}
+    assert rules == {
+        "ward-month-no-block": (
+            None,
+            "cell key perturbation, table hub-cell-key@1 (the default for aggregates-only clauses over personal data)",
+        ),
+        "returns-no-block": (None, "1-7 suppressed, rounded to 5 (the NHS rule, the default)"),
+    }
 
 
 # --- every released value is the truth perturbed by the true cell key -------------------------------------------
