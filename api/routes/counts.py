@@ -22,7 +22,8 @@ def counts(
     """Counts per area and period (month, quarter, financial year, rolling 12 months or all), by category/dataset.
 
     Only events released under a clause granting the caller are counted; every figure is disclosure-controlled
-    (the NHS rule unless the clauses set their own) and the response says which rule applied. Unlocated events
+    (each clause's own rule, else its default: docs/protocols.md, "Which rule a clause has") and the response
+    says which rule applied. Unlocated events
     are listed apart, by reason.
     """
     return reply(service.counts(session, register, caller, params), params.format)

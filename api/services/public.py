@@ -1,5 +1,6 @@
 """Publishable aggregates, for anyone, without a key: what clauses granting the public allow, by month and ward or
-LSOA, under the rule every public route applies (at least the NHS rule: `sharing_protocols.figure_rule`)."""
+LSOA, under the rule every public route applies (`sharing_protocols.figure_rule`: a threshold rule at least the NHS
+rule, a cell key rule as it is)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from api.aggregate_query import AggregateParams, monthly_grants
 from api.answer import Answer
 from api.caller import PUBLIC
 from api.errors import BadParameter
+from api.schemas.common import rule_members
 from api.schemas.counts import CountsResponse
 from api.schemas.public import PublicDatasetOut, PublicRuleOut
 from api.services.counts import count_answer, count_table
@@ -25,7 +27,6 @@ def datasets(register: ProtocolRegister) -> Answer[list[PublicDatasetOut]]:
     """Every dataset and level (ward, LSOA) the protocols in force let the public have monthly counts of."""
     out = []
     for grant in monthly_grants(register, PUBLIC, PUBLIC_LEVELS):
-        rule = grant.rule
         out.append(
             PublicDatasetOut(
                 dataset=grant.dataset,
@@ -33,13 +34,7 @@ def datasets(register: ProtocolRegister) -> Answer[list[PublicDatasetOut]]:
                 level=grant.level,
                 period=PeriodType.month,
                 protocols=list(grant.refs),
-                disclosure=PublicRuleOut(
-                    rule=rule.describe(),
-                    source=rule.source,
-                    min_cell_count=rule.min_cell_count,
-                    round_to=rule.round_to,
-                    clauses=list(rule.clauses),
-                ),
+                disclosure=PublicRuleOut(**rule_members(grant.rule)),
             )
         )
     return Answer(out, sorted({ref for entry in out for ref in entry.protocols}), len(out))

@@ -59,7 +59,7 @@ clauses:
 DEFAULTS_RECIPIENT = "default-rule-analysts"
 DEFAULT_CLAUSE = "cell-key-defaults@1#ward-month-no-block"
 # Clauses without a disclosure block: over personal data (police-records) the default is cell key with the hub's
-# table; over an aggregate dataset it is the NHS rule.
+# table; over an aggregate dataset it is the NHS rule. And a public clause under cell key.
 DEFAULTS = f"""
 id: cell-key-defaults
 version: 1
@@ -73,7 +73,7 @@ legal_gateways: [{{ref: cda-1998-s115}}]
 datasets: [police-records, aggregate-returns]
 retention: {{months: 24}}
 data_owners: [{{id: sussex-police, name: Sussex Police, datasets: [police-records, aggregate-returns]}}]
-recipients: [{{id: {DEFAULTS_RECIPIENT}, name: Analysts, kind: csp}}]
+recipients: [{{id: {DEFAULTS_RECIPIENT}, name: Analysts, kind: csp}}, {{id: public, name: The public, kind: public}}]
 signatories: [{{role: SIRO, organisation: sussex-police}}]
 clauses:
   - {{id: ward-month-no-block, recipients: [{DEFAULTS_RECIPIENT}], datasets: [police-records],
@@ -82,7 +82,11 @@ clauses:
   - {{id: returns-no-block, recipients: [{DEFAULTS_RECIPIENT}], datasets: [aggregate-returns],
      fields: [category, period, location], spatial_precision: district, temporal_precision: month,
      output: aggregates_only}}
+  - {{id: public-ward-month-perturbed, recipients: [public], datasets: [police-records],
+     fields: [category, period, location], spatial_precision: ward, temporal_precision: month,
+     output: aggregates_only, disclosure: {{method: cell_key, table: {TABLE}}}}}
 """
+PUBLIC_CLAUSE = "cell-key-defaults@1#public-ward-month-perturbed"
 Cells = dict[tuple[str, ...], int]
 
 
@@ -200,7 +204,7 @@ def test_the_ig_register_states_the_default_rule_in_plain_words(loaded: None, hu
     response = operator.get("/v1/ig/protocols")
     assert response.status_code == 200, response.text
     (protocol,) = [p for p in response.json() if p["label"] == "cell-key-defaults@1"]
-    rules = {clause["id"]: (clause["disclosure"], clause["rule"]) for clause in protocol["clauses"]}
+    rules = {c["id"]: (c["disclosure"], c["rule"]) for c in protocol["clauses"] if c["id"].endswith("no-block")}
     assert rules == {
         "ward-month-no-block": (
             None,
@@ -208,6 +212,43 @@ def test_the_ig_register_states_the_default_rule_in_plain_words(loaded: None, hu
         ),
         "returns-no-block": (None, "1-7 suppressed, rounded to 5 (the NHS rule, the default)"),
     }
+
+
+# --- the public gets the cell key method too, with the same figures ---------------------------------------------
+
+
+def test_the_public_gets_the_same_perturbed_cells_as_a_keyed_caller_on_every_public_route(
+    loaded: None, hub_env: HubEnv, client: TestClient, table: PerturbationTable
+) -> None:
+    params = {"dataset": "police-records", "level": "ward", "from": FROM, "to": TO}
+    keyed = _cells(_get(client, "/v1/counts", **params), "area_code", "period")
+    anyone = hub_env.client({})
+    public_body = _get(anyone, "/v1/public/counts", **params)
+    disclosure = public_body["disclosure"]
+    assert (disclosure["method"], disclosure["table"], disclosure["version"]) == ("cell_key", "hub-cell-key", 1)
+    assert (disclosure["clauses"], disclosure["suppressed"]) == ([PUBLIC_CLAUSE], 0)
+    public = _cells(public_body, "area_code", "period")
+    # Both clauses release every police record (neither has a scope): the same events, the same cells.
+    assert public and public == keyed
+    truth = _monthly_truth(hub_env, "ward_code")
+    for key, shown in public.items():
+        count, _ = truth.get(key, (0, 0))
+        assert count != 0 or shown == 0, "zero stays zero"
+        assert shown is not None and not 1 <= shown <= table.small_count_threshold, (key, shown)
+    without_key = _cells(_get(anyone, "/v1/counts", **params), "area_code", "period")
+    assert without_key == public
+    features = anyone.get("/collections/police-records-ward-monthly/items", params={"limit": 10000})
+    assert features.status_code == 200, features.text
+    ogc = {
+        (f["properties"]["area_code"], f["properties"]["month"]): f["properties"]["count"]
+        for f in features.json()["features"]
+    }
+    shared = set(ogc) & set(public)
+    assert shared and all(ogc[key] == public[key] for key in shared)
+    listed = anyone.get("/v1/public/datasets").json()
+    (entry,) = [d for d in listed if (d["dataset"], d["level"]) == ("police-records", "ward")]
+    assert (entry["disclosure"]["method"], entry["disclosure"]["table"]) == ("cell_key", "hub-cell-key")
+    assert entry["disclosure"]["min_cell_count"] is None
 
 
 # --- every released value is the truth perturbed by the true cell key -------------------------------------------
