@@ -17,11 +17,11 @@ from api.aggregate_query import AggregateParams, Resolved, period_table, resolve
 from api.answer import Answer, Table
 from api.caller import Caller
 from api.errors import BadParameter
-from api.protection import protect_cells
+from api.protection import perturbation_variance, protect_cells
 from api.released_figures import Recorder
 from api.schemas.common import disclosure_out
 from api.schemas.trends import ComparisonOut, TrendOut, TrendsResponse
-from api.significance import METHOD, compare
+from api.significance import METHOD, compare, method_for
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Key, ProtectedTable
 from sharing_protocols.periods import Period, PeriodType, add_months, periods, span
@@ -37,10 +37,16 @@ BASIS = (
     f"indicative when either count is below {INDICATIVE_BELOW}. A comparison period that begins before the first "
     "month with data has no count."
 )
+PERTURBED_BASIS = (
+    " The counts were perturbed by the cell key method, each with variance V = {variance:g}, so the test is instead "
+    "the {method}: the perturbations' noise is not taken for a change."
+)
 COMPARED = ("previous", "year_ago")
 
 
-def _comparison(current: int | None, base: int | None, period: Period, start: date | None) -> ComparisonOut:
+def _comparison(
+    current: int | None, base: int | None, period: Period, start: date | None, variance: float
+) -> ComparisonOut:
     empty = {"absolute_change": None, "percent_change": None, "p_value": None, "significant": None, "indicative": None}
     if start is None or period.first < start:
         note = "before the first month with data" + ("" if start is None else f" ({start:%Y-%m})")
@@ -48,7 +54,7 @@ def _comparison(current: int | None, base: int | None, period: Period, start: da
     if current is None or base is None:
         note = "a count is suppressed under the disclosure rule"
         return ComparisonOut(period=period.label, count=base, note=note, **empty)
-    change = compare(current, base, alpha=ALPHA, indicative_below=INDICATIVE_BELOW)
+    change = compare(current, base, alpha=ALPHA, indicative_below=INDICATIVE_BELOW, variance=variance)
     return ComparisonOut(
         period=period.label,
         count=base,
@@ -93,6 +99,7 @@ def trend_table(
     if release is not None:
         release.periods = list(every.values())
         table = release(resolved, table)
+    variance = perturbation_variance(resolved.rule)
     months = data_months(session, params.datasets, resolved.refs, resolved.scopes)
     start = months[0] if months else None
     groups = sorted({key[:-1] for key in table.cells}, key=lambda g: tuple(str(v) for v in g))
@@ -116,8 +123,8 @@ def trend_table(
                     dataset=values.get("dataset"),
                     period=period.label,
                     count=current,
-                    previous=_comparison(current, base_counts[0], previous, start),
-                    year_ago=_comparison(current, base_counts[1], year_ago, start),
+                    previous=_comparison(current, base_counts[0], previous, start, variance),
+                    year_ago=_comparison(current, base_counts[1], year_ago, start, variance),
                 )
             )
     response = TrendsResponse(
@@ -127,11 +134,11 @@ def trend_table(
         periods=[p.label for p in reported],
         protocols=resolved.refs,
         disclosure=disclosure_out(table, scopes=resolved.scopes),
-        method=METHOD,
+        method=method_for(variance),
         alpha=ALPHA,
         indicative_below=INDICATIVE_BELOW,
         first_month=None if start is None else f"{start:%Y-%m}",
-        basis=BASIS,
+        basis=BASIS + (PERTURBED_BASIS.format(variance=variance, method=method_for(variance)) if variance else ""),
         rows=rows,
     )
     if release is not None:

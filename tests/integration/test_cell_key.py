@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from scipy.stats import binomtest
 
 from api.perturbation_tables import perturbation_table
 from sharing_protocols.perturbation import RECORD_KEY_MODULUS, PerturbationTable, key_ranges, perturb
@@ -336,6 +337,53 @@ def test_the_same_district_cell_gets_the_same_figure_from_counts_and_trends(clie
     # /v1/trends leaves out a row whose count and both bases are 0; such a cell is 0 in /v1/counts too.
     assert counts and counts == {key: trends.get(key, 0) for key in counts}
     assert set(trends) <= set(counts) | {key for key, value in trends.items() if value == 0}
+
+
+# --- significance and hot spots carry the perturbation's variance ---------------------------------------------
+
+
+def _expected_p(current: int, base: int, variance: float) -> float:
+    """The two-sided p-value of equal rates with variance V on each count, computed here without the hub's code:
+    the continuity-corrected normal tail of the difference (variance a + b + 2V), never below the exact test."""
+    exact = binomtest(current, current + base, 0.5).pvalue if current + base else 1.0
+    z = max(abs(current - base) - 1, 0) / math.sqrt(current + base + 2 * variance)
+    return max(float(exact), math.erfc(z / math.sqrt(2)))
+
+
+def test_trend_significance_adds_the_perturbation_variance(client: TestClient, table: PerturbationTable) -> None:
+    body = _get(
+        client, "/v1/trends", dataset="police-records", level="ward", period="quarter", **{"from": FROM, "to": TO}
+    )
+    assert "a + b + 2V" in body["method"] and f"variance V = {table.variance:g}" in body["basis"]
+    tested = 0
+    for row in body["rows"]:
+        for name in ("previous", "year_ago"):
+            comparison = row[name]
+            if comparison["p_value"] is None:
+                continue
+            expected = _expected_p(row["count"], comparison["count"], table.variance)
+            assert comparison["p_value"] == pytest.approx(expected, rel=1e-9, abs=1e-12), (row, name)
+            assert comparison["significant"] == (expected < body["alpha"])
+            tested += 1
+    assert tested > 20
+
+
+def test_hot_spots_say_the_counts_carry_the_perturbation_variance(client: TestClient, table: PerturbationTable) -> None:
+    response = client.get(
+        "/v1/hotspots",
+        params={
+            "dataset": "police-records",
+            "level": "ward",
+            "area": EASTBOURNE,
+            "area_level": "lad",
+            "from": FROM,
+            "to": TO,
+        },
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["disclosure"]["method"] == "cell_key"
+    assert f"variance V = {table.variance:g}" in body["method"]["counts"]
 
 
 # --- differencing ---------------------------------------------------------------------------------------------
