@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import sharing_protocols
-from api.perturbation_tables import perturbation_table
+from api.perturbation_tables import load_table
 from deploy.settings import protocol_paths as configured_paths
 from sharing_protocols.catalogue import DatasetSpec
 from sharing_protocols.checks import catalogue_problems
@@ -38,7 +38,7 @@ def table_problems(protocol: Protocol, source: str) -> list[Problem]:
         if control is None or control.method != "cell_key" or control.table is None:
             continue
         try:
-            perturbation_table(str(control.table))
+            load_table(str(control.table))
         except LookupError as exc:
             problems.append(Problem(source, f"clauses[{i}].disclosure.table", str(exc)))
     return problems

@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from api.dependencies import RegisterDep, SessionDep
+from api.dependencies import RegisterDep, SessionDep, TablesDep
 from api.params import AggregateParamsDep
 from api.reply import PublicReplyDep
 from api.schemas.counts import CountsResponse
@@ -33,6 +33,7 @@ def public_datasets(register: RegisterDep, reply: PublicReplyDep) -> list[Public
 def public_counts(
     session: SessionDep,
     register: RegisterDep,
+    tables: TablesDep,
     reply: PublicReplyDep,
     params: AggregateParamsDep,
 ) -> CountsResponse | Response:
@@ -42,4 +43,4 @@ def public_counts(
     threshold rule at least the NHS rule, a cell key rule as it is; docs/protocols.md, "Which rule a figure gets");
     the response says which rule applied.
     """
-    return reply(service.counts(session, register, params), params.format)
+    return reply(service.counts(session, register, tables, params), params.format)

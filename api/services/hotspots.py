@@ -34,6 +34,7 @@ from api.answer import Answer, GeoJson, feature, feature_collection
 from api.caller import Caller
 from api.errors import BadParameter, NoGrant
 from api.getis_ord import hot_spots
+from api.perturbation_tables import PerturbationTables
 from api.protection import perturbation_variance, protect_cells
 from api.schemas.common import disclosure_out
 from geography.settings import GeocoderSettings
@@ -101,7 +102,12 @@ def _inside_scope(
 
 
 def hotspots(
-    session: Session, geography: GeocoderSettings, register: ProtocolRegister, caller: Caller, params: AggregateParams
+    session: Session,
+    geography: GeocoderSettings,
+    register: ProtocolRegister,
+    tables: PerturbationTables,
+    caller: Caller,
+    params: AggregateParams,
 ) -> Answer[GeoJson]:
     """Gi* z-score, p-value and hot/cold classification of each area of the study region, on released counts.
 
@@ -127,7 +133,7 @@ def hotspots(
     for cell in cells:
         if cell.area_code in true_counts:
             true_counts[cell.area_code] += KeyedCount(cell.count, cell.key)
-    table = protect_cells({(code, period.label): n for code, n in true_counts.items()}, resolved.rule, 2)
+    table = protect_cells({(code, period.label): n for code, n in true_counts.items()}, resolved.rule, 2, tables)
     released = {code: table.cells[(code, period.label)] for code in study}
     stand_in = suppressed_value(resolved.rule)
     used = {code: stand_in if count is None else count for code, count in released.items()}
@@ -161,6 +167,6 @@ def hotspots(
         "protocols": resolved.refs,
         "disclosure": disclosure_out(table, scopes=resolved.scopes).model_dump(),
         "total": table.total,
-        "method": _method(resolved.rule, stand_in, perturbation_variance(resolved.rule)),
+        "method": _method(resolved.rule, stand_in, perturbation_variance(resolved.rule, tables)),
     }
     return Answer(feature_collection(features, **members), resolved.refs, len(features))

@@ -11,6 +11,7 @@ from api.aggregate_query import AggregateParams, monthly_grants
 from api.answer import Answer
 from api.caller import PUBLIC
 from api.errors import BadParameter
+from api.perturbation_tables import PerturbationTables
 from api.schemas.common import rule_members
 from api.schemas.counts import CountsResponse
 from api.schemas.public import PublicDatasetOut, PublicRuleOut
@@ -40,11 +41,13 @@ def datasets(register: ProtocolRegister) -> Answer[list[PublicDatasetOut]]:
     return Answer(out, sorted({ref for entry in out for ref in entry.protocols}), len(out))
 
 
-def counts(session: Session, register: ProtocolRegister, params: AggregateParams) -> Answer[CountsResponse]:
+def counts(
+    session: Session, register: ProtocolRegister, tables: PerturbationTables, params: AggregateParams
+) -> Answer[CountsResponse]:
     """Monthly counts by ward or LSOA of what the public may have: GET /v1/counts as the public gets it."""
     if params.period is not PeriodType.month:
         raise BadParameter("public counts are by month only (period=month)")
     if params.level not in PUBLIC_LEVELS:
         raise BadParameter("public counts are by ward or lsoa only")
-    resolved, body = count_table(session, register, PUBLIC_CALLER, params)
+    resolved, body = count_table(session, register, tables, PUBLIC_CALLER, params)
     return count_answer(params, resolved, body)

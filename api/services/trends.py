@@ -17,6 +17,7 @@ from api.aggregate_query import AggregateParams, Resolved, period_table, resolve
 from api.answer import Answer, Table
 from api.caller import Caller
 from api.errors import BadParameter
+from api.perturbation_tables import PerturbationTables
 from api.protection import perturbation_variance, protect_cells
 from api.released_figures import Recorder
 from api.schemas.common import disclosure_out
@@ -75,6 +76,7 @@ def _released(table: ProtectedTable, key: Key) -> int | None:
 def trend_table(
     session: Session,
     register: ProtocolRegister,
+    tables: PerturbationTables,
     caller: Caller,
     params: AggregateParams,
     release: Recorder | None = None,
@@ -95,11 +97,13 @@ def trend_table(
     if first < resolved.query.start or last > resolved.query.end:
         raise AssertionError("a base period lies outside the widened query")
     cells = located_cells(session, resolved.query)
-    table = protect_cells(period_table(params, cells, list(every.values())), resolved.rule, len(params.dimensions))
+    table = protect_cells(
+        period_table(params, cells, list(every.values())), resolved.rule, len(params.dimensions), tables
+    )
     if release is not None:
         release.periods = list(every.values())
         table = release(resolved, table)
-    variance = perturbation_variance(resolved.rule)
+    variance = perturbation_variance(resolved.rule, tables)
     months = data_months(session, params.datasets, resolved.refs, resolved.scopes)
     start = months[0] if months else None
     groups = sorted({key[:-1] for key in table.cells}, key=lambda g: tuple(str(v) for v in g))
@@ -156,13 +160,13 @@ def flat(row: TrendOut) -> dict[str, Any]:
 
 
 def trends(
-    session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams
+    session: Session, register: ProtocolRegister, tables: PerturbationTables, caller: Caller, params: AggregateParams
 ) -> Answer[TrendsResponse]:
     """The trends for `params` (CSV and GeoJSON flatten each comparison into previous_* and year_ago_* columns).
     The counts shown (each group's in each period, reported or compared with) are recorded and guarded as
     /v1/counts'."""
     recorder = Recorder(session, caller, params, margins=False)
-    resolved, body = trend_table(session, register, caller, params, recorder)
+    resolved, body = trend_table(session, register, tables, caller, params, recorder)
     compared = [f"{name}_{field}" for name in COMPARED for field in ComparisonOut.model_fields]
     members: dict[str, Any] = {
         "disclosure": body.disclosure.model_dump(),

@@ -22,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from scipy.stats import binomtest
 
-from api.perturbation_tables import perturbation_table
+from api.perturbation_tables import load_table
 from sharing_protocols.perturbation import RECORD_KEY_MODULUS, PerturbationTable, key_ranges, perturb
 from tests.support.hub import HubEnv, Worker, run_all
 from tests.support.open_data import CODEPOINT
@@ -122,7 +122,7 @@ def client(loaded: None, hub_env: HubEnv) -> TestClient:
 
 @pytest.fixture(scope="module")
 def table() -> PerturbationTable:
-    return perturbation_table(TABLE)
+    return load_table(TABLE)
 
 
 def _get(client: TestClient, path: str, **params: Any) -> dict[str, Any]:
