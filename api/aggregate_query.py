@@ -208,7 +208,7 @@ def monthly_grants(register: ProtocolRegister, org: str, levels: Iterable[Level]
             except NoGrant:
                 continue
             refs = tuple(dict.fromkeys(str(g.ref) for g in grants))
-            own = {str(g.ref): g.clause.disclosure for g in grants}
+            own = {str(g.ref): g.disclosure for g in grants}
             rule = figure_rule({dataset: Holding(own)}, public=org == PUBLIC)  # the strictest of the clauses
             found.append(MonthlyGrant(dataset, level, refs, rule, scope_filters(grants, org)))
     return found
@@ -226,7 +226,7 @@ def disclosure_rule(
     events of each dataset; BadParameter when the datasets are under different rules (they are asked for apart)."""
     holdings = {}
     for dataset in datasets:
-        own = {str(g.ref): g.clause.disclosure for g in grants if dataset in g.clause.datasets}
+        own = {str(g.ref): g.disclosure for g in grants if dataset in g.clause.datasets}
         holdings[dataset] = Holding(own, justifying_sets(session, dataset, tuple(own), scopes))
     try:
         return figure_rule(holdings, public)

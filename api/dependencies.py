@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from api.perturbation_tables import PerturbationTables
 from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.reference.geocoder_data import Geocoders
@@ -40,6 +41,10 @@ def get_register(request: Request) -> ProtocolRegister:
     return _part(request, "register", ProtocolRegister)
 
 
+def get_perturbation_tables(request: Request) -> PerturbationTables:
+    return _part(request, "perturbation_tables", PerturbationTables)
+
+
 def get_geocoders(request: Request) -> Geocoders:
     return _part(request, "geocoders", Geocoders)
 
@@ -51,5 +56,6 @@ def get_geography(geocoders: Annotated[Geocoders, Depends(get_geocoders)]) -> Ge
 
 SessionDep = Annotated[Session, Depends(get_session)]
 RegisterDep = Annotated[ProtocolRegister, Depends(get_register)]
+TablesDep = Annotated[PerturbationTables, Depends(get_perturbation_tables)]
 GeocodersDep = Annotated[Geocoders, Depends(get_geocoders)]
 GeographyDep = Annotated[GeocoderSettings, Depends(get_geography)]

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.error_handlers import install_error_handlers
+from api.perturbation_tables import packaged_tables
 from api.routes import cohorts as cohorts_route
 from api.routes import counts, geocode, health, ig, quality
 from api.routes import hotspots as hotspots_route
@@ -34,7 +35,8 @@ def create_app(
 ) -> FastAPI:
     """The API over `warehouse`, enforcing `register`, geocoding to the vintages of `geography`.
 
-    While the app runs (its lifespan), `app.state` holds the engine, the register and the geocoders by vintage.
+    While the app runs (its lifespan), `app.state` holds the engine, the register, the geocoders by vintage and the
+    perturbation tables.
     """
 
     @asynccontextmanager
@@ -43,6 +45,7 @@ def create_app(
         app.state.engine = engine
         app.state.register = register
         app.state.geocoders = Geocoders(warehouse.url, geography)
+        app.state.perturbation_tables = packaged_tables()
         try:
             yield
         finally:

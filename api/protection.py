@@ -1,36 +1,39 @@
 """The one way every endpoint releases counts: under its rule's method, the cell key method or the threshold rule.
 
 `protect_cells` releases a table of counts with their cell keys; `protect_count` a lone figure. Under a cell_key
-rule each cell is perturbed by its cell key (`sharing_protocols.cell_key_release`), so the same events give the
-same figure on every endpoint; under a threshold rule `sharing_protocols.disclosure.protect` suppresses and rounds.
+rule each cell is perturbed by its cell key (`sharing_protocols.cell_key_release`) with the rule's table, looked up
+in the `tables` the app built at start (`api.perturbation_tables`), so the same events give the same figure on
+every endpoint; under a threshold rule `sharing_protocols.disclosure.protect` suppresses and rounds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from api.perturbation_tables import perturbation_table
+from api.perturbation_tables import PerturbationTables
 from sharing_protocols.cell_key_release import KeyedCount, perturbed_table
 from sharing_protocols.disclosure import Key, ProtectedTable, Rule, protect, protect_value
 from sharing_protocols.perturbation import perturb
 
 
-def protect_cells(cells: Mapping[Key, KeyedCount], rule: Rule, dimensions: int) -> ProtectedTable:
+def protect_cells(
+    cells: Mapping[Key, KeyedCount], rule: Rule, dimensions: int, tables: PerturbationTables
+) -> ProtectedTable:
     """The table of `cells` (key -> true count and cell key) as it may be released under `rule`."""
     if rule.method == "cell_key" and rule.table is not None:
-        return perturbed_table(cells, perturbation_table(rule.table), rule, dimensions)
+        return perturbed_table(cells, tables[rule.table], rule, dimensions)
     return protect({key: cell.count for key, cell in cells.items()}, rule, dimensions)
 
 
-def protect_count(cell: KeyedCount, rule: Rule) -> int | None:
+def protect_count(cell: KeyedCount, rule: Rule, tables: PerturbationTables) -> int | None:
     """A lone figure as it may be released under `rule` (None: suppressed)."""
     if rule.method == "cell_key" and rule.table is not None:
-        return perturb(cell.count, cell.key, perturbation_table(rule.table))
+        return perturb(cell.count, cell.key, tables[rule.table])
     return protect_value(cell.count, rule)
 
 
-def perturbation_variance(rule: Rule) -> float:
+def perturbation_variance(rule: Rule, tables: PerturbationTables) -> float:
     """The variance the rule's perturbation adds to a released count (0 under the threshold method)."""
     if rule.method == "cell_key" and rule.table is not None:
-        return perturbation_table(rule.table).variance
+        return tables[rule.table].variance
     return 0.0

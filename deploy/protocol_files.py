@@ -6,10 +6,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import sharing_protocols
-from api.perturbation_tables import perturbation_table
+from api.perturbation_tables import load_table
 from deploy.settings import protocol_paths as configured_paths
 from sharing_protocols.catalogue import DatasetSpec
 from sharing_protocols.checks import catalogue_problems
+from sharing_protocols.clause_rule import clause_disclosure
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.documents import Problem
 from sharing_protocols.protocol import Protocol, ProtocolError, parse_protocol
@@ -29,15 +30,15 @@ def protocol_paths(paths: Iterable[Path | str]) -> list[Path]:
 
 
 def table_problems(protocol: Protocol, source: str) -> list[Problem]:
-    """A problem for each cell_key clause whose perturbation table is not one the hub has (figures could not be
-    worked out under it)."""
+    """A problem for each cell_key clause (stated, or by default: `clause_disclosure`) whose perturbation table is
+    not one the hub has (figures could not be worked out under it)."""
     problems = []
     for i, clause in enumerate(protocol.clauses):
-        control = clause.disclosure
+        control = clause_disclosure(clause)
         if control is None or control.method != "cell_key" or control.table is None:
             continue
         try:
-            perturbation_table(str(control.table))
+            load_table(str(control.table))
         except LookupError as exc:
             problems.append(Problem(source, f"clauses[{i}].disclosure.table", str(exc)))
     return problems

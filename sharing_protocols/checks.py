@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from sharing_protocols.catalogue import DatasetSpec, allowed_fields
+from sharing_protocols.clause_rule import clause_rule_text
 from sharing_protocols.documents import Problem
 from sharing_protocols.protocol import (
     PROTOCOL_FORMAT,
@@ -104,8 +105,8 @@ def _clause_summary(clause: Clause) -> str:
         parts.append(f"location at {clause.spatial_precision}")
     if clause.temporal_precision:
         parts.append(f"time at {clause.temporal_precision}")
-    if clause.disclosure:
-        parts.append(f"counts: {clause.disclosure}")
+    if clause.output == "aggregates_only" or clause.disclosure:
+        parts.append(f"counts: {clause_rule_text(clause)}")
     if clause.pseudonym_linkage:
         parts.append("pseudonym linkage allowed")
     return "; ".join(parts)

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Literal
 
+from sharing_protocols.clause_rule import clause_disclosure
 from sharing_protocols.disclosure import DisclosureControl
 from sharing_protocols.envelope import AttributeValue, EventEnvelope
 from sharing_protocols.precision import (
@@ -154,6 +155,11 @@ class Grant:
     @property
     def ref(self) -> ClauseRef:
         return ClauseRef(self.protocol.label, self.clause.id)
+
+    @property
+    def disclosure(self) -> DisclosureControl | None:
+        """The clause's disclosure rule, its own or the default for its data (`clause_disclosure`)."""
+        return clause_disclosure(self.clause)
 
     def in_scope(self, event: EventFacts, recipient: str | None) -> bool:
         """Whether the event lies inside the clause's geographic scope for `recipient` (None: for any of the
@@ -538,7 +544,7 @@ def _one_clause(event: EventFacts, view: _View, recipient: str | None, day: date
         period=view.period,
         temporal=view.temporal,
         output=clause.output,
-        disclosure=clause.disclosure,
+        disclosure=view.grant.disclosure,
         linkage=clause.pseudonym_linkage,
         retain_until=view.grant.protocol.retention.keep_until(day),
         chosen=view.grant.ref,

@@ -1,7 +1,8 @@
 """Statistical disclosure control: a clause's rule, which rule applies to a query, and protected figures and tables.
 
-A protocol clause may set its own rule in its `disclosure:` block (`DisclosureControl`). By default the NHS rule
-applies: counts of 1-7 are suppressed and all others are rounded to the nearest 5 (0 stays 0). A clause's own rule
+A protocol clause may set its own rule in its `disclosure:` block (`DisclosureControl`); without one it gets a
+default (`sharing_protocols.clause_rule`), given here as None where it is the NHS rule: counts of 1-7 are
+suppressed and all others are rounded to the nearest 5 (0 stays 0). A clause's own rule
 overrides the default for that clause; a query answered under several clauses takes the strictest (largest
 `min_cell_count`, largest `round_to`). A clause may choose the cell key method instead (`method: cell_key`, with
 its perturbation `table`; `sharing_protocols.perturbation`): a rule of that method perturbs each cell by its cell

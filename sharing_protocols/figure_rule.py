@@ -4,7 +4,8 @@
    dataset, the level's precision, every field it reads, and pseudonym linkage and the day where it links records)
    and that released the event; a clause with a geographic scope justifies only events inside the caller's area.
 2. An event may be shown under the laxest rule of the clauses that justify it: the caller could have it under that
-   clause alone. A clause without a rule of its own gives the NHS rule; for the public no rule is laxer than it.
+   clause alone. A clause without a rule of its own gives its default (`sharing_protocols.clause_rule`); for the
+   public no threshold rule is laxer than the NHS rule, and a cell key rule stays a cell key rule.
 3. Every figure of a dataset takes the strictest of those rules over every event of the dataset the caller holds
    under the clauses permitting the figure (all months and areas, not only those asked), so the rule does not
    change with the months, areas or categories asked, nor from one endpoint to another.
@@ -62,12 +63,14 @@ def laxest_clause(clauses: Sequence[str], own: Mapping[str, DisclosureControl | 
 
 
 def at_least_nhs(rule: Rule) -> Rule:
-    """The rule raised to at least the NHS rule; "combined" (still naming its clauses) where that made it stricter.
+    """The rule for the public: a threshold rule raised to at least the NHS rule ("combined", still naming its
+    clauses, where that made it stricter); a cell_key rule unchanged.
 
-    A cell_key rule releases perturbed counts of 5-7, which the NHS rule suppresses: for the public it becomes the
-    NHS rule (the public gets one rule on every route)."""
+    The cell key method is designed for public release (the ONS used it for Census 2021): it never shows 1..js, and
+    the same events get the same figure on every route, so the public and a keyed caller whose clauses cover the
+    same events see the same cell."""
     if rule.method == "cell_key":
-        return Rule(DEFAULT_RULE.min_cell_count, DEFAULT_RULE.round_to, "combined", rule.clauses)
+        return rule
     if rule.min_cell_count >= DEFAULT_RULE.min_cell_count and rule.round_to >= DEFAULT_RULE.round_to:
         return rule
     return Rule(
@@ -88,8 +91,7 @@ def threshold_only(rule: Rule) -> Rule:
 
 def dataset_rule(holding: Holding, public: bool = False) -> Rule:
     """The rule of every figure of one dataset: the strictest, over the sets of clauses justifying its events, of
-    the laxest clause of each set; holding no events, the strictest of the clauses. At least the NHS rule for the
-    public."""
+    the laxest clause of each set; holding no events, the strictest of the clauses. For the public, `at_least_nhs`."""
     own = holding.clauses
     chosen = [(ref, own[ref]) for ref in (laxest_clause(refs, own) for refs in holding.justifying) if ref]
     rule = rule_for(chosen or list(own.items()))

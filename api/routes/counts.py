@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.auth import CallerDep
-from api.dependencies import RegisterDep, SessionDep
+from api.dependencies import RegisterDep, SessionDep, TablesDep
 from api.params import AggregateParamsDep
 from api.reply import ReplyDep
 from api.schemas.counts import CountsResponse
@@ -17,12 +17,18 @@ router = APIRouter(prefix="/v1", tags=["counts"])
 
 @router.get("/counts", response_model=CountsResponse)
 def counts(
-    session: SessionDep, caller: CallerDep, register: RegisterDep, reply: ReplyDep, params: AggregateParamsDep
+    session: SessionDep,
+    caller: CallerDep,
+    register: RegisterDep,
+    tables: TablesDep,
+    reply: ReplyDep,
+    params: AggregateParamsDep,
 ) -> CountsResponse | Response:
     """Counts per area and period (month, quarter, financial year, rolling 12 months or all), by category/dataset.
 
     Only events released under a clause granting the caller are counted; every figure is disclosure-controlled
-    (the NHS rule unless the clauses set their own) and the response says which rule applied. Unlocated events
+    (each clause's own rule, else its default: docs/protocols.md, "Which rule a clause has") and the response
+    says which rule applied. Unlocated events
     are listed apart, by reason.
     """
-    return reply(service.counts(session, register, caller, params), params.format)
+    return reply(service.counts(session, register, tables, caller, params), params.format)

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from api.aggregate_query import AggregateParams, make_params
 from api.auth import CallerDep
-from api.dependencies import GeographyDep, RegisterDep, SessionDep
+from api.dependencies import GeographyDep, RegisterDep, SessionDep, TablesDep
 from api.rendering import GEOJSON_MEDIA_TYPE
 from api.reply import ReplyDep
 from api.services import hotspots as service
@@ -55,9 +55,10 @@ def hotspots(
     session: SessionDep,
     caller: CallerDep,
     register: RegisterDep,
+    tables: TablesDep,
     reply: ReplyDep,
     params: HotspotParamsDep,
     geography: GeographyDep,
 ) -> Response:
     """Gi* z-score, p-value and hot/cold classification of each area of the study region, on released counts."""
-    return reply(service.hotspots(session, geography, register, caller, params))
+    return reply(service.hotspots(session, geography, register, tables, caller, params))

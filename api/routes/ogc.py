@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import CallerDep
-from api.dependencies import GeographyDep, RegisterDep, SessionDep
+from api.dependencies import GeographyDep, RegisterDep, SessionDep, TablesDep
 from api.rendering import GEOJSON_MEDIA_TYPE
 from api.reply import ReplyDep
 from api.services import ogc as service
@@ -76,6 +76,7 @@ def items(
     session: SessionDep,
     caller: CallerDep,
     register: RegisterDep,
+    tables: TablesDep,
     reply: ReplyDep,
     collection_id: CollectionIdDep,
     geography: GeographyDep,
@@ -91,7 +92,7 @@ def items(
 ) -> Response:
     """The collection's features (area x month), filtered by bbox and datetime, a page at a time."""
     wanted = ItemFilter(bbox, datetime_, limit, offset, f)
-    return reply(service.items(base, session, geography, register, caller, collection_id, wanted))
+    return reply(service.items(base, session, geography, register, tables, caller, collection_id, wanted))
 
 
 @router.get(
@@ -104,10 +105,11 @@ def item(
     session: SessionDep,
     caller: CallerDep,
     register: RegisterDep,
+    tables: TablesDep,
     reply: ReplyDep,
     collection_id: CollectionIdDep,
     geography: GeographyDep,
     wanted: Annotated[str, Path(alias="featureId", description="area code and month, e.g. E05011234.2019-01")],
 ) -> Response:
     """One feature: an area's count in a month."""
-    return reply(service.item(base, session, geography, register, caller, collection_id, wanted))
+    return reply(service.item(base, session, geography, register, tables, caller, collection_id, wanted))

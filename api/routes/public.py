@@ -2,9 +2,10 @@
 
 The caller is always the public: the Authorization header is never read, so a key (valid or not) is ignored and
 the answer is the same as without one. Only what protocol clauses granting the public allow is counted; periods
-are months, levels ward or LSOA; every figure is disclosure-controlled under at least the NHS rule (counts of 1-7
-suppressed, the rest rounded to 5, secondary suppression): where a clause sets a laxer rule of its own (e.g. for
-records already published one by one) the stricter of the two applies, and the response says so.
+are months, levels ward or LSOA; every figure is disclosure-controlled: under a threshold rule at least the NHS rule
+(counts of 1-7 suppressed, the rest rounded to 5, secondary suppression): where a clause sets a laxer rule of its own
+(e.g. for records already published one by one) the stricter of the two applies, and the response says so; under a
+cell key clause by the cell key method, the same figure as any other route gives for the same events.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from api.dependencies import RegisterDep, SessionDep
+from api.dependencies import RegisterDep, SessionDep, TablesDep
 from api.params import AggregateParamsDep
 from api.reply import PublicReplyDep
 from api.schemas.counts import CountsResponse
@@ -32,12 +33,14 @@ def public_datasets(register: RegisterDep, reply: PublicReplyDep) -> list[Public
 def public_counts(
     session: SessionDep,
     register: RegisterDep,
+    tables: TablesDep,
     reply: PublicReplyDep,
     params: AggregateParamsDep,
 ) -> CountsResponse | Response:
     """Monthly counts by ward or LSOA of what the public may have (json, csv or geojson), as GET /v1/counts.
 
-    No key is needed and any key is ignored. Figures are released under the rule every public route applies (at
-    least the NHS rule; docs/protocols.md, "Which rule a figure gets"); the response says which rule applied.
+    No key is needed and any key is ignored. Figures are released under the rule every public route applies (a
+    threshold rule at least the NHS rule, a cell key rule as it is; docs/protocols.md, "Which rule a figure gets");
+    the response says which rule applied.
     """
-    return reply(service.counts(session, register, params), params.format)
+    return reply(service.counts(session, register, tables, params), params.format)

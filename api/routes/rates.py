@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.auth import CallerDep
-from api.dependencies import RegisterDep, SessionDep
+from api.dependencies import RegisterDep, SessionDep, TablesDep
 from api.params import AggregateParamsDep
 from api.reply import ReplyDep
 from api.schemas.rates import DenominatorName, RatesResponse
@@ -22,6 +22,7 @@ def rates(
     session: SessionDep,
     caller: CallerDep,
     register: RegisterDep,
+    tables: TablesDep,
     reply: ReplyDep,
     params: AggregateParamsDep,
     denominator: Annotated[
@@ -37,4 +38,4 @@ def rates(
     The same parameters and disclosure control as /v1/counts; each denominator's source, year and method is
     stated, and an area without a denominator gets no rate, with the reason. Rates are per period, not annualised.
     """
-    return reply(service.rates(session, register, caller, params, denominator, per), params.format)
+    return reply(service.rates(session, register, tables, caller, params, denominator, per), params.format)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.auth import CallerDep
-from api.dependencies import RegisterDep, SessionDep
+from api.dependencies import RegisterDep, SessionDep, TablesDep
 from api.reply import ReplyDep
 from api.schemas.scorecard import ScorecardOut
 from api.services import scorecard as service
@@ -20,6 +20,7 @@ def scorecard(
     session: SessionDep,
     caller: CallerDep,
     register: RegisterDep,
+    tables: TablesDep,
     reply: ReplyDep,
     csp: Annotated[str, Query(description="the CSP's code, e.g. E22000295")],
     indicator: Annotated[list[str] | None, Query(description="only these indicator ids")] = None,
@@ -28,4 +29,4 @@ def scorecard(
     ] = None,
 ) -> ScorecardOut:
     """Actual, target, RAG and direction of travel of each CSP-level indicator for one CSP."""
-    return reply(service.scorecard(session, register, caller, csp, indicator, as_of))
+    return reply(service.scorecard(session, register, tables, caller, csp, indicator, as_of))

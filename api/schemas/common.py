@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel
 
-from sharing_protocols.disclosure import ProtectedTable
+from sharing_protocols.disclosure import ProtectedTable, Rule
 from warehouse.queries.aggregates import Level
 from warehouse.queries.scope import ScopeFilter
 
@@ -69,21 +70,28 @@ class UnlocatedOut(BaseModel):
     count: int | None
 
 
+def rule_members(rule: Rule) -> dict[str, Any]:
+    """A rule as responses report it: its description, source, method, table id and version (cell key) or minimum
+    and rounding (threshold), and clauses."""
+    threshold = rule.method == "threshold"
+    table_id, _, version = (rule.table or "").partition("@")
+    return {
+        "rule": rule.describe(),
+        "source": rule.source,
+        "method": rule.method,
+        "table": table_id or None,
+        "version": int(version) if version else None,
+        "min_cell_count": rule.min_cell_count if threshold else None,
+        "round_to": rule.round_to if threshold else None,
+        "clauses": list(rule.clauses),
+    }
+
+
 def disclosure_out(
     table: ProtectedTable, extra_suppressed: int = 0, scopes: Sequence[ScopeFilter] = ()
 ) -> DisclosureOut:
-    rule = table.rule
-    threshold = rule.method == "threshold"
-    table_id, _, version = (rule.table or "").partition("@")
     return DisclosureOut(
-        rule=rule.describe(),
-        source=rule.source,
-        method=rule.method,
-        table=table_id or None,
-        version=int(version) if version else None,
-        min_cell_count=rule.min_cell_count if threshold else None,
-        round_to=rule.round_to if threshold else None,
-        clauses=list(rule.clauses),
+        **rule_members(table.rule),
         suppressed=table.primary + table.secondary + extra_suppressed,
         scope=[ScopeOut(clauses=list(s.refs), level=s.level, codes=list(s.codes)) for s in scopes],
     )

@@ -22,7 +22,7 @@ class ProtocolOut(BaseModel):
     recipients: list[str]
     datasets: list[str]
     legal_gateways: list[str]
-    clauses: list[dict[str, Any]]
+    clauses: list[dict[str, Any]]  # each clause as its document states it, and `rule`: its rule in plain words
 
 
 class FlowOut(BaseModel):

@@ -9,12 +9,15 @@ from warehouse.queries.aggregates import Level
 
 
 class PublicRuleOut(BaseModel):
-    """The disclosure rule public figures of a dataset are released under."""
+    """The disclosure rule public figures of a dataset are released under (the fields as in `DisclosureOut`)."""
 
     rule: str
     source: str
-    min_cell_count: int
-    round_to: int
+    method: str = "threshold"
+    table: str | None = None
+    version: int | None = None
+    min_cell_count: int | None
+    round_to: int | None
     clauses: list[str]
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from api.aggregate_query import AggregateParams, Resolved, period_table, resolve
 from api.answer import Answer, Table
 from api.caller import Caller
+from api.perturbation_tables import PerturbationTables
 from api.protection import protect_cells, protect_count
 from api.released_figures import Recorder
 from api.schemas.common import UnlocatedOut, disclosure_out
@@ -25,6 +26,7 @@ from warehouse.queries.areas import area_names
 def count_table(
     session: Session,
     register: ProtocolRegister,
+    tables: PerturbationTables,
     caller: Caller,
     params: AggregateParams,
     release: Recorder | None = None,
@@ -33,7 +35,7 @@ def count_table(
     protected table, returns it as it is released and says in `disclosure.withheld` what it withheld."""
     resolved = resolve(session, register, caller, params)
     cells, unlocated = count_cells(session, resolved.query)
-    table = protect_cells(period_table(params, cells, resolved.periods), resolved.rule, len(params.dimensions))
+    table = protect_cells(period_table(params, cells, resolved.periods), resolved.rule, len(params.dimensions), tables)
     if release is not None:
         table = release(resolved, table)
     names = area_names(session, params.level, sorted({str(key[0]) for key in table.cells}))
@@ -60,7 +62,7 @@ def count_table(
             key = (cell.reason, cell.category, cell.dataset, label)
             unplaced[key] = unplaced.get(key, KeyedCount(0, 0)) + KeyedCount(cell.count, cell.key)
     unlocated_out = [
-        UnlocatedOut(reason=r, category=c, dataset=d, period=p, count=protect_count(n, resolved.rule))
+        UnlocatedOut(reason=r, category=c, dataset=d, period=p, count=protect_count(n, resolved.rule, tables))
         for (r, c, d, p), n in sorted(unplaced.items(), key=lambda i: (i[0][0], i[0][3], str(i[0][1]), str(i[0][2])))
     ]
     response = CountsResponse(
@@ -103,12 +105,12 @@ def count_answer(
 
 
 def counts(
-    session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams
+    session: Session, register: ProtocolRegister, tables: PerturbationTables, caller: Caller, params: AggregateParams
 ) -> Answer[CountsResponse]:
     """The disclosure-controlled counts for `params`, as the caller may see them: figures that, with those released
     to the caller's organisation before (by any endpoint), would give a suppressed count away by subtraction are
     withheld (`sharing_protocols.differencing`, saying why in `disclosure.withheld`); the figures released are
     kept in the release record (`api.released_figures.Recorder`)."""
     recorder = Recorder(session, caller, params)
-    resolved, body = count_table(session, register, caller, params, recorder)
+    resolved, body = count_table(session, register, tables, caller, params, recorder)
     return count_answer(params, resolved, body, recorder.released)

@@ -11,7 +11,9 @@ Gi* is computed on the RELEASED counts, never on the true ones. A z-score is a f
 region: z-scores of true counts published beside suppressed or rounded counts would let anyone solve for the
 suppressed counts and undo the rounding. A suppressed count enters Gi* as the midpoint of the suppressed range
 1..min_cell_count-1, rounded down (4 under the NHS rule); primary and secondary suppression look alike, so every
-suppressed count gets it. Where the rule keeps counts exact, Gi* is that of the true counts.
+suppressed count gets it. Where the rule keeps counts exact, Gi* is that of the true counts. Under the cell key
+method each released count carries the perturbation's variance V; Gi*'s variance is that of the released counts
+across the region, which includes V, so the method member says so and nothing is added.
 
 Weights: binary Queen contiguity (areas sharing at least one boundary point), each area its own neighbour (Gi*),
 not row-standardised. An area is classified by ArcGIS's Gi_Bin from its two-sided normal p-value: hot or cold at
@@ -32,7 +34,8 @@ from api.answer import Answer, GeoJson, feature, feature_collection
 from api.caller import Caller
 from api.errors import BadParameter, NoGrant
 from api.getis_ord import hot_spots
-from api.protection import protect_cells
+from api.perturbation_tables import PerturbationTables
+from api.protection import perturbation_variance, protect_cells
 from api.schemas.common import disclosure_out
 from geography.settings import GeocoderSettings
 from sharing_protocols.cell_key_release import KeyedCount
@@ -56,7 +59,7 @@ def suppressed_value(rule: Rule) -> int:
     return rule.min_cell_count // 2
 
 
-def _method(rule: Rule, stand_in: int) -> dict[str, str]:
+def _method(rule: Rule, stand_in: int, variance: float = 0.0) -> dict[str, str]:
     """The method member: the statistic, weights, which counts Gi* used, and the classification."""
     return {
         "statistic": "Getis-Ord Gi* (Ord and Getis 1995), z-scores",
@@ -66,7 +69,12 @@ def _method(rule: Rule, stand_in: int) -> dict[str, str]:
             f"reveal suppressed and rounded counts; a suppressed count is taken as {stand_in}, the midpoint of "
             f"the suppressed range 1-{rule.min_cell_count - 1} rounded down (gi_count)"
             if rule.method == "threshold" and rule.min_cell_count > 1
-            else "released counts (perturbed by the cell key method; none is suppressed)"
+            else (
+                f"released counts, perturbed by the cell key method (none is suppressed): each carries a "
+                f"perturbation of variance V = {variance:g}, independent between areas. Gi* has no variance term "
+                "per area: its denominator is the variance of the released counts across the study region, which "
+                "already contains V, so V is not added again"
+            )
             if rule.method == "cell_key"
             else "released counts (after disclosure control; exact under this rule)"
         ),
@@ -94,7 +102,12 @@ def _inside_scope(
 
 
 def hotspots(
-    session: Session, geography: GeocoderSettings, register: ProtocolRegister, caller: Caller, params: AggregateParams
+    session: Session,
+    geography: GeocoderSettings,
+    register: ProtocolRegister,
+    tables: PerturbationTables,
+    caller: Caller,
+    params: AggregateParams,
 ) -> Answer[GeoJson]:
     """Gi* z-score, p-value and hot/cold classification of each area of the study region, on released counts.
 
@@ -120,7 +133,7 @@ def hotspots(
     for cell in cells:
         if cell.area_code in true_counts:
             true_counts[cell.area_code] += KeyedCount(cell.count, cell.key)
-    table = protect_cells({(code, period.label): n for code, n in true_counts.items()}, resolved.rule, 2)
+    table = protect_cells({(code, period.label): n for code, n in true_counts.items()}, resolved.rule, 2, tables)
     released = {code: table.cells[(code, period.label)] for code in study}
     stand_in = suppressed_value(resolved.rule)
     used = {code: stand_in if count is None else count for code, count in released.items()}
@@ -154,6 +167,6 @@ def hotspots(
         "protocols": resolved.refs,
         "disclosure": disclosure_out(table, scopes=resolved.scopes).model_dump(),
         "total": table.total,
-        "method": _method(resolved.rule, stand_in),
+        "method": _method(resolved.rule, stand_in, perturbation_variance(resolved.rule, tables)),
     }
     return Answer(feature_collection(features, **members), resolved.refs, len(features))

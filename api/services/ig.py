@@ -19,6 +19,7 @@ from api.schemas.ig import (
     ReleaseSummaryOut,
     WithheldOut,
 )
+from sharing_protocols.clause_rule import clause_disclosure, clause_rule_text
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import protect_value, rule_for
 from sharing_protocols.protocol import Protocol
@@ -64,7 +65,7 @@ def protocols(register: ProtocolRegister, caller: Caller) -> Answer[list[Protoco
                 recipients=[r.id for r in p.recipients],
                 datasets=list(p.datasets),
                 legal_gateways=[g.ref for g in p.legal_gateways],
-                clauses=[c.model_dump(mode="json") for c in p.clauses],
+                clauses=[c.model_dump(mode="json") | {"rule": clause_rule_text(c)} for c in p.clauses],
             )
         )
     return Answer(out, [p.label for p in visible], len(out))
@@ -90,7 +91,7 @@ def flows(
             if caller.oversees_everything or caller.org == flow.partner:
                 shown: int | None = flow.events
             elif caller.org == recipient:
-                shown = protect_value(flow.events, rule_for([(flow.ref, clause.disclosure)]))
+                shown = protect_value(flow.events, rule_for([(flow.ref, clause_disclosure(clause))]))
             else:
                 continue
             out.append(

@@ -31,6 +31,7 @@ from api.aggregate_query import AggregateParams, monthly_grants, recipient
 from api.answer import Answer, GeoJson, feature, feature_collection
 from api.caller import Caller
 from api.errors import BadRequest, NotFound
+from api.perturbation_tables import PerturbationTables
 from api.released_figures import Recorder
 from api.rendering import GEOJSON_MEDIA_TYPE
 from api.schemas.counts import CountOut
@@ -96,7 +97,7 @@ def collection_named(register: ProtocolRegister, caller: Caller, collection_id: 
 
 
 def _rows(
-    session: Session, register: ProtocolRegister, caller: Caller, collection: Collection
+    session: Session, register: ProtocolRegister, tables: PerturbationTables, caller: Caller, collection: Collection
 ) -> tuple[list[CountOut], dict[str, Any], list[ReleasedFigure]]:
     """Every feature's row (area x month, disclosure-controlled as /v1/counts), the disclosure member and the
     figures released: every feature's count (the same on every page and under every filter, so the caller can
@@ -119,7 +120,7 @@ def _rows(
         format="json",
     )
     recorder = Recorder(session, caller, params, margins=False)
-    _, body = count_table(session, register, caller, params, recorder)
+    _, body = count_table(session, register, tables, caller, params, recorder)
     return body.rows, {"disclosure": body.disclosure.model_dump(), "protocols": body.protocols}, recorder.released
 
 
@@ -338,6 +339,7 @@ def items(
     session: Session,
     geography: GeocoderSettings,
     register: ProtocolRegister,
+    tables: PerturbationTables,
     caller: Caller,
     collection_id: str,
     wanted: ItemFilter,
@@ -347,7 +349,7 @@ def items(
     size, start = _paging(wanted.limit, wanted.offset, wanted.f)
     area = parse_bbox(wanted.bbox) if wanted.bbox is not None else None
     start_time, until = parse_datetime(wanted.when) if wanted.when is not None else (None, None)
-    rows, members, released = _rows(session, register, caller, found)
+    rows, members, released = _rows(session, register, tables, caller, found)
     rows = [r for r in rows if month_overlaps(_month(r), start_time, until)]
     shapes: dict[str, Any] = {}
     if area is not None:
@@ -373,13 +375,14 @@ def item(
     session: Session,
     geography: GeocoderSettings,
     register: ProtocolRegister,
+    tables: PerturbationTables,
     caller: Caller,
     collection_id: str,
     wanted: str,
 ) -> Answer[GeoJson]:
     """One feature: an area's count in a month (NotFound when the collection has no such feature)."""
     found = collection_named(register, caller, collection_id)
-    rows, members, released = _rows(session, register, caller, found)
+    rows, members, released = _rows(session, register, tables, caller, found)
     match = [r for r in rows if feature_id(r) == wanted]
     if not match:
         raise NotFound(f"no feature {wanted!r} in {found.id}")

@@ -20,6 +20,7 @@ from api.aggregate_query import AggregateParams, Resolved
 from api.answer import Answer, Table
 from api.caller import Caller
 from api.errors import BadParameter
+from api.perturbation_tables import PerturbationTables
 from api.protection import perturbation_variance
 from api.released_figures import Recorder
 from api.schemas.counts import CountOut
@@ -115,6 +116,7 @@ def _rate_row(row: CountOut, known: Denominator | None, missing: str, per: int, 
 def rate_table(
     session: Session,
     register: ProtocolRegister,
+    tables: PerturbationTables,
     caller: Caller,
     params: AggregateParams,
     denominator: str,
@@ -124,7 +126,7 @@ def rate_table(
     """Rates for `params` per `per` of the `denominator` population, from the counts as the caller may see them
     (released through `release`, if any, as /v1/counts releases them)."""
     population = POPULATIONS[denominator]
-    resolved, counts = count_table(session, register, caller, params, release)
+    resolved, counts = count_table(session, register, tables, caller, params, release)
     codes = sorted({row.area_code for row in counts.rows})
     found: dict[str, Denominator] = denominators(
         session, params.level.value, codes, population.sex, population.age_band
@@ -142,7 +144,7 @@ def rate_table(
         for code in codes
         if code not in usable
     }
-    variance = perturbation_variance(resolved.rule)
+    variance = perturbation_variance(resolved.rule, tables)
     rows = [
         _rate_row(row, usable.get(row.area_code), missing.get(row.area_code, ""), per, variance) for row in counts.rows
     ]
@@ -194,6 +196,7 @@ def rate_columns(params: AggregateParams) -> list[str]:
 def rates(
     session: Session,
     register: ProtocolRegister,
+    tables: PerturbationTables,
     caller: Caller,
     params: AggregateParams,
     denominator: str,
@@ -202,7 +205,9 @@ def rates(
     """Rates for `params` per `per` of the `denominator` population (CSV and GeoJSON carry the denominators). The
     counts shown (the rows', not the margins: rates show none) are recorded and guarded as /v1/counts'."""
     recorder = Recorder(session, caller, params, margins=False)
-    resolved, body = rate_table(session, register, caller, params, denominator, _per(denominator, per), recorder)
+    resolved, body = rate_table(
+        session, register, tables, caller, params, denominator, _per(denominator, per), recorder
+    )
     years = {d.area_code: d for d in body.denominators}
 
     def flat(row: RateOut) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from api.answer import Answer
 from api.caller import PUBLIC, Caller
 from api.errors import NoGrant, NotFound
 from api.grants import grant_for_counts
+from api.perturbation_tables import PerturbationTables
 from api.protection import protect_count
 from api.schemas.scorecard import ScorecardOut, ScorecardRowOut
 from api.scorecard import Figure, ScorecardRow, Window, reporting_window, scorecard_row
@@ -33,15 +34,21 @@ class _Unavailable(Exception):
     """An indicator that has no figure for this caller and area, and why."""
 
 
-def _released(session: Session, query: CountQuery, rule: Rule) -> int:
-    count = protect_count(KeyedCount(*total(session, query)), rule)
+def _released(session: Session, query: CountQuery, rule: Rule, tables: PerturbationTables) -> int:
+    count = protect_count(KeyedCount(*total(session, query)), rule, tables)
     if count is None:
         raise _Unavailable(f"the count is suppressed under the disclosure rule ({rule.describe()})")
     return count
 
 
 def _row(
-    session: Session, register: ProtocolRegister, org: str, indicator: Indicator, csp: str, as_of: date | None
+    session: Session,
+    register: ProtocolRegister,
+    tables: PerturbationTables,
+    org: str,
+    indicator: Indicator,
+    csp: str,
+    as_of: date | None,
 ) -> ScorecardRowOut:
     today = datetime.now(UTC).date()
     try:
@@ -69,8 +76,8 @@ def _row(
         )
 
     rule = disclosure_rule(session, grants.grants, (indicator.dataset,), grants.scopes, public=org == PUBLIC)
-    actual_n = _released(session, query(window.start, window.end), rule)
-    previous_n = _released(session, query(window.previous_start, window.previous_end), rule)
+    actual_n = _released(session, query(window.start, window.end), rule, tables)
+    previous_n = _released(session, query(window.previous_start, window.previous_end), rule, tables)
     source = None
     if indicator.measure == "rate":
         spec = indicator.denominator
@@ -116,6 +123,7 @@ def _row(
 def scorecard(
     session: Session,
     register: ProtocolRegister,
+    tables: PerturbationTables,
     caller: Caller,
     csp: str,
     indicator: Sequence[str] | None,
@@ -133,7 +141,7 @@ def scorecard(
     rows = []
     for item in chosen:
         try:
-            rows.append(_row(session, register, org, item, csp, last))
+            rows.append(_row(session, register, tables, org, item, csp, last))
         except _Unavailable as why:
             rows.append(
                 ScorecardRowOut(indicator_id=item.id, title=item.title, status="not_available", reason=str(why))

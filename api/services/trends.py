@@ -17,11 +17,12 @@ from api.aggregate_query import AggregateParams, Resolved, period_table, resolve
 from api.answer import Answer, Table
 from api.caller import Caller
 from api.errors import BadParameter
-from api.protection import protect_cells
+from api.perturbation_tables import PerturbationTables
+from api.protection import perturbation_variance, protect_cells
 from api.released_figures import Recorder
 from api.schemas.common import disclosure_out
 from api.schemas.trends import ComparisonOut, TrendOut, TrendsResponse
-from api.significance import METHOD, compare
+from api.significance import METHOD, compare, method_for
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Key, ProtectedTable
 from sharing_protocols.periods import Period, PeriodType, add_months, periods, span
@@ -37,10 +38,16 @@ BASIS = (
     f"indicative when either count is below {INDICATIVE_BELOW}. A comparison period that begins before the first "
     "month with data has no count."
 )
+PERTURBED_BASIS = (
+    " The counts were perturbed by the cell key method, each with variance V = {variance:g}, so the test is instead "
+    "the {method}: the perturbations' noise is not taken for a change."
+)
 COMPARED = ("previous", "year_ago")
 
 
-def _comparison(current: int | None, base: int | None, period: Period, start: date | None) -> ComparisonOut:
+def _comparison(
+    current: int | None, base: int | None, period: Period, start: date | None, variance: float
+) -> ComparisonOut:
     empty = {"absolute_change": None, "percent_change": None, "p_value": None, "significant": None, "indicative": None}
     if start is None or period.first < start:
         note = "before the first month with data" + ("" if start is None else f" ({start:%Y-%m})")
@@ -48,7 +55,7 @@ def _comparison(current: int | None, base: int | None, period: Period, start: da
     if current is None or base is None:
         note = "a count is suppressed under the disclosure rule"
         return ComparisonOut(period=period.label, count=base, note=note, **empty)
-    change = compare(current, base, alpha=ALPHA, indicative_below=INDICATIVE_BELOW)
+    change = compare(current, base, alpha=ALPHA, indicative_below=INDICATIVE_BELOW, variance=variance)
     return ComparisonOut(
         period=period.label,
         count=base,
@@ -69,6 +76,7 @@ def _released(table: ProtectedTable, key: Key) -> int | None:
 def trend_table(
     session: Session,
     register: ProtocolRegister,
+    tables: PerturbationTables,
     caller: Caller,
     params: AggregateParams,
     release: Recorder | None = None,
@@ -89,10 +97,13 @@ def trend_table(
     if first < resolved.query.start or last > resolved.query.end:
         raise AssertionError("a base period lies outside the widened query")
     cells = located_cells(session, resolved.query)
-    table = protect_cells(period_table(params, cells, list(every.values())), resolved.rule, len(params.dimensions))
+    table = protect_cells(
+        period_table(params, cells, list(every.values())), resolved.rule, len(params.dimensions), tables
+    )
     if release is not None:
         release.periods = list(every.values())
         table = release(resolved, table)
+    variance = perturbation_variance(resolved.rule, tables)
     months = data_months(session, params.datasets, resolved.refs, resolved.scopes)
     start = months[0] if months else None
     groups = sorted({key[:-1] for key in table.cells}, key=lambda g: tuple(str(v) for v in g))
@@ -116,8 +127,8 @@ def trend_table(
                     dataset=values.get("dataset"),
                     period=period.label,
                     count=current,
-                    previous=_comparison(current, base_counts[0], previous, start),
-                    year_ago=_comparison(current, base_counts[1], year_ago, start),
+                    previous=_comparison(current, base_counts[0], previous, start, variance),
+                    year_ago=_comparison(current, base_counts[1], year_ago, start, variance),
                 )
             )
     response = TrendsResponse(
@@ -127,11 +138,11 @@ def trend_table(
         periods=[p.label for p in reported],
         protocols=resolved.refs,
         disclosure=disclosure_out(table, scopes=resolved.scopes),
-        method=METHOD,
+        method=method_for(variance),
         alpha=ALPHA,
         indicative_below=INDICATIVE_BELOW,
         first_month=None if start is None else f"{start:%Y-%m}",
-        basis=BASIS,
+        basis=BASIS + (PERTURBED_BASIS.format(variance=variance, method=method_for(variance)) if variance else ""),
         rows=rows,
     )
     if release is not None:
@@ -149,13 +160,13 @@ def flat(row: TrendOut) -> dict[str, Any]:
 
 
 def trends(
-    session: Session, register: ProtocolRegister, caller: Caller, params: AggregateParams
+    session: Session, register: ProtocolRegister, tables: PerturbationTables, caller: Caller, params: AggregateParams
 ) -> Answer[TrendsResponse]:
     """The trends for `params` (CSV and GeoJSON flatten each comparison into previous_* and year_ago_* columns).
     The counts shown (each group's in each period, reported or compared with) are recorded and guarded as
     /v1/counts'."""
     recorder = Recorder(session, caller, params, margins=False)
-    resolved, body = trend_table(session, register, caller, params, recorder)
+    resolved, body = trend_table(session, register, tables, caller, params, recorder)
     compared = [f"{name}_{field}" for name in COMPARED for field in ComparisonOut.model_fields]
     members: dict[str, Any] = {
         "disclosure": body.disclosure.model_dump(),

@@ -36,10 +36,13 @@ pytestmark = pytest.mark.integration
 
 KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": "r" * 48}
 EASTBOURNE = "E07000061"
+# The NHS rule, stated: since issue 13 an aggregates-only clause over personal data without a block would get the
+# cell key method by default (tests/unit/sharing_protocols/test_clause_rule.py, tests/integration/test_cell_key.py),
+# and this module tests the threshold rule, its secondary suppression and the margin attack.
 DEFAULT_RULE_PROTOCOL = """
 id: default-rule-test
 version: 1
-title: Test protocol without a disclosure rule of its own
+title: Test protocol under the NHS rule
 status: active
 valid_from: 2019-01-01
 review_due: 2030-01-01
@@ -56,16 +59,20 @@ recipients: [{id: csp-default, name: Test CSP, kind: csp}]
 signatories: [{role: SIRO, organisation: sussex-police}]
 clauses:
   - {id: street, recipients: [csp-default], datasets: [police-uk-street], fields: [category, period, location],
-     spatial_precision: ward, temporal_precision: month, output: aggregates_only}
+     spatial_precision: ward, temporal_precision: month, output: aggregates_only,
+     disclosure: {min_cell_count: 8, round_to: 5}}
   - {id: records, recipients: [csp-default], datasets: [police-records],
      fields: [category, period, location, domestic_abuse, victim_pseudonym],
-     spatial_precision: ward, temporal_precision: day, output: aggregates_only, pseudonym_linkage: true}
+     spatial_precision: ward, temporal_precision: day, output: aggregates_only, pseudonym_linkage: true,
+     disclosure: {min_cell_count: 8, round_to: 5}}
   - {id: marac, recipients: [csp-default], datasets: [marac-cases],
      fields: [category, period, location, marac_area, victim_pseudonym, perpetrator_pseudonym, information_only],
-     spatial_precision: district, temporal_precision: day, output: aggregates_only, pseudonym_linkage: true}
+     spatial_precision: district, temporal_precision: day, output: aggregates_only, pseudonym_linkage: true,
+     disclosure: {min_cell_count: 8, round_to: 5}}
   - {id: cohorts, recipients: [csp-default], datasets: [probation-iom],
      fields: [category, period, location, offender_pseudonym, reoffended, predicted_reoffending_rate],
-     spatial_precision: district, temporal_precision: month, output: aggregates_only, pseudonym_linkage: true}
+     spatial_precision: district, temporal_precision: month, output: aggregates_only, pseudonym_linkage: true,
+     disclosure: {min_cell_count: 8, round_to: 5}}
 """
 RECORDS = {"from": "2023-01", "to": "2024-12"}
 

@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from scipy.stats import binomtest
 
-from api.perturbation_tables import perturbation_table
+from api.perturbation_tables import load_table
 from sharing_protocols.perturbation import RECORD_KEY_MODULUS, PerturbationTable, key_ranges, perturb
 from tests.support.hub import HubEnv, generated_feeds_loaded
 from tests.support.open_data import CODEPOINT
@@ -48,12 +49,37 @@ clauses:
      output: aggregates_only, disclosure: {{method: cell_key, table: {TABLE}}}}}
 """,
 )
+DEFAULTS_RECIPIENT = "default-rule-analysts"
+DEFAULT_CLAUSE = "cell-key-defaults@1#ward-month-no-block"
+# Clauses without a disclosure block: over personal data (police-records) the default is cell key with the hub's
+# table; over an aggregate dataset it is the NHS rule. And a public clause under cell key.
+DEFAULTS = protocol_document(
+    "cell-key-defaults",
+    "Clauses without a disclosure block",
+    ["police-records", "aggregate-returns"],
+    f"""
+data_owners: [{{id: sussex-police, name: Sussex Police, datasets: [police-records, aggregate-returns]}}]
+recipients: [{{id: {DEFAULTS_RECIPIENT}, name: Analysts, kind: csp}}, {{id: public, name: The public, kind: public}}]
+signatories: [{{role: SIRO, organisation: sussex-police}}]
+clauses:
+  - {{id: ward-month-no-block, recipients: [{DEFAULTS_RECIPIENT}], datasets: [police-records],
+     fields: [category, period, location], spatial_precision: ward, temporal_precision: month,
+     output: aggregates_only}}
+  - {{id: returns-no-block, recipients: [{DEFAULTS_RECIPIENT}], datasets: [aggregate-returns],
+     fields: [category, period, location], spatial_precision: district, temporal_precision: month,
+     output: aggregates_only}}
+  - {{id: public-ward-month-perturbed, recipients: [public], datasets: [police-records],
+     fields: [category, period, location], spatial_precision: ward, temporal_precision: month,
+     output: aggregates_only, disclosure: {{method: cell_key, table: {TABLE}}}}}
+""",
+)
+PUBLIC_CLAUSE = "cell-key-defaults@1#public-ward-month-perturbed"
 Cells = dict[tuple[str, ...], int]
 
 
 @pytest.fixture(scope="module")
 def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    return with_packaged(tmp_path_factory, {"cell-key-police.yaml": PROTOCOL})
+    return with_packaged(tmp_path_factory, {"cell-key-police.yaml": PROTOCOL, "cell-key-defaults.yaml": DEFAULTS})
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +100,7 @@ def client(loaded: None, hub_env: HubEnv) -> TestClient:
 
 @pytest.fixture(scope="module")
 def table() -> PerturbationTable:
-    return perturbation_table(TABLE)
+    return load_table(TABLE)
 
 
 def _get(client: TestClient, path: str, **params: Any) -> dict[str, Any]:
@@ -128,6 +154,80 @@ def test_the_response_says_the_cell_key_method_produced_the_figures(client: Test
     assert body["totals"]["overall"] == sum(rows), "the total is the sum of the perturbed cells"
     for area, total in body["totals"]["area"].items():
         assert total == sum(row["count"] for row in body["rows"] if row["area_code"] == area)
+
+
+def test_an_aggregates_only_clause_over_personal_data_without_a_block_gets_cell_key_by_default(
+    loaded: None, hub_env: HubEnv, client: TestClient
+) -> None:
+    defaults = hub_env.api_client(DEFAULTS_RECIPIENT, "analyst")
+    body = _get(defaults, "/v1/counts", dataset="police-records", level="ward", **{"from": FROM, "to": TO})
+    disclosure = body["disclosure"]
+    assert (disclosure["method"], disclosure["table"], disclosure["version"]) == ("cell_key", "hub-cell-key", 1)
+    assert disclosure["clauses"] == [DEFAULT_CLAUSE] and disclosure["suppressed"] == 0
+    # Both clauses release every police record, so the same cells get the same perturbed figures.
+    stated = _get(client, "/v1/counts", dataset="police-records", level="ward", **{"from": FROM, "to": TO})
+    cells = _cells(body, "area_code", "period")
+    assert cells and cells == _cells(stated, "area_code", "period")
+
+
+def test_the_same_clause_over_an_aggregate_dataset_keeps_the_nhs_rule(loaded: None, hub_env: HubEnv) -> None:
+    defaults = hub_env.api_client(DEFAULTS_RECIPIENT, "analyst")
+    body = _get(defaults, "/v1/counts", dataset="aggregate-returns", level="lad", **{"from": FROM, "to": TO})
+    disclosure = body["disclosure"]
+    assert (disclosure["method"], disclosure["table"], disclosure["source"]) == ("threshold", None, "default")
+    assert (disclosure["min_cell_count"], disclosure["round_to"]) == (8, 5)
+
+
+def test_the_ig_register_states_the_default_rule_in_plain_words(loaded: None, hub_env: HubEnv) -> None:
+    operator = hub_env.api_client("hub", "ig_lead")
+    response = operator.get("/v1/ig/protocols")
+    assert response.status_code == 200, response.text
+    (protocol,) = [p for p in response.json() if p["label"] == "cell-key-defaults@1"]
+    rules = {c["id"]: (c["disclosure"], c["rule"]) for c in protocol["clauses"] if c["id"].endswith("no-block")}
+    assert rules == {
+        "ward-month-no-block": (
+            None,
+            "cell key perturbation, table hub-cell-key@1 (the default for aggregates-only clauses over personal data)",
+        ),
+        "returns-no-block": (None, "1-7 suppressed, rounded to 5 (the NHS rule, the default)"),
+    }
+
+
+# --- the public gets the cell key method too, with the same figures ---------------------------------------------
+
+
+def test_the_public_gets_the_same_perturbed_cells_as_a_keyed_caller_on_every_public_route(
+    loaded: None, hub_env: HubEnv, client: TestClient, table: PerturbationTable
+) -> None:
+    params = {"dataset": "police-records", "level": "ward", "from": FROM, "to": TO}
+    keyed = _cells(_get(client, "/v1/counts", **params), "area_code", "period")
+    anyone = hub_env.client({})
+    public_body = _get(anyone, "/v1/public/counts", **params)
+    disclosure = public_body["disclosure"]
+    assert (disclosure["method"], disclosure["table"], disclosure["version"]) == ("cell_key", "hub-cell-key", 1)
+    assert (disclosure["clauses"], disclosure["suppressed"]) == ([PUBLIC_CLAUSE], 0)
+    public = _cells(public_body, "area_code", "period")
+    # Both clauses release every police record (neither has a scope): the same events, the same cells.
+    assert public and public == keyed
+    truth = _monthly_truth(hub_env, "ward_code")
+    for key, shown in public.items():
+        count, _ = truth.get(key, (0, 0))
+        assert count != 0 or shown == 0, "zero stays zero"
+        assert shown is not None and not 1 <= shown <= table.small_count_threshold, (key, shown)
+    without_key = _cells(_get(anyone, "/v1/counts", **params), "area_code", "period")
+    assert without_key == public
+    features = anyone.get("/collections/police-records-ward-monthly/items", params={"limit": 10000})
+    assert features.status_code == 200, features.text
+    ogc = {
+        (f["properties"]["area_code"], f["properties"]["month"]): f["properties"]["count"]
+        for f in features.json()["features"]
+    }
+    shared = set(ogc) & set(public)
+    assert shared and all(ogc[key] == public[key] for key in shared)
+    listed = anyone.get("/v1/public/datasets").json()
+    (entry,) = [d for d in listed if (d["dataset"], d["level"]) == ("police-records", "ward")]
+    assert (entry["disclosure"]["method"], entry["disclosure"]["table"]) == ("cell_key", "hub-cell-key")
+    assert entry["disclosure"]["min_cell_count"] is None
 
 
 # --- every released value is the truth perturbed by the true cell key -------------------------------------------
@@ -215,6 +315,53 @@ def test_the_same_district_cell_gets_the_same_figure_from_counts_and_trends(clie
     # /v1/trends leaves out a row whose count and both bases are 0; such a cell is 0 in /v1/counts too.
     assert counts and counts == {key: trends.get(key, 0) for key in counts}
     assert set(trends) <= set(counts) | {key for key, value in trends.items() if value == 0}
+
+
+# --- significance and hot spots carry the perturbation's variance ---------------------------------------------
+
+
+def _expected_p(current: int, base: int, variance: float) -> float:
+    """The two-sided p-value of equal rates with variance V on each count, computed here without the hub's code:
+    the continuity-corrected normal tail of the difference (variance a + b + 2V), never below the exact test."""
+    exact = binomtest(current, current + base, 0.5).pvalue if current + base else 1.0
+    z = max(abs(current - base) - 1, 0) / math.sqrt(current + base + 2 * variance)
+    return max(float(exact), math.erfc(z / math.sqrt(2)))
+
+
+def test_trend_significance_adds_the_perturbation_variance(client: TestClient, table: PerturbationTable) -> None:
+    body = _get(
+        client, "/v1/trends", dataset="police-records", level="ward", period="quarter", **{"from": FROM, "to": TO}
+    )
+    assert "a + b + 2V" in body["method"] and f"variance V = {table.variance:g}" in body["basis"]
+    tested = 0
+    for row in body["rows"]:
+        for name in ("previous", "year_ago"):
+            comparison = row[name]
+            if comparison["p_value"] is None:
+                continue
+            expected = _expected_p(row["count"], comparison["count"], table.variance)
+            assert comparison["p_value"] == pytest.approx(expected, rel=1e-9, abs=1e-12), (row, name)
+            assert comparison["significant"] == (expected < body["alpha"])
+            tested += 1
+    assert tested > 20
+
+
+def test_hot_spots_say_the_counts_carry_the_perturbation_variance(client: TestClient, table: PerturbationTable) -> None:
+    response = client.get(
+        "/v1/hotspots",
+        params={
+            "dataset": "police-records",
+            "level": "ward",
+            "area": EASTBOURNE,
+            "area_level": "lad",
+            "from": FROM,
+            "to": TO,
+        },
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["disclosure"]["method"] == "cell_key"
+    assert f"variance V = {table.variance:g}" in body["method"]["counts"]
 
 
 # --- differencing ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.factory import create_app
+from api.perturbation_tables import PerturbationTables
 from api.settings import ApiSettings
 from deploy.protocol_files import register_at
 from geography.settings import GeocoderSettings
@@ -16,7 +17,7 @@ from warehouse.settings import WarehouseSettings
 URL = "postgresql+psycopg://nobody@127.0.0.1:9/none"  # never connected to: engines connect on first use
 
 
-def test_the_lifespan_keeps_the_engine_register_and_geocoders_on_app_state() -> None:
+def test_the_lifespan_keeps_the_engine_register_geocoders_and_perturbation_tables_on_app_state() -> None:
     register = register_at([])
     geography = GeocoderSettings(ward_vintage="wards-2013")
     app = create_app(WarehouseSettings(url=URL, pool_size=2), register, geography, ApiSettings(title="Test hub"))
@@ -25,6 +26,8 @@ def test_the_lifespan_keeps_the_engine_register_and_geocoders_on_app_state() -> 
         assert app.state.engine.url.render_as_string(hide_password=False) == URL
         assert app.state.register is register
         assert isinstance(app.state.geocoders, Geocoders) and app.state.geocoders.settings == geography
+        tables = app.state.perturbation_tables
+        assert isinstance(tables, PerturbationTables) and tables["hub-cell-key@1"].label == "hub-cell-key@1"
         assert client.get("/openapi.json").json()["info"]["title"] == "Test hub"
 
 

@@ -7,7 +7,16 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from api.significance import Change, compare, exact_poisson_test, poisson_interval, rate_interval
+from api.significance import (
+    METHOD,
+    PERTURBED_METHOD,
+    Change,
+    compare,
+    exact_poisson_test,
+    perturbed_poisson_test,
+    poisson_interval,
+    rate_interval,
+)
 
 
 def _binomial_pmf(k: int, n: int, p: float) -> float:
@@ -151,3 +160,55 @@ def test_invalid_arguments_raise(call: object) -> None:
     assert callable(call)
     with pytest.raises(ValueError):
         call()
+
+
+# --- counts perturbed by the cell key method: the perturbation's variance V is added --------------------------
+
+
+@pytest.mark.parametrize(
+    ("current", "base", "variance", "ratio", "expected"),
+    [
+        # z = (|12 - 4| - 1) / sqrt(12 + 4 + 2 x 2) = 7 / sqrt(20) = 1.5652; 2 x (1 - Phi(1.5652)) from the table
+        (12, 4, 2.0, 1.0, 0.11753),
+        # z = (|13 - 4| - 1) / sqrt(21) = 1.7457; exact test alone: 2 x 3214 / 2**17 = 0.0490 (significant)
+        (13, 4, 2.0, 1.0, 0.08086),
+        # z = (|40 - 20| - 1) / sqrt(64) = 2.375
+        (40, 20, 2.0, 1.0, 0.01755),
+        # exposure ratio 2: D = |20 - 2 x 5| - 3/2 = 8.5, variance 2 x 25 + (1 + 4) x 2 = 60, z = 1.0973
+        (20, 5, 2.0, 2.0, 0.27250),
+        (5, 5, 2.0, 1.0, 1.0),  # no difference
+        (0, 0, 2.0, 1.0, 1.0),  # nothing counted
+    ],
+)
+def test_perturbed_poisson_test_against_hand_computed_normal_tails(
+    current: int, base: int, variance: float, ratio: float, expected: float
+) -> None:
+    assert perturbed_poisson_test(current, base, variance, ratio) == pytest.approx(expected, abs=2e-4)
+
+
+@pytest.mark.parametrize(("current", "base"), [(12, 4), (13, 4), (40, 20), (0, 7), (3, 3)])
+def test_perturbed_poisson_test_without_variance_is_the_exact_test(current: int, base: int) -> None:
+    assert perturbed_poisson_test(current, base, 0.0) == exact_poisson_test(current, base)
+
+
+def test_the_perturbation_never_makes_a_change_more_significant() -> None:
+    for current in range(0, 60, 3):
+        for base in range(0, 60, 4):
+            exact = exact_poisson_test(current, base)
+            p_values = [perturbed_poisson_test(current, base, v) for v in (0.5, 2.0, 8.0)]
+            assert exact <= p_values[0] <= p_values[1] <= p_values[2], (current, base)
+
+
+def test_compare_adds_the_variance_and_names_the_test() -> None:
+    exact = compare(13, 4)
+    perturbed = compare(13, 4, variance=2.0)
+    assert (exact.significant, exact.method) == (True, METHOD)
+    assert (perturbed.significant, perturbed.method) == (False, PERTURBED_METHOD)
+    assert perturbed.p_value == pytest.approx(0.08086, abs=2e-4)
+    assert (perturbed.absolute_change, perturbed.indicative) == (9, True)
+    assert "a + b + 2V" in PERTURBED_METHOD
+
+
+def test_a_negative_variance_is_refused() -> None:
+    with pytest.raises(ValueError, match="variance"):
+        perturbed_poisson_test(3, 4, -1.0)

@@ -1,5 +1,6 @@
-"""A cell_key clause's rule: it carries its method and table, is never combined with a threshold rule, is the NHS
-rule for the public, and releases a table whose every cell is perturbed by its cell key and whose totals add up."""
+"""A cell_key clause's rule: it carries its method and table, is never combined with a threshold rule, stays the
+cell_key rule for the public, and releases a table whose every cell is perturbed by its cell key and whose totals
+add up."""
 
 from __future__ import annotations
 
@@ -50,10 +51,23 @@ def test_datasets_under_the_same_cell_key_rule_are_combined_under_it() -> None:
     assert (rule.method, rule.table, rule.clauses) == ("cell_key", "hub-cell-key@1", ("p#1", "p#2"))
 
 
-def test_for_the_public_a_cell_key_clause_gives_the_nhs_rule() -> None:
+def test_for_the_public_a_cell_key_clause_keeps_its_cell_key_rule() -> None:
     rule = figure_rule({"a": Holding({"p#1": CELL_KEY}, [("p#1",)])}, public=True)
+    assert (rule.method, rule.table, rule.source, rule.clauses) == ("cell_key", "hub-cell-key@1", "protocol", ("p#1",))
+    assert rule == figure_rule({"a": Holding({"p#1": CELL_KEY}, [("p#1",)])}), "the same rule as a keyed caller's"
+
+
+def test_for_the_public_a_cell_key_dataset_and_an_nhs_dataset_are_not_combined() -> None:
+    holdings = {"a": Holding({"p#1": CELL_KEY}, [("p#1",)]), "b": Holding({"p#2": None}, [("p#2",)])}
+    with pytest.raises(MixedRules):
+        figure_rule(holdings, public=True)
+
+
+def test_for_the_public_events_also_under_an_exact_clause_are_raised_to_the_nhs_rule_not_perturbed() -> None:
+    # The laxest clause justifying the events is the exact one; the public gets it raised to the NHS rule.
+    exact = DisclosureControl(min_cell_count=1, round_to=1)
+    rule = figure_rule({"a": Holding({"p#1": CELL_KEY, "p#2": exact}, [("p#1", "p#2")])}, public=True)
     assert (rule.method, rule.min_cell_count, rule.round_to, rule.source) == ("threshold", 8, 5, "combined")
-    assert rule.clauses == ("p#1",)
 
 
 def test_a_rule_names_a_table_exactly_when_it_perturbs() -> None:

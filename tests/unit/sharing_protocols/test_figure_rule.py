@@ -1,12 +1,13 @@
 """Which rule a figure gets: the laxest clause justifying each event, the strictest over a dataset's events, at
-least the NHS rule for the public, and datasets under different rules never combined."""
+least the NHS rule for the public (a cell key rule stays as it is), and datasets under different rules never
+combined."""
 
 from __future__ import annotations
 
 import pytest
 
 from sharing_protocols.disclosure import DEFAULT_RULE, DisclosureControl, Rule
-from sharing_protocols.figure_rule import Holding, MixedRules, figure_rule, laxest_clause
+from sharing_protocols.figure_rule import Holding, MixedRules, at_least_nhs, figure_rule, laxest_clause
 
 STRICT_CLAUSE = DisclosureControl(min_cell_count=10, round_to=5)
 EXACT_CLAUSE = DisclosureControl(min_cell_count=1, round_to=1)
@@ -100,6 +101,26 @@ def test_a_dataset_the_caller_holds_nothing_of_does_not_count() -> None:
 def test_the_public_never_gets_less_than_the_nhs_rule_and_is_told_which_clause_was_laxer() -> None:
     rule = figure_rule({"police-uk-street": Holding({"pub#lsoa": EXACT_CLAUSE}, [("pub#lsoa",)])}, public=True)
     assert (_numbers(rule), rule.source, rule.clauses) == ((8, 5), "combined", ("pub#lsoa",))
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (Rule(1, 1, "protocol", ("c",)), (8, 5, "combined")),
+        (Rule(10, 1, "protocol", ("c",)), (10, 5, "combined")),
+        (Rule(5, 10, "protocol", ("c",)), (8, 10, "combined")),
+        (Rule(10, 10, "protocol", ("c",)), (10, 10, "protocol")),
+        (DEFAULT_RULE, (8, 5, "default")),
+    ],
+)
+def test_at_least_nhs_raises_a_threshold_rule_to_8_and_5(rule: Rule, expected: tuple[int, int, str]) -> None:
+    raised = at_least_nhs(rule)
+    assert (raised.min_cell_count, raised.round_to, raised.source, raised.method) == (*expected, "threshold")
+
+
+def test_at_least_nhs_leaves_a_cell_key_rule_as_it_is() -> None:
+    rule = Rule(8, 5, "protocol", ("c",), "cell_key", "hub-cell-key@1")
+    assert at_least_nhs(rule) is rule
 
 
 def test_the_public_keeps_a_clause_rule_stricter_than_the_nhs_rule() -> None:
