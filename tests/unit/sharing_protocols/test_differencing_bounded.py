@@ -1,6 +1,7 @@
 """The bounded differencing guard withholds exactly what the guard before it did
-(tests/support/differencing_reference.py), on random small histories; given only the earlier figures on the new answer's lines, alike ones once (what the
-warehouse reads), it withholds the same again; beyond its bound it withholds everything.
+(tests/support/differencing_reference.py), on random small histories; given only the earlier figures on the new
+answer's lines, alike ones once (what the warehouse reads), it withholds the same again; beyond its bound it
+withholds everything.
 
 The histories are tables an analyst could be shown: true counts per month, area and category, and figures summing
 them over spans of months, sets of areas and sets of categories, suppressed under the threshold and rounded, some
