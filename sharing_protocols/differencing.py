@@ -240,10 +240,15 @@ def _disclosure(line: list[_Known], dim: int, withheld: set[Identity]) -> tuple[
 
     A relation among the new answer's own figures is `protect`'s to prevent, unless what it gives away is a figure
     the guard withheld."""
+    fresh = [k for k in line if k.bounds is not None and not k.earlier]  # shown now, not before
+    if not fresh:
+        return None  # every relation on the line is the earlier answers'
     suppressed = [k for k in line if k.bounds is None]
     for whole in line:
         if whole.bounds is None or len(whole.atoms[dim]) < 2:
             continue
+        if whole.earlier and not any(k.atoms[dim] < whole.atoms[dim] for k in fresh):
+            continue  # its parts were all shown before: so were its relations
         parts = [p for p in line if p.bounds is not None and p.atoms[dim] < whole.atoms[dim]]
         for family in _families(parts, dim):
             why = _relation(whole, family, suppressed, withheld, dim)
