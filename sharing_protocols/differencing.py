@@ -131,10 +131,22 @@ class _Known:
     new: list[int]  # indexes of the new answer's figures counting these events
 
 
+def _considered(earlier: Sequence[ReleasedFigure], new: Sequence[ReleasedFigure], universe: Asked) -> int:
+    """How many earlier figures are on the lines of the new answer, alike ones (same events as recorded, value and
+    rule) once: as many as the warehouse reads for it."""
+    wanted = {line for figure in new for line in _line_keys(_key(figure, universe))}
+    return len(
+        {
+            (f.dataset, f.level, f.areas, f.categories, f.first, f.last, f.value, f.min_cell_count, f.round_to)
+            for f in earlier
+            if any(line in wanted for line in _line_keys(_key(f, universe)))
+        }
+    )
+
+
 def _known(earlier: Sequence[ReleasedFigure], new: Sequence[ReleasedFigure], universe: Asked) -> dict[Identity, _Known]:
     """What the caller knows of the identities on the lines of the new answer, in the order first released."""
-    keys = {_key(figure, universe) for figure in new}
-    wanted = {line for key in keys for line in _line_keys(key)}
+    wanted = {line for figure in new for line in _line_keys(_key(figure, universe))}
     atoms_of: dict[_Key, Atoms | None] = {}
     known: dict[Identity, _Known] = {}
     for index, figure in enumerate((*earlier, *new)):
@@ -264,9 +276,10 @@ def guard(
 
     `earlier` may be only the figures on the new answer's `lines` (alike ones once); `categories` is then every
     category the earlier figures name (`asked`), which is what "every category" means. Given more than
-    `MAX_EARLIER` earlier figures, every figure of the answer is withheld."""
+    `MAX_EARLIER` earlier figures on its lines (alike ones once), every figure of the answer is withheld."""
     released = list(new)
-    if len(earlier) > MAX_EARLIER:
+    universe = _universe(asked(earlier) if categories is None else categories, new)
+    if len(earlier) > MAX_EARLIER and _considered(earlier, new, universe) > MAX_EARLIER:
         reason = (
             f"your organisation has been shown more than {MAX_EARLIER} figures alike to this answer's, more than the "
             "differencing guard checks in one answer; ask for fewer or other areas, periods or categories"
@@ -275,7 +288,7 @@ def guard(
         return closed, [
             Withheld(f, reason) for f, before in zip(closed, released, strict=True) if not before.suppressed
         ]
-    known = _known(earlier, released, _universe(asked(earlier) if categories is None else categories, new))
+    known = _known(earlier, released, universe)
     lines = _lines(known)
     on: dict[Identity, list[int]] = defaultdict(list)  # the lines each identity is on
     for number, (_, line) in enumerate(lines):

@@ -11,6 +11,7 @@ suppressed at random as secondary suppression would.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
@@ -61,3 +62,7 @@ def test_beyond_its_bound_it_withholds_every_figure_rather_than_check_part() -> 
     assert [f.value for f in released] == [None, None]
     assert len(withheld) == 1 and str(MAX_EARLIER) in withheld[0].reason
     assert guard(earlier[:MAX_EARLIER], [shown])[0] == [shown]
+    # figures on none of the answer's lines (other periods), or alike ones, do not count towards the bound
+    elsewhere = [replace(f, first=date(2020, 1, 1), last=date(2020, 1, 1)) for f in earlier]
+    assert guard(elsewhere, [shown])[0] == [shown]
+    assert guard(earlier[:10] * (MAX_EARLIER // 5), [shown])[0] == [shown]
