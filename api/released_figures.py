@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from api.aggregate_query import AggregateParams, Resolved, recipient
 from api.caller import Caller
 from api.schemas.common import DisclosureOut
-from sharing_protocols.differencing import guard
+from sharing_protocols.differencing import MAX_EARLIER, guard, lines
 from sharing_protocols.disclosure import Key, ProtectedTable, Rule, Value
 from sharing_protocols.periods import Period, PeriodType
 from sharing_protocols.release_record import ReleasedFigure
-from warehouse.queries.releases import earlier_figures
+from warehouse.queries.releases import categories_asked, earlier_figures
 
 NO_CATEGORY = "(none)"  # events whose category was not released, as a category of the record
 Position = tuple[Key] | tuple[int, Value] | tuple[()]  # a cell's key, a margin (dimension, value), the total
@@ -119,10 +119,11 @@ class Recorder:
     were withheld (for `disclosure.withheld`).
 
     Perturbed (cell key) figures are recorded, not guarded: a difference of two is noise. Threshold-and-round
-    figures go through the differencing guard against every figure of the same datasets and level released to the
-    organisation before, whichever endpoint released them. `margins` False: the endpoint shows the table's cells
-    only (rates, trends, OGC items), so only they are released, recorded and guarded. `periods`: the table's
-    periods when they are not the query's (trends add the periods they compare with).
+    figures go through the differencing guard against the figures of the same datasets and level released to the
+    organisation before, whichever endpoint released them, on a line of the answer's figures (all the guard needs).
+    `margins` False: the endpoint shows the table's cells only (rates, trends, OGC items), so only they are
+    released, recorded and guarded. `periods`: the table's periods when they are not the query's (trends add the
+    periods they compare with).
     """
 
     session: Session
@@ -143,9 +144,10 @@ class Recorder:
         if resolved.rule.method == "cell_key":
             self.released.extend(figure for _, figure in placed)
             return table
-        datasets = sorted({figure.dataset for _, figure in placed})
-        earlier = earlier_figures(self.session, recipient(self.caller), datasets, self.params.level.value)
-        figures, withheld = guard(earlier, [figure for _, figure in placed])
+        org, level, new = recipient(self.caller), self.params.level.value, [figure for _, figure in placed]
+        asked = categories_asked(self.session, org, sorted({figure.dataset for figure in new}), level)
+        earlier = earlier_figures(self.session, org, level, lines(new, asked), MAX_EARLIER + 1)
+        figures, withheld = guard(earlier, new, asked)
         self.released.extend(figures)
         self.reasons.extend(f"{named(w.figure)}: {w.reason}" for w in withheld)
         stopped = [position for (position, before), after in zip(placed, figures, strict=True) if before != after]

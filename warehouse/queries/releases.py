@@ -3,6 +3,7 @@ differencing guard)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from sharing_protocols.differencing import Line
 from sharing_protocols.release_record import ReleasedFigure
 
 _COLUMNS = (
@@ -58,13 +60,89 @@ def releases(session: Session, org: str | None, first: date, last: date) -> list
     return [_release(r) for r in rows]
 
 
-def earlier_figures(session: Session, org: str, datasets: Sequence[str], level: str) -> list[ReleasedFigure]:
-    """Every figure of `datasets` at `level` released to `org` so far (the differencing guard's history)."""
-    rows = session.execute(
-        text(
-            f"SELECT {_COLUMNS} FROM released_figure WHERE org = :org AND dataset = ANY(:datasets) AND level = :level "
-            "ORDER BY id"
-        ),
-        {"org": org, "datasets": list(datasets), "level": level},
+_EVERY = "coalesce(f.categories, '{}'::text[])"  # every category (NULL) as the lines spell it: {}
+_ON_LINES = f"""
+WITH line AS (
+    SELECT * FROM jsonb_to_recordset(CAST(:lines AS jsonb))
+        AS l(dataset text, first date, last date, areas text[], categories text[])
+), hit AS (
+    SELECT f.id FROM line l JOIN released_figure f ON f.org = :org AND f.level = :level AND f.dataset = l.dataset
+        AND f.first_month = l.first AND f.last_month = l.last AND f.areas = l.areas
+        WHERE l.categories IS NULL
+    UNION
+    SELECT f.id FROM line l JOIN released_figure f ON f.org = :org AND f.level = :level AND f.dataset = l.dataset
+        AND {_EVERY} = l.categories AND f.first_month = l.first AND f.last_month = l.last
+        WHERE l.areas IS NULL
+    UNION
+    SELECT f.id FROM line l JOIN released_figure f ON f.org = :org AND f.level = :level AND f.dataset = l.dataset
+        AND f.areas = l.areas AND {_EVERY} = l.categories
+        WHERE l.first IS NULL
+)
+SELECT f.dataset, f.level, f.areas, f.categories, f.first_month, f.last_month, min(f.period), f.value,
+    f.min_cell_count, f.round_to
+FROM released_figure f JOIN hit USING (id)
+GROUP BY f.dataset, f.level, f.areas, f.categories, f.first_month, f.last_month, f.value, f.min_cell_count, f.round_to
+ORDER BY min(f.id)
+LIMIT :limit
+"""
+
+
+def earlier_figures(session: Session, org: str, level: str, lines: Sequence[Line], limit: int) -> list[ReleasedFigure]:
+    """The figures released to `org` so far on `lines` at `level` (the differencing guard's history), alike ones
+    (the same events, value and rule) once, in the order first released; at most `limit` of them."""
+    rows = [
+        {
+            "dataset": line.dataset,
+            "first": None if line.months is None else line.months[0].isoformat(),
+            "last": None if line.months is None else line.months[1].isoformat(),
+            "areas": None if line.areas is None else list(line.areas),
+            "categories": None if spelt is None else list(spelt),
+        }
+        for line in lines
+        for spelt in (line.categories or (None,))
+    ]
+    found = session.execute(
+        text(_ON_LINES), {"lines": json.dumps(rows), "org": org, "level": level, "limit": limit}
     ).all()
-    return [_release(r).figure for r in rows]
+    return [
+        ReleasedFigure(
+            dataset=dataset,
+            level=at_level,
+            areas=frozenset(areas),
+            categories=None if categories is None else frozenset(categories),
+            first=first,
+            last=last,
+            period=period,
+            value=value,
+            min_cell_count=min_cell_count,
+            round_to=round_to,
+        )
+        for dataset, at_level, areas, categories, first, last, period, value, min_cell_count, round_to in found
+    ]
+
+
+_ASKED = """
+WITH RECURSIVE seen(categories) AS (
+    (SELECT coalesce(categories, '{}'::text[]) FROM released_figure
+        WHERE org = :org AND level = :level AND dataset = :dataset ORDER BY 1 LIMIT 1)
+    UNION ALL
+    SELECT (SELECT coalesce(f.categories, '{}'::text[]) FROM released_figure f
+            WHERE f.org = :org AND f.level = :level AND f.dataset = :dataset
+            AND coalesce(f.categories, '{}'::text[]) > seen.categories ORDER BY 1 LIMIT 1)
+        FROM seen WHERE seen.categories IS NOT NULL
+)
+SELECT DISTINCT unnest(categories) FROM seen WHERE categories IS NOT NULL
+"""
+
+
+def categories_asked(
+    session: Session, org: str, datasets: Sequence[str], level: str
+) -> dict[tuple[str, str], frozenset[str]]:
+    """Every category a figure of `datasets` at `level` released to `org` names (what "every category" is taken
+    as), read as the distinct sets of categories released (an index skip scan: as many steps as sets)."""
+    return {
+        (dataset, level): frozenset(
+            str(c) for (c,) in session.execute(text(_ASKED), {"org": org, "level": level, "dataset": dataset}).all()
+        )
+        for dataset in datasets
+    }

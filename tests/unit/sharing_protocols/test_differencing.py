@@ -111,3 +111,13 @@ def test_a_part_suppressed_before_and_shown_now_completes_the_subtraction() -> N
     released, withheld = guard(earlier, [_fig(30, categories=("referral",))])
     assert [f.value for f in released] == [None]
     assert "the categories information-only exactly" in withheld[0].reason
+
+
+def test_a_figure_withheld_is_not_given_back_by_a_subtraction_searched_before_it() -> None:
+    # the district's Feb-Dec (earlier) minus E2's Feb-Dec gives E1's 2: E2's Feb-Dec is withheld; then E2's Jan-Dec
+    # minus E2's January, both in this answer, would give it back exactly
+    earlier = [_fig(58, first=FEB, areas=("E1", "E2"))]
+    new = [_fig(56, first=FEB, areas=("E2",)), _fig(60, areas=("E2",)), _fig(4, first=JAN, last=JAN, areas=("E2",))]
+    released, withheld = guard(earlier, new)
+    assert [f.value for f in released] == [None, None, 4]
+    assert "the areas E1 exactly" in withheld[0].reason and "the months 2024-02 to 2024-12" in withheld[1].reason

@@ -1,0 +1,179 @@
+"""The differencing guard as it was before its work was bounded (commit 1d52117): the reference the new guard
+(`sharing_protocols.differencing`) must agree with, for the property test and the benchmark. Not production code.
+
+It builds what the caller knows from every earlier figure, then searches every line, and starts again from scratch
+after each figure it withholds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from sharing_protocols.release_record import ReleasedFigure
+
+_DIMS = ("months", "areas", "categories")
+
+Atoms = tuple[frozenset[object], frozenset[object], frozenset[object]]  # months, areas, categories
+Identity = tuple[str, str, Atoms]  # dataset, level and what a figure counts: figures alike count the same events
+
+
+def _months(first: date, last: date) -> frozenset[object]:
+    a, b = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
+    return frozenset(range(a, b + 1))
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """A figure of the new answer withheld by the guard, and why."""
+
+    figure: ReleasedFigure
+    reason: str
+
+
+@dataclass
+class _Known:
+    """What the caller knows of one identity: bounds of the true count (None: only that it was suppressed)."""
+
+    identity: Identity
+    atoms: Atoms
+    bounds: tuple[int, int] | None
+    min_cell_count: int
+    earlier: bool  # its count was shown in an earlier answer
+    new: list[int]  # indexes of the new answer's figures counting these events
+
+
+def _atoms(figure: ReleasedFigure, universe: frozenset[object]) -> Atoms:
+    categories = universe if figure.categories is None else frozenset(figure.categories)
+    return _months(figure.first, figure.last), frozenset(figure.areas), categories
+
+
+def _known(earlier: Sequence[ReleasedFigure], new: Sequence[ReleasedFigure]) -> dict[Identity, _Known]:
+    # "every category" is taken as the categories any figure of the dataset names on its own (the catalogue's, as
+    # far as the caller has asked): if there are more, the guard withholds more than it needs to, never less.
+    groups: dict[tuple[str, str], set[object]] = defaultdict(set)
+    for figure in (*earlier, *new):
+        groups[(figure.dataset, figure.level)].update(figure.categories or ())
+    known: dict[Identity, _Known] = {}
+    for index, figure in enumerate((*earlier, *new)):
+        atoms = _atoms(figure, frozenset(groups[(figure.dataset, figure.level)]))
+        identity = (figure.dataset, figure.level, atoms)
+        entry = known.setdefault(identity, _Known(identity, atoms, None, figure.min_cell_count, False, []))
+        bounds = figure.bounds()
+        if bounds is not None:
+            entry.bounds = (
+                bounds if entry.bounds is None else (max(entry.bounds[0], bounds[0]), min(entry.bounds[1], bounds[1]))
+            )
+        entry.min_cell_count = max(entry.min_cell_count, figure.min_cell_count)
+        if index < len(earlier):
+            entry.earlier = entry.earlier or bounds is not None
+        else:
+            entry.new.append(index - len(earlier))
+    return known
+
+
+def _rest(atoms: Atoms, dim: int) -> tuple[object, ...]:
+    return tuple(a for j, a in enumerate(atoms) if j != dim)
+
+
+def _families(parts: list[_Known], dim: int) -> Iterator[list[_Known]]:
+    """Single parts, then the non-overlapping parts taken largest first."""
+    for part in parts:
+        yield [part]
+    chosen: list[_Known] = []
+    covered: set[object] = set()
+    for part in sorted(parts, key=lambda p: (-len(p.atoms[dim]), sorted(map(str, p.atoms[dim])))):
+        if not covered & part.atoms[dim]:
+            chosen.append(part)
+            covered |= part.atoms[dim]
+    if len(chosen) > 1:
+        yield chosen
+
+
+def _describe(dim: int, remainder: frozenset[object]) -> str:
+    if dim == 0:
+        months = sorted(int(str(m)) for m in remainder)
+        label = [f"{m // 12}-{m % 12 + 1:02d}" for m in (months[0], months[-1])]
+        return f"the months {label[0]} to {label[1]}" if len(months) > 1 else f"the month {label[0]}"
+    return f"the {_DIMS[dim]} {', '.join(sorted(str(v) for v in remainder))}"
+
+
+def _relation(
+    whole: _Known, family: list[_Known], suppressed: list[_Known], withheld: set[Identity], dim: int
+) -> str | None:
+    """What `whole` minus the parts `family` (along `dim`) gives away, if anything."""
+    if whole.bounds is None or all(k.earlier for k in (whole, *family)):
+        return None  # nothing new: the earlier answers' relation
+    size = len(whole.atoms[dim]) - sum(len(p.atoms[dim]) for p in family)
+    if size <= 0:
+        return None  # nothing left over
+    low = max(whole.bounds[0] - sum(p.bounds[1] for p in family if p.bounds), 0)
+    high = whole.bounds[1] - sum(p.bounds[0] for p in family if p.bounds)
+    match = None
+    if low == high > 0:  # a suppressed figure of exactly the remainder?
+        match = next(
+            (
+                c
+                for c in suppressed
+                if len(c.atoms[dim]) == size
+                and c.atoms[dim] < whole.atoms[dim]
+                and all(c.atoms[dim].isdisjoint(p.atoms[dim]) for p in family)
+            ),
+            None,
+        )
+    small = low >= 1 and high < whole.min_cell_count
+    if not any(k.earlier for k in (whole, *family)) and (match is None or match.identity not in withheld):
+        return None  # within the new answer: protect's to prevent
+    if not small and match is None:
+        return None
+    remainder = whole.atoms[dim] - frozenset().union(*(p.atoms[dim] for p in family))
+    what = "exactly" if low == high else f"to be {low}-{high}"
+    return f"it would show the count of {_describe(dim, remainder)} {what}"
+
+
+def _disclosure(known: dict[Identity, _Known], withheld: set[Identity]) -> tuple[_Known, list[_Known], str] | None:
+    """The first relation (aggregate, parts, what it gives away) the new answer completes, if any.
+
+    A relation among the new answer's own figures is `protect`'s to prevent, unless what it gives away is a figure
+    the guard withheld."""
+    for dim in range(3):
+        lines: dict[tuple[object, ...], list[_Known]] = defaultdict(list)
+        for k in known.values():
+            lines[(k.identity[0], k.identity[1], *_rest(k.atoms, dim))].append(k)
+        for line in lines.values():
+            if not any(k.new for k in line) or len(line) < 2:
+                continue
+            suppressed = [k for k in line if k.bounds is None]
+            for whole in line:
+                if whole.bounds is None or len(whole.atoms[dim]) < 2:
+                    continue
+                parts = [p for p in line if p.bounds is not None and p.atoms[dim] < whole.atoms[dim]]
+                for family in _families(parts, dim):
+                    why = _relation(whole, family, suppressed, withheld, dim)
+                    if why is not None:
+                        return whole, family, why
+    return None
+
+
+def guard(
+    earlier: Sequence[ReleasedFigure], new: Sequence[ReleasedFigure]
+) -> tuple[list[ReleasedFigure], list[Withheld]]:
+    """The new answer's figures as they may be released given the `earlier` ones, and those withheld, with why."""
+    released = list(new)
+    withheld: list[Withheld] = []
+    identities: set[Identity] = set()
+    while (found := _disclosure(_known(earlier, released), identities)) is not None:
+        whole, family, why = found
+        target = next((k for k in (whole, *reversed(family)) if k.new and not k.earlier), None)
+        if target is None:
+            break  # every figure taking part was released earlier: the new answer adds nothing to withhold
+        identities.add(target.identity)
+        for index in target.new:
+            if released[index].value is not None:
+                released[index] = replace(released[index], value=None)
+        figure = released[target.new[0]]
+        reason = f"subtracted from figures released to your organisation (this answer's or earlier), {why}"
+        withheld.append(Withheld(figure, reason))
+    return released, withheld
