@@ -18,10 +18,13 @@ from sqlalchemy.orm import Session
 from api.aggregate_query import AggregateParams, Resolved, recipient
 from api.caller import Caller
 from api.schemas.common import DisclosureOut
+from geography.settings import GeocoderSettings
 from sharing_protocols.differencing import MAX_EARLIER, guard, lines
 from sharing_protocols.disclosure import Key, ProtectedTable, Rule, Value
 from sharing_protocols.periods import Period, PeriodType
 from sharing_protocols.release_record import ReleasedFigure
+from warehouse.queries.aggregates import Level
+from warehouse.queries.areas import wards_making
 from warehouse.queries.releases import categories_asked, earlier_figures
 
 NO_CATEGORY = "(none)"  # events whose category was not released, as a category of the record
@@ -105,6 +108,25 @@ def withhold(table: ProtectedTable, positions: Sequence[Position]) -> ProtectedT
     return replace(table, cells=cells, margins=tuple(margins), total=total, secondary=table.secondary + extra)
 
 
+def at_base(
+    session: Session, geography: GeocoderSettings, level: Level, figures: Sequence[ReleasedFigure]
+) -> list[ReleasedFigure]:
+    """`figures` (all at `level`) with their base areas: the wards each area is made of (LSOAs: themselves), so that
+    the guard can subtract a district's wards from the district. An area with no ward loaded stays itself."""
+    if level is Level.lsoa:
+        return [replace(f, base_level=Level.lsoa.value, base_areas=f.areas) for f in figures]
+    codes = sorted({code for f in figures for code in f.areas})
+    wards = wards_making(session, geography, level, codes)
+    return [
+        replace(
+            f,
+            base_level=Level.ward.value,
+            base_areas=frozenset(ward for code in f.areas for ward in wards.get(code, {code})),
+        )
+        for f in figures
+    ]
+
+
 def named(figure: ReleasedFigure) -> str:
     """A released figure as the caller would name it."""
     areas = ", ".join(sorted(figure.areas))
@@ -119,14 +141,16 @@ class Recorder:
     were withheld (for `disclosure.withheld`).
 
     Perturbed (cell key) figures are recorded, not guarded: a difference of two is noise. Threshold-and-round
-    figures go through the differencing guard against the figures of the same datasets and level released to the
-    organisation before, whichever endpoint released them, on a line of the answer's figures (all the guard needs).
+    figures go through the differencing guard against the figures of the same datasets released to the
+    organisation before, whichever endpoint and level released them, compared over their base areas (`at_base`:
+    a district as its wards), on a line of the answer's figures (all the guard needs).
     `margins` False: the endpoint shows the table's cells only (rates, trends, OGC items), so only they are
     released, recorded and guarded. `periods`: the table's periods when they are not the query's (trends add the
     periods they compare with).
     """
 
     session: Session
+    geography: GeocoderSettings
     caller: Caller
     params: AggregateParams
     margins: bool = True
@@ -144,13 +168,20 @@ class Recorder:
         if resolved.rule.method == "cell_key":
             self.released.extend(figure for _, figure in placed)
             return table
-        org, level, new = recipient(self.caller), self.params.level.value, [figure for _, figure in placed]
+        org = recipient(self.caller)
+        new = at_base(self.session, self.geography, self.params.level, [figure for _, figure in placed])
+        compared = [figure.at_base() for figure in new]
+        level = compared[0].level if compared else self.params.level.value
         asked = categories_asked(self.session, org, sorted({figure.dataset for figure in new}), level)
-        earlier = earlier_figures(self.session, org, level, lines(new, asked), MAX_EARLIER + 1)
-        figures, withheld = guard(earlier, new, asked)
-        self.released.extend(figures)
-        self.reasons.extend(f"{named(w.figure)}: {w.reason}" for w in withheld)
-        stopped = [position for (position, before), after in zip(placed, figures, strict=True) if before != after]
+        earlier = earlier_figures(self.session, org, level, lines(compared, asked), MAX_EARLIER + 1)
+        figures, withheld = guard(earlier, compared, asked)
+        self.released.extend(replace(shown, value=after.value) for shown, after in zip(new, figures, strict=True))
+        for w in withheld:
+            shown = next(n for n, after in zip(new, figures, strict=True) if after is w.figure)
+            self.reasons.append(f"{named(shown)}: {w.reason}")
+        stopped = [
+            position for (position, _), before, after in zip(placed, compared, figures, strict=True) if before != after
+        ]
         return withhold(table, stopped) if stopped else table
 
     def disclosed(self, disclosure: DisclosureOut) -> DisclosureOut:

@@ -3,12 +3,13 @@
 A figure is a count of one dataset (or datasets summed, joined by "+") at one level over a set of areas, a set of
 categories (None: all) and a contiguous span of months; `value` is what was released (None: suppressed) under the
 rule `min_cell_count` / `round_to`. Cells, margins and totals of a table are all figures: the caller can add and
-subtract every one of them (`sharing_protocols.differencing`).
+subtract every one of them (`sharing_protocols.differencing`), across levels too: a district is the sum of its
+wards, so the guard compares figures over their base areas (`at_base`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 
@@ -27,6 +28,14 @@ class ReleasedFigure:
     min_cell_count: int
     round_to: int
     clauses: tuple[str, ...] = ()
+    # The same areas as the smallest areas they are made of (wards for wards, districts, CSPs, counties and forces;
+    # LSOAs for LSOAs): figures of different levels are compared in these (None: `level` and `areas` themselves).
+    base_level: str | None = None
+    base_areas: frozenset[str] | None = None
+
+    def at_base(self) -> ReleasedFigure:
+        """The figure as the differencing guard compares it: at its base level, over its base areas."""
+        return replace(self, level=self.base_level or self.level, areas=self.base_areas or self.areas)
 
     @property
     def suppressed(self) -> bool:

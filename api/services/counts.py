@@ -15,6 +15,7 @@ from api.protection import protect_cells, protect_count
 from api.released_figures import Recorder
 from api.schemas.common import UnlocatedOut, disclosure_out
 from api.schemas.counts import CountOut, CountsResponse, TotalsOut
+from geography.settings import GeocoderSettings
 from sharing_protocols.cell_key_release import KeyedCount
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.periods import month_index
@@ -105,12 +106,17 @@ def count_answer(
 
 
 def counts(
-    session: Session, register: ProtocolRegister, tables: PerturbationTables, caller: Caller, params: AggregateParams
+    session: Session,
+    geography: GeocoderSettings,
+    register: ProtocolRegister,
+    tables: PerturbationTables,
+    caller: Caller,
+    params: AggregateParams,
 ) -> Answer[CountsResponse]:
     """The disclosure-controlled counts for `params`, as the caller may see them: figures that, with those released
     to the caller's organisation before (by any endpoint), would give a suppressed count away by subtraction are
     withheld (`sharing_protocols.differencing`, saying why in `disclosure.withheld`); the figures released are
     kept in the release record (`api.released_figures.Recorder`)."""
-    recorder = Recorder(session, caller, params)
+    recorder = Recorder(session, geography, caller, params)
     resolved, body = count_table(session, register, tables, caller, params, recorder)
     return count_answer(params, resolved, body, recorder.released)

@@ -97,7 +97,12 @@ def collection_named(register: ProtocolRegister, caller: Caller, collection_id: 
 
 
 def _rows(
-    session: Session, register: ProtocolRegister, tables: PerturbationTables, caller: Caller, collection: Collection
+    session: Session,
+    geography: GeocoderSettings,
+    register: ProtocolRegister,
+    tables: PerturbationTables,
+    caller: Caller,
+    collection: Collection,
 ) -> tuple[list[CountOut], dict[str, Any], list[ReleasedFigure]]:
     """Every feature's row (area x month, disclosure-controlled as /v1/counts), the disclosure member and the
     figures released: every feature's count (the same on every page and under every filter, so the caller can
@@ -119,7 +124,7 @@ def _rows(
         vintage=None,
         format="json",
     )
-    recorder = Recorder(session, caller, params, margins=False)
+    recorder = Recorder(session, geography, caller, params, margins=False)
     _, body = count_table(session, register, tables, caller, params, recorder)
     return body.rows, {"disclosure": body.disclosure.model_dump(), "protocols": body.protocols}, recorder.released
 
@@ -349,7 +354,7 @@ def items(
     size, start = _paging(wanted.limit, wanted.offset, wanted.f)
     area = parse_bbox(wanted.bbox) if wanted.bbox is not None else None
     start_time, until = parse_datetime(wanted.when) if wanted.when is not None else (None, None)
-    rows, members, released = _rows(session, register, tables, caller, found)
+    rows, members, released = _rows(session, geography, register, tables, caller, found)
     rows = [r for r in rows if month_overlaps(_month(r), start_time, until)]
     shapes: dict[str, Any] = {}
     if area is not None:
@@ -382,7 +387,7 @@ def item(
 ) -> Answer[GeoJson]:
     """One feature: an area's count in a month (NotFound when the collection has no such feature)."""
     found = collection_named(register, caller, collection_id)
-    rows, members, released = _rows(session, register, tables, caller, found)
+    rows, members, released = _rows(session, geography, register, tables, caller, found)
     match = [r for r in rows if feature_id(r) == wanted]
     if not match:
         raise NotFound(f"no feature {wanted!r} in {found.id}")

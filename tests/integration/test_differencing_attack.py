@@ -6,6 +6,8 @@ with the cell key method (`hub-cell-key@1`), one under a threshold clause that i
 same plan of requests (overlapping periods: cumulative spans and tails one month apart, from and to each quarter;
 rolling windows of two to six months; a district minus all its wards but one; all categories minus the others,
 over the year and each half of it) and subtracts, trying to recover every ward x category x month count of 1 to 7.
+Other analysts of the threshold clause attack across levels, one ward each: the district, then that ward's
+complement (all the other wards) at ward level, per month and by category over the year, and subtract.
 
 The attack only sends HTTP requests and reads the JSON (no import from the hub's packages). The expectations are
 independent: the true counts come from SQL over `event`, and the chance that a difference is exact under cell key
@@ -35,6 +37,7 @@ pytestmark = pytest.mark.integration
 EASTBOURNE = "E07000061"
 KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": "r" * 48}
 PERTURBED, THRESHOLD = "attack-perturbed", "attack-threshold"
+LEVELS = [f"attack-levels-{k}" for k in range(12)]  # one analyst organisation per ward attacked across levels
 CELL_KEY_CLAUSE, THRESHOLD_CLAUSE = "attack-cell-key@1#perturbed", "attack-threshold@1#exact-above-8"
 TABLE_FILE = "hub-cell-key-1.yaml"
 MONTHS = [f"{2024 + (3 + i) // 12}-{(3 + i) % 12 + 1:02d}" for i in range(12)]  # 2024-04 .. 2025-03
@@ -42,17 +45,19 @@ ALL = "*"  # all categories
 Key = tuple[str, str, str, str]  # a released figure: area, categories, first and last month
 
 
-def _protocol(pid: str, recipient: str, clause: str, disclosure: str) -> str:
+def _protocol(pid: str, recipients: list[str], clause: str, disclosure: str) -> str:
+    named = ", ".join(f"{{id: {r}, name: Analysts {r}, kind: csp}}" for r in recipients)
+    to = ", ".join(recipients)
     return protocol_document(
         pid,
         f"Police records to analysts ({pid})",
         ["police-records"],
         f"""
 data_owners: [{{id: sussex-police, name: Sussex Police, datasets: [police-records]}}]
-recipients: [{{id: {recipient}, name: Analysts, kind: csp}}]
+recipients: [{named}]
 signatories: [{{role: SIRO, organisation: sussex-police}}]
 clauses:
-  - {{id: {clause}, recipients: [{recipient}], datasets: [police-records], fields: [category, period, location],
+  - {{id: {clause}, recipients: [{to}], datasets: [police-records], fields: [category, period, location],
      spatial_precision: ward, temporal_precision: month, output: aggregates_only, disclosure: {disclosure}}}
 """,
     )
@@ -62,10 +67,10 @@ clauses:
 def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     documents = {
         "attack-cell-key.yaml": _protocol(
-            "attack-cell-key", PERTURBED, "perturbed", "{method: cell_key, table: hub-cell-key@1}"
+            "attack-cell-key", [PERTURBED], "perturbed", "{method: cell_key, table: hub-cell-key@1}"
         ),
         "attack-threshold.yaml": _protocol(
-            "attack-threshold", THRESHOLD, "exact-above-8", "{min_cell_count: 8, round_to: 1}"
+            "attack-threshold", [THRESHOLD, *LEVELS], "exact-above-8", "{min_cell_count: 8, round_to: 1}"
         ),
     }
     return with_packaged(tmp_path_factory, documents)
@@ -382,3 +387,73 @@ def test_under_threshold_and_round_with_the_guard_no_suppressed_cell_is_recovere
     assert len(large) >= 5 and (large["estimate"] == large["true"]).any()
     small_cells = truth[truth["true"].between(1, 7) & truth["month"].isin(MONTHS)]
     assert len(small_cells) >= 100, "enough small cells to attack"
+
+
+# --- across levels: a district minus its other wards, never asking for the whole ward table --------------------
+
+Span = tuple[str, str, bool]  # first and last month, by category
+
+
+def run_levels_attack(
+    client: TestClient, ward: str, wards: list[str], spans: list[Span]
+) -> tuple[pd.DataFrame, list[str]]:
+    """One organisation after one ward: for each span of months the district (by category, or not) and the table of
+    all the other wards alike, nothing else; the estimates of `ward` x category (ALL: every category) x span as the
+    district's figure minus the other wards' (a cell in no answer is a zero), and what the answers withheld."""
+    rows: list[tuple[str, str, str, int]] = []
+    said: list[str] = []
+    for first, last, by_category in spans:
+        span = {"period": "all", "from": first, "to": last, **({"by": "category"} if by_category else {})}
+        district = {f["categories"]: f["value"] for f in _figures(_get(client, {**span, "level": "lad"}), span)}
+        others: dict[str, Any] = {**span, "level": "ward", "area": [w for w in wards if w != ward]}
+        body = _get(client, others)
+        said += body["disclosure"].get("withheld") or []
+        shown: dict[str, list[int | None]] = {}
+        for f in _figures(body, others):
+            shown.setdefault(f["categories"], []).append(f["value"])
+        for category, whole in district.items():
+            parts = shown.get(category, [])
+            values = [v for v in parts if v is not None]
+            if whole is None or len(values) < len(parts):
+                continue
+            rows.append((ward, category, f"{first} to {last}", int(whole) - sum(values)))
+    return pd.DataFrame(rows, columns=["ward", "category", "span", "estimate"]), said
+
+
+def test_across_levels_a_district_minus_its_other_wards_gives_no_suppressed_cell_back(
+    loaded: None, hub_env: HubEnv
+) -> None:
+    truth = _truth(hub_env, THRESHOLD_CLAUSE)
+    placed = truth[truth["month"].isin(MONTHS)].dropna(subset=["ward"])
+    wards = sorted(str(w) for w in placed["ward"].unique())
+    assert len(wards) <= len(LEVELS)
+    spans = [(m, m, False) for m in MONTHS] + [(MONTHS[0], MONTHS[-1], True)]
+    found, said = pd.DataFrame(), list[str]()
+    for ward, org in zip(wards, LEVELS, strict=False):
+        estimates_of_ward, withheld = run_levels_attack(hub_env.api_client(org, "analyst"), ward, wards, spans)
+        found, said = pd.concat([found, estimates_of_ward]), said + withheld
+    every = placed.assign(category=ALL)
+    true_spans = pd.concat(
+        (placed if by_category else every)[placed["month"].between(first, last)]
+        .groupby(["ward", "category"], as_index=False)["true"]
+        .sum()
+        .assign(span=f"{first} to {last}")
+        for first, last, by_category in spans
+    )
+    found = found.merge(true_spans, on=["ward", "category", "span"], how="left")
+    found["true"] = found["true"].fillna(0).astype(int)
+    small = found[found["true"].between(1, 7)]
+    recovered = small[small["estimate"] == small["true"]]
+    # What the two figures alone would give back: a cell of 1-7 whose district figure is shown (8 or more) and whose
+    # other wards' cells are each 0 or shown (8 or more, exact).
+    exposed = 0
+    for _, cells in true_spans.groupby(["category", "span"]):
+        values = list(cells["true"])
+        exposed += sum(values) >= 8 and sum(1 for v in values if 1 <= v <= 7) == 1
+    print(
+        f"levels: {len(found)} estimates, {len(small)} of small cells, {len(recovered)} exact; {exposed} exposed; "
+        f"{len(said)} withheld"
+    )
+    assert recovered.empty, recovered.head(10).to_string()
+    assert exposed >= 3, "the plan reaches small cells that the two figures alone would give back"
+    assert said and all("subtracted" in reason for reason in said)

@@ -71,8 +71,9 @@ def _record_released(conn: Connection, access_id: int, org: str, released: Seque
     conn.execute(
         text(
             "INSERT INTO released_figure (access_id, org, dataset, level, areas, categories, first_month, "
-            "last_month, period, value, min_cell_count, round_to, clauses) VALUES (:access_id, :org, :dataset, "
-            ":level, :areas, :categories, :first, :last, :period, :value, :min_cell_count, :round_to, :clauses)"
+            "last_month, period, value, min_cell_count, round_to, clauses, base_level, base_areas) VALUES "
+            "(:access_id, :org, :dataset, :level, :areas, :categories, :first, :last, :period, :value, "
+            ":min_cell_count, :round_to, :clauses, :base_level, :base_areas)"
         ),
         [
             {
@@ -89,6 +90,8 @@ def _record_released(conn: Connection, access_id: int, org: str, released: Seque
                 "min_cell_count": f.min_cell_count,
                 "round_to": f.round_to,
                 "clauses": list(f.clauses),
+                "base_level": f.base_level or f.level,
+                "base_areas": sorted(f.base_areas or f.areas),
             }
             for f in released
         ],

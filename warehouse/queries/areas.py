@@ -94,6 +94,23 @@ def areas_within(
     return sorted(str(r[0]) for r in rows if r[0] is not None)
 
 
+def wards_making(
+    session: Session, geography: GeocoderSettings, level: Level, codes: Sequence[str]
+) -> dict[str, frozenset[str]]:
+    """The wards (of the geocoder's vintage) that make up each of `codes` at `level` (ward, district, CSP, county or
+    force; a ward is itself); a code with no ward loaded is missing."""
+    if level is Level.lsoa:
+        raise ValueError("LSOAs are not made of wards")
+    if level is Level.ward:
+        return {code: frozenset({code}) for code in codes}
+    sql = (
+        f"SELECT p.code, array_agg(p.ward) FROM (SELECT {_WARD_PARENT[level]} AS code, w.code AS ward FROM {_WARDS}) p "
+        "WHERE p.code = ANY(CAST(:codes AS text[])) GROUP BY p.code"
+    )
+    rows = session.execute(text(sql), {**_vintages(geography), "codes": list(codes)})
+    return {str(code): frozenset(str(w) for w in wards) for code, wards in rows}
+
+
 def _per_code(
     session: Session, geography: GeocoderSettings, level: Level, codes: Sequence[str], shape: str
 ) -> Sequence[Row[str, Any]]:

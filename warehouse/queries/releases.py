@@ -66,30 +66,32 @@ WITH line AS (
     SELECT * FROM jsonb_to_recordset(CAST(:lines AS jsonb))
         AS l(dataset text, first date, last date, areas text[], categories text[])
 ), hit AS (
-    SELECT f.id FROM line l JOIN released_figure f ON f.org = :org AND f.level = :level AND f.dataset = l.dataset
-        AND f.first_month = l.first AND f.last_month = l.last AND f.areas = l.areas
+    SELECT f.id FROM line l JOIN released_figure f ON f.org = :org AND f.base_level = :level AND f.dataset = l.dataset
+        AND f.first_month = l.first AND f.last_month = l.last AND f.base_areas = l.areas
         WHERE l.categories IS NULL
     UNION
-    SELECT f.id FROM line l JOIN released_figure f ON f.org = :org AND f.level = :level AND f.dataset = l.dataset
+    SELECT f.id FROM line l JOIN released_figure f ON f.org = :org AND f.base_level = :level AND f.dataset = l.dataset
         AND {_EVERY} = l.categories AND f.first_month = l.first AND f.last_month = l.last
         WHERE l.areas IS NULL
     UNION
-    SELECT f.id FROM line l JOIN released_figure f ON f.org = :org AND f.level = :level AND f.dataset = l.dataset
-        AND f.areas = l.areas AND {_EVERY} = l.categories
+    SELECT f.id FROM line l JOIN released_figure f ON f.org = :org AND f.base_level = :level AND f.dataset = l.dataset
+        AND f.base_areas = l.areas AND {_EVERY} = l.categories
         WHERE l.first IS NULL
 )
-SELECT f.dataset, f.level, f.areas, f.categories, f.first_month, f.last_month, min(f.period), f.value,
+SELECT f.dataset, f.base_level, f.base_areas, f.categories, f.first_month, f.last_month, min(f.period), f.value,
     f.min_cell_count, f.round_to
 FROM released_figure f JOIN hit USING (id)
-GROUP BY f.dataset, f.level, f.areas, f.categories, f.first_month, f.last_month, f.value, f.min_cell_count, f.round_to
+GROUP BY f.dataset, f.base_level, f.base_areas, f.categories, f.first_month, f.last_month, f.value, f.min_cell_count,
+    f.round_to
 ORDER BY min(f.id)
 LIMIT :limit
 """
 
 
 def earlier_figures(session: Session, org: str, level: str, lines: Sequence[Line], limit: int) -> list[ReleasedFigure]:
-    """The figures released to `org` so far on `lines` at `level` (the differencing guard's history), alike ones
-    (the same events, value and rule) once, in the order first released; at most `limit` of them."""
+    """The figures released to `org` so far on `lines` at base level `level` (the differencing guard's history, as
+    it compares them: `ReleasedFigure.at_base`), alike ones (the same events, value and rule) once, in the order
+    first released; at most `limit` of them."""
     rows = [
         {
             "dataset": line.dataset,
@@ -124,10 +126,10 @@ def earlier_figures(session: Session, org: str, level: str, lines: Sequence[Line
 _ASKED = """
 WITH RECURSIVE seen(categories) AS (
     (SELECT coalesce(categories, '{}'::text[]) FROM released_figure
-        WHERE org = :org AND level = :level AND dataset = :dataset ORDER BY 1 LIMIT 1)
+        WHERE org = :org AND base_level = :level AND dataset = :dataset ORDER BY 1 LIMIT 1)
     UNION ALL
     SELECT (SELECT coalesce(f.categories, '{}'::text[]) FROM released_figure f
-            WHERE f.org = :org AND f.level = :level AND f.dataset = :dataset
+            WHERE f.org = :org AND f.base_level = :level AND f.dataset = :dataset
             AND coalesce(f.categories, '{}'::text[]) > seen.categories ORDER BY 1 LIMIT 1)
         FROM seen WHERE seen.categories IS NOT NULL
 )
@@ -138,8 +140,8 @@ SELECT DISTINCT unnest(categories) FROM seen WHERE categories IS NOT NULL
 def categories_asked(
     session: Session, org: str, datasets: Sequence[str], level: str
 ) -> dict[tuple[str, str], frozenset[str]]:
-    """Every category a figure of `datasets` at `level` released to `org` names (what "every category" is taken
-    as), read as the distinct sets of categories released (an index skip scan: as many steps as sets)."""
+    """Every category a figure of `datasets` at base level `level` released to `org` names (what "every category"
+    is taken as), read as the distinct sets of categories released (an index skip scan: as many steps as sets)."""
     return {
         (dataset, level): frozenset(
             str(c) for (c,) in session.execute(text(_ASKED), {"org": org, "level": level, "dataset": dataset}).all()

@@ -339,6 +339,8 @@ class ReleasedFigure(Base):
     min_cell_count: Mapped[int] = mapped_column(Integer, nullable=False)
     round_to: Mapped[int] = mapped_column(Integer, nullable=False)
     clauses: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    base_level: Mapped[str] = mapped_column(String, nullable=False)  # the areas as the guard compares them (0019)
+    base_areas: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
 
 
 class ApiKey(Base):
