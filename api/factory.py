@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
+from api.edge import AccessEdge
 from api.error_handlers import install_error_handlers
+from api.problems import PROBLEM_MEDIA_TYPE, declared_problems
 from api.routes import cohorts as cohorts_route
 from api.routes import counts, geocode, health, ig, quality
 from api.routes import hotspots as hotspots_route
@@ -34,13 +38,17 @@ def create_app(
 ) -> FastAPI:
     """The API over `warehouse`, enforcing `register`, geocoding to the vintages of `geography`.
 
-    While the app runs (its lifespan), `app.state` holds the engine, the register and the geocoders by vintage.
+    While the app runs (its lifespan), `app.state` holds the settings, the engine, the register and the geocoders
+    by vintage. Every request passes `api.edge.AccessEdge` (edge refusals, the access record); every error answer
+    is a problem detail (`api.error_handlers`), declared on every operation of the OpenAPI document.
     """
+    settings = settings or ApiSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = warehouse_engine(warehouse)
         app.state.engine = engine
+        app.state.settings = settings
         app.state.register = register
         app.state.geocoders = Geocoders(warehouse.url, geography)
         try:
@@ -48,8 +56,9 @@ def create_app(
         finally:
             engine.dispose()
 
-    app = FastAPI(title=(settings or ApiSettings()).title, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title=settings.title, version="0.1.0", lifespan=lifespan, responses=declared_problems())
     install_error_handlers(app)
+    app.add_middleware(AccessEdge)
     app.include_router(health.router)
     app.include_router(counts.router)
     app.include_router(ig.router)
@@ -64,4 +73,22 @@ def create_app(
     app.include_router(trends_route.router)
     app.include_router(repeats_route.router)
     app.include_router(cohorts_route.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, generated once, with every error answer's body as `application/problem+json`."""
+    if app.openapi_schema is None:
+        document = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        schemas = document.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        app.openapi_schema = document
+    return app.openapi_schema
