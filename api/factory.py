@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from api.edge import AccessEdge
 from api.error_handlers import install_error_handlers
 from api.problems import PROBLEM_MEDIA_TYPE, declared_problems
+from api.rendering import CSV_MEDIA_TYPE, GEOJSON_MEDIA_TYPE
 from api.routes import cohorts as cohorts_route
 from api.routes import counts, geocode, health, ig, quality
 from api.routes import hotspots as hotspots_route
@@ -77,8 +78,27 @@ def create_app(
     return app
 
 
+_FORMAT_CONTENT: dict[str, tuple[str, dict[str, Any]]] = {
+    "csv": (CSV_MEDIA_TYPE, {"schema": {"type": "string"}}),
+    "geojson": (GEOJSON_MEDIA_TYPE, {"schema": {"type": "object"}}),
+}
+
+
+def _formats(operation: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The 200 content types an operation's `format` parameter asks for besides JSON (CSV, GeoJSON)."""
+    found: dict[str, dict[str, Any]] = {}
+    for parameter in operation.get("parameters", []):
+        if parameter.get("name") == "format":
+            for value in parameter.get("schema", {}).get("enum", []):
+                if value in _FORMAT_CONTENT:
+                    media_type, content = _FORMAT_CONTENT[value]
+                    found[media_type] = content
+    return found
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, generated once, with every error answer's body as `application/problem+json`."""
+    """The OpenAPI document, generated once: every error answer's body as `application/problem+json`, and the CSV
+    and GeoJSON a `format` parameter can ask for declared beside the JSON of a 200."""
     if app.openapi_schema is None:
         document = get_openapi(title=app.title, version=app.version, routes=app.routes)
         for operations in document.get("paths", {}).values():
@@ -87,6 +107,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     content = response.get("content", {})
                     if int(status) >= 400 and "application/json" in content:
                         content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+                    if status == "200":
+                        content.update(_formats(operation))
         schemas = document.get("components", {}).get("schemas", {})
         for unused in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unused, None)

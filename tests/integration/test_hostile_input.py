@@ -13,9 +13,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import schemathesis
 import uvicorn
 from fastapi.testclient import TestClient
 from httpx import Response
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from api.factory import create_app
 from api.settings import ApiSettings
@@ -241,6 +252,28 @@ def test_when_the_access_record_cannot_be_written_nothing_is_answered(hub_env: H
     assert "access record" in body["detail"]
 
 
+def test_an_unexpected_exception_is_a_bare_500_problem_recorded_once(
+    hub_env: HubEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The safety net: a route that fails unexpectedly answers a 500 problem without a traceback; the log names
+    the exception's type and place, never its message or the parameters' values."""
+    app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography)
+
+    def broken(area: str) -> None:
+        raise RuntimeError(f"failed on {area}")
+
+    app.add_api_route("/v1/broken", broken)
+    before = _last_id(hub_env)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/v1/broken", params={"area": "E05-marker-value"})
+    body = _assert_problem(answer, 500)
+    assert body["detail"] == "an unexpected failure; it has been logged"
+    assert "Traceback" not in answer.text and "marker" not in answer.text
+    assert "RuntimeError on /v1/broken" in caplog.text and "marker" not in caplog.text
+    rows = hub_env.query("SELECT status, query FROM access_log WHERE id > :b", b=before)
+    assert rows == [(500, {"area": "E05-marker-value"})]
+
+
 def test_every_operation_declares_its_errors_as_problem_details(hub_env: HubEnv) -> None:
     document = hub_env.client().get("/openapi.json").json()
     assert "HTTPValidationError" not in document["components"]["schemas"]
@@ -296,3 +329,43 @@ def test_headers_of_256_kb_are_refused_by_the_server_with_a_4xx(live: int, hub_e
     assert _last_id(hub_env) == before
     small = _raw_request(live, b"X-Junk: ok\r\nConnection: close\r\n")
     assert small.startswith(b"HTTP/1.1 200 ")
+
+
+CONTRACT_EXAMPLES = 10  # per operation, caller and generation mode: bounded, so the whole walk takes well under 2 min
+
+
+@pytest.mark.parametrize("who", ["public", "analyst", "ig_lead"])
+def test_the_api_keeps_its_openapi_contract_under_generated_input(
+    who: str, live: int, clients: dict[str, TestClient]
+) -> None:
+    """schemathesis walks every operation with generated valid and invalid input: no server error, no status the
+    operation does not declare, no answer outside its declared schema or content type."""
+    base = f"http://127.0.0.1:{live}"
+    schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    headers = {k: v for k, v in clients[who].headers.items() if k.lower() == "authorization"}
+    failures: list[str] = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result  # the document itself is valid OpenAPI
+        operation = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(
+                max_examples=CONTRACT_EXAMPLES,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+                phases=[Phase.explicit, Phase.generate],
+            )
+            def walk(case: schemathesis.Case[Any]) -> None:
+                case.call_and_validate(base_url=base, headers=headers, checks=checks)
+
+            try:
+                walk()
+            except Unsatisfiable:
+                continue  # an operation without parameters has no invalid input to generate
+            except (Exception, BaseExceptionGroup) as exc:  # collected: one run reports every operation that fails
+                failures.append(f"{operation.label} [{mode.value}]: {str(exc)[:600]}")
+    assert not failures, "\n\n".join(failures)
