@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from api.edge_checks import printable
 from api.errors import BadParameter, BadRequest, Forbidden, HubError, NotAuthenticated, NotFound
 from api.problems import FieldProblem, problem_response
 
@@ -53,11 +54,12 @@ def parameter_name(loc: Sequence[int | str]) -> str:
 
 
 def field_problems(errors: Sequence[Any]) -> list[FieldProblem]:
-    """Pydantic's errors as (parameter, reason), without the input values they carry."""
+    """Pydantic's errors as (parameter, reason), without the input values they carry (a body field's name is the
+    caller's: control characters replaced, bounded)."""
     return [
         FieldProblem(
-            parameter="body" if e.get("type") == "json_invalid" else parameter_name(e.get("loc", ())),
-            reason=str(e.get("msg", "")),
+            parameter="body" if e.get("type") == "json_invalid" else printable(parameter_name(e.get("loc", ())), 200),
+            reason=printable(str(e.get("msg", "")), 500),
         )
         for e in errors
     ]

@@ -124,6 +124,8 @@ NUMBERS = [
     ),
     Case("within-days-a-billion", "/v1/ig/reviews", {"within_days": "1000000000"}, "ig_lead", 422, "within_days"),
     Case("late-days-a-billion", "/v1/dq", {"late_days": "1000000000"}, "analyst", 422, "late_days"),
+    Case("flows-page-too-long", "/v1/ig/flows", {"limit": "10001"}, "ig_lead", 422, "limit"),
+    Case("withheld-offset-negative", "/v1/ig/withheld", {"offset": "-1"}, "ig_lead", 422, "offset"),
     Case("ogc-limit-huge", "/collections/police-uk-api-ward-monthly/items", {"offset": "9" * 5000}, "essex"),
 ]
 REFUSALS = [
@@ -138,6 +140,14 @@ REFUSALS = [
     Case("a-bad-enum", "/v1/public/counts", {**MONTHS, "level": "planet"}, status=422, says="level"),
     Case("not-a-month", "/v1/public/counts", {**MONTHS, "from": "2024-1"}, status=422, says="YYYY-MM"),
     Case("bad-json", "/v1/geocode", status=422, says="body", method="POST", body=b"{not json"),
+    Case(
+        "nul-in-a-body-field-name",
+        "/v1/geocode",
+        status=422,
+        says="items[0].a?b",
+        method="POST",
+        body=b'{"items": [{"postcode": "BN21 4UH", "a\\u0000b": 1}]}',
+    ),
 ]
 CASES = CONTROL + CREDENTIALS + MONTH_BOUNDS + DATETIMES + NUMBERS + REFUSALS
 
