@@ -3,6 +3,7 @@ offset + limit until a page comes back shorter than `limit`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated, TypeVar
 
@@ -14,6 +15,7 @@ DEFAULT_PAGE = 1000
 MAX_PAGE = 10_000
 MAX_OFFSET = 1_000_000_000
 B = TypeVar("B")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,10 @@ class Page:
 
     limit: int
     offset: int
+
+    def of(self, rows: Sequence[R]) -> Sequence[R]:
+        """The page's part of `rows`."""
+        return rows[self.offset : self.offset + self.limit]
 
 
 def page_params(
@@ -35,7 +41,7 @@ def page_params(
 
 def paged(answer: Answer[list[B]], page: Page) -> Answer[list[B]]:
     """The answer with only the page's rows (and their count as the rows answered)."""
-    rows = answer.body[page.offset : page.offset + page.limit]
+    rows = list(page.of(answer.body))
     return replace(answer, body=rows, rows=len(rows))
 
 

@@ -3,6 +3,7 @@ access."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Literal
 
@@ -101,11 +102,17 @@ def releases(
     session: SessionDep,
     reply: ReplyDep,
     days: DayRangeDep,
+    page: PageDep,
     org: Annotated[str | None, Query()] = None,
     format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv")] = "json",
 ) -> ReleasesOut | Response:
     """What the hub released to an organisation on days from..to (the release record of /v1/counts): every figure
     (dataset, level, areas, categories, period, the value shown or suppressed, the rule) and, per organisation,
     dataset and level, how many were shown and suppressed. An IG lead sees its own organisation's, the hub operator
-    any (`org`); `format=csv` lists the figures."""
-    return reply(service.releases(session, caller, org, *days), format)
+    any (`org`); `format=csv` lists the figures. The summary counts every figure; the figures come a page at a time
+    (`limit`, `offset`)."""
+    answer = service.releases(session, caller, org, *days)
+    figures = list(page.of(answer.body.figures))
+    table = None if answer.table is None else replace(answer.table, rows=figures)
+    body = answer.body.model_copy(update={"figures": figures})
+    return reply(replace(answer, body=body, rows=len(figures), table=table), format)
