@@ -16,6 +16,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from api.answer import Format
+from api.bounds import check_span, check_year
 from api.caller import PUBLIC, Caller
 from api.errors import BadParameter, Forbidden, NoGrant, NotFound
 from api.grants import grant_for_counts, scope_filters
@@ -44,19 +45,23 @@ Grouping = Literal["category", "dataset"]
 
 
 def month_param(name: str, value: str) -> date:
-    """A YYYY-MM query parameter as the month's first day, or BadParameter."""
+    """A YYYY-MM query parameter as the month's first day; BadParameter when not YYYY-MM, BadRequest when out of
+    the years the API answers for (`api.bounds`)."""
     try:
         year, month = parse_month(value)
     except ValueError as exc:
         raise BadParameter(f"{name} {exc}") from None
+    check_year(name, year)
     return date(year, month, 1)
 
 
 def month_range(from_: str, to: str) -> tuple[date, date]:
-    """The `from` and `to` months, or BadParameter when either is not YYYY-MM or `to` comes first."""
+    """The `from` and `to` months: BadParameter when either is not YYYY-MM or `to` comes first, BadRequest when
+    out of bounds (years, span: `api.bounds`)."""
     start, end = month_param("from", from_), month_param("to", to)
     if end < start:
         raise BadParameter("to is before from")
+    check_span(start, end)
     return start, end
 
 

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
+from api.access_record import access_of
 from api.caller import HUB_OPERATOR, PUBLIC, Caller
 from api.dependencies import EngineDep
 from api.errors import Forbidden, NotAuthenticated
-from warehouse.governance.access_log import write_access
 from warehouse.governance.keys import verify_key
 
 __all__ = ["HUB_OPERATOR", "PUBLIC", "Caller", "CallerDep", "IgLeadDep", "get_caller", "require_ig_lead"]
@@ -20,20 +20,23 @@ def get_caller(request: Request, engine: EngineDep, authorization: Annotated[str
     """The caller named by `Authorization: Bearer <key>`; without the header, the public.
 
     The key is checked (and its use recorded) in a transaction of its own, committed before the request goes on.
-    A refused key (unknown, revoked or expired alike) is recorded in the access log (as organisation "unknown")
-    before the 401.
+    A refused key (unknown, revoked or expired alike) is recorded in the access log (by `api.edge`) as
+    organisation "unknown", role "none", with the 401.
     """
+    access = access_of(request)
     if authorization is None:
-        return Caller(PUBLIC, PUBLIC)
+        access.caller = Caller(PUBLIC, PUBLIC)
+        return access.caller
     scheme, _, token = authorization.partition(" ")
     owner = None
     if scheme.lower() == "bearer":
         with Session(engine) as session, session.begin():
             owner = verify_key(session, token.strip())
     if owner is None:
-        write_access(engine, "unknown", "none", request.url.path, request.query_params, [], 0, 401)
+        access.caller = Caller("unknown", "none")
         raise NotAuthenticated("invalid, revoked or expired API key")
-    return Caller(owner.org, owner.role)
+    access.caller = Caller(owner.org, owner.role)
+    return access.caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from api.perturbation_tables import PerturbationTables
+from api.settings import ApiSettings
 from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.reference.geocoder_data import Geocoders
@@ -32,8 +33,16 @@ def get_engine(request: Request) -> Engine:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-def get_session(engine: EngineDep) -> Iterator[Session]:
+def get_settings(request: Request) -> ApiSettings:
+    return _part(request, "settings", ApiSettings)
+
+
+def get_session(engine: EngineDep, settings: Annotated[ApiSettings, Depends(get_settings)]) -> Iterator[Session]:
+    """A warehouse session whose statements are cancelled after the API's statement timeout (then a 503:
+    `api.error_handlers`); the timeout is set for the session's transaction, so it never outlives the request."""
     with Session(engine) as session:
+        timeout = f"{round(settings.statement_timeout_s * 1000)}ms"
+        session.execute(text("SELECT set_config('statement_timeout', :timeout, true)"), {"timeout": timeout})
         yield session
 
 

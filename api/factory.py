@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
+from api.edge import AccessEdge
 from api.error_handlers import install_error_handlers
 from api.perturbation_tables import packaged_tables
+from api.problems import PROBLEM_MEDIA_TYPE, declared_problems
+from api.rendering import CSV_MEDIA_TYPE, GEOJSON_MEDIA_TYPE
 from api.routes import cohorts as cohorts_route
 from api.routes import counts, geocode, health, ig, quality
 from api.routes import hotspots as hotspots_route
@@ -35,14 +40,18 @@ def create_app(
 ) -> FastAPI:
     """The API over `warehouse`, enforcing `register`, geocoding to the vintages of `geography`.
 
-    While the app runs (its lifespan), `app.state` holds the engine, the register, the geocoders by vintage and the
-    perturbation tables.
+    While the app runs (its lifespan), `app.state` holds the settings, the engine, the register, the geocoders by
+    vintage and the perturbation tables. Every request passes `api.edge.AccessEdge` (edge refusals, the access
+    record); every error answer is a problem detail (`api.error_handlers`), declared on every operation of the
+    OpenAPI document.
     """
+    settings = settings or ApiSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = warehouse_engine(warehouse)
         app.state.engine = engine
+        app.state.settings = settings
         app.state.register = register
         app.state.geocoders = Geocoders(warehouse.url, geography)
         app.state.perturbation_tables = packaged_tables()
@@ -51,8 +60,9 @@ def create_app(
         finally:
             engine.dispose()
 
-    app = FastAPI(title=(settings or ApiSettings()).title, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title=settings.title, version="0.1.0", lifespan=lifespan, responses=declared_problems())
     install_error_handlers(app)
+    app.add_middleware(AccessEdge)
     app.include_router(health.router)
     app.include_router(counts.router)
     app.include_router(ig.router)
@@ -67,4 +77,43 @@ def create_app(
     app.include_router(trends_route.router)
     app.include_router(repeats_route.router)
     app.include_router(cohorts_route.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+_FORMAT_CONTENT: dict[str, tuple[str, dict[str, Any]]] = {
+    "csv": (CSV_MEDIA_TYPE, {"schema": {"type": "string"}}),
+    "geojson": (GEOJSON_MEDIA_TYPE, {"schema": {"type": "object"}}),
+}
+
+
+def _formats(operation: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The 200 content types an operation's `format` parameter asks for besides JSON (CSV, GeoJSON)."""
+    found: dict[str, dict[str, Any]] = {}
+    for parameter in operation.get("parameters", []):
+        if parameter.get("name") == "format":
+            for value in parameter.get("schema", {}).get("enum", []):
+                if value in _FORMAT_CONTENT:
+                    media_type, content = _FORMAT_CONTENT[value]
+                    found[media_type] = content
+    return found
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, generated once: every error answer's body as `application/problem+json`, and the CSV
+    and GeoJSON a `format` parameter can ask for declared beside the JSON of a 200."""
+    if app.openapi_schema is None:
+        document = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+                    if status == "200":
+                        content.update(_formats(operation))
+        schemas = document.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        app.openapi_schema = document
+    return app.openapi_schema

@@ -14,6 +14,7 @@ from api.answer import Answer, Format, GeoJson, Table, feature, feature_collecti
 from warehouse.queries.aggregates import Level
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
+CSV_MEDIA_TYPE = "text/csv"
 ShapeLookup = Callable[[Level, Sequence[str]], Mapping[str, Any]]
 B = TypeVar("B")
 
@@ -39,7 +40,7 @@ def csv_response(table: Table) -> Response:
     writer.writerows(table.records())
     return Response(
         out.getvalue(),
-        media_type="text/csv; charset=utf-8",
+        media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{table.name}.csv"', "X-Disclosure-Rule": table.rule},
     )
 

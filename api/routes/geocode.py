@@ -22,10 +22,14 @@ def geocode_one(
     reply: ReplyDep,
     geocoders: GeocodersDep,
     postcode: Annotated[str | None, Query(max_length=MAX_POSTCODE, description="a UK postcode, e.g. BN21 4UH")] = None,
-    lat: Annotated[float | None, Query(description="WGS84 latitude (with lon)")] = None,
-    lon: Annotated[float | None, Query(description="WGS84 longitude (with lat)")] = None,
-    easting: Annotated[float | None, Query(description="British National Grid easting (with northing)")] = None,
-    northing: Annotated[float | None, Query(description="British National Grid northing (with easting)")] = None,
+    lat: Annotated[float | None, Query(allow_inf_nan=False, description="WGS84 latitude (with lon)")] = None,
+    lon: Annotated[float | None, Query(allow_inf_nan=False, description="WGS84 longitude (with lat)")] = None,
+    easting: Annotated[
+        float | None, Query(allow_inf_nan=False, description="British National Grid easting (with northing)")
+    ] = None,
+    northing: Annotated[
+        float | None, Query(allow_inf_nan=False, description="British National Grid northing (with easting)")
+    ] = None,
     vintage: Annotated[str | None, Query(description="ward vintage (default HUB_GEO_WARD_VINTAGE)")] = None,
 ) -> GeocodeAnswer:
     """The ward, LSOA, district, CSP, county and force of one postcode, lat/lon point or grid reference."""

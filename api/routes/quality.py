@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.auth import CallerDep
+from api.bounds import MAX_DAYS
 from api.dependencies import RegisterDep, SessionDep
 from api.reply import ReplyDep
 from api.services import quality as service
@@ -23,7 +24,7 @@ def data_quality(
     reply: ReplyDep,
     dataset: str | None = None,
     partner: str | None = None,
-    late_days: Annotated[int, Query(ge=0)] = DEFAULT_LATE_DAYS,
+    late_days: Annotated[int, Query(ge=0, le=MAX_DAYS)] = DEFAULT_LATE_DAYS,
 ) -> dict[str, Any]:
     """Completeness, geocoding, duplicates, late records and volume per feed (the report of `hub dq --json`)."""
     return reply(service.data_quality(session, register, caller, dataset, partner, late_days))

@@ -69,9 +69,9 @@ class GeocodeOut(BaseModel):
 
 
 class GeocodeItem(BaseModel):
-    """One query: a postcode, a lat/lon pair or an easting/northing pair."""
+    """One query: a postcode, a lat/lon pair or an easting/northing pair (finite numbers only)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     postcode: str | None = Field(default=None, max_length=MAX_POSTCODE)
     lat: float | None = None

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from api.aggregate_query import AggregateParams, monthly_grants, recipient
 from api.answer import Answer, GeoJson, feature, feature_collection
+from api.bounds import check_day, check_year
 from api.caller import Caller
 from api.errors import BadRequest, NotFound
 from api.perturbation_tables import PerturbationTables
@@ -213,11 +214,12 @@ def _instant(value: str, end: bool) -> datetime | None:
         if "t" in value.lower():
             # A "+" left unencoded in a query string arrives as a space.
             moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00").replace(" ", "+"))
+            check_year("datetime", moment.year)
             moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
             return moment + timedelta(microseconds=1) if end else moment
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(f"{value!r} is not an RFC 3339 date-time or date") from None
+        day = check_day("datetime", date.fromisoformat(value))
+    except (ValueError, OverflowError):
+        raise BadRequest("datetime is not an RFC 3339 date-time or date (or interval of them)") from None
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     return start + timedelta(days=1) if end else start
 

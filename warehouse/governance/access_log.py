@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
@@ -24,8 +25,17 @@ def _coarse(key: str, value: str) -> str:
             return f"{float(value):.{_COARSE_DEGREES[key]}f}"
         if key in _COARSE_METRES:
             return str(round(float(value) / 1000) * 1000)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or not a finite one
         return "invalid"
+    return value
+
+
+def _coarse_value(key: str, value: Any) -> Any:
+    """`_coarse` of a parameter's value, or of each of its values when it was repeated."""
+    if isinstance(value, str):
+        return _coarse(key, value)
+    if isinstance(value, list):
+        return [_coarse(key, v) if isinstance(v, str) else v for v in value]
     return value
 
 
@@ -34,7 +44,7 @@ def write_access(
     org: str,
     role: str,
     endpoint: str,
-    query: Mapping[str, str],
+    query: Mapping[str, Any],
     protocols: Sequence[str],
     rows: int,
     status: int,
@@ -43,7 +53,8 @@ def write_access(
     """Append one access record, in its own transaction so that a failed request is still recorded, and in the
     same transaction the figures the answer released to `org` (the release record).
 
-    A postcode in the query is kept as its sector, coordinates to about a kilometre (see `_coarse`).
+    `query` maps a parameter to its value or its values (a list); a postcode in it is kept as its sector,
+    coordinates to about a kilometre (see `_coarse`).
     """
     with engine.begin() as conn:
         access_id = conn.execute(
@@ -55,7 +66,7 @@ def write_access(
                 "org": org,
                 "role": role,
                 "endpoint": endpoint,
-                "query": json.dumps({k: _coarse(k, v) for k, v in query.items()}),
+                "query": json.dumps({k: _coarse_value(k, v) for k, v in query.items()}),
                 "protocols": list(protocols),
                 "rows": rows,
                 "status": status,

@@ -1,18 +1,16 @@
-"""The hub's refusals answer as FastAPI answers an HTTPException: the same status, `{"detail": ...}` and headers."""
+"""Every refusal is an RFC 9457 problem detail with its status; validation errors name parameters, not values."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from fastapi import HTTPException
-from fastapi.exception_handlers import http_exception_handler
 from starlette.requests import Request
 
-from api.error_handlers import hub_error_response, status_of
+from api.error_handlers import field_problems, hub_error_response, parameter_name, status_of
 from api.errors import BadParameter, BadRequest, Forbidden, HubError, NoGrant, NotAuthenticated, NotFound
 
-REQUEST = Request({"type": "http", "method": "GET", "path": "/", "headers": []})
+REQUEST = Request({"type": "http", "method": "GET", "path": "/v1/x", "headers": []})
 
 
 @pytest.mark.parametrize(
@@ -31,19 +29,44 @@ def test_each_kind_of_refusal_has_its_status(error: HubError, status: int) -> No
     assert status_of(error) == status
 
 
-@pytest.mark.anyio
 @pytest.mark.parametrize(
-    ("error", "headers"),
-    [(NotAuthenticated("needs a key"), {"WWW-Authenticate": "Bearer"}), (NoGrant("no protocol in force"), None)],
+    ("error", "status", "headers"),
+    [
+        (NotAuthenticated("needs a key"), 401, {"www-authenticate": "Bearer"}),
+        (NoGrant("no protocol in force"), 403, {}),
+        (BadRequest("from must be within the years 1900 to 2100"), 400, {}),
+    ],
 )
-async def test_a_refusal_is_answered_byte_for_byte_as_the_http_exception_it_replaces(
-    error: HubError, headers: dict[str, str] | None
-) -> None:
+def test_a_refusal_is_a_problem_detail(error: HubError, status: int, headers: dict[str, str]) -> None:
     ours = hub_error_response(REQUEST, error)
-    theirs = await http_exception_handler(REQUEST, HTTPException(status_of(error), error.detail, headers))
-    assert (ours.status_code, ours.body, ours.headers.items()) == (
-        theirs.status_code,
-        theirs.body,
-        theirs.headers.items(),
-    )
-    assert json.loads(bytes(ours.body)) == {"detail": error.detail}
+    assert ours.status_code == status
+    assert ours.headers["content-type"] == "application/problem+json"
+    assert {k: v for k, v in ours.headers.items() if k == "www-authenticate"} == headers
+    assert json.loads(bytes(ours.body)) == {
+        "type": f"https://www.rfc-editor.org/rfc/rfc9110#status.{status}",
+        "title": {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"}[status],
+        "status": status,
+        "detail": error.detail,
+        "instance": "/v1/x",
+    }
+
+
+@pytest.mark.parametrize(
+    ("loc", "name"),
+    [
+        (("query", "from"), "from"),
+        (("path", "collectionId"), "collectionId"),
+        (("body", "items", 1, "lat"), "items[1].lat"),
+        (("body",), "body"),
+        (("query", "dataset", 0), "dataset[0]"),
+    ],
+)
+def test_a_validation_error_is_named_as_the_caller_names_the_parameter(loc: tuple[str | int, ...], name: str) -> None:
+    assert parameter_name(loc) == name
+
+
+def test_a_field_problem_carries_the_reason_but_never_the_input() -> None:
+    errors = [{"loc": ("query", "lat"), "msg": "Input should be a finite number", "input": "secret-ish"}]
+    assert [p.model_dump() for p in field_problems(errors)] == [
+        {"parameter": "lat", "reason": "Input should be a finite number"}
+    ]

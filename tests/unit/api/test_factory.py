@@ -31,7 +31,11 @@ def test_the_lifespan_keeps_the_engine_register_geocoders_and_perturbation_table
         assert client.get("/openapi.json").json()["info"]["title"] == "Test hub"
 
 
-def test_a_route_outside_the_lifespan_fails_loudly() -> None:
+def test_a_route_outside_the_lifespan_fails_loudly(caplog: pytest.LogCaptureFixture) -> None:
+    """Without the engine the access record cannot be written either, so the request fails closed (503)."""
     app = create_app(WarehouseSettings(url=URL), register_at([]), GeocoderSettings())
-    with pytest.raises(RuntimeError, match="outside its lifespan"):
-        TestClient(app).get("/healthz")
+    answer = TestClient(app).get("/healthz")
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "RuntimeError on /healthz" in caplog.text
+    assert "access record not written (RuntimeError)" in caplog.text

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from api.settings import ApiSettings
 from broker_access.credentials import BrokerAccess
@@ -123,12 +123,13 @@ def test_the_producer_api_protocol_and_indicator_variables(monkeypatch: pytest.M
     monkeypatch.setenv("HUB_PRODUCER_VOCABULARY_FILE", str(tmp_path / "words"))
     monkeypatch.setenv("HUB_API_HOST", "0.0.0.0")
     monkeypatch.setenv("HUB_API_PORT", "8080")
+    monkeypatch.setenv("HUB_API_STATEMENT_TIMEOUT_S", "2.5")
     monkeypatch.setenv("HUB_PROTOCOLS_PATHS", json.dumps([str(tmp_path / "a"), str(tmp_path / "b.yaml")]))
     monkeypatch.setenv("HUB_INDICATORS_DIR", str(tmp_path / "indicators"))
     assert settings.producer_settings() == ProducerSettings(
         keys_file=tmp_path / "keys", code_lists_dir=tmp_path / "lists", vocabulary_file=tmp_path / "words"
     )
-    assert settings.api_settings() == ApiSettings(host="0.0.0.0", port=8080)
+    assert settings.api_settings() == ApiSettings(host="0.0.0.0", port=8080, statement_timeout_s=2.5)
     assert settings.protocol_paths() == [tmp_path / "a", tmp_path / "b.yaml"]
     assert settings.indicators_dir() == tmp_path / "indicators"
 
@@ -219,3 +220,10 @@ def test_an_external_broker_trusts_the_system_store_unless_a_ca_file_is_given(mo
     for name, value in (("BOOTSTRAP", "kafka.example:9093"), ("USERNAME", "u"), ("PASSWORD", "p")):
         monkeypatch.setenv(f"HUB_KAFKA_{name}", value)
     assert settings.broker_access("admin").ca_file is None
+
+
+def test_the_api_statement_timeout_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ApiSettings().statement_timeout_s == 15.0
+    monkeypatch.setenv("HUB_API_STATEMENT_TIMEOUT_S", "0")
+    with pytest.raises(ValidationError, match="statement_timeout_s"):
+        settings.api_settings()

@@ -1,0 +1,128 @@
+"""The edge every HTTP request passes first: it refuses what must not reach the routes (`api.edge_checks`), and
+writes the request's one access record before the answer leaves, whatever the answer is.
+
+The record is written when the answer's status is known (its first message), so refusals of every kind (400, 401,
+403, 404, 405, 422, 503) and failures are recorded with their status. If it cannot be written the request fails
+closed: the caller gets a 503 instead of the answer. An exception no handler answered becomes a 500 problem
+detail (logged by type and place, never with the parameters' values).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.access_record import SCOPE_KEY, Access
+from api.caller import PUBLIC, Caller
+from api.edge_checks import logged_endpoint, logged_query, refusal
+from api.problems import FieldProblem, problem_response
+from warehouse.governance.access_log import write_access
+
+log = logging.getLogger(__name__)
+UNRECORDED = frozenset({"/healthz", "/openapi.json", "/docs", "/redoc"})  # not recorded when they succeed
+UNVERIFIED = Caller("unverified", "none")  # a key was sent but no route checked it (e.g. a 404 or an edge refusal)
+
+
+def known_parameters(route: APIRoute) -> frozenset[str]:
+    """The query parameters `route` takes, its dependencies' included (their names as sent: aliases)."""
+
+    def names(dependant: Dependant) -> set[str]:
+        found = {param.alias for param in dependant.query_params}
+        return found.union(*(names(sub) for sub in dependant.dependencies))
+
+    return frozenset(names(route.dependant))
+
+
+def _caller(scope: Scope, access: Access) -> Caller:
+    if access.caller is not None:
+        return access.caller
+    sent_key = any(name.lower() == b"authorization" for name, _ in scope.get("headers", ()))
+    return UNVERIFIED if sent_key else Caller(PUBLIC, PUBLIC)
+
+
+class AccessEdge:
+    """ASGI middleware: edge refusals, the access record of every request, fail-closed, and the last-resort 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        access = scope[SCOPE_KEY] = Access()
+        path: str = scope.get("path", "")
+        pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        started = swallowing = False
+
+        async def answer(message: Message) -> None:
+            nonlocal started, swallowing
+            if swallowing:
+                return
+            if message["type"] == "http.response.start" and not started:
+                started = True
+                if not await self._record(scope, access, pairs, int(message["status"])):
+                    swallowing = True
+                    detail = "the access record could not be written, so nothing is answered; try again later"
+                    await problem_response(503, detail, logged_endpoint(path))(scope, receive, send)
+                    return
+            await send(message)
+
+        refused = refusal(path, pairs)
+        if refused is not None:
+            problem = FieldProblem(parameter=refused.parameter, reason=refused.detail)
+            await problem_response(400, refused.detail, logged_endpoint(path), [problem])(scope, receive, answer)
+            return
+        try:
+            await self.app(scope, receive, answer)
+        except Exception as exc:
+            if started:
+                raise
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("unexpected %s on %s\n%s", type(exc).__name__, logged_endpoint(path), frames)
+            detail = "an unexpected failure; it has been logged"
+            await problem_response(500, detail, logged_endpoint(path))(scope, receive, answer)
+
+    async def _record(self, scope: Scope, access: Access, pairs: list[tuple[str, str]], status: int) -> bool:
+        """Write the access record of an answer with `status`; False when it could not be written."""
+        path = scope.get("path", "")
+        if path in UNRECORDED and status < 400:
+            return True
+        route = scope.get("route")
+        query = logged_query(pairs, known_parameters(route) if isinstance(route, APIRoute) else ())
+        caller = _caller(scope, access)
+        released = access.released if status == 200 else []
+        try:
+            engine = _engine(scope)
+            await run_in_threadpool(
+                write_access,
+                engine,
+                caller.org,
+                caller.role,
+                logged_endpoint(path),
+                query,
+                access.protocols,
+                access.rows,
+                status,
+                released,
+            )
+        except Exception as exc:
+            log.error("access record not written (%s): answering 503 on %s", type(exc).__name__, logged_endpoint(path))
+            return False
+        return True
+
+
+def _engine(scope: Scope) -> Engine:
+    app: Any = scope.get("app")
+    engine = getattr(getattr(app, "state", None), "engine", None)
+    if not isinstance(engine, Engine):
+        raise RuntimeError("app.state.engine is not set: the app is used outside its lifespan")
+    return engine
