@@ -3,11 +3,12 @@
 Threshold-and-round protects each answer on its own (`sharing_protocols.disclosure`); a caller that asks twice can
 still subtract: a span of months minus the span less one month, an area total minus some of its areas, all
 categories minus some. The guard takes every figure released earlier to the organisation (its release record,
-`sharing_protocols.release_record`) and the figures of a new answer, and looks, within one dataset and level (figures
-are given at their base level, `ReleasedFigure.at_base`: a district as its wards), for an aggregate A and released parts of it that differ from A in one dimension only (months, areas or categories):
-either one part, or parts that do not overlap. The caller then knows A minus the parts within the bounds rounding
-leaves. That remainder is disclosed when those bounds lie within 1..min_cell_count-1 (a count the rule suppresses,
-shown to be small or exactly), or pin one value exactly where the hub suppressed a figure of just that remainder.
+`sharing_protocols.release_record`) and the figures of a new answer, and looks, within one dataset and level
+(figures come at their base level, `ReleasedFigure.at_base`: a district as its wards), for an aggregate A and
+released parts of it that differ from A in one dimension only (months, areas or categories): either one part, or
+parts that do not overlap. The caller then knows A minus the parts within the bounds rounding leaves. That
+remainder is disclosed when those bounds lie within 1..min_cell_count-1 (a count the rule suppresses, shown to be
+small or exactly), or pin one value exactly where the hub suppressed a figure of just that remainder.
 A relation the new answer adds nothing to (its figures were all known) is the earlier answers' and is not counted.
 
 For each disclosure, a figure of the new answer taking part is withheld (the aggregate first), with every figure of
