@@ -2,16 +2,17 @@
 (`sharing_protocols.differencing`) must agree with, for the property test and the benchmark. Not production code.
 
 It builds what the caller knows from every earlier figure, then searches every line, and starts again from scratch
-after each figure it withholds.
+after each figure it withholds. What a relation gives away (`_relation`, unchanged) is the guard's own.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
+from sharing_protocols.differencing import Withheld, _families, _Known, _relation, _rest
 from sharing_protocols.release_record import ReleasedFigure
 
 _DIMS = ("months", "areas", "categories")
@@ -23,26 +24,6 @@ Identity = tuple[str, str, Atoms]  # dataset, level and what a figure counts: fi
 def _months(first: date, last: date) -> frozenset[object]:
     a, b = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
     return frozenset(range(a, b + 1))
-
-
-@dataclass(frozen=True)
-class Withheld:
-    """A figure of the new answer withheld by the guard, and why."""
-
-    figure: ReleasedFigure
-    reason: str
-
-
-@dataclass
-class _Known:
-    """What the caller knows of one identity: bounds of the true count (None: only that it was suppressed)."""
-
-    identity: Identity
-    atoms: Atoms
-    bounds: tuple[int, int] | None
-    min_cell_count: int
-    earlier: bool  # its count was shown in an earlier answer
-    new: list[int]  # indexes of the new answer's figures counting these events
 
 
 def _atoms(figure: ReleasedFigure, universe: frozenset[object]) -> Atoms:
@@ -72,65 +53,6 @@ def _known(earlier: Sequence[ReleasedFigure], new: Sequence[ReleasedFigure]) -> 
         else:
             entry.new.append(index - len(earlier))
     return known
-
-
-def _rest(atoms: Atoms, dim: int) -> tuple[object, ...]:
-    return tuple(a for j, a in enumerate(atoms) if j != dim)
-
-
-def _families(parts: list[_Known], dim: int) -> Iterator[list[_Known]]:
-    """Single parts, then the non-overlapping parts taken largest first."""
-    for part in parts:
-        yield [part]
-    chosen: list[_Known] = []
-    covered: set[object] = set()
-    for part in sorted(parts, key=lambda p: (-len(p.atoms[dim]), sorted(map(str, p.atoms[dim])))):
-        if not covered & part.atoms[dim]:
-            chosen.append(part)
-            covered |= part.atoms[dim]
-    if len(chosen) > 1:
-        yield chosen
-
-
-def _describe(dim: int, remainder: frozenset[object]) -> str:
-    if dim == 0:
-        months = sorted(int(str(m)) for m in remainder)
-        label = [f"{m // 12}-{m % 12 + 1:02d}" for m in (months[0], months[-1])]
-        return f"the months {label[0]} to {label[1]}" if len(months) > 1 else f"the month {label[0]}"
-    return f"the {_DIMS[dim]} {', '.join(sorted(str(v) for v in remainder))}"
-
-
-def _relation(
-    whole: _Known, family: list[_Known], suppressed: list[_Known], withheld: set[Identity], dim: int
-) -> str | None:
-    """What `whole` minus the parts `family` (along `dim`) gives away, if anything."""
-    if whole.bounds is None or all(k.earlier for k in (whole, *family)):
-        return None  # nothing new: the earlier answers' relation
-    size = len(whole.atoms[dim]) - sum(len(p.atoms[dim]) for p in family)
-    if size <= 0:
-        return None  # nothing left over
-    low = max(whole.bounds[0] - sum(p.bounds[1] for p in family if p.bounds), 0)
-    high = whole.bounds[1] - sum(p.bounds[0] for p in family if p.bounds)
-    match = None
-    if low == high > 0:  # a suppressed figure of exactly the remainder?
-        match = next(
-            (
-                c
-                for c in suppressed
-                if len(c.atoms[dim]) == size
-                and c.atoms[dim] < whole.atoms[dim]
-                and all(c.atoms[dim].isdisjoint(p.atoms[dim]) for p in family)
-            ),
-            None,
-        )
-    small = low >= 1 and high < whole.min_cell_count
-    if not any(k.earlier for k in (whole, *family)) and (match is None or match.identity not in withheld):
-        return None  # within the new answer: protect's to prevent
-    if not small and match is None:
-        return None
-    remainder = whole.atoms[dim] - frozenset().union(*(p.atoms[dim] for p in family))
-    what = "exactly" if low == high else f"to be {low}-{high}"
-    return f"it would show the count of {_describe(dim, remainder)} {what}"
 
 
 def _disclosure(known: dict[Identity, _Known], withheld: set[Identity]) -> tuple[_Known, list[_Known], str] | None:
