@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import text
 
 from api.factory import create_app
 from api.settings import ApiSettings
@@ -240,11 +241,13 @@ def test_known_parameters_are_logged_bounded_and_unknown_ones_by_name(
 
 
 def test_a_statement_over_the_timeout_answers_503_and_is_recorded(hub_env: HubEnv) -> None:
-    """With a 1 ms statement timeout the data-quality report (seconds of work) is cancelled: a 503 problem."""
-    app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, ApiSettings(statement_timeout_s=0.001))
+    """The data-quality report's table is locked by another transaction, so its statement waits past a 0.2 s
+    statement timeout and is cancelled: a 503 problem."""
+    app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, ApiSettings(statement_timeout_s=0.2))
     before = _last_id(hub_env)
-    with TestClient(app) as client:
+    with TestClient(app) as client, hub_env.engine.begin() as locker:
         client.headers["Authorization"] = hub_env.api_client("hub", "ig_lead").headers["Authorization"]
+        locker.execute(text("LOCK TABLE feed_total IN ACCESS EXCLUSIVE MODE"))
         answer = client.get("/v1/dq")
     body = _assert_problem(answer, 503)
     assert "statement timeout" in body["detail"]
