@@ -13,7 +13,22 @@ from api.dependencies import EngineDep
 from api.errors import Forbidden, NotAuthenticated
 from warehouse.governance.keys import verify_key
 
-__all__ = ["HUB_OPERATOR", "PUBLIC", "Caller", "CallerDep", "IgLeadDep", "get_caller", "require_ig_lead"]
+__all__ = [
+    "HUB_OPERATOR",
+    "PUBLIC",
+    "Caller",
+    "CallerDep",
+    "IgLeadDep",
+    "bearer_token",
+    "get_caller",
+    "require_ig_lead",
+]
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header's value, or None for another scheme."""
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
 
 
 def get_caller(request: Request, engine: EngineDep, authorization: Annotated[str | None, Header()] = None) -> Caller:
@@ -27,11 +42,11 @@ def get_caller(request: Request, engine: EngineDep, authorization: Annotated[str
     if authorization is None:
         access.caller = Caller(PUBLIC, PUBLIC)
         return access.caller
-    scheme, _, token = authorization.partition(" ")
+    token = bearer_token(authorization)
     owner = None
-    if scheme.lower() == "bearer":
+    if token is not None:
         with Session(engine) as session, session.begin():
-            owner = verify_key(session, token.strip())
+            owner = verify_key(session, token)
     if owner is None:
         access.caller = Caller("unknown", "none")
         raise NotAuthenticated("invalid, revoked or expired API key")

@@ -1,16 +1,21 @@
-"""The edge every HTTP request passes first: it refuses what must not reach the routes (`api.edge_checks`), and
-writes the request's one access record before the answer leaves, whatever the answer is.
+"""The edge every HTTP request passes first: it holds each caller to its rate limit (429 with `Retry-After`,
+`api.rate_limit`), refuses what must not reach the routes (`api.edge_checks`: 431, 400), and writes the request's
+one access record before the answer leaves, whatever the answer is.
 
-The record is written when the answer's status is known (its first message), so refusals of every kind (400, 401,
-403, 404, 405, 422, 503) and failures are recorded with their status. If it cannot be written the request fails
-closed: the caller gets a 503 instead of the answer. An exception no handler answered becomes a 500 problem
-detail (logged by type and place, never with the parameters' values).
+A caller is rate limited by the key id its `Authorization: Bearer hub_<id>_<secret>` header names (checked later by
+the route, so a forged secret spends that id's requests), else by its address (`scope["client"]`); the buckets are
+this process's own. The record is written when the answer's status is known (its first message), so refusals of
+every kind (400, 401, 403, 404, 405, 422, 429, 431, 503) and failures are recorded with their status. If it cannot
+be written the request fails closed: the caller gets a 503 instead of the answer. An exception no handler answered
+becomes a 500 problem detail (logged by type and place, never with the parameters' values).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,13 +23,18 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.access_record import SCOPE_KEY, Access
+from api.auth import bearer_token
 from api.caller import PUBLIC, Caller
-from api.edge_checks import logged_endpoint, logged_query, refusal
+from api.edge_checks import Refusal, logged_endpoint, logged_query, oversized_headers, refusal
 from api.problems import FieldProblem, problem_response
+from api.rate_limit import RateLimiter
+from api.settings import ApiSettings
 from warehouse.governance.access_log import write_access
+from warehouse.governance.keys import split_token
 
 log = logging.getLogger(__name__)
 UNRECORDED = frozenset({"/healthz", "/openapi.json", "/docs", "/redoc"})  # not recorded when they succeed
@@ -41,18 +51,39 @@ def known_parameters(route: APIRoute) -> frozenset[str]:
     return frozenset(names(route.dependant))
 
 
+def _authorization(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"authorization":
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def rate_limited_as(scope: Scope) -> tuple[str, str]:
+    """Whose requests this one counts against: ("key", its key id) when it carries a key-shaped bearer token,
+    else ("address", the client's address)."""
+    authorization = _authorization(scope)
+    token = bearer_token(authorization) if authorization is not None else None
+    parts = split_token(token) if token is not None else None
+    if parts is not None:
+        return "key", parts[0]
+    client = scope.get("client")
+    return "address", str(client[0]) if client else "unknown"
+
+
 def _caller(scope: Scope, access: Access) -> Caller:
     if access.caller is not None:
         return access.caller
-    sent_key = any(name.lower() == b"authorization" for name, _ in scope.get("headers", ()))
-    return UNVERIFIED if sent_key else Caller(PUBLIC, PUBLIC)
+    return UNVERIFIED if _authorization(scope) is not None else Caller(PUBLIC, PUBLIC)
 
 
 class AccessEdge:
-    """ASGI middleware: edge refusals, the access record of every request, fail-closed, and the last-resort 500."""
+    """ASGI middleware: rate limits, edge refusals, the access record of every request, fail-closed, and the
+    last-resort 500."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, settings: ApiSettings, clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
+        self.limits = {"key": settings.key_requests_per_minute, "address": settings.address_requests_per_minute}
+        self.limiter = RateLimiter(settings.rate_limited_callers, clock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,10 +107,18 @@ class AccessEdge:
                     return
             await send(message)
 
-        refused = refusal(path, pairs)
+        kind, who = rate_limited_as(scope)
+        wait = self.limiter.take(f"{kind}:{who}", self.limits[kind])
+        if wait is not None:
+            detail = f"over {self.limits[kind]} requests a minute for this {'API key' if kind == 'key' else kind}"
+            headers = {"Retry-After": str(wait)}
+            await problem_response(429, f"{detail}; try again in {wait} s", logged_endpoint(path), headers=headers)(
+                scope, receive, answer
+            )
+            return
+        refused = oversized_headers(scope.get("headers", ())) or refusal(path, pairs)
         if refused is not None:
-            problem = FieldProblem(parameter=refused.parameter, reason=refused.detail)
-            await problem_response(400, refused.detail, logged_endpoint(path), [problem])(scope, receive, answer)
+            await _refuse(refused, path)(scope, receive, answer)
             return
         try:
             await self.app(scope, receive, answer)
@@ -118,6 +157,11 @@ class AccessEdge:
             log.error("access record not written (%s): answering 503 on %s", type(exc).__name__, logged_endpoint(path))
             return False
         return True
+
+
+def _refuse(refused: Refusal, path: str) -> JSONResponse:
+    problem = FieldProblem(parameter=refused.parameter, reason=refused.detail)
+    return problem_response(refused.status, refused.detail, logged_endpoint(path), [problem])
 
 
 def _engine(scope: Scope) -> Engine:

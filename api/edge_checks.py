@@ -2,7 +2,9 @@
 
 Refused with 400 before anything else reads them: control characters (C0 and DEL) in the path or in any query
 parameter's name or value, and a credential in the query string (`api_key`, `key`, `apikey`, `token`,
-`access_token`, any case). Neither the bytes nor a credential's value is ever echoed or logged.
+`access_token`, any case). Neither the bytes nor a credential's value is ever echoed or logged. Refused with 431:
+request headers over `MAX_HEADERS` bytes in all or `MAX_HEADER` bytes in one (name and value); the refusal names
+the header, never its value.
 
 The access log keeps the route's own parameters (each value cut to `MAX_VALUE` characters, a repeated one as a
 list of at most `MAX_REPEATS`), lists any other parameters by name only (at most `MAX_NAMES`, each cut to
@@ -25,16 +27,20 @@ MAX_NAME = 50
 MAX_NAMES = 20
 MAX_QUERY = 2048
 MAX_ENDPOINT = 200
+MAX_HEADERS = 16 * 1024  # all request headers: names, values and 4 bytes (": ", CRLF) each
+MAX_HEADER = 8 * 1024  # one header: its name and value
 UNKNOWN = "_unknown"  # the key under which parameters the route does not take are listed by name
 TRUNCATED = "_truncated"
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why the edge refuses a request (400): the parameter it names (made safe to show) and the reason."""
+    """Why the edge refuses a request: the parameter or header it names (made safe to show), the reason and the
+    status."""
 
     parameter: str
     detail: str
+    status: int = 400
 
 
 def printable(text: str, limit: int = MAX_NAME) -> str:
@@ -54,6 +60,20 @@ def refusal(path: str, pairs: Sequence[tuple[str, str]]) -> Refusal | None:
         if CONTROL.search(name) or CONTROL.search(value):
             where = printable(name)
             return Refusal(where, f"query parameter {where!r} contains control characters")
+    return None
+
+
+def oversized_headers(headers: Sequence[tuple[bytes, bytes]]) -> Refusal | None:
+    """A 431 refusal when the (raw) request headers pass `MAX_HEADER` bytes in one or `MAX_HEADERS` in all."""
+    total = 0
+    for name, value in headers:
+        size = len(name) + len(value)
+        if size > MAX_HEADER:
+            where = printable(name.decode("latin-1"))
+            return Refusal(where, f"the header {where!r} is over {MAX_HEADER} bytes", 431)
+        total += size + 4
+    if total > MAX_HEADERS:
+        return Refusal("headers", f"the request headers are over {MAX_HEADERS} bytes in all", 431)
     return None
 
 

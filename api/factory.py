@@ -62,7 +62,7 @@ def create_app(
 
     app = FastAPI(title=settings.title, version="0.1.0", lifespan=lifespan, responses=declared_problems())
     install_error_handlers(app)
-    app.add_middleware(AccessEdge)
+    app.add_middleware(AccessEdge, settings=settings)
     app.include_router(health.router)
     app.include_router(counts.router)
     app.include_router(ig.router)

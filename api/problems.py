@@ -12,6 +12,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
+from api.edge_checks import MAX_HEADER, MAX_HEADERS
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 STATUS_TYPE = "https://www.rfc-editor.org/rfc/rfc9110#status."  # a problem's type: the status's definition
 
@@ -60,6 +62,8 @@ _DECLARED = {
     403: "the caller's role or protocols do not allow what was asked",
     404: "an unknown dataset, collection, feature, indicator, vintage or path",
     422: "parameters that do not validate or do not make sense together (`errors` names them)",
+    429: "over the caller's requests a minute (per API key, or per address without one); `Retry-After` says when",
+    431: f"request headers over {MAX_HEADERS} bytes in all or {MAX_HEADER} bytes in one",
     500: "an unexpected failure (reported without detail)",
     503: "the warehouse did not answer in time, or the access record could not be written",
 }

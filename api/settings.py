@@ -6,8 +6,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ApiSettings(BaseModel):
-    """Where the API listens, what it calls itself, and how long one request's statement may run in the warehouse
-    (`statement_timeout_s`: longer is cancelled and answered 503)."""
+    """Where the API listens, what it calls itself, how long one request's statement may run in the warehouse
+    (`statement_timeout_s`: longer is cancelled and answered 503), and how many requests a minute one API process
+    answers per API key (`key_requests_per_minute`) and per keyless caller's address
+    (`address_requests_per_minute`), tracking at most `rate_limited_callers` callers (more: 429, `api.rate_limit`)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -15,3 +17,6 @@ class ApiSettings(BaseModel):
     port: int = 8000
     title: str = "CSP information-sharing hub"
     statement_timeout_s: float = Field(default=15.0, gt=0)
+    key_requests_per_minute: int = Field(default=600, ge=1)
+    address_requests_per_minute: int = Field(default=120, ge=1)
+    rate_limited_callers: int = Field(default=10_000, ge=1)

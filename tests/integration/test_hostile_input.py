@@ -5,6 +5,7 @@ without the raw bytes sent or any key."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -29,9 +30,11 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import text
 
+from api.edge_checks import MAX_HEADER
 from api.factory import create_app
 from api.settings import ApiSettings
-from tests.support.hub import HubEnv
+from deploy.cli.api import HTTP_OPTIONS
+from tests.support.hub import UNLIMITED, HubEnv
 
 pytestmark = pytest.mark.integration
 
@@ -293,8 +296,8 @@ def test_every_operation_declares_its_errors_as_problem_details(hub_env: HubEnv)
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             declared = operation["responses"]
-            assert {"400", "401", "403", "404", "422", "503"} <= set(declared), (method, path)
-            for status in ("400", "401", "403", "404", "422", "503"):
+            assert {"400", "401", "403", "404", "422", "429", "431", "503"} <= set(declared), (method, path)
+            for status in ("400", "401", "403", "404", "422", "429", "431", "503"):
                 content = declared[status]["content"]
                 assert list(content) == ["application/problem+json"], (method, path, status)
                 assert content["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
@@ -306,8 +309,9 @@ def live(hub_env: HubEnv) -> Iterator[int]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
-    app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **HTTP_OPTIONS)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -332,16 +336,65 @@ def _raw_request(port: int, headers: bytes) -> bytes:
         return answer
 
 
-def test_headers_of_256_kb_are_refused_by_the_server_with_a_4xx(live: int, hub_env: HubEnv) -> None:
-    """uvicorn (h11) reads at most 16 KB of headers and answers 400 (text/plain) before the app sees the request,
-    so no access record is written for it (docs/api.md, "Limits")."""
+def test_headers_of_256_kb_are_refused_with_431_and_recorded_once(live: int, hub_env: HubEnv) -> None:
+    """uvicorn (h11, `deploy.cli.api.HTTP_OPTIONS`) hands the app headers of up to 1 MiB; the edge refuses a header
+    over 8 KiB with a 431 problem detail naming the header, and the access log has one row without its value."""
     before = _last_id(hub_env)
-    answer = _raw_request(live, b"X-Junk: " + b"a" * 256 * 1024 + b"\r\n")
+    answer = _raw_request(live, b"X-Junk: " + b"j" * 256 * 1024 + b"\r\nConnection: close\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 "), answer[:100]
+    assert b"content-type: application/problem+json" in head.lower()
+    problem = json.loads(body)
+    assert problem["status"] == 431 and problem["errors"] == [
+        {"parameter": "x-junk", "reason": f"the header 'x-junk' is over {MAX_HEADER} bytes"}
+    ]
+    rows = hub_env.query("SELECT status, endpoint, query::text FROM access_log WHERE id > :b", b=before)
+    assert rows == [(431, "/v1/public/datasets", "{}")]
+    small = _raw_request(live, b"X-Junk: ok\r\nConnection: close\r\n")
+    assert small.startswith(b"HTTP/1.1 200 ")
+
+
+def test_headers_over_what_uvicorn_reads_get_its_plain_400_and_no_record(live: int, hub_env: HubEnv) -> None:
+    """Past 1 MiB of headers uvicorn (h11) answers `400 Invalid HTTP request received.` (text/plain) and closes the
+    connection before the app sees the request: a 4xx, but no access record (docs/api.md, "Headers")."""
+    before = _last_id(hub_env)
+    answer = _raw_request(live, b"X-Junk: " + b"j" * 2 * 1024 * 1024 + b"\r\n")
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:100]
     assert b"Invalid HTTP request received." in answer
     assert _last_id(hub_env) == before
-    small = _raw_request(live, b"X-Junk: ok\r\nConnection: close\r\n")
-    assert small.startswith(b"HTTP/1.1 200 ")
+
+
+def test_over_its_rate_limit_a_caller_gets_429_with_retry_after_and_each_request_is_recorded(
+    hub_env: HubEnv,
+) -> None:
+    """With 3 requests a minute per key and 2 per address: the 4th request with a key and the 3rd without one
+    answer 429 problems saying when to try again; one caller's limit does not hold up another; every request has
+    its access_log row and none holds the key."""
+    limits = ApiSettings(key_requests_per_minute=3, address_requests_per_minute=2)
+    app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, limits)
+    authorization = hub_env.api_client("eastbourne-csp", "analyst").headers["Authorization"]
+    secret = authorization.rsplit("_", 1)[1]
+    before = _last_id(hub_env)
+    with TestClient(app) as public, TestClient(app, headers={"Authorization": authorization}) as analyst:
+        with_key = [analyst.get("/v1/indicators") for _ in range(4)]
+        without = [public.get("/v1/public/datasets") for _ in range(3)]
+    assert [a.status_code for a in with_key] == [200, 200, 200, 429]
+    assert [a.status_code for a in without] == [200, 200, 429]
+    for refused, per_minute in ((with_key[3], 3), (without[2], 2)):
+        body = _assert_problem(refused, 429)
+        wait = int(refused.headers["Retry-After"])
+        assert 1 <= wait <= 60 // per_minute
+        assert f"over {per_minute} requests a minute" in body["detail"] and f"in {wait} s" in body["detail"]
+        assert secret not in refused.text
+    rows = hub_env.query("SELECT status, endpoint, org FROM access_log WHERE id > :b ORDER BY id", b=before)
+    assert rows == [
+        *[(200, "/v1/indicators", "eastbourne-csp")] * 3,
+        (429, "/v1/indicators", "unverified"),  # the limit comes before the key is checked
+        *[(200, "/v1/public/datasets", "public")] * 2,
+        (429, "/v1/public/datasets", "public"),
+    ]
+    logged = hub_env.query("SELECT * FROM access_log WHERE id > :b", b=before)
+    assert secret not in str(logged)
 
 
 CONTRACT_EXAMPLES = 10  # per operation, caller and generation mode: bounded, so the whole walk takes well under 2 min

@@ -32,6 +32,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, text
 
 from api.factory import create_app
+from api.settings import ApiSettings
 from broker_access.credentials import BrokerAccess
 from deploy import local
 from deploy.broker_principals import (
@@ -62,6 +63,10 @@ from warehouse.schema import migrate
 from warehouse.schema.db import session_scope, warehouse_engine
 from warehouse.schema.privileges import grant_runtime_roles
 from warehouse.settings import WarehouseSettings
+
+# The suite's shared app answers thousands of requests a minute from one address; rate limits are tested on apps of
+# their own (tests/integration/test_hostile_input.py).
+UNLIMITED = ApiSettings(key_requests_per_minute=10**9, address_requests_per_minute=10**9)
 
 
 def _docker_available() -> bool:
@@ -156,7 +161,7 @@ class HubEnv:
     def app(self) -> FastAPI:
         """The API over this hub (its lifespan started on first use, ended with the module)."""
         if self._app is None:
-            app = create_app(self.api_warehouse, self.register, self.geography)
+            app = create_app(self.api_warehouse, self.register, self.geography, UNLIMITED)
             self._running.enter_context(TestClient(app))
             self._app = app
         return self._app

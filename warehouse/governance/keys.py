@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 ROLES = ("analyst", "ig_lead", "partner", "public")
 _PREFIX = "hub"
+_KEY_ID = re.compile(r"[0-9a-f]{16}")  # secrets.token_hex(8)
 
 # last_used_at is written at most this often per key: a write per request would cost a row version (and a lock
 # that serialises one key's concurrent requests) for a figure an IG lead reads to the day; access_log has each use.
@@ -67,16 +69,25 @@ def create_key(session: Session, org: str, role: str, expires_at: datetime | Non
     return f"{_PREFIX}_{key_id}_{secret}"
 
 
+def split_token(token: str) -> tuple[str, str] | None:
+    """A token's key id and secret, or None when it does not have a key's shape (`hub_<16 hex>_<secret>`)."""
+    prefix, _, rest = token.partition("_")
+    key_id, _, secret = rest.partition("_")
+    if prefix != _PREFIX or not _KEY_ID.fullmatch(key_id) or not secret:
+        return None
+    return key_id, secret
+
+
 def verify_key(session: Session, token: str) -> KeyOwner | None:
     """The owner of a key that is not revoked and not expired, or None for anything else.
 
     A valid use is recorded in `last_used_at` (at most once per LAST_USED_RESOLUTION) in `session`, which the
     caller commits.
     """
-    prefix, _, rest = token.partition("_")
-    key_id, _, secret = rest.partition("_")
-    if prefix != _PREFIX or not key_id or not secret:
+    parts = split_token(token)
+    if parts is None:
         return None
+    key_id, secret = parts
     row = session.execute(
         text(
             "SELECT org, role, secret_sha256 FROM api_key WHERE key_id = :k AND revoked_at IS NULL "

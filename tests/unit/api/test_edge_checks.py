@@ -7,7 +7,18 @@ import json
 
 import pytest
 
-from api.edge_checks import MAX_NAMES, MAX_QUERY, MAX_VALUE, TRUNCATED, UNKNOWN, logged_query, refusal
+from api.edge_checks import (
+    MAX_HEADER,
+    MAX_HEADERS,
+    MAX_NAMES,
+    MAX_QUERY,
+    MAX_VALUE,
+    TRUNCATED,
+    UNKNOWN,
+    logged_query,
+    oversized_headers,
+    refusal,
+)
 
 
 @pytest.mark.parametrize("value", ["a\x00b", "\x1f", "x\x7f", "line\nbreak", "tab\t"])
@@ -55,3 +66,25 @@ def test_the_logged_query_is_bounded_whatever_is_sent() -> None:
     assert logged_query([("area", "E" * 10_000)], {"area"}) == {"area": "E" * MAX_VALUE}
     few = logged_query([(f"junk{i}", "v") for i in range(1000)], set())
     assert len(few[UNKNOWN]) == MAX_NAMES
+
+
+def test_headers_within_both_bounds_pass() -> None:
+    one = (b"x-big", b"v" * (MAX_HEADER - len(b"x-big")))
+    assert oversized_headers([(b"host", b"x"), one]) is None
+
+
+def test_one_header_over_its_bound_is_refused_with_431_by_name_only() -> None:
+    found = oversized_headers([(b"host", b"x"), (b"x-big\x00", b"SECRET" * MAX_HEADER)])
+    assert found is not None
+    assert (found.status, found.parameter) == (431, "x-big?")
+    assert "SECRET" not in found.detail and str(MAX_HEADER) in found.detail
+
+
+def test_headers_over_the_bound_in_all_are_refused_with_431() -> None:
+    each = 5 + 1000 + 4  # name, value, ": " and CRLF
+    many = [(f"x-{i:03}".encode(), b"v" * 1000) for i in range(MAX_HEADERS // each + 1)]
+    assert oversized_headers(many[:-1]) is None  # the most that fit
+    found = oversized_headers(many)
+    assert found is not None
+    assert (found.status, found.parameter) == (431, "headers")
+    assert str(MAX_HEADERS) in found.detail

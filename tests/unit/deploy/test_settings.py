@@ -124,12 +124,22 @@ def test_the_producer_api_protocol_and_indicator_variables(monkeypatch: pytest.M
     monkeypatch.setenv("HUB_API_HOST", "0.0.0.0")
     monkeypatch.setenv("HUB_API_PORT", "8080")
     monkeypatch.setenv("HUB_API_STATEMENT_TIMEOUT_S", "2.5")
+    monkeypatch.setenv("HUB_API_KEY_REQUESTS_PER_MINUTE", "50")
+    monkeypatch.setenv("HUB_API_ADDRESS_REQUESTS_PER_MINUTE", "7")
+    monkeypatch.setenv("HUB_API_RATE_LIMITED_CALLERS", "99")
     monkeypatch.setenv("HUB_PROTOCOLS_PATHS", json.dumps([str(tmp_path / "a"), str(tmp_path / "b.yaml")]))
     monkeypatch.setenv("HUB_INDICATORS_DIR", str(tmp_path / "indicators"))
     assert settings.producer_settings() == ProducerSettings(
         keys_file=tmp_path / "keys", code_lists_dir=tmp_path / "lists", vocabulary_file=tmp_path / "words"
     )
-    assert settings.api_settings() == ApiSettings(host="0.0.0.0", port=8080, statement_timeout_s=2.5)
+    assert settings.api_settings() == ApiSettings(
+        host="0.0.0.0",
+        port=8080,
+        statement_timeout_s=2.5,
+        key_requests_per_minute=50,
+        address_requests_per_minute=7,
+        rate_limited_callers=99,
+    )
     assert settings.protocol_paths() == [tmp_path / "a", tmp_path / "b.yaml"]
     assert settings.indicators_dir() == tmp_path / "indicators"
 
@@ -226,4 +236,12 @@ def test_the_api_statement_timeout_must_be_positive(monkeypatch: pytest.MonkeyPa
     assert ApiSettings().statement_timeout_s == 15.0
     monkeypatch.setenv("HUB_API_STATEMENT_TIMEOUT_S", "0")
     with pytest.raises(ValidationError, match="statement_timeout_s"):
+        settings.api_settings()
+
+
+@pytest.mark.parametrize("name", ["key_requests_per_minute", "address_requests_per_minute", "rate_limited_callers"])
+def test_the_api_rate_limits_must_be_positive(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (ApiSettings().key_requests_per_minute, ApiSettings().address_requests_per_minute) == (600, 120)
+    monkeypatch.setenv(f"HUB_API_{name.upper()}", "0")
+    with pytest.raises(ValidationError, match=name):
         settings.api_settings()
