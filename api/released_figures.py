@@ -164,18 +164,25 @@ def _category(row: LinkedRow, kind: str) -> str:
 
 
 def linked_figures(
-    linked: Linked, level: Level, rows: Sequence[LinkedRow], parts: Parts, rule: Rule
+    linked: Linked,
+    level: Level,
+    rows: Sequence[LinkedRow],
+    parts: Parts,
+    rule: Rule,
+    region: frozenset[str] = frozenset(),
 ) -> list[tuple[Position, ReleasedFigure]]:
     """The figures a linked table shows, each with where it is in `parts.table`: every part of `linked.shown` of a
     row (a category of the measure: the part, after the row's group), every row's total (all its parts) and, with
     `linked.margins`, each shown part over every row and the grand total (left out where the rows' spans overlap, as
-    rolling 12-month periods do). The parts never shown (e.g. first incidents) are not figures: the guard works
+    rolling 12-month periods do; they sum the `region` too: areas asked for that may have no row, where they count
+    0). The parts never shown (e.g. first incidents) are not figures: the guard works
     them out as the total less the others."""
     figures: list[tuple[Position, ReleasedFigure]] = []
 
     def add(position: Position, of: Sequence[LinkedRow], kinds: Sequence[str], value: int | None) -> None:
         categories = frozenset(_category(r, k) for r in of for k in kinds)
-        figures.append((position, _row_figure(linked.measure, level, of, categories, value, rule)))
+        figure = _row_figure(linked.measure, level, of, categories, value, rule)
+        figures.append((position, replace(figure, areas=figure.areas | region) if len(of) > 1 else figure))
 
     for i, row in enumerate(rows):
         for kind in linked.shown:
@@ -271,10 +278,18 @@ class Recorder:
         ]
         return self.release(self.params.level, resolved.rule, table, placed)
 
-    def linked(self, linked: Linked, level: Level, rule: Rule, rows: Sequence[LinkedRow], parts: Parts) -> Parts:
+    def linked(
+        self,
+        linked: Linked,
+        level: Level,
+        rule: Rule,
+        rows: Sequence[LinkedRow],
+        parts: Parts,
+        region: frozenset[str] = frozenset(),
+    ) -> Parts:
         """`parts` (a table of a linked measure: repeats, cohorts) as released: its figures are recorded and
         guarded as a count table's are (`linked_figures`)."""
-        placed = linked_figures(linked, level, rows, parts, rule)
+        placed = linked_figures(linked, level, rows, parts, rule, region)
         return replace(parts, table=self.release(level, rule, parts.table, placed))
 
     def release(

@@ -84,7 +84,8 @@ def domestic_abuse_table(
         rule,
     )
     placed = [LinkedRow(_areas(c.area_code), None, c.month, c.month, f"{c.month:%Y-%m}") for c in cells]
-    parts = release.linked(DA_RELEASE, query.level, rule, placed, found)
+    asked = query.areas if (query.area_level or query.level) == query.level else ()
+    parts = release.linked(DA_RELEASE, query.level, rule, placed, found, frozenset({UNLOCATED, *asked}))
     names = area_names(session, query.level, sorted({c.area_code for c in cells if c.area_code}))
     rows: list[DomesticAbuseOut] = []
     unlocated: list[DomesticAbuseOut] = []
