@@ -297,24 +297,37 @@ class Recorder:
     ) -> ProtectedTable:
         """`table` as released: the `placed` figures (what it shows, at `level`) recorded and, under
         threshold-and-round, guarded; the figures withheld are suppressed in the table returned."""
+        figures = [figure for _, figure in placed]
+        after = self._guarded(level, rule, figures)
+        stopped = [position for (position, _), before, now in zip(placed, figures, after, strict=True) if before != now]
+        return withhold(table, stopped) if stopped else table
+
+    def apart(self, level: Level, rule: Rule, figures: Sequence[ReleasedFigure]) -> list[int | None]:
+        """Figures shown apart from any table (a scorecard indicator's counts) as released: recorded and guarded as
+        a table's figures are; None where suppressed or withheld."""
+        return [figure.value for figure in self._guarded(level, rule, figures)]
+
+    def _guarded(self, level: Level, rule: Rule, figures: Sequence[ReleasedFigure]) -> list[ReleasedFigure]:
+        """`figures` (at `level`) as released: recorded and, under threshold-and-round, guarded (a figure the guard
+        withholds comes back suppressed, why kept in `reasons`)."""
         if rule.method == "cell_key":
-            self.released.extend(figure for _, figure in placed)
-            return table
+            self.released.extend(figures)
+            return list(figures)
         org = recipient(self.caller)
-        new = at_base(self.session, self.geography, level, [figure for _, figure in placed])
+        new = at_base(self.session, self.geography, level, figures)
         compared = [figure.at_base() for figure in new]
         base = compared[0].level if compared else level.value
         asked = categories_asked(self.session, org, sorted({figure.dataset for figure in new}), base)
         earlier = earlier_figures(self.session, org, base, lines(compared, asked), MAX_EARLIER + 1)
-        figures, withheld = guard(earlier, compared, asked)
-        self.released.extend(replace(shown, value=after.value) for shown, after in zip(new, figures, strict=True))
+        guarded, withheld = guard(earlier, compared, asked)
+        self.released.extend(replace(shown, value=after.value) for shown, after in zip(new, guarded, strict=True))
         for w in withheld:
-            shown = next(n for n, after in zip(new, figures, strict=True) if after is w.figure)
+            shown = next(n for n, after in zip(new, guarded, strict=True) if after is w.figure)
             self.reasons.append(f"{named(shown)}: {w.reason}")
-        stopped = [
-            position for (position, _), before, after in zip(placed, compared, figures, strict=True) if before != after
+        return [
+            figure if before == after else replace(figure, value=None)
+            for figure, before, after in zip(figures, compared, guarded, strict=True)
         ]
-        return withhold(table, stopped) if stopped else table
 
     def disclosed(self, disclosure: DisclosureOut) -> DisclosureOut:
         """The answer's disclosure member, saying which figures the guard withheld and why."""
