@@ -263,6 +263,7 @@ class Recorder:
     caller: Caller
     params: AggregateParams | None = None  # the count query (None: the hook of linked tables, `linked`)
     margins: bool = True
+    total: bool = False  # with `margins` False: the endpoint shows the grand total too (hot spots)
     periods: Sequence[Period] | None = None
     released: list[ReleasedFigure] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
@@ -274,7 +275,7 @@ class Recorder:
         placed = [
             (position, figure)
             for position, figure in released_figures(self.params, found, table, resolved.rule)
-            if self.margins or len(position) == 1
+            if self.margins or len(position) == 1 or (self.total and position == ())
         ]
         return self.release(self.params.level, resolved.rule, table, placed)
 

@@ -136,7 +136,7 @@ def hotspots(
         if cell.area_code in true_counts:
             true_counts[cell.area_code] += KeyedCount(cell.count, cell.key)
     table = protect_cells({(code, period.label): n for code, n in true_counts.items()}, resolved.rule, 2, tables)
-    recorder = Recorder(session, geography, caller, params)
+    recorder = Recorder(session, geography, caller, params, margins=False, total=True)  # it shows cells, total
     table = recorder(resolved, table)
     released = {code: table.cells[(code, period.label)] for code in study}
     stand_in = suppressed_value(resolved.rule)
