@@ -179,10 +179,12 @@ def linked_figures(
     them out as the total less the others."""
     figures: list[tuple[Position, ReleasedFigure]] = []
 
-    def add(position: Position, of: Sequence[LinkedRow], kinds: Sequence[str], value: int | None) -> None:
+    def add(
+        position: Position, of: Sequence[LinkedRow], kinds: Sequence[str], value: int | None, over_rows: bool = False
+    ) -> None:
         categories = frozenset(_category(r, k) for r in of for k in kinds)
         figure = _row_figure(linked.measure, level, of, categories, value, rule)
-        figures.append((position, replace(figure, areas=figure.areas | region) if len(of) > 1 else figure))
+        figures.append((position, replace(figure, areas=figure.areas | region) if over_rows else figure))
 
     for i, row in enumerate(rows):
         for kind in linked.shown:
@@ -192,8 +194,8 @@ def linked_figures(
     tiled = all(earlier[1] < later[0] for earlier, later in pairwise(spans))
     if linked.margins and rows and tiled:
         for kind in linked.shown:
-            add((1, kind), rows, [kind], parts.overall(kind))
-        add((), rows, parts.kinds, parts.overall())
+            add((1, kind), rows, [kind], parts.overall(kind), over_rows=True)
+        add((), rows, parts.kinds, parts.overall(), over_rows=True)
     return figures
 
 

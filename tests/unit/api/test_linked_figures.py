@@ -81,3 +81,12 @@ def test_no_totals_over_rows_whose_months_overlap() -> None:
     assert len(figures) == 6  # a part and a total per row; no total over the rows
     assert all(len(p) != 2 or p[0] == 0 for p, _ in figures)
     assert {(f.first, f.last, f.period) for _, f in figures} == {(r.first, r.last, r.period) for r in rolling}
+
+
+def test_the_totals_of_one_row_sum_the_region_as_those_of_several_do() -> None:
+    rows = [LinkedRow(frozenset({"A"}), None, JAN, JAN, "2024-01")]
+    parts = protect_parts([{"repeat": 3, "first": 10, "without": 2}], KINDS, EXACT)
+    figures = linked_figures(Linked("m", ("repeat",), True), Level.lad, rows, parts, EXACT, frozenset({UNLOCATED}))
+    areas = {p: f.areas for p, f in figures}
+    assert areas[(("0", "repeat"),)] == areas[(0, "0")] == frozenset({"A"})
+    assert areas[(1, "repeat")] == areas[()] == frozenset({"A", UNLOCATED})
