@@ -1,5 +1,7 @@
-"""The figures of a protected count table as the release record keeps them: cells, margins and the grand total;
-and `Recorder`, the one release hook of every endpoint that releases counts (/v1/counts, rates, trends, OGC items):
+"""The figures of a protected count table as the release record keeps them: cells, margins and the grand total
+(and those of a linked table: repeats, cohorts, each part of a row a category of its measure);
+and `Recorder`, the one release hook of every endpoint that releases counts (/v1/counts, rates, trends, OGC items,
+hot spots, repeats, cohorts):
 it records the figures an answer shows and, under threshold-and-round, withholds those the differencing guard
 finds would give a suppressed count away together with what the organisation was shown before.
 
@@ -12,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
+from itertools import pairwise
 
 from sqlalchemy.orm import Session
 
 from api.aggregate_query import AggregateParams, Resolved, recipient
 from api.caller import Caller
+from api.linked_query import Parts
 from api.schemas.common import DisclosureOut
 from geography.settings import GeocoderSettings
 from sharing_protocols.differencing import MAX_EARLIER, guard, lines
@@ -27,6 +32,7 @@ from warehouse.queries.aggregates import Level
 from warehouse.queries.areas import wards_making
 from warehouse.queries.releases import categories_asked, earlier_figures
 
+UNLOCATED = "(unlocated)"  # events placed in no area, as an area of the record
 NO_CATEGORY = "(none)"  # events whose category was not released, as a category of the record
 Position = tuple[Key] | tuple[int, Value] | tuple[()]  # a cell's key, a margin (dimension, value), the total
 
@@ -85,6 +91,111 @@ def released_figures(
                 ),
             )
         )
+    return figures
+
+
+@dataclass(frozen=True)
+class Linked:
+    """What a linked table releases: its measure (named in each figure's dataset, e.g. "police-records:repeats",
+    so that it is related only to figures counting the same thing), the parts it shows of each row, and whether it
+    shows each part's and the grand total over its rows."""
+
+    measure: str
+    shown: tuple[str, ...]
+    margins: bool
+
+
+@dataclass(frozen=True)
+class LinkedRow:
+    """What one row of a linked table (`api.linked_query.Parts`) counts: its areas (UNLOCATED: events placed in
+    none), the group its parts belong to (a MARAC, a cohort; None: none) and the span of months it sums."""
+
+    areas: frozenset[str]
+    group: str | None
+    first: date
+    last: date
+    period: str
+
+
+def _row_figure(
+    measure: str,
+    level: Level,
+    of: Sequence[LinkedRow],
+    categories: frozenset[str] | None,
+    value: int | None,
+    rule: Rule,
+) -> ReleasedFigure:
+    """The figure of `measure` summing the rows `of` in `categories`, released as `value` under `rule`."""
+    first, last = min(r.first for r in of), max(r.last for r in of)
+    label = of[0].period if len({r.period for r in of}) == 1 else f"{first:%Y-%m} to {last:%Y-%m}"
+    return ReleasedFigure(
+        dataset=measure,
+        level=level.value,
+        areas=frozenset(a for r in of for a in r.areas),
+        categories=categories,
+        first=first,
+        last=last,
+        period=label,
+        value=value,
+        min_cell_count=rule.min_cell_count,
+        round_to=rule.round_to,
+        clauses=rule.clauses,
+    )
+
+
+def row_figures(
+    measure: str, level: Level, rows: Sequence[LinkedRow], table: ProtectedTable, rule: Rule
+) -> list[tuple[Position, ReleasedFigure]]:
+    """The figures of a table of one count per row (keyed by the row's index, e.g. MARAC information-only
+    referrals): each row's count of `measure`, in the category of its group (None: every category)."""
+    return [
+        (
+            ((str(i),),),
+            _row_figure(
+                measure, level, [row], frozenset({row.group}) if row.group else None, table.cells[(str(i),)], rule
+            ),
+        )
+        for i, row in enumerate(rows)
+    ]
+
+
+def _category(row: LinkedRow, kind: str) -> str:
+    return kind if row.group is None else f"{row.group}/{kind}"
+
+
+def linked_figures(
+    linked: Linked,
+    level: Level,
+    rows: Sequence[LinkedRow],
+    parts: Parts,
+    rule: Rule,
+    region: frozenset[str] = frozenset(),
+) -> list[tuple[Position, ReleasedFigure]]:
+    """The figures a linked table shows, each with where it is in `parts.table`: every part of `linked.shown` of a
+    row (a category of the measure: the part, after the row's group), every row's total (all its parts) and, with
+    `linked.margins`, each shown part over every row and the grand total (left out where the rows' spans overlap, as
+    rolling 12-month periods do; they sum the `region` too: areas asked for that may have no row, where they count
+    0). The parts never shown (e.g. first incidents) are not figures: the guard works
+    them out as the total less the others."""
+    figures: list[tuple[Position, ReleasedFigure]] = []
+
+    def add(
+        position: Position, of: Sequence[LinkedRow], kinds: Sequence[str], value: int | None, over_rows: bool = False
+    ) -> None:
+        categories = frozenset(_category(r, k) for r in of for k in kinds)
+        figure = _row_figure(linked.measure, level, of, categories, value, rule)
+        figures.append((position, replace(figure, areas=figure.areas | region) if over_rows else figure))
+
+    for i, row in enumerate(rows):
+        for kind in linked.shown:
+            add(((str(i), kind),), [row], [kind], parts.part(i, kind))
+        add((0, str(i)), [row], parts.kinds, parts.total(i))
+    spans = sorted({(r.first, r.last) for r in rows})
+    tiled = all(earlier[1] < later[0] for earlier, later in pairwise(spans))
+    if linked.margins and rows and tiled:
+        for kind in linked.shown:
+            add((1, kind), rows, [kind], parts.overall(kind), over_rows=True)
+        add((), rows, parts.kinds, parts.overall(), over_rows=True)
     return figures
 
 
@@ -152,37 +263,74 @@ class Recorder:
     session: Session
     geography: GeocoderSettings
     caller: Caller
-    params: AggregateParams
+    params: AggregateParams | None = None  # the count query (None: the hook of linked tables, `linked`)
     margins: bool = True
+    total: bool = False  # with `margins` False: the endpoint shows the grand total too (hot spots)
     periods: Sequence[Period] | None = None
     released: list[ReleasedFigure] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
 
     def __call__(self, resolved: Resolved, table: ProtectedTable) -> ProtectedTable:
+        if self.params is None:
+            raise TypeError("a Recorder without the count query is handed linked tables (`linked`), not count tables")
         found = resolved.periods if self.periods is None else self.periods
         placed = [
             (position, figure)
             for position, figure in released_figures(self.params, found, table, resolved.rule)
-            if self.margins or len(position) == 1
+            if self.margins or len(position) == 1 or (self.total and position == ())
         ]
-        if resolved.rule.method == "cell_key":
-            self.released.extend(figure for _, figure in placed)
-            return table
-        org = recipient(self.caller)
-        new = at_base(self.session, self.geography, self.params.level, [figure for _, figure in placed])
-        compared = [figure.at_base() for figure in new]
-        level = compared[0].level if compared else self.params.level.value
-        asked = categories_asked(self.session, org, sorted({figure.dataset for figure in new}), level)
-        earlier = earlier_figures(self.session, org, level, lines(compared, asked), MAX_EARLIER + 1)
-        figures, withheld = guard(earlier, compared, asked)
-        self.released.extend(replace(shown, value=after.value) for shown, after in zip(new, figures, strict=True))
-        for w in withheld:
-            shown = next(n for n, after in zip(new, figures, strict=True) if after is w.figure)
-            self.reasons.append(f"{named(shown)}: {w.reason}")
-        stopped = [
-            position for (position, _), before, after in zip(placed, compared, figures, strict=True) if before != after
-        ]
+        return self.release(self.params.level, resolved.rule, table, placed)
+
+    def linked(
+        self,
+        linked: Linked,
+        level: Level,
+        rule: Rule,
+        rows: Sequence[LinkedRow],
+        parts: Parts,
+        region: frozenset[str] = frozenset(),
+    ) -> Parts:
+        """`parts` (a table of a linked measure: repeats, cohorts) as released: its figures are recorded and
+        guarded as a count table's are (`linked_figures`)."""
+        placed = linked_figures(linked, level, rows, parts, rule, region)
+        return replace(parts, table=self.release(level, rule, parts.table, placed))
+
+    def release(
+        self, level: Level, rule: Rule, table: ProtectedTable, placed: Sequence[tuple[Position, ReleasedFigure]]
+    ) -> ProtectedTable:
+        """`table` as released: the `placed` figures (what it shows, at `level`) recorded and, under
+        threshold-and-round, guarded; the figures withheld are suppressed in the table returned."""
+        figures = [figure for _, figure in placed]
+        after = self._guarded(level, rule, figures)
+        stopped = [position for (position, _), before, now in zip(placed, figures, after, strict=True) if before != now]
         return withhold(table, stopped) if stopped else table
+
+    def apart(self, level: Level, rule: Rule, figures: Sequence[ReleasedFigure]) -> list[int | None]:
+        """Figures shown apart from any table (a scorecard indicator's counts) as released: recorded and guarded as
+        a table's figures are; None where suppressed or withheld."""
+        return [figure.value for figure in self._guarded(level, rule, figures)]
+
+    def _guarded(self, level: Level, rule: Rule, figures: Sequence[ReleasedFigure]) -> list[ReleasedFigure]:
+        """`figures` (at `level`) as released: recorded and, under threshold-and-round, guarded (a figure the guard
+        withholds comes back suppressed, why kept in `reasons`)."""
+        if rule.method == "cell_key":
+            self.released.extend(figures)
+            return list(figures)
+        org = recipient(self.caller)
+        new = at_base(self.session, self.geography, level, figures)
+        compared = [figure.at_base() for figure in new]
+        base = compared[0].level if compared else level.value
+        asked = categories_asked(self.session, org, sorted({figure.dataset for figure in new}), base)
+        earlier = earlier_figures(self.session, org, base, lines(compared, asked), MAX_EARLIER + 1)
+        guarded, withheld = guard(earlier, compared, asked)
+        self.released.extend(replace(shown, value=after.value) for shown, after in zip(new, guarded, strict=True))
+        for w in withheld:
+            shown = next(n for n, after in zip(new, guarded, strict=True) if after is w.figure)
+            self.reasons.append(f"{named(shown)}: {w.reason}")
+        return [
+            figure if before == after else replace(figure, value=None)
+            for figure, before, after in zip(figures, compared, guarded, strict=True)
+        ]
 
     def disclosed(self, disclosure: DisclosureOut) -> DisclosureOut:
         """The answer's disclosure member, saying which figures the guard withheld and why."""

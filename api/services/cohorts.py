@@ -12,8 +12,10 @@ from api.aggregate_query import check_area_level, month_range
 from api.answer import Answer, Table
 from api.caller import Caller
 from api.linked_query import linked_grant, percent, protect_parts
+from api.released_figures import UNLOCATED, Linked, LinkedRow, Recorder
 from api.schemas.cohorts import CohortOut, CohortsResponse
 from api.schemas.common import disclosure_out
+from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Rule
 from warehouse.queries.aggregates import Level
@@ -22,6 +24,8 @@ from warehouse.queries.cohorts import PROBATION_IOM, CohortCell, CohortQuery, co
 
 FIELDS = ("category", "offender_pseudonym", "reoffended", "predicted_reoffending_rate")
 PARTS = ("reoffended", "not_reoffended")
+# What the release record calls the figures: offenders of a cohort, the reoffenders a category of them.
+RELEASE = Linked(f"{PROBATION_IOM}:cohort-offenders", ("reoffended",), False)
 DEFINITION = (
     "Offenders (distinct pseudonyms) in each cohort and cohort period, by the area of their home postcode. "
     "rate = reoffenders / cohort size x 100; predicted rate = the mean predicted reoffending rate of the cohort "
@@ -39,14 +43,22 @@ def _difference(rate: float | None, predicted: float | None) -> float | None:
     return None if rate is None or predicted is None else float(Decimal(str(rate)) - Decimal(str(predicted)))
 
 
-def cohort_table(session: Session, query: CohortQuery, refs: list[str], rule: Rule) -> CohortsResponse:
-    """The protected cohort figures for `query`; the predicted rate is shown only where the cohort size is."""
+def cohort_table(
+    session: Session, query: CohortQuery, refs: list[str], rule: Rule, release: Recorder
+) -> CohortsResponse:
+    """The protected cohort figures for `query`, released through `release`; the predicted rate is shown only where
+    the cohort size is."""
     cells = cohort_cells(session, query)
-    parts = protect_parts(
+    found = protect_parts(
         [{"reoffended": c.reoffenders, "not_reoffended": c.offenders - c.reoffenders} for c in cells], PARTS, rule
     )
+    rows = [
+        LinkedRow(frozenset({c.area_code or UNLOCATED}), c.category, c.period_start, c.period_end, _period(c))
+        for c in cells
+    ]
+    parts = release.linked(RELEASE, query.level, rule, rows, found)
     names = area_names(session, query.level, sorted({c.area_code for c in cells if c.area_code}))
-    rows: list[CohortOut] = []
+    shown: list[CohortOut] = []
     unlinked: list[CohortOut] = []
     for i, cell in enumerate(cells):
         size, reoffenders = parts.total(i), parts.part(i, "reoffended")
@@ -65,14 +77,14 @@ def cohort_table(session: Session, query: CohortQuery, refs: list[str], rule: Ru
             predicted_rate=predicted,
             difference=_difference(rate, predicted),
         )
-        (rows if cell.area_code else unlinked).append(out)
+        (shown if cell.area_code else unlinked).append(out)
     return CohortsResponse(
         definition=DEFINITION,
         dataset=PROBATION_IOM,
         level=query.level,
         protocols=refs,
-        disclosure=disclosure_out(parts.table, scopes=query.scopes),
-        rows=rows,
+        disclosure=release.disclosed(disclosure_out(parts.table, scopes=query.scopes)),
+        rows=shown,
         unlinked=unlinked,
     )
 
@@ -94,6 +106,7 @@ _COLUMNS = (
 
 def cohorts(
     session: Session,
+    geography: GeocoderSettings,
     register: ProtocolRegister,
     caller: Caller,
     from_: str,
@@ -110,6 +123,7 @@ def cohorts(
     within = check_area_level(level, area_level, areas)
     grant = linked_grant(session, register, caller, PROBATION_IOM, level, FIELDS)
     query = CohortQuery(level, start, end, tuple(grant.refs), areas, within, tuple(cohort or ()), grant.scopes)
-    body = cohort_table(session, query, grant.refs, grant.rule)
+    release = Recorder(session, geography, caller)
+    body = cohort_table(session, query, grant.refs, grant.rule, release)
     table = Table([*body.rows, *body.unlinked], _COLUMNS, "cohorts", body.disclosure.rule)
-    return Answer(body, grant.refs, len(body.rows) + len(body.unlinked), table)
+    return Answer(body, grant.refs, len(body.rows) + len(body.unlinked), table, release.released)

@@ -5,7 +5,8 @@ included; when every clause of the caller's has a geographic scope, only the are
 others are absent, not counted as zeros: their events are not the caller's; a region wholly outside it is 403).
 Each area's count is the sum, over the months from..to, of the events released under the caller's clauses (the
 same query layer as GET /v1/counts); the table of counts is disclosure-controlled as a whole, with secondary
-suppression, so the released counts equal /v1/counts?period=all for the same filter.
+suppression, so the released counts equal /v1/counts?period=all for the same filter; they are recorded and
+guarded as those are (`api.released_figures.Recorder`: a count the differencing guard withholds is suppressed).
 
 Gi* is computed on the RELEASED counts, never on the true ones. A z-score is a function of every count in the
 region: z-scores of true counts published beside suppressed or rounded counts would let anyone solve for the
@@ -36,6 +37,7 @@ from api.errors import BadParameter, NoGrant
 from api.getis_ord import hot_spots
 from api.perturbation_tables import PerturbationTables
 from api.protection import perturbation_variance, protect_cells
+from api.released_figures import Recorder
 from api.schemas.common import disclosure_out
 from geography.settings import GeocoderSettings
 from sharing_protocols.cell_key_release import KeyedCount
@@ -134,6 +136,8 @@ def hotspots(
         if cell.area_code in true_counts:
             true_counts[cell.area_code] += KeyedCount(cell.count, cell.key)
     table = protect_cells({(code, period.label): n for code, n in true_counts.items()}, resolved.rule, 2, tables)
+    recorder = Recorder(session, geography, caller, params, margins=False, total=True)  # it shows cells, total
+    table = recorder(resolved, table)
     released = {code: table.cells[(code, period.label)] for code in study}
     stand_in = suppressed_value(resolved.rule)
     used = {code: stand_in if count is None else count for code, count in released.items()}
@@ -165,8 +169,8 @@ def hotspots(
         "area_level": params.area_level.value,
         "period": period.label,
         "protocols": resolved.refs,
-        "disclosure": disclosure_out(table, scopes=resolved.scopes).model_dump(),
+        "disclosure": recorder.disclosed(disclosure_out(table, scopes=resolved.scopes)).model_dump(),
         "total": table.total,
         "method": _method(resolved.rule, stand_in, perturbation_variance(resolved.rule, tables)),
     }
-    return Answer(feature_collection(features, **members), resolved.refs, len(features))
+    return Answer(feature_collection(features, **members), resolved.refs, len(features), released=recorder.released)

@@ -12,6 +12,7 @@ from api.answer import Answer, Table
 from api.caller import Caller
 from api.errors import BadParameter
 from api.linked_query import linked_grant, percent, protect_parts
+from api.released_figures import UNLOCATED, Linked, LinkedRow, Recorder, row_figures
 from api.schemas.common import disclosure_out
 from api.schemas.repeats import (
     DomesticAbuseOut,
@@ -22,9 +23,10 @@ from api.schemas.repeats import (
     MaracResponse,
     Measure,
 )
+from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Rule, protect
-from sharing_protocols.periods import months_between
+from sharing_protocols.periods import add_months, months_between
 from warehouse.queries.aggregates import Level
 from warehouse.queries.areas import area_names
 from warehouse.queries.repeats import (
@@ -52,12 +54,24 @@ MARAC_DEFINITION = (
 )
 DA_PARTS = ("repeat", "first", "without_victim_pseudonym")
 MARAC_PARTS = ("repeat", "first", "unlinked")
+# What the release record calls each measure's figures: a part of a row (repeat, first...) is a category of it.
+DA_RELEASE = Linked(f"{POLICE_RECORDS}:domestic-abuse-incidents", ("repeat", "without_victim_pseudonym"), True)
+MARAC_RELEASE = Linked(f"{MARAC_CASES}:cases", ("repeat", "unlinked"), False)
+INFORMATION_ONLY = f"{MARAC_CASES}:information-only-referrals"
+ALL_AREAS = frozenset({"(all areas)"})  # a MARAC row not grouped by area counts every area the caller may see
 
 
-def domestic_abuse_table(session: Session, query: RepeatQuery, refs: list[str], rule: Rule) -> DomesticAbuseResponse:
-    """Domestic abuse incidents, repeats and % repeat by area and month, protected under `rule`."""
+def _areas(code: str | None) -> frozenset[str]:
+    return frozenset({code or UNLOCATED})
+
+
+def domestic_abuse_table(
+    session: Session, query: RepeatQuery, refs: list[str], rule: Rule, release: Recorder
+) -> DomesticAbuseResponse:
+    """Domestic abuse incidents, repeats and % repeat by area and month, protected under `rule` and released
+    through `release`."""
     cells = domestic_abuse_repeats(session, query)
-    parts = protect_parts(
+    found = protect_parts(
         [
             {
                 "repeat": c.repeats,
@@ -69,6 +83,9 @@ def domestic_abuse_table(session: Session, query: RepeatQuery, refs: list[str], 
         DA_PARTS,
         rule,
     )
+    placed = [LinkedRow(_areas(c.area_code), None, c.month, c.month, f"{c.month:%Y-%m}") for c in cells]
+    asked = query.areas if (query.area_level or query.level) == query.level else ()
+    parts = release.linked(DA_RELEASE, query.level, rule, placed, found, frozenset({UNLOCATED, *asked}))
     names = area_names(session, query.level, sorted({c.area_code for c in cells if c.area_code}))
     rows: list[DomesticAbuseOut] = []
     unlocated: list[DomesticAbuseOut] = []
@@ -91,7 +108,7 @@ def domestic_abuse_table(session: Session, query: RepeatQuery, refs: list[str], 
         level=query.level,
         months=[f"{m:%Y-%m}" for m in months_between(query.start, query.end)],
         protocols=refs,
-        disclosure=disclosure_out(parts.table, scopes=query.scopes),
+        disclosure=release.disclosed(disclosure_out(parts.table, scopes=query.scopes)),
         rows=rows,
         unlocated=unlocated,
         totals=DomesticAbuseTotals(
@@ -104,18 +121,38 @@ def domestic_abuse_table(session: Session, query: RepeatQuery, refs: list[str], 
 
 
 def marac_table(
-    session: Session, query: RepeatQuery, by: Sequence[MaracGrouping], refs: list[str], rule: Rule
+    session: Session, query: RepeatQuery, by: Sequence[MaracGrouping], refs: list[str], rule: Rule, release: Recorder
 ) -> MaracResponse:
-    """MARAC cases, repeat cases and the repeat rate per rolling 12 months, protected under `rule`."""
+    """MARAC cases, repeat cases and the repeat rate per rolling 12 months, protected under `rule` and released
+    through `release`."""
     by_area = "area" in by
     cells = marac_repeats(session, query, by_marac="marac_area" in by, by_area=by_area)
-    parts = protect_parts(
+    found = protect_parts(
         [{"repeat": c.repeats, "first": c.cases - c.repeats - c.unlinked, "unlinked": c.unlinked} for c in cells],
         MARAC_PARTS,
         rule,
     )
+    region = (
+        frozenset(f"{(query.area_level or query.level).value}:{code}" for code in query.areas)
+        if query.areas
+        else ALL_AREAS
+    )
+    placed = [
+        LinkedRow(
+            _areas(c.area_code) if by_area else region,
+            c.marac_area,
+            add_months(c.last_month, -11),
+            c.last_month,
+            f"12 months to {c.last_month:%Y-%m}",
+        )
+        for c in cells
+    ]
+    parts = release.linked(MARAC_RELEASE, query.level, rule, placed, found)
     # Information-only referrals are in no row's total: a table of their own.
     information = protect({(str(i),): c.information_only for i, c in enumerate(cells)}, rule, 1)
+    information = release.release(
+        query.level, rule, information, row_figures(INFORMATION_ONLY, query.level, placed, information, rule)
+    )
     names = area_names(session, query.level, sorted({c.area_code for c in cells if c.area_code}))
     rows: list[MaracOut] = []
     unlocated: list[MaracOut] = []
@@ -140,7 +177,9 @@ def marac_table(
         by=list(by),
         periods=[f"12 months to {m:%Y-%m}" for m in months_between(query.start, query.end)],
         protocols=refs,
-        disclosure=disclosure_out(parts.table, information.primary + information.secondary, query.scopes),
+        disclosure=release.disclosed(
+            disclosure_out(parts.table, information.primary + information.secondary, query.scopes)
+        ),
         rows=rows,
         unlocated=unlocated,
     )
@@ -170,6 +209,7 @@ _MARAC_COLUMNS = (
 
 def repeats(
     session: Session,
+    geography: GeocoderSettings,
     register: ProtocolRegister,
     caller: Caller,
     measure: Measure,
@@ -190,12 +230,14 @@ def repeats(
     dataset, fields = (POLICE_RECORDS, DA_FIELDS) if measure == "domestic_abuse" else (MARAC_CASES, MARAC_FIELDS)
     grant = linked_grant(session, register, caller, dataset, level, fields, days=True)
     query = RepeatQuery(level, start, end, tuple(grant.refs), areas, within, grant.scopes)
+    release = Recorder(session, geography, caller)
     body: DomesticAbuseResponse | MaracResponse
     if measure == "domestic_abuse":
-        body = domestic_abuse_table(session, query, grant.refs, grant.rule)
+        body = domestic_abuse_table(session, query, grant.refs, grant.rule, release)
         columns: Sequence[str] = _DA_COLUMNS
     else:
-        body = marac_table(session, query, list(dict.fromkeys(by or ["marac_area"])), grant.refs, grant.rule)
+        grouping: list[MaracGrouping] = list(dict.fromkeys(by or ["marac_area"]))
+        body = marac_table(session, query, grouping, grant.refs, grant.rule, release)
         columns = _MARAC_COLUMNS
     table = Table([*body.rows, *body.unlocated], columns, f"repeats-{measure}", body.disclosure.rule)
-    return Answer(body, grant.refs, len(body.rows) + len(body.unlocated), table)
+    return Answer(body, grant.refs, len(body.rows) + len(body.unlocated), table, release.released)

@@ -2,7 +2,9 @@
 
 The actual figure covers the 12 months to the latest month with data less the indicator's data lag; the previous
 figure the 12 months before. Both are disclosure-controlled counts (rates from the released counts), from events
-released under the caller's clauses only; an indicator the caller's protocols do not cover is listed as such.
+released under the caller's clauses only, recorded and guarded as /v1/counts' figures are (`Recorder.apart`: a count
+the differencing guard withholds makes the indicator not available, saying why); an indicator the caller's
+protocols do not cover is listed as such.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from api.errors import NoGrant, NotFound
 from api.grants import grant_for_counts
 from api.perturbation_tables import PerturbationTables
 from api.protection import protect_count
+from api.released_figures import Recorder
 from api.schemas.scorecard import ScorecardOut, ScorecardRowOut
 from api.scorecard import Figure, ScorecardRow, Window, reporting_window, scorecard_row
+from geography.settings import GeocoderSettings
 from sharing_protocols.cell_key_release import KeyedCount
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Rule, released_rate
+from sharing_protocols.release_record import ReleasedFigure
 from warehouse.queries.aggregates import CountQuery, Level, data_months, total
 from warehouse.queries.population import denominators
 from warehouse.reference.indicator_registry import Indicator
@@ -34,17 +39,59 @@ class _Unavailable(Exception):
     """An indicator that has no figure for this caller and area, and why."""
 
 
-def _released(session: Session, query: CountQuery, rule: Rule, tables: PerturbationTables) -> int:
+def measure(indicator: Indicator) -> str:
+    """What the release record calls an indicator's counts: the dataset's name where they count its events (of its
+    categories, if any), else (filtered on attributes) a measure of its own, never related to event counts."""
+    return f"{indicator.dataset}:{indicator.id}" if indicator.attributes else indicator.dataset
+
+
+def _protected(session: Session, query: CountQuery, rule: Rule, tables: PerturbationTables) -> int:
     count = protect_count(KeyedCount(*total(session, query)), rule, tables)
     if count is None:
         raise _Unavailable(f"the count is suppressed under the disclosure rule ({rule.describe()})")
     return count
 
 
+def _released(
+    session: Session,
+    queries: Sequence[CountQuery],
+    rule: Rule,
+    tables: PerturbationTables,
+    release: Recorder,
+    indicator: Indicator,
+) -> list[int]:
+    """The counts of `queries` (the actual and previous window) as released: disclosure-controlled, then recorded
+    and guarded together (`Recorder.apart`) as the indicator's figures over its CSP and months. Where one is
+    withheld neither is shown, though both stay in the record (the guard then assumes more known, not less)."""
+    counts = [_protected(session, query, rule, tables) for query in queries]
+    figures = [
+        ReleasedFigure(
+            dataset=measure(indicator),
+            level=Level.csp.value,
+            areas=frozenset(query.areas),
+            categories=frozenset(query.categories) or None,
+            first=query.start,
+            last=query.end,
+            period=f"{query.start:%Y-%m} to {query.end:%Y-%m}",
+            value=count,
+            min_cell_count=rule.min_cell_count,
+            round_to=rule.round_to,
+            clauses=rule.clauses,
+        )
+        for query, count in zip(queries, counts, strict=True)
+    ]
+    reasons = len(release.reasons)
+    shown = release.apart(Level.csp, rule, figures)
+    if None in shown:
+        raise _Unavailable(f"withheld: {'; '.join(release.reasons[reasons:])}")
+    return [count for count in shown if count is not None]
+
+
 def _row(
     session: Session,
     register: ProtocolRegister,
     tables: PerturbationTables,
+    release: Recorder,
     org: str,
     indicator: Indicator,
     csp: str,
@@ -76,8 +123,8 @@ def _row(
         )
 
     rule = disclosure_rule(session, grants.grants, (indicator.dataset,), grants.scopes, public=org == PUBLIC)
-    actual_n = _released(session, query(window.start, window.end), rule, tables)
-    previous_n = _released(session, query(window.previous_start, window.previous_end), rule, tables)
+    windows = [query(window.start, window.end), query(window.previous_start, window.previous_end)]
+    actual_n, previous_n = _released(session, windows, rule, tables, release, indicator)
     source = None
     if indicator.measure == "rate":
         spec = indicator.denominator
@@ -122,6 +169,7 @@ def _row(
 
 def scorecard(
     session: Session,
+    geography: GeocoderSettings,
     register: ProtocolRegister,
     tables: PerturbationTables,
     caller: Caller,
@@ -138,12 +186,14 @@ def scorecard(
         if unknown:
             raise NotFound(f"unknown CSP indicator {unknown[0]!r}")
         chosen = [i for i in chosen if i.id in indicator]
+    release = Recorder(session, geography, caller)
     rows = []
     for item in chosen:
         try:
-            rows.append(_row(session, register, tables, org, item, csp, last))
+            rows.append(_row(session, register, tables, release, org, item, csp, last))
         except _Unavailable as why:
             rows.append(
                 ScorecardRowOut(indicator_id=item.id, title=item.title, status="not_available", reason=str(why))
             )
-    return Answer(ScorecardOut(csp=csp, rows=rows), sorted({ref for r in rows for ref in r.protocols}), len(rows))
+    refs = sorted({ref for r in rows for ref in r.protocols})
+    return Answer(ScorecardOut(csp=csp, rows=rows), refs, len(rows), released=release.released)

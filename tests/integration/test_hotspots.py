@@ -235,3 +235,17 @@ def test_bad_requests(loaded: None, wards: Wards, hub_env: HubEnv) -> None:
     # The public has the street records at LSOA precision only: not by ward.
     public = hub_env.client().get("/v1/hotspots", params={**PARAMS, "area": WEALDEN_CSP, "area_level": "csp"})
     assert public.status_code == 403
+
+
+def test_the_release_record_keeps_each_area_count_and_the_total_shown(loaded: None, hub_env: HubEnv) -> None:
+    body = _hotspots(hub_env, "csp-n", area=WEALDEN_CSP, area_level="csp", category="violent-crime")
+    [(access,)] = hub_env.query("SELECT max(id) FROM access_log WHERE endpoint = '/v1/hotspots' AND org = 'csp-n'")
+    recorded = hub_env.query(
+        "SELECT dataset, areas, categories, value FROM released_figure WHERE access_id = :a ORDER BY id", a=access
+    )
+    shown = {f["properties"]["code"]: f["properties"]["count"] for f in body["features"]}
+    expected = [(frozenset({code}), count) for code, count in shown.items()] + [(frozenset(shown), body["total"])]
+    assert Counter((frozenset(areas), value) for _, areas, _, value in recorded) == Counter(expected)
+    assert {(dataset, tuple(categories)) for dataset, _, categories, _ in recorded} == {
+        ("police-uk-street", ("violent-crime",))
+    }

@@ -23,6 +23,9 @@ from tests.support.hub import HubEnv, generated_feeds_loaded
 from tests.support.open_data import CODEPOINT
 from tests.support.protocol_files import protocol_document, with_packaged
 from tests.support.reference_data import WARD_LOOKUPS, load_reference
+from warehouse.reference.indicator_registry import load_directory
+from warehouse.reference.indicator_store import load_indicators
+from warehouse.schema.db import session_scope
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +33,8 @@ KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": "r" * 
 EASTBOURNE = "E07000061"
 RECORDED, BY_PERIOD, BY_CATEGORY = "release-recorded", "release-periods", "release-categories"
 BY_RATE, BY_TREND, EVERY_ENDPOINT = "release-rates", "release-trends", "release-endpoints"
+BY_SCORECARD = "release-scorecard"
+EASTBOURNE_CSP = "E22000295"  # the one district
 MINIMUM = 5
 MARAC_FIELDS = "[category, period, location, marac_area, victim_pseudonym, perpetrator_pseudonym, information_only]"
 PROTOCOL = protocol_document(
@@ -45,9 +50,11 @@ recipients:
   - {{id: {BY_RATE}, name: Analysts D, kind: csp}}
   - {{id: {BY_TREND}, name: Analysts E, kind: csp}}
   - {{id: {EVERY_ENDPOINT}, name: Analysts F, kind: csp}}
+  - {{id: {BY_SCORECARD}, name: Analysts G, kind: csp}}
 signatories: [{{role: SIRO, organisation: east-sussex-marac}}]
 clauses:
-  - {{id: counts, recipients: [{RECORDED}, {BY_PERIOD}, {BY_CATEGORY}, {BY_RATE}, {BY_TREND}, {EVERY_ENDPOINT}],
+  - {{id: counts, recipients: [{RECORDED}, {BY_PERIOD}, {BY_CATEGORY}, {BY_RATE}, {BY_TREND}, {EVERY_ENDPOINT},
+                              {BY_SCORECARD}],
      datasets: [marac-cases],
      fields: {MARAC_FIELDS}, spatial_precision: district, temporal_precision: day, output: aggregates_only,
      pseudonym_linkage: true, disclosure: {{min_cell_count: {MINIMUM}, round_to: 1}}}}
@@ -327,3 +334,71 @@ def test_the_release_record_lists_the_figures_of_every_endpoint(loaded: None, hu
     ogc = {f: v for f, l_, v in by_endpoint["/collections/marac-cases-lad-monthly/items"] if f == l_}
     assert len(ogc) == len(by_endpoint["/collections/marac-cases-lad-monthly/items"]) > len(features)
     assert all(ogc[month] == count for month, count in features.items())
+
+
+# --- the scorecard: its counts are recorded and guarded as /v1/counts' --------------------------------------------
+
+INDICATOR = """
+id: information-only-referrals
+title: MARAC information-only referrals
+definition: Test indicator.
+owner: release-scorecard
+dataset: marac-cases
+categories: [information-only]
+measure: count
+direction: lower_is_better
+baseline: {year: "2022/23", value: 1}
+targets: {"2024/25": 10}
+tolerance_pct: 5
+data_lag_months: 0
+provisional_months: 0
+level: csp
+"""
+
+
+@pytest.fixture(scope="module")
+def indicator(loaded: None, hub_env: HubEnv, tmp_path_factory: pytest.TempPathFactory) -> str:
+    directory = tmp_path_factory.mktemp("indicators")
+    (directory / "information-only-referrals.yaml").write_text(INDICATOR, encoding="utf-8")
+    with session_scope(hub_env.engine) as session:
+        load_indicators(session, load_directory(directory))
+    return "information-only-referrals"
+
+
+def test_a_scorecard_year_then_counts_for_the_year_less_its_first_month_recover_no_suppressed_count(
+    indicator: str, hub_env: HubEnv, true_counts: Counter[tuple[str, str]]
+) -> None:
+    category = "information-only"
+    months = [_month(2023, 7 + i) for i in range(24)]
+    count = [true_counts[(category, m)] for m in months]
+    # a year (as the scorecard shows it: the 12 months to `last`, and the 12 before) whose first month's count is
+    # 1-4, with the year less that month at least MINIMUM and the year before not suppressed either
+    start = next(
+        i
+        for i in range(13)
+        if 1 <= count[i] < MINIMUM
+        and sum(count[i + 1 : i + 12]) >= MINIMUM
+        and (sum(count[max(0, i - 12) : i]) == 0 or sum(count[max(0, i - 12) : i]) >= MINIMUM)
+    )
+    first, second, last, hidden = months[start], months[start + 1], months[start + 11], count[start]
+    client = hub_env.api_client(BY_SCORECARD, "analyst")
+    response = client.get("/v1/scorecard", params={"csp": EASTBOURNE_CSP, "indicator": indicator, "as_of": last})
+    assert response.status_code == 200, response.text
+    [row] = response.json()["rows"]
+    assert (row["status"], row["period_start"], row["period_end"]) == ("ok", first, last), row
+    assert row["count"] == sum(count[start : start + 12])  # exact at MINIMUM and above
+    less = _counts(client, category=category, period="all", **{"from": second, "to": last})
+    assert _only(less) is None or row["count"] - int(_only(less) or 0) != hidden
+    assert _only(less) is None  # without the guard: shown (at least MINIMUM), and `hidden` by subtraction
+    assert any("exactly" in reason for reason in less["disclosure"]["withheld"])
+    # The IG view lists the scorecard's figures: the year and the year before, over the CSP
+    releases = hub_env.api_client(BY_SCORECARD, "ig_lead").get("/v1/ig/releases").json()
+    scorecard = [
+        (f["first_month"][:7], f["last_month"][:7], f["value"]) for f in releases["figures"] if f["level"] == "csp"
+    ]
+    assert (first, last, row["count"]) in scorecard and len(scorecard) == 2
+    assert all(
+        f["areas"] == [EASTBOURNE_CSP] and f["categories"] == [category]
+        for f in releases["figures"]
+        if f["level"] == "csp"
+    )

@@ -38,7 +38,8 @@ pytestmark = pytest.mark.integration
 
 KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": "r" * 48}
 EASTBOURNE, HASTINGS = "E07000061", "E07000062"
-ANALYSTS, NO_LINK = "repeat-analysts", "no-link-csp"
+ANALYSTS, NO_LINK, GUARDED = "repeat-analysts", "no-link-csp", "guarded-analysts"
+MINIMUM = 5  # GUARDED's rule: counts of 1-4 suppressed, the rest exact (a subtraction would give a count exactly)
 EXACT = "repeats-exact@1"
 FROM, TO = "2024-07", "2025-06"
 SPAN = ("--start", "2023-07", "--months", "24")  # the generated months: a year to look back on before FROM
@@ -54,6 +55,7 @@ data_owners:
 recipients:
   - {{id: {ANALYSTS}, name: Analysts, kind: csp}}
   - {{id: {NO_LINK}, name: No linkage, kind: csp}}
+  - {{id: {GUARDED}, name: Guarded analysts, kind: csp}}
 signatories: [{{role: SIRO, organisation: sussex-police}}]
 clauses:
   - {{id: da, recipients: [{ANALYSTS}], datasets: [police-records],
@@ -68,6 +70,10 @@ clauses:
      fields: [category, period, location, offender_pseudonym, reoffended, predicted_reoffending_rate],
      spatial_precision: district, temporal_precision: month, output: aggregates_only, pseudonym_linkage: true,
      disclosure: {{min_cell_count: 1, round_to: 1}}}}
+  - {{id: da-guarded, recipients: [{GUARDED}], datasets: [police-records],
+     fields: [category, period, location, victim_pseudonym, domestic_abuse], spatial_precision: district,
+     temporal_precision: day, output: aggregates_only, pseudonym_linkage: true,
+     disclosure: {{min_cell_count: {MINIMUM}, round_to: 1}}}}
   - {{id: no-link, recipients: [{NO_LINK}], datasets: [police-records],
      fields: [category, period, location, domestic_abuse], spatial_precision: district, temporal_precision: day,
      output: aggregates_only, disclosure: {{min_cell_count: 1, round_to: 1}}}}
@@ -635,3 +641,43 @@ def test_packaged_cohorts_as_csv_release_no_count_below_10(packaged_csv: Respons
         if r[c]
     ]
     assert shown and all(c == 0 or c >= 10 for c in shown)
+
+
+# --- the release record and the differencing guard -----------------------------------------------------------------
+
+DA_MEASURE = "police-records:domestic-abuse-incidents"
+
+
+def test_a_span_of_repeats_less_its_first_month_recovers_no_suppressed_count(loaded: None, hub_env: HubEnv) -> None:
+    incidents = [e for e in _events(hub_env, "police-records") if e.attributes.get("domestic_abuse") is True]
+    repeat = _repeats(incidents, lambda e: e.attributes.get("victim_pseudonym"))
+    # Eastbourne's repeats per month with those placed in no district (the answer's totals count both)
+    per_month = Counter(
+        f"{e.month:%Y-%m}" for e in incidents if e.event_id in repeat and e.district in (EASTBOURNE, None)
+    )
+    months = [f"{m:%Y-%m}" for m in _months(FROM, TO)]
+    first, second, hidden = next(
+        (month, months[i + 1], per_month[month])
+        for i, month in enumerate(months[:-1])
+        if 1 <= per_month[month] < MINIMUM and sum(per_month[m] for m in months[i + 1 :]) >= MINIMUM
+    )
+    client = hub_env.api_client(GUARDED, "analyst")
+    ask = {"measure": "domestic_abuse", "level": "lad", "area": EASTBOURNE, "to": TO}
+    span = _get(client, "/v1/repeats", **ask, **{"from": first})
+    less = _get(client, "/v1/repeats", **ask, **{"from": second})
+    shown = [span["totals"]["repeat_incidents"], less["totals"]["repeat_incidents"]]
+    assert shown[0] == sum(per_month[m] for m in months[months.index(first) :])  # the span is shown, exactly
+    assert None in shown or shown[0] - shown[1] != hidden
+    assert shown[1] is None  # without the guard it would be shown (at least MINIMUM) and give `hidden` away
+    assert any(DA_MEASURE in reason and "exactly" in reason for reason in less["disclosure"]["withheld"])
+    # The IG view lists the repeats' figures, the span's total of repeat incidents among them.
+    releases = _get(hub_env.api_client(GUARDED, "ig_lead"), "/v1/ig/releases")
+    figures = [f for f in releases["figures"] if f["dataset"] == DA_MEASURE]
+    assert len(figures) >= len(span["rows"]) + len(span["unlocated"])
+    totals = [
+        f["value"]
+        for f in figures
+        if f["categories"] == ["repeat"] and (f["first_month"][:7], f["last_month"][:7]) == (first, TO)
+    ]
+    assert totals == [shown[0]]
+    assert {(s["dataset"], s["level"]) for s in releases["summary"]} == {(DA_MEASURE, "lad")}
