@@ -11,7 +11,7 @@ import csv
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +69,18 @@ class IgnoredColumns:
 
 class SourceFileError(ValueError):
     """The file as a whole cannot be read (missing, empty, not UTF-8, or without the expected header)."""
+
+
+EXTRA_COLUMNS_OPTION = "--allow-extra-columns"
+
+
+def unknown_columns(file: str, where: str, names: Sequence[str]) -> str:
+    """Why columns (or elements) the feed does not know are refused, and how to leave them out instead."""
+    listed = ", ".join(repr(n) for n in names)
+    return (
+        f"{file}, {where} {listed} are not the feed's: remove them from the export, or publish with "
+        f"{EXTRA_COLUMNS_OPTION} to leave them out (they are never published)"
+    )
 
 
 @dataclass(frozen=True)
@@ -168,11 +180,14 @@ def _read_header(name: str, reader: Iterator[list[str]], columns: Sequence[str])
     return header
 
 
-def read_rows(path: Path, columns: Sequence[str]) -> Iterator[SourceItem]:
+def read_rows(
+    path: Path, columns: Sequence[str], dropped: Collection[str] = (), extra_columns: bool = False
+) -> Iterator[SourceItem]:
     """Yield each data row of `path`, or a RowError for a row that is not well formed.
 
-    First, when the header has columns besides `columns`, an IgnoredColumns; last, if the file breaks part-way,
-    a SourceBreak. Raises SourceFileError when the file cannot be read at all.
+    A header with columns besides `columns` and `dropped` (the export's columns the feed never reads) is refused
+    (SourceFileError naming them), unless `extra_columns`. The columns read past are named first (IgnoredColumns).
+    Last, if the file breaks part-way, a SourceBreak. Raises SourceFileError when the file cannot be read at all.
     """
     name = str(path)
     if not path.is_file():
@@ -189,6 +204,9 @@ def read_rows(path: Path, columns: Sequence[str]) -> Iterator[SourceItem]:
         reader = csv.reader(lines)
         header = _read_header(name, reader, columns)
         unknown = tuple(column for column in header if column and column not in columns)
+        unexpected = [column for column in unknown if column not in dropped]
+        if unexpected and not extra_columns:
+            raise SourceFileError(unknown_columns(name, "row 1: column(s)", unexpected))
         if unknown:
             yield IgnoredColumns(name, unknown)
         row_number = 1

@@ -72,8 +72,10 @@ class Feed(Generic[RowT]):
     """One partner format of a dataset: its row model and columns, and how a row becomes an event.
 
     `spec` is the contract's dataset, whose attributes `to_envelope` sets; `identifiers` names the source columns
-    that are direct identifiers (read only to make pseudonyms, never published); `retracted` says whether a source
-    row withdraws its record (e.g. a cancelled crime) instead of stating it.
+    that are direct identifiers (read only to make pseudonyms, never published); `dropped` names the columns of the
+    partner's export the feed never reads (identifiers it must not take, fields it has no use for): expected, and
+    left out; any other column is refused unless the publisher allows extra columns. `retracted` says whether a
+    source row withdraws its record (e.g. a cancelled crime) instead of stating it.
     """
 
     spec: DatasetSpec
@@ -83,6 +85,7 @@ class Feed(Generic[RowT]):
     to_envelope: Callable[[RowT, SourceContext], EventEnvelope]
     source_key: Callable[[RowT], str | None]
     identifiers: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
     formats: tuple[SourceFormat, ...] = ("csv",)
     xml_record: str | None = None  # the element name of one record in an XML export
     retracted: Callable[[RowT], bool] | None = None

@@ -76,6 +76,7 @@ class SourceOptions:
     temporal_precision: TemporalPrecision | None = "timestamp"  # the finest the feed's protocols grant
     record_key: bytes | None = None  # the partner's secret for event ids (linkage domain RECORD_ID_DOMAIN)
     max_message_bytes: int = MAX_MESSAGE_BYTES  # the broker's message.max.bytes: larger events are rejected
+    extra_columns: bool = False  # columns (XML elements) the feed does not know: refused, or (True) left out
 
 
 def _too_large(limit: int) -> str:
@@ -108,11 +109,12 @@ class _FallbackKeys:
         return f"content:{content}#{self._seen[content]}"
 
 
-def source_rows(feed: Feed[Any], path: Path) -> Iterator[SourceItem]:
-    """The rows of `path`, read as XML when the file is .xml and the feed has an XML form, else as CSV."""
+def source_rows(feed: Feed[Any], path: Path, extra_columns: bool = False) -> Iterator[SourceItem]:
+    """The rows of `path`, read as XML when the file is .xml and the feed has an XML form, else as CSV; columns the
+    feed does not know are refused unless `extra_columns`."""
     if path.suffix.lower() == ".xml" and "xml" in feed.formats and feed.xml_record:
-        return read_records(path, feed.xml_record, feed.columns)
-    return read_rows(path, feed.columns)
+        return read_records(path, feed.xml_record, feed.columns, feed.dropped, extra_columns)
+    return read_rows(path, feed.columns, feed.dropped, extra_columns)
 
 
 def outgoing(feed: Feed[Any], path: Path, options: SourceOptions, summary: PublishSummary) -> Iterator[Outgoing]:
@@ -129,7 +131,7 @@ def numbered(
     fallback = _FallbackKeys()
     sent: dict[str, str] = {}  # source key -> digest of the row last sent for it
     spec = feed.spec
-    for item in source_rows(feed, path):
+    for item in source_rows(feed, path, options.extra_columns):
         if isinstance(item, IgnoredColumns):
             summary.ignored_columns = item.columns
             continue

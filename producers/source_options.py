@@ -39,8 +39,10 @@ def build_source_options(
     register: ProtocolRegister | None = None,
     today: date | None = None,
     environ: Mapping[str, str] | None = None,
+    extra_columns: bool = False,
 ) -> SourceOptions:
-    """Options for publishing `feed` as `partner`. With a register, time is coarsened to what its clauses grant."""
+    """Options for publishing `feed` as `partner`. With a register, time is coarsened to what its clauses grant;
+    `extra_columns`: columns the feed does not know are left out rather than the file refused."""
     settings = settings or ProducerSettings()
     assigned = linkage_domains(feed.spec, domains or {})
     keys = load_keys(settings.keys_file, set(assigned.values()) | {RECORD_ID_DOMAIN}, environ)
@@ -57,4 +59,5 @@ def build_source_options(
         temporal_precision=precision,
         record_key=keys.get(RECORD_ID_DOMAIN),
         max_message_bytes=settings.max_message_bytes,
+        extra_columns=extra_columns,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError, iterparse
 from xml.parsers import expat
@@ -16,6 +16,7 @@ from producers.csv_source import (
     SourceFileError,
     SourceItem,
     SourceRow,
+    unknown_columns,
 )
 
 
@@ -23,13 +24,17 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def read_records(path: Path, record: str, columns: Sequence[str]) -> Iterator[SourceItem]:
+def read_records(
+    path: Path, record: str, columns: Sequence[str], dropped: Collection[str] = (), extra_columns: bool = False
+) -> Iterator[SourceItem]:
     """Yield each `<record>` element of `path` as a SourceRow (child element name -> text), numbered from 1.
 
     A record without one of `columns`, or with a text longer than MAX_CELL_CHARS, yields a RowError; a document
     that stops being well-formed ends with a SourceBreak naming the line and record, and counting the records
-    from there on as not attempted. Elements of a record that are not among `columns` are read past and named at
-    the end (IgnoredColumns). Entity declarations are refused (no entity expansion attacks).
+    from there on as not attempted. A record with elements neither among `columns` nor `dropped` (the export's
+    elements the feed never reads) is rejected naming them, unless `extra_columns`. Elements read past are named at
+    the end (IgnoredColumns). Entity declarations are
+    refused (no entity expansion attacks).
     """
     name = str(path)
     if not path.is_file():
@@ -47,8 +52,14 @@ def read_records(path: Path, record: str, columns: Sequence[str]) -> Iterator[So
             inside = event == "start"
             if event == "end":
                 number += 1
-                unknown.update(_local(child.tag) for child in element if _local(child.tag) not in known)
-                yield _record(name, number, element, columns)
+                extra = sorted({_local(child.tag) for child in element} - known)
+                unexpected = [tag for tag in extra if tag not in dropped]
+                if unexpected and not extra_columns:
+                    reason = unknown_columns("", "element(s)", unexpected).lstrip(", ")
+                    yield RowError(name, number, unexpected[0], reason)
+                else:
+                    unknown.update(extra)
+                    yield _record(name, number, element, columns)
                 element.clear()
     except ParseError as exc:
         line, column = exc.position

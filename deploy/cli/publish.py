@@ -22,7 +22,7 @@ from deploy.settings import (
 from deploy.topics import TopicUnavailableError, ensure_publishing_topic
 from producers.anonymisation.linkage_keys import LinkageKeyError, new_key
 from producers.code_lists import CodeListError
-from producers.csv_source import SourceFileError
+from producers.csv_source import EXTRA_COLUMNS_OPTION, SourceFileError
 from producers.feed import Feed
 from producers.feed_registry import UnknownDatasetError, get_feed
 from producers.publish import Outgoing, PublishSummary, publish_file
@@ -123,12 +123,19 @@ def publish(
     code_lists: Annotated[
         Path | None, typer.Option(help="directory of <list>.csv code lists (or HUB_PRODUCER_CODE_LISTS_DIR)")
     ] = None,
+    allow_extra_columns: Annotated[
+        bool,
+        typer.Option(
+            EXTRA_COLUMNS_OPTION, help="leave out columns (XML elements) the feed does not know instead of refusing"
+        ),
+    ] = False,
 ) -> None:
     """Validate FILE row by row against FEED's schema, anonymise it, and publish one event per valid row.
 
     The summary counts the rows read, published, retracted, exact duplicates skipped, rejected and not attempted.
     Each rejected row is named by file, row and field; a break in the file by line and row.
-    FILE is UTF-8, with or without a byte order mark; a UTF-16 file is refused (export it as UTF-8).
+    FILE is UTF-8, with or without a byte order mark; a UTF-16 file is refused (export it as UTF-8). A column
+    the feed does not know is refused (an XML element: its record), naming it, unless --allow-extra-columns.
     A cell over 1 MiB, or an event over HUB_PRODUCER_MAX_MESSAGE_BYTES (the broker's limit), rejects its row.
 
     Exit codes:
@@ -152,6 +159,7 @@ def publish(
             domains=_domains(domain or []),
             register=configured_register(),
             environ=linkage_key_variables(),
+            extra_columns=allow_extra_columns,
         )
     except (LinkageKeyError, CodeListError) as exc:
         console.print(f"[red]{exc}[/red]", markup=True)

@@ -145,6 +145,7 @@ def to_envelope(row: CouncilAsbRow, ctx: SourceContext) -> EventEnvelope:
 
 
 FEED = Feed(
+    dropped=("Complainant Phone", "Complainant Email", "Complainant Address"),
     spec=SPEC,
     default_partner="eastbourne-council",
     row_model=CouncilAsbRow,

@@ -178,6 +178,7 @@ def to_envelope(row: FireIncidentRow, ctx: SourceContext) -> EventEnvelope:
 
 
 FEED = Feed(
+    dropped=("Address", "Caller Name", "Caller Telephone"),
     spec=SPEC,
     default_partner="esfrs",
     row_model=FireIncidentRow,

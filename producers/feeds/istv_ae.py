@@ -186,6 +186,7 @@ def to_envelope(row: IstvAeRow, ctx: SourceContext) -> EventEnvelope:
 
 
 FEED = Feed(
+    dropped=("NhsNumber",),
     spec=SPEC,
     default_partner="istv-ae-eastbourne-dgh",
     row_model=IstvAeRow,

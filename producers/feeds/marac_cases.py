@@ -149,6 +149,7 @@ def to_envelope(row: MaracCaseRow, ctx: SourceContext) -> EventEnvelope:
 
 
 FEED = Feed(
+    dropped=("Victim NHS Number", "Victim Phone", "Victim Postcode"),
     spec=SPEC,
     default_partner="east-sussex-marac",
     row_model=MaracCaseRow,

@@ -146,6 +146,7 @@ def to_envelope(row: OnsPopulationRow, ctx: SourceContext) -> EventEnvelope:
 
 
 FEED = Feed(
+    dropped=("band_type", "source"),
     spec=SPEC,
     default_partner="ons",
     row_model=OnsPopulationRow,

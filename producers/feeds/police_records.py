@@ -308,6 +308,7 @@ def to_envelope(row: PoliceRecordRow, ctx: SourceContext) -> EventEnvelope:
 
 
 FEED = Feed(
+    dropped=("Victim Phone", "Victim Email"),
     spec=SPEC,
     default_partner="sussex-police",
     row_model=PoliceRecordRow,

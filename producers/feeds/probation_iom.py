@@ -103,6 +103,7 @@ def to_envelope(row: ProbationIomRow, ctx: SourceContext) -> EventEnvelope:
 
 
 FEED = Feed(
+    dropped=("NHS Number",),
     spec=SPEC,
     default_partner="kss-probation",
     row_model=ProbationIomRow,

@@ -151,10 +151,19 @@ def test_duplicated_header_columns_are_refused_naming_them(tmp_path: Path) -> No
     assert str(info.value) == f"{path}, row 1: column(s) 'Location', 'Month' appear more than once"
 
 
-def test_unknown_columns_are_named_as_ignored_and_the_rows_published(tmp_path: Path) -> None:
+def test_a_column_the_export_format_does_not_have_is_refused_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "extra.csv"
     path.write_bytes(csv_bytes([street_row(n, Victim=PLANTED) for n in range(2)]))
-    run = Run(STREET, path)
+    with pytest.raises(SourceFileError) as refused:
+        Run(STREET, path)
+    assert f"{path}, row 1: column(s) 'Victim' are not the feed's" in str(refused.value)
+    assert "--allow-extra-columns" in str(refused.value) and clean(str(refused.value))
+
+
+def test_allowed_unknown_columns_are_named_as_ignored_and_the_rows_published(tmp_path: Path) -> None:
+    path = tmp_path / "extra.csv"
+    path.write_bytes(csv_bytes([street_row(n, Victim=PLANTED) for n in range(2)]))
+    run = Run(STREET, path, replace(options(STREET), extra_columns=True))
     assert run.summary.ignored_columns == ("Victim",)
     assert "columns not in the feed's schema, ignored: 'Victim'" in run.report
     assert run.accounts_for(2) and run.exit_code == 0 and clean(run.report)

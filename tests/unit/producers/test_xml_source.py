@@ -45,8 +45,17 @@ def test_a_document_that_stops_being_well_formed_ends_with_a_break_naming_line_a
     assert end == SourceBreak(str(path), 2, 3, "not well-formed XML", 2)  # record 2 (begun) and record 3 after it
 
 
+def test_a_record_with_an_element_the_export_format_does_not_have_is_rejected_naming_it(tmp_path: Path) -> None:
+    path = _write(tmp_path, RECORDS.replace("<A>2</A>", "<A>2</A><C>y</C><B>z</B>"))
+    first, second, ignored = read_records(path, "Rec", ("A",), dropped=("B",))
+    assert first == SourceRow(1, {"A": "1", "B": "x"})
+    assert isinstance(second, RowError) and (second.row, second.field) == (2, "C")
+    assert "element(s) 'C' are not the feed's" in second.reason
+    assert ignored == IgnoredColumns(str(path), ("B",))
+
+
 def test_elements_the_feed_does_not_know_are_named_once_after_the_records(tmp_path: Path) -> None:
     path = _write(tmp_path, RECORDS.replace("<A>2</A>", "<A>2</A><C>y</C><B>z</B>"))
-    *records, ignored = read_records(path, "Rec", ("A",))
+    *records, ignored = read_records(path, "Rec", ("A",), extra_columns=True)
     assert records == [SourceRow(1, {"A": "1", "B": "x"}), SourceRow(2, {"A": "2", "C": "y", "B": "z"})]
     assert ignored == IgnoredColumns(str(path), ("B", "C"))
