@@ -6,10 +6,13 @@ from fastapi import FastAPI
 
 from api.factory import create_app
 from deploy.protocol_files import configured_register
-from deploy.settings import api_settings, geocoder_settings, warehouse_settings
+from deploy.settings import api_settings, geocoder_settings, warehouse_settings, web_settings
+from web.install import install_web
 
 
 def app_from_environment() -> FastAPI:
     """The API over the configured warehouse as its own role (HUB_DATABASE_API_URL), enforcing the configured
-    protocols, geocoding to HUB_GEO_*."""
-    return create_app(warehouse_settings("api"), configured_register(), geocoder_settings(), api_settings())
+    protocols, geocoding to HUB_GEO_*; with the web application (HUB_WEB_*)."""
+    app = create_app(warehouse_settings("api"), configured_register(), geocoder_settings(), api_settings())
+    install_web(app, web_settings())
+    return app

@@ -30,6 +30,7 @@ from producers.settings import ProducerSettings
 from sharing_protocols.topics import dead_letter_topic, partner_topic
 from stream_processors.settings import WorkerSettings
 from warehouse.settings import WarehouseSettings
+from web.settings import WebSettings
 
 DatabaseRole = Literal["owner", "worker", "api"]
 # The embedded cluster's roles: the owner of the hub databases (migrations, operator tools) and the two run-time
@@ -244,6 +245,20 @@ class ApiEnvironment(ApiSettings, BaseSettings):
     """Where the query API listens and its title (HUB_API_*; defaults: ApiSettings')."""
 
     model_config = SettingsConfigDict(env_prefix="HUB_API_", frozen=True)
+
+
+class WebEnvironment(WebSettings, BaseSettings):
+    """The web application's settings (HUB_WEB_*; `assets_dir` defaults to the checkout, where the set-up command
+    installs the front-end packages)."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_WEB_", frozen=True)
+
+    assets_dir: Path = Path(__file__).resolve().parents[1]
+
+
+def web_settings() -> WebSettings:
+    """The web application's settings (HUB_WEB_*)."""
+    return WebSettings.model_validate(WebEnvironment().model_dump())
 
 
 def warehouse_settings(role: DatabaseRole = "owner") -> WarehouseSettings:

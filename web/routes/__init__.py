@@ -1,0 +1,1 @@
+"""The web application's pages, a module per user group."""
