@@ -356,3 +356,24 @@ def test_the_session_token_is_never_logged(app: FastAPI, hub_env: HubEnv, caplog
     logged = hub_env.query("SELECT count(*) FROM access_log WHERE CAST(query AS text) LIKE :t", t=f"%{token}%")
     assert logged == [(0,)]
     assert hub_env.query("SELECT count(*) FROM web_session WHERE token_sha256 = :t", t=token) == [(0,)]
+
+
+def test_sign_in_attempts_are_rate_limited_per_address(hub_env: HubEnv) -> None:
+    limited = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED)
+    install_web(limited, SETTINGS.model_copy(update={"sign_ins_per_minute": 2}))
+    with TestClient(limited, follow_redirects=False) as client:
+        assert [_sign_in(client, "wrong").status_code for _ in range(2)] == [401, 401]
+        refused = _sign_in(client, _key(hub_env, "analyst"))  # even the right key, until the minute has passed
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        assert "Too many sign-in attempts" in refused.text
+        assert "hub_session" not in client.cookies
+
+
+def test_a_page_view_is_recorded_in_the_access_log_as_the_signed_in_caller(app: FastAPI, hub_env: HubEnv) -> None:
+    client, _ = _signed_in(app, hub_env, "ig_lead")
+    assert client.get("/web/tests/ig-only").status_code == 200
+    logged = hub_env.query(
+        "SELECT org, role, status FROM access_log WHERE endpoint = '/web/tests/ig-only' ORDER BY id DESC LIMIT 1"
+    )
+    assert logged == [("hub", "ig_lead", 200)]
