@@ -202,6 +202,8 @@ def test_signing_out_ends_the_session_for_the_pages_and_the_api(app: FastAPI, hu
     assert client.get(API_PATH).status_code == 200
     answer = client.post("/web/sign-out", data={"csrf_token": csrf_token(token)})
     assert _redirect(answer) == ("/web/sign-in", {})
+    logged = hub_env.query("SELECT org, role FROM access_log WHERE endpoint = '/web/sign-out' ORDER BY id DESC LIMIT 1")
+    assert logged == [(ORGS["analyst"], "analyst")]
     cleared = _session_cookie(answer)["hub_session"]
     assert cleared.value == "" and cleared["max-age"] == "0"
     assert _session_row(hub_env, token)[3] is not None

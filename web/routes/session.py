@@ -21,7 +21,7 @@ from api.access_record import access_of
 from api.caller import Caller
 from api.dependencies import EngineDep
 from api.rate_limit import RateLimiter
-from api.web_session import COOKIE, SessionTimes, csrf_matches, session_times
+from api.web_session import COOKIE, SessionTimes, cookie_session, csrf_matches, session_times
 from warehouse.governance.keys import verify_key
 from warehouse.governance.web_sessions import end_session, start_session
 from web.navigation import home
@@ -147,6 +147,9 @@ async def sign_out(request: Request, engine: EngineDep) -> Response:
     form = await _form(request)
     token = request.cookies.get(COOKIE)
     if token:
+        found = cookie_session(request, engine)
+        if found is not None and found.caller is not None:
+            access_of(request).caller = found.caller  # the access log records who signed out
         if not csrf_matches(token, form.get("csrf_token")):
             heading, message = "Your request could not be checked", "Sign out again from a page of this site."
             return render(request, "problem.html", None, 403, heading=heading, message=message)
