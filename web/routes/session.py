@@ -58,12 +58,15 @@ def _times(request: Request) -> SessionTimes:
     return times
 
 
-async def _form(request: Request) -> dict[str, str]:
-    """The fields of a URL-encoded form (empty when it is larger than a form of these pages can be)."""
+async def form_fields(request: Request) -> dict[str, str]:
+    """A dependency: the fields of a URL-encoded form (none when it is larger than a form of these pages can be)."""
     body = await request.body()
     if len(body) > _MAX_FORM:
         return {}
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+FormDep = Annotated[dict[str, str], Depends(form_fields)]
 
 
 def _sign_in_page(
@@ -96,9 +99,8 @@ def sign_in_form(request: Request) -> Response:
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request, engine: EngineDep) -> Response:
+def sign_in(request: Request, engine: EngineDep, form: FormDep) -> Response:
     """Sign in with an API key: a new session cookie and a redirect (303) to `next` or the role's home."""
-    form = await _form(request)
     next_path = local_path(form.get("next"))
     limiter = request.app.state.sign_in_limiter
     assert isinstance(limiter, RateLimiter)
@@ -142,9 +144,8 @@ async def sign_in(request: Request, engine: EngineDep) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request, engine: EngineDep) -> Response:
+def sign_out(request: Request, engine: EngineDep, form: FormDep) -> Response:
     """End the session (its form carries the session's CSRF token), clear the cookie, back to sign-in (303)."""
-    form = await _form(request)
     token = request.cookies.get(COOKIE)
     if token:
         found = cookie_session(request, engine)
