@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from web.assets import install_assets
 from web.routes import analyst, ig, partner
 from web.settings import WebSettings
 
@@ -15,9 +16,10 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def install_web(app: FastAPI, settings: WebSettings) -> None:
     """Serve the pages (under /web/), the project's own scripts (/static/) and the installed front-end packages
-    (/assets/) from `app`."""
+    (/assets/) from `app`; `web.assets.AssetsMissing` when the front-end packages are not installed."""
     app.state.web_settings = settings
     app.include_router(analyst.router)
     app.include_router(ig.router)
     app.include_router(partner.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_assets(app, settings)
