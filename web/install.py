@@ -17,7 +17,12 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def install_web(app: FastAPI, settings: WebSettings) -> None:
     """Serve the pages (under /web/), the API reference (/docs, /redoc), the project's own scripts (/static/) and
-    the installed front-end packages (/assets/) from `app`; `web.assets.AssetsMissing` when those are not installed."""
+    the installed front-end packages (/assets/) from `app`. `web.assets.AssetsMissing` when those are not
+    installed; ValueError when `app` keeps FastAPI's own (CDN) reference pages."""
+    if app.docs_url is not None or app.redoc_url is not None:
+        raise ValueError(
+            "the web application serves /docs and /redoc itself: build the API with create_app(cdn_docs=False)"
+        )
     app.state.web_settings = settings
     app.include_router(analyst.router)
     app.include_router(ig.router)

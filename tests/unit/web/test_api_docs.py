@@ -83,3 +83,9 @@ def test_without_cdn_docs_the_api_leaves_docs_and_redoc_free_but_keeps_its_docum
 def test_by_default_the_api_keeps_fastapis_pages() -> None:
     client = TestClient(create_app(WarehouseSettings(url=URL), register_at([]), GeocoderSettings()))
     assert "swagger-ui" in client.get("/docs").text and "redoc" in client.get("/redoc").text
+
+
+def test_the_web_application_refuses_an_api_that_keeps_the_cdn_pages() -> None:
+    app = create_app(WarehouseSettings(url=URL), register_at([]), GeocoderSettings())
+    with pytest.raises(ValueError, match="cdn_docs=False"):
+        install_web(app, WebSettings(assets_dir=CHECKOUT))
