@@ -89,3 +89,11 @@ def test_the_web_application_refuses_an_api_that_keeps_the_cdn_pages() -> None:
     app = create_app(WarehouseSettings(url=URL), register_at([]), GeocoderSettings())
     with pytest.raises(ValueError, match="cdn_docs=False"):
         install_web(app, WebSettings(assets_dir=CHECKOUT))
+
+
+def test_served_assets_skip_the_access_record_but_refused_ones_are_recorded() -> None:
+    """This app has no warehouse, so an answer the edge must record fails closed (503)."""
+    client = TestClient(web_app())
+    assert client.get("/assets/hub.css").status_code == 200
+    assert client.get("/static/js/hub.js").status_code == 200
+    assert client.get("/assets/no-such-package/x.js").status_code == 503
