@@ -333,6 +333,9 @@ def test_an_unknown_web_path_is_a_not_found_page(app: FastAPI, hub_env: HubEnv) 
     answer = client.get("/web/no-such-page")
     assert answer.status_code == 404
     assert answer.headers["content-type"].startswith("text/html") and "Page not found" in answer.text
+    assert 'href="/web/analyst/scorecard"' in answer.text  # the signed-in analyst's navigation
+    public = _client(app).get("/web/no-such-page")
+    assert public.status_code == 404 and "Page not found" in public.text and "/web/analyst/scorecard" not in public.text
 
 
 @pytest.mark.parametrize(
