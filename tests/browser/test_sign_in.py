@@ -10,7 +10,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.conftest import ANALYST, HUB_IG_LEAD, PARTNER, SIGN_IN
+from tests.browser.conftest import ANALYST, HUB_IG_LEAD, PARTNER
+from tests.support.browser import SIGN_IN
 from web.navigation import home
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
