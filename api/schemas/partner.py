@@ -41,5 +41,6 @@ class PartnerSettingsOut(BaseModel):
     and the name of its broker principal. The bootstrap address, CA file and password come from the hub operator."""
 
     partner: str
+    topic_prefix: str  # HUB_KAFKA_TOPIC_PREFIX of the deployment
     username: str  # the SCRAM principal `hub partners add` makes: <prefix>.partner.<id>
     feeds: list[PartnerFeedOut]

@@ -46,6 +46,7 @@ def settings(register: ProtocolRegister, caller: Caller, topic_prefix: str) -> A
     feeds = partner_feeds(register, partner, datetime.now(UTC).date(), topic_prefix)
     body = PartnerSettingsOut(
         partner=partner,
+        topic_prefix=topic_prefix,
         username=partner_principal(topic_prefix, partner),
         feeds=[PartnerFeedOut(dataset=f.dataset, topic=f.topic, protocols=list(f.protocols)) for f in feeds],
     )

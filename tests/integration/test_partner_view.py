@@ -96,7 +96,7 @@ def test_a_partner_cannot_ask_for_another_partners_flows_or_quality(hub_env: Hub
 
 def test_a_partners_settings_are_its_own_topics_on_the_broker(hub_env: HubEnv) -> None:
     settings = hub_env.api_client(PARTNER, "partner").get("/v1/partner/settings").json()
-    assert settings["partner"] == PARTNER
+    assert (settings["partner"], settings["topic_prefix"]) == (PARTNER, hub_env.prefix)
     assert settings["username"] == f"{hub_env.prefix}.partner.{PARTNER}"
     topics = {f["topic"] for f in settings["feeds"]}
     assert topics and topics <= set(partner_topics(hub_env.kafka, hub_env.admin))
@@ -107,7 +107,7 @@ def test_a_partners_settings_are_its_own_topics_on_the_broker(hub_env: HubEnv) -
 def test_a_partners_settings_hold_no_secret(hub_env: HubEnv) -> None:
     answer = hub_env.api_client(PARTNER, "partner").get("/v1/partner/settings")
     text = answer.text.lower()
-    assert set(answer.json()) == {"partner", "username", "feeds"}
+    assert set(answer.json()) == {"partner", "topic_prefix", "username", "feeds"}
     assert not any(word in text for word in ("password", "secret", "bootstrap", "ca_file"))
 
 
