@@ -80,7 +80,8 @@ def _sign_in(client: TestClient, key: str, next_path: str | None = None) -> http
     """Open the sign-in form, then submit it with `key` (and `next`)."""
     token = _login_token(client.get("/web/sign-in"))
     form = {"login_token": token, "api_key": key, **({"next": next_path} if next_path is not None else {})}
-    return client.post("/web/sign-in", data=form)
+    answer: httpx.Response = client.post("/web/sign-in", data=form)
+    return answer
 
 
 def _session_cookie(response: httpx.Response) -> SimpleCookie:
