@@ -11,6 +11,11 @@ const STATUS = {
 };
 const OUTPUT = { record_level: "Records", aggregates_only: "Counts only" };
 
+/** `renderTable` in the smaller type of dense tables (the page's tables are wide). */
+function denseTable(container, caption, columns, rows) {
+  renderTable(container, caption, columns, rows).classList.add("govuk-!-font-size-16");
+}
+
 /** A share of events as a percentage; a feed without events has no share (never 0). */
 export function percent(share) {
   return share === null || share === undefined ? "no events" : `${(share * 100).toFixed(1)}%`;
@@ -62,23 +67,22 @@ function drawQuality(report) {
     emptyNote(quality, "No feed of yours matches: no protocol names you as the data owner of this dataset.");
     return;
   }
-  renderTable(quality, `Data quality of your feeds (late: more than ${report.late_days} days after the period)`, [
+  denseTable(quality, `Data quality of your feeds (late: more than ${report.late_days} days after the period)`, [
     { key: "dataset", label: "Dataset" },
     { key: "status", label: "Status", format: (v, row) => STATUS[row.volume.status] ?? row.volume.status },
     { key: "last_seen", label: "Last seen", format: (v, row) => moment(row.volume.last_seen) },
     { key: "events", label: "Events", numeric: true },
     { key: "released", label: "Released", numeric: true },
     { key: "withheld", label: "Withheld", numeric: true },
-    { key: "geocodable_share", label: "Geocodable", numeric: true, format: percent },
+    { key: "geocodable", label: "Geocodable", numeric: true, format: (v, row) => `${v} (${percent(row.geocodable_share)})` },
     { key: "duplicates", label: "Duplicates", numeric: true },
-    { key: "late", label: "Late", numeric: true },
-    { key: "late_share", label: "Late share", numeric: true, format: percent },
+    { key: "late", label: "Late", numeric: true, format: (v, row) => `${v} (${percent(row.late_share)})` },
     { key: "retracted", label: "Retracted", numeric: true },
-    { key: "dead_lettered", label: "Could not be loaded", numeric: true },
+    { key: "dead_lettered", label: "Not loaded", numeric: true },
   ], feeds);
 
   const weeks = [8, 7, 6, 5, 4, 3, 2, 1];
-  renderTable(document.getElementById("volume"), "Events received per week", [
+  denseTable(document.getElementById("volume"), "Events received per week", [
     { key: "dataset", label: "Dataset" },
     ...weeks.map((n) => ({
       key: `week_${n}`, label: `${n} week${n > 1 ? "s" : ""} before`, numeric: true,
@@ -89,7 +93,7 @@ function drawQuality(report) {
   ], feeds);
 
   const fields = feeds.flatMap((feed) => feed.completeness.map((c) => ({ dataset: feed.dataset, ...c })));
-  renderTable(document.getElementById("completeness"), "Completeness by field: events with the field filled in", [
+  denseTable(document.getElementById("completeness"), "Completeness by field: events with the field filled in", [
     { key: "dataset", label: "Dataset" },
     { key: "field", label: "Field" },
     { key: "present", label: "Filled in", numeric: true },
@@ -106,8 +110,11 @@ function drawVolumeChart(feeds, weeks) {
     { dataset: feed.dataset, week: "last 7 days", events: feed.volume.last_7_days },
   ]);
   const order = [...weeks.map((n) => `-${n}`), "last 7 days"];
+  const figure = document.getElementById("volume-figure");
+  figure.hidden = false;
   const chart = window.Plot.plot({
-    height: 90 * feeds.length + 40,
+    width: Math.max(figure.clientWidth, 480),
+    height: 110 * feeds.length + 50,
     marginLeft: 50,
     marginRight: 160,
     x: { domain: order, label: "week" },
@@ -119,7 +126,6 @@ function drawVolumeChart(feeds, weeks) {
     ],
   });
   document.getElementById("volume-chart").replaceChildren(chart);
-  document.getElementById("volume-figure").hidden = false;
 }
 
 function drawFlows(flows) {
@@ -128,7 +134,7 @@ function drawFlows(flows) {
     emptyNote(container, "No protocol lets anything flow from this feed.");
     return;
   }
-  renderTable(container, "What the protocols let flow from your feeds, to whom", [
+  denseTable(container, "What the protocols let flow from your feeds, to whom", [
     { key: "dataset", label: "Dataset" },
     { key: "recipient_name", label: "Recipient" },
     { key: "fields", label: "Fields", format: (v) => v.join(", ") },
@@ -163,7 +169,7 @@ function drawSettings(settings) {
     list.appendChild(row);
   }
   const table = document.createElement("div");
-  renderTable(table, "Your datasets and the topics they are published on", [
+  denseTable(table, "Your datasets and the topics they are published on", [
     { key: "dataset", label: "Dataset" },
     { key: "topic", label: "Topic" },
     { key: "command", label: "Command", format: (v, row) => `hub publish ${row.dataset} FILE --partner ${settings.partner}` },
