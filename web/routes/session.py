@@ -113,7 +113,7 @@ def sign_in(request: Request, engine: EngineDep, form: FormDep) -> Response:
     sent, expected = form.get("login_token", ""), request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
         return _sign_in_page(request, 403, "Your sign-in form had expired: enter your API key again", next_path)
-    key = form.get("api_key", "").strip()
+    key = form.get("key", "").strip()
     with Session(engine) as session, session.begin():
         owner = verify_key(session, key) if key else None
         refusal = _NO_SIGN_IN.get(owner.role) if owner is not None else None
