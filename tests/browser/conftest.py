@@ -2,6 +2,11 @@
 served on loopback, headless Chromium kept offline, people signed in through the sign-in form, axe-core, CSP
 watching and screenshots.
 
+Fixtures: web_hub, web_server (base URL), browser, sign_in(role, org) -> Page, open_page() -> Page (nobody signed
+in), api_as(role, org) -> httpx.Client, axe(page), assert_accessible(page), csp_violations(page), wait_drawn(page),
+screenshot(page, name); every page is kept offline and the test fails if one asked beyond the server.
+The long-lived fixtures are of the tests/browser package's scope: Playwright's sync API runs an event loop on the
+main thread while it lives, which later tests calling asyncio.run would meet.
 A test module marks itself `pytestmark = [pytest.mark.integration, pytest.mark.browser]`.
 """
 
@@ -18,7 +23,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from api.factory import create_app
 from tests.support import browser as chromium
-from tests.support.hub import UNLIMITED, HubEnv, Services, create_hub, start_services
+from tests.support.hub import UNLIMITED, HubEnv, Services, create_hub
 from tests.support.open_data import ROOT
 from tests.support.web_data import load_web_data
 from tests.support.web_server import serving
@@ -35,13 +40,7 @@ ORG_IG_LEAD = ("sussex-police", "ig_lead")
 PARTNER = ("sussex-police", "partner")
 
 
-@pytest.fixture(scope="session")
-def services() -> Iterator[Services]:
-    """Start (or find) the broker and the database; fail loudly when neither can be had."""
-    yield from start_services()
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_hub(services: Services, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubEnv]:
     """One hub (the packaged protocols) loaded once with the reference data, indicators, the Sussex police.uk file
     and the demo's generated partner feeds (tests.support.web_data)."""
@@ -50,13 +49,13 @@ def web_hub(services: Services, shared_data: Path, tmp_path_factory: pytest.Temp
         yield hub
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_settings() -> WebSettings:
     """The web application's settings: the front-end packages installed in this checkout."""
     return WebSettings(assets_dir=ROOT)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_server(web_hub: HubEnv, web_settings: WebSettings) -> Iterator[str]:
     """The API with the web application over `web_hub` (as the API's database role), served by uvicorn on a free
     loopback port; its base URL (no trailing slash)."""
@@ -66,7 +65,7 @@ def web_server(web_hub: HubEnv, web_settings: WebSettings) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     """Headless Chromium (the machine's /usr/bin/chromium) for the session."""
     with sync_playwright() as playwright:
@@ -75,7 +74,7 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def issue_key(web_hub: HubEnv) -> Callable[[str, str], str]:
     """issue_key(role, org): a real API key for `org` in `role`, issued in `web_hub`'s database."""
 
@@ -182,6 +181,12 @@ def assert_accessible(axe: Callable[[Page], list[dict[str, Any]]]) -> Callable[[
         assert not violations, f"{page.url} fails WCAG 2.2 AA:\n{chromium.describe_violations(violations)}"
 
     return check
+
+
+@pytest.fixture
+def wait_drawn() -> Callable[[Page], None]:
+    """wait_drawn(page): returns once the page's script has called hub.js drawn() (its map layer or table is in)."""
+    return chromium.wait_drawn
 
 
 @pytest.fixture
