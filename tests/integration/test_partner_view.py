@@ -136,7 +136,7 @@ def test_each_call_is_in_the_access_log(hub_env: HubEnv) -> None:
 
 @pytest.fixture(scope="module")
 def web_app(hub_env: HubEnv) -> Iterator[FastAPI]:
-    app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED)
+    app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED, cdn_docs=False)
     install_web(app, WebSettings(assets_dir=Path("."), sign_ins_per_minute=1000))
     with TestClient(app):
         yield app
@@ -149,7 +149,7 @@ def _signed_in(app: FastAPI, hub_env: HubEnv, org: str, role: str) -> TestClient
     client = TestClient(app, follow_redirects=False)
     token = re.search(r'name="login_token" value="([^"]+)"', client.get("/web/sign-in").text)
     assert token is not None
-    answer = client.post("/web/sign-in", data={"login_token": token.group(1), "api_key": key})
+    answer = client.post("/web/sign-in", data={"login_token": token.group(1), "key": key})
     assert answer.status_code == 303
     return client
 
