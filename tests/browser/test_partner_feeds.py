@@ -227,6 +227,7 @@ def test_an_api_problem_is_shown_in_an_error_summary(partner_page: Page, partner
     assert summary.count() == 1
     detail = problem.json().get("detail") or problem.json()["title"]
     assert f"Data quality: {detail}" in summary.inner_text()
+    assert page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")  # announced first
     assert _table(page, "#flows")  # the other sections still show
 
 

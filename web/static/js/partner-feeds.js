@@ -50,7 +50,9 @@ function showProblem(section, error) {
   body.appendChild(list);
   alert.append(title, body);
   summary.appendChild(alert);
+  summary.tabIndex = -1;  // as GOV.UK's error summary does: focused, so screen readers announce it first
   document.getElementById("problems").replaceChildren(summary);
+  summary.focus();
 }
 
 function emptyNote(container, text) {
