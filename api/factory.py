@@ -19,6 +19,7 @@ from api.routes import counts, geocode, health, ig, quality
 from api.routes import hotspots as hotspots_route
 from api.routes import indicators as indicators_route
 from api.routes import ogc as ogc_route
+from api.routes import partner as partner_route
 from api.routes import public as public_route
 from api.routes import rates as rates_route
 from api.routes import repeats as repeats_route
@@ -78,6 +79,7 @@ def create_app(
     app.include_router(ig.router)
     app.include_router(geocode.router)
     app.include_router(quality.router)
+    app.include_router(partner_route.router)
     app.include_router(hotspots_route.router)
     app.include_router(public_route.router)
     app.include_router(ogc_route.router)  # OGC API - Features at the root: /, /conformance, /collections

@@ -9,7 +9,8 @@ class ApiSettings(BaseModel):
     """Where the API listens, what it calls itself, how long one request's statement may run in the warehouse
     (`statement_timeout_s`: longer is cancelled and answered 503), and how many requests a minute one API process
     answers per API key (`key_requests_per_minute`) and per keyless caller's address
-    (`address_requests_per_minute`), tracking at most `rate_limited_callers` callers (more: 429, `api.rate_limit`)."""
+    (`address_requests_per_minute`), tracking at most `rate_limited_callers` callers (more: 429, `api.rate_limit`);
+    `topic_prefix` is the deployment's topic prefix, to tell a partner its topics (HUB_KAFKA_TOPIC_PREFIX)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -20,3 +21,4 @@ class ApiSettings(BaseModel):
     key_requests_per_minute: int = Field(default=600, ge=1)
     address_requests_per_minute: int = Field(default=120, ge=1)
     rate_limited_callers: int = Field(default=10_000, ge=1)
+    topic_prefix: str = "hub"

@@ -39,7 +39,7 @@ from pydantic import SecretStr
 
 from broker_access.credentials import BrokerAccess
 from deploy.home_secrets import new_password
-from sharing_protocols.topics import dead_letter_topic, events_prefix, partner_topic
+from sharing_protocols.topics import dead_letter_topic, events_prefix, partner_principal, partner_topic
 from stream_processors.settings import loader_group
 
 PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -54,11 +54,6 @@ class PrincipalError(RuntimeError):
 def worker_principal(prefix: str) -> str:
     """The SCRAM username of the warehouse loader of topic prefix `prefix`."""
     return f"{prefix}.worker"
-
-
-def partner_principal(prefix: str, partner: str) -> str:
-    """The SCRAM username of partner `partner` on the deployment of topic prefix `prefix`."""
-    return f"{prefix}.partner.{partner}"
 
 
 def leader_topic(prefix: str) -> str:

@@ -294,8 +294,11 @@ def producer_settings() -> ProducerSettings:
 
 
 def api_settings() -> ApiSettings:
-    """Where the API listens and its title (HUB_API_*)."""
-    return ApiSettings.model_validate(ApiEnvironment().model_dump())
+    """Where the API listens and its title (HUB_API_*), and the topic prefix it names partners' topics with
+    (HUB_KAFKA_TOPIC_PREFIX)."""
+    return ApiSettings.model_validate(
+        {**ApiEnvironment().model_dump(exclude={"topic_prefix"}), "topic_prefix": KafkaSettings().topic_prefix}
+    )
 
 
 def protocol_paths() -> list[Path]:

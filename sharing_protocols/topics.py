@@ -46,6 +46,12 @@ def topic_source(prefix: str, topic: str) -> TopicSource | None:
     return TopicSource(match["dataset"], match["partner"]) if match else None
 
 
+def partner_principal(prefix: str, partner: str) -> str:
+    """The broker username (SCRAM principal) of partner `partner` on the deployment of topic prefix `prefix`: the
+    one principal that may write its topics."""
+    return f"{prefix}.partner.{partner}"
+
+
 def dead_letter_topic(prefix: str) -> str:
     """The topic of messages the worker could not load (reason in their headers)."""
     return f"{prefix}.dead-letter"

@@ -285,6 +285,8 @@ def other(clients: dict[Caller, TestClient]) -> dict[tuple[Caller, str], Respons
         answers[caller, "flows"] = client.get("/v1/ig/flows")
         answers[caller, "releases"] = client.get("/v1/ig/releases")
         answers[caller, "dq"] = client.get("/v1/dq")
+        answers[caller, "partner-flows"] = client.get("/v1/partner/flows")
+        answers[caller, "partner-settings"] = client.get("/v1/partner/settings")
         answers[caller, "public"] = client.get("/v1/public/counts", params=public_counts)
         answers[caller, "collections"] = client.get("/collections")
         if caller[1] != "partner":
@@ -300,13 +302,28 @@ def _status(caller: Caller) -> dict[str, int]:
         "flows": 200 if role == "ig_lead" else 403,
         "releases": 200 if role == "ig_lead" else 403,
         "dq": 200 if role in ("ig_lead", "partner") else 403,
+        "partner-flows": 200 if role == "partner" else 403,
+        "partner-settings": 200 if role == "partner" else 403,
         "public": 200,
         "collections": 403 if role == "partner" else 200,
         "scorecard": 200,
     }
 
 
-@pytest.mark.parametrize("endpoint", ["indicators", "flows", "releases", "dq", "public", "collections", "scorecard"])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "indicators",
+        "flows",
+        "releases",
+        "dq",
+        "partner-flows",
+        "partner-settings",
+        "public",
+        "collections",
+        "scorecard",
+    ],
+)
 def test_other_endpoints_answer_by_role(other: dict[tuple[Caller, str], Response], endpoint: str) -> None:
     for caller in CALLERS:
         if (caller, endpoint) in other:

@@ -161,7 +161,8 @@ class HubEnv:
     def app(self) -> FastAPI:
         """The API over this hub (its lifespan started on first use, ended with the module)."""
         if self._app is None:
-            app = create_app(self.api_warehouse, self.register, self.geography, UNLIMITED)
+            settings = UNLIMITED.model_copy(update={"topic_prefix": self.prefix})
+            app = create_app(self.api_warehouse, self.register, self.geography, settings)
             self._running.enter_context(TestClient(app))
             self._app = app
         return self._app

@@ -9,11 +9,11 @@ from kafka.admin import ACLOperation, ACLPermissionType, ACLResourcePatternType,
 from deploy.broker_principals import (
     leader_topic,
     partner_acls,
-    partner_principal,
     partner_topics,
     worker_acls,
     worker_principal,
 )
+from sharing_protocols.topics import partner_principal
 
 Grant = tuple[str, str, str, str, str]  # principal, operation, resource type, name, pattern
 

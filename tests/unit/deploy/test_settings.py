@@ -245,3 +245,9 @@ def test_the_api_rate_limits_must_be_positive(name: str, monkeypatch: pytest.Mon
     monkeypatch.setenv(f"HUB_API_{name.upper()}", "0")
     with pytest.raises(ValidationError, match=name):
         settings.api_settings()
+
+
+def test_the_api_names_partners_topics_with_the_kafka_topic_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_KAFKA_TOPIC_PREFIX", "sussex")
+    monkeypatch.setenv("HUB_API_TOPIC_PREFIX", "ignored")
+    assert settings.api_settings().topic_prefix == "sussex"
