@@ -122,11 +122,13 @@ def withheld(
     reply: ReplyDep,
     days: DayRangeDep,
     page: PageDep,
+    partner: Org = None,
     format: FormatParam = "json",
 ) -> list[WithheldOut] | Response:
-    """Events withheld by the protocols, by reason, dataset, publishing partner and month (a page at a time;
-    `format=csv` gives the page as CSV)."""
-    return reply(paged(service.withheld(session, caller, *days), page), format)
+    """Events withheld by the protocols, by reason, dataset, publishing partner and month: the caller's
+    organisation's own, any `partner`'s for the hub operator (a page at a time; `format=csv` gives the page as
+    CSV)."""
+    return reply(paged(service.withheld(session, caller, *days, partner), page), format)
 
 
 @router.get("/reviews", response_model=list[ProtocolOut])

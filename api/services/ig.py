@@ -226,9 +226,15 @@ def flows(
     return Answer(out, sorted(visible), len(out), table)
 
 
-def withheld(session: Session, caller: Caller, first: date, last: date) -> Answer[list[WithheldOut]]:
-    """Events withheld by the protocols, by reason, dataset, publishing partner and month."""
-    partner = None if caller.oversees_everything else caller.org
+def withheld(
+    session: Session, caller: Caller, first: date, last: date, partner: str | None = None
+) -> Answer[list[WithheldOut]]:
+    """Events withheld by the protocols, by reason, dataset, publishing partner and month: the caller's
+    organisation's own (another's is refused), or any `partner`'s (all by default) for the hub operator."""
+    if not caller.oversees_everything:
+        if partner not in (None, caller.org):
+            raise Forbidden("an IG lead sees the withheld events of its own organisation")
+        partner = caller.org
     out = [
         WithheldOut(code=w.code, dataset=w.dataset, partner=w.partner, period=w.period, events=w.events)
         for w in withheld_events(session, first, last, partner)

@@ -362,3 +362,33 @@ def test_retractions_by_day_dataset_and_partner_for_the_partner_itself(hub_env: 
         ("sussex-police", 2, 1),
     ]
     assert hub_env.api_client("eastbourne-csp", "ig_lead").get("/v1/ig/retractions", params=today).json() == []
+
+
+def test_withheld_events_of_one_partner_for_the_hub_and_only_its_own_for_an_organisation(hub_env: HubEnv) -> None:
+    with hub_env.engine.begin() as conn:
+        for partner, n in (("sussex-police", 2), ("essex-police", 1)):
+            for _ in range(n):
+                conn.execute(
+                    text(
+                        "INSERT INTO decision (event_id, content_hash, dataset, partner, period_month, outcome, code,"
+                        " protocols, fields_dropped, spatial_precision)"
+                        " VALUES (:e, 'h', 'police-uk-street', :p, '2025-05-01', 'withheld', 'no_grant', '{}', '{}',"
+                        " '{}')"
+                    ),
+                    {"e": uuid.uuid4(), "p": partner},
+                )
+    may = {"from": "2025-05-01", "to": "2025-05-31"}
+    hub = hub_env.api_client("hub", "ig_lead")
+    assert [(w["partner"], w["events"]) for w in hub.get("/v1/ig/withheld", params=may).json()] == [
+        ("essex-police", 1),
+        ("sussex-police", 2),
+    ]
+    one = hub.get("/v1/ig/withheld", params={**may, "partner": "essex-police"}).json()
+    assert [(w["code"], w["partner"], w["period"], w["events"]) for w in one] == [
+        ("no_grant", "essex-police", "2025-05", 1)
+    ]
+    sussex = hub_env.api_client("sussex-police", "ig_lead")
+    assert [w["partner"] for w in sussex.get("/v1/ig/withheld", params=may).json()] == ["sussex-police"]
+    assert sussex.get("/v1/ig/withheld", params={**may, "partner": "essex-police"}).status_code == 403
+    rows = list(csv.DictReader(io.StringIO(hub.get("/v1/ig/withheld", params={**may, "format": "csv"}).text)))
+    assert [(r["partner"], r["events"]) for r in rows] == [("essex-police", "1"), ("sussex-police", "2")]

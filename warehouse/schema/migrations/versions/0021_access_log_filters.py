@@ -1,16 +1,16 @@
 """Indexes for the IG lead's access log (GET /v1/ig/access-log): one organisation's records newest first, and a
 time range, each read without scanning the whole log.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
