@@ -1,6 +1,6 @@
 // The access log: who queried what, when, with which protocols, for the page's filters; a page at a time, as CSV.
 import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
-import { csvLink, pager, paging, pick, say, showError, sortable } from "/static/js/ig-shared.js";
+import { csvLink, dense, pager, paging, pick, say, showError, sortable } from "/static/js/ig-shared.js";
 
 const COLUMNS = [
   { key: "at", label: "When (UTC)", format: (v) => v.replace("T", " ").slice(0, 19) },
@@ -24,7 +24,7 @@ async function main() {
     if (rows.length === 0) {
       say(container, "No queries match these filters.");
     } else {
-      sortable(renderTable(container, "API queries, newest first", COLUMNS, rows));
+      sortable(dense(renderTable(container, "API queries, newest first", COLUMNS, rows)));
     }
   } catch (error) {
     say(container, "The access log could not be shown.");

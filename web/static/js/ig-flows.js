@@ -1,7 +1,7 @@
 // Flows: events released per protocol clause, partner, recipient and month, and the events withheld with their
 // reasons, for the page's days, partner and recipient; a page at a time, each as CSV too.
 import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
-import { count, csvLink, markSuppressed, pager, paging, pick, say, showError, sortable } from "/static/js/ig-shared.js";
+import { count, csvLink, dense, markSuppressed, pager, paging, pick, say, showError, sortable } from "/static/js/ig-shared.js";
 
 const FLOWS = [
   { key: "protocol", label: "Protocol" },
@@ -30,6 +30,7 @@ async function section(id, path, query, pageParamsOf, columns, caption, empty) {
   }
   const table = renderTable(container, caption, columns, rows);
   markSuppressed(table, "events");
+  dense(table);
   sortable(table);
 }
 

@@ -1,7 +1,7 @@
 // The protocol register: those due for review or expiring within 90 days first (a notification banner), then
 // every version in a sortable table, each linking to its clauses in plain words.
 import { drawn, getJSON, renderTable } from "/static/js/hub.js";
-import { linkCells, say, showError, sortable } from "/static/js/ig-shared.js";
+import { dense, linkCells, say, showError, sortable } from "/static/js/ig-shared.js";
 
 const DUE_WITHIN = 90;
 
@@ -49,15 +49,13 @@ function dueBanner(due) {
 
 const COLUMNS = [
   { key: "label", label: "Protocol" },
-  { key: "title", label: "Title" },
   { key: "version", label: "Version", numeric: true },
-  { key: "status", label: "Status" },
-  { key: "in_force", label: "In force", format: (v, row) => (v ? "Yes" : `No: ${row.not_in_force_reason}`) },
+  { key: "status", label: "Status", format: (v, row) => (row.in_force ? `${v}, in force` : `${v}, not in force: ${row.not_in_force_reason}`) },
   { key: "valid_from", label: "Valid from" },
   { key: "review_due", label: "Review due" },
   { key: "expires", label: "Expires", format: (v) => v ?? "No expiry date" },
-  { key: "signatories", label: "Signatories", format: (v) => v.join("; ") },
   { key: "dpia_reference", label: "DPIA", format: (v) => v ?? "None given" },
+  { key: "signatories", label: "Signatories", format: (v) => v.join("\n") },
 ];
 
 async function main() {
@@ -74,6 +72,7 @@ async function main() {
       const table = renderTable(container, "Protocol register: every version", COLUMNS, register);
       const ids = Object.fromEntries(register.map((p) => [p.label, p.id]));
       linkCells(table, "label", (label) => `/web/ig/protocols/${encodeURIComponent(ids[label])}?version=${label.split("@")[1]}`);
+      dense(table, ["signatories"]);
       sortable(table);
     }
   } catch (error) {

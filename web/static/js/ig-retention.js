@@ -1,7 +1,7 @@
 // Retention: the field retention register (on a day), what retention runs removed and the records partners
 // withdrew (over the page's days), each from its API endpoint.
 import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
-import { csvLink, pick, say, showError, sortable } from "/static/js/ig-shared.js";
+import { csvLink, dense, pick, say, showError, sortable } from "/static/js/ig-shared.js";
 
 const REGISTER = [
   { key: "dataset", label: "Dataset" },
@@ -31,7 +31,7 @@ async function section(id, path, query, columns, caption, empty, csv) {
     const rows = await getJSON(withQuery(path, query));
     if (csv) csvLink(csv, path, query);
     if (rows.length === 0) say(container, empty);
-    else sortable(renderTable(container, caption, columns, rows));
+    else sortable(dense(renderTable(container, caption, columns, rows)));
   } catch (error) {
     say(container, `${caption} could not be shown.`);
     showError(error);

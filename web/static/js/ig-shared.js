@@ -64,6 +64,15 @@ export function linkCells(table, key, href) {
   }
 }
 
+/** A dense table: smaller text, and the cells of columns `lines` keep their line breaks (one item a line). */
+export function dense(table, lines = []) {
+  table.classList.add("govuk-!-font-size-16");
+  for (const key of lines) {
+    for (const cell of table.querySelectorAll(`td[data-key="${key}"]`)) cell.style.whiteSpace = "pre-line";
+  }
+  return table;
+}
+
 /** Makes a table sortable by its columns (the MOJ Pattern Library's sortable table), where that script loads. */
 export function sortable(table) {
   table.dataset.module = "moj-sortable-table";
