@@ -39,7 +39,7 @@ PAGES = {
 
 @pytest.fixture(scope="module")
 def app(hub_env: HubEnv) -> Iterator[FastAPI]:
-    web_app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED)
+    web_app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED, cdn_docs=False)
     install_web(web_app, SETTINGS)
     with TestClient(web_app):
         yield web_app
