@@ -392,3 +392,35 @@ def test_withheld_events_of_one_partner_for_the_hub_and_only_its_own_for_an_orga
     assert sussex.get("/v1/ig/withheld", params={**may, "partner": "essex-police"}).status_code == 403
     rows = list(csv.DictReader(io.StringIO(hub.get("/v1/ig/withheld", params={**may, "format": "csv"}).text)))
     assert [(r["partner"], r["events"]) for r in rows] == [("essex-police", "1"), ("sussex-police", "2")]
+
+
+def _plan_indexes(hub_env: HubEnv, where: str) -> set[str]:
+    sql = (
+        "EXPLAIN (FORMAT JSON) SELECT at, org, role, endpoint, query, protocols, rows, status FROM access_log "
+        f"WHERE {where} ORDER BY id DESC LIMIT 100"
+    )
+    [(plan,)] = hub_env.query(sql)
+    found: set[str] = set()
+    nodes = [plan[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        if "Index Name" in node:
+            found.add(node["Index Name"])
+        nodes.extend(node.get("Plans", []))
+    return found
+
+
+def test_one_organisations_log_and_an_old_day_are_read_by_index(hub_env: HubEnv) -> None:
+    with hub_env.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO access_log (at, org, role, endpoint, query, protocols, rows, status) "
+                "SELECT now() - i * interval '1 minute', 'plan-org-' || (i % 200), 'analyst', '/v1/counts', '{}', "
+                "'{}', 0, 200 FROM generate_series(1, 50000) AS i"
+            )
+        )
+    with hub_env.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE access_log"))
+    assert "ix_access_log_org_id" in _plan_indexes(hub_env, "org = 'plan-org-7'")
+    old = "at >= now() - interval '30 days' AND at < now() - interval '29 days'"
+    assert "ix_access_log_at" in _plan_indexes(hub_env, old)
