@@ -40,9 +40,11 @@ def page_params(
 
 
 def paged(answer: Answer[list[B]], page: Page) -> Answer[list[B]]:
-    """The answer with only the page's rows (and their count as the rows answered)."""
+    """The answer with only the page's rows (and their count as the rows answered), in its table too (whose rows
+    are the body's)."""
     rows = list(page.of(answer.body))
-    return replace(answer, body=rows, rows=len(rows))
+    table = None if answer.table is None else replace(answer.table, rows=rows)
+    return replace(answer, body=rows, rows=len(rows), table=table)
 
 
 PageDep = Annotated[Page, Depends(page_params)]

@@ -358,6 +358,24 @@ class ProtocolRegister:
         due = [p for p in latest.values() if p.status in ("active", "suspended") and p.review_due <= horizon]
         return tuple(sorted(due, key=lambda p: (p.review_due, p.id)))
 
+    def needing_attention(self, today: date, within_days: int) -> tuple[Protocol, ...]:
+        """Active or suspended protocols (highest version of each id) due for review or expiring on or before
+        `today + within_days`, overdue ones included; the sooner of the two dates first."""
+        horizon = today + timedelta(days=within_days)
+        due = {p.label: p for p in self.due_for_review(today, within_days)}
+        latest: dict[str, Protocol] = {}
+        for protocol in self._protocols:
+            if protocol.status != "draft":
+                latest[protocol.id] = protocol
+        for p in latest.values():
+            if p.status in ("active", "suspended") and p.expires is not None and p.expires <= horizon:
+                due[p.label] = p
+
+        def sooner(p: Protocol) -> tuple[date, str]:
+            return (min(p.review_due, p.expires or p.review_due), p.id)
+
+        return tuple(sorted(due.values(), key=sooner))
+
     def finest_temporal_precision(self, dataset: str, partner: str, at: date) -> TemporalPrecision | None:
         """The finest time precision any clause in force grants for `partner`'s `dataset` (None: no clause)."""
         precisions = [

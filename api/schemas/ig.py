@@ -10,6 +10,8 @@ from pydantic import BaseModel
 
 class ProtocolOut(BaseModel):
     label: str
+    id: str
+    version: int
     title: str
     status: str
     in_force: bool
@@ -17,12 +19,63 @@ class ProtocolOut(BaseModel):
     valid_from: date
     review_due: date
     expires: date | None
+    dpia_reference: str | None
+    signatories: list[str]  # "role, organisation"
     data_owners: list[str]
     datasets_by_owner: dict[str, list[str]]
     recipients: list[str]
     datasets: list[str]
     legal_gateways: list[str]
     clauses: list[dict[str, Any]]  # each clause as its document states it, and `rule`: its rule in plain words
+
+
+class ClauseTermsOut(BaseModel):
+    """One clause in plain words (sharing_protocols.protocol_words.ClauseTerms)."""
+
+    id: str
+    recipients: list[str]
+    datasets: list[str]
+    fields: list[str]
+    categories: str
+    spatial_precision: str
+    temporal_precision: str
+    output: str
+    disclosure: str
+    retention: str
+    scope: str
+    linkage: str
+    summary: str
+
+
+class ProtocolTermsOut(BaseModel):
+    """One version of a protocol with its clauses in plain words, and the versions of it the caller may see."""
+
+    protocol: ProtocolOut
+    versions: list[int]
+    purposes: list[str]
+    legal_gateways: list[str]  # in words
+    retention: str
+    terms: list[ClauseTermsOut]
+
+
+class ChangeOut(BaseModel):
+    """One change between two versions (sharing_protocols.protocol_diff.Change) and its line in words."""
+
+    kind: str  # added, removed or changed
+    what: str
+    within: str | None  # "clause <id>", "data owner <id>"; None: the protocol itself
+    clause: str | None
+    before: str | None
+    after: str | None
+    detail: str | None
+    words: str
+
+
+class ProtocolDiffOut(BaseModel):
+    id: str
+    from_version: int
+    to_version: int
+    changes: list[ChangeOut]
 
 
 class FlowOut(BaseModel):
@@ -51,6 +104,26 @@ class AccessOut(BaseModel):
     protocols: list[str]
     rows: int
     status: int
+
+
+class RetentionRunOut(BaseModel):
+    """What one retention run removed of one dataset: whole events (`field` None) or one field of events."""
+
+    run_at: datetime
+    today: date
+    dataset: str
+    field: str | None
+    deleted: int
+
+
+class RetractionOut(BaseModel):
+    """Records a partner withdrew, by dataset, partner and day: how many, and how many deleted a stored event."""
+
+    day: date
+    dataset: str
+    partner: str  # "unknown" when neither the retraction nor the retracted event names one
+    retractions: int
+    removed: int
 
 
 class FieldRetentionOut(BaseModel):

@@ -10,11 +10,12 @@ import typer
 
 from deploy.protocol_files import configured_register, protocol_paths, table_problems
 from sharing_protocols.catalogue import CATALOGUE
-from sharing_protocols.checks import check_document, describe, diff_protocols
+from sharing_protocols.checks import check_document, describe
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.documents import DocumentError, load_yaml
 from sharing_protocols.perturbation import check_table_document, is_table_document
 from sharing_protocols.protocol import Protocol, ProtocolError, parse_protocol
+from sharing_protocols.protocol_diff import diff_protocols
 from sharing_protocols.retention_register import retention_register
 
 protocols = typer.Typer(help="Information-sharing protocols.", no_args_is_help=True)

@@ -1,13 +1,17 @@
-"""What information-governance leads read: released flows and withheld events from `decision`, and the access log."""
+"""What information-governance leads read: released flows and withheld events from `decision`, the access log,
+retention runs and retractions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from warehouse.queries.quality import RETRACTION_LATEST_DECISION, RETRACTION_PARTNER, UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -71,13 +75,109 @@ def withheld_events(session: Session, first: date, last: date, partner: str | No
     return [Withheld(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
 
-def latest_access(session: Session, org: str | None, limit: int) -> list[AccessRecord]:
-    """The latest `limit` access records, newest first (one organisation's, or all)."""
+@dataclass(frozen=True)
+class AccessFilter:
+    """Which access records to read: each condition given narrows them (None: any). `endpoint` is a path prefix;
+    `since` and `until` bound the time (`since` <= at < `until`)."""
+
+    org: str | None = None
+    role: str | None = None
+    endpoint: str | None = None
+    status: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def access_records(session: Session, where: AccessFilter, limit: int, offset: int = 0) -> list[AccessRecord]:
+    """The access records `where` picks, newest first: `limit` of them after the first `offset`."""
+    conditions = ["true"]
+    if where.org is not None:
+        conditions.append("org = :org")
+    if where.role is not None:
+        conditions.append("role = :role")
+    if where.endpoint is not None:
+        conditions.append("starts_with(endpoint, :endpoint)")
+    if where.status is not None:
+        conditions.append("status = :status")
+    if where.since is not None:
+        conditions.append("at >= :since")
+    if where.until is not None:
+        conditions.append("at < :until")
     rows = session.execute(
         text(
             "SELECT at, org, role, endpoint, query, protocols, rows, status FROM access_log "
-            "WHERE :all OR org = :org ORDER BY id DESC LIMIT :limit"
+            f"WHERE {' AND '.join(conditions)} ORDER BY id DESC LIMIT :limit OFFSET :offset"
         ),
-        {"all": org is None, "org": org, "limit": limit},
+        {
+            "org": where.org,
+            "role": where.role,
+            "endpoint": where.endpoint,
+            "status": where.status,
+            "since": where.since,
+            "until": where.until,
+            "limit": limit,
+            "offset": offset,
+        },
     ).all()
     return [AccessRecord(r[0], r[1], r[2], r[3], r[4], list(r[5]), r[6], r[7]) for r in rows]
+
+
+@dataclass(frozen=True)
+class RetentionRun:
+    """What one retention run removed of one dataset: whole events (`field` None) or one field of `deleted`."""
+
+    run_at: datetime
+    today: date
+    dataset: str
+    field: str | None
+    deleted: int
+
+
+def retention_runs(
+    session: Session, datasets: Sequence[str] | None, first: date, last: date, limit: int, offset: int = 0
+) -> list[RetentionRun]:
+    """Retention runs of days first..last (their `today`), newest first, of `datasets` (None: every dataset)."""
+    rows = session.execute(
+        text(
+            "SELECT run_at, today, dataset, field, deleted FROM retention_run "
+            "WHERE today BETWEEN :f AND :t AND (:all OR dataset = ANY(:datasets)) "
+            "ORDER BY id DESC LIMIT :limit OFFSET :offset"
+        ),
+        {
+            "f": first,
+            "t": last,
+            "all": datasets is None,
+            "datasets": list(datasets or ()),
+            "limit": limit,
+            "offset": offset,
+        },
+    ).all()
+    return [RetentionRun(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+@dataclass(frozen=True)
+class Retractions:
+    """Records withdrawn by a partner of one dataset on one day (UTC), and how many deleted a stored event."""
+
+    day: date
+    dataset: str
+    partner: str
+    retractions: int
+    removed: int
+
+
+def retractions(session: Session, partner: str | None, first: date, last: date) -> list[Retractions]:
+    """Retractions of days first..last by day (newest first), dataset and partner (one partner's, or all); a
+    retraction's partner is attributed as the data-quality report does (`warehouse.queries.quality`)."""
+    rows = session.execute(
+        text(
+            f"SELECT CAST(r.retracted_at AT TIME ZONE 'UTC' AS date) AS day, r.dataset, {RETRACTION_PARTNER} AS who, "
+            "count(*), count(*) FILTER (WHERE r.removed) "
+            f"FROM retraction AS r {RETRACTION_LATEST_DECISION} "
+            "WHERE CAST(r.retracted_at AT TIME ZONE 'UTC' AS date) BETWEEN :f AND :t "
+            f"AND (:all OR {RETRACTION_PARTNER} = :org) "
+            "GROUP BY 1, 2, 3 ORDER BY 1 DESC, 2, 3"
+        ),
+        {"f": first, "t": last, "all": partner is None, "org": partner, "unknown": UNKNOWN},
+    ).all()
+    return [Retractions(r[0], r[1], r[2], r[3], r[4]) for r in rows]

@@ -178,13 +178,18 @@ WHERE CAST(decided_at AT TIME ZONE 'UTC' AS date) - period_end > :late_days GROU
 """
 )
 
-# A retraction's partner: its own, else that of the retracted event's latest decision (any time), else unknown.
-_RETRACTED = """
-SELECT r.dataset, coalesce(r.partner, ld.partner, :unknown), count(*)
-FROM retraction AS r
+# A retraction's partner (`retraction AS r` joined to this): its own, else that of the retracted event's latest
+# decision (any time), else unknown.
+RETRACTION_PARTNER = "coalesce(r.partner, ld.partner, :unknown)"
+RETRACTION_LATEST_DECISION = """
 LEFT JOIN LATERAL (
     SELECT partner FROM decision WHERE decision.event_id = r.event_id ORDER BY decided_at DESC, id DESC LIMIT 1
 ) AS ld ON true
+"""
+_RETRACTED = f"""
+SELECT r.dataset, {RETRACTION_PARTNER}, count(*)
+FROM retraction AS r
+{RETRACTION_LATEST_DECISION}
 WHERE (CAST(:since AS timestamptz) IS NULL OR r.retracted_at >= CAST(:since AS timestamptz))
   AND (CAST(:until AS timestamptz) IS NULL OR r.retracted_at < CAST(:until AS timestamptz))
   AND (CAST(:dataset AS text) IS NULL OR r.dataset = CAST(:dataset AS text))

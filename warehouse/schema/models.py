@@ -318,6 +318,8 @@ class AccessLog(Base):
     rows: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[int] = mapped_column(Integer, nullable=False)
 
+    __table_args__ = (Index("ix_access_log_org_id", "org", "id"), Index("ix_access_log_at", "at"))
+
 
 class ReleasedFigure(Base):
     """One figure released (or suppressed: value NULL) to an organisation, with the answer's access record."""

@@ -67,7 +67,8 @@ API = RolePrivileges(
         "feed_fingerprint": _READ,
         "feed_lateness": _READ,
         "dead_letter": _READ,  # data quality
-        "retraction": _READ,  # data quality
+        "retraction": _READ,  # data quality, IG retractions
+        "retention_run": _READ,  # IG: what retention removed
         "access_log": ("SELECT", "INSERT"),  # IG reads it; every request appends one record
         "released_figure": ("SELECT", "INSERT"),  # the release record: appended with the access record, read back
         "api_key": ("SELECT", "UPDATE (last_used_at)"),  # verify a key, and record its use
@@ -80,7 +81,7 @@ API = RolePrivileges(
 
 # Tables only the owner touches (operator tools and the event_count triggers); named so that a new table needs a
 # decision here (a unit test checks every table is in one of the three).
-OWNER_ONLY = ("alembic_version", "feed_event", "geography_vintage", "indicator_target", "retention_run")
+OWNER_ONLY = ("alembic_version", "feed_event", "geography_vintage", "indicator_target")
 
 
 def quote_ident(name: str) -> str:

@@ -13,9 +13,10 @@ import yaml
 
 from deploy.protocol_files import load_register, packaged_protocols_dir
 from sharing_protocols.catalogue import CATALOGUE
-from sharing_protocols.checks import check_document, describe, diff_protocols
+from sharing_protocols.checks import check_document, describe
 from sharing_protocols.disclosure import protect_value, rule_for
 from sharing_protocols.protocol import ProtocolError, parse_protocol
+from sharing_protocols.protocol_diff import diff_protocols
 
 TODAY = date(2026, 11, 22)
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from deploy.cli import app
 from deploy.protocol_files import load_register, packaged_protocols_dir
 from sharing_protocols.catalogue import CATALOGUE
-from sharing_protocols.checks import check_document, describe, diff_protocols
+from sharing_protocols.checks import check_document, describe
 from sharing_protocols.decision import (
     ClauseRef,
     EventFacts,
@@ -26,6 +26,7 @@ from sharing_protocols.decision import (
     decide_for_warehouse,
 )
 from sharing_protocols.protocol import ProtocolError, build_protocol, parse_protocol
+from sharing_protocols.protocol_diff import diff_protocols
 from warehouse.queries.quality import _expected_feeds
 
 IN_FORCE = date(2026, 11, 1)  # every packaged protocol named below is in force on this day

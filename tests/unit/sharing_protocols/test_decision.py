@@ -457,6 +457,19 @@ def test_register_lookups() -> None:
     assert [p.label for p in register.due_for_review(TODAY, 365)] == ["old@1", "public@1", "police-to-csp@1"]
 
 
+def test_register_lists_protocols_due_for_review_or_expiring_sooner_date_first() -> None:
+    clause = [_clause("c", ["essex-csp"])]
+    expiring = _protocol("expiring", clause, review_due=date(2027, 6, 1), expires=date(2027, 1, 10))
+    reviewed = _protocol("reviewed", clause, review_due=date(2026, 12, 20))
+    later = _protocol("later", clause, review_due=date(2027, 6, 1), expires=date(2027, 6, 1))
+    lapsed = _protocol("lapsed", clause, status="expired", review_due=date(2026, 1, 1), expires=date(2026, 2, 1))
+    draft_v2 = _protocol("expiring", clause, version=2, status="draft", expires=date(2026, 12, 1))
+    register = ProtocolRegister([later, expiring, reviewed, lapsed, draft_v2])
+    assert [p.label for p in register.needing_attention(TODAY, 60)] == ["reviewed@1", "expiring@1"]
+    assert [p.label for p in register.needing_attention(TODAY, 20)] == []
+    assert [p.label for p in register.needing_attention(TODAY, 365)] == ["reviewed@1", "expiring@1", "later@1"]
+
+
 def test_register_refuses_duplicates_and_inconsistent_protocols() -> None:
     with pytest.raises(ValueError, match="police-to-csp@1 is given twice"):
         ProtocolRegister([WARD_RECORDS, WARD_RECORDS])
