@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from web.routes import analyst, ig, partner
+from web.routes import analyst, ig, partner, performance
 from web.settings import WebSettings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -18,6 +18,7 @@ def install_web(app: FastAPI, settings: WebSettings) -> None:
     (/assets/) from `app`."""
     app.state.web_settings = settings
     app.include_router(analyst.router)
+    app.include_router(performance.router)
     app.include_router(ig.router)
     app.include_router(partner.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

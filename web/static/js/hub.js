@@ -66,3 +66,9 @@ export function renderTable(container, caption, columns, rows) {
   container.replaceChildren(table);
   return table;
 }
+
+/** Marks the page as drawn (its data rendered): for tests and the paint benchmark. */
+export function drawn() {
+  performance.mark("hub:drawn");
+  document.body.dataset.drawn = "true";
+}

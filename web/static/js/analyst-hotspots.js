@@ -1,0 +1,26 @@
+// The hot spots page: /v1/hotspots (GeoJSON) for the page's parameters, as a map, its legend and the table.
+import { drawn, getJSON, pageParams, withQuery } from "/static/js/hub.js";
+import { hotspotMap, renderHotspotTable, showDownloads, showProblem } from "/static/js/analyst-figures.js";
+
+async function main() {
+  const { dataset, from, to, area, area_level, level, category } = pageParams();
+  if (!dataset || !from || !to || !area) return;
+  const path = withQuery("/v1/hotspots", { dataset, from, to, area, area_level, level, category });
+  try {
+    const body = await getJSON(path);
+    document.getElementById("results").hidden = false;
+    renderHotspotTable(
+      document.getElementById("table"),
+      `Gi* hot spots of ${body.datasets.join(", ")}, ${body.period}, ${body.level} level`,
+      body,
+    );
+    const rule = document.getElementById("rule");
+    rule.textContent = `Counts released under ${body.disclosure.rule}; a suppressed count enters Gi* as the count used shown. ${body.method.counts}.`;
+    hotspotMap(document.getElementById("map"), document.getElementById("legend"), body);
+    showDownloads(document.getElementById("downloads"), [{ href: path, label: "Download these hot spots (GeoJSON)" }]);
+  } catch (error) {
+    showProblem(error);
+  }
+}
+
+main().finally(drawn);

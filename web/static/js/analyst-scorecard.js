@@ -1,0 +1,24 @@
+// The CSP scorecard page: /v1/scorecard for the CSP (and month) in the page's URL, as a table with a CSV link.
+import { drawn, getJSON, pageParams, withQuery } from "/static/js/hub.js";
+import { csvURL, renderScorecard, showDownloads, showProblem } from "/static/js/analyst-figures.js";
+
+async function main() {
+  const { csp, as_of } = pageParams();
+  if (!csp) return;
+  const params = { csp, as_of };
+  try {
+    const body = await getJSON(withQuery("/v1/scorecard", params));
+    renderScorecard(document.getElementById("table"), `Scorecard of ${body.csp}`, body);
+    const rules = [...new Set(body.rows.map((r) => r.disclosure).filter(Boolean))];
+    const rule = document.getElementById("rule");
+    rule.textContent = rules.length ? `Disclosure control applied: ${rules.join("; ")}.` : "No figure was released.";
+    rule.hidden = false;
+    showDownloads(document.getElementById("downloads"), [
+      { href: csvURL("/v1/scorecard", params), label: "Download this scorecard (CSV)" },
+    ]);
+  } catch (error) {
+    showProblem(error);
+  }
+}
+
+main().finally(drawn);
