@@ -54,7 +54,7 @@ def test_each_page_loads_its_own_script_module_and_nothing_inline(client: TestCl
 @pytest.mark.parametrize("page", PAGES)
 def test_each_page_has_the_error_summary_the_script_shows_problems_in(client: TestClient, page: str) -> None:
     html = client.get(f"/web/analyst/{page}").text
-    assert 'id="problems" hidden' in html and 'id="problem-list"' in html
+    assert 'id="problems" tabindex="-1" hidden' in html and 'id="problem-list"' in html
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -151,13 +151,14 @@ export function hotspotMap(element, legend, body) {
   }
   if (!window.L || !body.features.length) return null;
   element.hidden = false;
-  const map = window.L.map(element, { scrollWheelZoom: false });
+  // Decorative beside its table (aria-hidden): nothing in it may take the keyboard's focus, so no zoom or
+  // attribution links and no keyboard handler (the footer carries the data's attribution).
+  const map = window.L.map(element, { zoomControl: false, attributionControl: false, keyboard: false, scrollWheelZoom: false });
   const basemap = element.dataset.basemap;
   if (basemap) window.L.tileLayer(basemap, { maxZoom: 18 }).addTo(map);
   const fills = Object.fromEntries(GI_BINS.map(([bin, , fill]) => [bin, fill]));
   const layer = window.L.geoJSON(body, {
     style: (f) => ({ color: "#0b0c0c", weight: 1, fillOpacity: 0.8, fillColor: fills[f.properties.gi_bin] ?? "#f3f2f1" }),
-    onEachFeature: (f, shape) => shape.bindTooltip(`${f.properties.name}: ${f.properties.classification}`),
   }).addTo(map);
   map.fitBounds(layer.getBounds());
   return map;

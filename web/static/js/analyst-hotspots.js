@@ -15,7 +15,7 @@ async function main() {
       body,
     );
     const rule = document.getElementById("rule");
-    rule.textContent = `Counts released under ${body.disclosure.rule}; a suppressed count enters Gi* as the count used shown. ${body.method.counts}.`;
+    rule.textContent = `Counts released under ${body.disclosure.rule}. Gi* used the ${body.method.counts}.`;
     hotspotMap(document.getElementById("map"), document.getElementById("legend"), body);
     showDownloads(document.getElementById("downloads"), [{ href: path, label: "Download these hot spots (GeoJSON)" }]);
   } catch (error) {

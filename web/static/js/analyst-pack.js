@@ -106,7 +106,7 @@ async function main() {
     try {
       const body = await getJSON(path);
       renderHotspotTable(document.getElementById("hotspots"), `Gi* hot spots of ${datasets[0]} by ward, ${body.period}`, body);
-      document.getElementById("map-rule").textContent = `Counts released under ${body.disclosure.rule}. ${body.method.counts}.`;
+      document.getElementById("map-rule").textContent = `Counts released under ${body.disclosure.rule}. Gi* used the ${body.method.counts}.`;
       hotspotMap(document.getElementById("map"), document.getElementById("legend"), body);
       download(downloads, path, `Hot spots of ${datasets[0]} (GeoJSON)`);
     } catch (error) {
