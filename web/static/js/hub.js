@@ -67,7 +67,7 @@ export function renderTable(container, caption, columns, rows) {
   return table;
 }
 
-/** Marks the page as drawn (its data rendered): for tests and the paint benchmark. */
+/** Marks the page as drawn (its data shown): a performance mark and `data-drawn` on the body, for tests and benchmarks. */
 export function drawn() {
   performance.mark("hub:drawn");
   document.body.dataset.drawn = "true";
