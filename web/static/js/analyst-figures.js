@@ -96,7 +96,6 @@ export function csvURL(path, params) {
 /** Puts an Observable Plot chart (made by `make(Plot)`) in `container` as a decorative figure beside its table. */
 export function chart(container, caption, make) {
   const figure = document.createElement("figure");
-  figure.className = "hub-figure";
   if (window.Plot) {
     const plot = make(window.Plot);
     plot.setAttribute("aria-hidden", "true");
@@ -143,8 +142,7 @@ export function hotspotMap(element, legend, body) {
   for (const [, label, fill] of GI_BINS) {
     const item = document.createElement("li");
     const swatch = document.createElement("span");
-    swatch.className = "hub-swatch";
-    swatch.style.background = fill;
+    swatch.style.cssText = `display: inline-block; width: 1.2em; height: 1em; border: 1px solid #0b0c0c; vertical-align: middle; background: ${fill}`;
     swatch.setAttribute("aria-hidden", "true");
     item.append(swatch, ` ${label}`);
     legend.append(item);

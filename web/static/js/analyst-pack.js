@@ -108,7 +108,8 @@ async function main() {
       renderHotspotTable(document.getElementById("hotspots"), `Gi* hot spots of ${datasets[0]} by ward, ${body.period}`, body);
       document.getElementById("map-rule").textContent = `Counts released under ${body.disclosure.rule}. Gi* used the ${body.method.counts}.`;
       hotspotMap(document.getElementById("map"), document.getElementById("legend"), body);
-      download(downloads, path, `Hot spots of ${datasets[0]} (GeoJSON)`);
+      download(downloads, csvURL("/v1/hotspots", spotParams), `Hot spots of ${datasets[0]} (CSV)`);
+      download(downloads, path, `Hot spots of ${datasets[0]}, the map (GeoJSON)`);
     } catch (error) {
       showProblem(error, `Hot spots of ${datasets[0]}`);
     }
