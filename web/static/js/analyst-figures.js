@@ -58,7 +58,7 @@ export function renderScorecard(container, caption, body) {
     { key: "title", label: "Indicator" },
     { key: "period", label: "Period", format: (_, r) => (r.period_start ? `${r.period_start} to ${r.period_end}` : "") },
     { key: "financial_year", label: "Financial year" },
-    { key: "actual", label: "Actual", numeric: true, format: fixed(1) },
+    { key: "actual", label: "Actual", numeric: true, format: (v, r) => (r.status === "ok" ? fixed(1)(v) : "not available") },
     { key: "count", label: "Count", numeric: true },
     { key: "target", label: "Target", numeric: true, format: fixed(1) },
     { key: "rag", label: "RAG" },
