@@ -4,14 +4,15 @@ trace."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from web.navigation import ROLE_NAMES, home
 from web.templating import render
-from web.viewer import RoleRefused, SignInRequired
+from web.viewer import RoleRefused, SignInRequired, Viewer, viewer_if_signed_in
 
 SIGN_IN = "/web/sign-in"
 
@@ -34,10 +35,12 @@ def refusal_page(request: Request, exc: Exception) -> Response:
 
 
 @not_found_router.api_route("/web/{rest:path}", methods=["GET", "HEAD"])
-def page_not_found(request: Request, rest: str) -> Response:
-    """404 as a page."""
+def page_not_found(
+    request: Request, rest: str, viewer: Annotated[Viewer | None, Depends(viewer_if_signed_in)]
+) -> Response:
+    """404 as a page (with the navigation of whoever is signed in)."""
     message = "If you typed the web address, check it is correct. If you pasted it, check you copied all of it."
-    return render(request, "problem.html", None, 404, heading="Page not found", message=message)
+    return render(request, "problem.html", viewer, 404, heading="Page not found", message=message)
 
 
 def install_refusals(app: FastAPI) -> None:

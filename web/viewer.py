@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from api.access_record import access_of
 from api.caller import Caller
 from api.dependencies import EngineDep
-from api.web_session import cookie_session
+from api.web_session import CookieSession, cookie_session
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,26 @@ def current_path(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-def signed_in(request: Request, engine: EngineDep) -> Viewer:
-    """A dependency: the viewer of the request's session (recorded as the request's caller in the access log),
-    else `SignInRequired`."""
-    found = cookie_session(request, engine)
+def _viewer(request: Request, found: CookieSession | None) -> Viewer | None:
+    """The viewer of a valid session, recorded as the request's caller in the access log; None for no session."""
     if found is None or found.caller is None:
-        raise SignInRequired(current_path(request), expired=found is not None and found.expired)
+        return None
     access_of(request).caller = found.caller
     return Viewer(found.caller, found.csrf_token)
+
+
+def viewer_if_signed_in(request: Request, engine: EngineDep) -> Viewer | None:
+    """A dependency: the viewer of the request's session, or None without a valid one."""
+    return _viewer(request, cookie_session(request, engine))
+
+
+def signed_in(request: Request, engine: EngineDep) -> Viewer:
+    """A dependency: the viewer of the request's session, else `SignInRequired`."""
+    found = cookie_session(request, engine)
+    viewer = _viewer(request, found)
+    if viewer is None:
+        raise SignInRequired(current_path(request), expired=found is not None and found.expired)
+    return viewer
 
 
 def role_page(*roles: str) -> Callable[[Viewer], Viewer]:

@@ -79,7 +79,7 @@ def _login_token(page: httpx.Response) -> str:
 def _sign_in(client: TestClient, key: str, next_path: str | None = None) -> httpx.Response:
     """Open the sign-in form, then submit it with `key` (and `next`)."""
     token = _login_token(client.get("/web/sign-in"))
-    form = {"login_token": token, "api_key": key, **({"next": next_path} if next_path is not None else {})}
+    form = {"login_token": token, "key": key, **({"next": next_path} if next_path is not None else {})}
     answer: httpx.Response = client.post("/web/sign-in", data=form)
     return answer
 
@@ -165,7 +165,7 @@ def test_a_wrong_key_shows_the_error_summary_and_sets_no_session(app: FastAPI, h
 def test_the_sign_in_form_asks_for_the_key_as_a_password_not_remembered(app: FastAPI) -> None:
     page = _client(app).get("/web/sign-in")
     assert page.status_code == 200
-    field = re.search(r'<input[^>]*name="api_key"[^>]*>', page.text)
+    field = re.search(r'<input[^>]*name="key"[^>]*>', page.text)
     assert field is not None and 'type="password"' in field.group(0) and 'autocomplete="off"' in field.group(0)
     assert "<label" in page.text and 'for="api-key"' in page.text
 
@@ -202,6 +202,8 @@ def test_signing_out_ends_the_session_for_the_pages_and_the_api(app: FastAPI, hu
     assert client.get(API_PATH).status_code == 200
     answer = client.post("/web/sign-out", data={"csrf_token": csrf_token(token)})
     assert _redirect(answer) == ("/web/sign-in", {})
+    logged = hub_env.query("SELECT org, role FROM access_log WHERE endpoint = '/web/sign-out' ORDER BY id DESC LIMIT 1")
+    assert logged == [(ORGS["analyst"], "analyst")]
     cleared = _session_cookie(answer)["hub_session"]
     assert cleared.value == "" and cleared["max-age"] == "0"
     assert _session_row(hub_env, token)[3] is not None
@@ -285,13 +287,13 @@ def test_sign_in_without_the_forms_own_token_is_refused(app: FastAPI, hub_env: H
     # Login CSRF: another site posts its own key to sign the victim in as the attacker.
     client = _client(app)
     client.get("/web/sign-in")  # the victim's browser holds a pre-session cookie; the forged form cannot know it
-    form = {"api_key": _key(hub_env, "analyst"), **({"login_token": login_token} if login_token is not None else {})}
+    form = {"key": _key(hub_env, "analyst"), **({"login_token": login_token} if login_token is not None else {})}
     answer = client.post("/web/sign-in", data=form)
     assert answer.status_code == 403
     assert "govuk-error-summary" in answer.text
     assert "hub_session" not in client.cookies
     # Without the pre-session cookie at all (a cross-site request does not carry a SameSite=Strict cookie).
-    bare = _client(app).post("/web/sign-in", data={"api_key": form["api_key"], "login_token": "y" * 43})
+    bare = _client(app).post("/web/sign-in", data={"key": form["key"], "login_token": "y" * 43})
     assert bare.status_code == 403
 
 
@@ -331,6 +333,9 @@ def test_an_unknown_web_path_is_a_not_found_page(app: FastAPI, hub_env: HubEnv) 
     answer = client.get("/web/no-such-page")
     assert answer.status_code == 404
     assert answer.headers["content-type"].startswith("text/html") and "Page not found" in answer.text
+    assert 'href="/web/analyst/scorecard"' in answer.text  # the signed-in analyst's navigation
+    public = _client(app).get("/web/no-such-page")
+    assert public.status_code == 404 and "Page not found" in public.text and "/web/analyst/scorecard" not in public.text
 
 
 @pytest.mark.parametrize(
@@ -356,3 +361,37 @@ def test_the_session_token_is_never_logged(app: FastAPI, hub_env: HubEnv, caplog
     logged = hub_env.query("SELECT count(*) FROM access_log WHERE CAST(query AS text) LIKE :t", t=f"%{token}%")
     assert logged == [(0,)]
     assert hub_env.query("SELECT count(*) FROM web_session WHERE token_sha256 = :t", t=token) == [(0,)]
+
+
+def test_sign_in_attempts_are_rate_limited_per_address(hub_env: HubEnv) -> None:
+    limited = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED)
+    install_web(limited, SETTINGS.model_copy(update={"sign_ins_per_minute": 2}))
+    with TestClient(limited, follow_redirects=False) as client:
+        assert [_sign_in(client, "wrong").status_code for _ in range(2)] == [401, 401]
+        refused = _sign_in(client, _key(hub_env, "analyst"))  # even the right key, until the minute has passed
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        assert "Too many sign-in attempts" in refused.text
+        assert "hub_session" not in client.cookies
+
+
+def test_a_page_view_is_recorded_in_the_access_log_as_the_signed_in_caller(app: FastAPI, hub_env: HubEnv) -> None:
+    client, _ = _signed_in(app, hub_env, "ig_lead")
+    assert client.get("/web/tests/ig-only").status_code == 200
+    logged = hub_env.query(
+        "SELECT org, role, status FROM access_log WHERE endpoint = '/web/tests/ig-only' ORDER BY id DESC LIMIT 1"
+    )
+    assert logged == [("hub", "ig_lead", 200)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"key=" + b"A" * 20_000, b"\xff\xfe%%%=&&login_token", b"login_token=%00&key=hub_%00_%00"],
+    ids=["oversized", "not-utf8", "nul-bytes"],
+)
+def test_a_hostile_sign_in_form_is_refused_as_a_page_not_a_failure(app: FastAPI, body: bytes) -> None:
+    client = _client(app)
+    client.get("/web/sign-in")
+    answer = client.post("/web/sign-in", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 403
+    assert answer.headers["content-type"].startswith("text/html") and "govuk-error-summary" in answer.text
