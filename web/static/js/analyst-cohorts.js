@@ -1,7 +1,7 @@
 // The cohorts page: /v1/cohorts (reoffending cohorts by CSP, with the offenders not linked to an area) as a table,
 // a chart and a CSV link.
 import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
-import { chart, csvURL, fixed, markSuppressed, orSuppressed, showDownloads, showProblem } from "/static/js/analyst-figures.js";
+import { clause, chart, csvURL, fixed, markSuppressed, orSuppressed, showDownloads, showProblem } from "/static/js/analyst-figures.js";
 
 const COLUMNS = [
   { key: "area_name", label: "Area", format: (v, r) => v ?? r.area_code ?? "Not linked to an area" },
@@ -28,7 +28,7 @@ async function main() {
       ? `${body.unlinked.length} row(s) count offenders not linked to an area (“Not linked to an area” in the table).`
       : "Every offender in these cohorts was linked to an area.";
     document.getElementById("rule").textContent =
-      `${body.definition} Disclosure control: ${body.disclosure.rule}; suppressed figures are shown as “suppressed”.`;
+      `${body.definition} Disclosure control: ${clause(body.disclosure.rule)}; suppressed figures are shown as “suppressed”.`;
     const shown = body.rows.filter((r) => r.rate !== null);
     chart(document.getElementById("chart"), "Reoffending rate (bars) against the predicted rate (ticks), by area, cohort and period; the table has the exact figures", (Plot) =>
       Plot.plot({

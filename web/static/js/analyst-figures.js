@@ -18,6 +18,16 @@ export function orSuppressed(format = (v) => String(v)) {
   return (value) => (value === null || value === undefined ? "suppressed" : format(value));
 }
 
+/** An API sentence (a rule's description) without its full stop, to go inside a sentence of the page's. */
+export function clause(text) {
+  return String(text ?? "").replace(/\.\s*$/, "");
+}
+
+/** A comparison period's count (GET /v1/trends): the count, else why there is none (its note, or suppressed). */
+export function comparedCount(comparison) {
+  return comparison.count === null ? (comparison.note ?? "suppressed") : String(comparison.count);
+}
+
 /** A figure to `places` decimal places (the API's exact figure is in the CSV). */
 export function fixed(places) {
   return (value) => (value === null || value === undefined ? "" : Number(value).toFixed(places));

@@ -1,6 +1,6 @@
 // The hot spots page: /v1/hotspots (GeoJSON) for the page's parameters, as a map, its legend and the table.
 import { drawn, getJSON, pageParams, withQuery } from "/static/js/hub.js";
-import { csvURL, hotspotMap, renderHotspotTable, showDownloads, showProblem } from "/static/js/analyst-figures.js";
+import { clause, csvURL, hotspotMap, renderHotspotTable, showDownloads, showProblem } from "/static/js/analyst-figures.js";
 
 async function main() {
   const { dataset, from, to, area, area_level, level, category } = pageParams();
@@ -16,7 +16,7 @@ async function main() {
       body,
     );
     const rule = document.getElementById("rule");
-    rule.textContent = `Counts released under ${body.disclosure.rule}. Gi* used the ${body.method.counts}.`;
+    rule.textContent = `Counts released under ${clause(body.disclosure.rule)}. Gi* used the ${clause(body.method.counts)}.`;
     hotspotMap(document.getElementById("map"), document.getElementById("legend"), body);
     showDownloads(document.getElementById("downloads"), [
       { href: csvURL("/v1/hotspots", params), label: "Download this table (CSV)" },
