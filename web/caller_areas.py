@@ -14,6 +14,7 @@ from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.queries.aggregates import Level
 from warehouse.queries.areas import area_names, areas_within
+from warehouse.reference.indicator_store import read_indicators
 
 
 @dataclass(frozen=True)
@@ -43,3 +44,8 @@ def caller_csps(
 def caller_datasets(register: ProtocolRegister, caller: Caller) -> list[str]:
     """The datasets some clause in force today grants the caller's organisation, sorted."""
     return sorted({d for grant in register.clauses_for(caller.org, date.today()) for d in grant.clause.datasets})
+
+
+def scorecard_datasets(session: Session) -> set[str]:
+    """The datasets the registered CSP-level indicators count (what a performance pack shows first)."""
+    return {entry.indicator.dataset for entry in read_indicators(session) if entry.indicator.level == "csp"}

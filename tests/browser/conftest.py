@@ -57,7 +57,7 @@ def web_settings() -> WebSettings:
 def web_server(web_hub: HubEnv, web_settings: WebSettings) -> Iterator[str]:
     """The API with the web application over `web_hub` (as the API's database role), served by uvicorn on a free
     loopback port; its base URL (no trailing slash)."""
-    app = create_app(web_hub.api_warehouse, web_hub.register, web_hub.geography, UNLIMITED)
+    app = create_app(web_hub.api_warehouse, web_hub.register, web_hub.geography, UNLIMITED, cdn_docs=False)
     install_web(app, web_settings)
     with serving(app) as base:
         yield base

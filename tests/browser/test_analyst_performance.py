@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,6 +16,8 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.conftest import ANALYST, HUB_IG_LEAD, PARTNER
+from tests.support.hub import HubEnv
+from web.routes.performance import financial_quarters
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -313,7 +316,7 @@ def test_the_pack_puts_the_apis_headline_scorecard_trends_and_hot_spots_together
     sign_in: SignIn, api_as: ApiAs, assert_accessible: Check, csp_violations: Violations, screenshot: Shoot
 ) -> None:
     api = api_as(*reversed(ANALYST))
-    datasets = ["police-records", "council-asb"]
+    datasets = ["council-asb", "police-records"]  # as the form lists them: the first is mapped
     query = [*PACK.items(), *(("dataset", d) for d in datasets)]
     page = sign_in(*reversed(ANALYST))
     page.goto(f"/web/analyst/pack?{urlencode(query)}")
@@ -349,7 +352,7 @@ def test_the_pack_puts_the_apis_headline_scorecard_trends_and_hot_spots_together
     assert _table(page, "headline") == headline and _table(page, "trends") == history
     scorecard = _get(api, "/v1/scorecard", {**SCORECARD, "as_of": "2025-06"})
     assert _scorecard_shown(_table(page, "scorecard")) == _scorecard_expected(scorecard)
-    spots = _get(api, "/v1/hotspots", {**HOTSPOTS, "dataset": "police-records"})
+    spots = _get(api, "/v1/hotspots", {**HOTSPOTS, "dataset": datasets[0]})
     assert [r["code"] for r in _table(page, "hotspots")] == [f["properties"]["code"] for f in spots["features"]]
     counts = [shown(f["properties"]["count"]) for f in spots["features"]]
     assert [r["count"] for r in _table(page, "hotspots")] == counts
@@ -390,3 +393,22 @@ def test_other_roles_get_the_refusal_page(sign_in: SignIn, who: tuple[str, str])
         assert answer is not None and answer.status == 403, name
         assert "This page is for CSP analysts" in page.inner_text("main"), name
         assert page.locator("#table tr, #headline tr").count() == 0
+
+
+def test_the_pack_without_parameters_is_the_first_csp_last_quarter_and_indicator_datasets(
+    sign_in: SignIn, api_as: ApiAs, web_hub: HubEnv
+) -> None:
+    """What the navigation opens: the analyst's CSP, the last complete quarter, the datasets the CSP indicators
+    count (those the analyst's protocols give); drawn from the API like any pack."""
+    page = sign_in(*reversed(ANALYST))
+    page.goto("/web/analyst/pack")
+    page.wait_for_selector("html[data-hub-drawn='2']")
+    assert _problems(page) == []
+    assert page.input_value("#field-csp") == EASTBOURNE_CSP
+    assert page.input_value("#field-quarter") == financial_quarters(date.today())[1].value
+    counted = {str(d) for (d,) in web_hub.query("SELECT DISTINCT dataset FROM indicator WHERE level = 'csp'")}
+    checked = page.locator('input[name="dataset"]:checked').evaluate_all("boxes => boxes.map(b => b.value)")
+    offered = page.locator('input[name="dataset"]').evaluate_all("boxes => boxes.map(b => b.value)")
+    assert checked and set(checked) == counted & set(offered)
+    shown_datasets = [r["dataset"] for r in _table(page, "headline")]
+    assert shown_datasets and set(shown_datasets) <= set(checked)  # a dataset with no event in the quarter has none

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.dependencies import GeographyDep, RegisterDep, SessionDep
-from web.caller_areas import Choice, caller_csps, caller_datasets
+from web.caller_areas import Choice, caller_csps, caller_datasets, scorecard_datasets
 from web.templating import render
 from web.viewer import Viewer, role_page
 
@@ -33,8 +33,16 @@ def viewer_datasets(viewer: AnalystDep, register: RegisterDep) -> list[str]:
     return caller_datasets(register, viewer.caller)
 
 
+def pack_datasets(viewer: AnalystDep, session: SessionDep, register: RegisterDep) -> list[str]:
+    """The datasets a pack shows when none is asked for: those the CSP indicators count, of the analyst's own
+    (all of theirs when none is)."""
+    granted = caller_datasets(register, viewer.caller)
+    return [d for d in granted if d in scorecard_datasets(session)] or granted
+
+
 CspsDep = Annotated[list[Choice], Depends(viewer_csps)]
 DatasetsDep = Annotated[list[str], Depends(viewer_datasets)]
+PackDatasetsDep = Annotated[list[str], Depends(pack_datasets)]
 Text = Annotated[str | None, Query(max_length=200)]
 Codes = Annotated[list[str] | None, Query(max_length=200)]
 
@@ -67,6 +75,14 @@ def financial_quarters(today: date, count: int = QUARTERS_SHOWN) -> list[Choice]
     return found
 
 
+def _offering(choices: list[Choice], asked: str | None) -> list[Choice]:
+    """`choices`, and the value the URL asks for when it is not one of them (so the form shows what was asked and
+    the API answers for it, or says why not)."""
+    if asked and asked not in {c.value for c in choices}:
+        return [*choices, Choice(asked, asked)]
+    return choices
+
+
 @router.get("/scorecard", response_class=HTMLResponse)
 def scorecard(
     request: Request,
@@ -76,7 +92,9 @@ def scorecard(
     as_of: Text = None,
 ) -> HTMLResponse:
     """The CSP scorecard: each indicator's actual, target, RAG, direction of travel and provisional months."""
-    return render(request, "analyst/scorecard.html", viewer, csps=csps, csp=csp or "", as_of=as_of or "")
+    return render(
+        request, "analyst/scorecard.html", viewer, csps=_offering(csps, csp), csp=csp or "", as_of=as_of or ""
+    )
 
 
 @router.get("/hotspots", response_class=HTMLResponse)
@@ -146,19 +164,22 @@ def pack(
     viewer: AnalystDep,
     csps: CspsDep,
     datasets: DatasetsDep,
+    defaults: PackDatasetsDep,
     csp: Text = None,
     quarter: Text = None,
     dataset: Codes = None,
 ) -> HTMLResponse:
-    """The quarterly performance pack of one CSP: headline table, RAG scorecard, trends and a hot-spot map."""
+    """The quarterly performance pack of one CSP: headline table, RAG scorecard, trends and a hot-spot map. Without
+    parameters: the analyst's first CSP, the last complete quarter and the datasets the CSP indicators count."""
+    quarters = financial_quarters(date.today())
     return render(
         request,
         "analyst/pack.html",
         viewer,
-        csps=csps,
-        quarters=financial_quarters(date.today()),
+        csps=_offering(csps, csp),
+        quarters=_offering(quarters, quarter),
         datasets=datasets,
-        csp=csp or "",
-        quarter=quarter or "",
-        chosen=set(dataset or []),
+        csp=csp or (csps[0].value if csps else ""),
+        quarter=quarter or quarters[1].value,  # the first is the quarter today is in, not yet complete
+        chosen=set(dataset or defaults),
     )

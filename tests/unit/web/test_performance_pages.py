@@ -16,10 +16,11 @@ from fastapi.testclient import TestClient
 from api.caller import Caller
 from web.caller_areas import Choice
 from web.install import install_web
-from web.routes.performance import ANALYST, financial_quarters, viewer_csps, viewer_datasets
+from web.routes.performance import ANALYST, financial_quarters, pack_datasets, viewer_csps, viewer_datasets
 from web.settings import WebSettings
 from web.viewer import Viewer
 
+CHECKOUT = Path(__file__).resolve().parents[3]
 PAGES = {
     "scorecard": "/static/js/analyst-scorecard.js",
     "hotspots": "/static/js/analyst-hotspots.js",
@@ -32,13 +33,14 @@ DATASETS = ["council-asb", "police-records"]
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def client() -> Iterator[TestClient]:
     """The web pages alone, for a signed-in Eastbourne CSP analyst choosing between two CSPs and two datasets."""
-    app = FastAPI()
-    install_web(app, WebSettings(assets_dir=Path(tmp_path_factory.mktemp("assets"))))
+    app = FastAPI(docs_url=None, redoc_url=None)  # the web app serves the API reference itself
+    install_web(app, WebSettings(assets_dir=CHECKOUT))  # the front-end packages installed in this checkout
     app.dependency_overrides[ANALYST] = lambda: Viewer(Caller("eastbourne-csp", "analyst"), "csrf-token")
     app.dependency_overrides[viewer_csps] = lambda: CSPS
     app.dependency_overrides[viewer_datasets] = lambda: DATASETS
+    app.dependency_overrides[pack_datasets] = lambda: ["police-records"]  # as the CSP indicators' would be
     with TestClient(app) as test_client:
         yield test_client
 
@@ -98,9 +100,20 @@ def test_the_pack_permalink_fills_the_form(client: TestClient) -> None:
     assert re.search(r'type="checkbox" value="council-asb">', html)  # not asked for: unchecked
 
 
-def test_the_pack_without_datasets_checks_them_all(client: TestClient) -> None:
+def test_the_pack_without_parameters_shows_the_first_csp_the_last_complete_quarter_and_the_indicators_data(
+    client: TestClient,
+) -> None:
     html = client.get("/web/analyst/pack").text
-    assert all(f'type="checkbox" value="{name}" checked>' in html for name in DATASETS)
+    last_complete = financial_quarters(date.today())[1].value
+    assert '<option value="E22000295" selected>' in html and f'<option value="{last_complete}" selected>' in html
+    assert 'value="police-records" checked>' in html and 'value="council-asb">' in html
+
+
+def test_a_csp_not_offered_is_still_the_one_asked_for(client: TestClient) -> None:
+    """The permalink of another CSP shows that CSP in the form (the API then answers for it, or says why not)."""
+    for page in ("scorecard", "pack"):
+        html = client.get(f"/web/analyst/{page}", params={"csp": "E22000001"}).text
+        assert '<option value="E22000001" selected>E22000001</option>' in html, page
 
 
 def test_the_pack_prints_with_its_own_style_sheet(client: TestClient) -> None:

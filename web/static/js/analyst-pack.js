@@ -2,7 +2,7 @@
 // before and the same quarter a year before, /v1/trends), the RAG scorecard (/v1/scorecard as of the quarter's last
 // month), the trends over two years (/v1/trends, a chart and its table) and the hot spots of the first dataset
 // (/v1/hotspots, a map and its table). Each section fails on its own, naming the problem.
-import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
+import { drawn, getJSON, renderTable, withQuery } from "/static/js/hub.js";
 import {
   clause, comparedCount, chart, csvURL, fixed, hotspotMap, markSuppressed, orSuppressed, renderHotspotTable, renderScorecard, showProblem,
 } from "/static/js/analyst-figures.js";
@@ -44,11 +44,11 @@ const TRENDS = [
 ];
 
 async function main() {
-  const { csp, quarter } = pageParams();
+  // The form holds the page's parameters (from its URL), or the route's defaults when the URL has none.
+  const csp = document.getElementById("field-csp").value;
+  const quarter = document.getElementById("field-quarter").value;
   if (!csp || !quarter) return;
-  const boxes = [...document.querySelectorAll('input[name="dataset"]')].map((box) => box.value);
-  const asked = new URLSearchParams(window.location.search).getAll("dataset");
-  const datasets = asked.length ? asked : boxes;
+  const datasets = [...document.querySelectorAll('input[name="dataset"]:checked')].map((box) => box.value);
   const last = addMonths(quarter, 2);
   document.getElementById("pack").hidden = false;
   document.getElementById("pack-title").textContent = `Quarterly performance pack: ${csp}, ${quarter} to ${last}`;
