@@ -1,7 +1,7 @@
 // The cohorts page: /v1/cohorts (reoffending cohorts by CSP, with the offenders not linked to an area) as a table,
 // a chart and a CSV link.
 import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
-import { clause, chart, csvURL, fixed, markSuppressed, orSuppressed, showDownloads, showProblem } from "/static/js/analyst-figures.js";
+import { clause, chart, csvURL, fixed, markSuppressed, orSuppressed, showDownloads, showProblem, small } from "/static/js/analyst-figures.js";
 
 const COLUMNS = [
   { key: "area_name", label: "Area", format: (v, r) => v ?? r.area_code ?? "Not linked to an area" },
@@ -23,7 +23,7 @@ async function main() {
     const body = await getJSON(withQuery("/v1/cohorts", params));
     document.getElementById("results").hidden = false;
     const rows = [...body.rows, ...body.unlinked];
-    markSuppressed(renderTable(document.getElementById("table"), `Reoffending cohorts, ${from} to ${to}`, COLUMNS, rows));
+    small(markSuppressed(renderTable(document.getElementById("table"), `Reoffending cohorts, ${from} to ${to}`, COLUMNS, rows)));
     document.getElementById("unlinked").textContent = body.unlinked.length
       ? `${body.unlinked.length} row(s) count offenders not linked to an area (“Not linked to an area” in the table).`
       : "Every offender in these cohorts was linked to an area.";

@@ -33,6 +33,12 @@ export function fixed(places) {
   return (value) => (value === null || value === undefined ? "" : Number(value).toFixed(places));
 }
 
+/** A dense table in GOV.UK's 16px type, so that its many columns fit the page's width. */
+export function small(table) {
+  table.classList.add("govuk-!-font-size-16");
+  return table;
+}
+
 /** Marks every cell showing "suppressed" (hatched by the style sheet; the word stays as the text). */
 export function markSuppressed(table) {
   for (const cell of table.querySelectorAll("td")) {
@@ -66,8 +72,11 @@ function travel(row) {
 export function renderScorecard(container, caption, body) {
   const columns = [
     { key: "title", label: "Indicator" },
-    { key: "period", label: "Period", format: (_, r) => (r.period_start ? `${r.period_start} to ${r.period_end}` : "") },
-    { key: "financial_year", label: "Financial year" },
+    {
+      key: "period",
+      label: "Period (financial year)",
+      format: (_, r) => (r.period_start ? `${r.period_start} to ${r.period_end} (${r.financial_year})` : ""),
+    },
     { key: "actual", label: "Actual", numeric: true, format: (v, r) => (r.status === "ok" ? fixed(1)(v) : "not available") },
     { key: "count", label: "Count", numeric: true },
     { key: "target", label: "Target", numeric: true, format: fixed(1) },
@@ -79,7 +88,7 @@ export function renderScorecard(container, caption, body) {
     { key: "reason", label: "Not available because", format: (v, r) => (r.status === "ok" ? "" : v) },
   ];
   const table = renderTable(container, caption, columns, body.rows);
-  ragTags(table);
+  ragTags(small(table));
   return table;
 }
 
@@ -143,7 +152,7 @@ export function renderHotspotTable(container, caption, body) {
     { key: "p_sim", label: "Permutation p-value", numeric: true, format: fixed(3) },
     { key: "classification", label: "Class" },
   ];
-  return markSuppressed(renderTable(container, caption, columns, rows));
+  return small(markSuppressed(renderTable(container, caption, columns, rows)));
 }
 
 /** The hot spots on a Leaflet map in `element` (the legend in `legend`); no basemap unless the page names one. */

@@ -4,7 +4,7 @@
 // (/v1/hotspots, a map and its table). Each section fails on its own, naming the problem.
 import { drawn, getJSON, renderTable, withQuery } from "/static/js/hub.js";
 import {
-  clause, comparedCount, chart, csvURL, fixed, hotspotMap, markSuppressed, orSuppressed, renderHotspotTable, renderScorecard, showProblem,
+  clause, comparedCount, chart, csvURL, fixed, hotspotMap, markSuppressed, orSuppressed, renderHotspotTable, renderScorecard, showProblem, small,
 } from "/static/js/analyst-figures.js";
 
 /** `month` (YYYY-MM) moved by `n` months. */
@@ -82,12 +82,12 @@ async function main() {
     history.push(...rows);
     download(downloads, csvURL("/v1/trends", trendParams(dataset)), `Trends of ${dataset} (CSV)`);
   }
-  markSuppressed(renderTable(document.getElementById("headline"), `Headline figures, ${csp}, ${quarter} to ${last}`, HEADLINE, headline));
+  small(markSuppressed(renderTable(document.getElementById("headline"), `Headline figures, ${csp}, ${quarter} to ${last}`, HEADLINE, headline)));
   document.getElementById("headline-rule").textContent = answered.length
     ? `Disclosure control: ${[...new Set(answered.map((t) => clause(t.body.disclosure.rule)))].join("; ")}. ${answered[0].body.method}`
     : "";
   drawn(); // the headline table: the pack's first meaningful drawing
-  markSuppressed(renderTable(document.getElementById("trends"), `Counts by quarter, ${csp}`, TRENDS, history));
+  small(markSuppressed(renderTable(document.getElementById("trends"), `Counts by quarter, ${csp}`, TRENDS, history)));
   const plotted = history.filter((r) => r.count !== null);
   chart(document.getElementById("trends-chart"), `Counts by quarter and dataset, ${csp}; the table below has the exact figures`, (Plot) =>
     Plot.plot({

@@ -1,7 +1,7 @@
 // The repeats page: /v1/repeats (domestic abuse repeat victimisation, or the MARAC repeat rate) as a table, a chart
 // and a CSV link.
 import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
-import { clause, chart, csvURL, fixed, markSuppressed, orSuppressed, showDownloads, showProblem } from "/static/js/analyst-figures.js";
+import { clause, chart, csvURL, fixed, markSuppressed, orSuppressed, showDownloads, showProblem, small } from "/static/js/analyst-figures.js";
 
 const AREA = [
   { key: "area_name", label: "Area", format: (v, r) => v ?? r.area_code ?? "Not located at this level" },
@@ -37,7 +37,7 @@ async function main() {
     const rows = [...body.rows, ...body.unlocated];
     document.getElementById("results").hidden = false;
     const title = body.measure === "marac" ? "MARAC repeat rate" : "Domestic abuse repeat victimisation";
-    markSuppressed(renderTable(document.getElementById("table"), `${title}, ${from} to ${to}`, COLUMNS[body.measure], rows));
+    small(markSuppressed(renderTable(document.getElementById("table"), `${title}, ${from} to ${to}`, COLUMNS[body.measure], rows)));
     document.getElementById("rule").textContent =
       `${body.definition} Disclosure control: ${clause(body.disclosure.rule)}; suppressed figures are shown as “suppressed”.`;
     const [x, y] = body.measure === "marac" ? ["period", "repeat_rate"] : ["month", "repeat_percent"];

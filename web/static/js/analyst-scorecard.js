@@ -1,6 +1,6 @@
 // The CSP scorecard page: /v1/scorecard for the CSP (and month) in the page's URL, as a table with a CSV link.
 import { drawn, getJSON, pageParams, withQuery } from "/static/js/hub.js";
-import { csvURL, renderScorecard, showDownloads, showProblem } from "/static/js/analyst-figures.js";
+import { clause, csvURL, renderScorecard, showDownloads, showProblem } from "/static/js/analyst-figures.js";
 
 async function main() {
   const { csp, as_of } = pageParams();
@@ -9,7 +9,7 @@ async function main() {
   try {
     const body = await getJSON(withQuery("/v1/scorecard", params));
     renderScorecard(document.getElementById("table"), `Scorecard of ${body.csp}`, body);
-    const rules = [...new Set(body.rows.map((r) => r.disclosure).filter(Boolean))];
+    const rules = [...new Set(body.rows.map((r) => r.disclosure).filter(Boolean).map(clause))];
     const rule = document.getElementById("rule");
     rule.textContent = rules.length ? `Disclosure control applied: ${rules.join("; ")}.` : "No figure was released.";
     rule.hidden = false;
