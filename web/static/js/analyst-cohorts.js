@@ -30,7 +30,7 @@ async function main() {
     document.getElementById("rule").textContent =
       `${body.definition} Disclosure control: ${clause(body.disclosure.rule)}; suppressed figures are shown as “suppressed”.`;
     const shown = body.rows.filter((r) => r.rate !== null);
-    chart(document.getElementById("chart"), "Reoffending rate (bars) against the predicted rate (ticks), by area, cohort and period; the table has the exact figures", (Plot) =>
+    chart(document.getElementById("chart"), "Reoffending rate (bars) against the predicted rate (ticks), by area, cohort and period; the table has the exact figures", shown, (Plot) =>
       Plot.plot({
         width: 900,
         height: 320,

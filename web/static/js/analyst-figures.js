@@ -112,8 +112,18 @@ export function csvURL(path, params) {
   return withQuery(path, { ...params, format: "csv" });
 }
 
-/** Puts an Observable Plot chart (made by `make(Plot)`) in `container` as a decorative figure beside its table. */
-export function chart(container, caption, make) {
+/**
+ * Puts an Observable Plot chart (made by `make(Plot)`) of `rows` in `container` as a decorative figure beside its
+ * table; with no row to draw (every figure suppressed), only a line saying so.
+ */
+export function chart(container, caption, rows, make) {
+  if (!rows.length) {
+    const none = document.createElement("p");
+    none.className = "govuk-body-s";
+    none.textContent = "No chart: no figure to draw (each is suppressed or missing; the table says which).";
+    container.replaceChildren(none);
+    return none;
+  }
   const figure = document.createElement("figure");
   if (window.Plot) {
     const plot = make(window.Plot);

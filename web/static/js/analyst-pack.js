@@ -89,7 +89,7 @@ async function main() {
   drawn(); // the headline table: the pack's first meaningful drawing
   small(markSuppressed(renderTable(document.getElementById("trends"), `Counts by quarter, ${csp}`, TRENDS, history)));
   const plotted = history.filter((r) => r.count !== null);
-  chart(document.getElementById("trends-chart"), `Counts by quarter and dataset, ${csp}; the table below has the exact figures`, (Plot) =>
+  chart(document.getElementById("trends-chart"), `Counts by quarter and dataset, ${csp}; the table below has the exact figures`, plotted, (Plot) =>
     Plot.plot({
       width: 900,
       height: 300,

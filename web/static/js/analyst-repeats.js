@@ -42,7 +42,7 @@ async function main() {
       `${body.definition} Disclosure control: ${clause(body.disclosure.rule)}; suppressed figures are shown as “suppressed”.`;
     const [x, y] = body.measure === "marac" ? ["period", "repeat_rate"] : ["month", "repeat_percent"];
     const shown = body.rows.filter((r) => r[y] !== null);
-    chart(document.getElementById("chart"), `${title} (%), by ${x === "period" ? "12 months ending" : "month"} and area; the table has the exact figures`, (Plot) =>
+    chart(document.getElementById("chart"), `${title} (%), by ${x === "period" ? "12 months ending" : "month"} and area; the table has the exact figures`, shown, (Plot) =>
       Plot.plot({
         width: 900,
         height: 320,
