@@ -38,6 +38,7 @@ ANALYST = ("eastbourne-csp", "analyst")
 HUB_IG_LEAD = ("hub", "ig_lead")
 ORG_IG_LEAD = ("sussex-police", "ig_lead")
 PARTNER = ("sussex-police", "partner")
+SIGN_IN = chromium.SIGN_IN  # the sign-in page's path
 
 
 @pytest.fixture(scope="package")
