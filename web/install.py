@@ -1,5 +1,5 @@
-"""Adds the web application to the API's FastAPI app: its pages, sign-in, the API reference, static files,
-front-end assets and the security headers of every answer."""
+"""Adds the web application to the API's FastAPI app: its pages, sign-in, static files, front-end assets and the
+security headers of every answer."""
 
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ SIGN_IN_CALLERS = 10_000  # addresses whose sign-in attempts are counted at once
 def install_web(app: FastAPI, settings: WebSettings) -> None:
     """Serve the pages (under /web/), the API reference (/docs, /redoc), the project's own scripts (/static/) and
     the installed front-end packages (/assets/) from `app`, accept its sessions' cookies on the API, and add the
-    security headers to every answer (call once, after `api.factory.create_app`, before the app starts).
-    `web.assets.AssetsMissing` when the front-end packages are not installed; ValueError when `app` keeps
-    FastAPI's own (CDN) reference pages."""
+    security headers to every answer (call once, after `api.factory.create_app(..., cdn_docs=False)`, before the
+    app starts). `web.assets.AssetsMissing` when the front-end packages are not installed; ValueError when `app`
+    keeps FastAPI's own (CDN) reference pages."""
     if app.docs_url is not None or app.redoc_url is not None:
         raise ValueError(
             "the web application serves /docs and /redoc itself: build the API with create_app(cdn_docs=False)"

@@ -54,7 +54,7 @@ def analyst_only(viewer: Annotated[Viewer, Depends(role_page("analyst"))]) -> st
 
 @pytest.fixture(scope="module")
 def app(hub_env: HubEnv) -> Iterator[FastAPI]:
-    web_app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED)
+    web_app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED, cdn_docs=False)
     web_app.include_router(role_pages)
     install_web(web_app, SETTINGS)
     with TestClient(web_app):
@@ -364,7 +364,7 @@ def test_the_session_token_is_never_logged(app: FastAPI, hub_env: HubEnv, caplog
 
 
 def test_sign_in_attempts_are_rate_limited_per_address(hub_env: HubEnv) -> None:
-    limited = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED)
+    limited = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED, cdn_docs=False)
     install_web(limited, SETTINGS.model_copy(update={"sign_ins_per_minute": 2}))
     with TestClient(limited, follow_redirects=False) as client:
         assert [_sign_in(client, "wrong").status_code for _ in range(2)] == [401, 401]
