@@ -91,10 +91,10 @@ def scorecard(
     csp: Text = None,
     as_of: Text = None,
 ) -> HTMLResponse:
-    """The CSP scorecard: each indicator's actual, target, RAG, direction of travel and provisional months."""
-    return render(
-        request, "analyst/scorecard.html", viewer, csps=_offering(csps, csp), csp=csp or "", as_of=as_of or ""
-    )
+    """The CSP scorecard: each indicator's actual, target, RAG, direction of travel and provisional months (of the
+    analyst's first CSP when none is asked for)."""
+    chosen = csp or (csps[0].value if csps else "")
+    return render(request, "analyst/scorecard.html", viewer, csps=_offering(csps, csp), csp=chosen, as_of=as_of or "")
 
 
 @router.get("/hotspots", response_class=HTMLResponse)

@@ -145,3 +145,8 @@ def test_quarters_are_financial_newest_first() -> None:
 @pytest.mark.parametrize(("today", "first"), [(date(2026, 1, 31), "2026-01"), (date(2026, 4, 1), "2026-04")])
 def test_the_first_quarter_is_the_one_today_is_in(today: date, first: str) -> None:
     assert financial_quarters(today, count=1)[0].value == first
+
+
+def test_the_scorecard_without_parameters_is_the_first_csps(client: TestClient) -> None:
+    html = client.get("/web/analyst/scorecard").text
+    assert '<option value="E22000295" selected>' in html and '<option value="">' not in html

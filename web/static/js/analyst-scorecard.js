@@ -1,9 +1,11 @@
 // The CSP scorecard page: /v1/scorecard for the CSP (and month) in the page's URL, as a table with a CSV link.
-import { drawn, getJSON, pageParams, withQuery } from "/static/js/hub.js";
+import { drawn, getJSON, withQuery } from "/static/js/hub.js";
 import { clause, csvURL, renderScorecard, showDownloads, showProblem } from "/static/js/analyst-figures.js";
 
 async function main() {
-  const { csp, as_of } = pageParams();
+  // The form holds the page's parameters (from its URL), or the analyst's first CSP when the URL has none.
+  const csp = document.getElementById("field-csp").value;
+  const as_of = document.getElementById("field-as_of").value;
   if (!csp) return;
   const params = { csp, as_of };
   try {
