@@ -20,8 +20,11 @@ B = TypeVar("B")
 
 
 def render(answer: Answer[B], format: Format, shapes: ShapeLookup) -> B | Response:
-    """The answer in the format asked for; a GeoJSON body is always GeoJSON. `shapes` gives areas' WGS84 shapes."""
+    """The answer in the format asked for; a GeoJSON body is GeoJSON unless CSV is asked for and the answer has a
+    table (its features' properties). `shapes` gives areas' WGS84 shapes."""
     if isinstance(answer.body, GeoJson):
+        if format == "csv" and answer.table is not None:
+            return csv_response(answer.table)
         return geojson_response(answer.body)
     if format == "json":
         return answer.body

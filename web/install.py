@@ -15,7 +15,7 @@ from api.web_session import TIMES_STATE, SessionTimes
 from web import api_docs
 from web.assets import install_assets
 from web.refusals import install_refusals
-from web.routes import analyst, ig, partner, session
+from web.routes import analyst, ig, partner, performance, session
 from web.security_headers import SecurityHeaders
 from web.settings import WebSettings
 
@@ -42,6 +42,7 @@ def install_web(app: FastAPI, settings: WebSettings) -> None:
     app.state.sign_in_limiter = RateLimiter(SIGN_IN_CALLERS, time.monotonic)
     app.include_router(session.router)
     app.include_router(analyst.router)
+    app.include_router(performance.router)
     app.include_router(ig.router)
     app.include_router(partner.router)
     app.include_router(api_docs.router)  # create_app(cdn_docs=False) leaves /docs and /redoc to it

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -49,7 +49,12 @@ HotspotParamsDep = Annotated[AggregateParams, Depends(hotspot_params)]
 @router.get(
     "/hotspots",
     response_class=Response,
-    responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}}, "description": "a GeoJSON FeatureCollection"}},
+    responses={
+        200: {
+            "content": {GEOJSON_MEDIA_TYPE: {}, "text/csv": {}},
+            "description": "a GeoJSON FeatureCollection (format=csv: one record per area)",
+        }
+    },
 )
 def hotspots(
     session: SessionDep,
@@ -59,6 +64,10 @@ def hotspots(
     reply: ReplyDep,
     params: HotspotParamsDep,
     geography: GeographyDep,
+    format: Annotated[
+        Literal["geojson", "json", "csv"],
+        Query(description="geojson (default; json: the same document) or csv (one record per area, no shapes)"),
+    ] = "geojson",
 ) -> Response:
     """Gi* z-score, p-value and hot/cold classification of each area of the study region, on released counts."""
-    return reply(service.hotspots(session, geography, register, tables, caller, params))
+    return reply(service.hotspots(session, geography, register, tables, caller, params), format)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from api.auth import CallerDep
 from api.dependencies import GeographyDep, RegisterDep, SessionDep, TablesDep
@@ -28,6 +29,7 @@ def scorecard(
     as_of: Annotated[
         str | None, Query(description="latest month of data to use, YYYY-MM (default: the latest)")
     ] = None,
-) -> ScorecardOut:
+    format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv")] = "json",
+) -> ScorecardOut | Response:
     """Actual, target, RAG and direction of travel of each CSP-level indicator for one CSP."""
-    return reply(service.scorecard(session, geography, register, tables, caller, csp, indicator, as_of))
+    return reply(service.scorecard(session, geography, register, tables, caller, csp, indicator, as_of), format)

@@ -8,6 +8,8 @@ same query layer as GET /v1/counts); the table of counts is disclosure-controlle
 suppression, so the released counts equal /v1/counts?period=all for the same filter; they are recorded and
 guarded as those are (`api.released_figures.Recorder`: a count the differencing guard withholds is suppressed).
 
+With format=csv, the same figures as one record per area (the features' properties, with the period).
+
 Gi* is computed on the RELEASED counts, never on the true ones. A z-score is a function of every count in the
 region: z-scores of true counts published beside suppressed or rounded counts would let anyone solve for the
 suppressed counts and undo the rounding. A suppressed count enters Gi* as the midpoint of the suppressed range
@@ -31,7 +33,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy.orm import Session
 
 from api.aggregate_query import AggregateParams, resolve
-from api.answer import Answer, GeoJson, feature, feature_collection
+from api.answer import Answer, GeoJson, Table, feature, feature_collection
 from api.caller import Caller
 from api.errors import BadParameter, NoGrant
 from api.getis_ord import hot_spots
@@ -54,6 +56,10 @@ CLASSIFICATION = (
     "ArcGIS Gi_Bin from the two-sided normal p-value: hot/cold 99% (p < 0.01), 95% (p < 0.05), 90% (p < 0.10), "
     "else not significant"
 )
+
+
+# Each feature's properties, and the CSV columns after the period.
+PROPERTIES = ("code", "name", "count", "gi_count", "z_score", "p_value", "p_sim", "gi_bin", "classification")
 
 
 def suppressed_value(rule: Rule) -> int:
@@ -173,4 +179,7 @@ def hotspots(
         "total": table.total,
         "method": _method(resolved.rule, stand_in, perturbation_variance(resolved.rule, tables)),
     }
-    return Answer(feature_collection(features, **members), resolved.refs, len(features), released=recorder.released)
+    rows = [{"period": period.label, **f["properties"]} for f in features]  # the CSV form: a record per area
+    csv_table = Table(rows, ("period", *PROPERTIES), "hotspots", members["disclosure"]["rule"], flatten=dict)
+    body = feature_collection(features, **members)
+    return Answer(body, resolved.refs, len(features), csv_table, released=recorder.released)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session
 
 from api.aggregate_query import disclosure_rule, month_param, recipient
-from api.answer import Answer
+from api.answer import Answer, Table
 from api.caller import PUBLIC, Caller
 from api.errors import NoGrant, NotFound
 from api.grants import grant_for_counts
@@ -33,6 +33,11 @@ from warehouse.queries.aggregates import CountQuery, Level, data_months, total
 from warehouse.queries.population import denominators
 from warehouse.reference.indicator_registry import Indicator
 from warehouse.reference.indicator_store import read_indicators
+
+COLUMNS = (  # the CSV form: one record per indicator, the CSP first; the protocols are in the JSON form
+    "csp",
+    *(name for name in ScorecardRowOut.model_fields if name != "protocols"),
+)
 
 
 class _Unavailable(Exception):
@@ -196,4 +201,6 @@ def scorecard(
                 ScorecardRowOut(indicator_id=item.id, title=item.title, status="not_available", reason=str(why))
             )
     refs = sorted({ref for r in rows for ref in r.protocols})
-    return Answer(ScorecardOut(csp=csp, rows=rows), refs, len(rows), released=release.released)
+    rules = "; ".join(sorted({r.disclosure for r in rows if r.disclosure}))
+    table = Table(rows, COLUMNS, f"scorecard-{csp}", rules, flatten=lambda row: {"csp": csp, **row.model_dump()})
+    return Answer(ScorecardOut(csp=csp, rows=rows), refs, len(rows), table, release.released)

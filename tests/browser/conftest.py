@@ -38,6 +38,7 @@ ANALYST = ("eastbourne-csp", "analyst")
 HUB_IG_LEAD = ("hub", "ig_lead")
 ORG_IG_LEAD = ("sussex-police", "ig_lead")
 PARTNER = ("sussex-police", "partner")
+SIGN_IN = chromium.SIGN_IN  # the sign-in page's path
 
 
 @pytest.fixture(scope="package")
@@ -51,8 +52,9 @@ def web_hub(services: Services, shared_data: Path, tmp_path_factory: pytest.Temp
 
 @pytest.fixture(scope="package")
 def web_settings() -> WebSettings:
-    """The web application's settings: the front-end packages installed in this checkout."""
-    return WebSettings(assets_dir=ROOT)
+    """The web application's settings: the front-end packages installed in this checkout; sign-ins unlimited (the
+    tests sign in many times a minute from one address; the limit is tested in tests/integration/test_web_sessions)."""
+    return WebSettings(assets_dir=ROOT, sign_ins_per_minute=10**9)
 
 
 @pytest.fixture(scope="package")

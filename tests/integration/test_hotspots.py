@@ -249,3 +249,26 @@ def test_the_release_record_keeps_each_area_count_and_the_total_shown(loaded: No
     assert {(dataset, tuple(categories)) for dataset, _, categories, _ in recorded} == {
         ("police-uk-street", ("violent-crime",))
     }
+
+
+def test_hotspots_csv_has_the_features_figures_with_suppressed_ones_empty(loaded: None, hub_env: HubEnv) -> None:
+    """format=csv: one record per area with the period and exactly the GeoJSON features' properties; a suppressed
+    count is an empty field; the rule is in X-Disclosure-Rule."""
+    query = {**PARAMS, "area": WEALDEN_CSP, "area_level": "csp", "category": "violent-crime"}
+    body = _hotspots(hub_env, "csp-n", **query)
+    answer = hub_env.api_client("csp-n", "analyst").get("/v1/hotspots", params={**query, "format": "csv"})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    assert answer.headers["X-Disclosure-Rule"] == body["disclosure"]["rule"]
+    records = list(csv.DictReader(answer.text.splitlines()))
+
+    def text(value: Any) -> str:
+        return "" if value is None else str(value)
+
+    expected = [
+        {"period": body["period"], **{k: text(v) for k, v in f["properties"].items()}} for f in body["features"]
+    ]
+    assert records == expected
+    assert any(r["count"] == "" for r in records)  # the NHS rule suppressed some: empty, not 0
+    assert (
+        hub_env.api_client("csp-n", "analyst").get("/v1/hotspots", params={**query, "format": "xml"}).status_code == 422
+    )

@@ -250,3 +250,39 @@ def test_an_indicator_outside_the_callers_protocols_names_the_dataset(essex_scor
 def test_partners_get_no_scorecard(expected: dict[str, Any], hub_env: HubEnv) -> None:
     partner = hub_env.api_client("sussex-police", "partner").get("/v1/scorecard", params={"csp": EASTBOURNE_CSP})
     assert partner.status_code == 403
+
+
+def test_scorecard_csv_has_the_independent_figures(expected: dict[str, Any], hub_env: HubEnv) -> None:
+    """format=csv: one record per indicator, the CSP first, the counted figures and RAG as the JSON form has them."""
+    answer = hub_env.api_client("eastbourne-csp", "analyst").get(
+        "/v1/scorecard", params={"csp": EASTBOURNE_CSP, "format": "csv"}
+    )
+    assert answer.headers["content-type"].startswith("text/csv") and answer.headers["X-Disclosure-Rule"]
+    records = {r["indicator_id"]: r for r in csv.DictReader(answer.text.splitlines())}
+    actual_v, previous_v = expected["violent"]
+    start, end = expected["window"]
+    assert set(records) == expected["ids"]
+    assert {
+        (name, r["csp"], r["count"], r["previous"], r["rag"]) for name, r in records.items() if name in dict(RAGS)
+    } == {(name, EASTBOURNE_CSP, str(actual_v), str(float(previous_v)), rag) for name, rag in RAGS}
+    assert {(r["period_start"], r["period_end"]) for r in records.values()} == {(f"{start:%Y-%m}", f"{end:%Y-%m}")}
+
+
+def test_scorecard_csv_of_an_indicator_not_available_has_empty_figures(
+    expected: dict[str, Any], hub_env: HubEnv
+) -> None:
+    answer = hub_env.api_client("essex-csp", "analyst").get(
+        "/v1/scorecard", params={"csp": EASTBOURNE_CSP, "format": "csv"}
+    )
+    records = list(csv.DictReader(answer.text.splitlines()))
+    assert records and all(
+        r["status"] == "not_available" and r["actual"] == "" and r["rag"] == "" and "police-records" in r["reason"]
+        for r in records
+    )
+
+
+def test_scorecard_refuses_another_format(expected: dict[str, Any], hub_env: HubEnv) -> None:
+    answer = hub_env.api_client("eastbourne-csp", "analyst").get(
+        "/v1/scorecard", params={"csp": EASTBOURNE_CSP, "format": "geojson"}
+    )
+    assert answer.status_code == 422 and answer.headers["content-type"].startswith("application/problem+json")

@@ -64,3 +64,24 @@ def test_a_geojson_body_is_geojson_whatever_the_format() -> None:
     response = render(Answer(document), "json", no_shapes)
     assert isinstance(response, Response)
     assert json.loads(bytes(response.body)) == {"type": "FeatureCollection", "numberMatched": 0, "features": []}
+
+
+def test_a_geojson_answer_with_a_table_is_csv_when_asked_and_geojson_otherwise() -> None:
+    """Hot spots: the features' properties as CSV records (a suppressed count an empty field); GeoJSON else."""
+    properties = [{"code": "E05000001", "count": 10}, {"code": "E05000002", "count": None}]
+    body = feature_collection([{"type": "Feature", "geometry": None, "properties": p} for p in properties])
+    table = Table(properties, ["code", "count"], "hotspots", "NHS rule", flatten=dict)
+    answer = Answer(body, ["P#1"], 2, table)
+    csv_form = render(answer, "csv", no_shapes)
+    assert isinstance(csv_form, Response) and csv_form.media_type == "text/csv; charset=utf-8"
+    assert bytes(csv_form.body).decode() == "code,count\nE05000001,10\nE05000002,\n"
+    assert csv_form.headers["X-Disclosure-Rule"] == "NHS rule"
+    for format in ("json", "geojson"):
+        shown = render(answer, format, no_shapes)
+        assert isinstance(shown, Response) and json.loads(bytes(shown.body)) == body.document
+
+
+def test_a_geojson_answer_without_a_table_stays_geojson() -> None:
+    body = feature_collection([])
+    shown = render(Answer(body), "csv", no_shapes)
+    assert isinstance(shown, Response) and shown.media_type == "application/geo+json"

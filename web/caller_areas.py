@@ -1,0 +1,51 @@
+"""What a signed-in caller's pages offer them to choose from: the CSPs their organisation serves and the datasets
+their protocols grant them (choices only; every figure comes from the API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from api.caller import Caller
+from api.services.hotspots import SCOPE_AREA_LEVEL
+from geography.settings import GeocoderSettings
+from sharing_protocols.decision import ProtocolRegister
+from warehouse.queries.aggregates import Level
+from warehouse.queries.areas import area_names, areas_within
+from warehouse.reference.indicator_store import read_indicators
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a page's form: the value sent and the text shown."""
+
+    value: str
+    label: str
+
+
+def caller_csps(
+    session: Session, geography: GeocoderSettings, register: ProtocolRegister, caller: Caller
+) -> list[Choice]:
+    """The CSPs whose wards lie in the areas the caller's organisation serves, as its protocols in force today
+    declare them (a recipient's `area`), by code."""
+    today = date.today()
+    codes: set[str] = set()
+    for protocol in register.active_at(today):
+        recipient = protocol.recipient(caller.org)
+        if recipient is not None and recipient.area is not None:
+            level = SCOPE_AREA_LEVEL[recipient.area.level]
+            codes |= set(areas_within(session, geography, Level.csp, level, recipient.area.all_codes))
+    names = area_names(session, Level.csp, sorted(codes))
+    return [Choice(code, code if names[code] == code else f"{names[code]} ({code})") for code in sorted(codes)]
+
+
+def caller_datasets(register: ProtocolRegister, caller: Caller) -> list[str]:
+    """The datasets some clause in force today grants the caller's organisation, sorted."""
+    return sorted({d for grant in register.clauses_for(caller.org, date.today()) for d in grant.clause.datasets})
+
+
+def scorecard_datasets(session: Session) -> set[str]:
+    """The datasets the registered CSP-level indicators count (what a performance pack shows first)."""
+    return {entry.indicator.dataset for entry in read_indicators(session) if entry.indicator.level == "csp"}
