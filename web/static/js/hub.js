@@ -66,3 +66,9 @@ export function renderTable(container, caption, columns, rows) {
   container.replaceChildren(table);
   return table;
 }
+
+/** Marks the page as drawn (its data shown): a performance mark and `data-drawn` on the body, for tests and benchmarks. */
+export function drawn() {
+  performance.mark("hub:drawn");
+  document.body.dataset.drawn = "true";
+}
