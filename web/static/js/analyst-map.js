@@ -3,7 +3,7 @@
 // optional layer, an area's trend (GET /v1/trends) on click, and the table of every figure as the API gave it.
 import { drawn, getJSON, pageParams, renderTable } from "/static/js/hub.js";
 import {
-  apiPath, boundingAreas, change, figure, fillForm, keepPermalink, markSuppressed, setStatus, showProblem,
+  apiPath, boundingAreas, change, figure, fillForm, keepPermalink, markSuppressed, sentence, setStatus, showProblem,
 } from "/static/js/analyst-query.js";
 
 const L = window.L;
@@ -55,13 +55,13 @@ function drawLegend(body, found, measure, digits) {
   }
   swatch(list, { backgroundColor: "#f3f2f1", backgroundImage: "repeating-linear-gradient(45deg, #b1b4b6 0 2px, transparent 2px 6px)" },
     "suppressed (disclosure control)");
-  swatch(list, { background: NO_FIGURE, border: "1px solid #b1b4b6" }, "no rate (no population figure)");
+  if (measure === "rates") swatch(list, { background: NO_FIGURE, border: "1px solid #b1b4b6" }, "no rate (no population figure)");
   swatch(list, { background: "transparent", border: "3px solid #0b0c0c" }, "your areas");
   const rule = document.createElement("p");
   rule.className = "govuk-body-s";
   const disclosure = body.disclosure || {};
-  rule.textContent = `Disclosure rule applied: ${disclosure.rule ?? "not stated"}` +
-    (disclosure.suppressed !== undefined ? `; ${disclosure.suppressed} figure(s) suppressed.` : ".") +
+  rule.textContent = `Disclosure rule applied: ${sentence(disclosure.rule ?? "not stated")}` +
+    (disclosure.suppressed !== undefined ? ` Figures suppressed: ${disclosure.suppressed}.` : "") +
     (disclosure.withheld?.length ? ` Withheld: ${disclosure.withheld.join("; ")}.` : "");
   legend.append(heading, list, rule);
 }
@@ -80,18 +80,20 @@ function trendChart(container, rows) {
     x: { type: "point", label: "Period" },
     y: { grid: true, label: "Count", zero: true },
     marks: [
-      Plot.lineY(shown, { x: "period", y: "count", stroke: "#1d70b8" }),
+      Plot.lineY(shown, { x: "period", y: "count", stroke: "#1d70b8", z: null }),
       Plot.dot(shown, { x: "period", y: "count", fill: (r) => (r.previous.significant ? "#d4351c" : "#1d70b8") }),
     ],
   });
   chart.setAttribute("aria-hidden", "true");
   const caption = document.createElement("figcaption");
   caption.className = "govuk-body-s";
-  caption.textContent = "Count by month (red dots: significant change on the previous month); the table below has every figure.";
+  caption.textContent = "Count by month (red dots: a significant change on the previous month); the table below has every figure.";
   container.append(chart, caption);
 }
 
 async function showArea(properties, state, measure) {
+  state.area = properties.area_code;
+  keepPermalink(state);
   const section = document.getElementById("area");
   section.hidden = false;
   document.getElementById("area-title").textContent = `${properties.area_name} (${properties.area_code})`;
@@ -137,7 +139,7 @@ async function showArea(properties, state, measure) {
 async function main() {
   const params = pageParams();
   const [datasets, outline] = await Promise.all([getJSON("/v1/datasets"), getJSON(apiPath("/v1/areas", { format: "geojson" }))]);
-  const state = fillForm(params, datasets, { level: "ward", measure: "counts", hotspots: "" });
+  const state = fillForm(params, datasets, { level: "ward", measure: "counts", hotspots: "", area: "" });
   if (!state.dataset) throw new Error("None of the protocols in force lets you count any dataset.");
   const measure = state.measure === "rates" ? "rates" : "counts";
   keepPermalink(state);
@@ -203,10 +205,33 @@ async function main() {
     `${measure === "rates" ? "Rates" : "Counts"}, ${state.from} to ${state.to} (disclosure rule: ${body.disclosure?.rule ?? "not stated"})`,
     columns, rows);
   markSuppressed(table);
+  linkAreas(table, rows, (properties) => showArea(properties, state, measure));
+  const selected = rows.find((r) => r.area_code === state.area);
+  if (selected) await showArea(selected, state, measure);
+  else if (state.area) {
+    state.area = "";
+    keepPermalink(state);
+  }
 
   if (state.hotspots === "on") await drawHotspots(map, overlays, state, bound);
   L.control.layers(null, overlays, { collapsed: false }).addTo(map);
   setStatus(`${rows.length} areas shown.`);
+}
+
+/** Each area's name in the table opens its figures and trend, as clicking it on the map does (keyboard users). */
+function linkAreas(table, rows, open) {
+  table.querySelectorAll("tbody tr").forEach((tr, i) => {
+    const cell = tr.querySelector('td[data-key="area_name"]');
+    const link = document.createElement("a");
+    link.className = "govuk-link";
+    link.href = "#area";
+    link.textContent = cell.textContent;
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      open(rows[i]);
+    });
+    cell.replaceChildren(link);
+  });
 }
 
 async function drawHotspots(map, overlays, state, bound) {
@@ -226,7 +251,7 @@ async function drawHotspots(map, overlays, state, bound) {
       interactive: false,
     }).addTo(map);
     overlays["Hot spots (Gi*)"] = layer;
-    method.textContent = `Red dashed outlines: hot spots; blue: cold spots. Disclosure rule applied: ${spots.disclosure?.rule ?? "not stated"}. ` +
+    method.textContent = `Red dashed outlines: hot spots; blue: cold spots. Disclosure rule applied: ${sentence(spots.disclosure?.rule ?? "not stated")} ` +
       `${spots.method?.statistic ?? ""}; weights: ${spots.method?.weights ?? ""}; counts: ${spots.method?.counts ?? ""}.`;
     const table = renderTable(document.getElementById("hotspots-table"), `Hot spots (Gi*), ${spots.period}`, [
       { key: "code", label: "Area code" },

@@ -125,3 +125,8 @@ export function change(c) {
 export function comparedCount(c) {
   return c.count === null ? c.note || "suppressed" : String(c.count);
 }
+
+/** `text` as a sentence: ending in one full stop. */
+export function sentence(text) {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}

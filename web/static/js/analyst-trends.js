@@ -3,7 +3,7 @@
 // on a year before, significance and "indicative" as the API gives them; chart, table, CSV and permalink.
 import { drawn, getJSON, pageParams, renderTable } from "/static/js/hub.js";
 import {
-  addMonths, apiPath, boundingAreas, change, comparedCount, figure, fillForm, keepPermalink, markSuppressed, setStatus, showProblem,
+  addMonths, apiPath, boundingAreas, change, comparedCount, figure, fillForm, keepPermalink, markSuppressed, sentence, setStatus, showProblem,
 } from "/static/js/analyst-query.js";
 
 const Plot = window.Plot;
@@ -39,7 +39,7 @@ function chart(container, rows, periodName) {
     x: { type: "point", label: periodName, tickRotate: -30 },
     y: { grid: true, label: "Count", zero: true },
     marks: [
-      Plot.lineY(shown, { x: "period", y: "count", stroke: "area_name" }),
+      Plot.lineY(shown, { x: "period", y: "count", stroke: "area_name", z: "area_name" }),
       Plot.dot(shown, { x: "period", y: "count", stroke: "area_name", fill: (r) => (significant(r) ? "#d4351c" : "white"), r: 4 }),
       Plot.dot(shown.filter((r) => r.previous.indicative || r.year_ago.indicative), { x: "period", y: "count", symbol: "diamond", stroke: "#505a5f", r: 7 }),
     ],
@@ -76,7 +76,7 @@ async function main() {
   const periodName = PERIOD_NAMES[state.period] ?? state.period;
   document.getElementById("caption").textContent =
     `${state.dataset}${state.category ? `, ${state.category}` : ""}, ${state.from} to ${state.to}, by ${periodName}. ` +
-    `${body.method} Disclosure rule applied: ${body.disclosure.rule}. Changes are indicative where a count is below ` +
+    `Test: ${sentence(body.method)} Disclosure rule applied: ${sentence(body.disclosure.rule)} Changes are indicative where a count is below ` +
     `${body.indicative_below}; significant at p < ${body.alpha}.`;
   chart(document.getElementById("chart"), body.rows, periodName);
   const rows = body.rows.map((r) => ({
@@ -96,7 +96,7 @@ async function main() {
     { key: "year_ago_change", label: "Change on a year before" },
   ], rows);
   markSuppressed(table);
-  setStatus(`${body.rows.length} periods shown.`);
+  setStatus(`${body.rows.length} rows shown (${new Set(body.rows.map((r) => r.area_code)).size} areas, ${body.periods.length} periods).`);
 }
 
 main().catch(showProblem).finally(drawn);
