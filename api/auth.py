@@ -11,6 +11,7 @@ from api.access_record import access_of
 from api.caller import HUB_OPERATOR, PUBLIC, Caller
 from api.dependencies import EngineDep
 from api.errors import Forbidden, NotAuthenticated
+from api.web_session import COOKIE, CSRF_HEADER, SAFE_METHODS, cookie_session, csrf_matches
 from warehouse.governance.keys import verify_key
 
 __all__ = [
@@ -32,15 +33,17 @@ def bearer_token(authorization: str) -> str | None:
 
 
 def get_caller(request: Request, engine: EngineDep, authorization: Annotated[str | None, Header()] = None) -> Caller:
-    """The caller named by `Authorization: Bearer <key>`; without the header, the public.
+    """The caller named by `Authorization: Bearer <key>`; without the header, by the web session cookie
+    (`api.web_session`); without either, the public.
 
-    The key is checked (and its use recorded) in a transaction of its own, committed before the request goes on.
-    A refused key (unknown, revoked or expired alike) is recorded in the access log (by `api.edge`) as
-    organisation "unknown", role "none", with the 401.
+    The key (or session) is checked, and its use recorded, in a transaction of its own, committed before the
+    request goes on. A refused key or session (unknown, revoked, ended or expired alike) is recorded in the access
+    log (by `api.edge`) as organisation "unknown", role "none", with the 401. A cookie-authenticated request that
+    may change state (not GET, HEAD or OPTIONS) without the session's CSRF token in `X-CSRF-Token` is refused 403.
     """
     access = access_of(request)
     if authorization is None:
-        access.caller = Caller(PUBLIC, PUBLIC)
+        access.caller = _session_caller(request, engine)
         return access.caller
     token = bearer_token(authorization)
     owner = None
@@ -52,6 +55,23 @@ def get_caller(request: Request, engine: EngineDep, authorization: Annotated[str
         raise NotAuthenticated("invalid, revoked or expired API key")
     access.caller = Caller(owner.org, owner.role)
     return access.caller
+
+
+def _session_caller(request: Request, engine: EngineDep) -> Caller:
+    """The caller of the request's session cookie; the public without one."""
+    access = access_of(request)
+    found = cookie_session(request, engine)
+    if found is None:
+        return Caller(PUBLIC, PUBLIC)
+    if found.caller is None:
+        access.caller = Caller("unknown", "none")
+        raise NotAuthenticated("signed out, expired or unknown session: sign in again")
+    access.caller = found.caller
+    if request.method not in SAFE_METHODS and not csrf_matches(
+        request.cookies[COOKIE], request.headers.get(CSRF_HEADER)
+    ):
+        raise Forbidden(f"a signed-in page's request that changes state must carry its {CSRF_HEADER} header")
+    return found.caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

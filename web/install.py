@@ -1,23 +1,41 @@
-"""Adds the web application to the API's FastAPI app: its pages, static files and front-end assets."""
+"""Adds the web application to the API's FastAPI app: its pages, sign-in, static files, front-end assets and the
+security headers of every answer."""
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from web.routes import analyst, ig, partner
+from api.rate_limit import RateLimiter
+from api.web_session import TIMES_STATE, SessionTimes
+from web.refusals import install_refusals
+from web.routes import analyst, ig, partner, session
+from web.security_headers import SecurityHeaders
 from web.settings import WebSettings
 
 STATIC_DIR = Path(__file__).parent / "static"
+SIGN_IN_CALLERS = 10_000  # addresses whose sign-in attempts are counted at once (api.rate_limit)
 
 
 def install_web(app: FastAPI, settings: WebSettings) -> None:
     """Serve the pages (under /web/), the project's own scripts (/static/) and the installed front-end packages
-    (/assets/) from `app`."""
+    (/assets/) from `app`, accept its sessions' cookies on the API, and add the security headers to every answer
+    (call once, after `api.factory.create_app`, before the app starts)."""
     app.state.web_settings = settings
+    setattr(
+        app.state,
+        TIMES_STATE,
+        SessionTimes(timedelta(hours=settings.session_hours), timedelta(minutes=settings.idle_minutes)),
+    )
+    app.state.sign_in_limiter = RateLimiter(SIGN_IN_CALLERS, time.monotonic)
+    app.include_router(session.router)
     app.include_router(analyst.router)
     app.include_router(ig.router)
     app.include_router(partner.router)
+    install_refusals(app)  # after every page's router: its not-found page answers the /web/ paths none did
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(SecurityHeaders, basemap_url=settings.basemap_url)

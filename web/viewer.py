@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
+from api.access_record import access_of
 from api.caller import Caller
+from api.dependencies import EngineDep
+from api.web_session import cookie_session
 
 
 @dataclass(frozen=True)
@@ -37,11 +41,29 @@ class RoleRefused(Exception):
         self.roles = roles
 
 
-def role_page(*roles: str) -> Callable[[Request], Viewer]:
+def current_path(request: Request) -> str:
+    """The request's path with its query: where sign-in returns to."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def signed_in(request: Request, engine: EngineDep) -> Viewer:
+    """A dependency: the viewer of the request's session (recorded as the request's caller in the access log),
+    else `SignInRequired`."""
+    found = cookie_session(request, engine)
+    if found is None or found.caller is None:
+        raise SignInRequired(current_path(request), expired=found is not None and found.expired)
+    access_of(request).caller = found.caller
+    return Viewer(found.caller, found.csrf_token)
+
+
+def role_page(*roles: str) -> Callable[[Viewer], Viewer]:
     """A dependency for a page that people in `roles` may see: the viewer, else `SignInRequired` (no valid
     session) or `RoleRefused` (another role)."""
 
-    def dependency(request: Request) -> Viewer:
-        raise SignInRequired(request.url.path)  # the session check lands with sign-in
+    def dependency(viewer: Annotated[Viewer, Depends(signed_in)]) -> Viewer:
+        if viewer.caller.role not in roles:
+            raise RoleRefused(viewer, roles)
+        return viewer
 
     return dependency

@@ -9,7 +9,7 @@ and an external database has them when HUB_DATABASE_WORKER_URL and HUB_DATABASE_
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -22,6 +22,7 @@ from sharing_protocols.release_record import ReleasedFigure
 from tests.support.hub import HubEnv
 from warehouse.governance.access_log import write_access
 from warehouse.governance.keys import create_key, verify_key
+from warehouse.governance.web_sessions import end_session, look_up_session, start_session, touch_session
 from warehouse.schema.db import libpq_url, session_scope, warehouse_engine
 from warehouse.schema.privileges import grant_runtime_roles
 from warehouse.sink import DeadLetterRow, DecisionRow, EventRow, RetractionRow, WarehouseSink
@@ -109,6 +110,24 @@ def test_the_api_role_records_when_a_key_was_used_and_changes_nothing_else_of_it
         assert "permission denied for table api_key" in refused
 
 
+def test_the_api_role_starts_touches_and_ends_web_sessions_and_changes_nothing_else_of_them(hub_env: HubEnv) -> None:
+    with session_scope(hub_env.engine) as session:
+        key = create_key(session, "roles-test", "analyst")
+    with session_scope(hub_env.api_url) as session:
+        owner = verify_key(session, key)
+        assert owner is not None
+        token = start_session(session, owner, timedelta(hours=1))
+    with session_scope(hub_env.api_url) as session:
+        assert look_up_session(session, token, timedelta(minutes=5)).owner == owner
+        touch_session(session, token)
+        assert end_session(session, token)
+    for column in ("role = 'ig_lead'", "org = 'hub'", "key_id = key_id", "expires_at = now() + interval '1 year'"):
+        assert "permission denied for table web_session" in _refused(
+            hub_env.api_url, f"UPDATE web_session SET {column}"
+        )
+    assert "permission denied for table web_session" in _refused(hub_env.api_url, "DELETE FROM web_session")
+
+
 def test_the_api_role_cannot_create_tables_even_temporary_ones(hub_env: HubEnv) -> None:
     assert "permission denied for schema public" in _refused(hub_env.api_url, "CREATE TABLE planted (x int)")
     assert "permission denied to create temporary tables" in _refused(
@@ -122,6 +141,7 @@ def test_the_api_role_cannot_create_tables_even_temporary_ones(hub_env: HubEnv) 
         "SELECT * FROM api_key",
         "UPDATE api_key SET last_used_at = now()",
         "INSERT INTO api_key (key_id) VALUES ('forged')",
+        "SELECT * FROM web_session",
         "SELECT * FROM access_log",
         "INSERT INTO access_log (org) VALUES ('forged')",
         "DELETE FROM decision",
@@ -136,6 +156,7 @@ def test_the_api_role_cannot_create_tables_even_temporary_ones(hub_env: HubEnv) 
         "read-keys",
         "update-keys",
         "insert-keys",
+        "read-sessions",
         "read-access-log",
         "insert-access-log",
         "delete-decision",

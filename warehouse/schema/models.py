@@ -361,6 +361,25 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class WebSession(Base):
+    """A web sign-in (issue 15) with an API key: only a SHA-256 of its random token is kept.
+
+    Refused from `expires_at` (absolute), when idle too long since `last_seen_at`, once `ended_at` (signed out),
+    and as soon as its key is revoked or expires.
+    """
+
+    __tablename__ = "web_session"
+
+    token_sha256: Mapped[str] = mapped_column(String, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String, ForeignKey("api_key.key_id"), nullable=False, index=True)
+    org: Mapped[str] = mapped_column(String, nullable=False)
+    role: Mapped[str] = mapped_column(String, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class RetentionRun(Base):
     """What one `hub retention run` removed, per dataset: whole events (`field` NULL) or one field of `deleted`
     events (`field` names it: an attribute, `category`, `location:<precision>`, `period:<precision>`,

@@ -1,10 +1,10 @@
 """What the warehouse's run-time roles may do; the owner (migrations, operator tools) does everything else.
 
 The worker (the loader) writes events, decisions, dead letters and retractions, and reads what its sink and
-geocoder need. The API reads what its queries read, appends to the access log and the release record, and records
-when a key was last used; it changes nothing else. Neither may update or delete the audit trail (decision,
-access_log, retention_run, retired_event, dead_letter, retraction, released_figure: their triggers refuse it even
-to the owner).
+geocoder need. The API reads what its queries read, appends to the access log and the release record, records
+when a key was last used, and starts, touches and ends web sessions; it changes nothing else. Neither may update
+or delete the audit trail (decision, access_log, retention_run, retired_event, dead_letter, retraction,
+released_figure: their triggers refuse it even to the owner).
 
 `grant_statements` renders the grants (docs/database.md lists them); `grant_runtime_roles`, run as the owner
 after every migration, first revokes whatever the two roles held on the schema's relations, so that what they
@@ -71,6 +71,8 @@ API = RolePrivileges(
         "access_log": ("SELECT", "INSERT"),  # IG reads it; every request appends one record
         "released_figure": ("SELECT", "INSERT"),  # the release record: appended with the access record, read back
         "api_key": ("SELECT", "UPDATE (last_used_at)"),  # verify a key, and record its use
+        # web sign-in (issue 15): start a session, look it up, record its use and its end
+        "web_session": ("SELECT", "INSERT", "UPDATE (last_seen_at, ended_at)"),
         **_READ_REFERENCE,
     },
     sequences=("access_log_id_seq", "released_figure_id_seq"),

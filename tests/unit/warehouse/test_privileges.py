@@ -34,17 +34,18 @@ def test_no_runtime_role_may_update_or_delete_the_audit_trail(role: str, table: 
     assert not _verbs(ROLES[role], table) & {"UPDATE", "DELETE"}
 
 
-def test_the_api_inserts_only_into_the_access_log_and_release_record_and_updates_only_a_keys_last_use() -> None:
-    assert {t for t in API.tables if "INSERT" in _verbs(API, t)} == {"access_log", "released_figure"}
+def test_the_api_inserts_only_into_the_access_log_release_record_and_sessions_and_updates_only_use_times() -> None:
+    assert {t for t in API.tables if "INSERT" in _verbs(API, t)} == {"access_log", "released_figure", "web_session"}
     assert {(t, g) for t, granted in API.tables.items() for g in granted if g.startswith("UPDATE")} == {
-        ("api_key", "UPDATE (last_used_at)")
+        ("api_key", "UPDATE (last_used_at)"),
+        ("web_session", "UPDATE (last_seen_at, ended_at)"),
     }
     assert not any("DELETE" in _verbs(API, t) for t in API.tables)
     assert not API.temporary and not API.functions
 
 
-def test_the_worker_never_touches_api_keys_or_the_access_log() -> None:
-    assert "api_key" not in WORKER.tables and "access_log" not in WORKER.tables
+def test_the_worker_never_touches_api_keys_sessions_or_the_access_log() -> None:
+    assert not {"api_key", "access_log", "web_session"} & set(WORKER.tables)
     assert {t for t in WORKER.tables if _verbs(WORKER, t) & {"UPDATE", "DELETE"}} == {"event"}
 
 
