@@ -75,6 +75,7 @@ function trendChart(container, rows) {
   const shown = rows.filter((r) => r.count !== null);
   if (!Plot || !shown.length) return;
   const chart = Plot.plot({
+    width: Math.max(480, container.clientWidth || 640),
     height: 200,
     marginLeft: 50,
     x: { type: "point", label: "Period" },
@@ -126,7 +127,7 @@ async function showArea(properties, state, measure) {
     const table = renderTable(trendTable, `${properties.area_name}: count by month (${trends.disclosure.rule})`, [
       { key: "period", label: "Month" },
       { key: "count", label: "Count", numeric: true, format: (v) => figure(v) },
-      { key: "previous", label: "Change on previous month", format: (v) => change(v) },
+      { key: "previous", label: "Change on the previous month", format: (v) => change(v) },
       { key: "year_ago", label: "Change on a year before", format: (v) => change(v) },
     ], trends.rows);
     markSuppressed(table);

@@ -121,9 +121,10 @@ export function change(c) {
   return `${sign}${c.absolute_change}${percent}, ${flags.join(", ")}`;
 }
 
-/** A comparison period's count as text: the count, else why there is none (suppressed, or before the data). */
+/** A comparison period's count as text: the count, "no data" before the first month with data, else "suppressed". */
 export function comparedCount(c) {
-  return c.count === null ? c.note || "suppressed" : String(c.count);
+  if (c.count !== null) return String(c.count);
+  return c.note?.startsWith("before the first month") ? "no data" : "suppressed";
 }
 
 /** `text` as a sentence: ending in one full stop. */

@@ -32,6 +32,7 @@ function chart(container, rows, periodName) {
   if (!Plot || !shown.length) return;
   const significant = (r) => r.previous.significant || r.year_ago.significant;
   const plot = Plot.plot({
+    width: Math.max(480, container.clientWidth || 640),
     height: 320,
     marginLeft: 60,
     marginBottom: 60,
