@@ -68,6 +68,13 @@ GENERATED_DISTRICTS = ("E07000061", "E07000062")  # Eastbourne, Hastings
 GENERATED_START, GENERATED_MONTHS = date(2024, 4, 1), 24
 DEMO_ANALYST = ("eastbourne-csp", "analyst")  # a recipient of police-to-csp-analysts
 DEMO_IG_LEAD = ("hub", "ig_lead")  # the hub operator's IG lead oversees every protocol
+DEMO_PARTNER = (get_feed("police-records").default_partner, "partner")  # the police partner of the demo feeds
+# The demo users' keys, by their name in the keys file: (organisation, role).
+DEMO_USERS = {
+    "HUB_DEMO_ANALYST_KEY": DEMO_ANALYST,
+    "HUB_DEMO_IG_LEAD_KEY": DEMO_IG_LEAD,
+    "HUB_DEMO_PARTNER_KEY": DEMO_PARTNER,
+}
 
 
 def _start(name: str, *args: str) -> str:
@@ -122,16 +129,29 @@ def _demo_linkage_keys() -> dict[str, str]:
 
 
 def _save_demo_api_keys(session: Session, keys_file: Path) -> None:
-    """Keep the demo's saved analyst and IG-lead keys while they are valid; else issue and save new ones."""
+    """Keep the demo users' saved keys while they are all valid; else issue and save new ones (the file 0600)."""
     saved = dict(
         line.split("=", 1) for line in (keys_file.read_text().splitlines() if keys_file.exists() else []) if "=" in line
     )
-    analyst, ig_lead = saved.get("HUB_DEMO_ANALYST_KEY", ""), saved.get("HUB_DEMO_IG_LEAD_KEY", "")
-    if verify_key(session, analyst) and verify_key(session, ig_lead):
+    if all(verify_key(session, saved.get(name, "")) for name in DEMO_USERS):
         return
-    analyst, ig_lead = create_key(session, *DEMO_ANALYST), create_key(session, *DEMO_IG_LEAD)
-    keys_file.write_text(f"HUB_DEMO_ANALYST_KEY={analyst}\nHUB_DEMO_IG_LEAD_KEY={ig_lead}\n")
-    keys_file.chmod(0o600)
+    keys = {name: create_key(session, org, role) for name, (org, role) in DEMO_USERS.items()}
+    keys_file.touch(mode=0o600)
+    keys_file.chmod(0o600)  # before any key is written into it
+    keys_file.write_text("".join(f"{name}={key}\n" for name, key in keys.items()))
+
+
+def demo_users_text(keys_file: Path, show_keys: bool) -> str:
+    """Who each demo user is and their sign-in key, read from the 0600 `keys_file`: the keys themselves only when
+    `show_keys` (the output is a terminal), else how to read them, so that redirected output (a CI log) holds none."""
+    saved = dict(line.split("=", 1) for line in keys_file.read_text().splitlines() if "=" in line)
+    lines = [
+        f"{role} of {org}: " + (saved.get(name, "(missing: rerun hub demo)") if show_keys else f"${name}")
+        for name, (org, role) in DEMO_USERS.items()
+    ]
+    if not show_keys:
+        lines.append(f"(the keys are in {keys_file}: sed -n 's/^HUB_DEMO_ANALYST_KEY=//p' {keys_file})")
+    return "\n".join(f"             {line}" for line in lines)
 
 
 def _demo_partners(kafka: KafkaSettings, datasets: dict[str, set[str]]) -> dict[str, BrokerAccess]:
@@ -227,11 +247,14 @@ def _run_demo(timeout: float) -> None:
     counts = f"{base}/v1/counts?dataset=police-uk-street&level=ward&from=2019-01&to=2019-01&by=category"
     home = LocalSettings().home.resolve()
     trends = f"{base}/v1/trends?dataset=police-records&level=lad&from=2025-04&to=2026-03&period=quarter"
+    users = demo_users_text(keys_file, sys.stdout.isatty())
     typer.echo(
         f"""
 The hub is up.
+  web app:   {base}/web/ (sign in with a demo user's key)
+{users}
   API docs:  {base}/docs
-  API keys:  {keys_file} ({DEMO_ANALYST[1]} of {DEMO_ANALYST[0]}; {DEMO_IG_LEAD[1]} of the hub operator)
+  API keys:  {keys_file} (readable only by you)
   counts:    curl -H "Authorization: Bearer $HUB_DEMO_ANALYST_KEY" '{counts}'
   public:    curl '{base}/v1/public/counts?dataset=police-uk-street&level=lsoa&from=2019-01&to=2019-01'
   trends:    curl -H "Authorization: Bearer $HUB_DEMO_ANALYST_KEY" '{trends}'

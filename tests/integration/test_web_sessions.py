@@ -202,6 +202,8 @@ def test_signing_out_ends_the_session_for_the_pages_and_the_api(app: FastAPI, hu
     assert client.get(API_PATH).status_code == 200
     answer = client.post("/web/sign-out", data={"csrf_token": csrf_token(token)})
     assert _redirect(answer) == ("/web/sign-in", {})
+    logged = hub_env.query("SELECT org, role FROM access_log WHERE endpoint = '/web/sign-out' ORDER BY id DESC LIMIT 1")
+    assert logged == [(ORGS["analyst"], "analyst")]
     cleared = _session_cookie(answer)["hub_session"]
     assert cleared.value == "" and cleared["max-age"] == "0"
     assert _session_row(hub_env, token)[3] is not None
@@ -377,3 +379,16 @@ def test_a_page_view_is_recorded_in_the_access_log_as_the_signed_in_caller(app: 
         "SELECT org, role, status FROM access_log WHERE endpoint = '/web/tests/ig-only' ORDER BY id DESC LIMIT 1"
     )
     assert logged == [("hub", "ig_lead", 200)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"api_key=" + b"A" * 20_000, b"\xff\xfe%%%=&&login_token", b"login_token=%00&api_key=hub_%00_%00"],
+    ids=["oversized", "not-utf8", "nul-bytes"],
+)
+def test_a_hostile_sign_in_form_is_refused_as_a_page_not_a_failure(app: FastAPI, body: bytes) -> None:
+    client = _client(app)
+    client.get("/web/sign-in")
+    answer = client.post("/web/sign-in", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 403
+    assert answer.headers["content-type"].startswith("text/html") and "govuk-error-summary" in answer.text

@@ -368,17 +368,23 @@ def run_all(commands: list[list[str]], env: dict[str, str]) -> None:
 
 @contextmanager
 def generated_feeds_loaded(
-    hub: HubEnv, directory: Path, feeds: Mapping[str, Sequence[str]], env: Mapping[str, str]
+    hub: HubEnv,
+    directory: Path,
+    feeds: Mapping[str, Sequence[str]],
+    env: Mapping[str, str],
+    files: Sequence[tuple[str, Path]] = (),
 ) -> Iterator[dict[str, Path]]:
     """Each dataset of `feeds` generated (`hub generate DATASET FILE *options`) into `directory`, published by its
-    default partner and loaded by a worker started after the reference data; the files, while the worker runs."""
+    default partner (with the given `files`, (dataset, file) pairs) and loaded by a worker started after the
+    reference data; the generated files, while the worker runs."""
     environ = {**os.environ, **hub.env, **env}
     cli = [sys.executable, "-m", "deploy.cli"]
     paths = {dataset: directory / f"{dataset}.csv" for dataset in feeds}
     run_all([[*cli, "generate", dataset, str(paths[dataset]), *options] for dataset, options in feeds.items()], environ)
     worker = Worker(hub, directory / "worker.log")
     try:
-        run_all([[*cli, "publish", dataset, str(path)] for dataset, path in paths.items()], environ)
+        published = [*paths.items(), *files]
+        run_all([[*cli, "publish", dataset, str(path)] for dataset, path in published], environ)
         worker.wait_until_loaded()
         yield paths
     finally:

@@ -21,7 +21,7 @@ from api.access_record import access_of
 from api.caller import Caller
 from api.dependencies import EngineDep
 from api.rate_limit import RateLimiter
-from api.web_session import COOKIE, SessionTimes, csrf_matches, session_times
+from api.web_session import COOKIE, SessionTimes, cookie_session, csrf_matches, session_times
 from warehouse.governance.keys import verify_key
 from warehouse.governance.web_sessions import end_session, start_session
 from web.navigation import home
@@ -58,12 +58,15 @@ def _times(request: Request) -> SessionTimes:
     return times
 
 
-async def _form(request: Request) -> dict[str, str]:
-    """The fields of a URL-encoded form (empty when it is larger than a form of these pages can be)."""
+async def form_fields(request: Request) -> dict[str, str]:
+    """A dependency: the fields of a URL-encoded form (none when it is larger than a form of these pages can be)."""
     body = await request.body()
     if len(body) > _MAX_FORM:
         return {}
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+FormDep = Annotated[dict[str, str], Depends(form_fields)]
 
 
 def _sign_in_page(
@@ -96,9 +99,8 @@ def sign_in_form(request: Request) -> Response:
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request, engine: EngineDep) -> Response:
+def sign_in(request: Request, engine: EngineDep, form: FormDep) -> Response:
     """Sign in with an API key: a new session cookie and a redirect (303) to `next` or the role's home."""
-    form = await _form(request)
     next_path = local_path(form.get("next"))
     limiter = request.app.state.sign_in_limiter
     assert isinstance(limiter, RateLimiter)
@@ -142,11 +144,13 @@ async def sign_in(request: Request, engine: EngineDep) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request, engine: EngineDep) -> Response:
+def sign_out(request: Request, engine: EngineDep, form: FormDep) -> Response:
     """End the session (its form carries the session's CSRF token), clear the cookie, back to sign-in (303)."""
-    form = await _form(request)
     token = request.cookies.get(COOKIE)
     if token:
+        found = cookie_session(request, engine)
+        if found is not None and found.caller is not None:
+            access_of(request).caller = found.caller  # the access log records who signed out
         if not csrf_matches(token, form.get("csrf_token")):
             heading, message = "Your request could not be checked", "Sign out again from a page of this site."
             return render(request, "problem.html", None, 403, heading=heading, message=message)

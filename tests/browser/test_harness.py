@@ -1,0 +1,49 @@
+"""The browser tests' own fixtures do what the tests rely on: the hub holds every dataset the pages read, the
+server answers on loopback, and a page cannot reach any other address (the attempt is refused and reported)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Error
+
+from tests.browser.conftest import ANALYST
+from tests.support import browser as chromium
+from tests.support.hub import HubEnv
+from tests.support.web_data import generated_options
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+
+def test_the_hub_holds_every_dataset_the_pages_read(web_hub: HubEnv) -> None:
+    loaded = dict(web_hub.query("SELECT dataset, count(*) FROM event GROUP BY dataset"))
+    assert set(loaded) == {"police-uk-street", *generated_options()}
+    assert all(count > 0 for count in loaded.values())
+    [(population,)] = web_hub.query("SELECT count(*) FROM population")
+    [(indicators,)] = web_hub.query("SELECT count(*) FROM indicator")
+    assert population > 0 and indicators > 0
+
+
+def test_an_analyst_key_reads_the_api_on_loopback(web_server: str, api_as: Callable[[str, str], httpx.Client]) -> None:
+    assert web_server.startswith("http://127.0.0.1:")
+    org, role = ANALYST
+    params = {"dataset": "police-uk-street", "level": "ward", "from": "2019-01", "to": "2019-01"}
+    answer = api_as(role, org).get("/v1/counts", params=params)
+    assert answer.status_code == 200, answer.text
+    forged = httpx.get(f"{web_server}/v1/counts", params=params, headers={"Authorization": "Bearer forged"})
+    assert forged.status_code == 401
+
+
+def test_a_page_cannot_reach_beyond_the_server(browser: Browser, web_server: str) -> None:
+    page, offline, _ = chromium.new_page(browser, web_server)
+    try:
+        page.goto("/healthz")
+        with pytest.raises(Error):
+            page.evaluate("() => fetch('https://example.org/tiles/1/2/3.png').then((r) => r.status)")
+        with pytest.raises(Error):
+            page.goto("http://10.0.0.1/")
+        assert offline.refused == ["https://example.org/tiles/1/2/3.png", "http://10.0.0.1/"]
+    finally:
+        page.context.close()
