@@ -33,7 +33,6 @@ ANALYST = ("eastbourne-csp", "analyst")
 HUB_IG_LEAD = ("hub", "ig_lead")
 ORG_IG_LEAD = ("sussex-police", "ig_lead")
 PARTNER = ("sussex-police", "partner")
-SIGN_IN = "/web/sign-in"
 
 
 @pytest.fixture(scope="session")
@@ -106,13 +105,10 @@ class Pages:
         """A new page signed in as `org`'s `role` through the sign-in form, with a fresh key; it is left on the
         page the form leads to."""
         page = self.open()
-        page.goto(SIGN_IN)
-        page.locator('input[name="key"]').fill(self.issue_key(role, org))
-        with page.expect_navigation():
-            page.get_by_role("button", name="Sign in").click()
-        if page.url.split("?")[0].endswith(SIGN_IN):
-            errors = page.locator(".govuk-error-summary").all_inner_texts()
-            pytest.fail(f"signing in as {role} of {org} failed: {errors or page.url}")
+        try:
+            chromium.sign_in_with(page, self.issue_key(role, org))
+        except AssertionError as refused:
+            pytest.fail(f"signing in as {role} of {org} failed: {refused}")
         return page
 
     def csp_violations(self, page: Page) -> list[str]:

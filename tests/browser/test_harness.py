@@ -4,15 +4,18 @@ server answers on loopback, and a page cannot reach any other address (the attem
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Error
+from playwright.sync_api import Browser, Error, Page
 
 from tests.browser.conftest import ANALYST
 from tests.support import browser as chromium
 from tests.support.hub import HubEnv
 from tests.support.web_data import generated_options
+from web.navigation import home
+from web.settings import WebSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -37,7 +40,8 @@ def test_an_analyst_key_reads_the_api_on_loopback(web_server: str, api_as: Calla
 
 
 def test_a_page_cannot_reach_beyond_the_server(browser: Browser, web_server: str) -> None:
-    page, offline, _ = chromium.new_page(browser, web_server)
+    # The server's Content-Security-Policy would stop the fetch itself: bypassed, the route alone must refuse it.
+    page, offline, _ = chromium.new_page(browser, web_server, bypass_csp=True)
     try:
         page.goto("/healthz")
         with pytest.raises(Error):
@@ -45,5 +49,42 @@ def test_a_page_cannot_reach_beyond_the_server(browser: Browser, web_server: str
         with pytest.raises(Error):
             page.goto("http://10.0.0.1/")
         assert offline.refused == ["https://example.org/tiles/1/2/3.png", "http://10.0.0.1/"]
+    finally:
+        page.context.close()
+
+
+def test_signing_in_through_the_form_lets_the_page_read_the_api_as_that_person(
+    sign_in: Callable[[str, str], Page], csp_violations: Callable[[Page], list[str]]
+) -> None:
+    org, role = ANALYST
+    page = sign_in(role, org)
+    assert urlsplit(page.url).path == home(role)
+    [session] = [cookie for cookie in page.context.cookies() if cookie.get("httpOnly")]
+    assert session.get("sameSite") == "Strict"
+    counts = "/v1/counts?dataset=police-uk-street&level=ward&from=2019-01&to=2019-01"
+    assert page.evaluate("(path) => fetch(path).then((r) => r.status)", counts) == 200
+    assert csp_violations(page) == []
+
+
+def test_a_script_the_policy_blocks_is_reported(browser: Browser, web_server: str) -> None:
+    page, offline, watch = chromium.new_page(browser, web_server)
+    try:
+        page.goto("/healthz")
+        with pytest.raises(Error):
+            page.evaluate("() => fetch('https://example.org/beacon')")
+        page.wait_for_function("() => true")  # the violation event is delivered before the next evaluation
+        assert any("connect-src" in violation for violation in watch.violations), watch.violations
+        assert offline.refused == []  # the policy stopped it before the network
+    finally:
+        page.context.close()
+
+
+def test_axe_names_what_a_page_fails(browser: Browser, web_server: str, web_settings: WebSettings) -> None:
+    page, _, _ = chromium.new_page(browser, web_server)
+    try:
+        page.set_content('<html><body><img src="data:,"><input type="text"></body></html>')
+        violations = chromium.run_axe(page, web_settings.assets_dir)
+        assert {"html-has-lang", "image-alt", "label"} <= {v["id"] for v in violations}
+        assert "image-alt" in chromium.describe_violations(violations)
     finally:
         page.context.close()

@@ -26,6 +26,7 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1366, "height": 768}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_SCRIPT = Path("node_modules/axe-core/axe.min.js")  # under the web settings' assets_dir
+SIGN_IN = "/web/sign-in"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "browser" / "screenshots"
 
 # Reports each securitypolicyviolation event of every document the page loads to the Python side.
@@ -89,6 +90,18 @@ def new_page(browser: Browser, origin: str, **context_options: Any) -> tuple[Pag
     watch = CspWatch()
     watch.attach(page)
     return page, offline, watch
+
+
+def sign_in_with(page: Page, key: str) -> None:
+    """Sign `page` in through the sign-in form with API key `key`; it is left on the page the form leads to (the
+    role's home). Raises AssertionError, with the form's error, when the form refuses the key."""
+    page.goto(SIGN_IN)
+    page.get_by_label("API key").fill(key)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    if urlsplit(page.url).path == SIGN_IN:
+        errors = page.locator(".govuk-error-summary, .govuk-error-message").all_inner_texts()
+        raise AssertionError(f"the sign-in form refused the key: {errors or page.url}")
 
 
 def run_axe(page: Page, assets_dir: Path) -> list[dict[str, Any]]:
