@@ -157,31 +157,6 @@ async function main() {
   const features = body.features;
   const found = classes(features.map((f) => f.properties[valueKey]).filter((v) => v !== null && v !== undefined));
 
-  const element = document.getElementById("map");
-  const map = L.map(element, { renderer: L.svg(), zoomSnap: 0.25 });
-  if (element.dataset.basemap) L.tileLayer(element.dataset.basemap, { maxZoom: 19 }).addTo(map);
-  const style = (f) => {
-    const value = f.properties[valueKey];
-    const base = { color: "#505a5f", weight: 1, fillOpacity: 0.85 };
-    if (f.properties.count === null) return { ...base, ...hatch() };
-    if (value === null || value === undefined) return { ...base, fillColor: NO_FIGURE };
-    return { ...base, fillColor: classOf(value, found).colour };
-  };
-  const choropleth = L.geoJSON(features.filter((f) => f.geometry), {
-    style,
-    onEachFeature: (f, layer) => {
-      const value = f.properties.count === null ? "suppressed" : figure(f.properties[valueKey], digits);
-      layer.bindTooltip(`${f.properties.area_name}: ${value}`);
-      layer.on("click", () => showArea(f.properties, state, measure));
-    },
-  }).addTo(map);
-  const own = L.geoJSON(outline.features.filter((f) => f.geometry), {
-    style: { color: "#0b0c0c", weight: 3, fill: false }, interactive: false,
-  }).addTo(map);
-  const overlays = { "Your areas": own, [`${measure === "rates" ? "Rates" : "Counts"} by ${LEVEL_NAMES[state.level] ?? state.level}`]: choropleth };
-  const extent = own.getLayers().length ? own.getBounds() : choropleth.getBounds();
-  if (extent.isValid()) map.fitBounds(extent);
-  else map.setView([52.5, -1.5], 6);
   drawLegend(body, found, measure, digits);
 
   const caption = document.getElementById("caption");
@@ -207,6 +182,32 @@ async function main() {
     columns, rows);
   markSuppressed(table);
   linkAreas(table, rows, (properties) => showArea(properties, state, measure));
+
+  const element = document.getElementById("map");
+  const map = L.map(element, { renderer: L.svg(), zoomSnap: 0.25 });
+  if (element.dataset.basemap) L.tileLayer(element.dataset.basemap, { maxZoom: 19 }).addTo(map);
+  const style = (f) => {
+    const value = f.properties[valueKey];
+    const base = { color: "#505a5f", weight: 1, fillOpacity: 0.85 };
+    if (f.properties.count === null) return { ...base, ...hatch() };
+    if (value === null || value === undefined) return { ...base, fillColor: NO_FIGURE };
+    return { ...base, fillColor: classOf(value, found).colour };
+  };
+  const choropleth = L.geoJSON(features.filter((f) => f.geometry), {
+    style,
+    onEachFeature: (f, layer) => {
+      const value = f.properties.count === null ? "suppressed" : figure(f.properties[valueKey], digits);
+      layer.bindTooltip(`${f.properties.area_name}: ${value}`);
+      layer.on("click", () => showArea(f.properties, state, measure));
+    },
+  }).addTo(map);
+  const own = L.geoJSON(outline.features.filter((f) => f.geometry), {
+    style: { color: "#0b0c0c", weight: 3, fill: false }, interactive: false,
+  }).addTo(map);
+  const overlays = { "Your areas": own, [`${measure === "rates" ? "Rates" : "Counts"} by ${LEVEL_NAMES[state.level] ?? state.level}`]: choropleth };
+  const extent = own.getLayers().length ? own.getBounds() : choropleth.getBounds();
+  if (extent.isValid()) map.fitBounds(extent);
+  else map.setView([52.5, -1.5], 6);
   const selected = rows.find((r) => r.area_code === state.area);
   if (selected) await showArea(selected, state, measure);
   else if (state.area) {

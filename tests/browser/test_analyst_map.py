@@ -1,0 +1,151 @@
+"""The analyst's map (/web/analyst/) in Chromium: the table behind it holds exactly the figures /v1/counts gives
+for the same parameters, a suppressed area is hatched and says "suppressed", the legend names the rule the answer
+says applied, an area's trend and the hot spots match /v1/trends and /v1/hotspots, the permalink restores the view,
+other roles are refused; no WCAG 2.2 AA violation, no CSP violation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.conftest import ANALYST, HUB_IG_LEAD, PARTNER
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+MAP = "/web/analyst/"
+EASTBOURNE = "E07000061"  # the analyst's district, as police-to-csp-analysts declares eastbourne-csp's area
+YEAR = {"dataset": "police-records", "level": "ward", "from": "2025-04", "to": "2026-03"}
+# MARAC cases by district in one month: counts under 10 are suppressed (marac-repeat-counts' rule)
+SMALL = {"dataset": "marac-cases", "level": "lad", "from": "2025-01", "to": "2025-01"}
+API_BOUNDS = {"period": "all", "area": EASTBOURNE, "area_level": "lad"}
+
+
+def drawn(page: Page, path: str) -> Page:
+    page.goto(path)
+    page.wait_for_selector("html[data-hub-drawn]")
+    assert page.locator("#problem").is_hidden(), page.locator("#problem").inner_text()
+    return page
+
+
+def table(page: Page, selector: str) -> list[dict[str, str]]:
+    """The rows of the table in `selector`: each cell's text by its column key."""
+    rows: list[dict[str, str]] = page.eval_on_selector_all(
+        f"{selector} tbody tr",
+        "rows => rows.map(r => Object.fromEntries([...r.cells].map(c => [c.dataset.key, c.textContent])))",
+    )
+    return rows
+
+
+def shown(value: Any) -> str:
+    return "suppressed" if value is None else str(value)
+
+
+def counts(api: httpx.Client, query: dict[str, str]) -> dict[str, Any]:
+    answer = api.get("/v1/counts", params={**query, **API_BOUNDS})
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def query_string(query: dict[str, str]) -> str:
+    return "&".join(f"{k}={v}" for k, v in query.items())
+
+
+@pytest.fixture
+def analyst(sign_in: Callable[[str, str], Page]) -> Page:
+    org, role = ANALYST
+    return sign_in(role, org)
+
+
+@pytest.fixture
+def api(api_as: Callable[[str, str], httpx.Client]) -> httpx.Client:
+    org, role = ANALYST
+    return api_as(role, org)
+
+
+def test_the_table_holds_the_figures_the_api_gives(analyst: Page, api: httpx.Client) -> None:
+    page = drawn(analyst, f"{MAP}?{query_string(YEAR)}")
+    body = counts(api, YEAR)
+    expected = {r["area_code"]: (r["area_name"], shown(r["count"])) for r in body["rows"]}
+    assert len(expected) >= 5  # Eastbourne's wards
+    rows = table(page, "#table")
+    assert {r["area_code"]: (r["area_name"], r["count"]) for r in rows} == expected
+    assert len(rows) == len(expected)
+    assert page.locator("path.leaflet-interactive").count() == len(expected)  # an area drawn per figure
+    assert body["disclosure"]["rule"] in page.locator("#legend").inner_text()
+
+
+def test_a_suppressed_area_shows_as_suppressed(analyst: Page, api: httpx.Client, screenshot: Any) -> None:
+    body = counts(api, SMALL)
+    assert [r["count"] for r in body["rows"]] == [None], "the test needs Eastbourne's count suppressed"
+    page = drawn(analyst, f"{MAP}?{query_string(SMALL)}")
+    cell = page.locator('#table td[data-key="count"]')
+    assert cell.inner_text() == "suppressed"
+    assert "hub-suppressed" in (cell.get_attribute("class") or "")
+    assert page.locator('path.leaflet-interactive[fill="url(#hub-hatch)"]').count() == 1  # hatched, not a class
+    legend = page.locator("#legend").inner_text()
+    assert "suppressed (disclosure control)" in legend and body["disclosure"]["rule"] in legend
+    screenshot(page, "analyst-map-suppressed")
+
+
+def test_an_area_opens_its_trend_as_the_api_gives_it(analyst: Page, api: httpx.Client) -> None:
+    page = drawn(analyst, f"{MAP}?{query_string(YEAR)}")
+    first = table(page, "#table")[0]
+    page.locator("#table tbody tr").first.get_by_role("link").click()
+    page.wait_for_selector("#area-table table")
+    answer = api.get("/v1/trends", params={**YEAR, "period": "month", "area": first["area_code"]})
+    assert answer.status_code == 200, answer.text
+    months = table(page, "#area-table")
+    expected = [(r["period"], shown(r["count"])) for r in answer.json()["rows"]]
+    assert [(m["period"], m["count"]) for m in months] == expected
+    assert f"area={first['area_code']}" in page.url  # the area chosen is in the permalink
+
+
+def test_the_hot_spots_match_the_api(analyst: Page, api: httpx.Client) -> None:
+    page = drawn(analyst, f"{MAP}?{query_string(YEAR)}&hotspots=on")
+    page.wait_for_selector("#hotspots-table table")
+    answer = api.get("/v1/hotspots", params={k: v for k, v in {**YEAR, **API_BOUNDS}.items() if k != "period"})
+    assert answer.status_code == 200, answer.text
+    expected = {
+        f["properties"]["code"]: (shown(f["properties"]["count"]), f["properties"]["classification"])
+        for f in answer.json()["features"]
+    }
+    assert {r["code"]: (r["count"], r["classification"]) for r in table(page, "#hotspots-table")} == expected
+
+
+def test_the_permalink_restores_the_view(analyst: Page, sign_in: Callable[[str, str], Page]) -> None:
+    first = drawn(analyst, MAP)  # no parameters: the page chooses, and puts its choice in the address
+    link = first.locator("#permalink").get_attribute("href")
+    assert link and "dataset=" in link and "from=" in link
+    fields = ("#dataset", "#category", "#level", "#from", "#to")
+    chosen = [first.locator(f).input_value() for f in fields]
+    org, role = ANALYST
+    second = drawn(sign_in(role, org), link)
+    assert [second.locator(f).input_value() for f in fields] == chosen
+    assert table(second, "#table") == table(first, "#table")
+
+
+@pytest.mark.parametrize("who", [HUB_IG_LEAD, PARTNER])
+def test_other_roles_are_refused(sign_in: Callable[[str, str], Page], who: tuple[str, str]) -> None:
+    org, role = who
+    page = sign_in(role, org)
+    answer = page.goto(MAP)
+    assert answer is not None and answer.status == 403
+    assert page.get_by_role("heading", name="You cannot see this page").is_visible()
+
+
+def test_accessible_without_csp_violations(
+    analyst: Page,
+    assert_accessible: Callable[[Page], None],
+    csp_violations: Callable[[Page], list[str]],
+    screenshot: Any,
+) -> None:
+    page = drawn(analyst, f"{MAP}?{query_string(YEAR)}&hotspots=on")
+    page.wait_for_selector("#hotspots-table table")
+    assert_accessible(page)
+    assert csp_violations(page) == []
+    screenshot(page, "analyst-map")
