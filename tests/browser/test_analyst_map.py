@@ -79,6 +79,21 @@ def test_the_table_holds_the_figures_the_api_gives(analyst: Page, api: httpx.Cli
     assert body["disclosure"]["rule"] in page.locator("#legend").inner_text()
 
 
+def test_rates_are_the_rates_the_api_gives(analyst: Page, api: httpx.Client) -> None:
+    page = drawn(analyst, f"{MAP}?{query_string(YEAR)}&measure=rates")
+    answer = api.get("/v1/rates", params={**YEAR, **API_BOUNDS})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    expected = {
+        r["area_code"]: (shown(r["count"]), str(r["population"]), f"{r['rate']:.2f}", f"{r['rate_lower']:.2f}")
+        for r in body["rows"]
+    }
+    assert all(r["rate"] is not None for r in body["rows"])  # every ward has a population figure
+    rows = table(page, "#table")
+    assert {r["area_code"]: (r["count"], r["population"], r["rate"], r["rate_lower"]) for r in rows} == expected
+    assert f"Rate per {body['per']} residents" in page.locator("#legend").inner_text()
+
+
 def test_a_suppressed_area_shows_as_suppressed(analyst: Page, api: httpx.Client, screenshot: Any) -> None:
     body = counts(api, SMALL)
     assert [r["count"] for r in body["rows"]] == [None], "the test needs Eastbourne's count suppressed"
