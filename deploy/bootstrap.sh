@@ -2,7 +2,10 @@
 # Prepare a fresh Debian 12 machine for the hub, idempotently:
 #   1. system packages the embedded services need (skipped per service when it is external):
 #      PostgreSQL 15 + PostGIS 3 unless HUB_DATABASE_URL is set; a JRE and Maven unless HUB_KAFKA_BOOTSTRAP is set;
-#   2. the virtualenv .venv (Python >= 3.11) with `pip install -e '.[test]'`, redone only when pyproject.toml changes.
+#   2. the virtualenv .venv (Python >= 3.11) with `pip install -e '.[test]'`, redone only when pyproject.toml changes;
+#   3. the web application's front-end packages (Debian's Node.js and npm; `npm ci --ignore-scripts`, redone only when
+#      package-lock.json changes) and its style sheet (`npm run build:css` -> web/build/hub.css, when out of date);
+#      Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; nothing is downloaded for it).
 # Then: `. .venv/bin/activate && hub up`.
 set -euo pipefail
 
@@ -55,6 +58,9 @@ if [[ -z "$python" ]]; then
 elif ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
     packages+=(python3-venv)  # Debian splits venv/ensurepip out of the interpreter package
 fi
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+[[ -x /usr/bin/chromium ]] || packages+=(chromium)
 
 if ((${#packages[@]})); then
     command -v apt-get >/dev/null 2>&1 \
@@ -95,4 +101,19 @@ else
     "$VENV/bin/python" -m pip install -q -e '.[test]'
     printf '%s\n' "$want" >"$STAMP"
 fi
+# ---- 3. the front-end packages and the style sheet -----------------------------------------------------------
+readonly NPM_STAMP="$ROOT/node_modules/.hub-installed"
+want="$(sha256sum <package-lock.json | cut -d' ' -f1) $(node --version)"
+if [[ -f "$NPM_STAMP" && "$(cat "$NPM_STAMP")" == "$want" ]]; then
+    log "node_modules: up to date"
+else
+    log "installing the front-end packages (npm ci)"
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+    printf '%s\n' "$want" >"$NPM_STAMP"
+fi
+if [[ ! -f web/build/hub.css || -n "$(find web/styles "$NPM_STAMP" -newer web/build/hub.css -print -quit)" ]]; then
+    log "building the style sheet web/build/hub.css"
+    npm run --silent build:css
+fi
+
 log "done: activate with '. .venv/bin/activate', then 'hub up'"

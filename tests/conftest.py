@@ -1,11 +1,14 @@
-"""Fixtures shared by every test: the shared open data."""
+"""Fixtures shared by every test: the shared open data, and the real broker and database (for the integration and
+browser tests)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.hub import Services, start_services
 from tests.support.open_data import SHARED_DATA
 
 
@@ -15,3 +18,9 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"the shared open data is missing: expected {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[Services]:
+    """Start (or find) the broker and the database; fail loudly when neither can be had."""
+    yield from start_services()

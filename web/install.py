@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.rate_limit import RateLimiter
 from api.web_session import TIMES_STATE, SessionTimes
+from web.assets import install_assets
 from web.refusals import install_refusals
 from web.routes import analyst, ig, partner, session
 from web.security_headers import SecurityHeaders
@@ -24,7 +25,8 @@ SIGN_IN_CALLERS = 10_000  # addresses whose sign-in attempts are counted at once
 def install_web(app: FastAPI, settings: WebSettings) -> None:
     """Serve the pages (under /web/), the project's own scripts (/static/) and the installed front-end packages
     (/assets/) from `app`, accept its sessions' cookies on the API, and add the security headers to every answer
-    (call once, after `api.factory.create_app`, before the app starts)."""
+    (call once, after `api.factory.create_app`, before the app starts); `web.assets.AssetsMissing` when the
+    front-end packages are not installed."""
     app.state.web_settings = settings
     setattr(
         app.state,
@@ -38,4 +40,5 @@ def install_web(app: FastAPI, settings: WebSettings) -> None:
     app.include_router(partner.router)
     install_refusals(app)  # after every page's router: its not-found page answers the /web/ paths none did
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_assets(app, settings)
     app.add_middleware(SecurityHeaders, basemap_url=settings.basemap_url)

@@ -2,6 +2,9 @@
 served on loopback, headless Chromium kept offline, people signed in through the sign-in form, axe-core, CSP
 watching and screenshots.
 
+Fixtures: web_hub, web_server (base URL), browser, sign_in(role, org) -> Page, open_page() -> Page (nobody signed
+in), api_as(role, org) -> httpx.Client, axe(page), assert_accessible(page), csp_violations(page), wait_drawn(page),
+screenshot(page, name); every page is kept offline and the test fails if one asked beyond the server.
 A test module marks itself `pytestmark = [pytest.mark.integration, pytest.mark.browser]`.
 """
 
@@ -18,7 +21,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from api.factory import create_app
 from tests.support import browser as chromium
-from tests.support.hub import UNLIMITED, HubEnv, Services, create_hub, start_services
+from tests.support.hub import UNLIMITED, HubEnv, Services, create_hub
 from tests.support.open_data import ROOT
 from tests.support.web_data import load_web_data
 from tests.support.web_server import serving
@@ -33,12 +36,6 @@ ANALYST = ("eastbourne-csp", "analyst")
 HUB_IG_LEAD = ("hub", "ig_lead")
 ORG_IG_LEAD = ("sussex-police", "ig_lead")
 PARTNER = ("sussex-police", "partner")
-
-
-@pytest.fixture(scope="session")
-def services() -> Iterator[Services]:
-    """Start (or find) the broker and the database; fail loudly when neither can be had."""
-    yield from start_services()
 
 
 @pytest.fixture(scope="session")
@@ -182,6 +179,12 @@ def assert_accessible(axe: Callable[[Page], list[dict[str, Any]]]) -> Callable[[
         assert not violations, f"{page.url} fails WCAG 2.2 AA:\n{chromium.describe_violations(violations)}"
 
     return check
+
+
+@pytest.fixture
+def wait_drawn() -> Callable[[Page], None]:
+    """wait_drawn(page): returns once the page's script has called hub.js drawn() (its map layer or table is in)."""
+    return chromium.wait_drawn
 
 
 @pytest.fixture

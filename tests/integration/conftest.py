@@ -1,4 +1,5 @@
-"""Fixtures of the integration tests: real Kafka and PostGIS, a hub per module, its worker (tests.support.hub)."""
+"""Fixtures of the integration tests: a hub per module on the real Kafka and PostGIS (tests/conftest.py's
+`services`), its worker (tests.support.hub)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.hub import HubEnv, Services, Worker, create_hub, start_services
+from tests.support.hub import HubEnv, Services, Worker, create_hub
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="session")
-def services() -> Iterator[Services]:
-    """Start (or find) the broker and the database; fail loudly when neither can be had."""
-    yield from start_services()
 
 
 @pytest.fixture(scope="module")

@@ -104,6 +104,11 @@ def sign_in_with(page: Page, key: str) -> None:
         raise AssertionError(f"the sign-in form refused the key: {errors or page.url}")
 
 
+def wait_drawn(page: Page, timeout_ms: float = 30_000) -> None:
+    """Wait until `page`'s script has drawn its figure (hub.js drawn(): `data-hub-drawn` on the root element)."""
+    page.locator("html[data-hub-drawn]").wait_for(state="attached", timeout=timeout_ms)
+
+
 def run_axe(page: Page, assets_dir: Path) -> list[dict[str, Any]]:
     """axe-core's WCAG 2.0/2.1/2.2 A and AA violations on `page` as it is now (the script evaluated through the
     DevTools protocol, which the page's Content-Security-Policy does not govern)."""
