@@ -19,6 +19,8 @@ from warehouse.schema.db import session_scope
 from web.install import install_web
 from web.settings import WebSettings
 
+CHECKOUT = Path(__file__).resolve().parents[2]  # the front-end packages are installed here (npm ci)
+
 pytestmark = pytest.mark.integration
 
 PAGES = ("/web/analyst/", "/web/analyst/trends")
@@ -28,7 +30,7 @@ ORGS = {"analyst": "eastbourne-csp", "ig_lead": "hub", "partner": "sussex-police
 @pytest.fixture(scope="module")
 def app(hub_env: HubEnv) -> Iterator[FastAPI]:
     web_app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED)
-    install_web(web_app, WebSettings(assets_dir=Path("."), sign_ins_per_minute=1000))
+    install_web(web_app, WebSettings(assets_dir=CHECKOUT, sign_ins_per_minute=1000))
     with TestClient(web_app):
         yield web_app
 

@@ -19,6 +19,8 @@ from web.routes.analyst import AnalystDep
 from web.settings import WebSettings
 from web.viewer import Viewer
 
+CHECKOUT = Path(__file__).resolve().parents[3]  # the front-end packages are installed here (npm ci)
+
 
 class Page(HTMLParser):
     """The parts of a page these tests look at: fields and their values, scripts, event-handler attributes."""
@@ -69,7 +71,7 @@ class Page(HTMLParser):
 
 def _app(basemap: str | None = None) -> FastAPI:
     app = FastAPI()
-    install_web(app, WebSettings(assets_dir=Path("/nonexistent"), basemap_url=basemap))
+    install_web(app, WebSettings(assets_dir=CHECKOUT, basemap_url=basemap))
     [depends] = get_args(AnalystDep)[1:]  # Annotated[Viewer, Depends(role_page("analyst"))]
     assert depends.dependency is not None
     app.dependency_overrides[depends.dependency] = lambda: Viewer(Caller("eastbourne-csp", "analyst"), "token")
