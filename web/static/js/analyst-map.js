@@ -217,7 +217,7 @@ async function main() {
 
   if (state.hotspots === "on") await drawHotspots(map, overlays, state, bound);
   L.control.layers(null, overlays, { collapsed: false }).addTo(map);
-  setStatus(`${rows.length} areas shown.`);
+  setStatus(`${rows.length} ${rows.length === 1 ? "area" : "areas"} shown.`);
 }
 
 /** Each area's name in the table opens its figures and trend, as clicking it on the map does (keyboard users). */

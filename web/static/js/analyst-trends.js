@@ -97,7 +97,9 @@ async function main() {
     { key: "year_ago_change", label: "Change on a year before" },
   ], rows);
   markSuppressed(table);
-  setStatus(`${body.rows.length} rows shown (${new Set(body.rows.map((r) => r.area_code)).size} areas, ${body.periods.length} periods).`);
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const areaCount = new Set(body.rows.map((r) => r.area_code)).size;
+  setStatus(`${plural(body.rows.length, "row")} shown (${plural(areaCount, "area")}, ${plural(body.periods.length, "period")}).`);
 }
 
 main().catch(showProblem).finally(drawn);
