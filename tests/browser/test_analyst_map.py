@@ -91,7 +91,7 @@ def test_rates_are_the_rates_the_api_gives(analyst: Page, api: httpx.Client) -> 
     assert all(r["rate"] is not None for r in body["rows"])  # every ward has a population figure
     rows = table(page, "#table")
     assert {r["area_code"]: (r["count"], r["population"], r["rate"], r["rate_lower"]) for r in rows} == expected
-    assert f"Rate per {body['per']} residents" in page.locator("#legend").inner_text()
+    assert f"Rate per {body['per']}: {body['denominator_description']}" in page.locator("#legend").inner_text()
 
 
 def test_a_suppressed_area_shows_as_suppressed(analyst: Page, api: httpx.Client, screenshot: Any) -> None:

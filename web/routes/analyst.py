@@ -17,7 +17,13 @@ AnalystDep = Annotated[Viewer, Depends(role_page("analyst"))]
 
 # The choices the aggregate endpoints answer (api.params): levels the map offers and the trend periods.
 MAP_LEVELS = (("ward", "Ward"), ("lsoa", "LSOA (2021)"), ("lad", "District"))
-MEASURES = (("counts", "Counts"), ("rates", "Rates per 1,000 residents"))
+MEASURES = (("counts", "Counts"), ("rates", "Rates per head of population"))
+# The denominators /v1/rates answers (api.schemas.rates.DenominatorName), as the API describes them.
+DENOMINATORS = (
+    ("persons", "All residents (per 1,000)"),
+    ("adults", "Adults 18 and over (per 1,000)"),
+    ("adult_females", "Females 16 to 64 (per 10,000; districts and above)"),
+)
 TREND_PERIODS = (
     (PeriodType.month.value, "Month"),
     (PeriodType.quarter.value, "Quarter"),
@@ -42,6 +48,7 @@ def analyst_map(request: Request, viewer: AnalystDep) -> HTMLResponse:
         query=request.query_params,
         levels=MAP_LEVELS,
         measures=MEASURES,
+        denominators=DENOMINATORS,
         basemap_url=_basemap(request),
     )
 

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.caller import Caller
+from api.schemas.rates import DenominatorName
 from web.install import install_web
 from web.routes.analyst import AnalystDep
 from web.settings import WebSettings
@@ -91,13 +92,15 @@ PERMALINK = "dataset=police-uk-street&category=burglary&level=lsoa&from=2019-01&
 
 
 def test_the_map_permalink_fills_the_form() -> None:
-    page = _page(f"/web/analyst/?{PERMALINK}&measure=rates&hotspots=on")
+    page = _page(f"/web/analyst/?{PERMALINK}&measure=rates&denominator=adults&hotspots=on")
     assert page.inputs == {"from": "2019-01", "to": "2019-03"}
     assert page.selected["dataset"] == ["police-uk-street"]
     assert page.selected["category"] == ["burglary"]
     assert page.selected["level"] == ["lsoa"]
     assert page.checked == {"measure=rates", "hotspots=on"}
     assert page.options["level"] == ["ward", "lsoa", "lad"]  # the levels of api.params the map offers
+    assert page.selected["denominator"] == ["adults"]
+    assert sorted(page.options["denominator"]) == sorted(get_args(DenominatorName))  # those /v1/rates answers
 
 
 def test_the_map_without_parameters_offers_counts_by_ward() -> None:
@@ -105,6 +108,7 @@ def test_the_map_without_parameters_offers_counts_by_ward() -> None:
     assert page.inputs == {"from": "", "to": ""}
     assert page.selected["level"] == ["ward"]
     assert page.checked == {"measure=counts"}
+    assert page.selected["denominator"] == ["persons"]
     assert page.data_basemap == ""
 
 

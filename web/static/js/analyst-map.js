@@ -46,7 +46,7 @@ function drawLegend(body, found, measure, digits) {
   legend.replaceChildren();
   const heading = document.createElement("h2");
   heading.className = "govuk-heading-s";
-  heading.textContent = measure === "rates" ? `Rate per ${body.per ?? 1000} residents` : "Count";
+  heading.textContent = measure === "rates" ? `Rate per ${body.per ?? 1000}: ${body.denominator ?? "residents"}` : "Count";
   const list = document.createElement("ul");
   list.className = "govuk-list hub-legend__list";
   for (const c of found) {
@@ -140,7 +140,7 @@ async function showArea(properties, state, measure) {
 async function main() {
   const params = pageParams();
   const [datasets, outline] = await Promise.all([getJSON("/v1/datasets"), getJSON(apiPath("/v1/areas", { format: "geojson" }))]);
-  const state = fillForm(params, datasets, { level: "ward", measure: "counts", hotspots: "", area: "" });
+  const state = fillForm(params, datasets, { level: "ward", measure: "counts", denominator: "persons", hotspots: "", area: "" });
   if (!state.dataset) throw new Error("None of the protocols in force lets you count any dataset.");
   const measure = state.measure === "rates" ? "rates" : "counts";
   keepPermalink(state);
@@ -149,6 +149,7 @@ async function main() {
     dataset: state.dataset, category: state.category, level: state.level, from: state.from, to: state.to,
     period: "all", ...bound,
   };
+  if (state.measure === "rates") query.denominator = state.denominator;
   const csv = document.getElementById("csv");
   csv.href = apiPath(`/v1/${measure}`, { ...query, format: "csv" });
   const body = await getJSON(apiPath(`/v1/${measure}`, { ...query, format: "geojson" }));
