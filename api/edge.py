@@ -38,6 +38,7 @@ from warehouse.governance.keys import split_token
 
 log = logging.getLogger(__name__)
 UNRECORDED = frozenset({"/healthz", "/openapi.json", "/docs", "/redoc"})  # not recorded when they succeed
+UNRECORDED_UNDER = ("/assets/", "/static/")  # nor are the web application's scripts, style sheets and images
 UNVERIFIED = Caller("unverified", "none")  # a key was sent but no route checked it (e.g. a 404 or an edge refusal)
 
 
@@ -133,7 +134,7 @@ class AccessEdge:
     async def _record(self, scope: Scope, access: Access, pairs: list[tuple[str, str]], status: int) -> bool:
         """Write the access record of an answer with `status`; False when it could not be written."""
         path = scope.get("path", "")
-        if path in UNRECORDED and status < 400:
+        if (path in UNRECORDED or path.startswith(UNRECORDED_UNDER)) and status < 400:
             return True
         route = scope.get("route")
         query = logged_query(pairs, known_parameters(route) if isinstance(route, APIRoute) else ())

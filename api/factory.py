@@ -39,13 +39,16 @@ def create_app(
     register: ProtocolRegister,
     geography: GeocoderSettings,
     settings: ApiSettings | None = None,
+    *,
+    cdn_docs: bool = True,
 ) -> FastAPI:
     """The API over `warehouse`, enforcing `register`, geocoding to the vintages of `geography`.
 
     While the app runs (its lifespan), `app.state` holds the settings, the engine, the register, the geocoders by
     vintage and the perturbation tables. Every request passes `api.edge.AccessEdge` (edge refusals, the access
     record); every error answer is a problem detail (`api.error_handlers`), declared on every operation of the
-    OpenAPI document.
+    OpenAPI document, served at /openapi.json. FastAPI's own /docs and /redoc pages load their scripts from a CDN:
+    `cdn_docs=False` leaves those paths to a host that serves the pages itself (the web application).
     """
     settings = settings or ApiSettings()
 
@@ -62,7 +65,14 @@ def create_app(
         finally:
             engine.dispose()
 
-    app = FastAPI(title=settings.title, version="0.1.0", lifespan=lifespan, responses=declared_problems())
+    app = FastAPI(
+        title=settings.title,
+        version="0.1.0",
+        lifespan=lifespan,
+        responses=declared_problems(),
+        docs_url="/docs" if cdn_docs else None,
+        redoc_url="/redoc" if cdn_docs else None,
+    )
     install_error_handlers(app)
     app.add_middleware(AccessEdge, settings=settings)
     app.include_router(health.router)

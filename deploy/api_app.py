@@ -13,6 +13,8 @@ from web.install import install_web
 def app_from_environment() -> FastAPI:
     """The API over the configured warehouse as its own role (HUB_DATABASE_API_URL), enforcing the configured
     protocols, geocoding to HUB_GEO_*; with the web application (HUB_WEB_*)."""
-    app = create_app(warehouse_settings("api"), configured_register(), geocoder_settings(), api_settings())
+    app = create_app(
+        warehouse_settings("api"), configured_register(), geocoder_settings(), api_settings(), cdn_docs=False
+    )
     install_web(app, web_settings())
     return app

@@ -22,6 +22,7 @@ from starlette.types import Scope
 from web.settings import WebSettings
 
 CACHE_CONTROL = "public, max-age=604800"  # a week: the packages are pinned to exact versions
+HUB_CSS_CACHE_CONTROL = "no-cache"  # the hub's own style sheet changes with the checkout: revalidated (ETag) each time
 SERVED_SUFFIXES = frozenset({".js", ".mjs", ".css", ".png", ".svg", ".map"})
 SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 REFUSED_NAMES = re.compile(r"crown|crest|govuk-icon|favicon|opengraph")  # GOV.UK's brand, not ours
@@ -83,7 +84,8 @@ def asset_source(assets_dir: Path, path: str) -> Path | None:
 
 
 class AssetFiles(StaticFiles):
-    """Starlette's static files, looked up through `asset_source` and cached by the browser for a week."""
+    """Starlette's static files, looked up through `asset_source`; the packages cached by the browser for a week,
+    the style sheet revalidated."""
 
     def __init__(self, assets_dir: Path) -> None:
         super().__init__(directory=assets_dir)
@@ -103,7 +105,8 @@ class AssetFiles(StaticFiles):
         self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope, status_code: int = 200
     ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
-        response.headers["Cache-Control"] = CACHE_CONTROL
+        hub_css = Path(full_path) == (self.assets_dir / HUB_CSS).resolve()
+        response.headers["Cache-Control"] = HUB_CSS_CACHE_CONTROL if hub_css else CACHE_CONTROL
         return response
 
 

@@ -5,6 +5,8 @@ watching and screenshots.
 Fixtures: web_hub, web_server (base URL), browser, sign_in(role, org) -> Page, open_page() -> Page (nobody signed
 in), api_as(role, org) -> httpx.Client, axe(page), assert_accessible(page), csp_violations(page), wait_drawn(page),
 screenshot(page, name); every page is kept offline and the test fails if one asked beyond the server.
+The long-lived fixtures are of the tests/browser package's scope: Playwright's sync API runs an event loop on the
+main thread while it lives, which later tests calling asyncio.run would meet.
 A test module marks itself `pytestmark = [pytest.mark.integration, pytest.mark.browser]`.
 """
 
@@ -38,7 +40,7 @@ ORG_IG_LEAD = ("sussex-police", "ig_lead")
 PARTNER = ("sussex-police", "partner")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_hub(services: Services, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubEnv]:
     """One hub (the packaged protocols) loaded once with the reference data, indicators, the Sussex police.uk file
     and the demo's generated partner feeds (tests.support.web_data)."""
@@ -47,23 +49,23 @@ def web_hub(services: Services, shared_data: Path, tmp_path_factory: pytest.Temp
         yield hub
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_settings() -> WebSettings:
     """The web application's settings: the front-end packages installed in this checkout."""
     return WebSettings(assets_dir=ROOT)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_server(web_hub: HubEnv, web_settings: WebSettings) -> Iterator[str]:
     """The API with the web application over `web_hub` (as the API's database role), served by uvicorn on a free
     loopback port; its base URL (no trailing slash)."""
-    app = create_app(web_hub.api_warehouse, web_hub.register, web_hub.geography, UNLIMITED)
+    app = create_app(web_hub.api_warehouse, web_hub.register, web_hub.geography, UNLIMITED, cdn_docs=False)
     install_web(app, web_settings)
     with serving(app) as base:
         yield base
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     """Headless Chromium (the machine's /usr/bin/chromium) for the session."""
     with sync_playwright() as playwright:
@@ -72,7 +74,7 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def issue_key(web_hub: HubEnv) -> Callable[[str, str], str]:
     """issue_key(role, org): a real API key for `org` in `role`, issued in `web_hub`'s database."""
 

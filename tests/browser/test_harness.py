@@ -88,3 +88,20 @@ def test_axe_names_what_a_page_fails(browser: Browser, web_server: str, web_sett
         assert "image-alt" in chromium.describe_violations(violations)
     finally:
         page.context.close()
+
+
+def test_the_sign_in_page_passes_axe_within_its_policy(
+    open_page: Callable[[], Page],
+    assert_accessible: Callable[[Page], None],
+    csp_violations: Callable[[Page], list[str]],
+    screenshot: Callable[[Page, str], object],
+) -> None:
+    page = open_page()
+    response = page.goto(chromium.SIGN_IN)
+    assert response is not None and response.status == 200
+    page.wait_for_load_state("networkidle")
+    sheets = page.evaluate("() => [...document.styleSheets].map((s) => [s.href, s.cssRules.length])")
+    assert [rules > 100 for href, rules in sheets if href and href.endswith("/assets/hub.css")] == [True]
+    screenshot(page, "sign-in")
+    assert csp_violations(page) == []
+    assert_accessible(page)

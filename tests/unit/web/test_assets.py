@@ -58,7 +58,6 @@ def raw_get(app: FastAPI, path: str) -> tuple[int, bytes]:
 @pytest.mark.parametrize(
     ("path", "file"),
     [
-        ("/assets/hub.css", "web/build/hub.css"),
         ("/assets/govuk/govuk-frontend.min.js", "node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js"),
         ("/assets/moj/moj-frontend.min.js", "node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.js"),
         ("/assets/leaflet/leaflet.js", "node_modules/leaflet/dist/leaflet.js"),
@@ -75,6 +74,14 @@ def test_each_package_is_served_from_its_folder_and_cached_for_a_week(path: str,
     assert answer.status_code == 200
     assert answer.content == (CHECKOUT / file).read_bytes()
     assert answer.headers["cache-control"] == "public, max-age=604800"
+
+
+def test_the_style_sheet_is_revalidated_each_time_and_unchanged_it_is_not_sent_again() -> None:
+    client = TestClient(assets_app())
+    answer = client.get("/assets/hub.css")
+    assert answer.status_code == 200 and answer.content == (CHECKOUT / "web/build/hub.css").read_bytes()
+    assert answer.headers["cache-control"] == "no-cache"
+    assert client.get("/assets/hub.css", headers={"If-None-Match": answer.headers["etag"]}).status_code == 304
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,6 @@
-// Starts GOV.UK Frontend's and the MOJ Pattern Library's components on every page.
-import { initAll } from "/assets/govuk/govuk-frontend.min.js";
+// Starts GOV.UK Frontend's and the MOJ Pattern Library's components on every page (both ES modules exporting initAll).
+import { initAll as initGovuk } from "/assets/govuk/govuk-frontend.min.js";
+import { initAll as initMoj } from "/assets/moj/moj-frontend.min.js";
 
-initAll();
+initGovuk();
+initMoj();
