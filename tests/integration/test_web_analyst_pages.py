@@ -29,7 +29,7 @@ ORGS = {"analyst": "eastbourne-csp", "ig_lead": "hub", "partner": "sussex-police
 
 @pytest.fixture(scope="module")
 def app(hub_env: HubEnv) -> Iterator[FastAPI]:
-    web_app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED)
+    web_app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED, cdn_docs=False)
     install_web(web_app, WebSettings(assets_dir=CHECKOUT, sign_ins_per_minute=1000))
     with TestClient(web_app):
         yield web_app

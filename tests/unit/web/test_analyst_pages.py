@@ -71,7 +71,7 @@ class Page(HTMLParser):
 
 
 def _app(basemap: str | None = None) -> FastAPI:
-    app = FastAPI()
+    app = FastAPI(docs_url=None, redoc_url=None)  # the web application serves those itself
     install_web(app, WebSettings(assets_dir=CHECKOUT, basemap_url=basemap))
     [depends] = get_args(AnalystDep)[1:]  # Annotated[Viewer, Depends(role_page("analyst"))]
     assert depends.dependency is not None
