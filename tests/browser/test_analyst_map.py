@@ -5,13 +5,14 @@ other roles are refused; no WCAG 2.2 AA violation, no CSP violation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
+from tests.browser.analyst import SignedIn, analyst_page, drawn, query_string, shown, table
 from tests.browser.conftest import ANALYST, HUB_IG_LEAD, PARTNER
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -24,26 +25,6 @@ SMALL = {"dataset": "marac-cases", "level": "lad", "from": "2025-01", "to": "202
 API_BOUNDS = {"period": "all", "area": EASTBOURNE, "area_level": "lad"}
 
 
-def drawn(page: Page, path: str) -> Page:
-    page.goto(path)
-    page.wait_for_selector("html[data-hub-drawn]")
-    assert page.locator("#problem").is_hidden(), page.locator("#problem").inner_text()
-    return page
-
-
-def table(page: Page, selector: str) -> list[dict[str, str]]:
-    """The rows of the table in `selector`: each cell's text by its column key."""
-    rows: list[dict[str, str]] = page.eval_on_selector_all(
-        f"{selector} tbody tr",
-        "rows => rows.map(r => Object.fromEntries([...r.cells].map(c => [c.dataset.key, c.textContent])))",
-    )
-    return rows
-
-
-def shown(value: Any) -> str:
-    return "suppressed" if value is None else str(value)
-
-
 def counts(api: httpx.Client, query: dict[str, str]) -> dict[str, Any]:
     answer = api.get("/v1/counts", params={**query, **API_BOUNDS})
     assert answer.status_code == 200, answer.text
@@ -51,14 +32,15 @@ def counts(api: httpx.Client, query: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def query_string(query: dict[str, str]) -> str:
-    return "&".join(f"{k}={v}" for k, v in query.items())
+@pytest.fixture(scope="module")
+def signed_in(browser: Browser, web_server: str, issue_key: Callable[[str, str], str]) -> Iterator[SignedIn]:
+    with analyst_page(browser, web_server, issue_key) as found:
+        yield found
 
 
 @pytest.fixture
-def analyst(sign_in: Callable[[str, str], Page]) -> Page:
-    org, role = ANALYST
-    return sign_in(role, org)
+def analyst(signed_in: SignedIn) -> Page:
+    return signed_in.page
 
 
 @pytest.fixture
@@ -132,16 +114,17 @@ def test_the_hot_spots_match_the_api(analyst: Page, api: httpx.Client) -> None:
     assert {r["code"]: (r["count"], r["classification"]) for r in table(page, "#hotspots-table")} == expected
 
 
-def test_the_permalink_restores_the_view(analyst: Page, sign_in: Callable[[str, str], Page]) -> None:
-    first = drawn(analyst, MAP)  # no parameters: the page chooses, and puts its choice in the address
-    link = first.locator("#permalink").get_attribute("href")
+def test_the_permalink_restores_the_view(analyst: Page) -> None:
+    page = drawn(analyst, MAP)  # no parameters: the page chooses, and puts its choice in the address
+    link = page.locator("#permalink").get_attribute("href")
     assert link and "dataset=" in link and "from=" in link
     fields = ("#dataset", "#category", "#level", "#from", "#to")
-    chosen = [first.locator(f).input_value() for f in fields]
-    org, role = ANALYST
-    second = drawn(sign_in(role, org), link)
-    assert [second.locator(f).input_value() for f in fields] == chosen
-    assert table(second, "#table") == table(first, "#table")
+    chosen = [page.locator(f).input_value() for f in fields]
+    figures = table(page, "#table")
+    page.goto("about:blank")
+    drawn(page, link)
+    assert [page.locator(f).input_value() for f in fields] == chosen
+    assert table(page, "#table") == figures
 
 
 @pytest.mark.parametrize("who", [HUB_IG_LEAD, PARTNER])
@@ -154,13 +137,10 @@ def test_other_roles_are_refused(sign_in: Callable[[str, str], Page], who: tuple
 
 
 def test_accessible_without_csp_violations(
-    analyst: Page,
-    assert_accessible: Callable[[Page], None],
-    csp_violations: Callable[[Page], list[str]],
-    screenshot: Any,
+    signed_in: SignedIn, assert_accessible: Callable[[Page], None], screenshot: Any
 ) -> None:
-    page = drawn(analyst, f"{MAP}?{query_string(YEAR)}&hotspots=on")
+    page = drawn(signed_in.page, f"{MAP}?{query_string(YEAR)}&hotspots=on")
     page.wait_for_selector("#hotspots-table table")
     assert_accessible(page)
-    assert csp_violations(page) == []
+    assert signed_in.watch.violations == []  # on this page or any the module's tests opened
     screenshot(page, "analyst-map")

@@ -4,15 +4,15 @@ other roles are refused; no WCAG 2.2 AA violation, no CSP violation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
+from tests.browser.analyst import SignedIn, analyst_page, drawn, query_string, shown, table
 from tests.browser.conftest import ANALYST, HUB_IG_LEAD, PARTNER
-from tests.browser.test_analyst_map import drawn, query_string, shown, table
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -22,10 +22,15 @@ QUARTERS = {"dataset": "police-records", "level": "lad", "from": "2024-04", "to"
 SMALL = {"dataset": "marac-cases", "level": "lad", "from": "2024-04", "to": "2025-03", "period": "month"}
 
 
+@pytest.fixture(scope="module")
+def signed_in(browser: Browser, web_server: str, issue_key: Callable[[str, str], str]) -> Iterator[SignedIn]:
+    with analyst_page(browser, web_server, issue_key) as found:
+        yield found
+
+
 @pytest.fixture
-def analyst(sign_in: Callable[[str, str], Page]) -> Page:
-    org, role = ANALYST
-    return sign_in(role, org)
+def analyst(signed_in: SignedIn) -> Page:
+    return signed_in.page
 
 
 @pytest.fixture
@@ -79,15 +84,17 @@ def test_a_suppressed_count_shows_as_suppressed(analyst: Page, api: httpx.Client
     assert hatched == sum(e["count"] is None for e in expected)
 
 
-def test_the_permalink_restores_the_view(analyst: Page, sign_in: Callable[[str, str], Page]) -> None:
-    first = drawn(analyst, f"{TRENDS}?{query_string(QUARTERS)}")
-    link = first.locator("#permalink").get_attribute("href")
-    assert link and "period=quarter" in link
-    org, role = ANALYST
-    second = drawn(sign_in(role, org), link)
+def test_the_permalink_restores_the_view(analyst: Page) -> None:
+    page = drawn(analyst, TRENDS)  # no parameters: the page chooses, and puts its choice in the address
+    link = page.locator("#permalink").get_attribute("href")
+    assert link and "period=month" in link and "dataset=" in link
     fields = ("#dataset", "#category", "#level", "#from", "#to", "#period", "#area")
-    assert [second.locator(f).input_value() for f in fields] == [first.locator(f).input_value() for f in fields]
-    assert table(second, "#table") == table(first, "#table")
+    chosen = [page.locator(f).input_value() for f in fields]
+    figures = table(page, "#table")
+    page.goto("about:blank")
+    drawn(page, link)
+    assert [page.locator(f).input_value() for f in fields] == chosen
+    assert table(page, "#table") == figures
 
 
 @pytest.mark.parametrize("who", [HUB_IG_LEAD, PARTNER])
@@ -99,12 +106,9 @@ def test_other_roles_are_refused(sign_in: Callable[[str, str], Page], who: tuple
 
 
 def test_accessible_without_csp_violations(
-    analyst: Page,
-    assert_accessible: Callable[[Page], None],
-    csp_violations: Callable[[Page], list[str]],
-    screenshot: Any,
+    signed_in: SignedIn, assert_accessible: Callable[[Page], None], screenshot: Any
 ) -> None:
-    page = drawn(analyst, f"{TRENDS}?{query_string(QUARTERS)}")
+    page = drawn(signed_in.page, f"{TRENDS}?{query_string(QUARTERS)}")
     assert_accessible(page)
-    assert csp_violations(page) == []
+    assert signed_in.watch.violations == []  # on this page or any the module's tests opened
     screenshot(page, "analyst-trends")
