@@ -27,6 +27,7 @@ from sharing_protocols.disclosure import Key, Rule
 from sharing_protocols.figure_rule import Holding, MixedRules, figure_rule
 from sharing_protocols.periods import Period, PeriodType, month_index, parse_month, periods, span
 from sharing_protocols.precision import SpatialPrecision
+from sharing_protocols.protocol import ScopeLevel
 from warehouse.queries.aggregates import Cell, CountQuery, Level, justifying_sets
 from warehouse.queries.areas import ward_vintage_loaded
 from warehouse.queries.scope import ScopeFilter
@@ -40,7 +41,21 @@ PRECISION: dict[Level, SpatialPrecision] = {
     Level.county: "district",
     Level.pfa: "district",
 }
-_FINENESS = (Level.lsoa, Level.ward, Level.lad, Level.csp, Level.county, Level.pfa)
+# The level of a protocol's area codes (a recipient's area, a clause's scope).
+SCOPE_AREA_LEVEL: dict[ScopeLevel, Level] = {
+    "district": Level.lad,
+    "csp": Level.csp,
+    "county": Level.county,
+    "pfa": Level.pfa,
+}
+FINENESS = (  # finest first
+    Level.lsoa,
+    Level.ward,
+    Level.lad,
+    Level.csp,
+    Level.county,
+    Level.pfa,
+)
 Grouping = Literal["category", "dataset"]
 
 
@@ -68,7 +83,7 @@ def month_range(from_: str, to: str) -> tuple[date, date]:
 def check_area_level(level: Level, area_level: Level | None, areas: Sequence[str]) -> Level:
     """The level of `areas` codes (default: `level`); BadParameter when it is finer than `level`."""
     within = area_level or level
-    if areas and _FINENESS.index(within) < _FINENESS.index(level):
+    if areas and FINENESS.index(within) < FINENESS.index(level):
         raise BadParameter(f"area_level {within.value} is finer than level {level.value}")
     return within
 

@@ -14,8 +14,10 @@ from api.error_handlers import install_error_handlers
 from api.perturbation_tables import packaged_tables
 from api.problems import PROBLEM_MEDIA_TYPE, declared_problems
 from api.rendering import CSV_MEDIA_TYPE, GEOJSON_MEDIA_TYPE
+from api.routes import areas as areas_route
 from api.routes import cohorts as cohorts_route
 from api.routes import counts, geocode, health, ig, quality
+from api.routes import datasets as datasets_route
 from api.routes import hotspots as hotspots_route
 from api.routes import indicators as indicators_route
 from api.routes import ogc as ogc_route
@@ -76,6 +78,8 @@ def create_app(
     app.add_middleware(AccessEdge, settings=settings)
     app.include_router(health.router)
     app.include_router(counts.router)
+    app.include_router(datasets_route.router)
+    app.include_router(areas_route.router)
     app.include_router(ig.router)
     app.include_router(geocode.router)
     app.include_router(quality.router)

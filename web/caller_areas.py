@@ -8,8 +8,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from api.aggregate_query import SCOPE_AREA_LEVEL
 from api.caller import Caller
-from api.services.hotspots import SCOPE_AREA_LEVEL
 from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.queries.aggregates import Level

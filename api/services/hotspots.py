@@ -32,7 +32,7 @@ from shapely import wkb
 from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy.orm import Session
 
-from api.aggregate_query import AggregateParams, resolve
+from api.aggregate_query import SCOPE_AREA_LEVEL, AggregateParams, resolve
 from api.answer import Answer, GeoJson, Table, feature, feature_collection
 from api.caller import Caller
 from api.errors import BadParameter, NoGrant
@@ -48,8 +48,6 @@ from sharing_protocols.disclosure import Rule
 from warehouse.queries.aggregates import Level, located_cells
 from warehouse.queries.areas import area_names, area_shapes, area_shapes_wkb, areas_within
 from warehouse.queries.scope import ScopeFilter
-
-SCOPE_AREA_LEVEL = {"district": Level.lad, "csp": Level.csp, "county": Level.county, "pfa": Level.pfa}
 
 WEIGHTS = "binary Queen contiguity (a shared boundary point), each area its own neighbour (Gi*), not standardised"
 CLASSIFICATION = (

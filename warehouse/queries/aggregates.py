@@ -213,6 +213,21 @@ def data_months(
     return (row[0], row[1]) if isinstance(row[0], date) and isinstance(row[1], date) else None
 
 
+def data_categories(
+    session: Session, dataset: str, clause_refs: Sequence[str], scopes: Sequence[ScopeFilter] = ()
+) -> list[str]:
+    """The categories of `dataset`'s events released under `clause_refs` (inside `scopes`), sorted."""
+    released, params = released_under(clause_refs, scopes)
+    rows = session.execute(
+        text(
+            "SELECT DISTINCT category FROM event_count e "
+            f"WHERE dataset = :d AND {released} AND events > 0 AND category IS NOT NULL ORDER BY 1"
+        ),
+        {"d": dataset, **params},
+    )
+    return [str(r[0]) for r in rows]
+
+
 @dataclass(frozen=True)
 class Coverage:
     """The months and areas a dataset has events in at a level."""
