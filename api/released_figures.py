@@ -73,25 +73,37 @@ def released_figures(
             categories = frozenset(NO_CATEGORY if c is None else c for c in of["category"])
         datasets = of.get("dataset", set())
         dataset = str(next(iter(datasets))) if len(datasets) == 1 else combined
-        figures.append(
-            (
-                position,
-                ReleasedFigure(
-                    dataset=dataset,
-                    level=params.level.value,
-                    areas=frozenset(str(a) for a in of["area"]),
-                    categories=categories,
-                    first=first,
-                    last=last,
-                    period=label,
-                    value=value,
-                    min_cell_count=rule.min_cell_count,
-                    round_to=rule.round_to,
-                    clauses=rule.clauses,
-                ),
-            )
-        )
+        areas = frozenset(str(a) for a in of["area"])
+        figures.append((position, _figure(dataset, params.level, areas, categories, first, last, label, value, rule)))
     return figures
+
+
+def _figure(
+    dataset: str,
+    level: Level,
+    areas: frozenset[str],
+    categories: frozenset[str] | None,
+    first: date,
+    last: date,
+    period: str,
+    value: int | None,
+    rule: Rule,
+) -> ReleasedFigure:
+    """The figure of `dataset` summing `areas` and `categories` over `first`..`last` (labelled `period`), released
+    as `value` under `rule`."""
+    return ReleasedFigure(
+        dataset=dataset,
+        level=level.value,
+        areas=areas,
+        categories=categories,
+        first=first,
+        last=last,
+        period=period,
+        value=value,
+        min_cell_count=rule.min_cell_count,
+        round_to=rule.round_to,
+        clauses=rule.clauses,
+    )
 
 
 @dataclass(frozen=True)
@@ -128,19 +140,8 @@ def _row_figure(
     """The figure of `measure` summing the rows `of` in `categories`, released as `value` under `rule`."""
     first, last = min(r.first for r in of), max(r.last for r in of)
     label = of[0].period if len({r.period for r in of}) == 1 else f"{first:%Y-%m} to {last:%Y-%m}"
-    return ReleasedFigure(
-        dataset=measure,
-        level=level.value,
-        areas=frozenset(a for r in of for a in r.areas),
-        categories=categories,
-        first=first,
-        last=last,
-        period=label,
-        value=value,
-        min_cell_count=rule.min_cell_count,
-        round_to=rule.round_to,
-        clauses=rule.clauses,
-    )
+    areas = frozenset(a for r in of for a in r.areas)
+    return _figure(measure, level, areas, categories, first, last, label, value, rule)
 
 
 def row_figures(
