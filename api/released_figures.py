@@ -325,9 +325,7 @@ class Recorder:
         earlier = earlier_figures(self.session, org, base, lines(compared, asked), MAX_EARLIER + 1)
         guarded, withheld = guard(earlier, compared, asked)
         self.released.extend(replace(shown, value=after.value) for shown, after in zip(new, guarded, strict=True))
-        for w in withheld:
-            shown = next(n for n, after in zip(new, guarded, strict=True) if after is w.figure)
-            self.reasons.append(f"{named(shown)}: {w.reason}")
+        self.reasons.extend(f"{named(new[w.index])}: {w.reason}" for w in withheld)
         return [
             figure if before == after else replace(figure, value=None)
             for figure, before, after in zip(figures, compared, guarded, strict=True)
