@@ -23,13 +23,12 @@ from api.aggregate_query import AggregateParams, Resolved, recipient
 from api.caller import Caller
 from api.linked_query import Parts
 from api.schemas.common import DisclosureOut
-from geography.settings import GeocoderSettings
+from api.ward_parents import WardParents
 from sharing_protocols.differencing import MAX_EARLIER, guard, lines
 from sharing_protocols.disclosure import Key, ProtectedTable, Rule, Value
 from sharing_protocols.periods import Period, PeriodType
 from sharing_protocols.release_record import ReleasedFigure
 from warehouse.queries.aggregates import Level
-from warehouse.queries.areas import wards_making
 from warehouse.queries.releases import categories_asked, earlier_figures
 
 UNLOCATED = "(unlocated)"  # events placed in no area, as an area of the record
@@ -220,20 +219,18 @@ def withhold(table: ProtectedTable, positions: Sequence[Position]) -> ProtectedT
     return replace(table, cells=cells, margins=tuple(margins), total=total, secondary=table.secondary + extra)
 
 
-def at_base(
-    session: Session, geography: GeocoderSettings, level: Level, figures: Sequence[ReleasedFigure]
-) -> list[ReleasedFigure]:
+def at_base(wards: WardParents, level: Level, figures: Sequence[ReleasedFigure]) -> list[ReleasedFigure]:
     """`figures` (all at `level`) with their base areas: the wards each area is made of (LSOAs: themselves), so that
     the guard can subtract a district's wards from the district. An area with no ward loaded stays itself."""
     if level is Level.lsoa:
         return [replace(f, base_level=Level.lsoa.value, base_areas=f.areas) for f in figures]
     codes = sorted({code for f in figures for code in f.areas})
-    wards = wards_making(session, geography, level, codes)
+    making = wards.making(level, codes)
     return [
         replace(
             f,
             base_level=Level.ward.value,
-            base_areas=frozenset(ward for code in f.areas for ward in wards.get(code, {code})),
+            base_areas=frozenset(ward for code in f.areas for ward in making.get(code, {code})),
         )
         for f in figures
     ]
@@ -262,7 +259,7 @@ class Recorder:
     """
 
     session: Session
-    geography: GeocoderSettings
+    wards: WardParents
     caller: Caller
     params: AggregateParams | None = None  # the count query (None: the hook of linked tables, `linked`)
     margins: bool = True
@@ -318,7 +315,7 @@ class Recorder:
             self.released.extend(figures)
             return list(figures)
         org = recipient(self.caller)
-        new = at_base(self.session, self.geography, level, figures)
+        new = at_base(self.wards, level, figures)
         compared = [figure.at_base() for figure in new]
         base = compared[0].level if compared else level.value
         asked = categories_asked(self.session, org, sorted({figure.dataset for figure in new}), base)

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from api.aggregate_query import AggregateParams, make_params
 from api.auth import CallerDep
-from api.dependencies import GeographyDep, RegisterDep, SessionDep, TablesDep
+from api.dependencies import GeographyDep, RegisterDep, SessionDep, TablesDep, WardsDep
 from api.rendering import GEOJSON_MEDIA_TYPE
 from api.reply import ReplyDep
 from api.services import hotspots as service
@@ -59,6 +59,7 @@ def hotspots(
     reply: ReplyDep,
     params: HotspotParamsDep,
     geography: GeographyDep,
+    wards: WardsDep,
 ) -> Response:
     """Gi* z-score, p-value and hot/cold classification of each area of the study region, on released counts."""
-    return reply(service.hotspots(session, geography, register, tables, caller, params))
+    return reply(service.hotspots(session, geography, wards, register, tables, caller, params))

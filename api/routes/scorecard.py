@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.auth import CallerDep
-from api.dependencies import GeographyDep, RegisterDep, SessionDep, TablesDep
+from api.dependencies import RegisterDep, SessionDep, TablesDep, WardsDep
 from api.reply import ReplyDep
 from api.schemas.scorecard import ScorecardOut
 from api.services import scorecard as service
@@ -22,7 +22,7 @@ def scorecard(
     register: RegisterDep,
     tables: TablesDep,
     reply: ReplyDep,
-    geography: GeographyDep,
+    wards: WardsDep,
     csp: Annotated[str, Query(description="the CSP's code, e.g. E22000295")],
     indicator: Annotated[list[str] | None, Query(description="only these indicator ids")] = None,
     as_of: Annotated[
@@ -30,4 +30,4 @@ def scorecard(
     ] = None,
 ) -> ScorecardOut:
     """Actual, target, RAG and direction of travel of each CSP-level indicator for one CSP."""
-    return reply(service.scorecard(session, geography, register, tables, caller, csp, indicator, as_of))
+    return reply(service.scorecard(session, wards, register, tables, caller, csp, indicator, as_of))
