@@ -2,6 +2,8 @@
 
 Months and dates must fall in `FIRST_YEAR`..`LAST_YEAR`; a month range (`from`/`to`, an OGC `datetime`
 interval) may span at most `MAX_SPAN_YEARS` years; a day count (`within_days`, `late_days`) at most `MAX_DAYS`.
+A count table released under a threshold rule may have at most `MAX_SUPPRESSED_TABLE_CELLS` cells (its secondary
+suppression grows faster than the table; `check_table_cells`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ LAST_YEAR = 2100
 MAX_SPAN_YEARS = 15
 MAX_SPAN_MONTHS = MAX_SPAN_YEARS * 12
 MAX_DAYS = 36_600  # about a century
+MAX_SUPPRESSED_TABLE_CELLS = 10_000  # e.g. every LSOA of three police forces for three months
 FIRST_DAY = date(FIRST_YEAR, 1, 1)
 LAST_DAY = date(LAST_YEAR, 12, 31)
 
@@ -37,4 +40,14 @@ def check_span(start: date, end: date, what: str = "from..to") -> None:
     if months > MAX_SPAN_MONTHS:
         raise BadRequest(
             f"{what} spans {months} months; at most {MAX_SPAN_YEARS} years ({MAX_SPAN_MONTHS}) are allowed"
+        )
+
+
+def check_table_cells(cells: int) -> None:
+    """BadRequest when a count table to be released under a threshold rule has more than
+    `MAX_SUPPRESSED_TABLE_CELLS` cells (the message does not say how many: that is a count of areas with events)."""
+    if cells > MAX_SUPPRESSED_TABLE_CELLS:
+        raise BadRequest(
+            f"the answer would have more than {MAX_SUPPRESSED_TABLE_CELLS} figures, the most released under a "
+            "threshold rule in one answer: ask for fewer areas, periods, categories or datasets"
         )

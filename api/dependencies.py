@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.perturbation_tables import PerturbationTables
 from api.settings import ApiSettings
+from api.ward_parents import WardParents
 from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.reference.geocoder_data import Geocoders
@@ -54,6 +55,10 @@ def get_perturbation_tables(request: Request) -> PerturbationTables:
     return _part(request, "perturbation_tables", PerturbationTables)
 
 
+def get_ward_parents(request: Request) -> WardParents:
+    return _part(request, "ward_parents", WardParents)
+
+
 def get_geocoders(request: Request) -> Geocoders:
     return _part(request, "geocoders", Geocoders)
 
@@ -66,5 +71,6 @@ def get_geography(geocoders: Annotated[Geocoders, Depends(get_geocoders)]) -> Ge
 SessionDep = Annotated[Session, Depends(get_session)]
 RegisterDep = Annotated[ProtocolRegister, Depends(get_register)]
 TablesDep = Annotated[PerturbationTables, Depends(get_perturbation_tables)]
+WardsDep = Annotated[WardParents, Depends(get_ward_parents)]
 GeocodersDep = Annotated[Geocoders, Depends(get_geocoders)]
 GeographyDep = Annotated[GeocoderSettings, Depends(get_geography)]

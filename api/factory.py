@@ -28,6 +28,7 @@ from api.routes import repeats as repeats_route
 from api.routes import scorecard as scorecard_route
 from api.routes import trends as trends_route
 from api.settings import ApiSettings
+from api.ward_parents import WardParents
 from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.reference.geocoder_data import Geocoders
@@ -46,10 +47,11 @@ def create_app(
     """The API over `warehouse`, enforcing `register`, geocoding to the vintages of `geography`.
 
     While the app runs (its lifespan), `app.state` holds the settings, the engine, the register, the geocoders by
-    vintage and the perturbation tables. Every request passes `api.edge.AccessEdge` (edge refusals, the access
-    record); every error answer is a problem detail (`api.error_handlers`), declared on every operation of the
-    OpenAPI document, served at /openapi.json. FastAPI's own /docs and /redoc pages load their scripts from a CDN:
-    `cdn_docs=False` leaves those paths to a host that serves the pages itself (the web application).
+    vintage, the perturbation tables and the wards making each area above ward level (`api.ward_parents`). Every
+    request passes `api.edge.AccessEdge` (edge refusals, the access record); every error answer is a problem detail
+    (`api.error_handlers`), declared on every operation of the OpenAPI document, served at /openapi.json. FastAPI's
+    own /docs and /redoc pages load their scripts from a CDN: `cdn_docs=False` leaves those paths to a host that
+    serves the pages itself (the web application).
     """
     settings = settings or ApiSettings()
 
@@ -61,6 +63,7 @@ def create_app(
         app.state.register = register
         app.state.geocoders = Geocoders(warehouse.url, geography)
         app.state.perturbation_tables = packaged_tables()
+        app.state.ward_parents = WardParents(engine, geography)
         try:
             yield
         finally:

@@ -3,13 +3,15 @@
 `protect_cells` releases a table of counts with their cell keys; `protect_count` a lone figure. Under a cell_key
 rule each cell is perturbed by its cell key (`sharing_protocols.cell_key_release`) with the rule's table, looked up
 in the `tables` the app built at start (`api.perturbation_tables`), so the same events give the same figure on
-every endpoint; under a threshold rule `sharing_protocols.disclosure.protect` suppresses and rounds.
+every endpoint; under a threshold rule `sharing_protocols.disclosure.protect` suppresses and rounds, a table of at
+most `api.bounds.MAX_SUPPRESSED_TABLE_CELLS` cells (a 400 beyond: the work of secondary suppression is bounded).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from api.bounds import check_table_cells
 from api.perturbation_tables import PerturbationTables
 from sharing_protocols.cell_key_release import KeyedCount, perturbed_table
 from sharing_protocols.disclosure import Key, ProtectedTable, Rule, protect, protect_value
@@ -19,9 +21,11 @@ from sharing_protocols.perturbation import perturb
 def protect_cells(
     cells: Mapping[Key, KeyedCount], rule: Rule, dimensions: int, tables: PerturbationTables
 ) -> ProtectedTable:
-    """The table of `cells` (key -> true count and cell key) as it may be released under `rule`."""
+    """The table of `cells` (key -> true count and cell key) as it may be released under `rule`; BadRequest when a
+    threshold rule's table has too many cells (`api.bounds.check_table_cells`)."""
     if rule.method == "cell_key" and rule.table is not None:
         return perturbed_table(cells, tables[rule.table], rule, dimensions)
+    check_table_cells(len(cells))
     return protect({key: cell.count for key, cell in cells.items()}, rule, dimensions)
 
 

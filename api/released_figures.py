@@ -23,13 +23,12 @@ from api.aggregate_query import AggregateParams, Resolved, recipient
 from api.caller import Caller
 from api.linked_query import Parts
 from api.schemas.common import DisclosureOut
-from geography.settings import GeocoderSettings
+from api.ward_parents import WardParents
 from sharing_protocols.differencing import MAX_EARLIER, guard, lines
 from sharing_protocols.disclosure import Key, ProtectedTable, Rule, Value
 from sharing_protocols.periods import Period, PeriodType
 from sharing_protocols.release_record import ReleasedFigure
 from warehouse.queries.aggregates import Level
-from warehouse.queries.areas import wards_making
 from warehouse.queries.releases import categories_asked, earlier_figures
 
 UNLOCATED = "(unlocated)"  # events placed in no area, as an area of the record
@@ -73,25 +72,37 @@ def released_figures(
             categories = frozenset(NO_CATEGORY if c is None else c for c in of["category"])
         datasets = of.get("dataset", set())
         dataset = str(next(iter(datasets))) if len(datasets) == 1 else combined
-        figures.append(
-            (
-                position,
-                ReleasedFigure(
-                    dataset=dataset,
-                    level=params.level.value,
-                    areas=frozenset(str(a) for a in of["area"]),
-                    categories=categories,
-                    first=first,
-                    last=last,
-                    period=label,
-                    value=value,
-                    min_cell_count=rule.min_cell_count,
-                    round_to=rule.round_to,
-                    clauses=rule.clauses,
-                ),
-            )
-        )
+        areas = frozenset(str(a) for a in of["area"])
+        figures.append((position, _figure(dataset, params.level, areas, categories, first, last, label, value, rule)))
     return figures
+
+
+def _figure(
+    dataset: str,
+    level: Level,
+    areas: frozenset[str],
+    categories: frozenset[str] | None,
+    first: date,
+    last: date,
+    period: str,
+    value: int | None,
+    rule: Rule,
+) -> ReleasedFigure:
+    """The figure of `dataset` summing `areas` and `categories` over `first`..`last` (labelled `period`), released
+    as `value` under `rule`."""
+    return ReleasedFigure(
+        dataset=dataset,
+        level=level.value,
+        areas=areas,
+        categories=categories,
+        first=first,
+        last=last,
+        period=period,
+        value=value,
+        min_cell_count=rule.min_cell_count,
+        round_to=rule.round_to,
+        clauses=rule.clauses,
+    )
 
 
 @dataclass(frozen=True)
@@ -128,19 +139,8 @@ def _row_figure(
     """The figure of `measure` summing the rows `of` in `categories`, released as `value` under `rule`."""
     first, last = min(r.first for r in of), max(r.last for r in of)
     label = of[0].period if len({r.period for r in of}) == 1 else f"{first:%Y-%m} to {last:%Y-%m}"
-    return ReleasedFigure(
-        dataset=measure,
-        level=level.value,
-        areas=frozenset(a for r in of for a in r.areas),
-        categories=categories,
-        first=first,
-        last=last,
-        period=label,
-        value=value,
-        min_cell_count=rule.min_cell_count,
-        round_to=rule.round_to,
-        clauses=rule.clauses,
-    )
+    areas = frozenset(a for r in of for a in r.areas)
+    return _figure(measure, level, areas, categories, first, last, label, value, rule)
 
 
 def row_figures(
@@ -219,20 +219,18 @@ def withhold(table: ProtectedTable, positions: Sequence[Position]) -> ProtectedT
     return replace(table, cells=cells, margins=tuple(margins), total=total, secondary=table.secondary + extra)
 
 
-def at_base(
-    session: Session, geography: GeocoderSettings, level: Level, figures: Sequence[ReleasedFigure]
-) -> list[ReleasedFigure]:
+def at_base(wards: WardParents, level: Level, figures: Sequence[ReleasedFigure]) -> list[ReleasedFigure]:
     """`figures` (all at `level`) with their base areas: the wards each area is made of (LSOAs: themselves), so that
     the guard can subtract a district's wards from the district. An area with no ward loaded stays itself."""
     if level is Level.lsoa:
         return [replace(f, base_level=Level.lsoa.value, base_areas=f.areas) for f in figures]
     codes = sorted({code for f in figures for code in f.areas})
-    wards = wards_making(session, geography, level, codes)
+    making = wards.making(level, codes)
     return [
         replace(
             f,
             base_level=Level.ward.value,
-            base_areas=frozenset(ward for code in f.areas for ward in wards.get(code, {code})),
+            base_areas=frozenset(ward for code in f.areas for ward in making.get(code, {code})),
         )
         for f in figures
     ]
@@ -261,7 +259,7 @@ class Recorder:
     """
 
     session: Session
-    geography: GeocoderSettings
+    wards: WardParents
     caller: Caller
     params: AggregateParams | None = None  # the count query (None: the hook of linked tables, `linked`)
     margins: bool = True
@@ -317,16 +315,14 @@ class Recorder:
             self.released.extend(figures)
             return list(figures)
         org = recipient(self.caller)
-        new = at_base(self.session, self.geography, level, figures)
+        new = at_base(self.wards, level, figures)
         compared = [figure.at_base() for figure in new]
         base = compared[0].level if compared else level.value
         asked = categories_asked(self.session, org, sorted({figure.dataset for figure in new}), base)
         earlier = earlier_figures(self.session, org, base, lines(compared, asked), MAX_EARLIER + 1)
         guarded, withheld = guard(earlier, compared, asked)
         self.released.extend(replace(shown, value=after.value) for shown, after in zip(new, guarded, strict=True))
-        for w in withheld:
-            shown = next(n for n, after in zip(new, guarded, strict=True) if after is w.figure)
-            self.reasons.append(f"{named(shown)}: {w.reason}")
+        self.reasons.extend(f"{named(new[w.index])}: {w.reason}" for w in withheld)
         return [
             figure if before == after else replace(figure, value=None)
             for figure, before, after in zip(figures, compared, guarded, strict=True)

@@ -114,10 +114,11 @@ def lines(new: Sequence[ReleasedFigure], earlier: Asked) -> list[Line]:
 
 @dataclass(frozen=True)
 class Withheld:
-    """A figure of the new answer withheld by the guard, and why."""
+    """A figure of the new answer withheld by the guard, and why; `index`: where it is in the new answer."""
 
     figure: ReleasedFigure
     reason: str
+    index: int
 
 
 @dataclass
@@ -287,7 +288,9 @@ def guard(
         )
         closed = [replace(figure, value=None) for figure in released]
         return closed, [
-            Withheld(f, reason) for f, before in zip(closed, released, strict=True) if not before.suppressed
+            Withheld(f, reason, i)
+            for i, (f, before) in enumerate(zip(closed, released, strict=True))
+            if not before.suppressed
         ]
     known = _known(earlier, released, universe)
     lines = _lines(known)
@@ -319,5 +322,5 @@ def guard(
         clean.difference_update(on[target.identity])
         figure = released[target.new[0]]
         reason = f"subtracted from figures released to your organisation (this answer's or earlier), {why}"
-        withheld.append(Withheld(figure, reason))
+        withheld.append(Withheld(figure, reason, target.new[0]))
     return released, withheld

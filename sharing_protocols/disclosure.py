@@ -32,6 +32,7 @@ value None of the area dimension.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ Key = tuple[Value, ...]  # a cell: one value per dimension
 Margin = tuple[int, Value]  # (dimension index, value): the total of the cells with that value in that dimension
 Source = Literal["default", "protocol", "combined"]
 _SHORTLIST = 6  # partner cells tried along each line when building rectangles
+_Ranked = tuple[int, int, Key]  # a cell's place in a line: (value or -value, position in the table, key)
 
 
 def _check(min_cell_count: int, round_to: int) -> None:
@@ -281,24 +283,49 @@ class _Suppressor:
                 self.lines[(j, key[:j] + key[j + 1 :])].append(key)
         self.margins = {margin: sum(cells[k] for k in keys) for margin, keys in self.slices.items()}
         self.total = sum(cells.values())
-        self.cells_out = {k for k, v in cells.items() if v < minimum}
+        self.cells_out: set[Key] = set()
         self.margins_out = {m for m, v in self.margins.items() if v < minimum}
         self.total_out = 0 < self.total < minimum
+        # Each line's cells in the order `partners` takes them, kept as cells are suppressed: suppressed ones of
+        # more than 1 (most first), released ones (least first), suppressed ones of 1; ties in table order.
+        self.ranked: dict[tuple[int, Key], tuple[list[_Ranked], list[_Ranked], list[_Ranked]]] = {
+            line: ([], sorted((cells[k], self.position[k], k) for k in keys), []) for line, keys in self.lines.items()
+        }
+        self.suppress(k for k in self.ordered if cells[k] < minimum)
 
-    def line(self, cell: Key, dim: int) -> list[Key]:
-        """The other cells that agree with `cell` outside dimension `dim`."""
-        return [k for k in self.lines[(dim, cell[:dim] + cell[dim + 1 :])] if k != cell]
+    def suppress(self, keys: Iterable[Key]) -> None:
+        """Suppress the cells `keys` (moving each to its place among the suppressed cells of its lines)."""
+        for key in keys:
+            if key in self.cells_out:
+                continue
+            self.cells_out.add(key)
+            value, position = self.cells[key], self.position[key]
+            for j in range(self.dims):
+                big, released, ones = self.ranked[(j, key[:j] + key[j + 1 :])]
+                entry = (value, position, key)
+                del released[bisect.bisect_left(released, entry)]
+                if value > 1:
+                    bisect.insort(big, (-value, position, key))
+                else:
+                    bisect.insort(ones, entry)
+
+    def line(self, cell: Key, dim: int) -> Iterator[Key]:
+        """The other cells that agree with `cell` outside dimension `dim`, in table order (made as they are asked
+        for: a caller that stops early does not pay for the rest of a long line)."""
+        return (k for k in self.lines[(dim, cell[:dim] + cell[dim + 1 :])] if k != cell)
 
     def partners(self, cell: Key, dim: int) -> list[Key]:
         """The few cells along a line that are best to take from: suppressed ones with most slack, then the
         smallest released ones (a shortlist keeps large tables fast; any move found is safe)."""
 
-        def rank(k: Key) -> tuple[int, int, int]:
-            if k in self.cells_out:
-                return (0 if self.cells[k] > 1 else 2, -self.cells[k], self.position[k])
-            return (1, self.cells[k], self.position[k])
-
-        return sorted(self.line(cell, dim), key=rank)[:_SHORTLIST]
+        chosen: list[Key] = []
+        for ranked in self.ranked[(dim, cell[:dim] + cell[dim + 1 :])]:
+            for _, _, key in ranked:
+                if key != cell:
+                    chosen.append(key)
+                    if len(chosen) == _SHORTLIST:
+                        return chosen
+        return chosen
 
     def cost(self, move: _Move) -> int:
         """What a move would newly suppress, weighted by value."""
@@ -307,7 +334,7 @@ class _Suppressor:
         return cells + margins + (self.total if move.total and not self.total_out else 0)
 
     def apply(self, move: _Move) -> None:
-        self.cells_out.update(move.plus + move.minus)
+        self.suppress(move.plus + move.minus)
         self.margins_out.update(move.margins)
         self.total_out = self.total_out or move.total
 
@@ -315,23 +342,25 @@ class _Suppressor:
         for a in range(self.dims):
             for b in range(a + 1, self.dims):
                 along_b = self.partners(cell, b)
+                if not along_b:
+                    continue
                 for off_a in self.partners(cell, a):
                     for off_b in along_b:
                         diagonal = _replace(off_a, b, off_b[b])
                         if diagonal in self.cells:
                             yield _Move((cell, diagonal), (off_a, off_b), frozenset())
 
-    def line_pairs(self, cell: Key, dims: Iterable[int]) -> list[_Move]:
-        return [_pair(cell, other) for j in dims for other in self.line(cell, j)]
+    def line_pairs(self, cell: Key, dims: Iterable[int]) -> Iterator[_Move]:
+        return (_pair(cell, other) for j in dims for other in self.line(cell, j))
 
-    def far_pairs(self, plus: Iterable[Key], allowed: Callable[[Key], bool]) -> list[_Move]:
+    def far_pairs(self, plus: Iterable[Key], allowed: Callable[[Key], bool]) -> Iterator[_Move]:
         """Pairs whose cells differ in two or more dimensions."""
-        return [
+        return (
             _pair(cell, other)
             for cell in plus
             for other in self.ordered
             if allowed(other) and sum(x != y for x, y in zip(cell, other, strict=True)) >= 2
-        ]
+        )
 
     def raise_figure(self, value: int, phases: Sequence[Callable[[], Iterable[_Move]]]) -> None:
         """Suppress moves, cheapest first, until together they can raise a figure of `value` to the minimum.
@@ -381,9 +410,9 @@ class _Suppressor:
         """Candidate moves raising a margin: a count moved from its slice to another value of `dim`, ..., alone."""
         inside = self.slices[(dim, value)]
         return [
-            lambda: [move for cell in inside for move in self.line_pairs(cell, [dim])],
+            lambda: (move for cell in inside for move in self.line_pairs(cell, [dim])),
             lambda: self.far_pairs(inside, lambda k: k[dim] != value),
-            lambda: [_single(k) for k in inside],
+            lambda: (_single(k) for k in inside),
         ]
 
     def run(self) -> None:
@@ -404,13 +433,24 @@ def protect(cells: Mapping[Key, int], rule: Rule, dimensions: int | None = None)
 
     Cells given as 0 are kept as 0. `dimensions` gives the number of dimensions when `cells` may be empty.
     """
+    return _protect(cells, rule, dimensions, _Suppressor)
+
+
+def _protect(
+    cells: Mapping[Key, int],
+    rule: Rule,
+    dimensions: int | None,
+    suppressor: Callable[[Mapping[Key, int], int], _Suppressor],
+) -> ProtectedTable:
+    """`protect`, secondary suppression run by `suppressor` (tests/support/protect_reference.py gives the one before
+    its candidates were made lazily)."""
     if any(count < 0 for count in cells.values()):
         raise ValueError("a count cannot be negative")
     present = {key: count for key, count in cells.items() if count > 0}
     dims = {len(key) for key in cells} | ({dimensions} if dimensions is not None else set())
     if len(dims) > 1 or 0 in dims:
         raise ValueError("every cell needs one value per dimension, the same number of dimensions for all")
-    state = _Suppressor(present, rule.min_cell_count)
+    state = suppressor(present, rule.min_cell_count)
     primary = len(state.cells_out) + len(state.margins_out) + state.total_out
     state.run()
     suppressed = len(state.cells_out) + len(state.margins_out) + state.total_out

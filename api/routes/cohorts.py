@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.auth import CallerDep
-from api.dependencies import GeographyDep, RegisterDep, SessionDep
+from api.dependencies import RegisterDep, SessionDep, WardsDep
 from api.reply import ReplyDep
 from api.schemas.cohorts import CohortsResponse
 from api.services import cohorts as service
@@ -24,7 +24,7 @@ def cohorts(
     caller: CallerDep,
     register: RegisterDep,
     reply: ReplyDep,
-    geography: GeographyDep,
+    wards: WardsDep,
     from_: Annotated[str, Query(alias="from", description="first month a cohort period starts in, YYYY-MM")],
     to: Annotated[str, Query(description="last month a cohort period starts in, YYYY-MM")],
     level: Annotated[Level, Query(description="csp (default), lad, county or pfa (as the protocols allow)")] = (
@@ -40,6 +40,4 @@ def cohorts(
     Offenders are linked by pseudonym only under clauses granting the caller the fields and pseudonym linkage
     (403 naming what is missing); every count is disclosure-controlled and rates come from released counts.
     """
-    return reply(
-        service.cohorts(session, geography, register, caller, from_, to, level, area, area_level, cohort), format
-    )
+    return reply(service.cohorts(session, wards, register, caller, from_, to, level, area, area_level, cohort), format)

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.auth import CallerDep
-from api.dependencies import GeographyDep, RegisterDep, SessionDep, TablesDep
+from api.dependencies import RegisterDep, SessionDep, TablesDep, WardsDep
 from api.params import AggregateParamsDep
 from api.reply import ReplyDep
 from api.schemas.counts import CountsResponse
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["counts"])
 @router.get("/counts", response_model=CountsResponse)
 def counts(
     session: SessionDep,
-    geography: GeographyDep,
+    wards: WardsDep,
     caller: CallerDep,
     register: RegisterDep,
     tables: TablesDep,
@@ -32,4 +32,4 @@ def counts(
     says which rule applied. Unlocated events
     are listed apart, by reason.
     """
-    return reply(service.counts(session, geography, register, tables, caller, params), params.format)
+    return reply(service.counts(session, wards, register, tables, caller, params), params.format)

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from api.aggregate_query import AggregateParams, make_params
 from api.auth import CallerDep
-from api.dependencies import GeographyDep, RegisterDep, SessionDep, TablesDep
+from api.dependencies import GeographyDep, RegisterDep, SessionDep, TablesDep, WardsDep
 from api.rendering import GEOJSON_MEDIA_TYPE
 from api.reply import ReplyDep
 from api.services import hotspots as service
@@ -64,10 +64,11 @@ def hotspots(
     reply: ReplyDep,
     params: HotspotParamsDep,
     geography: GeographyDep,
+    wards: WardsDep,
     format: Annotated[
         Literal["geojson", "json", "csv"],
         Query(description="geojson (default; json: the same document) or csv (one record per area, no shapes)"),
     ] = "geojson",
 ) -> Response:
     """Gi* z-score, p-value and hot/cold classification of each area of the study region, on released counts."""
-    return reply(service.hotspots(session, geography, register, tables, caller, params), format)
+    return reply(service.hotspots(session, geography, wards, register, tables, caller, params), format)

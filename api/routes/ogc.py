@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import CallerDep
-from api.dependencies import GeographyDep, RegisterDep, SessionDep, TablesDep
+from api.dependencies import GeographyDep, RegisterDep, SessionDep, TablesDep, WardsDep
 from api.rendering import GEOJSON_MEDIA_TYPE
 from api.reply import ReplyDep
 from api.services import ogc as service
@@ -80,6 +80,7 @@ def items(
     reply: ReplyDep,
     collection_id: CollectionIdDep,
     geography: GeographyDep,
+    wards: WardsDep,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")] = None,
     datetime_: Annotated[
         str | None, Query(alias="datetime", description="an RFC 3339 instant or interval (a/b, ../b, a/..)")
@@ -92,7 +93,7 @@ def items(
 ) -> Response:
     """The collection's features (area x month), filtered by bbox and datetime, a page at a time."""
     wanted = ItemFilter(bbox, datetime_, limit, offset, f)
-    return reply(service.items(base, session, geography, register, tables, caller, collection_id, wanted))
+    return reply(service.items(base, session, geography, wards, register, tables, caller, collection_id, wanted))
 
 
 @router.get(
@@ -109,7 +110,8 @@ def item(
     reply: ReplyDep,
     collection_id: CollectionIdDep,
     geography: GeographyDep,
+    wards: WardsDep,
     wanted: Annotated[str, Path(alias="featureId", description="area code and month, e.g. E05011234.2019-01")],
 ) -> Response:
     """One feature: an area's count in a month."""
-    return reply(service.item(base, session, geography, register, tables, caller, collection_id, wanted))
+    return reply(service.item(base, session, geography, wards, register, tables, caller, collection_id, wanted))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.auth import CallerDep
-from api.dependencies import GeographyDep, RegisterDep, SessionDep, TablesDep
+from api.dependencies import RegisterDep, SessionDep, TablesDep, WardsDep
 from api.params import AggregateParamsDep
 from api.reply import ReplyDep
 from api.schemas.rates import DenominatorName, RatesResponse
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1", tags=["rates"])
 @router.get("/rates", response_model=RatesResponse)
 def rates(
     session: SessionDep,
-    geography: GeographyDep,
+    wards: WardsDep,
     caller: CallerDep,
     register: RegisterDep,
     tables: TablesDep,
@@ -39,4 +39,4 @@ def rates(
     The same parameters and disclosure control as /v1/counts; each denominator's source, year and method is
     stated, and an area without a denominator gets no rate, with the reason. Rates are per period, not annualised.
     """
-    return reply(service.rates(session, geography, register, tables, caller, params, denominator, per), params.format)
+    return reply(service.rates(session, wards, register, tables, caller, params, denominator, per), params.format)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.auth import CallerDep
-from api.dependencies import GeographyDep, RegisterDep, SessionDep
+from api.dependencies import RegisterDep, SessionDep, WardsDep
 from api.reply import ReplyDep
 from api.schemas.repeats import DomesticAbuseResponse, MaracGrouping, MaracResponse, Measure
 from api.services import repeats as service
@@ -24,7 +24,7 @@ def repeats(
     caller: CallerDep,
     register: RegisterDep,
     reply: ReplyDep,
-    geography: GeographyDep,
+    wards: WardsDep,
     measure: Annotated[Measure, Query(description="domestic_abuse (repeat victimisation) or marac (NI 32)")],
     from_: Annotated[str, Query(alias="from", description="first month, YYYY-MM")],
     to: Annotated[str, Query(description="last month, YYYY-MM")],
@@ -42,5 +42,5 @@ def repeats(
     Records are linked by pseudonym only under clauses granting the caller the fields, pseudonym linkage and the
     day (403 naming what is missing); every count is disclosure-controlled, rates come from released counts.
     """
-    answer = service.repeats(session, geography, register, caller, measure, from_, to, level, area, area_level, by)
+    answer = service.repeats(session, wards, register, caller, measure, from_, to, level, area, area_level, by)
     return reply(answer, format)

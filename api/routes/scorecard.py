@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.auth import CallerDep
-from api.dependencies import GeographyDep, RegisterDep, SessionDep, TablesDep
+from api.dependencies import RegisterDep, SessionDep, TablesDep, WardsDep
 from api.reply import ReplyDep
 from api.schemas.scorecard import ScorecardOut
 from api.services import scorecard as service
@@ -23,7 +23,7 @@ def scorecard(
     register: RegisterDep,
     tables: TablesDep,
     reply: ReplyDep,
-    geography: GeographyDep,
+    wards: WardsDep,
     csp: Annotated[str, Query(description="the CSP's code, e.g. E22000295")],
     indicator: Annotated[list[str] | None, Query(description="only these indicator ids")] = None,
     as_of: Annotated[
@@ -32,4 +32,4 @@ def scorecard(
     format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv")] = "json",
 ) -> ScorecardOut | Response:
     """Actual, target, RAG and direction of travel of each CSP-level indicator for one CSP."""
-    return reply(service.scorecard(session, geography, register, tables, caller, csp, indicator, as_of), format)
+    return reply(service.scorecard(session, wards, register, tables, caller, csp, indicator, as_of), format)

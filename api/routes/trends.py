@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.auth import CallerDep
-from api.dependencies import GeographyDep, RegisterDep, SessionDep, TablesDep
+from api.dependencies import RegisterDep, SessionDep, TablesDep, WardsDep
 from api.params import AggregateParamsDep
 from api.reply import ReplyDep
 from api.schemas.trends import TrendsResponse
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["trends"])
 @router.get("/trends", response_model=TrendsResponse)
 def trends(
     session: SessionDep,
-    geography: GeographyDep,
+    wards: WardsDep,
     caller: CallerDep,
     register: RegisterDep,
     tables: TablesDep,
@@ -31,4 +31,4 @@ def trends(
     rolling_12). Each change carries the exact conditional Poisson test's p-value, a significance flag and an
     "indicative" flag where a count is small, all computed from the released counts.
     """
-    return reply(service.trends(session, geography, register, tables, caller, params), params.format)
+    return reply(service.trends(session, wards, register, tables, caller, params), params.format)

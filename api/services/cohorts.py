@@ -15,7 +15,7 @@ from api.linked_query import linked_grant, percent, protect_parts
 from api.released_figures import UNLOCATED, Linked, LinkedRow, Recorder
 from api.schemas.cohorts import CohortOut, CohortsResponse
 from api.schemas.common import disclosure_out
-from geography.settings import GeocoderSettings
+from api.ward_parents import WardParents
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Rule
 from warehouse.queries.aggregates import Level
@@ -106,7 +106,7 @@ _COLUMNS = (
 
 def cohorts(
     session: Session,
-    geography: GeocoderSettings,
+    wards: WardParents,
     register: ProtocolRegister,
     caller: Caller,
     from_: str,
@@ -123,7 +123,7 @@ def cohorts(
     within = check_area_level(level, area_level, areas)
     grant = linked_grant(session, register, caller, PROBATION_IOM, level, FIELDS)
     query = CohortQuery(level, start, end, tuple(grant.refs), areas, within, tuple(cohort or ()), grant.scopes)
-    release = Recorder(session, geography, caller)
+    release = Recorder(session, wards, caller)
     body = cohort_table(session, query, grant.refs, grant.rule, release)
     table = Table([*body.rows, *body.unlinked], _COLUMNS, "cohorts", body.disclosure.rule)
     return Answer(body, grant.refs, len(body.rows) + len(body.unlinked), table, release.released)

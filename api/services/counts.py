@@ -15,7 +15,7 @@ from api.protection import protect_cells, protect_count
 from api.released_figures import Recorder
 from api.schemas.common import UnlocatedOut, disclosure_out
 from api.schemas.counts import CountOut, CountsResponse, TotalsOut
-from geography.settings import GeocoderSettings
+from api.ward_parents import WardParents
 from sharing_protocols.cell_key_release import KeyedCount
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.periods import month_index
@@ -107,7 +107,7 @@ def count_answer(
 
 def counts(
     session: Session,
-    geography: GeocoderSettings,
+    wards: WardParents,
     register: ProtocolRegister,
     tables: PerturbationTables,
     caller: Caller,
@@ -117,6 +117,6 @@ def counts(
     to the caller's organisation before (by any endpoint), would give a suppressed count away by subtraction are
     withheld (`sharing_protocols.differencing`, saying why in `disclosure.withheld`); the figures released are
     kept in the release record (`api.released_figures.Recorder`)."""
-    recorder = Recorder(session, geography, caller, params)
+    recorder = Recorder(session, wards, caller, params)
     resolved, body = count_table(session, register, tables, caller, params, recorder)
     return count_answer(params, resolved, body, recorder.released)

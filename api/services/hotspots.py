@@ -41,6 +41,7 @@ from api.perturbation_tables import PerturbationTables
 from api.protection import perturbation_variance, protect_cells
 from api.released_figures import Recorder
 from api.schemas.common import disclosure_out
+from api.ward_parents import WardParents
 from geography.settings import GeocoderSettings
 from sharing_protocols.cell_key_release import KeyedCount
 from sharing_protocols.decision import ProtocolRegister
@@ -110,6 +111,7 @@ def _inside_scope(
 def hotspots(
     session: Session,
     geography: GeocoderSettings,
+    wards: WardParents,
     register: ProtocolRegister,
     tables: PerturbationTables,
     caller: Caller,
@@ -140,7 +142,7 @@ def hotspots(
         if cell.area_code in true_counts:
             true_counts[cell.area_code] += KeyedCount(cell.count, cell.key)
     table = protect_cells({(code, period.label): n for code, n in true_counts.items()}, resolved.rule, 2, tables)
-    recorder = Recorder(session, geography, caller, params, margins=False, total=True)  # it shows cells, total
+    recorder = Recorder(session, wards, caller, params, margins=False, total=True)  # it shows cells, total
     table = recorder(resolved, table)
     released = {code: table.cells[(code, period.label)] for code in study}
     stand_in = suppressed_value(resolved.rule)

@@ -37,6 +37,7 @@ from api.released_figures import Recorder
 from api.rendering import GEOJSON_MEDIA_TYPE
 from api.schemas.counts import CountOut
 from api.services.counts import count_table
+from api.ward_parents import WardParents
 from geography.settings import GeocoderSettings
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import ProtocolRegister
@@ -99,7 +100,7 @@ def collection_named(register: ProtocolRegister, caller: Caller, collection_id: 
 
 def _rows(
     session: Session,
-    geography: GeocoderSettings,
+    wards: WardParents,
     register: ProtocolRegister,
     tables: PerturbationTables,
     caller: Caller,
@@ -125,7 +126,7 @@ def _rows(
         vintage=None,
         format="json",
     )
-    recorder = Recorder(session, geography, caller, params, margins=False)
+    recorder = Recorder(session, wards, caller, params, margins=False)
     _, body = count_table(session, register, tables, caller, params, recorder)
     return body.rows, {"disclosure": body.disclosure.model_dump(), "protocols": body.protocols}, recorder.released
 
@@ -345,6 +346,7 @@ def items(
     base: str,
     session: Session,
     geography: GeocoderSettings,
+    wards: WardParents,
     register: ProtocolRegister,
     tables: PerturbationTables,
     caller: Caller,
@@ -356,7 +358,7 @@ def items(
     size, start = _paging(wanted.limit, wanted.offset, wanted.f)
     area = parse_bbox(wanted.bbox) if wanted.bbox is not None else None
     start_time, until = parse_datetime(wanted.when) if wanted.when is not None else (None, None)
-    rows, members, released = _rows(session, geography, register, tables, caller, found)
+    rows, members, released = _rows(session, wards, register, tables, caller, found)
     rows = [r for r in rows if month_overlaps(_month(r), start_time, until)]
     shapes: dict[str, Any] = {}
     if area is not None:
@@ -381,6 +383,7 @@ def item(
     base: str,
     session: Session,
     geography: GeocoderSettings,
+    wards: WardParents,
     register: ProtocolRegister,
     tables: PerturbationTables,
     caller: Caller,
@@ -389,7 +392,7 @@ def item(
 ) -> Answer[GeoJson]:
     """One feature: an area's count in a month (NotFound when the collection has no such feature)."""
     found = collection_named(register, caller, collection_id)
-    rows, members, released = _rows(session, geography, register, tables, caller, found)
+    rows, members, released = _rows(session, wards, register, tables, caller, found)
     match = [r for r in rows if feature_id(r) == wanted]
     if not match:
         raise NotFound(f"no feature {wanted!r} in {found.id}")

@@ -27,7 +27,7 @@ from api.schemas.counts import CountOut
 from api.schemas.rates import DenominatorOut, NoDenominatorOut, RateOut, RatesResponse
 from api.services.counts import count_table
 from api.significance import rate_interval
-from geography.settings import GeocoderSettings
+from api.ward_parents import WardParents
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import released_rate
 from warehouse.queries.population import Denominator, available_denominators, denominators
@@ -196,7 +196,7 @@ def rate_columns(params: AggregateParams) -> list[str]:
 
 def rates(
     session: Session,
-    geography: GeocoderSettings,
+    wards: WardParents,
     register: ProtocolRegister,
     tables: PerturbationTables,
     caller: Caller,
@@ -206,7 +206,7 @@ def rates(
 ) -> Answer[RatesResponse]:
     """Rates for `params` per `per` of the `denominator` population (CSV and GeoJSON carry the denominators). The
     counts shown (the rows', not the margins: rates show none) are recorded and guarded as /v1/counts'."""
-    recorder = Recorder(session, geography, caller, params, margins=False)
+    recorder = Recorder(session, wards, caller, params, margins=False)
     resolved, body = rate_table(
         session, register, tables, caller, params, denominator, _per(denominator, per), recorder
     )

@@ -23,7 +23,7 @@ from api.schemas.repeats import (
     MaracResponse,
     Measure,
 )
-from geography.settings import GeocoderSettings
+from api.ward_parents import WardParents
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Rule, protect
 from sharing_protocols.periods import add_months, months_between
@@ -209,7 +209,7 @@ _MARAC_COLUMNS = (
 
 def repeats(
     session: Session,
-    geography: GeocoderSettings,
+    wards: WardParents,
     register: ProtocolRegister,
     caller: Caller,
     measure: Measure,
@@ -230,7 +230,7 @@ def repeats(
     dataset, fields = (POLICE_RECORDS, DA_FIELDS) if measure == "domestic_abuse" else (MARAC_CASES, MARAC_FIELDS)
     grant = linked_grant(session, register, caller, dataset, level, fields, days=True)
     query = RepeatQuery(level, start, end, tuple(grant.refs), areas, within, grant.scopes)
-    release = Recorder(session, geography, caller)
+    release = Recorder(session, wards, caller)
     body: DomesticAbuseResponse | MaracResponse
     if measure == "domestic_abuse":
         body = domestic_abuse_table(session, query, grant.refs, grant.rule, release)

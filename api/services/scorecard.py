@@ -24,7 +24,7 @@ from api.protection import protect_count
 from api.released_figures import Recorder
 from api.schemas.scorecard import ScorecardOut, ScorecardRowOut
 from api.scorecard import Figure, ScorecardRow, Window, reporting_window, scorecard_row
-from geography.settings import GeocoderSettings
+from api.ward_parents import WardParents
 from sharing_protocols.cell_key_release import KeyedCount
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Rule, released_rate
@@ -174,7 +174,7 @@ def _row(
 
 def scorecard(
     session: Session,
-    geography: GeocoderSettings,
+    wards: WardParents,
     register: ProtocolRegister,
     tables: PerturbationTables,
     caller: Caller,
@@ -191,7 +191,7 @@ def scorecard(
         if unknown:
             raise NotFound(f"unknown CSP indicator {unknown[0]!r}")
         chosen = [i for i in chosen if i.id in indicator]
-    release = Recorder(session, geography, caller)
+    release = Recorder(session, wards, caller)
     rows = []
     for item in chosen:
         try:

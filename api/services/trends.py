@@ -23,7 +23,7 @@ from api.released_figures import Recorder
 from api.schemas.common import disclosure_out
 from api.schemas.trends import ComparisonOut, TrendOut, TrendsResponse
 from api.significance import METHOD, compare, method_for
-from geography.settings import GeocoderSettings
+from api.ward_parents import WardParents
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.disclosure import Key, ProtectedTable
 from sharing_protocols.periods import Period, PeriodType, add_months, periods, span
@@ -162,7 +162,7 @@ def flat(row: TrendOut) -> dict[str, Any]:
 
 def trends(
     session: Session,
-    geography: GeocoderSettings,
+    wards: WardParents,
     register: ProtocolRegister,
     tables: PerturbationTables,
     caller: Caller,
@@ -171,7 +171,7 @@ def trends(
     """The trends for `params` (CSV and GeoJSON flatten each comparison into previous_* and year_ago_* columns).
     The counts shown (each group's in each period, reported or compared with) are recorded and guarded as
     /v1/counts'."""
-    recorder = Recorder(session, geography, caller, params, margins=False)
+    recorder = Recorder(session, wards, caller, params, margins=False)
     resolved, body = trend_table(session, register, tables, caller, params, recorder)
     compared = [f"{name}_{field}" for name in COMPARED for field in ComparisonOut.model_fields]
     members: dict[str, Any] = {

@@ -19,10 +19,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.ward_parents import WardParents
 from tests.support.hub import HubEnv, generated_feeds_loaded
 from tests.support.open_data import CODEPOINT
 from tests.support.protocol_files import protocol_document, with_packaged
 from tests.support.reference_data import WARD_LOOKUPS, load_reference
+from warehouse.queries.aggregates import Level
 from warehouse.reference.indicator_registry import load_directory
 from warehouse.reference.indicator_store import load_indicators
 from warehouse.schema.db import session_scope
@@ -139,6 +141,21 @@ def test_every_cell_of_an_answer_is_recorded_with_the_value_shown_and_the_rule(
     overall = [r for r in rows if r[1] is None and f"{r[2]:%Y-%m}" == FROM and f"{r[3]:%Y-%m}" == TO]
     # the grand total (and the margin of the one area, which counts the same): every category, all months
     assert {r[4] for r in overall} == {recorded["totals"]["overall"]}
+
+
+def test_the_app_keeps_the_wards_making_each_district_and_csp(recorded: dict[str, Any], hub_env: HubEnv) -> None:
+    # read when the first answer above ward level was guarded (`recorded`, by district), kept for the app's life
+    rows = hub_env.query(
+        "SELECT code FROM area WHERE level = 'ward' AND vintage = :v AND properties->>'lad_code' = :d",
+        v=hub_env.geography.ward_vintage,
+        d=EASTBOURNE,
+    )
+    wards = frozenset(str(r[0]) for r in rows)
+    assert len(wards) >= 5
+    kept: WardParents = hub_env.app.state.ward_parents
+    assert kept.making(Level.lad, [EASTBOURNE, "E07999999"]) == {EASTBOURNE: wards}  # an unknown code is missing
+    assert kept.making(Level.csp, [EASTBOURNE_CSP]) == {EASTBOURNE_CSP: wards}  # the one district
+    assert kept.making(Level.ward, ["E05000001"]) == {"E05000001": frozenset({"E05000001"})}
 
 
 def test_the_ig_lead_lists_what_was_released_and_exports_it(recorded: dict[str, Any], hub_env: HubEnv) -> None:

@@ -97,5 +97,5 @@ def guard(
                 released[index] = replace(released[index], value=None)
         figure = released[target.new[0]]
         reason = f"subtracted from figures released to your organisation (this answer's or earlier), {why}"
-        withheld.append(Withheld(figure, reason))
+        withheld.append(Withheld(figure, reason, target.new[0]))
     return released, withheld

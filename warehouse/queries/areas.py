@@ -7,6 +7,7 @@ lookups); where a district belongs to several CSPs the smallest code is used, as
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -94,21 +95,17 @@ def areas_within(
     return sorted(str(r[0]) for r in rows if r[0] is not None)
 
 
-def wards_making(
-    session: Session, geography: GeocoderSettings, level: Level, codes: Sequence[str]
-) -> dict[str, frozenset[str]]:
-    """The wards (of the geocoder's vintage) that make up each of `codes` at `level` (ward, district, CSP, county or
-    force; a ward is itself); a code with no ward loaded is missing."""
-    if level is Level.lsoa:
-        raise ValueError("LSOAs are not made of wards")
-    if level is Level.ward:
-        return {code: frozenset({code}) for code in codes}
-    sql = (
-        f"SELECT p.code, array_agg(p.ward) FROM (SELECT {_WARD_PARENT[level]} AS code, w.code AS ward FROM {_WARDS}) p "
-        "WHERE p.code = ANY(CAST(:codes AS text[])) GROUP BY p.code"
-    )
-    rows = session.execute(text(sql), {**_vintages(geography), "codes": list(codes)})
-    return {str(code): frozenset(str(w) for w in wards) for code, wards in rows}
+def ward_parents(session: Session, geography: GeocoderSettings) -> dict[Level, dict[str, frozenset[str]]]:
+    """The wards (of the geocoder's vintage) that make up each district, CSP, county and force, by level; a code
+    with no ward loaded is missing."""
+    levels = [level for level in _WARD_PARENT if level is not Level.ward]
+    sql = f"SELECT w.code, {', '.join(_WARD_PARENT[level] for level in levels)} FROM {_WARDS}"
+    found: dict[Level, dict[str, set[str]]] = {level: defaultdict(set) for level in levels}
+    for ward, *codes in session.execute(text(sql), _vintages(geography)):
+        for level, code in zip(levels, codes, strict=True):
+            if code is not None:
+                found[level][str(code)].add(str(ward))
+    return {level: {code: frozenset(wards) for code, wards in made.items()} for level, made in found.items()}
 
 
 def _per_code(

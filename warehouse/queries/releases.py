@@ -30,9 +30,11 @@ class Release:
     figure: ReleasedFigure
 
 
-def _release(row: Sequence[Any]) -> Release:
-    at, org, dataset, level, areas, categories, first, last, period, value, min_cell_count, round_to, clauses = row
-    figure = ReleasedFigure(
+def _figure(row: Sequence[Any], clauses: Sequence[str] = ()) -> ReleasedFigure:
+    """The figure of a row of (dataset, level, areas, categories, first, last, period, value, min_cell_count,
+    round_to)."""
+    dataset, level, areas, categories, first, last, period, value, min_cell_count, round_to = row
+    return ReleasedFigure(
         dataset=dataset,
         level=level,
         areas=frozenset(areas),
@@ -45,7 +47,11 @@ def _release(row: Sequence[Any]) -> Release:
         round_to=round_to,
         clauses=tuple(clauses),
     )
-    return Release(at, org, figure)
+
+
+def _release(row: Sequence[Any]) -> Release:
+    at, org, *figure, clauses = row
+    return Release(at, org, _figure(figure, clauses))
 
 
 def releases(session: Session, org: str | None, first: date, last: date) -> list[Release]:
@@ -106,21 +112,7 @@ def earlier_figures(session: Session, org: str, level: str, lines: Sequence[Line
     found = session.execute(
         text(_ON_LINES), {"lines": json.dumps(rows), "org": org, "level": level, "limit": limit}
     ).all()
-    return [
-        ReleasedFigure(
-            dataset=dataset,
-            level=at_level,
-            areas=frozenset(areas),
-            categories=None if categories is None else frozenset(categories),
-            first=first,
-            last=last,
-            period=period,
-            value=value,
-            min_cell_count=min_cell_count,
-            round_to=round_to,
-        )
-        for dataset, at_level, areas, categories, first, last, period, value, min_cell_count, round_to in found
-    ]
+    return [_figure(row) for row in found]
 
 
 _ASKED = """

@@ -121,3 +121,13 @@ def test_a_figure_withheld_is_not_given_back_by_a_subtraction_searched_before_it
     released, withheld = guard(earlier, new)
     assert [f.value for f in released] == [None, None, 4]
     assert "the areas E1 exactly" in withheld[0].reason and "the months 2024-02 to 2024-12" in withheld[1].reason
+
+
+def test_each_figure_withheld_says_where_it_is_in_the_answer() -> None:
+    earlier = [_fig(58, first=FEB, areas=("E1", "E2"))]
+    new = [_fig(4, first=JAN, last=JAN, areas=("E2",)), _fig(60, areas=("E2",)), _fig(56, first=FEB, areas=("E2",))]
+    released, withheld = guard(earlier, new)
+    assert [f.value for f in released] == [4, None, None]
+    assert sorted(w.index for w in withheld) == [1, 2]
+    for w in withheld:
+        assert w.figure == released[w.index] and new[w.index].value is not None
