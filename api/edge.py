@@ -3,16 +3,19 @@
 one access record before the answer leaves, whatever the answer is.
 
 A caller is rate limited by the key id its `Authorization: Bearer hub_<id>_<secret>` header names (checked later by
-the route, so a forged secret spends that id's requests), else by its address (`scope["client"]`); the buckets are
-this process's own. The record is written when the answer's status is known (its first message), so refusals of
-every kind (400, 401, 403, 404, 405, 422, 429, 431, 503) and failures are recorded with their status. If it cannot
-be written the request fails closed: the caller gets a 503 instead of the answer. An exception no handler answered
-becomes a 500 problem detail (logged by type and place, never with the parameters' values).
+the route, so a forged secret spends that id's requests), else by the web session its session cookie names (at the
+same rate as a key: people signed in from one office share an address), else by its address (`scope["client"]`);
+the buckets are this process's own. The record is written when the answer's status is known (its first message),
+so refusals of every kind (400, 401, 403, 404, 405, 422, 429, 431, 503) and failures are recorded with their status.
+If it cannot be written the request fails closed: the caller gets a 503 instead of the answer. An exception no
+handler answered becomes a 500 problem detail (logged by type and place, never with the parameters' values).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import time
 import traceback
 from collections.abc import Callable
@@ -33,6 +36,7 @@ from api.edge_checks import Refusal, logged_endpoint, logged_query, oversized_he
 from api.problems import FieldProblem, problem_response
 from api.rate_limit import RateLimiter
 from api.settings import ApiSettings
+from api.web_session import COOKIE
 from warehouse.governance.access_log import write_access
 from warehouse.governance.keys import split_token
 
@@ -59,14 +63,32 @@ def _authorization(scope: Scope) -> str | None:
     return None
 
 
+_SESSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32), as web sessions are made
+
+
+def _session_cookie(scope: Scope) -> str | None:
+    """The value of a session-token-shaped session cookie the request carries, or None."""
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"cookie" and len(value) <= 8192:
+            for pair in bytes(value).decode("latin-1").split(";"):
+                key, _, token = pair.strip().partition("=")
+                if key == COOKIE and _SESSION_TOKEN.fullmatch(token):
+                    return token
+    return None
+
+
 def rate_limited_as(scope: Scope) -> tuple[str, str]:
     """Whose requests this one counts against: ("key", its key id) when it carries a key-shaped bearer token,
-    else ("address", the client's address)."""
+    else ("session", a digest of its token) when it carries a session-token-shaped session cookie, else
+    ("address", the client's address)."""
     authorization = _authorization(scope)
     token = bearer_token(authorization) if authorization is not None else None
     parts = split_token(token) if token is not None else None
     if parts is not None:
         return "key", parts[0]
+    session = _session_cookie(scope) if authorization is None else None
+    if session is not None:
+        return "session", hashlib.sha256(session.encode()).hexdigest()[:32]
     client = scope.get("client")
     return "address", str(client[0]) if client else "unknown"
 
@@ -83,7 +105,11 @@ class AccessEdge:
 
     def __init__(self, app: ASGIApp, settings: ApiSettings, clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
-        self.limits = {"key": settings.key_requests_per_minute, "address": settings.address_requests_per_minute}
+        self.limits = {
+            "key": settings.key_requests_per_minute,
+            "session": settings.key_requests_per_minute,
+            "address": settings.address_requests_per_minute,
+        }
         self.limiter = RateLimiter(settings.rate_limited_callers, clock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -111,7 +137,8 @@ class AccessEdge:
         kind, who = rate_limited_as(scope)
         wait = self.limiter.take(f"{kind}:{who}", self.limits[kind])
         if wait is not None:
-            detail = f"over {self.limits[kind]} requests a minute for this {'API key' if kind == 'key' else kind}"
+            whose = {"key": "API key", "session": "sign-in"}.get(kind, kind)
+            detail = f"over {self.limits[kind]} requests a minute for this {whose}"
             headers = {"Retry-After": str(wait)}
             await problem_response(429, f"{detail}; try again in {wait} s", logged_endpoint(path), headers=headers)(
                 scope, receive, answer

@@ -1,7 +1,11 @@
-"""Whose bucket a request spends (`api.edge.rate_limited_as`): a key-shaped bearer token's key id, else the
-client's address, so no other header value ever becomes a tracked caller."""
+"""Whose bucket a request spends (`api.edge.rate_limited_as`): a key-shaped bearer token's key id, else a
+session-token-shaped session cookie's digest, else the client's address, so no other header value ever becomes a
+tracked caller."""
 
 from __future__ import annotations
+
+import hashlib
+import secrets
 
 import pytest
 from starlette.types import Scope
@@ -9,10 +13,14 @@ from starlette.types import Scope
 from api.edge import rate_limited_as
 
 KEY_ID = "0123456789abcdef"
+SESSION = secrets.token_urlsafe(32)
 
 
-def _scope(authorization: bytes | None, client: tuple[str, int] | None = ("203.0.113.7", 5000)) -> Scope:
+def _scope(
+    authorization: bytes | None, client: tuple[str, int] | None = ("203.0.113.7", 5000), cookie: bytes | None = None
+) -> Scope:
     headers = [(b"host", b"x")] + ([(b"authorization", authorization)] if authorization is not None else [])
+    headers += [(b"cookie", cookie)] if cookie is not None else []
     return {"type": "http", "headers": headers, "client": client}
 
 
@@ -38,3 +46,30 @@ def test_anything_else_counts_against_the_address(value: bytes | None) -> None:
 
 def test_without_a_client_address_the_caller_is_unknown() -> None:
     assert rate_limited_as(_scope(None, client=None)) == ("address", "unknown")
+
+
+@pytest.mark.parametrize(
+    "cookie", [b"hub_session=%s" % SESSION.encode(), b"a=b; hub_session=%s; c=d" % SESSION.encode()]
+)
+def test_a_session_cookie_counts_against_its_session(cookie: bytes) -> None:
+    digest = hashlib.sha256(SESSION.encode()).hexdigest()[:32]
+    assert rate_limited_as(_scope(None, cookie=cookie)) == ("session", digest)
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        b"hub_session=short",
+        b"hub_session=" + b"a" * 44,
+        b"other=%s" % SESSION.encode(),
+        b"hub_session=" + b"a" * 42 + b"!",
+        b"hub_session=" + b"a" * 100_000,
+    ],
+)
+def test_a_cookie_not_shaped_as_a_session_counts_against_the_address(cookie: bytes) -> None:
+    assert rate_limited_as(_scope(None, cookie=cookie)) == ("address", "203.0.113.7")
+
+
+def test_a_key_beside_a_session_cookie_counts_against_the_key() -> None:
+    cookie = b"hub_session=%s" % SESSION.encode()
+    assert rate_limited_as(_scope(b"Bearer hub_%s_s3cret" % KEY_ID.encode(), cookie=cookie)) == ("key", KEY_ID)
