@@ -42,7 +42,7 @@ def _signed_in(app: FastAPI, hub_env: HubEnv, role: str) -> TestClient:
     form = client.get("/web/sign-in")
     token = re.search(r'name="login_token" value="([^"]+)"', form.text)
     assert token is not None
-    answer: httpx.Response = client.post("/web/sign-in", data={"login_token": token.group(1), "api_key": key})
+    answer: httpx.Response = client.post("/web/sign-in", data={"login_token": token.group(1), "key": key})
     assert answer.status_code == 303, answer.text
     return client
 
