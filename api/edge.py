@@ -5,10 +5,12 @@ one access record before the answer leaves, whatever the answer is.
 A caller is rate limited by the key id its `Authorization: Bearer hub_<id>_<secret>` header names (checked later by
 the route, so a forged secret spends that id's requests), else by the web session its session cookie names (at the
 same rate as a key: people signed in from one office share an address), else by its address (`scope["client"]`);
-the buckets are this process's own. The record is written when the answer's status is known (its first message),
-so refusals of every kind (400, 401, 403, 404, 405, 422, 429, 431, 503) and failures are recorded with their status.
-If it cannot be written the request fails closed: the caller gets a 503 instead of the answer. An exception no
-handler answered becomes a 500 problem detail (logged by type and place, never with the parameters' values).
+the buckets are this process's own (the web application's scripts, style sheets and images, under /assets/ and
+/static/, are not limited: files from disk, and a page asks for many at once). The record is written when the
+answer's status is known (its first message), so refusals of every kind (400, 401, 403, 404, 405, 422, 429, 431,
+503) and failures are recorded with their status. If it cannot be written the request fails closed: the caller gets
+a 503 instead of the answer. An exception no handler answered becomes a 500 problem detail (logged by type and
+place, never with the parameters' values).
 """
 
 from __future__ import annotations
@@ -135,7 +137,8 @@ class AccessEdge:
             await send(message)
 
         kind, who = rate_limited_as(scope)
-        wait = self.limiter.take(f"{kind}:{who}", self.limits[kind])
+        static = path.startswith(UNRECORDED_UNDER)  # the web pages' own files: served from disk, not limited
+        wait = None if static else self.limiter.take(f"{kind}:{who}", self.limits[kind])
         if wait is not None:
             whose = {"key": "API key", "session": "sign-in"}.get(kind, kind)
             detail = f"over {self.limits[kind]} requests a minute for this {whose}"

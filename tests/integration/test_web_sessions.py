@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 
 from api.factory import create_app
+from api.settings import ApiSettings
 from api.web_session import csrf_token
 from tests.support.hub import UNLIMITED, HubEnv
 from warehouse.governance.keys import create_key, revoke_key
@@ -395,3 +396,27 @@ def test_a_hostile_sign_in_form_is_refused_as_a_page_not_a_failure(app: FastAPI,
     answer = client.post("/web/sign-in", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert answer.status_code == 403
     assert answer.headers["content-type"].startswith("text/html") and "govuk-error-summary" in answer.text
+
+
+def test_a_signed_in_persons_requests_are_limited_per_session_and_the_pages_files_not_at_all(
+    hub_env: HubEnv,
+) -> None:
+    """With 3 requests a minute per key (and session) and 4 per address, which two sign-ins spend: two people
+    signed in from one address each get their own 3 API calls (the 4th is a 429), however many of the pages' files
+    they load."""
+    limits = ApiSettings(key_requests_per_minute=3, address_requests_per_minute=4)
+    limited = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, limits, cdn_docs=False)
+    install_web(limited, SETTINGS)
+    with TestClient(limited):
+        people = []
+        for _ in range(2):
+            client = _client(limited)
+            key = _key(hub_env, "analyst")
+            token = _login_token(client.get("/web/sign-in"))
+            assert client.post("/web/sign-in", data={"login_token": token, "key": key}).status_code == 303
+            people.append(client)
+        for client in people:
+            files = [client.get("/static/js/hub.js").status_code for _ in range(5)]
+            calls = [client.get(API_PATH).status_code for _ in range(4)]
+            assert files == [200] * 5
+            assert calls == [200, 200, 200, 429]
