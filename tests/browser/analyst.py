@@ -1,5 +1,6 @@
-"""What the analyst pages' browser tests share: waiting for a page's figures, reading its tables, and the text a
-cell shows for a figure of the API's answer (worked out here, independently of the page's script)."""
+"""What the analyst pages' browser tests share: waiting for a page's figures, reading its tables, following its
+permalink, the refusal page, and the text a cell shows for a figure of the API's answer (worked out here,
+independently of the page's script)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,26 @@ def table(page: Page, selector: str) -> list[dict[str, str]]:
         "rows => rows.map(r => Object.fromEntries([...r.cells].map(c => [c.dataset.key, c.textContent])))",
     )
     return rows
+
+
+def restored_by_permalink(page: Page, fields: tuple[str, ...]) -> str:
+    """The page's permalink, after asserting that opening it afresh restores the form's `fields` and the table."""
+    link = page.locator("#permalink").get_attribute("href")
+    assert link
+    chosen = [page.locator(f).input_value() for f in fields]
+    figures = table(page, "#table")
+    page.goto("about:blank")
+    drawn(page, link)
+    assert [page.locator(f).input_value() for f in fields] == chosen
+    assert table(page, "#table") == figures
+    return link
+
+
+def refused(page: Page, path: str) -> None:
+    """`path` answers `page`'s person with the refusal page (403)."""
+    answer = page.goto(path)
+    assert answer is not None and answer.status == 403
+    assert page.get_by_role("heading", name="You cannot see this page").is_visible()
 
 
 def fixed(value: float | None, places: int) -> str:

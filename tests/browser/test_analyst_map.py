@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.analyst import drawn, query_string, shown, table
+from tests.browser.analyst import drawn, query_string, refused, restored_by_permalink, shown, table
 from tests.browser.conftest import HUB_IG_LEAD, PARTNER, SignedIn
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -99,24 +99,14 @@ def test_the_hot_spots_match_the_api(analyst: Page, analyst_api: httpx.Client) -
 
 def test_the_permalink_restores_the_view(analyst: Page) -> None:
     page = drawn(analyst, MAP)  # no parameters: the page chooses, and puts its choice in the address
-    link = page.locator("#permalink").get_attribute("href")
-    assert link and "dataset=" in link and "from=" in link
-    fields = ("#dataset", "#category", "#level", "#from", "#to")
-    chosen = [page.locator(f).input_value() for f in fields]
-    figures = table(page, "#table")
-    page.goto("about:blank")
-    drawn(page, link)
-    assert [page.locator(f).input_value() for f in fields] == chosen
-    assert table(page, "#table") == figures
+    link = restored_by_permalink(page, ("#dataset", "#category", "#level", "#from", "#to"))
+    assert "dataset=" in link and "from=" in link
 
 
 @pytest.mark.parametrize("who", [HUB_IG_LEAD, PARTNER])
 def test_other_roles_are_refused(sign_in: Callable[[str, str], Page], who: tuple[str, str]) -> None:
     org, role = who
-    page = sign_in(role, org)
-    answer = page.goto(MAP)
-    assert answer is not None and answer.status == 403
-    assert page.get_by_role("heading", name="You cannot see this page").is_visible()
+    refused(sign_in(role, org), MAP)
 
 
 def test_accessible_without_csp_violations(

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.analyst import drawn, query_string, shown, table
+from tests.browser.analyst import drawn, query_string, refused, restored_by_permalink, shown, table
 from tests.browser.conftest import HUB_IG_LEAD, PARTNER, SignedIn
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -69,23 +69,14 @@ def test_a_suppressed_count_shows_as_suppressed(analyst: Page, analyst_api: http
 
 def test_the_permalink_restores_the_view(analyst: Page) -> None:
     page = drawn(analyst, TRENDS)  # no parameters: the page chooses, and puts its choice in the address
-    link = page.locator("#permalink").get_attribute("href")
-    assert link and "period=month" in link and "dataset=" in link
-    fields = ("#dataset", "#category", "#level", "#from", "#to", "#period", "#area")
-    chosen = [page.locator(f).input_value() for f in fields]
-    figures = table(page, "#table")
-    page.goto("about:blank")
-    drawn(page, link)
-    assert [page.locator(f).input_value() for f in fields] == chosen
-    assert table(page, "#table") == figures
+    link = restored_by_permalink(page, ("#dataset", "#category", "#level", "#from", "#to", "#period", "#area"))
+    assert "period=month" in link and "dataset=" in link
 
 
 @pytest.mark.parametrize("who", [HUB_IG_LEAD, PARTNER])
 def test_other_roles_are_refused(sign_in: Callable[[str, str], Page], who: tuple[str, str]) -> None:
     org, role = who
-    page = sign_in(role, org)
-    answer = page.goto(TRENDS)
-    assert answer is not None and answer.status == 403
+    refused(sign_in(role, org), TRENDS)
 
 
 def test_accessible_without_csp_violations(
