@@ -1,15 +1,17 @@
 """What a signed-in caller's pages offer them to choose from: the CSPs their organisation serves and the datasets
-their protocols grant them (choices only; every figure comes from the API)."""
+their protocols let them count, by the API's own services for /v1/areas and /v1/datasets (choices only; every
+figure comes from the API)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
 from api.caller import Caller
 from api.services.areas import codes_within, declared_areas
+from api.services.datasets import countable_datasets
 from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.queries.aggregates import Level
@@ -36,8 +38,9 @@ def caller_csps(
 
 
 def caller_datasets(register: ProtocolRegister, caller: Caller) -> list[str]:
-    """The datasets some clause in force today grants the caller's organisation, sorted."""
-    return sorted({d for grant in register.clauses_for(caller.org, date.today()) for d in grant.clause.datasets})
+    """The datasets the caller's organisation's clauses in force today let it count at some level, sorted (those
+    GET /v1/datasets lists)."""
+    return countable_datasets(register, caller.org, datetime.now(UTC).date())
 
 
 def scorecard_datasets(session: Session) -> set[str]:
