@@ -1,19 +1,21 @@
 """What a signed-in caller's pages offer them to choose from: the CSPs their organisation serves and the datasets
-their protocols grant them (choices only; every figure comes from the API)."""
+their protocols let them count, by the API's own services for /v1/areas and /v1/datasets (choices only; every
+figure comes from the API)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from api.aggregate_query import SCOPE_AREA_LEVEL
 from api.caller import Caller
+from api.services.areas import codes_within, declared_areas
+from api.services.datasets import countable_datasets
 from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.queries.aggregates import Level
-from warehouse.queries.areas import area_names, areas_within
+from warehouse.queries.areas import area_names
 from warehouse.reference.indicator_store import read_indicators
 
 
@@ -29,21 +31,16 @@ def caller_csps(
     session: Session, geography: GeocoderSettings, register: ProtocolRegister, caller: Caller
 ) -> list[Choice]:
     """The CSPs whose wards lie in the areas the caller's organisation serves, as its protocols in force today
-    declare them (a recipient's `area`), by code."""
-    today = date.today()
-    codes: set[str] = set()
-    for protocol in register.active_at(today):
-        recipient = protocol.recipient(caller.org)
-        if recipient is not None and recipient.area is not None:
-            level = SCOPE_AREA_LEVEL[recipient.area.level]
-            codes |= set(areas_within(session, geography, Level.csp, level, recipient.area.all_codes))
-    names = area_names(session, Level.csp, sorted(codes))
-    return [Choice(code, code if names[code] == code else f"{names[code]} ({code})") for code in sorted(codes)]
+    declare them (a recipient's `area`; the same areas GET /v1/areas?level=csp answers), by code."""
+    codes = codes_within(session, geography, declared_areas(register, caller.org), Level.csp)
+    names = area_names(session, Level.csp, codes)
+    return [Choice(code, code if names[code] == code else f"{names[code]} ({code})") for code in codes]
 
 
 def caller_datasets(register: ProtocolRegister, caller: Caller) -> list[str]:
-    """The datasets some clause in force today grants the caller's organisation, sorted."""
-    return sorted({d for grant in register.clauses_for(caller.org, date.today()) for d in grant.clause.datasets})
+    """The datasets the caller's organisation's clauses in force today let it count at some level, sorted (those
+    GET /v1/datasets lists)."""
+    return countable_datasets(register, caller.org, datetime.now(UTC).date())
 
 
 def scorecard_datasets(session: Session) -> set[str]:

@@ -13,22 +13,23 @@ from fastapi.responses import Response
 from api.auth import CallerDep
 from api.dependencies import RegisterDep, get_settings
 from api.reply import ReplyDep
-from api.schemas.partner import PartnerFlowOut, PartnerSettingsOut
+from api.schemas.partner import PartnerSettingsOut
 from api.services import partner as service
 from api.settings import ApiSettings
 from sharing_protocols.documents import SLUG_PATTERN
+from sharing_protocols.partner_flows import PartnerFlow
 
 router = APIRouter(prefix="/v1/partner", tags=["partners"])
 
 
-@router.get("/flows", response_model=list[PartnerFlowOut])
+@router.get("/flows", response_model=list[PartnerFlow])
 def flows(
     caller: CallerDep,
     register: RegisterDep,
     reply: ReplyDep,
     dataset: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=64, description="one dataset")] = None,
     format: Literal["json", "csv"] = "json",
-) -> list[PartnerFlowOut] | Response:
+) -> list[PartnerFlow] | Response:
     """What the protocols let flow from the calling partner's datasets: to which recipients, which fields at which
     precision, as records or aggregates only, under which protocol version and clause (partners only)."""
     return reply(service.flows(register, caller, dataset), format)

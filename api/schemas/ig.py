@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from sharing_protocols.protocol_words import ClauseTerms
+
 
 class ProtocolOut(BaseModel):
     label: str
@@ -29,24 +31,6 @@ class ProtocolOut(BaseModel):
     clauses: list[dict[str, Any]]  # each clause as its document states it, and `rule`: its rule in plain words
 
 
-class ClauseTermsOut(BaseModel):
-    """One clause in plain words (sharing_protocols.protocol_words.ClauseTerms)."""
-
-    id: str
-    recipients: list[str]
-    datasets: list[str]
-    fields: list[str]
-    categories: str
-    spatial_precision: str
-    temporal_precision: str
-    output: str
-    disclosure: str
-    retention: str
-    scope: str
-    linkage: str
-    summary: str
-
-
 class ProtocolTermsOut(BaseModel):
     """One version of a protocol with its clauses in plain words, and the versions of it the caller may see."""
 
@@ -55,7 +39,7 @@ class ProtocolTermsOut(BaseModel):
     purposes: list[str]
     legal_gateways: list[str]  # in words
     retention: str
-    terms: list[ClauseTermsOut]
+    terms: list[ClauseTerms]  # each clause in plain words, as sharing_protocols.protocol_words says it
 
 
 class ChangeOut(BaseModel):

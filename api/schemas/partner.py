@@ -1,31 +1,8 @@
-"""Response schemas of the partner's endpoints (/v1/partner/...)."""
+"""Response schemas of the partner's endpoints (/v1/partner/...); a flow is a sharing_protocols PartnerFlow."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel
-
-
-class PartnerFlowOut(BaseModel):
-    """One recipient's grant of one of the partner's datasets, under one clause (sharing_protocols.partner_flows)."""
-
-    dataset: str
-    protocol: str  # id@version
-    title: str
-    in_force: bool
-    not_in_force_reason: str | None
-    clause: str
-    recipient: str
-    recipient_name: str
-    recipient_kind: str  # csp, organisation or public
-    fields: list[str]
-    spatial_precision: str | None
-    temporal_precision: str | None
-    output: str  # record_level or aggregates_only
-    disclosure: str  # the clause's disclosure rule in plain words
-    categories: list[str] | None  # None: every category
-    pseudonym_linkage: bool
-    retention: str
-    legal_gateways: list[str]
 
 
 class PartnerFeedOut(BaseModel):

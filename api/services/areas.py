@@ -38,6 +38,24 @@ def declared_areas(register: ProtocolRegister, org: str) -> list[DeclaredAreaOut
     return found
 
 
+def declared_by_level(declared: list[DeclaredAreaOut]) -> dict[Level, set[str]]:
+    """The declared areas' codes by the level they are declared at."""
+    by_level: dict[Level, set[str]] = defaultdict(set)
+    for entry in declared:
+        by_level[entry.level].update(entry.codes)
+    return by_level
+
+
+def codes_within(
+    session: Session, geography: GeocoderSettings, declared: list[DeclaredAreaOut], wanted: Level
+) -> list[str]:
+    """The codes of the areas of level `wanted` that lie in the `declared` areas, sorted."""
+    codes: set[str] = set()
+    for within, held in declared_by_level(declared).items():
+        codes.update(areas_within(session, geography, wanted, within, sorted(held)))
+    return sorted(codes)
+
+
 def areas(
     session: Session,
     geography: GeocoderSettings,
@@ -51,21 +69,16 @@ def areas(
     declared = declared_areas(register, recipient(caller))
     coarsest = max((d.level for d in declared), key=FINENESS.index, default=Level.lad)
     wanted = level or coarsest
-    by_level: dict[Level, set[str]] = defaultdict(set)
-    for entry in declared:
-        by_level[entry.level].update(entry.codes)
-    for within in by_level:
+    for within in declared_by_level(declared):
         if FINENESS.index(within) < FINENESS.index(wanted):
             raise BadParameter(f"the areas are declared as {within.value} codes: level {wanted.value} is too coarse")
-    codes: set[str] = set()
-    for within, held in by_level.items():
-        codes.update(areas_within(session, geography, wanted, within, sorted(held)))
-    names = area_names(session, wanted, sorted(codes))
-    rows = [AreaOut(area_code=code, area_name=names.get(code, code)) for code in sorted(codes)]
+    codes = codes_within(session, geography, declared, wanted)
+    names = area_names(session, wanted, codes)
+    rows = [AreaOut(area_code=code, area_name=names.get(code, code)) for code in codes]
     protocols = sorted({d.protocol for d in declared})
     body = AreasResponse(level=wanted, areas=rows, declared=declared)
     if format == "geojson":
-        shapes = area_shapes(session, geography, wanted, sorted(codes))
+        shapes = area_shapes(session, geography, wanted, codes)
         features = [feature(shapes.get(r.area_code), r.model_dump(), r.area_code) for r in rows]
         collection = feature_collection(features, level=wanted.value, declared=[d.model_dump() for d in declared])
         return Answer(collection, protocols, len(rows))

@@ -3,7 +3,7 @@ force allow and the months its events span (no figures: the counts themselves co
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -18,18 +18,31 @@ from sharing_protocols.decision import ProtocolRegister
 from warehouse.queries.aggregates import Level, data_categories, data_months
 
 
+def countable_levels(register: ProtocolRegister, org: str, name: str, today: date) -> dict[Level, QueryGrant]:
+    """The levels at which `org`'s clauses in force on `today` let it count dataset `name`, finest first, each with
+    its grant."""
+    permitted: dict[Level, QueryGrant] = {}
+    for level in FINENESS:
+        try:
+            permitted[level] = grant_for_counts(register, org, name, PRECISION[level], False, today)
+        except NoGrant:
+            continue
+    return permitted
+
+
+def countable_datasets(register: ProtocolRegister, org: str, today: date) -> list[str]:
+    """The datasets `org`'s clauses in force on `today` let it count at some level, sorted (what GET /v1/datasets
+    lists)."""
+    return [name for name in sorted(CATALOGUE) if countable_levels(register, org, name, today)]
+
+
 def datasets(session: Session, register: ProtocolRegister, caller: Caller) -> Answer[list[DatasetOut]]:
     """Every dataset the caller's clauses in force let it count at some level (Forbidden for a partner key)."""
     org = recipient(caller)
     today = datetime.now(UTC).date()
     out = []
     for name in sorted(CATALOGUE):
-        permitted: dict[Level, QueryGrant] = {}
-        for level in FINENESS:
-            try:
-                permitted[level] = grant_for_counts(register, org, name, PRECISION[level], False, today)
-            except NoGrant:
-                continue
+        permitted = countable_levels(register, org, name, today)
         if not permitted:
             continue
         widest = permitted[list(permitted)[-1]]  # the coarsest level: every clause permitting a finer one, and more

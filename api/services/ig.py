@@ -15,7 +15,6 @@ from api.paging import Page
 from api.schemas.ig import (
     AccessOut,
     ChangeOut,
-    ClauseTermsOut,
     FieldRetentionOut,
     FlowOut,
     ProtocolDiffOut,
@@ -146,7 +145,7 @@ def protocol_terms(
         purposes=list(p.purposes),
         legal_gateways=[g.text for g in p.legal_gateways],
         retention=str(p.retention),
-        terms=[ClauseTermsOut.model_validate(clause_terms(p, c), from_attributes=True) for c in p.clauses],
+        terms=[clause_terms(p, c) for c in p.clauses],
     )
     return Answer(body, [p.label], len(body.terms))
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
 
 from api.answer import Answer, Table
 from api.caller import Caller
 from api.errors import Forbidden
-from api.schemas.partner import PartnerFeedOut, PartnerFlowOut, PartnerSettingsOut
+from api.schemas.partner import PartnerFeedOut, PartnerSettingsOut
 from sharing_protocols.decision import ProtocolRegister
-from sharing_protocols.partner_flows import partner_feeds, partner_flows
+from sharing_protocols.partner_flows import PartnerFlow, partner_feeds, partner_flows
 from sharing_protocols.topics import partner_principal
 
 
@@ -22,21 +22,19 @@ def _partner(caller: Caller) -> str:
     return caller.org
 
 
-def _flow_record(row: Any) -> dict[str, Any]:
+def _flow_record(row: PartnerFlow) -> dict[str, Any]:
     """A flow as one CSV row: lists joined with spaces."""
-    record: dict[str, Any] = row.model_dump()
-    return {k: " ".join(v) if isinstance(v, list) else v for k, v in record.items()}
+    return {k: " ".join(v) if isinstance(v, tuple) else v for k, v in asdict(row).items()}
 
 
-def flows(register: ProtocolRegister, caller: Caller, dataset: str | None) -> Answer[list[PartnerFlowOut]]:
+def flows(register: ProtocolRegister, caller: Caller, dataset: str | None) -> Answer[list[PartnerFlow]]:
     """Every flow the protocols grant from the calling partner's datasets (only `dataset`, when given): recipient,
     fields, precision, output and disclosure rule, under which protocol version and clause, in force today or not."""
     partner = _partner(caller)
     found = partner_flows(register, partner, datetime.now(UTC).date(), dataset)
-    out = [PartnerFlowOut.model_validate(asdict(flow)) for flow in found]
-    table = Table(
-        out, list(PartnerFlowOut.model_fields), "partner-flows", "none (the protocols' grants)", flatten=_flow_record
-    )
+    out = list(found)
+    columns = [f.name for f in fields(PartnerFlow)]
+    table = Table(out, columns, "partner-flows", "none (the protocols' grants)", flatten=_flow_record)
     return Answer(out, sorted({flow.protocol for flow in found}), len(out), table)
 
 

@@ -1,39 +1,14 @@
-"""What the analyst pages' browser tests share: one signed-in analyst page per test module (the sign-in form limits
-attempts per address a minute), waiting for a page's figures, and reading its tables."""
+"""What the analyst pages' browser tests share: waiting for a page's figures, reading its tables, following its
+permalink, the refusal page, and the text a cell shows for a figure of the API's answer (worked out here,
+independently of the page's script)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
-from tests.browser.conftest import ANALYST
 from tests.support import browser as chromium
-
-
-class SignedIn:
-    """A page signed in as the demo's analyst, with what it met: CSP violations, requests beyond the server."""
-
-    def __init__(self, page: Page, offline: chromium.Offline, watch: chromium.CspWatch) -> None:
-        self.page = page
-        self.offline = offline
-        self.watch = watch
-
-
-@contextmanager
-def analyst_page(browser: Browser, origin: str, issue_key: Callable[[str, str], str]) -> Iterator[SignedIn]:
-    """A page signed in through the sign-in form as the analyst; when the block ends, asserts it asked for nothing
-    beyond the server."""
-    page, offline, watch = chromium.new_page(browser, origin)
-    org, role = ANALYST
-    try:
-        chromium.sign_in_with(page, issue_key(role, org))
-        yield SignedIn(page, offline, watch)
-        assert not offline.refused, f"the page asked for addresses beyond the server: {offline.refused}"
-    finally:
-        page.context.close()
 
 
 def drawn(page: Page, path: str) -> Page:
@@ -53,9 +28,37 @@ def table(page: Page, selector: str) -> list[dict[str, str]]:
     return rows
 
 
-def shown(value: Any) -> str:
-    """How a page shows a count the API gave: the number, or "suppressed" (never 0 or blank)."""
-    return "suppressed" if value is None else str(value)
+def restored_by_permalink(page: Page, fields: tuple[str, ...]) -> str:
+    """The page's permalink, after asserting that opening it afresh restores the form's `fields` and the table."""
+    link = page.locator("#permalink").get_attribute("href")
+    assert link
+    chosen = [page.locator(f).input_value() for f in fields]
+    figures = table(page, "#table")
+    page.goto("about:blank")
+    drawn(page, link)
+    assert [page.locator(f).input_value() for f in fields] == chosen
+    assert table(page, "#table") == figures
+    return link
+
+
+def refused(page: Page, path: str) -> None:
+    """`path` answers `page`'s person with the refusal page (403)."""
+    answer = page.goto(path)
+    assert answer is not None and answer.status == 403
+    assert page.get_by_role("heading", name="You cannot see this page").is_visible()
+
+
+def fixed(value: float | None, places: int) -> str:
+    """A figure to `places` decimals; none: blank."""
+    return "" if value is None else f"{value:.{places}f}"
+
+
+def shown(value: Any, places: int | None = None) -> str:
+    """How a page shows a figure the API gave: "suppressed" for a suppressed (null) one (never 0 or blank), else the
+    value (to `places` decimals)."""
+    if value is None:
+        return "suppressed"
+    return fixed(value, places) if places is not None else str(value)
 
 
 def query_string(query: dict[str, str]) -> str:

@@ -4,7 +4,9 @@ watching and screenshots.
 
 Fixtures: web_hub, web_server (base URL), browser, sign_in(role, org) -> Page, open_page() -> Page (nobody signed
 in), api_as(role, org) -> httpx.Client, axe(page), assert_accessible(page), csp_violations(page), wait_drawn(page),
-screenshot(page, name); every page is kept offline and the test fails if one asked beyond the server.
+screenshot(page, name); for the analyst's map and trends, analyst_signed_in (one page a module, signed in as the
+analyst), analyst (its page) and analyst_api (the analyst's API client). Every page is kept offline and the test
+fails if one asked beyond the server.
 The long-lived fixtures are of the tests/browser package's scope: Playwright's sync API runs an event loop on the
 main thread while it lives, which later tests calling asyncio.run would meet.
 A test module marks itself `pytestmark = [pytest.mark.integration, pytest.mark.browser]`.
@@ -166,6 +168,42 @@ def api_as(web_server: str, issue_key: Callable[[str, str], str]) -> Iterator[Ca
     yield client
     for made in clients:
         made.close()
+
+
+class SignedIn:
+    """A page signed in as the demo's analyst, with what it met: CSP violations, requests beyond the server."""
+
+    def __init__(self, page: Page, offline: chromium.Offline, watch: chromium.CspWatch) -> None:
+        self.page = page
+        self.offline = offline
+        self.watch = watch
+
+
+@pytest.fixture(scope="module")
+def analyst_signed_in(browser: Browser, web_server: str, issue_key: Callable[[str, str], str]) -> Iterator[SignedIn]:
+    """One page a test module, signed in through the sign-in form as the analyst (the form limits attempts per
+    address a minute); when the module ends, asserts it asked for nothing beyond the server."""
+    page, offline, watch = chromium.new_page(browser, web_server)
+    org, role = ANALYST
+    try:
+        chromium.sign_in_with(page, issue_key(role, org))
+        yield SignedIn(page, offline, watch)
+        assert not offline.refused, f"the page asked for addresses beyond the server: {offline.refused}"
+    finally:
+        page.context.close()
+
+
+@pytest.fixture
+def analyst(analyst_signed_in: SignedIn) -> Page:
+    """The module's page signed in as the analyst."""
+    return analyst_signed_in.page
+
+
+@pytest.fixture
+def analyst_api(api_as: Callable[[str, str], httpx.Client]) -> httpx.Client:
+    """An API client with a real key of the analyst's."""
+    org, role = ANALYST
+    return api_as(role, org)
 
 
 @pytest.fixture

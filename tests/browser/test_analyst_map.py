@@ -5,15 +5,15 @@ other roles are refused; no WCAG 2.2 AA violation, no CSP violation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
-from tests.browser.analyst import SignedIn, analyst_page, drawn, query_string, shown, table
-from tests.browser.conftest import ANALYST, HUB_IG_LEAD, PARTNER
+from tests.browser.analyst import drawn, query_string, refused, restored_by_permalink, shown, table
+from tests.browser.conftest import HUB_IG_LEAD, PARTNER, SignedIn
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -32,26 +32,9 @@ def counts(api: httpx.Client, query: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture(scope="module")
-def signed_in(browser: Browser, web_server: str, issue_key: Callable[[str, str], str]) -> Iterator[SignedIn]:
-    with analyst_page(browser, web_server, issue_key) as found:
-        yield found
-
-
-@pytest.fixture
-def analyst(signed_in: SignedIn) -> Page:
-    return signed_in.page
-
-
-@pytest.fixture
-def api(api_as: Callable[[str, str], httpx.Client]) -> httpx.Client:
-    org, role = ANALYST
-    return api_as(role, org)
-
-
-def test_the_table_holds_the_figures_the_api_gives(analyst: Page, api: httpx.Client) -> None:
+def test_the_table_holds_the_figures_the_api_gives(analyst: Page, analyst_api: httpx.Client) -> None:
     page = drawn(analyst, f"{MAP}?{query_string(YEAR)}")
-    body = counts(api, YEAR)
+    body = counts(analyst_api, YEAR)
     expected = {r["area_code"]: (r["area_name"], shown(r["count"])) for r in body["rows"]}
     assert len(expected) >= 5  # Eastbourne's wards
     rows = table(page, "#table")
@@ -61,9 +44,9 @@ def test_the_table_holds_the_figures_the_api_gives(analyst: Page, api: httpx.Cli
     assert body["disclosure"]["rule"] in page.locator("#legend").inner_text()
 
 
-def test_rates_are_the_rates_the_api_gives(analyst: Page, api: httpx.Client) -> None:
+def test_rates_are_the_rates_the_api_gives(analyst: Page, analyst_api: httpx.Client) -> None:
     page = drawn(analyst, f"{MAP}?{query_string(YEAR)}&measure=rates")
-    answer = api.get("/v1/rates", params={**YEAR, **API_BOUNDS})
+    answer = analyst_api.get("/v1/rates", params={**YEAR, **API_BOUNDS})
     assert answer.status_code == 200, answer.text
     body = answer.json()
     expected = {
@@ -76,8 +59,8 @@ def test_rates_are_the_rates_the_api_gives(analyst: Page, api: httpx.Client) -> 
     assert f"Rate per {body['per']}: {body['denominator_description']}" in page.locator("#legend").inner_text()
 
 
-def test_a_suppressed_area_shows_as_suppressed(analyst: Page, api: httpx.Client, screenshot: Any) -> None:
-    body = counts(api, SMALL)
+def test_a_suppressed_area_shows_as_suppressed(analyst: Page, analyst_api: httpx.Client, screenshot: Any) -> None:
+    body = counts(analyst_api, SMALL)
     assert [r["count"] for r in body["rows"]] == [None], "the test needs Eastbourne's count suppressed"
     page = drawn(analyst, f"{MAP}?{query_string(SMALL)}")
     cell = page.locator('#table td[data-key="count"]')
@@ -89,12 +72,12 @@ def test_a_suppressed_area_shows_as_suppressed(analyst: Page, api: httpx.Client,
     screenshot(page, "analyst-map-suppressed")
 
 
-def test_an_area_opens_its_trend_as_the_api_gives_it(analyst: Page, api: httpx.Client) -> None:
+def test_an_area_opens_its_trend_as_the_api_gives_it(analyst: Page, analyst_api: httpx.Client) -> None:
     page = drawn(analyst, f"{MAP}?{query_string(YEAR)}")
     first = table(page, "#table")[0]
     page.locator("#table tbody tr").first.get_by_role("link").click()
     page.wait_for_selector("#area-table table")
-    answer = api.get("/v1/trends", params={**YEAR, "period": "month", "area": first["area_code"]})
+    answer = analyst_api.get("/v1/trends", params={**YEAR, "period": "month", "area": first["area_code"]})
     assert answer.status_code == 200, answer.text
     months = table(page, "#area-table")
     expected = [(r["period"], shown(r["count"])) for r in answer.json()["rows"]]
@@ -102,10 +85,10 @@ def test_an_area_opens_its_trend_as_the_api_gives_it(analyst: Page, api: httpx.C
     assert f"area={first['area_code']}" in page.url  # the area chosen is in the permalink
 
 
-def test_the_hot_spots_match_the_api(analyst: Page, api: httpx.Client) -> None:
+def test_the_hot_spots_match_the_api(analyst: Page, analyst_api: httpx.Client) -> None:
     page = drawn(analyst, f"{MAP}?{query_string(YEAR)}&hotspots=on")
     page.wait_for_selector("#hotspots-table table")
-    answer = api.get("/v1/hotspots", params={k: v for k, v in {**YEAR, **API_BOUNDS}.items() if k != "period"})
+    answer = analyst_api.get("/v1/hotspots", params={k: v for k, v in {**YEAR, **API_BOUNDS}.items() if k != "period"})
     assert answer.status_code == 200, answer.text
     expected = {
         f["properties"]["code"]: (shown(f["properties"]["count"]), f["properties"]["classification"])
@@ -116,31 +99,21 @@ def test_the_hot_spots_match_the_api(analyst: Page, api: httpx.Client) -> None:
 
 def test_the_permalink_restores_the_view(analyst: Page) -> None:
     page = drawn(analyst, MAP)  # no parameters: the page chooses, and puts its choice in the address
-    link = page.locator("#permalink").get_attribute("href")
-    assert link and "dataset=" in link and "from=" in link
-    fields = ("#dataset", "#category", "#level", "#from", "#to")
-    chosen = [page.locator(f).input_value() for f in fields]
-    figures = table(page, "#table")
-    page.goto("about:blank")
-    drawn(page, link)
-    assert [page.locator(f).input_value() for f in fields] == chosen
-    assert table(page, "#table") == figures
+    link = restored_by_permalink(page, ("#dataset", "#category", "#level", "#from", "#to"))
+    assert "dataset=" in link and "from=" in link
 
 
 @pytest.mark.parametrize("who", [HUB_IG_LEAD, PARTNER])
 def test_other_roles_are_refused(sign_in: Callable[[str, str], Page], who: tuple[str, str]) -> None:
     org, role = who
-    page = sign_in(role, org)
-    answer = page.goto(MAP)
-    assert answer is not None and answer.status == 403
-    assert page.get_by_role("heading", name="You cannot see this page").is_visible()
+    refused(sign_in(role, org), MAP)
 
 
 def test_accessible_without_csp_violations(
-    signed_in: SignedIn, assert_accessible: Callable[[Page], None], screenshot: Any
+    analyst_signed_in: SignedIn, assert_accessible: Callable[[Page], None], screenshot: Any
 ) -> None:
-    page = drawn(signed_in.page, f"{MAP}?{query_string(YEAR)}&hotspots=on")
+    page = drawn(analyst_signed_in.page, f"{MAP}?{query_string(YEAR)}&hotspots=on")
     page.wait_for_selector("#hotspots-table table")
     assert_accessible(page)
-    assert signed_in.watch.violations == []  # on this page or any the module's tests opened
+    assert analyst_signed_in.watch.violations == []  # on this page or any the module's tests opened
     screenshot(page, "analyst-map")

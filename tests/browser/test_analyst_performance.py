@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
+from tests.browser.analyst import fixed, shown, table
 from tests.browser.conftest import ANALYST, HUB_IG_LEAD, PARTNER
 from tests.support.hub import HubEnv
 from web.routes.performance import financial_quarters
@@ -45,18 +46,7 @@ TAG_COLOURS = {"green": "green", "amber": "orange", "red": "red", "grey": "grey"
 PAGES = ["scorecard", "hotspots", "repeats", "cohorts", "pack"]
 
 
-# ---- what a cell says for a value of the API's answer (independent of the page's script) ----------------------
-
-
-def fixed(value: float | None, places: int) -> str:
-    return "" if value is None else f"{value:.{places}f}"
-
-
-def shown(value: Any, places: int | None = None) -> str:
-    """A figure as a table shows it: a suppressed (null) figure says so; else the value (to `places` decimals)."""
-    if value is None:
-        return "suppressed"
-    return fixed(value, places) if places is not None else str(value)
+# ---- opening a page and reading it ------------------------------------------------------------------------------
 
 
 def _open(page: Page, path: str, params: dict[str, str]) -> Page:
@@ -67,11 +57,7 @@ def _open(page: Page, path: str, params: dict[str, str]) -> Page:
 
 def _table(page: Page, container: str) -> list[dict[str, str]]:
     """The rows of the table in `#container`, each cell by its data-key."""
-    rows: list[dict[str, str]] = page.eval_on_selector_all(
-        f"#{container} tbody tr",
-        "rows => rows.map(r => Object.fromEntries([...r.cells].map(c => [c.dataset.key, c.textContent])))",
-    )
-    return rows
+    return table(page, f"#{container}")
 
 
 def _problems(page: Page) -> list[str]:
@@ -103,6 +89,27 @@ def _csv_of(api: httpx.Client, href: str) -> httpx.Response:
     answer = api.get(href)
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv"), answer.text
     return answer
+
+
+def _opened(
+    sign_in: SignIn, api_as: ApiAs, api_path: str, path: str, params: dict[str, str]
+) -> tuple[httpx.Client, Any, Page]:
+    """The analyst's API client, the API's answer for `params` and the page at `path` with them, drawn with no
+    problem shown."""
+    api = api_as(*reversed(ANALYST))
+    body = _get(api, api_path, params)
+    page = _open(sign_in(*reversed(ANALYST)), path, params)
+    assert _problems(page) == []
+    return api, body, page
+
+
+def _clean_accessible_shot(
+    page: Page, name: str, csp_violations: Violations, screenshot: Shoot, assert_accessible: Check
+) -> None:
+    """No CSP violation on `page`, its screenshot `name`, and no WCAG 2.2 AA violation."""
+    assert csp_violations(page) == []
+    screenshot(page, name)
+    assert_accessible(page)
 
 
 # ---- the scorecard ----------------------------------------------------------------------------------------------
@@ -137,10 +144,7 @@ def _scorecard_shown(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 def test_the_scorecard_shows_the_apis_figures_and_rag_in_words(
     sign_in: SignIn, api_as: ApiAs, assert_accessible: Check, csp_violations: Violations, screenshot: Shoot
 ) -> None:
-    api = api_as(*reversed(ANALYST))
-    body = _get(api, "/v1/scorecard", SCORECARD)
-    page = _open(sign_in(*reversed(ANALYST)), "/web/analyst/scorecard", SCORECARD)
-    assert _problems(page) == []
+    api, body, page = _opened(sign_in, api_as, "/v1/scorecard", "/web/analyst/scorecard", SCORECARD)
     assert _scorecard_shown(_table(page, "table")) == _scorecard_expected(body)
     assert any(r["status"] == "ok" and r["rag"] for r in body["rows"])  # the demo indicators have figures
     tags = page.eval_on_selector_all(
@@ -152,9 +156,7 @@ def test_the_scorecard_shows_the_apis_figures_and_rag_in_words(
     assert page.input_value("#field-csp") == EASTBOURNE_CSP  # the permalink fills the form
     csv = _csv_of(api, _download(page, "Download this scorecard (CSV)"))
     assert len(csv.text.strip().splitlines()) == len(body["rows"]) + 1
-    assert csp_violations(page) == []
-    screenshot(page, "analyst-scorecard")
-    assert_accessible(page)
+    _clean_accessible_shot(page, "analyst-scorecard", csp_violations, screenshot, assert_accessible)
 
 
 def test_choosing_a_csp_makes_the_permalink(sign_in: SignIn) -> None:
@@ -178,10 +180,7 @@ def test_choosing_a_csp_makes_the_permalink(sign_in: SignIn) -> None:
 def test_the_hot_spots_table_is_the_apis(
     sign_in: SignIn, api_as: ApiAs, assert_accessible: Check, csp_violations: Violations, screenshot: Shoot
 ) -> None:
-    api = api_as(*reversed(ANALYST))
-    body = _get(api, "/v1/hotspots", HOTSPOTS)
-    page = _open(sign_in(*reversed(ANALYST)), "/web/analyst/hotspots", HOTSPOTS)
-    assert _problems(page) == []
+    api, body, page = _opened(sign_in, api_as, "/v1/hotspots", "/web/analyst/hotspots", HOTSPOTS)
     expected = [
         {
             "name": p["name"],
@@ -200,9 +199,7 @@ def test_the_hot_spots_table_is_the_apis(
     assert page.input_value("#field-area") == EASTBOURNE_CSP and page.input_value("#field-from") == "2025-04"
     records = _csv_of(api, _download(page, "Download this table (CSV)")).text.strip().splitlines()
     assert len(records) == len(expected) + 1
-    assert csp_violations(page) == []
-    screenshot(page, "analyst-hotspots")
-    assert_accessible(page)
+    _clean_accessible_shot(page, "analyst-hotspots", csp_violations, screenshot, assert_accessible)
 
 
 # ---- repeats ----------------------------------------------------------------------------------------------------
@@ -215,10 +212,7 @@ def _area(row: dict[str, Any], missing: str) -> str:
 def test_domestic_abuse_repeats_are_the_apis_with_suppressed_cells_shown_as_such(
     sign_in: SignIn, api_as: ApiAs, assert_accessible: Check, csp_violations: Violations, screenshot: Shoot
 ) -> None:
-    api = api_as(*reversed(ANALYST))
-    body = _get(api, "/v1/repeats", REPEATS)
-    page = _open(sign_in(*reversed(ANALYST)), "/web/analyst/repeats", REPEATS)
-    assert _problems(page) == []
+    api, body, page = _opened(sign_in, api_as, "/v1/repeats", "/web/analyst/repeats", REPEATS)
     rows = [*body["rows"], *body["unlocated"]]
     expected = [
         {
@@ -238,9 +232,7 @@ def test_domestic_abuse_repeats_are_the_apis_with_suppressed_cells_shown_as_such
     assert body["disclosure"]["rule"].rstrip(".") in page.inner_text("#rule")
     assert page.locator("#field-measure").input_value() == "domestic_abuse"
     _csv_of(api, _download(page, "Download this table (CSV)"))
-    assert csp_violations(page) == []
-    screenshot(page, "analyst-repeats")
-    assert_accessible(page)
+    _clean_accessible_shot(page, "analyst-repeats", csp_violations, screenshot, assert_accessible)
 
 
 def test_the_marac_repeat_rate_is_the_apis(sign_in: SignIn, api_as: ApiAs) -> None:
@@ -271,10 +263,7 @@ def test_the_marac_repeat_rate_is_the_apis(sign_in: SignIn, api_as: ApiAs) -> No
 def test_cohorts_are_the_apis_with_the_unlinked(
     sign_in: SignIn, api_as: ApiAs, assert_accessible: Check, csp_violations: Violations, screenshot: Shoot
 ) -> None:
-    api = api_as(*reversed(ANALYST))
-    body = _get(api, "/v1/cohorts", COHORTS)
-    page = _open(sign_in(*reversed(ANALYST)), "/web/analyst/cohorts", COHORTS)
-    assert _problems(page) == []
+    api, body, page = _opened(sign_in, api_as, "/v1/cohorts", "/web/analyst/cohorts", COHORTS)
     rows = [*body["rows"], *body["unlinked"]]
     expected = [
         {
@@ -293,9 +282,7 @@ def test_cohorts_are_the_apis_with_the_unlinked(
     assert expected and _table(page, "table") == expected
     assert f"{len(body['unlinked'])} row(s)" in page.inner_text("#unlinked") or not body["unlinked"]
     _csv_of(api, _download(page, "Download this table (CSV)"))
-    assert csp_violations(page) == []
-    screenshot(page, "analyst-cohorts")
-    assert_accessible(page)
+    _clean_accessible_shot(page, "analyst-cohorts", csp_violations, screenshot, assert_accessible)
 
 
 # ---- the quarterly performance pack -----------------------------------------------------------------------------
@@ -365,9 +352,7 @@ def test_the_pack_puts_the_apis_headline_scorecard_trends_and_hot_spots_together
             _csv_of(api, link)
     checked = page.locator('input[name="dataset"]:checked').evaluate_all("boxes => boxes.map(b => b.value)")
     assert sorted(checked) == sorted(datasets)  # the permalink restores the choice
-    assert csp_violations(page) == []
-    screenshot(page, "analyst-pack")
-    assert_accessible(page)
+    _clean_accessible_shot(page, "analyst-pack", csp_violations, screenshot, assert_accessible)
 
 
 def test_the_pack_prints_without_navigation_one_section_a_page(sign_in: SignIn) -> None:

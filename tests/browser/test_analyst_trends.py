@@ -4,15 +4,15 @@ other roles are refused; no WCAG 2.2 AA violation, no CSP violation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
-from tests.browser.analyst import SignedIn, analyst_page, drawn, query_string, shown, table
-from tests.browser.conftest import ANALYST, HUB_IG_LEAD, PARTNER
+from tests.browser.analyst import drawn, query_string, refused, restored_by_permalink, shown, table
+from tests.browser.conftest import HUB_IG_LEAD, PARTNER, SignedIn
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -20,23 +20,6 @@ TRENDS = "/web/analyst/trends"
 EASTBOURNE = "E07000061"
 QUARTERS = {"dataset": "police-records", "level": "lad", "from": "2024-04", "to": "2026-03", "period": "quarter"}
 SMALL = {"dataset": "marac-cases", "level": "lad", "from": "2024-04", "to": "2025-03", "period": "month"}
-
-
-@pytest.fixture(scope="module")
-def signed_in(browser: Browser, web_server: str, issue_key: Callable[[str, str], str]) -> Iterator[SignedIn]:
-    with analyst_page(browser, web_server, issue_key) as found:
-        yield found
-
-
-@pytest.fixture
-def analyst(signed_in: SignedIn) -> Page:
-    return signed_in.page
-
-
-@pytest.fixture
-def api(api_as: Callable[[str, str], httpx.Client]) -> httpx.Client:
-    org, role = ANALYST
-    return api_as(role, org)
 
 
 def trends(api: httpx.Client, query: dict[str, str]) -> list[dict[str, Any]]:
@@ -57,9 +40,9 @@ def compared(c: dict[str, Any]) -> tuple[str, str, str]:
     return c["period"], count, flags
 
 
-def test_the_table_holds_the_changes_the_api_gives(analyst: Page, api: httpx.Client) -> None:
+def test_the_table_holds_the_changes_the_api_gives(analyst: Page, analyst_api: httpx.Client) -> None:
     page = drawn(analyst, f"{TRENDS}?{query_string(QUARTERS)}")
-    expected = trends(api, QUARTERS)
+    expected = trends(analyst_api, QUARTERS)
     assert len(expected) == 8  # two financial years by quarter
     rows = table(page, "#table")
     assert [(r["period"], r["count"]) for r in rows] == [(e["period"], shown(e["count"])) for e in expected]
@@ -74,8 +57,8 @@ def test_the_table_holds_the_changes_the_api_gives(analyst: Page, api: httpx.Cli
     assert any(r["year_ago_count"] not in ("no data", "suppressed") for r in rows)  # year-ago changes shown
 
 
-def test_a_suppressed_count_shows_as_suppressed(analyst: Page, api: httpx.Client) -> None:
-    expected = trends(api, SMALL)
+def test_a_suppressed_count_shows_as_suppressed(analyst: Page, analyst_api: httpx.Client) -> None:
+    expected = trends(analyst_api, SMALL)
     assert any(e["count"] is None for e in expected), "the test needs a suppressed month"
     page = drawn(analyst, f"{TRENDS}?{query_string(SMALL)}")
     rows = table(page, "#table")
@@ -86,29 +69,20 @@ def test_a_suppressed_count_shows_as_suppressed(analyst: Page, api: httpx.Client
 
 def test_the_permalink_restores_the_view(analyst: Page) -> None:
     page = drawn(analyst, TRENDS)  # no parameters: the page chooses, and puts its choice in the address
-    link = page.locator("#permalink").get_attribute("href")
-    assert link and "period=month" in link and "dataset=" in link
-    fields = ("#dataset", "#category", "#level", "#from", "#to", "#period", "#area")
-    chosen = [page.locator(f).input_value() for f in fields]
-    figures = table(page, "#table")
-    page.goto("about:blank")
-    drawn(page, link)
-    assert [page.locator(f).input_value() for f in fields] == chosen
-    assert table(page, "#table") == figures
+    link = restored_by_permalink(page, ("#dataset", "#category", "#level", "#from", "#to", "#period", "#area"))
+    assert "period=month" in link and "dataset=" in link
 
 
 @pytest.mark.parametrize("who", [HUB_IG_LEAD, PARTNER])
 def test_other_roles_are_refused(sign_in: Callable[[str, str], Page], who: tuple[str, str]) -> None:
     org, role = who
-    page = sign_in(role, org)
-    answer = page.goto(TRENDS)
-    assert answer is not None and answer.status == 403
+    refused(sign_in(role, org), TRENDS)
 
 
 def test_accessible_without_csp_violations(
-    signed_in: SignedIn, assert_accessible: Callable[[Page], None], screenshot: Any
+    analyst_signed_in: SignedIn, assert_accessible: Callable[[Page], None], screenshot: Any
 ) -> None:
-    page = drawn(signed_in.page, f"{TRENDS}?{query_string(QUARTERS)}")
+    page = drawn(analyst_signed_in.page, f"{TRENDS}?{query_string(QUARTERS)}")
     assert_accessible(page)
-    assert signed_in.watch.violations == []  # on this page or any the module's tests opened
+    assert analyst_signed_in.watch.violations == []  # on this page or any the module's tests opened
     screenshot(page, "analyst-trends")

@@ -10,15 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.factory import create_app
 from tests.support.hub import UNLIMITED, HubEnv
-from warehouse.governance.keys import create_key
-from warehouse.schema.db import session_scope
+from tests.support.web_client import signed_in
 from web.install import STATIC_DIR, install_web
 from web.navigation import navigation
 from web.settings import WebSettings
@@ -45,25 +43,13 @@ def app(hub_env: HubEnv) -> Iterator[FastAPI]:
         yield web_app
 
 
-def _signed_in(app: FastAPI, hub_env: HubEnv, org: str, role: str) -> TestClient:
-    client = TestClient(app, follow_redirects=False)
-    with session_scope(hub_env.engine) as session:
-        key = create_key(session, org, role)
-    form_page = client.get("/web/sign-in")
-    found = re.search(r'name="login_token" value="([^"]+)"', form_page.text)
-    assert found is not None
-    answer: httpx.Response = client.post("/web/sign-in", data={"login_token": found.group(1), "key": key})
-    assert answer.status_code == 303, answer.text
-    return client
-
-
 def test_the_navigation_lists_the_pages_that_exist() -> None:
     assert [href for href, _ in navigation("ig_lead")] == [p for p in PAGES if "protocols" not in p]
 
 
 @pytest.mark.parametrize("path", list(PAGES))
 def test_an_ig_lead_gets_the_pages_shell(app: FastAPI, hub_env: HubEnv, path: str) -> None:
-    page = _signed_in(app, hub_env, "sussex-police", "ig_lead").get(path)
+    page = signed_in(app, hub_env.engine, "sussex-police", "ig_lead").get(path)
     assert page.status_code == 200, page.text
     script, containers = PAGES[path]
     assert f'<script type="module" src="/static/js/{script}"></script>' in page.text
@@ -78,7 +64,7 @@ def test_an_ig_lead_gets_the_pages_shell(app: FastAPI, hub_env: HubEnv, path: st
 @pytest.mark.parametrize("path", list(PAGES))
 def test_other_roles_get_the_refusal_and_nobody_the_sign_in(app: FastAPI, hub_env: HubEnv, path: str) -> None:
     for role, org in (("analyst", "eastbourne-csp"), ("partner", "sussex-police")):
-        refused = _signed_in(app, hub_env, org, role).get(path)
+        refused = signed_in(app, hub_env.engine, org, role).get(path)
         assert refused.status_code == 403 and "You cannot see this page" in refused.text
         assert "information-governance leads" in refused.text
     anonymous = TestClient(app, follow_redirects=False).get(path + "?from=2024-01-01")
@@ -89,7 +75,7 @@ def test_other_roles_get_the_refusal_and_nobody_the_sign_in(app: FastAPI, hub_en
 
 
 def test_the_permalink_fills_the_forms_fields(app: FastAPI, hub_env: HubEnv) -> None:
-    client = _signed_in(app, hub_env, "hub", "ig_lead")
+    client = signed_in(app, hub_env.engine, "hub", "ig_lead")
     flows = client.get("/web/ig/flows?from=2024-01-01&to=2024-03-31&partner=sussex-police&recipient=essex-csp")
     for name, value in (("from", "2024-01-01"), ("to", "2024-03-31"), ("partner", "sussex-police")):
         assert re.search(rf'name="{name}" type="[a-z]+"\s+value="{value}"', flows.text), name
@@ -101,7 +87,7 @@ def test_the_permalink_fills_the_forms_fields(app: FastAPI, hub_env: HubEnv) -> 
 
 
 def test_a_hostile_parameter_is_escaped_not_run(app: FastAPI, hub_env: HubEnv) -> None:
-    client = _signed_in(app, hub_env, "hub", "ig_lead")
+    client = signed_in(app, hub_env.engine, "hub", "ig_lead")
     page = client.get("/web/ig/flows", params={"partner": '"><script>alert(1)</script>'})
     assert page.status_code == 200
     assert "<script>alert(1)</script>" not in page.text
@@ -109,16 +95,16 @@ def test_a_hostile_parameter_is_escaped_not_run(app: FastAPI, hub_env: HubEnv) -
 
 
 def test_an_org_ig_lead_has_no_organisation_field_in_the_access_log(app: FastAPI, hub_env: HubEnv) -> None:
-    page = _signed_in(app, hub_env, "sussex-police", "ig_lead").get("/web/ig/access-log")
+    page = signed_in(app, hub_env.engine, "sussex-police", "ig_lead").get("/web/ig/access-log")
     assert 'name="org"' not in page.text and "Organisation: sussex-police" in page.text
-    assert 'name="org"' in _signed_in(app, hub_env, "hub", "ig_lead").get("/web/ig/access-log").text
+    assert 'name="org"' in signed_in(app, hub_env.engine, "hub", "ig_lead").get("/web/ig/access-log").text
 
 
 @pytest.mark.parametrize("path", ["/web/ig/protocols/..%2Fsecrets", "/web/ig/protocols/UPPER", "/web/ig/nowhere"])
 def test_a_malformed_protocol_id_or_unknown_page_is_not_a_server_error(
     app: FastAPI, hub_env: HubEnv, path: str
 ) -> None:
-    page = _signed_in(app, hub_env, "hub", "ig_lead").get(path)
+    page = signed_in(app, hub_env.engine, "hub", "ig_lead").get(path)
     assert 400 <= page.status_code < 500, (path, page.status_code)
     assert "Traceback" not in page.text
 

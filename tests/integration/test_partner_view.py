@@ -22,8 +22,7 @@ from api.factory import create_app
 from deploy.topics import partner_topics, protocol_topics
 from sharing_protocols.partner_flows import partner_flows
 from tests.support.hub import UNLIMITED, HubEnv
-from warehouse.governance.keys import create_key
-from warehouse.schema.db import session_scope
+from tests.support.web_client import signed_in
 from web.install import install_web
 from web.settings import WebSettings
 
@@ -142,20 +141,8 @@ def web_app(hub_env: HubEnv) -> Iterator[FastAPI]:
         yield app
 
 
-def _signed_in(app: FastAPI, hub_env: HubEnv, org: str, role: str) -> TestClient:
-    """A client signed in through the sign-in form with a fresh key of `org`'s `role`."""
-    with session_scope(hub_env.engine) as session:
-        key = create_key(session, org, role)
-    client = TestClient(app, follow_redirects=False)
-    token = re.search(r'name="login_token" value="([^"]+)"', client.get("/web/sign-in").text)
-    assert token is not None
-    answer = client.post("/web/sign-in", data={"login_token": token.group(1), "key": key})
-    assert answer.status_code == 303
-    return client
-
-
 def test_the_page_offers_the_partners_own_datasets(web_app: FastAPI, hub_env: HubEnv) -> None:
-    page = _signed_in(web_app, hub_env, PARTNER, "partner").get("/web/partner/")
+    page = signed_in(web_app, hub_env.engine, PARTNER, "partner").get("/web/partner/")
     assert page.status_code == 200
     options = re.findall(r'<option value="([^"]*)"', page.text)
     assert options == ["", *sorted(hub_env.register.provided_datasets()[PARTNER])]
@@ -164,14 +151,14 @@ def test_the_page_offers_the_partners_own_datasets(web_app: FastAPI, hub_env: Hu
 
 def test_the_page_restores_its_fields_from_its_address(web_app: FastAPI, hub_env: HubEnv) -> None:
     dataset = sorted(hub_env.register.provided_datasets()[PARTNER])[-1]
-    client = _signed_in(web_app, hub_env, PARTNER, "partner")
+    client = signed_in(web_app, hub_env.engine, PARTNER, "partner")
     page = client.get("/web/partner/", params={"dataset": dataset, "late_days": "12"})
     assert f'<option value="{dataset}" selected>' in page.text
     assert re.search(r'id="late_days"[^>]*value="12"', page.text)
 
 
 def test_markup_in_the_address_is_escaped_not_run(web_app: FastAPI, hub_env: HubEnv) -> None:
-    client = _signed_in(web_app, hub_env, PARTNER, "partner")
+    client = signed_in(web_app, hub_env.engine, PARTNER, "partner")
     attack = '"><script>alert(1)</script>'
     page = client.get("/web/partner/", params={"dataset": attack, "late_days": attack})
     assert page.status_code == 200
@@ -181,14 +168,14 @@ def test_markup_in_the_address_is_escaped_not_run(web_app: FastAPI, hub_env: Hub
 
 
 def test_the_partners_session_reads_its_own_api_answers(web_app: FastAPI, hub_env: HubEnv) -> None:
-    client = _signed_in(web_app, hub_env, PARTNER, "partner")
+    client = signed_in(web_app, hub_env.engine, PARTNER, "partner")
     assert client.get("/v1/partner/settings").json()["partner"] == PARTNER
     assert client.get("/v1/dq", params={"partner": OTHER}).status_code == 403
 
 
 @pytest.mark.parametrize(("org", "role"), [("eastbourne-csp", "analyst"), ("hub", "ig_lead")])
 def test_other_roles_get_the_refusal_page(web_app: FastAPI, hub_env: HubEnv, org: str, role: str) -> None:
-    page = _signed_in(web_app, hub_env, org, role).get("/web/partner/")
+    page = signed_in(web_app, hub_env.engine, org, role).get("/web/partner/")
     assert page.status_code == 403
     assert "partner-feeds.js" not in page.text
 

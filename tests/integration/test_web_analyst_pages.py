@@ -3,19 +3,16 @@ someone not signed in; and the pages' API calls answer the signed-in analyst thr
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.factory import create_app
 from tests.support.hub import UNLIMITED, HubEnv
-from warehouse.governance.keys import create_key
-from warehouse.schema.db import session_scope
+from tests.support.web_client import signed_in
 from web.install import install_web
 from web.settings import WebSettings
 
@@ -35,21 +32,11 @@ def app(hub_env: HubEnv) -> Iterator[FastAPI]:
         yield web_app
 
 
-def _signed_in(app: FastAPI, hub_env: HubEnv, role: str) -> TestClient:
-    with session_scope(hub_env.engine) as session:
-        key = create_key(session, ORGS[role], role)
-    client = TestClient(app, follow_redirects=False)
-    form = client.get("/web/sign-in")
-    token = re.search(r'name="login_token" value="([^"]+)"', form.text)
-    assert token is not None
-    answer: httpx.Response = client.post("/web/sign-in", data={"login_token": token.group(1), "key": key})
-    assert answer.status_code == 303, answer.text
-    return client
-
-
 @pytest.mark.parametrize("path", PAGES)
 def test_an_analyst_gets_the_page(app: FastAPI, hub_env: HubEnv, path: str) -> None:
-    answer = _signed_in(app, hub_env, "analyst").get(f"{path}?dataset=police-uk-street&from=2019-01&to=2019-01")
+    answer = signed_in(app, hub_env.engine, ORGS["analyst"], "analyst").get(
+        f"{path}?dataset=police-uk-street&from=2019-01&to=2019-01"
+    )
     assert answer.status_code == 200, answer.text
     assert 'id="query"' in answer.text and 'value="2019-01"' in answer.text
     assert "eastbourne-csp (analyst)" in answer.text
@@ -58,7 +45,7 @@ def test_an_analyst_gets_the_page(app: FastAPI, hub_env: HubEnv, path: str) -> N
 @pytest.mark.parametrize("path", PAGES)
 @pytest.mark.parametrize("role", ["ig_lead", "partner"])
 def test_other_roles_get_the_refusal_page(app: FastAPI, hub_env: HubEnv, path: str, role: str) -> None:
-    answer = _signed_in(app, hub_env, role).get(path)
+    answer = signed_in(app, hub_env.engine, ORGS[role], role).get(path)
     assert answer.status_code == 403
     assert "You cannot see this page" in answer.text and "CSP analysts" in answer.text
     assert 'id="map"' not in answer.text and "analyst-" not in answer.text  # none of the page's shell or script
@@ -73,7 +60,7 @@ def test_no_session_is_sent_to_sign_in(app: FastAPI, path: str) -> None:
 
 def test_the_pages_api_calls_answer_the_session(app: FastAPI, hub_env: HubEnv) -> None:
     """The map's first calls, with the session cookie and no key: the analyst's own choices and areas."""
-    client = _signed_in(app, hub_env, "analyst")
+    client = signed_in(app, hub_env.engine, ORGS["analyst"], "analyst")
     datasets = client.get("/v1/datasets")
     assert datasets.status_code == 200, datasets.text
     assert "police-uk-street" in {d["dataset"] for d in datasets.json()}

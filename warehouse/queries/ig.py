@@ -4,7 +4,7 @@ retention runs and retractions."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -88,36 +88,27 @@ class AccessFilter:
     until: datetime | None = None
 
 
+# The SQL condition of each AccessFilter field, when it is given (constant text: the values are bound).
+_ACCESS_CONDITIONS = {
+    "org": "org = :org",
+    "role": "role = :role",
+    "endpoint": "starts_with(endpoint, :endpoint)",
+    "status": "status = :status",
+    "since": "at >= :since",
+    "until": "at < :until",
+}
+
+
 def access_records(session: Session, where: AccessFilter, limit: int, offset: int = 0) -> list[AccessRecord]:
     """The access records `where` picks, newest first: `limit` of them after the first `offset`."""
-    conditions = ["true"]
-    if where.org is not None:
-        conditions.append("org = :org")
-    if where.role is not None:
-        conditions.append("role = :role")
-    if where.endpoint is not None:
-        conditions.append("starts_with(endpoint, :endpoint)")
-    if where.status is not None:
-        conditions.append("status = :status")
-    if where.since is not None:
-        conditions.append("at >= :since")
-    if where.until is not None:
-        conditions.append("at < :until")
+    given = asdict(where)
+    conditions = ["true", *(sql for name, sql in _ACCESS_CONDITIONS.items() if given[name] is not None)]
     rows = session.execute(
         text(
             "SELECT at, org, role, endpoint, query, protocols, rows, status FROM access_log "
             f"WHERE {' AND '.join(conditions)} ORDER BY id DESC LIMIT :limit OFFSET :offset"
         ),
-        {
-            "org": where.org,
-            "role": where.role,
-            "endpoint": where.endpoint,
-            "status": where.status,
-            "since": where.since,
-            "until": where.until,
-            "limit": limit,
-            "offset": offset,
-        },
+        {**given, "limit": limit, "offset": offset},
     ).all()
     return [AccessRecord(r[0], r[1], r[2], r[3], r[4], list(r[5]), r[6], r[7]) for r in rows]
 

@@ -45,6 +45,7 @@ DatasetsDep = Annotated[list[str], Depends(viewer_datasets)]
 PackDatasetsDep = Annotated[list[str], Depends(pack_datasets)]
 Text = Annotated[str | None, Query(max_length=200)]
 Codes = Annotated[list[str] | None, Query(max_length=200)]
+From = Annotated[str | None, Query(alias="from", max_length=200)]  # `from` is a Python keyword
 
 LEVELS = [
     Choice("lad", "District"),
@@ -97,13 +98,18 @@ def scorecard(
     return render(request, "analyst/scorecard.html", viewer, csps=_offering(csps, csp), csp=chosen, as_of=as_of or "")
 
 
+def _filled(fields: dict[str, str | None]) -> dict[str, str]:
+    """A form's fields as the page's URL gives them, absent ones empty."""
+    return {name: value or "" for name, value in fields.items()}
+
+
 @router.get("/hotspots", response_class=HTMLResponse)
 def hotspots(
     request: Request,
     viewer: AnalystDep,
     datasets: DatasetsDep,
     dataset: Text = None,
-    from_: Annotated[str | None, Query(alias="from", max_length=200)] = None,
+    from_: From = None,
     to: Text = None,
     area: Text = None,
     area_level: Text = None,
@@ -112,14 +118,8 @@ def hotspots(
 ) -> HTMLResponse:
     """Getis-Ord Gi* hot and cold spots: a map and the table of each area's count, z-score and class."""
     fields = {"dataset": dataset, "from": from_, "to": to, "area": area, "area_level": area_level, "level": level}
-    return render(
-        request,
-        "analyst/hotspots.html",
-        viewer,
-        datasets=datasets,
-        levels=LEVELS,
-        fields={**{k: v or "" for k, v in fields.items()}, "category": category or ""},
-    )
+    fields["category"] = category
+    return render(request, "analyst/hotspots.html", viewer, datasets=datasets, levels=LEVELS, fields=_filled(fields))
 
 
 @router.get("/repeats", response_class=HTMLResponse)
@@ -127,7 +127,7 @@ def repeats(
     request: Request,
     viewer: AnalystDep,
     measure: Text = None,
-    from_: Annotated[str | None, Query(alias="from", max_length=200)] = None,
+    from_: From = None,
     to: Text = None,
     level: Text = None,
     area: Text = None,
@@ -135,16 +135,14 @@ def repeats(
 ) -> HTMLResponse:
     """Domestic abuse repeat victimisation, or the MARAC repeat rate: table, chart and CSV."""
     fields = {"measure": measure, "from": from_, "to": to, "level": level, "area": area, "area_level": area_level}
-    return render(
-        request, "analyst/repeats.html", viewer, levels=LEVELS, fields={k: v or "" for k, v in fields.items()}
-    )
+    return render(request, "analyst/repeats.html", viewer, levels=LEVELS, fields=_filled(fields))
 
 
 @router.get("/cohorts", response_class=HTMLResponse)
 def cohorts(
     request: Request,
     viewer: AnalystDep,
-    from_: Annotated[str | None, Query(alias="from", max_length=200)] = None,
+    from_: From = None,
     to: Text = None,
     level: Text = None,
     area: Text = None,
@@ -153,9 +151,7 @@ def cohorts(
 ) -> HTMLResponse:
     """Reoffending cohorts by CSP (or district), with the offenders not linked to an area: table, chart and CSV."""
     fields = {"from": from_, "to": to, "level": level, "area": area, "area_level": area_level, "cohort": cohort}
-    return render(
-        request, "analyst/cohorts.html", viewer, levels=LEVELS, fields={k: v or "" for k, v in fields.items()}
-    )
+    return render(request, "analyst/cohorts.html", viewer, levels=LEVELS, fields=_filled(fields))
 
 
 @router.get("/pack", response_class=HTMLResponse)

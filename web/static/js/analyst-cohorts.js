@@ -1,7 +1,7 @@
 // The cohorts page: /v1/cohorts (reoffending cohorts by CSP, with the offenders not linked to an area) as a table,
 // a chart and a CSV link.
-import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
-import { clause, chart, csvURL, fixed, markSuppressed, orSuppressed, showDownloads, showProblem, small } from "/static/js/analyst-figures.js";
+import { csvURL, drawn, getJSON, markSuppressed, pageParams, renderTable, small, withQuery } from "/static/js/hub.js";
+import { clause, chart, fixed, orSuppressed, showDownloads, showProblem } from "/static/js/analyst-figures.js";
 
 const COLUMNS = [
   { key: "area_name", label: "Area", format: (v, r) => v ?? r.area_code ?? "Not linked to an area" },

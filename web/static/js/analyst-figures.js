@@ -1,7 +1,7 @@
 // What the analyst's figure pages (scorecard, hot spots, repeats, cohorts, the performance pack) share: showing the
 // API's problems, suppressed cells, the RAG tag, direction-of-travel arrows, download links, charts and the hot-spot
 // map. Every figure shown is a value of an API answer; nothing here computes a count.
-import { renderTable, withQuery } from "/static/js/hub.js";
+import { markSuppressed, renderTable, small } from "/static/js/hub.js";
 
 /** Shows an API problem (its title/detail) in the page's GOV.UK error summary, `where` naming the section. */
 export function showProblem(error, where = "") {
@@ -31,20 +31,6 @@ export function comparedCount(comparison) {
 /** A figure to `places` decimal places (the API's exact figure is in the CSV). */
 export function fixed(places) {
   return (value) => (value === null || value === undefined ? "" : Number(value).toFixed(places));
-}
-
-/** A dense table in GOV.UK's 16px type, so that its many columns fit the page's width. */
-export function small(table) {
-  table.classList.add("govuk-!-font-size-16");
-  return table;
-}
-
-/** Marks every cell showing "suppressed" (hatched by the style sheet; the word stays as the text). */
-export function markSuppressed(table) {
-  for (const cell of table.querySelectorAll("td")) {
-    if (cell.textContent === "suppressed") cell.classList.add("hub-suppressed");
-  }
-  return table;
 }
 
 const RAG_TAG = { green: "govuk-tag--green", amber: "govuk-tag--orange", red: "govuk-tag--red", grey: "govuk-tag--grey" };
@@ -92,24 +78,24 @@ export function renderScorecard(container, caption, body) {
   return table;
 }
 
+/** A link that downloads `href` (a CSV or GeoJSON answer of the API), saying `label`. */
+export function downloadLink(href, label) {
+  const link = document.createElement("a");
+  link.className = "govuk-link";
+  link.href = href;
+  link.textContent = label;
+  link.setAttribute("download", "");
+  return link;
+}
+
 /** Replaces `container`'s content with download links ({href, label}) and shows it. */
 export function showDownloads(container, links) {
   container.replaceChildren();
   links.forEach(({ href, label }, i) => {
     if (i) container.append(" ");
-    const link = document.createElement("a");
-    link.className = "govuk-link";
-    link.href = href;
-    link.textContent = label;
-    link.setAttribute("download", "");
-    container.append(link);
+    container.append(downloadLink(href, label));
   });
   container.hidden = false;
-}
-
-/** `path`'s CSV form: the same API call with format=csv. */
-export function csvURL(path, params) {
-  return withQuery(path, { ...params, format: "csv" });
 }
 
 /**

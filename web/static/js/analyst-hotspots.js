@@ -1,6 +1,6 @@
 // The hot spots page: /v1/hotspots (GeoJSON) for the page's parameters, as a map, its legend and the table.
-import { drawn, getJSON, pageParams, withQuery } from "/static/js/hub.js";
-import { clause, csvURL, hotspotMap, renderHotspotTable, showDownloads, showProblem } from "/static/js/analyst-figures.js";
+import { csvURL, drawn, getJSON, pageParams, withQuery } from "/static/js/hub.js";
+import { clause, hotspotMap, renderHotspotTable, showDownloads, showProblem } from "/static/js/analyst-figures.js";
 
 async function main() {
   const { dataset, from, to, area, area_level, level, category } = pageParams();

@@ -1,10 +1,8 @@
 // The analyst's map: a choropleth of GET /v1/counts or /v1/rates (GeoJSON) over the analyst's own areas, the
 // suppressed areas hatched, the analyst's areas outlined (GET /v1/areas), hot spots (GET /v1/hotspots) as an
 // optional layer, an area's trend (GET /v1/trends) on click, and the table of every figure as the API gave it.
-import { drawn, getJSON, pageParams, renderTable } from "/static/js/hub.js";
-import {
-  apiPath, boundingAreas, change, figure, fillForm, keepPermalink, markSuppressed, sentence, setStatus, showProblem,
-} from "/static/js/analyst-query.js";
+import { csvURL, drawn, figure, getJSON, markSuppressed, pageParams, renderTable, summaryRows, withQuery } from "/static/js/hub.js";
+import { boundingAreas, change, fillForm, keepPermalink, sentence, setStatus, showProblem } from "/static/js/analyst-query.js";
 
 const L = window.L;
 const Plot = window.Plot;
@@ -98,28 +96,15 @@ async function showArea(properties, state, measure) {
   const section = document.getElementById("area");
   section.hidden = false;
   document.getElementById("area-title").textContent = `${properties.area_name} (${properties.area_code})`;
-  const list = document.getElementById("area-figures");
-  list.replaceChildren();
   const entries = [["Count", figure(properties.count)]];
   if (measure === "rates") {
     entries.push(["Population", figure(properties.population)], ["Rate", properties.rate === null && properties.count !== null ? properties.note || "no rate" : figure(properties.rate, 2)]);
     if (properties.rate !== null) entries.push(["95% interval", `${figure(properties.rate_lower, 2)} to ${figure(properties.rate_upper, 2)}`]);
   }
-  for (const [key, value] of entries) {
-    const row = document.createElement("div");
-    row.className = "govuk-summary-list__row";
-    const dt = document.createElement("dt");
-    dt.className = "govuk-summary-list__key";
-    dt.textContent = key;
-    const dd = document.createElement("dd");
-    dd.className = "govuk-summary-list__value";
-    dd.textContent = value;
-    row.append(dt, dd);
-    list.appendChild(row);
-  }
+  document.getElementById("area-figures").replaceChildren(...summaryRows(entries));
   const trendTable = document.getElementById("area-table");
   try {
-    const trends = await getJSON(apiPath("/v1/trends", {
+    const trends = await getJSON(withQuery("/v1/trends", {
       dataset: state.dataset, category: state.category, level: state.level, from: state.from, to: state.to,
       period: "month", area: properties.area_code,
     }));
@@ -139,7 +124,7 @@ async function showArea(properties, state, measure) {
 
 async function main() {
   const params = pageParams();
-  const [datasets, outline] = await Promise.all([getJSON("/v1/datasets"), getJSON(apiPath("/v1/areas", { format: "geojson" }))]);
+  const [datasets, outline] = await Promise.all([getJSON("/v1/datasets"), getJSON(withQuery("/v1/areas", { format: "geojson" }))]);
   const state = fillForm(params, datasets, { level: "ward", measure: "counts", denominator: "persons", hotspots: "", area: "" });
   if (!state.dataset) throw new Error("None of the protocols in force lets you count any dataset.");
   const measure = state.measure === "rates" ? "rates" : "counts";
@@ -151,8 +136,8 @@ async function main() {
   };
   if (state.measure === "rates") query.denominator = state.denominator;
   const csv = document.getElementById("csv");
-  csv.href = apiPath(`/v1/${measure}`, { ...query, format: "csv" });
-  const body = await getJSON(apiPath(`/v1/${measure}`, { ...query, format: "geojson" }));
+  csv.href = csvURL(`/v1/${measure}`, query);
+  const body = await getJSON(withQuery(`/v1/${measure}`, { ...query, format: "geojson" }));
   const valueKey = measure === "rates" ? "rate" : "count";
   const digits = measure === "rates" ? 2 : undefined;
   const features = body.features;
@@ -246,7 +231,7 @@ async function drawHotspots(map, overlays, state, bound) {
     return;
   }
   try {
-    const spots = await getJSON(apiPath("/v1/hotspots", {
+    const spots = await getJSON(withQuery("/v1/hotspots", {
       dataset: state.dataset, category: state.category, level: state.level, from: state.from, to: state.to, ...bound,
     }));
     const layer = L.geoJSON(spots.features.filter((f) => f.geometry && f.properties.classification !== "not significant"), {

@@ -2,26 +2,14 @@
 // before and the same quarter a year before, /v1/trends), the RAG scorecard (/v1/scorecard as of the quarter's last
 // month), the trends over two years (/v1/trends, a chart and its table) and the hot spots of the first dataset
 // (/v1/hotspots, a map and its table). Each section fails on its own, naming the problem.
-import { drawn, getJSON, renderTable, withQuery } from "/static/js/hub.js";
+import { addMonths, csvURL, drawn, getJSON, markSuppressed, renderTable, small, withQuery } from "/static/js/hub.js";
 import {
-  clause, comparedCount, chart, csvURL, fixed, hotspotMap, markSuppressed, orSuppressed, renderHotspotTable, renderScorecard, showProblem, small,
+  clause, comparedCount, chart, downloadLink, fixed, hotspotMap, orSuppressed, renderHotspotTable, renderScorecard, showProblem,
 } from "/static/js/analyst-figures.js";
-
-/** `month` (YYYY-MM) moved by `n` months. */
-function addMonths(month, n) {
-  const [year, m] = month.split("-").map(Number);
-  const index = year * 12 + m - 1 + n;
-  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, "0")}`;
-}
 
 function download(list, href, label) {
   const item = document.createElement("li");
-  const link = document.createElement("a");
-  link.className = "govuk-link";
-  link.href = href;
-  link.textContent = label;
-  link.setAttribute("download", "");
-  item.append(link);
+  item.append(downloadLink(href, label));
   list.append(item);
 }
 

@@ -1,18 +1,7 @@
 // What the analyst's map and trends pages share: the choices the API offers the caller (GET /v1/datasets), the
-// areas they serve (GET /v1/areas), the form filled from the page's URL (its permalink), API paths with repeated
-// parameters, and problems shown in the GOV.UK error summary.
-
-/** `path` with `params` as its query: arrays repeat their name (area=a&area=b); empty values are left out. */
-export function apiPath(path, params) {
-  const query = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) {
-    for (const one of Array.isArray(value) ? value : [value]) {
-      if (one !== undefined && one !== null && one !== "") query.append(name, String(one));
-    }
-  }
-  const text = query.toString();
-  return text ? `${path}?${text}` : path;
-}
+// areas they serve (GET /v1/areas), the form filled from the page's URL (its permalink), comparisons in words,
+// and problems shown in the GOV.UK error summary.
+import { addMonths, withQuery } from "/static/js/hub.js";
 
 /** Shows an API problem (or any error) in the page's error summary, and says so in the status line. */
 export function showProblem(error) {
@@ -36,13 +25,6 @@ function option(select, value, label, selected) {
   found.textContent = label;
   found.selected = selected;
   select.appendChild(found);
-}
-
-/** The month `count` months after (or before, when negative) a YYYY-MM month. */
-export function addMonths(month, count) {
-  const [year, number] = month.split("-").map(Number);
-  const index = year * 12 + (number - 1) + count;
-  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, "0")}`;
 }
 
 /**
@@ -93,23 +75,10 @@ export function boundingAreas(areas) {
 
 /** Keeps the query shown in the URL (so the address is the permalink) and points the permalink link at it. */
 export function keepPermalink(state) {
-  const url = apiPath(window.location.pathname, state);
+  const url = withQuery(window.location.pathname, state);
   window.history.replaceState(null, "", url);
   const link = document.getElementById("permalink");
   link.href = url;
-}
-
-/** The text a figure is shown as: "suppressed" for a figure the API suppressed (null), never 0 or blank. */
-export function figure(value, digits) {
-  if (value === null || value === undefined) return "suppressed";
-  return typeof value === "number" && digits !== undefined ? value.toFixed(digits) : String(value);
-}
-
-/** Marks the cells showing "suppressed" in `table` (hatched, as in the legend). */
-export function markSuppressed(table) {
-  for (const cell of table.querySelectorAll("td")) {
-    if (cell.textContent === "suppressed") cell.classList.add("hub-suppressed");
-  }
 }
 
 /** A comparison as text: the change, % change, significance and "indicative", or why there is none. */

@@ -1,7 +1,7 @@
 // The repeats page: /v1/repeats (domestic abuse repeat victimisation, or the MARAC repeat rate) as a table, a chart
 // and a CSV link.
-import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
-import { clause, chart, csvURL, fixed, markSuppressed, orSuppressed, showDownloads, showProblem, small } from "/static/js/analyst-figures.js";
+import { csvURL, drawn, getJSON, markSuppressed, pageParams, renderTable, small, withQuery } from "/static/js/hub.js";
+import { clause, chart, fixed, orSuppressed, showDownloads, showProblem } from "/static/js/analyst-figures.js";
 
 const AREA = [
   { key: "area_name", label: "Area", format: (v, r) => v ?? r.area_code ?? "Not located at this level" },

@@ -1,6 +1,6 @@
 // The CSP scorecard page: /v1/scorecard for the CSP (and month) in the page's URL, as a table with a CSV link.
-import { drawn, getJSON, withQuery } from "/static/js/hub.js";
-import { clause, csvURL, renderScorecard, showDownloads, showProblem } from "/static/js/analyst-figures.js";
+import { csvURL, drawn, getJSON, withQuery } from "/static/js/hub.js";
+import { clause, renderScorecard, showDownloads, showProblem } from "/static/js/analyst-figures.js";
 
 async function main() {
   // The form holds the page's parameters (from its URL), or the analyst's first CSP when the URL has none.

@@ -1,9 +1,9 @@
 // The analyst's trends: GET /v1/trends for a dataset (and category) by month, quarter, financial year or rolling 12
 // months, over the analyst's areas or one of them: each period's count with the change on the previous period and
 // on a year before, significance and "indicative" as the API gives them; chart, table, CSV and permalink.
-import { drawn, getJSON, pageParams, renderTable } from "/static/js/hub.js";
+import { addMonths, csvURL, drawn, figure, getJSON, markSuppressed, pageParams, renderTable, withQuery } from "/static/js/hub.js";
 import {
-  addMonths, apiPath, boundingAreas, change, comparedCount, figure, fillForm, keepPermalink, markSuppressed, sentence, setStatus, showProblem,
+  boundingAreas, change, comparedCount, fillForm, keepPermalink, sentence, setStatus, showProblem,
 } from "/static/js/analyst-query.js";
 
 const Plot = window.Plot;
@@ -64,7 +64,7 @@ async function main() {
     state.from = chosen.first_month > from ? chosen.first_month : from;
     document.getElementById("from").value = state.from;
   }
-  const areas = await getJSON(apiPath("/v1/areas", { level: state.level }));
+  const areas = await getJSON(withQuery("/v1/areas", { level: state.level }));
   state.area = areaChoices(areas, params.area);
   keepPermalink(state);
   const bound = state.area ? { area: state.area, area_level: state.level } : boundingAreas(areas);
@@ -72,8 +72,8 @@ async function main() {
     dataset: state.dataset, category: state.category, level: state.level, from: state.from, to: state.to,
     period: state.period, ...bound,
   };
-  document.getElementById("csv").href = apiPath("/v1/trends", { ...query, format: "csv" });
-  const body = await getJSON(apiPath("/v1/trends", query));
+  document.getElementById("csv").href = csvURL("/v1/trends", query);
+  const body = await getJSON(withQuery("/v1/trends", query));
   const periodName = PERIOD_NAMES[state.period] ?? state.period;
   document.getElementById("caption").textContent =
     `${state.dataset}${state.category ? `, ${state.category}` : ""}, ${state.from} to ${state.to}, by ${periodName}. ` +

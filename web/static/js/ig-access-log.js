@@ -1,6 +1,6 @@
 // The access log: who queried what, when, with which protocols, for the page's filters; a page at a time, as CSV.
-import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
-import { csvLink, dense, pager, paging, pick, say, showError, sortable } from "/static/js/ig-shared.js";
+import { drawn, getJSON, pageParams, renderTable, say, withQuery } from "/static/js/hub.js";
+import { csvLink, dense, pager, paging, pick, showError, sortable } from "/static/js/ig-shared.js";
 
 const COLUMNS = [
   { key: "at", label: "When (UTC)", format: (v) => v.replace("T", " ").slice(0, 19) },

@@ -1,6 +1,6 @@
 // What changed between two versions of a protocol: each added, removed or changed item, in words.
-import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
-import { say, showError, sortable } from "/static/js/ig-shared.js";
+import { drawn, getJSON, pageParams, renderTable, say, withQuery } from "/static/js/hub.js";
+import { showError, sortable } from "/static/js/ig-shared.js";
 
 const KINDS = { added: "Added", removed: "Removed", changed: "Changed" };
 const COLUMNS = [

@@ -1,7 +1,7 @@
 // Flows: events released per protocol clause, partner, recipient and month, and the events withheld with their
 // reasons, for the page's days, partner and recipient; a page at a time, each as CSV too.
-import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
-import { count, csvLink, dense, markSuppressed, pager, paging, pick, say, showError, sortable } from "/static/js/ig-shared.js";
+import { drawn, figure, getJSON, markSuppressed, pageParams, renderTable, say, withQuery } from "/static/js/hub.js";
+import { csvLink, dense, pager, paging, pick, showError, sortable } from "/static/js/ig-shared.js";
 
 const FLOWS = [
   { key: "protocol", label: "Protocol" },
@@ -9,7 +9,7 @@ const FLOWS = [
   { key: "partner", label: "Partner" },
   { key: "recipient", label: "Recipient" },
   { key: "period", label: "Month" },
-  { key: "events", label: "Events released", numeric: true, format: count },
+  { key: "events", label: "Events released", numeric: true, format: (v) => figure(v) },
 ];
 const WITHHELD = [
   { key: "code", label: "Reason" },

@@ -1,37 +1,6 @@
 // One protocol version: its terms, and each clause in plain words (GOV.UK summary lists), from the API.
-import { drawn, getJSON, pageParams, withQuery } from "/static/js/hub.js";
-import { say, showError } from "/static/js/ig-shared.js";
-
-function summaryList(rows, id) {
-  const dl = document.createElement("dl");
-  dl.className = "govuk-summary-list";
-  if (id) dl.id = id;
-  for (const [label, value] of rows) {
-    const row = document.createElement("div");
-    row.className = "govuk-summary-list__row";
-    const dt = document.createElement("dt");
-    dt.className = "govuk-summary-list__key";
-    dt.textContent = label;
-    const dd = document.createElement("dd");
-    dd.className = "govuk-summary-list__value";
-    const lines = Array.isArray(value) ? value : [value];
-    if (lines.length > 1) {
-      const list = document.createElement("ul");
-      list.className = "govuk-list";
-      for (const line of lines) {
-        const li = document.createElement("li");
-        li.textContent = line;
-        list.appendChild(li);
-      }
-      dd.appendChild(list);
-    } else {
-      dd.textContent = lines.length ? String(lines[0]) : "None";
-    }
-    row.append(dt, dd);
-    dl.appendChild(row);
-  }
-  return dl;
-}
+import { drawn, getJSON, pageParams, say, summaryList, withQuery } from "/static/js/hub.js";
+import { showError } from "/static/js/ig-shared.js";
 
 function heading(level, text) {
   const h = document.createElement(level);

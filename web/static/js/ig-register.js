@@ -1,7 +1,7 @@
 // The protocol register: those due for review or expiring within 90 days first (a notification banner), then
 // every version in a sortable table, each linking to its clauses in plain words.
-import { drawn, getJSON, renderTable } from "/static/js/hub.js";
-import { dense, linkCells, say, showError, sortable } from "/static/js/ig-shared.js";
+import { drawn, getJSON, renderTable, say } from "/static/js/hub.js";
+import { dense, linkCells, showError, sortable } from "/static/js/ig-shared.js";
 
 const DUE_WITHIN = 90;
 

@@ -1,7 +1,7 @@
 // Retention: the field retention register (on a day), what retention runs removed and the records partners
 // withdrew (over the page's days), each from its API endpoint.
-import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
-import { csvLink, dense, pick, say, showError, sortable } from "/static/js/ig-shared.js";
+import { drawn, getJSON, pageParams, renderTable, say, withQuery } from "/static/js/hub.js";
+import { csvLink, dense, pick, showError, sortable } from "/static/js/ig-shared.js";
 
 const REGISTER = [
   { key: "dataset", label: "Dataset" },

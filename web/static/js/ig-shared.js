@@ -1,54 +1,15 @@
-// What the IG console's page scripts share: the error summary, suppressed cells, sortable tables, CSV links and
+// What the IG console's page scripts share: the error summary, linked cells, sortable tables, CSV links and
 // paging. Every figure comes from the API; nothing here counts.
-import { withQuery } from "/static/js/hub.js";
+import { csvURL, errorSummary, small, withQuery } from "/static/js/hub.js";
 
 /** Rows per page the IG pages ask the API for, unless the page's URL says `limit`. */
 export const PAGE_SIZE = 100;
 
 /** Shows a problem the API answered (its title or detail) in a GOV.UK error summary at the top of the page. */
 export function showError(error) {
-  const box = document.getElementById("errors");
-  const summary = document.createElement("div");
-  summary.className = "govuk-error-summary";
-  summary.dataset.module = "govuk-error-summary";
-  summary.tabIndex = -1;
-  const alert = document.createElement("div");
-  alert.setAttribute("role", "alert");
-  const title = document.createElement("h2");
-  title.className = "govuk-error-summary__title";
-  title.textContent = "There is a problem";
-  const body = document.createElement("div");
-  body.className = "govuk-error-summary__body";
-  const list = document.createElement("ul");
-  list.className = "govuk-list govuk-error-summary__list";
-  const item = document.createElement("li");
-  item.textContent = error.message;
-  list.appendChild(item);
-  body.appendChild(list);
-  alert.append(title, body);
-  summary.appendChild(alert);
-  box.appendChild(summary);
+  const summary = errorSummary([error.message]);
+  document.getElementById("errors").appendChild(summary);
   summary.focus();
-}
-
-/** Replaces a results container's content with a paragraph (e.g. "No events in these months."). */
-export function say(container, text) {
-  const p = document.createElement("p");
-  p.className = "govuk-body";
-  p.textContent = text;
-  container.replaceChildren(p);
-}
-
-/** A count's text: the number, or "suppressed" when the API suppressed it (never 0 or blank). */
-export function count(value) {
-  return value === null || value === undefined ? "suppressed" : String(value);
-}
-
-/** Marks the cells of column `key` that say "suppressed" with the hatched style (their text stays). */
-export function markSuppressed(table, key) {
-  for (const cell of table.querySelectorAll(`td[data-key="${key}"]`)) {
-    if (cell.textContent === "suppressed") cell.classList.add("hub-suppressed");
-  }
 }
 
 /** Turns the text of column `key`'s cells into links to `href(text)`. */
@@ -66,7 +27,7 @@ export function linkCells(table, key, href) {
 
 /** A dense table: smaller text, and the cells of columns `lines` keep their line breaks (one item a line). */
 export function dense(table, lines = []) {
-  table.classList.add("govuk-!-font-size-16");
+  small(table);
   for (const key of lines) {
     for (const cell of table.querySelectorAll(`td[data-key="${key}"]`)) cell.style.whiteSpace = "pre-line";
   }
@@ -85,7 +46,7 @@ export function sortable(table) {
 /** Points the link `id` at the API call `path` with `params` as CSV: exactly the rows the page shows. */
 export function csvLink(id, path, params) {
   const link = document.getElementById(id);
-  if (link) link.href = withQuery(path, { ...params, format: "csv" });
+  if (link) link.href = csvURL(path, params);
 }
 
 /** The parameters of `params` named in `keys` (the API call's part of the page's URL). */

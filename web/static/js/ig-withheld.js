@@ -1,6 +1,6 @@
 // Withheld events by reason: one table per reason the API gives, a page at a time, as CSV too.
-import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
-import { csvLink, pager, paging, pick, say, showError } from "/static/js/ig-shared.js";
+import { drawn, getJSON, pageParams, renderTable, say, withQuery } from "/static/js/hub.js";
+import { csvLink, pager, paging, pick, showError } from "/static/js/ig-shared.js";
 
 const COLUMNS = [
   { key: "dataset", label: "Dataset" },

@@ -1,7 +1,9 @@
 // The partner's page: its own feeds' data quality (/v1/dq), what the protocols let flow from them
 // (/v1/partner/flows) and its publishing settings (/v1/partner/settings). Every figure is the API's; the page only
 // lays them out.
-import { drawn, getJSON, pageParams, renderTable, withQuery } from "/static/js/hub.js";
+import {
+  csvURL, drawn, errorSummary, getJSON, pageParams, renderTable, say, small, summaryList, withQuery,
+} from "/static/js/hub.js";
 
 const STATUS = {
   ok: "OK",
@@ -13,7 +15,7 @@ const OUTPUT = { record_level: "Records", aggregates_only: "Counts only" };
 
 /** `renderTable` in the smaller type of dense tables (the page's tables are wide). */
 function denseTable(container, caption, columns, rows) {
-  renderTable(container, caption, columns, rows).classList.add("govuk-!-font-size-16");
+  small(renderTable(container, caption, columns, rows));
 }
 
 /** A share of events as a percentage; a feed without events has no share (never 0). */
@@ -30,43 +32,16 @@ const problems = [];
 
 function showProblem(section, error) {
   problems.push(`${section}: ${error.message}`);
-  const summary = document.createElement("div");
-  summary.className = "govuk-error-summary";
-  summary.dataset.module = "govuk-error-summary";
-  const alert = document.createElement("div");
-  alert.setAttribute("role", "alert");
-  const title = document.createElement("h2");
-  title.className = "govuk-error-summary__title";
-  title.textContent = "There is a problem";
-  const body = document.createElement("div");
-  body.className = "govuk-error-summary__body";
-  const list = document.createElement("ul");
-  list.className = "govuk-list govuk-error-summary__list";
-  for (const text of problems) {
-    const item = document.createElement("li");
-    item.textContent = text;
-    list.appendChild(item);
-  }
-  body.appendChild(list);
-  alert.append(title, body);
-  summary.appendChild(alert);
-  summary.tabIndex = -1;  // as GOV.UK's error summary does: focused, so screen readers announce it first
+  const summary = errorSummary(problems);
   document.getElementById("problems").replaceChildren(summary);
   summary.focus();
-}
-
-function emptyNote(container, text) {
-  const p = document.createElement("p");
-  p.className = "govuk-body";
-  p.textContent = text;
-  container.replaceChildren(p);
 }
 
 function drawQuality(report) {
   const feeds = report.feeds;
   const quality = document.getElementById("quality");
   if (feeds.length === 0) {
-    emptyNote(quality, "No feed of yours matches: no protocol names you as the data owner of this dataset.");
+    say(quality, "No feed of yours matches: no protocol names you as the data owner of this dataset.");
     return;
   }
   denseTable(quality, `Data quality of your feeds (late: more than ${report.late_days} days after the period)`, [
@@ -133,7 +108,7 @@ function drawVolumeChart(feeds, weeks) {
 function drawFlows(flows) {
   const container = document.getElementById("flows");
   if (flows.length === 0) {
-    emptyNote(container, "No protocol lets anything flow from this feed.");
+    say(container, "No protocol lets anything flow from this feed.");
     return;
   }
   denseTable(container, "What the protocols let flow from your feeds, to whom", [
@@ -151,25 +126,12 @@ function drawFlows(flows) {
 
 function drawSettings(settings) {
   const container = document.getElementById("settings");
-  const list = document.createElement("dl");
-  list.className = "govuk-summary-list";
-  for (const [label, value] of [
+  const list = summaryList([
     ["Partner id", settings.partner],
     ["Broker username", settings.username],
     ["Topic prefix", settings.topic_prefix],
     ["Broker address", "given by the hub operator"],
-  ]) {
-    const row = document.createElement("div");
-    row.className = "govuk-summary-list__row";
-    const key = document.createElement("dt");
-    key.className = "govuk-summary-list__key";
-    key.textContent = label;
-    const val = document.createElement("dd");
-    val.className = "govuk-summary-list__value";
-    val.textContent = value;
-    row.append(key, val);
-    list.appendChild(row);
-  }
+  ]);
   const table = document.createElement("div");
   denseTable(table, "Your datasets and the topics they are published on", [
     { key: "dataset", label: "Dataset" },
@@ -192,7 +154,7 @@ function drawSettings(settings) {
 async function main() {
   const params = pageParams();
   const dataset = params.dataset || undefined;
-  document.getElementById("flows-csv").href = withQuery("/v1/partner/flows", { dataset, format: "csv" });
+  document.getElementById("flows-csv").href = csvURL("/v1/partner/flows", { dataset });
   const sections = [
     ["Data quality", getJSON(withQuery("/v1/dq", { dataset, late_days: params.late_days })), drawQuality, "quality"],
     ["Flows", getJSON(withQuery("/v1/partner/flows", { dataset })), drawFlows, "flows"],
@@ -202,7 +164,7 @@ async function main() {
     try {
       draw(await request);
     } catch (error) {
-      emptyNote(document.getElementById(id), "Not available: see the problem at the top of the page.");
+      say(document.getElementById(id), "Not available: see the problem at the top of the page.");
       showProblem(name, error);
     }
   }
