@@ -7,7 +7,7 @@ table is drawn: web/static/js/hub.js drawn()), both from navigation start; besid
 table of medians over the runs (the first, cold run apart) and the drawn time as a ratio of the target (1.5 s).
 
     make demo   # then:
-    .venv/bin/python benchmarks/web_paint.py [--base http://127.0.0.1:8000] [--runs 5]
+    .venv/bin/python -m benchmarks.web_paint [--base http://127.0.0.1:8000] [--runs 5]
 """
 
 from __future__ import annotations
