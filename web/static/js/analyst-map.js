@@ -183,7 +183,9 @@ async function main() {
     style,
     onEachFeature: (f, layer) => {
       const value = f.properties.count === null ? "suppressed" : figure(f.properties[valueKey], digits);
-      layer.bindTooltip(`${f.properties.area_name}: ${value}`);
+      const tip = document.createElement("span"); // text, never markup: Leaflet writes a string tooltip as HTML
+      tip.textContent = `${f.properties.area_name}: ${value}`;
+      layer.bindTooltip(tip);
       layer.on("click", () => showArea(f.properties, state, measure));
     },
   }).addTo(map);
