@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class WebSettings(BaseModel):
     """Where the installed front-end packages are (`assets_dir`: the folder holding `node_modules/` and the built
-        style sheet), how long a sign-in lasts (`session_hours`) and may sit idle (`idle_minutes`), and an optional
-        basemap tile URL (`basemap_url`, e.g. `https://tiles.example/{z}/{x}/{y}.png`; none: boundaries only), and how
-    many sign-in attempts one address may make a minute (`sign_ins_per_minute`)."""
+    style sheet), how long a sign-in lasts (`session_hours`) and may sit idle (`idle_minutes`), an optional basemap
+    tile URL (`basemap_url`, e.g. `https://tiles.example/{z}/{x}/{y}.png`; none: boundaries only), and how many
+    sign-in attempts one address may make a minute (`sign_ins_per_minute`)."""
 
     model_config = ConfigDict(frozen=True)
 
