@@ -3,8 +3,9 @@
 one access record before the answer leaves, whatever the answer is.
 
 A caller is rate limited by the key id its `Authorization: Bearer hub_<id>_<secret>` header names (checked later by
-the route, so a forged secret spends that id's requests), else by the web session its session cookie names (at the
-same rate as a key: people signed in from one office share an address), else by its address (`scope["client"]`);
+the route, so a forged secret spends that id's requests), else by the web session its session cookie names once the
+API has accepted that session (at the same rate as a key: people signed in from one office share an address; a
+cookie not accepted counts as its address, so made-up cookies open no buckets), else by its address (`scope["client"]`);
 the buckets are this process's own (the web application's scripts, style sheets and images, under /assets/ and
 /static/, are not limited: files from disk, and a page asks for many at once). The record is written when the
 answer's status is known (its first message), so refusals of every kind (400, 401, 403, 404, 405, 422, 429, 431,
@@ -20,6 +21,7 @@ import logging
 import re
 import time
 import traceback
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 UNRECORDED = frozenset({"/healthz", "/openapi.json", "/docs", "/redoc"})  # not recorded when they succeed
 UNRECORDED_UNDER = ("/assets/", "/static/")  # nor are the web application's scripts, style sheets and images
 UNVERIFIED = Caller("unverified", "none")  # a key was sent but no route checked it (e.g. a 404 or an edge refusal)
+_NOT_ACCEPTED = frozenset({"unknown", UNVERIFIED.org, PUBLIC})  # callers whose session cookie the API did not accept
 
 
 def known_parameters(route: APIRoute) -> frozenset[str]:
@@ -91,8 +94,12 @@ def rate_limited_as(scope: Scope) -> tuple[str, str]:
     session = _session_cookie(scope) if authorization is None else None
     if session is not None:
         return "session", hashlib.sha256(session.encode()).hexdigest()[:32]
+    return "address", _address(scope)
+
+
+def _address(scope: Scope) -> str:
     client = scope.get("client")
-    return "address", str(client[0]) if client else "unknown"
+    return str(client[0]) if client else "unknown"
 
 
 def _caller(scope: Scope, access: Access) -> Caller:
@@ -113,6 +120,10 @@ class AccessEdge:
             "address": settings.address_requests_per_minute,
         }
         self.limiter = RateLimiter(settings.rate_limited_callers, clock)
+        # Sessions the API has accepted (digests, least recently seen first): only these get a bucket of their own,
+        # so made-up cookies cannot each open a new one; at most as many as the limiter tracks callers.
+        self.accepted_sessions: OrderedDict[str, None] = OrderedDict()
+        self.max_sessions = settings.rate_limited_callers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -137,6 +148,9 @@ class AccessEdge:
             await send(message)
 
         kind, who = rate_limited_as(scope)
+        session = who if kind == "session" else None
+        if session is not None and session not in self.accepted_sessions:
+            kind, who = "address", _address(scope)  # a cookie not (yet) accepted counts as its address
         static = path.startswith(UNRECORDED_UNDER)  # the web pages' own files: served from disk, not limited
         wait = None if static else self.limiter.take(f"{kind}:{who}", self.limits[kind])
         if wait is not None:
@@ -153,6 +167,8 @@ class AccessEdge:
             return
         try:
             await self.app(scope, receive, answer)
+            if session is not None and access.caller is not None and access.caller.org not in _NOT_ACCEPTED:
+                self._accept(session)
         except Exception as exc:
             if started:
                 raise
@@ -160,6 +176,13 @@ class AccessEdge:
             log.error("unexpected %s on %s\n%s", type(exc).__name__, logged_endpoint(path), frames)
             detail = "an unexpected failure; it has been logged"
             await problem_response(500, detail, logged_endpoint(path))(scope, receive, answer)
+
+    def _accept(self, session: str) -> None:
+        """Give the session (a digest) a bucket of its own from its next request on."""
+        self.accepted_sessions[session] = None
+        self.accepted_sessions.move_to_end(session)
+        while len(self.accepted_sessions) > self.max_sessions:
+            self.accepted_sessions.popitem(last=False)
 
     async def _record(self, scope: Scope, access: Access, pairs: list[tuple[str, str]], status: int) -> bool:
         """Write the access record of an answer with `status`; False when it could not be written."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ GEOJSON_MEDIA_TYPE = "application/geo+json"
 CSV_MEDIA_TYPE = "text/csv"
 ShapeLookup = Callable[[Level, Sequence[str]], Mapping[str, Any]]
 B = TypeVar("B")
+_NOT_IN_FILE_NAMES = re.compile(r"[^A-Za-z0-9._-]")  # a table's name may carry a parameter's value (a CSP code)
 
 
 def render(answer: Answer[B], format: Format, shapes: ShapeLookup) -> B | Response:
@@ -44,7 +46,10 @@ def csv_response(table: Table) -> Response:
     return Response(
         out.getvalue(),
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{table.name}.csv"', "X-Disclosure-Rule": table.rule},
+        headers={
+            "Content-Disposition": f'attachment; filename="{_NOT_IN_FILE_NAMES.sub("_", table.name)}.csv"',
+            "X-Disclosure-Rule": table.rule,
+        },
     )
 
 

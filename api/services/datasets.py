@@ -17,6 +17,10 @@ from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import ProtocolRegister
 from warehouse.queries.aggregates import Level, data_categories, data_months
 
+# A category is offered only when the caller's scope holds at least this many of its events in all: a list of the
+# categories seen would otherwise tell that a rare one (one or two events, which /v1/counts suppresses) happened.
+LISTED_CATEGORY_EVENTS = 10
+
 
 def countable_levels(register: ProtocolRegister, org: str, name: str, today: date) -> dict[Level, QueryGrant]:
     """The levels at which `org`'s clauses in force on `today` let it count dataset `name`, finest first, each with
@@ -51,7 +55,11 @@ def datasets(session: Session, register: ProtocolRegister, caller: Caller) -> An
         except NoGrant:
             by_category = None
         months = data_months(session, [name], widest.refs, widest.scopes)
-        categories = data_categories(session, name, by_category.refs, by_category.scopes) if by_category else []
+        categories = (
+            data_categories(session, name, by_category.refs, by_category.scopes, LISTED_CATEGORY_EVENTS)
+            if by_category
+            else []
+        )
         out.append(
             DatasetOut(
                 dataset=name,

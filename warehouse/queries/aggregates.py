@@ -214,16 +214,18 @@ def data_months(
 
 
 def data_categories(
-    session: Session, dataset: str, clause_refs: Sequence[str], scopes: Sequence[ScopeFilter] = ()
+    session: Session, dataset: str, clause_refs: Sequence[str], scopes: Sequence[ScopeFilter] = (), at_least: int = 1
 ) -> list[str]:
-    """The categories of `dataset`'s events released under `clause_refs` (inside `scopes`), sorted."""
+    """The categories of `dataset` with at least `at_least` events released under `clause_refs` (inside `scopes`)
+    in all, sorted."""
     released, params = released_under(clause_refs, scopes)
     rows = session.execute(
         text(
-            "SELECT DISTINCT category FROM event_count e "
-            f"WHERE dataset = :d AND {released} AND events > 0 AND category IS NOT NULL ORDER BY 1"
+            "SELECT category FROM event_count e "
+            f"WHERE dataset = :d AND {released} AND category IS NOT NULL "
+            "GROUP BY category HAVING sum(events) >= :at_least ORDER BY 1"
         ),
-        {"d": dataset, **params},
+        {"d": dataset, "at_least": at_least, **params},
     )
     return [str(r[0]) for r in rows]
 

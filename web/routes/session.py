@@ -59,10 +59,16 @@ def _times(request: Request) -> SessionTimes:
 
 
 async def form_fields(request: Request) -> dict[str, str]:
-    """A dependency: the fields of a URL-encoded form (none when it is larger than a form of these pages can be)."""
-    body = await request.body()
-    if len(body) > _MAX_FORM:
+    """A dependency: the fields of a URL-encoded form (none when it is larger than a form of these pages can be:
+    read no further than that, whatever the request says of its length)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > _MAX_FORM:
         return {}
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _MAX_FORM:
+            return {}
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 

@@ -85,3 +85,11 @@ def test_a_geojson_answer_without_a_table_stays_geojson() -> None:
     body = feature_collection([])
     shown = render(Answer(body), "csv", no_shapes)
     assert isinstance(shown, Response) and shown.media_type == "application/geo+json"
+
+
+def test_a_csv_file_name_keeps_only_letters_digits_dots_dashes_and_underscores() -> None:
+    """A table's name may carry a parameter's value: quotes, line breaks and slashes never reach the header."""
+    table = Table(rows=[], columns=["a"], name='scorecard-E2"\r\nSet-Cookie: x=1/../é', rule="r")
+    response = render(Answer(None, [], 0, table), "csv", lambda level, codes: {})
+    assert isinstance(response, Response)
+    assert response.headers["content-disposition"] == 'attachment; filename="scorecard-E2___Set-Cookie__x_1_..__.csv"'

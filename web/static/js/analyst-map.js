@@ -192,7 +192,8 @@ async function main() {
   const own = L.geoJSON(outline.features.filter((f) => f.geometry), {
     style: { color: "#0b0c0c", weight: 3, fill: false }, interactive: false,
   }).addTo(map);
-  const overlays = { "Your areas": own, [`${measure === "rates" ? "Rates" : "Counts"} by ${LEVEL_NAMES[state.level] ?? state.level}`]: choropleth };
+  // Leaflet writes overlay names as HTML: only fixed words here, never a value from the URL.
+  const overlays = { "Your areas": own, [`${measure === "rates" ? "Rates" : "Counts"} by ${LEVEL_NAMES[state.level] ?? "area"}`]: choropleth };
   const extent = own.getLayers().length ? own.getBounds() : choropleth.getBounds();
   if (extent.isValid()) map.fitBounds(extent);
   else map.setView([52.5, -1.5], 6);
