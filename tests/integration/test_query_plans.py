@@ -1,4 +1,5 @@
-"""Query plans of the analyst query layer (EXPLAIN), and `event_count` kept equal to a GROUP BY over `event`.
+"""Query plans of the analyst query layer (EXPLAIN), and `event_count` and `event_count_district` kept equal to a
+GROUP BY over `event`.
 
 A few thousand events are written straight into `event` with SQL (benchmarks/generated_events.py, as the
 warehouse benchmark does): twelve months of 2023 in the Sussex and Essex wards, with their real area codes.
@@ -6,6 +7,7 @@ warehouse benchmark does): twelve months of 2023 in the Sussex and Essex wards, 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -21,8 +23,8 @@ from sqlalchemy.orm import Session
 from benchmarks.generated_events import DatasetMix, EventGenerator, forces_wards
 from tests.support.hub import HubEnv
 from tests.support.reference_data import ALL_LOOKUPS, LOOKUPS_VINTAGE, load_reference
-from warehouse.governance.retention import run_retention
-from warehouse.queries.aggregates import CountQuery, Level, count_sql
+from warehouse.governance.retention import run_field_retention, run_retention
+from warehouse.queries.aggregates import CountQuery, Level, count_sql, data_categories, data_months, justifying_sets
 from warehouse.schema.db import libpq_url, session_scope
 
 pytestmark = pytest.mark.integration
@@ -35,11 +37,15 @@ DATASETS = (
 )
 EVENTS = 4000
 EASTBOURNE_CSP, EAST_SUSSEX = "E22000295", "E10000011"
-# The grouping of event_count (migration 0006).
+# The grouping of event_count (migration 0006) and of event_count_district (0022).
 KEY = (
     "dataset, period_month, category, ward_code, ward_vintage, district_code, csp_code, county_code, pfa_code, "
     "location_status, protocols"
 )
+DISTRICT_KEY = (
+    "dataset, period_month, category, district_code, csp_code, county_code, pfa_code, location_status, protocols"
+)
+AGGREGATES = {"event_count": KEY, "event_count_district": DISTRICT_KEY}
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +59,7 @@ def loaded(hub_env: HubEnv, shared_data: Path) -> Iterator[str]:
         generator.write(conn, EVENTS, chunk=1500)
         conn.execute("VACUUM (ANALYZE) event")
         conn.execute("VACUUM (ANALYZE) event_count")
+        conn.execute("VACUUM (ANALYZE) event_count_district")
     yield url
 
 
@@ -101,27 +108,64 @@ def district_query(area_level: Level = Level.county, area: str = EAST_SUSSEX) ->
 
 
 @pytest.mark.parametrize(
-    ("query", "column"),
-    [
-        (csp_query(), "csp_code"),
-        (district_query(), "county_code"),
-        (district_query(Level.pfa, "E23000033"), "pfa_code"),
-        (district_query(Level.lad, "E07000061"), "district_code"),
-    ],
+    "query",
+    [csp_query(), district_query(), district_query(Level.pfa, "E23000033"), district_query(Level.lad, "E07000061")],
     ids=["ward-by-csp", "district-by-county", "district-by-force", "district-by-district"],
 )
-def test_area_counts_read_event_count_through_an_index_on_the_area(loaded: str, query: CountQuery, column: str) -> None:
-    located, unlocated, params = count_sql(query)
+def test_area_counts_read_one_aggregate_once(loaded: str, query: CountQuery) -> None:
+    table = "event_count" if query.level is Level.ward else "event_count_district"
     with session_scope(loaded) as session:
-        for sql in (located, unlocated):
-            assert relations(explain(session, sql, params)) == {"event_count"}, "only event_count is read"
-            nodes = explain(session, sql, params, seqscan=False)
-            assert [n["Node Type"] for n in nodes if n["Node Type"] == "Seq Scan"] == [], "an index applies"
-        # the located counts: an index-only scan of the area's covering index, on the area and the months
-        scans = [n for n in explain(session, located, params, seqscan=False) if "Index Name" in n]
-        assert [n["Node Type"] for n in scans] == ["Index Only Scan"], scans
-        condition = str(scans[0]["Index Cond"])
-        assert f"{column} = ANY" in condition and "period_month >=" in condition, condition
+        for unlocated in (True, False):
+            sql, params = count_sql(query, unlocated)
+            for seqscan in (True, False):
+                nodes = explain(session, sql, params, seqscan)
+                assert relations(nodes) == {table}, "only the aggregate without finer areas than asked is read"
+                assert sum(1 for n in nodes if "Relation Name" in n) == 1, "located and unlocated cells in one read"
+
+
+@pytest.mark.parametrize("unlocated", [True, False])
+def test_ward_counts_of_a_csp_are_an_index_only_scan_of_its_covering_index(loaded: str, unlocated: bool) -> None:
+    sql, params = count_sql(csp_query(), unlocated)
+    with session_scope(loaded) as session:
+        scans = [n for n in explain(session, sql, params, seqscan=False) if "Index Name" in n]
+    assert [(n["Node Type"], n["Index Name"]) for n in scans] == [("Index Only Scan", "ix_event_count_csp")]
+    condition = str(scans[0]["Index Cond"])
+    assert "csp_code = ANY" in condition and "period_month >=" in condition, condition
+
+
+def test_district_counts_read_the_district_aggregate_by_dataset_and_months(loaded: str) -> None:
+    """event_count_district has its unique key alone (no index entry to add when a count changes): led by the
+    dataset and month, it is the range a district, CSP, county or force query reads."""
+    sql, params = count_sql(district_query())
+    with session_scope(loaded) as session:
+        indexes = session.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'event_count_district'"))
+        assert list(indexes) == ["event_count_district_key"]
+        scans = [n for n in explain(session, sql, params, seqscan=False) if "Index Name" in n]
+    assert {n["Index Name"] for n in scans} == {"event_count_district_key"}
+    condition = " ".join(str(n.get("Index Cond")) for n in scans)
+    assert "dataset = ANY" in condition and "period_month >=" in condition, condition
+
+
+def test_dataset_wide_reads_use_the_district_aggregate(loaded: str) -> None:
+    """The clause sets, months and categories of a dataset: from event_count_district, as from event."""
+    refs = STREET[:1] + RECORDS
+    with session_scope(loaded) as session:
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        expected_months = session.execute(
+            text("SELECT min(period_month), max(period_month) FROM event WHERE protocols && CAST(:r AS text[])"),
+            {"r": list(refs)},
+        ).one()
+        assert data_months(session, [d.dataset for d in DATASETS], refs) == tuple(expected_months)
+        for mix in DATASETS:
+            sets = session.scalars(
+                text(
+                    "SELECT DISTINCT ARRAY(SELECT r FROM unnest(protocols) r WHERE r = ANY(CAST(:r AS text[])) "
+                    "ORDER BY r) FROM event WHERE dataset = :d AND protocols && CAST(:r AS text[])"
+                ),
+                {"d": mix.dataset, "r": list(refs)},
+            )
+            assert sorted(justifying_sets(session, mix.dataset, refs)) == sorted(tuple(s) for s in sets)
+            assert data_categories(session, mix.dataset, refs) == sorted(c for c, _ in mix.categories)
 
 
 def test_lsoa_counts_scan_only_the_partitions_of_the_months_asked(loaded: str) -> None:
@@ -134,33 +178,34 @@ def test_lsoa_counts_scan_only_the_partitions_of_the_months_asked(loaded: str) -
         areas=(EASTBOURNE_CSP,),
         area_level=Level.csp,
     )
-    located, unlocated, params = count_sql(query)
     with session_scope(loaded) as session:
         partitions = session.scalars(
             text("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'event'::regclass")
         )
         assert len(set(partitions)) == 12
-        for sql in (located, unlocated):
+        for unlocated in (True, False):
+            sql, params = count_sql(query, unlocated)
             assert relations(explain(session, sql, params)) == {"event_y2023m03", "event_y2023m04", "event_y2023m05"}
 
 
 def test_ward_counts_for_all_areas_read_event_count_by_month(loaded: str) -> None:
     query = CountQuery(("police-uk-street",), Level.ward, date(2023, 6, 1), date(2023, 6, 1), STREET[:1])
-    located, _, params = count_sql(query)
+    located, params = count_sql(query, unlocated=False)
     with session_scope(loaded) as session:
         nodes = explain(session, located, params, seqscan=False)
     assert relations(nodes) == {"event_count"}
     assert all(n["Node Type"] != "Seq Scan" for n in nodes)
 
 
-def _counts(conn: psycopg.Connection[tuple[object, ...]]) -> tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]:
-    """(event_count's non-zero rows, the same computed by a GROUP BY over event), as multisets of rows (with the
-    sum of record keys that cell keys come from)."""
-    kept = conn.execute(
-        f"SELECT {KEY}, events, total, key_sum FROM event_count WHERE events <> 0 OR total <> 0"
-    ).fetchall()
+def _counts(
+    conn: psycopg.Connection[tuple[object, ...]], table: str
+) -> tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]:
+    """(`table`'s non-zero rows, the same computed by a GROUP BY over event), as multisets of rows (with the sum of
+    record keys that cell keys come from)."""
+    key = AGGREGATES[table]
+    kept = conn.execute(f"SELECT {key}, events, total, key_sum FROM {table} WHERE events <> 0 OR total <> 0").fetchall()
     computed = conn.execute(
-        f"SELECT {KEY}, count(*), sum(weight), sum(record_key::bigint) FROM event GROUP BY {KEY}"
+        f"SELECT {key}, count(*), sum(weight), sum(record_key::bigint) FROM event GROUP BY {key}"
     ).fetchall()
 
     def rows(found: list[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
@@ -170,14 +215,15 @@ def _counts(conn: psycopg.Connection[tuple[object, ...]]) -> tuple[Counter[tuple
 
 
 def _assert_consistent(conn: psycopg.Connection[tuple[object, ...]], step: str) -> None:
-    kept, computed = _counts(conn)
-    extra, missing = list(kept - computed), list(computed - kept)
-    assert kept == computed, f"after {step}: event_count has {extra[:2]}... but the events give {missing[:2]}..."
-    negative = conn.execute("SELECT count(*) FROM event_count WHERE events < 0 OR total < 0 OR key_sum < 0").fetchone()
-    assert negative == (0,)
+    for table in AGGREGATES:
+        kept, computed = _counts(conn, table)
+        extra, missing = list(kept - computed), list(computed - kept)
+        assert kept == computed, f"after {step}: {table} has {extra[:2]}... but the events give {missing[:2]}..."
+        negative = conn.execute(f"SELECT count(*) FROM {table} WHERE events < 0 OR total < 0 OR key_sum < 0")
+        assert negative.fetchone() == (0,), f"after {step}: {table} has a negative count"
 
 
-def test_event_count_equals_a_group_by_over_event_after_every_kind_of_change(loaded: str) -> None:
+def test_both_aggregates_equal_a_group_by_over_event_after_every_kind_of_change(loaded: str) -> None:
     url = loaded
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         _assert_consistent(conn, "the generated inserts")
@@ -234,6 +280,35 @@ def test_event_count_equals_a_group_by_over_event_after_every_kind_of_change(loa
         conn.execute("DELETE FROM event WHERE event_id = ANY(%s)", (ids[121:200],))
         _assert_consistent(conn, "deletes by event id")
         before = conn.execute("SELECT count(*) FROM event").fetchone()
+
+    # field retention: the category, the ward, all area codes, a clause, or only attributes (no count changes) go
+    kept, gone = "2030-01-01", "2024-01-01"
+    held = {"location:lsoa": kept, "location:ward": kept, "location:district": kept, "period:month": kept}
+    held |= {f"clause:{ref}": kept for ref in STREET + RECORDS}
+    maps = [
+        held | {"category": gone, "location:ward": gone},
+        held | {"category": kept, "location:district": gone},
+        held | {"category": kept, f"clause:{STREET[1]}": gone},
+        held | {"category": kept},  # the attributes (not in the map) go: a change that moves no count
+    ]
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        trimmed = conn.execute(
+            "SELECT event_id FROM event WHERE period_month BETWEEN '2023-06-01' AND '2023-12-01' "
+            "AND location_status = 'located' AND NOT event_id = ANY(%s) ORDER BY event_id LIMIT 200",
+            (ids,),
+        ).fetchall()
+        for i, kept_map in enumerate(maps):
+            chosen = [row[0] for row in trimmed[i * 50 : (i + 1) * 50]]
+            conn.execute(
+                "UPDATE event SET field_retain_until = %s::jsonb WHERE event_id = ANY(%s)",
+                (json.dumps(kept_map), chosen),
+            )
+        _assert_consistent(conn, "an update that moves no count")
+    with session_scope(url) as session:
+        _, removed = run_field_retention(session, date(2024, 6, 1))
+    assert {field for _, field in removed} >= {"category", "location:ward", "location:district", f"clause:{STREET[1]}"}
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        _assert_consistent(conn, "field retention")
 
     # retention: events of January and February 2023 are kept until January/February 2025
     with session_scope(url) as session:

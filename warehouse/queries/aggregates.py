@@ -1,4 +1,8 @@
-"""Aggregate counts over the warehouse: the pre-aggregated `event_count` table where it can answer, else `event`.
+"""Aggregate counts over the warehouse: a pre-aggregated table where one can answer, else `event`.
+
+The pre-aggregated tables, kept by triggers on `event`: `event_count` (by ward and the coarser area codes) and
+`event_count_district` (the same without the ward: district, CSP, county and force queries, and a dataset's
+clause sets, months and categories, read it; it has far fewer rows).
 
 A count is the sum of event weights (1 per record; an aggregate record counts for its own `count`), of events
 released under any of the caller's clauses, by area code at a level, month, and optionally category and dataset.
@@ -93,17 +97,33 @@ class UnlocatedCell:
     key: int
 
 
+# The levels `event_count_district` holds (it has no ward or LSOA).
+DISTRICT_LEVELS = frozenset({Level.lad, Level.csp, Level.county, Level.pfa})
+
+
 def uses_event_count(query: CountQuery) -> bool:
-    """Whether `event_count` can answer: every level but the LSOA, stored wards only, no attribute filter."""
+    """Whether a pre-aggregated table can answer: every level but the LSOA, stored wards only, no attribute
+    filter."""
     return query.vintage is None and not query.attributes and Level.lsoa not in (query.level, query.area_level)
+
+
+def aggregate_table(query: CountQuery) -> str:
+    """The table that answers `query`: `event_count_district` when no ward or LSOA is involved, else `event_count`
+    when it can answer, else `event`."""
+    if not uses_event_count(query):
+        return "event"
+    if query.level in DISTRICT_LEVELS and (query.area_level or query.level) in DISTRICT_LEVELS:
+        return "event_count_district"
+    return "event_count"
 
 
 def _source(query: CountQuery) -> tuple[str, str, str, str]:
     """The table, its count expression, its record key sum expression and the level's code expression."""
     if query.vintage is not None:
         return "event e", "e.weight", "e.record_key", _WARD_OF_VINTAGE
-    if uses_event_count(query):
-        return "event_count e", "e.total", "e.key_sum", f"e.{CODE_COLUMN[query.level]}"
+    table = aggregate_table(query)
+    if table != "event":
+        return f"{table} e", "e.total", "e.key_sum", f"e.{CODE_COLUMN[query.level]}"
     return "event e", "e.weight", "e.record_key", f"e.{CODE_COLUMN[query.level]}"
 
 
@@ -132,46 +152,54 @@ def _where(query: CountQuery) -> tuple[str, dict[str, Any]]:
     return " AND ".join(where), params
 
 
-def count_sql(query: CountQuery) -> tuple[str, str, dict[str, Any]]:
-    """The SQL of the located and the unlocated counts, with their parameters (also for EXPLAIN)."""
+def count_sql(query: CountQuery, unlocated: bool = True) -> tuple[str, dict[str, Any]]:
+    """The SQL of the counts, with its parameters (also for EXPLAIN): one grouped read whose rows are (area code,
+    NULL, category, dataset, month, count, record key sum) for located cells, then (NULL, why unlocated, ...) for
+    the unlocated ones unless `unlocated` is False."""
     table, measure, keys, code = _source(query)
     where, params = _where(query)
     category = "e.category" if query.by_category else "NULL::text"
     dataset = "e.dataset" if query.by_dataset else "NULL::text"
+    point = ", e.geom AS located_point" if query.vintage and unlocated else ""  # the reason depends on a point
     placed = f"SELECT {code} AS area_code, {category} AS category, {dataset} AS dataset, e.period_month, " + (
-        f"e.location_status, {measure} AS n, {keys} AS k FROM {table} WHERE {where}"
+        f"e.location_status, {measure} AS n, {keys} AS k{point} FROM {table} WHERE {where}"
     )
-    located = f"""
-        SELECT area_code, category, dataset, period_month, sum(n), sum(k) FROM ({placed}) p
-        WHERE area_code IS NOT NULL GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 ORDER BY 1, 4, 2, 3"""
+    if not unlocated:
+        return (
+            f"""SELECT area_code, NULL::text, category, dataset, period_month, sum(n), sum(k) FROM ({placed}) p
+            WHERE area_code IS NOT NULL GROUP BY 1, 3, 4, 5 HAVING sum(n) <> 0 ORDER BY 1, 5, 3, 4""",
+            params,
+        )
     no_code = (
         "CASE WHEN p.located_point IS NULL THEN 'no_point_for_vintage' ELSE 'outside_coverage' END"
         if query.vintage
         else f"'no_{query.level.value}_code'"
     )
-    if query.vintage:  # the reason depends on whether a point was stored
-        placed = placed.replace(" FROM event e", ", e.geom AS located_point FROM event e")
-    unlocated = f"""
-        SELECT CASE WHEN p.location_status = 'located' THEN {no_code} ELSE p.location_status END,
-               category, dataset, period_month, sum(n), sum(k) FROM ({placed}) p
-        WHERE area_code IS NULL GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 ORDER BY 1, 4, 2, 3"""
-    return located, unlocated, params
+    reason = f"""CASE WHEN p.area_code IS NOT NULL THEN NULL WHEN p.location_status = 'located' THEN {no_code}
+        ELSE p.location_status END"""
+    sql = f"""SELECT area_code, {reason}, category, dataset, period_month, sum(n), sum(k) FROM ({placed}) p
+        GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0 ORDER BY 1, 2, 5, 3, 4"""
+    return sql, params
 
 
 def count_cells(session: Session, query: CountQuery) -> tuple[list[Cell], list[UnlocatedCell]]:
-    """Counts per area and month (and category, dataset) of the events released under the query's clauses."""
-    _, unlocated_sql, params = count_sql(query)
-    unlocated = session.execute(text(unlocated_sql), params).all()
-    return located_cells(session, query), [
-        UnlocatedCell(r[0], r[1], r[2], r[3], int(r[4]), _cell_key(r[5])) for r in unlocated
-    ]
+    """Counts per area and month (and category, dataset) of the events released under the query's clauses, and of
+    those not placed at the query's level (by why), from one grouped read."""
+    sql, params = count_sql(query)
+    cells: list[Cell] = []
+    unlocated: list[UnlocatedCell] = []
+    for r in session.execute(text(sql), params):
+        if r[0] is not None:
+            cells.append(Cell(r[0], r[2], r[3], r[4], int(r[5]), _cell_key(r[6])))
+        else:
+            unlocated.append(UnlocatedCell(r[1], r[2], r[3], r[4], int(r[5]), _cell_key(r[6])))
+    return cells, unlocated
 
 
 def located_cells(session: Session, query: CountQuery) -> list[Cell]:
     """The located counts of `count_cells` alone (for answers that do not report unlocated events)."""
-    located_sql, _, params = count_sql(query)
-    rows = session.execute(text(located_sql), params)
-    return [Cell(r[0], r[1], r[2], r[3], int(r[4]), _cell_key(r[5])) for r in rows]
+    sql, params = count_sql(query, unlocated=False)
+    return [Cell(r[0], r[2], r[3], r[4], int(r[5]), _cell_key(r[6])) for r in session.execute(text(sql), params)]
 
 
 def total(session: Session, query: CountQuery) -> tuple[int, int]:
@@ -191,7 +219,10 @@ def justifying_sets(
     released, params = released_under(clause_refs, scopes)
     granting, _ = granting_refs(clause_refs, scopes)
     rows = session.execute(
-        text(f"SELECT DISTINCT {granting} FROM event_count e WHERE e.dataset = :d AND {released} AND e.events > 0"),
+        text(
+            f"SELECT DISTINCT {granting} FROM event_count_district e "
+            f"WHERE e.dataset = :d AND {released} AND e.events > 0"
+        ),
         {"d": dataset, **params},
     )
     return [tuple(r[0]) for r in rows]
@@ -203,10 +234,12 @@ def data_months(
     """The first and last month with any event of `datasets` released under `clause_refs` (inside `scopes`); None
     without any."""
     released, params = released_under(clause_refs, scopes)
+    # Per dataset, so that each first and last month is read from the end of the (dataset, month) key's range.
     row = session.execute(
         text(
-            "SELECT min(period_month), max(period_month) FROM event_count e "
-            f"WHERE dataset = ANY(CAST(:d AS text[])) AND {released} AND events > 0"
+            "SELECT min(m.first), max(m.last) FROM unnest(CAST(:d AS text[])) AS s(dataset) CROSS JOIN LATERAL ("
+            "SELECT min(period_month) AS first, max(period_month) AS last FROM event_count_district e "
+            f"WHERE e.dataset = s.dataset AND {released} AND e.events > 0) m"
         ),
         {"d": list(datasets), **params},
     ).one()
@@ -221,7 +254,7 @@ def data_categories(
     released, params = released_under(clause_refs, scopes)
     rows = session.execute(
         text(
-            "SELECT category FROM event_count e "
+            "SELECT category FROM event_count_district e "
             f"WHERE dataset = :d AND {released} AND category IS NOT NULL "
             "GROUP BY category HAVING sum(events) >= :at_least ORDER BY 1"
         ),
@@ -245,10 +278,11 @@ def coverage(
     """The first and last month, and the areas, of `dataset`'s events released under `clause_refs` (inside
     `scopes`) and placed at `level` (None: no events)."""
     code = CODE_COLUMN[level]
+    table = "event_count_district" if level in DISTRICT_LEVELS else "event_count"
     released, params = released_under(clause_refs, scopes)
     row = session.execute(
         text(
-            f"SELECT min(period_month), max(period_month), array_agg(DISTINCT {code}) FROM event_count e "
+            f"SELECT min(period_month), max(period_month), array_agg(DISTINCT {code}) FROM {table} e "
             f"WHERE dataset = :d AND {released} AND {code} IS NOT NULL AND total <> 0"
         ),
         {"d": dataset, **params},

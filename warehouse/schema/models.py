@@ -129,6 +129,26 @@ class EventCount(Base):
     key_sum: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")  # of record keys (0015)
 
 
+class EventCountDistrict(Base):
+    """`event_count` without the ward: events per dataset, month, category, district and coarser area codes,
+    location status and clause set; kept by the same triggers on event (migration 0022)."""
+
+    __tablename__ = "event_count_district"
+
+    dataset: Mapped[str] = mapped_column(String, primary_key=True)
+    period_month: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    district_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    csp_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    county_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    pfa_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    location_status: Mapped[str] = mapped_column(String, primary_key=True)
+    protocols: Mapped[list[str]] = mapped_column(ARRAY(Text), primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, nullable=False)  # records
+    total: Mapped[int] = mapped_column(BigInteger, nullable=False)  # sum of weights
+    key_sum: Mapped[int] = mapped_column(BigInteger, nullable=False)  # of record keys
+
+
 class FeedEvent(Base):
     """One event's data-quality state: its feed, decisions and content hashes, first and latest decision; kept by
     a trigger on decision, which adds each change of it to the per-feed tables (migration 0017)."""

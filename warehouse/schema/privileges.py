@@ -58,6 +58,7 @@ API = RolePrivileges(
     tables={
         "event": _READ,
         "event_count": _READ,
+        "event_count_district": _READ,
         "population": _READ,
         "indicator": _READ,
         "decision": _READ,  # IG flows and withheld events, data quality
