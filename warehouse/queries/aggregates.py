@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from sharing_protocols.perturbation import RECORD_KEY_MODULUS
-from warehouse.queries.scope import ScopeFilter, granting_refs, released_under
+from warehouse.queries.scope import SCOPE_COLUMN, ScopeFilter, granting_refs, released_under
 
 
 class Level(StrEnum):
@@ -218,10 +218,12 @@ def justifying_sets(
     inside its scope), over every month and area."""
     released, params = released_under(clause_refs, scopes)
     granting, _ = granting_refs(clause_refs, scopes)
+    # The distinct clause sets (with the areas a scope looks at) first: a few rows to work the granting refs out on.
+    columns = ", ".join(["e.protocols", *sorted({f"e.{SCOPE_COLUMN[scope.level]}" for scope in scopes})])
     rows = session.execute(
         text(
-            f"SELECT DISTINCT {granting} FROM event_count_district e "
-            f"WHERE e.dataset = :d AND {released} AND e.events > 0"
+            f"SELECT DISTINCT {granting} FROM (SELECT DISTINCT {columns} FROM event_count_district e "
+            f"WHERE e.dataset = :d AND {released} AND e.events > 0) e"
         ),
         {"d": dataset, **params},
     )
