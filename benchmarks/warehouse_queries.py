@@ -8,10 +8,12 @@ loads do), vacuums and analyses, then times two typical analyst queries, varying
 
 - ward x month counts for one CSP over 3 years (2022-2024): GET /v1/counts level=ward area=<CSP> area_level=csp;
 - district trends: each quarter of 2024 against the previous quarter and the same quarter of 2023, for the
-  districts of a county or police force: GET /v1/trends level=lad period=quarter area=<county|force>.
+  districts of a county (or police force): GET /v1/trends level=lad period=quarter area=<county|force>.
 
-Each is run three ways: through the real API (FastAPI TestClient, an analyst key of east-sussex-csp, a recipient
-of police-to-csp-analysts whose clause releases exact counts), through the query layer alone
+Only areas lying wholly in the districts of east-sussex-csp or essex-csp are asked, each with an analyst key of
+that CSP: both are recipients of police-to-csp-analysts, whose clause releases exact counts but only inside the
+recipient's own districts. Each query is run three ways: through the real API (FastAPI TestClient), through the
+query layer alone
 (`warehouse.queries.aggregates.count_cells`), and as a plain GROUP BY on `event`. The answers are checked to agree
 exactly, then p50/p95/mean latencies and the ratio naive / hub are printed (target: hub p95 < 50 ms and at least
 20x faster than the naive query).
@@ -56,7 +58,10 @@ from warehouse.settings import WarehouseSettings
 LOOKUP_VINTAGE = "lookups-2024"
 FORCES = ("E23000033", "E23000028")  # Sussex, Essex
 FIRST_MONTH, MONTHS = date(2021, 1, 1), 48
-ANALYST = ("east-sussex-csp", "analyst")
+# The analysts asking: CSPs whose clause (police-to-csp-analysts#csp-ward-records) releases exact counts, each
+# scoped to its own districts; every area is asked by the one whose districts hold it whole.
+ANALYSTS = ("east-sussex-csp", "essex-csp")
+PROTOCOL = "police-to-csp-analysts"
 DATASET = "police-uk-street"
 # Share of each police.uk category (roughly the national mix).
 POLICE_MIX = {
@@ -153,7 +158,7 @@ class Typical:
     period: PeriodType
     start: date
     end: date
-    areas: tuple[tuple[Level, str], ...]  # (area_level, code), varied across runs
+    areas: tuple[tuple[Level, str, str], ...]  # (area_level, code, the analyst's organisation), varied across runs
 
     def api_params(self, area_level: Level, area: str) -> dict[str, str]:
         return {
@@ -213,9 +218,12 @@ def _cells(body: dict[str, Any]) -> Answer:
     return {k: v for k, v in answer.items() if v}
 
 
-def api_answer(client: TestClient, typical: Typical, area_level: Level, area: str) -> tuple[Answer, list[str]]:
-    """The API's counts and the clause refs it answered under; the rule must be exact to compare them."""
-    response = client.get(typical.path, params=typical.api_params(area_level, area))
+def api_answer(
+    client: TestClient, typical: Typical, area_level: Level, area: str, key: str
+) -> tuple[Answer, list[str]]:
+    """The API's counts (asked with analyst `key`) and the clause refs it answered under; the rule must be exact to
+    compare them."""
+    response = client.get(typical.path, params=typical.api_params(area_level, area), headers=_bearer(key))
     if response.status_code != 200:
         raise SystemExit(f"GET {typical.path} answered {response.status_code}: {response.text[:500]}")
     body = response.json()
@@ -278,12 +286,18 @@ class Result:
     cells: int  # cells per answer, on average
 
 
-def run_typical(client: TestClient, session: Session, typical: Typical, runs: int, naive_runs: int) -> Result:
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def run_typical(
+    client: TestClient, keys: dict[str, str], session: Session, typical: Typical, runs: int, naive_runs: int
+) -> Result:
     """Warm up on every area (checking the three answers agree), then time each way of answering."""
     refs: dict[tuple[Level, str], list[str]] = {}
     cells = 0
-    for area_level, area in typical.areas:
-        api, refs[(area_level, area)] = api_answer(client, typical, area_level, area)
+    for area_level, area, org in typical.areas:
+        api, refs[(area_level, area)] = api_answer(client, typical, area_level, area, keys[org])
         layer = layer_answer(session, typical, typical.count_query(area_level, area, refs[(area_level, area)]))
         naive = naive_answer(session, typical, area_level, area, refs[(area_level, area)])
         if not api == layer == naive:
@@ -294,32 +308,50 @@ def run_typical(client: TestClient, session: Session, typical: Typical, runs: in
     areas = typical.areas
 
     def by_api(i: int) -> None:
-        area_level, area = areas[i % len(areas)]
-        response = client.get(typical.path, params=typical.api_params(area_level, area))
+        area_level, area, org = areas[i % len(areas)]
+        response = client.get(typical.path, params=typical.api_params(area_level, area), headers=_bearer(keys[org]))
         assert response.status_code == 200
 
     def by_layer(i: int) -> None:
-        area_level, area = areas[i % len(areas)]
+        area_level, area, _ = areas[i % len(areas)]
         count_cells(session, typical.count_query(area_level, area, refs[(area_level, area)]))
 
     def by_naive(i: int) -> None:
-        area_level, area = areas[i % len(areas)]
+        area_level, area, _ = areas[i % len(areas)]
         naive_answer(session, typical, area_level, area, refs[(area_level, area)])
 
     return Result(typical, timed(runs, by_api), timed(runs, by_layer), timed(naive_runs, by_naive), cells // len(areas))
 
 
-def typical_queries(url: str) -> list[Typical]:
-    """The CSPs, counties and forces of the generated wards, and the two typical queries over them."""
+def analyst_areas(register: ProtocolRegister, today: date) -> dict[str, frozenset[str]]:
+    """The districts each analyst of ANALYSTS is scoped to (its recipient area in PROTOCOL)."""
+    found = {}
+    for protocol in register.active_at(today):
+        for recipient in protocol.recipients if protocol.id == PROTOCOL else ():
+            if recipient.id in ANALYSTS and recipient.area is not None and recipient.area.level == "district":
+                found[recipient.id] = frozenset(recipient.area.all_codes)
+    if set(found) != set(ANALYSTS):
+        raise SystemExit(f"{PROTOCOL} does not give every analyst of {ANALYSTS} an area of districts")
+    return found
+
+
+def typical_queries(url: str, scopes: dict[str, frozenset[str]]) -> list[Typical]:
+    """The CSPs, counties and forces of the generated wards that lie wholly in an analyst's districts (`scopes`),
+    each with that analyst, and the two typical queries over them."""
     with psycopg.connect(libpq_url(url)) as conn:
-        csps = [str(r[0]) for r in conn.execute("SELECT DISTINCT csp_code FROM event_count WHERE csp_code IS NOT NULL")]
-        counties = [
-            str(r[0])
-            for r in conn.execute("SELECT DISTINCT county_code FROM event_count WHERE county_code IS NOT NULL")
-        ]
-        forces = [
-            str(r[0]) for r in conn.execute("SELECT DISTINCT pfa_code FROM event_count WHERE pfa_code IS NOT NULL")
-        ]
+        districts: dict[tuple[Level, str], set[str]] = defaultdict(set)
+        for level in (Level.csp, Level.county, Level.pfa):
+            column = CODE_COLUMN[level]
+            for code, district in conn.execute(
+                f"SELECT DISTINCT {column}, district_code FROM event_count_district "
+                f"WHERE {column} IS NOT NULL AND district_code IS NOT NULL"
+            ):
+                districts[(level, str(code))].add(str(district))
+    asked: dict[Level, list[tuple[Level, str, str]]] = defaultdict(list)
+    for (level, code), within in sorted(districts.items()):
+        orgs = [org for org, scope in sorted(scopes.items()) if within <= scope]
+        if orgs:
+            asked[level].append((level, code, orgs[0]))
     return [
         Typical(
             "ward x month counts, one CSP, 36 months (2022-2024)",
@@ -328,7 +360,7 @@ def typical_queries(url: str) -> list[Typical]:
             PeriodType.month,
             date(2022, 1, 1),
             date(2024, 12, 1),
-            tuple((Level.csp, c) for c in sorted(csps)),
+            tuple(asked[Level.csp]),
         ),
         Typical(
             "district trends: 2024 by quarter, one county or force",
@@ -337,7 +369,7 @@ def typical_queries(url: str) -> list[Typical]:
             PeriodType.quarter,
             date(2024, 1, 1),
             date(2024, 12, 1),
-            tuple([(Level.county, c) for c in sorted(counties)] + [(Level.pfa, f) for f in sorted(forces)]),
+            tuple(asked[Level.county] + asked[Level.pfa]),
         ),
     ]
 
@@ -392,14 +424,15 @@ def main() -> None:
         else:
             generate(url, shared, args.events, args.chunk, args.seed)
         print_sizes(url)
+        register = configured_register()
         with session_scope(url) as session:
-            token = create_key(session, *ANALYST)
-        app = create_app(warehouse, configured_register(), geocoder_settings())
+            keys = {org: create_key(session, org, "analyst") for org in ANALYSTS}
+        app = create_app(warehouse, register, geocoder_settings())
         results = []
-        with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client, Session(engine) as session:
-            for typical in typical_queries(url):
+        with TestClient(app) as client, Session(engine) as session:
+            for typical in typical_queries(url, analyst_areas(register, datetime.now(UTC).date())):
                 print(f"timing: {typical.name} ...", flush=True)
-                results.append(run_typical(client, session, typical, args.runs, naive_runs))
+                results.append(run_typical(client, keys, session, typical, args.runs, naive_runs))
         report(results, args.runs, naive_runs)
     finally:
         engine.dispose()
