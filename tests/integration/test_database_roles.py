@@ -63,8 +63,17 @@ def _without_password(url: str) -> str:
         "INSERT INTO decision (event_id) VALUES (gen_random_uuid())",
         "INSERT INTO api_key (key_id) VALUES ('forged')",
         "DELETE FROM api_key",
+        "UPDATE event_count_district SET events = 0",
     ],
-    ids=["insert-event", "update-event", "delete-event", "insert-decision", "insert-api-key", "delete-api-key"],
+    ids=[
+        "insert-event",
+        "update-event",
+        "delete-event",
+        "insert-decision",
+        "insert-api-key",
+        "delete-api-key",
+        "write-district-counts",
+    ],
 )
 def test_the_api_role_cannot_write_events_decisions_or_keys(hub_env: HubEnv, statement: str) -> None:
     assert "permission denied" in _refused(hub_env.api_url, statement)
@@ -150,6 +159,7 @@ def test_the_api_role_cannot_create_tables_even_temporary_ones(hub_env: HubEnv) 
         "DELETE FROM retraction",
         "DELETE FROM retention_run",
         "UPDATE event_count SET events = 0",
+        "UPDATE event_count_district SET events = 0",
         "CREATE TABLE planted (x int)",
     ],
     ids=[
@@ -165,6 +175,7 @@ def test_the_api_role_cannot_create_tables_even_temporary_ones(hub_env: HubEnv) 
         "delete-retraction",
         "delete-retention-log",
         "write-counts",
+        "write-district-counts",
         "create-table",
     ],
 )
@@ -190,6 +201,7 @@ def test_the_worker_role_loads_a_batch_making_a_new_months_partition_owned_by_th
         sink.close()
     assert hub_env.query("SELECT count(*) FROM event WHERE event_id = :e", e=event_id) == [(1,)]
     assert hub_env.query("SELECT sum(events) FROM event_count WHERE period_month = :m", m=A_MONTH) == [(1,)]
+    assert hub_env.query("SELECT sum(events) FROM event_count_district WHERE period_month = :m", m=A_MONTH) == [(1,)]
     assert hub_env.query("SELECT count(*) FROM decision WHERE event_id = :e", e=event_id) == [(1,)]
     assert hub_env.query("SELECT count(*) FROM dead_letter WHERE partner = 'roles-test'") == [(1,)]
     assert hub_env.query("SELECT count(*) FROM retraction WHERE partner = 'roles-test'") == [(1,)]
