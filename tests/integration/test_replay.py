@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType
 from sqlalchemy import text
 
-from tests.support.hub import HubEnv, Worker
+from tests.support.hub import HubEnv, Worker, client_env
 from tests.support.open_data import EASTBOURNE_STREET
 from warehouse.governance.retention import run_retention
 from warehouse.schema.db import session_scope
@@ -377,3 +379,36 @@ def test_an_older_version_never_replaces_or_withdraws_a_later_one(new_version_re
         assert hub_env.query("SELECT content_hash FROM event WHERE event_id = :e", e=event_id) == []
     finally:
         sink.close()
+
+
+def test_the_hub_s_topics_keep_messages_for_the_configured_retention(loaded: Worker, hub_env: HubEnv) -> None:
+    topic = hub_env.kafka.partner_topic("police-uk-street", "sussex-police")
+    admin = KafkaAdminClient(**hub_env.admin.kafka_python(), client_id="tests-replay")
+    try:
+        [described] = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    finally:
+        admin.close()
+    entries = {entry[0]: entry[1] for entry in described.resources[0][4]}
+    assert entries["retention.ms"] == str(365 * 24 * 3600 * 1000)
+
+
+def test_a_partner_cannot_replay_and_nothing_is_decided_in_its_name(loaded: Worker, hub_env: HubEnv) -> None:
+    partner = hub_env.partner("replay-intruder", ["police-uk-street"])
+    env = {**os.environ, **hub_env.env, **client_env(partner)}
+    before = hub_env.query("SELECT count(*) FROM decision")[0][0]
+    tried = subprocess.run(
+        [sys.executable, "-m", "deploy.cli", "replay", "--reason", "not mine to run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert tried.returncode != 0
+    assert "Traceback" not in tried.stderr and partner.password.get_secret_value() not in tried.stderr
+    assert hub_env.query("SELECT count(*) FROM decision")[0][0] == before
+    assert (
+        hub_env.query("SELECT count(*) FROM replay_run WHERE finished_at IS NOT NULL AND reason = 'not mine to run'")[
+            0
+        ][0]
+        == 0
+    )
