@@ -385,19 +385,20 @@ def test_the_hub_s_topics_keep_messages_for_the_configured_retention(loaded: Wor
     topic = hub_env.kafka.partner_topic("police-uk-street", "sussex-police")
     admin = KafkaAdminClient(**hub_env.admin.kafka_python(), client_id="tests-replay")
     try:
-        [described] = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
     finally:
         admin.close()
-    entries = {entry[0]: entry[1] for entry in described.resources[0][4]}
-    assert entries["retention.ms"] == str(365 * 24 * 3600 * 1000)
+    retention = described["topic"][topic]["retention.ms"]
+    assert (retention["value"], retention["config_source"]) == (str(365 * 24 * 3600 * 1000), "DYNAMIC_TOPIC_CONFIG")
 
 
 def test_a_partner_cannot_replay_and_nothing_is_decided_in_its_name(loaded: Worker, hub_env: HubEnv) -> None:
-    partner = hub_env.partner("replay-intruder", ["police-uk-street"])
+    # The publisher's own principal: it may write and describe its topic, which holds events, but read nothing.
+    partner = hub_env.partner("sussex-police", ["police-uk-street"])
     env = {**os.environ, **hub_env.env, **client_env(partner)}
     before = hub_env.query("SELECT count(*) FROM decision")[0][0]
     tried = subprocess.run(
-        [sys.executable, "-m", "deploy.cli", "replay", "--reason", "not mine to run"],
+        [sys.executable, "-m", "deploy.cli", "replay", "--partner", "sussex-police", "--reason", "not mine to run"],
         env=env,
         capture_output=True,
         text=True,
