@@ -254,10 +254,10 @@ def _insert_decisions(cur: psycopg.Cursor[Any], decisions: Sequence[DecisionRow]
 _DEAD_LETTER = _insert("dead_letter", DeadLetterRow, "source_topic, source_partition, source_offset")
 _RETRACTION = (
     "INSERT INTO retraction (event_id, dataset, partner, source_topic, source_partition, source_offset, removed) "
-    "SELECT %(event_id)s, %(dataset)s::text, %(partner)s::text, %(source_topic)s, %(source_partition)s, "
-    "%(source_offset)s, %(final)s AND EXISTS (SELECT 1 FROM event WHERE event_id = %(event_id)s "
-    "AND dataset = %(dataset)s::text AND partner = %(partner)s::text AND NOT (source_topic = %(source_topic)s "
-    "AND source_partition = %(source_partition)s AND source_offset > %(source_offset)s)) "
+    "SELECT %(event_id)s, %(dataset)s::text, %(partner)s::text, %(source_topic)s::text, %(source_partition)s::int, "
+    "%(source_offset)s::bigint, %(final)s AND EXISTS (SELECT 1 FROM event WHERE event_id = %(event_id)s "
+    "AND dataset = %(dataset)s::text AND partner = %(partner)s::text AND NOT (source_topic = %(source_topic)s::text "
+    "AND source_partition = %(source_partition)s::int AND source_offset > %(source_offset)s::bigint)) "
     "ON CONFLICT ON CONSTRAINT retraction_source_key DO NOTHING"
 )
 _WITHDRAW = f"""DELETE FROM event t

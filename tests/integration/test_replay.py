@@ -27,7 +27,7 @@ from tests.support.hub import HubEnv, Worker, client_env
 from tests.support.open_data import EASTBOURNE_STREET
 from warehouse.governance.retention import run_retention
 from warehouse.schema.db import session_scope
-from warehouse.sink import DecisionRow, EventClaim, EventRow, WarehouseSink
+from warehouse.sink import DecisionRow, EventClaim, EventRow, RetractionRow, WarehouseSink
 
 pytestmark = pytest.mark.integration
 
@@ -374,6 +374,10 @@ def test_an_older_version_never_replaces_or_withdraws_a_later_one(new_version_re
         withheld = _decision(older)  # the older version now withheld: the later stored one stays
         sink.write([], [], [withheld], [claim.key], claims=[claim])
         assert hub_env.query("SELECT content_hash FROM event WHERE event_id = :e", e=event_id) == [("later",)]
+        tombstone = RetractionRow(*claim.key, topic, 0, 9_500, final=True)  # an older retraction, read again
+        sink.write([], [], [], [claim.key], [tombstone])
+        assert hub_env.query("SELECT content_hash FROM event WHERE event_id = :e", e=event_id) == [("later",)]
+        assert hub_env.query("SELECT removed FROM retraction WHERE event_id = :e", e=event_id) == [(False,)]
         newer = _decision(_row(event_id, topic, 10_001, "newer"))
         sink.write([], [], [newer], [claim.key], claims=[EventClaim(*claim.key, topic, 0, 10_001)])
         assert hub_env.query("SELECT content_hash FROM event WHERE event_id = :e", e=event_id) == []
