@@ -1,7 +1,8 @@
 """One client's access to the broker: where it is, the CA it trusts and the SCRAM principal it signs in as.
 
-Producers (kafka-python), the worker (faust over aiokafka) and the operator's tools all take a BrokerAccess;
-each turns it into its own client's options. Every connection is SASL_SSL: there is no unauthenticated mode.
+Producers (kafka-python), the worker (faust over aiokafka), `hub replay` (aiokafka) and the operator's tools all
+take a BrokerAccess; each turns it into its own client's options. Every connection is SASL_SSL: there is no
+unauthenticated mode.
 """
 
 from __future__ import annotations
@@ -36,6 +37,17 @@ class BrokerAccess(BaseModel):
             "sasl_plain_password": self.password.get_secret_value(),
             "ssl_cafile": str(self.ca_file) if self.ca_file else None,
             "ssl_check_hostname": True,
+        }
+
+    def aiokafka(self) -> dict[str, Any]:
+        """Keyword arguments for aiokafka's AIOKafkaConsumer and AIOKafkaProducer (the client faust runs on)."""
+        return {
+            "bootstrap_servers": self.servers,
+            "security_protocol": "SASL_SSL",
+            "sasl_mechanism": self.mechanism,
+            "sasl_plain_username": self.username,
+            "sasl_plain_password": self.password.get_secret_value(),
+            "ssl_context": self.ssl_context(),
         }
 
     def ssl_context(self) -> ssl.SSLContext:

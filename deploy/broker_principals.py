@@ -16,7 +16,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -195,13 +195,18 @@ class BrokerAdmin:
         self._await(lambda: not self.acls_of(principal), f"the removal of {principal}'s ACLs")
         return len(removed)
 
-    def create_topics(self, names: Iterable[str], partitions: int) -> list[str]:
-        """Create those of `names` the cluster lacks; the ones created."""
+    def create_topics(
+        self, names: Iterable[str], partitions: int, configs: Mapping[str, str] | None = None
+    ) -> list[str]:
+        """Create those of `names` the cluster lacks, with topic `configs` (e.g. retention.ms); the ones created."""
         missing = sorted(set(names) - set(self._admin.list_topics()))
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # made meanwhile by another admin
                 self._admin.create_topics(
-                    [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
+                    [
+                        NewTopic(n, num_partitions=partitions, replication_factor=1, topic_configs=dict(configs or {}))
+                        for n in missing
+                    ]
                 )
         return missing
 
@@ -224,10 +229,16 @@ def ensure_worker(admin: BrokerAdmin, prefix: str, password: str) -> str:
 
 
 def add_partner(
-    admin: BrokerAdmin, prefix: str, partner: str, datasets: Iterable[str], partitions: int
+    admin: BrokerAdmin,
+    prefix: str,
+    partner: str,
+    datasets: Iterable[str],
+    partitions: int,
+    topic_configs: Mapping[str, str],
 ) -> tuple[PartnerGrant, str]:
     """A new partner principal with a new random password, allowed to write its own topics of `datasets` (created
-    here); the grant and the password (to be shown once). PrincipalError if the partner has a credential already."""
+    here, with `topic_configs`: the hub's retention); the grant and the password (to be shown once). PrincipalError
+    if the partner has a credential already."""
     if not PARTNER_ID.fullmatch(partner):
         raise PrincipalError(f"partner id {partner!r} is not a slug ([a-z0-9][a-z0-9-]*)")
     username = partner_principal(prefix, partner)
@@ -237,7 +248,7 @@ def add_partner(
             f"password, `hub partners revoke {partner}` removes it"
         )
     topics = partner_topics(prefix, partner, datasets)
-    admin.create_topics(topics, partitions)
+    admin.create_topics(topics, partitions, topic_configs)
     password = new_password()
     admin.set_password(username, password)
     admin.grant(partner_acls(prefix, partner, topics))

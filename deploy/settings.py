@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, unquote, urlsplit
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.settings import ApiSettings
@@ -103,6 +103,11 @@ class KafkaSettings(BaseSettings):
     ca_file: Path | None = None  # the CA that signed the brokers' certificates; unset: the embedded hub CA, or the
     # system's trust store for an external cluster
     mechanism: ScramMechanism = "SCRAM-SHA-512"
+    # How long the hub's topics keep messages (Kafka's retention.ms, set on every topic the hub creates). Only what
+    # the topics still hold can be replayed; they hold pseudonymised envelopes that long (docs/replay.md). 365: a
+    # protocol's yearly review can be replayed over a year of events, and no topic outlives the shortest retention
+    # a packaged protocol grants (12 months); Kafka's own default (7 days) would leave almost nothing to replay.
+    retention_days: int = Field(default=365, ge=1)
 
     @property
     def external(self) -> bool:
@@ -119,6 +124,11 @@ class KafkaSettings(BaseSettings):
     @property
     def dead_letter_topic(self) -> str:
         return dead_letter_topic(self.topic_prefix)
+
+    @property
+    def topic_configs(self) -> dict[str, str]:
+        """The configuration every topic the hub creates is given (its retention)."""
+        return {"retention.ms": str(self.retention_days * 24 * 60 * 60 * 1000)}
 
 
 BrokerRole = Literal["admin", "worker"]

@@ -40,14 +40,15 @@ def _admin(access: BrokerAccess | None) -> KafkaAdminClient:
 
 
 def ensure_topics(kafka: KafkaSettings, topics: Iterable[str] = (), access: BrokerAccess | None = None) -> None:
-    """Create the dead-letter topic and any of `topics` (partner topics) that the cluster does not have yet, signed
-    in as `access` (default: the operator's); only a principal allowed to create topics may."""
+    """Create the dead-letter topic and any of `topics` (partner topics) that the cluster does not have yet, with the
+    hub's retention (HUB_KAFKA_RETENTION_DAYS), signed in as `access` (default: the operator's); only a principal
+    allowed to create topics may."""
     names = [kafka.dead_letter_topic, *topics]
     admin = _admin(access)
     try:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(name, num_partitions=kafka.partitions, replication_factor=1)
+            NewTopic(name, num_partitions=kafka.partitions, replication_factor=1, topic_configs=kafka.topic_configs)
             for name in dict.fromkeys(names)
             if name not in existing
         ]
@@ -69,7 +70,8 @@ def ensure_publishing_topic(kafka: KafkaSettings, topic: str, access: BrokerAcce
         if topic in admin.list_topics():
             return
         try:
-            admin.create_topics([NewTopic(topic, num_partitions=kafka.partitions, replication_factor=1)])
+            made = NewTopic(topic, kafka.partitions, replication_factor=1, topic_configs=kafka.topic_configs)
+            admin.create_topics([made])
         except TopicAlreadyExistsError:
             return
         except KafkaError as exc:  # e.g. not authorised to create topics, or a name the broker refuses

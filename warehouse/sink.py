@@ -3,7 +3,9 @@
 An event id belongs to the (dataset, partner) whose message first carried it (its first decision, else the first
 claim in the batch): a message from anyone else carrying that id is dead-lettered (`event_id_conflict`), and a
 tombstone from anyone else (`retraction_not_publisher`), so no partner can overwrite or withdraw another's event.
-The upsert, the deletes and the retraction's removal are guarded by dataset and partner as well.
+The upsert, the deletes and the retraction's removal are guarded by dataset and partner as well, and by position:
+a message never replaces or removes a stored version from a later offset of the same topic partition (`hub replay`
+re-reads the topics while the worker may be loading newer versions).
 """
 
 from __future__ import annotations
@@ -184,13 +186,24 @@ _CHANGED = (
     "pfa_code",
 )
 
+
+def _stored_later(stored: str, message: str) -> str:
+    """SQL: the stored version `stored` came from a later offset of the same topic partition than `message`, which
+    must then not replace or remove it (a replay re-reading an older version while the worker loads a newer one)."""
+    return (
+        f"{stored}.source_topic = {message}.source_topic AND {stored}.source_partition = {message}.source_partition "
+        f"AND {stored}.source_offset > {message}.source_offset"
+    )
+
+
 # The latest staged version of each event, never a retired one, nor one that retention has removed fields from
-# (rewriting it would bring those fields back), nor one whose id is stored for another dataset or partner.
-_LATEST = """SELECT DISTINCT ON (event_id) * FROM stage_event s
+# (rewriting it would bring those fields back), nor one whose id is stored for another dataset or partner, nor one
+# older than the stored version.
+_LATEST = f"""SELECT DISTINCT ON (event_id) * FROM stage_event s
 WHERE NOT EXISTS (SELECT 1 FROM retired_event r WHERE r.event_id = s.event_id)
 AND NOT EXISTS (
     SELECT 1 FROM event t WHERE t.event_id = s.event_id
-    AND (t.fields_retired <> '{}' OR t.dataset <> s.dataset OR t.partner <> s.partner)
+    AND (t.fields_retired <> '{{}}' OR t.dataset <> s.dataset OR t.partner <> s.partner OR ({_stored_later("t", "s")}))
 )
 ORDER BY event_id, batch_seq DESC"""
 # A stored event's record key goes to its staged versions, so a version moving to another month keeps it too.
@@ -206,6 +219,7 @@ INSERT INTO event ({", ".join(_STORED)})
 SELECT {", ".join(_SELECTED)} FROM ({_LATEST}) s
 ON CONFLICT (event_id, period_month) DO UPDATE SET {", ".join(_UPDATED)}, loaded_at = now()
 WHERE (event.dataset, event.partner) = (EXCLUDED.dataset, EXCLUDED.partner)
+AND NOT ({_stored_later("event", "EXCLUDED")})
 AND ({", ".join(f"event.{c}" for c in _CHANGED)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _CHANGED)})
 """
 
@@ -219,27 +233,54 @@ def _insert(table: str, row_type: type, conflict: str, rows: int = 1) -> str:
 
 # Decisions go in as one statement per chunk: the trigger keeping the data-quality tables (migration 0017) runs
 # once per statement, not once per decision.
-_DECISION_CONFLICT = "event_id, content_hash, outcome, protocols"
+# A replay's decisions are told apart by their replay id (migration 0023): the worker's (NULL) dedupe among themselves
+# as before, and a replay records its own even where the worker's identical decision exists.
+_DECISION_CONFLICT = "event_id, content_hash, outcome, protocols, replay_id"
 _DECISION_CHUNK = 1000
 
 
-def _insert_decisions(cur: psycopg.Cursor[Any], decisions: Sequence[DecisionRow]) -> None:
+def _insert_decisions(cur: psycopg.Cursor[Any], decisions: Sequence[DecisionRow], replay_id: int | None) -> None:
+    """Append `decisions`, each naming `replay_id` (None: the worker's); one already recorded is skipped."""
+    columns = (*_columns(DecisionRow), "replay_id")
     for start in range(0, len(decisions), _DECISION_CHUNK):
         chunk = decisions[start : start + _DECISION_CHUNK]
-        sql = _insert("decision", DecisionRow, _DECISION_CONFLICT, len(chunk))
-        cur.execute(sql, [value for row in chunk for value in _sql_values(row)])
+        values = ", ".join([f"({', '.join(['%s'] * len(columns))})"] * len(chunk))
+        sql = (
+            f"INSERT INTO decision ({', '.join(columns)}) VALUES {values} ON CONFLICT ({_DECISION_CONFLICT}) DO NOTHING"
+        )
+        cur.execute(sql, [value for row in chunk for value in (*_sql_values(row), replay_id)])
 
 
 _DEAD_LETTER = _insert("dead_letter", DeadLetterRow, "source_topic, source_partition, source_offset")
 _RETRACTION = (
     "INSERT INTO retraction (event_id, dataset, partner, source_topic, source_partition, source_offset, removed) "
-    "SELECT %(event_id)s, %(dataset)s::text, %(partner)s::text, %(source_topic)s, %(source_partition)s, "
-    "%(source_offset)s, %(final)s AND EXISTS (SELECT 1 FROM event WHERE event_id = %(event_id)s "
-    "AND dataset = %(dataset)s::text AND partner = %(partner)s::text) "
+    "SELECT %(event_id)s, %(dataset)s::text, %(partner)s::text, %(source_topic)s::text, %(source_partition)s::int, "
+    "%(source_offset)s::bigint, %(final)s AND EXISTS (SELECT 1 FROM event WHERE event_id = %(event_id)s "
+    "AND dataset = %(dataset)s::text AND partner = %(partner)s::text AND NOT (source_topic = %(source_topic)s::text "
+    "AND source_partition = %(source_partition)s::int AND source_offset > %(source_offset)s::bigint)) "
     "ON CONFLICT ON CONSTRAINT retraction_source_key DO NOTHING"
 )
-_WITHDRAW = """DELETE FROM event e USING unnest(%s::uuid[], %s::text[], %s::text[]) AS w(event_id, dataset, partner)
-WHERE e.event_id = w.event_id AND e.dataset = w.dataset AND e.partner = w.partner"""
+_WITHDRAW = f"""DELETE FROM event t
+USING unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::int[], %s::bigint[])
+    AS s(event_id, dataset, partner, source_topic, source_partition, source_offset)
+WHERE t.event_id = s.event_id AND t.dataset = s.dataset AND t.partner = s.partner
+AND NOT ({_stored_later("t", "s")})"""
+
+
+def withdrawals(
+    withdrawn: Sequence[EventKey], claims: Sequence[EventClaim], retractions: Sequence[RetractionRow]
+) -> list[tuple[EventKey, str, int, int]]:
+    """Each withdrawn event with the position of the batch's last message about it (its topic, partition and
+    offset): a stored version from a later offset of that partition is not withdrawn. An event no claim or
+    retraction places is withdrawn wherever it came from (an empty topic)."""
+    last: dict[EventKey, tuple[str, int, int]] = {}
+    for message in (*claims, *retractions):
+        where = (message.source_topic, message.source_partition, message.source_offset)
+        if message.key not in last or where[2] > last[message.key][2]:
+            last[message.key] = where
+    return [(key, *last.get(key, ("", 0, 0))) for key in withdrawn]
+
+
 # The owner of an event id: the dataset and partner of its first decision (decisions are never deleted).
 _OWNERS = """SELECT DISTINCT ON (event_id) event_id, dataset, partner FROM decision
 WHERE event_id = ANY(%s) ORDER BY event_id, id"""
@@ -303,8 +344,10 @@ def _owners(cur: psycopg.Cursor[tuple[object, ...]], ids: set[uuid.UUID]) -> dic
 class WarehouseSink:
     """Writes batches of events and dead letters; each batch is one transaction."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, replay_id: int | None = None) -> None:
+        """`replay_id`: the `hub replay` run whose decisions this sink records (None: the worker's)."""
         self._url = url
+        self._replay_id = replay_id
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
@@ -350,9 +393,10 @@ class WarehouseSink:
                 if retractions:
                     cur.executemany(_RETRACTION, [asdict(r) for r in retractions])
                 if withdrawn:
-                    cur.execute(_WITHDRAW, tuple(list(column) for column in zip(*withdrawn, strict=True)))
+                    rows = [(*key, *where) for key, *where in withdrawals(withdrawn, claims, retractions)]
+                    cur.execute(_WITHDRAW, tuple(list(column) for column in zip(*rows, strict=True)))
                 if decisions:
-                    _insert_decisions(cur, decisions)
+                    _insert_decisions(cur, decisions, self._replay_id)
                 if letters:
                     cur.executemany(_DEAD_LETTER, [_sql_values(d) for d in letters])
             conn.commit()

@@ -21,6 +21,7 @@ from deploy.cli import (
     population,
     protocols,
     publish,
+    replay,
     retention,
     schema,
     worker,
@@ -39,6 +40,7 @@ app.command(name="publish")(publish.publish)
 app.command(name="linkage-key")(publish.linkage_key)
 app.command(name="generate")(generate.generate)
 app.command(name="worker")(worker.worker)
+app.command(name="replay")(replay.replay_command)
 app.command(name="api")(api.api)
 app.command(name="demo")(demo.demo)
 app.command(name="dq")(dq.dq)

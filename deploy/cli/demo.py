@@ -163,7 +163,9 @@ def _demo_partners(kafka: KafkaSettings, datasets: dict[str, set[str]]) -> dict[
         with BrokerAdmin(admin_access, client_id="hub-demo") as admin:
             for partner, names in sorted(datasets.items()):
                 revoke_partner(admin, kafka.topic_prefix, partner)
-                grant, password = add_partner(admin, kafka.topic_prefix, partner, names, kafka.partitions)
+                grant, password = add_partner(
+                    admin, kafka.topic_prefix, partner, names, kafka.partitions, kafka.topic_configs
+                )
                 access[partner] = admin_access.model_copy(
                     update={"username": grant.username, "password": SecretStr(password)}
                 )

@@ -108,7 +108,9 @@ def add(
     access, kafka = _admin()
     try:
         with BrokerAdmin(access) as admin:
-            grant, password = add_partner(admin, kafka.topic_prefix, partner, names, kafka.partitions)
+            grant, password = add_partner(
+                admin, kafka.topic_prefix, partner, names, kafka.partitions, kafka.topic_configs
+            )
     except (PrincipalError, KafkaError) as exc:
         raise _refused(exc) from None
     _print_secret(grant, password, access)

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import typer
 from kafka.errors import KafkaError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from broker_access.credentials import BrokerAccess
+from deploy.cli.progress import progress_bar
 from deploy.protocol_files import configured_register
 from deploy.settings import (
     BrokerCredentialsError,
@@ -183,14 +183,7 @@ def publish(
         raise typer.Exit(EXIT_UNDELIVERED) from None
     with (
         publisher_client as publisher,
-        Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress,
+        progress_bar(console) as progress,
     ):
         task = progress.add_task(f"publishing {file.name}", total=None)
         sent = 0

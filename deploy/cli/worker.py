@@ -14,10 +14,22 @@ from deploy.settings import (
     worker_settings,
 )
 from deploy.topics import wait_for_partner_topics
+from sharing_protocols.decision import ProtocolRegister
 from stream_processors.app import create_app
 from stream_processors.loader import Loader
+from stream_processors.settings import WorkerSettings
 from warehouse.reference.geocoder_data import geocoder_from_warehouse
 from warehouse.sink import WarehouseSink
+
+
+def warehouse_loader(settings: WorkerSettings, register: ProtocolRegister, replay_id: int | None = None) -> Loader:
+    """The loader `hub worker` runs (and `hub replay`, whose decisions name `replay_id`): the worker's database
+    role, the configured vintages and `register`."""
+    url = warehouse_settings("worker").url  # the loader's least-privileged role
+    geo = geocoder_settings()
+    geocoder = geocoder_from_warehouse(geo.ward_vintage, geo.lsoa_vintage, geo.lookup_vintage, url)
+    sink = WarehouseSink(url, replay_id)
+    return Loader(settings.topic_prefix, geocoder, sink, settings.retry_max_seconds, register)
 
 
 def worker() -> None:
@@ -32,12 +44,7 @@ def worker() -> None:
     except BrokerCredentialsError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    url = warehouse_settings("worker").url  # the loader's least-privileged role
-    geo = geocoder_settings()
-    geocoder = geocoder_from_warehouse(geo.ward_vintage, geo.lsoa_vintage, geo.lookup_vintage, url)
-    loader = Loader(
-        settings.topic_prefix, geocoder, WarehouseSink(url), settings.retry_max_seconds, configured_register()
-    )
+    loader = warehouse_loader(settings, configured_register())
     topics = wait_for_partner_topics(KafkaSettings(), settings.topic_refresh_seconds, settings.broker)
     app = create_app(settings, loader, topics)
     faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()

@@ -203,7 +203,9 @@ class HubEnv:
         """A new principal for `partner` that may write its own topics of `datasets` (made now, as `hub partners
         add` does), and how to publish as it."""
         with BrokerAdmin(self.admin, client_id="tests-partners") as admin:
-            grant, password = add_partner(admin, self.prefix, partner, datasets, self.kafka.partitions)
+            grant, password = add_partner(
+                admin, self.prefix, partner, datasets, self.kafka.partitions, self.kafka.topic_configs
+            )
         self._partners.add(partner)
         return self.admin.model_copy(update={"username": grant.username, "password": SecretStr(password)})
 

@@ -294,9 +294,20 @@ class Decision(Base):
     fingerprint: Mapped[str | None] = mapped_column(String, nullable=True)
     period_end: Mapped[date | None] = mapped_column(Date, nullable=True)
     geocoded: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # The `hub replay` run that made the decision (None: the worker); part of what makes a decision unique.
+    replay_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("replay_run.id"), nullable=True)
 
     __table_args__ = (
-        UniqueConstraint("event_id", "content_hash", "outcome", "protocols"),
+        Index(
+            "decision_once",
+            "event_id",
+            "content_hash",
+            "outcome",
+            "protocols",
+            "replay_id",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
         Index("ix_decision_outcome_month", "outcome", "period_month"),
         Index("decision_feed", "dataset", "partner", "decided_at"),
         Index("decision_decided_at", "decided_at"),
@@ -415,6 +426,29 @@ class RetentionRun(Base):
     dataset: Mapped[str] = mapped_column(String, nullable=False)
     deleted: Mapped[int] = mapped_column(Integer, nullable=False)
     field: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ReplayRun(Base):
+    """One `hub replay`: why it ran, its scope, who ran it, the protocol versions in force, and what the messages it
+    read became (the counts are set once, when it finishes; NULL while it runs or if it stopped part-way)."""
+
+    __tablename__ = "replay_run"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    dataset: Mapped[str | None] = mapped_column(String, nullable=True)  # the scope: None for every dataset
+    partner: Mapped[str | None] = mapped_column(String, nullable=True)  # the scope: None for every partner
+    topics: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    end_offsets: Mapped[dict[str, int]] = mapped_column(JSONB, nullable=False)  # "topic/partition" -> end offset
+    run_by: Mapped[str] = mapped_column(String, nullable=False)
+    protocols: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)  # id@version in force
+    messages: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    released: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    withheld: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    retracted: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    dead_lettered: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class RetiredEvent(Base):

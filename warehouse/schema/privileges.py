@@ -4,7 +4,7 @@ The worker (the loader) writes events, decisions, dead letters and retractions, 
 geocoder need. The API reads what its queries read, appends to the access log and the release record, records
 when a key was last used, and starts, touches and ends web sessions; it changes nothing else. Neither may update
 or delete the audit trail (decision, access_log, retention_run, retired_event, dead_letter, retraction,
-released_figure: their triggers refuse it even to the owner).
+released_figure, replay_run: their triggers refuse it even to the owner; a replay run is only finished, once).
 
 `grant_statements` renders the grants (docs/database.md lists them); `grant_runtime_roles`, run as the owner
 after every migration, first revokes whatever the two roles held on the schema's relations, so that what they
@@ -44,7 +44,10 @@ WORKER = RolePrivileges(
         "retired_event": _READ,  # never reload an event retention deleted
         # Appended once each (ON CONFLICT DO NOTHING, which reads the columns of its conflict target); the sink
         # also reads who first published an event id (its dataset and partner) to refuse another's claim on it.
-        "decision": ("INSERT", "SELECT (id, event_id, dataset, partner, content_hash, outcome, protocols)"),
+        "decision": (
+            "INSERT",
+            "SELECT (id, event_id, dataset, partner, content_hash, outcome, protocols, replay_id)",
+        ),
         "dead_letter": ("INSERT", "SELECT (source_topic, source_partition, source_offset)"),
         "retraction": ("INSERT", "SELECT (source_topic, source_partition, source_offset)"),
         **_READ_REFERENCE,
@@ -70,6 +73,7 @@ API = RolePrivileges(
         "dead_letter": _READ,  # data quality
         "retraction": _READ,  # data quality, IG retractions
         "retention_run": _READ,  # IG: what retention removed
+        "replay_run": _READ,  # IG: why and when `hub replay` re-derived the warehouse (the owner records it)
         "access_log": ("SELECT", "INSERT"),  # IG reads it; every request appends one record
         "released_figure": ("SELECT", "INSERT"),  # the release record: appended with the access record, read back
         "api_key": ("SELECT", "UPDATE (last_used_at)"),  # verify a key, and record its use

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -19,6 +20,16 @@ def test_kafka_python_options_authenticate_over_tls() -> None:
     assert options["ssl_cafile"] == "/etc/hub/ca.pem"
     assert options["ssl_check_hostname"] is True
     assert options["bootstrap_servers"] == "b1:9093,b2:9093"
+
+
+def test_aiokafka_options_authenticate_over_tls_and_check_the_broker_name() -> None:
+    access = BrokerAccess(servers="b1:9093", username="hub.worker", password=SecretStr("s3cret"))
+    options = access.aiokafka()
+    assert (options["security_protocol"], options["sasl_mechanism"]) == ("SASL_SSL", "SCRAM-SHA-512")
+    assert (options["sasl_plain_username"], options["sasl_plain_password"]) == ("hub.worker", "s3cret")
+    context = options["ssl_context"]
+    assert context.check_hostname and context.verify_mode == ssl.CERT_REQUIRED
+    assert options["bootstrap_servers"] == "b1:9093"
 
 
 def test_the_password_is_not_in_the_settings_text() -> None:

@@ -251,3 +251,14 @@ def test_the_api_names_partners_topics_with_the_kafka_topic_prefix(monkeypatch: 
     monkeypatch.setenv("HUB_KAFKA_TOPIC_PREFIX", "sussex")
     monkeypatch.setenv("HUB_API_TOPIC_PREFIX", "ignored")
     assert settings.api_settings().topic_prefix == "sussex"
+
+
+def test_topics_keep_messages_365_days_unless_hub_kafka_retention_days_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert settings.KafkaSettings().topic_configs == {"retention.ms": str(365 * 86_400_000)}
+    monkeypatch.setenv("HUB_KAFKA_RETENTION_DAYS", "30")
+    assert settings.KafkaSettings().topic_configs == {"retention.ms": "2592000000"}
+    monkeypatch.setenv("HUB_KAFKA_RETENTION_DAYS", "0")  # "keep nothing" is no retention a replay can use
+    with pytest.raises(ValidationError):
+        settings.KafkaSettings()

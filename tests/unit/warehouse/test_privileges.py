@@ -12,7 +12,16 @@ import warehouse.schema.indicator_models  # noqa: F401  (the geography and indic
 from warehouse.schema.models import Base
 from warehouse.schema.privileges import API, OWNER_ONLY, WORKER, RolePrivileges, grant_statements, quote_ident
 
-AUDIT = ("decision", "access_log", "retention_run", "retired_event", "dead_letter", "retraction", "released_figure")
+AUDIT = (
+    "decision",
+    "access_log",
+    "retention_run",
+    "retired_event",
+    "dead_letter",
+    "retraction",
+    "released_figure",
+    "replay_run",
+)
 TABLES = set(Base.metadata.tables)
 ROLES = {"worker": WORKER, "api": API}
 
