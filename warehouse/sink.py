@@ -16,7 +16,9 @@ from datetime import date
 from operator import attrgetter
 from typing import Any, NamedTuple, cast
 
+import numpy as np
 import psycopg
+from psycopg.types.array import ListDumper
 
 from sharing_protocols.perturbation import RECORD_KEY_MODULUS
 from warehouse.schema.db import connect_raw
@@ -25,6 +27,13 @@ from warehouse.schema.db import connect_raw
 def new_record_key() -> int:
     """A fresh record key: uniform in 0..RECORD_KEY_MODULUS-1, from the operating system's secure random source."""
     return secrets.randbelow(RECORD_KEY_MODULUS)
+
+
+def new_record_keys(count: int) -> list[int]:
+    """`count` fresh record keys as `new_record_key` draws them, from one read of the secure random source."""
+    if RECORD_KEY_MODULUS != 1 << 16:  # two random bytes are one uniform key only for this modulus
+        return [new_record_key() for _ in range(count)]
+    return cast(list[int], np.frombuffer(secrets.token_bytes(2 * count), dtype=np.uint16).tolist())
 
 
 @dataclass(frozen=True)
@@ -151,10 +160,13 @@ def _sql_values(row: EventRow | DecisionRow | DeadLetterRow) -> list[object]:
 
 # Staging holds EventRow as it is (x/y, batch_seq); the event table holds a point instead and no batch_seq.
 _STAGED = _columns(EventRow)
-_STAGE = """
+_DECISION_COLUMNS = _columns(DecisionRow)
+_STAGE = f"""
 CREATE TEMP TABLE IF NOT EXISTS stage_event (LIKE event) ON COMMIT DELETE ROWS;
 ALTER TABLE stage_event DROP COLUMN geom, DROP COLUMN loaded_at, DROP COLUMN fields_retired,
     ADD COLUMN x float8, ADD COLUMN y float8, ADD COLUMN batch_seq int;
+CREATE TEMP TABLE IF NOT EXISTS stage_decision ON COMMIT DELETE ROWS AS
+    SELECT {", ".join(_DECISION_COLUMNS)}, 0 AS seq FROM decision WITH NO DATA;
 """
 _STORED = tuple("geom" if c == "x" else c for c in _STAGED if c not in ("y", "batch_seq"))
 _SELECTED = tuple(
@@ -209,6 +221,8 @@ WHERE (event.dataset, event.partner) = (EXCLUDED.dataset, EXCLUDED.partner)
 AND ({", ".join(f"event.{c}" for c in _CHANGED)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _CHANGED)})
 """
 
+_UPSERT_STAGED = ";\n".join((_PARTITIONS, _KEEP_KEYS, _MOVED, _UPSERT))
+
 
 def _insert(table: str, row_type: type, conflict: str, rows: int = 1) -> str:
     """INSERT of `rows` rows of `row_type` into `table`, skipping those that conflict on `conflict`."""
@@ -217,17 +231,20 @@ def _insert(table: str, row_type: type, conflict: str, rows: int = 1) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} ON CONFLICT ({conflict}) DO NOTHING"
 
 
-# Decisions go in as one statement per chunk: the trigger keeping the data-quality tables (migration 0017) runs
-# once per statement, not once per decision.
-_DECISION_CONFLICT = "event_id, content_hash, outcome, protocols"
-_DECISION_CHUNK = 1000
+# Decisions are copied into staging and go in as one statement, in batch order: the trigger keeping the
+# data-quality tables (migration 0017) runs once per statement, not once per decision.
+_DECISIONS = f"""INSERT INTO decision ({", ".join(_DECISION_COLUMNS)})
+SELECT {", ".join(_DECISION_COLUMNS)} FROM stage_decision ORDER BY seq
+ON CONFLICT (event_id, content_hash, outcome, protocols) DO NOTHING"""
+_EVENT_VALUES = _GETTERS[EventRow]
+_DECISION_VALUES = _GETTERS[DecisionRow]
 
 
 def _insert_decisions(cur: psycopg.Cursor[Any], decisions: Sequence[DecisionRow]) -> None:
-    for start in range(0, len(decisions), _DECISION_CHUNK):
-        chunk = decisions[start : start + _DECISION_CHUNK]
-        sql = _insert("decision", DecisionRow, _DECISION_CONFLICT, len(chunk))
-        cur.execute(sql, [value for row in chunk for value in _sql_values(row)])
+    with cur.copy(f"COPY stage_decision ({', '.join(_DECISION_COLUMNS)}, seq) FROM STDIN") as copy:
+        for seq, row in enumerate(decisions):
+            copy.write_row((*_DECISION_VALUES(row), seq))
+    cur.execute(_DECISIONS)
 
 
 _DEAD_LETTER = _insert("dead_letter", DeadLetterRow, "source_topic, source_partition, source_offset")
@@ -310,6 +327,7 @@ class WarehouseSink:
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
             self._conn = connect_raw(self._url)
+            self._conn.adapters.register_dumper(tuple, ListDumper)  # rows' tuples are arrays, with no copy per row
             self._conn.execute(_STAGE)
             self._conn.commit()
         return self._conn
@@ -342,11 +360,8 @@ class WarehouseSink:
                 if events:
                     with cur.copy(f"COPY stage_event ({', '.join(_STAGED)}) FROM STDIN") as copy:
                         for row in events:
-                            copy.write_row(_sql_values(row))
-                    cur.execute(_PARTITIONS)
-                    cur.execute(_KEEP_KEYS)
-                    cur.execute(_MOVED)
-                    cur.execute(_UPSERT)
+                            copy.write_row(_EVENT_VALUES(row))
+                    cur.execute(_UPSERT_STAGED)  # one round trip: none of its statements takes a parameter
                 if retractions:
                     cur.executemany(_RETRACTION, [asdict(r) for r in retractions])
                 if withdrawn:
