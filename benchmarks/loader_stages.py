@@ -77,6 +77,7 @@ class Timings:
 
     seconds: dict[str, float]
     events: int
+    outcomes: tuple[int, int, int]  # rows released, decisions withheld, dead letters
 
     def per_event_us(self, stage: str) -> float:
         return self.seconds.get(stage, 0.0) / self.events * 1e6
@@ -136,16 +137,19 @@ def stage_timings(
     out: dict[str, Timings] = {}
     for name, stages in (("old", old.stages), ("new", new_stages)):
         seconds: dict[str, float] = {}
+        released = withheld = dead = 0
         sink = WarehouseSink(sink_url.replace("{path}", name)) if sink_url else None
         memo = batch.memo_for(register, AT, None)
         for start in range(0, len(msgs), batch_size):
             chunk = msgs[start : start + batch_size]
             result = stages(chunk, geocoder, prefix, register, AT, seconds, memo)
+            released, withheld = released + len(result.events), withheld + result.withheld
+            dead += len(result.dead_letters)
             if sink is not None:
                 _timed(seconds, "sink", lambda: _write(name, sink, result))  # noqa: B023
         if sink is not None:
             sink.close()
-        out[name] = Timings(seconds, len(msgs))
+        out[name] = Timings(seconds, len(msgs), (released, withheld, dead))
     return out
 
 
@@ -178,7 +182,6 @@ def main() -> None:
     databases: list[str] = []
     url = None
     if args.sink:
-        from benchmarks.end_to_end import WARDS as _  # noqa: F401  (same ward file as the end-to-end baseline)
         from deploy import local
         from warehouse.schema import migrate
 
@@ -199,7 +202,12 @@ def main() -> None:
 
             for name in databases:
                 local.drop_database(name)
-    print(f"events: {args.events:,} in batches of {args.batch:,}; outcome of the last batch in both paths is equal")
+    outcomes = {path: t.outcomes for path, t in timings.items()}
+    if outcomes["old"] != outcomes["new"]:
+        raise SystemExit(f"the two paths disagree (released, withheld, dead letters): {outcomes}")
+    released, withheld, dead = outcomes["new"]
+    print(f"events: {args.events:,} in batches of {args.batch:,}; both paths: {released:,} released, ", end="")
+    print(f"{withheld:,} withheld, {dead:,} dead letters")
     for line in report(timings):
         print(line)
     print(json.dumps({k: {s: round(v.per_event_us(s), 2) for s in STAGES} for k, v in timings.items()}))
