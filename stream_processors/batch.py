@@ -21,7 +21,6 @@ from sharing_protocols.envelope import AttributeValue, BngPoint, EventEnvelope, 
 from sharing_protocols.precision import SpatialPrecision, derivable
 from sharing_protocols.topics import TopicSource, topic_source
 from stream_processors.decision_memo import WarehouseDecisions, WarehouseEvent
-from stream_processors.fast_envelope import parse_envelope
 from warehouse.schema.models import LOCATED, LOCATION_NOT_RELEASED
 from warehouse.sink import (
     DeadLetterRow,
@@ -99,9 +98,8 @@ def decode(message: RawMessage, source: TopicSource) -> EventEnvelope:
         raise MalformedMessage("empty payload" if message.value is not None else "null payload without an event id key")
     if b"\x00" in message.value or b"\\u0000" in message.value:
         raise MalformedMessage("payload contains a NUL character, which the warehouse cannot store")
-    envelope = parse_envelope(message.value)  # None: not certainly valid, so pydantic decides (and says why)
     try:
-        envelope = envelope or EventEnvelope.from_bytes(message.value)
+        envelope = EventEnvelope.from_bytes(message.value)
     except ValidationError as exc:
         if exc.errors()[0]["type"] == "json_invalid":
             raise MalformedMessage("payload is not valid UTF-8 JSON") from None
