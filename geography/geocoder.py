@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal, cast
 
 import numpy as np
@@ -130,7 +131,10 @@ _Points = tuple[
 
 @dataclass(frozen=True, slots=True)
 class GeocodeResult:
-    """Where one input fell: the point, its areas by level, the ward vintage, method and quality; or why not."""
+    """Where one input fell: the point, its areas by level, the ward vintage, method and quality; or why not.
+
+    `areas` is read-only: the results of one call that fall in the same ward and LSOA share one mapping.
+    """
 
     x: float | None
     y: float | None
@@ -253,13 +257,15 @@ class Geocoder:
                 for i, code in zip(idx, self.lsoas.locate(x[has], y[has]), strict=True):
                     lsoas[i] = code
         results = []
+        shared: dict[tuple[str | None, str | None], Mapping[str, str]] = {}  # one mapping per ward and LSOA
         for i in range(len(locations)):
-            ward = wards[i]
-            areas: dict[str, str] = {}
-            if ward:
-                areas = {"ward": ward, **self.rollups.get(ward, {})}
-            if lsoas[i]:
-                areas["lsoa"] = cast(str, lsoas[i])
+            ward, lsoa = wards[i], lsoas[i]
+            areas = shared.get((ward, lsoa))
+            if areas is None:
+                found: dict[str, str] = {"ward": ward, **self.rollups.get(ward, {})} if ward else {}
+                if lsoa:
+                    found["lsoa"] = lsoa
+                areas = shared[(ward, lsoa)] = MappingProxyType(found)
             point = bool(has[i])
             results.append(
                 GeocodeResult(

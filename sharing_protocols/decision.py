@@ -403,15 +403,20 @@ class ProtocolRegister:
         return self._coverage(event)[1]
 
     def _coverage(self, event: EventFacts) -> tuple[tuple[Grant, ...], tuple[Grant, ...]]:
-        key = (event.partner, event.dataset)
+        return self.coverage(event.partner, event.dataset)
+
+    def coverage(self, partner: str, dataset: str) -> tuple[tuple[Grant, ...], tuple[Grant, ...]]:
+        """`grants_covering` and `grants_owned_by_others` of an event of `partner`'s `dataset` (they depend on
+        nothing else of the event)."""
+        key = (partner, dataset)
         if key not in self._grants_cache:
             owned: list[Grant] = []
             others: list[Grant] = []
             for protocol in self._protocols:
-                if event.partner not in protocol.owner_ids:
+                if partner not in protocol.owner_ids:
                     continue
-                grants = owned if protocol.provides(event.partner, event.dataset) else others
-                grants.extend(Grant(protocol, c) for c in protocol.clauses if event.dataset in c.datasets)
+                grants = owned if protocol.provides(partner, dataset) else others
+                grants.extend(Grant(protocol, c) for c in protocol.clauses if dataset in c.datasets)
             self._grants_cache[key] = (tuple(owned), tuple(others))
         return self._grants_cache[key]
 

@@ -9,18 +9,28 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import cast
+from typing import NamedTuple, cast
 
+import orjson
 from pydantic import ValidationError
 
-from geography.geocoder import Geocoder, GeocodeResult
+from geography.geocoder import Geocoder, GeocodeResult, Location
 from sharing_protocols.catalogue import CATALOGUE
-from sharing_protocols.decision import Decision, EventFacts, ProtocolRegister, Released, Withheld, decide_for_warehouse
-from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
+from sharing_protocols.decision import Decision, ProtocolRegister, Released, Withheld
+from sharing_protocols.envelope import AttributeValue, BngPoint, EventEnvelope, PostcodeLocation, Wgs84Point
 from sharing_protocols.precision import SpatialPrecision, derivable
 from sharing_protocols.topics import TopicSource, topic_source
+from stream_processors.decision_memo import WarehouseDecisions, WarehouseEvent
 from warehouse.schema.models import LOCATED, LOCATION_NOT_RELEASED
-from warehouse.sink import DeadLetterRow, DecisionRow, EventClaim, EventKey, EventRow, RetractionRow
+from warehouse.sink import (
+    DeadLetterRow,
+    DecisionRow,
+    EventClaim,
+    EventKey,
+    EventRow,
+    RetractionRow,
+    new_record_keys,
+)
 
 
 @dataclass(frozen=True)
@@ -115,9 +125,40 @@ def _month_bounds(day: date) -> tuple[date, date]:
     return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def _fingerprint(envelope: EventEnvelope) -> str:
-    """A digest of the event's content without its identity: equal for two records that say the same thing."""
-    content = envelope.model_dump(mode="json", exclude={"event_id"})
+def _location_json(location: Location | None) -> dict[str, object] | None:
+    """The location as `model_dump(mode="json")` gives it, without pydantic's serialiser."""
+    if location is None:
+        return None
+    if isinstance(location, Wgs84Point):
+        return {"kind": location.kind, "lon": location.lon, "lat": location.lat}
+    if isinstance(location, BngPoint):
+        return {"kind": location.kind, "easting": location.easting, "northing": location.northing}
+    if isinstance(location, PostcodeLocation):
+        return {"kind": location.kind, "postcode": location.postcode}
+    return {"kind": location.kind, "level": location.level, "code": location.code, "vintage": location.vintage}
+
+
+def fingerprint(envelope: EventEnvelope) -> str:
+    """A digest of the event's content without its identity: equal for two records that say the same thing.
+
+    The SHA-256 of the envelope's JSON dump (`model_dump(mode="json")` without `event_id`, keys sorted), built
+    field by field; `tests/unit/stream_processors/test_batch_paths.py` checks it equals pydantic's dump's digest.
+    """
+    occurred = envelope.occurred
+    content = {
+        "envelope_version": envelope.envelope_version,
+        "dataset": envelope.dataset,
+        "partner": envelope.partner,
+        "schema_version": envelope.schema_version,
+        "occurred": {
+            "start": occurred.start.isoformat(),
+            "end": occurred.end.isoformat(),
+            "precision": occurred.precision,
+        },
+        "location": _location_json(envelope.location),
+        "category": envelope.category,
+        "attributes": envelope.attributes,
+    }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
@@ -128,49 +169,53 @@ def _fields_present(envelope: EventEnvelope) -> tuple[str, ...]:
     return tuple(present)
 
 
-def _audit(decision: Decision, envelope: EventEnvelope, content_hash: str, place: GeocodeResult) -> DecisionRow:
-    """The decision's audit record: its grounds (clauses, precision, fields dropped) or reason, never the contents."""
-    released = decision if isinstance(decision, Released) else None
-    withheld = decision if isinstance(decision, Withheld) else None
-    return DecisionRow(
-        event_id=envelope.event_id,
-        content_hash=content_hash,
-        dataset=envelope.dataset,
-        partner=envelope.partner,
-        period_month=envelope.occurred.start.replace(day=1),
-        outcome="released" if released else "withheld",
-        code=withheld.code if withheld else None,
-        reason=withheld.reason if withheld else None,
-        protocols=tuple(str(ref) for ref in released.justifications) if released else (),
-        fields_dropped=released.fields_dropped if released else (),
-        spatial_precision=tuple(place.precision for place in released.places) if released else (),
-        temporal_precision=released.temporal_precision if released else None,
-        fields_present=_fields_present(envelope),
-        fingerprint=_fingerprint(envelope),
-        period_end=envelope.occurred.end,
-        geocoded=bool(place.areas.get("ward") or place.areas.get("lad")),
-    )
-
-
 _ENGINE_LEVEL = {"ward": "ward", "lsoa": "lsoa", "lad": "district"}  # geocoder level -> protocol precision
 _ABOVE_DISTRICT = ("csp", "county", "pfa")  # each holds whole districts: released wherever a district is
 
 
-def _released_codes(view: Released, areas: Mapping[str, str]) -> dict[str, str]:
+class _Shape:
+    """What every released view of one decision template shares, worked out once per template and batch."""
+
+    __slots__ = ("allowed", "codes", "finer_than_month", "protocols", "retention_json", "spatial", "spatial_levels")
+
+    def __init__(self, view: Released) -> None:
+        self.spatial_levels = tuple(place.precision for place in view.places)
+        self.codes: dict[str, int] = {
+            place.precision: i for i, place in enumerate(view.places) if place.code is not None
+        }
+        levels = self.spatial_levels
+        self.allowed = {
+            precision: any(derivable(p, cast(SpatialPrecision, precision)) for p in levels)
+            for precision in (*_ENGINE_LEVEL.values(), "district")
+        }
+        self.protocols = tuple(str(ref) for ref in view.justifications)
+        self.retention_json = json.dumps({part: day.isoformat() for part, day in view.field_retention.items()})
+        self.finer_than_month = view.temporal_precision in ("day", "timestamp")
+        self.spatial = view.spatial_precision
+
+
+def _json_object(values: Mapping[str, AttributeValue]) -> str:
+    """Attribute values as a JSON object for a jsonb column (keys sorted; one C call)."""
+    try:
+        return orjson.dumps(dict(values), option=orjson.OPT_SORT_KEYS).decode()
+    except (orjson.JSONEncodeError, TypeError):  # an integer beyond 64 bits: the standard library takes any
+        return json.dumps(dict(values), sort_keys=True)
+
+
+def _released_codes(view: Released, shape: _Shape, areas: Mapping[str, str]) -> dict[str, str]:
     """Area codes (geocoder levels) the view releases, or that a released finer place determines (point -> ward)."""
-    levels = [place.precision for place in view.places]
-    released = {place.precision: place.code for place in view.places if place.code is not None}
-
-    def allowed(precision: str) -> bool:
-        return any(derivable(p, cast(SpatialPrecision, precision)) for p in levels)
-
+    places = view.places
+    allowed = shape.allowed
     codes: dict[str, str] = {}
     for level, precision in _ENGINE_LEVEL.items():
-        code = released.get(cast(SpatialPrecision, precision)) or (areas.get(level) if allowed(precision) else None)
+        at = shape.codes.get(precision)
+        code = places[at].code if at is not None else (areas.get(level) if allowed[precision] else None)
         if code:
             codes[level] = code
-    if allowed("district"):
-        codes.update({level: areas[level] for level in _ABOVE_DISTRICT if level in areas})
+    if allowed["district"]:
+        for level in _ABOVE_DISTRICT:
+            if level in areas:
+                codes[level] = areas[level]
     return codes
 
 
@@ -178,13 +223,15 @@ def _event_row(
     message: RawMessage,
     envelope: EventEnvelope,
     view: Released,
+    shape: _Shape,
     place: GeocodeResult,
     areas: Mapping[str, str],
     content_hash: str,
     seq: int,
+    keys: list[int],
 ) -> EventRow:
     """The warehouse row of a released view: only its fields, its places and its period precision."""
-    codes = _released_codes(view, areas)
+    codes = _released_codes(view, shape, areas)
     point = next((p for p in view.places if p.x is not None), None)
     ward = codes.get("ward")
     if ward:
@@ -193,10 +240,11 @@ def _event_row(
         status = place.unmatched
     else:
         status = LOCATION_NOT_RELEASED
-    start, end = envelope.occurred.start, envelope.occurred.end
-    finer_than_month = view.temporal_precision in ("day", "timestamp")
-    if not finer_than_month:  # no clause releases the day: keep the month only
-        start, end = _month_bounds(start)[0], _month_bounds(end)[1]
+    occurred = envelope.occurred
+    start, end = occurred.start, occurred.end
+    if not shape.finer_than_month:  # no clause releases the day: keep the month only
+        start, end = start.replace(day=1), _month_bounds(end)[1]
+    located = point is not None or bool(codes)
     return EventRow(
         event_id=envelope.event_id,
         dataset=envelope.dataset,
@@ -204,10 +252,10 @@ def _event_row(
         schema_version=envelope.schema_version,
         period_start=start,
         period_end=end,
-        period_precision=envelope.occurred.precision if finer_than_month else "month",
+        period_precision=occurred.precision if shape.finer_than_month else "month",
         period_month=start.replace(day=1),
         category=view.category,
-        attributes_json=json.dumps(dict(view.attributes), sort_keys=True),
+        attributes_json=_json_object(view.attributes),
         x=point.x if point else None,
         y=point.y if point else None,
         location_status=status,
@@ -222,15 +270,16 @@ def _event_row(
         csp_code=codes.get("csp"),
         county_code=codes.get("county"),
         pfa_code=codes.get("pfa"),
-        geocode_method=place.method if point or codes else None,
-        geocode_quality=place.quality if point or codes else None,
-        spatial_precision=view.spatial_precision,
+        geocode_method=place.method if located else None,
+        geocode_quality=place.quality if located else None,
+        spatial_precision=shape.spatial,
         temporal_precision=view.temporal_precision,
         period_label=view.period,
-        protocols=tuple(str(ref) for ref in view.justifications),
+        protocols=shape.protocols,
         retain_until=view.retain_until,
         weight=spec.weight(view.attributes) if (spec := CATALOGUE.get(envelope.dataset)) else 1,
-        field_retain_until_json=json.dumps({part: day.isoformat() for part, day in view.field_retention.items()}),
+        field_retain_until_json=shape.retention_json,
+        record_key=keys[seq - 1],
         batch_seq=seq,
     )
 
@@ -242,72 +291,171 @@ def _dead_letter(message: RawMessage, source: TopicSource | None, reason: str) -
     )
 
 
-def process(
-    messages: Sequence[RawMessage],
-    geocoder: Geocoder,
-    topic_prefix: str,
-    register: ProtocolRegister,
-    at: datetime,
-) -> BatchResult:
-    """Decode, geocode and apply the protocols to a batch.
+@dataclass
+class Decoded:
+    """A batch after decoding: its envelopes (with their messages), dead letters and tombstones."""
 
-    The dataset and the partner come from the topic (`topic_source`): a message on any other topic, or whose
-    envelope names another dataset or partner, is dead-lettered. Every message becomes exactly one of: an event
-    row (with its decision), a withheld decision, a retraction, or a dead letter (the sink may still turn a claim
-    on another partner's event id into a dead letter). A tombstone only ever withdraws its own partner's event.
-    """
-    decoded: list[tuple[RawMessage, EventEnvelope]] = []
-    dead: list[DeadLetterRow] = []
-    tombstones: list[tuple[int, RawMessage, EventKey]] = []
-    last_seen: dict[EventKey, int] = {}  # event -> position of its last message in the batch
+    events: list[tuple[RawMessage, EventEnvelope]] = field(default_factory=list)
+    dead: list[DeadLetterRow] = field(default_factory=list)
+    tombstones: list[tuple[int, RawMessage, EventKey]] = field(default_factory=list)
+    last_seen: dict[EventKey, int] = field(default_factory=dict)  # event -> position of its last message
+
+
+def decode_batch(messages: Sequence[RawMessage], topic_prefix: str) -> Decoded:
+    """Each message routed by its topic (`topic_source`) and decoded, or a tombstone, or a dead letter."""
+    out = Decoded()
+    sources: dict[str, TopicSource | None] = {}
     for position, message in enumerate(messages):
-        source = topic_source(topic_prefix, message.topic)
+        topic = message.topic
+        if topic in sources:
+            source = sources[topic]
+        else:
+            source = sources[topic] = topic_source(topic_prefix, topic)
         if source is None:
-            dead.append(_dead_letter(message, None, f"not a partner topic of this hub: {message.topic!r}"))
+            out.dead.append(_dead_letter(message, None, f"not a partner topic of this hub: {topic!r}"))
             continue
-        retracted = retraction_of(message)
-        if retracted is not None:
-            key = EventKey(retracted, source.dataset, source.partner)
-            tombstones.append((position, message, key))
-            last_seen[key] = position
-            continue
+        if message.value is None:
+            retracted = retraction_of(message)
+            if retracted is not None:
+                key = EventKey(retracted, source.dataset, source.partner)
+                out.tombstones.append((position, message, key))
+                out.last_seen[key] = position
+                continue
         try:
             envelope = decode(message, source)
         except MalformedMessage as exc:
-            dead.append(_dead_letter(message, source, str(exc)))
+            out.dead.append(_dead_letter(message, source, str(exc)))
             continue
-        decoded.append((message, envelope))
-        last_seen[EventKey(envelope.event_id, envelope.dataset, envelope.partner)] = position
-    places = geocoder.geocode([e.location for _, e in decoded])
-    rows: list[EventRow] = []
-    decisions: list[DecisionRow] = []
-    claims: list[EventClaim] = []
-    for (message, envelope), place in zip(decoded, places, strict=True):
-        areas = dict(place.areas)
-        source_lsoa = envelope.attributes.get("lsoa_code")
-        if geocoder.lsoas is None and isinstance(source_lsoa, str) and source_lsoa:
-            areas["lsoa"] = source_lsoa  # no LSOA boundaries loaded: the partner's own LSOA code stands in
-        postcode = envelope.location.postcode if isinstance(envelope.location, PostcodeLocation) else None
-        facts = EventFacts.from_envelope(
-            envelope,
-            place.x,
-            place.y,
-            {_ENGINE_LEVEL[k]: v for k, v in areas.items() if k in _ENGINE_LEVEL},
-            postcode,
-            regions={level: areas[level] for level in _ABOVE_DISTRICT if level in areas},
-        )
-        decision = decide_for_warehouse(facts, register, at)
-        content_hash = hashlib.sha256(message.value or b"").hexdigest()
-        decisions.append(_audit(decision, envelope, content_hash, place))
-        claims.append(
-            EventClaim(
-                envelope.event_id, envelope.dataset, envelope.partner, message.topic, message.partition, message.offset
+        out.events.append((message, envelope))
+        out.last_seen[EventKey(envelope.event_id, envelope.dataset, envelope.partner)] = position
+    return out
+
+
+class Where(NamedTuple):
+    """An event's areas by geocoder level, and as the decision engine names them (shared by events alike)."""
+
+    areas: Mapping[str, str]  # "ward", "lsoa", "lad", "csp", "county", "pfa"
+    engine_areas: Mapping[str, str]  # "ward", "lsoa", "district"
+    regions: Mapping[str, str]  # "csp", "county", "pfa"
+
+
+def _where(areas: Mapping[str, str]) -> Where:
+    return Where(
+        areas,
+        {_ENGINE_LEVEL[k]: v for k, v in areas.items() if k in _ENGINE_LEVEL},
+        {level: areas[level] for level in _ABOVE_DISTRICT if level in areas},
+    )
+
+
+def geocode_batch(geocoder: Geocoder, decoded: Decoded) -> tuple[list[GeocodeResult], list[Where]]:
+    """Each event's geocoding, in one bulk call, and its areas (the partner's own LSOA code standing in for
+    LSOA boundaries when none are loaded)."""
+    places = geocoder.geocode([e.location for _, e in decoded.events])
+    stand_in = geocoder.lsoas is None
+    seen: dict[tuple[int, object], tuple[Mapping[str, str], Where]] = {}
+    wheres: list[Where] = []
+    for (_, envelope), place in zip(decoded.events, places, strict=True):
+        lsoa = envelope.attributes.get("lsoa_code") if stand_in else None
+        if not (isinstance(lsoa, str) and lsoa):
+            lsoa = None
+        key = (id(place.areas), lsoa)
+        entry = seen.get(key)
+        if entry is None or entry[0] is not place.areas:
+            areas = {**place.areas, "lsoa": lsoa} if lsoa else place.areas
+            entry = seen[key] = (place.areas, _where(areas))
+        wheres.append(entry[1])
+    return places, wheres
+
+
+def memo_for(register: ProtocolRegister, at: datetime, previous: WarehouseDecisions | None) -> WarehouseDecisions:
+    """The decision memo for `register` on the day of `at`: `previous` while it is still that, else a new one."""
+    day = at.date()
+    if previous is not None and previous.register is register and previous.on == day:
+        return previous
+    return WarehouseDecisions(register, day)
+
+
+def decide_batch(
+    memo: WarehouseDecisions, decoded: Decoded, places: Sequence[GeocodeResult], wheres: Sequence[Where]
+) -> list[Decision]:
+    """The warehouse decision of each event (`decide_for_warehouse`, once per distinct combination of its inputs)."""
+    decisions: list[Decision] = []
+    decide = memo.decide
+    for (_, envelope), place, where in zip(decoded.events, places, wheres, strict=True):
+        location = envelope.location
+        occurred = envelope.occurred
+        decisions.append(
+            decide(
+                WarehouseEvent(
+                    envelope.event_id,
+                    envelope.dataset,
+                    envelope.partner,
+                    envelope.category,
+                    occurred.start,
+                    occurred.end,
+                    occurred.precision,
+                    envelope.attributes,
+                    place.x,
+                    place.y,
+                    where.engine_areas,
+                    location.postcode if isinstance(location, PostcodeLocation) else None,
+                    where.regions,
+                )
             )
         )
-        if isinstance(decision, Released):
-            rows.append(_event_row(message, envelope, decision, place, areas, content_hash, len(decisions)))
+    return decisions
+
+
+def shape_batch(
+    decoded: Decoded,
+    places: Sequence[GeocodeResult],
+    wheres: Sequence[Where],
+    decisions: Sequence[Decision],
+) -> BatchResult:
+    """The batch's rows, audit records, claims and retractions; the last message of an event in the batch wins."""
+    rows: list[EventRow] = []
+    audits: list[DecisionRow] = []
+    claims: list[EventClaim] = []
+    shapes: dict[int, tuple[object, _Shape]] = {}  # per decision template (its shared field_retention mapping)
+    keys = new_record_keys(len(decisions))
+    for (message, envelope), place, where, decision in zip(decoded.events, places, wheres, decisions, strict=True):
+        content_hash = hashlib.sha256(message.value or b"").hexdigest()
+        event_id, dataset, partner = envelope.event_id, envelope.dataset, envelope.partner
+        released = decision if isinstance(decision, Released) else None
+        withheld = decision if isinstance(decision, Withheld) else None
+        shape = None
+        if released is not None:
+            entry = shapes.get(id(released.field_retention))
+            if entry is None or entry[0] is not released.field_retention:
+                entry = shapes[id(released.field_retention)] = (released.field_retention, _Shape(released))
+            shape = entry[1]
+        audits.append(
+            DecisionRow(
+                event_id=event_id,
+                content_hash=content_hash,
+                dataset=dataset,
+                partner=partner,
+                period_month=envelope.occurred.start.replace(day=1),
+                outcome="released" if released else "withheld",
+                code=withheld.code if withheld else None,
+                reason=withheld.reason if withheld else None,
+                protocols=shape.protocols if shape else (),
+                fields_dropped=released.fields_dropped if released else (),
+                spatial_precision=shape.spatial_levels if shape else (),
+                temporal_precision=released.temporal_precision if released else None,
+                fields_present=_fields_present(envelope),
+                fingerprint=fingerprint(envelope),
+                period_end=envelope.occurred.end,
+                geocoded=bool(place.areas.get("ward") or place.areas.get("lad")),
+            )
+        )
+        claims.append(EventClaim(event_id, dataset, partner, message.topic, message.partition, message.offset))
+        if released is not None and shape is not None:
+            row = _event_row(message, envelope, released, shape, place, where.areas, content_hash, len(audits), keys)
+            rows.append(row)
     # The last message of an event in the batch decides it: a later withheld version or a retraction withdraws it.
-    final: dict[EventKey, str] = {EventKey(d.event_id, d.dataset, d.partner): d.outcome for d in decisions}
+    final: dict[EventKey, str] = {EventKey(d.event_id, d.dataset, d.partner): d.outcome for d in audits}
+    last_seen = decoded.last_seen
     retractions = [
         RetractionRow(
             event_id=key.event_id,
@@ -318,9 +466,31 @@ def process(
             source_offset=message.offset,
             final=last_seen[key] == position,
         )
-        for position, message, key in tombstones
+        for position, message, key in decoded.tombstones
     ]
     final.update({r.key: "retracted" for r in retractions if r.final})
     withdrawn = [key for key, outcome in final.items() if outcome in ("withheld", "retracted")]
     rows = [row for row in rows if final[EventKey(row.event_id, row.dataset, row.partner)] == "released"]
-    return BatchResult(rows, dead, decisions, withdrawn, retractions, claims)
+    return BatchResult(rows, decoded.dead, audits, withdrawn, retractions, claims)
+
+
+def process(
+    messages: Sequence[RawMessage],
+    geocoder: Geocoder,
+    topic_prefix: str,
+    register: ProtocolRegister,
+    at: datetime,
+    memo: WarehouseDecisions | None = None,
+) -> BatchResult:
+    """Decode, geocode and apply the protocols to a batch, stage by stage over the whole batch.
+
+    The dataset and the partner come from the topic (`topic_source`): a message on any other topic, or whose
+    envelope names another dataset or partner, is dead-lettered. Every message becomes exactly one of: an event
+    row (with its decision), a withheld decision, a retraction, or a dead letter (the sink may still turn a claim
+    on another partner's event id into a dead letter). A tombstone only ever withdraws its own partner's event.
+    `memo` (from `memo_for`) carries decisions over from earlier batches of the same register and day.
+    """
+    decoded = decode_batch(messages, topic_prefix)
+    places, wheres = geocode_batch(geocoder, decoded)
+    decisions = decide_batch(memo_for(register, at, memo), decoded, places, wheres)
+    return shape_batch(decoded, places, wheres, decisions)

@@ -12,7 +12,8 @@ import psycopg
 
 from geography.geocoder import Geocoder
 from sharing_protocols.decision import ProtocolRegister
-from stream_processors.batch import BatchResult, RawMessage, process
+from stream_processors.batch import BatchResult, RawMessage, memo_for, process
+from stream_processors.decision_memo import WarehouseDecisions
 from warehouse.sink import WarehouseSink
 
 log = logging.getLogger(__name__)
@@ -34,13 +35,16 @@ class Loader:
         self._register = register
         self._sink = sink
         self._retry_max = retry_max
+        self._decisions: WarehouseDecisions | None = None  # kept across batches of one register and day
 
     def handle(self, messages: Sequence[RawMessage]) -> BatchResult:
         """Process `messages` and commit them; returns once the database has them.
 
         The result's dead letters include those the sink made (a claim on another partner's event id).
         """
-        result = process(messages, self._geocoder, self.topic_prefix, self._register, datetime.now(UTC))
+        at = datetime.now(UTC)
+        self._decisions = memo_for(self._register, at, self._decisions)
+        result = process(messages, self._geocoder, self.topic_prefix, self._register, at, self._decisions)
         delay = 0.5
         while True:
             try:

@@ -18,7 +18,9 @@ from datetime import date
 from operator import attrgetter
 from typing import Any, NamedTuple, cast
 
+import numpy as np
 import psycopg
+from psycopg.types.array import ListDumper
 
 from sharing_protocols.perturbation import RECORD_KEY_MODULUS
 from warehouse.schema.db import connect_raw
@@ -27,6 +29,13 @@ from warehouse.schema.db import connect_raw
 def new_record_key() -> int:
     """A fresh record key: uniform in 0..RECORD_KEY_MODULUS-1, from the operating system's secure random source."""
     return secrets.randbelow(RECORD_KEY_MODULUS)
+
+
+def new_record_keys(count: int) -> list[int]:
+    """`count` fresh record keys as `new_record_key` draws them, from one read of the secure random source."""
+    if RECORD_KEY_MODULUS != 1 << 16:  # two random bytes are one uniform key only for this modulus
+        return [new_record_key() for _ in range(count)]
+    return cast(list[int], np.frombuffer(secrets.token_bytes(2 * count), dtype=np.uint16).tolist())
 
 
 @dataclass(frozen=True)
@@ -153,10 +162,13 @@ def _sql_values(row: EventRow | DecisionRow | DeadLetterRow) -> list[object]:
 
 # Staging holds EventRow as it is (x/y, batch_seq); the event table holds a point instead and no batch_seq.
 _STAGED = _columns(EventRow)
-_STAGE = """
+_DECISION_COLUMNS = _columns(DecisionRow)
+_STAGE = f"""
 CREATE TEMP TABLE IF NOT EXISTS stage_event (LIKE event) ON COMMIT DELETE ROWS;
 ALTER TABLE stage_event DROP COLUMN geom, DROP COLUMN loaded_at, DROP COLUMN fields_retired,
     ADD COLUMN x float8, ADD COLUMN y float8, ADD COLUMN batch_seq int;
+CREATE TEMP TABLE IF NOT EXISTS stage_decision ON COMMIT DELETE ROWS AS
+    SELECT {", ".join(_DECISION_COLUMNS)}, 0 AS seq FROM decision WITH NO DATA;
 """
 _STORED = tuple("geom" if c == "x" else c for c in _STAGED if c not in ("y", "batch_seq"))
 _SELECTED = tuple(
@@ -223,6 +235,8 @@ AND NOT ({_stored_later("event", "EXCLUDED")})
 AND ({", ".join(f"event.{c}" for c in _CHANGED)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _CHANGED)})
 """
 
+_UPSERT_STAGED = ";\n".join((_PARTITIONS, _KEEP_KEYS, _MOVED, _UPSERT))
+
 
 def _insert(table: str, row_type: type, conflict: str, rows: int = 1) -> str:
     """INSERT of `rows` rows of `row_type` into `table`, skipping those that conflict on `conflict`."""
@@ -231,24 +245,23 @@ def _insert(table: str, row_type: type, conflict: str, rows: int = 1) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} ON CONFLICT ({conflict}) DO NOTHING"
 
 
-# Decisions go in as one statement per chunk: the trigger keeping the data-quality tables (migration 0017) runs
-# once per statement, not once per decision.
+# Decisions are copied into staging and go in as one statement, in batch order: the trigger keeping the
+# data-quality tables (migration 0017) runs once per statement, not once per decision.
 # A replay's decisions are told apart by their replay id (migration 0023): the worker's (NULL) dedupe among themselves
 # as before, and a replay records its own even where the worker's identical decision exists.
-_DECISION_CONFLICT = "event_id, content_hash, outcome, protocols, replay_id"
-_DECISION_CHUNK = 1000
+_DECISIONS = f"""INSERT INTO decision ({", ".join(_DECISION_COLUMNS)}, replay_id)
+SELECT {", ".join(_DECISION_COLUMNS)}, %s::bigint FROM stage_decision ORDER BY seq
+ON CONFLICT (event_id, content_hash, outcome, protocols, replay_id) DO NOTHING"""
+_EVENT_VALUES = _GETTERS[EventRow]
+_DECISION_VALUES = _GETTERS[DecisionRow]
 
 
 def _insert_decisions(cur: psycopg.Cursor[Any], decisions: Sequence[DecisionRow], replay_id: int | None) -> None:
     """Append `decisions`, each naming `replay_id` (None: the worker's); one already recorded is skipped."""
-    columns = (*_columns(DecisionRow), "replay_id")
-    for start in range(0, len(decisions), _DECISION_CHUNK):
-        chunk = decisions[start : start + _DECISION_CHUNK]
-        values = ", ".join([f"({', '.join(['%s'] * len(columns))})"] * len(chunk))
-        sql = (
-            f"INSERT INTO decision ({', '.join(columns)}) VALUES {values} ON CONFLICT ({_DECISION_CONFLICT}) DO NOTHING"
-        )
-        cur.execute(sql, [value for row in chunk for value in (*_sql_values(row), replay_id)])
+    with cur.copy(f"COPY stage_decision ({', '.join(_DECISION_COLUMNS)}, seq) FROM STDIN") as copy:
+        for seq, row in enumerate(decisions):
+            copy.write_row((*_DECISION_VALUES(row), seq))
+    cur.execute(_DECISIONS, (replay_id,))
 
 
 _DEAD_LETTER = _insert("dead_letter", DeadLetterRow, "source_topic, source_partition, source_offset")
@@ -353,6 +366,7 @@ class WarehouseSink:
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
             self._conn = connect_raw(self._url)
+            self._conn.adapters.register_dumper(tuple, ListDumper)  # rows' tuples are arrays, with no copy per row
             self._conn.execute(_STAGE)
             self._conn.commit()
         return self._conn
@@ -385,11 +399,8 @@ class WarehouseSink:
                 if events:
                     with cur.copy(f"COPY stage_event ({', '.join(_STAGED)}) FROM STDIN") as copy:
                         for row in events:
-                            copy.write_row(_sql_values(row))
-                    cur.execute(_PARTITIONS)
-                    cur.execute(_KEEP_KEYS)
-                    cur.execute(_MOVED)
-                    cur.execute(_UPSERT)
+                            copy.write_row(_EVENT_VALUES(row))
+                    cur.execute(_UPSERT_STAGED)  # one round trip: none of its statements takes a parameter
                 if retractions:
                     cur.executemany(_RETRACTION, [asdict(r) for r in retractions])
                 if withdrawn:
