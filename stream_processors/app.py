@@ -135,6 +135,8 @@ def create_app(worker: WorkerSettings, loader: Loader, topics: Sequence[str]) ->
         topic_replication_factor=1,
         producer_acks=-1,
         broker_commit_interval=1.0,
+        broker_session_timeout=worker.session_timeout_seconds,
+        broker_heartbeat_interval=min(3.0, worker.session_timeout_seconds / 3),
     )
     # The partner topics are the conductor's subscription (no agent: the batch fetcher reads the consumer itself).
     app.topics.add(app.topic(*initial, key_type=bytes, value_type=bytes))

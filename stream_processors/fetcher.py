@@ -13,8 +13,8 @@ lifecycle.
 Batches are committed in the order they were fetched, each after its own sink work and after every earlier
 batch: the sink starts a batch only after the previous one was handed over, so the next batch is fetched (and
 queued) while the previous one loads. Before a rebalance takes partitions away, and before the worker stops,
-every batch handed over is finished and committed (faust awaits `on_partitions_revoked` receivers before the
-group moves on); records fetched once the rebalance began are dropped and fetched again from the committed
+every batch handed over is finished and committed (BatchApp's `_on_partitions_revoked`, inside the group's
+rebalance); records fetched once the rebalance began are dropped and fetched again from the committed
 offsets. So a revoked partition's batch is committed whole or not at all.
 """
 
@@ -89,22 +89,24 @@ class BatchFetcher(Fetcher):
         self.batch_seconds = batch_seconds
         self.in_flight = in_flight
         self._pending: deque[asyncio.Task[None]] = deque()
+        self._left: list[Record] = []  # fetched beyond the last batch taken
         super().__init__(app, **kwargs)
-        app.on_partitions_revoked.connect(self._on_partitions_revoked)  # type: ignore[arg-type]  # mode's own shape
 
     @property
     def _consumer(self) -> Consumer:
         return cast(Consumer, self.app.consumer)
 
     async def _take(self) -> list[Record]:
-        """One batch, in each partition's order; empty when flow stopped or nothing came within a second."""
+        """At most `batch_size` records, in each partition's order: what came within `batch_seconds` of the first
+        (with what the previous take left over); empty when nothing came within a second."""
         consumer = self._consumer
-        batch: list[Record] = []
-        deadline: float | None = None
-        while len(batch) < self.batch_size and not self.should_stop and consumer.flow_active:
+        batch, self._left = self._left, []
+        deadline = time.monotonic() + self.batch_seconds if batch else None
+        while len(batch) < self.batch_size and not self.should_stop:
             timeout = 1.0 if deadline is None else deadline - time.monotonic()
-            if timeout <= 0:
+            if timeout <= 0 or (batch and not consumer.flow_active):
                 break
+            # Waits while the flow is stopped (a rebalance): never return at once, or this loop would starve faust's.
             records, _ = await consumer._wait_next_records(timeout)
             if records:
                 for tp_records in records.values():
@@ -113,6 +115,8 @@ class BatchFetcher(Fetcher):
                     deadline = time.monotonic() + self.batch_seconds
             elif deadline is None:
                 break
+        # A prefix of the records holds a prefix of each partition's: the rest starts the next batch.
+        batch, self._left = batch[: self.batch_size], batch[self.batch_size :]
         return batch
 
     @Service.task
@@ -123,13 +127,14 @@ class BatchFetcher(Fetcher):
             while not self.should_stop:
                 generation = self.app.consumer_generation_id
                 batch = await self._take()
+                while len(self._pending) >= self.in_flight:
+                    await asyncio.shield(self._pending[0])
+                # No await from this check to the hand-over: a rebalance cannot slip in between.
                 if not batch or self.should_stop:
                     continue
                 if not consumer.flow_active or self.app.consumer_generation_id != generation:
                     await self._read_again()
                     continue
-                while len(self._pending) >= self.in_flight:
-                    await asyncio.shield(self._pending[0])
                 now = time.monotonic()
                 inbound = self.app.monitor.stream_inbound_time
                 for tp in {TP(r.topic, r.partition) for r in batch}:
@@ -149,6 +154,7 @@ class BatchFetcher(Fetcher):
         """Drop a batch fetched across a rebalance: once every batch handed over is committed and the flow resumed,
         seek the assigned partitions back to their committed offsets (the dropped records are fetched again)."""
         consumer = self._consumer
+        self._left = []
         await self.drain()
         if not consumer.flow_active:
             await consumer.wait(consumer.can_resume_flow)  # type: ignore[arg-type]  # mode's Event, awaitable .wait()
@@ -171,16 +177,14 @@ class BatchFetcher(Fetcher):
         while self._pending:
             await asyncio.shield(self._pending[-1])
 
-    async def _on_partitions_revoked(self, sender: object, revoked: set[TP], **kwargs: Any) -> None:
-        await self.drain()
-
     async def on_stop(self) -> None:
         """Finish and commit what was handed over before faust's consumer stops."""
         await self.drain()
 
 
 class BatchApp(faust.App):
-    """faust's App whose Fetcher is a BatchFetcher: set `batches` (a BatchSink and its batch limits) before start."""
+    """faust's App whose Fetcher is a BatchFetcher (set `batch_sink`, and the batch limits, before it starts), and
+    whose rebalances wait for the batches handed over to be committed before partitions are given up."""
 
     batch_sink: BatchSink | None = None
     batch_size: int = 5000
@@ -193,3 +197,11 @@ class BatchApp(faust.App):
         return BatchFetcher(
             self, self.batch_sink, self.batch_size, self.batch_seconds, loop=self.loop, beacon=self.consumer.beacon
         )
+
+    async def _on_partitions_revoked(self, revoked: set[TP]) -> None:
+        """Stop the flow and finish every batch handed over, then let faust give the partitions up. This runs
+        inside the group's rebalance, before this worker rejoins, and also while the worker stops (where faust
+        itself does nothing), so no other worker reads a partition while a batch of it is still being loaded."""
+        self.consumer.stop_flow()
+        await cast(BatchFetcher, self._fetcher).drain()
+        await super()._on_partitions_revoked(revoked)
