@@ -133,7 +133,7 @@ class BatchFetcher(Fetcher):
                 if not batch or self.should_stop:
                     continue
                 if not consumer.flow_active or self.app.consumer_generation_id != generation:
-                    await self._read_again()
+                    await self._read_again(batch)
                     continue
                 now = time.monotonic()
                 inbound = self.app.monitor.stream_inbound_time
@@ -150,16 +150,27 @@ class BatchFetcher(Fetcher):
         finally:
             self.set_shutdown()
 
-    async def _read_again(self) -> None:
+    async def _read_again(self, dropped: list[Record]) -> None:
         """Drop a batch fetched across a rebalance: once every batch handed over is committed and the flow resumed,
-        seek the assigned partitions back to their committed offsets (the dropped records are fetched again)."""
+        seek each partition still assigned back to its first dropped record (or to its committed offset, if another
+        worker committed past it meanwhile), so that the dropped records are fetched again. (Seeking to the committed
+        offsets alone would skip the records of a partition that has none yet, such as a new partner topic's.)"""
         consumer = self._consumer
+        first: dict[TP, int] = {}
+        for record in (*dropped, *self._left):
+            tp = TP(record.topic, record.partition)
+            first[tp] = min(first.get(tp, record.offset), record.offset)
         self._left = []
         await self.drain()
         if not consumer.flow_active:
             await consumer.wait(consumer.can_resume_flow)  # type: ignore[arg-type]  # mode's Event, awaitable .wait()
-        if not self.should_stop and consumer.flow_active:
-            await consumer.perform_seek()
+        if self.should_stop or not consumer.flow_active:
+            return
+        assigned = consumer.assignment()
+        for tp, offset in first.items():
+            if tp in assigned:
+                committed = consumer._committed_offset.get(tp)
+                await consumer.seek(tp, offset if committed is None else max(offset, committed))
 
     async def _commit_after(
         self, done: Awaitable[None], previous: asyncio.Task[None] | None, offsets: dict[TP, int]
