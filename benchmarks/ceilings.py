@@ -1,18 +1,14 @@
-"""The libraries' own ceilings on the hub's payloads: a bare kafka-python send loop and a no-op faust agent."""
+"""The hub's payloads and a bare kafka-python send loop of them: the producer's ceiling (the consumers' ceilings:
+benchmarks/faust_noop.py)."""
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 from kafka import KafkaProducer
 
 from broker_access.credentials import BrokerAccess
-from deploy.broker_principals import BrokerAdmin
 from producers.feed_registry import get_feed
 from producers.publish import PublishSummary, SourceOptions, envelopes, unlinked
 
@@ -41,27 +37,3 @@ def kafka_python_send(access: BrokerAccess, topic: str, items: list[tuple[bytes,
     elapsed = time.perf_counter() - started
     producer.close()
     return len(items) / elapsed
-
-
-def faust_noop_consume(topic: str, count: int) -> float:
-    """Events/s of a faust agent that does nothing but count (a subprocess: faust owns its event loop; it signs in
-    as the operator, from HUB_KAFKA_* or the embedded hub's home)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.faust_noop", topic, str(count)],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=True,
-    )
-    rates = re.findall(r"^(\d+)$", result.stdout, flags=re.MULTILINE)
-    return float(rates[-1])
-
-
-def run(access: BrokerAccess, csv_path: Path, count: int, partitions: int) -> tuple[float, float]:
-    """The two ceilings on a new topic (the broker creates no topic by itself), as the operator `access`."""
-    topic = f"ceiling-{uuid.uuid4().hex[:8]}"
-    with BrokerAdmin(access, client_id="bench-ceilings") as admin:
-        admin.create_topics([topic], partitions)
-    items = payloads(csv_path, count)
-    send = kafka_python_send(access, topic, items)
-    return send, faust_noop_consume(topic, count)

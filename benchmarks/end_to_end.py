@@ -1,16 +1,24 @@
-"""End-to-end throughput: `hub publish` -> Kafka -> `hub worker` -> committed in PostGIS, against a baseline.
+"""End-to-end throughput: `hub publish` -> Kafka -> `hub worker` -> committed in PostGIS, against baselines.
 
-The baseline, on the same rows in the same run: COPY the CSV into a PostGIS table, then one UPDATE that
-assigns each point its ward with ST_Intersects against the same ward polygons. Prints rows/s for both and
-the ratio (target: the hub at least half the baseline).
+In one run, on the same jittered police.uk rows:
+- baseline: COPY the CSV into a PostGIS table, then one UPDATE that assigns each point its ward (ST_Intersects);
+- producer alone: `hub publish` of the file (filling the topics), against a bare kafka-python send loop of the same
+  envelopes made beforehand;
+- loader alone: N `hub worker` processes (--workers 1,2,4) started on the filled topics, until all is committed
+  (fresh database, offsets forgotten, each time); ratio to the baseline;
+- --kill-one: two workers, one SIGKILLed once half is committed: what the warehouse accounts for (loaded + withheld
+  + dead letters) against what was published, and the time until the survivor commits past the kill point;
+- end to end: a running worker, from the start of `hub publish` until committed;
+- --stages: the loader's per-stage microseconds (benchmarks/loader_stages.py).
 
-    .venv/bin/python benchmarks/end_to_end.py [--events 1000000]
+    .venv/bin/python -m benchmarks.end_to_end --events 1000000 --workers 1,2,4 --kill-one --stages
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -18,21 +26,25 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
 
 from benchmarks import ceilings
 from benchmarks.jitter import write_jittered
 from deploy import local
 from deploy.broker_principals import BrokerAdmin, ensure_worker, worker_principal
 from deploy.home_secrets import new_password
-from deploy.lag import wait_for_loader
+from deploy.lag import consumer_lag, wait_for_loader
 from deploy.settings import KafkaSettings, LocalSettings, broker_access
 from deploy.topics import ensure_topics
 from producers.feed_registry import get_feed
+from stream_processors.settings import loader_group
 from warehouse.reference.boundaries import load_areas, read_areas
 from warehouse.schema import migrate
 from warehouse.schema.db import libpq_url
 
 WARDS = "boundaries/wards_2024_bsc_epsg27700.geojson"
+DATASET = "police-uk-street"
 
 
 def _prepare_database(shared: Path) -> tuple[str, str]:
@@ -69,70 +81,238 @@ def baseline(url: str, csv_path: Path) -> float:
         return time.perf_counter() - started
 
 
-def hub(url: str, csv_path: Path, warmup_path: Path, log_dir: Path) -> float:
-    """Seconds from the start of `hub publish` until the worker has committed every event."""
-    prefix = f"bench{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "HUB_KAFKA_TOPIC_PREFIX": prefix, "HUB_DATABASE_URL": url}
-    kafka = KafkaSettings(topic_prefix=prefix)  # the broker of HUB_KAFKA_BOOTSTRAP, else the embedded one
-    ensure_topics(kafka, [kafka.partner_topic("police-uk-street", get_feed("police-uk-street").default_partner)])
-    password = new_password()  # the bench worker's own principal, as `hub up` makes the default prefix's
-    with BrokerAdmin(broker_access("admin"), client_id="bench") as admin:
-        ensure_worker(admin, prefix, password)
-    worker_env = {**env, "HUB_KAFKA_USERNAME": worker_principal(prefix), "HUB_KAFKA_PASSWORD": password}
-    with (log_dir / "bench-worker.log").open("w") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "deploy.cli", "worker"], env=worker_env, stdout=log, stderr=log
-        )
+class Bench:
+    """One topic prefix with its partner topic and worker principal; workers started against a database."""
+
+    def __init__(self, partitions: int) -> None:
+        self.prefix = f"bench{uuid.uuid4().hex[:8]}"
+        self.kafka = KafkaSettings(topic_prefix=self.prefix, partitions=partitions)
+        self.topic = self.kafka.partner_topic(DATASET, get_feed(DATASET).default_partner)
+        ensure_topics(self.kafka, [self.topic])
+        password = new_password()  # the bench worker's own principal, as `hub up` makes the default prefix's
+        with BrokerAdmin(broker_access("admin"), client_id="bench") as admin:
+            ensure_worker(admin, self.prefix, password)
+        self.env = {
+            **os.environ,
+            "HUB_KAFKA_TOPIC_PREFIX": self.prefix,
+            "HUB_KAFKA_PARTITIONS": str(partitions),
+        }
+        self.worker_env = {
+            **self.env,
+            "HUB_KAFKA_USERNAME": worker_principal(self.prefix),
+            "HUB_KAFKA_PASSWORD": password,
+        }
+
+    def publish(self, csv_path: Path) -> float:
+        """Seconds `hub publish` takes to send the file (flushed)."""
+        started = time.perf_counter()
+        command = [sys.executable, "-m", "deploy.cli", "publish", DATASET, str(csv_path)]
+        subprocess.run(command, env=self.env, check=True, capture_output=True)
+        return time.perf_counter() - started
+
+    def workers(self, n: int, url: str, log_dir: Path) -> list[subprocess.Popen[bytes]]:
+        started = []
+        for i in range(n):
+            log = (log_dir / f"bench-worker-{n}-{i}.log").open("w")
+            command = [sys.executable, "-m", "deploy.cli", "worker"]
+            env = {**self.worker_env, "HUB_DATABASE_URL": url}
+            started.append(subprocess.Popen(command, env=env, stdout=log, stderr=log))
+        return started
+
+    def forget_offsets(self) -> None:
+        """Delete the loader's consumer group: the next workers read the topic from its start."""
+        admin = KafkaAdminClient(**broker_access("admin").kafka_python(), client_id="bench")
         try:
-            publish = [sys.executable, "-m", "deploy.cli", "publish", "police-uk-street"]
-            subprocess.run([*publish, str(warmup_path)], env=env, check=True, capture_output=True)
-            if wait_for_loader(kafka, 120):
-                raise SystemExit("the worker did not load the warm-up batch; see bench-worker.log")
-            started = time.perf_counter()
-            subprocess.run([*publish, str(csv_path)], env=env, check=True, capture_output=True)
-            published = time.perf_counter() - started
-            lag = wait_for_loader(kafka, 3600, poll=0.2)
-            elapsed = time.perf_counter() - started
-            if lag:
-                raise SystemExit(f"the worker is still {lag} behind")
-            print(f"  (publish alone took {published:.1f}s)")
-            return elapsed
+            admin.delete_groups([loader_group(self.prefix)])
+        except KafkaError:
+            pass  # no such group yet
         finally:
+            admin.close()
+
+    def lag(self) -> int:
+        return consumer_lag(self.kafka)
+
+
+def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
+    for worker in workers:
+        if worker.poll() is None:
             worker.terminate()
+    for worker in workers:
+        try:
             worker.wait(60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def _wait_loaded(bench: Bench, workers: list[subprocess.Popen[bytes]], timeout: float = 7200) -> None:
+    lag = wait_for_loader(bench.kafka, timeout, poll=0.2)
+    if lag:
+        raise SystemExit(f"the workers are still {lag} behind; see the bench-worker logs")
+    if any(worker.poll() is not None for worker in workers):
+        raise SystemExit("a worker exited; see the bench-worker logs")
+
+
+def outcomes(url: str) -> int:
+    """Messages the warehouse accounts for: events loaded, events withheld (and not loaded), dead letters."""
+    with psycopg.connect(libpq_url(url)) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM event) + (SELECT count(DISTINCT event_id) FROM decision d "
+            "WHERE outcome = 'withheld' AND NOT EXISTS (SELECT 1 FROM event e WHERE e.event_id = d.event_id)) "
+            "+ (SELECT count(*) FROM dead_letter)"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def loader_alone(bench: Bench, shared: Path, n_workers: int, published: int, log_dir: Path) -> tuple[float, float]:
+    """(seconds from starting `n_workers` workers on the filled topics (fresh database, no offsets) to all committed,
+    seconds of it before the first commit: the workers' start-up, geocoder load and group join)."""
+    name, url = _prepare_database(shared)
+    bench.forget_offsets()
+    try:
+        started = time.perf_counter()
+        workers = bench.workers(n_workers, url, log_dir)
+        try:
+            while bench.lag() >= published:
+                if any(worker.poll() is not None for worker in workers):
+                    raise SystemExit("a worker exited; see the bench-worker logs")
+                time.sleep(0.2)
+            first = time.perf_counter() - started
+            _wait_loaded(bench, workers)
+            return time.perf_counter() - started, first
+        finally:
+            _stop(workers)
+    finally:
+        local.drop_database(name)
+
+
+def kill_one(bench: Bench, shared: Path, published: int, log_dir: Path) -> tuple[int, float, float]:
+    """Two workers on the filled topic; one SIGKILLed once half is committed. Returns (messages the warehouse
+    accounts for, seconds to load it all, seconds from the kill until the lag fell below what it was at the kill)."""
+    name, url = _prepare_database(shared)
+    bench.forget_offsets()
+    try:
+        started = time.perf_counter()
+        workers = bench.workers(2, url, log_dir)
+        try:
+            while (lag := bench.lag()) > published // 2:
+                time.sleep(0.2)
+            workers[0].send_signal(signal.SIGKILL)
+            killed = time.perf_counter()
+            while 0 < bench.lag() >= lag:  # until the survivor commits past where the group was at the kill
+                time.sleep(0.2)
+            recovered = time.perf_counter() - killed
+            _wait_loaded(bench, workers[1:])
+            total = time.perf_counter() - started
+        finally:
+            _stop(workers)
+        return outcomes(url), total, recovered
+    finally:
+        local.drop_database(name)
+
+
+def hub(shared: Path, csv_path: Path, warmup_path: Path, log_dir: Path, partitions: int) -> tuple[float, float]:
+    """(seconds from the start of `hub publish` until the worker has committed every event, seconds of the publish
+    alone), with one worker already running and warmed up."""
+    bench = Bench(partitions)
+    name, url = _prepare_database(shared)
+    workers = bench.workers(1, url, log_dir)
+    try:
+        bench.publish(warmup_path)
+        _wait_loaded(bench, workers, 300)
+        started = time.perf_counter()
+        published = bench.publish(csv_path)
+        _wait_loaded(bench, workers)
+        return time.perf_counter() - started, published
+    finally:
+        _stop(workers)
+        local.drop_database(name)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--ceilings", type=int, default=200_000, help="events for the library ceilings (0: skip)")
+    parser.add_argument("--workers", default="1", help="worker counts for the loader-alone runs, e.g. 1,2,4")
+    parser.add_argument("--kill-one", action="store_true", help="also: two workers, one SIGKILLed halfway")
+    parser.add_argument("--partitions", type=int, default=KafkaSettings().partitions)
+    parser.add_argument("--stages", action="store_true", help="also the loader's per-stage microseconds")
+    parser.add_argument("--ceilings", type=int, default=0, help="events for the no-op consumer ceilings (0: skip)")
     args = parser.parse_args()
     settings = LocalSettings()
     shared = settings.shared_data.resolve()
     work = settings.home.resolve() / "bench"
+    logs = settings.logs.resolve()
+    logs.mkdir(parents=True, exist_ok=True)
     for line in local.up():
         print(line)
-    csv_path = write_jittered(shared, work / f"jittered-{args.events}.csv", args.events)
+    n = args.events
+    csv_path = write_jittered(shared, work / f"jittered-{n}.csv", n)
     warmup = write_jittered(shared, work / "warmup.csv", 1000, seed=1)
+    print(f"{n:,} police.uk street rows; {args.partitions} partitions per topic; load {_load()}")
+
     name, url = _prepare_database(shared)
     try:
         base_s = baseline(url, csv_path)
-        hub_s = hub(url, csv_path, warmup, settings.logs.resolve())
-        with psycopg.connect(libpq_url(url)) as conn:
-            loaded = conn.execute("SELECT count(*) FROM event").fetchone()
     finally:
         local.drop_database(name)
-    n = args.events
-    print(f"events: {n:,} (warehouse now holds {loaded[0] if loaded else 0:,} including 1,000 warm-up)")
-    print(f"baseline  COPY + ST_Intersects update: {base_s:8.1f} s  {n / base_s:10,.0f} rows/s")
-    print(f"hub       publish -> committed:        {hub_s:8.1f} s  {n / hub_s:10,.0f} events/s")
-    print(f"ratio     hub / baseline:              {base_s / hub_s:8.2f}  (target >= 0.50)")
-    if args.ceilings:
-        send, consume = ceilings.run(
-            broker_access("admin"), csv_path, min(args.ceilings, n), KafkaSettings().partitions
+    print(f"baseline   COPY + ST_Intersects update:   {base_s:8.1f} s {n / base_s:10,.0f} rows/s")
+
+    # The producer alone: `hub publish` fills the topics the loader-alone runs read; the bare loop sends the same
+    # envelopes (made beforehand) to a topic of its own.
+    bench = Bench(args.partitions)
+    publish_s = bench.publish(csv_path)
+    bare = ceilings.kafka_python_send(
+        broker_access("admin"), _scratch_topic(args.partitions), ceilings.payloads(csv_path, n)
+    )
+    print(f"producer   hub publish:                   {publish_s:8.1f} s {n / publish_s:10,.0f} events/s")
+    print(f"           bare kafka-python send loop:            {bare:10,.0f} msgs/s (the same envelopes, made first)")
+    print(f"           ratio publish / bare:          {n / publish_s / bare:8.2f}   (target >= 0.50)")
+
+    for n_workers in [int(w) for w in args.workers.split(",")]:
+        loader_s, startup_s = loader_alone(bench, shared, n_workers, n, logs)
+        print(
+            f"loader     {n_workers} worker(s), filled topics -> committed: {loader_s:8.1f} s"
+            f" {n / loader_s:10,.0f} events/s, ratio to baseline {base_s / loader_s:5.2f} (target >= 0.50);"
+            f" after the first commit ({startup_s:.1f} s of start-up) {n / (loader_s - startup_s):,.0f} events/s,"
+            f" ratio {base_s / (loader_s - startup_s):.2f}; load {_load()}"
         )
-        print(f"ceiling   bare kafka-python send loop: {send:10,.0f} msgs/s   (same payloads, idempotent, acks=all)")
-        print(f"ceiling   no-op faust agent:           {consume:10,.0f} events/s (take_events, same topic settings)")
+
+    if args.kill_one:
+        accounted, total_s, recovered_s = kill_one(bench, shared, n, logs)
+        print(
+            f"kill -9    one of two workers at half:    {total_s:8.1f} s  committed {accounted:,} of {n:,} published"
+            f" ({'equal' if accounted == n else 'NOT EQUAL'}); {recovered_s:.1f} s from the kill until the survivor"
+            " committed past the kill point"
+        )
+
+    hub_s, published_s = hub(shared, csv_path, warmup, logs, args.partitions)
+    print(
+        f"end to end publish -> committed:          {hub_s:8.1f} s {n / hub_s:10,.0f} events/s"
+        f" (publish alone {published_s:.1f} s)"
+    )
+
+    if args.stages:
+        # Call site for helper `fastload`'s per-stage timings (benchmarks/loader_stages.py, wired at merge).
+        from benchmarks import loader_stages  # type: ignore[attr-defined,unused-ignore]
+
+        for stage, micros in loader_stages.stage_timings(csv_path, min(n, 100_000)).items():
+            print(f"stage      {stage:30} {micros:8.1f} us/event")
+
+    if args.ceilings:
+        print(f"ceilings (no-op consumers, {args.ceilings:,} events):")
+        subprocess.run([sys.executable, "-m", "benchmarks.faust_noop", "--events", str(args.ceilings)], check=True)
+    print(f"load average at the end: {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _scratch_topic(partitions: int) -> str:
+    topic = f"bench-bare-{uuid.uuid4().hex[:8]}"
+    with BrokerAdmin(broker_access("admin"), client_id="bench") as admin:
+        admin.create_topics([topic], partitions)
+    return topic
 
 
 if __name__ == "__main__":

@@ -242,6 +242,7 @@ class WorkerEnvironment(BaseSettings):
     batch_seconds: float | None = None
     retry_max_seconds: float | None = None
     topic_refresh_seconds: float | None = None
+    session_timeout_seconds: float | None = None
     log_level: str | None = None
 
 

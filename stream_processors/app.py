@@ -1,8 +1,8 @@
 """The faust application: consume every partner topic, load batches, dead-letter what cannot be loaded.
 
-Delivery is at-least-once: `take_events` acks a batch only after the loop body returns, and the body
-returns only once the warehouse has committed the batch (and the dead letters are on their topic). The
-upsert on the event id makes a replay harmless.
+Delivery is at-least-once: a batch's offsets are committed only once the warehouse has committed the batch and
+its dead letters are on their topic (stream_processors.fetcher). The upserts on the event id, and the decisions,
+dead letters and retractions keyed by their source, make a replay harmless.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import concurrent.futures
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -21,7 +21,8 @@ from faust.types.auth import SASLMechanism
 
 from broker_access.credentials import BrokerAccess
 from sharing_protocols.topics import dead_letter_topic
-from stream_processors.batch import RawMessage
+from stream_processors.batch import BatchResult, RawMessage
+from stream_processors.fetcher import BatchApp, Record
 from stream_processors.loader import Loader
 from stream_processors.settings import WorkerSettings
 from stream_processors.subscription import PartnerTopics, partner_topics_among
@@ -73,8 +74,53 @@ def consumer_settings(access: BrokerAccess, batch_size: int) -> dict[str, Any]:
     }
 
 
+class WarehouseBatches:
+    """The loader as a BatchSink: each batch loaded in the warehouse thread, then its dead letters sent and
+    acknowledged. Any failure exits the process before the batch's offsets are committed."""
+
+    def __init__(self, loader: Loader, dead_letter: faust.TopicT) -> None:
+        self._loader = loader
+        self._dead_letter = dead_letter
+        # One thread: batches reach the warehouse in the order they were submitted.
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
+
+    def submit(self, records: Sequence[Record]) -> Awaitable[None]:
+        messages = [RawMessage(r.topic, r.partition, r.offset, r.key, r.value) for r in records]
+        return self._finish(records, self._executor.submit(self._loader.handle, messages))
+
+    async def _finish(self, records: Sequence[Record], future: concurrent.futures.Future[BatchResult]) -> None:
+        try:
+            result = await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            # Cancelled mid-batch: let the warehouse commit finish (or exit); the offsets are not committed.
+            try:
+                future.result()
+            except BaseException as failure:
+                _fatal("batch not committed during shutdown", failure)
+            raise
+        except BaseException as exc:
+            _fatal("batch could not be loaded", exc)
+        if not result.dead_letters:
+            return
+        try:
+            by_offset = {(r.topic, r.partition, r.offset): r for r in records}
+            deliveries = []
+            for letter in result.dead_letters:
+                where = (letter.source_topic, letter.source_partition, letter.source_offset)
+                source = by_offset[where]
+                headers = [
+                    *_headers(source.headers),
+                    ("dlq.reason", letter.reason.encode()),
+                    ("dlq.source", "/".join(map(str, where)).encode()),
+                ]
+                deliveries.append(await self._dead_letter.send(key=source.key, value=source.value, headers=headers))
+            await asyncio.gather(*deliveries)
+        except BaseException as exc:
+            _fatal("dead letters could not be sent", exc)
+
+
 def create_app(worker: WorkerSettings, loader: Loader, topics: Sequence[str]) -> faust.App:
-    """The faust app with one loader agent (concurrency 1) over every partner topic.
+    """The faust app loading every partner topic in batches (stream_processors.fetcher), one batch at a time.
 
     `topics` are the partner topics the broker has at start (at least one: a consumer cannot subscribe to none);
     those created later are added as they appear (stream_processors.subscription).
@@ -82,55 +128,21 @@ def create_app(worker: WorkerSettings, loader: Loader, topics: Sequence[str]) ->
     initial = partner_topics_among(worker.topic_prefix, topics)
     if not initial:
         raise ValueError("the loader needs at least one partner topic to subscribe to")
-    app = faust.App(
+    app = BatchApp(
         worker.group,
         **consumer_settings(worker.broker, worker.batch_size),
         topic_partitions=worker.partitions,
         topic_replication_factor=1,
         producer_acks=-1,
         broker_commit_interval=1.0,
+        broker_session_timeout=worker.session_timeout_seconds,
+        broker_heartbeat_interval=min(3.0, worker.session_timeout_seconds / 3),
     )
-    sources = app.topic(*initial, key_type=bytes, value_type=bytes)
+    # The partner topics are the conductor's subscription (no agent: the batch fetcher reads the consumer itself).
+    app.topics.add(app.topic(*initial, key_type=bytes, value_type=bytes))
     dead_letter = app.topic(dead_letter_topic(worker.topic_prefix), key_type=bytes, value_type=bytes)
-    executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
-
-    async def load(stream: faust.StreamT[bytes]) -> None:
-        assert isinstance(stream, faust.Stream)  # StreamT does not declare take_events
-        async for events in stream.take_events(worker.batch_size, within=worker.batch_seconds):
-            messages = [
-                RawMessage(e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value)
-                for e in events
-            ]
-            future = executor.submit(loader.handle, messages)
-            try:
-                result = await asyncio.wrap_future(future)
-            except asyncio.CancelledError:
-                # Shutting down mid-batch: finish the commit before faust acks, or exit without acking.
-                try:
-                    future.result()
-                except BaseException as failure:
-                    _fatal("batch not committed during shutdown", failure)
-                raise
-            except BaseException as exc:
-                _fatal("batch could not be loaded", exc)
-            try:
-                by_offset = {(e.message.topic, e.message.partition, e.message.offset): e for e in events}
-                for letter in result.dead_letters:
-                    where = (letter.source_topic, letter.source_partition, letter.source_offset)
-                    source = by_offset[where]
-                    headers = [
-                        *_headers(source.message.headers),
-                        ("dlq.reason", letter.reason.encode()),
-                        ("dlq.source", "/".join(map(str, where)).encode()),
-                    ]
-                    delivery = await dead_letter.send(
-                        key=source.message.key, value=source.message.value, headers=headers
-                    )
-                    await delivery
-            except BaseException as exc:
-                _fatal("dead letters could not be sent", exc)
-
-    app.agent(sources, name="warehouse-loader", concurrency=1)(load)
+    app.batch_sink = WarehouseBatches(loader, dead_letter)
+    app.batch_size, app.batch_seconds = worker.batch_size, worker.batch_seconds
     subscription = PartnerTopics(app, worker.topic_prefix, initial)
 
     async def refresh_topics() -> None:

@@ -24,6 +24,9 @@ class WorkerSettings(BaseModel):
     batch_seconds: float = 0.5
     retry_max_seconds: float = 30.0
     topic_refresh_seconds: float = 5.0  # how often the broker is asked for partner topics created since the start
+    # How long the group waits for a silent worker (killed, cut off) before giving its partitions to the others.
+    # Heartbeats come from the consumer's own thread, so a long batch does not count as silence.
+    session_timeout_seconds: float = 10.0
     log_level: str = "info"
 
     @property
