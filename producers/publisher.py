@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
 from typing import Any
@@ -29,6 +30,33 @@ def record(item: EventEnvelope | Retraction) -> tuple[bytes, bytes | None, list[
     return str(item.event_id).encode(), value, headers
 
 
+@dataclass(frozen=True, slots=True)
+class Message:
+    """An event or a retraction with its Kafka record, serialised once: what `publish_file` hands to `send`."""
+
+    item: EventEnvelope | Retraction
+    key: bytes
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+    @classmethod
+    def of(cls, item: EventEnvelope | Retraction) -> Message:
+        return cls(item, *record(item))
+
+    def fits(self, limit: int) -> bool:
+        """Whether `record_size` of this record is at most `limit`: worked out exactly only when a cheap upper
+        bound of it (every length varint at its 5-byte maximum) is over the limit."""
+        headers = self.headers
+        payload = len(self.key) + len(self.value or b"") + sum(len(k.encode()) + len(v) for k, v in headers)
+        if payload + _FIXED_OVERHEAD + _VARINT_MAX * (3 + 2 * len(headers)) <= limit:
+            return True
+        return record_size(self.key, self.value, headers) <= limit
+
+
+_FIXED_OVERHEAD = DefaultRecordBatchBuilder.HEADER_STRUCT.size + DefaultRecordBatchBuilder.MAX_RECORD_OVERHEAD
+_VARINT_MAX = 5  # bytes of a varint length below 2**31
+
+
 def record_size(key: bytes, value: bytes | None, headers: list[tuple[str, bytes]]) -> int:
     """The bytes of the record batch that carries this record alone (kafka-python's upper bound, which it checks
     against max_request_size as the broker checks the batch against message.max.bytes)."""
@@ -46,7 +74,7 @@ PRODUCER_SETTINGS: dict[str, Any] = {
 }
 
 
-Refused = tuple[str, int | None, EventEnvelope | Retraction]  # topic, source row, item
+Refused = tuple[str, int | None, Message]  # topic, source row, message
 SEND_TIMEOUT_S = 60  # for a record re-sent alone after the broker refused one as too large
 
 
@@ -89,19 +117,19 @@ class Publisher:
             else:
                 self.failed.append(type(exc).__name__)
 
-    def send(self, topic: str, item: EventEnvelope | Retraction, row: int | None = None) -> None:
-        """An event (JSON value) or a retraction (null value: a tombstone), keyed by the event id; `row` is the
-        source row it came from, reported in `too_large` if the record is refused for its size."""
+    def send(self, topic: str, message: Message, row: int | None = None) -> None:
+        """An event (JSON value) or a retraction (null value: a tombstone), keyed by the event id, as serialised in
+        `message`; `row` is the source row it came from, reported in `too_large` if the record is refused for its
+        size."""
         if self._refused:
             self._recover()
-        key, value, headers = record(item)
         try:
-            future = self._producer.send(topic, key=key, value=value, headers=headers)
+            future = self._producer.send(topic, key=message.key, value=message.value, headers=message.headers)
         except MessageSizeTooLargeError:  # over max_request_size: refused by the client, the producer unharmed
             self.too_large.append(row)
             return
         future.add_callback(self._ok)
-        future.add_errback(partial(self._error, (topic, row, item)))
+        future.add_errback(partial(self._error, (topic, row, message)))
 
     def _recover(self) -> None:
         """After the broker refused a record as too large: let the aborted producer finish, then re-send each
@@ -111,10 +139,11 @@ class Publisher:
         with self._lock:
             refused, self._refused = self._refused, []
         self._producer = KafkaProducer(**self._config)
-        for topic, row, item in refused:
-            key, value, headers = record(item)
+        for topic, row, message in refused:
             try:
-                self._producer.send(topic, key=key, value=value, headers=headers).get(timeout=SEND_TIMEOUT_S)
+                self._producer.send(topic, key=message.key, value=message.value, headers=message.headers).get(
+                    timeout=SEND_TIMEOUT_S
+                )
             except MessageSizeTooLargeError:
                 self.too_large.append(row)
                 self._producer.close()
