@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from producers.feed import Feed, SourceContext
 from producers.feeds.record_fields import Month, SourceRecord
-from producers.feeds.row_values import blank_to_none, check_coordinate_pair
+from producers.feeds.row_values import check_coordinate_pair
 from sharing_protocols.datasets.police_uk_street import CATEGORIES, DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
 from sharing_protocols.periods import month_period, parse_month
@@ -58,19 +58,7 @@ class PoliceUkStreetRow(SourceRecord):
     crime_type: str = Field(alias="Crime type")
     last_outcome_category: str | None = Field(default=None, alias="Last outcome category")
 
-    @field_validator(
-        "crime_id",
-        "longitude",
-        "latitude",
-        "location",
-        "lsoa_code",
-        "lsoa_name",
-        "last_outcome_category",
-        mode="before",
-    )
-    @classmethod
-    def _blank(cls, value: object) -> object:
-        return blank_to_none(value)
+    blank_is_none = ("crime_id", "longitude", "latitude", "location", "lsoa_code", "lsoa_name", "last_outcome_category")
 
     @field_validator("crime_type")
     @classmethod

@@ -80,3 +80,21 @@ def test_ids_are_stable_across_runs_and_identical_rows_stay_distinct(tmp_path: P
     first = ids()
     assert len(first) == 3 and len(set(first)) == 3
     assert ids() == first
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\t"])
+def test_blank_optional_cells_are_none_by_column_or_field_name_and_the_row_given_is_left_as_it_was(blank: str) -> None:
+    by_column = {**ROW, "Crime ID": blank, "Longitude": blank, "Latitude": blank, "LSOA code": blank}
+    given = dict(by_column)
+    row = PoliceUkStreetRow.model_validate(by_column)
+    assert (row.crime_id, row.longitude, row.latitude, row.lsoa_code, row.last_outcome_category) == (None,) * 5
+    assert by_column == given  # fallback keys and error reports read the row as it came
+    by_name = {"month": "2019-01", "reported_by": "x", "falls_within": "x", "crime_type": "Drugs", "location": blank}
+    assert PoliceUkStreetRow.model_validate(by_name).location is None
+
+
+def test_a_blank_required_cell_is_still_refused_with_its_own_message() -> None:
+    with pytest.raises(ValidationError) as info:
+        PoliceUkStreetRow.model_validate({**ROW, "Reported by": "  "})
+    [error] = info.value.errors()
+    assert error["loc"] == ("Reported by",) and error["type"] == "string_too_short"
