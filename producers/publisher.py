@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from types import TracebackType
 from typing import Any
 
@@ -19,15 +19,24 @@ from sharing_protocols.envelope import ENVELOPE_VERSION, EventEnvelope, Retracti
 
 def record(item: EventEnvelope | Retraction) -> tuple[bytes, bytes | None, list[tuple[str, bytes]]]:
     """The Kafka record of an event or a retraction: key (event id), value (JSON, or None) and headers."""
-    headers = [
-        ("dataset", item.dataset.encode()),
-        ("partner", item.partner.encode()),
-        ("schema_version", str(item.schema_version).encode()),
-        ("envelope_version", str(ENVELOPE_VERSION).encode()),
-    ]
     value = item.to_bytes() if isinstance(item, EventEnvelope) else None
-    headers.append(("content_type", b"application/json") if value is not None else ("retraction", b"1"))
-    return str(item.event_id).encode(), value, headers
+    return (
+        str(item.event_id).encode(),
+        value,
+        list(_headers(item.dataset, item.partner, item.schema_version, value is not None)),
+    )
+
+
+@lru_cache(maxsize=1024)
+def _headers(dataset: str, partner: str, schema_version: int, event: bool) -> tuple[tuple[str, bytes], ...]:
+    """The headers of a record (the same for every event of a dataset, partner and schema version)."""
+    return (
+        ("dataset", dataset.encode()),
+        ("partner", partner.encode()),
+        ("schema_version", str(schema_version).encode()),
+        ("envelope_version", str(ENVELOPE_VERSION).encode()),
+        ("content_type", b"application/json") if event else ("retraction", b"1"),
+    )
 
 
 @dataclass(frozen=True, slots=True)

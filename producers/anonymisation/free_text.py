@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 FreeTextPolicy = Literal["vocabulary", "street"]
@@ -150,3 +151,19 @@ def scrub(text: str, policy: FreeTextPolicy, vocabulary: frozenset[str] | None =
     if policy == "street":
         return Scrubbed(_street(redacted, removed), removed)
     return Scrubbed(_vocabulary(redacted, vocabulary or DEFAULT_VOCABULARY, removed), removed)
+
+
+REMEMBERED_CHARS = 200  # texts up to this long (place names, short descriptions) are scrubbed once per process
+
+
+@lru_cache(maxsize=8192)
+def _remembered(text: str, policy: FreeTextPolicy, vocabulary: frozenset[str] | None) -> str | None:
+    return scrub(text, policy, vocabulary).text
+
+
+def scrubbed_text(text: str, policy: FreeTextPolicy, vocabulary: frozenset[str] | None = None) -> str | None:
+    """`scrub(text, policy, vocabulary).text`; remembered for short texts, which repeat (police.uk snaps places to a
+    few thousand points per force)."""
+    if len(text) <= REMEMBERED_CHARS:
+        return _remembered(text, policy, vocabulary)
+    return scrub(text, policy, vocabulary).text

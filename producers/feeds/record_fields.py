@@ -112,7 +112,7 @@ class SourceRecord(BaseModel):
         keys = cls._blank_keys
         if not keys or not isinstance(data, dict):
             return data
-        blank = [key for key, value in data.items() if key in keys and blank_to_none(value) is None]
+        blank = [key for key in keys if isinstance(value := data.get(key), str) and not value.strip()]
         return {**data, **dict.fromkeys(blank, None)} if blank else data
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -98,3 +101,20 @@ def test_a_blank_required_cell_is_still_refused_with_its_own_message() -> None:
         PoliceUkStreetRow.model_validate({**ROW, "Reported by": "  "})
     [error] = info.value.errors()
     assert error["loc"] == ("Reported by",) and error["type"] == "string_too_short"
+
+
+PINNED_ID = "6498a587-f37d-4138-a4a7-e4f9d05fcc86"  # computed by the first implementation
+
+
+def test_keyed_event_ids_are_the_hmac_of_the_record_as_first_defined() -> None:
+    """For the same record and key, the id is still HMAC-SHA256(key, "event-id" US dataset US partner US key) cut to
+    16 bytes with the uuid version 4 bits, as first written (ids already on topics must not change)."""
+    feed = get_feed("police-uk-street")
+    secret = bytes(range(32))
+    for key in ("a" * 64, "content:abc#2", "\u00e9\x00"):
+        message = f"event-id\x1f{feed.name}\x1fsussex-police\x1f{key}".encode()
+        expected = uuid.UUID(bytes=hmac.new(secret, message, hashlib.sha256).digest()[:16], version=4)
+        ctx = SourceContext(feed.name, "sussex-police", key, unlinked, record_key=secret)
+        assert ctx.event_id == expected
+    pinned = SourceContext(feed.name, "p", "k", unlinked, record_key=b"r" * 32).event_id
+    assert str(pinned) == PINNED_ID
