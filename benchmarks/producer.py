@@ -34,8 +34,8 @@ from deploy.settings import KafkaSettings, LocalSettings, broker_access, linkage
 from deploy.topics import ensure_topics
 from producers.anonymisation.linkage_keys import env_name
 from producers.feed_registry import get_feed
-from producers.publish import RECORD_ID_DOMAIN, Outgoing, PublishSummary, SourceOptions, outgoing, publish_file
-from producers.publisher import PRODUCER_SETTINGS, Publisher, record
+from producers.publish import RECORD_ID_DOMAIN, PublishSummary, SourceOptions, numbered, publish_file
+from producers.publisher import PRODUCER_SETTINGS, Message, Publisher
 from producers.source_options import build_source_options
 
 SOURCE = "feeds/police_uk/2019-01-sussex-street.csv"
@@ -73,7 +73,7 @@ def hub_publish(access: BrokerAccess, topic: str, path: Path, options: SourceOpt
     feed = get_feed(DATASET)
     with Publisher(access, client_id="bench-hub-publish") as publisher:
         started = time.perf_counter()
-        summary = publish_file(feed, path, options, lambda item, row: publisher.send(topic, item, row))
+        summary = publish_file(feed, path, options, lambda message, row: publisher.send(topic, message, row))
         publisher.flush()
         elapsed = time.perf_counter() - started
     sent = summary.published + summary.retracted
@@ -85,7 +85,8 @@ def hub_publish(access: BrokerAccess, topic: str, path: Path, options: SourceOpt
 def records(path: Path, options: SourceOptions) -> list[Record]:
     """The records the hub path sends for `path`, serialised in advance."""
     feed = get_feed(DATASET)
-    return [record(item) for item in outgoing(feed, path, options, PublishSummary(str(path), feed.name))]
+    summary = PublishSummary(str(path), feed.name)
+    return [(message.key, message.value, message.headers) for _, message in numbered(feed, path, options, summary)]
 
 
 def plain_send(access: BrokerAccess, topic: str, items: list[Record]) -> float:
@@ -109,11 +110,11 @@ def plain_send(access: BrokerAccess, topic: str, items: list[Record]) -> float:
 
 
 def without_kafka(path: Path, options: SourceOptions, profile: Path | None) -> float:
-    """Seconds for the publish path with a send that only serialises the record (no broker); optionally profiled."""
+    """Seconds for the publish path with a send that does nothing (no broker); optionally profiled."""
     feed = get_feed(DATASET)
 
-    def send(item: Outgoing, _row: int) -> None:
-        record(item)
+    def send(_message: Message, _row: int) -> None:
+        return None
 
     profiler = cProfile.Profile() if profile else None
     started = time.perf_counter()

@@ -19,6 +19,9 @@ from pathlib import Path
 # The longest cell (CSV) or element text (XML) read, in characters: more than any broker message could carry
 # (HUB_PRODUCER_MAX_MESSAGE_BYTES, 1 MiB by default), so a row with a longer value is rejected, naming it.
 MAX_CELL_CHARS = 1024 * 1024
+# Bytes read from the file at a time: each read releases the GIL, and taking it back can wait for the Kafka
+# producer's sender thread for up to a switch interval, so the publish path reads in large pieces.
+READ_BUFFER = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ def read_rows(
     if encoding is not None:
         raise SourceFileError(f"{name}: the file is {encoding}; export it as UTF-8")
     with (
-        path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as handle,
+        path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="", buffering=READ_BUFFER) as handle,
         _cell_limit(MAX_CELL_CHARS),
     ):
         lines = _RecordLines(handle)

@@ -14,7 +14,7 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from producers.anonymisation.free_text import FreeTextPolicy, scrub
+from producers.anonymisation.free_text import FreeTextPolicy, scrubbed_text
 from sharing_protocols.dataset_spec import DatasetSpec
 from sharing_protocols.envelope import EventEnvelope, keyed_event_id, stable_event_id
 
@@ -48,7 +48,7 @@ class SourceContext:
 
     def free_text(self, text: str | None, policy: FreeTextPolicy) -> str | None:
         """`text` scrubbed of identifiers under `policy` (None stays None)."""
-        return None if text is None else scrub(text, policy, self.vocabulary).text
+        return None if text is None else scrubbed_text(text, policy, self.vocabulary)
 
     def coded(self, code_list: str, column: str, code: str | None) -> str | None:
         """`code` checked against the deployment's `code_list` when one is configured (else passed on as given)."""

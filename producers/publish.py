@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from producers.anonymisation.pseudonyms import PseudonymError
 from producers.csv_source import IgnoredColumns, RowError, SourceBreak, SourceItem, read_rows
 from producers.feed import Feed, RowValueError, SourceContext
-from producers.publisher import record, record_size
+from producers.publisher import Message
 from producers.settings import MAX_MESSAGE_BYTES
 from producers.xml_source import read_records
 from sharing_protocols.envelope import EventEnvelope, Retraction
@@ -119,17 +119,17 @@ def source_rows(feed: Feed[Any], path: Path, extra_columns: bool = False) -> Ite
 
 def outgoing(feed: Feed[Any], path: Path, options: SourceOptions, summary: PublishSummary) -> Iterator[Outgoing]:
     """Validate each row of `path` and yield its event or retraction; rejected rows are recorded in `summary`."""
-    for _, item in numbered(feed, path, options, summary):
-        yield item
+    for _, message in numbered(feed, path, options, summary):
+        yield message.item
 
 
 def numbered(
     feed: Feed[Any], path: Path, options: SourceOptions, summary: PublishSummary
-) -> Iterator[tuple[int, Outgoing]]:
-    """Each event or retraction of `path` with the source row (record number) it came from; rejected rows, a
-    break in the file and ignored columns are recorded in `summary`."""
+) -> Iterator[tuple[int, Message]]:
+    """Each event or retraction of `path`, serialised as its Kafka record, with the source row (record number) it
+    came from; rejected rows, a break in the file and ignored columns are recorded in `summary`."""
     fallback = _FallbackKeys()
-    sent: dict[str, str] = {}  # source key -> digest of the row last sent for it
+    sent: dict[str, bytes] = {}  # source key -> digest of the event last sent for it
     spec = feed.spec
     for item in source_rows(feed, path, options.extra_columns):
         if isinstance(item, IgnoredColumns):
@@ -166,7 +166,7 @@ def numbered(
                 partner=options.partner,
                 schema_version=spec.schema_version,
             )
-            yield item.row, retraction
+            yield item.row, Message.of(retraction)
             continue
         try:
             envelope = spec.coarsened(feed.to_envelope(row, context), options.temporal_precision)
@@ -176,18 +176,18 @@ def numbered(
         except PseudonymError as exc:
             summary.errors.append(RowError(summary.file, item.row, None, f"cannot pseudonymise: {exc}"))
             continue
-        message_key, payload, headers = record(envelope)  # the Kafka record as the Publisher will send it
-        if record_size(message_key, payload, headers) > options.max_message_bytes:
+        message = Message.of(envelope)  # the Kafka record the Publisher sends
+        if not message.fits(options.max_message_bytes):
             reason = _too_large(options.max_message_bytes)
             summary.errors.append(RowError(summary.file, item.row, _largest(item.fields), reason))
             continue
-        digest = hashlib.sha256(payload or b"").hexdigest()
+        digest = hashlib.sha256(message.value or b"").digest()
         if sent.get(key) == digest:
             summary.duplicates += 1
             continue
         sent[key] = digest
         summary.published += 1
-        yield item.row, envelope
+        yield item.row, message
 
 
 def envelopes(feed: Feed[Any], path: Path, options: SourceOptions, summary: PublishSummary) -> Iterator[EventEnvelope]:
@@ -201,13 +201,13 @@ def publish_file(
     feed: Feed[Any],
     path: Path,
     options: SourceOptions,
-    send: Callable[[Outgoing, int], None],
+    send: Callable[[Message, int], None],
 ) -> PublishSummary:
-    """Publish every valid row of `path` through `send` (the event and its source row); the summary says what was
-    read, sent, rejected and not attempted."""
+    """Publish every valid row of `path` through `send` (the event or retraction with its Kafka record, and its
+    source row); the summary says what was read, sent, rejected and not attempted."""
     summary = PublishSummary(file=str(path), dataset=feed.name)
-    for row, item in numbered(feed, path, options, summary):
-        send(item, row)
+    for row, message in numbered(feed, path, options, summary):
+        send(message, row)
     return summary
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from functools import partial
+from dataclasses import dataclass
+from functools import lru_cache, partial
 from types import TracebackType
 from typing import Any
 
@@ -18,15 +19,51 @@ from sharing_protocols.envelope import ENVELOPE_VERSION, EventEnvelope, Retracti
 
 def record(item: EventEnvelope | Retraction) -> tuple[bytes, bytes | None, list[tuple[str, bytes]]]:
     """The Kafka record of an event or a retraction: key (event id), value (JSON, or None) and headers."""
-    headers = [
-        ("dataset", item.dataset.encode()),
-        ("partner", item.partner.encode()),
-        ("schema_version", str(item.schema_version).encode()),
-        ("envelope_version", str(ENVELOPE_VERSION).encode()),
-    ]
     value = item.to_bytes() if isinstance(item, EventEnvelope) else None
-    headers.append(("content_type", b"application/json") if value is not None else ("retraction", b"1"))
-    return str(item.event_id).encode(), value, headers
+    return (
+        str(item.event_id).encode(),
+        value,
+        list(_headers(item.dataset, item.partner, item.schema_version, value is not None)),
+    )
+
+
+@lru_cache(maxsize=1024)
+def _headers(dataset: str, partner: str, schema_version: int, event: bool) -> tuple[tuple[str, bytes], ...]:
+    """The headers of a record (the same for every event of a dataset, partner and schema version)."""
+    return (
+        ("dataset", dataset.encode()),
+        ("partner", partner.encode()),
+        ("schema_version", str(schema_version).encode()),
+        ("envelope_version", str(ENVELOPE_VERSION).encode()),
+        ("content_type", b"application/json") if event else ("retraction", b"1"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """An event or a retraction with its Kafka record, serialised once: what `publish_file` hands to `send`."""
+
+    item: EventEnvelope | Retraction
+    key: bytes
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+    @classmethod
+    def of(cls, item: EventEnvelope | Retraction) -> Message:
+        return cls(item, *record(item))
+
+    def fits(self, limit: int) -> bool:
+        """Whether `record_size` of this record is at most `limit`: worked out exactly only when a cheap upper
+        bound of it (every length varint at its 5-byte maximum) is over the limit."""
+        headers = self.headers
+        payload = len(self.key) + len(self.value or b"") + sum(len(k.encode()) + len(v) for k, v in headers)
+        if payload + _FIXED_OVERHEAD + _VARINT_MAX * (3 + 2 * len(headers)) <= limit:
+            return True
+        return record_size(self.key, self.value, headers) <= limit
+
+
+_FIXED_OVERHEAD = DefaultRecordBatchBuilder.HEADER_STRUCT.size + DefaultRecordBatchBuilder.MAX_RECORD_OVERHEAD
+_VARINT_MAX = 5  # bytes of a varint length below 2**31
 
 
 def record_size(key: bytes, value: bytes | None, headers: list[tuple[str, bytes]]) -> int:
@@ -46,7 +83,7 @@ PRODUCER_SETTINGS: dict[str, Any] = {
 }
 
 
-Refused = tuple[str, int | None, EventEnvelope | Retraction]  # topic, source row, item
+Refused = tuple[str, int | None, Message]  # topic, source row, message
 SEND_TIMEOUT_S = 60  # for a record re-sent alone after the broker refused one as too large
 
 
@@ -89,19 +126,19 @@ class Publisher:
             else:
                 self.failed.append(type(exc).__name__)
 
-    def send(self, topic: str, item: EventEnvelope | Retraction, row: int | None = None) -> None:
-        """An event (JSON value) or a retraction (null value: a tombstone), keyed by the event id; `row` is the
-        source row it came from, reported in `too_large` if the record is refused for its size."""
+    def send(self, topic: str, message: Message, row: int | None = None) -> None:
+        """An event (JSON value) or a retraction (null value: a tombstone), keyed by the event id, as serialised in
+        `message`; `row` is the source row it came from, reported in `too_large` if the record is refused for its
+        size."""
         if self._refused:
             self._recover()
-        key, value, headers = record(item)
         try:
-            future = self._producer.send(topic, key=key, value=value, headers=headers)
+            future = self._producer.send(topic, key=message.key, value=message.value, headers=message.headers)
         except MessageSizeTooLargeError:  # over max_request_size: refused by the client, the producer unharmed
             self.too_large.append(row)
             return
         future.add_callback(self._ok)
-        future.add_errback(partial(self._error, (topic, row, item)))
+        future.add_errback(partial(self._error, (topic, row, message)))
 
     def _recover(self) -> None:
         """After the broker refused a record as too large: let the aborted producer finish, then re-send each
@@ -111,10 +148,11 @@ class Publisher:
         with self._lock:
             refused, self._refused = self._refused, []
         self._producer = KafkaProducer(**self._config)
-        for topic, row, item in refused:
-            key, value, headers = record(item)
+        for topic, row, message in refused:
             try:
-                self._producer.send(topic, key=key, value=value, headers=headers).get(timeout=SEND_TIMEOUT_S)
+                self._producer.send(topic, key=message.key, value=message.value, headers=message.headers).get(
+                    timeout=SEND_TIMEOUT_S
+                )
             except MessageSizeTooLargeError:
                 self.too_large.append(row)
                 self._producer.close()

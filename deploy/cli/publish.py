@@ -25,8 +25,8 @@ from producers.code_lists import CodeListError
 from producers.csv_source import EXTRA_COLUMNS_OPTION, SourceFileError
 from producers.feed import Feed
 from producers.feed_registry import UnknownDatasetError, get_feed
-from producers.publish import Outgoing, PublishSummary, publish_file
-from producers.publisher import Publisher
+from producers.publish import PublishSummary, publish_file
+from producers.publisher import Message, Publisher
 from producers.source_options import build_source_options
 from sharing_protocols.topics import topic_source
 
@@ -188,9 +188,9 @@ def publish(
         task = progress.add_task(f"publishing {file.name}", total=None)
         sent = 0
 
-        def send(item: Outgoing, row: int) -> None:
+        def send(message: Message, row: int) -> None:
             nonlocal sent
-            publisher.send(topic, item, row)
+            publisher.send(topic, message, row)
             sent += 1
             if sent % PROGRESS_EVERY == 0:
                 progress.update(task, completed=sent)

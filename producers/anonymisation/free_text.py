@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 FreeTextPolicy = Literal["vocabulary", "street"]
@@ -28,6 +29,10 @@ _IDENTIFIERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("number", re.compile(r"(?:\+|\b)\d(?:[\s().-]{0,2}\d){6,}")),
     ("url", re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)),
 )
+
+# What every identifier pattern needs at least one of (a digit, an at sign, a URL start), matched the same way (\d is
+# any Unicode digit, IGNORECASE folds the same): text without any of them has nothing to redact.
+_MAY_IDENTIFY = re.compile(r"\d|@|\(at\)|https?://|www\.", re.IGNORECASE)
 
 # Words that carry the facts of a violent or anti-social incident and cannot identify anyone.
 DEFAULT_VOCABULARY: frozenset[str] = frozenset(
@@ -95,6 +100,8 @@ class Scrubbed:
 def redact_identifiers(text: str) -> tuple[str, Counter[str]]:
     """`text` with every identifier-shaped part replaced by a marker, and the count removed of each kind."""
     removed: Counter[str] = Counter()
+    if _MAY_IDENTIFY.search(text) is None:  # most place names: one scan instead of seven
+        return text, removed
     for kind, pattern in _IDENTIFIERS:
         text, count = pattern.subn(f" {REDACTED} ", text)
         if count:
@@ -144,3 +151,19 @@ def scrub(text: str, policy: FreeTextPolicy, vocabulary: frozenset[str] | None =
     if policy == "street":
         return Scrubbed(_street(redacted, removed), removed)
     return Scrubbed(_vocabulary(redacted, vocabulary or DEFAULT_VOCABULARY, removed), removed)
+
+
+REMEMBERED_CHARS = 200  # texts up to this long (place names, short descriptions) are scrubbed once per process
+
+
+@lru_cache(maxsize=8192)
+def _remembered(text: str, policy: FreeTextPolicy, vocabulary: frozenset[str] | None) -> str | None:
+    return scrub(text, policy, vocabulary).text
+
+
+def scrubbed_text(text: str, policy: FreeTextPolicy, vocabulary: frozenset[str] | None = None) -> str | None:
+    """`scrub(text, policy, vocabulary).text`; remembered for short texts, which repeat (police.uk snaps places to a
+    few thousand points per force)."""
+    if len(text) <= REMEMBERED_CHARS:
+        return _remembered(text, policy, vocabulary)
+    return scrub(text, policy, vocabulary).text

@@ -15,7 +15,7 @@ from producers.feeds.record_fields import (
     day_period,
     person_pseudonym,
 )
-from producers.feeds.row_values import blank_to_none, slug
+from producers.feeds.row_values import slug
 from sharing_protocols.datasets.council_asb import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
 
@@ -83,10 +83,7 @@ class CouncilAsbRow(PlaceColumns):
     description: str | None = Field(default=None, alias="Description")
     case_status: Literal["open", "closed", "deleted"] = Field(alias="Case Status")
 
-    @field_validator("incident_type", "victim_surname", "victim_forename", "risk_tier", "description", mode="before")
-    @classmethod
-    def _blank(cls, value: object) -> object:
-        return blank_to_none(value)
+    blank_is_none = ("incident_type", "victim_surname", "victim_forename", "risk_tier", "description")
 
     @field_validator("nsir_category")
     @classmethod

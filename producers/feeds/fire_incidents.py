@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from producers.feed import Feed, SourceContext
 from producers.feeds.record_fields import SourceRecord
-from producers.feeds.row_values import blank_to_none, check_coordinate_pair
+from producers.feeds.row_values import check_coordinate_pair
 from sharing_protocols.datasets.fire_incidents import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
 
@@ -84,7 +84,7 @@ class FireIncidentRow(SourceRecord):
     station_ground: str | None = Field(default=None, alias="Station Ground")
     casualties: int | None = Field(default=None, alias="Casualties", ge=0, le=1000)
 
-    @field_validator(
+    blank_is_none = (
         "call_time",
         "cause_motive",
         "property_type",
@@ -92,11 +92,7 @@ class FireIncidentRow(SourceRecord):
         "northing",
         "station_ground",
         "casualties",
-        mode="before",
     )
-    @classmethod
-    def _blank(cls, value: object) -> object:
-        return blank_to_none(value)
 
     @field_validator("incident_number")
     @classmethod

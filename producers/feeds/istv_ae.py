@@ -20,7 +20,7 @@ from pydantic import Field, field_validator, model_validator
 
 from producers.feed import Feed, SourceContext
 from producers.feeds.record_fields import Month, SourceRecord, age_band_at
-from producers.feeds.row_values import blank_to_none, full_postcode
+from producers.feeds.row_values import full_postcode
 from sharing_protocols.datasets.istv_ae import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
 
@@ -74,7 +74,7 @@ class IstvAeRow(SourceRecord):
     date_of_birth: date | None = Field(default=None, alias="DateOfBirth")
     sex: str | None = Field(default=None, alias="Sex")
 
-    @field_validator(
+    blank_is_none = (
         "arrival_time",
         "assault_date",
         "assault_time",
@@ -85,11 +85,7 @@ class IstvAeRow(SourceRecord):
         "incident_postcode",
         "date_of_birth",
         "sex",
-        mode="before",
     )
-    @classmethod
-    def _blank(cls, value: object) -> object:
-        return blank_to_none(value)
 
     @field_validator("site_code")
     @classmethod

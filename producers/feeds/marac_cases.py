@@ -19,7 +19,7 @@ from producers.feeds.record_fields import (
     day_period,
     person_pseudonym,
 )
-from producers.feeds.row_values import blank_to_none, slug
+from producers.feeds.row_values import slug
 from sharing_protocols.datasets.marac_cases import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope, PostcodeLocation
 
@@ -70,10 +70,7 @@ class MaracCaseRow(SourceRecord):
     information_only: Flag = Field(alias="Information Only")
     repeat: Flag = Field(alias="Repeat")
 
-    @field_validator("perpetrator_surname", "perpetrator_forename", "second_surname", "second_forename", mode="before")
-    @classmethod
-    def _blank(cls, value: object) -> object:
-        return blank_to_none(value)
+    blank_is_none = ("perpetrator_surname", "perpetrator_forename", "second_surname", "second_forename")
 
     @field_validator("marac_area")
     @classmethod

@@ -18,7 +18,6 @@ from pydantic import Field, field_validator, model_validator
 
 from producers.feed import Feed, SourceContext
 from producers.feeds.record_fields import SourceRecord
-from producers.feeds.row_values import blank_to_none
 from sharing_protocols.datasets.ons_population import DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
 
@@ -51,10 +50,7 @@ class OnsPopulationRow(SourceRecord):
     population: int = Field(ge=0)
     source: str | None = None
 
-    @field_validator("source", mode="before")
-    @classmethod
-    def _blank(cls, value: object) -> object:
-        return blank_to_none(value)
+    blank_is_none = ("source",)
 
     @field_validator("area_code")
     @classmethod

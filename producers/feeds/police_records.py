@@ -21,7 +21,7 @@ from producers.feeds.record_fields import (
     days_period,
     person_pseudonym,
 )
-from producers.feeds.row_values import blank_to_none, slug
+from producers.feeds.row_values import slug
 from sharing_protocols.datasets.police_records import DATASET, SPEC
 from sharing_protocols.datasets.police_uk_street import CATEGORIES as POLICE_UK_CATEGORIES
 from sharing_protocols.envelope import EventEnvelope
@@ -154,7 +154,7 @@ class PoliceRecordRow(PlaceColumns):
     crime_status: str | None = Field(default=None, alias="Crime Status")
     mo_summary: str | None = Field(default=None, alias="MO Summary")
 
-    @field_validator(
+    blank_is_none = (
         "crime_reference",
         "incident_reference",
         "offence_code",
@@ -167,11 +167,7 @@ class PoliceRecordRow(PlaceColumns):
         "outcome",
         "crime_status",
         "mo_summary",
-        mode="before",
     )
-    @classmethod
-    def _blank(cls, value: object) -> object:
-        return blank_to_none(value)
 
     @field_validator("crime_reference")
     @classmethod

@@ -9,10 +9,9 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from producers.feed import Feed, SourceContext
 from producers.feeds.record_fields import Month, SourceRecord
-from producers.feeds.row_values import blank_to_none, check_coordinate_pair
+from producers.feeds.row_values import check_coordinate_pair, month_occurrence
 from sharing_protocols.datasets.police_uk_street import CATEGORIES, DATASET, SPEC
 from sharing_protocols.envelope import EventEnvelope
-from sharing_protocols.periods import month_period, parse_month
 
 COLUMNS = (
     "Crime ID",
@@ -58,19 +57,7 @@ class PoliceUkStreetRow(SourceRecord):
     crime_type: str = Field(alias="Crime type")
     last_outcome_category: str | None = Field(default=None, alias="Last outcome category")
 
-    @field_validator(
-        "crime_id",
-        "longitude",
-        "latitude",
-        "location",
-        "lsoa_code",
-        "lsoa_name",
-        "last_outcome_category",
-        mode="before",
-    )
-    @classmethod
-    def _blank(cls, value: object) -> object:
-        return blank_to_none(value)
+    blank_is_none = ("crime_id", "longitude", "latitude", "location", "lsoa_code", "lsoa_name", "last_outcome_category")
 
     @field_validator("crime_type")
     @classmethod
@@ -92,7 +79,6 @@ def source_key(row: PoliceUkStreetRow) -> str | None:
 
 def to_envelope(row: PoliceUkStreetRow, ctx: SourceContext) -> EventEnvelope:
     """The event for one row; `ctx.key` identifies the source record within the partner's feed."""
-    year, month = parse_month(row.month)
     location = (
         {"kind": "wgs84", "lon": row.longitude, "lat": row.latitude}
         if row.longitude is not None and row.latitude is not None
@@ -104,7 +90,7 @@ def to_envelope(row: PoliceUkStreetRow, ctx: SourceContext) -> EventEnvelope:
             "dataset": DATASET,
             "partner": ctx.partner,
             "schema_version": SPEC.schema_version,
-            "occurred": month_period(year, month),
+            "occurred": month_occurrence(row.month),
             "location": location,
             "category": CATEGORIES[row.crime_type],
             "attributes": {

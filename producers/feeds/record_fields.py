@@ -4,9 +4,9 @@ and people's pseudonyms (pure, no I/O; blanks and age bands are in row_values)."
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from producers.anonymisation.pseudonyms import person_identifier
 from producers.feed import RowValueError, SourceContext
@@ -89,9 +89,31 @@ def days_period(start: date, end: date) -> dict[str, object]:
 
 
 class SourceRecord(BaseModel):
-    """A row of a partner export: columns by their names (aliases), surrounding spaces ignored."""
+    """A row of a partner export: columns by their names (aliases), surrounding spaces ignored.
+
+    A subclass names in `blank_is_none` the fields whose blank cell (empty or all spaces) is read as None; one pass
+    over the row does it for them all, before any field is validated (a subclass's list adds to its parents')."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, str_strip_whitespace=True)
+
+    blank_is_none: ClassVar[tuple[str, ...]] = ()
+    _blank_keys: ClassVar[frozenset[str]] = frozenset()  # those fields' names and column names (aliases)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        names = {name for klass in cls.__mro__ for name in vars(klass).get("blank_is_none", ())}
+        fields = cls.model_fields
+        cls._blank_keys = frozenset(names) | {alias for name in names if (alias := fields[name].alias)}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_cells(cls, data: Any) -> Any:
+        keys = cls._blank_keys
+        if not keys or not isinstance(data, dict):
+            return data
+        blank = [key for key in keys if isinstance(value := data.get(key), str) and not value.strip()]
+        return {**data, **dict.fromkeys(blank, None)} if blank else data
 
 
 class PlaceColumns(SourceRecord):
@@ -101,10 +123,7 @@ class PlaceColumns(SourceRecord):
     northing: float | None = Field(default=None, alias="Northing", ge=0, le=1_300_000)
     postcode: MaybePostcode = Field(default=None, alias="Postcode")
 
-    @field_validator("easting", "northing", mode="before")
-    @classmethod
-    def _blank_coordinate(cls, value: object) -> object:
-        return blank_to_none(value)
+    blank_is_none: ClassVar[tuple[str, ...]] = ("easting", "northing")
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> PlaceColumns:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
+from sharing_protocols.envelope import OccurrencePeriod
 from sharing_protocols.periods import month_period, parse_month
 from sharing_protocols.postcode_format import outward
 
@@ -46,6 +48,12 @@ def check_coordinate_pair(x: float | None, y: float | None, x_name: str, y_name:
     if (x is None) != (y is None):
         missing = y_name if y is None else x_name
         raise ValueError(f"{missing} is missing while the other coordinate is given")
+
+
+@lru_cache(maxsize=1024)
+def month_occurrence(text: str) -> OccurrencePeriod:
+    """A month written YYYY-MM as an event's occurrence period (made once per month: events share it)."""
+    return OccurrencePeriod.month(*parse_month(text))
 
 
 def check_period(text: str) -> str:

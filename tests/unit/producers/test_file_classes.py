@@ -32,7 +32,7 @@ class Run:
     def __init__(self, feed: Feed[Any], path: Path, opts: SourceOptions | None = None) -> None:
         self.sent: list[tuple[int, Outgoing]] = []
         self.summary: PublishSummary = publish_file(
-            feed, path, opts or options(feed), lambda item, row: self.sent.append((row, item))
+            feed, path, opts or options(feed), lambda message, row: self.sent.append((row, message.item))
         )
         self.exit_code = cli.exit_code(self.summary, [])
         self.report = render_report(self.summary)

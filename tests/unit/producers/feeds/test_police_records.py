@@ -161,3 +161,10 @@ def test_the_generator_is_seeded_and_publishes_without_rejections(tmp_path: Path
     assert max(domestic.values()) >= 3 and sum(1 for n in domestic.values() if n > 1) >= 5
     categories = Counter(e.category for e in events)
     assert categories.most_common(1)[0][0] == "violent-crime" and any(c.startswith("incident-") for c in categories)
+
+
+def test_blank_cells_of_the_place_columns_and_the_feeds_own_are_none_together() -> None:
+    """PoliceRecordRow's blank-as-None fields add to those of PlaceColumns (Easting, Northing)."""
+    record = next(r for r in generated(GENERATOR, rows=50) if r["Easting"] and r["MO Summary"])
+    row = PoliceRecordRow.model_validate({**record, "Easting": " ", "Northing": "", "MO Summary": "  "})
+    assert (row.easting, row.northing, row.mo_summary) == (None, None, None)

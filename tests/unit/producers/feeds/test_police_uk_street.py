@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -80,3 +83,38 @@ def test_ids_are_stable_across_runs_and_identical_rows_stay_distinct(tmp_path: P
     first = ids()
     assert len(first) == 3 and len(set(first)) == 3
     assert ids() == first
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\t"])
+def test_blank_optional_cells_are_none_by_column_or_field_name_and_the_row_given_is_left_as_it_was(blank: str) -> None:
+    by_column = {**ROW, "Crime ID": blank, "Longitude": blank, "Latitude": blank, "LSOA code": blank}
+    given = dict(by_column)
+    row = PoliceUkStreetRow.model_validate(by_column)
+    assert (row.crime_id, row.longitude, row.latitude, row.lsoa_code, row.last_outcome_category) == (None,) * 5
+    assert by_column == given  # fallback keys and error reports read the row as it came
+    by_name = {"month": "2019-01", "reported_by": "x", "falls_within": "x", "crime_type": "Drugs", "location": blank}
+    assert PoliceUkStreetRow.model_validate(by_name).location is None
+
+
+def test_a_blank_required_cell_is_still_refused_with_its_own_message() -> None:
+    with pytest.raises(ValidationError) as info:
+        PoliceUkStreetRow.model_validate({**ROW, "Reported by": "  "})
+    [error] = info.value.errors()
+    assert error["loc"] == ("Reported by",) and error["type"] == "string_too_short"
+
+
+PINNED_ID = "6498a587-f37d-4138-a4a7-e4f9d05fcc86"  # computed by the first implementation
+
+
+def test_keyed_event_ids_are_the_hmac_of_the_record_as_first_defined() -> None:
+    """For the same record and key, the id is still HMAC-SHA256(key, "event-id" US dataset US partner US key) cut to
+    16 bytes with the uuid version 4 bits, as first written (ids already on topics must not change)."""
+    feed = get_feed("police-uk-street")
+    secret = bytes(range(32))
+    for key in ("a" * 64, "content:abc#2", "\u00e9\x00"):
+        message = f"event-id\x1f{feed.name}\x1fsussex-police\x1f{key}".encode()
+        expected = uuid.UUID(bytes=hmac.new(secret, message, hashlib.sha256).digest()[:16], version=4)
+        ctx = SourceContext(feed.name, "sussex-police", key, unlinked, record_key=secret)
+        assert ctx.event_id == expected
+    pinned = SourceContext(feed.name, "p", "k", unlinked, record_key=b"r" * 32).event_id
+    assert str(pinned) == PINNED_ID
