@@ -29,7 +29,7 @@ import psycopg
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from benchmarks import ceilings
+from benchmarks import ceilings, loader_stages
 from benchmarks.jitter import write_jittered
 from deploy import local
 from deploy.broker_principals import BrokerAdmin, ensure_worker, worker_principal
@@ -292,11 +292,16 @@ def main() -> None:
     )
 
     if args.stages:
-        # Call site for helper `fastload`'s per-stage timings (benchmarks/loader_stages.py, wired at merge).
-        from benchmarks import loader_stages  # type: ignore[attr-defined,unused-ignore]
-
-        for stage, micros in loader_stages.stage_timings(csv_path, min(n, 100_000)).items():
-            print(f"stage      {stage:30} {micros:8.1f} us/event")
+        count = min(n, 100_000)
+        print(f"loader stages (CPU us per event; the sink wall time) on {count:,} of the same rows:")
+        timings = loader_stages.stage_timings(
+            loader_stages.messages_of(csv_path, count, "hub"),
+            loader_stages.bench_geocoder(shared),
+            loader_stages.packaged_register(),
+            "hub",
+        )
+        for line in loader_stages.report(timings):
+            print(f"  {line}")
 
     if args.ceilings:
         print(f"ceilings (no-op consumers, {args.ceilings:,} events):")

@@ -65,7 +65,11 @@ def packaged_register() -> ProtocolRegister:
 
 def messages(shared: Path, work: Path, count: int, prefix: str) -> list[RawMessage]:
     """`count` envelopes of jittered police.uk rows as the loader consumes them from the feed's partner topic."""
-    csv_path = write_jittered(shared, work / f"jittered-{count}.csv", count)
+    return messages_of(write_jittered(shared, work / f"jittered-{count}.csv", count), count, prefix)
+
+
+def messages_of(csv_path: Path, count: int, prefix: str) -> list[RawMessage]:
+    """The first `count` rows of the police.uk street file `csv_path` as the loader consumes them."""
     feed = get_feed("police-uk-street")
     topic = KafkaSettings(topic_prefix=prefix).partner_topic("police-uk-street", feed.default_partner)
     return [RawMessage(topic, 0, i, key, value) for i, (key, value) in enumerate(payloads(csv_path, count))]
