@@ -102,7 +102,20 @@ def new_stages(
     seconds: dict[str, float],
     memo: WarehouseDecisions | None = None,
 ) -> BatchResult:
-    """`batch.process`, its stages timed into `seconds`."""
+    """`batch.process`, its stages timed into `seconds` (the collector paused, as `process` does)."""
+    with batch.collection_paused():
+        return _new_stages(msgs, geocoder, prefix, register, at, seconds, memo)
+
+
+def _new_stages(
+    msgs: Sequence[RawMessage],
+    geocoder: Geocoder,
+    prefix: str,
+    register: ProtocolRegister,
+    at: datetime,
+    seconds: dict[str, float],
+    memo: WarehouseDecisions | None,
+) -> BatchResult:
     decoded = cast(batch.Decoded, _timed(seconds, "decode", lambda: batch.decode_batch(msgs, prefix)))
     places, wheres = cast(
         tuple[list[GeocodeResult], list[batch.Where]],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import uuid
@@ -15,7 +16,7 @@ from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.envelope import BngPoint, EventEnvelope, OccurrencePeriod, Wgs84Point
 from sharing_protocols.protocol import parse_protocol
 from sharing_protocols.topics import partner_topic
-from stream_processors.batch import RawMessage, process
+from stream_processors.batch import RawMessage, collection_paused, process
 from warehouse.sink import EventKey
 
 PROTOCOL = """
@@ -248,3 +249,27 @@ def test_another_partners_event_with_the_same_id_neither_replaces_nor_withdraws_
     assert result.withdrawn == [EventKey(event_id, "police-uk-street", "q")]  # q's own key only: never p's row
     assert [(c.partner, c.source_offset) for c in result.claims] == [("p", 0), ("q", 1)]
     assert [(d.partner, d.outcome) for d in result.decisions] == [("p", "released"), ("q", "withheld")]
+
+
+def test_the_collector_is_paused_during_a_batch_and_restored_after_it_even_when_the_batch_fails() -> None:
+    assert gc.isenabled()
+    with collection_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    try:
+        with collection_paused():
+            raise RuntimeError("a failing stage")
+    except RuntimeError:
+        pass
+    assert gc.isenabled()
+    process([_message(0, None), RawMessage(TOPIC, 0, 1, b"k", b"{")], WARDS, PREFIX, REGISTER, AT)
+    assert gc.isenabled()
+
+
+def test_a_collector_already_off_stays_off_after_a_batch() -> None:
+    gc.disable()
+    try:
+        process([_message(0, None)], WARDS, PREFIX, REGISTER, AT)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
