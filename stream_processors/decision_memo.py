@@ -145,10 +145,24 @@ class WarehouseDecisions:
                 None,
             )
         attributes = event.attributes
-        return replace(
-            template,
+        t = template  # every field given, by the constructor: `dataclasses.replace` cost about 14 us per event
+        return Released(
             event_id=event.event_id,
-            places=places,
+            dataset=t.dataset,
+            recipient=t.recipient,
+            fields=t.fields,
+            category=t.category,
             period=period,
-            attributes=MappingProxyType({name: attributes[name] for name in template.attributes}),
+            temporal_precision=t.temporal_precision,
+            places=places,
+            attributes=MappingProxyType({name: attributes[name] for name in t.attributes}),
+            output=t.output,
+            disclosure=t.disclosure,
+            linkage_allowed=t.linkage_allowed,
+            retain_until=t.retain_until,
+            chosen=t.chosen,
+            justifications=t.justifications,
+            fields_dropped=t.fields_dropped,
+            notes=t.notes,
+            field_retention=t.field_retention,
         )
