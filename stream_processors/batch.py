@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from json.encoder import encode_basestring_ascii
 from typing import NamedTuple, cast
 
 import orjson
@@ -127,6 +128,9 @@ def _month_bounds(day: date) -> tuple[date, date]:
     return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
+_quoted = encode_basestring_ascii  # json.dumps of a str (the escaper it calls, in C)
+
+
 def _location_json(location: Location | None) -> dict[str, object] | None:
     """The location as `model_dump(mode="json")` gives it, without pydantic's serialiser."""
     if location is None:
@@ -143,25 +147,23 @@ def _location_json(location: Location | None) -> dict[str, object] | None:
 def fingerprint(envelope: EventEnvelope) -> str:
     """A digest of the event's content without its identity: equal for two records that say the same thing.
 
-    The SHA-256 of the envelope's JSON dump (`model_dump(mode="json")` without `event_id`, keys sorted), built
-    field by field; `tests/unit/stream_processors/test_batch_paths.py` checks it equals pydantic's dump's digest.
+    The SHA-256 of the envelope's JSON dump (`model_dump(mode="json")` without `event_id`, `json.dumps` with keys
+    sorted), written out field by field in that order and spacing: strings by the standard library's own C
+    escaper, the location and attributes by `json.dumps`. `tests/unit/stream_processors/test_batch_paths.py`
+    checks it equals pydantic's dump's digest.
     """
     occurred = envelope.occurred
-    content = {
-        "envelope_version": envelope.envelope_version,
-        "dataset": envelope.dataset,
-        "partner": envelope.partner,
-        "schema_version": envelope.schema_version,
-        "occurred": {
-            "start": occurred.start.isoformat(),
-            "end": occurred.end.isoformat(),
-            "precision": occurred.precision,
-        },
-        "location": _location_json(envelope.location),
-        "category": envelope.category,
-        "attributes": envelope.attributes,
-    }
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    location = envelope.location
+    text = (
+        f'{{"attributes": {json.dumps(envelope.attributes, sort_keys=True)}, '
+        f'"category": {_quoted(envelope.category)}, "dataset": {_quoted(envelope.dataset)}, '
+        f'"envelope_version": {int(envelope.envelope_version)}, '
+        f'"location": {"null" if location is None else json.dumps(_location_json(location), sort_keys=True)}, '
+        f'"occurred": {{"end": "{occurred.end.isoformat()}", "precision": {_quoted(occurred.precision)}, '
+        f'"start": "{occurred.start.isoformat()}"}}, '
+        f'"partner": {_quoted(envelope.partner)}, "schema_version": {int(envelope.schema_version)}}}'
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _fields_present(envelope: EventEnvelope) -> tuple[str, ...]:
