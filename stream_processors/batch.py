@@ -124,24 +124,35 @@ def decode(message: RawMessage, source: TopicSource) -> EventEnvelope:
     return envelope
 
 
-def _month_bounds(day: date) -> tuple[date, date]:
-    return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+_MONTH_ENDS: dict[tuple[int, int], date] = {}
+
+
+def _month_end(day: date) -> date:
+    """The last day of `day`'s month, kept per month (at most 12 x 9,999 of them; `calendar.monthrange` cost
+    several microseconds per event)."""
+    end = _MONTH_ENDS.get((day.year, day.month))
+    if end is None:
+        end = _MONTH_ENDS[day.year, day.month] = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return end
 
 
 _quoted = encode_basestring_ascii  # json.dumps of a str (the escaper it calls, in C)
+_sorted_json = json.JSONEncoder(sort_keys=True).encode  # json.dumps(..., sort_keys=True), its encoder made once
 
 
-def _location_json(location: Location | None) -> dict[str, object] | None:
-    """The location as `model_dump(mode="json")` gives it, without pydantic's serialiser."""
+def _location_text(location: Location | None) -> str:
+    """`json.dumps(location.model_dump(mode="json"), sort_keys=True)`, written out (finite floats by repr, as json)."""
     if location is None:
-        return None
+        return "null"
     if isinstance(location, Wgs84Point):
-        return {"kind": location.kind, "lon": location.lon, "lat": location.lat}
+        return f'{{"kind": "wgs84", "lat": {float(location.lat)!r}, "lon": {float(location.lon)!r}}}'
     if isinstance(location, BngPoint):
-        return {"kind": location.kind, "easting": location.easting, "northing": location.northing}
+        return f'{{"easting": {float(location.easting)!r}, "kind": "bng", "northing": {float(location.northing)!r}}}'
     if isinstance(location, PostcodeLocation):
-        return {"kind": location.kind, "postcode": location.postcode}
-    return {"kind": location.kind, "level": location.level, "code": location.code, "vintage": location.vintage}
+        return f'{{"kind": "postcode", "postcode": {_quoted(location.postcode)}}}'
+    vintage = "null" if location.vintage is None else _quoted(location.vintage)
+    code, level = _quoted(location.code), _quoted(location.level)
+    return f'{{"code": {code}, "kind": "area", "level": {level}, "vintage": {vintage}}}'
 
 
 def fingerprint(envelope: EventEnvelope) -> str:
@@ -149,16 +160,16 @@ def fingerprint(envelope: EventEnvelope) -> str:
 
     The SHA-256 of the envelope's JSON dump (`model_dump(mode="json")` without `event_id`, `json.dumps` with keys
     sorted), written out field by field in that order and spacing: strings by the standard library's own C
-    escaper, the location and attributes by `json.dumps`. `tests/unit/stream_processors/test_batch_paths.py`
-    checks it equals pydantic's dump's digest.
+    escaper, the location by `_location_text`, the attributes by json's sorted encoder.
+    `tests/unit/stream_processors/test_batch_paths.py` checks it equals pydantic's dump's digest.
     """
     occurred = envelope.occurred
     location = envelope.location
     text = (
-        f'{{"attributes": {json.dumps(envelope.attributes, sort_keys=True)}, '
+        f'{{"attributes": {_sorted_json(envelope.attributes)}, '
         f'"category": {_quoted(envelope.category)}, "dataset": {_quoted(envelope.dataset)}, '
         f'"envelope_version": {int(envelope.envelope_version)}, '
-        f'"location": {"null" if location is None else json.dumps(_location_json(location), sort_keys=True)}, '
+        f'"location": {_location_text(location)}, '
         f'"occurred": {{"end": "{occurred.end.isoformat()}", "precision": {_quoted(occurred.precision)}, '
         f'"start": "{occurred.start.isoformat()}"}}, '
         f'"partner": {_quoted(envelope.partner)}, "schema_version": {int(envelope.schema_version)}}}'
@@ -247,7 +258,7 @@ def _event_row(
     occurred = envelope.occurred
     start, end = occurred.start, occurred.end
     if not shape.finer_than_month:  # no clause releases the day: keep the month only
-        start, end = start.replace(day=1), _month_bounds(end)[1]
+        start, end = start.replace(day=1), _month_end(end)
     located = point is not None or bool(codes)
     return EventRow(
         event_id=envelope.event_id,
