@@ -506,6 +506,17 @@ def collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+def freeze_start_up_heap() -> None:
+    """Move what exists now (modules, the geocoder's areas, the register) out of the cyclic collector's sight.
+
+    Called once the loader has what it keeps for its life: the collections that still run (after each batch,
+    `collection_paused`) then walk only what came later. Frozen objects are still freed when no longer referenced;
+    only reference cycles among them are never collected (garbage is collected first, so none are frozen).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def process(
     messages: Sequence[RawMessage],
     geocoder: Geocoder,

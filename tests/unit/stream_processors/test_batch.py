@@ -6,6 +6,7 @@ import gc
 import json
 import math
 import uuid
+import weakref
 from datetime import UTC, datetime
 
 from convertbng.cutil import convert_bng
@@ -16,7 +17,7 @@ from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.envelope import BngPoint, EventEnvelope, OccurrencePeriod, Wgs84Point
 from sharing_protocols.protocol import parse_protocol
 from sharing_protocols.topics import partner_topic
-from stream_processors.batch import RawMessage, collection_paused, process
+from stream_processors.batch import RawMessage, collection_paused, freeze_start_up_heap, process
 from warehouse.sink import EventKey
 
 PROTOCOL = """
@@ -273,3 +274,24 @@ def test_a_collector_already_off_stays_off_after_a_batch() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.other: _Node | None = None
+
+
+def test_freezing_the_start_up_heap_collects_its_garbage_first_and_freezes_the_rest() -> None:
+    kept, lost = _Node(), _Node()
+    lost.other, kept.other = _Node(), None
+    assert lost.other is not None
+    lost.other.other = lost  # a reference cycle no one holds once `lost` goes
+    gone = weakref.ref(lost)
+    del lost
+    try:
+        freeze_start_up_heap()
+        assert gone() is None  # collected, not frozen for the life of the process
+        assert gc.get_freeze_count() > 0
+        assert all(kept is not o for o in gc.get_objects())  # out of the collector's generations
+    finally:
+        gc.unfreeze()
