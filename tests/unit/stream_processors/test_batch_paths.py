@@ -103,9 +103,7 @@ def _comparable(result: BatchResult) -> BatchResult:
     """The result without the record keys (drawn at random for every row), its JSON columns as values."""
     return dataclasses.replace(
         result,
-        events=[
-            dataclasses.replace(e, record_key=0, attributes_json=json.loads(e.attributes_json)) for e in result.events
-        ],
+        events=[e._replace(record_key=0, attributes_json=json.loads(e.attributes_json)) for e in result.events],
     )
 
 
