@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any, NamedTuple, cast
 
@@ -247,10 +248,40 @@ SELECT {", ".join(_DECISION_COLUMNS)} FROM stage_decision ORDER BY seq
 ON CONFLICT (event_id, content_hash, outcome, protocols) DO NOTHING"""
 
 
+@lru_cache(maxsize=4096)
+def _array_literal(values: tuple[str, ...]) -> str:
+    """PostgreSQL's text form of a text[] (each element double-quoted, `"` and `\\` escaped), for COPY.
+
+    The same few tuples (protocols, precisions, field names) recur through a batch: made once each, instead of
+    psycopg's per-value array dumping (about 5 us per event for a decision's four arrays and an event's one).
+    """
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def _array_fields(row_type: type[EventRow | DecisionRow]) -> tuple[int, ...]:
+    """Positions of a row type's tuple fields (text[] columns); a tuple field missed here is still dumped by psycopg."""
+    hints = row_type.__annotations__  # forward references: their text names the type
+    return tuple(i for i, name in enumerate(row_type._fields) if "tuple[str, ...]" in str(hints[name]))
+
+
+_EVENT_ARRAYS = _array_fields(EventRow)
+_DECISION_ARRAYS = _array_fields(DecisionRow)
+
+
+def _copy_values(row: tuple[object, ...], arrays: tuple[int, ...]) -> list[object]:
+    """A row's values for COPY, its text[] fields as array literals."""
+    values = list(row)
+    for i in arrays:
+        values[i] = _array_literal(cast(tuple[str, ...], values[i]))
+    return values
+
+
 def _insert_decisions(cur: psycopg.Cursor[Any], decisions: Sequence[DecisionRow]) -> None:
     with cur.copy(f"COPY stage_decision ({', '.join(_DECISION_COLUMNS)}, seq) FROM STDIN") as copy:
         for seq, row in enumerate(decisions):
-            copy.write_row((*row, seq))
+            values = _copy_values(row, _DECISION_ARRAYS)
+            values.append(seq)
+            copy.write_row(values)
     cur.execute(_DECISIONS)
 
 
@@ -367,7 +398,7 @@ class WarehouseSink:
                 if events:
                     with cur.copy(f"COPY stage_event ({', '.join(_STAGED)}) FROM STDIN") as copy:
                         for row in events:
-                            copy.write_row(row)
+                            copy.write_row(_copy_values(row, _EVENT_ARRAYS))
                     cur.execute(_UPSERT_STAGED)  # one round trip: none of its statements takes a parameter
                 if retractions:
                     cur.executemany(_RETRACTION, [asdict(r) for r in retractions])
