@@ -39,7 +39,7 @@ from warehouse.sink import WarehouseSink
 
 WARDS = "boundaries/wards_2024_bsc_epsg27700.geojson"
 LAD_CSP_PFA = "lookups/lad24_csp24_pfa24_england_wales.csv"
-STAGES = ("decode", "geocode", "decide", "shape", "sink")
+STAGES = ("decode", "geocode", "decide", "shape", "collect", "sink")
 AT = datetime(2026, 12, 3, tzinfo=UTC)
 
 
@@ -106,7 +106,29 @@ def new_stages(
     seconds: dict[str, float],
     memo: WarehouseDecisions | None = None,
 ) -> BatchResult:
-    """`batch.process`, its stages timed into `seconds`."""
+    """`batch.process`, its stages timed into `seconds` (the collector paused, as `process` does).
+
+    "collect" is the collection the paused collector owes once it is on again (it runs at the first allocation
+    after the batch, which the list below makes), so that the pause's deferred cost is counted, not hidden.
+    """
+    before = sum(seconds.values())
+    started = time.process_time()
+    with batch.collection_paused():
+        result = _new_stages(msgs, geocoder, prefix, register, at, seconds, memo)
+    _ = [[]]  # the first container allocated with the collector on: any collection owed runs here
+    seconds["collect"] = seconds.get("collect", 0.0) + time.process_time() - started - (sum(seconds.values()) - before)
+    return result
+
+
+def _new_stages(
+    msgs: Sequence[RawMessage],
+    geocoder: Geocoder,
+    prefix: str,
+    register: ProtocolRegister,
+    at: datetime,
+    seconds: dict[str, float],
+    memo: WarehouseDecisions | None,
+) -> BatchResult:
     decoded = cast(batch.Decoded, _timed(seconds, "decode", lambda: batch.decode_batch(msgs, prefix)))
     places, wheres = cast(
         tuple[list[GeocodeResult], list[batch.Where]],
@@ -186,6 +208,7 @@ def main() -> None:
     msgs = messages(shared, settings.home.resolve() / "bench", args.events, prefix)
     geocoder = bench_geocoder(shared)
     register = packaged_register()
+    batch.freeze_start_up_heap()  # as the Loader does once built (both paths gain from it)
     databases: list[str] = []
     url = None
     if args.sink:

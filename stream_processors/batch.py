@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import calendar
+import gc
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from json.encoder import encode_basestring_ascii
 from typing import NamedTuple, cast
 
 import orjson
@@ -121,45 +124,57 @@ def decode(message: RawMessage, source: TopicSource) -> EventEnvelope:
     return envelope
 
 
-def _month_bounds(day: date) -> tuple[date, date]:
-    return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+_MONTH_ENDS: dict[tuple[int, int], date] = {}
 
 
-def _location_json(location: Location | None) -> dict[str, object] | None:
-    """The location as `model_dump(mode="json")` gives it, without pydantic's serialiser."""
+def _month_end(day: date) -> date:
+    """The last day of `day`'s month, kept per month (at most 12 x 9,999 of them; `calendar.monthrange` cost
+    several microseconds per event)."""
+    end = _MONTH_ENDS.get((day.year, day.month))
+    if end is None:
+        end = _MONTH_ENDS[day.year, day.month] = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return end
+
+
+_quoted = encode_basestring_ascii  # json.dumps of a str (the escaper it calls, in C)
+_sorted_json = json.JSONEncoder(sort_keys=True).encode  # json.dumps(..., sort_keys=True), its encoder made once
+
+
+def _location_text(location: Location | None) -> str:
+    """`json.dumps(location.model_dump(mode="json"), sort_keys=True)`, written out (finite floats by repr, as json)."""
     if location is None:
-        return None
+        return "null"
     if isinstance(location, Wgs84Point):
-        return {"kind": location.kind, "lon": location.lon, "lat": location.lat}
+        return f'{{"kind": "wgs84", "lat": {float(location.lat)!r}, "lon": {float(location.lon)!r}}}'
     if isinstance(location, BngPoint):
-        return {"kind": location.kind, "easting": location.easting, "northing": location.northing}
+        return f'{{"easting": {float(location.easting)!r}, "kind": "bng", "northing": {float(location.northing)!r}}}'
     if isinstance(location, PostcodeLocation):
-        return {"kind": location.kind, "postcode": location.postcode}
-    return {"kind": location.kind, "level": location.level, "code": location.code, "vintage": location.vintage}
+        return f'{{"kind": "postcode", "postcode": {_quoted(location.postcode)}}}'
+    vintage = "null" if location.vintage is None else _quoted(location.vintage)
+    code, level = _quoted(location.code), _quoted(location.level)
+    return f'{{"code": {code}, "kind": "area", "level": {level}, "vintage": {vintage}}}'
 
 
 def fingerprint(envelope: EventEnvelope) -> str:
     """A digest of the event's content without its identity: equal for two records that say the same thing.
 
-    The SHA-256 of the envelope's JSON dump (`model_dump(mode="json")` without `event_id`, keys sorted), built
-    field by field; `tests/unit/stream_processors/test_batch_paths.py` checks it equals pydantic's dump's digest.
+    The SHA-256 of the envelope's JSON dump (`model_dump(mode="json")` without `event_id`, `json.dumps` with keys
+    sorted), written out field by field in that order and spacing: strings by the standard library's own C
+    escaper, the location by `_location_text`, the attributes by json's sorted encoder.
+    `tests/unit/stream_processors/test_batch_paths.py` checks it equals pydantic's dump's digest.
     """
     occurred = envelope.occurred
-    content = {
-        "envelope_version": envelope.envelope_version,
-        "dataset": envelope.dataset,
-        "partner": envelope.partner,
-        "schema_version": envelope.schema_version,
-        "occurred": {
-            "start": occurred.start.isoformat(),
-            "end": occurred.end.isoformat(),
-            "precision": occurred.precision,
-        },
-        "location": _location_json(envelope.location),
-        "category": envelope.category,
-        "attributes": envelope.attributes,
-    }
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    location = envelope.location
+    text = (
+        f'{{"attributes": {_sorted_json(envelope.attributes)}, '
+        f'"category": {_quoted(envelope.category)}, "dataset": {_quoted(envelope.dataset)}, '
+        f'"envelope_version": {int(envelope.envelope_version)}, '
+        f'"location": {_location_text(location)}, '
+        f'"occurred": {{"end": "{occurred.end.isoformat()}", "precision": {_quoted(occurred.precision)}, '
+        f'"start": "{occurred.start.isoformat()}"}}, '
+        f'"partner": {_quoted(envelope.partner)}, "schema_version": {int(envelope.schema_version)}}}'
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _fields_present(envelope: EventEnvelope) -> tuple[str, ...]:
@@ -243,7 +258,7 @@ def _event_row(
     occurred = envelope.occurred
     start, end = occurred.start, occurred.end
     if not shape.finer_than_month:  # no clause releases the day: keep the month only
-        start, end = start.replace(day=1), _month_bounds(end)[1]
+        start, end = start.replace(day=1), _month_end(end)
     located = point is not None or bool(codes)
     return EventRow(
         event_id=envelope.event_id,
@@ -474,6 +489,34 @@ def shape_batch(
     return BatchResult(rows, decoded.dead, audits, withdrawn, retractions, claims)
 
 
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a batch is worked on, as it was before afterwards.
+
+    A batch allocates hundreds of thousands of objects, none in reference cycles (reference counting frees its
+    garbage), and each allocation threshold crossed made the collector walk them and the geocoder's heap again:
+    about a third of the batch's CPU time (docs/benchmarks.md "Loader stages").
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def freeze_start_up_heap() -> None:
+    """Move what exists now (modules, the geocoder's areas, the register) out of the cyclic collector's sight.
+
+    Called once the loader has what it keeps for its life: the collections that still run (after each batch,
+    `collection_paused`) then walk only what came later. Frozen objects are still freed when no longer referenced;
+    only reference cycles among them are never collected (garbage is collected first, so none are frozen).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def process(
     messages: Sequence[RawMessage],
     geocoder: Geocoder,
@@ -489,8 +532,10 @@ def process(
     row (with its decision), a withheld decision, a retraction, or a dead letter (the sink may still turn a claim
     on another partner's event id into a dead letter). A tombstone only ever withdraws its own partner's event.
     `memo` (from `memo_for`) carries decisions over from earlier batches of the same register and day.
+    The cyclic garbage collector is paused meanwhile (`collection_paused`).
     """
-    decoded = decode_batch(messages, topic_prefix)
-    places, wheres = geocode_batch(geocoder, decoded)
-    decisions = decide_batch(memo_for(register, at, memo), decoded, places, wheres)
-    return shape_batch(decoded, places, wheres, decisions)
+    with collection_paused():
+        decoded = decode_batch(messages, topic_prefix)
+        places, wheres = geocode_batch(geocoder, decoded)
+        decisions = decide_batch(memo_for(register, at, memo), decoded, places, wheres)
+        return shape_batch(decoded, places, wheres, decisions)

@@ -25,7 +25,7 @@ from warehouse.governance.keys import create_key, verify_key
 from warehouse.governance.web_sessions import end_session, look_up_session, start_session, touch_session
 from warehouse.schema.db import libpq_url, session_scope, warehouse_engine
 from warehouse.schema.privileges import grant_runtime_roles
-from warehouse.sink import DeadLetterRow, DecisionRow, EventRow, RetractionRow, WarehouseSink
+from warehouse.sink import DeadLetterRow, DecisionRow, EventRow, RetractionRow, WarehouseSink, new_record_key
 
 AUDIT_TABLES = ("access_log", "decision", "retention_run", "released_figure")
 A_MONTH = date(1999, 1, 1)  # a month no test loads: its partition does not exist until the worker's sink makes it
@@ -187,7 +187,7 @@ def test_the_worker_role_loads_a_batch_making_a_new_months_partition_owned_by_th
     event_id = uuid.uuid4()
     event = EventRow(
         event_id, "police-uk-street", "roles-test", 1, A_MONTH, date(1999, 1, 31), "month", A_MONTH, "burglary",
-        "{}", None, None, "no_location", None, None, "hash-1", "roles-test-topic", 0, 1,
+        "{}", None, None, "no_location", None, None, "hash-1", "roles-test-topic", 0, 1, new_record_key(),
     )  # fmt: skip
     decision = DecisionRow(
         event_id, "hash-1", "police-uk-street", "roles-test", A_MONTH, "released", None, None, ("p#1",), (), (), None

@@ -27,7 +27,7 @@ from tests.support.hub import HubEnv, Worker, client_env
 from tests.support.open_data import EASTBOURNE_STREET
 from warehouse.governance.retention import run_retention
 from warehouse.schema.db import session_scope
-from warehouse.sink import DecisionRow, EventClaim, EventRow, RetractionRow, WarehouseSink
+from warehouse.sink import DecisionRow, EventClaim, EventRow, RetractionRow, WarehouseSink, new_record_key
 
 pytestmark = pytest.mark.integration
 
@@ -351,6 +351,7 @@ def _row(event_id: uuid.UUID, topic: str, offset: int, content: str) -> EventRow
         source_topic=topic,
         source_partition=0,
         source_offset=offset,
+        record_key=new_record_key(),
         protocols=("replay-police@2#records",),
         retain_until=date(2099, 1, 1),
     )

@@ -27,7 +27,16 @@ from sharing_protocols.precision import SpatialPrecision, derivable
 from sharing_protocols.topics import TopicSource, topic_source
 from stream_processors.batch import BatchResult, MalformedMessage, RawMessage
 from warehouse.schema.models import LOCATED, LOCATION_NOT_RELEASED
-from warehouse.sink import DeadLetterRow, DecisionRow, EventClaim, EventKey, EventRow, RetractionRow, WarehouseSink
+from warehouse.sink import (
+    DeadLetterRow,
+    DecisionRow,
+    EventClaim,
+    EventKey,
+    EventRow,
+    RetractionRow,
+    WarehouseSink,
+    new_record_key,
+)
 
 
 def _describe(exc: ValidationError) -> str:
@@ -203,6 +212,7 @@ def _event_row(
         retain_until=view.retain_until,
         weight=spec.weight(view.attributes) if (spec := CATALOGUE.get(envelope.dataset)) else 1,
         field_retain_until_json=json.dumps({part: day.isoformat() for part, day in view.field_retention.items()}),
+        record_key=new_record_key(),
         batch_seq=seq,
     )
 
@@ -361,7 +371,7 @@ def write(sink: WarehouseSink, result: BatchResult) -> list[DeadLetterRow]:
                 cur.execute(product._WITHDRAW, tuple(list(column) for column in zip(*withdrawn, strict=True)))
             for start in range(0, len(decisions), 1000):
                 chunk = decisions[start : start + 1000]
-                columns = [f.name for f in fields(DecisionRow)]
+                columns = list(DecisionRow._fields)
                 values = ", ".join([f"({', '.join(['%s'] * len(columns))})"] * len(chunk))
                 sql = (
                     f"INSERT INTO decision ({', '.join(columns)}) VALUES {values} "
@@ -377,6 +387,6 @@ def write(sink: WarehouseSink, result: BatchResult) -> list[DeadLetterRow]:
     return refused.dead_letters
 
 
-_EVENT_VALUES = attrgetter(*(f.name for f in fields(EventRow)))
-_DECISION_VALUES = attrgetter(*(f.name for f in fields(DecisionRow)))
+_EVENT_VALUES = attrgetter(*EventRow._fields)
+_DECISION_VALUES = attrgetter(*DecisionRow._fields)
 _LETTER_VALUES = attrgetter(*(f.name for f in fields(DeadLetterRow)))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import uuid
+import weakref
 from datetime import UTC, datetime
 
 from convertbng.cutil import convert_bng
@@ -15,7 +17,7 @@ from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.envelope import BngPoint, EventEnvelope, OccurrencePeriod, Wgs84Point
 from sharing_protocols.protocol import parse_protocol
 from sharing_protocols.topics import partner_topic
-from stream_processors.batch import RawMessage, process
+from stream_processors.batch import RawMessage, collection_paused, freeze_start_up_heap, process
 from warehouse.sink import EventKey
 
 PROTOCOL = """
@@ -248,3 +250,48 @@ def test_another_partners_event_with_the_same_id_neither_replaces_nor_withdraws_
     assert result.withdrawn == [EventKey(event_id, "police-uk-street", "q")]  # q's own key only: never p's row
     assert [(c.partner, c.source_offset) for c in result.claims] == [("p", 0), ("q", 1)]
     assert [(d.partner, d.outcome) for d in result.decisions] == [("p", "released"), ("q", "withheld")]
+
+
+def test_the_collector_is_paused_during_a_batch_and_restored_after_it_even_when_the_batch_fails() -> None:
+    assert gc.isenabled()
+    with collection_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    try:
+        with collection_paused():
+            raise RuntimeError("a failing stage")
+    except RuntimeError:
+        pass
+    assert gc.isenabled()
+    process([_message(0, None), RawMessage(TOPIC, 0, 1, b"k", b"{")], WARDS, PREFIX, REGISTER, AT)
+    assert gc.isenabled()
+
+
+def test_a_collector_already_off_stays_off_after_a_batch() -> None:
+    gc.disable()
+    try:
+        process([_message(0, None)], WARDS, PREFIX, REGISTER, AT)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.other: _Node | None = None
+
+
+def test_freezing_the_start_up_heap_collects_its_garbage_first_and_freezes_the_rest() -> None:
+    kept, lost = _Node(), _Node()
+    lost.other, kept.other = _Node(), None
+    assert lost.other is not None
+    lost.other.other = lost  # a reference cycle no one holds once `lost` goes
+    gone = weakref.ref(lost)
+    del lost
+    try:
+        freeze_start_up_heap()
+        assert gone() is None  # collected, not frozen for the life of the process
+        assert gc.get_freeze_count() > 0
+        assert all(kept is not o for o in gc.get_objects())  # out of the collector's generations
+    finally:
+        gc.unfreeze()

@@ -12,6 +12,7 @@ import calendar
 import csv
 import random
 import uuid
+from dataclasses import fields
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -230,3 +231,13 @@ def test_per_event_values_are_the_events_own(envelopes: list[EventEnvelope]) -> 
     assert got.event_id == second.event_id and got.period == "2026-10-03"
     assert [p.code for p in got.places if p.precision == "ward"] == ["E05011242"]
     assert all(got.attributes[name] == attributes[name] for name in got.attributes)
+
+
+def test_the_memo_builds_a_released_decision_from_every_field_the_engine_knows() -> None:
+    # `WarehouseDecisions.decide` names each field of `Released` when it copies a template: a field added to
+    # `Released` (with a default) would silently take its default there, so adding one must fail here first.
+    assert [f.name for f in fields(Released)] == [
+        "event_id", "dataset", "recipient", "fields", "category", "period", "temporal_precision", "places",
+        "attributes", "output", "disclosure", "linkage_allowed", "retain_until", "chosen", "justifications",
+        "fields_dropped", "notes", "field_retention", "released",
+    ]  # fmt: skip
