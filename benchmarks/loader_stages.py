@@ -208,7 +208,7 @@ def main() -> None:
     msgs = messages(shared, settings.home.resolve() / "bench", args.events, prefix)
     geocoder = bench_geocoder(shared)
     register = packaged_register()
-    batch.freeze_start_up_heap()  # as the Loader does once built (both paths gain from it)
+    batch.freeze_start_up_heap()  # as `hub worker` does once its loader is built (both paths gain from it)
     databases: list[str] = []
     url = None
     if args.sink:

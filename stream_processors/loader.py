@@ -12,7 +12,7 @@ import psycopg
 
 from geography.geocoder import Geocoder
 from sharing_protocols.decision import ProtocolRegister
-from stream_processors.batch import BatchResult, RawMessage, freeze_start_up_heap, memo_for, process
+from stream_processors.batch import BatchResult, RawMessage, memo_for, process
 from stream_processors.decision_memo import WarehouseDecisions
 from warehouse.sink import WarehouseSink
 
@@ -36,7 +36,6 @@ class Loader:
         self._sink = sink
         self._retry_max = retry_max
         self._decisions: WarehouseDecisions | None = None  # kept across batches of one register and day
-        freeze_start_up_heap()  # the geocoder and the register are built: later collections skip them
 
     def handle(self, messages: Sequence[RawMessage]) -> BatchResult:
         """Process `messages` and commit them; returns once the database has them.

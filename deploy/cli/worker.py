@@ -16,6 +16,7 @@ from deploy.settings import (
 from deploy.topics import wait_for_partner_topics
 from sharing_protocols.decision import ProtocolRegister
 from stream_processors.app import create_app
+from stream_processors.batch import freeze_start_up_heap
 from stream_processors.loader import Loader
 from stream_processors.settings import WorkerSettings
 from warehouse.reference.geocoder_data import geocoder_from_warehouse
@@ -29,7 +30,9 @@ def warehouse_loader(settings: WorkerSettings, register: ProtocolRegister, repla
     geo = geocoder_settings()
     geocoder = geocoder_from_warehouse(geo.ward_vintage, geo.lsoa_vintage, geo.lookup_vintage, url)
     sink = WarehouseSink(url, replay_id)
-    return Loader(settings.topic_prefix, geocoder, sink, settings.retry_max_seconds, register)
+    loader = Loader(settings.topic_prefix, geocoder, sink, settings.retry_max_seconds, register)
+    freeze_start_up_heap()  # the geocoder and the register are built: later collections skip them
+    return loader
 
 
 def worker() -> None:
