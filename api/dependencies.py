@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.orm import Session, SessionTransaction
 
 from api.perturbation_tables import PerturbationTables
 from api.settings import ApiSettings
@@ -39,11 +39,19 @@ def get_settings(request: Request) -> ApiSettings:
 
 
 def get_session(engine: EngineDep, settings: Annotated[ApiSettings, Depends(get_settings)]) -> Iterator[Session]:
-    """A warehouse session whose statements are cancelled after the API's statement timeout (then a 503:
-    `api.error_handlers`); the timeout is set for the session's transaction, so it never outlives the request."""
+    """A warehouse session for the route, closed as soon as the route returns (before the response is sent, when the
+    edge writes the access record on a connection of its own): a request never holds two pooled connections.
+
+    The session connects at its first statement, not before, and each of its transactions gets the API's
+    statement timeout (cancelled statements are a 503: `api.error_handlers`), so the setting never outlives it.
+    """
+    timeout = f"{round(settings.statement_timeout_s * 1000)}ms"
     with Session(engine) as session:
-        timeout = f"{round(settings.statement_timeout_s * 1000)}ms"
-        session.execute(text("SELECT set_config('statement_timeout', :timeout, true)"), {"timeout": timeout})
+
+        @event.listens_for(session, "after_begin")
+        def _timeout(_session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
+            connection.execute(text("SELECT set_config('statement_timeout', :timeout, true)"), {"timeout": timeout})
+
         yield session
 
 
@@ -68,7 +76,7 @@ def get_geography(geocoders: Annotated[Geocoders, Depends(get_geocoders)]) -> Ge
     return geocoders.settings
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 RegisterDep = Annotated[ProtocolRegister, Depends(get_register)]
 TablesDep = Annotated[PerturbationTables, Depends(get_perturbation_tables)]
 WardsDep = Annotated[WardParents, Depends(get_ward_parents)]

@@ -1,7 +1,8 @@
 """The one place refusals and failures become HTTP answers, each an RFC 9457 problem detail (`api.problems`).
 
 The hub's own refusals (`api.errors`) keep their status; FastAPI's validation errors (422) name each refused
-parameter; Starlette's 404 and 405 get the same body; a statement timeout or an unreachable warehouse is a 503.
+parameter; Starlette's 404 and 405 get the same body; a statement timeout, an unreachable warehouse or
+an exhausted connection pool is a 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from api.edge_checks import printable
 from api.errors import BadParameter, BadRequest, Forbidden, HubError, NotAuthenticated, NotFound
-from api.problems import FieldProblem, problem_response
+from api.problems import UNAVAILABLE_RETRY_AFTER_S, FieldProblem, problem_response
 
 STATUS: dict[type[HubError], int] = {
     NotAuthenticated: 401,
@@ -100,7 +102,20 @@ def database_error_response(request: Request, exc: Exception) -> Response:
     else:
         raise exc
     log.warning("503 on %s: %s", request.url.path, type(exc.orig).__name__)
-    return problem_response(503, detail, request.url.path, headers={"Retry-After": "30"})
+    return _unavailable(request, detail)
+
+
+def pool_timeout_response(request: Request, exc: Exception) -> Response:
+    """Every pooled connection stayed busy for the pool's timeout: the API is saturated, a 503."""
+    if not isinstance(exc, PoolTimeout):
+        raise exc
+    log.warning("503 on %s: no pooled connection came free in time", request.url.path)
+    return _unavailable(request, "the API is busy; try again later")
+
+
+def _unavailable(request: Request, detail: str) -> Response:
+    headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)}
+    return problem_response(503, detail, request.url.path, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -109,3 +124,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_exception_handler(HTTPException, http_error_response)
     app.add_exception_handler(DBAPIError, database_error_response)
+    app.add_exception_handler(PoolTimeout, pool_timeout_response)

@@ -16,6 +16,7 @@ from api.edge_checks import MAX_HEADER, MAX_HEADERS
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 STATUS_TYPE = "https://www.rfc-editor.org/rfc/rfc9110#status."  # a problem's type: the status's definition
+UNAVAILABLE_RETRY_AFTER_S = 30  # every 503's Retry-After: the warehouse is down, saturated or too slow for now
 
 
 class FieldProblem(BaseModel):

@@ -184,6 +184,8 @@ class DatabaseSettings(BaseSettings):
     worker_url: str | None = None
     api_url: str | None = None
     pool_size: int | None = None  # None: WarehouseSettings' default
+    max_overflow: int | None = None
+    pool_timeout_s: float | None = None
 
     @property
     def external(self) -> bool:
@@ -276,9 +278,8 @@ def warehouse_settings(role: DatabaseRole = "owner") -> WarehouseSettings:
     """The warehouse database as `role`: `hub worker` is the worker, the API the api role, every other command
     the owner (HUB_DATABASE_URL / _WORKER_URL / _API_URL, else the embedded cluster's roles)."""
     database = DatabaseSettings()
-    return WarehouseSettings.model_validate(
-        {"url": database.role_url(role), **database.model_dump(include={"pool_size"}, exclude_none=True)}
-    )
+    pool = database.model_dump(include={"pool_size", "max_overflow", "pool_timeout_s"}, exclude_none=True)
+    return WarehouseSettings.model_validate({"url": database.role_url(role), **pool})
 
 
 def geocoder_settings() -> GeocoderSettings:

@@ -12,3 +12,5 @@ class WarehouseSettings(BaseModel):
 
     url: str
     pool_size: int = 5
+    max_overflow: int = 10  # connections beyond pool_size under a burst, closed when returned
+    pool_timeout_s: float = 30.0  # how long a request waits for a pooled connection before giving up

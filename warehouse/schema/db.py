@@ -24,7 +24,13 @@ def libpq_url(url: str) -> str:
 
 def warehouse_engine(settings: WarehouseSettings) -> Engine:
     """A pooled engine on the warehouse (the caller disposes of it)."""
-    return create_engine(settings.url, pool_size=settings.pool_size, pool_pre_ping=True)
+    return create_engine(
+        settings.url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout_s,
+        pool_pre_ping=True,
+    )
 
 
 @contextmanager

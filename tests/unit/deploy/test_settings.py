@@ -65,9 +65,13 @@ def test_the_database_variables_reach_the_warehouse_settings(monkeypatch: pytest
     assert settings.warehouse_settings().url.startswith("postgresql+psycopg://hub_owner@127.0.0.1:5999/hub?")
     monkeypatch.setenv("HUB_DATABASE_URL", "postgresql+psycopg://u@db.example:5432/w")
     monkeypatch.setenv("HUB_DATABASE_POOL_SIZE", "9")
+    monkeypatch.setenv("HUB_DATABASE_MAX_OVERFLOW", "0")
+    monkeypatch.setenv("HUB_DATABASE_POOL_TIMEOUT_S", "2.5")
     assert settings.warehouse_settings().model_dump() == {
         "url": "postgresql+psycopg://u@db.example:5432/w",
         "pool_size": 9,
+        "max_overflow": 0,
+        "pool_timeout_s": 2.5,
     }
 
 
