@@ -37,6 +37,7 @@ from api.access_record import SCOPE_KEY, Access
 from api.auth import bearer_token
 from api.caller import PUBLIC, Caller
 from api.edge_checks import Refusal, logged_endpoint, logged_query, oversized_headers, refusal
+from api.probes import PROBES
 from api.problems import FieldProblem, problem_response
 from api.rate_limit import RateLimiter
 from api.settings import ApiSettings
@@ -45,7 +46,7 @@ from warehouse.governance.access_log import write_access
 from warehouse.governance.keys import split_token
 
 log = logging.getLogger(__name__)
-UNRECORDED = frozenset({"/healthz", "/openapi.json", "/docs", "/redoc"})  # not recorded when they succeed
+UNRECORDED = frozenset({"/openapi.json", "/docs", "/redoc"})  # not recorded when they succeed (probes: never)
 UNRECORDED_UNDER = ("/assets/", "/static/")  # nor are the web application's scripts, style sheets and images
 UNVERIFIED = Caller("unverified", "none")  # a key was sent but no route checked it (e.g. a 404 or an edge refusal)
 _NOT_ACCEPTED = frozenset({"unknown", UNVERIFIED.org, PUBLIC})  # callers whose session cookie the API did not accept
@@ -151,7 +152,8 @@ class AccessEdge:
         session = who if kind == "session" else None
         if session is not None and session not in self.accepted_sessions:
             kind, who = "address", _address(scope)  # a cookie not (yet) accepted counts as its address
-        static = path.startswith(UNRECORDED_UNDER)  # the web pages' own files: served from disk, not limited
+        # The web pages' own files (served from disk) and the operator's probes are not limited.
+        static = path.startswith(UNRECORDED_UNDER) or path in PROBES
         wait = None if static else self.limiter.take(f"{kind}:{who}", self.limits[kind])
         if wait is not None:
             whose = {"key": "API key", "session": "sign-in"}.get(kind, kind)
@@ -187,6 +189,8 @@ class AccessEdge:
     async def _record(self, scope: Scope, access: Access, pairs: list[tuple[str, str]], status: int) -> bool:
         """Write the access record of an answer with `status`; False when it could not be written."""
         path = scope.get("path", "")
+        if path in PROBES:
+            return True
         if (path in UNRECORDED or path.startswith(UNRECORDED_UNDER)) and status < 400:
             return True
         route = scope.get("route")
