@@ -6,18 +6,25 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from faust.transport.drivers.aiokafka import (
+    SLOW_PROCESSING_NO_FETCH_SINCE_START,
+    SLOW_PROCESSING_NO_RECENT_FETCH,
+    SLOW_PROCESSING_STREAM_IDLE_SINCE_START,
+    AIOKafkaConsumerThread,
+)
 
 from stream_processors.faust_logs import FAUST_CONSUMER_LOGGER, quieten_faust
 
-# As faust's AIOKafkaConsumerThread logs them (mode prefixes the service's label).
-IDLE = "[^--AIOKafkaConsumerThread]: Aiokafka has not sent fetch request for %r since start (started %s)"
-NO_RECENT = "[^--AIOKafkaConsumerThread]: Aiokafka has not sent fetch request for %r since %s"
-STREAM_IDLE = "[^--AIOKafkaConsumerThread]: Stream has not started processing %r (started %s)."
+# faust's own messages, as its AIOKafkaConsumerThread logs them (mode prefixes the service's label).
+IDLE = f"[^--AIOKafkaConsumerThread]: {SLOW_PROCESSING_NO_FETCH_SINCE_START}"
+NO_RECENT = f"[^--AIOKafkaConsumerThread]: {SLOW_PROCESSING_NO_RECENT_FETCH}"
+STREAM_IDLE = f"[^--AIOKafkaConsumerThread]: {SLOW_PROCESSING_STREAM_IDLE_SINCE_START}"
 
 
 @pytest.fixture
 def faust_logger(caplog: pytest.LogCaptureFixture) -> Iterator[logging.Logger]:
-    logger = logging.getLogger(FAUST_CONSUMER_LOGGER)
+    logger = AIOKafkaConsumerThread.logger  # where faust's consumer thread logs
+    assert logger is logging.getLogger(FAUST_CONSUMER_LOGGER)
     saved = list(logger.filters)
     quieten_faust()
     quieten_faust()  # installed once, however often asked
