@@ -1,17 +1,17 @@
 """The edge every HTTP request passes first: it holds each caller to its rate limit (429 with `Retry-After`,
-`api.rate_limit`), refuses what must not reach the routes (`api.edge_checks`: 431, 400), and writes the request's
-one access record before the answer leaves, whatever the answer is.
+`api.rate_limit`), refuses what must not reach the routes (`api.edge_checks`: 431, 400), and writes the request's one
+access record before the answer leaves, whatever the answer is.
 
-A caller is rate limited by the key id its `Authorization: Bearer hub_<id>_<secret>` header names (checked later by
-the route, so a forged secret spends that id's requests), else by the web session its session cookie names once the
-API has accepted that session (at the same rate as a key: people signed in from one office share an address; a
-cookie not accepted counts as its address, so made-up cookies open no buckets), else by its address (`scope["client"]`);
-the buckets are this process's own (the web application's scripts, style sheets and images, under /assets/ and
-/static/, are not limited: files from disk, and a page asks for many at once). The record is written when the
-answer's status is known (its first message), so refusals of every kind (400, 401, 403, 404, 405, 422, 429, 431,
-503) and failures are recorded with their status. If it cannot be written the request fails closed: the caller gets
-a 503 instead of the answer. An exception no handler answered becomes a 500 problem detail (logged by type and
-place, never with the parameters' values).
+A caller is rate limited by the key id its `Authorization: Bearer hub_<id>_<secret>` header names (checked later by the
+route, so a forged secret spends that id's requests), else by the web session its session cookie names once the API has
+accepted that session (at the same rate as a key: people signed in from one office share an address; a cookie not
+accepted counts as its address, so made-up cookies open no buckets), else by its address (`scope["client"]`); the
+buckets are this process's own (the web application's scripts, style sheets and images, under /assets/ and /static/, are
+not limited: files from disk, and a page asks for many at once; nor are the probes of `api.probes`, which are never
+recorded either). The record is written when the answer's status is known (its first message), so refusals of every kind
+(400, 401, 403, 404, 405, 422, 429, 431, 503) and failures are recorded with their status. If it cannot be written the
+request fails closed: the caller gets a 503 instead of the answer. An exception no handler answered becomes a 500
+problem detail (logged by type and place, never with the parameters' values).
 """
 
 from __future__ import annotations
