@@ -146,11 +146,15 @@ def _handler(signals: WorkerSignals) -> type[BaseHTTPRequestHandler]:
     return Probes
 
 
+def watch_lag(signals: WorkerSignals) -> None:
+    """Start the lag watch in a daemon thread (its warnings are logged whether or not the probes are served)."""
+    threading.Thread(target=signals.watch, name="hub-signals-lag", daemon=True).start()
+
+
 def serve_signals(signals: WorkerSignals, host: str, port: int) -> ThreadingHTTPServer:
-    """Start the probe server on (host, port) and the lag watch, each in a daemon thread; returns the server."""
+    """Start the probe server on (host, port) in a daemon thread; returns the server."""
     server = ThreadingHTTPServer((host, port), _handler(signals))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="hub-signals-http", daemon=True).start()
-    threading.Thread(target=signals.watch, name="hub-signals-lag", daemon=True).start()
     log.info("worker probes on http://%s:%d (/healthz, /readyz, /metrics)", host, server.server_address[1])
     return server

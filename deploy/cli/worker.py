@@ -22,7 +22,7 @@ from stream_processors.faust_logs import quieten_faust
 from stream_processors.loader import Loader
 from stream_processors.settings import WorkerSettings
 from stream_processors.worker_metrics import WorkerMetrics
-from stream_processors.worker_signals import WorkerSignals, serve_signals
+from stream_processors.worker_signals import WorkerSignals, serve_signals, watch_lag
 from warehouse.reference.geocoder_data import geocoder_from_warehouse
 from warehouse.schema.db import ask_once
 from warehouse.sink import WarehouseSink
@@ -41,8 +41,9 @@ def warehouse_loader(settings: WorkerSettings, register: ProtocolRegister, repla
 
 
 def start_signals(settings: WorkerSettings, kafka: KafkaSettings) -> WorkerMetrics:
-    """Serve the worker's probes on HUB_WORKER_METRICS_HOST:HUB_WORKER_METRICS_PORT: the lag read as the worker's
-    principal, the database asked as the worker's role."""
+    """Watch the loader's lag (read as the worker's principal; warnings on a broker outage or a stall) and, with
+    HUB_WORKER_METRICS_PORT set, serve the probes on HUB_WORKER_METRICS_HOST (the database asked as the worker's
+    role)."""
     metrics = WorkerMetrics()
     url = warehouse_settings("worker").url
     signals = WorkerSignals(
@@ -51,7 +52,9 @@ def start_signals(settings: WorkerSettings, kafka: KafkaSettings) -> WorkerMetri
         ask_database=lambda: ask_once(url, timeout=2.0),
         max_lag=settings.ready_lag,
     )
-    serve_signals(signals, settings.metrics_host, settings.metrics_port)
+    watch_lag(signals)
+    if settings.metrics_port:
+        serve_signals(signals, settings.metrics_host, settings.metrics_port)
     return metrics
 
 
@@ -59,8 +62,8 @@ def worker() -> None:
     """Consume every partner topic (those created later too) and load the warehouse until stopped (Ctrl-C or
     SIGTERM). With no partner topic on the broker yet, wait for the first.
 
-    With HUB_WORKER_METRICS_PORT set, /healthz, /readyz and /metrics are served on it
-    (stream_processors.worker_signals).
+    Its lag is watched (a warning once per broker outage and per stall); with HUB_WORKER_METRICS_PORT set,
+    /healthz, /readyz and /metrics are served on it (stream_processors.worker_signals).
 
     The worker signs in as its own principal (`<prefix>.worker`), which may read the partner topics and write the
     dead-letter topic but create none: `hub up` (or the cluster's operator) makes the topics and the principal.
@@ -73,7 +76,7 @@ def worker() -> None:
     quieten_faust()
     loader = warehouse_loader(settings, configured_register())
     kafka = KafkaSettings()
-    metrics = start_signals(settings, kafka) if settings.metrics_port else None
+    metrics = start_signals(settings, kafka)
     topics = wait_for_partner_topics(kafka, settings.topic_refresh_seconds, settings.broker)
     app = create_app(settings, loader, topics, metrics)
     faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
