@@ -1,17 +1,17 @@
 """The edge every HTTP request passes first: it holds each caller to its rate limit (429 with `Retry-After`,
-`api.rate_limit`), refuses what must not reach the routes (`api.edge_checks`: 431, 400), and writes the request's
-one access record before the answer leaves, whatever the answer is.
+`api.rate_limit`), refuses what must not reach the routes (`api.edge_checks`: 431, 400), and writes the request's one
+access record before the answer leaves, whatever the answer is.
 
-A caller is rate limited by the key id its `Authorization: Bearer hub_<id>_<secret>` header names (checked later by
-the route, so a forged secret spends that id's requests), else by the web session its session cookie names once the
-API has accepted that session (at the same rate as a key: people signed in from one office share an address; a
-cookie not accepted counts as its address, so made-up cookies open no buckets), else by its address (`scope["client"]`);
-the buckets are this process's own (the web application's scripts, style sheets and images, under /assets/ and
-/static/, are not limited: files from disk, and a page asks for many at once). The record is written when the
-answer's status is known (its first message), so refusals of every kind (400, 401, 403, 404, 405, 422, 429, 431,
-503) and failures are recorded with their status. If it cannot be written the request fails closed: the caller gets
-a 503 instead of the answer. An exception no handler answered becomes a 500 problem detail (logged by type and
-place, never with the parameters' values).
+A caller is rate limited by the key id its `Authorization: Bearer hub_<id>_<secret>` header names (checked later by the
+route, so a forged secret spends that id's requests), else by the web session its session cookie names once the API has
+accepted that session (at the same rate as a key: people signed in from one office share an address; a cookie not
+accepted counts as its address, so made-up cookies open no buckets), else by its address (`scope["client"]`); the
+buckets are this process's own (the web application's scripts, style sheets and images, under /assets/ and /static/, are
+not limited: files from disk, and a page asks for many at once; nor are the probes of `api.probes`, which are never
+recorded either). The record is written when the answer's status is known (its first message), so refusals of every kind
+(400, 401, 403, 404, 405, 422, 429, 431, 503) and failures are recorded with their status. If it cannot be written the
+request fails closed: the caller gets a 503 instead of the answer. An exception no handler answered becomes a 500
+problem detail (logged by type and place, never with the parameters' values).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from api.access_record import SCOPE_KEY, Access
 from api.auth import bearer_token
 from api.caller import PUBLIC, Caller
 from api.edge_checks import Refusal, logged_endpoint, logged_query, oversized_headers, refusal
+from api.probes import PROBES
 from api.problems import UNAVAILABLE_RETRY_AFTER_S, FieldProblem, problem_response
 from api.rate_limit import RateLimiter
 from api.settings import ApiSettings
@@ -45,7 +46,7 @@ from warehouse.governance.access_log import write_access
 from warehouse.governance.keys import split_token
 
 log = logging.getLogger(__name__)
-UNRECORDED = frozenset({"/healthz", "/openapi.json", "/docs", "/redoc"})  # not recorded when they succeed
+UNRECORDED = frozenset({"/openapi.json", "/docs", "/redoc"})  # not recorded when they succeed (probes: never)
 UNRECORDED_UNDER = ("/assets/", "/static/")  # nor are the web application's scripts, style sheets and images
 UNVERIFIED = Caller("unverified", "none")  # a key was sent but no route checked it (e.g. a 404 or an edge refusal)
 _NOT_ACCEPTED = frozenset({"unknown", UNVERIFIED.org, PUBLIC})  # callers whose session cookie the API did not accept
@@ -152,7 +153,8 @@ class AccessEdge:
         session = who if kind == "session" else None
         if session is not None and session not in self.accepted_sessions:
             kind, who = "address", _address(scope)  # a cookie not (yet) accepted counts as its address
-        static = path.startswith(UNRECORDED_UNDER)  # the web pages' own files: served from disk, not limited
+        # The web pages' own files (served from disk) and the operator's probes are not limited.
+        static = path.startswith(UNRECORDED_UNDER) or path in PROBES
         wait = None if static else self.limiter.take(f"{kind}:{who}", self.limits[kind])
         if wait is not None:
             whose = {"key": "API key", "session": "sign-in"}.get(kind, kind)
@@ -188,6 +190,8 @@ class AccessEdge:
     async def _record(self, scope: Scope, access: Access, pairs: list[tuple[str, str]], status: int) -> bool:
         """Write the access record of an answer with `status`; False when it could not be written."""
         path = scope.get("path", "")
+        if path in PROBES:
+            return True
         if (path in UNRECORDED or path.startswith(UNRECORDED_UNDER)) and status < 400:
             return True
         route = scope.get("route")

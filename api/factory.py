@@ -13,7 +13,9 @@ from api.edge import AccessEdge
 from api.error_handlers import install_error_handlers
 from api.perturbation_tables import packaged_tables
 from api.problems import PROBLEM_MEDIA_TYPE, declared_problems
+from api.readiness import WarehouseReadiness, ask_warehouse
 from api.rendering import CSV_MEDIA_TYPE, GEOJSON_MEDIA_TYPE
+from api.request_metrics import RequestMetrics, RequestMetricsMiddleware
 from api.routes import areas as areas_route
 from api.routes import cohorts as cohorts_route
 from api.routes import counts, geocode, health, ig, quality
@@ -51,9 +53,11 @@ def create_app(
     request passes `api.edge.AccessEdge` (edge refusals, the access record); every error answer is a problem detail
     (`api.error_handlers`), declared on every operation of the OpenAPI document, served at /openapi.json. FastAPI's
     own /docs and /redoc pages load their scripts from a CDN: `cdn_docs=False` leaves those paths to a host that
-    serves the pages itself (the web application).
+    serves the pages itself (the web application). /healthz, /readyz and /metrics (`api.routes.health`, when
+    `settings.metrics`) are the operator's probes; `api.request_metrics` times every request.
     """
     settings = settings or ApiSettings()
+    request_metrics = RequestMetrics() if settings.metrics else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,6 +68,8 @@ def create_app(
         app.state.geocoders = Geocoders(warehouse.url, geography)
         app.state.perturbation_tables = packaged_tables()
         app.state.ward_parents = WardParents(engine, geography)
+        app.state.readiness = WarehouseReadiness(lambda: ask_warehouse(engine), settings.ready_timeout_s)
+        app.state.request_metrics = request_metrics
         try:
             yield
         finally:
@@ -79,6 +85,9 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(AccessEdge, settings=settings)
+    if request_metrics is not None:  # outermost: times the edge's refusals and the access record too
+        app.add_middleware(RequestMetricsMiddleware, metrics=request_metrics)
+        app.include_router(health.metrics_router)
     app.include_router(health.router)
     app.include_router(counts.router)
     app.include_router(datasets_route.router)

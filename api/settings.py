@@ -10,7 +10,8 @@ class ApiSettings(BaseModel):
     (`statement_timeout_s`: longer is cancelled and answered 503), and how many requests a minute one API process
     answers per API key (`key_requests_per_minute`) and per keyless caller's address
     (`address_requests_per_minute`), tracking at most `rate_limited_callers` callers (more: 429, `api.rate_limit`);
-    `topic_prefix` is the deployment's topic prefix, to tell a partner its topics (HUB_KAFKA_TOPIC_PREFIX)."""
+    `topic_prefix` is the deployment's topic prefix, to tell a partner its topics (HUB_KAFKA_TOPIC_PREFIX);
+    `ready_timeout_s` is how long /readyz waits for the warehouse, and `metrics` serves /metrics (Prometheus)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -22,3 +23,5 @@ class ApiSettings(BaseModel):
     address_requests_per_minute: int = Field(default=120, ge=1)
     rate_limited_callers: int = Field(default=10_000, ge=1)
     topic_prefix: str = "hub"
+    ready_timeout_s: float = Field(default=2.0, gt=0)
+    metrics: bool = True

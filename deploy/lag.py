@@ -13,9 +13,9 @@ from sharing_protocols.topics import topic_source
 from stream_processors.settings import loader_group
 
 
-def consumer_lag(kafka: KafkaSettings, access: BrokerAccess | None = None) -> int:
-    """Messages on the deployment's partner topics (all there are now) not yet committed by the loader, asked as
-    `access` (default: the operator's, broker_access("admin")).
+def lag_by_topic(kafka: KafkaSettings, access: BrokerAccess | None = None) -> dict[str, int]:
+    """Messages on each of the deployment's partner topics (all there are now) not yet committed by the loader,
+    asked as `access` (default: the operator's, broker_access("admin"); the worker's principal may ask too).
 
     A partition the loader has committed nothing on counts from its beginning, so a topic created since the loader
     last looked counts in full until the loader subscribes to it and catches up.
@@ -28,21 +28,26 @@ def consumer_lag(kafka: KafkaSettings, access: BrokerAccess | None = None) -> in
         partitions = [
             TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or [])
         ]
+        lag = dict.fromkeys(topics, 0)
         if not partitions:
-            return 0
+            return lag
         ends = consumer.end_offsets(partitions)
         begins = consumer.beginning_offsets(partitions)
         group = loader_group(kafka.topic_prefix)
         committed = admin.list_group_offsets({group: partitions}).get(group, {})
-        lag = 0
         for tp in partitions:
             meta = committed.get(tp)
             done = meta.offset if meta is not None and meta.offset >= 0 else begins[tp]
-            lag += max(0, ends[tp] - done)
+            lag[tp.topic] += max(0, ends[tp] - done)
         return lag
     finally:
         consumer.close()
         admin.close()
+
+
+def consumer_lag(kafka: KafkaSettings, access: BrokerAccess | None = None) -> int:
+    """Messages on the deployment's partner topics not yet committed by the loader, in all (`lag_by_topic`)."""
+    return sum(lag_by_topic(kafka, access).values())
 
 
 def wait_for_loader(kafka: KafkaSettings, timeout: float, poll: float = 1.0, access: BrokerAccess | None = None) -> int:

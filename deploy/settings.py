@@ -246,6 +246,9 @@ class WorkerEnvironment(BaseSettings):
     topic_refresh_seconds: float | None = None
     session_timeout_seconds: float | None = None
     log_level: str | None = None
+    metrics_port: int | None = None
+    metrics_host: str | None = None
+    ready_lag: int | None = None
 
 
 class ProducerEnvironment(ProducerSettings, BaseSettings):

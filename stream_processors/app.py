@@ -12,6 +12,7 @@ import concurrent.futures
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -26,6 +27,7 @@ from stream_processors.fetcher import BatchApp, Record
 from stream_processors.loader import Loader
 from stream_processors.settings import WorkerSettings
 from stream_processors.subscription import PartnerTopics, partner_topics_among
+from stream_processors.worker_metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 
@@ -76,19 +78,24 @@ def consumer_settings(access: BrokerAccess, batch_size: int) -> dict[str, Any]:
 
 class WarehouseBatches:
     """The loader as a BatchSink: each batch loaded in the warehouse thread, then its dead letters sent and
-    acknowledged. Any failure exits the process before the batch's offsets are committed."""
+    acknowledged (then counted in `metrics`, if given). Any failure exits the process before the batch's offsets
+    are committed."""
 
-    def __init__(self, loader: Loader, dead_letter: faust.TopicT) -> None:
+    def __init__(self, loader: Loader, dead_letter: faust.TopicT, metrics: WorkerMetrics | None = None) -> None:
         self._loader = loader
         self._dead_letter = dead_letter
+        self._metrics = metrics
         # One thread: batches reach the warehouse in the order they were submitted.
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
 
     def submit(self, records: Sequence[Record]) -> Awaitable[None]:
         messages = [RawMessage(r.topic, r.partition, r.offset, r.key, r.value) for r in records]
-        return self._finish(records, self._executor.submit(self._loader.handle, messages))
+        started = time.monotonic()
+        return self._finish(records, self._executor.submit(self._loader.handle, messages), started)
 
-    async def _finish(self, records: Sequence[Record], future: concurrent.futures.Future[BatchResult]) -> None:
+    async def _finish(
+        self, records: Sequence[Record], future: concurrent.futures.Future[BatchResult], started: float
+    ) -> None:
         try:
             result = await asyncio.wrap_future(future)
         except asyncio.CancelledError:
@@ -100,8 +107,12 @@ class WarehouseBatches:
             raise
         except BaseException as exc:
             _fatal("batch could not be loaded", exc)
-        if not result.dead_letters:
-            return
+        if result.dead_letters:
+            await self._send_dead_letters(records, result)
+        if self._metrics is not None:
+            self._metrics.batch_committed(result, time.monotonic() - started)
+
+    async def _send_dead_letters(self, records: Sequence[Record], result: BatchResult) -> None:
         try:
             by_offset = {(r.topic, r.partition, r.offset): r for r in records}
             deliveries = []
@@ -119,8 +130,11 @@ class WarehouseBatches:
             _fatal("dead letters could not be sent", exc)
 
 
-def create_app(worker: WorkerSettings, loader: Loader, topics: Sequence[str]) -> faust.App:
-    """The faust app loading every partner topic in batches (stream_processors.fetcher), one batch at a time.
+def create_app(
+    worker: WorkerSettings, loader: Loader, topics: Sequence[str], metrics: WorkerMetrics | None = None
+) -> faust.App:
+    """The faust app loading every partner topic in batches (stream_processors.fetcher), one batch at a time,
+    counting what it commits in `metrics` (if given).
 
     `topics` are the partner topics the broker has at start (at least one: a consumer cannot subscribe to none);
     those created later are added as they appear (stream_processors.subscription).
@@ -141,7 +155,7 @@ def create_app(worker: WorkerSettings, loader: Loader, topics: Sequence[str]) ->
     # The partner topics are the conductor's subscription (no agent: the batch fetcher reads the consumer itself).
     app.topics.add(app.topic(*initial, key_type=bytes, value_type=bytes))
     dead_letter = app.topic(dead_letter_topic(worker.topic_prefix), key_type=bytes, value_type=bytes)
-    app.batch_sink = WarehouseBatches(loader, dead_letter)
+    app.batch_sink = WarehouseBatches(loader, dead_letter, metrics)
     app.batch_size, app.batch_seconds = worker.batch_size, worker.batch_seconds
     subscription = PartnerTopics(app, worker.topic_prefix, initial)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from geography.geocoder import Geocoder
 from sharing_protocols.decision import ProtocolRegister
 from stream_processors.batch import BatchResult, RawMessage, memo_for, process
 from stream_processors.decision_memo import WarehouseDecisions
+from stream_processors.reason_kinds import count_kinds, summary
 from warehouse.sink import WarehouseSink
 
 log = logging.getLogger(__name__)
@@ -75,12 +77,15 @@ class Loader:
             )
         located = sum(1 for row in result.events if row.ward_code)
         log.info(
-            "batch of %d: %d loaded (%d with a ward), %d withheld by protocol, %d retracted, %d dead-lettered",
+            "batch of %d: %d loaded (%d with a ward), %d withheld by protocol (%s), %d retracted, "
+            "%d dead-lettered (%s)",
             len(messages),
             len(result.events),
             located,
             result.withheld,
+            summary(Counter(d.code or "unknown" for d in result.decisions if d.outcome == "withheld")),
             len(result.retractions),
             len(result.dead_letters),
+            summary(count_kinds(result.dead_letters)),
         )
         return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from broker_access.credentials import BrokerAccess
 
@@ -28,6 +28,11 @@ class WorkerSettings(BaseModel):
     # Heartbeats come from the consumer's own thread, so a long batch does not count as silence.
     session_timeout_seconds: float = 10.0
     log_level: str = "info"
+    # The probes (/healthz, /readyz, /metrics) on metrics_host:metrics_port (0: none); /readyz wants the loader's lag
+    # at most ready_lag messages.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    ready_lag: int = Field(default=100_000, ge=0)
 
     @property
     def group(self) -> str:

@@ -90,12 +90,12 @@ def _wait_for_api(base: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=3) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, OSError):
             time.sleep(0.5)
-    raise local.LocalInfraError(f"the API did not answer at {base}/healthz; see {LocalSettings().logs}/api.log")
+    raise local.LocalInfraError(f"the API was not ready at {base}/readyz; see {LocalSettings().logs}/api.log")
 
 
 def _generated_feeds(data: Path) -> list[tuple[str, Path]]:

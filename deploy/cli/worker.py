@@ -5,6 +5,7 @@ from __future__ import annotations
 import faust
 import typer
 
+from deploy.lag import lag_by_topic
 from deploy.protocol_files import configured_register
 from deploy.settings import (
     BrokerCredentialsError,
@@ -17,9 +18,13 @@ from deploy.topics import wait_for_partner_topics
 from sharing_protocols.decision import ProtocolRegister
 from stream_processors.app import create_app
 from stream_processors.batch import freeze_start_up_heap
+from stream_processors.faust_logs import quieten_faust
 from stream_processors.loader import Loader
 from stream_processors.settings import WorkerSettings
+from stream_processors.worker_metrics import WorkerMetrics
+from stream_processors.worker_signals import WorkerSignals, serve_signals, watch_lag
 from warehouse.reference.geocoder_data import geocoder_from_warehouse
+from warehouse.schema.db import ask_once
 from warehouse.sink import WarehouseSink
 
 
@@ -35,9 +40,30 @@ def warehouse_loader(settings: WorkerSettings, register: ProtocolRegister, repla
     return loader
 
 
+def start_signals(settings: WorkerSettings, kafka: KafkaSettings) -> WorkerMetrics:
+    """Watch the loader's lag (read as the worker's principal; warnings on a broker outage or a stall) and, with
+    HUB_WORKER_METRICS_PORT set, serve the probes on HUB_WORKER_METRICS_HOST (the database asked as the worker's
+    role)."""
+    metrics = WorkerMetrics()
+    url = warehouse_settings("worker").url
+    signals = WorkerSignals(
+        metrics,
+        read_lag=lambda: lag_by_topic(kafka, settings.broker),
+        ask_database=lambda: ask_once(url, timeout=2.0),
+        max_lag=settings.ready_lag,
+    )
+    watch_lag(signals)
+    if settings.metrics_port:
+        serve_signals(signals, settings.metrics_host, settings.metrics_port)
+    return metrics
+
+
 def worker() -> None:
     """Consume every partner topic (those created later too) and load the warehouse until stopped (Ctrl-C or
     SIGTERM). With no partner topic on the broker yet, wait for the first.
+
+    Its lag is watched (a warning once per broker outage and per stall); with HUB_WORKER_METRICS_PORT set,
+    /healthz, /readyz and /metrics are served on it (stream_processors.worker_signals).
 
     The worker signs in as its own principal (`<prefix>.worker`), which may read the partner topics and write the
     dead-letter topic but create none: `hub up` (or the cluster's operator) makes the topics and the principal.
@@ -47,7 +73,10 @@ def worker() -> None:
     except BrokerCredentialsError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+    quieten_faust()
     loader = warehouse_loader(settings, configured_register())
-    topics = wait_for_partner_topics(KafkaSettings(), settings.topic_refresh_seconds, settings.broker)
-    app = create_app(settings, loader, topics)
+    kafka = KafkaSettings()
+    metrics = start_signals(settings, kafka)
+    topics = wait_for_partner_topics(kafka, settings.topic_refresh_seconds, settings.broker)
+    app = create_app(settings, loader, topics, metrics)
     faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()

@@ -324,7 +324,8 @@ def _delete_topics(kafka: KafkaSettings, access: BrokerAccess) -> None:
 class Worker:
     """`hub worker` as a real subprocess."""
 
-    def __init__(self, hub: HubEnv, log: Path) -> None:
+    def __init__(self, hub: HubEnv, log: Path, settings: dict[str, str] | None = None) -> None:
+        """`settings`: more HUB_* variables for this worker (e.g. HUB_WORKER_METRICS_PORT)."""
         self.hub = hub
         self.log = log
         env = {
@@ -333,6 +334,7 @@ class Worker:
             **hub.worker_env,
             "HUB_WORKER_BATCH_SECONDS": "0.2",
             "HUB_WORKER_TOPIC_REFRESH_SECONDS": "2",
+            **(settings or {}),
         }
         self._handle = log.open("w")
         self.process = subprocess.Popen(

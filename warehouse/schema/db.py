@@ -51,6 +51,15 @@ def connect_raw(url: str) -> psycopg.Connection[tuple[object, ...]]:
     return psycopg.connect(libpq_url(url))
 
 
+def ask_once(url: str, timeout: float) -> None:
+    """Connect to `url` (waiting at most `timeout` seconds for the connection and as long for the answer) and ask a
+    trivial question; raises when the warehouse does not answer."""
+    limit_ms = max(1, int(timeout * 1000))
+    with psycopg.connect(libpq_url(url), connect_timeout=max(1, round(timeout))) as connection:
+        connection.execute("SELECT set_config('statement_timeout', %s, false)", (str(limit_ms),))
+        connection.execute("SELECT 1")
+
+
 def ping(session: Session) -> None:
     """Ask the warehouse a trivial question (raises when it does not answer)."""
     session.execute(text("SELECT 1"))

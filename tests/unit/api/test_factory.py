@@ -34,8 +34,8 @@ def test_the_lifespan_keeps_the_engine_register_geocoders_and_perturbation_table
 def test_a_route_outside_the_lifespan_fails_loudly(caplog: pytest.LogCaptureFixture) -> None:
     """Without the engine the access record cannot be written either, so the request fails closed (503)."""
     app = create_app(WarehouseSettings(url=URL), register_at([]), GeocoderSettings())
-    answer = TestClient(app).get("/healthz")
+    answer = TestClient(app).get("/v1/datasets")
     assert answer.status_code == 503
     assert answer.headers["content-type"] == "application/problem+json"
-    assert "RuntimeError on /healthz" in caplog.text
+    assert "RuntimeError on /v1/datasets" in caplog.text
     assert "access record not written (RuntimeError)" in caplog.text

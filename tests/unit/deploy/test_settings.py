@@ -97,6 +97,9 @@ def test_the_kafka_and_worker_variables_reach_the_worker_settings(monkeypatch: p
         "HUB_WORKER_RETRY_MAX_SECONDS": "4",
         "HUB_WORKER_TOPIC_REFRESH_SECONDS": "1.5",
         "HUB_WORKER_LOG_LEVEL": "debug",
+        "HUB_WORKER_METRICS_PORT": "9102",
+        "HUB_WORKER_METRICS_HOST": "0.0.0.0",
+        "HUB_WORKER_READY_LAG": "500",
     }
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
@@ -117,6 +120,9 @@ def test_the_kafka_and_worker_variables_reach_the_worker_settings(monkeypatch: p
         retry_max_seconds=4.0,
         topic_refresh_seconds=1.5,
         log_level="debug",
+        metrics_port=9102,
+        metrics_host="0.0.0.0",
+        ready_lag=500,
     )
     assert worker.group == "csp-warehouse-loader"
 
@@ -131,6 +137,8 @@ def test_the_producer_api_protocol_and_indicator_variables(monkeypatch: pytest.M
     monkeypatch.setenv("HUB_API_KEY_REQUESTS_PER_MINUTE", "50")
     monkeypatch.setenv("HUB_API_ADDRESS_REQUESTS_PER_MINUTE", "7")
     monkeypatch.setenv("HUB_API_RATE_LIMITED_CALLERS", "99")
+    monkeypatch.setenv("HUB_API_READY_TIMEOUT_S", "0.5")
+    monkeypatch.setenv("HUB_API_METRICS", "false")
     monkeypatch.setenv("HUB_PROTOCOLS_PATHS", json.dumps([str(tmp_path / "a"), str(tmp_path / "b.yaml")]))
     monkeypatch.setenv("HUB_INDICATORS_DIR", str(tmp_path / "indicators"))
     assert settings.producer_settings() == ProducerSettings(
@@ -143,6 +151,8 @@ def test_the_producer_api_protocol_and_indicator_variables(monkeypatch: pytest.M
         key_requests_per_minute=50,
         address_requests_per_minute=7,
         rate_limited_callers=99,
+        ready_timeout_s=0.5,
+        metrics=False,
     )
     assert settings.protocol_paths() == [tmp_path / "a", tmp_path / "b.yaml"]
     assert settings.indicators_dir() == tmp_path / "indicators"
