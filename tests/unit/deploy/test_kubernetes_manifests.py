@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,7 +31,7 @@ from deploy.protocol_files import configured_register
 from deploy.topics import protocol_topics
 from producers.anonymisation.linkage_keys import ENV_PREFIX as LINKAGE_KEY_PREFIX
 from sharing_protocols.topics import dead_letter_topic, partner_principal, topic_source
-from tests.support.kustomize import Manifest, pod_specs, render
+from tests.support.kustomize import KustomizeError, Manifest, pod_specs, render
 from tests.support.manifest_schemas import REPO, ManifestError, validate_manifest
 from warehouse.schema.db import libpq_url
 
@@ -432,3 +433,41 @@ def test_the_network_is_deny_by_default_and_each_pod_has_its_policy(rendered: li
         assert own, f"{name} has no policy of its own"
         if name == "Job/hub-db-upgrade":
             assert all("ingress" not in p["spec"] for p in own), "nothing may connect to the migrations"
+
+
+# --- the renderer refuses what it cannot do rather than skip it ----------------------------------------------------
+
+
+def _overlay(tmp_path: Path, kustomization: str, patch: str) -> Path:
+    (tmp_path / "kustomization.yaml").write_text(kustomization, encoding="utf-8")
+    (tmp_path / "patch.yaml").write_text(patch, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_patch_that_matches_nothing_is_an_error(tmp_path: Path) -> None:
+    overlay = _overlay(
+        tmp_path,
+        f"resources:\n  - {KUSTOMIZATIONS['base']}\npatches:\n  - path: patch.yaml\n",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: hub-wrker\n  namespace: csp-hub\n"
+        "spec:\n  replicas: 1\n",
+    )
+    with pytest.raises(KustomizeError, match="matches no resource"):
+        render(overlay)
+
+
+def test_a_kustomization_field_the_renderer_does_not_know_is_an_error(tmp_path: Path) -> None:
+    overlay = _overlay(tmp_path, f"resources:\n  - {KUSTOMIZATIONS['base']}\nnamePrefix: x-\n", "")
+    with pytest.raises(KustomizeError, match="namePrefix"):
+        render(overlay)
+
+
+def test_an_overlay_patch_reaches_the_rendering(tmp_path: Path) -> None:
+    overlay = _overlay(
+        tmp_path,
+        f"resources:\n  - {KUSTOMIZATIONS['base']}\npatches:\n  - path: patch.yaml\n"
+        "    target:\n      kind: KafkaTopic\n      labelSelector: csp-hub/topic-kind=dead-letter\n",
+        "- op: replace\n  path: /spec/partitions\n  value: 7\n",
+    )
+    topics = {t["metadata"]["name"]: t["spec"]["partitions"] for t in of_kind(render(overlay), "KafkaTopic")}
+    assert topics["hub.dead-letter"] == 7
+    assert sorted(set(topics.values())) == [1, 3, 7]
