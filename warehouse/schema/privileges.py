@@ -50,6 +50,8 @@ WORKER = RolePrivileges(
         ),
         "dead_letter": ("INSERT", "SELECT (source_topic, source_partition, source_offset)"),
         "retraction": ("INSERT", "SELECT (source_topic, source_partition, source_offset)"),
+        # each feed's first id scheme: kept once (ON CONFLICT DO NOTHING) and read back; never changed
+        "feed_id_scheme": ("INSERT", "SELECT"),
         **_READ_REFERENCE,
     },
     sequences=("decision_id_seq", "dead_letter_id_seq", "retraction_id_seq"),
