@@ -3,7 +3,7 @@
 The Eastbourne police.uk file is published three times by `hub publish`: with a record-id key, without one, and
 with another key. Each publish makes other event ids for the same records; the worker keeps the feed's first id
 scheme and dead-letters the other two publishes' messages (`id_scheme_conflict`), so every record is loaded once.
-A `hub replay` of the topic afterwards does the same.
+A `hub replay` of the topic afterwards does the same; two sinks keeping a new feed's first scheme at once agree on it.
 """
 
 from __future__ import annotations
@@ -12,15 +12,20 @@ import os
 import re
 import subprocess
 import sys
+import time
+import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from sharing_protocols.id_scheme import PUBLIC, scheme_for
 from tests.support.hub import HubEnv, Worker
 from tests.support.open_data import EASTBOURNE_STREET
+from warehouse.sink import EventClaim, WarehouseSink
 
 pytestmark = pytest.mark.integration
 
@@ -133,3 +138,37 @@ def test_a_replay_of_the_topic_refuses_the_other_schemes_again_and_doubles_nothi
     assert messages == 3 * rows
     assert dead == 2 * rows and released + withheld == rows
     assert hub_env.query("SELECT event_id, content_hash FROM event WHERE dataset = :d ORDER BY 1", d=DATASET) == before
+
+
+def test_two_sinks_writing_a_new_feeds_first_scheme_at_once_agree_on_it(hub_env: HubEnv) -> None:
+    """Both sinks (as the worker's role) are held at their first statement by a lock, then released together: one
+    keeps its scheme, the other waits for it, reads it back and dead-letters its own claim."""
+    dataset, partner = "police-uk-street", "concurrent-partner"
+    topic = hub_env.kafka.partner_topic(dataset, partner)
+    schemes = [_scheme(None), _scheme(OTHER_KEY)]
+    claims = [
+        EventClaim(uuid.uuid4(), dataset, partner, topic, 0, offset, scheme=scheme)
+        for offset, scheme in enumerate(schemes)
+    ]
+    sinks = [WarehouseSink(hub_env.worker_url) for _ in claims]
+    with hub_env.engine.connect() as holder, ThreadPoolExecutor(max_workers=2) as pool:
+        holder.execute(text("LOCK TABLE feed_id_scheme IN SHARE MODE"))  # holds back both sinks' insert
+        writes = [pool.submit(sink.write, [], [], claims=[claim]) for sink, claim in zip(sinks, claims, strict=True)]
+        waiting, deadline = 0, time.monotonic() + 20
+        while waiting < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            [(waiting,)] = hub_env.query(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'feed_id_scheme'::regclass"
+            )
+        holder.commit()
+        letters = [write.result(timeout=30) for write in writes]
+    for sink in sinks:
+        sink.close()
+    assert waiting == 2  # both were inside their transaction at once, waiting for the lock
+    [kept] = hub_env.query("SELECT scheme FROM feed_id_scheme WHERE partner = :p", p=partner)
+    [refused] = [letter for letter in letters if letter]
+    [letter] = refused
+    loser = schemes[1 - schemes.index(kept[0])]
+    assert letter.reason.startswith(f"id_scheme_conflict: partner {partner!r} ({dataset}) publishes event ids under")
+    assert f"scheme {kept[0]}; this message's id is under scheme {loser}," in letter.reason
+    assert hub_env.query("SELECT count(*) FROM dead_letter WHERE partner = :p", p=partner) == [(1,)]
