@@ -318,7 +318,9 @@ def asyncapi_document(kafka: KafkaSettings | None = None, feeds: Mapping[str, Fe
         "Records the loader could not load: malformed, unknown dataset, another dataset than the topic's, "
         "`partner_mismatch` (the envelope names another partner than the topic's), key not the event id, "
         "`event_id_conflict` (another partner's event id), `retraction_not_publisher` (a tombstone for another "
-        "partner's event), not a partner topic.",
+        "partner's event), `id_scheme_invalid` (a `hub-id-scheme` header that is not a scheme, appears twice or "
+        "contradicts the event id), `id_scheme_conflict` (an event id under another scheme than the feed's first), "
+        "not a partner topic.",
         {"deadLetter": "dead-letter"},
         kafka.partitions,
     )
