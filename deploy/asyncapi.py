@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from deploy.settings import KafkaSettings, LocalSettings
 from producers.feed import Feed
 from producers.feed_registry import FEEDS
+from sharing_protocols import id_scheme
 from sharing_protocols.dataset_spec import DatasetSpec
 from sharing_protocols.envelope import ENVELOPE_VERSION, SLUG, EventEnvelope
 from sharing_protocols.topics import events_prefix
@@ -147,6 +148,14 @@ def _headers(spec: DatasetSpec, last: tuple[str, Schema]) -> Schema:
         },
         "envelope_version": {"const": str(ENVELOPE_VERSION), "description": "The envelope version (decimal)."},
         last[0]: last[1],
+        id_scheme.HEADER: {
+            "type": "string",
+            "pattern": "^(public|keyed:[0-9a-f]{16})$",
+            "description": "How the event id was made: `public` (uuid5, no record-id key) or `keyed:` and a one-way "
+            "fingerprint of the partner's record-id key. The loader keeps each dataset and partner's first scheme and "
+            "dead-letters records under another (`id_scheme_conflict`), so a record cannot load twice under two ids; "
+            "records without the header (older producers) are not checked.",
+        },
     }
     return {"type": "object", "properties": properties, "required": list(properties)}
 
@@ -309,7 +318,9 @@ def asyncapi_document(kafka: KafkaSettings | None = None, feeds: Mapping[str, Fe
         "Records the loader could not load: malformed, unknown dataset, another dataset than the topic's, "
         "`partner_mismatch` (the envelope names another partner than the topic's), key not the event id, "
         "`event_id_conflict` (another partner's event id), `retraction_not_publisher` (a tombstone for another "
-        "partner's event), not a partner topic.",
+        "partner's event), `id_scheme_invalid` (a `hub-id-scheme` header that is not a scheme, appears twice or "
+        "contradicts the event id), `id_scheme_conflict` (an event id under another scheme than the feed's first), "
+        "not a partner topic.",
         {"deadLetter": "dead-letter"},
         kafka.partitions,
     )

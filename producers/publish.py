@@ -22,6 +22,7 @@ from producers.publisher import Message
 from producers.settings import MAX_MESSAGE_BYTES
 from producers.xml_source import read_records
 from sharing_protocols.envelope import EventEnvelope, Retraction
+from sharing_protocols.id_scheme import scheme_for
 from sharing_protocols.precision import TemporalPrecision
 
 Outgoing = EventEnvelope | Retraction
@@ -78,6 +79,11 @@ class SourceOptions:
     max_message_bytes: int = MAX_MESSAGE_BYTES  # the broker's message.max.bytes: larger events are rejected
     extra_columns: bool = False  # columns (XML elements) the feed does not know: refused, or (True) left out
 
+    @property
+    def id_scheme(self) -> str:
+        """How the event ids are made (`sharing_protocols.id_scheme`), named on every record sent."""
+        return scheme_for(self.record_key)
+
 
 def _too_large(limit: int) -> str:
     """Why an event is rejected for its size (without the size, so that such rows are summarised together)."""
@@ -129,6 +135,7 @@ def numbered(
     """Each event or retraction of `path`, serialised as its Kafka record, with the source row (record number) it
     came from; rejected rows, a break in the file and ignored columns are recorded in `summary`."""
     fallback = _FallbackKeys()
+    scheme = options.id_scheme
     sent: dict[str, bytes] = {}  # source key -> digest of the event last sent for it
     spec = feed.spec
     for item in source_rows(feed, path, options.extra_columns):
@@ -166,7 +173,7 @@ def numbered(
                 partner=options.partner,
                 schema_version=spec.schema_version,
             )
-            yield item.row, Message.of(retraction)
+            yield item.row, Message.of(retraction, scheme)
             continue
         try:
             envelope = spec.coarsened(feed.to_envelope(row, context), options.temporal_precision)
@@ -176,7 +183,7 @@ def numbered(
         except PseudonymError as exc:
             summary.errors.append(RowError(summary.file, item.row, None, f"cannot pseudonymise: {exc}"))
             continue
-        message = Message.of(envelope)  # the Kafka record the Publisher sends
+        message = Message.of(envelope, scheme)  # the Kafka record the Publisher sends
         if not message.fits(options.max_message_bytes):
             reason = _too_large(options.max_message_bytes)
             summary.errors.append(RowError(summary.file, item.row, _largest(item.fields), reason))

@@ -14,29 +14,36 @@ from kafka.record.default_records import DefaultRecordBatchBuilder
 
 from broker_access.credentials import BrokerAccess
 from producers.settings import MAX_MESSAGE_BYTES
+from sharing_protocols import id_scheme
 from sharing_protocols.envelope import ENVELOPE_VERSION, EventEnvelope, Retraction
 
 
-def record(item: EventEnvelope | Retraction) -> tuple[bytes, bytes | None, list[tuple[str, bytes]]]:
-    """The Kafka record of an event or a retraction: key (event id), value (JSON, or None) and headers."""
+def record(
+    item: EventEnvelope | Retraction, scheme: str | None = None
+) -> tuple[bytes, bytes | None, list[tuple[str, bytes]]]:
+    """The Kafka record of an event or a retraction: key (event id), value (JSON, or None) and headers; `scheme`
+    (`sharing_protocols.id_scheme`) is how its event id was made (None: no `hub-id-scheme` header)."""
     value = item.to_bytes() if isinstance(item, EventEnvelope) else None
     return (
         str(item.event_id).encode(),
         value,
-        list(_headers(item.dataset, item.partner, item.schema_version, value is not None)),
+        list(_headers(item.dataset, item.partner, item.schema_version, value is not None, scheme)),
     )
 
 
 @lru_cache(maxsize=1024)
-def _headers(dataset: str, partner: str, schema_version: int, event: bool) -> tuple[tuple[str, bytes], ...]:
-    """The headers of a record (the same for every event of a dataset, partner and schema version)."""
-    return (
+def _headers(
+    dataset: str, partner: str, schema_version: int, event: bool, scheme: str | None
+) -> tuple[tuple[str, bytes], ...]:
+    """The headers of a record (the same for every event of a dataset, partner, schema version and id scheme)."""
+    headers = (
         ("dataset", dataset.encode()),
         ("partner", partner.encode()),
         ("schema_version", str(schema_version).encode()),
         ("envelope_version", str(ENVELOPE_VERSION).encode()),
         ("content_type", b"application/json") if event else ("retraction", b"1"),
     )
+    return headers if scheme is None else (*headers, (id_scheme.HEADER, scheme.encode()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +56,9 @@ class Message:
     headers: list[tuple[str, bytes]]
 
     @classmethod
-    def of(cls, item: EventEnvelope | Retraction) -> Message:
-        return cls(item, *record(item))
+    def of(cls, item: EventEnvelope | Retraction, scheme: str | None = None) -> Message:
+        """`item`'s record, its id made under `scheme` (None: no scheme header)."""
+        return cls(item, *record(item, scheme))
 
     def fits(self, limit: int) -> bool:
         """Whether `record_size` of this record is at most `limit`: worked out exactly only when a cheap upper

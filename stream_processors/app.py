@@ -89,7 +89,7 @@ class WarehouseBatches:
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
 
     def submit(self, records: Sequence[Record]) -> Awaitable[None]:
-        messages = [RawMessage(r.topic, r.partition, r.offset, r.key, r.value) for r in records]
+        messages = [RawMessage(r.topic, r.partition, r.offset, r.key, r.value, _headers(r.headers)) for r in records]
         started = time.monotonic()
         return self._finish(records, self._executor.submit(self._loader.handle, messages), started)
 

@@ -21,6 +21,7 @@ from geography.geocoder import Geocoder, GeocodeResult, Location
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import Decision, ProtocolRegister, Released, Withheld
 from sharing_protocols.envelope import AttributeValue, BngPoint, EventEnvelope, PostcodeLocation, Wgs84Point
+from sharing_protocols.id_scheme import InvalidIdScheme, check_id, scheme_of
 from sharing_protocols.precision import SpatialPrecision, derivable
 from sharing_protocols.topics import TopicSource, topic_source
 from stream_processors.decision_memo import WarehouseDecisions, WarehouseEvent
@@ -45,6 +46,7 @@ class RawMessage:
     offset: int
     key: bytes | None
     value: bytes | None
+    headers: Sequence[tuple[str, bytes | None]] = ()
 
 
 @dataclass(frozen=True)
@@ -313,11 +315,29 @@ class Decoded:
     events: list[tuple[RawMessage, EventEnvelope]] = field(default_factory=list)
     dead: list[DeadLetterRow] = field(default_factory=list)
     tombstones: list[tuple[int, RawMessage, EventKey]] = field(default_factory=list)
+    # The id scheme a message's header names (`sharing_protocols.id_scheme`), where it names one: by the index of
+    # its event in `events`, or by the position of its tombstone in the batch.
+    event_schemes: dict[int, str] = field(default_factory=dict)
+    tombstone_schemes: dict[int, str] = field(default_factory=dict)
     last_seen: dict[EventKey, int] = field(default_factory=dict)  # event -> position of its last message
 
 
+def _scheme_problem(scheme: str, event_id: uuid.UUID) -> str | None:
+    """Why an event id cannot have been made under the `scheme` its message names (a dead letter's reason), if so."""
+    try:
+        check_id(scheme, event_id)
+    except InvalidIdScheme as exc:
+        return f"id_scheme_invalid: {exc}"
+    return None
+
+
 def decode_batch(messages: Sequence[RawMessage], topic_prefix: str) -> Decoded:
-    """Each message routed by its topic (`topic_source`) and decoded, or a tombstone, or a dead letter."""
+    """Each message routed by its topic (`topic_source`) and decoded, or a tombstone, or a dead letter.
+
+    A message whose `hub-id-scheme` header is not a scheme, appears twice, or names a scheme that cannot have made
+    its event id (the UUID version) is a dead letter (`id_scheme_invalid`); a message without the header is not
+    checked (a producer from before id schemes).
+    """
     out = Decoded()
     sources: dict[str, TopicSource | None] = {}
     for position, message in enumerate(messages):
@@ -329,18 +349,33 @@ def decode_batch(messages: Sequence[RawMessage], topic_prefix: str) -> Decoded:
         if source is None:
             out.dead.append(_dead_letter(message, None, f"not a partner topic of this hub: {topic!r}"))
             continue
+        try:
+            scheme = scheme_of(message.headers) if message.headers else None
+        except InvalidIdScheme as exc:
+            out.dead.append(_dead_letter(message, source, f"id_scheme_invalid: {exc}"))
+            continue
         if message.value is None:
             retracted = retraction_of(message)
             if retracted is not None:
+                if scheme is not None and (problem := _scheme_problem(scheme, retracted)):
+                    out.dead.append(_dead_letter(message, source, problem))
+                    continue
                 key = EventKey(retracted, source.dataset, source.partner)
                 out.tombstones.append((position, message, key))
                 out.last_seen[key] = position
+                if scheme is not None:
+                    out.tombstone_schemes[position] = scheme
                 continue
         try:
             envelope = decode(message, source)
         except MalformedMessage as exc:
             out.dead.append(_dead_letter(message, source, str(exc)))
             continue
+        if scheme is not None:
+            if problem := _scheme_problem(scheme, envelope.event_id):
+                out.dead.append(_dead_letter(message, source, problem))
+                continue
+            out.event_schemes[len(out.events)] = scheme
         out.events.append((message, envelope))
         out.last_seen[EventKey(envelope.event_id, envelope.dataset, envelope.partner)] = position
     return out
@@ -433,7 +468,10 @@ def shape_batch(
     claims: list[EventClaim] = []
     shapes: dict[int, tuple[object, _Shape]] = {}  # per decision template (its shared field_retention mapping)
     keys = new_record_keys(len(decisions))
-    for (message, envelope), place, where, decision in zip(decoded.events, places, wheres, decisions, strict=True):
+    schemes = decoded.event_schemes
+    for index, ((message, envelope), place, where, decision) in enumerate(
+        zip(decoded.events, places, wheres, decisions, strict=True)
+    ):
         content_hash = hashlib.sha256(message.value or b"").hexdigest()
         event_id, dataset, partner = envelope.event_id, envelope.dataset, envelope.partner
         released = decision if isinstance(decision, Released) else None
@@ -464,7 +502,11 @@ def shape_batch(
                 geocoded=bool(place.areas.get("ward") or place.areas.get("lad")),
             )
         )
-        claims.append(EventClaim(event_id, dataset, partner, message.topic, message.partition, message.offset))
+        claims.append(
+            EventClaim(
+                event_id, dataset, partner, message.topic, message.partition, message.offset, scheme=schemes.get(index)
+            )
+        )
         if released is not None and shape is not None:
             row = _event_row(message, envelope, released, shape, place, where.areas, content_hash, len(audits), keys)
             rows.append(row)
@@ -480,6 +522,7 @@ def shape_batch(
             source_partition=message.partition,
             source_offset=message.offset,
             final=last_seen[key] == position,
+            scheme=decoded.tombstone_schemes.get(position),
         )
         for position, message, key in decoded.tombstones
     ]

@@ -111,7 +111,9 @@ async def _replay(
                 for tp, records in fetched.items():
                     stop = remaining[tp].end
                     pending += [
-                        RawMessage(r.topic, r.partition, r.offset, r.key, r.value) for r in records if r.offset < stop
+                        RawMessage(r.topic, r.partition, r.offset, r.key, r.value, r.headers)
+                        for r in records
+                        if r.offset < stop
                     ]
                 for tp in list(remaining):
                     if await consumer.position(tp) >= remaining[tp].end:

@@ -6,6 +6,10 @@ tombstone from anyone else (`retraction_not_publisher`), so no partner can overw
 The upsert, the deletes and the retraction's removal are guarded by dataset and partner as well, and by position:
 a message never replaces or removes a stored version from a later offset of the same topic partition (`hub replay`
 re-reads the topics while the worker may be loading newer versions).
+
+Each (dataset, partner) keeps the id scheme of its first message that names one (`feed_id_scheme`): a message or
+tombstone naming another is dead-lettered (`id_scheme_conflict`), so that one record published under two schemes
+(two different event ids) is never loaded twice.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from functools import lru_cache
 from operator import attrgetter
@@ -123,6 +127,7 @@ class EventClaim:
     source_topic: str
     source_partition: int
     source_offset: int
+    scheme: str | None = field(default=None, kw_only=True)  # its id scheme (`sharing_protocols.id_scheme`), if named
 
     @property
     def key(self) -> EventKey:
@@ -384,6 +389,59 @@ def refusals(
     return Refusals(frozenset(refused), letters)
 
 
+Feed = tuple[str, str]  # (dataset, partner)
+
+
+def first_schemes(messages: Iterable[EventClaim]) -> dict[Feed, str]:
+    """Each feed's first id scheme among `messages` (those that name one), in their order."""
+    first: dict[Feed, str] = {}
+    for message in messages:
+        if message.scheme is not None:
+            first.setdefault((message.dataset, message.partner), message.scheme)
+    return first
+
+
+def scheme_refusals(messages: Iterable[EventClaim], kept: Mapping[Feed, str]) -> Refusals:
+    """Which claims and tombstones name an id scheme other than the one `kept` for their feed, as dead letters.
+
+    The reason names the two schemes only (`public` or `keyed:` and a key's fingerprint, never a key or an id).
+    """
+    letters: list[DeadLetterRow] = []
+    refused: set[EventKey] = set()
+    for message in messages:
+        feed_scheme = kept.get((message.dataset, message.partner))
+        if message.scheme is None or feed_scheme is None or message.scheme == feed_scheme:
+            continue
+        refused.add(message.key)
+        reason = (
+            f"id_scheme_conflict: partner {message.partner!r} ({message.dataset}) publishes event ids under scheme "
+            f"{feed_scheme}; this message's id is under scheme {message.scheme}, so its record would load twice"
+        )
+        where = (message.source_topic, message.source_partition, message.source_offset)
+        letters.append(_letter(*where, message.key, reason))
+    return Refusals(frozenset(refused), letters)
+
+
+# A feed's first id scheme is kept once (the first committed batch's wins: a concurrent writer's insert waits for
+# it, then does nothing), in key order so that two writers never wait on each other; then read back.
+_KEEP_SCHEMES = """INSERT INTO feed_id_scheme (dataset, partner, scheme)
+SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]) AS s(dataset, partner, scheme) ORDER BY dataset, partner
+ON CONFLICT (dataset, partner) DO NOTHING"""
+_KEPT_SCHEMES = """SELECT f.dataset, f.partner, f.scheme FROM feed_id_scheme f
+JOIN unnest(%s::text[], %s::text[]) AS s(dataset, partner) USING (dataset, partner)"""
+
+
+def _kept_schemes(cur: psycopg.Cursor[tuple[object, ...]], first: Mapping[Feed, str]) -> dict[Feed, str]:
+    """Each feed of `first` with its kept id scheme: the one already kept, else (kept now) its first in the batch."""
+    if not first:
+        return {}
+    feeds = sorted(first)
+    datasets, partners = [d for d, _ in feeds], [p for _, p in feeds]
+    cur.execute(_KEEP_SCHEMES, (datasets, partners, [first[feed] for feed in feeds]))
+    rows = cast(list[tuple[str, str, str]], cur.execute(_KEPT_SCHEMES, (datasets, partners)).fetchall())
+    return {(dataset, partner): scheme for dataset, partner, scheme in rows}
+
+
 def _owners(cur: psycopg.Cursor[tuple[object, ...]], ids: set[uuid.UUID]) -> dict[uuid.UUID, EventKey]:
     """The owner of each of `ids` that has one: the dataset and partner of its first decision."""
     if not ids:
@@ -421,19 +479,26 @@ class WarehouseSink:
         """Upsert `events`, delete `withdrawn` ones, record decisions, retractions and dead letters, in one commit.
 
         `claims` (one per decoded message, in batch order) say which event ids the batch touches: those another
-        dataset or partner owns are refused (see `refusals`). Returns the dead letters the refusals made (recorded
-        here too), for the caller to publish with its own.
+        dataset or partner owns are refused (see `refusals`), and so are claims and retractions under an id scheme
+        other than the one kept for their feed (`scheme_refusals`; a feed's first scheme is kept with this commit).
+        Returns the dead letters the refusals made (recorded here too), for the caller to publish with its own.
         """
         conn = self._connection()
         try:
             with conn.cursor() as cur:
+                kept = _kept_schemes(cur, first_schemes([*claims, *retractions]))
+                by_scheme = scheme_refusals([*claims, *retractions], kept)
+                claims = [c for c in claims if c.key not in by_scheme.refused]
+                retractions = [r for r in retractions if r.key not in by_scheme.refused]
                 stored = _owners(cur, {c.event_id for c in claims} | {r.event_id for r in retractions})
-                refused = refusals(claims, retractions, stored)
-                events = [e for e in events if EventKey(e.event_id, e.dataset, e.partner) not in refused.refused]
-                decisions = [d for d in decisions if EventKey(d.event_id, d.dataset, d.partner) not in refused.refused]
-                withdrawn = [key for key in withdrawn if key not in refused.refused]
-                retractions = [r for r in retractions if r.key not in refused.refused]
-                letters = [*dead_letters, *refused.dead_letters]
+                by_owner = refusals(claims, retractions, stored)
+                gone = by_scheme.refused | by_owner.refused
+                made = [*by_scheme.dead_letters, *by_owner.dead_letters]
+                events = [e for e in events if EventKey(e.event_id, e.dataset, e.partner) not in gone]
+                decisions = [d for d in decisions if EventKey(d.event_id, d.dataset, d.partner) not in gone]
+                withdrawn = [key for key in withdrawn if key not in gone]
+                retractions = [r for r in retractions if r.key not in gone]
+                letters = [*dead_letters, *made]
                 if events:
                     with cur.copy(f"COPY stage_event ({', '.join(_STAGED)}) FROM STDIN") as copy:
                         for row in events:
@@ -452,7 +517,7 @@ class WarehouseSink:
         except BaseException:
             self.close()
             raise
-        return refused.dead_letters
+        return made
 
     def close(self) -> None:
         if self._conn is not None:

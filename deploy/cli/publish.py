@@ -204,6 +204,7 @@ def publish(
     for row in publisher.too_large:
         summary.refused_by_broker(row)
     _report(summary, publisher.delivered, publisher.failed)
+    console.print(f"  event ids made under id scheme {options.id_scheme}", markup=False, highlight=False)
     code = exit_code(summary, publisher.failed)
     if code:
         raise typer.Exit(code)

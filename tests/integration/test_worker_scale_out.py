@@ -60,11 +60,15 @@ def _stable_members(hub_env: HubEnv) -> int:
 
 
 def _blocked_writers(hub_env: HubEnv) -> int:
-    """Sessions waiting for a lock in the warehouse's database (the workers' own: each worker writes on one)."""
+    """Sessions of the warehouse's database waiting for a lock (the workers' own: each worker writes on one).
+
+    A wait on a relation, or on another transaction (a transaction id lock, of no database): the second worker to
+    keep a new feed's id scheme waits for the first's transaction (`feed_id_scheme`), which waits on the event table.
+    """
     return _count(
         hub_env,
         "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted "
-        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        "AND pid IN (SELECT pid FROM pg_stat_activity WHERE datname = current_database())",
     )
 
 

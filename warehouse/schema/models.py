@@ -11,6 +11,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -267,6 +268,22 @@ class DeadLetter(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
     __table_args__ = (UniqueConstraint("source_topic", "source_partition", "source_offset"),)
+
+
+class FeedIdScheme(Base):
+    """The id scheme a (dataset, partner) publishes its event ids under: its first (sharing_protocols.id_scheme).
+
+    The worker inserts it once (if absent) and reads it; a message under another scheme is dead-lettered.
+    """
+
+    __tablename__ = "feed_id_scheme"
+
+    dataset: Mapped[str] = mapped_column(String, primary_key=True)
+    partner: Mapped[str] = mapped_column(String, primary_key=True)
+    scheme: Mapped[str] = mapped_column(String, nullable=False)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+    __table_args__ = (CheckConstraint("scheme ~ '^(public|keyed:[0-9a-f]{16})$'", name="feed_id_scheme_grammar"),)
 
 
 class Decision(Base):

@@ -1,10 +1,11 @@
 """What the warehouse's run-time roles may do; the owner (migrations, operator tools) does everything else.
 
-The worker (the loader) writes events, decisions, dead letters and retractions, and reads what its sink and
-geocoder need. The API reads what its queries read, appends to the access log and the release record, records
-when a key was last used, and starts, touches and ends web sessions; it changes nothing else. Neither may update
-or delete the audit trail (decision, access_log, retention_run, retired_event, dead_letter, retraction,
-released_figure, replay_run: their triggers refuse it even to the owner; a replay run is only finished, once).
+The worker (the loader) writes events, decisions, dead letters and retractions, keeps each feed's first id scheme,
+and reads what its sink and geocoder need. The API reads what its queries read, appends to the access log and the
+release record, records when a key was last used, and starts, touches and ends web sessions; it changes nothing
+else. Neither may update or delete the audit trail (decision, access_log, retention_run, retired_event, dead_letter,
+retraction, released_figure, replay_run: their triggers refuse it even to the owner; a replay run is only finished,
+once).
 
 `grant_statements` renders the grants (docs/database.md lists them); `grant_runtime_roles`, run as the owner
 after every migration, first revokes whatever the two roles held on the schema's relations, so that what they
@@ -50,6 +51,8 @@ WORKER = RolePrivileges(
         ),
         "dead_letter": ("INSERT", "SELECT (source_topic, source_partition, source_offset)"),
         "retraction": ("INSERT", "SELECT (source_topic, source_partition, source_offset)"),
+        # each feed's first id scheme: kept once (ON CONFLICT DO NOTHING) and read back; never changed
+        "feed_id_scheme": ("INSERT", "SELECT"),
         **_READ_REFERENCE,
     },
     sequences=("decision_id_seq", "dead_letter_id_seq", "retraction_id_seq"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import uuid
 from typing import Any
 
@@ -111,12 +112,14 @@ def _sent_records() -> list[tuple[bytes, bytes | None, list[tuple[str, bytes]]]]
     retraction = Retraction(
         event_id=event.event_id, dataset=spec.name, partner=event.partner, schema_version=spec.schema_version
     )
-    return [record(event), record(retraction)]
+    return [record(event, options.id_scheme), record(retraction, options.id_scheme)]
 
 
 def _header_matches(schema: dict[str, Any], value: str) -> bool:
     if "const" in schema:
         return bool(schema["const"] == value)
+    if "pattern" in schema:
+        return re.fullmatch(schema["pattern"].strip("^$"), value) is not None
     return schema.get("type") == "string"
 
 
