@@ -28,7 +28,8 @@ import argparse
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -405,24 +406,17 @@ def report(results: Sequence[Result], runs: int, naive_runs: int) -> None:
         print(f"  target: hub API p95 < 50 ms: {fast}; naive / hub (p50) >= 20x: {faster}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=10_000_000)
-    parser.add_argument("--runs", type=int, default=50, help="timed runs of each query through the hub")
-    parser.add_argument("--naive-runs", type=int, default=None, help="timed runs of the naive query (default: --runs)")
-    parser.add_argument("--chunk", type=int, default=500_000, help="events per INSERT statement")
-    parser.add_argument("--seed", type=int, default=2019)
-    parser.add_argument("--database", help="use (and keep) this database; events are generated only when it has none")
-    args = parser.parse_args()
-    naive_runs = args.naive_runs or args.runs
+@contextmanager
+def bench_database(database: str | None, events: int, chunk: int, seed: int) -> Iterator[str]:
+    """The owner's URL of a benchmark database holding generated events: `database` when given (created if missing,
+    events generated only when it has none, kept afterwards), else a new one generated and dropped at the end.
+    Starts the embedded services (unless external) and prints the tables' sizes."""
     shared = LocalSettings().shared_data.resolve()
     for line in local.up():
         print(line)
     server = DatabaseSettings().url  # HUB_DATABASE_URL: the server to create the database on (else the embedded)
-    name = args.database or f"bench_{uuid.uuid4().hex[:8]}"
+    name = database or f"bench_{uuid.uuid4().hex[:8]}"
     url = local.create_database(name, server)
-    warehouse = WarehouseSettings(url=url)
-    engine = warehouse_engine(warehouse)
     try:
         migrate.upgrade(url)
         with psycopg.connect(libpq_url(url)) as conn:
@@ -432,22 +426,45 @@ def main() -> None:
             with psycopg.connect(libpq_url(url), autocommit=True) as conn:
                 conn.execute("VACUUM (ANALYZE) event_count_district")  # made by a migration since the load
         else:
-            generate(url, shared, args.events, args.chunk, args.seed)
+            generate(url, shared, events, chunk, seed)
         print_sizes(url)
-        register = configured_register()
-        with session_scope(url) as session:
-            keys = {org: create_key(session, org, "analyst") for org in ANALYSTS}
-        app = create_app(warehouse, register, geocoder_settings())
-        results = []
-        with TestClient(app) as client, Session(engine) as session:
-            for typical in typical_queries(url, analyst_areas(register, datetime.now(UTC).date())):
-                print(f"timing: {typical.name} ...", flush=True)
-                results.append(run_typical(client, keys, session, typical, args.runs, naive_runs))
-        report(results, args.runs, naive_runs)
+        yield url
     finally:
-        engine.dispose()
-        if args.database is None:
+        if database is None:
             local.drop_database(name, server)
+
+
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `bench_database`: --events, --chunk, --seed, --database."""
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--chunk", type=int, default=500_000, help="events per INSERT statement")
+    parser.add_argument("--seed", type=int, default=2019)
+    parser.add_argument("--database", help="use (and keep) this database; events are generated only when it has none")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_database_arguments(parser)
+    parser.add_argument("--runs", type=int, default=50, help="timed runs of each query through the hub")
+    parser.add_argument("--naive-runs", type=int, default=None, help="timed runs of the naive query (default: --runs)")
+    args = parser.parse_args()
+    naive_runs = args.naive_runs or args.runs
+    with bench_database(args.database, args.events, args.chunk, args.seed) as url:
+        warehouse = WarehouseSettings(url=url)
+        engine = warehouse_engine(warehouse)
+        try:
+            register = configured_register()
+            with session_scope(url) as session:
+                keys = {org: create_key(session, org, "analyst") for org in ANALYSTS}
+            app = create_app(warehouse, register, geocoder_settings())
+            results = []
+            with TestClient(app) as client, Session(engine) as session:
+                for typical in typical_queries(url, analyst_areas(register, datetime.now(UTC).date())):
+                    print(f"timing: {typical.name} ...", flush=True)
+                    results.append(run_typical(client, keys, session, typical, args.runs, naive_runs))
+            report(results, args.runs, naive_runs)
+        finally:
+            engine.dispose()
 
 
 if __name__ == "__main__":

@@ -255,7 +255,7 @@ def test_the_api_statement_timeout_must_be_positive(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.parametrize("name", ["key_requests_per_minute", "address_requests_per_minute", "rate_limited_callers"])
 def test_the_api_rate_limits_must_be_positive(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert (ApiSettings().key_requests_per_minute, ApiSettings().address_requests_per_minute) == (600, 120)
+    assert (ApiSettings().key_requests_per_minute, ApiSettings().address_requests_per_minute) == (120, 120)
     monkeypatch.setenv(f"HUB_API_{name.upper()}", "0")
     with pytest.raises(ValidationError, match=name):
         settings.api_settings()
