@@ -37,7 +37,7 @@ from api.access_record import SCOPE_KEY, Access
 from api.auth import bearer_token
 from api.caller import PUBLIC, Caller
 from api.edge_checks import Refusal, logged_endpoint, logged_query, oversized_headers, refusal
-from api.problems import FieldProblem, problem_response
+from api.problems import UNAVAILABLE_RETRY_AFTER_S, FieldProblem, problem_response
 from api.rate_limit import RateLimiter
 from api.settings import ApiSettings
 from api.web_session import COOKIE
@@ -143,7 +143,8 @@ class AccessEdge:
                 if not await self._record(scope, access, pairs, int(message["status"])):
                     swallowing = True
                     detail = "the access record could not be written, so nothing is answered; try again later"
-                    await problem_response(503, detail, logged_endpoint(path))(scope, receive, send)
+                    retry = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)}
+                    await problem_response(503, detail, logged_endpoint(path), headers=retry)(scope, receive, send)
                     return
             await send(message)
 

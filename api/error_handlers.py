@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from api.edge_checks import printable
 from api.errors import BadParameter, BadRequest, Forbidden, HubError, NotAuthenticated, NotFound
-from api.problems import FieldProblem, problem_response
+from api.problems import UNAVAILABLE_RETRY_AFTER_S, FieldProblem, problem_response
 
 STATUS: dict[type[HubError], int] = {
     NotAuthenticated: 401,
@@ -100,7 +100,7 @@ def database_error_response(request: Request, exc: Exception) -> Response:
     else:
         raise exc
     log.warning("503 on %s: %s", request.url.path, type(exc.orig).__name__)
-    return problem_response(503, detail, request.url.path, headers={"Retry-After": "30"})
+    return problem_response(503, detail, request.url.path, headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)})
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -16,6 +16,8 @@ from api.edge_checks import MAX_HEADER, MAX_HEADERS
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 STATUS_TYPE = "https://www.rfc-editor.org/rfc/rfc9110#status."  # a problem's type: the status's definition
+# Every 503 says when to try again (`Retry-After`, seconds): the warehouse or the access record is away for a while.
+UNAVAILABLE_RETRY_AFTER_S = 30
 
 
 class FieldProblem(BaseModel):
@@ -65,7 +67,7 @@ _DECLARED = {
     429: "over the caller's requests a minute (per API key, or per address without one); `Retry-After` says when",
     431: f"request headers over {MAX_HEADERS} bytes in all or {MAX_HEADER} bytes in one",
     500: "an unexpected failure (reported without detail)",
-    503: "the warehouse did not answer in time, or the access record could not be written",
+    503: "the warehouse did not answer in time, or the access record could not be written; `Retry-After` says when",
 }
 
 

@@ -215,7 +215,7 @@ class HubEnv:
         with BrokerAdmin(self.admin, client_id="tests-partners") as admin:
             for partner in self._partners:
                 revoke_partner(admin, self.prefix, partner)
-            admin.delete_credential(worker_principal(self.prefix))
+            admin.seal_credential(worker_principal(self.prefix))
             admin.revoke(worker_principal(self.prefix))
 
 
