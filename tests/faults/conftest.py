@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 
 from deploy import local
 from deploy.local.kafka_broker import KafkaBroker
@@ -152,3 +154,15 @@ def progress(hub: HubEnv) -> int:
 def street_topic(hub: HubEnv) -> str:
     """The topic `hub publish police-uk-street` writes (its default partner's)."""
     return hub.kafka.partner_topic(DATASET, get_feed(DATASET).default_partner)
+
+
+def on_topic(hub: HubEnv, topic: str) -> int:
+    """Messages on `topic` now (the sum of its partitions' end offsets)."""
+    consumer = KafkaConsumer(**hub.admin.kafka_python(), client_id="test-faults")
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        return sum(consumer.end_offsets(partitions).values())
+    except KafkaError:
+        return 0
+    finally:
+        consumer.close()
