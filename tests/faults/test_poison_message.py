@@ -22,7 +22,7 @@ def _messages(hub: HubEnv, topic: str) -> list[tuple[int, int, bytes | None, dic
         consumer.assign(partitions)
         consumer.seek_to_beginning()
         ends = consumer.end_offsets(partitions)
-        found = []
+        found: list[tuple[int, int, bytes | None, dict[str, bytes]]] = []
         while any(consumer.position(tp) < ends[tp] for tp in partitions):
             for records in consumer.poll(timeout_ms=1000).values():
                 found.extend((r.partition, r.offset, r.key, dict(r.headers or [])) for r in records)

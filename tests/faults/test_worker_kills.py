@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+from functools import partial
 from pathlib import Path
 
 from tests.faults.conftest import Stack, progress, street_topic
@@ -12,6 +13,10 @@ from tests.support.audit import audit
 from tests.support.hub import HubEnv, Worker, publishing, wait_for
 
 KILLS = 3
+
+
+def _reached(hub: HubEnv, committed: int) -> bool:
+    return progress(hub) >= committed
 
 
 def test_a_worker_killed_three_times_mid_load_loses_and_doubles_nothing(
@@ -25,12 +30,12 @@ def test_a_worker_killed_three_times_mid_load_loses_and_doubles_nothing(
         publisher = publishing(hub_env, "police-uk-street", police_file)  # the kills come while it publishes, too
         for n in range(KILLS):
             target = progress(hub_env) + chance.randint(1_000, 6_000)  # somewhere in the next few batches
-            wait_for(lambda target=target: progress(hub_env) >= target, 180, f"loading before kill {n + 1}")
+            wait_for(partial(_reached, hub_env, target), 180, f"loading before kill {n + 1}")
             time.sleep(chance.uniform(0, 0.5))
             worker.kill()
             killed_at, before = time.monotonic(), progress(hub_env)
             worker = Worker(hub_env, log)
-            wait_for(lambda before=before: progress(hub_env) > before, 180, f"a batch committed after kill {n + 1}")
+            wait_for(partial(_reached, hub_env, before + 1), 180, f"a batch committed after kill {n + 1}")
             recoveries.append(time.monotonic() - killed_at)
         _, err = publisher.communicate(timeout=300)
         assert publisher.returncode == 0, err[-2000:]

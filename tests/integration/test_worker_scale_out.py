@@ -73,9 +73,9 @@ def test_a_worker_killed_mid_load_loses_and_doubles_nothing(hub_env: HubEnv, sha
         first.stop()
     assert first.process.returncode == -signal.SIGKILL
 
-    result = audit(hub_env, [topic], "scale-out")
-    result.check()
-    assert result.malformed == MALFORMED and result.published > 10_000
-    assert result.dead == MALFORMED
+    audited = audit(hub_env, [topic], "scale-out")
+    audited.check()
+    assert audited.malformed == MALFORMED and audited.published > 10_000
+    assert audited.dead == MALFORMED
     # each event published once: one decision each
-    assert hub_env.query("SELECT count(*), count(DISTINCT event_id) FROM decision") == [(result.published,) * 2]
+    assert hub_env.query("SELECT count(*), count(DISTINCT event_id) FROM decision") == [(audited.published,) * 2]
