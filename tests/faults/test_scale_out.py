@@ -20,7 +20,9 @@ def test_two_then_four_workers_one_killed_and_one_added_mid_load_lose_and_double
         publisher = publishing(hub_env, "police-uk-street", police_file)
         wait_for(lambda: progress(hub_env) >= 3_000, 180, "the first batches loaded")
         workers += [Worker(hub_env, tmp_path / f"worker-{n}.log") for n in (2, 3)]
-        wait_for(lambda: group_members(hub_env) == 4, 120, "four workers in the group")
+        wait_for(
+            lambda: group_members(hub_env) == 4, 300, "four workers in the group"
+        )  # each start: a minute under load
         workers[0].kill()
         killed_at, before = time.monotonic(), progress(hub_env)
         workers.append(Worker(hub_env, tmp_path / "worker-4.log"))
