@@ -66,7 +66,7 @@ _DECLARED = {
     429: "over the caller's requests a minute (per API key, or per address without one); `Retry-After` says when",
     431: f"request headers over {MAX_HEADERS} bytes in all or {MAX_HEADER} bytes in one",
     500: "an unexpected failure (reported without detail)",
-    503: "the warehouse did not answer in time, or the access record could not be written",
+    503: "the warehouse did not answer in time, or the access record could not be written; `Retry-After` says when",
 }
 
 

@@ -8,6 +8,11 @@
 
 Partner passwords are generated here, handed back once to be shown to the operator, and never stored by the hub:
 the broker keeps only their salted SCRAM form (kafka-python salts the password before sending it).
+
+A credential is never deleted: Kafka 3.9 (KRaft) replays a SCRAM credential's removal from its metadata log so that,
+after a broker restart, every SCRAM login fails (the admin's and the broker's own). Revoking a principal *seals* its
+credential instead: a random password nobody keeps, salted with SEALED_ITERATIONS (which marks it sealed); the
+listings here leave sealed principals out, and the broker refuses them as it refuses an unknown user.
 """
 
 from __future__ import annotations
@@ -31,7 +36,6 @@ from kafka.admin import (
     ResourcePattern,
     ResourcePatternFilter,
     ResourceType,
-    UserScramCredentialDeletion,
     UserScramCredentialUpsertion,
 )
 from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -44,11 +48,17 @@ from stream_processors.settings import loader_group
 
 PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 SCRAM_ITERATIONS = 8192
+SEALED_ITERATIONS = 8191  # the iteration count of a sealed (revoked) credential; no live one uses it
 PROPAGATION_SECONDS = 15.0  # how long a new credential or ACL may take to reach the broker's metadata
 
 
 class PrincipalError(RuntimeError):
     """The broker refused to change a credential or an ACL, or a partner is not in the state asked for."""
+
+
+def sealed(credentials: Sequence[Mapping[str, object]]) -> bool:
+    """Whether a user's SCRAM credentials (kafka-python's `credential_infos`) are all sealed, i.e. revoked."""
+    return bool(credentials) and all(info["iterations"] == SEALED_ITERATIONS for info in credentials)
 
 
 def worker_principal(prefix: str) -> str:
@@ -131,14 +141,17 @@ class BrokerAdmin:
         self.close()
 
     def users(self) -> set[str]:
-        """Every username that has a SCRAM credential."""
-        return set(self._admin.describe_user_scram_credentials())
+        """Every username that has a live SCRAM credential (sealed ones left out)."""
+        return {
+            username
+            for username, found in self._admin.describe_user_scram_credentials().items()
+            if not sealed(found["credential_infos"])
+        }
 
     def set_password(self, username: str, password: str) -> None:
         """Create or replace `username`'s SCRAM credential (sent salted, never in clear); return once the broker
         lets `username` sign in with `password`."""
-        upsert = UserScramCredentialUpsertion(username, self.access.mechanism, password, iterations=SCRAM_ITERATIONS)
-        self._altered(self._admin.alter_user_scram_credentials([upsert]), username)
+        self._upsert(username, password, SCRAM_ITERATIONS)
         self._await(lambda: username in self.users(), f"the credential of {username}")
         self._await(lambda: self._signs_in(username, password), f"the new credential of {username}")
 
@@ -158,13 +171,17 @@ class BrokerAdmin:
         finally:
             quiet.setLevel(level)
 
-    def delete_credential(self, username: str) -> bool:
-        """Delete `username`'s SCRAM credential; False when it had none."""
+    def _upsert(self, username: str, password: str, iterations: int) -> None:
+        upsert = UserScramCredentialUpsertion(username, self.access.mechanism, password, iterations=iterations)
+        self._altered(self._admin.alter_user_scram_credentials([upsert]), username)
+
+    def seal_credential(self, username: str) -> bool:
+        """Revoke `username`'s SCRAM credential by sealing it (a random password nobody keeps; never a deletion,
+        see the module's note); False when it had no live one. Returns once the broker refuses it."""
         if username not in self.users():
             return False
-        deletion = UserScramCredentialDeletion(username, self.access.mechanism)
-        self._altered(self._admin.alter_user_scram_credentials([deletion]), username)
-        self._await(lambda: username not in self.users(), f"the deletion of {username}'s credential")
+        self._upsert(username, new_password(), SEALED_ITERATIONS)
+        self._await(lambda: username not in self.users(), f"the sealing of {username}'s credential")
         return True
 
     @staticmethod
@@ -273,10 +290,10 @@ def list_partners(admin: BrokerAdmin, prefix: str) -> list[PartnerGrant]:
 
 
 def revoke_partner(admin: BrokerAdmin, prefix: str, partner: str) -> tuple[bool, int]:
-    """Delete the partner's credential and ACLs (its topics stay, for the worker to drain): whether it had a
-    credential, and how many ACLs were removed."""
+    """Seal the partner's credential and delete its ACLs (its topics stay, for the worker to drain): whether it had a
+    live credential, and how many ACLs were removed."""
     username = partner_principal(prefix, partner)
-    return admin.delete_credential(username), admin.revoke(username)
+    return admin.seal_credential(username), admin.revoke(username)
 
 
 def rotate_partner(admin: BrokerAdmin, prefix: str, partner: str) -> str:

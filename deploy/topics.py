@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import time
 from collections.abc import Iterable
 
@@ -99,12 +100,50 @@ def partner_topics(kafka: KafkaSettings, access: BrokerAccess | None = None) -> 
         admin.close()
 
 
+class BrokerRefusedError(Exception):
+    """The broker accepts connections but not this principal's sign-in (a refused credential, or TLS)."""
+
+
+def _accepts_connections(servers: str) -> bool:
+    """Whether any of the bootstrap `servers` (host:port, comma-separated) accepts a TCP connection."""
+    for server in servers.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=2).close()
+            return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
 def wait_for_partner_topics(kafka: KafkaSettings, poll: float, access: BrokerAccess | None = None) -> list[str]:
-    """The deployment's partner topics, once there is at least one (a consumer cannot subscribe to nothing)."""
-    waiting = False
-    while not (topics := partner_topics(kafka, access)):
-        if not waiting:
+    """The deployment's partner topics, once there is at least one (a consumer cannot subscribe to nothing).
+
+    A broker that cannot be reached is waited for (said once in the log). One that accepts connections but fails
+    the sign-in twice running refuses the credential: BrokerRefusedError (kafka-python reports both as a failed
+    bootstrap, so the difference is whether the broker's port answers).
+    """
+    servers = (access or broker_access("admin")).servers
+    said: set[str] = set()
+    refusals = 0
+    while True:
+        try:
+            topics = partner_topics(kafka, access)
+        except KafkaError as exc:
+            refusals = refusals + 1 if _accepts_connections(servers) else 0
+            if refusals >= 2:
+                raise BrokerRefusedError(
+                    f"the broker at {servers} accepts connections but refuses this principal's sign-in "
+                    f"({type(exc).__name__}); check HUB_KAFKA_USERNAME/PASSWORD and the CA file"
+                ) from None
+            if "broker" not in said:
+                log.warning("the broker at %s cannot be reached (%s); waiting for it", servers, type(exc).__name__)
+                said.add("broker")
+            time.sleep(poll)
+            continue
+        if topics:
+            return topics
+        if "topics" not in said:
             log.warning("no partner topics on the broker yet; waiting for the operator to create one")
-            waiting = True
+            said.add("topics")
         time.sleep(poll)
-    return topics

@@ -308,6 +308,11 @@ def _dead_letter(message: RawMessage, source: TopicSource | None, reason: str) -
     )
 
 
+def refused_message(message: RawMessage, topic_prefix: str, reason: str) -> DeadLetterRow:
+    """The dead letter of a message the warehouse refused (put down to its topic's dataset and partner)."""
+    return _dead_letter(message, topic_source(topic_prefix, message.topic), reason)
+
+
 @dataclass
 class Decoded:
     """A batch after decoding: its envelopes (with their messages), dead letters and tombstones."""

@@ -3,6 +3,7 @@ browser tests)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import pytest
 
 from tests.support.hub import Services, start_services
 from tests.support.open_data import SHARED_DATA
+
+# The fault suite stops, kills and freezes its broker and database: it runs as a session of its own, on services of
+# its own (`make faults`, after the main session in `make test`), never beside the other tests.
+collect_ignore = [] if os.environ.get("HUB_TEST_FAULTS") else ["faults"]
 
 
 @pytest.fixture(scope="session")

@@ -133,7 +133,8 @@ def list_() -> None:
 
 @partners.command()
 def revoke(partner: PartnerArgument) -> None:
-    """Delete the partner's credential and ACLs; its topics stay, so the worker drains what it published."""
+    """Revoke the partner: seal its credential (the broker refuses it from now) and delete its ACLs; its topics stay,
+    so the worker drains what it published."""
     partner = _partner_id(partner)
     access, kafka = _admin()
     try:

@@ -14,7 +14,7 @@ from deploy.settings import (
     warehouse_settings,
     worker_settings,
 )
-from deploy.topics import wait_for_partner_topics
+from deploy.topics import BrokerRefusedError, wait_for_partner_topics
 from sharing_protocols.decision import ProtocolRegister
 from stream_processors.app import create_app
 from stream_processors.batch import freeze_start_up_heap
@@ -77,6 +77,10 @@ def worker() -> None:
     loader = warehouse_loader(settings, configured_register())
     kafka = KafkaSettings()
     metrics = start_signals(settings, kafka)
-    topics = wait_for_partner_topics(kafka, settings.topic_refresh_seconds, settings.broker)
+    try:
+        topics = wait_for_partner_topics(kafka, settings.topic_refresh_seconds, settings.broker)
+    except BrokerRefusedError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
     app = create_app(settings, loader, topics, metrics)
     faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()

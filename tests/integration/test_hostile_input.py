@@ -32,6 +32,7 @@ from sqlalchemy import text
 
 from api.edge_checks import MAX_HEADER
 from api.factory import create_app
+from api.problems import UNAVAILABLE_RETRY_AFTER_S
 from api.settings import ApiSettings
 from deploy.cli.api import HTTP_OPTIONS
 from tests.support.hub import UNLIMITED, HubEnv
@@ -254,6 +255,7 @@ def test_a_statement_over_the_timeout_answers_503_and_is_recorded(hub_env: HubEn
         answer = client.get("/v1/dq")
     body = _assert_problem(answer, 503)
     assert "statement timeout" in body["detail"]
+    assert answer.headers["Retry-After"] == str(UNAVAILABLE_RETRY_AFTER_S)
     assert [r[0] for r in hub_env.query("SELECT status FROM access_log WHERE id > :b", b=before)] == [503]
 
 
@@ -266,6 +268,7 @@ def test_when_the_access_record_cannot_be_written_nothing_is_answered(hub_env: H
         answer = client.get("/v1/public/datasets")
     body = _assert_problem(answer, 503)
     assert "access record" in body["detail"]
+    assert answer.headers["Retry-After"] == str(UNAVAILABLE_RETRY_AFTER_S)
 
 
 def test_an_unexpected_exception_is_a_bare_500_problem_recorded_once(

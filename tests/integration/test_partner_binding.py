@@ -324,7 +324,7 @@ def test_a_worker_started_before_any_partner_topic_exists_waits_then_consumes_th
     finally:
         worker.stop()
         with BrokerAdmin(hub_env.admin, client_id="tests-worker") as principals:
-            principals.delete_credential(principal)
+            principals.seal_credential(principal)
             principals.revoke(principal)
         cleanup = KafkaAdminClient(**hub_env.admin.kafka_python(), client_id="hub-test-cleanup")
         cleanup.delete_topics([name for name in cleanup.list_topics() if name.startswith((f"{prefix}.", f"{prefix}-"))])

@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -56,6 +56,7 @@ from deploy.settings import (
 from deploy.topics import ensure_topics, protocol_topics
 from geography.settings import GeocoderSettings
 from sharing_protocols.decision import ProtocolRegister
+from stream_processors.settings import loader_group
 from tests.support.open_data import SHARED_DATA
 from tests.support.reference_data import WARDS_2024_AREAS, load_reference
 from warehouse.governance.keys import create_key
@@ -215,7 +216,7 @@ class HubEnv:
         with BrokerAdmin(self.admin, client_id="tests-partners") as admin:
             for partner in self._partners:
                 revoke_partner(admin, self.prefix, partner)
-            admin.delete_credential(worker_principal(self.prefix))
+            admin.seal_credential(worker_principal(self.prefix))
             admin.revoke(worker_principal(self.prefix))
 
 
@@ -322,10 +323,9 @@ def _delete_topics(kafka: KafkaSettings, access: BrokerAccess) -> None:
 
 
 class Worker:
-    """`hub worker` as a real subprocess."""
+    """`hub worker` as a real subprocess (`extra_env`: more HUB_* settings for it)."""
 
-    def __init__(self, hub: HubEnv, log: Path, settings: dict[str, str] | None = None) -> None:
-        """`settings`: more HUB_* variables for this worker (e.g. HUB_WORKER_METRICS_PORT)."""
+    def __init__(self, hub: HubEnv, log: Path, extra_env: Mapping[str, str] | None = None) -> None:
         self.hub = hub
         self.log = log
         env = {
@@ -334,9 +334,9 @@ class Worker:
             **hub.worker_env,
             "HUB_WORKER_BATCH_SECONDS": "0.2",
             "HUB_WORKER_TOPIC_REFRESH_SECONDS": "2",
-            **(settings or {}),
+            **(extra_env or {}),
         }
-        self._handle = log.open("w")
+        self._handle = log.open("a")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "deploy.cli", "worker"], env=env, stdout=self._handle, stderr=subprocess.STDOUT
         )
@@ -350,7 +350,15 @@ class Worker:
         if lag or time.monotonic() > deadline:
             pytest.fail(f"the worker is {lag} events behind after {timeout}s:\n{self.log.read_text()[-3000:]}")
 
+    def kill(self) -> None:
+        """SIGKILL: gone at once, mid-batch or not, committing nothing more."""
+        self.process.kill()
+        self.process.wait()
+
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            self._handle.close()
+            return
         self.process.terminate()
         try:
             self.process.wait(30)
@@ -358,6 +366,51 @@ class Worker:
             self.process.kill()
             self.process.wait()
         self._handle.close()
+
+
+def group_members(hub: HubEnv) -> int:
+    """How many members the hub's loader group has once it is stable (0 while it rebalances or cannot be asked)."""
+    admin = KafkaAdminClient(**hub.admin.kafka_python(), client_id="tests-group")
+    try:
+        group = loader_group(hub.prefix)
+        found = admin.describe_groups([group])[group]
+    except KafkaError:
+        return 0
+    finally:
+        admin.close()
+    return len(found["members"]) if found["group_state"] == "Stable" else 0
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str, poll: float = 0.2) -> float:
+    """Poll `condition` until it holds; the seconds it took. Fails naming `what` after `timeout` (a bound)."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            pytest.fail(f"not within {timeout:.0f} s: {what}")
+        time.sleep(poll)
+    return time.monotonic() - started
+
+
+def publishing(
+    hub: HubEnv, dataset: str, path: Path, extra_env: Mapping[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """`hub publish DATASET PATH` started as a subprocess (as the operator unless `extra_env` names a partner)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "deploy.cli", "publish", dataset, str(path)],
+        env={**os.environ, **hub.env, **(extra_env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def publish(
+    hub: HubEnv, dataset: str, path: Path, extra_env: Mapping[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`hub publish DATASET PATH` run to its end: the finished process, with its output."""
+    running = publishing(hub, dataset, path, extra_env)
+    out, err = running.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(running.args, running.returncode, out, err)
 
 
 def run_all(commands: list[list[str]], env: dict[str, str]) -> None:

@@ -7,9 +7,12 @@ from typing import Any
 from kafka.admin import ACLOperation, ACLPermissionType, ACLResourcePatternType, ResourceType
 
 from deploy.broker_principals import (
+    SCRAM_ITERATIONS,
+    SEALED_ITERATIONS,
     leader_topic,
     partner_acls,
     partner_topics,
+    sealed,
     worker_acls,
     worker_principal,
 )
@@ -77,3 +80,12 @@ def test_no_partner_acl_reads_creates_deletes_or_names_a_group() -> None:
     assert [
         acl for acl in acls if acl.operation in forbidden or acl.resource_pattern.resource_type != ResourceType.TOPIC
     ] == []
+
+
+def test_a_credential_is_sealed_when_every_mechanism_has_the_sealed_iteration_count() -> None:
+    sha512 = {"mechanism": "SCRAM-SHA-512", "iterations": SEALED_ITERATIONS}
+    assert sealed([sha512])
+    assert not sealed([{**sha512, "iterations": SCRAM_ITERATIONS}])
+    assert not sealed([sha512, {"mechanism": "SCRAM-SHA-256", "iterations": 4096}])
+    assert not sealed([])  # no credential is not a sealed one
+    assert SEALED_ITERATIONS != SCRAM_ITERATIONS
