@@ -71,6 +71,45 @@ def next_offsets(records: Sequence[Record]) -> dict[TP, int]:
     return offsets
 
 
+class InFlight:
+    """The batches handed over and not yet committed, oldest first (each commits after the one before it).
+
+    A finished task is forgotten here, when it is next looked at, not by its done-callback: that callback runs a loop
+    iteration after the task ends, and awaiting a finished task does not yield to the loop, so a loop that waited for
+    the oldest task until the callback removed it would spin for ever without letting the callback run (the worker
+    then fetched and committed nothing, silently, with its event loop at full CPU)."""
+
+    def __init__(self) -> None:
+        self._tasks: deque[asyncio.Task[None]] = deque()
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    @property
+    def newest(self) -> asyncio.Task[None] | None:
+        return self._tasks[-1] if self._tasks else None
+
+    def add(self, task: asyncio.Task[None]) -> None:
+        self._tasks.append(task)
+
+    def _forget_finished(self) -> None:
+        """Drop the finished tasks, raising a failed one's error (as awaiting it would)."""
+        for task in [t for t in self._tasks if t.done()]:
+            self._tasks.remove(task)
+            task.result()
+
+    async def wait_below(self, limit: int) -> None:
+        """Return once fewer than `limit` batches are in flight."""
+        self._forget_finished()
+        while len(self._tasks) >= limit:
+            await asyncio.wait([self._tasks[0]])  # never cancels the task; raises nothing itself
+            self._forget_finished()
+
+    async def drain(self) -> None:
+        """Return once every batch handed over is committed."""
+        await self.wait_below(1)
+
+
 class BatchFetcher(Fetcher):
     """Takes up to `batch_size` records (waiting at most `batch_seconds` after the first) from faust's consumer and
     hands them to `sink` whole; commits each batch's offsets once the sink is done with it and every earlier one."""
@@ -88,7 +127,7 @@ class BatchFetcher(Fetcher):
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
         self.in_flight = in_flight
-        self._pending: deque[asyncio.Task[None]] = deque()
+        self._pending = InFlight()
         self._left: list[Record] = []  # fetched beyond the last batch taken
         super().__init__(app, **kwargs)
 
@@ -127,8 +166,7 @@ class BatchFetcher(Fetcher):
             while not self.should_stop:
                 generation = self.app.consumer_generation_id
                 batch = await self._take()
-                while len(self._pending) >= self.in_flight:
-                    await asyncio.shield(self._pending[0])
+                await self._pending.wait_below(self.in_flight)
                 # No await from this check to the hand-over: a rebalance cannot slip in between.
                 if not batch or self.should_stop:
                     continue
@@ -140,10 +178,8 @@ class BatchFetcher(Fetcher):
                 for tp in {TP(r.topic, r.partition) for r in batch}:
                     inbound[tp] = now  # faust's livelock monitor: these partitions are being processed
                 done = self.sink.submit(batch)
-                previous = self._pending[-1] if self._pending else None
-                task = asyncio.ensure_future(self._commit_after(done, previous, next_offsets(batch)))
-                self._pending.append(task)
-                task.add_done_callback(self._pending.remove)
+                task = asyncio.ensure_future(self._commit_after(done, self._pending.newest, next_offsets(batch)))
+                self._pending.add(task)
         except consumer.consumer_stopped_errors:
             if not self.app.should_stop:
                 raise
@@ -185,8 +221,7 @@ class BatchFetcher(Fetcher):
 
     async def drain(self) -> None:
         """Wait until every batch handed over is loaded and committed."""
-        while self._pending:
-            await asyncio.shield(self._pending[-1])
+        await self._pending.drain()
 
     async def on_stop(self) -> None:
         """Finish and commit what was handed over before faust's consumer stops."""
