@@ -13,18 +13,36 @@ from sharing_protocols.topics import topic_source
 from stream_processors.settings import loader_group
 
 
-def lag_by_topic(kafka: KafkaSettings, access: BrokerAccess | None = None) -> dict[str, int]:
-    """Messages on each of the deployment's partner topics (all there are now) not yet committed by the loader,
-    asked as `access` (default: the operator's, broker_access("admin"); the worker's principal may ask too).
+class LagReader:
+    """Reads the loader's lag again and again on one pair of broker clients (made at the first read, made anew after
+    a broker error), so a watch that asks every few seconds does not sign in twice per read."""
 
-    A partition the loader has committed nothing on counts from its beginning, so a topic created since the loader
-    last looked counts in full until the loader subscribes to it and catches up.
-    """
-    options = (access or broker_access("admin")).kafka_python()
-    consumer = KafkaConsumer(**options, client_id="hub-lag")
-    admin = KafkaAdminClient(**options, client_id="hub-lag")
-    try:
-        topics = sorted(name for name in consumer.topics() if topic_source(kafka.topic_prefix, name) is not None)
+    def __init__(self, kafka: KafkaSettings, access: BrokerAccess | None = None) -> None:
+        self._kafka = kafka
+        self._options = (access or broker_access("admin")).kafka_python()
+        self._clients: tuple[KafkaConsumer, KafkaAdminClient] | None = None
+
+    def read(self) -> dict[str, int]:
+        """Messages on each of the deployment's partner topics (all there are now) not yet committed by the loader.
+
+        A partition the loader has committed nothing on counts from its beginning, so a topic created since the
+        loader last looked counts in full until the loader subscribes to it and catches up.
+        """
+        if self._clients is None:
+            consumer = KafkaConsumer(**self._options, client_id="hub-lag")
+            try:
+                self._clients = consumer, KafkaAdminClient(**self._options, client_id="hub-lag")
+            except BaseException:
+                consumer.close()
+                raise
+        try:
+            return self._read(*self._clients)
+        except BaseException:
+            self.close()
+            raise
+
+    def _read(self, consumer: KafkaConsumer, admin: KafkaAdminClient) -> dict[str, int]:
+        topics = sorted(name for name in consumer.topics() if topic_source(self._kafka.topic_prefix, name) is not None)
         partitions = [
             TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or [])
         ]
@@ -33,16 +51,31 @@ def lag_by_topic(kafka: KafkaSettings, access: BrokerAccess | None = None) -> di
             return lag
         ends = consumer.end_offsets(partitions)
         begins = consumer.beginning_offsets(partitions)
-        group = loader_group(kafka.topic_prefix)
+        group = loader_group(self._kafka.topic_prefix)
         committed = admin.list_group_offsets({group: partitions}).get(group, {})
         for tp in partitions:
             meta = committed.get(tp)
             done = meta.offset if meta is not None and meta.offset >= 0 else begins[tp]
             lag[tp.topic] += max(0, ends[tp] - done)
         return lag
+
+    def close(self) -> None:
+        """Close the clients (the next read makes new ones)."""
+        if self._clients is not None:
+            consumer, admin = self._clients
+            self._clients = None
+            consumer.close()
+            admin.close()
+
+
+def lag_by_topic(kafka: KafkaSettings, access: BrokerAccess | None = None) -> dict[str, int]:
+    """One read of `LagReader` (as `access`, default the operator's: the worker's principal may ask too), its
+    clients closed after."""
+    reader = LagReader(kafka, access)
+    try:
+        return reader.read()
     finally:
-        consumer.close()
-        admin.close()
+        reader.close()
 
 
 def consumer_lag(kafka: KafkaSettings, access: BrokerAccess | None = None) -> int:
@@ -55,15 +88,18 @@ def wait_for_loader(kafka: KafkaSettings, timeout: float, poll: float = 1.0, acc
 
     Retriable broker errors (a new broker has no group coordinator for a moment) are waited out.
     """
-    access = access or broker_access("admin")
+    reader = LagReader(kafka, access)
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            lag = consumer_lag(kafka, access)
-        except KafkaError as exc:
-            if not exc.retriable or time.monotonic() >= deadline:
-                raise
-            lag = -1  # e.g. the group coordinator is not there yet on a new broker
-        if lag == 0 or time.monotonic() >= deadline:
-            return lag
-        time.sleep(poll)
+    try:
+        while True:
+            try:
+                lag = sum(reader.read().values())
+            except KafkaError as exc:
+                if not exc.retriable or time.monotonic() >= deadline:
+                    raise
+                lag = -1  # e.g. the group coordinator is not there yet on a new broker
+            if lag == 0 or time.monotonic() >= deadline:
+                return lag
+            time.sleep(poll)
+    finally:
+        reader.close()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import faust
 import typer
 
-from deploy.lag import lag_by_topic
+from deploy.lag import LagReader
 from deploy.protocol_files import configured_register
 from deploy.settings import (
     BrokerCredentialsError,
@@ -48,7 +50,7 @@ def start_signals(settings: WorkerSettings, kafka: KafkaSettings) -> WorkerMetri
     url = warehouse_settings("worker").url
     signals = WorkerSignals(
         metrics,
-        read_lag=lambda: lag_by_topic(kafka, settings.broker),
+        read_lag=LagReader(kafka, settings.broker).read,
         ask_database=lambda: ask_once(url, timeout=2.0),
         max_lag=settings.ready_lag,
     )
@@ -74,6 +76,9 @@ def worker() -> None:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     quieten_faust()
+    # kafka-python serves only the lag watch and the topics wait here: its connection chatter at INFO says nothing
+    # the worker's own lines do not; its warnings and errors stay.
+    logging.getLogger("kafka").setLevel(logging.WARNING)
     loader = warehouse_loader(settings, configured_register())
     kafka = KafkaSettings()
     metrics = start_signals(settings, kafka)

@@ -6,18 +6,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.faults.conftest import Stack, progress, street_topic
 from tests.support.audit import audit
 from tests.support.hub import HubEnv, Worker, group_members, publishing, wait_for
 
 
-@pytest.mark.skip(
-    reason="known defect, not yet found: a worker told 'member_id was not recognized' during the rebalance to four "
-    "never rejoins (alive, on CPU, logging nothing; the group stays Stable with 3), so four members never form; "
-    "2026-12-03 fault run, stream_processors/fetcher.py and aiokafka's rejoin are the suspects"
-)
 def test_two_then_four_workers_one_killed_and_one_added_mid_load_lose_and_double_nothing(
     hub_env: HubEnv, stack: Stack, police_file: Path, tmp_path: Path
 ) -> None:

@@ -21,6 +21,7 @@ from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from producers.feed_registry import get_feed
+from stream_processors.worker_signals import LAG_POLL_SECONDS
 from tests.support.hub import HubEnv, Worker
 from tests.support.open_data import EASTBOURNE_STREET
 
@@ -140,6 +141,16 @@ def test_the_lag_is_read_by_topic(hub_env: HubEnv, loaded: None, port: int) -> N
             break
         time.sleep(1)
     assert lags.get(topic) == 0
+
+
+def test_the_lag_watch_keeps_kafka_python_chatter_out_of_the_log(loaded: None, worker: Worker) -> None:
+    ready = "[^Worker]: Ready"  # faust has set the log up by then: lines from earlier reads would not be in it
+    assert ready in worker.log.read_text()
+    time.sleep(2 * LAG_POLL_SECONDS + 1)  # two lag reads at least
+    log = worker.log.read_text()
+    assert "batch of" in log  # the log is the worker's INFO log
+    # kafka-python logs each new client's connections at INFO, naming its client id: lines at every read
+    assert "client_id=hub-lag" not in log
 
 
 def test_no_area_code_or_id_in_a_label(loaded: None, port: int) -> None:

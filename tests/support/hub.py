@@ -337,6 +337,7 @@ class Worker:
             **(extra_env or {}),
         }
         self._handle = log.open("a")
+        self.started_at = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "deploy.cli", "worker"], env=env, stdout=self._handle, stderr=subprocess.STDOUT
         )
