@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from deploy.cli import app
+from deploy.cli import main
 
-app()
+main()
