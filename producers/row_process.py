@@ -17,6 +17,7 @@ the parent: the child is killed and reaped. A parent killed: the child's next wr
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pickle
 import signal
@@ -37,9 +38,11 @@ from producers.publisher import Outbound
 
 ROW_PROCESS_MIN_BYTES = 4 * 1024 * 1024  # files this large or larger: row work in a child process
 BATCH_RECORDS = 2000  # records per write to the pipe
+PIPE_BYTES = 1 << 20  # the pipe's capacity: a batch is read in one call once written, few GIL releases
 EXIT_PARENT_GONE = 3  # the child's exit status when its parent stopped reading
 
-# Frames on the pipe: (kind, payload), in this order: ROWS*, then one of DONE, REFUSED, FAILED.
+# Frames on the pipe: an 8-byte length, then a pickle of (kind, payload); in this order: ROWS*, then one of
+# DONE, REFUSED, FAILED.
 ROWS = "rows"  # list of (source row, key, value, headers)
 DONE = "done"  # the PublishSummary
 REFUSED = "refused"  # SourceFileError's message: the file cannot be used
@@ -95,6 +98,8 @@ class RowProcess:
 
     def __init__(self, feed: Feed[Any], path: Path, options: SourceOptions) -> None:
         read_end, write_end = os.pipe()  # the read end is not inherited: a killed parent breaks the pipe
+        with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: the default size will do
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-P", "-m", "producers.row_process", str(write_end)],
@@ -109,7 +114,7 @@ class RowProcess:
             raise
         finally:
             os.close(write_end)
-        self._frames: BinaryIO = os.fdopen(read_end, "rb")
+        self._frames = os.fdopen(read_end, "rb", buffering=0)
         self.summary: PublishSummary | None = None
         self.sent = 0
         self.last_row: int | None = None
@@ -125,12 +130,29 @@ class RowProcess:
     def pid(self) -> int:
         return self._process.pid
 
+    def _read(self, size: int) -> bytearray | None:
+        """The next `size` bytes of the pipe; None if it ends first."""
+        data = bytearray(size)
+        view, got = memoryview(data), 0
+        while got < size:
+            n = self._frames.readinto(view[got:])
+            if not n:
+                return None
+            got += n
+        return data
+
+    def _frame(self) -> tuple[str, Any]:
+        """The next frame; RowProcessEnded if the child ended without finishing one."""
+        length = self._read(8)
+        frame = self._read(int.from_bytes(length, "little")) if length is not None else None
+        if frame is None:
+            raise RowProcessEnded(_ended(self._process.wait()), self.sent, self.last_row)
+        kind, payload = pickle.loads(frame)
+        return kind, payload
+
     def __iter__(self) -> Iterator[tuple[int, Record]]:
         while True:
-            try:
-                kind, payload = pickle.load(self._frames)
-            except (EOFError, pickle.UnpicklingError):
-                raise RowProcessEnded(_ended(self._process.wait()), self.sent, self.last_row) from None
+            kind, payload = self._frame()
             if kind == ROWS:
                 for row, key, value, headers in payload:
                     yield row, Record(key, value, headers)
@@ -193,7 +215,8 @@ def publish_rows(
 
 
 def _write(out: BinaryIO, kind: str, payload: object) -> None:
-    pickle.dump((kind, payload), out, protocol=pickle.HIGHEST_PROTOCOL)
+    frame = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(len(frame).to_bytes(8, "little") + frame)
     out.flush()
 
 
