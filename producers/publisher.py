@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, MessageSizeTooLargeError
@@ -70,6 +70,17 @@ class Message:
         return record_size(self.key, self.value, headers) <= limit
 
 
+class Outbound(Protocol):
+    """What `Publisher.send` needs of a record: a Message, or one serialised by `producers.row_process`."""
+
+    @property
+    def key(self) -> bytes: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> list[tuple[str, bytes]]: ...
+
+
 _FIXED_OVERHEAD = DefaultRecordBatchBuilder.HEADER_STRUCT.size + DefaultRecordBatchBuilder.MAX_RECORD_OVERHEAD
 _VARINT_MAX = 5  # bytes of a varint length below 2**31
 
@@ -91,7 +102,7 @@ PRODUCER_SETTINGS: dict[str, Any] = {
 }
 
 
-Refused = tuple[str, int | None, Message]  # topic, source row, message
+Refused = tuple[str, int | None, Outbound]  # topic, source row, message
 SEND_TIMEOUT_S = 60  # for a record re-sent alone after the broker refused one as too large
 
 
@@ -134,7 +145,7 @@ class Publisher:
             else:
                 self.failed.append(type(exc).__name__)
 
-    def send(self, topic: str, message: Message, row: int | None = None) -> None:
+    def send(self, topic: str, message: Outbound, row: int | None = None) -> None:
         """An event (JSON value) or a retraction (null value: a tombstone), keyed by the event id, as serialised in
         `message`; `row` is the source row it came from, reported in `too_large` if the record is refused for its
         size."""

@@ -25,8 +25,9 @@ from producers.code_lists import CodeListError
 from producers.csv_source import EXTRA_COLUMNS_OPTION, SourceFileError
 from producers.feed import Feed
 from producers.feed_registry import UnknownDatasetError, get_feed
-from producers.publish import PublishSummary, publish_file
-from producers.publisher import Message, Publisher
+from producers.publish import PublishSummary
+from producers.publisher import Outbound, Publisher
+from producers.row_process import RowProcessEnded, publish_rows
 from producers.source_options import build_source_options
 from sharing_protocols.topics import topic_source
 
@@ -40,7 +41,7 @@ PROGRESS_EVERY = 1000
 EXIT_REJECTED = 1  # the file was read to its end, but some rows were rejected
 EXIT_UNUSABLE = 2  # the file, the partner's keys or the topic cannot be used: nothing was sent
 EXIT_UNDELIVERED = 3  # the broker refused the credential or did not acknowledge every event
-EXIT_BROKEN = 4  # the file broke part-way: rows before the break as summarised, the rest not attempted
+EXIT_BROKEN = 4  # the file broke part-way (or its row process ended): rows after it not attempted
 
 
 def _report(summary: PublishSummary, delivered: int, failed: list[str]) -> None:
@@ -64,6 +65,21 @@ def _report(summary: PublishSummary, delivered: int, failed: list[str]) -> None:
         console.print(f"  the file broke: {summary.broken}", markup=False, highlight=False)
     if failed:
         console.print(f"  [red]{len(failed)} events were not delivered: {sorted(set(failed))}[/red]")
+
+
+def row_process_ended(file: Path, ended: RowProcessEnded, delivered: int) -> str:
+    """The one line for a file whose row process ended part-way: how many events the broker acknowledged, up to
+    which source row."""
+    upto = f"up to row {ended.last_row}" if ended.last_row is not None else "none"
+    acknowledged = (
+        f"{delivered} events acknowledged by the broker ({upto})"
+        if delivered == ended.sent
+        else f"{delivered} of the {ended.sent} events sent ({upto}) acknowledged by the broker"
+    )
+    return (
+        f"{file}: the process reading its rows {ended.how}: {acknowledged}; the rows after it were not "
+        "attempted (publish the file again: events already sent keep their ids)"
+    )
 
 
 def exit_code(summary: PublishSummary, failed: list[str]) -> int:
@@ -143,7 +159,7 @@ def publish(
     1 rows were rejected;
     2 the file, the keys or the topic cannot be used (nothing was sent);
     3 the broker refused the credential or did not acknowledge every event;
-    4 the file broke part-way (the rows after the break were not attempted).
+    4 the file broke part-way, or the process working on its rows ended (the rows after were not attempted).
     """
     spec = feed_argument(feed)
     base = producer_settings()
@@ -188,19 +204,25 @@ def publish(
         task = progress.add_task(f"publishing {file.name}", total=None)
         sent = 0
 
-        def send(message: Message, row: int) -> None:
+        def send(message: Outbound, row: int) -> None:
             nonlocal sent
             publisher.send(topic, message, row)
             sent += 1
             if sent % PROGRESS_EVERY == 0:
                 progress.update(task, completed=sent)
 
+        ended: RowProcessEnded | None = None
         try:
-            summary = publish_file(spec, file, options, send)
+            summary = publish_rows(spec, file, options, send)
         except SourceFileError as exc:
             console.print(str(exc), markup=False, highlight=False)
             raise typer.Exit(EXIT_UNUSABLE) from None
+        except RowProcessEnded as exc:
+            ended = exc
         publisher.flush()
+    if ended is not None:
+        console.print(row_process_ended(file, ended, publisher.delivered), markup=False, highlight=False)
+        raise typer.Exit(EXIT_BROKEN)
     for row in publisher.too_large:
         summary.refused_by_broker(row)
     _report(summary, publisher.delivered, publisher.failed)
