@@ -7,6 +7,10 @@ The upsert, the deletes and the retraction's removal are guarded by dataset and 
 a message never replaces or removes a stored version from a later offset of the same topic partition (`hub replay`
 re-reads the topics while the worker may be loading newer versions).
 
+A batch none of whose events has an earlier decision (the worker's usual batch) has none stored or retired, so its
+latest versions go in with one insert, without the stored-version probes (`_NEW`); any other batch keeps the
+record keys of its stored events, drops versions that moved month, and upserts (`_UPSERT_STEPS`).
+
 Each (dataset, partner) keeps the id scheme of its first message that names one (`feed_id_scheme`): a message or
 tombstone naming another is dead-lettered (`id_scheme_conflict`), so that one record published under two schemes
 (two different event ids) is never loaded twice.
