@@ -7,6 +7,10 @@ The upsert, the deletes and the retraction's removal are guarded by dataset and 
 a message never replaces or removes a stored version from a later offset of the same topic partition (`hub replay`
 re-reads the topics while the worker may be loading newer versions).
 
+A batch none of whose events has an earlier decision (the worker's usual batch) has none stored or retired, so its
+latest versions go in with one insert, without the stored-version probes (`_NEW`); any other batch keeps the
+record keys of its stored events, drops versions that moved month, and upserts (`_UPSERT_STEPS`).
+
 Each (dataset, partner) keeps the id scheme of its first message that names one (`feed_id_scheme`): a message or
 tombstone naming another is dead-lettered (`id_scheme_conflict`), so that one record published under two schemes
 (two different event ids) is never loaded twice.
@@ -250,7 +254,28 @@ AND NOT ({_stored_later("event", "EXCLUDED")})
 AND ({", ".join(f"event.{c}" for c in _CHANGED)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _CHANGED)})
 """
 
-_UPSERT_STAGED = ";\n".join((_PARTITIONS, _KEEP_KEYS, _MOVED, _UPSERT))
+# A batch none of whose events has an earlier decision has none stored or retired (every stored or retired event came
+# with its decision, and decisions are never deleted): no key to keep, no moved version, no stored version to probe
+# for. Its latest versions go in with one insert; the upsert's guards stay for a writer that committed one of its
+# events after the batch read the owners (`hub replay` beside the worker).
+_NEW = f"""
+INSERT INTO event ({", ".join(_STORED)})
+SELECT {", ".join(_SELECTED)}
+FROM (SELECT DISTINCT ON (event_id) * FROM stage_event ORDER BY event_id, batch_seq DESC) s
+ON CONFLICT (event_id, period_month) DO UPDATE SET {", ".join(_UPDATED)}, loaded_at = now()
+WHERE (event.dataset, event.partner) = (EXCLUDED.dataset, EXCLUDED.partner)
+AND NOT ({_stored_later("event", "EXCLUDED")}) AND event.fields_retired = '{{}}'
+AND ({", ".join(f"event.{c}" for c in _CHANGED)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _CHANGED)})
+"""
+
+Step = tuple[str, str]  # a statement's name (for `benchmarks/sink_statements.py`) and its SQL
+_UPSERT_STEPS: tuple[Step, ...] = (
+    ("partitions", _PARTITIONS),
+    ("keep_keys", _KEEP_KEYS),
+    ("moved", _MOVED),
+    ("upsert", _UPSERT),
+)
+_NEW_STEPS: tuple[Step, ...] = (("partitions", _PARTITIONS), ("insert_new", _NEW))
 
 
 def _insert(table: str, row_type: type, conflict: str, rows: int = 1) -> str:
@@ -297,14 +322,13 @@ def _copy_values(row: tuple[object, ...], arrays: tuple[int, ...]) -> list[objec
     return values
 
 
-def _insert_decisions(cur: psycopg.Cursor[Any], decisions: Sequence[DecisionRow], replay_id: int | None) -> None:
-    """Append `decisions`, each naming `replay_id` (None: the worker's); one already recorded is skipped."""
+def _stage_decisions(cur: psycopg.Cursor[Any], decisions: Sequence[DecisionRow]) -> None:
+    """Copy `decisions` into staging, numbered in batch order."""
     with cur.copy(f"COPY stage_decision ({', '.join(_DECISION_COLUMNS)}, seq) FROM STDIN") as copy:
         for seq, row in enumerate(decisions):
             values = _copy_values(row, _DECISION_ARRAYS)
             values.append(seq)
             copy.write_row(values)
-    cur.execute(_DECISIONS, (replay_id,))
 
 
 _DEAD_LETTER = _insert("dead_letter", DeadLetterRow, "source_topic, source_partition, source_offset")
@@ -490,7 +514,8 @@ class WarehouseSink:
                 by_scheme = scheme_refusals([*claims, *retractions], kept)
                 claims = [c for c in claims if c.key not in by_scheme.refused]
                 retractions = [r for r in retractions if r.key not in by_scheme.refused]
-                stored = _owners(cur, {c.event_id for c in claims} | {r.event_id for r in retractions})
+                touched = {c.event_id for c in claims} | {r.event_id for r in retractions}
+                stored = _owners(cur, touched | {e.event_id for e in events})
                 by_owner = refusals(claims, retractions, stored)
                 gone = by_scheme.refused | by_owner.refused
                 made = [*by_scheme.dead_letters, *by_owner.dead_letters]
@@ -503,14 +528,16 @@ class WarehouseSink:
                     with cur.copy(f"COPY stage_event ({', '.join(_STAGED)}) FROM STDIN") as copy:
                         for row in events:
                             copy.write_row(_copy_values(row, _EVENT_ARRAYS))
-                    cur.execute(_UPSERT_STAGED)  # one round trip: none of its statements takes a parameter
+                    new = not any(e.event_id in stored for e in events)  # no earlier decision: none stored
+                    self._steps(cur, _NEW_STEPS if new else _UPSERT_STEPS)
                 if retractions:
                     cur.executemany(_RETRACTION, [asdict(r) for r in retractions])
                 if withdrawn:
                     rows = [(*key, *where) for key, *where in withdrawals(withdrawn, claims, retractions)]
                     cur.execute(_WITHDRAW, tuple(list(column) for column in zip(*rows, strict=True)))
                 if decisions:
-                    _insert_decisions(cur, decisions, self._replay_id)
+                    _stage_decisions(cur, decisions)
+                    self._execute(cur, "decisions", _DECISIONS, (self._replay_id,))
                 if letters:
                     cur.executemany(_DEAD_LETTER, [_sql_values(d) for d in letters])
             conn.commit()
@@ -518,6 +545,14 @@ class WarehouseSink:
             self.close()
             raise
         return made
+
+    def _steps(self, cur: psycopg.Cursor[Any], steps: Sequence[Step]) -> None:
+        """Run `steps` (statements without parameters) in one round trip."""
+        cur.execute(";\n".join(sql for _, sql in steps))
+
+    def _execute(self, cur: psycopg.Cursor[Any], name: str, sql: str, params: Sequence[object]) -> None:
+        """Run the statement `name`."""
+        cur.execute(sql, params)
 
     def close(self) -> None:
         if self._conn is not None:

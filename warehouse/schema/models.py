@@ -104,7 +104,6 @@ class Event(Base):
 
     __table_args__ = (
         Index("ix_event_counts", "dataset", "period_month", "ward_code", "category"),
-        Index("ix_event_geom", "geom", postgresql_using="gist"),
         {"postgresql_partition_by": "RANGE (period_month)"},
     )
 
@@ -170,8 +169,6 @@ class FeedEvent(Base):
     fields_present: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
     fingerprint: Mapped[str | None] = mapped_column(String, nullable=True)
     geocoded: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
-
-    __table_args__ = (Index("feed_event_feed", "dataset", "partner"),)
 
 
 class FeedTotal(Base):

@@ -1,0 +1,233 @@
+"""The warehouse write statement by statement: database time per event on real batches, triggers apart.
+
+Jittered police.uk rows (`benchmarks/jitter.py`) go through the loader's batch path (decode, geocode, decide,
+shape) in batches of `--batch`; each batch is then written by a `WarehouseSink` whose statements run under
+`EXPLAIN (ANALYZE, FORMAT JSON)`: a statement's own time is its execution time less its triggers', and each
+statement trigger (`event_count_*`, `decision_feed_event`) is reported on its own line. The COPYs into staging and
+the round trips between statements are the rest of the write's wall time ("copy and round trips"). EXPLAIN's
+instrumentation adds some time to every statement; compare lines of one run, not with `loader_stages`.
+
+Each path writes to its own fresh, migrated database of the local stack: `new` is the sink as it is (a batch none
+of whose events has an earlier decision goes in with one insert), `old` forces the stored-version path of every
+batch on a warehouse migrated only to `--old-revision` (the sink and schema before the new-events insert and
+migration 0026). `--redeliver` then writes the same batches again (every event
+stored: the stored-version path for both).
+
+`--triggers` asks instead whether the two statement triggers' work would cost less done beside the write than in
+triggers: the last batch's event and decision rows (taken from a database that loaded every batch) are inserted
+into one that loaded all but the last, in rounds each rolled back, (a) with the triggers, (b) with the triggers
+disabled and their own statements (migrations 0017 and 0022) run on the same rows after the inserts, as the
+sink would run them from its staged batch, and (c) with no aggregate at all, the floor.
+
+    .venv/bin/hub up
+    .venv/bin/python -m benchmarks.sink_statements --events 50000 [--batch 5000] [--paths new,old] [--redeliver]
+    .venv/bin/python -m benchmarks.sink_statements --events 20000 --triggers [--rounds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import statistics
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+import psycopg
+
+from benchmarks.loader_stages import AT, bench_geocoder, messages, packaged_register
+from deploy.settings import LocalSettings
+from stream_processors import batch
+from stream_processors.batch import BatchResult
+from warehouse import sink as sink_module
+from warehouse.schema.db import libpq_url
+from warehouse.sink import Step, WarehouseSink
+
+
+class ProfilingSink(WarehouseSink):
+    """A sink whose statements run under EXPLAIN ANALYZE, their times (ms) added to `ms` by statement and trigger."""
+
+    def __init__(self, url: str, stored_path: bool) -> None:
+        super().__init__(url)
+        self.stored_path = stored_path  # take the stored-version path for every batch
+        self.ms: dict[str, float] = defaultdict(float)
+
+    def _steps(self, cur: psycopg.Cursor[Any], steps: Sequence[Step]) -> None:
+        if self.stored_path and steps == sink_module._NEW_STEPS:
+            steps = sink_module._UPSERT_STEPS
+        for name, sql in steps:
+            self._execute(cur, name, sql, ())
+
+    def _execute(self, cur: psycopg.Cursor[Any], name: str, sql: str, params: Sequence[object]) -> None:
+        row = cur.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params or None).fetchone()
+        assert row is not None
+        plan = cast(list[dict[str, Any]], row[0] if not isinstance(row[0], str) else json.loads(row[0]))[0]
+        triggers = 0.0
+        for trigger in plan.get("Triggers", []):
+            self.ms[f"  trigger {trigger['Trigger Name']}"] += trigger["Time"]
+            triggers += trigger["Time"]
+        self.ms[name] += plan["Execution Time"] - triggers
+
+
+def _write(sink: WarehouseSink, result: BatchResult) -> None:
+    sink.write(
+        result.events, result.dead_letters, result.decisions, result.withdrawn, result.retractions, result.claims
+    )
+
+
+def profile(url: str, results: Sequence[BatchResult], stored_path: bool, passes: int) -> list[dict[str, float]]:
+    """Each pass's milliseconds by statement (and trigger, and the wall time of the whole write) over `results`."""
+    out: list[dict[str, float]] = []
+    sink = ProfilingSink(url, stored_path)
+    try:
+        for _ in range(passes):
+            sink.ms = defaultdict(float)
+            started = time.perf_counter()
+            for result in results:
+                _write(sink, result)
+            wall = (time.perf_counter() - started) * 1000
+            sink.ms["copy and round trips"] = wall - sum(sink.ms.values())
+            sink.ms["write (wall)"] = wall
+            out.append(dict(sink.ms))
+    finally:
+        sink.close()
+    return out
+
+
+def _copied_out(conn: psycopg.Connection[Any], sql: str) -> bytes:
+    out = bytearray()
+    with conn.cursor().copy(f"COPY ({sql}) TO STDOUT") as copy:
+        for block in copy:
+            out += block
+    return bytes(out)
+
+
+def _trigger_statements() -> tuple[str, str]:
+    """The statements the event_count insert trigger (0022) and the data-quality trigger (0017) run, over tables
+    named as their transition tables (`new_rows`, `added`)."""
+    counts = importlib.import_module("warehouse.schema.migrations.versions.0022_district_counts")
+    quality = importlib.import_module("warehouse.schema.migrations.versions.0017_feed_events")
+    body = counts._function("hub_event_count_added", counts.ADDED).split("BEGIN\n", 1)[1]
+    return body.split(";\n    RETURN NULL")[0], quality._merge("added")
+
+
+def triggers_beside(results: Sequence[BatchResult], rounds: int) -> dict[str, list[float]]:
+    """Seconds of inserting the last batch's rows, per round: with the triggers, with their statements run beside,
+    with neither (see the module's note)."""
+    from deploy import local
+    from warehouse.schema import migrate
+
+    tag = uuid.uuid4().hex[:8]
+    names = {"all": f"bench_trig_all_{tag}", "before": f"bench_trig_before_{tag}"}
+    urls = {k: local.create_database(name) for k, name in names.items()}
+    spent: dict[str, list[float]] = {"triggers": [], "beside": [], "none": []}
+    try:
+        for k, url in urls.items():
+            migrate.upgrade(url)
+            sink = WarehouseSink(url)
+            for result in results if k == "all" else results[:-1]:
+                _write(sink, result)
+            sink.close()
+        with (
+            psycopg.connect(libpq_url(urls["all"])) as source,
+            psycopg.connect(libpq_url(urls["before"])) as conn,
+        ):
+            last = cast(tuple[int], conn.execute("SELECT max(id) FROM decision").fetchone())[0]
+            ids = ", ".join(f"'{e.event_id}'" for e in results[-1].events)
+            events = _copied_out(source, f"SELECT * FROM event WHERE event_id IN ({ids})")
+            decisions = _copied_out(source, f"SELECT * FROM decision WHERE id > {last}")
+            conn.execute("CREATE TEMP TABLE new_rows AS SELECT * FROM event WITH NO DATA")
+            conn.execute("CREATE TEMP TABLE added AS SELECT * FROM decision WITH NO DATA")
+            conn.commit()
+            counts, quality = _trigger_statements()
+            for _ in range(rounds):
+                for mode in spent:
+                    with conn.cursor() as cur:
+                        for table, data in (("new_rows", events), ("added", decisions)):
+                            with cur.copy(f"COPY {table} FROM STDIN") as copy:
+                                copy.write(data)
+                        if mode != "triggers":
+                            cur.execute("ALTER TABLE event DISABLE TRIGGER event_count_insert")
+                            cur.execute("ALTER TABLE decision DISABLE TRIGGER decision_feed_event")
+                        started = time.perf_counter()
+                        cur.execute("INSERT INTO event SELECT * FROM new_rows")
+                        cur.execute("INSERT INTO decision SELECT * FROM added")
+                        if mode == "beside":
+                            cur.execute(counts)
+                            cur.execute(quality)
+                        spent[mode].append(time.perf_counter() - started)
+                    conn.rollback()
+    finally:
+        for name in names.values():
+            local.drop_database(name)
+    return spent
+
+
+def report(columns: dict[str, dict[str, float]], events: int) -> list[str]:
+    """A table of microseconds per event: one line per statement, one column per run."""
+    names = sorted({n for ms in columns.values() for n in ms if n != "write (wall)"}, key=lambda n: n.strip())
+    lines = [f"{'statement':40}" + "".join(f"{label:>18}" for label in columns)]
+    for name in [*names, "write (wall)"]:
+        cells = "".join(f"{ms[name] / events * 1000:18.1f}" if name in ms else f"{'':>18}" for ms in columns.values())
+        lines.append(f"{name:40}{cells}")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--paths", default="new,old", help="new (the sink as it is), old (stored-version path)")
+    parser.add_argument("--redeliver", action="store_true", help="write the same batches a second time")
+    parser.add_argument("--triggers", action="store_true", help="the triggers' work in triggers or beside")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of --triggers")
+    parser.add_argument("--old-revision", default="0024", help="the revision the old path's warehouse is at")
+    args = parser.parse_args()
+    from deploy import local
+    from warehouse.schema import migrate
+
+    settings = LocalSettings()
+    shared = settings.shared_data.resolve()
+    msgs = messages(shared, settings.home.resolve() / "bench", args.events, "hub")
+    geocoder, register = bench_geocoder(shared), packaged_register()
+    memo = batch.memo_for(register, AT, None)
+    at: datetime = AT
+    results = [
+        batch.process(msgs[i : i + args.batch], geocoder, "hub", register, at, memo)
+        for i in range(0, len(msgs), args.batch)
+    ]
+    loaded = sum(len(r.events) for r in results)
+    for line in local.up():
+        print(line)
+    if args.triggers:
+        spent = triggers_beside(results, args.rounds)
+        count = len(results[-1].events)
+        print(f"the last batch of {args.batch:,} ({count:,} events), us per event, median of {args.rounds} rounds:")
+        for mode, seconds in spent.items():
+            every = ", ".join(f"{s / count * 1e6:.0f}" for s in seconds)
+            print(f"{mode:10} {statistics.median(seconds) / count * 1e6:8.1f}   ({every})")
+        return
+    columns: dict[str, dict[str, float]] = {}
+    for path in args.paths.split(","):
+        name = f"bench_sink_{path}_{uuid.uuid4().hex[:8]}"
+        url = local.create_database(name)
+        try:
+            migrate.upgrade(url, args.old_revision if path == "old" else "head")
+            passes = profile(url, results, path == "old", 2 if args.redeliver else 1)
+        finally:
+            local.drop_database(name)
+        columns[path] = passes[0]
+        if args.redeliver:
+            columns[f"{path} redelivered"] = passes[1]
+    print(f"{args.events:,} police.uk rows in batches of {args.batch:,}: {loaded:,} events loaded")
+    print("database time per event (us), from EXPLAIN ANALYZE; triggers apart from their statement:")
+    for line in report(columns, args.events):
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
