@@ -24,12 +24,12 @@ from api.caller import Caller
 from api.linked_query import Parts
 from api.schemas.common import DisclosureOut
 from api.ward_parents import WardParents
-from sharing_protocols.differencing import MAX_EARLIER, guard, lines
+from sharing_protocols.differencing import MAX_EARLIER, Withheld, guard, lines, nothing_new
 from sharing_protocols.disclosure import Key, ProtectedTable, Rule, Value
 from sharing_protocols.periods import Period, PeriodType
 from sharing_protocols.release_record import ReleasedFigure
 from warehouse.queries.aggregates import Level
-from warehouse.queries.releases import categories_asked, earlier_figures
+from warehouse.queries.releases import categories_asked, earlier_figures, shown_alike
 
 UNLOCATED = "(unlocated)"  # events placed in no area, as an area of the record
 NO_CATEGORY = "(none)"  # events whose category was not released, as a category of the record
@@ -252,7 +252,8 @@ class Recorder:
     Perturbed (cell key) figures are recorded, not guarded: a difference of two is noise. Threshold-and-round
     figures go through the differencing guard against the figures of the same datasets released to the
     organisation before, whichever endpoint and level released them, compared over their base areas (`at_base`:
-    a district as its wards), on a line of the answer's figures (all the guard needs).
+    a district as its wards), on a line of the answer's figures (all the guard needs); an answer all of whose figures
+    the organisation was shown before alike (same value and rule) is released without the search (`nothing_new`).
     `margins` False: the endpoint shows the table's cells only (rates, trends, OGC items), so only they are
     released, recorded and guarded. `periods`: the table's periods when they are not the query's (trends add the
     periods they compare with).
@@ -318,9 +319,11 @@ class Recorder:
         new = at_base(self.wards, level, figures)
         compared = [figure.at_base() for figure in new]
         base = compared[0].level if compared else level.value
-        asked = categories_asked(self.session, org, sorted({figure.dataset for figure in new}), base)
-        earlier = earlier_figures(self.session, org, base, lines(compared, asked), MAX_EARLIER + 1)
-        guarded, withheld = guard(earlier, compared, asked)
+        guarded, withheld = list(compared), list[Withheld]()
+        if compared and not nothing_new(compared, shown_alike(self.session, org, base, compared)):
+            asked = categories_asked(self.session, org, sorted({figure.dataset for figure in new}), base)
+            earlier = earlier_figures(self.session, org, base, lines(compared, asked), MAX_EARLIER + 1)
+            guarded, withheld = guard(earlier, compared, asked)
         self.released.extend(replace(shown, value=after.value) for shown, after in zip(new, guarded, strict=True))
         self.reasons.extend(f"{named(new[w.index])}: {w.reason}" for w in withheld)
         return [

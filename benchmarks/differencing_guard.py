@@ -17,6 +17,11 @@ Three ways per request, each checked to withhold exactly the same figures:
 - bounded, as read: the same given what the warehouse now reads (the figures on the answer's lines, alike ones
   once; worked out in memory here by tests/support/guard_history.py, not timed: the database does it by index).
 
+Then each request asked again, its answer as released now in the history: the bounded guard's search as read
+again ("again: search") against the shortcut that releases an answer every figure of which was shown alike
+(`nothing_new`, over the set of figures shown; the database looks them up by index, not timed), both checked to
+withhold nothing.
+
     .venv/bin/python -m benchmarks.differencing_guard [--sizes 1000 10000 100000] [--requests 5]
 """
 
@@ -31,7 +36,7 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from sharing_protocols.differencing import asked, guard
+from sharing_protocols.differencing import alike, asked, guard, nothing_new
 from sharing_protocols.release_record import ReleasedFigure
 from tests.support import differencing_reference as reference
 from tests.support.guard_history import read
@@ -151,13 +156,15 @@ def main() -> None:
     timer = Timer(reference, ("_known", "_disclosure"))
     print(
         f"{'N earlier':>10} {'read':>7} {'withheld':>8} {'baseline':>10} {'(history':>9} {'search)':>8} "
-        f"{'restarts':>8} {'bounded':>9} {'ratio':>7} {'as read':>9} {'ratio':>7}"
+        f"{'restarts':>8} {'bounded':>9} {'ratio':>7} {'as read':>9} {'ratio':>7} {'again: search':>13} "
+        f"{'shortcut':>9}"
     )
     for size in args.sizes:
         world = World.make(args.seed)
         earlier = world.history(size)
         categories = asked(earlier)
-        old = new = narrow = 0.0
+        old = new = narrow = search = shortcut = 0.0
+        shown = {alike(f) for f in earlier}
         spent = dict.fromkeys(timer.spent, 0.0)
         restarts = withheld = considered = 0
         for answer in world.requests(args.requests):
@@ -177,11 +184,21 @@ def main() -> None:
                 assert result[0] == expected[0]
                 assert result[1] == expected[1]
             withheld += len(expected[1])
+            history = [*earlier, *got[0]]
+            seen = read(history, got[0])
+            took, again = _clock(partial(guard, seen, got[0], asked(history)))
+            search += took
+            assert again[1] == []
+            known = shown | {alike(f) for f in got[0]}
+            took, same = _clock(partial(nothing_new, got[0], known))
+            shortcut += took
+            assert same
         n = args.requests
         print(
             f"{size:>10} {considered // n:>7} {withheld / n:>8.1f} {1000 * old / n:>8.0f}ms "
             f"{1000 * spent['_known'] / n:>7.0f}ms {1000 * spent['_disclosure'] / n:>6.0f}ms {restarts / n:>8.1f} "
-            f"{1000 * new / n:>7.1f}ms {old / new:>6.1f}x {1000 * narrow / n:>7.1f}ms {old / narrow:>6.1f}x"
+            f"{1000 * new / n:>7.1f}ms {old / new:>6.1f}x {1000 * narrow / n:>7.1f}ms {old / narrow:>6.1f}x "
+            f"{1000 * search / n:>11.1f}ms {1000 * shortcut / n:>7.3f}ms"
         )
 
 

@@ -38,6 +38,7 @@ EASTBOURNE = "E07000061"
 KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": "r" * 48}
 PERTURBED, THRESHOLD = "attack-perturbed", "attack-threshold"
 LEVELS = [f"attack-levels-{k}" for k in range(12)]  # one analyst organisation per ward attacked across levels
+AGAIN = "attack-again"  # asks again what the guard withheld
 CELL_KEY_CLAUSE, THRESHOLD_CLAUSE = "attack-cell-key@1#perturbed", "attack-threshold@1#exact-above-8"
 TABLE_FILE = "hub-cell-key-1.yaml"
 MONTHS = [f"{2024 + (3 + i) // 12}-{(3 + i) % 12 + 1:02d}" for i in range(12)]  # 2024-04 .. 2025-03
@@ -70,7 +71,7 @@ def protocol_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
             "attack-cell-key", [PERTURBED], "perturbed", "{method: cell_key, table: hub-cell-key@1}"
         ),
         "attack-threshold.yaml": _protocol(
-            "attack-threshold", [THRESHOLD, *LEVELS], "exact-above-8", "{min_cell_count: 8, round_to: 1}"
+            "attack-threshold", [THRESHOLD, *LEVELS, AGAIN], "exact-above-8", "{min_cell_count: 8, round_to: 1}"
         ),
     }
     return with_packaged(tmp_path_factory, documents)
@@ -458,3 +459,37 @@ def test_across_levels_a_district_minus_its_other_wards_gives_no_suppressed_cell
     assert recovered.empty, recovered.head(10).to_string()
     assert exposed >= 3, "the plan reaches small cells that the two figures alone would give back"
     assert said and all("subtracted" in reason for reason in said)
+
+
+# --- asked again: the guard's shortcut (an answer all shown before alike is not searched) gives nothing away -------
+
+
+def test_a_request_withheld_is_withheld_again_when_asked_again(loaded: None, hub_env: HubEnv) -> None:
+    """The levels attack's requests until some answers have figures withheld; each asked again has the same figures
+    withheld (what the record keeps of it is the withheld figure, not the count: were the guard to skip its search
+    for figures shown before on the same events whatever their value, it would now give them); an answer shown
+    whole is given again as it was."""
+    truth = _truth(hub_env, THRESHOLD_CLAUSE)
+    wards = sorted(str(w) for w in truth[truth["month"].isin(MONTHS)].dropna(subset=["ward"])["ward"].unique())
+    client = hub_env.api_client(AGAIN, "analyst")
+    withheld: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    shown: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for month in MONTHS:
+        span = {"period": "all", "from": month, "to": month}
+        district = {**span, "level": "lad"}
+        shown.append((district, _get(client, district)))
+        for ward in wards:
+            others = {**span, "level": "ward", "area": [w for w in wards if w != ward]}
+            body = _get(client, others)
+            (withheld if body["disclosure"].get("withheld") else shown).append((others, body))
+        if len(withheld) >= 3:
+            break
+    assert len(withheld) >= 3, "the levels attack makes the guard withhold"
+    for params, first in withheld:
+        again = _get(client, params)
+        assert again["disclosure"].get("withheld"), params
+        assert _figures(again, params) == _figures(first, params), params
+    for params, first in shown[:5]:
+        again = _get(client, params)
+        assert not again["disclosure"].get("withheld"), params
+        assert _figures(again, params) == _figures(first, params), params

@@ -76,34 +76,38 @@ def write_access(
             _record_released(conn, int(access_id), org, released)
 
 
+_RECORD = """
+INSERT INTO released_figure (access_id, org, dataset, level, areas, categories, first_month, last_month, period, value,
+    min_cell_count, round_to, clauses, base_level, base_areas)
+SELECT :access_id, :org, f.dataset, f.level, f.areas, f.categories, f.first, f.last, f.period, f.value,
+    f.min_cell_count, f.round_to, f.clauses, f.base_level, f.base_areas
+FROM jsonb_to_recordset(CAST(:figures AS jsonb)) AS f(n integer, dataset text, level text, areas text[],
+    categories text[], first date, last date, period text, value integer, min_cell_count integer, round_to integer,
+    clauses text[], base_level text, base_areas text[])
+ORDER BY f.n
+"""
+
+
 def _record_released(conn: Connection, access_id: int, org: str, released: Sequence[ReleasedFigure]) -> None:
-    """Append the figures of one answer to the release record (bounded: an answer's cells are bounded by the API's
-    limits on areas, periods and categories, and its margins by its cells)."""
-    conn.execute(
-        text(
-            "INSERT INTO released_figure (access_id, org, dataset, level, areas, categories, first_month, "
-            "last_month, period, value, min_cell_count, round_to, clauses, base_level, base_areas) VALUES "
-            "(:access_id, :org, :dataset, :level, :areas, :categories, :first, :last, :period, :value, "
-            ":min_cell_count, :round_to, :clauses, :base_level, :base_areas)"
-        ),
-        [
-            {
-                "access_id": access_id,
-                "org": org,
-                "dataset": f.dataset,
-                "level": f.level,
-                "areas": sorted(f.areas),
-                "categories": None if f.categories is None else sorted(f.categories),
-                "first": f.first,
-                "last": f.last,
-                "period": f.period,
-                "value": f.value,
-                "min_cell_count": f.min_cell_count,
-                "round_to": f.round_to,
-                "clauses": list(f.clauses),
-                "base_level": f.base_level or f.level,
-                "base_areas": sorted(f.base_areas or f.areas),
-            }
-            for f in released
-        ],
-    )
+    """Append the figures of one answer to the release record in one statement, in their order (bounded: an
+    answer's cells are bounded by the API's limits on areas, periods and categories, and its margins by its cells)."""
+    figures = [
+        {
+            "n": n,
+            "dataset": f.dataset,
+            "level": f.level,
+            "areas": sorted(f.areas),
+            "categories": None if f.categories is None else sorted(f.categories),
+            "first": f.first.isoformat(),
+            "last": f.last.isoformat(),
+            "period": f.period,
+            "value": f.value,
+            "min_cell_count": f.min_cell_count,
+            "round_to": f.round_to,
+            "clauses": list(f.clauses),
+            "base_level": f.base_level or f.level,
+            "base_areas": sorted(f.base_areas or f.areas),
+        }
+        for n, f in enumerate(released)
+    ]
+    conn.execute(text(_RECORD), {"access_id": access_id, "org": org, "figures": json.dumps(figures)})

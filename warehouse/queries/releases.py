@@ -1,5 +1,5 @@
-"""What the release record holds: the figures released to organisations (read back for the IG view and the
-differencing guard)."""
+"""What the release record holds: the figures released to organisations (read back for the IG view), and the
+differencing guard's history kept from it (`known_figure`: each figure an organisation was shown, once)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from sharing_protocols.differencing import Line
+from sharing_protocols.differencing import Alike, Line, alike
 from sharing_protocols.release_record import ReleasedFigure
 
 _COLUMNS = (
@@ -66,30 +66,28 @@ def releases(session: Session, org: str | None, first: date, last: date) -> list
     return [_release(r) for r in rows]
 
 
-_EVERY = "coalesce(f.categories, '{}'::text[])"  # every category (NULL) as the lines spell it: {}
+_EVERY = "coalesce(k.categories, '{}'::text[])"  # every category (NULL) as the lines spell it: {}
 _ON_LINES = f"""
 WITH line AS (
     SELECT * FROM jsonb_to_recordset(CAST(:lines AS jsonb))
         AS l(dataset text, first date, last date, areas text[], categories text[])
 ), hit AS (
-    SELECT f.id FROM line l JOIN released_figure f ON f.org = :org AND f.base_level = :level AND f.dataset = l.dataset
-        AND f.first_month = l.first AND f.last_month = l.last AND f.base_areas = l.areas
+    SELECT k.first_id FROM line l JOIN known_figure k ON k.org = :org AND k.base_level = :level
+        AND k.dataset = l.dataset AND k.first_month = l.first AND k.last_month = l.last AND k.base_areas = l.areas
         WHERE l.categories IS NULL
     UNION
-    SELECT f.id FROM line l JOIN released_figure f ON f.org = :org AND f.base_level = :level AND f.dataset = l.dataset
-        AND {_EVERY} = l.categories AND f.first_month = l.first AND f.last_month = l.last
+    SELECT k.first_id FROM line l JOIN known_figure k ON k.org = :org AND k.base_level = :level
+        AND k.dataset = l.dataset AND {_EVERY} = l.categories AND k.first_month = l.first AND k.last_month = l.last
         WHERE l.areas IS NULL
     UNION
-    SELECT f.id FROM line l JOIN released_figure f ON f.org = :org AND f.base_level = :level AND f.dataset = l.dataset
-        AND f.base_areas = l.areas AND {_EVERY} = l.categories
+    SELECT k.first_id FROM line l JOIN known_figure k ON k.org = :org AND k.base_level = :level
+        AND k.dataset = l.dataset AND k.base_areas = l.areas AND {_EVERY} = l.categories
         WHERE l.first IS NULL
 )
-SELECT f.dataset, f.base_level, f.base_areas, f.categories, f.first_month, f.last_month, min(f.period), f.value,
-    f.min_cell_count, f.round_to
-FROM released_figure f JOIN hit USING (id)
-GROUP BY f.dataset, f.base_level, f.base_areas, f.categories, f.first_month, f.last_month, f.value, f.min_cell_count,
-    f.round_to
-ORDER BY min(f.id)
+SELECT k.dataset, k.base_level, k.base_areas, k.categories, k.first_month, k.last_month, k.period, k.value,
+    k.min_cell_count, k.round_to
+FROM known_figure k JOIN hit USING (first_id)
+ORDER BY k.first_id
 LIMIT :limit
 """
 
@@ -97,7 +95,7 @@ LIMIT :limit
 def earlier_figures(session: Session, org: str, level: str, lines: Sequence[Line], limit: int) -> list[ReleasedFigure]:
     """The figures released to `org` so far on `lines` at base level `level` (the differencing guard's history, as
     it compares them: `ReleasedFigure.at_base`), alike ones (the same events, value and rule) once, in the order
-    first released; at most `limit` of them."""
+    first released; at most `limit` of them. Read from `known_figure` (migration 0025), which holds each once."""
     rows = [
         {
             "dataset": line.dataset,
@@ -117,10 +115,10 @@ def earlier_figures(session: Session, org: str, level: str, lines: Sequence[Line
 
 _ASKED = """
 WITH RECURSIVE seen(categories) AS (
-    (SELECT coalesce(categories, '{}'::text[]) FROM released_figure
+    (SELECT coalesce(categories, '{}'::text[]) FROM known_figure
         WHERE org = :org AND base_level = :level AND dataset = :dataset ORDER BY 1 LIMIT 1)
     UNION ALL
-    SELECT (SELECT coalesce(f.categories, '{}'::text[]) FROM released_figure f
+    SELECT (SELECT coalesce(f.categories, '{}'::text[]) FROM known_figure f
             WHERE f.org = :org AND f.base_level = :level AND f.dataset = :dataset
             AND coalesce(f.categories, '{}'::text[]) > seen.categories ORDER BY 1 LIMIT 1)
         FROM seen WHERE seen.categories IS NOT NULL
@@ -140,3 +138,36 @@ def categories_asked(
         )
         for dataset in datasets
     }
+
+
+_SHOWN = """
+SELECT l.i FROM jsonb_to_recordset(CAST(:figures AS jsonb)) AS l(i integer, dataset text, first date, last date,
+    areas text[], categories text[], value integer, min_cell_count integer, round_to integer)
+WHERE EXISTS (
+    SELECT FROM known_figure k WHERE k.org = :org AND k.base_level = :level AND k.dataset = l.dataset
+        AND k.first_month = l.first AND k.last_month = l.last AND k.base_areas = l.areas
+        AND k.categories IS NOT DISTINCT FROM l.categories AND k.value IS NOT DISTINCT FROM l.value
+        AND k.min_cell_count = l.min_cell_count AND k.round_to = l.round_to
+)
+"""
+
+
+def shown_alike(session: Session, org: str, level: str, figures: Sequence[ReleasedFigure]) -> set[Alike]:
+    """Those of `figures` (at base level `level`, as the guard compares them) that `org` was shown before alike:
+    the same events, value and rule (`sharing_protocols.differencing.alike`)."""
+    rows = [
+        {
+            "i": i,
+            "dataset": f.dataset,
+            "first": f.first.isoformat(),
+            "last": f.last.isoformat(),
+            "areas": sorted(f.areas),
+            "categories": None if f.categories is None else sorted(f.categories),
+            "value": f.value,
+            "min_cell_count": f.min_cell_count,
+            "round_to": f.round_to,
+        }
+        for i, f in enumerate(figures)
+    ]
+    found = session.scalars(text(_SHOWN), {"figures": json.dumps(rows), "org": org, "level": level}).all()
+    return {alike(figures[i]) for i in found}

@@ -390,6 +390,26 @@ class ReleasedFigure(Base):
     base_areas: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
 
 
+class KnownFigure(Base):
+    """One figure an organisation was shown (or shown suppressed: value NULL), however often: the differencing
+    guard's history, kept by a trigger on released_figure (migration 0025); `first_id` is its first release's."""
+
+    __tablename__ = "known_figure"
+
+    first_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    org: Mapped[str] = mapped_column(String, nullable=False)
+    dataset: Mapped[str] = mapped_column(String, nullable=False)
+    base_level: Mapped[str] = mapped_column(String, nullable=False)
+    base_areas: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    categories: Mapped[list[str] | None] = mapped_column(ARRAY(Text), nullable=True)
+    first_month: Mapped[date] = mapped_column(Date, nullable=False)
+    last_month: Mapped[date] = mapped_column(Date, nullable=False)
+    period: Mapped[str] = mapped_column(String, nullable=False)  # the least label it was shown under
+    value: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    min_cell_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    round_to: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 class ApiKey(Base):
     """An API key of one organisation and role; only a SHA-256 of its random secret is kept.
 

@@ -79,6 +79,7 @@ API = RolePrivileges(
         "replay_run": _READ,  # IG: why and when `hub replay` re-derived the warehouse (the owner records it)
         "access_log": ("SELECT", "INSERT"),  # IG reads it; every request appends one record
         "released_figure": ("SELECT", "INSERT"),  # the release record: appended with the access record, read back
+        "known_figure": _READ,  # the differencing guard's history (kept by the trigger on released_figure, 0025)
         "api_key": ("SELECT", "UPDATE (last_used_at)"),  # verify a key, and record its use
         # web sign-in (issue 15): start a session, look it up, record its use and its end
         "web_session": ("SELECT", "INSERT", "UPDATE (last_seen_at, ended_at)"),
