@@ -10,8 +10,12 @@ test:  ## install, lint, check the import direction and type-check, then run the
 	.venv/bin/ruff check .
 	.venv/bin/python tools/import_matrix.py
 	.venv/bin/mypy
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -n $(TEST_PROCESSES) --dist loadfile
 	$(MAKE) faults
+
+# The main session runs on this many processes (pytest-xdist; each module's tests stay in one process), each on an
+# embedded broker and database of its own (tests/conftest.py); the machine this is sized for has 2 cores.
+TEST_PROCESSES ?= 2
 
 # The fault suite (tests/faults): kills and restarts its own embedded broker and database, so it runs alone, on its
 # own home and ports; -s shows each case's line of figures.

@@ -9,12 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.hub import Services, start_services
+from tests.support.hub import Services, services_of_own, start_services
 from tests.support.open_data import SHARED_DATA
 
 # The fault suite stops, kills and freezes its broker and database: it runs as a session of its own, on services of
 # its own (`make faults`, after the main session in `make test`), never beside the other tests.
 collect_ignore = [] if os.environ.get("HUB_TEST_FAULTS") else ["faults"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each process after the first gets embedded services of its own (`services_of_own`)."""
+    os.environ.update(services_of_own(os.environ.get("PYTEST_XDIST_WORKER")))
 
 
 @pytest.fixture(scope="session")

@@ -99,6 +99,22 @@ def _database_container(stack: ExitStack) -> str:
     return url
 
 
+def services_of_own(xdist_worker: str | None) -> dict[str, str]:
+    """The HUB_LOCAL_* settings that give pytest-xdist's process `xdist_worker` (gw0, gw1, ...) an embedded broker
+    and database of its own: the first keeps the configured ones, process n a home `<home>-gwn` and ports 10 * n
+    above the configured ones, so that no test shares a service another process may be stopping or filling."""
+    n = int(xdist_worker.removeprefix("gw")) if xdist_worker else 0
+    if not n:
+        return {}
+    local = LocalSettings()
+    return {
+        "HUB_LOCAL_HOME": f"{local.home}-gw{n}",
+        "HUB_LOCAL_KAFKA_PORT": str(local.kafka_port + 10 * n),
+        "HUB_LOCAL_KAFKA_CONTROLLER_PORT": str(local.kafka_controller_port + 10 * n),
+        "HUB_LOCAL_PG_PORT": str(local.pg_port + 10 * n),
+    }
+
+
 def start_services() -> Iterator[Services]:
     """Start (or find) the broker and the database; fail loudly when neither can be had.
 
