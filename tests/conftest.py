@@ -18,8 +18,12 @@ collect_ignore = [] if os.environ.get("HUB_TEST_FAULTS") else ["faults"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Under pytest-xdist each process after the first gets embedded services of its own (`services_of_own`)."""
-    os.environ.update(services_of_own(os.environ.get("PYTEST_XDIST_WORKER")))
+    """Under pytest-xdist each process after the first gets embedded services of its own (`services_of_own`). Only
+    xdist's own processes (they have `workerinput`): a pytest a test starts inherits PYTEST_XDIST_WORKER and the
+    settings already moved, and must not move them again."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        os.environ.update(services_of_own(str(workerinput["workerid"])))
 
 
 @pytest.fixture(scope="session")
