@@ -231,21 +231,17 @@ def _run(job: Job, out: BinaryIO) -> None:
             if len(batch) >= BATCH_RECORDS:
                 _write(out, ROWS, batch)
                 batch = []
-    except BrokenPipeError:
+    except BrokenPipeError:  # the parent is gone: nothing to tell it
         raise
     except SourceFileError as exc:
-        if batch:
-            _write(out, ROWS, batch)
-        _write(out, REFUSED, str(exc))
-        return
+        end: tuple[str, object] = (REFUSED, str(exc))
     except Exception as exc:  # the parent reports it; the text is left out (it may quote a cell)
-        if batch:
-            _write(out, ROWS, batch)
-        _write(out, FAILED, type(exc).__name__)
-        return
+        end = (FAILED, type(exc).__name__)
+    else:
+        end = (DONE, summary)
     if batch:
         _write(out, ROWS, batch)
-    _write(out, DONE, summary)
+    _write(out, *end)
 
 
 def main(args: list[str]) -> int:
