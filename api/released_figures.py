@@ -62,11 +62,12 @@ def released_figures(
     figures = []
     for position, values, value in _spans(params, table):
         of = dict(zip(dims, values, strict=True))
-        periods = [by_label[str(label)] for label in of["period"]]
+        labels = [str(label) for label in of["period"]]
+        periods = [by_label[label] for label in labels]
         if len(periods) > 1 and params.period is PeriodType.rolling_12:
             continue
         first, last = min(p.first for p in periods), max(p.last for p in periods)
-        label = periods[0].label if len(periods) == 1 else f"{first:%Y-%m} to {last:%Y-%m}"
+        label = labels[0] if len(periods) == 1 else f"{first:%Y-%m} to {last:%Y-%m}"
         categories: frozenset[str] | None = frozenset(params.categories) or None
         if "category" in of and len(of["category"]) == 1:
             categories = frozenset(NO_CATEGORY if c is None else c for c in of["category"])
@@ -222,16 +223,12 @@ def withhold(table: ProtectedTable, positions: Sequence[Position]) -> ProtectedT
 def at_base(wards: WardParents, level: Level, figures: Sequence[ReleasedFigure]) -> list[ReleasedFigure]:
     """`figures` (all at `level`) with their base areas: the wards each area is made of (LSOAs: themselves), so that
     the guard can subtract a district's wards from the district. An area with no ward loaded stays itself."""
-    if level is Level.lsoa:
-        return [replace(f, base_level=Level.lsoa.value, base_areas=f.areas) for f in figures]
+    if level in (Level.lsoa, Level.ward):
+        return [f.based(level.value, f.areas) for f in figures]
     codes = sorted({code for f in figures for code in f.areas})
     making = wards.making(level, codes)
     return [
-        replace(
-            f,
-            base_level=Level.ward.value,
-            base_areas=frozenset(ward for code in f.areas for ward in making.get(code, {code})),
-        )
+        f.based(Level.ward.value, frozenset(ward for code in f.areas for ward in making.get(code, {code})))
         for f in figures
     ]
 
@@ -324,10 +321,13 @@ class Recorder:
             asked = categories_asked(self.session, org, sorted({figure.dataset for figure in new}), base)
             earlier = earlier_figures(self.session, org, base, lines(compared, asked), MAX_EARLIER + 1)
             guarded, withheld = guard(earlier, compared, asked)
-        self.released.extend(replace(shown, value=after.value) for shown, after in zip(new, guarded, strict=True))
+        self.released.extend(
+            shown if before is after else replace(shown, value=after.value)
+            for shown, before, after in zip(new, compared, guarded, strict=True)
+        )
         self.reasons.extend(f"{named(new[w.index])}: {w.reason}" for w in withheld)
         return [
-            figure if before == after else replace(figure, value=None)
+            figure if before is after or before == after else replace(figure, value=None)
             for figure, before, after in zip(figures, compared, guarded, strict=True)
         ]
 

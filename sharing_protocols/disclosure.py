@@ -242,7 +242,7 @@ def _value_order(value: Value) -> tuple[bool, str]:
 
 
 def _key_order(key: Key) -> tuple[tuple[bool, str], ...]:
-    return tuple(_value_order(v) for v in key)
+    return tuple([(v is not None, v or "") for v in key])  # _value_order of each, inlined: tables sort it per cell
 
 
 def _replace(key: Key, dim: int, value: Value) -> Key:
