@@ -76,6 +76,17 @@ def consumer_settings(access: BrokerAccess, batch_size: int) -> dict[str, Any]:
     }
 
 
+def membership_settings(worker: WorkerSettings) -> dict[str, Any]:
+    """faust settings of the worker's membership of its group: how long a silent member keeps its partitions, how
+    often it heartbeats, and its group instance id (static membership when set). faust hands the id to the one
+    consumer that joins the group (its producer and admin clients join none)."""
+    return {
+        "broker_session_timeout": worker.session_timeout_seconds,
+        "broker_heartbeat_interval": min(3.0, worker.session_timeout_seconds / 3),
+        "consumer_group_instance_id": worker.instance_id,
+    }
+
+
 class WarehouseBatches:
     """The loader as a BatchSink: each batch loaded in the warehouse thread, then its dead letters sent and
     acknowledged (then counted in `metrics`, if given). Any failure exits the process before the batch's offsets
@@ -149,8 +160,7 @@ def create_app(
         topic_replication_factor=1,
         producer_acks=-1,
         broker_commit_interval=1.0,
-        broker_session_timeout=worker.session_timeout_seconds,
-        broker_heartbeat_interval=min(3.0, worker.session_timeout_seconds / 3),
+        **membership_settings(worker),
     )
     # The partner topics are the conductor's subscription (no agent: the batch fetcher reads the consumer itself).
     app.topics.add(app.topic(*initial, key_type=bytes, value_type=bytes))
