@@ -23,7 +23,7 @@ from faust.types.auth import SASLMechanism
 from broker_access.credentials import BrokerAccess
 from sharing_protocols.topics import dead_letter_topic
 from stream_processors.batch import BatchResult, RawMessage
-from stream_processors.fetcher import BatchApp, Record
+from stream_processors.fetcher import BatchApp, Record, TablelessManager
 from stream_processors.loader import Loader
 from stream_processors.settings import WorkerSettings
 from stream_processors.subscription import PartnerTopics, partner_topics_among
@@ -160,6 +160,7 @@ def create_app(
         topic_replication_factor=1,
         producer_acks=-1,
         broker_commit_interval=1.0,
+        TableManager=TablelessManager,
         **membership_settings(worker),
     )
     # The partner topics are the conductor's subscription (no agent: the batch fetcher reads the consumer itself).
