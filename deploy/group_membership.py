@@ -25,7 +25,10 @@ def leave_as_static_member(access: BrokerAccess, group: str, instance_id: str, t
     broker did. Best effort: a failure is logged by its kind (the member then times out as after a crash)."""
     try:
         admin = KafkaAdminClient(
-            **access.kafka_python(), client_id="hub-worker-leave", request_timeout_ms=int(timeout_s * 1000)
+            **access.kafka_python(),
+            client_id="hub-worker-leave",
+            request_timeout_ms=int(timeout_s * 1000),
+            bootstrap_timeout_ms=int(timeout_s * 1000),
         )
     except KafkaError as exc:
         log.warning("could not leave the group as %s (%s); its session will time out", instance_id, type(exc).__name__)

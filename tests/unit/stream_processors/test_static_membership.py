@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from broker_access.credentials import BrokerAccess
 from deploy import settings
 from deploy.cli import build
+from deploy.group_membership import leave_as_static_member
 from stream_processors.app import consumer_settings, membership_settings
 from stream_processors.fetcher import BatchApp
 from stream_processors.settings import WorkerSettings
@@ -93,3 +94,14 @@ def test_hub_worker_with_a_bad_instance_id_exits_2_naming_the_variable_not_its_v
     assert result.output.startswith("HUB_WORKER_INSTANCE_ID: Value error, a group instance id is 1 to 249")
     assert "secret/pod name" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_leave_the_broker_cannot_take_is_logged_by_kind_and_never_raises(caplog: pytest.LogCaptureFixture) -> None:
+    nobody = BrokerAccess(servers="127.0.0.1:1", username="hub.worker", password=SecretStr("s3cret"))
+    assert leave_as_static_member(nobody, "hub-warehouse-loader", "hub-worker-0", timeout_s=1.0) is False
+    [warning] = [r for r in caplog.records if r.name == "deploy.group_membership"]
+    assert (
+        warning.getMessage()
+        == "could not leave the group as hub-worker-0 (KafkaTimeoutError); its session will time out"
+    )
+    assert "s3cret" not in caplog.text
