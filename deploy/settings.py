@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, unquote, urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.settings import ApiSettings
@@ -245,10 +245,16 @@ class WorkerEnvironment(BaseSettings):
     retry_max_seconds: float | None = None
     topic_refresh_seconds: float | None = None
     session_timeout_seconds: float | None = None
+    instance_id: str | None = None  # static group membership (None, empty: dynamic)
     log_level: str | None = None
     metrics_port: int | None = None
     metrics_host: str | None = None
     ready_lag: int | None = None
+
+    @field_validator("instance_id")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None  # HUB_WORKER_INSTANCE_ID= (e.g. compose's unset variable): dynamic membership
 
 
 class ProducerEnvironment(ProducerSettings, BaseSettings):

@@ -23,7 +23,7 @@ from faust.types.auth import SASLMechanism
 from broker_access.credentials import BrokerAccess
 from sharing_protocols.topics import dead_letter_topic
 from stream_processors.batch import BatchResult, RawMessage
-from stream_processors.fetcher import BatchApp, Record
+from stream_processors.fetcher import BatchApp, Record, TablelessManager
 from stream_processors.loader import Loader
 from stream_processors.settings import WorkerSettings
 from stream_processors.subscription import PartnerTopics, partner_topics_among
@@ -73,6 +73,17 @@ def consumer_settings(access: BrokerAccess, batch_size: int) -> dict[str, Any]:
         "stream_buffer_maxsize": batch_size * 4,
         "broker_max_poll_records": batch_size * 2,
         "consumer_max_fetch_size": 8 * 1024 * 1024,
+    }
+
+
+def membership_settings(worker: WorkerSettings) -> dict[str, Any]:
+    """faust settings of the worker's membership of its group: how long a silent member keeps its partitions, how
+    often it heartbeats, and its group instance id (static membership when set). faust hands the id to the one
+    consumer that joins the group (its producer and admin clients join none)."""
+    return {
+        "broker_session_timeout": worker.session_timeout_seconds,
+        "broker_heartbeat_interval": min(3.0, worker.session_timeout_seconds / 3),
+        "consumer_group_instance_id": worker.instance_id,
     }
 
 
@@ -149,8 +160,8 @@ def create_app(
         topic_replication_factor=1,
         producer_acks=-1,
         broker_commit_interval=1.0,
-        broker_session_timeout=worker.session_timeout_seconds,
-        broker_heartbeat_interval=min(3.0, worker.session_timeout_seconds / 3),
+        TableManager=TablelessManager,
+        **membership_settings(worker),
     )
     # The partner topics are the conductor's subscription (no agent: the batch fetcher reads the consumer itself).
     app.topics.add(app.topic(*initial, key_type=bytes, value_type=bytes))

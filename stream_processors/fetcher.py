@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol, cast
 
 import faust
+from faust.tables import TableManager
 from faust.transport.consumer import Consumer, Fetcher
 from faust.types import TP
 from mode import Service
@@ -226,6 +227,18 @@ class BatchFetcher(Fetcher):
     async def on_stop(self) -> None:
         """Finish and commit what was handed over before faust's consumer stops."""
         await self.drain()
+
+
+class TablelessManager(TableManager):
+    """faust's table manager, without its fixed 1 s wait for tables declared late when the app has none (the loader
+    keeps no table): that wait delays every start's group join, hence the recovery of a restarted worker."""
+
+    async def on_start(self) -> None:
+        if self:  # a table after all: faust's own start
+            await super().on_start()
+        elif not self.should_stop:
+            await self._update_channels()
+            await self.recovery.start()
 
 
 class BatchApp(faust.App):

@@ -6,12 +6,15 @@ import logging
 
 import faust
 import typer
+from pydantic import ValidationError
 
+from deploy.group_membership import leave_as_static_member
 from deploy.lag import LagReader
 from deploy.protocol_files import configured_register
 from deploy.settings import (
     BrokerCredentialsError,
     KafkaSettings,
+    WorkerEnvironment,
     geocoder_settings,
     warehouse_settings,
     worker_settings,
@@ -28,6 +31,12 @@ from stream_processors.worker_signals import WorkerSignals, serve_signals, watch
 from warehouse.reference.geocoder_data import geocoder_from_warehouse
 from warehouse.schema.db import ask_once
 from warehouse.sink import WarehouseSink
+
+
+def worker_variable(loc: tuple[int | str, ...]) -> str:
+    """The HUB_WORKER_* variable a settings error's location names (else the location itself)."""
+    name = ".".join(map(str, loc))
+    return f"HUB_WORKER_{name.upper()}" if name in WorkerEnvironment.model_fields else f"worker setting {name!r}"
 
 
 def warehouse_loader(settings: WorkerSettings, register: ProtocolRegister, replay_id: int | None = None) -> Loader:
@@ -64,6 +73,10 @@ def worker() -> None:
     """Consume every partner topic (those created later too) and load the warehouse until stopped (Ctrl-C or
     SIGTERM). With no partner topic on the broker yet, wait for the first.
 
+    With HUB_WORKER_INSTANCE_ID it is a static member of its group: killed, its partitions wait for it to come back
+    with the same id (within HUB_WORKER_SESSION_TIMEOUT_SECONDS); stopped on request, it leaves the group
+    (deploy.group_membership).
+
     Its lag is watched (a warning once per broker outage and per stall); with HUB_WORKER_METRICS_PORT set,
     /healthz, /readyz and /metrics are served on it (stream_processors.worker_signals).
 
@@ -74,6 +87,10 @@ def worker() -> None:
         settings = worker_settings()
     except BrokerCredentialsError as exc:
         typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    except ValidationError as exc:
+        for error in exc.errors():  # the setting and the rule, never the value
+            typer.echo(f"{worker_variable(error['loc'])}: {error['msg']}", err=True)
         raise typer.Exit(2) from None
     quieten_faust()
     # kafka-python serves only the lag watch and the topics wait here: its connection chatter at INFO says nothing
@@ -88,4 +105,9 @@ def worker() -> None:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     app = create_app(settings, loader, topics, metrics)
-    faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+    running = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+    try:
+        running.execute_from_commandline()
+    finally:  # faust has stopped: every batch handed over is committed, the consumer closed
+        if settings.instance_id is not None and running.crash_reason is None and app.crash_reason is None:
+            leave_as_static_member(settings.broker, settings.group, settings.instance_id)

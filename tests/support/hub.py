@@ -398,6 +398,23 @@ def group_members(hub: HubEnv) -> int:
     return len(found["members"]) if found["group_state"] == "Stable" else 0
 
 
+def group_instance_ids(hub: HubEnv) -> list[str | None] | None:
+    """The group instance id of each member of the hub's loader group, as the broker reports them (None for a dynamic
+    member); None while the group cannot be asked."""
+    try:
+        admin = KafkaAdminClient(**hub.admin.kafka_python(), client_id="tests-group")
+    except KafkaError:
+        return None
+    try:
+        group = loader_group(hub.prefix)
+        found = admin.describe_groups([group])[group]
+    except KafkaError:
+        return None
+    finally:
+        admin.close()
+    return [member.get("group_instance_id") for member in found["members"]]
+
+
 def wait_for(condition: Callable[[], bool], timeout: float, what: str, poll: float = 0.2) -> float:
     """Poll `condition` until it holds; the seconds it took. Fails naming `what` after `timeout` (a bound)."""
     started = time.monotonic()

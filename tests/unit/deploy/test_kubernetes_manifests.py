@@ -237,6 +237,10 @@ def test_the_worker_never_outnumbers_the_partitions(rendered: list[Manifest]) ->
     assert env["HUB_KAFKA_USERNAME"]["value"] == worker_principal(prefix)
     password = env["HUB_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"]
     assert password == {"name": worker_principal(prefix), "key": "password"}
+    # A static member of its group by its pod's name, which a container restarted in place keeps; its session
+    # outlasts such a restart (a worker starts in well under 30 s).
+    assert env["HUB_WORKER_INSTANCE_ID"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+    assert 30 <= float(settings_of(rendered)["HUB_WORKER_SESSION_TIMEOUT_SECONDS"]) <= 90
     port = int(settings_of(rendered)["HUB_WORKER_METRICS_PORT"])
     assert settings_of(rendered)["HUB_WORKER_METRICS_HOST"] == "0.0.0.0"
     assert [p["containerPort"] for p in container["ports"] if p["name"] == "metrics"] == [port]
