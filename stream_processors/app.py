@@ -78,12 +78,15 @@ def consumer_settings(access: BrokerAccess, batch_size: int) -> dict[str, Any]:
 
 def membership_settings(worker: WorkerSettings) -> dict[str, Any]:
     """faust settings of the worker's membership of its group: how long a silent member keeps its partitions, how
-    often it heartbeats, and its group instance id (static membership when set). faust hands the id to the one
-    consumer that joins the group (its producer and admin clients join none)."""
+    often it heartbeats, its group instance id (static membership when set; faust hands it to the one consumer that
+    joins the group, its producer and admin clients join none), and no table standbys: the loader keeps no faust
+    table, and with a standby asked for faust's assignor keeps every member's partitions up to its most, so a worker
+    that joins three holding two of six partitions each is given none."""
     return {
         "broker_session_timeout": worker.session_timeout_seconds,
         "broker_heartbeat_interval": min(3.0, worker.session_timeout_seconds / 3),
         "consumer_group_instance_id": worker.instance_id,
+        "table_standby_replicas": 0,
     }
 
 
