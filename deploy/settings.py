@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, unquote, urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.settings import ApiSettings
@@ -296,17 +296,33 @@ def geocoder_settings() -> GeocoderSettings:
     return GeocoderSettings.model_validate(GeographySettings().model_dump())
 
 
+class WorkerSettingsError(ValueError):
+    """HUB_WORKER_* settings that break their rules: one line per setting, naming the variable and the rule, never
+    the value."""
+
+
+def _worker_variable(loc: tuple[int | str, ...]) -> str:
+    """The HUB_WORKER_* variable a settings error's location names (else the location itself)."""
+    name = ".".join(map(str, loc))
+    return f"HUB_WORKER_{name.upper()}" if name in WorkerEnvironment.model_fields else f"worker setting {name!r}"
+
+
 def worker_settings() -> WorkerSettings:
-    """The loader's broker access (as the worker), topics and batching (HUB_KAFKA_*, HUB_WORKER_*)."""
+    """The loader's broker access (as the worker), topics and batching (HUB_KAFKA_*, HUB_WORKER_*); a setting that
+    breaks its rule raises WorkerSettingsError."""
     kafka = KafkaSettings()
-    return WorkerSettings.model_validate(
-        {
-            "broker": broker_access("worker"),
-            "topic_prefix": kafka.topic_prefix,
-            "partitions": kafka.partitions,
-            **WorkerEnvironment().model_dump(exclude_none=True),
-        }
-    )
+    try:
+        return WorkerSettings.model_validate(
+            {
+                "broker": broker_access("worker"),
+                "topic_prefix": kafka.topic_prefix,
+                "partitions": kafka.partitions,
+                **WorkerEnvironment().model_dump(exclude_none=True),
+            }
+        )
+    except ValidationError as exc:
+        lines = [f"{_worker_variable(error['loc'])}: {error['msg']}" for error in exc.errors()]
+        raise WorkerSettingsError("\n".join(lines)) from None
 
 
 def producer_settings() -> ProducerSettings:

@@ -15,7 +15,13 @@ from rich.console import Console
 from deploy.cli.progress import progress_bar
 from deploy.cli.protocols import register_or_exit
 from deploy.cli.worker import warehouse_loader
-from deploy.settings import BrokerCredentialsError, KafkaSettings, warehouse_settings, worker_settings
+from deploy.settings import (
+    BrokerCredentialsError,
+    KafkaSettings,
+    WorkerSettingsError,
+    warehouse_settings,
+    worker_settings,
+)
 from deploy.topics import partner_topics
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.topics import partner_topic, topic_source
@@ -68,7 +74,7 @@ def replay_command(
         raise typer.BadParameter(f"no dataset {dataset!r} in the catalogue", param_hint="--dataset")
     try:
         settings = worker_settings()
-    except BrokerCredentialsError as exc:
+    except (BrokerCredentialsError, WorkerSettingsError) as exc:
         _say(str(exc))
         raise typer.Exit(EXIT_UNUSABLE) from None
     any_dataset = next(iter(CATALOGUE))

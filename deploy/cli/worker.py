@@ -6,7 +6,6 @@ import logging
 
 import faust
 import typer
-from pydantic import ValidationError
 
 from deploy.group_membership import leave_as_static_member
 from deploy.lag import LagReader
@@ -14,7 +13,7 @@ from deploy.protocol_files import configured_register
 from deploy.settings import (
     BrokerCredentialsError,
     KafkaSettings,
-    WorkerEnvironment,
+    WorkerSettingsError,
     geocoder_settings,
     warehouse_settings,
     worker_settings,
@@ -31,12 +30,6 @@ from stream_processors.worker_signals import WorkerSignals, serve_signals, watch
 from warehouse.reference.geocoder_data import geocoder_from_warehouse
 from warehouse.schema.db import ask_once
 from warehouse.sink import WarehouseSink
-
-
-def worker_variable(loc: tuple[int | str, ...]) -> str:
-    """The HUB_WORKER_* variable a settings error's location names (else the location itself)."""
-    name = ".".join(map(str, loc))
-    return f"HUB_WORKER_{name.upper()}" if name in WorkerEnvironment.model_fields else f"worker setting {name!r}"
 
 
 def warehouse_loader(settings: WorkerSettings, register: ProtocolRegister, replay_id: int | None = None) -> Loader:
@@ -85,12 +78,8 @@ def worker() -> None:
     """
     try:
         settings = worker_settings()
-    except BrokerCredentialsError as exc:
+    except (BrokerCredentialsError, WorkerSettingsError) as exc:  # a bad setting: its name and rule, never its value
         typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-    except ValidationError as exc:
-        for error in exc.errors():  # the setting and the rule, never the value
-            typer.echo(f"{worker_variable(error['loc'])}: {error['msg']}", err=True)
         raise typer.Exit(2) from None
     quieten_faust()
     # kafka-python serves only the lag watch and the topics wait here: its connection chatter at INFO says nothing

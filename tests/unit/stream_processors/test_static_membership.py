@@ -82,17 +82,26 @@ def test_the_variable_reaches_the_worker_settings_and_empty_means_dynamic(monkey
     assert settings.worker_settings().instance_id is None
 
 
-def test_hub_worker_with_a_bad_instance_id_exits_2_naming_the_variable_not_its_value(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("command", [["worker"], ["replay", "--reason", "protocol police-to-csp-analysts@2"]])
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("HUB_WORKER_INSTANCE_ID", "secret/pod name", "Value error, a group instance id is 1 to 249"),
+        ("HUB_WORKER_BATCH_SIZE", "many", "Input should be a valid integer"),
+    ],
+)
+def test_hub_worker_and_replay_with_a_bad_setting_exit_2_naming_the_variable_not_its_value(
+    monkeypatch: pytest.MonkeyPatch, command: list[str], variable: str, value: str, says: str
 ) -> None:
     monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", "k1:9092")
     monkeypatch.setenv("HUB_KAFKA_USERNAME", "hub.worker")
     monkeypatch.setenv("HUB_KAFKA_PASSWORD", "s3cret")
-    monkeypatch.setenv("HUB_WORKER_INSTANCE_ID", "secret/pod name")
-    result = CliRunner().invoke(build("worker"), ["worker"])
+    monkeypatch.setenv(variable, value)
+    result = CliRunner().invoke(build(command[0]), command)
     assert result.exit_code == 2
-    assert result.output.startswith("HUB_WORKER_INSTANCE_ID: Value error, a group instance id is 1 to 249")
-    assert "secret/pod name" not in result.output
+    [line] = result.output.splitlines()
+    assert line.startswith(f"{variable}: {says}")
+    assert value not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
