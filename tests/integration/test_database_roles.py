@@ -64,6 +64,7 @@ def _without_password(url: str) -> str:
         "INSERT INTO api_key (key_id) VALUES ('forged')",
         "DELETE FROM api_key",
         "UPDATE event_count_district SET events = 0",
+        "DELETE FROM event_clause_set",
     ],
     ids=[
         "insert-event",
@@ -73,6 +74,7 @@ def _without_password(url: str) -> str:
         "insert-api-key",
         "delete-api-key",
         "write-district-counts",
+        "write-clause-sets",
     ],
 )
 def test_the_api_role_cannot_write_events_decisions_or_keys(hub_env: HubEnv, statement: str) -> None:
@@ -160,6 +162,7 @@ def test_the_api_role_cannot_create_tables_even_temporary_ones(hub_env: HubEnv) 
         "DELETE FROM retention_run",
         "UPDATE event_count SET events = 0",
         "UPDATE event_count_district SET events = 0",
+        "UPDATE event_clause_set SET events = 0",
         "CREATE TABLE planted (x int)",
     ],
     ids=[
@@ -176,6 +179,7 @@ def test_the_api_role_cannot_create_tables_even_temporary_ones(hub_env: HubEnv) 
         "delete-retention-log",
         "write-counts",
         "write-district-counts",
+        "write-clause-sets",
         "create-table",
     ],
 )
@@ -202,6 +206,7 @@ def test_the_worker_role_loads_a_batch_making_a_new_months_partition_owned_by_th
     assert hub_env.query("SELECT count(*) FROM event WHERE event_id = :e", e=event_id) == [(1,)]
     assert hub_env.query("SELECT sum(events) FROM event_count WHERE period_month = :m", m=A_MONTH) == [(1,)]
     assert hub_env.query("SELECT sum(events) FROM event_count_district WHERE period_month = :m", m=A_MONTH) == [(1,)]
+    assert hub_env.query("SELECT dataset, protocols, events FROM event_clause_set") == [("police-uk-street", [], 1)]
     assert hub_env.query("SELECT count(*) FROM decision WHERE event_id = :e", e=event_id) == [(1,)]
     assert hub_env.query("SELECT count(*) FROM dead_letter WHERE partner = 'roles-test'") == [(1,)]
     assert hub_env.query("SELECT count(*) FROM retraction WHERE partner = 'roles-test'") == [(1,)]

@@ -1,5 +1,5 @@
-"""Query plans of the analyst query layer (EXPLAIN), and `event_count` and `event_count_district` kept equal to a
-GROUP BY over `event`.
+"""Query plans of the analyst query layer (EXPLAIN), and the tables the count triggers keep (`event_count`,
+`event_count_district`, `event_clause_set`) equal to a GROUP BY over `event`.
 
 A few thousand events are written straight into `event` with SQL (benchmarks/generated_events.py, as the
 warehouse benchmark does): twelve months of 2023 in the Sussex and Essex wards, with their real area codes.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -21,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from benchmarks.generated_events import DatasetMix, EventGenerator, forces_wards
+from tests.support.aggregates import assert_aggregates_consistent
 from tests.support.hub import HubEnv
 from tests.support.reference_data import ALL_LOOKUPS, LOOKUPS_VINTAGE, load_reference
 from warehouse.governance.retention import run_field_retention, run_retention
@@ -37,15 +37,6 @@ DATASETS = (
 )
 EVENTS = 4000
 EASTBOURNE_CSP, EAST_SUSSEX = "E22000295", "E10000011"
-# The grouping of event_count (migration 0006) and of event_count_district (0022).
-KEY = (
-    "dataset, period_month, category, ward_code, ward_vintage, district_code, csp_code, county_code, pfa_code, "
-    "location_status, protocols"
-)
-DISTRICT_KEY = (
-    "dataset, period_month, category, district_code, csp_code, county_code, pfa_code, location_status, protocols"
-)
-AGGREGATES = {"event_count": KEY, "event_count_district": DISTRICT_KEY}
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +137,9 @@ def test_district_counts_read_the_district_aggregate_by_dataset_and_months(loade
     assert "dataset = ANY" in condition and "period_month >=" in condition, condition
 
 
-def test_dataset_wide_reads_use_the_district_aggregate(loaded: str) -> None:
-    """The clause sets, months and categories of a dataset: from event_count_district, as from event."""
+def test_dataset_wide_reads_use_the_small_aggregates(loaded: str) -> None:
+    """The clause sets (from event_clause_set), months and categories (from event_count_district) of a dataset, as
+    from event."""
     refs = STREET[:1] + RECORDS
     with session_scope(loaded) as session:
         session.execute(text("SET LOCAL enable_seqscan = off"))
@@ -197,36 +189,10 @@ def test_ward_counts_for_all_areas_read_event_count_by_month(loaded: str) -> Non
     assert all(n["Node Type"] != "Seq Scan" for n in nodes)
 
 
-def _counts(
-    conn: psycopg.Connection[tuple[object, ...]], table: str
-) -> tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]:
-    """(`table`'s non-zero rows, the same computed by a GROUP BY over event), as multisets of rows (with the sum of
-    record keys that cell keys come from)."""
-    key = AGGREGATES[table]
-    kept = conn.execute(f"SELECT {key}, events, total, key_sum FROM {table} WHERE events <> 0 OR total <> 0").fetchall()
-    computed = conn.execute(
-        f"SELECT {key}, count(*), sum(weight), sum(record_key::bigint) FROM event GROUP BY {key}"
-    ).fetchall()
-
-    def rows(found: list[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
-        return Counter(tuple(tuple(v) if isinstance(v, list) else v for v in row) for row in found)
-
-    return rows(kept), rows(computed)
-
-
-def _assert_consistent(conn: psycopg.Connection[tuple[object, ...]], step: str) -> None:
-    for table in AGGREGATES:
-        kept, computed = _counts(conn, table)
-        extra, missing = list(kept - computed), list(computed - kept)
-        assert kept == computed, f"after {step}: {table} has {extra[:2]}... but the events give {missing[:2]}..."
-        negative = conn.execute(f"SELECT count(*) FROM {table} WHERE events < 0 OR total < 0 OR key_sum < 0")
-        assert negative.fetchone() == (0,), f"after {step}: {table} has a negative count"
-
-
-def test_both_aggregates_equal_a_group_by_over_event_after_every_kind_of_change(loaded: str) -> None:
+def test_the_kept_aggregates_equal_a_group_by_over_event_after_every_kind_of_change(loaded: str) -> None:
     url = loaded
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        _assert_consistent(conn, "the generated inserts")
+        assert_aggregates_consistent(conn, "the generated inserts")
         picked = conn.execute(
             "SELECT event_id, period_month FROM event WHERE period_month BETWEEN '2023-04-01' AND '2023-12-01' "
             "AND location_status = 'located' ORDER BY event_id LIMIT 200"
@@ -241,7 +207,7 @@ def test_both_aggregates_equal_a_group_by_over_event_after_every_kind_of_change(
             "category = 'public-order' WHERE event_id = ANY(%s)",
             (ids[:60],),
         )
-        _assert_consistent(conn, "an update that moves events to another month and category")
+        assert_aggregates_consistent(conn, "an update that moves events to another month and category")
 
         # another ward (and so district, CSP, county, force), a new clause set and a weight, in place
         eastbourne = conn.execute(
@@ -254,7 +220,7 @@ def test_both_aggregates_equal_a_group_by_over_event_after_every_kind_of_change(
             "protocols = ARRAY['police-uk-public@1#public-lsoa-monthly-counts'], weight = 7 WHERE event_id = ANY(%s)",
             (*eastbourne, ids[60:100]),
         )
-        _assert_consistent(conn, "an update of area codes, clauses and weight")
+        assert_aggregates_consistent(conn, "an update of area codes, clauses and weight")
 
         # the sink's upsert path: a re-delivered event with new content (ON CONFLICT DO UPDATE), and a new one
         conn.execute(
@@ -274,11 +240,11 @@ def test_both_aggregates_equal_a_group_by_over_event_after_every_kind_of_change(
             "WHERE event_id = %s",
             (uuid.uuid4(), ids[120]),
         )
-        _assert_consistent(conn, "upserts")
+        assert_aggregates_consistent(conn, "upserts")
 
         # withdrawal / retraction: the sink deletes by event id
         conn.execute("DELETE FROM event WHERE event_id = ANY(%s)", (ids[121:200],))
-        _assert_consistent(conn, "deletes by event id")
+        assert_aggregates_consistent(conn, "deletes by event id")
         before = conn.execute("SELECT count(*) FROM event").fetchone()
 
     # field retention: the category, the ward, all area codes, a clause, or only attributes (no count changes) go
@@ -303,12 +269,12 @@ def test_both_aggregates_equal_a_group_by_over_event_after_every_kind_of_change(
                 "UPDATE event SET field_retain_until = %s::jsonb WHERE event_id = ANY(%s)",
                 (json.dumps(kept_map), chosen),
             )
-        _assert_consistent(conn, "an update that moves no count")
+        assert_aggregates_consistent(conn, "an update that moves no count")
     with session_scope(url) as session:
         _, removed = run_field_retention(session, date(2024, 6, 1))
     assert {field for _, field in removed} >= {"category", "location:ward", "location:district", f"clause:{STREET[1]}"}
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        _assert_consistent(conn, "field retention")
+        assert_aggregates_consistent(conn, "field retention")
 
     # retention: events of January and February 2023 are kept until January/February 2025
     with session_scope(url) as session:
@@ -317,6 +283,6 @@ def test_both_aggregates_equal_a_group_by_over_event_after_every_kind_of_change(
         after = conn.execute("SELECT count(*) FROM event").fetchone()
         assert before and after and sum(deleted.values()) == before[0] - after[0] > 0
         assert conn.execute("SELECT count(*) FROM event WHERE retain_until < '2025-03-01'").fetchone() == (0,)
-        _assert_consistent(conn, "retention")
+        assert_aggregates_consistent(conn, "retention")
         zero = conn.execute("SELECT count(*) FROM event_count WHERE events = 0").fetchone()
         assert zero and zero[0] > 0, "rows counted down to zero are kept (and ignored)"

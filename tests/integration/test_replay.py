@@ -18,15 +18,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 from sqlalchemy import text
 
+from tests.support.aggregates import assert_aggregates_consistent, justifying_sets_before_0027
 from tests.support.hub import HubEnv, Worker, client_env
 from tests.support.open_data import EASTBOURNE_STREET
 from warehouse.governance.retention import run_retention
-from warehouse.schema.db import session_scope
+from warehouse.queries.aggregates import justifying_sets
+from warehouse.schema.db import libpq_url, session_scope
 from warehouse.sink import DecisionRow, EventClaim, EventRow, RetractionRow, WarehouseSink, new_record_key
 
 pytestmark = pytest.mark.integration
@@ -328,6 +331,21 @@ def test_a_replay_beside_the_worker_loses_and_doubles_nothing(
         "GROUP BY event_id HAVING count(DISTINCT content_hash) > 1"
     )
     assert len(corrected) == CORRECTED
+
+
+def test_the_kept_aggregates_and_clause_sets_equal_the_events_after_the_loads_retention_and_replay(
+    new_version_replay: Any, retired: tuple[set[uuid.UUID], set[uuid.UUID]], hub_env: HubEnv
+) -> None:
+    """The count triggers kept `event_count`, `event_count_district` and `event_clause_set` through the worker's
+    loads and corrections, retention and the replay that moved the events to v2's clause; the events retention
+    trimmed keep v1's, so both clause sets justify, as the query over the district aggregate says too."""
+    with psycopg.connect(libpq_url(hub_env.database_url), autocommit=True) as conn:
+        assert_aggregates_consistent(conn, "the loads, corrections, retention and the replay")
+    refs = ("replay-police@1#records", "replay-police@2#records")
+    with session_scope(hub_env.engine) as session:
+        found = sorted(justifying_sets(session, "police-uk-street", refs))
+        assert found == sorted(justifying_sets_before_0027(session, "police-uk-street", refs))
+        assert found == [(refs[0],), (refs[1],)]
 
 
 def _row(event_id: uuid.UUID, topic: str, offset: int, content: str) -> EventRow:

@@ -1,8 +1,9 @@
 """Aggregate counts over the warehouse: a pre-aggregated table where one can answer, else `event`.
 
-The pre-aggregated tables, kept by triggers on `event`: `event_count` (by ward and the coarser area codes) and
+The pre-aggregated tables, kept by triggers on `event`: `event_count` (by ward and the coarser area codes),
 `event_count_district` (the same without the ward: district, CSP, county and force queries, and a dataset's
-clause sets, months and categories, read it; it has far fewer rows).
+months and categories, read it; it has far fewer rows) and `event_clause_set` (a dataset's clause sets by the
+area codes a scope looks at: a few rows, which the disclosure rule's `justifying_sets` reads).
 
 A count is the sum of event weights (1 per record; an aggregate record counts for its own `count`), of events
 released under any of the caller's clauses, by area code at a level, month, and optionally category and dataset.
@@ -23,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from sharing_protocols.perturbation import RECORD_KEY_MODULUS
-from warehouse.queries.scope import SCOPE_COLUMN, ScopeFilter, granting_refs, released_under
+from warehouse.queries.scope import ScopeFilter, granting_refs, released_under
 
 
 class Level(StrEnum):
@@ -215,15 +216,12 @@ def justifying_sets(
     session: Session, dataset: str, clause_refs: Sequence[str], scopes: Sequence[ScopeFilter] = ()
 ) -> list[tuple[str, ...]]:
     """The distinct sets of `clause_refs` that justify `dataset`'s events (a scoped clause only where the event lies
-    inside its scope), over every month and area."""
+    inside its scope), over every month and area: from `event_clause_set`, a few rows per dataset."""
     released, params = released_under(clause_refs, scopes)
     granting, _ = granting_refs(clause_refs, scopes)
-    # The distinct clause sets (with the areas a scope looks at) first: a few rows to work the granting refs out on.
-    columns = ", ".join(["e.protocols", *sorted({f"e.{SCOPE_COLUMN[scope.level]}" for scope in scopes})])
     rows = session.execute(
         text(
-            f"SELECT DISTINCT {granting} FROM (SELECT DISTINCT {columns} FROM event_count_district e "
-            f"WHERE e.dataset = :d AND {released} AND e.events > 0) e"
+            f"SELECT DISTINCT {granting} FROM event_clause_set e WHERE e.dataset = :d AND {released} AND e.events > 0"
         ),
         {"d": dataset, **params},
     )

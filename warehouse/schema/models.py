@@ -149,6 +149,21 @@ class EventCountDistrict(Base):
     key_sum: Mapped[int] = mapped_column(BigInteger, nullable=False)  # of record keys
 
 
+class EventClauseSet(Base):
+    """The clause sets of each dataset's events, by district and coarser area codes (what a clause's scope looks
+    at), with their number of events; kept by the same triggers on event (migration 0027)."""
+
+    __tablename__ = "event_clause_set"
+
+    dataset: Mapped[str] = mapped_column(String, primary_key=True)
+    protocols: Mapped[list[str]] = mapped_column(ARRAY(Text), primary_key=True)
+    district_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    csp_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    county_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    pfa_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    events: Mapped[int] = mapped_column(BigInteger, nullable=False)  # records (0: justifies nothing)
+
+
 class FeedEvent(Base):
     """One event's data-quality state: its feed, decisions and content hashes, first and latest decision; kept by
     a trigger on decision, which adds each change of it to the per-feed tables (migration 0017)."""

@@ -1,0 +1,93 @@
+"""The tables the count triggers keep on `event` (`event_count`, `event_count_district`, `event_clause_set`), checked
+against a GROUP BY over `event`, and the clause sets of a dataset as they were worked out before `event_clause_set`
+(the reference `justifying_sets` is checked against)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from warehouse.queries.scope import SCOPE_COLUMN, ScopeFilter, granting_refs, released_under
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A kept table: its key (the grouping of `event`), and its measures with what each sums over `event`."""
+
+    key: str
+    measures: tuple[tuple[str, str], ...]
+
+    def kept_sql(self, table: str) -> str:
+        nonzero = " OR ".join(f"{column} <> 0" for column, _ in self.measures[:2])
+        return f"SELECT {self.key}, {', '.join(c for c, _ in self.measures)} FROM {table} WHERE {nonzero}"
+
+    def computed_sql(self) -> str:
+        return f"SELECT {self.key}, {', '.join(e for _, e in self.measures)} FROM event GROUP BY {self.key}"
+
+
+_COUNTS = (("events", "count(*)"), ("total", "sum(weight)"), ("key_sum", "sum(record_key::bigint)"))
+AGGREGATES = {
+    # migration 0006 (key_sum 0015)
+    "event_count": Aggregate(
+        "dataset, period_month, category, ward_code, ward_vintage, district_code, csp_code, county_code, pfa_code, "
+        "location_status, protocols",
+        _COUNTS,
+    ),
+    # migration 0022
+    "event_count_district": Aggregate(
+        "dataset, period_month, category, district_code, csp_code, county_code, pfa_code, location_status, protocols",
+        _COUNTS,
+    ),
+    # migration 0027
+    "event_clause_set": Aggregate(
+        "dataset, protocols, district_code, csp_code, county_code, pfa_code", (("events", "count(*)"),)
+    ),
+}
+
+Rows = Counter[tuple[Any, ...]]
+
+
+def _rows(found: Sequence[tuple[Any, ...]]) -> Rows:
+    return Counter(tuple(tuple(v) if isinstance(v, list) else v for v in row) for row in found)
+
+
+def kept_and_computed(conn: psycopg.Connection[tuple[object, ...]], table: str) -> tuple[Rows, Rows]:
+    """(`table`'s non-zero rows, the same computed by a GROUP BY over event), as multisets of rows."""
+    aggregate = AGGREGATES[table]
+    kept = conn.execute(aggregate.kept_sql(table)).fetchall()
+    return _rows(kept), _rows(conn.execute(aggregate.computed_sql()).fetchall())
+
+
+def assert_aggregates_consistent(conn: psycopg.Connection[tuple[object, ...]], step: str) -> None:
+    """Every kept table equals its GROUP BY over `event`, and no count is negative."""
+    for table, aggregate in AGGREGATES.items():
+        kept, computed = kept_and_computed(conn, table)
+        extra, missing = list(kept - computed), list(computed - kept)
+        assert kept == computed, f"after {step}: {table} has {extra[:2]}... but the events give {missing[:2]}..."
+        negative = " OR ".join(f"{column} < 0" for column, _ in aggregate.measures)
+        found = conn.execute(f"SELECT count(*) FROM {table} WHERE {negative}")
+        assert found.fetchone() == (0,), f"after {step}: {table} has a negative count"
+
+
+def justifying_sets_before_0027(
+    session: Session, dataset: str, clause_refs: Sequence[str], scopes: Sequence[ScopeFilter] = ()
+) -> list[tuple[str, ...]]:
+    """`justifying_sets` as it was before migration 0027: the distinct clause sets over the dataset's
+    `event_count_district` rows."""
+    released, params = released_under(clause_refs, scopes)
+    granting, _ = granting_refs(clause_refs, scopes)
+    columns = ", ".join(["e.protocols", *sorted({f"e.{SCOPE_COLUMN[scope.level]}" for scope in scopes})])
+    rows = session.execute(
+        text(
+            f"SELECT DISTINCT {granting} FROM (SELECT DISTINCT {columns} FROM event_count_district e "
+            f"WHERE e.dataset = :d AND {released} AND e.events > 0) e"
+        ),
+        {"d": dataset, **params},
+    )
+    return [tuple(r[0]) for r in rows]
