@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from starlette.requests import HTTPConnection
 
 from api.caller import Caller
-from sharing_protocols.release_record import ReleasedFigure
+from sharing_protocols.release_record import ReleasedAnswer
 
 SCOPE_KEY = "hub.access"  # where the record lives in the ASGI scope
 
@@ -20,7 +20,7 @@ class Access:
     caller: Caller | None = None  # None: never established (then the public, or "unverified" when a key was sent)
     protocols: list[str] = field(default_factory=list)
     rows: int = 0
-    released: list[ReleasedFigure] = field(default_factory=list)
+    released: ReleasedAnswer | None = None
 
 
 def access_of(connection: HTTPConnection) -> Access:

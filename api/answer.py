@@ -12,7 +12,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from sharing_protocols.release_record import ReleasedFigure
+from sharing_protocols.release_record import ReleasedAnswer
 from warehouse.queries.aggregates import Level
 
 Format = Literal["json", "csv", "geojson"]
@@ -50,13 +50,14 @@ class GeoJson:
 
 @dataclass(frozen=True)
 class Answer(Generic[B]):
-    """A service's answer and what the access log records of it (with `released`, the release record's figures)."""
+    """A service's answer and what the access log records of it (with `released`, the figures for the release
+    record)."""
 
     body: B
     protocols: Sequence[str] = ()
     rows: int = 0
     table: Table | None = None
-    released: Sequence[ReleasedFigure] = ()
+    released: ReleasedAnswer | None = None
 
 
 def feature(

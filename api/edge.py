@@ -197,7 +197,7 @@ class AccessEdge:
         route = scope.get("route")
         query = logged_query(pairs, known_parameters(route) if isinstance(route, APIRoute) else ())
         caller = _caller(scope, access)
-        released = access.released if status == 200 else []
+        released = access.released if status == 200 else None
         try:
             engine = _engine(scope)
             await run_in_threadpool(

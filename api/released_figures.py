@@ -27,9 +27,9 @@ from api.ward_parents import WardParents
 from sharing_protocols.differencing import MAX_EARLIER, Withheld, guard, lines, nothing_new
 from sharing_protocols.disclosure import Key, ProtectedTable, Rule, Value
 from sharing_protocols.periods import Period, PeriodType
-from sharing_protocols.release_record import ReleasedFigure
+from sharing_protocols.release_record import FigureRow, ReleasedAnswer, ReleasedFigure, canonical, digest
 from warehouse.queries.aggregates import Level
-from warehouse.queries.releases import categories_asked, earlier_figures, shown_alike
+from warehouse.queries.releases import categories_asked, earlier_figures, repeated, shown_alike
 
 UNLOCATED = "(unlocated)"  # events placed in no area, as an area of the record
 NO_CATEGORY = "(none)"  # events whose category was not released, as a category of the record
@@ -250,7 +250,9 @@ class Recorder:
     figures go through the differencing guard against the figures of the same datasets released to the
     organisation before, whichever endpoint and level released them, compared over their base areas (`at_base`:
     a district as its wards), on a line of the answer's figures (all the guard needs); an answer all of whose figures
-    the organisation was shown before alike (same value and rule) is released without the search (`nothing_new`).
+    the organisation was shown before alike (same value and rule) is released without the search (`nothing_new`),
+    and one whose figures are exactly those of an answer it was given before (the same digest: every field, in
+    order, `sharing_protocols.release_record.ReleasedAnswer`) without the look-up either: one probe of the digest.
     `margins` False: the endpoint shows the table's cells only (rates, trends, OGC items), so only they are
     released, recorded and guarded. `periods`: the table's periods when they are not the query's (trends add the
     periods they compare with).
@@ -265,6 +267,15 @@ class Recorder:
     periods: Sequence[Period] | None = None
     released: list[ReleasedFigure] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    _rows: list[FigureRow] = field(default_factory=list, init=False, repr=False)  # each released figure's, to digest
+    _digest: tuple[int, bytes] | None = field(default=None, init=False, repr=False)  # of the first n figures released
+
+    def record(self) -> ReleasedAnswer:
+        """The figures released, for the release record, with their digest."""
+        count = len(self.released)
+        if self._digest is None or self._digest[0] != count:
+            self._digest = count, digest(self._rows)
+        return ReleasedAnswer(tuple(self.released), self._digest[1])
 
     def __call__(self, resolved: Resolved, table: ProtectedTable) -> ProtectedTable:
         if self.params is None:
@@ -309,11 +320,20 @@ class Recorder:
     def _guarded(self, level: Level, rule: Rule, figures: Sequence[ReleasedFigure]) -> list[ReleasedFigure]:
         """`figures` (at `level`) as released: recorded and, under threshold-and-round, guarded (a figure the guard
         withholds comes back suppressed, why kept in `reasons`)."""
+        if not figures:
+            return []
         if rule.method == "cell_key":
-            self.released.extend(figures)
+            self._release(figures, [canonical(figure) for figure in figures])
             return list(figures)
         org = recipient(self.caller)
         new = at_base(self.wards, level, figures)
+        rows = [canonical(figure) for figure in new]
+        # Released so far and now exactly as an answer the organisation was given before: every figure was shown
+        # to it alike, so nothing is new (as `nothing_new` would find after its look-up).
+        probe = digest([*self._rows, *rows])
+        if repeated(self.session, org, probe) is not None:
+            self._release(new, rows, probe)
+            return list(figures)
         compared = [figure.at_base() for figure in new]
         base = compared[0].level if compared else level.value
         guarded, withheld = list(compared), list[Withheld]()
@@ -321,15 +341,28 @@ class Recorder:
             asked = categories_asked(self.session, org, sorted({figure.dataset for figure in new}), base)
             earlier = earlier_figures(self.session, org, base, lines(compared, asked), MAX_EARLIER + 1)
             guarded, withheld = guard(earlier, compared, asked)
-        self.released.extend(
-            shown if before is after else replace(shown, value=after.value)
-            for shown, before, after in zip(new, compared, guarded, strict=True)
-        )
+        if all(before is after for before, after in zip(compared, guarded, strict=True)):
+            self._release(new, rows, probe)
+        else:
+            shown = [
+                (figure, row) if before is after else (replace(figure, value=after.value), None)
+                for figure, row, before, after in zip(new, rows, compared, guarded, strict=True)
+            ]
+            self._release([f for f, _ in shown], [canonical(f) if row is None else row for f, row in shown])
         self.reasons.extend(f"{named(new[w.index])}: {w.reason}" for w in withheld)
         return [
             figure if before is after or before == after else replace(figure, value=None)
             for figure, before, after in zip(figures, compared, guarded, strict=True)
         ]
+
+    def _release(
+        self, figures: Sequence[ReleasedFigure], rows: Sequence[FigureRow], known: bytes | None = None
+    ) -> None:
+        """Add `figures` (their digest's `rows`) to those released; `known`: the digest of all released then."""
+        self.released.extend(figures)
+        self._rows.extend(rows)
+        if known is not None:
+            self._digest = len(self.released), known
 
     def disclosed(self, disclosure: DisclosureOut) -> DisclosureOut:
         """The answer's disclosure member, saying which figures the guard withheld and why."""

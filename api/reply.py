@@ -40,7 +40,7 @@ class Reply:
     def __call__(self, answer: Answer[Any], format: Format = "json") -> Any:
         self.access.protocols = list(answer.protocols)
         self.access.rows = answer.rows
-        self.access.released = list(answer.released)
+        self.access.released = answer.released
         return render(answer, format, partial(area_shapes, self.session, self.geography))
 
 

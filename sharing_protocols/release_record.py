@@ -4,11 +4,15 @@ A figure is a count of one dataset (or datasets summed, joined by "+") at one le
 categories (None: all) and a contiguous span of months; `value` is what was released (None: suppressed) under the
 rule `min_cell_count` / `round_to`. Cells, margins and totals of a table are all figures: the caller can add and
 subtract every one of them (`sharing_protocols.differencing`), across levels too: a district is the sum of its
-wards, so the guard compares figures over their base areas (`at_base`).
+wards, so the guard compares figures over their base areas (`at_base`). An answer's figures have a digest
+(`ReleasedAnswer`): one the organisation was given before in every field reveals nothing new.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -76,3 +80,46 @@ class ReleasedFigure:
             return self.value, self.value
         low = max(self.value - self.round_to // 2, self.min_cell_count)
         return low, self.value + (self.round_to - 1) // 2
+
+
+FigureRow = list[object]  # a figure as its answer's digest takes it (`canonical`)
+
+
+def canonical(figure: ReleasedFigure) -> FigureRow:
+    """A figure as an answer's digest takes it: every field the release record keeps of it, in a fixed order (areas,
+    categories and base areas sorted; base level and areas as recorded: the figure's own when it has none)."""
+    return [
+        figure.dataset,
+        figure.level,
+        sorted(figure.areas),
+        None if figure.categories is None else sorted(figure.categories),
+        figure.first.isoformat(),
+        figure.last.isoformat(),
+        figure.period,
+        figure.value,
+        figure.min_cell_count,
+        figure.round_to,
+        list(figure.clauses),
+        figure.base_level or figure.level,
+        sorted(figure.base_areas or figure.areas),
+    ]
+
+
+def digest(rows: Sequence[FigureRow]) -> bytes:
+    """The SHA-256 of an answer's figures (their `canonical` rows, in order, as one JSON array): equal only for the
+    same figures in the same order, each alike in every field the release record keeps."""
+    return hashlib.sha256(json.dumps(rows, separators=(",", ":")).encode()).digest()
+
+
+@dataclass(frozen=True)
+class ReleasedAnswer:
+    """The figures one answer released, in the order shown, and their `digest`: the release record keeps an answer
+    whose digest the organisation was given before as "the figures of that access again"."""
+
+    figures: tuple[ReleasedFigure, ...]
+    digest: bytes
+
+    @classmethod
+    def of(cls, figures: Iterable[ReleasedFigure]) -> ReleasedAnswer:
+        shown = tuple(figures)
+        return cls(shown, digest([canonical(f) for f in shown]))

@@ -126,4 +126,4 @@ def cohorts(
     release = Recorder(session, wards, caller)
     body = cohort_table(session, query, grant.refs, grant.rule, release)
     table = Table([*body.rows, *body.unlinked], _COLUMNS, "cohorts", body.disclosure.rule)
-    return Answer(body, grant.refs, len(body.rows) + len(body.unlinked), table, release.released)
+    return Answer(body, grant.refs, len(body.rows) + len(body.unlinked), table, release.record())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,7 +18,7 @@ from api.ward_parents import WardParents
 from sharing_protocols.cell_key_release import KeyedCount
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.periods import month_index
-from sharing_protocols.release_record import ReleasedFigure
+from sharing_protocols.release_record import ReleasedAnswer
 from warehouse.queries.aggregates import count_cells
 from warehouse.queries.areas import area_names
 
@@ -89,7 +88,7 @@ def count_table(
 
 
 def count_answer(
-    params: AggregateParams, resolved: Resolved, body: CountsResponse, released: Sequence[ReleasedFigure] = ()
+    params: AggregateParams, resolved: Resolved, body: CountsResponse, released: ReleasedAnswer | None = None
 ) -> Answer[CountsResponse]:
     """The counts as an answer: located and unlocated rows recorded (and the figures `released`), the table for CSV
     and GeoJSON."""
@@ -119,4 +118,4 @@ def counts(
     kept in the release record (`api.released_figures.Recorder`)."""
     recorder = Recorder(session, wards, caller, params)
     resolved, body = count_table(session, register, tables, caller, params, recorder)
-    return count_answer(params, resolved, body, recorder.released)
+    return count_answer(params, resolved, body, recorder.record())

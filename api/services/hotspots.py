@@ -182,4 +182,4 @@ def hotspots(
     rows = [{"period": period.label, **f["properties"]} for f in features]  # the CSV form: a record per area
     csv_table = Table(rows, ("period", *PROPERTIES), "hotspots", members["disclosure"]["rule"], flatten=dict)
     body = feature_collection(features, **members)
-    return Answer(body, resolved.refs, len(features), csv_table, released=recorder.released)
+    return Answer(body, resolved.refs, len(features), csv_table, released=recorder.record())

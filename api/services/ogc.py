@@ -42,7 +42,7 @@ from geography.settings import GeocoderSettings
 from sharing_protocols.catalogue import CATALOGUE
 from sharing_protocols.decision import ProtocolRegister
 from sharing_protocols.periods import PeriodType, add_months
-from sharing_protocols.release_record import ReleasedFigure
+from sharing_protocols.release_record import ReleasedAnswer
 from warehouse.queries.aggregates import Level, coverage
 from warehouse.queries.areas import area_shapes
 from warehouse.queries.scope import ScopeFilter
@@ -105,13 +105,13 @@ def _rows(
     tables: PerturbationTables,
     caller: Caller,
     collection: Collection,
-) -> tuple[list[CountOut], dict[str, Any], list[ReleasedFigure]]:
+) -> tuple[list[CountOut], dict[str, Any], ReleasedAnswer | None]:
     """Every feature's row (area x month, disclosure-controlled as /v1/counts), the disclosure member and the
     figures released: every feature's count (the same on every page and under every filter, so the caller can
     see them all), recorded and guarded as /v1/counts'."""
     found = coverage(session, collection.dataset, collection.level, collection.refs, collection.scopes)
     if found is None:
-        return [], {}, []
+        return [], {}, None
     params = AggregateParams(
         datasets=(collection.dataset,),
         level=collection.level,
@@ -128,7 +128,7 @@ def _rows(
     )
     recorder = Recorder(session, wards, caller, params, margins=False)
     _, body = count_table(session, register, tables, caller, params, recorder)
-    return body.rows, {"disclosure": body.disclosure.model_dump(), "protocols": body.protocols}, recorder.released
+    return body.rows, {"disclosure": body.disclosure.model_dump(), "protocols": body.protocols}, recorder.record()
 
 
 def _bounds(shapes: dict[str, Any]) -> list[float] | None:

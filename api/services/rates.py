@@ -236,4 +236,4 @@ def rates(
         members=members,
         flatten=flat,
     )
-    return Answer(body, resolved.refs, len(body.rows) + len(body.unlocated), table, recorder.released)
+    return Answer(body, resolved.refs, len(body.rows) + len(body.unlocated), table, recorder.record())

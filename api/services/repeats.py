@@ -240,4 +240,4 @@ def repeats(
         body = marac_table(session, query, grouping, grant.refs, grant.rule, release)
         columns = _MARAC_COLUMNS
     table = Table([*body.rows, *body.unlocated], columns, f"repeats-{measure}", body.disclosure.rule)
-    return Answer(body, grant.refs, len(body.rows) + len(body.unlocated), table, release.released)
+    return Answer(body, grant.refs, len(body.rows) + len(body.unlocated), table, release.record())

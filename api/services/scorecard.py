@@ -203,4 +203,4 @@ def scorecard(
     refs = sorted({ref for r in rows for ref in r.protocols})
     rules = "; ".join(sorted({r.disclosure for r in rows if r.disclosure}))
     table = Table(rows, COLUMNS, f"scorecard-{csp}", rules, flatten=lambda row: {"csp": csp, **row.model_dump()})
-    return Answer(ScorecardOut(csp=csp, rows=rows), refs, len(rows), table, release.released)
+    return Answer(ScorecardOut(csp=csp, rows=rows), refs, len(rows), table, release.record())

@@ -189,4 +189,4 @@ def trends(
         members=members,
         flatten=flat,
     )
-    return Answer(body, resolved.refs, len(body.rows), table, recorder.released)
+    return Answer(body, resolved.refs, len(body.rows), table, recorder.record())

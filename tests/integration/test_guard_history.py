@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 import warehouse.schema
 from sharing_protocols.differencing import MAX_EARLIER, alike, asked, guard, lines
-from sharing_protocols.release_record import ReleasedFigure
+from sharing_protocols.release_record import ReleasedAnswer, ReleasedFigure
 from tests.support import differencing_reference as reference
 from tests.support.guard_history import random_history, read
 from tests.support.hub import HubEnv
@@ -43,10 +43,11 @@ def written(hub_env: HubEnv) -> dict[int, tuple[list[ReleasedFigure], list[Relea
     histories = {seed: random_history(seed) for seed in SEEDS}
     for seed, (earlier, new) in histories.items():
         for start in range(0, len(earlier), 7):
+            part = ReleasedAnswer.of(earlier[start : start + 7])
+            write_access(hub_env.engine, f"guard-{seed}", "analyst", "/v1/counts", {}, [], 0, 200, part)
             write_access(
-                hub_env.engine, f"guard-{seed}", "analyst", "/v1/counts", {}, [], 0, 200, earlier[start : start + 7]
+                hub_env.engine, f"other-{seed}", "analyst", "/v1/counts", {}, [], 0, 200, ReleasedAnswer.of(new)
             )
-            write_access(hub_env.engine, f"other-{seed}", "analyst", "/v1/counts", {}, [], 0, 200, new)
     return histories
 
 

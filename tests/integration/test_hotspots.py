@@ -241,7 +241,7 @@ def test_the_release_record_keeps_each_area_count_and_the_total_shown(loaded: No
     body = _hotspots(hub_env, "csp-n", area=WEALDEN_CSP, area_level="csp", category="violent-crime")
     [(access,)] = hub_env.query("SELECT max(id) FROM access_log WHERE endpoint = '/v1/hotspots' AND org = 'csp-n'")
     recorded = hub_env.query(
-        "SELECT dataset, areas, categories, value FROM released_figure WHERE access_id = :a ORDER BY id", a=access
+        "SELECT dataset, areas, categories, value FROM release_record WHERE access_id = :a ORDER BY figure_id", a=access
     )
     shown = {f["properties"]["code"]: f["properties"]["count"] for f in body["features"]}
     expected = [(frozenset({code}), count) for code, count in shown.items()] + [(frozenset(shown), body["total"])]

@@ -12,7 +12,7 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ KEYS = {"HUB_LINKAGE_KEY_PERSON": "p" * 48, "HUB_LINKAGE_KEY_RECORD_IDS": "r" * 
 EASTBOURNE = "E07000061"
 RECORDED, BY_PERIOD, BY_CATEGORY = "release-recorded", "release-periods", "release-categories"
 BY_RATE, BY_TREND, EVERY_ENDPOINT = "release-rates", "release-trends", "release-endpoints"
-BY_SCORECARD = "release-scorecard"
+BY_SCORECARD, REPEATED = "release-scorecard", "release-repeated"
 EASTBOURNE_CSP = "E22000295"  # the one district
 MINIMUM = 5
 MARAC_FIELDS = "[category, period, location, marac_area, victim_pseudonym, perpetrator_pseudonym, information_only]"
@@ -53,10 +53,11 @@ recipients:
   - {{id: {BY_TREND}, name: Analysts E, kind: csp}}
   - {{id: {EVERY_ENDPOINT}, name: Analysts F, kind: csp}}
   - {{id: {BY_SCORECARD}, name: Analysts G, kind: csp}}
+  - {{id: {REPEATED}, name: Analysts H, kind: csp}}
 signatories: [{{role: SIRO, organisation: east-sussex-marac}}]
 clauses:
   - {{id: counts, recipients: [{RECORDED}, {BY_PERIOD}, {BY_CATEGORY}, {BY_RATE}, {BY_TREND}, {EVERY_ENDPOINT},
-                              {BY_SCORECARD}],
+                              {BY_SCORECARD}, {REPEATED}],
      datasets: [marac-cases],
      fields: {MARAC_FIELDS}, spatial_precision: district, temporal_precision: day, output: aggregates_only,
      pseudonym_linkage: true, disclosure: {{min_cell_count: {MINIMUM}, round_to: 1}}}}
@@ -185,6 +186,44 @@ def test_the_ig_lead_lists_what_was_released_and_exports_it(recorded: dict[str, 
     today = date.today().isoformat()
     assert lead.get("/v1/ig/releases", params={"from": "2000-01-01", "to": "2000-12-31"}).json()["figures"] == []
     assert len(lead.get("/v1/ig/releases", params={"from": today, "to": today}).json()["figures"]) == len(rows)
+
+
+def test_an_answer_asked_again_is_recorded_as_the_first_again_and_listed_with_the_same_figures(
+    loaded: None, hub_env: HubEnv
+) -> None:
+    client = hub_env.api_client(REPEATED, "analyst")
+    query = {"from": FROM, "to": TO, "by": "category", "period": "month"}
+    first = _counts(client, **query)
+    again = _counts(client, **query)
+    assert (again["rows"], again["totals"], again["disclosure"]) == (
+        first["rows"],
+        first["totals"],
+        first["disclosure"],
+    )
+    asked = hub_env.query(
+        "SELECT id, at FROM access_log WHERE org = :o AND endpoint = '/v1/counts' ORDER BY id", o=REPEATED
+    )
+    assert len(asked) == 2
+    # written once, then one row: the figures of the first access again
+    rows = _record(hub_env, REPEATED)
+    assert len(rows) > 10
+    repeats = hub_env.query("SELECT access_id, of_access_id FROM released_again WHERE org = :o", o=REPEATED)
+    assert repeats == [(asked[1][0], asked[0][0])]
+    # the IG lead's view and export list the second answer's figures as the first's, at its own time
+    lead = hub_env.api_client(REPEATED, "ig_lead")
+    body = lead.get("/v1/ig/releases").json()
+    listed = body["figures"]
+    assert len(listed) == 2 * len(rows) and body["summary"][0]["figures"] == 2 * len(rows)
+    once, twice = listed[: len(rows)], listed[len(rows) :]
+    assert [f["value"] for f in once] == [r[4] for r in rows]
+    assert [{**f, "at": None} for f in twice] == [{**f, "at": None} for f in once]
+    assert {datetime.fromisoformat(f["at"]) for f in once} == {asked[0][1]}
+    assert {datetime.fromisoformat(f["at"]) for f in twice} == {asked[1][1]}
+    exported = list(
+        csv.DictReader(io.StringIO(lead.get("/v1/ig/releases", params={"format": "csv", "org": REPEATED}).text))
+    )
+    assert len(exported) == 2 * len(rows)
+    assert [{**r, "at": ""} for r in exported[len(rows) :]] == [{**r, "at": ""} for r in exported[: len(rows)]]
 
 
 def test_an_analyst_and_another_organisations_ig_lead_are_refused_and_logged(

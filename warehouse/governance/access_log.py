@@ -1,4 +1,4 @@
-"""The append-only access log: one record per API query."""
+"""The append-only access log: one record per API query, and the release record of its answer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from sharing_protocols.postcode_format import sector
-from sharing_protocols.release_record import ReleasedFigure
+from sharing_protocols.release_record import ReleasedAnswer
 
 # A queried place could be someone's address: the log keeps it no finer than about a kilometre.
 _COARSE_DEGREES = {"lat": 2, "lon": 2}  # decimals kept (0.01 degree is about 1 km)
@@ -48,10 +48,12 @@ def write_access(
     protocols: Sequence[str],
     rows: int,
     status: int,
-    released: Sequence[ReleasedFigure] = (),
+    released: ReleasedAnswer | None = None,
 ) -> None:
     """Append one access record, in its own transaction so that a failed request is still recorded, and in the
-    same transaction the figures the answer released to `org` (the release record).
+    same transaction the figures the answer released to `org` (the release record): one row saying "the figures of
+    access M again" when `org` was given an answer of the same digest (access M) before, else a row per figure
+    and the answer's digest.
 
     `query` maps a parameter to its value or its values (a list); a postcode in it is kept as its sector,
     coordinates to about a kilometre (see `_coarse`).
@@ -72,25 +74,44 @@ def write_access(
                 "status": status,
             },
         ).scalar_one()
-        if released:
+        if released is not None and released.figures:
             _record_released(conn, int(access_id), org, released)
 
 
+_AGAIN = """
+INSERT INTO released_again (access_id, of_access_id, org)
+SELECT :access_id, access_id, org FROM released_digest WHERE org = :org AND digest = :digest
+RETURNING of_access_id
+"""
+
+# The figures in their order (their ids ascend with it) and, in the same statement, the answer's digest with the
+# range of their ids, which is how `release_record` finds them again (no index of access_id to maintain). A digest
+# kept already (the same answer recorded at the same time by another request) stays the first's.
 _RECORD = """
-INSERT INTO released_figure (access_id, org, dataset, level, areas, categories, first_month, last_month, period, value,
-    min_cell_count, round_to, clauses, base_level, base_areas)
-SELECT :access_id, :org, f.dataset, f.level, f.areas, f.categories, f.first, f.last, f.period, f.value,
-    f.min_cell_count, f.round_to, f.clauses, f.base_level, f.base_areas
-FROM jsonb_to_recordset(CAST(:figures AS jsonb)) AS f(n integer, dataset text, level text, areas text[],
-    categories text[], first date, last date, period text, value integer, min_cell_count integer, round_to integer,
-    clauses text[], base_level text, base_areas text[])
-ORDER BY f.n
+WITH figure AS (
+    INSERT INTO released_figure (access_id, org, dataset, level, areas, categories, first_month, last_month, period,
+        value, min_cell_count, round_to, clauses, base_level, base_areas)
+    SELECT :access_id, :org, f.dataset, f.level, f.areas, f.categories, f.first, f.last, f.period, f.value,
+        f.min_cell_count, f.round_to, f.clauses, f.base_level, f.base_areas
+    FROM jsonb_to_recordset(CAST(:figures AS jsonb)) AS f(n integer, dataset text, level text, areas text[],
+        categories text[], first date, last date, period text, value integer, min_cell_count integer,
+        round_to integer, clauses text[], base_level text, base_areas text[])
+    ORDER BY f.n
+    RETURNING id
+)
+INSERT INTO released_digest (org, digest, access_id, first_figure_id, last_figure_id)
+SELECT :org, :digest, :access_id, min(id), max(id) FROM figure
+ON CONFLICT DO NOTHING
 """
 
 
-def _record_released(conn: Connection, access_id: int, org: str, released: Sequence[ReleasedFigure]) -> None:
-    """Append the figures of one answer to the release record in one statement, in their order (bounded: an
-    answer's cells are bounded by the API's limits on areas, periods and categories, and its margins by its cells)."""
+def _record_released(conn: Connection, access_id: int, org: str, released: ReleasedAnswer) -> None:
+    """Append the figures of one answer to the release record: as the figures of an earlier access again when `org`
+    was given that access's digest, else each in one statement, in their order (bounded: an answer's cells are
+    bounded by the API's limits on areas, periods and categories, and its margins by its cells)."""
+    keys = {"access_id": access_id, "org": org, "digest": released.digest}
+    if conn.execute(text(_AGAIN), keys).first() is not None:
+        return
     figures = [
         {
             "n": n,
@@ -108,6 +129,6 @@ def _record_released(conn: Connection, access_id: int, org: str, released: Seque
             "base_level": f.base_level or f.level,
             "base_areas": sorted(f.base_areas or f.areas),
         }
-        for n, f in enumerate(released)
+        for n, f in enumerate(released.figures)
     ]
-    conn.execute(text(_RECORD), {"access_id": access_id, "org": org, "figures": json.dumps(figures)})
+    conn.execute(text(_RECORD), {**keys, "figures": json.dumps(figures)})

@@ -1,5 +1,6 @@
-"""What the release record holds: the figures released to organisations (read back for the IG view), and the
-differencing guard's history kept from it (`known_figure`: each figure an organisation was shown, once)."""
+"""What the release record holds: the figures released to organisations (read back for the IG view), the
+differencing guard's history kept from it (`known_figure`: each figure an organisation was shown, once), and the
+digests of the answers an organisation was given (`released_digest`)."""
 
 from __future__ import annotations
 
@@ -55,11 +56,13 @@ def _release(row: Sequence[Any]) -> Release:
 
 
 def releases(session: Session, org: str | None, first: date, last: date) -> list[Release]:
-    """Figures released on days first..last (to one organisation, or to all), in the order they were released."""
+    """Figures released on days first..last (to one organisation, or to all), answer by answer in the order they
+    were released, each in the order shown: read from `release_record` (migration 0028), so that an answer recorded
+    as another's figures again lists those figures, at its own time."""
     rows = session.execute(
         text(
-            f"SELECT {_COLUMNS} FROM released_figure WHERE (:all OR org = :org) "
-            "AND at >= :first AND at < CAST(:last AS date) + 1 ORDER BY id"
+            f"SELECT {_COLUMNS} FROM release_record WHERE (:all OR org = :org) "
+            "AND at >= :first AND at < CAST(:last AS date) + 1 ORDER BY access_id, figure_id"
         ),
         {"all": org is None, "org": org, "first": first, "last": last},
     ).all()
@@ -171,3 +174,13 @@ def shown_alike(session: Session, org: str, level: str, figures: Sequence[Releas
     ]
     found = session.scalars(text(_SHOWN), {"figures": json.dumps(rows), "org": org, "level": level}).all()
     return {alike(figures[i]) for i in found}
+
+
+def repeated(session: Session, org: str, digest: bytes) -> int | None:
+    """The access that released to `org` the figures whose digest is `digest` (`sharing_protocols.release_record.
+    ReleasedAnswer`), or None: one look-up of `released_digest`'s key."""
+    found = session.scalar(
+        text("SELECT access_id FROM released_digest WHERE org = :org AND digest = :digest"),
+        {"org": org, "digest": digest},
+    )
+    return None if found is None else int(found)

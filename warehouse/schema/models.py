@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -403,6 +404,31 @@ class ReleasedFigure(Base):
     clauses: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
     base_level: Mapped[str] = mapped_column(String, nullable=False)  # the areas as the guard compares them (0019)
     base_areas: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+
+
+class ReleasedDigest(Base):
+    """The digest of an answer's figures released to an organisation, with the first access that released exactly
+    them and the range of ids of its released_figure rows (migration 0028)."""
+
+    __tablename__ = "released_digest"
+
+    org: Mapped[str] = mapped_column(String, primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)  # SHA-256: 32 bytes
+    access_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("access_log.id"), nullable=False, unique=True)
+    first_figure_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    last_figure_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class ReleasedAgain(Base):
+    """An answer that released exactly the figures of an earlier access to the same organisation, recorded as that:
+    the release record's view `release_record` shows it with those figures, at its own time (migration 0028)."""
+
+    __tablename__ = "released_again"
+
+    access_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("access_log.id"), primary_key=True)
+    of_access_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("released_digest.access_id"), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    org: Mapped[str] = mapped_column(String, nullable=False)
 
 
 class KnownFigure(Base):

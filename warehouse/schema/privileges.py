@@ -4,8 +4,8 @@ The worker (the loader) writes events, decisions, dead letters and retractions, 
 and reads what its sink and geocoder need. The API reads what its queries read, appends to the access log and the
 release record, records when a key was last used, and starts, touches and ends web sessions; it changes nothing
 else. Neither may update or delete the audit trail (decision, access_log, retention_run, retired_event, dead_letter,
-retraction, released_figure, replay_run: their triggers refuse it even to the owner; a replay run is only finished,
-once).
+retraction, released_figure, released_digest, released_again, replay_run: their triggers refuse it even to the
+owner; a replay run is only finished, once).
 
 `grant_statements` renders the grants (docs/database.md lists them); `grant_runtime_roles`, run as the owner
 after every migration, first revokes whatever the two roles held on the schema's relations, so that what they
@@ -81,6 +81,10 @@ API = RolePrivileges(
         "access_log": ("SELECT", "INSERT"),  # IG reads it; every request appends one record
         "released_figure": ("SELECT", "INSERT"),  # the release record: appended with the access record, read back
         "known_figure": _READ,  # the differencing guard's history (kept by the trigger on released_figure, 0025)
+        # a repeated answer (0028): its digest kept with its first figures, then one row per repeat; the IG view
+        "released_digest": ("SELECT", "INSERT"),
+        "released_again": ("SELECT", "INSERT"),
+        "release_record": _READ,
         "api_key": ("SELECT", "UPDATE (last_used_at)"),  # verify a key, and record its use
         # web sign-in (issue 15): start a session, look it up, record its use and its end
         "web_session": ("SELECT", "INSERT", "UPDATE (last_seen_at, ended_at)"),
@@ -92,6 +96,8 @@ API = RolePrivileges(
 # Tables only the owner touches (operator tools and the event_count triggers); named so that a new table needs a
 # decision here (a unit test checks every table is in one of the three).
 OWNER_ONLY = ("alembic_version", "feed_event", "geography_vintage", "indicator_target")
+# Views, which the models do not hold: one reads what its tables hold with its owner's privileges.
+VIEWS = ("release_record",)
 
 
 def quote_ident(name: str) -> str:
