@@ -22,6 +22,11 @@ sink would run them from its staged batch, and (c) with no aggregate at all, the
     .venv/bin/hub up
     .venv/bin/python -m benchmarks.sink_statements --events 50000 [--batch 5000] [--paths new,old] [--redeliver]
     .venv/bin/python -m benchmarks.sink_statements --events 20000 --triggers [--rounds 4]
+    .venv/bin/python -m benchmarks.sink_statements --events 20000 --plans [--rounds 4]
+
+`--plans` says where each trigger statement's time goes: on the same two databases as `--triggers`, the two
+statements run over the last batch's rows under `EXPLAIN (ANALYZE, BUFFERS)`, each round rolled back, and each plan
+node's own time (its time less its children's) is summed by node (its type and relation or CTE).
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ import statistics
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
@@ -115,16 +121,17 @@ def _trigger_statements() -> tuple[str, str]:
     return body.split(";\n    RETURN NULL")[0], quality._merge("added")
 
 
-def triggers_beside(results: Sequence[BatchResult], rounds: int) -> dict[str, list[float]]:
-    """Seconds of inserting the last batch's rows, per round: with the triggers, with their statements run beside,
-    with neither (see the module's note)."""
+@contextmanager
+def _last_batch(results: Sequence[BatchResult]) -> Iterator[tuple[psycopg.Connection[Any], bytes, bytes]]:
+    """A connection to a warehouse that loaded all batches but the last, with empty `new_rows` and `added` tables
+    shaped as `event` and `decision`, and the last batch's event and decision rows (COPY text) as a warehouse that
+    loaded every batch stored them."""
     from deploy import local
     from warehouse.schema import migrate
 
     tag = uuid.uuid4().hex[:8]
     names = {"all": f"bench_trig_all_{tag}", "before": f"bench_trig_before_{tag}"}
     urls = {k: local.create_database(name) for k, name in names.items()}
-    spent: dict[str, list[float]] = {"triggers": [], "beside": [], "none": []}
     try:
         for k, url in urls.items():
             migrate.upgrade(url)
@@ -143,27 +150,80 @@ def triggers_beside(results: Sequence[BatchResult], rounds: int) -> dict[str, li
             conn.execute("CREATE TEMP TABLE new_rows AS SELECT * FROM event WITH NO DATA")
             conn.execute("CREATE TEMP TABLE added AS SELECT * FROM decision WITH NO DATA")
             conn.commit()
-            counts, quality = _trigger_statements()
-            for _ in range(rounds):
-                for mode in spent:
-                    with conn.cursor() as cur:
-                        for table, data in (("new_rows", events), ("added", decisions)):
-                            with cur.copy(f"COPY {table} FROM STDIN") as copy:
-                                copy.write(data)
-                        if mode != "triggers":
-                            cur.execute("ALTER TABLE event DISABLE TRIGGER event_count_insert")
-                            cur.execute("ALTER TABLE decision DISABLE TRIGGER decision_feed_event")
-                        started = time.perf_counter()
-                        cur.execute("INSERT INTO event SELECT * FROM new_rows")
-                        cur.execute("INSERT INTO decision SELECT * FROM added")
-                        if mode == "beside":
-                            cur.execute(counts)
-                            cur.execute(quality)
-                        spent[mode].append(time.perf_counter() - started)
-                    conn.rollback()
+            yield conn, events, decisions
     finally:
         for name in names.values():
             local.drop_database(name)
+
+
+def _fill(cur: psycopg.Cursor[Any], events: bytes, decisions: bytes) -> None:
+    for table, data in (("new_rows", events), ("added", decisions)):
+        with cur.copy(f"COPY {table} FROM STDIN") as copy:
+            copy.write(data)
+
+
+def triggers_beside(results: Sequence[BatchResult], rounds: int) -> dict[str, list[float]]:
+    """Seconds of inserting the last batch's rows, per round: with the triggers, with their statements run beside,
+    with neither (see the module's note)."""
+    spent: dict[str, list[float]] = {"triggers": [], "beside": [], "none": []}
+    counts, quality = _trigger_statements()
+    with _last_batch(results) as (conn, events, decisions):
+        for _ in range(rounds):
+            for mode in spent:
+                with conn.cursor() as cur:
+                    _fill(cur, events, decisions)
+                    if mode != "triggers":
+                        cur.execute("ALTER TABLE event DISABLE TRIGGER event_count_insert")
+                        cur.execute("ALTER TABLE decision DISABLE TRIGGER decision_feed_event")
+                    started = time.perf_counter()
+                    cur.execute("INSERT INTO event SELECT * FROM new_rows")
+                    cur.execute("INSERT INTO decision SELECT * FROM added")
+                    if mode == "beside":
+                        cur.execute(counts)
+                        cur.execute(quality)
+                    spent[mode].append(time.perf_counter() - started)
+                conn.rollback()
+    return spent
+
+
+def _node_label(node: dict[str, Any]) -> str:
+    """A plan node as one line: its type, and the relation, index or CTE it reads or writes."""
+    what = node.get("Relation Name") or node.get("CTE Name") or ""
+    if "Index Name" in node:
+        what = f"{what} via {node['Index Name']}"
+    operation = f"{node['Operation']} " if node["Node Type"] == "ModifyTable" else ""
+    return f"{operation}{node['Node Type']} {what}".rstrip()
+
+
+def _own_times(node: dict[str, Any], into: dict[str, float]) -> None:
+    """Add each node's own time (ms: its actual total time times its loops, less its children's) to `into`."""
+    children = node.get("Plans", [])
+    spent = node.get("Actual Total Time", 0.0) * node.get("Actual Loops", 1)
+    own = spent - sum(c.get("Actual Total Time", 0.0) * c.get("Actual Loops", 1) for c in children)
+    into[_node_label(node)] += max(own, 0.0)
+    for child in children:
+        _own_times(child, into)
+
+
+def trigger_plans(results: Sequence[BatchResult], rounds: int) -> dict[str, dict[str, list[float]]]:
+    """Per trigger statement, each plan node's own milliseconds per round (see the module's note), with the
+    statement's execution time as "statement (execution)"."""
+    counts, quality = _trigger_statements()
+    spent: dict[str, dict[str, list[float]]] = {"event_count": defaultdict(list), "data quality": defaultdict(list)}
+    with _last_batch(results) as (conn, events, decisions):
+        for _ in range(rounds):
+            for name, sql in (("event_count", counts), ("data quality", quality)):
+                with conn.cursor() as cur:
+                    _fill(cur, events, decisions)
+                    row = cur.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}").fetchone()
+                    assert row is not None
+                    plan = cast(list[dict[str, Any]], row[0] if not isinstance(row[0], str) else json.loads(row[0]))[0]
+                    own: dict[str, float] = defaultdict(float)
+                    _own_times(plan["Plan"], own)
+                    own["statement (execution)"] = plan["Execution Time"]
+                    for label, ms in own.items():
+                        spent[name][label].append(ms)
+                conn.rollback()
     return spent
 
 
@@ -184,7 +244,8 @@ def main() -> None:
     parser.add_argument("--paths", default="new,old", help="new (the sink as it is), old (stored-version path)")
     parser.add_argument("--redeliver", action="store_true", help="write the same batches a second time")
     parser.add_argument("--triggers", action="store_true", help="the triggers' work in triggers or beside")
-    parser.add_argument("--rounds", type=int, default=4, help="rounds of --triggers")
+    parser.add_argument("--plans", action="store_true", help="where each trigger statement's time goes")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of --triggers or --plans")
     parser.add_argument("--old-revision", default="0024", help="the revision the old path's warehouse is at")
     args = parser.parse_args()
     from deploy import local
@@ -203,6 +264,17 @@ def main() -> None:
     loaded = sum(len(r.events) for r in results)
     for line in local.up():
         print(line)
+    if args.plans:
+        count = len(results[-1].events)
+        print(f"the last batch of {args.batch:,} ({count:,} events): each plan node's own time, us per event, ")
+        print(f"median of {args.rounds} rounds (EXPLAIN ANALYZE):")
+        for statement, nodes in trigger_plans(results, args.rounds).items():
+            print(statement)
+            ranked = sorted(nodes.items(), key=lambda item: -statistics.median(item[1]))
+            for label, ms in ranked:
+                if statistics.median(ms) / count * 1000 >= 0.5 or label.startswith("statement"):
+                    print(f"  {label:70} {statistics.median(ms) / count * 1000:8.1f}")
+        return
     if args.triggers:
         spent = triggers_beside(results, args.rounds)
         count = len(results[-1].events)

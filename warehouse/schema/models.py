@@ -350,7 +350,7 @@ class Retraction(Base):
     __tablename__ = "retraction"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, index=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     dataset: Mapped[str] = mapped_column(String, nullable=False)
     partner: Mapped[str | None] = mapped_column(String, nullable=True)
     source_topic: Mapped[str] = mapped_column(String, nullable=False)
