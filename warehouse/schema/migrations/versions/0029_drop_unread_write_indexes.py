@@ -10,7 +10,7 @@ partner's own data-quality report and windowed reports, `event_count`'s covering
 district, CSP, county or force).
 
 Revision ID: 0029
-Revises: 0026 (the lead re-chains it at merge)
+Revises: 0028
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0029"
-down_revision = "0026"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
