@@ -9,9 +9,14 @@ In one run, on the same jittered police.uk rows:
 - --kill-one: two workers, one SIGKILLed once half is committed: what the warehouse accounts for (loaded + withheld
   + dead letters) against what was published, and the time until the survivor commits past the kill point;
 - end to end: a running worker, from the start of `hub publish` until committed;
-- --stages: the loader's per-stage microseconds (benchmarks/loader_stages.py).
+- --stages: the loader's per-stage microseconds (benchmarks/loader_stages.py);
+- --loader-run LABEL=DIR[:BATCH] (repeatable), instead of --workers: one worker per run, its code imported from the
+  checkout DIR (a worktree of another commit sharing this environment) and HUB_WORKER_BATCH_SIZE=BATCH, the runs in
+  the order given on the same filled topics, so that two versions of the loader can be timed alternately.
 
     .venv/bin/python -m benchmarks.end_to_end --events 1000000 --workers 1,2,4 --kill-one --stages
+    .venv/bin/python -m benchmarks.end_to_end --events 200000 --no-end-to-end \
+        --loader-run main=../main-tree --loader-run new=. --loader-run main=../main-tree --loader-run new=.
 """
 
 from __future__ import annotations
@@ -110,13 +115,19 @@ class Bench:
         subprocess.run(command, env=self.env, check=True, capture_output=True)
         return time.perf_counter() - started
 
-    def workers(self, n: int, url: str, log_dir: Path) -> list[subprocess.Popen[bytes]]:
+    def workers(
+        self, n: int, url: str, log_dir: Path, tree: Path | None = None, batch_size: int | None = None
+    ) -> list[subprocess.Popen[bytes]]:
+        """`n` workers on `url`, importing the hub's code from `tree` (default: this process's working directory)
+        with HUB_WORKER_BATCH_SIZE=`batch_size` (default: as configured)."""
         started = []
         for i in range(n):
             log = (log_dir / f"bench-worker-{n}-{i}.log").open("w")
-            command = [sys.executable, "-m", "deploy.cli", "worker"]
+            command = [sys.executable, "-m", "deploy.cli", "worker"]  # -m: the working directory's code first
             env = {**self.worker_env, "HUB_DATABASE_URL": url}
-            started.append(subprocess.Popen(command, env=env, stdout=log, stderr=log))
+            if batch_size is not None:
+                env["HUB_WORKER_BATCH_SIZE"] = str(batch_size)
+            started.append(subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=tree))
         return started
 
     def forget_offsets(self) -> None:
@@ -164,14 +175,23 @@ def outcomes(url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def loader_alone(bench: Bench, shared: Path, n_workers: int, published: int, log_dir: Path) -> tuple[float, float]:
+def loader_alone(
+    bench: Bench,
+    shared: Path,
+    n_workers: int,
+    published: int,
+    log_dir: Path,
+    tree: Path | None = None,
+    batch_size: int | None = None,
+) -> tuple[float, float]:
     """(seconds from starting `n_workers` workers on the filled topics (fresh database, no offsets) to all committed,
-    seconds of it before the first commit: the workers' start-up, geocoder load and group join)."""
+    seconds of it before the first commit: the workers' start-up, geocoder load and group join). `tree` and
+    `batch_size` as `Bench.workers` takes them."""
     name, url = _prepare_database(shared)
     bench.forget_offsets()
     try:
         started = time.perf_counter()
-        workers = bench.workers(n_workers, url, log_dir)
+        workers = bench.workers(n_workers, url, log_dir, tree, batch_size)
         try:
             while bench.lag() >= published:
                 if any(worker.poll() is not None for worker in workers):
@@ -237,6 +257,15 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=KafkaSettings().partitions)
     parser.add_argument("--stages", action="store_true", help="also the loader's per-stage microseconds")
     parser.add_argument("--ceilings", type=int, default=0, help="events for the no-op consumer ceilings (0: skip)")
+    parser.add_argument(
+        "--loader-run",
+        action="append",
+        default=[],
+        metavar="LABEL=DIR[:BATCH]",
+        help="a one-worker loader-alone run of the code in checkout DIR with HUB_WORKER_BATCH_SIZE=BATCH (repeatable;"
+        " replaces --workers)",
+    )
+    parser.add_argument("--no-end-to-end", action="store_true", help="skip the end-to-end run")
     args = parser.parse_args()
     settings = LocalSettings()
     shared = settings.shared_data.resolve()
@@ -268,10 +297,13 @@ def main() -> None:
     print(f"           bare kafka-python send loop:            {bare:10,.0f} msgs/s (the same envelopes, made first)")
     print(f"           ratio publish / bare:          {n / publish_s / bare:8.2f}   (target >= 0.50)")
 
-    for n_workers in [int(w) for w in args.workers.split(",")]:
-        loader_s, startup_s = loader_alone(bench, shared, n_workers, n, logs)
+    runs = [_loader_run(spec) for spec in args.loader_run] or [
+        (f"{w} worker(s)", w, None, None) for w in [int(w) for w in args.workers.split(",")]
+    ]
+    for what, n_workers, tree, batch_size in runs:
+        loader_s, startup_s = loader_alone(bench, shared, n_workers, n, logs, tree, batch_size)
         print(
-            f"loader     {n_workers} worker(s), filled topics -> committed: {loader_s:8.1f} s"
+            f"loader     {what}, filled topics -> committed: {loader_s:8.1f} s"
             f" {n / loader_s:10,.0f} events/s, ratio to baseline {base_s / loader_s:5.2f} (target >= 0.50);"
             f" after the first commit ({startup_s:.1f} s of start-up) {n / (loader_s - startup_s):,.0f} events/s,"
             f" ratio {base_s / (loader_s - startup_s):.2f}; load {_load()}"
@@ -285,11 +317,12 @@ def main() -> None:
             " committed past the kill point"
         )
 
-    hub_s, published_s = hub(shared, csv_path, warmup, logs, args.partitions)
-    print(
-        f"end to end publish -> committed:          {hub_s:8.1f} s {n / hub_s:10,.0f} events/s"
-        f" (publish alone {published_s:.1f} s)"
-    )
+    if not args.no_end_to_end:
+        hub_s, published_s = hub(shared, csv_path, warmup, logs, args.partitions)
+        print(
+            f"end to end publish -> committed:          {hub_s:8.1f} s {n / hub_s:10,.0f} events/s"
+            f" (publish alone {published_s:.1f} s)"
+        )
 
     if args.stages:
         count = min(n, 100_000)
@@ -307,6 +340,20 @@ def main() -> None:
         print(f"ceilings (no-op consumers, {args.ceilings:,} events):")
         subprocess.run([sys.executable, "-m", "benchmarks.faust_noop", "--events", str(args.ceilings)], check=True)
     print(f"load average at the end: {_load()}")
+
+
+def _loader_run(spec: str) -> tuple[str, int, Path | None, int | None]:
+    """`--loader-run LABEL=DIR[:BATCH]` as (what to print, workers, checkout, batch size)."""
+    label, _, where = spec.partition("=")
+    tree_text, _, batch_text = where.partition(":")
+    tree = Path(tree_text or ".").resolve()
+    if not label or not (tree / "stream_processors").is_dir():
+        raise SystemExit(f"--loader-run {spec!r}: expected LABEL=DIR[:BATCH], DIR a checkout of the hub")
+    commit = subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    batch_size = int(batch_text) if batch_text else None
+    return f"{label} ({commit or tree}, batch {batch_size or 'as configured'})", 1, tree, batch_size
 
 
 def _load() -> str:

@@ -25,6 +25,7 @@ from sharing_protocols.topics import dead_letter_topic
 from stream_processors.batch import BatchResult, RawMessage
 from stream_processors.fetcher import BatchApp, Record, TablelessManager
 from stream_processors.loader import Loader
+from stream_processors.pipeline import BatchPipeline
 from stream_processors.settings import WorkerSettings
 from stream_processors.subscription import PartnerTopics, partner_topics_among
 from stream_processors.worker_metrics import WorkerMetrics
@@ -91,21 +92,20 @@ def membership_settings(worker: WorkerSettings) -> dict[str, Any]:
 
 
 class WarehouseBatches:
-    """The loader as a BatchSink: each batch loaded in the warehouse thread, then its dead letters sent and
-    acknowledged (then counted in `metrics`, if given). Any failure exits the process before the batch's offsets
-    are committed."""
+    """The loader as a BatchSink: each batch processed on the processing thread and loaded on the warehouse thread
+    (the next batch processed while this one is written, in submission order: stream_processors.pipeline), then its
+    dead letters sent and acknowledged (then counted in `metrics`, if given). Any failure exits the process before
+    the batch's offsets are committed."""
 
     def __init__(self, loader: Loader, dead_letter: faust.TopicT, metrics: WorkerMetrics | None = None) -> None:
-        self._loader = loader
+        self._pipeline = BatchPipeline(loader)
         self._dead_letter = dead_letter
         self._metrics = metrics
-        # One thread: batches reach the warehouse in the order they were submitted.
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
 
     def submit(self, records: Sequence[Record]) -> Awaitable[None]:
         messages = [RawMessage(r.topic, r.partition, r.offset, r.key, r.value, _headers(r.headers)) for r in records]
         started = time.monotonic()
-        return self._finish(records, self._executor.submit(self._loader.handle, messages), started)
+        return self._finish(records, self._pipeline.submit(messages), started)
 
     async def _finish(
         self, records: Sequence[Record], future: concurrent.futures.Future[BatchResult], started: float
@@ -147,8 +147,8 @@ class WarehouseBatches:
 def create_app(
     worker: WorkerSettings, loader: Loader, topics: Sequence[str], metrics: WorkerMetrics | None = None
 ) -> faust.App:
-    """The faust app loading every partner topic in batches (stream_processors.fetcher), one batch at a time,
-    counting what it commits in `metrics` (if given).
+    """The faust app loading every partner topic in batches (stream_processors.fetcher), each processed while the one
+    before it is written (stream_processors.pipeline), counting what it commits in `metrics` (if given).
 
     `topics` are the partner topics the broker has at start (at least one: a consumer cannot subscribe to none);
     those created later are added as they appear (stream_processors.subscription).

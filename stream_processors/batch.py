@@ -6,6 +6,7 @@ import calendar
 import gc
 import hashlib
 import json
+import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -537,21 +538,38 @@ def shape_batch(
     return BatchResult(rows, decoded.dead, audits, withdrawn, retractions, claims)
 
 
-@contextmanager
-def collection_paused() -> Iterator[None]:
+class _CollectionPause:
     """The cyclic garbage collector off while a batch is worked on, as it was before afterwards.
 
     A batch allocates hundreds of thousands of objects, none in reference cycles (reference counting frees its
     garbage), and each allocation threshold crossed made the collector walk them and the geocoder's heap again:
-    about a third of the batch's CPU time (docs/benchmarks.md "Loader stages").
+    about a third of the batch's CPU time (docs/benchmarks.md "Loader stages"). The collector is the process's, and
+    two threads may process batches at once (a retry beside the next batch): it goes off at the first entry and back
+    to how it was then when the last one leaves.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._was_enabled = False
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._inside == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside -= 1
+                if self._inside == 0 and self._was_enabled:
+                    gc.enable()
+
+
+collection_paused = _CollectionPause()  # `with collection_paused():`
 
 
 def freeze_start_up_heap() -> None:

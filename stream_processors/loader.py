@@ -7,6 +7,11 @@ which are dead-lettered with the error kind and SQLSTATE (never the error text, 
 that a poison message does not stop its partition. The search is bounded (`isolation_attempts`); when it runs out,
 when no message of the batch loads, or when the failure is not row-level, the error propagates and the worker
 exits uncommitted, for its supervisor to restart it.
+
+A batch is processed (`process`: decode, geocode, decide, shape) and then settled (`settle`: written, with the
+retries above), so that the worker can process the next batch on one thread while this one is written on another
+(stream_processors.pipeline). The retries run on the settling side and process the batch again there, with a
+decision memo of their own: a memo is never used by two threads at once.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import logging
 import math
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -23,7 +28,8 @@ import psycopg
 
 from geography.geocoder import Geocoder
 from sharing_protocols.decision import ProtocolRegister
-from stream_processors.batch import BatchResult, RawMessage, memo_for, process, refused_message
+from stream_processors.batch import BatchResult, RawMessage, memo_for, refused_message
+from stream_processors.batch import process as process_batch
 from stream_processors.decision_memo import WarehouseDecisions
 from stream_processors.reason_kinds import count_kinds, summary
 from warehouse.sink import DeadLetterRow, WarehouseSink
@@ -77,16 +83,30 @@ class Loader:
         self._register = register
         self._sink = sink
         self._retry_max = retry_max
-        self._decisions: WarehouseDecisions | None = None  # kept across batches of one register and day
+        # Kept across batches of one register and day: one for `process`, one for the retries `settle` runs.
+        self._decisions: WarehouseDecisions | None = None
+        self._retry_decisions: WarehouseDecisions | None = None
 
     def handle(self, messages: Sequence[RawMessage]) -> BatchResult:
-        """Process `messages` and commit them; returns once the database has them.
+        """Process `messages` and commit them; returns once the database has them (`settle` of `process`)."""
+        return self.settle(messages, lambda: self.process(messages))
 
-        The result's dead letters include those the sink made (a claim on another partner's event id) and the
-        messages the database refused alone (see the module's note).
+    def process(self, messages: Sequence[RawMessage]) -> BatchResult:
+        """`messages` decoded, geocoded, decided and shaped, as of now (no I/O). Called from one thread at a time."""
+        at = datetime.now(UTC)
+        self._decisions = memo_for(self._register, at, self._decisions)
+        return process_batch(messages, self._geocoder, self.topic_prefix, self._register, at, self._decisions)
+
+    def settle(self, messages: Sequence[RawMessage], processed: Callable[[], BatchResult]) -> BatchResult:
+        """Commit `messages`, as `processed()` gives them (which may raise, as `process` may); returns once the
+        database has them. Called from one thread at a time.
+
+        A failure of `processed()` or of the write is retried once, processing the batch again here (see the
+        module's note). The result's dead letters include those the sink made (a claim on another partner's event
+        id) and the messages the database refused alone.
         """
         try:
-            return self._load(messages)
+            return self._written(messages, processed())
         except Exception as exc:
             log.warning(
                 "batch of %d failed (%s, sqlstate %s); retrying it once",
@@ -154,10 +174,16 @@ class Loader:
                 delay = min(delay * 2, self._retry_max)
 
     def _load(self, messages: Sequence[RawMessage]) -> BatchResult:
-        """Process `messages` and commit them in one transaction, retrying while the database is unavailable."""
+        """Process `messages` on the settling side (its own memo) and commit them in one transaction, retrying while
+        the database is unavailable."""
         at = datetime.now(UTC)
-        self._decisions = memo_for(self._register, at, self._decisions)
-        result = process(messages, self._geocoder, self.topic_prefix, self._register, at, self._decisions)
+        self._retry_decisions = memo_for(self._register, at, self._retry_decisions)
+        result = process_batch(messages, self._geocoder, self.topic_prefix, self._register, at, self._retry_decisions)
+        return self._written(messages, result)
+
+    def _written(self, messages: Sequence[RawMessage], result: BatchResult) -> BatchResult:
+        """`result` of `messages` committed in one transaction (retrying while the database is unavailable), less
+        what the sink refused, which joins its dead letters."""
         refused = self._write(result)
         if refused:  # the sink's refusals: leave them out of what the batch says it loaded
             gone = {(letter.source_topic, letter.source_partition, letter.source_offset) for letter in refused}
