@@ -18,9 +18,15 @@ from alembic import command
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from benchmarks.generated_events import DatasetMix, EventGenerator, forces_wards
+from benchmarks.generated_events import EventGenerator, forces_wards
 from deploy import local
-from tests.support.aggregates import assert_aggregates_consistent, justifying_sets_before_0027
+from tests.support.aggregates import (
+    DATASETS,
+    RECORDS,
+    STREET,
+    assert_aggregates_consistent,
+    justifying_sets_before_0027,
+)
 from tests.support.hub import HubEnv, Services
 from tests.support.reference_data import ALL_LOOKUPS, LOOKUPS_VINTAGE, load_reference
 from warehouse.queries.aggregates import justifying_sets
@@ -30,12 +36,6 @@ from warehouse.schema.db import libpq_url, session_scope
 
 pytestmark = pytest.mark.integration
 
-STREET = ("police-to-csp-analysts@1#csp-ward-records", "police-uk-public@1#public-lsoa-monthly-counts")
-RECORDS = ("police-records-to-csp@1#ward-day-records",)
-DATASETS = (
-    DatasetMix("police-uk-street", 0.7, "police-uk", (("violent-crime", 3.0), ("burglary", 1.0)), STREET),
-    DatasetMix("police-records", 0.3, None, (("violent-crime", 2.0), ("shoplifting", 1.0)), RECORDS),
-)
 EVENTS = 3000
 EASTBOURNE, EASTBOURNE_CSP, EAST_SUSSEX, ESSEX_POLICE = "E07000061", "E22000295", "E10000011", "E23000028"
 FUNCTIONS = ("hub_event_count_added", "hub_event_count_removed", "hub_event_count_changed")

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from benchmarks.generated_events import DatasetMix, EventGenerator, forces_wards
-from tests.support.aggregates import assert_aggregates_consistent
+from benchmarks.generated_events import EventGenerator, forces_wards
+from tests.support.aggregates import DATASETS, RECORDS, STREET, assert_aggregates_consistent
 from tests.support.hub import HubEnv
 from tests.support.reference_data import ALL_LOOKUPS, LOOKUPS_VINTAGE, load_reference
 from warehouse.governance.retention import run_field_retention, run_retention
@@ -29,12 +29,6 @@ from warehouse.schema.db import libpq_url, session_scope
 
 pytestmark = pytest.mark.integration
 
-STREET = ("police-to-csp-analysts@1#csp-ward-records", "police-uk-public@1#public-lsoa-monthly-counts")
-RECORDS = ("police-records-to-csp@1#ward-day-records",)
-DATASETS = (
-    DatasetMix("police-uk-street", 0.7, "police-uk", (("violent-crime", 3.0), ("burglary", 1.0)), STREET),
-    DatasetMix("police-records", 0.3, None, (("violent-crime", 2.0), ("shoplifting", 1.0)), RECORDS),
-)
 EVENTS = 4000
 EASTBOURNE_CSP, EAST_SUSSEX = "E22000295", "E10000011"
 

@@ -13,7 +13,16 @@ import psycopg
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from benchmarks.generated_events import DatasetMix
 from warehouse.queries.scope import SCOPE_COLUMN, ScopeFilter, granting_refs, released_under
+
+# Two datasets of generated events, each under its own clauses (the street one under two, one of them public).
+STREET = ("police-to-csp-analysts@1#csp-ward-records", "police-uk-public@1#public-lsoa-monthly-counts")
+RECORDS = ("police-records-to-csp@1#ward-day-records",)
+DATASETS = (
+    DatasetMix("police-uk-street", 0.7, "police-uk", (("violent-crime", 3.0), ("burglary", 1.0)), STREET),
+    DatasetMix("police-records", 0.3, None, (("violent-crime", 2.0), ("shoplifting", 1.0)), RECORDS),
+)
 
 
 @dataclass(frozen=True)
