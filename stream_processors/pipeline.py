@@ -46,3 +46,8 @@ class BatchPipeline:
         except BaseException:
             self._failed = True
             raise
+
+    def close(self) -> None:
+        """Let the two threads go once the batches submitted are done (nothing may be submitted after)."""
+        self._processing.shutdown()
+        self._warehouse.shutdown()

@@ -1,14 +1,16 @@
 """Re-derive the warehouse from the partner topics: read each partition from its start up to the end offset taken
-when the replay began, in batches, through the worker's own `Loader.handle`.
+when the replay began, in batches, through the worker's own loader and its two stages (stream_processors.pipeline).
 
 The partitions are assigned, not subscribed: no consumer group is joined and no offset is committed, so the running
 worker's group and offsets are untouched. Batches are handled one after another, in each partition's order (two
-versions of an event apply in publication order), while the next batch is fetched.
+versions of an event apply in publication order), while the next batch is fetched and the one after the batch being
+written is processed: at most two batches are in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -19,10 +21,12 @@ from kafka import TopicPartition as KafkaPartition
 from broker_access.credentials import BrokerAccess
 from stream_processors.batch import BatchResult, RawMessage
 from stream_processors.loader import Loader
+from stream_processors.pipeline import BatchPipeline
 from warehouse.governance.replays import ReplayCounts
 
 CLIENT_ID = "hub-replay"
 POLL_MS = 500
+IN_FLIGHT = 2  # one batch written while the next is processed
 
 
 @dataclass(frozen=True)
@@ -98,8 +102,15 @@ async def _replay(
         return counts
     consumer = _consumer(access, batch_size)
     await consumer.start()
-    handling: asyncio.Task[BatchResult] | None = None
-    handled = 0
+    pipeline = BatchPipeline(loader)
+    in_flight: deque[tuple[int, asyncio.Future[BatchResult]]] = deque()  # (messages, result), oldest first
+
+    async def settled() -> None:
+        nonlocal counts
+        messages, result = in_flight.popleft()
+        counts = counted(counts, messages, await result)
+        progress(counts)
+
     try:
         consumer.assign(list(remaining))
         for tp, extent in remaining.items():
@@ -120,19 +131,16 @@ async def _replay(
                         consumer.pause(tp)
                         del remaining[tp]
             if pending and (len(pending) >= batch_size or not remaining):
-                if handling is not None:
-                    counts = counted(counts, handled, await handling)
-                    progress(counts)
+                if len(in_flight) >= IN_FLIGHT:
+                    await settled()
                 batch, pending = pending[:batch_size], pending[batch_size:]
-                handled = len(batch)
-                handling = asyncio.create_task(asyncio.to_thread(loader.handle, batch))
-        if handling is not None:
-            counts = counted(counts, handled, await handling)
-            progress(counts)
-            handling = None
+                in_flight.append((len(batch), asyncio.wrap_future(pipeline.submit(batch))))
+        while in_flight:
+            await settled()
     finally:
-        if handling is not None:  # stopped part-way: let the batch being written finish (or fail) first
-            await asyncio.gather(handling, return_exceptions=True)
+        # stopped part-way: let the batches submitted finish (or fail: a later one then writes nothing) first
+        await asyncio.gather(*(result for _, result in in_flight), return_exceptions=True)
+        pipeline.close()
         await consumer.stop()
     return counts
 

@@ -62,6 +62,8 @@ V2 = PROTOCOL.format(version=2, fields="category, period, location")
 POLICE_ROWS = 300
 FIRE_ROWS = 120
 CORRECTED = 40  # rows published again with a new outcome while the replay runs
+# Replays read in batches of 50, so that several are in flight (one written while the next is processed).
+REPLAY_BATCHES = {"HUB_WORKER_BATCH_SIZE": "50"}
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +80,7 @@ def protocol_paths(protocol_dir: Path) -> list[Path]:
 
 
 def _hub(hub_env: HubEnv, *args: str, worker: bool = False) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **hub_env.env, **KEYS, **(hub_env.worker_env if worker else {})}
+    env = {**os.environ, **hub_env.env, **KEYS, **({**hub_env.worker_env, **REPLAY_BATCHES} if worker else {})}
     return subprocess.run(
         [sys.executable, "-m", "deploy.cli", *args], env=env, capture_output=True, text=True, timeout=600
     )
@@ -233,7 +235,7 @@ def new_version_replay(
     cli = [sys.executable, "-m", "deploy.cli"]
     replaying = subprocess.Popen(
         [*cli, "replay", "--reason", "protocol replay-police@2 drops last_outcome_category"],
-        env={**env, **hub_env.worker_env},
+        env={**env, **hub_env.worker_env, **REPLAY_BATCHES},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
