@@ -246,7 +246,7 @@ class BatchApp(faust.App):
     whose rebalances wait for the batches handed over to be committed before partitions are given up."""
 
     batch_sink: BatchSink | None = None
-    batch_size: int = 5000
+    batch_size: int = 20_000
     batch_seconds: float = 0.5
 
     @cached_property

@@ -45,7 +45,7 @@ from tests.support.hub import HubEnv, Services, Worker, create_hub, group_member
 # test_group_assignment.py.) HUB_TEST_SCALE_OUT_PARTITIONS overrides it, to try other layouts.
 PARTITIONS = int(os.environ.get("HUB_TEST_SCALE_OUT_PARTITIONS", "8"))
 SHARES = (0.35, 0.30, 0.20, 0.15)  # of the rows, per stage
-BATCH_SIZE = 1000  # several batches per worker and stage (the default, 5,000, loads a worker's stage in one or two)
+BATCH_SIZE = 1000  # several batches per worker and stage (the default, 20,000, loads a worker's stage in one)
 BATCH = re.compile(r"batch of (\d+):")
 
 
