@@ -23,6 +23,8 @@ INSTANCE_ID = "hub-worker-0"
 STATIC_SESSION_S = 60.0
 HEARTBEAT_S = 3.0
 LEAVE_S = 10.0  # a stopped static worker out of the group within this (its session: STATIC_SESSION_S)
+# Batches of this many (the default, 20,000, loads the file in two or three), so that every kill comes with load left.
+BATCHES = {"HUB_WORKER_BATCH_SIZE": "2000"}
 STARTING, READY = "[^Worker]: Starting...", "[^Worker]: Ready"  # faust's worker starting; in the group, loading
 
 
@@ -35,7 +37,7 @@ def test_a_worker_killed_three_times_mid_load_loses_and_doubles_nothing(
 ) -> None:
     chance = random.Random()
     log = tmp_path / "worker.log"
-    worker = Worker(hub_env, log)
+    worker = Worker(hub_env, log, BATCHES)
     recoveries = []
     try:
         publisher = publishing(hub_env, "police-uk-street", police_file)  # the kills come while it publishes, too
@@ -45,7 +47,7 @@ def test_a_worker_killed_three_times_mid_load_loses_and_doubles_nothing(
             time.sleep(chance.uniform(0, 0.5))
             worker.kill()
             killed_at, before = time.monotonic(), progress(hub_env)
-            worker = Worker(hub_env, log)
+            worker = Worker(hub_env, log, BATCHES)
             wait_for(partial(_reached, hub_env, before + 1), 180, f"a batch committed after kill {n + 1}")
             recoveries.append(time.monotonic() - killed_at)
         _, err = publisher.communicate(timeout=300)
@@ -67,7 +69,11 @@ def test_a_static_worker_killed_mid_load_takes_its_partitions_back_before_its_se
 ) -> None:
     chance = random.Random()
     log = tmp_path / "worker.log"
-    static = {"HUB_WORKER_INSTANCE_ID": INSTANCE_ID, "HUB_WORKER_SESSION_TIMEOUT_SECONDS": str(STATIC_SESSION_S)}
+    static = {
+        **BATCHES,
+        "HUB_WORKER_INSTANCE_ID": INSTANCE_ID,
+        "HUB_WORKER_SESSION_TIMEOUT_SECONDS": str(STATIC_SESSION_S),
+    }
     worker = Worker(hub_env, log, static)
     # Per kill, seconds from the kill to: faust starting (imports, geocoder, topics), the worker ready (in the group,
     # its partitions assigned), the next batch committed (the recovery).
