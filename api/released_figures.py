@@ -275,7 +275,7 @@ class Recorder:
         count = len(self.released)
         if self._digest is None or self._digest[0] != count:
             self._digest = count, digest(self._rows)
-        return ReleasedAnswer(tuple(self.released), self._digest[1])
+        return ReleasedAnswer(tuple(self.released), tuple(self._rows), self._digest[1])
 
     def __call__(self, resolved: Resolved, table: ProtectedTable) -> ProtectedTable:
         if self.params is None:
