@@ -38,17 +38,22 @@ Position = tuple[Key] | tuple[int, Value] | tuple[()]  # a cell's key, a margin 
 
 def _spans(
     params: AggregateParams, table: ProtectedTable
-) -> Iterator[tuple[Position, tuple[set[Value], ...], int | None]]:
-    """Each figure of `table`, where it is, and the values it sums in every dimension."""
+) -> Iterator[tuple[Position, tuple[frozenset[Value], ...], int | None]]:
+    """Each figure of `table`, where it is, and the values it sums in every dimension (a margin's and the total's
+    other dimensions: one set, the same object, for every figure)."""
     dims = len(params.dimensions)
-    every: tuple[set[Value], ...] = tuple({key[i] for key in table.cells} for i in range(dims))
+    every = tuple(frozenset(key[i] for key in table.cells) for i in range(dims))
+    alone: dict[Value, frozenset[Value]] = {}  # each value's set of itself, made once
     for key, value in table.cells.items():
-        yield (key,), tuple({v} for v in key), value
+        yield (key,), tuple(alone.get(v) or alone.setdefault(v, frozenset((v,))) for v in key), value
     for i, margin in enumerate(table.margins):
         for v, value in margin.items():
-            yield (i, v), tuple({v} if j == i else every[j] for j in range(dims)), value
+            yield (i, v), tuple(frozenset((v,)) if j == i else every[j] for j in range(dims)), value
     if table.cells:
         yield (), every, table.total
+
+
+_Span = tuple[date, date, str]  # a figure's first and last months and its period's label
 
 
 def released_figures(
@@ -59,23 +64,42 @@ def released_figures(
     dims = params.dimensions
     by_label = {p.label: p for p in found}
     combined = "+".join(sorted(params.datasets))
+    asked: frozenset[str] | None = frozenset(params.categories) or None
+    rolling = params.period is PeriodType.rolling_12
+    # An answer's figures share their sets of periods, areas and categories (a cell's one value, a margin's every
+    # value): each set is worked out once (None: periods that overlap, a figure left out).
+    spans: dict[frozenset[Value], _Span | None] = {}
+    areas_of: dict[frozenset[Value], frozenset[str]] = {}
+    categories_of: dict[frozenset[Value], frozenset[str] | None] = {}
     figures = []
     for position, values, value in _spans(params, table):
         of = dict(zip(dims, values, strict=True))
-        labels = [str(label) for label in of["period"]]
-        periods = [by_label[label] for label in labels]
-        if len(periods) > 1 and params.period is PeriodType.rolling_12:
+        months = of["period"]
+        if months not in spans:
+            spans[months] = _span([by_label[str(label)] for label in months], rolling)
+        span = spans[months]
+        if span is None:
             continue
-        first, last = min(p.first for p in periods), max(p.last for p in periods)
-        label = labels[0] if len(periods) == 1 else f"{first:%Y-%m} to {last:%Y-%m}"
-        categories: frozenset[str] | None = frozenset(params.categories) or None
+        categories = asked
         if "category" in of and len(of["category"]) == 1:
-            categories = frozenset(NO_CATEGORY if c is None else c for c in of["category"])
-        datasets = of.get("dataset", set())
+            if of["category"] not in categories_of:
+                categories_of[of["category"]] = frozenset(NO_CATEGORY if c is None else c for c in of["category"])
+            categories = categories_of[of["category"]]
+        datasets = of.get("dataset", frozenset())
         dataset = str(next(iter(datasets))) if len(datasets) == 1 else combined
-        areas = frozenset(str(a) for a in of["area"])
-        figures.append((position, _figure(dataset, params.level, areas, categories, first, last, label, value, rule)))
+        if of["area"] not in areas_of:
+            areas_of[of["area"]] = frozenset(str(a) for a in of["area"])
+        figures.append((position, _figure(dataset, params.level, areas_of[of["area"]], categories, *span, value, rule)))
     return figures
+
+
+def _span(periods: Sequence[Period], rolling: bool) -> _Span | None:
+    """The months `periods` sum, labelled as the caller sees them; None for more than one rolling 12-month period
+    (they overlap: not one span of months)."""
+    if len(periods) > 1 and rolling:
+        return None
+    first, last = min(p.first for p in periods), max(p.last for p in periods)
+    return first, last, periods[0].label if len(periods) == 1 else f"{first:%Y-%m} to {last:%Y-%m}"
 
 
 def _figure(
@@ -275,7 +299,7 @@ class Recorder:
         count = len(self.released)
         if self._digest is None or self._digest[0] != count:
             self._digest = count, digest(self._rows)
-        return ReleasedAnswer(tuple(self.released), self._digest[1])
+        return ReleasedAnswer(tuple(self.released), tuple(self._rows), self._digest[1])
 
     def __call__(self, resolved: Resolved, table: ProtectedTable) -> ProtectedTable:
         if self.params is None:

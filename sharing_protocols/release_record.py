@@ -84,6 +84,23 @@ class ReleasedFigure:
 
 FigureRow = list[object]  # a figure as its answer's digest takes it (`canonical`)
 
+# The names of a `canonical` row's fields, in its order (the release record's columns take them by name).
+FIELDS = (
+    "dataset",
+    "level",
+    "areas",
+    "categories",
+    "first",
+    "last",
+    "period",
+    "value",
+    "min_cell_count",
+    "round_to",
+    "clauses",
+    "base_level",
+    "base_areas",
+)
+
 
 def canonical(figure: ReleasedFigure) -> FigureRow:
     """A figure as an answer's digest takes it: every field the release record keeps of it, in a fixed order (areas,
@@ -113,13 +130,15 @@ def digest(rows: Sequence[FigureRow]) -> bytes:
 
 @dataclass(frozen=True)
 class ReleasedAnswer:
-    """The figures one answer released, in the order shown, and their `digest`: the release record keeps an answer
-    whose digest the organisation was given before as "the figures of that access again"."""
+    """The figures one answer released, in the order shown, their `canonical` rows and their `digest`: the release
+    record keeps an answer whose digest the organisation was given before as "the figures of that access again"."""
 
     figures: tuple[ReleasedFigure, ...]
+    rows: tuple[FigureRow, ...]  # each figure's `canonical` row, in the same order
     digest: bytes
 
     @classmethod
     def of(cls, figures: Iterable[ReleasedFigure]) -> ReleasedAnswer:
         shown = tuple(figures)
-        return cls(shown, digest([canonical(f) for f in shown]))
+        rows = tuple(canonical(f) for f in shown)
+        return cls(shown, rows, digest(rows))

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from sharing_protocols.postcode_format import sector
-from sharing_protocols.release_record import ReleasedAnswer
+from sharing_protocols.release_record import FIELDS, ReleasedAnswer
 
 # A queried place could be someone's address: the log keeps it no finer than about a kilometre.
 _COARSE_DEGREES = {"lat": 2, "lon": 2}  # decimals kept (0.01 degree is about 1 km)
@@ -112,23 +112,5 @@ def _record_released(conn: Connection, access_id: int, org: str, released: Relea
     keys = {"access_id": access_id, "org": org, "digest": released.digest}
     if conn.execute(text(_AGAIN), keys).first() is not None:
         return
-    figures = [
-        {
-            "n": n,
-            "dataset": f.dataset,
-            "level": f.level,
-            "areas": sorted(f.areas),
-            "categories": None if f.categories is None else sorted(f.categories),
-            "first": f.first.isoformat(),
-            "last": f.last.isoformat(),
-            "period": f.period,
-            "value": f.value,
-            "min_cell_count": f.min_cell_count,
-            "round_to": f.round_to,
-            "clauses": list(f.clauses),
-            "base_level": f.base_level or f.level,
-            "base_areas": sorted(f.base_areas or f.areas),
-        }
-        for n, f in enumerate(released.figures)
-    ]
+    figures = [{"n": n, **dict(zip(FIELDS, row, strict=True))} for n, row in enumerate(released.rows)]
     conn.execute(text(_RECORD), {**keys, "figures": json.dumps(figures)})

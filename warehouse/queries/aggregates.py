@@ -189,7 +189,7 @@ def count_cells(session: Session, query: CountQuery) -> tuple[list[Cell], list[U
     sql, params = count_sql(query)
     cells: list[Cell] = []
     unlocated: list[UnlocatedCell] = []
-    for r in session.execute(text(sql), params):
+    for r in session.execute(text(sql), params).all():  # one fetch: row by row costs ~10 us a row more
         if r[0] is not None:
             cells.append(Cell(r[0], r[2], r[3], r[4], int(r[5]), _cell_key(r[6])))
         else:
@@ -200,7 +200,7 @@ def count_cells(session: Session, query: CountQuery) -> tuple[list[Cell], list[U
 def located_cells(session: Session, query: CountQuery) -> list[Cell]:
     """The located counts of `count_cells` alone (for answers that do not report unlocated events)."""
     sql, params = count_sql(query, unlocated=False)
-    return [Cell(r[0], r[2], r[3], r[4], int(r[5]), _cell_key(r[6])) for r in session.execute(text(sql), params)]
+    return [Cell(r[0], r[2], r[3], r[4], int(r[5]), _cell_key(r[6])) for r in session.execute(text(sql), params).all()]
 
 
 def total(session: Session, query: CountQuery) -> tuple[int, int]:

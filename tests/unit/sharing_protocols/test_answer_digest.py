@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sharing_protocols.release_record import ReleasedAnswer, ReleasedFigure, canonical, digest
+from sharing_protocols.release_record import FIELDS, ReleasedAnswer, ReleasedFigure, canonical, digest
 
 FIGURE = ReleasedFigure(
     "police-records",
@@ -48,6 +48,21 @@ CHANGED: dict[str, Any] = {
 
 def test_every_field_of_a_figure_is_one_the_digest_sees() -> None:
     assert set(CHANGED) == {f.name for f in fields(ReleasedFigure)}
+
+
+@pytest.mark.parametrize("name", CHANGED)
+def test_a_rows_field_names_are_the_fields_they_hold(name: str) -> None:
+    # `FIELDS` names each place of a `canonical` row: a figure changed in one field changes the row under that
+    # name (base level and areas: a figure's own when it has none) and nowhere else.
+    before = dict(zip(FIELDS, canonical(FIGURE), strict=True))
+    after = dict(zip(FIELDS, canonical(replace(FIGURE, **{name: CHANGED[name]})), strict=True))
+    assert {key for key in FIELDS if before[key] != after[key]} == {name}
+
+
+def test_an_answer_carries_the_canonical_rows_it_digests() -> None:
+    answer = ReleasedAnswer.of([FIGURE, OTHER])
+    assert answer.rows == (canonical(FIGURE), canonical(OTHER))
+    assert answer.digest == digest([canonical(FIGURE), canonical(OTHER)])
 
 
 @pytest.mark.parametrize("name", CHANGED)
