@@ -11,8 +11,9 @@ In one run, on the same jittered police.uk rows:
 - end to end: a running worker, from the start of `hub publish` until committed;
 - --stages: the loader's per-stage microseconds (benchmarks/loader_stages.py);
 - --loader-run LABEL=DIR[:BATCH] (repeatable), instead of --workers: one worker per run, its code imported from the
-  checkout DIR (a worktree of another commit sharing this environment) and HUB_WORKER_BATCH_SIZE=BATCH, the runs in
-  the order given on the same filled topics, so that two versions of the loader can be timed alternately.
+  checkout DIR (a worktree of another commit sharing this environment) and HUB_WORKER_BATCH_SIZE=BATCH, on a
+  warehouse at DIR's newest migration, the runs in the order given on the same filled topics, so that two versions
+  of the loader (and its schema) can be timed alternately.
 
     .venv/bin/python -m benchmarks.end_to_end --events 1000000 --workers 1,2,4 --kill-one --stages
     .venv/bin/python -m benchmarks.end_to_end --events 200000 --no-end-to-end \
@@ -52,10 +53,10 @@ WARDS = "boundaries/wards_2024_bsc_epsg27700.geojson"
 DATASET = "police-uk-street"
 
 
-def _prepare_database(shared: Path) -> tuple[str, str]:
+def _prepare_database(shared: Path, revision: str = "head") -> tuple[str, str]:
     name = f"bench_{uuid.uuid4().hex[:8]}"
     url = local.create_database(name)
-    migrate.upgrade(url)
+    migrate.upgrade(url, revision)
     load_areas(read_areas(shared / WARDS, "ward_code", "ward_name"), "wards-2024", "ward", url)
     return name, url
 
@@ -187,7 +188,7 @@ def loader_alone(
     """(seconds from starting `n_workers` workers on the filled topics (fresh database, no offsets) to all committed,
     seconds of it before the first commit: the workers' start-up, geocoder load and group join). `tree` and
     `batch_size` as `Bench.workers` takes them."""
-    name, url = _prepare_database(shared)
+    name, url = _prepare_database(shared, "head" if tree is None else _newest_revision(tree))
     bench.forget_offsets()
     try:
         started = time.perf_counter()
@@ -204,6 +205,13 @@ def loader_alone(
             _stop(workers)
     finally:
         local.drop_database(name)
+
+
+def _newest_revision(tree: Path) -> str:
+    """The newest migration of the checkout `tree` (by number): its code's loader runs on a warehouse at that
+    revision (migrated by this checkout, whose migrations must include it)."""
+    versions = (tree / "warehouse/schema/migrations/versions").glob("[0-9][0-9][0-9][0-9]_*.py")
+    return max(path.name[:4] for path in versions)
 
 
 def kill_one(bench: Bench, shared: Path, published: int, log_dir: Path) -> tuple[int, float, float]:

@@ -24,9 +24,11 @@ sink would run them from its staged batch, and (c) with no aggregate at all, the
     .venv/bin/python -m benchmarks.sink_statements --events 20000 --triggers [--rounds 4]
     .venv/bin/python -m benchmarks.sink_statements --events 20000 --plans [--rounds 4]
 
-`--plans` says where each trigger statement's time goes: on the same two databases as `--triggers`, the two
-statements run over the last batch's rows under `EXPLAIN (ANALYZE, BUFFERS)`, each round rolled back, and each plan
-node's own time (its time less its children's) is summed by node (its type and relation or CTE).
+`--plans` says where each trigger statement's time goes: on the same two databases as `--triggers`, the
+statements (event_count's, and the data-quality one as 0017 and as 0030 wrote it, alternated in each round) run
+over the last batch's rows under `EXPLAIN (ANALYZE, BUFFERS)`, each round rolled back, and each plan node's own
+time (its time less its children's) is summed by node (its type and relation or CTE). `--revision` migrates the
+`new` path's warehouse to an earlier revision (e.g. 0029, before 0030's trigger) to compare with head.
 """
 
 from __future__ import annotations
@@ -112,13 +114,18 @@ def _copied_out(conn: psycopg.Connection[Any], sql: str) -> bytes:
     return bytes(out)
 
 
-def _trigger_statements() -> tuple[str, str]:
-    """The statements the event_count insert trigger (0022) and the data-quality trigger (0017) run, over tables
-    named as their transition tables (`new_rows`, `added`)."""
+def _trigger_statements() -> dict[str, str]:
+    """The statements the event_count insert trigger (0022) and the data-quality trigger (0017, and 0030's one
+    pass) run, over tables named as their transition tables (`new_rows`, `added`)."""
     counts = importlib.import_module("warehouse.schema.migrations.versions.0022_district_counts")
     quality = importlib.import_module("warehouse.schema.migrations.versions.0017_feed_events")
+    one_pass = importlib.import_module("warehouse.schema.migrations.versions.0030_feed_event_one_pass")
     body = counts._function("hub_event_count_added", counts.ADDED).split("BEGIN\n", 1)[1]
-    return body.split(";\n    RETURN NULL")[0], quality._merge("added")
+    return {
+        "event_count": body.split(";\n    RETURN NULL")[0],
+        "data quality (0017)": quality._merge("added"),
+        "data quality (0030)": one_pass.merge("added"),
+    }
 
 
 @contextmanager
@@ -166,7 +173,8 @@ def triggers_beside(results: Sequence[BatchResult], rounds: int) -> dict[str, li
     """Seconds of inserting the last batch's rows, per round: with the triggers, with their statements run beside,
     with neither (see the module's note)."""
     spent: dict[str, list[float]] = {"triggers": [], "beside": [], "none": []}
-    counts, quality = _trigger_statements()
+    statements = _trigger_statements()
+    counts, quality = statements["event_count"], statements["data quality (0030)"]
     with _last_batch(results) as (conn, events, decisions):
         for _ in range(rounds):
             for mode in spent:
@@ -208,11 +216,11 @@ def _own_times(node: dict[str, Any], into: dict[str, float]) -> None:
 def trigger_plans(results: Sequence[BatchResult], rounds: int) -> dict[str, dict[str, list[float]]]:
     """Per trigger statement, each plan node's own milliseconds per round (see the module's note), with the
     statement's execution time as "statement (execution)"."""
-    counts, quality = _trigger_statements()
-    spent: dict[str, dict[str, list[float]]] = {"event_count": defaultdict(list), "data quality": defaultdict(list)}
+    statements = _trigger_statements()
+    spent: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in statements}
     with _last_batch(results) as (conn, events, decisions):
         for _ in range(rounds):
-            for name, sql in (("event_count", counts), ("data quality", quality)):
+            for name, sql in statements.items():
                 with conn.cursor() as cur:
                     _fill(cur, events, decisions)
                     row = cur.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}").fetchone()
@@ -247,6 +255,7 @@ def main() -> None:
     parser.add_argument("--plans", action="store_true", help="where each trigger statement's time goes")
     parser.add_argument("--rounds", type=int, default=4, help="rounds of --triggers or --plans")
     parser.add_argument("--old-revision", default="0024", help="the revision the old path's warehouse is at")
+    parser.add_argument("--revision", default="head", help="the revision the new path's warehouse is at")
     args = parser.parse_args()
     from deploy import local
     from warehouse.schema import migrate
@@ -288,7 +297,7 @@ def main() -> None:
         name = f"bench_sink_{path}_{uuid.uuid4().hex[:8]}"
         url = local.create_database(name)
         try:
-            migrate.upgrade(url, args.old_revision if path == "old" else "head")
+            migrate.upgrade(url, args.old_revision if path == "old" else args.revision)
             passes = profile(url, results, path == "old", 2 if args.redeliver else 1)
         finally:
             local.drop_database(name)

@@ -39,34 +39,25 @@ def _pick(column: str, wins: str) -> str:
     return f"{column} = CASE WHEN {wins} THEN EXCLUDED.{column} ELSE f.{column} END"
 
 
-def _merge(source: str) -> str:
-    """Fold the decisions of `source` (a table or transition table) into feed_event, and the change of each
-    event's state (its old state taken away, its new one added) into the per-feed tables, in one statement."""
+def _event_upsert() -> str:
+    """The ON CONFLICT of the insert into feed_event: a stored event's state merged with the statement's."""
     first = ", ".join(_pick(c, _FIRST_WINS) for c in ("dataset", "partner", "period_end", "first_id"))
     latest = ", ".join(
         _pick(c, _LATEST_WINS) for c in ("outcome", "fields_present", "fingerprint", "geocoded", "latest_id")
     )
-    return f"""
-WITH per_event AS (
-    SELECT event_id, count(*) AS decisions, array_agg(DISTINCT content_hash ORDER BY content_hash) AS hashes
-    FROM {source} GROUP BY event_id
-),
-first_decision AS (SELECT DISTINCT ON (event_id) * FROM {source} ORDER BY event_id, decided_at, id),
-latest_decision AS (SELECT DISTINCT ON (event_id) * FROM {source} ORDER BY event_id, decided_at DESC, id DESC),
-old AS (SELECT f.* FROM feed_event AS f JOIN per_event USING (event_id)),
-new AS (
-    INSERT INTO feed_event AS f ({_COLUMNS})
-    SELECT p.event_id, fd.dataset, fd.partner, p.decisions, p.hashes, fd.decided_at, fd.id, fd.period_end,
-           ld.decided_at, ld.id, ld.outcome, ld.fields_present, ld.fingerprint, ld.geocoded
-    FROM per_event AS p JOIN first_decision AS fd USING (event_id) JOIN latest_decision AS ld USING (event_id)
-    ON CONFLICT (event_id) DO UPDATE SET
+    return f"""    ON CONFLICT (event_id) DO UPDATE SET
         decisions = f.decisions + EXCLUDED.decisions,
         hashes = ARRAY(SELECT DISTINCT h FROM unnest(f.hashes || EXCLUDED.hashes) AS h ORDER BY h),
         {first}, first_decided_at = LEAST(f.first_decided_at, EXCLUDED.first_decided_at),
         {latest}, latest_decided_at = GREATEST(f.latest_decided_at, EXCLUDED.latest_decided_at)
     RETURNING f.*
-),
-changed AS (SELECT -1 AS sign, * FROM old UNION ALL SELECT 1, * FROM new),
+),"""
+
+
+def _per_feed(having: str) -> str:
+    """The statement's end: the change of each event's state (`old` taken away, `new` added) into the per-feed
+    tables; `having` (with its leading space) filters the field, fingerprint and lateness keys."""
+    return f"""changed AS (SELECT -1 AS sign, * FROM old UNION ALL SELECT 1, * FROM new),
 totals AS (
     INSERT INTO feed_total AS t ({_TOTALS})
     SELECT dataset, partner, sum(sign * decisions), sum(sign * cardinality(hashes)), sum(sign),
@@ -82,19 +73,39 @@ totals AS (
 ),
 fields AS (
     INSERT INTO feed_field AS c (dataset, partner, field, events)
-    SELECT dataset, partner, name, sum(sign) FROM changed, unnest(fields_present) AS name GROUP BY 1, 2, 3
+    SELECT dataset, partner, name, sum(sign) FROM changed, unnest(fields_present) AS name GROUP BY 1, 2, 3{having}
     ON CONFLICT (dataset, partner, field) DO UPDATE SET events = c.events + EXCLUDED.events
 ),
 fingerprints AS (
     INSERT INTO feed_fingerprint AS c (dataset, partner, fingerprint, events)
-    SELECT dataset, partner, fingerprint, sum(sign) FROM changed WHERE fingerprint IS NOT NULL GROUP BY 1, 2, 3
+    SELECT dataset, partner, fingerprint, sum(sign) FROM changed WHERE fingerprint IS NOT NULL GROUP BY 1, 2, 3{having}
     ON CONFLICT (dataset, partner, fingerprint) DO UPDATE SET events = c.events + EXCLUDED.events
 )
 INSERT INTO feed_lateness AS c (dataset, partner, days, events)
 SELECT dataset, partner, CAST(first_decided_at AT TIME ZONE 'UTC' AS date) - period_end, sum(sign)
-FROM changed WHERE period_end IS NOT NULL GROUP BY 1, 2, 3
+FROM changed WHERE period_end IS NOT NULL GROUP BY 1, 2, 3{having}
 ON CONFLICT (dataset, partner, days) DO UPDATE SET events = c.events + EXCLUDED.events
 """
+
+
+def _merge(source: str) -> str:
+    """Fold the decisions of `source` (a table or transition table) into feed_event, and the change of each
+    event's state (its old state taken away, its new one added) into the per-feed tables, in one statement."""
+    return f"""
+WITH per_event AS (
+    SELECT event_id, count(*) AS decisions, array_agg(DISTINCT content_hash ORDER BY content_hash) AS hashes
+    FROM {source} GROUP BY event_id
+),
+first_decision AS (SELECT DISTINCT ON (event_id) * FROM {source} ORDER BY event_id, decided_at, id),
+latest_decision AS (SELECT DISTINCT ON (event_id) * FROM {source} ORDER BY event_id, decided_at DESC, id DESC),
+old AS (SELECT f.* FROM feed_event AS f JOIN per_event USING (event_id)),
+new AS (
+    INSERT INTO feed_event AS f ({_COLUMNS})
+    SELECT p.event_id, fd.dataset, fd.partner, p.decisions, p.hashes, fd.decided_at, fd.id, fd.period_end,
+           ld.decided_at, ld.id, ld.outcome, ld.fields_present, ld.fingerprint, ld.geocoded
+    FROM per_event AS p JOIN first_decision AS fd USING (event_id) JOIN latest_decision AS ld USING (event_id)
+{_event_upsert()}
+{_per_feed(having="")}"""
 
 
 _PER_FEED = (
