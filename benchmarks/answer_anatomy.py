@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
+import fastapi.concurrency
+import fastapi.dependencies.utils
 import fastapi.routing
 import numpy as np
 import starlette.responses
@@ -103,6 +105,7 @@ class Anatomy:
         self.calls: dict[str, int] = defaultdict(int)
         self.sql: dict[str, list[float]] = defaultdict(list)
         self.gc_ms = 0.0
+        self.hops: list[float] = []  # each threadpool call's ms not in its function: there and back
 
     def add(self, label: str, wall: float, cpu: float | None) -> None:
         self.wall[label] += wall
@@ -159,6 +162,33 @@ def _kind(statement: str) -> str:
     return "other: " + " ".join(words[:4])[:50]
 
 
+def _hopping(rec: Recording, original: Callable[..., Any]) -> Callable[..., Any]:
+    """`run_in_threadpool` recording the time of each hop there and back (not the function's own)."""
+
+    async def hop(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        inside: list[float] = []
+
+        def run() -> Any:
+            inside.append(time.perf_counter())
+            try:
+                return func(*args, **kwargs)
+            finally:
+                inside.append(time.perf_counter())
+
+        started = time.perf_counter()
+        try:
+            return await original(run)
+        finally:
+            if rec.now is not None and len(inside) == 2:
+                rec.now.hops.append((inside[0] - started + time.perf_counter() - inside[1]) * 1000)
+
+    return hop
+
+
+# the modules calling `run_in_threadpool` (a generator dependency's exit hops by anyio, not counted)
+HOPPERS: tuple[Any, ...] = (fastapi.concurrency, fastapi.dependencies.utils, fastapi.routing, api.edge)
+
+
 @contextmanager
 def instrumented(rec: Recording, engine: Engine) -> Iterator[None]:
     """The PARTS wrapped, the engine's statements and the GC's pauses recorded into `rec.now`."""
@@ -169,6 +199,10 @@ def instrumented(rec: Recording, engine: Engine) -> Iterator[None]:
             continue
         setattr(owner, name, _wrap(rec, label, original))
         undo.append((owner, name, original))
+    for module in HOPPERS:
+        original = module.run_in_threadpool
+        module.run_in_threadpool = _hopping(rec, original)
+        undo.append((module, "run_in_threadpool", original))
 
     def before(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
         _local.started = time.perf_counter()
@@ -247,6 +281,8 @@ def report(title: str, whole: list[float], cpu: list[float], runs: list[Anatomy]
     rest = [w - sum(r.wall.get(c, 0.0) for c in top) for w, r in zip(whole, runs, strict=True)]
     row("  (the rest: TestClient, ASGI, middleware, threadpool hops)", rest, None, None)
     row("  garbage collection pauses (anywhere above)", [r.gc_ms for r in runs], None, None)
+    hops = [sum(r.hops) for r in runs]
+    row("  threadpool hops there and back (anywhere above)", hops, None, float(np.mean([len(r.hops) for r in runs])))
     kinds = sorted({k for r in runs for k in r.sql})
     trips = [sum(len(v) for v in r.sql.values()) for r in runs]
     print(f"  statements and round trips to PostgreSQL per answer: mean {np.mean(trips):.1f}")
@@ -256,15 +292,16 @@ def report(title: str, whole: list[float], cpu: list[float], runs: list[Anatomy]
         print(f"    {kind:60} {np.percentile(per, 50):8.2f} {np.mean(per):8.2f} {'':8} {count:6.1f}")
 
 
-def first_windows() -> list[tuple[date, date]]:
-    """36-month windows starting in 2021: answers the fixed 2022-2024 benchmark never gave."""
-    return [(add_months(date(2021, 1, 1), k), add_months(date(2023, 12, 1), k)) for k in range(12)]
+def first_windows(count: int) -> list[tuple[date, date]]:
+    """`count` (at most 12) 36-month windows starting in 2021: answers the fixed 2022-2024 benchmark never gave."""
+    return [(add_months(date(2021, 1, 1), k), add_months(date(2023, 12, 1), k)) for k in range(min(count, 12))]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_database_arguments(parser)
     parser.add_argument("--runs", type=int, default=30, help="timed repeated answers")
+    parser.add_argument("--windows", type=int, default=12, help="36-month windows from 2021 asked as first answers")
     args = parser.parse_args()
     rec = Recording()
     with bench_database(args.database, args.events, args.chunk, args.seed) as url:
@@ -301,7 +338,7 @@ def main() -> None:
                 )
                 first: list[tuple[float, float, Anatomy]] = []
                 again: list[tuple[float, float, Anatomy]] = []
-                for start, end in first_windows():
+                for start, end in first_windows(args.windows):
                     for params, headers in asked:
                         result = ask({**params, "from": f"{start:%Y-%m}", "to": f"{end:%Y-%m}"}, headers)
                         (first if "shown_alike" in result[2].wall else again).append(result)
