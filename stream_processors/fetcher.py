@@ -34,6 +34,8 @@ from faust.types import TP
 from mode import Service
 from mode.utils.objects import cached_property
 
+from stream_processors.settings import WorkerSettings
+
 log = logging.getLogger(__name__)
 
 
@@ -246,8 +248,8 @@ class BatchApp(faust.App):
     whose rebalances wait for the batches handed over to be committed before partitions are given up."""
 
     batch_sink: BatchSink | None = None
-    batch_size: int = 20_000
-    batch_seconds: float = 0.5
+    batch_size: int = WorkerSettings.model_fields["batch_size"].default  # the worker's defaults, until it sets its own
+    batch_seconds: float = WorkerSettings.model_fields["batch_seconds"].default
 
     @cached_property
     def _fetcher(self) -> Fetcher:
