@@ -10,22 +10,34 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from api.factory import create_app
 from benchmarks.generated_events import EventGenerator, forces_wards
 from tests.support.aggregates import DATASETS, RECORDS, STREET, assert_aggregates_consistent
-from tests.support.hub import HubEnv
+from tests.support.hub import UNLIMITED, HubEnv
 from tests.support.reference_data import ALL_LOOKUPS, LOOKUPS_VINTAGE, load_reference
 from warehouse.governance.retention import run_field_retention, run_retention
-from warehouse.queries.aggregates import CountQuery, Level, count_sql, data_categories, data_months, justifying_sets
-from warehouse.schema.db import libpq_url, session_scope
+from warehouse.queries.aggregates import (
+    CountQuery,
+    Level,
+    count_cells,
+    count_sql,
+    data_categories,
+    data_months,
+    justifying_sets,
+)
+from warehouse.schema.db import libpq_url, session_scope, warehouse_engine
+from warehouse.settings import WarehouseSettings
 
 pytestmark = pytest.mark.integration
 
@@ -181,6 +193,56 @@ def test_ward_counts_for_all_areas_read_event_count_by_month(loaded: str) -> Non
         nodes = explain(session, located, params, seqscan=False)
     assert relations(nodes) == {"event_count"}
     assert all(n["Node Type"] != "Seq Scan" for n in nodes)
+
+
+def _shown(session: Session) -> tuple[str, str]:
+    return (
+        str(session.execute(text("SHOW random_page_cost")).scalar_one()),
+        str(session.execute(text("SHOW plan_cache_mode")).scalar_one()),
+    )
+
+
+def test_the_apis_connections_plan_under_the_hubs_planner_settings(hub_env: HubEnv) -> None:
+    """Set by the engine on each connection it opens (the same on an external database), not by the server."""
+    app = create_app(hub_env.api_warehouse, hub_env.register, hub_env.geography, UNLIMITED)
+    with TestClient(app), Session(app.state.engine) as session:
+        assert _shown(session) == ("1.1", "force_custom_plan")
+    with session_scope(hub_env.api_url) as session:
+        assert _shown(session) == ("4", "auto"), "a connection of another engine keeps the server's settings"
+
+
+def test_a_repeated_count_is_planned_for_its_own_area(loaded: str) -> None:
+    """psycopg prepares a statement run a sixth time on a connection; on the hub's engine each later run is still
+    planned for its own area (PostgreSQL's default may turn to one generic plan, estimated for a few rows, after
+    five custom ones: it did at 1M and 10M events)."""
+    engine = warehouse_engine(WarehouseSettings(url=loaded))
+    try:
+        with Session(engine) as session:
+            for area in (EASTBOURNE_CSP, "E22000081", "E22000084") * 4:
+                count_cells(session, replace(csp_query(), areas=(area,)))
+            plans = session.execute(
+                text(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                    "WHERE statement LIKE 'SELECT area_code%FROM event_count e %'"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(p) for p in plans] == [(0, 12 - 5)]
+
+
+def test_counts_are_the_same_under_the_hubs_planner_settings(loaded: str) -> None:
+    engine = warehouse_engine(WarehouseSettings(url=loaded))
+    try:
+        for query in (csp_query(), district_query(), district_query(Level.pfa, "E23000033")):
+            with Session(engine) as session:
+                hub = count_cells(session, query)
+            with session_scope(loaded) as session:
+                assert _shown(session) == ("4", "auto")
+                default = count_cells(session, query)
+            assert hub == default and hub[0], query
+    finally:
+        engine.dispose()
 
 
 def test_the_kept_aggregates_equal_a_group_by_over_event_after_every_kind_of_change(loaded: str) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from sqlalchemy import Engine, create_engine, pool, text
+from sqlalchemy import Engine, create_engine, event, pool, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from warehouse.settings import WarehouseSettings
@@ -22,15 +23,33 @@ def libpq_url(url: str) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
 
 
+# Planner settings of every connection of `warehouse_engine` (the API's and the web's), set when it is opened, so
+# that they hold on the embedded database and on an external one alike. The answers' statements read a few thousand
+# rows of pre-aggregates that stay in memory, and their text is the same for every area: random_page_cost 1.1 (not
+# 4) prices an index read as what it is here, and custom plans (not a generic plan psycopg's prepared statement gets
+# after five runs, planned for 1 to 5 rows whatever the area) cost ~0.2 ms to plan. See docs/benchmarks.md, "The
+# count and trends queries' own time".
+PLANNER_SETTINGS = {"random_page_cost": "1.1", "plan_cache_mode": "force_custom_plan"}
+
+
+def _set_planner_settings(connection: psycopg.Connection[Any], _record: object) -> None:
+    """PLANNER_SETTINGS on a newly opened connection, for its whole session."""
+    calls = ", ".join("set_config(%s, %s, false)" for _ in PLANNER_SETTINGS)
+    connection.execute(f"SELECT {calls}", [v for item in PLANNER_SETTINGS.items() for v in item])
+    connection.commit()
+
+
 def warehouse_engine(settings: WarehouseSettings) -> Engine:
-    """A pooled engine on the warehouse (the caller disposes of it)."""
-    return create_engine(
+    """A pooled engine on the warehouse, its connections under PLANNER_SETTINGS (the caller disposes of it)."""
+    engine = create_engine(
         settings.url,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_timeout=settings.pool_timeout_s,
         pool_pre_ping=True,
     )
+    event.listen(engine, "connect", _set_planner_settings)
+    return engine
 
 
 @contextmanager
