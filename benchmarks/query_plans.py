@@ -2,18 +2,20 @@
 
 On a benchmark database (`benchmarks.warehouse_queries`' `--database`, events generated when it has none), for the
 two typical queries (ward x month counts for one CSP, district trends for a county), the query layer's statement
-(`count_sql`, as `count_cells` and `located_cells` send it) is run `--runs` times on one pooled connection of the
-hub's engine (`warehouse_engine`), varying the area, each time twice in a row: once as the statement itself (timed
-by the client: what the query layer pays) and once under EXPLAIN (ANALYZE, TIMING OFF, SUMMARY) (the server's planning
-and execution time, JIT compilation, parallel workers launched, the plan's shape and its row estimates). The query
-layer's answers are first checked to equal a naive GROUP BY on `event` for every area.
+(`count_sql`, as `count_cells` and `located_cells` send it) is run `--runs` times, varying the area, each time three
+times in a row: on a connection under the server's own settings, on one of the hub's engine (`warehouse_engine`,
+with its PLANNER_SETTINGS), both timed by the client (what the query layer pays; their rows must be equal), then on
+the hub's under EXPLAIN (ANALYZE, TIMING OFF, SUMMARY): the server's planning and execution time, JIT compilation,
+parallel workers launched, the plan's shape and its row estimates. The answers are first checked to equal the API's
+and a naive GROUP BY on `event` for every area.
 
-Printed per query: the server settings that decide the plan (jit, jit_above_cost, parallel workers per gather),
-p50/p95/p99 of the client's time, the planning and execution time, the plans seen (node types) with the root's
-estimated and actual rows, the highest plan cost against jit_above_cost, JIT and workers, whether the statement was
-prepared server-side (psycopg prepares after `prepare_threshold` executions of the same text) with how many generic
-and custom plans, and the slowest 5 % of the client's runs beside the server's execution time of the same run (a
-slow run whose execution was not slow lost its time outside the statement).
+Printed per query: the settings that decide the plan (jit, jit_above_cost, parallel workers per gather, ...),
+p50/p95/p99 of the client's time on both connections (alternated, so a busy machine weighs on both alike), of the
+planning, execution and JIT time, the plans seen (node types) with the root's estimated and actual rows, the highest
+plan cost against jit_above_cost, the parallel workers launched, whether the statement was prepared server-side
+(psycopg prepares it after `prepare_threshold` runs of the same text) with its generic and custom plans, and the
+slowest 5 % of the client's runs beside the server's execution time of the same area just after (a slow run whose
+execution was not slow lost its time outside the statement).
 
     .venv/bin/python -m benchmarks.query_plans --database qb_1m --events 1000000 --runs 200
 """
@@ -31,7 +33,7 @@ from typing import Any
 
 import numpy as np
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from api.factory import create_app
@@ -61,6 +63,7 @@ class Run:
     """One run of a statement: the client's time, and the server's under EXPLAIN ANALYZE right after."""
 
     client_ms: float
+    default_ms: float  # the same statement on a connection under the server's own settings, just before
     planning_ms: float
     execution_ms: float
     jit_ms: float
@@ -89,7 +92,7 @@ def _shape(plan: dict[str, Any]) -> str:
     return " > ".join(names)
 
 
-def explained(session: Session, sql: str, params: dict[str, Any], client_ms: float) -> Run:
+def explained(session: Session, sql: str, params: dict[str, Any], client_ms: float, default_ms: float) -> Run:
     """The server's account of one more run of `sql`."""
     row = session.execute(text(f"EXPLAIN (ANALYZE, TIMING OFF, SUMMARY, FORMAT JSON) {sql}"), params).scalar_one()
     found = (json.loads(row) if isinstance(row, str) else row)[0]
@@ -98,6 +101,7 @@ def explained(session: Session, sql: str, params: dict[str, Any], client_ms: flo
     workers = sum(int(node.get("Workers Launched", 0)) for node in _nodes(plan))
     return Run(
         client_ms,
+        default_ms,
         float(found["Planning Time"]),
         float(found["Execution Time"]),
         float(jit),
@@ -114,15 +118,26 @@ def statement(typical: Typical, query: CountQuery) -> tuple[str, dict[str, Any]]
     return count_sql(query, unlocated=typical.path == "/v1/counts")
 
 
-def run_typical(session: Session, typical: Typical, refs: dict[tuple[Level, str], list[str]], runs: int) -> list[Run]:
-    """`runs` runs, the area varied, each timed by the client then explained."""
+def _timed(session: Session, sql: str, params: dict[str, Any]) -> tuple[float, list[Any]]:
+    started = time.perf_counter()
+    rows = [tuple(r) for r in session.execute(text(sql), params)]
+    return (time.perf_counter() - started) * 1000, rows
+
+
+def run_typical(
+    session: Session, default: Session, typical: Typical, refs: dict[tuple[Level, str], list[str]], runs: int
+) -> list[Run]:
+    """`runs` runs, the area varied, each on `default` (the server's settings) then on `session` (the hub's engine),
+    timed by the client, then explained on `session`; the two sessions' rows must be equal."""
     found = []
     for i in range(runs):
         area_level, area, _ = typical.areas[i % len(typical.areas)]
         sql, params = statement(typical, typical.count_query(area_level, area, refs[(area_level, area)]))
-        started = time.perf_counter()
-        session.execute(text(sql), params).all()
-        found.append(explained(session, sql, params, (time.perf_counter() - started) * 1000))
+        default_ms, expected = _timed(default, sql, params)
+        client_ms, rows = _timed(session, sql, params)
+        if rows != expected:
+            raise SystemExit(f"{typical.name}, {area}: the hub engine's rows differ from the server settings' rows")
+        found.append(explained(session, sql, params, client_ms, default_ms))
     return found
 
 
@@ -135,7 +150,8 @@ def report(typical: Typical, runs: list[Run], prepared: list[tuple[str, int, int
     client = [r.client_ms for r in runs]
     print(f"\n{typical.name} ({len(typical.areas)} areas, {len(runs)} runs)")
     for label, values in (
-        ("client: the statement", client),
+        ("client: server settings", [r.default_ms for r in runs]),
+        ("client: the hub's engine", client),
         ("server: planning", [r.planning_ms for r in runs]),
         ("server: execution", [r.execution_ms for r in runs]),
         ("server: JIT", [r.jit_ms for r in runs]),
@@ -165,7 +181,7 @@ def main() -> None:
     with bench_database(args.database, args.events, args.chunk, args.seed) as url:
         register = configured_register()
         warehouse = WarehouseSettings(url=url)
-        engine = warehouse_engine(warehouse)
+        engine, default_engine = warehouse_engine(warehouse), create_engine(url)
         try:
             with session_scope(url) as session:
                 keys = {org: create_key(session, org, "analyst") for org in ANALYSTS}
@@ -182,11 +198,11 @@ def main() -> None:
                             == naive_answer(session, typical, area_level, area, refs[(area_level, area)])
                         ):
                             raise SystemExit(f"{typical.name}, {area}: the API, the layer and the naive disagree")
-            with Session(engine) as session:
+            with Session(engine) as session, Session(default_engine) as default:
                 shown = {name: session.execute(text(f"SHOW {name}")).scalar_one() for name in SETTINGS}
                 print("settings on the hub's connection: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
                 for typical in typicals:
-                    runs = run_typical(session, typical, refs, args.runs)
+                    runs = run_typical(session, default, typical, refs, args.runs)
                     table = "event_count_district" if typical.path == "/v1/trends" else "event_count e"
                     prepared = [
                         (str(r[0]), int(r[1]), int(r[2]))
@@ -201,6 +217,7 @@ def main() -> None:
                     report(typical, runs, prepared, float(shown["jit_above_cost"]))
         finally:
             engine.dispose()
+            default_engine.dispose()
 
 
 if __name__ == "__main__":
