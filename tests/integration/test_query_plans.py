@@ -214,7 +214,7 @@ def test_the_apis_connections_plan_under_the_hubs_planner_settings(hub_env: HubE
 def test_a_repeated_count_is_planned_for_its_own_area(loaded: str) -> None:
     """psycopg prepares a statement run a sixth time on a connection; on the hub's engine each later run is still
     planned for its own area (PostgreSQL's default may turn to one generic plan, estimated for a few rows, after
-    five custom ones: it did at 1M and 10M events)."""
+    five custom ones: it did at 1M events)."""
     engine = warehouse_engine(WarehouseSettings(url=loaded))
     try:
         with Session(engine) as session:
