@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session, SessionTransaction
 
+from api.memo import AnswerMemos
 from api.perturbation_tables import PerturbationTables
 from api.settings import ApiSettings
 from api.ward_parents import WardParents
@@ -67,6 +68,11 @@ def get_ward_parents(request: Request) -> WardParents:
     return _part(request, "ward_parents", WardParents)
 
 
+async def get_memos(request: Request) -> AnswerMemos:
+    """On the event loop (no I/O: no threadpool hop)."""
+    return _part(request, "memos", AnswerMemos)
+
+
 def get_geocoders(request: Request) -> Geocoders:
     return _part(request, "geocoders", Geocoders)
 
@@ -80,5 +86,6 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 RegisterDep = Annotated[ProtocolRegister, Depends(get_register)]
 TablesDep = Annotated[PerturbationTables, Depends(get_perturbation_tables)]
 WardsDep = Annotated[WardParents, Depends(get_ward_parents)]
+MemosDep = Annotated[AnswerMemos, Depends(get_memos)]
 GeocodersDep = Annotated[Geocoders, Depends(get_geocoders)]
 GeographyDep = Annotated[GeocoderSettings, Depends(get_geography)]

@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from api.edge import AccessEdge
 from api.error_handlers import install_error_handlers
+from api.memo import AnswerMemos
 from api.perturbation_tables import packaged_tables
 from api.problems import PROBLEM_MEDIA_TYPE, declared_problems
 from api.readiness import WarehouseReadiness, ask_warehouse
@@ -50,13 +51,13 @@ def create_app(
     """The API over `warehouse`, enforcing `register`, geocoding to the vintages of `geography`.
 
     While the app runs (its lifespan), the objects made before it started are frozen (`gc.freeze`) and `app.state`
-    holds the settings, the engine, the register, the geocoders by vintage, the perturbation tables and the wards
-    making each area above ward level (`api.ward_parents`). Every request passes `api.edge.AccessEdge` (edge
-    refusals, the access record); every error answer is a problem detail (`api.error_handlers`), declared on every
-    operation of the OpenAPI document, served at /openapi.json. FastAPI's own /docs and /redoc pages load their
-    scripts from a CDN: `cdn_docs=False` leaves those paths to a host that serves the pages itself (the web
-    application). /healthz, /readyz and /metrics (`api.routes.health`, when `settings.metrics`) are the operator's
-    probes; `api.request_metrics` times every request.
+    holds the settings, the engine, the register, the geocoders by vintage, the perturbation tables, the wards
+    making each area above ward level (`api.ward_parents`) and the memos of repeated answers' work (`api.memo`).
+    Every request passes `api.edge.AccessEdge` (edge refusals, the access record); every error answer is a problem
+    detail (`api.error_handlers`), declared on every operation of the OpenAPI document, served at /openapi.json.
+    FastAPI's own /docs and /redoc pages load their scripts from a CDN: `cdn_docs=False` leaves those paths to a
+    host that serves the pages itself (the web application). /healthz, /readyz and /metrics (`api.routes.health`,
+    when `settings.metrics`) are the operator's probes; `api.request_metrics` times every request.
     """
     settings = settings or ApiSettings()
     request_metrics = RequestMetrics() if settings.metrics else None
@@ -70,6 +71,7 @@ def create_app(
         app.state.geocoders = Geocoders(warehouse.url, geography)
         app.state.perturbation_tables = packaged_tables()
         app.state.ward_parents = WardParents(engine, geography)
+        app.state.memos = AnswerMemos()
         app.state.readiness = WarehouseReadiness(lambda: ask_warehouse(engine), settings.ready_timeout_s)
         app.state.request_metrics = request_metrics
         # What the process holds by now (modules, the register, the tables: ~300,000 objects) lives as long as the

@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +32,9 @@ from sharing_protocols.periods import Period, PeriodType
 from sharing_protocols.release_record import FigureRow, ReleasedAnswer, ReleasedFigure, canonical, digest
 from warehouse.queries.aggregates import Level
 from warehouse.queries.releases import categories_asked, earlier_figures, repeated, shown_alike
+
+if TYPE_CHECKING:
+    from api.memo import Memo
 
 UNLOCATED = "(unlocated)"  # events placed in no area, as an area of the record
 NO_CATEGORY = "(none)"  # events whose category was not released, as a category of the record
@@ -224,6 +229,47 @@ def linked_figures(
     return figures
 
 
+@dataclass(frozen=True)
+class Worked:
+    """The work on an answer's figures before the release record is asked: the `placed` figures (where each is in
+    its table), the figures with their base areas (`at_base`; under the cell key method, the figures themselves),
+    their `canonical` rows and (worked out when first asked for) the rows' digest."""
+
+    placed: tuple[tuple[Position, ReleasedFigure], ...]
+    based: tuple[ReleasedFigure, ...]
+    rows: tuple[FigureRow, ...]
+
+    @cached_property
+    def digest(self) -> bytes:
+        """The digest of these rows alone (`sharing_protocols.release_record.digest`)."""
+        return digest(self.rows)
+
+    @classmethod
+    def of(
+        cls, wards: WardParents, level: Level, rule: Rule, placed: Sequence[tuple[Position, ReleasedFigure]]
+    ) -> Worked:
+        figures = [figure for _, figure in placed]
+        based = figures if rule.method == "cell_key" else at_base(wards, level, figures)
+        rows = tuple(canonical(figure) for figure in based)
+        return cls(tuple(placed), tuple(based), rows)
+
+
+# What a count table's `Worked` depends on: the query, the periods found, the protected table's cells (in order),
+# margins and total, the rule, the `Recorder`'s margins, total and periods flags, and the ward parents.
+FiguresKey = tuple[
+    AggregateParams,
+    tuple[Period, ...],
+    tuple[tuple[Key, int | None], ...],
+    tuple[tuple[tuple[Value, int | None], ...], ...],
+    int | None,
+    Rule,
+    bool,
+    bool,
+    bool,
+    WardParents,
+]
+
+
 def withhold(table: ProtectedTable, positions: Sequence[Position]) -> ProtectedTable:
     """`table` with the figures at `positions` suppressed too (counted as secondary suppression)."""
     cells = dict(table.cells)
@@ -279,7 +325,9 @@ class Recorder:
     order, `sharing_protocols.release_record.ReleasedAnswer`) without the look-up either: one probe of the digest.
     `margins` False: the endpoint shows the table's cells only (rates, trends, OGC items), so only they are
     released, recorded and guarded. `periods`: the table's periods when they are not the query's (trends add the
-    periods they compare with).
+    periods they compare with). `memo` (`api.memo.AnswerMemos.figures`): a count table's figures, base areas, rows
+    and digest are those worked out before for the same table and query (pure work); the probe and the guard run
+    for every answer, on them.
     """
 
     session: Session
@@ -289,6 +337,7 @@ class Recorder:
     margins: bool = True
     total: bool = False  # with `margins` False: the endpoint shows the grand total too (hot spots)
     periods: Sequence[Period] | None = None
+    memo: Memo[FiguresKey, Worked] | None = None
     released: list[ReleasedFigure] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     _rows: list[FigureRow] = field(default_factory=list, init=False, repr=False)  # each released figure's, to digest
@@ -304,13 +353,36 @@ class Recorder:
     def __call__(self, resolved: Resolved, table: ProtectedTable) -> ProtectedTable:
         if self.params is None:
             raise TypeError("a Recorder without the count query is handed linked tables (`linked`), not count tables")
+        params, rule = self.params, resolved.rule
         found = resolved.periods if self.periods is None else self.periods
-        placed = [
-            (position, figure)
-            for position, figure in released_figures(self.params, found, table, resolved.rule)
-            if self.margins or len(position) == 1 or (self.total and position == ())
-        ]
-        return self.release(self.params.level, resolved.rule, table, placed)
+
+        def work() -> Worked:
+            placed = [
+                (position, figure)
+                for position, figure in released_figures(params, found, table, rule)
+                if self.margins or len(position) == 1 or (self.total and position == ())
+            ]
+            return Worked.of(self.wards, params.level, rule, placed)
+
+        # At ward or LSOA level the base areas are the areas; above, the wards must be read for good (an empty read
+        # is read again later: what it gave is not kept).
+        if self.memo is None or not (params.level in (Level.lsoa, Level.ward) or self.wards.kept()):
+            worked = work()
+        else:
+            key: FiguresKey = (
+                params,
+                tuple(found),
+                tuple(table.cells.items()),
+                tuple(tuple(margin.items()) for margin in table.margins),
+                table.total,
+                rule,
+                self.margins,
+                self.total,
+                self.periods is None,
+                self.wards,
+            )
+            worked = self.memo.made(key, work)
+        return self._table(params.level, rule, table, worked)
 
     def linked(
         self,
@@ -331,30 +403,42 @@ class Recorder:
     ) -> ProtectedTable:
         """`table` as released: the `placed` figures (what it shows, at `level`) recorded and, under
         threshold-and-round, guarded; the figures withheld are suppressed in the table returned."""
-        figures = [figure for _, figure in placed]
-        after = self._guarded(level, rule, figures)
-        stopped = [position for (position, _), before, now in zip(placed, figures, after, strict=True) if before != now]
+        return self._table(level, rule, table, Worked.of(self.wards, level, rule, placed))
+
+    def _table(self, level: Level, rule: Rule, table: ProtectedTable, worked: Worked) -> ProtectedTable:
+        """`table` as released, its figures `worked` out."""
+        figures = [figure for _, figure in worked.placed]
+        after = self._guarded(level, rule, figures, worked)
+        stopped = [
+            position for (position, _), before, now in zip(worked.placed, figures, after, strict=True) if before != now
+        ]
         return withhold(table, stopped) if stopped else table
 
     def apart(self, level: Level, rule: Rule, figures: Sequence[ReleasedFigure]) -> list[int | None]:
         """Figures shown apart from any table (a scorecard indicator's counts) as released: recorded and guarded as
         a table's figures are; None where suppressed or withheld."""
-        return [figure.value for figure in self._guarded(level, rule, figures)]
-
-    def _guarded(self, level: Level, rule: Rule, figures: Sequence[ReleasedFigure]) -> list[ReleasedFigure]:
-        """`figures` (at `level`) as released: recorded and, under threshold-and-round, guarded (a figure the guard
-        withholds comes back suppressed, why kept in `reasons`)."""
         if not figures:
             return []
+        worked = Worked.of(self.wards, level, rule, [((), figure) for figure in figures])
+        return [figure.value for figure in self._guarded(level, rule, figures, worked)]
+
+    def _guarded(
+        self, level: Level, rule: Rule, figures: Sequence[ReleasedFigure], worked: Worked
+    ) -> list[ReleasedFigure]:
+        """`figures` (at `level`, `worked` out) as released: recorded and, under threshold-and-round, guarded (a
+        figure the guard withholds comes back suppressed, why kept in `reasons`)."""
+        if not figures:
+            return []
+        rows = list(worked.rows)
         if rule.method == "cell_key":
-            self._release(figures, [canonical(figure) for figure in figures])
+            self._release(figures, rows, None if self._rows else worked.digest)
             return list(figures)
         org = recipient(self.caller)
-        new = at_base(self.wards, level, figures)
-        rows = [canonical(figure) for figure in new]
+        new = list(worked.based)
         # Released so far and now exactly as an answer the organisation was given before: every figure was shown
-        # to it alike, so nothing is new (as `nothing_new` would find after its look-up).
-        probe = digest([*self._rows, *rows])
+        # to it alike, so nothing is new (as `nothing_new` would find after its look-up). The digest of all released
+        # so far and now: the work's own (worked out once) when nothing was released before.
+        probe = digest([*self._rows, *rows]) if self._rows else worked.digest
         if repeated(self.session, org, probe) is not None:
             self._release(new, rows, probe)
             return list(figures)

@@ -40,6 +40,11 @@ class WardParents:
                 self._read = read
             return read
 
+    def kept(self) -> bool:
+        """Whether the wards were read for good (then what `making` gives never changes while the app runs)."""
+        with self._lock:
+            return self._read is not None
+
     def making(self, level: Level, codes: Sequence[str]) -> dict[str, frozenset[str]]:
         """The wards that make up each of `codes` at `level` (ward, district, CSP, county or force; a ward is
         itself); a code with no ward loaded is missing."""

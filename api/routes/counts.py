@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.auth import CallerDep
-from api.dependencies import RegisterDep, SessionDep, TablesDep, WardsDep
+from api.dependencies import MemosDep, RegisterDep, SessionDep, TablesDep, WardsDep
 from api.params import AggregateParamsDep
 from api.reply import ReplyDep
 from api.schemas.counts import CountsResponse
@@ -24,6 +24,7 @@ def counts(
     tables: TablesDep,
     reply: ReplyDep,
     params: AggregateParamsDep,
+    memos: MemosDep,
 ) -> CountsResponse | Response:
     """Counts per area and period (month, quarter, financial year, rolling 12 months or all), by category/dataset.
 
@@ -32,4 +33,4 @@ def counts(
     says which rule applied. Unlocated events
     are listed apart, by reason.
     """
-    return reply(service.counts(session, wards, register, tables, caller, params), params.format)
+    return reply(service.counts(session, wards, register, tables, caller, params, memos), params.format)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from api.aggregate_query import AggregateParams, Resolved, period_table, resolve
 from api.answer import Answer, Table
 from api.caller import Caller
+from api.memo import AnswerMemos
 from api.perturbation_tables import PerturbationTables
 from api.protection import protect_cells, protect_count
 from api.released_figures import Recorder
@@ -30,12 +31,16 @@ def count_table(
     caller: Caller,
     params: AggregateParams,
     release: Recorder | None = None,
+    memos: AnswerMemos | None = None,
 ) -> tuple[Resolved, CountsResponse]:
     """The disclosure-controlled counts for `params`, as the caller may see them; `release` (if any) is handed the
-    protected table, returns it as it is released and says in `disclosure.withheld` what it withheld."""
+    protected table, returns it as it is released and says in `disclosure.withheld` what it withheld; `memos`:
+    the protected table is the one made before for the same true cells and rule (`api.protection.protect_cells`)."""
     resolved = resolve(session, register, caller, params)
     cells, unlocated = count_cells(session, resolved.query)
-    table = protect_cells(period_table(params, cells, resolved.periods), resolved.rule, len(params.dimensions), tables)
+    true_cells = period_table(params, cells, resolved.periods)
+    memo = None if memos is None else memos.tables
+    table = protect_cells(true_cells, resolved.rule, len(params.dimensions), tables, memo)
     if release is not None:
         table = release(resolved, table)
     names = area_names(session, params.level, sorted({str(key[0]) for key in table.cells}))
@@ -111,11 +116,13 @@ def counts(
     tables: PerturbationTables,
     caller: Caller,
     params: AggregateParams,
+    memos: AnswerMemos | None = None,
 ) -> Answer[CountsResponse]:
     """The disclosure-controlled counts for `params`, as the caller may see them: figures that, with those released
     to the caller's organisation before (by any endpoint), would give a suppressed count away by subtraction are
     withheld (`sharing_protocols.differencing`, saying why in `disclosure.withheld`); the figures released are
-    kept in the release record (`api.released_figures.Recorder`)."""
-    recorder = Recorder(session, wards, caller, params)
-    resolved, body = count_table(session, register, tables, caller, params, recorder)
+    kept in the release record (`api.released_figures.Recorder`). `memos`: a repeated answer's pure work (the
+    protected table, the figures) is the one done before (`api.memo`)."""
+    recorder = Recorder(session, wards, caller, params, memo=None if memos is None else memos.figures)
+    resolved, body = count_table(session, register, tables, caller, params, recorder, memos)
     return count_answer(params, resolved, body, recorder.record())
