@@ -77,7 +77,7 @@ def _session_caller(request: Request, engine: EngineDep) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_ig_lead(caller: CallerDep) -> Caller:
+async def require_ig_lead(caller: CallerDep) -> Caller:
     if caller.role != "ig_lead":
         raise Forbidden("this endpoint is for information-governance leads")
     return caller

@@ -27,14 +27,14 @@ def _part(request: Request, name: str, kind: type[T]) -> T:
     return value
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return _part(request, "engine", Engine)
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-def get_settings(request: Request) -> ApiSettings:
+async def get_settings(request: Request) -> ApiSettings:
     return _part(request, "settings", ApiSettings)
 
 
@@ -55,23 +55,23 @@ def get_session(engine: EngineDep, settings: Annotated[ApiSettings, Depends(get_
         yield session
 
 
-def get_register(request: Request) -> ProtocolRegister:
+async def get_register(request: Request) -> ProtocolRegister:
     return _part(request, "register", ProtocolRegister)
 
 
-def get_perturbation_tables(request: Request) -> PerturbationTables:
+async def get_perturbation_tables(request: Request) -> PerturbationTables:
     return _part(request, "perturbation_tables", PerturbationTables)
 
 
-def get_ward_parents(request: Request) -> WardParents:
+async def get_ward_parents(request: Request) -> WardParents:
     return _part(request, "ward_parents", WardParents)
 
 
-def get_geocoders(request: Request) -> Geocoders:
+async def get_geocoders(request: Request) -> Geocoders:
     return _part(request, "geocoders", Geocoders)
 
 
-def get_geography(geocoders: Annotated[Geocoders, Depends(get_geocoders)]) -> GeocoderSettings:
+async def get_geography(geocoders: Annotated[Geocoders, Depends(get_geocoders)]) -> GeocoderSettings:
     """The vintages the geocoder places events in, which area queries follow."""
     return geocoders.settings
 
