@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Connection, Engine, event, text
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from api.perturbation_tables import PerturbationTables
 from api.settings import ApiSettings
@@ -38,20 +38,14 @@ async def get_settings(request: Request) -> ApiSettings:
     return _part(request, "settings", ApiSettings)
 
 
-def get_session(engine: EngineDep, settings: Annotated[ApiSettings, Depends(get_settings)]) -> Iterator[Session]:
+def get_session(engine: EngineDep) -> Iterator[Session]:
     """A warehouse session for the route, closed as soon as the route returns (before the response is sent, when the
     edge writes the access record on a connection of its own): a request never holds two pooled connections.
 
-    The session connects at its first statement, not before, and each of its transactions gets the API's
-    statement timeout (cancelled statements are a 503: `api.error_handlers`), so the setting never outlives it.
+    The session connects at its first statement, not before; the engine's connections carry the API's statement
+    timeout (`api.factory`; cancelled statements are a 503: `api.error_handlers`).
     """
-    timeout = f"{round(settings.statement_timeout_s * 1000)}ms"
     with Session(engine) as session:
-
-        @event.listens_for(session, "after_begin")
-        def _timeout(_session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
-            connection.execute(text("SELECT set_config('statement_timeout', :timeout, true)"), {"timeout": timeout})
-
         yield session
 
 

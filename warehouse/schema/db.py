@@ -22,14 +22,23 @@ def libpq_url(url: str) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
 
 
-def warehouse_engine(settings: WarehouseSettings) -> Engine:
-    """A pooled engine on the warehouse (the caller disposes of it)."""
+def warehouse_engine(settings: WarehouseSettings, statement_timeout_s: float | None = None) -> Engine:
+    """A pooled engine on the warehouse (the caller disposes of it); each of its connections cancels a statement
+    running longer than `statement_timeout_s` (None: the server's setting), set when it connects.
+
+    A checkout is not pinged first (a round trip per checkout): a connection that died while pooled (the warehouse
+    restarted) fails its first statement, which invalidates the whole pool, so the next checkouts connect afresh
+    (the API answers that one request 503: `api.error_handlers`).
+    """
+    connect_args = {}
+    if statement_timeout_s is not None:
+        connect_args["options"] = f"-c statement_timeout={max(1, round(statement_timeout_s * 1000))}"
     return create_engine(
         settings.url,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_timeout=settings.pool_timeout_s,
-        pool_pre_ping=True,
+        connect_args=connect_args,
     )
 
 
