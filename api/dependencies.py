@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, TypeVar
 
+import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -38,15 +40,22 @@ async def get_settings(request: Request) -> ApiSettings:
     return _part(request, "settings", ApiSettings)
 
 
-def get_session(engine: EngineDep) -> Iterator[Session]:
+async def get_session(engine: EngineDep) -> AsyncIterator[Session]:
     """A warehouse session for the route, closed as soon as the route returns (before the response is sent, when the
     edge writes the access record on a connection of its own): a request never holds two pooled connections.
 
-    The session connects at its first statement, not before; the engine's connections carry the API's statement
-    timeout (`api.factory`; cancelled statements are a 503: `api.error_handlers`).
+    The session connects at its first statement (in the route's thread), not here: made on the loop, it costs no
+    threadpool hop; closing it returns the connection to the pool, in a thread. The engine's connections
+    carry the API's statement timeout (`api.factory`; cancelled statements are a 503: `api.error_handlers`).
     """
-    with Session(engine) as session:
+    session = Session(engine)
+    try:
         yield session
+    finally:
+        # as FastAPI exits a sync dependency: shielded from cancellation, and with a thread limit of its own, so
+        # returning a connection never waits behind requests that hold the threadpool waiting for one
+        with CancelScope(shield=True):
+            await anyio.to_thread.run_sync(session.close, limiter=CapacityLimiter(1))
 
 
 async def get_register(request: Request) -> ProtocolRegister:
