@@ -15,14 +15,14 @@ __all__ = ["PUBLIC_CALLER", "Access", "AccessDep", "PublicAccessDep", "record_ac
 PUBLIC_CALLER = Caller(PUBLIC, PUBLIC)
 
 
-def record_access(request: Request, caller: CallerDep) -> Access:
+async def record_access(request: Request, caller: CallerDep) -> Access:
     """The request's access record, for the reply to fill in (the caller is already in it: `api.auth`)."""
     access = access_of(request)
     access.caller = caller
     return access
 
 
-def record_public_access(request: Request) -> Access:
+async def record_public_access(request: Request) -> Access:
     """The access record of a public request: always as the public, whatever key was sent."""
     access = access_of(request)
     access.caller = PUBLIC_CALLER

@@ -7,7 +7,6 @@ figure is disclosure-controlled under the rule `sharing_protocols.figure_rule` c
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -26,6 +25,7 @@ from sharing_protocols.decision import Grant, ProtocolRegister
 from sharing_protocols.disclosure import Key, Rule
 from sharing_protocols.figure_rule import Holding, MixedRules, figure_rule
 from sharing_protocols.periods import Period, PeriodType, month_index, parse_month, periods, span
+from sharing_protocols.perturbation import RECORD_KEY_MODULUS
 from sharing_protocols.precision import SpatialPrecision
 from sharing_protocols.protocol import ScopeLevel
 from warehouse.queries.aggregates import Cell, CountQuery, Level, justifying_sets
@@ -267,11 +267,20 @@ def key_of(params: AggregateParams, area: str, category: str | None, dataset: st
 
 def period_table(params: AggregateParams, cells: Sequence[Cell], found: Sequence[Period]) -> dict[Key, KeyedCount]:
     """Monthly cells (counts and cell keys) summed into the reported periods (a month may count in several rolling
-    periods)."""
+    periods), in the order the cells first reach each key."""
     labels = month_index(found)
-    table: dict[Key, KeyedCount] = defaultdict(lambda: KeyedCount(0, 0))
+    by_category, by_dataset = params.by_category, params.by_dataset
+    sums: dict[Key, list[int]] = {}  # key -> [count, cell key]: one KeyedCount per key, made at the end
     for cell in cells:
         for label in labels.get(cell.month, ()):
-            key = key_of(params, cell.area_code, cell.category, cell.dataset, label)
-            table[key] += KeyedCount(cell.count, cell.key)
-    return dict(table)
+            if by_category or by_dataset:
+                key = key_of(params, cell.area_code, cell.category, cell.dataset, label)
+            else:
+                key = (cell.area_code, label)
+            summed = sums.get(key)
+            if summed is None:
+                sums[key] = [cell.count, cell.key]
+            else:
+                summed[0] += cell.count
+                summed[1] += cell.key
+    return {key: KeyedCount(count, cell_key % RECORD_KEY_MODULUS) for key, (count, cell_key) in sums.items()}

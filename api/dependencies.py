@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, TypeVar
 
+import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
-from sqlalchemy import Connection, Engine, event, text
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from api.memo import AnswerMemos
 from api.perturbation_tables import PerturbationTables
@@ -28,56 +30,56 @@ def _part(request: Request, name: str, kind: type[T]) -> T:
     return value
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return _part(request, "engine", Engine)
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-def get_settings(request: Request) -> ApiSettings:
+async def get_settings(request: Request) -> ApiSettings:
     return _part(request, "settings", ApiSettings)
 
 
-def get_session(engine: EngineDep, settings: Annotated[ApiSettings, Depends(get_settings)]) -> Iterator[Session]:
+async def get_session(engine: EngineDep) -> AsyncIterator[Session]:
     """A warehouse session for the route, closed as soon as the route returns (before the response is sent, when the
     edge writes the access record on a connection of its own): a request never holds two pooled connections.
 
-    The session connects at its first statement, not before, and each of its transactions gets the API's
-    statement timeout (cancelled statements are a 503: `api.error_handlers`), so the setting never outlives it.
+    The session connects at its first statement (in the route's thread), not here: made on the loop, it costs no
+    threadpool hop; closing it returns the connection to the pool, in a thread. The engine's connections
+    carry the API's statement timeout (`api.factory`; cancelled statements are a 503: `api.error_handlers`).
     """
-    timeout = f"{round(settings.statement_timeout_s * 1000)}ms"
-    with Session(engine) as session:
-
-        @event.listens_for(session, "after_begin")
-        def _timeout(_session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
-            connection.execute(text("SELECT set_config('statement_timeout', :timeout, true)"), {"timeout": timeout})
-
+    session = Session(engine)
+    try:
         yield session
+    finally:
+        # as FastAPI exits a sync dependency: shielded from cancellation, and with a thread limit of its own, so
+        # returning a connection never waits behind requests that hold the threadpool waiting for one
+        with CancelScope(shield=True):
+            await anyio.to_thread.run_sync(session.close, limiter=CapacityLimiter(1))
 
 
-def get_register(request: Request) -> ProtocolRegister:
+async def get_register(request: Request) -> ProtocolRegister:
     return _part(request, "register", ProtocolRegister)
 
 
-def get_perturbation_tables(request: Request) -> PerturbationTables:
+async def get_perturbation_tables(request: Request) -> PerturbationTables:
     return _part(request, "perturbation_tables", PerturbationTables)
 
 
-def get_ward_parents(request: Request) -> WardParents:
+async def get_ward_parents(request: Request) -> WardParents:
     return _part(request, "ward_parents", WardParents)
 
 
 async def get_memos(request: Request) -> AnswerMemos:
-    """On the event loop (no I/O: no threadpool hop)."""
     return _part(request, "memos", AnswerMemos)
 
 
-def get_geocoders(request: Request) -> Geocoders:
+async def get_geocoders(request: Request) -> Geocoders:
     return _part(request, "geocoders", Geocoders)
 
 
-def get_geography(geocoders: Annotated[Geocoders, Depends(get_geocoders)]) -> GeocoderSettings:
+async def get_geography(geocoders: Annotated[Geocoders, Depends(get_geocoders)]) -> GeocoderSettings:
     """The vintages the geocoder places events in, which area queries follow."""
     return geocoders.settings
 

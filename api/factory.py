@@ -64,7 +64,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = warehouse_engine(warehouse)
+        engine = warehouse_engine(warehouse, settings.statement_timeout_s)
         app.state.engine = engine
         app.state.settings = settings
         app.state.register = register

@@ -30,7 +30,7 @@ class Page:
         return rows[self.offset : self.offset + self.limit]
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"rows per page (default {DEFAULT_PAGE})")] = (
         DEFAULT_PAGE
     ),

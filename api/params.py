@@ -12,7 +12,7 @@ from sharing_protocols.periods import PeriodType
 from warehouse.queries.aggregates import Level
 
 
-def aggregate_params(
+async def aggregate_params(
     dataset: Annotated[list[str], Query(description="dataset name; repeat for several")],
     from_: Annotated[str, Query(alias="from", description="first month, YYYY-MM")],
     to: Annotated[str, Query(description="last month, YYYY-MM")],

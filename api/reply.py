@@ -44,11 +44,11 @@ class Reply:
         return render(answer, format, partial(area_shapes, self.session, self.geography))
 
 
-def reply(access: AccessDep, session: SessionDep, geography: GeographyDep) -> Reply:
+async def reply(access: AccessDep, session: SessionDep, geography: GeographyDep) -> Reply:
     return Reply(access, session, geography)
 
 
-def public_reply(access: PublicAccessDep, session: SessionDep, geography: GeographyDep) -> Reply:
+async def public_reply(access: PublicAccessDep, session: SessionDep, geography: GeographyDep) -> Reply:
     """The reply of a public endpoint: recorded as the public, whatever key was sent."""
     return Reply(access, session, geography)
 

@@ -28,7 +28,7 @@ class HotspotLevel(StrEnum):
     lad = "lad"
 
 
-def hotspot_params(
+async def hotspot_params(
     dataset: Annotated[list[str], Query(description="dataset name; repeat for several")],
     from_: Annotated[str, Query(alias="from", description="first month, YYYY-MM")],
     to: Annotated[str, Query(description="last month, YYYY-MM")],

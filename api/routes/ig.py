@@ -34,7 +34,7 @@ from warehouse.queries.ig import AccessFilter
 router = APIRouter(prefix="/v1/ig", tags=["information governance"])
 
 
-def day_range(
+async def day_range(
     from_: Annotated[date, Query(alias="from", description="first day (default: all)")] = FIRST_DAY,
     to: Annotated[date, Query(description="last day (default: all)")] = LAST_DAY,
 ) -> tuple[date, date]:

@@ -19,7 +19,7 @@ router = APIRouter(tags=["ogc-api-features"])
 CollectionIdDep = Annotated[str, Path(alias="collectionId", description="e.g. police-uk-street-ward-monthly")]
 
 
-def base_url(request: Request) -> str:
+async def base_url(request: Request) -> str:
     """The request's base URL, without the trailing slash: links are absolute."""
     return str(request.base_url).rstrip("/")
 

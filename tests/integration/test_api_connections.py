@@ -12,6 +12,7 @@ import gc
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -20,6 +21,7 @@ from sqlalchemy import Engine
 from api.factory import create_app
 from api.problems import UNAVAILABLE_RETRY_AFTER_S
 from tests.support.hub import UNLIMITED, HubEnv
+from warehouse.schema.db import libpq_url
 
 pytestmark = pytest.mark.integration
 
@@ -64,6 +66,26 @@ def test_a_saturated_pool_is_a_503_with_retry_after(hub_env: HubEnv) -> None:
         after = client.get("/v1/dq")
     _assert_unavailable(busy)
     assert after.status_code == 200, after.text
+
+
+def test_connections_that_died_in_the_pool_cost_one_request_a_503_and_the_next_ones_succeed(
+    one_connection: TestClient, hub_env: HubEnv
+) -> None:
+    """The pool does not ping a connection at checkout: when the warehouse ends its pooled connection (as a restart
+    does), the next request fails on it with a 503 problem (never a 500), which invalidates the pool; later
+    requests connect afresh and succeed."""
+    assert one_connection.get("/v1/dq").status_code == 200  # the pool now holds a connection
+    with psycopg.connect(libpq_url(hub_env.api_url), autocommit=True) as killer:  # as the API's own role
+        ended = killer.execute(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND usename = current_user AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert ended is not None and ended[0] >= 1
+    first = one_connection.get("/v1/dq")
+    if first.status_code != 200:
+        _assert_unavailable(first)
+        assert "not answering" in first.json()["detail"]
+    assert [one_connection.get(route).status_code for route in ROUTES] == [200] * len(ROUTES)
 
 
 def _assert_unavailable(answer: Response) -> None:

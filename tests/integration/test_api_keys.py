@@ -7,7 +7,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from typer.testing import CliRunner
 
 from deploy.cli import app
@@ -144,6 +144,30 @@ def test_last_used_is_recorded_after_a_valid_use_only(hub_env: HubEnv) -> None:
     assert _get(hub_env, token)[0] == 200
     latest = _row(hub_env, key_id)["last_used_at"]
     assert isinstance(latest, datetime) and latest > first
+
+
+def test_a_use_within_the_resolution_sends_no_update(hub_env: HubEnv) -> None:
+    """The key's row, just read, says its last use was recorded less than a minute ago: no UPDATE is sent (a round
+    trip per request saved); once older, the use is written again."""
+    token = _create(hub_env, "--org", "eastbourne-csp", "--role", "ig_lead")
+    engine = hub_env.app.state.engine
+    sent: list[str] = []
+
+    def keep(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        if "api_key" in statement:
+            sent.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert _get(hub_env, token)[0] == 200  # never used: recorded
+        assert _get(hub_env, token)[0] == 200  # within the minute
+        first, sent[:] = list(sent), []
+        _set(hub_env, _key_id(token), "last_used_at = last_used_at - interval '2 minutes'")
+        assert _get(hub_env, token)[0] == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert first == ["SELECT", "UPDATE", "SELECT"]
+    assert sent == ["SELECT", "UPDATE"]
 
 
 def test_the_list_shows_each_key_and_its_state_but_never_a_secret_or_hash(hub_env: HubEnv) -> None:

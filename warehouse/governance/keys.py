@@ -22,6 +22,8 @@ _KEY_ID = re.compile(r"[0-9a-f]{16}")  # secrets.token_hex(8)
 # last_used_at is written at most this often per key: a write per request would cost a row version (and a lock
 # that serialises one key's concurrent requests) for a figure an IG lead reads to the day; access_log has each use.
 LAST_USED_RESOLUTION = "1 minute"
+# a key's last use is due to be written (checked again by the UPDATE: two requests may both have read it stale)
+_STALE = "(last_used_at IS NULL OR last_used_at <= now() - CAST(:every AS interval))"
 
 
 @dataclass(frozen=True)
@@ -90,20 +92,19 @@ def verify_key(session: Session, token: str) -> KeyOwner | None:
     key_id, secret = parts
     row = session.execute(
         text(
-            "SELECT org, role, secret_sha256 FROM api_key WHERE key_id = :k AND revoked_at IS NULL "
+            "SELECT org, role, secret_sha256, "
+            f"{_STALE} AS stale FROM api_key WHERE key_id = :k AND revoked_at IS NULL "
             "AND (expires_at IS NULL OR expires_at > now())"
         ),
-        {"k": key_id},
+        {"k": key_id, "every": LAST_USED_RESOLUTION},
     ).first()
     if row is None or not hmac.compare_digest(str(row[2]), _digest(secret)):
         return None
-    session.execute(
-        text(
-            "UPDATE api_key SET last_used_at = now() WHERE key_id = :k "
-            "AND (last_used_at IS NULL OR last_used_at <= now() - CAST(:every AS interval))"
-        ),
-        {"k": key_id, "every": LAST_USED_RESOLUTION},
-    )
+    if row[3]:  # the row just read says the last use is older than the resolution: no statement otherwise
+        session.execute(
+            text(f"UPDATE api_key SET last_used_at = now() WHERE key_id = :k AND {_STALE}"),
+            {"k": key_id, "every": LAST_USED_RESOLUTION},
+        )
     return KeyOwner(key_id, str(row[0]), str(row[1]))
 
 

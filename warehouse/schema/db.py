@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from sqlalchemy import Engine, create_engine, event, pool, text
+from sqlalchemy import Engine, create_engine, pool, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from warehouse.settings import WarehouseSettings
@@ -23,33 +22,33 @@ def libpq_url(url: str) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
 
 
-# Planner settings of every connection of `warehouse_engine` (the API's and the web's), set when it is opened, so
-# that they hold on the embedded database and on an external one alike. The answers' statements read a few thousand
-# rows of pre-aggregates that stay in memory, and their text is the same for every area: random_page_cost 1.1 (not
-# 4) prices an index read as what it is here, and custom plans (not a generic plan psycopg's prepared statement gets
-# after five runs, planned for 1 to 5 rows whatever the area) cost ~0.2 ms to plan. See docs/benchmarks.md, "The
-# count and trends queries' own time".
+# Planner settings of every connection of `warehouse_engine` (the API's and the web's), given when it is opened (the
+# libpq `options` of its start-up packet: no round trip), so that they hold on the embedded database and on an
+# external one alike. The answers' statements read a few thousand rows of pre-aggregates that stay in memory, and
+# their text is the same for every area: random_page_cost 1.1 (not 4) prices an index read as what it is here, and
+# custom plans (not a generic plan psycopg's prepared statement gets after five runs, planned for 1 to 5 rows
+# whatever the area) cost ~0.2 ms to plan. See docs/benchmarks.md, "The count and trends queries' own time".
 PLANNER_SETTINGS = {"random_page_cost": "1.1", "plan_cache_mode": "force_custom_plan"}
 
 
-def _set_planner_settings(connection: psycopg.Connection[Any], _record: object) -> None:
-    """PLANNER_SETTINGS on a newly opened connection, for its whole session."""
-    calls = ", ".join("set_config(%s, %s, false)" for _ in PLANNER_SETTINGS)
-    connection.execute(f"SELECT {calls}", [v for item in PLANNER_SETTINGS.items() for v in item])
-    connection.commit()
+def warehouse_engine(settings: WarehouseSettings, statement_timeout_s: float | None = None) -> Engine:
+    """A pooled engine on the warehouse (the caller disposes of it); its connections are opened under
+    PLANNER_SETTINGS and cancel a statement running longer than `statement_timeout_s` (None: the server's setting).
 
-
-def warehouse_engine(settings: WarehouseSettings) -> Engine:
-    """A pooled engine on the warehouse, its connections under PLANNER_SETTINGS (the caller disposes of it)."""
-    engine = create_engine(
+    A checkout is not pinged first (a round trip per checkout): a connection that died while pooled (the warehouse
+    restarted) fails its first statement, which invalidates the whole pool, so the next checkouts connect afresh
+    (the API answers that one request 503: `api.error_handlers`).
+    """
+    options = dict(PLANNER_SETTINGS)
+    if statement_timeout_s is not None:
+        options["statement_timeout"] = str(max(1, round(statement_timeout_s * 1000)))
+    return create_engine(
         settings.url,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_timeout=settings.pool_timeout_s,
-        pool_pre_ping=True,
+        connect_args={"options": " ".join(f"-c {name}={value}" for name, value in options.items())},
     )
-    event.listen(engine, "connect", _set_planner_settings)
-    return engine
 
 
 @contextmanager
