@@ -46,17 +46,15 @@ import api.services.counts
 import warehouse.governance.access_log
 from api.factory import create_app
 from benchmarks.warehouse_queries import (
-    ANALYSTS,
     add_database_arguments,
     analyst_areas,
+    analyst_keys,
     bench_database,
     typical_queries,
 )
 from deploy.protocol_files import configured_register
 from deploy.settings import geocoder_settings
 from sharing_protocols.periods import add_months
-from warehouse.governance.keys import create_key
-from warehouse.schema.db import session_scope
 from warehouse.settings import WarehouseSettings
 
 RF = api.released_figures
@@ -306,8 +304,7 @@ def main() -> None:
     rec = Recording()
     with bench_database(args.database, args.events, args.chunk, args.seed) as url:
         register = configured_register()
-        with session_scope(url) as session:
-            keys = {org: create_key(session, org, "analyst") for org in ANALYSTS}
+        keys = analyst_keys(url)
         app = create_app(WarehouseSettings(url=url), register, geocoder_settings())
         typical = typical_queries(url, analyst_areas(register, datetime.now(UTC).date()))[0]
         with TestClient(app) as client:

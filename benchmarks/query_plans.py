@@ -38,10 +38,10 @@ from sqlalchemy.orm import Session
 
 from api.factory import create_app
 from benchmarks.warehouse_queries import (
-    ANALYSTS,
     Typical,
     add_database_arguments,
     analyst_areas,
+    analyst_keys,
     api_answer,
     bench_database,
     layer_answer,
@@ -50,9 +50,8 @@ from benchmarks.warehouse_queries import (
 )
 from deploy.protocol_files import configured_register
 from deploy.settings import geocoder_settings
-from warehouse.governance.keys import create_key
 from warehouse.queries.aggregates import CountQuery, Level, count_sql
-from warehouse.schema.db import session_scope, warehouse_engine
+from warehouse.schema.db import warehouse_engine
 from warehouse.settings import WarehouseSettings
 
 SETTINGS = ("jit", "jit_above_cost", "max_parallel_workers_per_gather", "plan_cache_mode", "work_mem")
@@ -183,8 +182,7 @@ def main() -> None:
         warehouse = WarehouseSettings(url=url)
         engine, default_engine = warehouse_engine(warehouse), create_engine(url)
         try:
-            with session_scope(url) as session:
-                keys = {org: create_key(session, org, "analyst") for org in ANALYSTS}
+            keys = analyst_keys(url)
             typicals = typical_queries(url, analyst_areas(register, datetime.now(UTC).date()))
             refs: dict[tuple[Level, str], list[str]] = {}
             with TestClient(create_app(warehouse, register, geocoder_settings())) as client, Session(engine) as session:

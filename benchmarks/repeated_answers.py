@@ -31,16 +31,14 @@ import api.services.counts
 import api.services.trends
 from api.factory import create_app
 from benchmarks.warehouse_queries import (
-    ANALYSTS,
     add_database_arguments,
     analyst_areas,
+    analyst_keys,
     bench_database,
     typical_queries,
 )
 from deploy.protocol_files import configured_register
 from deploy.settings import geocoder_settings
-from warehouse.governance.keys import create_key
-from warehouse.schema.db import session_scope
 from warehouse.settings import WarehouseSettings
 
 # (label, module, attribute): the functions timed, where the API calls them
@@ -88,8 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     with bench_database(args.database, args.events, args.chunk, args.seed) as url:
         register = configured_register()
-        with session_scope(url) as session:
-            keys = {org: create_key(session, org, "analyst") for org in ANALYSTS}
+        keys = analyst_keys(url)
         app = create_app(WarehouseSettings(url=url), register, geocoder_settings())
         with TestClient(app) as client:
             for typical in typical_queries(url, analyst_areas(register, datetime.now(UTC).date())):

@@ -334,6 +334,12 @@ def run_typical(
     return Result(typical, Timings(first), *by, cells // len(areas))
 
 
+def analyst_keys(url: str) -> dict[str, str]:
+    """A new analyst key of each organisation of ANALYSTS, in the database at `url`."""
+    with session_scope(url) as session:
+        return {org: create_key(session, org, "analyst") for org in ANALYSTS}
+
+
 def analyst_areas(register: ProtocolRegister, today: date) -> dict[str, frozenset[str]]:
     """The districts each analyst of ANALYSTS is scoped to (its recipient area in PROTOCOL)."""
     found = {}
@@ -456,8 +462,7 @@ def main() -> None:
         engine = warehouse_engine(warehouse)
         try:
             register = configured_register()
-            with session_scope(url) as session:
-                keys = {org: create_key(session, org, "analyst") for org in ANALYSTS}
+            keys = analyst_keys(url)
             app = create_app(warehouse, register, geocoder_settings())
             results = []
             with TestClient(app) as client, Session(engine) as session:
