@@ -29,7 +29,7 @@ from fastapi.testclient import TestClient
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 from pydantic import SecretStr
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from api.factory import create_app
 from api.settings import ApiSettings
@@ -61,7 +61,7 @@ from tests.support.open_data import SHARED_DATA
 from tests.support.reference_data import WARDS_2024_AREAS, load_reference
 from warehouse.governance.keys import create_key
 from warehouse.schema import migrate
-from warehouse.schema.db import session_scope, warehouse_engine
+from warehouse.schema.db import session_scope
 from warehouse.schema.privileges import grant_runtime_roles
 from warehouse.settings import WarehouseSettings
 
@@ -310,7 +310,9 @@ def create_hub(services: Services, protocol_paths: list[Path], data: Path = SHAR
         env,
         list(protocol_paths),
         register,
-        warehouse_engine(WarehouseSettings(url=url)),
+        # the owner's engine of the tests' own checks, pinged at each checkout (the API's is not): a check made just
+        # after the fault suite restarts the database must not fail on a connection that died while pooled
+        create_engine(url, pool_pre_ping=True),
         services.kafka_admin,
         {"HUB_KAFKA_USERNAME": worker, "HUB_KAFKA_PASSWORD": password},
     )
