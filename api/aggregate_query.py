@@ -255,28 +255,20 @@ def disclosure_rule(
 
 
 def key_of(params: AggregateParams, area: str, category: str | None, dataset: str | None, period: str) -> Key:
-    """A table key in the order of `params.dimensions`."""
-    key: list[str | None] = [area]
+    """A table key in the order of `params.dimensions` (a tuple made at once: `period_table` asks per cell)."""
     if params.by_category:
-        key.append(category)
-    if params.by_dataset:
-        key.append(dataset)
-    key.append(period)
-    return tuple(key)
+        return (area, category, dataset, period) if params.by_dataset else (area, category, period)
+    return (area, dataset, period) if params.by_dataset else (area, period)
 
 
 def period_table(params: AggregateParams, cells: Sequence[Cell], found: Sequence[Period]) -> dict[Key, KeyedCount]:
     """Monthly cells (counts and cell keys) summed into the reported periods (a month may count in several rolling
     periods), in the order the cells first reach each key."""
     labels = month_index(found)
-    by_category, by_dataset = params.by_category, params.by_dataset
     sums: dict[Key, list[int]] = {}  # key -> [count, cell key]: one KeyedCount per key, made at the end
     for cell in cells:
         for label in labels.get(cell.month, ()):
-            if by_category or by_dataset:
-                key = key_of(params, cell.area_code, cell.category, cell.dataset, label)
-            else:
-                key = (cell.area_code, label)
+            key = key_of(params, cell.area_code, cell.category, cell.dataset, label)
             summed = sums.get(key)
             if summed is None:
                 sums[key] = [cell.count, cell.key]
