@@ -25,6 +25,7 @@ from tests.support.aggregates import (
     RECORDS,
     STREET,
     assert_aggregates_consistent,
+    count_function_definitions,
     justifying_sets_before_0027,
 )
 from tests.support.hub import HubEnv, Services
@@ -38,7 +39,6 @@ pytestmark = pytest.mark.integration
 
 EVENTS = 3000
 EASTBOURNE, EASTBOURNE_CSP, EAST_SUSSEX, ESSEX_POLICE = "E07000061", "E22000295", "E10000011", "E23000028"
-FUNCTIONS = ("hub_event_count_added", "hub_event_count_removed", "hub_event_count_changed")
 # Scopes as the API builds them (api.grants.scope_filters): a scoped clause counts only inside its areas.
 SCOPES: dict[str, tuple[ScopeFilter, ...]] = {
     "unscoped": (),
@@ -164,16 +164,6 @@ def test_a_clause_set_whose_events_are_all_gone_justifies_nothing(loaded: str) -
         assert zero.fetchone() == districts
 
 
-def _function_definitions(url: str) -> dict[str, str]:
-    with psycopg.connect(libpq_url(url)) as conn:
-        return {
-            str(name): str(body)
-            for name, body in conn.execute(
-                "SELECT proname, pg_get_functiondef(oid) FROM pg_proc WHERE proname = ANY(%s)", (list(FUNCTIONS),)
-            )
-        }
-
-
 def test_the_migration_fills_the_table_and_its_downgrade_restores_the_functions_before_it(
     services: Services, shared_data: Path
 ) -> None:
@@ -185,7 +175,7 @@ def test_the_migration_fills_the_table_and_its_downgrade_restores_the_functions_
         migrate.upgrade(url, "0026")
         load_reference(url, lookups=ALL_LOOKUPS, data=shared_data)
         generator = _generator(url)
-        before = _function_definitions(url)
+        before = count_function_definitions(url)
         assert len(before) == 3
         with psycopg.connect(libpq_url(url), autocommit=True) as conn:
             generator.write(conn, 1500, chunk=1000)
@@ -197,9 +187,9 @@ def test_the_migration_fills_the_table_and_its_downgrade_restores_the_functions_
             assert_aggregates_consistent(conn, "inserts and deletes after the migration")
         with session_scope(url) as session:
             _same_as_before(session, STREET + RECORDS, SCOPES["two scopes"])
-        assert _function_definitions(url) != before
+        assert count_function_definitions(url) != before
         command.downgrade(migrate.alembic_config(url), "0026")
-        assert _function_definitions(url) == before
+        assert count_function_definitions(url) == before
         with psycopg.connect(libpq_url(url), autocommit=True) as conn:
             assert conn.execute("SELECT to_regclass('event_clause_set')").fetchone() == (None,)
             generator.write(conn, 500, start=2000)  # counted by 0026's functions, into the two tables they keep

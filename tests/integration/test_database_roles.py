@@ -64,6 +64,7 @@ def _without_password(url: str) -> str:
         "INSERT INTO api_key (key_id) VALUES ('forged')",
         "DELETE FROM api_key",
         "UPDATE event_count_district SET events = 0",
+        "DELETE FROM event_count_ward_total",
         "DELETE FROM event_clause_set",
     ],
     ids=[
@@ -74,6 +75,7 @@ def _without_password(url: str) -> str:
         "insert-api-key",
         "delete-api-key",
         "write-district-counts",
+        "write-ward-totals",
         "write-clause-sets",
     ],
 )
@@ -171,6 +173,7 @@ def test_the_api_role_cannot_create_tables_even_temporary_ones(hub_env: HubEnv) 
         "DELETE FROM retention_run",
         "UPDATE event_count SET events = 0",
         "UPDATE event_count_district SET events = 0",
+        "UPDATE event_count_ward_total SET events = 0",
         "UPDATE event_clause_set SET events = 0",
         "CREATE TABLE planted (x int)",
     ],
@@ -188,6 +191,7 @@ def test_the_api_role_cannot_create_tables_even_temporary_ones(hub_env: HubEnv) 
         "delete-retention-log",
         "write-counts",
         "write-district-counts",
+        "write-ward-totals",
         "write-clause-sets",
         "create-table",
     ],
@@ -215,6 +219,7 @@ def test_the_worker_role_loads_a_batch_making_a_new_months_partition_owned_by_th
     assert hub_env.query("SELECT count(*) FROM event WHERE event_id = :e", e=event_id) == [(1,)]
     assert hub_env.query("SELECT sum(events) FROM event_count WHERE period_month = :m", m=A_MONTH) == [(1,)]
     assert hub_env.query("SELECT sum(events) FROM event_count_district WHERE period_month = :m", m=A_MONTH) == [(1,)]
+    assert hub_env.query("SELECT sum(events) FROM event_count_ward_total WHERE period_month = :m", m=A_MONTH) == [(1,)]
     assert hub_env.query("SELECT dataset, protocols, events FROM event_clause_set") == [("police-uk-street", [], 1)]
     assert hub_env.query("SELECT count(*) FROM decision WHERE event_id = :e", e=event_id) == [(1,)]
     assert hub_env.query("SELECT count(*) FROM dead_letter WHERE partner = 'roles-test'") == [(1,)]

@@ -1,5 +1,5 @@
 """Query plans of the analyst query layer (EXPLAIN), and the tables the count triggers keep (`event_count`,
-`event_count_district`, `event_clause_set`) equal to a GROUP BY over `event`.
+`event_count_district`, `event_count_ward_total`, `event_clause_set`) equal to a GROUP BY over `event`.
 
 A few thousand events are written straight into `event` with SQL (benchmarks/generated_events.py, as the
 warehouse benchmark does): twelve months of 2023 in the Sussex and Essex wards, with their real area codes.
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from api.factory import create_app
 from benchmarks.generated_events import EventGenerator, forces_wards
+from sharing_protocols.perturbation import RECORD_KEY_MODULUS
 from tests.support.aggregates import DATASETS, RECORDS, STREET, assert_aggregates_consistent
 from tests.support.hub import UNLIMITED, HubEnv
 from tests.support.reference_data import ALL_LOOKUPS, LOOKUPS_VINTAGE, load_reference
@@ -36,6 +37,7 @@ from warehouse.queries.aggregates import (
     data_months,
     justifying_sets,
 )
+from warehouse.queries.scope import ScopeFilter, released_under
 from warehouse.schema.db import libpq_url, session_scope, warehouse_engine
 from warehouse.settings import WarehouseSettings
 
@@ -57,6 +59,7 @@ def loaded(hub_env: HubEnv, shared_data: Path) -> Iterator[str]:
         conn.execute("VACUUM (ANALYZE) event")
         conn.execute("VACUUM (ANALYZE) event_count")
         conn.execute("VACUUM (ANALYZE) event_count_district")
+        conn.execute("VACUUM (ANALYZE) event_count_ward_total")
     yield url
 
 
@@ -104,13 +107,33 @@ def district_query(area_level: Level = Level.county, area: str = EAST_SUSSEX) ->
     )
 
 
+def csp_category_query() -> CountQuery:
+    """Ward x month x category counts for one CSP over the year."""
+    return replace(csp_query(), by_category=True)
+
+
 @pytest.mark.parametrize(
-    "query",
-    [csp_query(), district_query(), district_query(Level.pfa, "E23000033"), district_query(Level.lad, "E07000061")],
-    ids=["ward-by-csp", "district-by-county", "district-by-force", "district-by-district"],
+    ("query", "table"),
+    [
+        (csp_query(), "event_count_ward_total"),
+        (csp_category_query(), "event_count"),
+        (replace(csp_query(), categories=("burglary",)), "event_count"),
+        (replace(csp_query(), area_level=Level.county, areas=(EAST_SUSSEX,)), "event_count"),
+        (district_query(), "event_count_district"),
+        (district_query(Level.pfa, "E23000033"), "event_count_district"),
+        (district_query(Level.lad, "E07000061"), "event_count_district"),
+    ],
+    ids=[
+        "ward-by-csp",
+        "ward-category-by-csp",
+        "ward-one-category-by-csp",
+        "ward-by-county",
+        "district-by-county",
+        "district-by-force",
+        "district-by-district",
+    ],
 )
-def test_area_counts_read_one_aggregate_once(loaded: str, query: CountQuery) -> None:
-    table = "event_count" if query.level is Level.ward else "event_count_district"
+def test_area_counts_read_one_aggregate_once(loaded: str, query: CountQuery, table: str) -> None:
     with session_scope(loaded) as session:
         for unlocated in (True, False):
             sql, params = count_sql(query, unlocated)
@@ -121,13 +144,61 @@ def test_area_counts_read_one_aggregate_once(loaded: str, query: CountQuery) -> 
 
 
 @pytest.mark.parametrize("unlocated", [True, False])
-def test_ward_counts_of_a_csp_are_an_index_only_scan_of_its_covering_index(loaded: str, unlocated: bool) -> None:
-    sql, params = count_sql(csp_query(), unlocated)
+def test_ward_counts_of_a_csp_by_category_are_an_index_only_scan_of_its_covering_index(
+    loaded: str, unlocated: bool
+) -> None:
+    sql, params = count_sql(csp_category_query(), unlocated)
     with session_scope(loaded) as session:
         scans = [n for n in explain(session, sql, params, seqscan=False) if "Index Name" in n]
     assert [(n["Node Type"], n["Index Name"]) for n in scans] == [("Index Only Scan", "ix_event_count_csp")]
     condition = str(scans[0]["Index Cond"])
     assert "csp_code = ANY" in condition and "period_month >=" in condition, condition
+
+
+@pytest.mark.parametrize("unlocated", [True, False])
+def test_ward_counts_of_a_csp_read_the_ward_totals_by_dataset_csp_and_months(loaded: str, unlocated: bool) -> None:
+    """event_count_ward_total has its unique key alone (a count that changes is a HOT update), led by the dataset,
+    CSP and month: the range a CSP's ward counts read."""
+    sql, params = count_sql(csp_query(), unlocated)
+    with session_scope(loaded) as session:
+        indexes = session.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'event_count_ward_total'"))
+        assert list(indexes) == ["event_count_ward_total_key"]
+        scans = [n for n in explain(session, sql, params, seqscan=False) if "Index Name" in n]
+    assert [n["Index Name"] for n in scans] == ["event_count_ward_total_key"]
+    condition = str(scans[0]["Index Cond"])
+    assert "csp_code = ANY" in condition and "period_month >=" in condition, condition
+
+
+WARD_TOTAL_CASES = {
+    "both clauses": (STREET, ()),
+    "scoped to the CSP's county": (STREET[:1], (ScopeFilter(STREET[:1], "county", (EAST_SUSSEX,)),)),
+    "scoped to another force": (STREET[:1], (ScopeFilter(STREET[:1], "pfa", ("E23000028",)),)),
+}
+
+
+@pytest.mark.parametrize("case", list(WARD_TOTAL_CASES))
+def test_ward_counts_of_a_csp_from_the_ward_totals_equal_a_group_by_over_event(loaded: str, case: str) -> None:
+    """Counted and keyed as from `event`, under clauses scoped or not, located and unlocated alike."""
+    refs, scopes = WARD_TOTAL_CASES[case]
+    query = replace(csp_query(), clause_refs=refs, scopes=scopes)
+    with session_scope(loaded) as session:
+        cells, unlocated = count_cells(session, query)
+        released, params = released_under(refs, scopes)
+        expected = session.execute(
+            text(
+                "SELECT ward_code, CASE WHEN ward_code IS NOT NULL THEN NULL WHEN location_status = 'located' "
+                "THEN 'no_ward_code' ELSE location_status END, period_month, sum(weight), sum(record_key) "
+                f"FROM event e WHERE dataset = 'police-uk-street' AND csp_code = :csp AND {released} "
+                "AND period_month BETWEEN '2023-01-01' AND '2023-12-01' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+            ),
+            {"csp": EASTBOURNE_CSP, **params},
+        ).all()
+    assert (len(expected) > 12) is (case != "scoped to another force")
+    found: list[tuple[str | None, str | None, date, int, int]] = [
+        (c.area_code, None, c.month, c.count, c.key) for c in cells
+    ]
+    found += [(None, u.reason, u.month, u.count, u.key) for u in unlocated]
+    assert found == [(ward, why, month, n, key_sum % RECORD_KEY_MODULUS) for ward, why, month, n, key_sum in expected]
 
 
 def test_district_counts_read_the_district_aggregate_by_dataset_and_months(loaded: str) -> None:
@@ -223,7 +294,7 @@ def test_a_repeated_count_is_planned_for_its_own_area(loaded: str) -> None:
             plans = session.execute(
                 text(
                     "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
-                    "WHERE statement LIKE 'SELECT area_code%FROM event_count e %'"
+                    "WHERE statement LIKE 'SELECT area_code%FROM event_count_ward_total e %'"
                 )
             ).all()
     finally:

@@ -2,8 +2,9 @@
 
 The pre-aggregated tables, kept by triggers on `event`: `event_count` (by ward and the coarser area codes),
 `event_count_district` (the same without the ward: district, CSP, county and force queries, and a dataset's
-months and categories, read it; it has far fewer rows) and `event_clause_set` (a dataset's clause sets by the
-area codes a scope looks at: a few rows, which the disclosure rule's `justifying_sets` reads).
+months and categories, read it; it has far fewer rows), `event_count_ward_total` (`event_count` without the
+category, keyed by CSP: a CSP's ward counts of all categories read it) and `event_clause_set` (a dataset's clause
+sets by the area codes a scope looks at: a few rows, which the disclosure rule's `justifying_sets` reads).
 
 A count is the sum of event weights (1 per record; an aggregate record counts for its own `count`), of events
 released under any of the caller's clauses, by area code at a level, month, and optionally category and dataset.
@@ -109,12 +110,16 @@ def uses_event_count(query: CountQuery) -> bool:
 
 
 def aggregate_table(query: CountQuery) -> str:
-    """The table that answers `query`: `event_count_district` when no ward or LSOA is involved, else `event_count`
-    when it can answer, else `event`."""
+    """The table that answers `query`: `event_count_district` when no ward or LSOA is involved,
+    `event_count_ward_total` for a CSP's ward counts of all categories, else `event_count` when it can answer, else
+    `event`."""
     if not uses_event_count(query):
         return "event"
-    if query.level in DISTRICT_LEVELS and (query.area_level or query.level) in DISTRICT_LEVELS:
+    area_level = query.area_level or query.level
+    if query.level in DISTRICT_LEVELS and area_level in DISTRICT_LEVELS:
         return "event_count_district"
+    if query.level is Level.ward and area_level is Level.csp and not (query.by_category or query.categories):
+        return "event_count_ward_total"
     return "event_count"
 
 

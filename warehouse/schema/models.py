@@ -150,6 +150,27 @@ class EventCountDistrict(Base):
     key_sum: Mapped[int] = mapped_column(BigInteger, nullable=False)  # of record keys
 
 
+class EventCountWardTotal(Base):
+    """`event_count` without the category: events per dataset, CSP, month, ward and the other area codes, location
+    status and clause set, keyed for a CSP's wards; kept by the same triggers on event (migration 0031)."""
+
+    __tablename__ = "event_count_ward_total"
+
+    dataset: Mapped[str] = mapped_column(String, primary_key=True)
+    csp_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    period_month: Mapped[date] = mapped_column(Date, primary_key=True)
+    ward_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    ward_vintage: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    district_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    county_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    pfa_code: Mapped[str | None] = mapped_column(String, primary_key=True, nullable=True)
+    location_status: Mapped[str] = mapped_column(String, primary_key=True)
+    protocols: Mapped[list[str]] = mapped_column(ARRAY(Text), primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, nullable=False)  # records
+    total: Mapped[int] = mapped_column(BigInteger, nullable=False)  # sum of weights
+    key_sum: Mapped[int] = mapped_column(BigInteger, nullable=False)  # of record keys
+
+
 class EventClauseSet(Base):
     """The clause sets of each dataset's events, by district and coarser area codes (what a clause's scope looks
     at), with their number of events; kept by the same triggers on event (migration 0027)."""

@@ -65,6 +65,7 @@ API = RolePrivileges(
         "event": _READ,
         "event_count": _READ,
         "event_count_district": _READ,
+        "event_count_ward_total": _READ,
         "event_clause_set": _READ,  # a dataset's clause sets, for the disclosure rule (kept by the count triggers)
         "population": _READ,
         "indicator": _READ,
