@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 
 def _headers(raw: Any) -> list[tuple[str, bytes]]:
+    """A record's headers as a producer sends them again (a dead letter's): names as text, values as bytes."""
     items = raw.items() if isinstance(raw, dict) else (raw or [])
     return [(str(k), bytes(v or b"")) for k, v in items]
 
@@ -103,7 +104,9 @@ class WarehouseBatches:
         self._metrics = metrics
 
     def submit(self, records: Sequence[Record]) -> Awaitable[None]:
-        messages = [RawMessage(r.topic, r.partition, r.offset, r.key, r.value, _headers(r.headers)) for r in records]
+        # aiokafka's headers as they are: (name, value) pairs, which the loader only reads (about 12 us an event to
+        # copy them on the event loop's thread, 8 % of the worker's samples in a profile)
+        messages = [RawMessage(r.topic, r.partition, r.offset, r.key, r.value, r.headers) for r in records]
         started = time.monotonic()
         return self._finish(records, self._pipeline.submit(messages), started)
 
