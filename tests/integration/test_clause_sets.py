@@ -14,7 +14,6 @@ from typing import Any
 
 import psycopg
 import pytest
-from alembic import command
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
@@ -25,6 +24,7 @@ from tests.support.aggregates import (
     RECORDS,
     STREET,
     assert_aggregates_consistent,
+    assert_downgrade_round_trip,
     count_function_definitions,
     justifying_sets_before_0027,
 )
@@ -187,16 +187,8 @@ def test_the_migration_fills_the_table_and_its_downgrade_restores_the_functions_
             assert_aggregates_consistent(conn, "inserts and deletes after the migration")
         with session_scope(url) as session:
             _same_as_before(session, STREET + RECORDS, SCOPES["two scopes"])
-        assert count_function_definitions(url) != before
-        command.downgrade(migrate.alembic_config(url), "0026")
-        assert count_function_definitions(url) == before
-        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-            assert conn.execute("SELECT to_regclass('event_clause_set')").fetchone() == (None,)
-            generator.write(conn, 500, start=2000)  # counted by 0026's functions, into the two tables they keep
-            counted = conn.execute("SELECT sum(events) FROM event_count_district").fetchone()
-            assert counted == conn.execute("SELECT count(*) FROM event").fetchone()
-        migrate.upgrade(url, "0027")
-        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-            assert_aggregates_consistent(conn, "downgrading, loading and upgrading again")
+        assert_downgrade_round_trip(
+            url, "0027", "event_clause_set", before, lambda conn: generator.write(conn, 500, start=2000)
+        )
     finally:
         local.drop_database(name, services.database_url)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from alembic import command
 
 from benchmarks.generated_events import EventGenerator, forces_wards
 from deploy import local
@@ -23,6 +22,7 @@ from tests.support.aggregates import (
     DATASETS,
     STREET,
     assert_aggregates_consistent,
+    assert_downgrade_round_trip,
     count_function_definitions,
     kept_and_computed,
 )
@@ -82,16 +82,8 @@ def test_the_migration_fills_the_table_the_triggers_keep_it_and_its_downgrade_re
             # the same answer summed from event_count's categories
             assert count_cells(session, replace(CSP_QUERY, categories=("violent-crime", "burglary"))) == from_totals
             assert from_totals[0]
-        assert count_function_definitions(url) != before
-        command.downgrade(migrate.alembic_config(url), "0030")
-        assert count_function_definitions(url) == before
-        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-            assert conn.execute("SELECT to_regclass('event_count_ward_total')").fetchone() == (None,)
-            generator.write(conn, 500, start=2000)  # counted by 0030's functions into the tables they keep
-            counted = conn.execute("SELECT sum(events) FROM event_count").fetchone()
-            assert counted == conn.execute("SELECT count(*) FROM event").fetchone()
-        migrate.upgrade(url, "0031")
-        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-            assert_aggregates_consistent(conn, "downgrading, loading and upgrading again")
+        assert_downgrade_round_trip(
+            url, "0031", "event_count_ward_total", before, lambda conn: generator.write(conn, 500, start=2000)
+        )
     finally:
         local.drop_database(name, services.database_url)

@@ -5,16 +5,18 @@ out before `event_clause_set` (the reference `justifying_sets` is checked agains
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from alembic import command
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from benchmarks.generated_events import DatasetMix
 from warehouse.queries.scope import SCOPE_COLUMN, ScopeFilter, granting_refs, released_under
+from warehouse.schema import migrate
 from warehouse.schema.db import libpq_url
 
 # Two datasets of generated events, each under its own clauses (the street one under two, one of them public).
@@ -110,6 +112,25 @@ def assert_aggregates_consistent(conn: psycopg.Connection[tuple[object, ...]], s
         negative = " OR ".join(f"{column} < 0" for column, _ in aggregate.measures)
         found = conn.execute(f"SELECT count(*) FROM {table} WHERE {negative}")
         assert found.fetchone() == (0,), f"after {step}: {table} has a negative count"
+
+
+def assert_downgrade_round_trip(
+    url: str, revision: str, table: str, before: dict[str, str], write: Callable[[psycopg.Connection[Any]], object]
+) -> None:
+    """Downgrading `revision` drops `table` and puts back the count functions exactly as `before` (their
+    definitions at the revision below), which go on counting what `write` adds; upgrading again keeps every table
+    equal to its GROUP BY over `event`."""
+    assert count_function_definitions(url) != before
+    command.downgrade(migrate.alembic_config(url), f"{int(revision) - 1:04d}")
+    assert count_function_definitions(url) == before
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        assert conn.execute("SELECT to_regclass(%s)", (table,)).fetchone() == (None,)
+        write(conn)
+        counted = conn.execute("SELECT sum(events) FROM event_count").fetchone()
+        assert counted == conn.execute("SELECT count(*) FROM event").fetchone()
+    migrate.upgrade(url, revision)
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        assert_aggregates_consistent(conn, "downgrading, loading and upgrading again")
 
 
 def justifying_sets_before_0027(
