@@ -53,8 +53,9 @@ async def get_session(engine: EngineDep) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        # as FastAPI exits a sync dependency: shielded from cancellation, and with a thread limit of its own, so
-        # returning a connection never waits behind requests that hold the threadpool waiting for one
+        # as FastAPI exits a sync dependency: shielded from cancellation, and outside the threadpool's shared limit
+        # (a limiter of its own per close), so returning a connection never waits behind requests that hold the
+        # threadpool waiting for one
         with CancelScope(shield=True):
             await anyio.to_thread.run_sync(session.close, limiter=CapacityLimiter(1))
 

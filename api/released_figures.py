@@ -254,8 +254,8 @@ class Worked:
         return cls(tuple(placed), tuple(based), rows)
 
 
-# What a count table's `Worked` depends on: the query, the periods found, the protected table's cells (in order),
-# margins and total, the rule, the `Recorder`'s margins, total and periods flags, and the ward parents.
+# What a count table's `Worked` depends on: the query, the periods its figures are in, the protected table's cells (in
+# order), margins and total, the rule, the `Recorder`'s margins and total flags, and the ward parents.
 FiguresKey = tuple[
     AggregateParams,
     tuple[Period, ...],
@@ -263,7 +263,6 @@ FiguresKey = tuple[
     tuple[tuple[tuple[Value, int | None], ...], ...],
     int | None,
     Rule,
-    bool,
     bool,
     bool,
     WardParents,
@@ -378,7 +377,6 @@ class Recorder:
                 rule,
                 self.margins,
                 self.total,
-                self.periods is None,
                 self.wards,
             )
             worked = self.memo.made(key, work)
