@@ -40,7 +40,7 @@ from benchmarks.jitter import write_jittered
 from deploy import local
 from deploy.broker_principals import BrokerAdmin, ensure_worker, worker_principal
 from deploy.home_secrets import new_password
-from deploy.lag import consumer_lag, wait_for_loader
+from deploy.lag import LagReader, wait_for_loader
 from deploy.settings import KafkaSettings, LocalSettings, broker_access
 from deploy.topics import ensure_topics
 from producers.feed_registry import get_feed
@@ -103,6 +103,7 @@ class Bench:
             "HUB_KAFKA_TOPIC_PREFIX": self.prefix,
             "HUB_KAFKA_PARTITIONS": str(partitions),
         }
+        self._lag = LagReader(self.kafka)
         self.worker_env = {
             **self.env,
             "HUB_KAFKA_USERNAME": worker_principal(self.prefix),
@@ -141,8 +142,22 @@ class Bench:
         finally:
             admin.close()
 
-    def lag(self) -> int:
-        return consumer_lag(self.kafka)
+    def lag(self, patience: float = 120) -> int:
+        """Messages the loader has not committed yet, read on one pair of clients kept for the bench (not two
+        sign-ins per poll beside the workers measured). A retriable broker error is read again for up to `patience`
+        seconds: a new broker has no coordinator for a new group for a moment (`NotCoordinatorError`)."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                return sum(self._lag.read().values())
+            except KafkaError as exc:
+                if not exc.retriable or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.2)
+
+    def close(self) -> None:
+        """Close the lag reader's clients."""
+        self._lag.close()
 
 
 def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
@@ -324,6 +339,7 @@ def main() -> None:
             f" ({'equal' if accounted == n else 'NOT EQUAL'}); {recovered_s:.1f} s from the kill until the survivor"
             " committed past the kill point"
         )
+    bench.close()
 
     if not args.no_end_to_end:
         hub_s, published_s = hub(shared, csv_path, warmup, logs, args.partitions)

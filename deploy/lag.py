@@ -78,11 +78,6 @@ def lag_by_topic(kafka: KafkaSettings, access: BrokerAccess | None = None) -> di
         reader.close()
 
 
-def consumer_lag(kafka: KafkaSettings, access: BrokerAccess | None = None) -> int:
-    """Messages on the deployment's partner topics not yet committed by the loader, in all (`lag_by_topic`)."""
-    return sum(lag_by_topic(kafka, access).values())
-
-
 def wait_for_loader(kafka: KafkaSettings, timeout: float, poll: float = 1.0, access: BrokerAccess | None = None) -> int:
     """Wait until the loader has committed everything on the partner topics; returns the lag left (0 when caught up).
 
