@@ -11,7 +11,8 @@ Each path writes to its own fresh, migrated database of the local stack: `new` i
 of whose events has an earlier decision goes in with one insert), `old` forces the stored-version path of every
 batch on a warehouse migrated only to `--old-revision` (the sink and schema before the new-events insert and
 migration 0026). `--redeliver` then writes the same batches again (every event
-stored: the stored-version path for both).
+stored: the stored-version path for both); with `--replay` it writes them as `hub replay` does, its decisions recorded
+anew under a replay id (a `replay_run` row) beside the first pass's instead of deduplicated against them.
 
 `--triggers` asks instead whether the two statement triggers' work would cost less done beside the write than in
 triggers: the last batch's event and decision rows (taken from a database that loaded every batch) are inserted
@@ -21,6 +22,7 @@ sink would run them from its staged batch, and (c) with no aggregate at all, the
 
     .venv/bin/hub up
     .venv/bin/python -m benchmarks.sink_statements --events 50000 [--batch 5000] [--paths new,old] [--redeliver]
+    .venv/bin/python -m benchmarks.sink_statements --events 50000 --batch 20000 --paths new --redeliver --replay
     .venv/bin/python -m benchmarks.sink_statements --events 20000 --triggers [--rounds 4]
     .venv/bin/python -m benchmarks.sink_statements --events 20000 --plans [--rounds 4]
 
@@ -59,8 +61,8 @@ from warehouse.sink import Step, WarehouseSink
 class ProfilingSink(WarehouseSink):
     """A sink whose statements run under EXPLAIN ANALYZE, their times (ms) added to `ms` by statement and trigger."""
 
-    def __init__(self, url: str, stored_path: bool) -> None:
-        super().__init__(url)
+    def __init__(self, url: str, stored_path: bool, replay_id: int | None = None) -> None:
+        super().__init__(url, replay_id)
         self.stored_path = stored_path  # take the stored-version path for every batch
         self.ms: dict[str, float] = defaultdict(float)
 
@@ -87,12 +89,29 @@ def _write(sink: WarehouseSink, result: BatchResult) -> None:
     )
 
 
-def profile(url: str, results: Sequence[BatchResult], stored_path: bool, passes: int) -> list[dict[str, float]]:
-    """Each pass's milliseconds by statement (and trigger, and the wall time of the whole write) over `results`."""
+def _replay_run(url: str) -> int:
+    """A `replay_run` row for the benchmark's replayed pass (the IG record `hub replay` opens first); its id."""
+    with psycopg.connect(libpq_url(url)) as conn:
+        row = conn.execute(
+            "INSERT INTO replay_run (reason, topics, end_offsets, run_by, protocols) "
+            "VALUES ('benchmark: sink_statements --replay', '{}', '{}', 'benchmark', '{}') RETURNING id"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def profile(
+    url: str, results: Sequence[BatchResult], stored_path: bool, passes: int, replay: bool = False
+) -> list[dict[str, float]]:
+    """Each pass's milliseconds by statement (and trigger, and the wall time of the whole write) over `results`;
+    with `replay`, every pass after the first writes as `hub replay` does (its decisions under a replay id)."""
     out: list[dict[str, float]] = []
     sink = ProfilingSink(url, stored_path)
     try:
-        for _ in range(passes):
+        for n in range(passes):
+            if n == 1 and replay:
+                sink.close()
+                sink = ProfilingSink(url, stored_path, _replay_run(url))
             sink.ms = defaultdict(float)
             started = time.perf_counter()
             for result in results:
@@ -251,6 +270,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--paths", default="new,old", help="new (the sink as it is), old (stored-version path)")
     parser.add_argument("--redeliver", action="store_true", help="write the same batches a second time")
+    parser.add_argument("--replay", action="store_true", help="with --redeliver: the second time as `hub replay` does")
     parser.add_argument("--triggers", action="store_true", help="the triggers' work in triggers or beside")
     parser.add_argument("--plans", action="store_true", help="where each trigger statement's time goes")
     parser.add_argument("--rounds", type=int, default=4, help="rounds of --triggers or --plans")
@@ -298,12 +318,12 @@ def main() -> None:
         url = local.create_database(name)
         try:
             migrate.upgrade(url, args.old_revision if path == "old" else args.revision)
-            passes = profile(url, results, path == "old", 2 if args.redeliver else 1)
+            passes = profile(url, results, path == "old", 2 if args.redeliver else 1, args.replay)
         finally:
             local.drop_database(name)
         columns[path] = passes[0]
         if args.redeliver:
-            columns[f"{path} redelivered"] = passes[1]
+            columns[f"{path} {'replayed' if args.replay else 'redelivered'}"] = passes[1]
     print(f"{args.events:,} police.uk rows in batches of {args.batch:,}: {loaded:,} events loaded")
     print("database time per event (us), from EXPLAIN ANALYZE; triggers apart from their statement:")
     for line in report(columns, args.events):
