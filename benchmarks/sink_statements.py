@@ -54,7 +54,8 @@ from deploy.settings import LocalSettings
 from stream_processors import batch
 from stream_processors.batch import BatchResult
 from warehouse import sink as sink_module
-from warehouse.schema.db import libpq_url
+from warehouse.governance.replays import ReplayScope, start_replay
+from warehouse.schema.db import libpq_url, session_scope
 from warehouse.sink import Step, WarehouseSink
 
 
@@ -90,14 +91,10 @@ def _write(sink: WarehouseSink, result: BatchResult) -> None:
 
 
 def _replay_run(url: str) -> int:
-    """A `replay_run` row for the benchmark's replayed pass (the IG record `hub replay` opens first); its id."""
-    with psycopg.connect(libpq_url(url)) as conn:
-        row = conn.execute(
-            "INSERT INTO replay_run (reason, topics, end_offsets, run_by, protocols) "
-            "VALUES ('benchmark: sink_statements --replay', '{}', '{}', 'benchmark', '{}') RETURNING id"
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
+    """The IG record `hub replay` opens first (`start_replay`), for the benchmark's replayed pass; its id."""
+    with session_scope(url) as session:
+        reason = "benchmark: sink_statements --replay"
+        return start_replay(session, reason, ReplayScope(None, None), {}, "benchmark", [])
 
 
 def profile(
