@@ -142,18 +142,10 @@ class Bench:
         finally:
             admin.close()
 
-    def lag(self, patience: float = 120) -> int:
+    def lag(self) -> int:
         """Messages the loader has not committed yet, read on one pair of clients kept for the bench (not two
-        sign-ins per poll beside the workers measured). A retriable broker error is read again for up to `patience`
-        seconds: a new broker has no coordinator for a new group for a moment (`NotCoordinatorError`)."""
-        deadline = time.monotonic() + patience
-        while True:
-            try:
-                return sum(self._lag.read().values())
-            except KafkaError as exc:
-                if not exc.retriable or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.2)
+        sign-ins per poll beside the workers measured); a new broker's missing group coordinator waited out."""
+        return self._lag.total(patience=120)
 
     def close(self) -> None:
         """Close the lag reader's clients."""

@@ -41,6 +41,18 @@ class LagReader:
             self.close()
             raise
 
+    def total(self, patience: float = 0.0, pause: float = 0.2) -> int:
+        """All the partner topics' lag in one figure (`read`); a retriable broker error (a new broker has no group
+        coordinator for a moment) is read again every `pause` seconds for up to `patience` seconds."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                return sum(self.read().values())
+            except KafkaError as exc:
+                if not exc.retriable or time.monotonic() >= deadline:
+                    raise
+                time.sleep(pause)
+
     def _read(self, consumer: KafkaConsumer, admin: KafkaAdminClient) -> dict[str, int]:
         topics = sorted(name for name in consumer.topics() if topic_source(self._kafka.topic_prefix, name) is not None)
         partitions = [
@@ -87,12 +99,7 @@ def wait_for_loader(kafka: KafkaSettings, timeout: float, poll: float = 1.0, acc
     deadline = time.monotonic() + timeout
     try:
         while True:
-            try:
-                lag = sum(reader.read().values())
-            except KafkaError as exc:
-                if not exc.retriable or time.monotonic() >= deadline:
-                    raise
-                lag = -1  # e.g. the group coordinator is not there yet on a new broker
+            lag = reader.total(patience=max(0.0, deadline - time.monotonic()), pause=poll)
             if lag == 0 or time.monotonic() >= deadline:
                 return lag
             time.sleep(poll)
