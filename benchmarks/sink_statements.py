@@ -53,7 +53,6 @@ from benchmarks.loader_stages import AT, bench_geocoder, messages, packaged_regi
 from deploy.settings import LocalSettings
 from stream_processors import batch
 from stream_processors.batch import BatchResult
-from warehouse import sink as sink_module
 from warehouse.governance.replays import ReplayScope, start_replay
 from warehouse.schema.db import libpq_url, session_scope
 from warehouse.sink import Step, WarehouseSink
@@ -67,11 +66,18 @@ class ProfilingSink(WarehouseSink):
         self.stored_path = stored_path  # take the stored-version path for every batch
         self.ms: dict[str, float] = defaultdict(float)
 
+    def _upsert(self, cur: psycopg.Cursor[Any], new: bool) -> None:
+        super()._upsert(cur, new and not self.stored_path)
+
     def _steps(self, cur: psycopg.Cursor[Any], steps: Sequence[Step]) -> None:
-        if self.stored_path and steps == sink_module._NEW_STEPS:
-            steps = sink_module._UPSERT_STEPS
         for name, sql in steps:
             self._execute(cur, name, sql, ())
+
+    def _fetch(self, cur: psycopg.Cursor[Any], name: str, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        started = time.perf_counter()  # its rows are needed: timed, not under EXPLAIN
+        rows = super()._fetch(cur, name, sql, params)
+        self.ms[name] += (time.perf_counter() - started) * 1000
+        return rows
 
     def _execute(self, cur: psycopg.Cursor[Any], name: str, sql: str, params: Sequence[object]) -> None:
         row = cur.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params or None).fetchone()

@@ -11,6 +11,11 @@ A batch none of whose events has an earlier decision (the worker's usual batch) 
 latest versions go in with one insert, without the stored-version probes (`_NEW`); any other batch keeps the
 record keys of its stored events, drops versions that moved month, and upserts (`_UPSERT_STEPS`).
 
+The stored versions a batch touches are found by the event table's whole key, (event id, month), one partition each:
+an event's month is its decision's, so the months of the batch's ids' decisions name every partition that can hold
+them (`_FIND_STORED`). Probed by the id alone, each read or delete took every monthly partition, or a hash of the
+whole table, so a replay over a loaded warehouse slowed as the warehouse grew (docs/benchmarks.md, Replay).
+
 Each (dataset, partner) keeps the id scheme of its first message that names one (`feed_id_scheme`): a message or
 tombstone naming another is dead-lettered (`id_scheme_conflict`), so that one record published under two schemes
 (two different event ids) is never loaded twice.
@@ -182,12 +187,19 @@ def _sql_values(row: DeadLetterRow) -> list[object]:
 # Staging holds EventRow as it is (x/y, batch_seq); the event table holds a point instead and no batch_seq.
 _STAGED = _columns(EventRow)
 _DECISION_COLUMNS = _columns(DecisionRow)
+# What the stored-version path reads of a stored version (`stage_stored`); `frozen`: retention removed the event or
+# some of its fields, so that no message may write it again.
+_STORED_KEPT = (
+    "event_id", "period_month", "dataset", "partner", "record_key", "source_topic", "source_partition", "source_offset",
+)  # fmt: skip
 _STAGE = f"""
 CREATE TEMP TABLE IF NOT EXISTS stage_event (LIKE event) ON COMMIT DELETE ROWS;
 ALTER TABLE stage_event DROP COLUMN geom, DROP COLUMN loaded_at, DROP COLUMN fields_retired,
     ADD COLUMN x float8, ADD COLUMN y float8, ADD COLUMN batch_seq int;
 CREATE TEMP TABLE IF NOT EXISTS stage_decision ON COMMIT DELETE ROWS AS
     SELECT {", ".join(_DECISION_COLUMNS)}, 0 AS seq FROM decision WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS stage_stored ON COMMIT DELETE ROWS AS
+    SELECT {", ".join(_STORED_KEPT)}, true AS frozen FROM event WITH NO DATA;
 """
 _STORED = tuple("geom" if c == "x" else c for c in _STAGED if c not in ("y", "batch_seq"))
 _SELECTED = tuple(
@@ -227,30 +239,42 @@ def _stored_later(stored: str, message: str) -> str:
     )
 
 
-# The latest staged version of each event, never a retired one, nor one that retention has removed fields from
-# (rewriting it would bring those fields back), nor one whose id is stored for another dataset or partner, nor one
-# older than the stored version.
+# Each stored version of the batch's events (`stage_stored`), probed by its whole key: (event id, month) pairs from
+# the events' decisions. The LIMIT keeps the probe a subquery run once per pair (a join the planner could hash would
+# read the whole table), each in the one partition of its month; retired events come in frozen, with no month.
+_FIND_STORED = f"""INSERT INTO stage_stored
+SELECT e.* FROM unnest(%s::uuid[], %s::date[]) AS c(event_id, period_month)
+CROSS JOIN LATERAL (
+    SELECT {", ".join(_STORED_KEPT)}, fields_retired <> '{{}}' FROM event
+    WHERE event_id = c.event_id AND period_month = c.period_month LIMIT 1
+) e
+UNION ALL
+SELECT event_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true FROM retired_event WHERE event_id = ANY(%s::uuid[])
+RETURNING event_id, period_month"""
+# The latest staged version of each event, never a frozen one (retired, or with fields retention removed: rewriting
+# it would bring those fields back), nor one whose id is stored for another dataset or partner, nor one older than
+# the stored version.
 _LATEST = f"""SELECT DISTINCT ON (event_id) * FROM stage_event s
-WHERE NOT EXISTS (SELECT 1 FROM retired_event r WHERE r.event_id = s.event_id)
-AND NOT EXISTS (
-    SELECT 1 FROM event t WHERE t.event_id = s.event_id
-    AND (t.fields_retired <> '{{}}' OR t.dataset <> s.dataset OR t.partner <> s.partner OR ({_stored_later("t", "s")}))
+WHERE NOT EXISTS (
+    SELECT 1 FROM stage_stored t WHERE t.event_id = s.event_id
+    AND (t.frozen OR t.dataset <> s.dataset OR t.partner <> s.partner OR ({_stored_later("t", "s")}))
 )
 ORDER BY event_id, batch_seq DESC"""
 # A stored event's record key goes to its staged versions, so a version moving to another month keeps it too.
-_KEEP_KEYS = """UPDATE stage_event s SET record_key = e.record_key FROM event e
-WHERE e.event_id = s.event_id AND (e.dataset, e.partner) = (s.dataset, s.partner)"""
+_KEEP_KEYS = """UPDATE stage_event s SET record_key = t.record_key FROM stage_stored t
+WHERE t.event_id = s.event_id AND (t.dataset, t.partner) = (s.dataset, s.partner)"""
 # Events are partitioned by month: make the batch's partitions, and drop a stored version whose month changed.
 _PARTITIONS = "SELECT hub_event_partition(m) FROM (SELECT DISTINCT period_month AS m FROM stage_event) s"
-_MOVED = f"""DELETE FROM event e USING ({_LATEST}) s
-WHERE e.event_id = s.event_id AND e.period_month <> s.period_month
-AND (e.dataset, e.partner) = (s.dataset, s.partner)"""
+_MOVED = f"""SELECT t.event_id, t.period_month, s.dataset, s.partner,
+    s.source_topic, s.source_partition, s.source_offset
+FROM stage_stored t JOIN ({_LATEST}) s ON s.event_id = t.event_id AND (s.dataset, s.partner) = (t.dataset, t.partner)
+WHERE t.period_month <> s.period_month"""
 _UPSERT = f"""
 INSERT INTO event ({", ".join(_STORED)})
 SELECT {", ".join(_SELECTED)} FROM ({_LATEST}) s
 ON CONFLICT (event_id, period_month) DO UPDATE SET {", ".join(_UPDATED)}, loaded_at = now()
 WHERE (event.dataset, event.partner) = (EXCLUDED.dataset, EXCLUDED.partner)
-AND NOT ({_stored_later("event", "EXCLUDED")})
+AND NOT ({_stored_later("event", "EXCLUDED")}) AND event.fields_retired = '{{}}'
 AND ({", ".join(f"event.{c}" for c in _CHANGED)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _CHANGED)})
 """
 
@@ -269,12 +293,8 @@ AND ({", ".join(f"event.{c}" for c in _CHANGED)}) IS DISTINCT FROM ({", ".join(f
 """
 
 Step = tuple[str, str]  # a statement's name (for `benchmarks/sink_statements.py`) and its SQL
-_UPSERT_STEPS: tuple[Step, ...] = (
-    ("partitions", _PARTITIONS),
-    ("keep_keys", _KEEP_KEYS),
-    ("moved", _MOVED),
-    ("upsert", _UPSERT),
-)
+# The stored-version path's first statements; then the moved versions' deletion and `_UPSERT` (`WarehouseSink._upsert`).
+_UPSERT_STEPS: tuple[Step, ...] = (("partitions", _PARTITIONS), ("keep_keys", _KEEP_KEYS))
 _NEW_STEPS: tuple[Step, ...] = (("partitions", _PARTITIONS), ("insert_new", _NEW))
 
 
@@ -340,30 +360,44 @@ _RETRACTION = (
     "AND source_partition = %(source_partition)s::int AND source_offset > %(source_offset)s::bigint)) "
     "ON CONFLICT ON CONSTRAINT retraction_source_key DO NOTHING"
 )
-_WITHDRAW = f"""DELETE FROM event t
-USING unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::int[], %s::bigint[])
-    AS s(event_id, dataset, partner, source_topic, source_partition, source_offset)
-WHERE t.event_id = s.event_id AND t.dataset = s.dataset AND t.partner = s.partner
+# Deletes stored versions by their whole key (a version that moved month, an event withdrawn), unless the stored one
+# came from a later offset. The list drives a nested loop, one partition's key probed for each entry: left to choose,
+# the planner hashed the whole event table to delete 20,000 of its 700,000 rows.
+_DELETE_VERSIONS = f"""DELETE FROM event t
+USING unnest(%s::uuid[], %s::date[], %s::text[], %s::text[], %s::text[], %s::int[], %s::bigint[])
+    AS s(event_id, period_month, dataset, partner, source_topic, source_partition, source_offset)
+WHERE t.event_id = s.event_id AND t.period_month = s.period_month AND t.dataset = s.dataset AND t.partner = s.partner
 AND NOT ({_stored_later("t", "s")})"""
+_NESTED_LOOPS = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+_ANY_JOINS = "RESET enable_hashjoin; RESET enable_mergejoin"
+Version = tuple[uuid.UUID, date, str, str, str, int, int]  # a stored version to delete: `_DELETE_VERSIONS`' columns
 
 
 def withdrawals(
-    withdrawn: Sequence[EventKey], claims: Sequence[EventClaim], retractions: Sequence[RetractionRow]
-) -> list[tuple[EventKey, str, int, int]]:
-    """Each withdrawn event with the position of the batch's last message about it (its topic, partition and
-    offset): a stored version from a later offset of that partition is not withdrawn. An event no claim or
-    retraction places is withdrawn wherever it came from (an empty topic)."""
+    withdrawn: Sequence[EventKey],
+    claims: Sequence[EventClaim],
+    retractions: Sequence[RetractionRow],
+    months: Mapping[uuid.UUID, Sequence[date]],
+) -> list[Version]:
+    """Each stored version (`months`: where each event id is stored) of each withdrawn event, with the position of
+    the batch's last message about it (its topic, partition and offset): a stored version from a later offset of that
+    partition is not withdrawn. An event no claim or retraction places is withdrawn wherever it came from (an empty
+    topic)."""
     last: dict[EventKey, tuple[str, int, int]] = {}
     for message in (*claims, *retractions):
         where = (message.source_topic, message.source_partition, message.source_offset)
         if message.key not in last or where[2] > last[message.key][2]:
             last[message.key] = where
-    return [(key, *last.get(key, ("", 0, 0))) for key in withdrawn]
+    return [
+        (key.event_id, month, key.dataset, key.partner, *last.get(key, ("", 0, 0)))
+        for key in withdrawn
+        for month in months.get(key.event_id, ())
+    ]
 
 
-# The owner of an event id: the dataset and partner of its first decision (decisions are never deleted).
-_OWNERS = """SELECT DISTINCT ON (event_id) event_id, dataset, partner FROM decision
-WHERE event_id = ANY(%s) ORDER BY event_id, id"""
+# Each month the decisions of the given event ids name, with the dataset, partner and id of its first decision there.
+_DECIDED = """SELECT DISTINCT ON (event_id, period_month) event_id, period_month, dataset, partner, id FROM decision
+WHERE event_id = ANY(%s) ORDER BY event_id, period_month, id"""
 
 
 @dataclass(frozen=True)
@@ -466,12 +500,24 @@ def _kept_schemes(cur: psycopg.Cursor[tuple[object, ...]], first: Mapping[Feed, 
     return {(dataset, partner): scheme for dataset, partner, scheme in rows}
 
 
-def _owners(cur: psycopg.Cursor[tuple[object, ...]], ids: set[uuid.UUID]) -> dict[uuid.UUID, EventKey]:
-    """The owner of each of `ids` that has one: the dataset and partner of its first decision."""
+@dataclass(frozen=True)
+class Decided:
+    """What the decisions of a batch's event ids say (decisions are never deleted)."""
+
+    owners: dict[uuid.UUID, EventKey]  # each id's owner: the dataset and partner of its first decision
+    versions: list[tuple[uuid.UUID, date]]  # (id, month) of each decided version: where a stored one can be
+
+
+def _decided(cur: psycopg.Cursor[tuple[object, ...]], ids: set[uuid.UUID]) -> Decided:
+    """The owners and decided months of those of `ids` that have a decision."""
     if not ids:
-        return {}
-    rows = cast(list[tuple[uuid.UUID, str, str]], cur.execute(_OWNERS, (list(ids),)).fetchall())
-    return {row[0]: EventKey(*row) for row in rows}
+        return Decided({}, [])
+    rows = cast(list[tuple[uuid.UUID, date, str, str, int]], cur.execute(_DECIDED, (list(ids),)).fetchall())
+    first: dict[uuid.UUID, tuple[int, EventKey]] = {}
+    for event_id, _, dataset, partner, decision_id in rows:
+        if event_id not in first or decision_id < first[event_id][0]:
+            first[event_id] = (decision_id, EventKey(event_id, dataset, partner))
+    return Decided({event_id: key for event_id, (_, key) in first.items()}, [(row[0], row[1]) for row in rows])
 
 
 class WarehouseSink:
@@ -515,7 +561,8 @@ class WarehouseSink:
                 claims = [c for c in claims if c.key not in by_scheme.refused]
                 retractions = [r for r in retractions if r.key not in by_scheme.refused]
                 touched = {c.event_id for c in claims} | {r.event_id for r in retractions}
-                stored = _owners(cur, touched | {e.event_id for e in events})
+                decided = _decided(cur, touched | {e.event_id for e in events})
+                stored = decided.owners
                 by_owner = refusals(claims, retractions, stored)
                 gone = by_scheme.refused | by_owner.refused
                 made = [*by_scheme.dead_letters, *by_owner.dead_letters]
@@ -524,17 +571,17 @@ class WarehouseSink:
                 withdrawn = [key for key in withdrawn if key not in gone]
                 retractions = [r for r in retractions if r.key not in gone]
                 letters = [*dead_letters, *made]
+                new = not any(e.event_id in stored for e in events)  # no earlier decision: none stored
+                months = self._find_stored(cur, decided.versions) if decided.versions and (withdrawn or not new) else {}
                 if events:
                     with cur.copy(f"COPY stage_event ({', '.join(_STAGED)}) FROM STDIN") as copy:
                         for row in events:
                             copy.write_row(_copy_values(row, _EVENT_ARRAYS))
-                    new = not any(e.event_id in stored for e in events)  # no earlier decision: none stored
-                    self._steps(cur, _NEW_STEPS if new else _UPSERT_STEPS)
+                    self._upsert(cur, new)
                 if retractions:
                     cur.executemany(_RETRACTION, [asdict(r) for r in retractions])
                 if withdrawn:
-                    rows = [(*key, *where) for key, *where in withdrawals(withdrawn, claims, retractions)]
-                    cur.execute(_WITHDRAW, tuple(list(column) for column in zip(*rows, strict=True)))
+                    self._delete(cur, "withdrawn", withdrawals(withdrawn, claims, retractions, months))
                 if decisions:
                     _stage_decisions(cur, decisions)
                     self._execute(cur, "decisions", _DECISIONS, (self._replay_id,))
@@ -546,13 +593,46 @@ class WarehouseSink:
             raise
         return made
 
+    def _upsert(self, cur: psycopg.Cursor[Any], new: bool) -> None:
+        """Write the staged events: with one insert if `new` (none stored), else by the stored-version path."""
+        if new:
+            self._steps(cur, _NEW_STEPS)
+            return
+        self._steps(cur, _UPSERT_STEPS)
+        self._delete(cur, "moved", cast(list[Version], self._fetch(cur, "moved", _MOVED, ())))
+        self._execute(cur, "upsert", _UPSERT, ())
+
+    def _find_stored(
+        self, cur: psycopg.Cursor[Any], versions: Sequence[tuple[uuid.UUID, date]]
+    ) -> dict[uuid.UUID, list[date]]:
+        """Stage the stored versions `versions` name, and retired events among them; the months each id is stored in."""
+        ids, months = (list(column) for column in zip(*versions, strict=True))
+        rows = self._fetch(cur, "stored", _FIND_STORED, (ids, months, list(set(ids))))
+        stored: dict[uuid.UUID, list[date]] = {}
+        for event_id, month in cast(list[tuple[uuid.UUID, date | None]], rows):
+            if month is not None:
+                stored.setdefault(event_id, []).append(month)
+        return stored
+
+    def _delete(self, cur: psycopg.Cursor[Any], name: str, versions: Sequence[Version]) -> None:
+        """Delete the stored `versions` (the statement `name`), each by its key."""
+        if not versions:
+            return
+        cur.execute(_NESTED_LOOPS)
+        self._execute(cur, name, _DELETE_VERSIONS, tuple(list(column) for column in zip(*versions, strict=True)))
+        cur.execute(_ANY_JOINS)
+
+    def _fetch(self, cur: psycopg.Cursor[Any], name: str, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        """Run the statement `name` and return its rows."""
+        return cur.execute(sql, params or None).fetchall()
+
     def _steps(self, cur: psycopg.Cursor[Any], steps: Sequence[Step]) -> None:
         """Run `steps` (statements without parameters) in one round trip."""
         cur.execute(";\n".join(sql for _, sql in steps))
 
     def _execute(self, cur: psycopg.Cursor[Any], name: str, sql: str, params: Sequence[object]) -> None:
         """Run the statement `name`."""
-        cur.execute(sql, params)
+        cur.execute(sql, params or None)
 
     def close(self) -> None:
         if self._conn is not None:

@@ -342,7 +342,7 @@ def process(
 
 
 def write(sink: WarehouseSink, result: BatchResult) -> list[DeadLetterRow]:
-    """The old `WarehouseSink.write` of a batch: row by row COPY values, the upsert's statements one at a time,
+    """The old `WarehouseSink.write` of a batch: row by row COPY values, every batch by the stored-version path,
     decisions as multi-row INSERTs of bound parameters."""
     from warehouse import sink as product
 
@@ -350,8 +350,8 @@ def write(sink: WarehouseSink, result: BatchResult) -> list[DeadLetterRow]:
     try:
         with conn.cursor() as cur:
             claims, retractions = result.claims, result.retractions
-            stored = product._owners(cur, {c.event_id for c in claims} | {r.event_id for r in retractions})
-            refused = product.refusals(claims, retractions, stored)
+            decided = product._decided(cur, {c.event_id for c in claims} | {r.event_id for r in retractions})
+            refused = product.refusals(claims, retractions, decided.owners)
             events = [e for e in result.events if EventKey(e.event_id, e.dataset, e.partner) not in refused.refused]
             decisions = [
                 d for d in result.decisions if EventKey(d.event_id, d.dataset, d.partner) not in refused.refused
@@ -359,23 +359,23 @@ def write(sink: WarehouseSink, result: BatchResult) -> list[DeadLetterRow]:
             withdrawn = [key for key in result.withdrawn if key not in refused.refused]
             retractions = [r for r in retractions if r.key not in refused.refused]
             letters = [*result.dead_letters, *refused.dead_letters]
+            months = sink._find_stored(cur, decided.versions) if decided.versions else {}
             if events:
                 with cur.copy(f"COPY stage_event ({', '.join(product._STAGED)}) FROM STDIN") as copy:
                     for row in events:
                         copy.write_row([list(v) if isinstance(v, tuple) else v for v in _EVENT_VALUES(row)])
-                for statement in (product._PARTITIONS, product._KEEP_KEYS, product._MOVED, product._UPSERT):
-                    cur.execute(statement)
+                sink._upsert(cur, new=False)
             if retractions:
                 cur.executemany(product._RETRACTION, [asdict(r) for r in retractions])
             if withdrawn:
-                cur.execute(product._WITHDRAW, tuple(list(column) for column in zip(*withdrawn, strict=True)))
+                sink._delete(cur, "withdrawn", product.withdrawals(withdrawn, claims, retractions, months))
             for start in range(0, len(decisions), 1000):
                 chunk = decisions[start : start + 1000]
                 columns = list(DecisionRow._fields)
                 values = ", ".join([f"({', '.join(['%s'] * len(columns))})"] * len(chunk))
                 sql = (
                     f"INSERT INTO decision ({', '.join(columns)}) VALUES {values} "
-                    "ON CONFLICT (event_id, content_hash, outcome, protocols) DO NOTHING"
+                    "ON CONFLICT (event_id, content_hash, outcome, protocols, replay_id) DO NOTHING"
                 )
                 cur.execute(sql, [list(v) if isinstance(v, tuple) else v for d in chunk for v in _DECISION_VALUES(d)])
             if letters:

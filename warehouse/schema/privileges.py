@@ -44,10 +44,11 @@ WORKER = RolePrivileges(
         "event": ("SELECT", "INSERT", "UPDATE", "DELETE"),
         "retired_event": _READ,  # never reload an event retention deleted
         # Appended once each (ON CONFLICT DO NOTHING, which reads the columns of its conflict target); the sink
-        # also reads who first published an event id (its dataset and partner) to refuse another's claim on it.
+        # also reads who first published an event id (its dataset and partner) to refuse another's claim on it,
+        # and the months its decisions name (where its stored version can be).
         "decision": (
             "INSERT",
-            "SELECT (id, event_id, dataset, partner, content_hash, outcome, protocols, replay_id)",
+            "SELECT (id, event_id, dataset, partner, period_month, content_hash, outcome, protocols, replay_id)",
         ),
         "dead_letter": ("INSERT", "SELECT (source_topic, source_partition, source_offset)"),
         "retraction": ("INSERT", "SELECT (source_topic, source_partition, source_offset)"),
