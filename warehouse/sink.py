@@ -198,6 +198,8 @@ ALTER TABLE stage_event DROP COLUMN geom, DROP COLUMN loaded_at, DROP COLUMN fie
     ADD COLUMN x float8, ADD COLUMN y float8, ADD COLUMN batch_seq int;
 CREATE TEMP TABLE IF NOT EXISTS stage_decision ON COMMIT DELETE ROWS AS
     SELECT {", ".join(_DECISION_COLUMNS)}, 0 AS seq FROM decision WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS stage_decided ON COMMIT DELETE ROWS AS
+    SELECT event_id, period_month, dataset, partner, id FROM decision WITH NO DATA;
 CREATE TEMP TABLE IF NOT EXISTS stage_stored ON COMMIT DELETE ROWS AS
     SELECT {", ".join(_STORED_KEPT)}, true AS frozen FROM event WITH NO DATA;
 """
@@ -239,18 +241,20 @@ def _stored_later(stored: str, message: str) -> str:
     )
 
 
-# Each stored version of the batch's events (`stage_stored`), probed by its whole key: (event id, month) pairs from
-# the events' decisions. The LIMIT keeps the probe a subquery run once per pair (a join the planner could hash would
-# read the whole table), each in the one partition of its month; retired events come in frozen, with no month.
+# Each stored version of the batch's events (`stage_stored`), probed by its whole key: the (event id, month) pairs of
+# the events' decisions (`stage_decided`). Each LIMIT keeps its probe a subquery run once per pair (a join the
+# planner could hash would read the whole table), each in the one partition of its month; retired events come in
+# frozen, with no month.
 _FIND_STORED = f"""INSERT INTO stage_stored
-SELECT e.* FROM unnest(%s::uuid[], %s::date[]) AS c(event_id, period_month)
-CROSS JOIN LATERAL (
+SELECT e.* FROM stage_decided c CROSS JOIN LATERAL (
     SELECT {", ".join(_STORED_KEPT)}, fields_retired <> '{{}}' FROM event
     WHERE event_id = c.event_id AND period_month = c.period_month LIMIT 1
 ) e
 UNION ALL
-SELECT event_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true FROM retired_event WHERE event_id = ANY(%s::uuid[])
-RETURNING event_id, period_month"""
+SELECT r.event_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true
+FROM (SELECT DISTINCT event_id FROM stage_decided) c
+CROSS JOIN LATERAL (SELECT event_id FROM retired_event WHERE event_id = c.event_id LIMIT 1) r"""
+_STORED_MONTHS = "SELECT event_id, period_month FROM stage_stored WHERE event_id = ANY(%s) AND period_month IS NOT NULL"
 # The latest staged version of each event, never a frozen one (retired, or with fields retention removed: rewriting
 # it would bring those fields back), nor one whose id is stored for another dataset or partner, nor one older than
 # the stored version.
@@ -296,6 +300,7 @@ Step = tuple[str, str]  # a statement's name (for `benchmarks/sink_statements.py
 # The stored-version path's first statements; then the moved versions' deletion and `_UPSERT` (`WarehouseSink._upsert`).
 _UPSERT_STEPS: tuple[Step, ...] = (("partitions", _PARTITIONS), ("keep_keys", _KEEP_KEYS))
 _NEW_STEPS: tuple[Step, ...] = (("partitions", _PARTITIONS), ("insert_new", _NEW))
+_STORED_STEPS: tuple[Step, ...] = (("stored", _FIND_STORED),)
 
 
 def _insert(table: str, row_type: type, conflict: str, rows: int = 1) -> str:
@@ -395,9 +400,15 @@ def withdrawals(
     ]
 
 
-# Each month the decisions of the given event ids name, with the dataset, partner and id of its first decision there.
-_DECIDED = """SELECT DISTINCT ON (event_id, period_month) event_id, period_month, dataset, partner, id FROM decision
-WHERE event_id = ANY(%s) ORDER BY event_id, period_month, id"""
+# The owner of an event id: the dataset and partner of its first decision (decisions are never deleted). Each month
+# its decisions name is staged (`stage_decided`): its stored version, if any, is in one of them.
+_OWNERS = """WITH decided AS (
+    INSERT INTO stage_decided
+    SELECT DISTINCT ON (event_id, period_month) event_id, period_month, dataset, partner, id FROM decision
+    WHERE event_id = ANY(%s) ORDER BY event_id, period_month, id
+    RETURNING event_id, dataset, partner, id
+)
+SELECT DISTINCT ON (event_id) event_id, dataset, partner FROM decided ORDER BY event_id, id"""
 
 
 @dataclass(frozen=True)
@@ -500,24 +511,13 @@ def _kept_schemes(cur: psycopg.Cursor[tuple[object, ...]], first: Mapping[Feed, 
     return {(dataset, partner): scheme for dataset, partner, scheme in rows}
 
 
-@dataclass(frozen=True)
-class Decided:
-    """What the decisions of a batch's event ids say (decisions are never deleted)."""
-
-    owners: dict[uuid.UUID, EventKey]  # each id's owner: the dataset and partner of its first decision
-    versions: list[tuple[uuid.UUID, date]]  # (id, month) of each decided version: where a stored one can be
-
-
-def _decided(cur: psycopg.Cursor[tuple[object, ...]], ids: set[uuid.UUID]) -> Decided:
-    """The owners and decided months of those of `ids` that have a decision."""
+def _owners(cur: psycopg.Cursor[tuple[object, ...]], ids: set[uuid.UUID]) -> dict[uuid.UUID, EventKey]:
+    """The owner of each of `ids` that has one: the dataset and partner of its first decision; each month its
+    decisions name is staged."""
     if not ids:
-        return Decided({}, [])
-    rows = cast(list[tuple[uuid.UUID, date, str, str, int]], cur.execute(_DECIDED, (list(ids),)).fetchall())
-    first: dict[uuid.UUID, tuple[int, EventKey]] = {}
-    for event_id, _, dataset, partner, decision_id in rows:
-        if event_id not in first or decision_id < first[event_id][0]:
-            first[event_id] = (decision_id, EventKey(event_id, dataset, partner))
-    return Decided({event_id: key for event_id, (_, key) in first.items()}, [(row[0], row[1]) for row in rows])
+        return {}
+    rows = cast(list[tuple[uuid.UUID, str, str]], cur.execute(_OWNERS, (list(ids),)).fetchall())
+    return {row[0]: EventKey(*row) for row in rows}
 
 
 class WarehouseSink:
@@ -561,8 +561,7 @@ class WarehouseSink:
                 claims = [c for c in claims if c.key not in by_scheme.refused]
                 retractions = [r for r in retractions if r.key not in by_scheme.refused]
                 touched = {c.event_id for c in claims} | {r.event_id for r in retractions}
-                decided = _decided(cur, touched | {e.event_id for e in events})
-                stored = decided.owners
+                stored = _owners(cur, touched | {e.event_id for e in events})
                 by_owner = refusals(claims, retractions, stored)
                 gone = by_scheme.refused | by_owner.refused
                 made = [*by_scheme.dead_letters, *by_owner.dead_letters]
@@ -572,7 +571,8 @@ class WarehouseSink:
                 retractions = [r for r in retractions if r.key not in gone]
                 letters = [*dead_letters, *made]
                 new = not any(e.event_id in stored for e in events)  # no earlier decision: none stored
-                months = self._find_stored(cur, decided.versions) if decided.versions and (withdrawn or not new) else {}
+                if stored and (withdrawn or not new):
+                    self._steps(cur, _STORED_STEPS)
                 if events:
                     with cur.copy(f"COPY stage_event ({', '.join(_STAGED)}) FROM STDIN") as copy:
                         for row in events:
@@ -581,6 +581,7 @@ class WarehouseSink:
                 if retractions:
                     cur.executemany(_RETRACTION, [asdict(r) for r in retractions])
                 if withdrawn:
+                    months = self._stored_months(cur, {key.event_id for key in withdrawn})
                     self._delete(cur, "withdrawn", withdrawals(withdrawn, claims, retractions, months))
                 if decisions:
                     _stage_decisions(cur, decisions)
@@ -602,16 +603,13 @@ class WarehouseSink:
         self._delete(cur, "moved", cast(list[Version], self._fetch(cur, "moved", _MOVED, ())))
         self._execute(cur, "upsert", _UPSERT, ())
 
-    def _find_stored(
-        self, cur: psycopg.Cursor[Any], versions: Sequence[tuple[uuid.UUID, date]]
-    ) -> dict[uuid.UUID, list[date]]:
-        """Stage the stored versions `versions` name, and retired events among them; the months each id is stored in."""
-        ids, months = (list(column) for column in zip(*versions, strict=True))
-        rows = self._fetch(cur, "stored", _FIND_STORED, (ids, months, list(set(ids))))
+    def _stored_months(self, cur: psycopg.Cursor[Any], ids: set[uuid.UUID]) -> dict[uuid.UUID, list[date]]:
+        """The months each of `ids` is stored in (of those `_FIND_STORED` staged)."""
         stored: dict[uuid.UUID, list[date]] = {}
-        for event_id, month in cast(list[tuple[uuid.UUID, date | None]], rows):
-            if month is not None:
-                stored.setdefault(event_id, []).append(month)
+        for event_id, month in cast(
+            list[tuple[uuid.UUID, date]], self._fetch(cur, "months", _STORED_MONTHS, (list(ids),))
+        ):
+            stored.setdefault(event_id, []).append(month)
         return stored
 
     def _delete(self, cur: psycopg.Cursor[Any], name: str, versions: Sequence[Version]) -> None:

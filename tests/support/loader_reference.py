@@ -350,8 +350,8 @@ def write(sink: WarehouseSink, result: BatchResult) -> list[DeadLetterRow]:
     try:
         with conn.cursor() as cur:
             claims, retractions = result.claims, result.retractions
-            decided = product._decided(cur, {c.event_id for c in claims} | {r.event_id for r in retractions})
-            refused = product.refusals(claims, retractions, decided.owners)
+            stored = product._owners(cur, {c.event_id for c in claims} | {r.event_id for r in retractions})
+            refused = product.refusals(claims, retractions, stored)
             events = [e for e in result.events if EventKey(e.event_id, e.dataset, e.partner) not in refused.refused]
             decisions = [
                 d for d in result.decisions if EventKey(d.event_id, d.dataset, d.partner) not in refused.refused
@@ -359,7 +359,8 @@ def write(sink: WarehouseSink, result: BatchResult) -> list[DeadLetterRow]:
             withdrawn = [key for key in result.withdrawn if key not in refused.refused]
             retractions = [r for r in retractions if r.key not in refused.refused]
             letters = [*result.dead_letters, *refused.dead_letters]
-            months = sink._find_stored(cur, decided.versions) if decided.versions else {}
+            if stored:
+                sink._steps(cur, product._STORED_STEPS)
             if events:
                 with cur.copy(f"COPY stage_event ({', '.join(product._STAGED)}) FROM STDIN") as copy:
                     for row in events:
@@ -368,6 +369,7 @@ def write(sink: WarehouseSink, result: BatchResult) -> list[DeadLetterRow]:
             if retractions:
                 cur.executemany(product._RETRACTION, [asdict(r) for r in retractions])
             if withdrawn:
+                months = sink._stored_months(cur, {key.event_id for key in withdrawn})
                 sink._delete(cur, "withdrawn", product.withdrawals(withdrawn, claims, retractions, months))
             for start in range(0, len(decisions), 1000):
                 chunk = decisions[start : start + 1000]
