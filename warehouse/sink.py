@@ -367,12 +367,15 @@ _RETRACTION = (
 )
 # Deletes stored versions by their whole key (a version that moved month, an event withdrawn), unless the stored one
 # came from a later offset. The list drives a nested loop, one partition's key probed for each entry: left to choose,
-# the planner hashed the whole event table to delete 20,000 of its 700,000 rows.
+# the planner hashed the whole event table to delete 20,000 of its 700,000 rows. The owner is compared with IS NOT
+# DISTINCT FROM (the columns are NOT NULL), which no index serves: as an equality it let the planner probe the
+# (dataset, period_month, ...) index instead, which reads the dataset's whole month for each key (it chose that for a
+# partition made in the same batch, and with stale statistics for loaded ones: docs/benchmarks.md, Replay).
 _DELETE_VERSIONS = f"""DELETE FROM event t
 USING unnest(%s::uuid[], %s::date[], %s::text[], %s::text[], %s::text[], %s::int[], %s::bigint[])
     AS s(event_id, period_month, dataset, partner, source_topic, source_partition, source_offset)
-WHERE t.event_id = s.event_id AND t.period_month = s.period_month AND t.dataset = s.dataset AND t.partner = s.partner
-AND NOT ({_stored_later("t", "s")})"""
+WHERE t.event_id = s.event_id AND t.period_month = s.period_month
+AND (t.dataset, t.partner) IS NOT DISTINCT FROM (s.dataset, s.partner) AND NOT ({_stored_later("t", "s")})"""
 _NESTED_LOOPS = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
 _ANY_JOINS = "RESET enable_hashjoin; RESET enable_mergejoin"
 Version = tuple[uuid.UUID, date, str, str, str, int, int]  # a stored version to delete: `_DELETE_VERSIONS`' columns

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 import psycopg
+import pytest
 from sqlalchemy import text
 
 from tests.support.hub import HubEnv
@@ -130,38 +131,50 @@ class PlanSink(WarehouseSink):
         return super()._fetch(cur, name, sql, params)
 
 
-def _event_reads(plan: dict[str, Any]) -> list[tuple[str, str]]:
-    """Each node of `plan` that reads a partition holding the stored versions below (January to March 1999): its type
-    and index condition. Other partitions, small or made empty in the batch, may be planned as sequential scans;
-    run-time pruning skips them."""
-    read = re.fullmatch(r"event_y1999m0[123]", plan.get("Relation Name", ""))
+def _event_reads(plan: dict[str, Any], year: int) -> list[tuple[str, str]]:
+    """Each node of `plan` that reads a partition holding the stored versions of the test below (January to March of
+    `year`): its type and index condition. Other partitions, small or made empty in the batch, may be planned as
+    sequential scans; run-time pruning skips them."""
+    read = re.fullmatch(f"event_y{year}m0[123]", plan.get("Relation Name", ""))
     here = [(plan["Node Type"], plan.get("Index Cond", ""))] if read else []
-    return here + [read for child in plan.get("Plans", []) for read in _event_reads(child)]
+    return here + [read for child in plan.get("Plans", []) for read in _event_reads(child, year)]
 
 
-def _monthly(hub_env: HubEnv, ids: list[uuid.UUID], offset: int, months: Sequence[date], tag: str) -> list[EventRow]:
+def _monthly(ids: list[uuid.UUID], offset: int, months: Sequence[date], tag: str) -> list[EventRow]:
     return [_event(event_id, months[i % len(months)], offset + i, f"{tag}-{i}", i, i) for i, event_id in enumerate(ids)]
 
 
-def test_a_replayed_batch_reads_and_deletes_stored_versions_only_by_their_whole_key(hub_env: HubEnv) -> None:
-    """A batch re-writing every stored event of three months, a third of them moved to another month and a sixth
-    withdrawn, with fresh statistics (under which the planner hashed the whole event table for the probes by id):
-    every read of an event partition in every statement is an index probe on (event id, month); the rows, record
-    keys and kept counts are then what the batch says."""
-    months = [date(1999, m, 1) for m in (1, 2, 3)]
-    ids = [uuid.uuid4() for _ in range(6000)]
-    first = _monthly(hub_env, ids, 1000, months, "v1")
-    _write(hub_env, first)
+def _analyze(hub_env: HubEnv) -> None:
     with hub_env.engine.begin() as conn:
         conn.execute(text("ANALYZE event"))
-    moved = set(ids[::3])
-    withdrawn = set(ids[1::6])
+
+
+@pytest.mark.parametrize(("year", "statistics"), [(1999, "fresh"), (1998, "stale")])
+def test_a_replayed_batch_reads_and_deletes_stored_versions_only_by_their_whole_key(
+    hub_env: HubEnv, year: int, statistics: str
+) -> None:
+    """A batch re-writing 6,000 stored events of three months, a third of them moved to a fourth month and a sixth
+    withdrawn: every read of a partition holding them, in every statement, is an index probe on (event id, month),
+    with fresh statistics (under which the planner hashed the whole event table for probes by id alone) or stale
+    ones (taken when the months held 30 events: it then probed the (dataset, month) index for each key). The rows,
+    record keys and kept counts are then what the batch says."""
+    months, fourth = [date(year, m, 1) for m in (1, 2, 3)], date(year, 4, 1)
+    earlier = _monthly([uuid.uuid4() for _ in range(30)], 100, months, "v0") if statistics == "stale" else []
+    if earlier:
+        _write(hub_env, earlier)
+        _analyze(hub_env)
+    ids = [uuid.uuid4() for _ in range(6000)]
+    first = _monthly(ids, 1000, months, "v1")
+    _write(hub_env, first)
+    if not earlier:
+        _analyze(hub_env)
+    moved, withdrawn = set(ids[::3]), set(ids[1::6])
     again = [
-        _event(r.event_id, date(1999, 4, 1) if r.event_id in moved else r.period_month, 5000 + r.source_offset,
+        _event(r.event_id, fourth if r.event_id in moved else r.period_month, 9000 + r.source_offset,
                f"v2-{r.content_hash}", 60000 + r.record_key, r.batch_seq)
         for r in first if r.event_id not in withdrawn
     ]  # fmt: skip
-    claims = [_claim(r) for r in again] + [EventClaim(e, DATASET, PARTNER, TOPIC, 0, 9000) for e in withdrawn]
+    claims = [_claim(r) for r in again] + [EventClaim(e, DATASET, PARTNER, TOPIC, 0, 20000) for e in withdrawn]
     sink = PlanSink(hub_env.worker_url)
     try:
         keys = [EventKey(e, DATASET, PARTNER) for e in withdrawn]
@@ -169,8 +182,8 @@ def test_a_replayed_batch_reads_and_deletes_stored_versions_only_by_their_whole_
     finally:
         sink.close()
     assert {"stored", "keep_keys", "moved", "upsert", "withdrawn"} <= sink.plans.keys()
-    reads = [(name, read) for name, plans in sink.plans.items() for plan in plans for read in _event_reads(plan)]
-    assert reads, "the probes read event partitions"
+    reads = [(name, read) for name, plans in sink.plans.items() for plan in plans for read in _event_reads(plan, year)]
+    assert {name for name, _ in reads} == {"stored", "moved", "withdrawn"}  # the probe and the two deletes
     for name, (node, condition) in reads:
         assert node in ("Index Scan", "Index Only Scan"), (name, node)
         assert "event_id" in condition and "period_month" in condition, (name, condition)
@@ -178,19 +191,19 @@ def test_a_replayed_batch_reads_and_deletes_stored_versions_only_by_their_whole_
     assert stored.keys() == set(ids) - withdrawn
     for r in first:
         if r.event_id not in withdrawn:
-            month = date(1999, 4, 1) if r.event_id in moved else r.period_month
+            month = fourth if r.event_id in moved else r.period_month
             assert stored[r.event_id] == (r.event_id, month, f"v2-{r.content_hash}", r.record_key)  # its key kept
+    where = "dataset = :d AND period_month BETWEEN :a AND :b"
     counted = hub_env.query(
-        "SELECT period_month, sum(events)::int FROM event_count WHERE dataset = :d AND period_month < '2000-01-01' "
-        "GROUP BY 1 HAVING sum(events) <> 0 ORDER BY 1",
-        d=DATASET,
-    )
+        f"SELECT period_month, sum(events)::int FROM event_count WHERE {where} GROUP BY 1 HAVING sum(events) <> 0 "
+        "ORDER BY 1",
+        d=DATASET, a=months[0], b=fourth,
+    )  # fmt: skip
     grouped = hub_env.query(
-        "SELECT period_month, count(*)::int FROM event WHERE dataset = :d AND period_month < '2000-01-01' "
-        "GROUP BY 1 ORDER BY 1",
-        d=DATASET,
-    )
-    assert counted == grouped and sum(n for _, n in grouped) == len(ids) - len(withdrawn)
+        f"SELECT period_month, count(*)::int FROM event WHERE {where} GROUP BY 1 ORDER BY 1",
+        d=DATASET, a=months[0], b=fourth,
+    )  # fmt: skip
+    assert counted == grouped and sum(n for _, n in grouped) == len(earlier) + len(ids) - len(withdrawn)
 
 
 def test_a_version_moving_back_to_an_earlier_month_replaces_the_one_stored_and_keeps_its_key(hub_env: HubEnv) -> None:
