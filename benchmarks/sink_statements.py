@@ -66,8 +66,8 @@ class ProfilingSink(WarehouseSink):
         self.stored_path = stored_path  # take the stored-version path for every batch
         self.ms: dict[str, float] = defaultdict(float)
 
-    def _upsert(self, cur: psycopg.Cursor[Any], new: bool) -> None:
-        super()._upsert(cur, new and not self.stored_path)
+    def _upsert(self, cur: psycopg.Cursor[Any], new: bool) -> bool:
+        return super()._upsert(cur, new and not self.stored_path)
 
     def _steps(self, cur: psycopg.Cursor[Any], steps: Sequence[Step]) -> None:
         for name, sql in steps:

@@ -187,8 +187,8 @@ def _sql_values(row: DeadLetterRow) -> list[object]:
 # Staging holds EventRow as it is (x/y, batch_seq); the event table holds a point instead and no batch_seq.
 _STAGED = _columns(EventRow)
 _DECISION_COLUMNS = _columns(DecisionRow)
-# What the stored-version path reads of a stored version (`stage_stored`); `frozen`: retention removed the event or
-# some of its fields, so that no message may write it again.
+# What the stored-version path reads of a stored version (`stage_stored`); `frozen`: retention removed some of its
+# fields, so that no message may write it again.
 _STORED_KEPT = (
     "event_id", "period_month", "dataset", "partner", "record_key", "source_topic", "source_partition", "source_offset",
 )  # fmt: skip
@@ -198,8 +198,7 @@ ALTER TABLE stage_event DROP COLUMN geom, DROP COLUMN loaded_at, DROP COLUMN fie
     ADD COLUMN x float8, ADD COLUMN y float8, ADD COLUMN batch_seq int;
 CREATE TEMP TABLE IF NOT EXISTS stage_decision ON COMMIT DELETE ROWS AS
     SELECT {", ".join(_DECISION_COLUMNS)}, 0 AS seq FROM decision WITH NO DATA;
-CREATE TEMP TABLE IF NOT EXISTS stage_decided ON COMMIT DELETE ROWS AS
-    SELECT event_id, period_month, dataset, partner, id FROM decision WITH NO DATA;
+CREATE TEMP TABLE IF NOT EXISTS stage_decided ON COMMIT DELETE ROWS AS SELECT event_id FROM decision WITH NO DATA;
 CREATE TEMP TABLE IF NOT EXISTS stage_stored ON COMMIT DELETE ROWS AS
     SELECT {", ".join(_STORED_KEPT)}, true AS frozen FROM event WITH NO DATA;
 """
@@ -241,25 +240,25 @@ def _stored_later(stored: str, message: str) -> str:
     )
 
 
-# Each stored version of the batch's events (`stage_stored`), probed by its whole key: the (event id, month) pairs of
-# the events' decisions (`stage_decided`). Each LIMIT keeps its probe a subquery run once per pair (a join the
-# planner could hash would read the whole table), each in the one partition of its month; retired events come in
-# frozen, with no month.
+# Each stored version of the batch's events (`stage_stored`), probed by its whole key. An event's month is its
+# decision's, and decisions are never deleted, so the months of its decisions, read now (a version another writer
+# committed since the owners were read is found too), name every partition that can hold it. Each subquery is kept
+# from being flattened (DISTINCT, LIMIT), so each runs once per id or pair, through `decision_once` and then the one
+# partition of that month: a join the planner could hash would read the whole table.
 _FIND_STORED = f"""INSERT INTO stage_stored
-SELECT e.* FROM stage_decided c CROSS JOIN LATERAL (
+SELECT e.* FROM (SELECT DISTINCT event_id FROM stage_decided) i
+CROSS JOIN LATERAL (SELECT DISTINCT period_month FROM decision d WHERE d.event_id = i.event_id) m
+CROSS JOIN LATERAL (
     SELECT {", ".join(_STORED_KEPT)}, fields_retired <> '{{}}' FROM event
-    WHERE event_id = c.event_id AND period_month = c.period_month LIMIT 1
-) e
-UNION ALL
-SELECT r.event_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true
-FROM (SELECT DISTINCT event_id FROM stage_decided) c
-CROSS JOIN LATERAL (SELECT event_id FROM retired_event WHERE event_id = c.event_id LIMIT 1) r"""
+    WHERE event_id = i.event_id AND period_month = m.period_month LIMIT 1
+) e"""
 _STORED_MONTHS = "SELECT event_id, period_month FROM stage_stored WHERE event_id = ANY(%s) AND period_month IS NOT NULL"
-# The latest staged version of each event, never a frozen one (retired, or with fields retention removed: rewriting
-# it would bring those fields back), nor one whose id is stored for another dataset or partner, nor one older than
-# the stored version.
+# The latest staged version of each event, never a retired one, nor a frozen one (rewriting it would bring back the
+# fields retention removed), nor one whose id is stored for another dataset or partner, nor one older than the stored
+# version.
 _LATEST = f"""SELECT DISTINCT ON (event_id) * FROM stage_event s
-WHERE NOT EXISTS (
+WHERE NOT EXISTS (SELECT 1 FROM retired_event r WHERE r.event_id = s.event_id)
+AND NOT EXISTS (
     SELECT 1 FROM stage_stored t WHERE t.event_id = s.event_id
     AND (t.frozen OR t.dataset <> s.dataset OR t.partner <> s.partner OR ({_stored_later("t", "s")}))
 )
@@ -297,8 +296,9 @@ AND ({", ".join(f"event.{c}" for c in _CHANGED)}) IS DISTINCT FROM ({", ".join(f
 """
 
 Step = tuple[str, str]  # a statement's name (for `benchmarks/sink_statements.py`) and its SQL
-# The stored-version path's first statements; then the moved versions' deletion and `_UPSERT` (`WarehouseSink._upsert`).
-_UPSERT_STEPS: tuple[Step, ...] = (("partitions", _PARTITIONS), ("keep_keys", _KEEP_KEYS))
+# The stored-version path's first statements, after the batch's COPY (so that the stored versions are read as late as
+# they can be); then the moved versions' deletion and `_UPSERT` (`WarehouseSink._upsert`).
+_UPSERT_STEPS: tuple[Step, ...] = (("partitions", _PARTITIONS), ("stored", _FIND_STORED), ("keep_keys", _KEEP_KEYS))
 _NEW_STEPS: tuple[Step, ...] = (("partitions", _PARTITIONS), ("insert_new", _NEW))
 _STORED_STEPS: tuple[Step, ...] = (("stored", _FIND_STORED),)
 
@@ -403,15 +403,13 @@ def withdrawals(
     ]
 
 
-# The owner of an event id: the dataset and partner of its first decision (decisions are never deleted). Each month
-# its decisions name is staged (`stage_decided`): its stored version, if any, is in one of them.
-_OWNERS = """WITH decided AS (
-    INSERT INTO stage_decided
-    SELECT DISTINCT ON (event_id, period_month) event_id, period_month, dataset, partner, id FROM decision
-    WHERE event_id = ANY(%s) ORDER BY event_id, period_month, id
-    RETURNING event_id, dataset, partner, id
-)
-SELECT DISTINCT ON (event_id) event_id, dataset, partner FROM decided ORDER BY event_id, id"""
+# The owner of an event id: the dataset and partner of its first decision (decisions are never deleted). The ids that
+# have one are staged (`stage_decided`): only they can have a stored version.
+_OWNERS = """WITH owners AS (
+    SELECT DISTINCT ON (event_id) event_id, dataset, partner FROM decision
+    WHERE event_id = ANY(%s) ORDER BY event_id, id
+), staged AS (INSERT INTO stage_decided SELECT event_id FROM owners)
+SELECT event_id, dataset, partner FROM owners"""
 
 
 @dataclass(frozen=True)
@@ -515,8 +513,8 @@ def _kept_schemes(cur: psycopg.Cursor[tuple[object, ...]], first: Mapping[Feed, 
 
 
 def _owners(cur: psycopg.Cursor[tuple[object, ...]], ids: set[uuid.UUID]) -> dict[uuid.UUID, EventKey]:
-    """The owner of each of `ids` that has one: the dataset and partner of its first decision; each month its
-    decisions name is staged."""
+    """The owner of each of `ids` that has one: the dataset and partner of its first decision (those ids are
+    staged)."""
     if not ids:
         return {}
     rows = cast(list[tuple[uuid.UUID, str, str]], cur.execute(_OWNERS, (list(ids),)).fetchall())
@@ -574,16 +572,17 @@ class WarehouseSink:
                 retractions = [r for r in retractions if r.key not in gone]
                 letters = [*dead_letters, *made]
                 new = not any(e.event_id in stored for e in events)  # no earlier decision: none stored
-                if stored and (withdrawn or not new):
-                    self._steps(cur, _STORED_STEPS)
+                found = False  # the stored versions staged
                 if events:
                     with cur.copy(f"COPY stage_event ({', '.join(_STAGED)}) FROM STDIN") as copy:
                         for row in events:
                             copy.write_row(_copy_values(row, _EVENT_ARRAYS))
-                    self._upsert(cur, new)
+                    found = self._upsert(cur, new)
                 if retractions:
                     cur.executemany(_RETRACTION, [asdict(r) for r in retractions])
                 if withdrawn:
+                    if stored and not found:
+                        self._steps(cur, _STORED_STEPS)
                     months = self._stored_months(cur, {key.event_id for key in withdrawn})
                     self._delete(cur, "withdrawn", withdrawals(withdrawn, claims, retractions, months))
                 if decisions:
@@ -597,14 +596,16 @@ class WarehouseSink:
             raise
         return made
 
-    def _upsert(self, cur: psycopg.Cursor[Any], new: bool) -> None:
-        """Write the staged events: with one insert if `new` (none stored), else by the stored-version path."""
+    def _upsert(self, cur: psycopg.Cursor[Any], new: bool) -> bool:
+        """Write the staged events: with one insert if `new` (none stored), else by the stored-version path, which
+        stages the stored versions (returns whether it did)."""
         if new:
             self._steps(cur, _NEW_STEPS)
-            return
+            return False
         self._steps(cur, _UPSERT_STEPS)
         self._delete(cur, "moved", cast(list[Version], self._fetch(cur, "moved", _MOVED, ())))
         self._execute(cur, "upsert", _UPSERT, ())
+        return True
 
     def _stored_months(self, cur: psycopg.Cursor[Any], ids: set[uuid.UUID]) -> dict[uuid.UUID, list[date]]:
         """The months each of `ids` is stored in (of those `_FIND_STORED` staged)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -239,3 +239,48 @@ def test_an_older_message_withdraws_no_later_stored_version(hub_env: HubEnv) -> 
     finally:
         sink.close()
     assert _stored(hub_env, event_id) == [(event_id, MARCH, "o-2", 41)]
+
+
+class InterleavedSink(WarehouseSink):
+    """A sink that lets another writer commit (`meanwhile`, on its own connection) after it has read the batch's
+    owners and staged its events, just before its stored-version statements run."""
+
+    def __init__(self, url: str, meanwhile: Callable[[], None]) -> None:
+        super().__init__(url)
+        self._meanwhile = meanwhile
+
+    def _upsert(self, cur: psycopg.Cursor[Any], new: bool) -> bool:
+        self._meanwhile()
+        return super()._upsert(cur, new)
+
+
+def _interleaved(hub_env: HubEnv, rows: list[EventRow], meanwhile: Callable[[], None]) -> None:
+    sink = InterleavedSink(hub_env.worker_url, meanwhile)
+    try:
+        assert sink.write(rows, [], [_decision(r) for r in rows], claims=[_claim(r) for r in rows]) == []
+    finally:
+        sink.close()
+
+
+def test_a_version_another_writer_moved_to_another_month_meanwhile_is_not_doubled(hub_env: HubEnv) -> None:
+    """A replay re-writes an event's first version (January, offset 80) while the worker, committing first, moves it
+    to March (offset 81): the stored versions are read after that commit, so the older version is not written back
+    into January beside the later one."""
+    event_id = uuid.uuid4()
+    first = _event(event_id, JANUARY, 80, "r-1", 51)
+    _write(hub_env, [first])
+    _interleaved(hub_env, [first], lambda: _write(hub_env, [_event(event_id, MARCH, 81, "r-2", 52)]))
+    assert _stored(hub_env, event_id) == [(event_id, MARCH, "r-2", 51)]
+
+
+def test_an_event_retention_retired_meanwhile_is_not_loaded_again(hub_env: HubEnv) -> None:
+    event_id = uuid.uuid4()
+    _write(hub_env, [_event(event_id, JANUARY, 90, "t-1", 61)])
+
+    def retire() -> None:  # as retention deletes it, committed before the batch's stored-version statements
+        with hub_env.engine.begin() as conn:
+            conn.execute(text("DELETE FROM event WHERE event_id = :e"), {"e": event_id})
+            conn.execute(text("INSERT INTO retired_event (event_id) VALUES (:e)"), {"e": event_id})
+
+    _interleaved(hub_env, [_event(event_id, JANUARY, 91, "t-2", 62)], retire)
+    assert _stored(hub_env, event_id) == []

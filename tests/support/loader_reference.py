@@ -359,16 +359,17 @@ def write(sink: WarehouseSink, result: BatchResult) -> list[DeadLetterRow]:
             withdrawn = [key for key in result.withdrawn if key not in refused.refused]
             retractions = [r for r in retractions if r.key not in refused.refused]
             letters = [*result.dead_letters, *refused.dead_letters]
-            if stored:
-                sink._steps(cur, product._STORED_STEPS)
+            found = False
             if events:
                 with cur.copy(f"COPY stage_event ({', '.join(product._STAGED)}) FROM STDIN") as copy:
                     for row in events:
                         copy.write_row([list(v) if isinstance(v, tuple) else v for v in _EVENT_VALUES(row)])
-                sink._upsert(cur, new=False)
+                found = sink._upsert(cur, new=False)
             if retractions:
                 cur.executemany(product._RETRACTION, [asdict(r) for r in retractions])
             if withdrawn:
+                if stored and not found:
+                    sink._steps(cur, product._STORED_STEPS)
                 months = sink._stored_months(cur, {key.event_id for key in withdrawn})
                 sink._delete(cur, "withdrawn", product.withdrawals(withdrawn, claims, retractions, months))
             for start in range(0, len(decisions), 1000):

@@ -7,7 +7,7 @@ import json
 import math
 import uuid
 import weakref
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from convertbng.cutil import convert_bng
 from shapely.geometry import box
@@ -295,3 +295,28 @@ def test_freezing_the_start_up_heap_collects_its_garbage_first_and_freezes_the_r
         assert all(kept is not o for o in gc.get_objects())  # out of the collector's generations
     finally:
         gc.unfreeze()
+
+
+def test_every_released_row_has_its_month_in_its_decision_at_any_precision_and_across_a_month_end() -> None:
+    """The sink finds a stored version in the partition of a month its decisions name (warehouse/sink.py): an event's
+    row and its decision must carry the same month, for a month, a day and a period running over a month's end,
+    under a clause releasing the month only and one releasing the day."""
+    periods = [
+        OccurrencePeriod.month(2019, 1),
+        OccurrencePeriod(start=date(2019, 1, 31), end=date(2019, 1, 31), precision="day"),
+        OccurrencePeriod(start=date(2019, 1, 31), end=date(2019, 2, 1), precision="day"),
+        OccurrencePeriod(start=date(2018, 12, 31), end=date(2019, 1, 1), precision="day"),
+    ]
+    daily = ProtocolRegister(
+        [parse_protocol(PROTOCOL.replace("temporal_precision: month", "temporal_precision: day"), "d.yaml")]
+    )
+    for register in (REGISTER, daily):
+        messages = [
+            _message(i, BngPoint(easting=500_500, northing=100_500), occurred=json.loads(p.model_dump_json()))
+            for i, p in enumerate(periods)
+        ]
+        result = process(messages, WARDS, PREFIX, register, AT)
+        assert len(result.events) == len(periods)
+        decided = {(d.event_id, d.period_month) for d in result.decisions}
+        assert {(r.event_id, r.period_month) for r in result.events} <= decided
+        assert [r.period_month for r in result.events] == [date(2019, 1, 1)] * 3 + [date(2018, 12, 1)]
