@@ -206,6 +206,16 @@ def test_a_replayed_batch_reads_and_deletes_stored_versions_only_by_their_whole_
     assert counted == grouped and sum(n for _, n in grouped) == len(earlier) + len(ids) - len(withdrawn)
 
 
+def _withdraw(hub_env: HubEnv, event_id: uuid.UUID, offset: int) -> None:
+    """A batch that only withdraws `event_id`, by a message at `offset` of partition 0."""
+    sink = WarehouseSink(hub_env.worker_url)
+    try:
+        key = EventKey(event_id, DATASET, PARTNER)
+        assert sink.write([], [], [], [key], claims=[EventClaim(*key, TOPIC, 0, offset)]) == []
+    finally:
+        sink.close()
+
+
 def test_a_version_moving_back_to_an_earlier_month_replaces_the_one_stored_and_keeps_its_key(hub_env: HubEnv) -> None:
     """The event's decisions name January twice and March: its stored version is found in March, not January."""
     event_id = uuid.uuid4()
@@ -219,12 +229,7 @@ def test_an_event_withdrawn_after_it_moved_month_is_gone_from_its_new_month(hub_
     event_id, kept = uuid.uuid4(), uuid.uuid4()
     _write(hub_env, [_event(event_id, JANUARY, 60, "w-1", 31), _event(kept, JANUARY, 61, "k-1", 32, 1)])
     _write(hub_env, [_event(event_id, MARCH, 62, "w-2", 33)])
-    sink = WarehouseSink(hub_env.worker_url)
-    try:
-        key = EventKey(event_id, DATASET, PARTNER)
-        assert sink.write([], [], [], [key], claims=[EventClaim(*key, TOPIC, 0, 63)]) == []
-    finally:
-        sink.close()
+    _withdraw(hub_env, event_id, 63)
     assert _stored(hub_env, event_id) == []
     assert _stored(hub_env, kept) == [(kept, JANUARY, "k-1", 32)]
 
@@ -232,12 +237,7 @@ def test_an_event_withdrawn_after_it_moved_month_is_gone_from_its_new_month(hub_
 def test_an_older_message_withdraws_no_later_stored_version(hub_env: HubEnv) -> None:
     event_id = uuid.uuid4()
     _write(hub_env, [_event(event_id, MARCH, 71, "o-2", 41)])
-    sink = WarehouseSink(hub_env.worker_url)
-    try:
-        key = EventKey(event_id, DATASET, PARTNER)
-        assert sink.write([], [], [], [key], claims=[EventClaim(*key, TOPIC, 0, 70)]) == []
-    finally:
-        sink.close()
+    _withdraw(hub_env, event_id, 70)
     assert _stored(hub_env, event_id) == [(event_id, MARCH, "o-2", 41)]
 
 
