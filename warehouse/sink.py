@@ -16,6 +16,10 @@ an event's month is its decision's, so the months of the batch's ids' decisions 
 them (`_FIND_STORED`). Probed by the id alone, each read or delete took every monthly partition, or a hash of the
 whole table, so a replay over a loaded warehouse slowed as the warehouse grew (docs/benchmarks.md, Replay).
 
+Each batch takes the writers' lock first (warehouse/writers.py): shared for the worker, whose workers own distinct
+event ids, exclusive for `hub replay`, so that a replay never reads an event's stored versions while the worker is
+between its read and write of the same event, or the other way round.
+
 Each (dataset, partner) keeps the id scheme of its first message that names one (`feed_id_scheme`): a message or
 tombstone naming another is dead-lettered (`id_scheme_conflict`), so that one record published under two schemes
 (two different event ids) is never loaded twice.
@@ -38,6 +42,7 @@ from psycopg.types.array import ListDumper
 
 from sharing_protocols.perturbation import RECORD_KEY_MODULUS
 from warehouse.schema.db import connect_raw
+from warehouse.writers import writers_lock
 
 
 def new_record_key() -> int:
@@ -241,8 +246,9 @@ def _stored_later(stored: str, message: str) -> str:
 
 
 # Each stored version of the batch's events (`stage_stored`), probed by its whole key. An event's month is its
-# decision's, and decisions are never deleted, so the months of its decisions, read now (a version another writer
-# committed since the owners were read is found too), name every partition that can hold it. Each subquery is kept
+# decision's, and decisions are never deleted, so the months of its decisions, read now (a version another worker
+# committed since the owners were read is found too, if its id had a decision then), name every partition that can
+# hold it. Each subquery is kept
 # from being flattened (DISTINCT, LIMIT), so each runs once per id or pair, through `decision_once` and then the one
 # partition of that month: a join the planner could hash would read the whole table.
 _FIND_STORED = f"""INSERT INTO stage_stored
@@ -283,8 +289,9 @@ AND ({", ".join(f"event.{c}" for c in _CHANGED)}) IS DISTINCT FROM ({", ".join(f
 
 # A batch none of whose events has an earlier decision has none stored or retired (every stored or retired event came
 # with its decision, and decisions are never deleted): no key to keep, no moved version, no stored version to probe
-# for. Its latest versions go in with one insert; the upsert's guards stay for a writer that committed one of its
-# events after the batch read the owners (`hub replay` beside the worker).
+# for. Its latest versions go in with one insert; the upsert's guards stay for another worker (a rebalance's) that
+# committed one of its events in the same month after the batch read the owners (in another month both would stand).
+# A replay's batch or a retention run never runs between (warehouse/writers.py).
 _NEW = f"""
 INSERT INTO event ({", ".join(_STORED)})
 SELECT {", ".join(_SELECTED)}
@@ -557,6 +564,7 @@ class WarehouseSink:
         conn = self._connection()
         try:
             with conn.cursor() as cur:
+                cur.execute(writers_lock(exclusive=self._replay_id is not None))  # warehouse/writers.py
                 kept = _kept_schemes(cur, first_schemes([*claims, *retractions]))
                 by_scheme = scheme_refusals([*claims, *retractions], kept)
                 claims = [c for c in claims if c.key not in by_scheme.refused]

@@ -3,12 +3,16 @@
 Each case writes through `WarehouseSink` into the real warehouse and checks the rows against what the stored state
 and the batch's order say they must be: a moved version replaces its stored one and keeps its record key, a retired
 event stays out, a version from a later offset (committed by another writer after the batch read the owners) is not
-replaced, and of two versions in one batch the later wins.
+replaced, and of two versions in one batch the later wins. Other writers are let in mid-batch: another worker
+(the writers' lock is shared between workers) is seen, and a worker's batch beside a replay's, or a retention run
+beside a worker's, waits for the writers' lock (warehouse/writers.py).
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -19,7 +23,10 @@ import pytest
 from sqlalchemy import text
 
 from tests.support.hub import HubEnv
-from warehouse.sink import DecisionRow, EventClaim, EventKey, EventRow, Step, WarehouseSink
+from warehouse.governance.replays import ReplayScope, start_replay
+from warehouse.governance.retention import run_field_retention
+from warehouse.schema.db import session_scope
+from warehouse.sink import DecisionRow, EventClaim, EventKey, EventRow, Step, Version, WarehouseSink
 
 DATASET, PARTNER, TOPIC = "police-uk-street", "new-events-test", "new-events-test-topic"
 JANUARY, MARCH = date(2019, 1, 1), date(2019, 3, 1)
@@ -284,3 +291,103 @@ def test_an_event_retention_retired_meanwhile_is_not_loaded_again(hub_env: HubEn
 
     _interleaved(hub_env, [_event(event_id, JANUARY, 91, "t-2", 62)], retire)
     assert _stored(hub_env, event_id) == []
+
+
+class PausedSink(WarehouseSink):
+    """A sink that runs `meanwhile` after it has read the batch's stored versions, before it deletes the moved ones
+    and upserts: the window in which another writer's commit would go unseen."""
+
+    def __init__(self, url: str, meanwhile: Callable[[], None], replay_id: int | None = None) -> None:
+        super().__init__(url, replay_id)
+        self._meanwhile = meanwhile
+
+    def _delete(self, cur: psycopg.Cursor[Any], name: str, versions: Sequence[Version]) -> None:
+        if name == "moved":
+            self._meanwhile()
+        super()._delete(cur, name, versions)
+
+
+class _Writer(threading.Thread):
+    """Another writer, on its own connection: `work` run in a thread, its error kept."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        super().__init__(daemon=True)
+        self._work = work
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._work()
+        except BaseException as exc:
+            self.error = exc
+
+
+# Sessions waiting for the writers' lock: PostgreSQL shows a one-bigint advisory key's low 32 bits as `objid`.
+_WAITING = (
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+    "AND objid::bigint = (hashtext('hub_event_writers')::bigint & 4294967295)"
+)
+
+
+def _start_waiting(hub_env: HubEnv, work: Callable[[], object]) -> _Writer:
+    """Start `work` on its own connection and return once it waits for the writers' lock (it must not finish)."""
+    writer = _Writer(work)
+    writer.start()
+    deadline = time.monotonic() + 20
+    while hub_env.query(_WAITING) == [(0,)]:
+        assert writer.is_alive(), f"the other writer did not wait for the writers' lock ({writer.error!r})"
+        assert time.monotonic() < deadline, "the other writer neither finished nor waited for the writers' lock"
+        time.sleep(0.02)
+    return writer
+
+
+def _finish(writer: _Writer) -> None:
+    writer.join(30)
+    assert not writer.is_alive()
+    if writer.error is not None:
+        raise writer.error
+
+
+def test_a_worker_batch_waits_for_a_replay_batch_between_its_read_and_its_write(hub_env: HubEnv) -> None:
+    """A replay re-writes an event's March version (offset 5) over its stored January one (offset 3) while the worker
+    loads a later January version (offset 10). Had the worker committed between the replay's read of the stored
+    versions and its write, the replay's delete of the January version would skip a later one and its upsert add
+    March beside it. The worker's batch waits for the replay's commit instead, then moves the event back."""
+    event_id = uuid.uuid4()
+    _write(hub_env, [_event(uuid.uuid4(), MARCH, 1, "p-1", 81), _event(event_id, JANUARY, 3, "x-1", 71, 1)])
+    with session_scope(hub_env.engine) as session:
+        replay_id = start_replay(session, "test: the writers' lock", ReplayScope(DATASET, None), {}, "test", [])
+    writers: list[_Writer] = []
+
+    def worker() -> None:
+        writers.append(_start_waiting(hub_env, lambda: _write(hub_env, [_event(event_id, JANUARY, 10, "x-2", 73)])))
+
+    replayed = _event(event_id, MARCH, 5, "x-r", 72)
+    sink = PausedSink(hub_env.worker_url, worker, replay_id)
+    try:
+        assert sink.write([replayed], [], [_decision(replayed)], claims=[_claim(replayed)]) == []
+    finally:
+        sink.close()
+    _finish(writers[0])
+    assert _stored(hub_env, event_id) == [(event_id, JANUARY, "x-2", 71)]
+    months = "SELECT period_month, replay_id IS NULL FROM decision WHERE event_id = :e ORDER BY id"
+    assert hub_env.query(months, e=event_id) == [(JANUARY, True), (MARCH, False), (JANUARY, True)]
+
+
+def test_a_retention_run_waits_for_a_worker_batch_in_flight(hub_env: HubEnv) -> None:
+    """Retention deletes events and removes fields: it takes the writers' lock exclusively, so it runs between
+    batches, never between a batch's read of the stored versions and its write. (Run as of 1900: it removes nothing
+    of the other tests' events.)"""
+    event_id = uuid.uuid4()
+    writers: list[_Writer] = []
+
+    def retention() -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+        with session_scope(hub_env.engine) as session:
+            return run_field_retention(session, date(1900, 1, 1))
+
+    def meanwhile() -> None:
+        writers.append(_start_waiting(hub_env, retention))
+
+    _interleaved(hub_env, [_event(event_id, JANUARY, 30, "y-1", 91)], meanwhile)
+    _finish(writers[0])
+    assert _stored(hub_env, event_id) == [(event_id, JANUARY, "y-1", 91)]

@@ -37,6 +37,7 @@ from warehouse.sink import (
     WarehouseSink,
     new_record_key,
 )
+from warehouse.writers import writers_lock
 
 
 def _describe(exc: ValidationError) -> str:
@@ -349,6 +350,7 @@ def write(sink: WarehouseSink, result: BatchResult) -> list[DeadLetterRow]:
     conn = sink._connection()
     try:
         with conn.cursor() as cur:
+            cur.execute(writers_lock(exclusive=sink._replay_id is not None))
             claims, retractions = result.claims, result.retractions
             stored = product._owners(cur, {c.event_id for c in claims} | {r.event_id for r in retractions})
             refused = product.refusals(claims, retractions, stored)

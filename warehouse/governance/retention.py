@@ -17,7 +17,8 @@ last day a clause holds it: `category` and each attribute, `location:<precision>
 
 Steps 1-5 touch only events that step 6 keeps, and only events with a map (loaded since migration 0012). What
 was removed is appended to `fields_retired`, and the sink never rewrites such an event. `event_count` follows
-through its triggers on event.
+through its triggers on event. The run takes the writers' lock exclusively (`warehouse/writers.py`): no sink batch
+is written while it runs, nor does it run inside one.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from sharing_protocols.protocol import PSEUDONYM_MARK
+from warehouse.writers import writers_lock
 
 # Events trimmed by steps 1-5: loaded with a field-retention map and still held as a whole on :today.
 _LIVE = "e.field_retain_until <> '{}' AND e.retain_until >= :today"
@@ -161,6 +163,7 @@ def run_retention(session: Session, today: date) -> dict[str, int]:
 
 def run_field_retention(session: Session, today: date) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
     """As `run_retention`, also returning how many events lost each field, per (dataset, field)."""
+    session.execute(text(writers_lock(exclusive=True)))  # no sink batch between its read and write meanwhile
     params: dict[str, object] = {"today": today, "mark": PSEUDONYM_MARK}
     removed: Counter[tuple[str, str]] = Counter()
     for pseudonyms in (True, False):  # the linkage keys first
