@@ -145,6 +145,7 @@ def retired(loaded: Worker, hub_env: HubEnv) -> tuple[set[uuid.UUID], set[uuid.U
             ),
             {"path": [FIELD], "ids": list(trimmed)},
         )
+    with session_scope(hub_env.engine) as session:  # the writers' lock first (warehouse/writers.py)
         run_retention(session, datetime.now(UTC).date())
     return gone, trimmed
 

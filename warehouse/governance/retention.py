@@ -18,7 +18,7 @@ last day a clause holds it: `category` and each attribute, `location:<precision>
 Steps 1-5 touch only events that step 6 keeps, and only events with a map (loaded since migration 0012). What
 was removed is appended to `fields_retired`, and the sink never rewrites such an event. `event_count` follows
 through its triggers on event. The run takes the writers' lock exclusively (`warehouse/writers.py`): no sink batch
-is written while it runs, nor does it run inside one.
+is written while it runs (the workers wait; run it when loading is quiet), nor does it run inside one.
 """
 
 from __future__ import annotations
