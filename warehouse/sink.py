@@ -258,7 +258,7 @@ CROSS JOIN LATERAL (
     SELECT {", ".join(_STORED_KEPT)}, fields_retired <> '{{}}' FROM event
     WHERE event_id = i.event_id AND period_month = m.period_month LIMIT 1
 ) e"""
-_STORED_MONTHS = "SELECT event_id, period_month FROM stage_stored WHERE event_id = ANY(%s) AND period_month IS NOT NULL"
+_STORED_MONTHS = "SELECT event_id, period_month FROM stage_stored WHERE event_id = ANY(%s)"
 # The latest staged version of each event, never a retired one, nor a frozen one (rewriting it would bring back the
 # fields retention removed), nor one whose id is stored for another dataset or partner, nor one older than the stored
 # version.
@@ -564,7 +564,7 @@ class WarehouseSink:
         conn = self._connection()
         try:
             with conn.cursor() as cur:
-                cur.execute(writers_lock(exclusive=self._replay_id is not None))  # warehouse/writers.py
+                self._writers_lock(cur)
                 kept = _kept_schemes(cur, first_schemes([*claims, *retractions]))
                 by_scheme = scheme_refusals([*claims, *retractions], kept)
                 claims = [c for c in claims if c.key not in by_scheme.refused]
@@ -589,10 +589,7 @@ class WarehouseSink:
                 if retractions:
                     cur.executemany(_RETRACTION, [asdict(r) for r in retractions])
                 if withdrawn:
-                    if stored and not found:
-                        self._steps(cur, _STORED_STEPS)
-                    months = self._stored_months(cur, {key.event_id for key in withdrawn})
-                    self._delete(cur, "withdrawn", withdrawals(withdrawn, claims, retractions, months))
+                    self._withdraw(cur, withdrawn, claims, retractions, probe=bool(stored) and not found)
                 if decisions:
                     _stage_decisions(cur, decisions)
                     self._execute(cur, "decisions", _DECISIONS, (self._replay_id,))
@@ -604,6 +601,10 @@ class WarehouseSink:
             raise
         return made
 
+    def _writers_lock(self, cur: psycopg.Cursor[Any]) -> None:
+        """Take the writers' lock (warehouse/writers.py): exclusive for a replay's sink, shared for the worker's."""
+        cur.execute(writers_lock(exclusive=self._replay_id is not None))
+
     def _upsert(self, cur: psycopg.Cursor[Any], new: bool) -> bool:
         """Write the staged events: with one insert if `new` (none stored), else by the stored-version path, which
         stages the stored versions (returns whether it did)."""
@@ -614,6 +615,21 @@ class WarehouseSink:
         self._delete(cur, "moved", cast(list[Version], self._fetch(cur, "moved", _MOVED, ())))
         self._execute(cur, "upsert", _UPSERT, ())
         return True
+
+    def _withdraw(
+        self,
+        cur: psycopg.Cursor[Any],
+        withdrawn: Sequence[EventKey],
+        claims: Sequence[EventClaim],
+        retractions: Sequence[RetractionRow],
+        probe: bool,
+    ) -> None:
+        """Delete each stored version of the `withdrawn` events; `probe`: stage the stored versions first (the
+        batch's upsert did not)."""
+        if probe:
+            self._steps(cur, _STORED_STEPS)
+        months = self._stored_months(cur, {key.event_id for key in withdrawn})
+        self._delete(cur, "withdrawn", withdrawals(withdrawn, claims, retractions, months))
 
     def _stored_months(self, cur: psycopg.Cursor[Any], ids: set[uuid.UUID]) -> dict[uuid.UUID, list[date]]:
         """The months each of `ids` is stored in (of those `_FIND_STORED` staged)."""

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 # One key (PostgreSQL's single-bigint form), named as the partition lock of migration 0006 is.
 _KEY = "hashtext('hub_event_writers')"
-SHARED = f"SELECT pg_advisory_xact_lock_shared({_KEY})"  # the worker's batch
-EXCLUSIVE = f"SELECT pg_advisory_xact_lock({_KEY})"  # a replay's batch, a retention run
+_SHARED = f"SELECT pg_advisory_xact_lock_shared({_KEY})"  # the worker's batch
+_EXCLUSIVE = f"SELECT pg_advisory_xact_lock({_KEY})"  # a replay's batch, a retention run
 
 
 def writers_lock(exclusive: bool) -> str:
     """The statement that takes the writers' lock, exclusively or shared; run it first in the transaction."""
-    return EXCLUSIVE if exclusive else SHARED
+    return _EXCLUSIVE if exclusive else _SHARED

@@ -37,7 +37,6 @@ from warehouse.sink import (
     WarehouseSink,
     new_record_key,
 )
-from warehouse.writers import writers_lock
 
 
 def _describe(exc: ValidationError) -> str:
@@ -350,7 +349,7 @@ def write(sink: WarehouseSink, result: BatchResult) -> list[DeadLetterRow]:
     conn = sink._connection()
     try:
         with conn.cursor() as cur:
-            cur.execute(writers_lock(exclusive=sink._replay_id is not None))
+            sink._writers_lock(cur)
             claims, retractions = result.claims, result.retractions
             stored = product._owners(cur, {c.event_id for c in claims} | {r.event_id for r in retractions})
             refused = product.refusals(claims, retractions, stored)
@@ -370,10 +369,7 @@ def write(sink: WarehouseSink, result: BatchResult) -> list[DeadLetterRow]:
             if retractions:
                 cur.executemany(product._RETRACTION, [asdict(r) for r in retractions])
             if withdrawn:
-                if stored and not found:
-                    sink._steps(cur, product._STORED_STEPS)
-                months = sink._stored_months(cur, {key.event_id for key in withdrawn})
-                sink._delete(cur, "withdrawn", product.withdrawals(withdrawn, claims, retractions, months))
+                sink._withdraw(cur, withdrawn, claims, retractions, probe=bool(stored) and not found)
             for start in range(0, len(decisions), 1000):
                 chunk = decisions[start : start + 1000]
                 columns = list(DecisionRow._fields)
