@@ -167,6 +167,7 @@ class Loader:
                     result.withdrawn,
                     result.retractions,
                     result.claims,
+                    result.text,
                 )
             except psycopg.OperationalError as exc:
                 log.warning("warehouse unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)

@@ -38,6 +38,8 @@ from typing import Any, NamedTuple, cast
 
 import numpy as np
 import psycopg
+from psycopg._copy_base import format_row_text  # psycopg's own COPY text formatter (its C one where installed)
+from psycopg.adapt import Transformer
 from psycopg.types.array import ListDumper
 
 from sharing_protocols.perturbation import RECORD_KEY_MODULUS
@@ -354,9 +356,41 @@ def _copy_values(row: tuple[object, ...], arrays: tuple[int, ...]) -> list[objec
     return values
 
 
-def _stage_decisions(cur: psycopg.Cursor[Any], decisions: Sequence[DecisionRow]) -> None:
-    """Copy `decisions` into staging, numbered in batch order."""
+class CopyText(NamedTuple):
+    """A batch's event rows and decisions as COPY text (`copy_text`), and how many of each it holds."""
+
+    events: bytes
+    decisions: bytes
+    rows: int
+    audits: int
+
+
+def copy_text(events: Sequence[EventRow], decisions: Sequence[DecisionRow]) -> CopyText:
+    """The COPY text the sink would send for `events` and `decisions` (the decisions numbered in batch order).
+
+    Made where the rows are made (the loader's processing thread), so that the thread writing the batch before it,
+    while its transaction is open, only sends it: formatted there, it made each transaction longer by about 18 us
+    an event, and shared the interpreter with the next batch's processing (docs/benchmarks.md, Loader stages).
+    Formatted as a COPY in the sink formats them (psycopg's formatter, the text[] fields as array literals).
+    """
+    tx = Transformer()
+    rows = bytearray()
+    for row in events:
+        format_row_text(_copy_values(row, _EVENT_ARRAYS), tx, rows)
+    audits = bytearray()
+    for seq, audit in enumerate(decisions):
+        values = _copy_values(audit, _DECISION_ARRAYS)
+        values.append(seq)
+        format_row_text(values, tx, audits)
+    return CopyText(bytes(rows), bytes(audits), len(events), len(decisions))
+
+
+def _stage_decisions(cur: psycopg.Cursor[Any], decisions: Sequence[DecisionRow], text: bytes | None = None) -> None:
+    """Copy `decisions` into staging, numbered in batch order (`text`: the same as `copy_text` made them)."""
     with cur.copy(f"COPY stage_decision ({', '.join(_DECISION_COLUMNS)}, seq) FROM STDIN") as copy:
+        if text is not None:
+            copy.write(text)
+            return
         for seq, row in enumerate(decisions):
             values = _copy_values(row, _DECISION_ARRAYS)
             values.append(seq)
@@ -553,8 +587,11 @@ class WarehouseSink:
         withdrawn: Sequence[EventKey] = (),
         retractions: Sequence[RetractionRow] = (),
         claims: Sequence[EventClaim] = (),
+        text: CopyText | None = None,
     ) -> list[DeadLetterRow]:
         """Upsert `events`, delete `withdrawn` ones, record decisions, retractions and dead letters, in one commit.
+
+        `text`: `events` and `decisions` as `copy_text` made them, sent as it is unless the sink refuses any of them.
 
         `claims` (one per decoded message, in batch order) say which event ids the batch touches: those another
         dataset or partner owns are refused (see `refusals`), and so are claims and retractions under an id scheme
@@ -574,8 +611,11 @@ class WarehouseSink:
                 by_owner = refusals(claims, retractions, stored)
                 gone = by_scheme.refused | by_owner.refused
                 made = [*by_scheme.dead_letters, *by_owner.dead_letters]
-                events = [e for e in events if EventKey(e.event_id, e.dataset, e.partner) not in gone]
-                decisions = [d for d in decisions if EventKey(d.event_id, d.dataset, d.partner) not in gone]
+                if gone:
+                    events = [e for e in events if EventKey(e.event_id, e.dataset, e.partner) not in gone]
+                    decisions = [d for d in decisions if EventKey(d.event_id, d.dataset, d.partner) not in gone]
+                if text is not None and (text.rows, text.audits) != (len(events), len(decisions)):
+                    text = None  # some refused: formatted again from what is left
                 withdrawn = [key for key in withdrawn if key not in gone]
                 retractions = [r for r in retractions if r.key not in gone]
                 letters = [*dead_letters, *made]
@@ -583,15 +623,18 @@ class WarehouseSink:
                 found = False  # the stored versions staged
                 if events:
                     with cur.copy(f"COPY stage_event ({', '.join(_STAGED)}) FROM STDIN") as copy:
-                        for row in events:
-                            copy.write_row(_copy_values(row, _EVENT_ARRAYS))
+                        if text is not None:
+                            copy.write(text.events)
+                        else:
+                            for row in events:
+                                copy.write_row(_copy_values(row, _EVENT_ARRAYS))
                     found = self._upsert(cur, new)
                 if retractions:
                     cur.executemany(_RETRACTION, [asdict(r) for r in retractions])
                 if withdrawn:
                     self._withdraw(cur, withdrawn, claims, retractions, probe=bool(stored) and not found)
                 if decisions:
-                    _stage_decisions(cur, decisions)
+                    _stage_decisions(cur, decisions, text.decisions if text is not None else None)
                     self._execute(cur, "decisions", _DECISIONS, (self._replay_id,))
                 if letters:
                     cur.executemany(_DEAD_LETTER, [_sql_values(d) for d in letters])

@@ -29,6 +29,7 @@ from stream_processors.batch import BatchResult, RawMessage, fingerprint, memo_f
 from tests.support import loader_reference
 from tests.support.feeds import eastbourne_postcodes, generated, publish, write
 from tests.support.open_data import EASTBOURNE_STREET, SHARED_DATA
+from warehouse.sink import copy_text
 
 AT = datetime(2026, 11, 22, 9, tzinfo=UTC)
 PREFIX = "hub"
@@ -100,10 +101,12 @@ def _messages(envelopes: list[EventEnvelope], seed: int) -> list[RawMessage]:
 
 
 def _comparable(result: BatchResult) -> BatchResult:
-    """The result without the record keys (drawn at random for every row), its JSON columns as values."""
+    """The result without the record keys (drawn at random for every row), its JSON columns as values, and without
+    its COPY text (which the reference path does not make)."""
     return dataclasses.replace(
         result,
         events=[e._replace(record_key=0, attributes_json=json.loads(e.attributes_json)) for e in result.events],
+        text=None,
     )
 
 
@@ -121,6 +124,8 @@ def test_the_batch_path_gives_what_the_per_event_path_gave(envelopes: list[Event
         assert {d.outcome for d in new.decisions} == {"released", "withheld"}
         assert _comparable(new) == _comparable(old)
         assert len({e.record_key for e in new.events}) > 1
+        assert new.text == copy_text(new.events, new.decisions)  # the COPY text is of its own rows, in their order
+        assert new.text.events.count(b"\n") == len(new.events) and new.text.decisions.count(b"\n") == len(new.decisions)
 
 
 def test_the_fingerprint_is_the_digest_of_pydantics_dump(envelopes: list[EventEnvelope]) -> None:

@@ -29,7 +29,16 @@ from stream_processors.decision_memo import WarehouseDecisions
 from stream_processors.loader import Loader
 from stream_processors.pipeline import BatchPipeline, EarlierBatchFailed
 from tests.unit.stream_processors.test_batch import PREFIX, REGISTER, WARDS, _message
-from warehouse.sink import DeadLetterRow, DecisionRow, EventClaim, EventKey, EventRow, RetractionRow, WarehouseSink
+from warehouse.sink import (
+    CopyText,
+    DeadLetterRow,
+    DecisionRow,
+    EventClaim,
+    EventKey,
+    EventRow,
+    RetractionRow,
+    WarehouseSink,
+)
 
 WAIT = 10.0  # seconds any step may take before the test fails (never reached when the code is right)
 REPO = Path(__file__).resolve().parents[3]
@@ -67,6 +76,7 @@ class GatedSink(WarehouseSink):
         withdrawn: Sequence[EventKey] = (),
         retractions: Sequence[RetractionRow] = (),
         claims: Sequence[EventClaim] = (),
+        text: CopyText | None = None,
     ) -> list[DeadLetterRow]:
         rows = {e.source_offset for e in events}
         offsets = sorted([*rows, *(d.source_offset for d in dead_letters)])

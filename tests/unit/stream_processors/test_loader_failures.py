@@ -15,7 +15,16 @@ import pytest
 from stream_processors.batch import RawMessage
 from stream_processors.loader import Loader, failure_reason, isolation_attempts, row_level
 from tests.unit.stream_processors.test_batch import PREFIX, REGISTER, TOPIC, WARDS, _message
-from warehouse.sink import DeadLetterRow, DecisionRow, EventClaim, EventKey, EventRow, RetractionRow, WarehouseSink
+from warehouse.sink import (
+    CopyText,
+    DeadLetterRow,
+    DecisionRow,
+    EventClaim,
+    EventKey,
+    EventRow,
+    RetractionRow,
+    WarehouseSink,
+)
 
 
 class RefusingSink(WarehouseSink):
@@ -36,6 +45,7 @@ class RefusingSink(WarehouseSink):
         withdrawn: Sequence[EventKey] = (),
         retractions: Sequence[RetractionRow] = (),
         claims: Sequence[EventClaim] = (),
+        text: CopyText | None = None,
     ) -> list[DeadLetterRow]:
         self.writes += 1
         offsets = [e.source_offset for e in events]
