@@ -147,7 +147,13 @@ def _write(path: str, sink: WarehouseSink, result: BatchResult) -> object:
     if path == "old":
         return old.write(sink, result)
     return sink.write(
-        result.events, result.dead_letters, result.decisions, result.withdrawn, result.retractions, result.claims
+        result.events,
+        result.dead_letters,
+        result.decisions,
+        result.withdrawn,
+        result.retractions,
+        result.claims,
+        result.text,  # made in "shape", as the worker's processing thread makes it
     )
 
 

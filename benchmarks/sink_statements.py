@@ -92,7 +92,13 @@ class ProfilingSink(WarehouseSink):
 
 def _write(sink: WarehouseSink, result: BatchResult) -> None:
     sink.write(
-        result.events, result.dead_letters, result.decisions, result.withdrawn, result.retractions, result.claims
+        result.events,
+        result.dead_letters,
+        result.decisions,
+        result.withdrawn,
+        result.retractions,
+        result.claims,
+        result.text,  # as the worker passes it
     )
 
 

@@ -197,6 +197,7 @@ class Loader:
                     r for r in result.retractions if (r.source_topic, r.source_partition, r.source_offset) not in gone
                 ],
                 dead_letters=[*result.dead_letters, *refused],
+                text=None,  # made for the rows before the refusals
             )
         located = sum(1 for row in result.events if row.ward_code)
         log.info(

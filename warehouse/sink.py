@@ -39,7 +39,7 @@ from typing import Any, NamedTuple, cast
 import numpy as np
 import psycopg
 from psycopg._copy_base import format_row_text  # psycopg's own COPY text formatter (its C one where installed)
-from psycopg.adapt import Transformer
+from psycopg.adapt import AdaptersMap, PyFormat, Transformer
 from psycopg.types.array import ListDumper
 
 from sharing_protocols.perturbation import RECORD_KEY_MODULUS
@@ -356,6 +356,14 @@ def _copy_values(row: tuple[object, ...], arrays: tuple[int, ...]) -> list[objec
     return values
 
 
+# The adapters `copy_text` formats with: psycopg's, tuples as arrays, as on the sink's connection (`_connection`);
+# the types rows hold looked up once here, so that two threads formatting never make the map's first lookups at once.
+_COPY_ADAPTERS = AdaptersMap(psycopg.adapters)
+_COPY_ADAPTERS.register_dumper(tuple, ListDumper)
+for _type in (str, int, float, bool, uuid.UUID, date, tuple):
+    _COPY_ADAPTERS.get_dumper(_type, PyFormat.TEXT)
+
+
 class CopyText(NamedTuple):
     """A batch's event rows and decisions as COPY text (`copy_text`), and how many of each it holds."""
 
@@ -369,11 +377,12 @@ def copy_text(events: Sequence[EventRow], decisions: Sequence[DecisionRow]) -> C
     """The COPY text the sink would send for `events` and `decisions` (the decisions numbered in batch order).
 
     Made where the rows are made (the loader's processing thread), so that the thread writing the batch before it,
-    while its transaction is open, only sends it: formatted there, it made each transaction longer by about 18 us
-    an event, and shared the interpreter with the next batch's processing (docs/benchmarks.md, Loader stages).
-    Formatted as a COPY in the sink formats them (psycopg's formatter, the text[] fields as array literals).
+    while its transaction is open, only sends it: formatted there, it made each transaction longer by about 17 us
+    an event of the sink's Python (docs/benchmarks.md, "The write is the loader's critical path"). Formatted as the
+    sink's own COPY formats them (psycopg's formatter, the same dumpers, the text[] fields as array literals), in
+    UTF-8: the sink sends it only to a connection whose client encoding is UTF-8.
     """
-    tx = Transformer()
+    tx = Transformer(_COPY_ADAPTERS)
     rows = bytearray()
     for row in events:
         format_row_text(_copy_values(row, _EVENT_ARRAYS), tx, rows)
@@ -591,7 +600,8 @@ class WarehouseSink:
     ) -> list[DeadLetterRow]:
         """Upsert `events`, delete `withdrawn` ones, record decisions, retractions and dead letters, in one commit.
 
-        `text`: `events` and `decisions` as `copy_text` made them, sent as it is unless the sink refuses any of them.
+        `text`: `events` and `decisions` as `copy_text` made them (for these rows: only their counts are checked),
+        sent as it is unless the sink refuses any of them or the connection's client encoding is not UTF-8.
 
         `claims` (one per decoded message, in batch order) say which event ids the batch touches: those another
         dataset or partner owns are refused (see `refusals`), and so are claims and retractions under an id scheme
@@ -614,8 +624,10 @@ class WarehouseSink:
                 if gone:
                     events = [e for e in events if EventKey(e.event_id, e.dataset, e.partner) not in gone]
                     decisions = [d for d in decisions if EventKey(d.event_id, d.dataset, d.partner) not in gone]
-                if text is not None and (text.rows, text.audits) != (len(events), len(decisions)):
-                    text = None  # some refused: formatted again from what is left
+                if text is not None and (
+                    (text.rows, text.audits) != (len(events), len(decisions)) or conn.info.encoding != "utf-8"
+                ):
+                    text = None  # some refused (formatted again from what is left), or not UTF-8 on this connection
                 withdrawn = [key for key in withdrawn if key not in gone]
                 retractions = [r for r in retractions if r.key not in gone]
                 letters = [*dead_letters, *made]
