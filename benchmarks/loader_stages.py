@@ -33,6 +33,7 @@ from sharing_protocols.protocol import parse_protocol
 from stream_processors import batch
 from stream_processors.batch import BatchResult, RawMessage
 from stream_processors.decision_memo import WarehouseDecisions
+from stream_processors.loader import write_batch
 from tests.support import loader_reference as old
 from warehouse.reference.boundaries import read_areas
 from warehouse.sink import WarehouseSink
@@ -146,15 +147,7 @@ def _new_stages(
 def _write(path: str, sink: WarehouseSink, result: BatchResult) -> object:
     if path == "old":
         return old.write(sink, result)
-    return sink.write(
-        result.events,
-        result.dead_letters,
-        result.decisions,
-        result.withdrawn,
-        result.retractions,
-        result.claims,
-        result.text,  # made in "shape", as the worker's processing thread makes it
-    )
+    return write_batch(sink, result)  # its COPY text made in "shape", as the worker makes it
 
 
 def stage_timings(

@@ -53,6 +53,7 @@ from benchmarks.loader_stages import AT, bench_geocoder, messages, packaged_regi
 from deploy.settings import LocalSettings
 from stream_processors import batch
 from stream_processors.batch import BatchResult
+from stream_processors.loader import write_batch
 from warehouse.governance.replays import ReplayScope, start_replay
 from warehouse.schema.db import libpq_url, session_scope
 from warehouse.sink import Step, WarehouseSink
@@ -91,15 +92,7 @@ class ProfilingSink(WarehouseSink):
 
 
 def _write(sink: WarehouseSink, result: BatchResult) -> None:
-    sink.write(
-        result.events,
-        result.dead_letters,
-        result.decisions,
-        result.withdrawn,
-        result.retractions,
-        result.claims,
-        result.text,  # as the worker passes it
-    )
+    write_batch(sink, result)  # as the worker writes it, its COPY text made with the rows
 
 
 def _replay_run(url: str) -> int:

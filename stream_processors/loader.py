@@ -67,6 +67,19 @@ def _combined(parts: Sequence[BatchResult]) -> BatchResult:
     )
 
 
+def write_batch(sink: WarehouseSink, result: BatchResult) -> list[DeadLetterRow]:
+    """`result` written by `sink` in one transaction (its COPY text sent as made); the dead letters the sink made."""
+    return sink.write(
+        result.events,
+        result.dead_letters,
+        result.decisions,
+        result.withdrawn,
+        result.retractions,
+        result.claims,
+        result.text,
+    )
+
+
 class Loader:
     """Processes batches and writes them; database outages are retried, never skipped."""
 
@@ -160,15 +173,7 @@ class Loader:
         delay = 0.5
         while True:
             try:
-                return self._sink.write(
-                    result.events,
-                    result.dead_letters,
-                    result.decisions,
-                    result.withdrawn,
-                    result.retractions,
-                    result.claims,
-                    result.text,
-                )
+                return write_batch(self._sink, result)
             except psycopg.OperationalError as exc:
                 log.warning("warehouse unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)
                 time.sleep(delay)
