@@ -364,6 +364,11 @@ for _type in (str, int, float, bool, uuid.UUID, date, tuple):
     _COPY_ADAPTERS.get_dumper(_type, PyFormat.TEXT)
 
 
+def _utf8(conn: psycopg.Connection[Any]) -> bool:
+    """Whether `conn` speaks UTF-8 (the encoding of a `copy_text` made without a connection)."""
+    return conn.info.encoding == "utf-8"
+
+
 class CopyText(NamedTuple):
     """A batch's event rows and decisions as COPY text (`copy_text`), and how many of each it holds."""
 
@@ -373,16 +378,18 @@ class CopyText(NamedTuple):
     audits: int
 
 
-def copy_text(events: Sequence[EventRow], decisions: Sequence[DecisionRow]) -> CopyText:
-    """The COPY text the sink would send for `events` and `decisions` (the decisions numbered in batch order).
+def copy_text(
+    events: Sequence[EventRow], decisions: Sequence[DecisionRow], connection: psycopg.Connection[Any] | None = None
+) -> CopyText:
+    """The COPY text of `events` and `decisions` (the decisions numbered in batch order), the one form the sink sends.
 
     Made where the rows are made (the loader's processing thread), so that the thread writing the batch before it,
     while its transaction is open, only sends it: formatted there, it made each transaction longer by about 17 us
-    an event of the sink's Python (docs/benchmarks.md, "The write is the loader's critical path"). Formatted as the
-    sink's own COPY formats them (psycopg's formatter, the same dumpers, the text[] fields as array literals), in
-    UTF-8: the sink sends it only to a connection whose client encoding is UTF-8.
+    an event of the sink's Python (docs/benchmarks.md, "The write is the loader's critical path"). psycopg's
+    formatter with the sink's dumpers (the text[] fields as array literals), in UTF-8 without a `connection`, else
+    with that connection's adapters and client encoding (the sink's, for what it formats itself).
     """
-    tx = Transformer(_COPY_ADAPTERS)
+    tx = Transformer(connection if connection is not None else _COPY_ADAPTERS)
     rows = bytearray()
     for row in events:
         format_row_text(_copy_values(row, _EVENT_ARRAYS), tx, rows)
@@ -394,16 +401,10 @@ def copy_text(events: Sequence[EventRow], decisions: Sequence[DecisionRow]) -> C
     return CopyText(bytes(rows), bytes(audits), len(events), len(decisions))
 
 
-def _stage_decisions(cur: psycopg.Cursor[Any], decisions: Sequence[DecisionRow], text: bytes | None = None) -> None:
-    """Copy `decisions` into staging, numbered in batch order (`text`: the same as `copy_text` made them)."""
+def _stage_decisions(cur: psycopg.Cursor[Any], text: bytes) -> None:
+    """Copy the decisions' COPY text (`copy_text`, numbered in batch order) into staging."""
     with cur.copy(f"COPY stage_decision ({', '.join(_DECISION_COLUMNS)}, seq) FROM STDIN") as copy:
-        if text is not None:
-            copy.write(text)
-            return
-        for seq, row in enumerate(decisions):
-            values = _copy_values(row, _DECISION_ARRAYS)
-            values.append(seq)
-            copy.write_row(values)
+        copy.write(text)
 
 
 _DEAD_LETTER = _insert("dead_letter", DeadLetterRow, "source_topic, source_partition, source_offset")
@@ -601,7 +602,8 @@ class WarehouseSink:
         """Upsert `events`, delete `withdrawn` ones, record decisions, retractions and dead letters, in one commit.
 
         `text`: `events` and `decisions` as `copy_text` made them (for these rows: only their counts are checked),
-        sent as it is unless the sink refuses any of them or the connection's client encoding is not UTF-8.
+        sent as it is unless the sink refuses any of them or the connection's client encoding is not UTF-8; without
+        it (or then) the sink makes the text of what it writes itself.
 
         `claims` (one per decoded message, in batch order) say which event ids the batch touches: those another
         dataset or partner owns are refused (see `refusals`), and so are claims and retractions under an id scheme
@@ -624,10 +626,8 @@ class WarehouseSink:
                 if gone:
                     events = [e for e in events if EventKey(e.event_id, e.dataset, e.partner) not in gone]
                     decisions = [d for d in decisions if EventKey(d.event_id, d.dataset, d.partner) not in gone]
-                if text is not None and (
-                    (text.rows, text.audits) != (len(events), len(decisions)) or conn.info.encoding != "utf-8"
-                ):
-                    text = None  # some refused (formatted again from what is left), or not UTF-8 on this connection
+                if text is None or (text.rows, text.audits) != (len(events), len(decisions)) or not _utf8(conn):
+                    text = copy_text(events, decisions, conn)  # none made, some refused, or not UTF-8 here
                 withdrawn = [key for key in withdrawn if key not in gone]
                 retractions = [r for r in retractions if r.key not in gone]
                 letters = [*dead_letters, *made]
@@ -635,18 +635,14 @@ class WarehouseSink:
                 found = False  # the stored versions staged
                 if events:
                     with cur.copy(f"COPY stage_event ({', '.join(_STAGED)}) FROM STDIN") as copy:
-                        if text is not None:
-                            copy.write(text.events)
-                        else:
-                            for row in events:
-                                copy.write_row(_copy_values(row, _EVENT_ARRAYS))
+                        copy.write(text.events)
                     found = self._upsert(cur, new)
                 if retractions:
                     cur.executemany(_RETRACTION, [asdict(r) for r in retractions])
                 if withdrawn:
                     self._withdraw(cur, withdrawn, claims, retractions, probe=bool(stored) and not found)
                 if decisions:
-                    _stage_decisions(cur, decisions, text.decisions if text is not None else None)
+                    _stage_decisions(cur, text.decisions)
                     self._execute(cur, "decisions", _DECISIONS, (self._replay_id,))
                 if letters:
                     cur.executemany(_DEAD_LETTER, [_sql_values(d) for d in letters])
